@@ -1,0 +1,25 @@
+"""The flows Junkan runs, in the order `daily` runs them (DESIGN.md §2).
+
+Entries are import paths, so listing flows (CLI help, deployments) does not import every module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: name -> "module:function". `daily` runs them top to bottom; each reads what the previous committed.
+FLOWS: dict[str, str] = {
+    "ingest-decisions": "flows.ingest_decisions:ingest_decisions",
+}
+
+
+def load(name: str) -> Any:
+    """The Prefect flow object registered under `name`."""
+    try:
+        target = FLOWS[name]
+    except KeyError:
+        known = ", ".join([*FLOWS, "daily"])
+        raise KeyError(f"unknown flow {name!r}; known flows: {known}") from None
+    module, attr = target.split(":")
+    return getattr(importlib.import_module(module), attr)

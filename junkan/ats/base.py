@@ -1,0 +1,93 @@
+"""The one small protocol every ATS adapter implements, and the records it yields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+ApplicationStatus = Literal["in_process", "hired", "rejected", "withdrawn"]
+STATUSES: tuple[str, ...] = ("in_process", "hired", "rejected", "withdrawn")
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    external_id: str
+    title: str
+    status: str  # open | closed | draft
+    department: str | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningRecord:
+    external_id: str
+    job_external_id: str
+    status: str  # open | closed
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonRecord:
+    external_id: str
+    name: str
+    # "rejected" (we rejected them), "withdrawn" (they declined) or "unspecified".
+    kind: str = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationRecord:
+    """One application as the source reports it now. Values are parsed but not yet validated.
+
+    `status` is the source's value mapped to ApplicationStatus where the adapter could map it; an
+    unmappable value is passed through unchanged so that ingest can quarantine it with a reason.
+    """
+
+    external_id: str
+    status: str
+    email: str | None
+    name: str | None = None
+    phone: str | None = None
+    candidate_external_id: str | None = None
+    locale: str | None = None
+    job_external_id: str | None = None
+    job_title: str | None = None
+    applied_at: datetime | None = None
+    decided_at: datetime | None = None
+    reason_external_id: str | None = None
+    reason_text: str | None = None
+    stage: str | None = None
+    updated_at: datetime | None = None
+    # Consent purposes the source recorded: talent_pool, partner_info, recontact -> granted?
+    consents: dict[str, bool] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BadRecord:
+    """A record the adapter could not even parse; ingest quarantines it with this reason."""
+
+    reason: str
+    raw: dict[str, Any]
+    external_id: str | None = None
+
+
+class AtsAdapter(Protocol):
+    #: Stable name of the source, used for watermarks, quarantine and (source, external_id) keys.
+    source: str
+
+    def fetch_jobs(self) -> Iterator[JobRecord]: ...
+
+    def fetch_openings(self) -> Iterator[OpeningRecord]: ...
+
+    def fetch_rejection_reasons(self) -> Iterator[ReasonRecord]: ...
+
+    def fetch_applications(self, since: datetime | None) -> Iterator[ApplicationRecord | BadRecord]:
+        """Applications changed at or after `since` (all when None), streamed page by page."""
+        ...
+
+    def close(self) -> None: ...

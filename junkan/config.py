@@ -1,0 +1,143 @@
+"""Settings from JUNKAN_* environment variables (nested with `__`) and an optional junkan.toml.
+
+Secrets are `SecretStr`: their repr is masked, so printing or logging a Settings object leaks nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class AtsSettings(BaseModel):
+    kind: Literal["csv", "greenhouse", "lever"] = "csv"
+    #: Name used for watermarks and keys; defaults to `kind`. Set it to run several sources.
+    source_name: str | None = None
+    base_url: str | None = None
+    auth_url: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    user_id: str | None = None
+    api_key: SecretStr | None = None
+    path: Path | None = None
+    phone_region: str = "JP"
+    timeout_s: float = 30.0
+    max_retries: int = 5
+    page_size: int = 500
+
+    @property
+    def source(self) -> str:
+        return self.source_name or self.kind
+
+
+class MailSettings(BaseModel):
+    backend: Literal["sendgrid", "smtp", "file"] = "file"
+    from_email: str = "recruit@example.co.jp"
+    from_name: str = "採用担当"
+    reply_to: str | None = None
+    template_dir: Path | None = None
+    outbox_dir: Path = Path("./outbox")
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_host: str = "https://api.sendgrid.com"
+    asm_group_id: int | None = None
+    workers: int = 8
+    max_retries: int = 4
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+
+
+class NoticeSettings(BaseModel):
+    delay_business_days: int = 2
+    timezone: str = "Asia/Tokyo"
+    window_start: time = time(9, 0)
+    window_end: time = time(18, 0)
+    #: What withdrawn (辞退) candidates receive: a thank-you notice, or nothing.
+    withdrawn: Literal["thanks", "none"] = "thanks"
+    #: The partner section is shown only with `partner_info` consent; `off` removes it for everyone.
+    partner_section: Literal["consent", "off"] = "consent"
+
+
+class SenderSettings(BaseModel):
+    """Sender identity shown in advertising mail, as 特定電子メール法 requires."""
+
+    company_name: str = "株式会社サンプル"
+    postal_address: str = "〒100-0001 東京都千代田区千代田1-1"
+    contact_email: str = "privacy@example.co.jp"
+
+
+class LinkSettings(BaseModel):
+    secret: SecretStr = SecretStr("change-me-in-production")
+    #: Older secrets still accepted, so keys can be rotated without breaking mailed links.
+    fallback_secrets: list[SecretStr] = Field(default_factory=list)
+    public_base_url: str = "http://127.0.0.1:8000"
+    tracking_max_age_days: int = 180
+
+
+class PartnerSettings(BaseModel):
+    name: str = "careerrelay"
+    kind: Literal["http", "csv"] = "csv"
+    base_url: str | None = None
+    token: SecretStr | None = None
+    path: Path | None = None
+    landing_url: str = "https://careerrelay.example/register"
+    registrations_per_credit: int = 10
+    counted_status: Literal["registered", "interviewed", "placed"] = "registered"
+    credit_value_yen: int = 300_000
+    credit_expiry_months: int | None = None
+
+
+class WebhookSettings(BaseModel):
+    sendgrid_public_key: str | None = None
+    max_age_s: int = 600
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="JUNKAN_",
+        env_nested_delimiter="__",
+        toml_file=os.environ.get("JUNKAN_CONFIG_FILE", "junkan.toml"),
+        extra="ignore",
+    )
+
+    database_url: str = "sqlite:///./junkan.db"
+    ats: AtsSettings = Field(default_factory=AtsSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    notice: NoticeSettings = Field(default_factory=NoticeSettings)
+    sender: SenderSettings = Field(default_factory=SenderSettings)
+    links: LinkSettings = Field(default_factory=LinkSettings)
+    partners: list[PartnerSettings] = Field(default_factory=list)
+    partner: PartnerSettings = Field(default_factory=PartnerSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the file, so an operator can override one value for one run.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls), file_secret_settings)
+
+    def all_partners(self) -> list[PartnerSettings]:
+        """Several partners via `partners` (TOML list), else the single `JUNKAN_PARTNER__*` one."""
+        return self.partners or [self.partner]
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,275 @@
+"""Typed SQLAlchemy 2 models. The Alembic migrations in sql/migrations create exactly this schema.
+
+Keys coming from an ATS are `(source, external_id)`; our own primary keys are integers that never leave
+the database except as opaque ids (messages use a random `public_id`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from junkan.db.types import JsonType, UtcDateTime, utcnow
+
+# Stable constraint names keep Alembic migrations identical on both dialects.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Integer primary keys: BIGINT on PostgreSQL, INTEGER (rowid alias, autoincrement) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+APPLICATION_STATUSES = ("in_process", "hired", "rejected", "withdrawn")
+CONSENT_PURPOSES = ("talent_pool", "partner_info", "recontact")
+POOL_ELIGIBILITY = ("never", "silver", "standard")
+MESSAGE_STATES = (
+    "pending",
+    "sending",
+    "accepted",
+    "delivered",
+    "bounced",
+    "failed",
+    "unknown",
+    "cancelled",
+    "suppressed",
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Job(Base):
+    __tablename__ = "job"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_job_source_external"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(300))
+    department: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Opening(Base):
+    __tablename__ = "opening"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_opening_source_external"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class RejectionReason(Base):
+    """A source's rejection reason with our category and pool eligibility (DESIGN.md §3)."""
+
+    __tablename__ = "rejection_reason"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_rejection_reason_source_external"),
+        CheckConstraint(_in("pool_eligibility", POOL_ELIGIBILITY), name="pool_eligibility"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16), default="rejected")
+    category: Mapped[str] = mapped_column(String(64), default="other")
+    pool_eligibility: Mapped[str] = mapped_column(String(16), default="standard")
+    #: Version of the reason→category mapping that assigned `category`, shown in reports.
+    mapping_version: Mapped[str] = mapped_column(String(32), default="1")
+
+
+class Candidate(Base):
+    __tablename__ = "candidate"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: NFKC + trim + case-fold e-mail: the identity key across applications and sources.
+    email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(8), default="ja")
+    tags: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: Set by retention; the row stays (without personal data) so KPIs still add up.
+    anonymized_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Application(Base):
+    __tablename__ = "application"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_application_source_external"),
+        CheckConstraint(_in("status", APPLICATION_STATUSES), name="status"),
+        Index("ix_application_status_decided", "status", "decided_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason_id: Mapped[int | None] = mapped_column(ForeignKey("rejection_reason.id"))
+    reason_text: Mapped[str | None] = mapped_column(String(500))
+    stage_reached: Mapped[str | None] = mapped_column(String(200))
+    #: True when the candidate had an earlier rejected or withdrawn application when this one arrived.
+    is_reapplication: Mapped[bool] = mapped_column(Boolean, default=False)
+    previous_application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    source_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Hash of the normalised source record; an unchanged hash means a re-run changes nothing.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Consent(Base):
+    """Append-only consent log; the newest row per (candidate, purpose) is the current state."""
+
+    __tablename__ = "consent"
+    __table_args__ = (
+        CheckConstraint(_in("purpose", CONSENT_PURPOSES), name="purpose"),
+        Index("ix_consent_candidate_purpose", "candidate_id", "purpose", "recorded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: Where it came from: an ATS source name, "unsubscribe", "sendgrid", "operator".
+    source: Mapped[str] = mapped_column(String(64))
+    wording_version: Mapped[str | None] = mapped_column(String(32))
+
+
+class DecisionLog(Base):
+    """Every status change as received, with the raw source payload kept for audit."""
+
+    __tablename__ = "decision_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    old_status: Mapped[str | None] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+
+
+class Watermark(Base):
+    """Per-source incremental position; advanced only in the transaction that commits the batch."""
+
+    __tablename__ = "watermark"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Quarantine(Base):
+    """Records that could not be ingested, with a readable reason; a re-run bumps `last_seen`."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("source", "fingerprint", name="uq_quarantine_source_fingerprint"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    #: Which kind of record: application, referral, event …
+    record_type: Mapped[str] = mapped_column(String(32), default="application")
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    reason: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    seen_count: Mapped[int] = mapped_column(Integer, default=1)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Message(Base):
+    """The outbox: one row per logical message, the unit of exactly-once sending (DESIGN.md §3)."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        CheckConstraint(_in("state", MESSAGE_STATES), name="state"),
+        Index("ix_message_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: Opaque random id: the only identifier that leaves the system (custom_args, links, logs).
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    #: "(application|match):<id>:<kind>"; unique, so enqueueing twice does nothing.
+    logical_key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: Advertising mail (partner section, re-contact) needs opt-in and an opt-out (特定電子メール法).
+    advertising: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str] = mapped_column(String(8), default="ja")
+    template_name: Mapped[str | None] = mapped_column(String(200))
+    template_version: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    ref_code: Mapped[str | None] = mapped_column(String(100), unique=True)
+    partner_name: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    provider_message_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sending_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class Suppression(Base):
+    """Addresses never to mail: hard bounces, unsubscribes, complaints, manual entries."""
+
+    __tablename__ = "suppression"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,62 @@
+"""Shared fixtures. DB tests run on SQLite by default, and on PostgreSQL when
+JUNKAN_TEST_DATABASE_URL is set (CI runs the suite once for each)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+import junkan.db.all_models  # noqa: F401  (every table on Base.metadata, for cleanup)
+from junkan.config import Settings
+from junkan.db import make_engine, upgrade
+from junkan.db.models import Base
+
+# Prefect must never reach the network from tests, nor start anything in unit tests.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("JUNKAN_TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'junkan-test.db'}"
+    upgrade(url)
+    return url
+
+
+def _wipe(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+            if _has_sqlite_sequence(conn):
+                conn.execute(text("DELETE FROM sqlite_sequence"))
+
+
+def _has_sqlite_sequence(conn) -> bool:  # type: ignore[no-untyped-def]
+    return conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() is not None
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated database, emptied before each test."""
+    eng = make_engine(database_url)
+    _wipe(eng)
+    yield eng
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, engine: Engine) -> Settings:
+    """Settings pointing at the test database, with mail written to files under tmp_path."""
+    return Settings(
+        database_url=database_url,
+        mail={"backend": "file", "outbox_dir": tmp_path / "outbox"},
+        _env_file=None,  # type: ignore[call-arg]
+    )

@@ -1,0 +1,22 @@
+"""Flow tests share one Prefect test harness per session (~17 s to start, DESIGN.md §5).
+
+When PREFECT_API_URL is already set (CI may start one server for the whole run), that server is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_harness() -> Iterator[None]:
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
