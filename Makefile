@@ -25,7 +25,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

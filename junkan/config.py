@@ -57,6 +57,18 @@ class MailSettings(BaseModel):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    #: CA bundle that signs the SMTP server's certificate (a private relay); the system store otherwise.
+    smtp_ca_file: Path | None = None
+    #: Socket timeout for one provider call (SendGrid request or SMTP command).
+    timeout_s: float = 30.0
+    #: Exponential backoff between retries of 5xx / timeouts: base * 2**(n-1), capped.
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 30.0
+    #: A 429 waits until X-RateLimit-Reset, but never longer than this per wait, and at most this often.
+    rate_limit_max_wait_s: float = 60.0
+    rate_limit_retries: int = 10
+    #: mailto: target of the List-Unsubscribe header; the sender's contact address when unset.
+    unsubscribe_mailto: str | None = None
 
 
 class NoticeSettings(BaseModel):
@@ -68,6 +80,10 @@ class NoticeSettings(BaseModel):
     withdrawn: Literal["thanks", "none"] = "thanks"
     #: The partner section is shown only with `partner_info` consent; `off` removes it for everyone.
     partner_section: Literal["consent", "off"] = "consent"
+    #: Company closing days ("MM-DD") on top of weekends and public holidays; the usual 年末年始.
+    extra_closed_days: list[str] = Field(default_factory=lambda: ["12-31", "01-01", "01-02", "01-03"])
+    #: Template locale when the candidate's is unknown or has no templates.
+    default_locale: str = "ja"
 
 
 class SenderSettings(BaseModel):
@@ -76,6 +92,8 @@ class SenderSettings(BaseModel):
     company_name: str = "株式会社サンプル"
     postal_address: str = "〒100-0001 東京都千代田区千代田1-1"
     contact_email: str = "privacy@example.co.jp"
+    #: Company name in English mail; `company_name` when unset.
+    company_name_en: str | None = None
 
 
 class LinkSettings(BaseModel):

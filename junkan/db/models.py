@@ -227,6 +227,7 @@ class Message(Base):
     __table_args__ = (
         CheckConstraint(_in("state", MESSAGE_STATES), name="state"),
         Index("ix_message_state_due", "state", "due_at"),
+        Index("ix_message_state_lease", "state", "lease_until"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -260,6 +261,11 @@ class Message(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cancelled_reason: Mapped[str | None] = mapped_column(String(200))
+    #: Short machine-readable cause of the last failure ("http_400", "timeout", "crash" …), for review.
+    last_error_code: Mapped[str | None] = mapped_column(String(32))
+    #: Operator decision on an `unknown` message ("sent" or "resend") and when it was taken.
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Suppression(Base):

@@ -1,0 +1,436 @@
+"""Greenhouse Harvest v3 adapter (v1/v2 were shut down on 2026-08-31).
+
+Contract (DESIGN.md §4 and harvestdocs.greenhouse.io):
+- OAuth client credentials: `POST {auth_url}/token`, Basic client_id:client_secret, form
+  `grant_type=client_credentials&sub=USER_ID`; the reply carries `access_token` and `expires_at`.
+- Lists are bare JSON arrays; the next page is only in `Link: <...?cursor=...>; rel="next"`, and that
+  request must carry nothing but the cursor (the cursor embeds the original filters), else 422.
+- List filters: `per_page` (≤500), `ids=1,2,3`, `updated_at=gte|<ISO>`.
+
+Memory stays bounded: applications are streamed page by page, and each page's candidates are fetched
+with one `ids` filter per batch, so at most one page of applications and candidates is held at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+
+from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningRecord, ReasonRecord
+from junkan.ats.http import AtsError, RetryingClient, RetryPolicy, decode_json, next_link
+from junkan.ats.values import display_name, opt_id, parse_iso_datetime, to_iso_ms_z
+
+log = logging.getLogger(__name__)
+
+MAX_PER_PAGE = 500
+#: Refresh this long before `expires_at`, so no request leaves with a token that dies in flight.
+TOKEN_REFRESH_MARGIN_S = 60.0
+#: Candidate ids per `ids=` request; keeps the URL well under common 8 KB limits.
+CANDIDATE_BATCH = 200
+
+REASON_KINDS = {
+    "we rejected them": "rejected",
+    "they rejected us": "withdrawn",
+    "none specified": "unspecified",
+}
+
+_STATUS_MAP = {
+    "active": "in_process",
+    "in_process": "in_process",
+    "hired": "hired",
+    "rejected": "rejected",
+}
+
+
+def reason_kind(reason_type: Any) -> str:
+    """ReasonRecord.kind from a reason's `type` (a string in v3, `{id, name}` in older payloads)."""
+    if isinstance(reason_type, dict):
+        reason_type = reason_type.get("name")
+    if not isinstance(reason_type, str):
+        return "unspecified"
+    return REASON_KINDS.get(reason_type.strip().casefold(), "unspecified")
+
+
+def map_status(status: Any, reason_kind_value: str | None) -> str:
+    """Greenhouse status -> ApplicationStatus; unknown values pass through so ingest quarantines them."""
+    raw = status.strip() if isinstance(status, str) else ("" if status is None else str(status))
+    mapped = _STATUS_MAP.get(raw.casefold())
+    if mapped is None:
+        return raw
+    if mapped == "rejected" and reason_kind_value == "withdrawn":
+        return "withdrawn"
+    return mapped
+
+
+def _primary_email(candidate: dict[str, Any]) -> str | None:
+    entries = candidate.get("email_addresses") or []
+    values = [
+        e for e in entries if isinstance(e, dict) and isinstance(e.get("value"), str) and e["value"].strip()
+    ]
+    for entry in values:
+        if entry.get("primary") is True:
+            return entry["value"].strip()
+    for entry in values:
+        if entry.get("type") == "personal":
+            return entry["value"].strip()
+    return values[0]["value"].strip() if values else None
+
+
+def _first_phone(candidate: dict[str, Any]) -> str | None:
+    for entry in candidate.get("phone_numbers") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("value"), str) and entry["value"].strip():
+            return entry["value"].strip()
+    return None
+
+
+def _tags(candidate: dict[str, Any]) -> tuple[str, ...]:
+    out: list[str] = []
+    for tag in candidate.get("tags") or []:
+        name = tag.get("name") if isinstance(tag, dict) else tag
+        if isinstance(name, str) and name.strip():
+            out.append(name.strip())
+    return tuple(out)
+
+
+def _job_id(app: dict[str, Any]) -> str | None:
+    if app.get("job_id") is not None:
+        return opt_id(app.get("job_id"))
+    jobs = app.get("jobs")
+    if isinstance(jobs, list) and jobs and isinstance(jobs[0], dict):
+        return opt_id(jobs[0].get("id"))
+    return None
+
+
+def _reason_ref(app: dict[str, Any]) -> tuple[str | None, Any]:
+    """(reason id, embedded reason type if the payload carries one)."""
+    if app.get("rejection_reason_id") is not None:
+        return opt_id(app.get("rejection_reason_id")), None
+    embedded = app.get("rejection_reason")
+    if isinstance(embedded, dict):
+        return opt_id(embedded.get("id")), embedded.get("type")
+    return None, None
+
+
+def _stage(app: dict[str, Any]) -> str | None:
+    stage = app.get("stage_name")
+    if stage is None and isinstance(app.get("current_stage"), dict):
+        stage = app["current_stage"].get("name")
+    return stage.strip() if isinstance(stage, str) and stage.strip() else None
+
+
+def _consents(candidate: dict[str, Any]) -> dict[str, bool]:
+    # `can_email: false` means the candidate opted out of e-mail in Greenhouse: both purposes that are
+    # advertising mail under 特定電子メール法 are refused. A `true` grants nothing by itself.
+    if candidate.get("can_email") is False:
+        return {"partner_info": False, "recontact": False}
+    return {}
+
+
+def map_application(
+    app: Any, candidate: dict[str, Any] | None, reason_kinds: dict[str, str]
+) -> ApplicationRecord | BadRecord | None:
+    """One Harvest application (plus its candidate) as a record; None for prospects, which are skipped."""
+    if not isinstance(app, dict):
+        return BadRecord(reason=f"application is not a JSON object ({type(app).__name__})",
+                         raw={"value": app})
+    if app.get("prospect") is True:
+        return None
+    external_id = opt_id(app.get("id"))
+    raw = {"application": app}
+    if external_id is None:
+        return BadRecord(reason="application without an id", raw=raw)
+    candidate_id = opt_id(app.get("candidate_id"))
+    if candidate_id is None:
+        return BadRecord(reason="application without a candidate_id", raw=raw, external_id=external_id)
+    if candidate is None:
+        return BadRecord(reason=f"candidate {candidate_id} not found in Greenhouse", raw=raw,
+                         external_id=external_id)
+    raw["candidate"] = {"id": candidate_id, "can_email": candidate.get("can_email")}
+    reason_id, embedded_type = _reason_ref(app)
+    kind = reason_kind(embedded_type) if embedded_type is not None else reason_kinds.get(reason_id or "")
+    status = map_status(app.get("status"), kind)
+    try:
+        applied_at = parse_iso_datetime(app.get("applied_at") or app.get("created_at"), field="created_at")
+        updated_at = parse_iso_datetime(app.get("updated_at"), field="updated_at")
+        rejected_at = parse_iso_datetime(app.get("rejected_at"), field="rejected_at")
+        hired_at = parse_iso_datetime(app.get("hired_at"), field="hired_at")
+    except ValueError as exc:
+        return BadRecord(reason=str(exc), raw=raw, external_id=external_id)
+    decided_at: datetime | None = None
+    if status in ("rejected", "withdrawn"):
+        decided_at = rejected_at or updated_at
+    elif status == "hired":
+        decided_at = hired_at or updated_at
+    return ApplicationRecord(
+        external_id=external_id,
+        status=status,
+        email=_primary_email(candidate),
+        name=display_name(candidate.get("first_name"), candidate.get("last_name")),
+        phone=_first_phone(candidate),
+        candidate_external_id=candidate_id,
+        job_external_id=_job_id(app),
+        applied_at=applied_at,
+        decided_at=decided_at,
+        reason_external_id=reason_id if status in ("rejected", "withdrawn") else None,
+        stage=_stage(app),
+        updated_at=updated_at,
+        consents=_consents(candidate),
+        tags=_tags(candidate),
+        raw=raw,
+    )
+
+
+def _batched(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _parse_expiry(body: dict[str, Any], now: float) -> float:
+    """`expires_at` as epoch seconds: ISO 8601, epoch seconds or ms; else `expires_in`; else 1 h."""
+    value = body.get("expires_at")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value / 1000 if value > 1e12 else float(value)
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        if text.replace(".", "", 1).isdigit():
+            number = float(text)
+            return number / 1000 if number > 1e12 else number
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return parsed.timestamp()
+    expires_in = body.get("expires_in")
+    if isinstance(expires_in, int | float) and not isinstance(expires_in, bool):
+        return now + float(expires_in)
+    return now + 3600.0
+
+
+class GreenhouseAdapter:
+    """Reads applications, candidates, jobs, openings and rejection reasons from Harvest v3."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth_url: str,
+        client_id: str,
+        client_secret: str,
+        user_id: str,
+        source: str = "greenhouse",
+        per_page: int = MAX_PER_PAGE,
+        timeout_s: float = 30.0,
+        max_retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        transport: httpx.BaseTransport | None = None,
+        candidate_batch: int = CANDIDATE_BATCH,
+    ) -> None:
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.auth_url = auth_url.rstrip("/")
+        self.per_page = max(1, min(per_page, MAX_PER_PAGE))
+        self.candidate_batch = max(1, min(candidate_batch, MAX_PER_PAGE))
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._user_id = user_id
+        self._clock = clock
+        self._http = RetryingClient(
+            vendor="greenhouse",
+            timeout_s=timeout_s,
+            policy=RetryPolicy(max_retries=max_retries, rate_limit_window_s=10.0),
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
+            transport=transport,
+        )
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self._reason_kinds: dict[str, str] | None = None
+        #: Counts of what was read and skipped, for the flow's summary (no personal data).
+        self.stats: dict[str, int] = {"pages": 0, "applications": 0, "prospects_skipped": 0,
+                                      "bad_records": 0, "token_refreshes": 0}
+
+    # -- auth -------------------------------------------------------------------------------------
+
+    def _fetch_token(self) -> None:
+        response = self._http.request(
+            "POST",
+            f"{self.auth_url}/token",
+            data={"grant_type": "client_credentials", "sub": self._user_id},
+            auth=httpx.BasicAuth(self._client_id, self._client_secret),
+        )
+        body = decode_json(response, "greenhouse")
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise AtsError("greenhouse POST /token: the reply carries no access_token",
+                           status=response.status_code)
+        self._token = token
+        self._token_expires_at = _parse_expiry(body, self._clock())
+        self.stats["token_refreshes"] += 1
+
+    def _bearer(self) -> dict[str, str]:
+        if self._token is None or self._clock() >= self._token_expires_at - TOKEN_REFRESH_MARGIN_S:
+            self._fetch_token()
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def _get(self, url: str, params: dict[str, Any] | None) -> tuple[Any, httpx.Response]:
+        response = self._http.request("GET", url, params=params, headers=self._bearer(),
+                                      allow_statuses=(401,))
+        if response.status_code == 401:
+            # The token was good when issued, so it expired early or was revoked: one fresh token, one retry.
+            self._token = None
+            response = self._http.request("GET", url, params=params, headers=self._bearer(),
+                                          allow_statuses=(401,))
+            if response.status_code == 401:
+                raise AtsError(
+                    f"greenhouse GET {response.request.url.path} failed with 401 even with a fresh token: "
+                    "check the client credentials and the user id (sub)",
+                    status=401,
+                )
+        return decode_json(response, "greenhouse"), response
+
+    # -- listing ----------------------------------------------------------------------------------
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[Any]]:
+        url: str | None = f"{self.base_url}{path}"
+        page_params: dict[str, Any] | None = params
+        while url:
+            body, response = self._get(url, page_params)
+            if not isinstance(body, list):
+                raise AtsError(
+                    f"greenhouse GET {response.request.url.path}: expected a JSON array, got "
+                    f"{type(body).__name__}",
+                    status=response.status_code,
+                )
+            self.stats["pages"] += 1
+            yield body
+            link = next_link(response)
+            # The next link embeds every filter in its cursor; sending anything else earns a 422.
+            url = urljoin(f"{self.base_url}/", link) if link else None
+            page_params = None
+
+    def _items(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        for page in self._pages(path, {"per_page": self.per_page, **(params or {})}):
+            yield from page
+
+    def _reasons(self) -> dict[str, str]:
+        if self._reason_kinds is None:
+            self._reason_kinds = {r.external_id: r.kind for r in self.fetch_rejection_reasons()}
+        return self._reason_kinds
+
+    def _candidates(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _batched(ids, self.candidate_batch):
+            params = {"ids": ",".join(chunk), "per_page": min(len(chunk), MAX_PER_PAGE)}
+            for page in self._pages("/v3/candidates", params):
+                for candidate in page:
+                    if isinstance(candidate, dict) and (cid := opt_id(candidate.get("id"))) is not None:
+                        found[cid] = candidate
+        return found
+
+    def fetch_applications(self, since: datetime | None) -> Iterator[ApplicationRecord | BadRecord]:
+        params: dict[str, Any] = {"per_page": self.per_page}
+        if since is not None:
+            params["updated_at"] = f"gte|{to_iso_ms_z(since)}"
+        for page in self._pages("/v3/applications", params):
+            wanted = [a for a in page if not (isinstance(a, dict) and a.get("prospect") is True)]
+            self.stats["prospects_skipped"] += len(page) - len(wanted)
+            candidate_ids = list(dict.fromkeys(
+                cid for a in wanted if isinstance(a, dict) and (cid := opt_id(a.get("candidate_id")))
+            ))
+            candidates = self._candidates(candidate_ids) if candidate_ids else {}
+            needs_reasons = any(
+                isinstance(a, dict) and a.get("rejection_reason_id") is not None for a in wanted
+            )
+            reason_kinds = self._reasons() if needs_reasons else {}
+            for app in wanted:
+                cid = opt_id(app.get("candidate_id")) if isinstance(app, dict) else None
+                record = map_application(app, candidates.get(cid or ""), reason_kinds)
+                if record is None:
+                    continue
+                if isinstance(record, BadRecord):
+                    self.stats["bad_records"] += 1
+                else:
+                    self.stats["applications"] += 1
+                yield record
+
+    def fetch_jobs(self) -> Iterator[JobRecord]:
+        for job in self._items("/v3/jobs"):
+            job_id = opt_id(job.get("id")) if isinstance(job, dict) else None
+            if job_id is None:
+                log.warning("greenhouse: skipping a job without an id")
+                continue
+            department = None
+            if isinstance(job.get("departments"), list) and job["departments"]:
+                first = job["departments"][0]
+                department = first.get("name") if isinstance(first, dict) else None
+            elif isinstance(job.get("department"), dict):
+                department = job["department"].get("name")
+            try:
+                opened_at = parse_iso_datetime(job.get("opened_at") or job.get("created_at"),
+                                               field="opened_at")
+                closed_at = parse_iso_datetime(job.get("closed_at"), field="closed_at")
+            except ValueError as exc:
+                log.warning("greenhouse: job %s has an unreadable date (%s); dates left empty", job_id, exc)
+                opened_at = closed_at = None
+            yield JobRecord(
+                external_id=job_id,
+                title=str(job.get("name") or job.get("title") or job_id),
+                status=str(job.get("status") or "open").casefold(),
+                department=department,
+                opened_at=opened_at,
+                closed_at=closed_at,
+            )
+
+    def fetch_openings(self) -> Iterator[OpeningRecord]:
+        for opening in self._items("/v3/openings"):
+            if not isinstance(opening, dict):
+                continue
+            opening_id = opt_id(opening.get("id"))
+            job_id = opt_id(opening.get("job_id"))
+            if opening_id is None or job_id is None:
+                log.warning("greenhouse: skipping an opening without id or job_id")
+                continue
+            is_open = opening.get("open")
+            if is_open is None:
+                is_open = str(opening.get("status") or "").casefold() == "open"
+            try:
+                opened_at = parse_iso_datetime(opening.get("opened_at"), field="opened_at")
+                closed_at = parse_iso_datetime(opening.get("closed_at"), field="closed_at")
+            except ValueError as exc:
+                log.warning("greenhouse: opening %s has an unreadable date (%s); dates left empty",
+                            opening_id, exc)
+                opened_at = closed_at = None
+            yield OpeningRecord(
+                external_id=opening_id,
+                job_external_id=job_id,
+                status="open" if is_open else "closed",
+                opened_at=opened_at,
+                closed_at=closed_at,
+            )
+
+    def fetch_rejection_reasons(self) -> Iterator[ReasonRecord]:
+        for reason in self._items("/v3/rejection_reasons"):
+            reason_id = opt_id(reason.get("id")) if isinstance(reason, dict) else None
+            if reason_id is None:
+                continue
+            yield ReasonRecord(
+                external_id=reason_id,
+                name=str(reason.get("name") or reason_id),
+                kind=reason_kind(reason.get("type")),
+            )
+
+    def close(self) -> None:
+        self._http.close()

@@ -1,0 +1,218 @@
+"""Lever adapter (`https://api.lever.co/v1`).
+
+Contract (DESIGN.md §4): Basic auth with the API key as user and a blank password; lists answer
+`{"data": [...], "hasNext": bool, "next": "token"}` and the next page repeats the query with
+`offset=<token>`; timestamps are epoch milliseconds. An opportunity is archived with a reason whose
+`type` is `hired` or `non-hired`; any non-hired archive is a rejection. Lever has no openings.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningRecord, ReasonRecord
+from junkan.ats.http import AtsError, RetryingClient, RetryPolicy
+from junkan.ats.values import from_epoch_ms, opt_id, to_epoch_ms
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 100
+# Lever has no "they declined" archive type: a non-hired reason is a withdrawal (辞退) only when its
+# text says so (Lever's defaults include "Withdrew" and "Offer declined"), otherwise a rejection.
+_WITHDRAWN_TEXT = re.compile(r"withdr[ae]w|declined|辞退|candidate (?:dropped|ghosted)", re.IGNORECASE)
+
+
+def archive_reason_kind(reason: dict[str, Any]) -> str:
+    """`hired`, or for a non-hired reason `withdrawn`/`rejected` (see _WITHDRAWN_TEXT)."""
+    if str(reason.get("type") or "").casefold() == "hired":
+        return "hired"
+    text = reason.get("text")
+    if isinstance(text, str) and _WITHDRAWN_TEXT.search(text):
+        return "withdrawn"
+    return "rejected"
+
+
+def map_opportunity(
+    opp: Any, reasons: dict[str, dict[str, Any]]
+) -> ApplicationRecord | BadRecord:
+    if not isinstance(opp, dict):
+        return BadRecord(reason=f"opportunity is not a JSON object ({type(opp).__name__})", raw={"value": opp})
+    external_id = opt_id(opp.get("id"))
+    raw = {"opportunity": opp}
+    if external_id is None:
+        return BadRecord(reason="opportunity without an id", raw=raw)
+    archived = opp.get("archived")
+    reason_id: str | None = None
+    decided_at: datetime | None = None
+    try:
+        created_at = from_epoch_ms(opp.get("createdAt"), field="createdAt")
+        updated_at = from_epoch_ms(opp.get("updatedAt"), field="updatedAt")
+        if archived is None:
+            status = "in_process"
+        elif isinstance(archived, dict):
+            reason_id = opt_id(archived.get("reason"))
+            decided_at = from_epoch_ms(archived.get("archivedAt"), field="archived.archivedAt")
+            reason = reasons.get(reason_id or "")
+            if reason is None:
+                # An archive reason we cannot classify: pass a raw status so ingest quarantines it.
+                status = f"archived:{reason_id or 'no-reason'}"
+            else:
+                kind = archive_reason_kind(reason)
+                status = {"hired": "hired", "withdrawn": "withdrawn"}.get(kind, "rejected")
+        else:
+            return BadRecord(reason="archived is neither null nor an object", raw=raw, external_id=external_id)
+    except ValueError as exc:
+        return BadRecord(reason=str(exc), raw=raw, external_id=external_id)
+
+    emails = [e.strip() for e in opp.get("emails") or [] if isinstance(e, str) and e.strip()]
+    phones = [p.get("value") for p in opp.get("phones") or []
+              if isinstance(p, dict) and isinstance(p.get("value"), str) and p["value"].strip()]
+    tags = tuple(t.strip() for t in opp.get("tags") or [] if isinstance(t, str) and t.strip())
+    stage = opp.get("stage")
+    if isinstance(stage, dict):
+        stage = stage.get("text") or stage.get("id")
+    return ApplicationRecord(
+        external_id=external_id,
+        status=status,
+        email=emails[0] if emails else None,
+        name=opp.get("name").strip() if isinstance(opp.get("name"), str) else None,
+        phone=phones[0].strip() if phones else None,
+        candidate_external_id=opt_id(opp.get("contact")),
+        job_external_id=_posting_id(opp),
+        applied_at=created_at,
+        decided_at=decided_at,
+        reason_external_id=reason_id if status in ("rejected", "withdrawn") else None,
+        stage=stage if isinstance(stage, str) else None,
+        updated_at=updated_at,
+        tags=tags,
+        raw=raw,
+    )
+
+
+def _posting_id(opp: dict[str, Any]) -> str | None:
+    """The posting of the opportunity's (first) application; with `expand=applications` these are objects."""
+    for app in opp.get("applications") or []:
+        if isinstance(app, dict):
+            posting = app.get("posting")
+            if isinstance(posting, dict):
+                posting = posting.get("id")
+            if (pid := opt_id(posting)) is not None:
+                return pid
+    return None
+
+
+class LeverAdapter:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = "https://api.lever.co/v1",
+        source: str = "lever",
+        limit: int = MAX_LIMIT,
+        timeout_s: float = 30.0,
+        max_retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.limit = max(1, min(limit, MAX_LIMIT))
+        self._http = RetryingClient(
+            vendor="lever",
+            timeout_s=timeout_s,
+            # 10 requests/s steady: when the window is spent, a one-second pause refills it.
+            policy=RetryPolicy(max_retries=max_retries, rate_limit_window_s=1.0),
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
+            auth=httpx.BasicAuth(api_key, ""),
+            transport=transport,
+        )
+        self._reasons: dict[str, dict[str, Any]] | None = None
+        self.stats: dict[str, int] = {"pages": 0, "applications": 0, "bad_records": 0}
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[Any]]:
+        offset: str | None = None
+        seen: set[str] = set()
+        while True:
+            query = dict(params)
+            if offset is not None:
+                query["offset"] = offset
+            body, response = self._http.get_json(f"{self.base_url}{path}", params=query)
+            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                raise AtsError(f"lever GET {response.request.url.path}: expected an object with a data list",
+                               status=response.status_code)
+            self.stats["pages"] += 1
+            yield body["data"]
+            next_token = body.get("next")
+            if not body.get("hasNext") or not isinstance(next_token, str) or not next_token:
+                return
+            if next_token in seen:
+                # A repeated token would loop forever; fail loudly instead of silently re-reading.
+                raise AtsError(f"lever GET {response.request.url.path}: pagination token repeated")
+            seen.add(next_token)
+            offset = next_token
+
+    def _archive_reasons(self) -> dict[str, dict[str, Any]]:
+        if self._reasons is None:
+            self._reasons = {}
+            for page in self._pages("/archive_reasons", {}):
+                for reason in page:
+                    if isinstance(reason, dict) and (rid := opt_id(reason.get("id"))) is not None:
+                        self._reasons[rid] = reason
+        return self._reasons
+
+    def fetch_applications(self, since: datetime | None) -> Iterator[ApplicationRecord | BadRecord]:
+        reasons = self._archive_reasons()
+        params: dict[str, Any] = {"limit": self.limit, "expand": "applications"}
+        if since is not None:
+            params["updated_at_start"] = to_epoch_ms(since)
+        for page in self._pages("/opportunities", params):
+            for opp in page:
+                record = map_opportunity(opp, reasons)
+                self.stats["bad_records" if isinstance(record, BadRecord) else "applications"] += 1
+                yield record
+
+    def fetch_jobs(self) -> Iterator[JobRecord]:
+        for page in self._pages("/postings", {"state": "published", "limit": self.limit}):
+            for posting in page:
+                pid = opt_id(posting.get("id")) if isinstance(posting, dict) else None
+                if pid is None:
+                    log.warning("lever: skipping a posting without an id")
+                    continue
+                categories = posting.get("categories") if isinstance(posting.get("categories"), dict) else {}
+                try:
+                    opened_at = from_epoch_ms(posting.get("createdAt"), field="createdAt")
+                except ValueError:
+                    opened_at = None
+                state = str(posting.get("state") or "published").casefold()
+                yield JobRecord(
+                    external_id=pid,
+                    title=str(posting.get("text") or pid),
+                    status={"published": "open", "closed": "closed", "draft": "draft"}.get(state, state),
+                    department=categories.get("department") or categories.get("team"),
+                    opened_at=opened_at,
+                )
+
+    def fetch_openings(self) -> Iterator[OpeningRecord]:
+        return iter(())
+
+    def fetch_rejection_reasons(self) -> Iterator[ReasonRecord]:
+        for rid, reason in self._archive_reasons().items():
+            kind = archive_reason_kind(reason)
+            if kind == "hired":
+                continue
+            yield ReasonRecord(external_id=rid, name=str(reason.get("text") or rid), kind=kind)
+
+    def close(self) -> None:
+        self._http.close()

@@ -1,0 +1,106 @@
+"""The `junkan` command line. Prefect is only imported (through flows/) by the commands that run flows."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from junkan.config import get_settings
+
+app = typer.Typer(help="Junkan: courteous rejection notices, talent pool and partner credits, run by Prefect.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _prefect_env() -> None:
+    # Without network the analytics ping only logs errors (DESIGN.md §5).
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the migrations in sql/migrations to JUNKAN_DATABASE_URL."""
+    from junkan.db import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    typer.echo(f"database upgraded to {revision}")
+
+
+@app.command("flows")
+def list_flows() -> None:
+    """List the flows `junkan run` accepts, in the order `daily` runs them."""
+    registry = importlib.import_module("flows.registry")
+    for name in [*registry.FLOWS, "daily"]:
+        typer.echo(name)
+
+
+def run_flow(name: str, as_of: date | None = None, dry_run: bool = False) -> Any:
+    """Run one flow in-process (Prefect's ephemeral mode unless PREFECT_API_URL is set)."""
+    _prefect_env()
+    registry = importlib.import_module("flows.registry")
+    params = importlib.import_module("flows.params")
+    if name == "daily":
+        flow_obj = importlib.import_module("flows.daily").daily
+    else:
+        flow_obj = registry.load(name)
+    return flow_obj(**params.supported_kwargs(flow_obj, as_of=as_of, dry_run=dry_run))
+
+
+@app.command("run")
+def run(
+    flow: Annotated[str, typer.Argument(help="Flow name, e.g. ingest-decisions or daily (see `junkan flows`).")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Re-run a past day: YYYY-MM-DD.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Render but do not really send.")] = False,
+) -> None:
+    """Run any flow once, in-process, and print its counts as JSON."""
+    day = _parse_date(as_of) if as_of else None
+    try:
+        result = run_flow(flow, day, dry_run)
+    except KeyError as exc:
+        typer.echo(str(exc.args[0]), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command("serve")
+def serve(limit: Annotated[int | None, typer.Option(help="Max concurrent runs.")] = None) -> None:
+    """Serve the `daily` schedule and every sub-flow deployment from this process (no work pool).
+
+    Needs a running Prefect server (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api).
+    """
+    _prefect_env()
+    importlib.import_module("flows.serve").serve_all(limit=limit)
+
+
+@app.command("demo")
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo database, CSV export and e-mails go.")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed for the sample company.")] = 7,
+) -> None:
+    """Generate a Japanese sample company in a fresh SQLite database and run `daily` end to end."""
+    _prefect_env()
+    from junkan.demo.run import run_demo
+
+    summary = run_demo(workdir, seed=seed, run_flow=run_flow)
+    typer.echo(summary)
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"not a date: {value!r} (expected YYYY-MM-DD)") from None
+
+
+def main() -> None:
+    sys.exit(app())

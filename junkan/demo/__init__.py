@@ -1,0 +1,1 @@
+"""`junkan demo`: a realistic Japanese sample company, ingested and processed end to end."""

@@ -1,0 +1,1 @@
+"""Candidate mail: templates and rendering, business-day timing, and the delivery backends."""

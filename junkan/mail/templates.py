@@ -1,0 +1,347 @@
+"""Notice templates: selection (override dir, per-job, locale, reason category), sandboxed rendering.
+
+Layout of a template directory (the packaged defaults in `junkan/templates/mail/` and the operator's
+override directory, `JUNKAN_MAIL__TEMPLATE_DIR`, share it; the override wins file by file)::
+
+    <locale>/<kind>.subject.txt   <locale>/<kind>.txt   <locale>/<kind>.html
+    <locale>/<kind>.<category>.subject.txt  ...       a variant for one reason category
+    <locale>/_*.txt, _*.html                           partials (partner block, signature, legal footer)
+    jobs/<job_external_id>/<locale>/<kind>[.<category>].*   per-job override (override dir only)
+
+Each part resolves on its own, most specific first: job+category, job, category, plain; the candidate's
+locale first, then the default locale. Templates run in Jinja's SandboxedEnvironment with HTML
+autoescaping for `.html` parts and StrictUndefined, so a typo or a sandbox escape attempt fails loudly
+instead of mailing a half-rendered notice. Values are data, never template code: a name such as
+`{{7*7}}` is printed as written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    meta,
+    select_autoescape,
+)
+from jinja2 import TemplateError as JinjaTemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from junkan.config import MailSettings, NoticeSettings, SenderSettings
+from junkan.mail.headers import DEFAULT_SUBJECT_MAX_CHARS, clean_header_text, clean_subject
+
+NoticeKind = Literal["rejection", "withdrawal"]
+PARTS: tuple[str, ...] = ("subject.txt", "txt", "html")
+#: Consent purpose that unlocks the partner section (DESIGN.md §3).
+PARTNER_CONSENT = "partner_info"
+
+_KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+_CATEGORY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,60}$")
+_LOCALE_RE = re.compile(r"^[a-z]{2,3}$")
+# Job ids come from the ATS; anything that could walk the file system or hide in a listing is refused.
+_JOB_ID_BAD = re.compile(r"[/\\\x00-\x1f\x7f]")
+_FIELD_MAX_CHARS = 200
+
+
+class MailTemplateError(Exception):
+    """A template could not be found, parsed or rendered. The message names the template."""
+
+    def __init__(self, template_name: str, message: str) -> None:
+        super().__init__(f"mail template {template_name!r}: {message}")
+        self.template_name = template_name
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerBlock:
+    name: str
+    #: Tracked link that carries the referral code.
+    url: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeContext:
+    kind: str  # NoticeKind, or another kind that has templates
+    sender: SenderSettings
+    candidate_name: str | None = field(default=None, repr=False)
+    job_title: str | None = None
+    locale: str | None = None
+    reason_category: str | None = None
+    job_external_id: str | None = None
+    partner: PartnerBlock | None = None
+    unsubscribe_url: str | None = None
+    #: Where candidates can write back; the sender's contact address when unset.
+    reply_contact: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+    #: The body's template, e.g. "ja/rejection.final_interview" or "jobs/J-1/ja/rejection".
+    template_name: str
+    #: Hash over the sources of every template used (parts and partials); changes when any of them does.
+    template_version: str
+    locale: str = "ja"
+    #: True when the partner section is in: the mail is advertising under 特定電子メール法.
+    advertising: bool = False
+
+
+def partner_section_allowed(consents: Iterable[str], settings: NoticeSettings) -> bool:
+    """Policy: the partner block needs `partner_info` consent; `partner_section = "off"` removes it."""
+    if settings.partner_section == "off":
+        return False
+    return PARTNER_CONSENT in set(consents)
+
+
+def normalize_locale(locale: str | None, default: str = "ja") -> str:
+    """'ja-JP', 'ja_JP', 'JA' -> 'ja'. Unknown shapes fall back to the default."""
+    if not locale:
+        return default
+    primary = locale.strip().replace("_", "-").split("-")[0].lower()
+    return primary if _LOCALE_RE.match(primary) else default
+
+
+def _safe_job_id(job_external_id: str | None) -> str | None:
+    if not job_external_id:
+        return None
+    job = job_external_id.strip()
+    if not job or job.startswith(".") or len(job) > 200 or _JOB_ID_BAD.search(job):
+        return None
+    return job
+
+
+def _safe_category(category: str | None) -> str | None:
+    if not category:
+        return None
+    value = category.strip().lower()
+    return value if _CATEGORY_RE.match(value) else None
+
+
+def _clean_field(value: str | None) -> str:
+    # Body text keeps its characters but loses control characters and line breaks: a name or job title
+    # is one line, and a multi-line value must not be able to forge paragraphs of the notice.
+    return clean_header_text(value or "", _FIELD_MAX_CHARS)
+
+
+_PACKAGE_DIR = Path(__file__).resolve().parents[1] / "templates" / "mail"
+
+
+class TemplateStore:
+    """Finds, compiles, caches and renders notice templates. Thread-safe; share one per process."""
+
+    def __init__(
+        self,
+        template_dir: Path | None = None,
+        *,
+        default_locale: str = "ja",
+        subject_max_chars: int = DEFAULT_SUBJECT_MAX_CHARS,
+    ) -> None:
+        loaders: list[Any] = []
+        if template_dir is not None:
+            template_dir = Path(template_dir)
+            if not template_dir.is_dir():
+                raise ValueError(f"mail template directory {template_dir} does not exist")
+            loaders.append(FileSystemLoader(str(template_dir)))
+        # PackageLoader also works from an installed wheel; the path fallback serves a source checkout.
+        try:
+            loaders.append(PackageLoader("junkan", "templates/mail"))
+        except ValueError:
+            loaders.append(FileSystemLoader(str(_PACKAGE_DIR)))
+        self.template_dir = template_dir
+        self.default_locale = normalize_locale(default_locale)
+        self.subject_max_chars = subject_max_chars
+        self._env = SandboxedEnvironment(
+            loader=ChoiceLoader(loaders),
+            autoescape=select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=True,
+        )
+        self._lock = threading.Lock()
+        # Which file answers a lookup is cached per store (new files need a new store, i.e. a new run);
+        # edits to a file already in use are seen through Jinja's mtime check.
+        self._resolved: dict[tuple[str, ...], str] = {}
+        self._versions: dict[tuple[str, ...], tuple[str, list[Callable[[], bool]]]] = {}
+
+    @classmethod
+    def from_settings(cls, mail: MailSettings, notice: NoticeSettings | None = None) -> TemplateStore:
+        notice = notice or NoticeSettings()
+        return cls(mail.template_dir, default_locale=notice.default_locale)
+
+    # -- selection --------------------------------------------------------------------------------------
+    def candidates(
+        self, kind: str, part: str, *, locale: str | None = None, category: str | None = None,
+        job_external_id: str | None = None,
+    ) -> list[str]:
+        """Template names tried for one part, most specific first."""
+        if not _KIND_RE.match(kind):
+            raise ValueError(f"invalid mail kind {kind!r}")
+        if part not in PARTS:
+            raise ValueError(f"invalid template part {part!r}")
+        job = _safe_job_id(job_external_id)
+        cat = _safe_category(category)
+        names: list[str] = []
+        for loc in dict.fromkeys((normalize_locale(locale, self.default_locale), self.default_locale)):
+            stems = []
+            if job:
+                if cat:
+                    stems.append(f"jobs/{job}/{loc}/{kind}.{cat}")
+                stems.append(f"jobs/{job}/{loc}/{kind}")
+            if cat:
+                stems.append(f"{loc}/{kind}.{cat}")
+            stems.append(f"{loc}/{kind}")
+            names.extend(f"{stem}.{part}" for stem in stems)
+        return names
+
+    def resolve(self, kind: str, part: str, *, locale: str | None = None, category: str | None = None,
+                job_external_id: str | None = None) -> str:
+        key = (kind, part, locale or "", category or "", job_external_id or "")
+        cached = self._resolved.get(key)
+        if cached is not None:
+            return cached
+        names = self.candidates(kind, part, locale=locale, category=category, job_external_id=job_external_id)
+        for name in names:
+            try:
+                self._env.loader.get_source(self._env, name)  # type: ignore[union-attr]
+            except TemplateNotFound:
+                continue
+            self._resolved[key] = name
+            return name
+        raise MailTemplateError(names[-1], f"no template for kind={kind!r} part={part!r} (tried {names})")
+
+    # -- rendering --------------------------------------------------------------------------------------
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        try:
+            return self._env.get_template(name).render(context)
+        except SecurityError as exc:
+            raise MailTemplateError(name, f"blocked by the sandbox: {exc}") from exc
+        except TemplateSyntaxError as exc:
+            where = exc.name or name
+            raise MailTemplateError(where, f"syntax error at line {exc.lineno}: {exc.message}") from exc
+        except TemplateNotFound as exc:
+            raise MailTemplateError(name, f"includes a missing template {exc.name!r}") from exc
+        except JinjaTemplateError as exc:
+            raise MailTemplateError(name, f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # a filter or test blowing up inside a user template
+            raise MailTemplateError(name, f"render failed: {type(exc).__name__}: {exc}") from exc
+
+    def version(self, names: Iterable[str]) -> str:
+        """A short hash over the sources of `names` and of everything they include/extend/import."""
+        key = tuple(names)
+        cached = self._versions.get(key)
+        if cached is not None and all(check() for check in cached[1]):
+            return cached[0]
+        digest = hashlib.sha256()
+        checks: list[Callable[[], bool]] = []
+        seen: set[str] = set()
+        pending = list(key)
+        sources: dict[str, str] = {}
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                source, _filename, uptodate = self._env.loader.get_source(self._env, name)  # type: ignore[union-attr]
+            except TemplateNotFound as exc:
+                raise MailTemplateError(name, "referenced template not found") from exc
+            sources[name] = source
+            if uptodate is not None:
+                checks.append(uptodate)
+            try:
+                refs = meta.find_referenced_templates(self._env.parse(source, name=name))
+            except TemplateSyntaxError as exc:
+                raise MailTemplateError(name, f"syntax error at line {exc.lineno}: {exc.message}") from exc
+            # Dynamic references (None) cannot be followed statically; the static ones cover our layout.
+            pending.extend(ref for ref in refs if ref is not None)
+        for name in sorted(sources):
+            digest.update(name.encode())
+            digest.update(b"\0")
+            digest.update(sources[name].encode())
+            digest.update(b"\0")
+        value = digest.hexdigest()[:16]
+        with self._lock:
+            self._versions[key] = (value, checks)
+        return value
+
+
+def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
+    sender = ctx.sender
+    company = sender.company_name
+    if locale != "ja" and sender.company_name_en:
+        company = sender.company_name_en
+    partner = None
+    if ctx.partner is not None:
+        partner = {
+            "name": _clean_field(ctx.partner.name),
+            "url": ctx.partner.url,
+            "description": (ctx.partner.description or "").strip(),
+        }
+    # Plain dicts and strings only: the sandbox then has nothing interesting to walk into.
+    return {
+        "kind": ctx.kind,
+        "locale": locale,
+        "variant": _safe_category(ctx.reason_category) or "",
+        "candidate_name": _clean_field(ctx.candidate_name),
+        "job_title": _clean_field(ctx.job_title),
+        "company_name": company,
+        "sender": {
+            "company_name": company,
+            "postal_address": sender.postal_address,
+            "contact_email": sender.contact_email,
+        },
+        "partner": partner,
+        "advertising": partner is not None,
+        "unsubscribe_url": ctx.unsubscribe_url or "",
+        "reply_contact": ctx.reply_contact or sender.contact_email,
+    }
+
+
+def render_notice(store: TemplateStore, ctx: NoticeContext) -> RenderedMail:
+    """Render subject, text and HTML for one notice. Raises MailTemplateError on template problems and
+    ValueError when the mail would break the advertising rules (partner block without an opt-out)."""
+    if ctx.partner is not None:
+        if not ctx.unsubscribe_url:
+            raise ValueError("a notice with the partner section needs an unsubscribe URL (特定電子メール法)")
+        sender = ctx.sender
+        if not (sender.company_name and sender.postal_address and sender.contact_email):
+            raise ValueError("a notice with the partner section needs the sender's name, address and contact")
+        if not ctx.partner.url:
+            raise ValueError("the partner block needs a URL")
+    locale = normalize_locale(ctx.locale, store.default_locale)
+    lookup = {"locale": locale, "category": ctx.reason_category, "job_external_id": ctx.job_external_id}
+    names = {part: store.resolve(ctx.kind, part, **lookup) for part in PARTS}
+    # The locale actually served (a candidate asking for "fr" gets the default locale's files).
+    body_name = names["txt"]
+    served = body_name.split("/")[-2]
+    values = _context(ctx, served)
+    subject = clean_subject(store.render(names["subject.txt"], values), store.subject_max_chars)
+    if not subject:
+        raise MailTemplateError(names["subject.txt"], "rendered an empty subject")
+    text = store.render(body_name, values).replace("\r\n", "\n")
+    html = store.render(names["html"], values).replace("\r\n", "\n")
+    return RenderedMail(
+        subject=subject,
+        text=text if text.endswith("\n") else text + "\n",
+        html=html,
+        template_name=body_name.removesuffix(".txt"),
+        template_version=store.version(names[p] for p in PARTS),
+        locale=served,
+        advertising=values["advertising"],
+    )

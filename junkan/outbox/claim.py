@@ -1,0 +1,119 @@
+"""Claiming outbox rows so that two senders never take the same message (DESIGN.md §3).
+
+PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` picks rows no other transaction holds, and the lease written
+in the same transaction keeps them ours after the commit. SQLite has no row locks: one conditional
+`UPDATE … WHERE state='pending' AND (lease_until IS NULL OR lease_until < now)` is atomic under SQLite's
+single writer, so the lease alone decides. Either way every claim is committed before anything is sent.
+
+The lease uses the wall clock (never an injected business "now"): a re-run of a past day and the live
+run must agree on whose lease is still valid.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from junkan.db.models import Message
+
+DEFAULT_LEASE = timedelta(minutes=15)
+
+
+def new_owner() -> str:
+    """A lease owner id: host and random suffix, unique per send run (no personal data)."""
+    return f"{socket.gethostname()[:40]}:{secrets.token_hex(6)}"
+
+
+def _lease_free(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(Message.lease_until.is_(None), Message.lease_until < now)
+
+
+def _due_pending(due_by: datetime, kinds: Sequence[str], wall: datetime):  # type: ignore[no-untyped-def]
+    return and_(Message.state == "pending", Message.kind.in_(kinds), Message.due_at <= due_by,
+                _lease_free(wall))
+
+
+def claim_batch(
+    session: Session,
+    *,
+    owner: str,
+    due_by: datetime,
+    wall: datetime,
+    limit: int,
+    kinds: Sequence[str],
+    lease: timedelta = DEFAULT_LEASE,
+) -> list[int]:
+    """Lease up to `limit` due pending messages to `owner` and commit; returns their ids, oldest due first."""
+    until = wall + lease
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(
+            select(Message.id)
+            .where(_due_pending(due_by, kinds, wall))
+            .order_by(Message.due_at, Message.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ))
+        if ids:
+            session.execute(
+                update(Message).where(Message.id.in_(ids))
+                .values(lease_owner=owner, lease_until=until)
+                .execution_options(synchronize_session=False)
+            )
+    else:
+        pick = (
+            select(Message.id)
+            .where(_due_pending(due_by, kinds, wall))
+            .order_by(Message.due_at, Message.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        ids = list(session.scalars(
+            update(Message)
+            .where(Message.id.in_(pick), _due_pending(due_by, kinds, wall))
+            .values(lease_owner=owner, lease_until=until)
+            .returning(Message.id)
+            .execution_options(synchronize_session=False)
+        ))
+    session.commit()
+    return sorted(ids)
+
+
+def release_leases(session: Session, owner: str, ids: Sequence[int] | None = None) -> int:
+    """Give back leases on rows still `pending` (claimed but not sent), so the next run need not wait."""
+    cond = [Message.lease_owner == owner, Message.state == "pending"]
+    if ids is not None:
+        if not ids:
+            return 0
+        cond.append(Message.id.in_(list(ids)))
+    res = session.execute(
+        update(Message).where(*cond).values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return res.rowcount or 0
+
+
+def mark_stale_sending_unknown(session: Session, *, wall: datetime, kinds: Sequence[str] | None = None) -> list[str]:
+    """Rows left in `sending` past their lease are crash leftovers: the provider may or may not have
+    accepted them, so they become `unknown` for review and are never re-sent automatically.
+
+    Returns the public ids marked. A row whose lease is still running belongs to a live sender.
+    """
+    cond = [Message.state == "sending", or_(Message.lease_until.is_(None), Message.lease_until < wall)]
+    if kinds is not None:
+        cond.append(Message.kind.in_(list(kinds)))
+    marked = list(session.scalars(
+        update(Message).where(*cond)
+        .values(state="unknown", last_error_code="crash",
+                last_error="left in 'sending' by an interrupted run; the provider may have accepted it",
+                lease_owner=None, lease_until=None, updated_at=wall)
+        .returning(Message.public_id)
+        .execution_options(synchronize_session=False)
+    ))
+    session.commit()
+    return marked

@@ -1,0 +1,310 @@
+"""Enqueueing rejection and withdrawal notices into the outbox (DESIGN.md §3 "Outbox", "Timing").
+
+Set-based: one query finds every decided application that has no notice yet (or whose notice was
+cancelled by an un-reject and is due again), with the candidate's current `partner_info` consent and the
+suppression status joined in; rows are inserted in bulk with `ON CONFLICT DO NOTHING` on the logical
+key, so enqueueing twice - or two runs at once - does nothing more.
+
+Only notices that are due by `now` are enqueued: the partner section is then decided on consent as
+close to the send as possible, and an application un-rejected before its notice is due never gets one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from junkan.config import Settings
+from junkan.db.models import Application, Candidate, Consent, Message, Suppression
+from junkan.db.types import utcnow
+from junkan.links import LinkSigner
+from junkan.mail.templates import partner_section_allowed
+from junkan.mail.timing import due_at as notice_due_at
+
+#: Application status -> notice kind. The logical key is "application:<id>:<kind>".
+KIND_BY_STATUS: dict[str, str] = {"rejected": "rejection", "withdrawn": "withdrawal"}
+STATUS_BY_KIND: dict[str, str] = {v: k for k, v in KIND_BY_STATUS.items()}
+NOTICE_KINDS: tuple[str, ...] = tuple(KIND_BY_STATUS.values())
+
+#: Why a notice was cancelled; "status_changed" notices come back to life if the decision returns.
+CANCEL_STATUS_CHANGED = "application_status_changed"
+CANCEL_POLICY = "policy_withdrawn_none"
+CANCEL_ANONYMISED = "candidate_anonymised"
+CANCEL_NO_ADDRESS = "no_address"
+
+_INSERT_CHUNK = 1000
+
+
+def logical_key(application_id: int, kind: str) -> str:
+    return f"application:{application_id}:{kind}"
+
+
+def new_public_id() -> str:
+    """128 random bits, URL-safe: the only message identifier that ever leaves the database."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedNotice:
+    """One due notice as decided at enqueue time (no personal data: ids and flags only)."""
+
+    application_id: int
+    candidate_id: int
+    kind: str
+    due_at: datetime
+    locale: str
+    state: str  # "pending" or "suppressed"
+    partner: bool
+    #: Set when an earlier notice for the same logical key was cancelled by an un-reject.
+    revive_message_id: int | None = None
+
+
+@dataclass
+class EnqueueResult:
+    #: Notices due by `now` that were not settled when the run started (backlog + newly found).
+    due: int = 0
+    #: Pending notices that were already due before this run (a previous run left them, e.g. retries).
+    backlog: int = 0
+    enqueued: int = 0
+    suppressed: int = 0
+    cancelled: int = 0
+    revived: int = 0
+    #: Due notices skipped because the candidate has no e-mail address (yet); looked at again next run.
+    no_address: int = 0
+    planned: list[PlannedNotice] = field(default_factory=list, repr=False)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "due": self.due,
+            "backlog": self.backlog,
+            "enqueued": self.enqueued,
+            "suppressed": self.suppressed,
+            "cancelled": self.cancelled,
+            "revived": self.revived,
+            "no_address": self.no_address,
+        }
+
+
+def current_consent_subquery(purpose: str, now: datetime):  # type: ignore[no-untyped-def]
+    """Newest consent row per candidate for `purpose`, as of `now` (rn = 1 is the current state)."""
+    rn = func.row_number().over(
+        partition_by=Consent.candidate_id, order_by=(Consent.recorded_at.desc(), Consent.id.desc())
+    )
+    return (
+        select(Consent.candidate_id.label("candidate_id"), Consent.granted.label("granted"), rn.label("rn"))
+        .where(Consent.purpose == purpose, Consent.recorded_at <= now)
+        .subquery(f"current_{purpose}")
+    )
+
+
+def _kind_expr():  # type: ignore[no-untyped-def]
+    return case(
+        *[(Application.status == status, literal(kind)) for status, kind in KIND_BY_STATUS.items()],
+        else_=literal(""),
+    )
+
+
+def _statuses(settings: Settings) -> list[str]:
+    statuses = ["rejected"]
+    if settings.notice.withdrawn != "none":
+        statuses.append("withdrawn")
+    return statuses
+
+
+def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[type-arg]
+    consent = current_consent_subquery("partner_info", now)
+    kind = _kind_expr()
+    # Any existing message for this logical key, other than one an un-reject cancelled, settles it.
+    settled = exists().where(
+        Message.application_id == Application.id,
+        Message.kind == kind,
+        or_(Message.state != "cancelled", Message.cancelled_reason.is_(None),
+            Message.cancelled_reason != CANCEL_STATUS_CHANGED),
+    )
+    revivable = (
+        select(Message.id)
+        .where(Message.application_id == Application.id, Message.kind == kind,
+               Message.state == "cancelled", Message.cancelled_reason == CANCEL_STATUS_CHANGED)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Application.id,
+            Application.candidate_id,
+            Application.status,
+            Application.decided_at,
+            Candidate.email_key,
+            Candidate.locale,
+            Candidate.anonymized_at,
+            consent.c.granted,
+            Suppression.id.label("suppression_id"),
+            revivable.label("revive_id"),
+        )
+        .join(Candidate, Candidate.id == Application.candidate_id)
+        .outerjoin(consent, and_(consent.c.candidate_id == Application.candidate_id, consent.c.rn == 1))
+        .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
+        .where(
+            Application.status.in_(_statuses(settings)),
+            Application.decided_at.is_not(None),
+            Application.decided_at <= now,
+            ~settled,
+        )
+        .order_by(Application.decided_at, Application.id)
+    )
+
+
+def cancel_changed(session: Session, settings: Settings, now: datetime | None = None) -> int:
+    """Cancel pending notices whose application is no longer rejected/withdrawn (un-reject, hire)."""
+    now = now or utcnow()
+    cancelled = 0
+    for kind, status in STATUS_BY_KIND.items():
+        stale_apps = select(Application.id).where(Application.status != status)
+        res = session.execute(
+            update(Message)
+            .where(Message.state == "pending", Message.kind == kind, Message.application_id.in_(stale_apps))
+            .values(state="cancelled", cancelled_reason=CANCEL_STATUS_CHANGED, lease_owner=None,
+                    lease_until=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        cancelled += res.rowcount or 0
+    if settings.notice.withdrawn == "none":
+        res = session.execute(
+            update(Message)
+            .where(Message.state == "pending", Message.kind == "withdrawal")
+            .values(state="cancelled", cancelled_reason=CANCEL_POLICY, lease_owner=None, lease_until=None,
+                    updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        cancelled += res.rowcount or 0
+    return cancelled
+
+
+def pending_due_count(session: Session, now: datetime, kinds: Sequence[str] = NOTICE_KINDS) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Message)
+        .where(Message.state == "pending", Message.kind.in_(kinds), Message.due_at <= now)
+    ) or 0
+
+
+def plan_due_notices(session: Session, settings: Settings, now: datetime) -> tuple[list[PlannedNotice], int]:
+    """The notices due by `now` that are not enqueued yet, and how many lack an address. Read-only."""
+    partner_policy = settings.notice
+    planned: list[PlannedNotice] = []
+    no_address = 0
+    for row in session.execute(_due_query(settings, now)):
+        due = notice_due_at(row.decided_at, settings.notice)
+        if due > now:
+            continue
+        if row.anonymized_at is None and not row.email_key:
+            no_address += 1
+            continue
+        consents = {"partner_info"} if row.granted else set()
+        suppressed = row.suppression_id is not None
+        state = "suppressed" if suppressed else ("cancelled" if row.anonymized_at else "pending")
+        planned.append(
+            PlannedNotice(
+                application_id=row.id,
+                candidate_id=row.candidate_id,
+                kind=KIND_BY_STATUS[row.status],
+                due_at=due,
+                locale=row.locale or "ja",
+                state=state,
+                partner=state == "pending" and partner_section_allowed(consents, partner_policy),
+                revive_message_id=row.revive_id,
+            )
+        )
+    return planned, no_address
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(Message).on_conflict_do_nothing(index_elements=["logical_key"])
+
+
+def _rows(planned: Iterable[PlannedNotice], signer: LinkSigner, partner_name: str, now: datetime):  # type: ignore[no-untyped-def]
+    for p in planned:
+        yield {
+            "public_id": new_public_id(),
+            "logical_key": logical_key(p.application_id, p.kind),
+            "kind": p.kind,
+            "candidate_id": p.candidate_id,
+            "application_id": p.application_id,
+            "state": p.state,
+            "due_at": p.due_at,
+            "advertising": p.partner,
+            "locale": p.locale,
+            "ref_code": signer.new_referral_code() if p.partner else None,
+            "partner_name": partner_name if p.partner else None,
+            "attempts": 0,
+            "cancelled_reason": CANCEL_ANONYMISED if p.state == "cancelled" else None,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+
+def enqueue_due_notices(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    signer: LinkSigner | None = None,
+    dry_run: bool = False,
+) -> EnqueueResult:
+    """Cancel what an un-reject made obsolete, then enqueue every notice due by `now`.
+
+    The caller commits (or, for a dry run, rolls back: with `dry_run` nothing is written at all and the
+    plan is returned in `result.planned`).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    signer = signer or LinkSigner.from_settings(settings.links)
+    result = EnqueueResult()
+    result.backlog = pending_due_count(session, now)
+    planned, result.no_address = plan_due_notices(session, settings, now)
+    result.planned = planned
+    result.due = result.backlog + sum(1 for p in planned if p.state != "cancelled")
+    if dry_run:
+        result.suppressed = sum(1 for p in planned if p.state == "suppressed")
+        result.enqueued = sum(1 for p in planned if p.state == "pending")
+        return result
+
+    wall = utcnow()
+    result.cancelled = cancel_changed(session, settings, wall)
+    partner_name = settings.all_partners()[0].name
+    fresh = [p for p in planned if p.revive_message_id is None]
+    for start in range(0, len(fresh), _INSERT_CHUNK):
+        chunk = fresh[start:start + _INSERT_CHUNK]
+        inserted = session.execute(
+            _insert(session).returning(Message.state),
+            list(_rows(chunk, signer, partner_name, wall)),
+        ).scalars().all()
+        result.enqueued += sum(1 for s in inserted if s == "pending")
+        result.suppressed += sum(1 for s in inserted if s == "suppressed")
+        result.cancelled += sum(1 for s in inserted if s == "cancelled")
+    for p in planned:
+        if p.revive_message_id is None:
+            continue
+        res = session.execute(
+            update(Message)
+            .where(Message.id == p.revive_message_id, Message.state == "cancelled",
+                   Message.cancelled_reason == CANCEL_STATUS_CHANGED)
+            .values(state=p.state, due_at=p.due_at, cancelled_reason=None, advertising=p.partner,
+                    ref_code=signer.new_referral_code() if p.partner else None,
+                    partner_name=partner_name if p.partner else None, locale=p.locale, updated_at=wall)
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount:
+            result.revived += 1
+            if p.state == "pending":
+                result.enqueued += 1
+            elif p.state == "suppressed":
+                result.suppressed += 1
+    return result

@@ -1,0 +1,40 @@
+"""outbox: error code and operator resolution on messages
+
+Revision ID: 0002_outbox
+Revises: 0001
+Create Date: 2026-11-25 17:30:00
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import junkan.db.types
+
+revision: str = "0002_outbox"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Batch mode: SQLite rebuilds the table, PostgreSQL issues plain ALTER TABLE … ADD COLUMN.
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_error_code", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("resolution", sa.String(length=16), nullable=True))
+        batch_op.add_column(
+            sa.Column("resolved_at", junkan.db.types.UtcDateTime(timezone=True), nullable=True)
+        )
+        # Claiming scans pending rows by due time and skips live leases; crash recovery scans
+        # `sending` rows by lease expiry. One composite index serves both.
+        batch_op.create_index("ix_message_state_lease", ["state", "lease_until"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.drop_index("ix_message_state_lease")
+        batch_op.drop_column("resolved_at")
+        batch_op.drop_column("resolution")
+        batch_op.drop_column("last_error_code")

@@ -1,0 +1,361 @@
+"""A Greenhouse Harvest v3 fake on a pytest-httpserver, built from the contract in DESIGN.md §4.
+
+    fake = GreenhouseFake(httpserver, applications=[...], candidates=[...], jobs=[...])
+    adapter = GreenhouseAdapter(**fake.adapter_kwargs(), sleep=clock.sleep, clock=clock)
+    # or, for flows: monkeypatch.setenv for each item of fake.env()
+
+It implements what a client can get wrong: the client-credentials token (Basic auth, form body, expiry,
+revocation), bare-array lists with `Link` cursor pagination where the follow-up request must carry only
+`cursor` (422 otherwise), `per_page` ≤ 500, `ids` and `updated_at=gte|...` filters, optional rate-limit
+headers and seeded fault injection (a fraction of requests answered 429 + Retry-After or 5xx).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from tests.fakes._common import (
+    FaultInjector,
+    RecordedRequest,
+    WindowRateLimiter,
+    decode_token,
+    default_clock,
+    encode_token,
+    json_response,
+    record,
+)
+
+MAX_PER_PAGE = 500
+DEFAULT_PER_PAGE = 100
+_DATE_OPS = ("gte", "gt", "lte", "lt")
+# Filters each list accepts besides per_page/cursor; anything else is a 422 as in the real API.
+_FILTERS: dict[str, set[str]] = {
+    "applications": {"ids", "updated_at", "created_at", "status", "job_id", "candidate_ids"},
+    "candidates": {"ids", "updated_at", "created_at"},
+    "jobs": {"ids", "updated_at", "created_at", "status"},
+    "openings": {"ids", "updated_at", "created_at", "job_id"},
+    "rejection_reasons": {"ids"},
+}
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _parse_date_filter(value: str) -> list[tuple[str, datetime]]:
+    """`gte|2026-11-01T00:00:00.000Z` or `gte|A|lte|B` -> [(op, when)]; ValueError when malformed."""
+    parts = value.split("|")
+    if len(parts) % 2 or not parts:
+        raise ValueError(value)
+    out = []
+    for op, when in zip(parts[::2], parts[1::2], strict=True):
+        if op not in _DATE_OPS:
+            raise ValueError(op)
+        out.append((op, _parse_time(when)))
+    return out
+
+
+def _date_ok(item_value: Any, conditions: list[tuple[str, datetime]]) -> bool:
+    if not isinstance(item_value, str):
+        return False
+    when = _parse_time(item_value)
+    for op, bound in conditions:
+        if (op == "gte" and not when >= bound) or (op == "gt" and not when > bound) \
+                or (op == "lte" and not when <= bound) or (op == "lt" and not when < bound):
+            return False
+    return True
+
+
+@dataclass
+class GreenhouseData:
+    applications: list[dict[str, Any]] = field(default_factory=list)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    openings: list[dict[str, Any]] = field(default_factory=list)
+    rejection_reasons: list[dict[str, Any]] = field(default_factory=list)
+
+
+DEFAULT_REASONS: list[dict[str, Any]] = [
+    {"id": 9001, "name": "Lacking skill(s)/qualification(s)", "type": "We rejected them"},
+    {"id": 9002, "name": "Hired another candidate", "type": "We rejected them"},
+    {"id": 9003, "name": "Position filled", "type": "We rejected them"},
+    {"id": 9004, "name": "Spam", "type": "We rejected them"},
+    {"id": 9005, "name": "Took another offer", "type": "They rejected us"},
+    {"id": 9006, "name": "Other", "type": "None specified"},
+]
+
+
+def sample_data(
+    n_applications: int = 50,
+    *,
+    seed: int = 1,
+    n_jobs: int = 5,
+    start: datetime = datetime(2026, 10, 1, tzinfo=UTC),
+    prospect_every: int = 0,
+) -> GreenhouseData:
+    """A deterministic company: jobs, openings, reasons, one candidate per application (every 7th
+    candidate applies twice), statuses spread over in_process/rejected/hired, timestamps a few hours apart.
+    """
+    rng = random.Random(seed)
+    jobs = [
+        {"id": 4000 + j, "name": f"Engineer {j}", "status": "open" if j % 3 else "closed",
+         "departments": [{"id": 77, "name": "Engineering"}],
+         "opened_at": iso(start - timedelta(days=30 + j)), "closed_at": None,
+         "created_at": iso(start - timedelta(days=40 + j))}
+        for j in range(n_jobs)
+    ]
+    openings = [
+        {"id": 5000 + j, "job_id": job["id"], "open": job["status"] == "open",
+         "opened_at": job["opened_at"], "closed_at": None if job["status"] == "open" else iso(start)}
+        for j, job in enumerate(jobs)
+    ]
+    candidates: list[dict[str, Any]] = []
+    applications: list[dict[str, Any]] = []
+    family = ["山田", "佐藤", "鈴木", "高橋", "田中", "伊藤"]
+    given = ["太郎", "花子", "一郎", "美咲", "健", "由美"]
+    for i in range(n_applications):
+        reuse = i % 7 == 6 and candidates
+        if reuse:
+            candidate = candidates[-1]
+        else:
+            cid = 100_000 + i
+            candidate = {
+                "id": cid,
+                "first_name": rng.choice(given),
+                "last_name": rng.choice(family),
+                "email_addresses": [{"value": f"cand{cid}@example.jp", "type": "personal"}],
+                "phone_numbers": [{"value": f"090-{cid % 10000:04d}-{i % 10000:04d}", "type": "mobile"}],
+                "tags": ["newgrad"] if i % 2 else [],
+                "can_email": i % 11 != 0,
+            }
+            candidates.append(candidate)
+        created = start + timedelta(hours=3 * i)
+        roll = rng.random()
+        status = "active" if roll < 0.3 else ("hired" if roll < 0.4 else "rejected")
+        app: dict[str, Any] = {
+            "id": 200_000 + i,
+            "candidate_id": candidate["id"],
+            "job_id": jobs[i % n_jobs]["id"],
+            "status": status,
+            "prospect": bool(prospect_every and i % prospect_every == 0),
+            "stage_name": rng.choice(["Application Review", "Phone Screen", "Face to Face", "Offer"]),
+            "created_at": iso(created),
+            "updated_at": iso(created + timedelta(hours=2)),
+            "last_activity_at": iso(created + timedelta(hours=2)),
+            "rejected_at": None,
+            "rejection_reason_id": None,
+        }
+        if status == "rejected":
+            app["rejected_at"] = iso(created + timedelta(hours=1))
+            app["rejection_reason_id"] = rng.choice(DEFAULT_REASONS)["id"]
+        applications.append(app)
+    return GreenhouseData(applications, candidates, jobs, openings, [dict(r) for r in DEFAULT_REASONS])
+
+
+class GreenhouseFake:
+    def __init__(
+        self,
+        server: HTTPServer,
+        data: GreenhouseData | None = None,
+        *,
+        applications: Iterable[dict[str, Any]] = (),
+        candidates: Iterable[dict[str, Any]] = (),
+        jobs: Iterable[dict[str, Any]] = (),
+        openings: Iterable[dict[str, Any]] = (),
+        rejection_reasons: Iterable[dict[str, Any]] | None = None,
+        client_id: str = "gh-client",
+        client_secret: str = "gh-secret",
+        user_id: str = "4711",
+        token_ttl_s: float = 3600.0,
+        clock: Callable[[], float] = default_clock,
+        fault_rate: float = 0.0,
+        fault_statuses: tuple[int, ...] = (429, 500, 502, 503),
+        retry_after_s: int = 1,
+        seed: int = 0,
+        rate_limit: tuple[int, float] | None = None,
+        prefix: str = "",
+    ) -> None:
+        data = data or GreenhouseData()
+        self.resources: dict[str, list[dict[str, Any]]] = {
+            "applications": list(data.applications) + list(applications),
+            "candidates": list(data.candidates) + list(candidates),
+            "jobs": list(data.jobs) + list(jobs),
+            "openings": list(data.openings) + list(openings),
+            "rejection_reasons": (
+                list(rejection_reasons) if rejection_reasons is not None
+                else (list(data.rejection_reasons) or [dict(r) for r in DEFAULT_REASONS])
+            ),
+        }
+        self.server = server
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.user_id = user_id
+        self.token_ttl_s = token_ttl_s
+        self.clock = clock
+        self.faults = FaultInjector(rate=fault_rate, statuses=fault_statuses, retry_after_s=retry_after_s,
+                                    seed=seed)
+        self.rate_limiter = WindowRateLimiter(rate_limit[0], rate_limit[1], clock) if rate_limit else None
+        self.prefix = prefix.rstrip("/")
+        self.tokens: dict[str, float] = {}
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._token_seq = 0
+        self._install()
+
+    # -- configuration helpers for tests ------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url_for(self.prefix or "/").rstrip("/")
+
+    @property
+    def auth_url(self) -> str:
+        return self.server.url_for(f"{self.prefix}/auth")
+
+    def adapter_kwargs(self) -> dict[str, Any]:
+        return {"base_url": self.base_url, "auth_url": self.auth_url, "client_id": self.client_id,
+                "client_secret": self.client_secret, "user_id": self.user_id}
+
+    def env(self) -> dict[str, str]:
+        """The JUNKAN_* variables that point Junkan at this fake (as an operator would set them)."""
+        return {
+            "JUNKAN_ATS__KIND": "greenhouse",
+            "JUNKAN_ATS__BASE_URL": self.base_url,
+            "JUNKAN_ATS__AUTH_URL": self.auth_url,
+            "JUNKAN_ATS__CLIENT_ID": self.client_id,
+            "JUNKAN_ATS__CLIENT_SECRET": self.client_secret,
+            "JUNKAN_ATS__USER_ID": self.user_id,
+        }
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every issued token, so the next API call answers 401 as after a revocation."""
+        with self._lock:
+            self.tokens.clear()
+
+    def calls(self, path_suffix: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.endswith(path_suffix)]
+
+    # -- handlers -----------------------------------------------------------------------------------
+
+    def _install(self) -> None:
+        self.server.expect_request(f"{self.prefix}/auth/token", method="POST").respond_with_handler(
+            self._guarded(self._token))
+        for resource in self.resources:
+            self.server.expect_request(f"{self.prefix}/v3/{resource}", method="GET").respond_with_handler(
+                self._guarded(self._authorized(lambda req, r=resource: self._list(req, r))))
+
+    def _guarded(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        def run(request: Request) -> Response:
+            with self._lock:
+                fault = self.faults.maybe_fault()
+                if fault is not None:
+                    self.requests.append(record(request, fault.status_code, fault=True))
+                    return fault
+                limit_headers: dict[str, str] = {}
+                if self.rate_limiter is not None and request.path.startswith(f"{self.prefix}/v3/"):
+                    limit_headers, refused = self.rate_limiter.check()
+                    if refused is not None:
+                        self.requests.append(record(request, 429))
+                        return refused
+                response = handler(request)
+                for key, value in limit_headers.items():
+                    response.headers[key] = value
+                self.requests.append(record(request, response.status_code))
+                return response
+        return run
+
+    def _token(self, request: Request) -> Response:
+        auth = request.authorization
+        if auth is None or auth.type != "basic" or auth.username != self.client_id \
+                or auth.password != self.client_secret:
+            return json_response({"error": "invalid_client"}, 401)
+        if request.form.get("grant_type") != "client_credentials":
+            return json_response({"error": "unsupported_grant_type"}, 400)
+        if request.form.get("sub") != self.user_id:
+            return json_response({"error": "invalid_request", "error_description": "unknown sub"}, 400)
+        self._token_seq += 1
+        token = f"gh-token-{self._token_seq}"
+        expires = self.clock() + self.token_ttl_s
+        self.tokens[token] = expires
+        expires_at = datetime.fromtimestamp(expires, tz=UTC)
+        return json_response({"access_token": token, "token_type": "Bearer", "expires_at": iso(expires_at)})
+
+    def _authorized(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        def run(request: Request) -> Response:
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Bearer "):
+                return json_response({"message": "Missing bearer token"}, 401)
+            expires = self.tokens.get(header.removeprefix("Bearer "))
+            if expires is None or self.clock() >= expires:
+                return json_response({"message": "Token expired or invalid"}, 401)
+            return handler(request)
+        return run
+
+    def _list(self, request: Request, resource: str) -> Response:
+        args = {key: request.args.getlist(key) for key in request.args}
+        if "cursor" in args:
+            if set(args) != {"cursor"}:
+                extra = ", ".join(sorted(set(args) - {"cursor"}))
+                return json_response({"message": f"cursor must be the only query parameter (got {extra})"}, 422)
+            state = decode_token(args["cursor"][0])
+            if state is None or state.get("r") != resource:
+                return json_response({"message": "invalid cursor"}, 422)
+            filters, per_page, offset = state["f"], state["n"], state["o"]
+        else:
+            unknown = set(args) - _FILTERS[resource] - {"per_page"}
+            if unknown:
+                return json_response({"message": f"unknown parameter(s): {', '.join(sorted(unknown))}"}, 422)
+            if any(len(v) > 1 for v in args.values()):
+                return json_response({"message": "repeated query parameter"}, 422)
+            filters = {k: v[0] for k, v in args.items() if k != "per_page"}
+            try:
+                per_page = int(args.get("per_page", [str(DEFAULT_PER_PAGE)])[0])
+            except ValueError:
+                return json_response({"message": "per_page must be an integer"}, 422)
+            if not 1 <= per_page <= MAX_PER_PAGE:
+                return json_response({"message": f"per_page must be between 1 and {MAX_PER_PAGE}"}, 422)
+            offset = 0
+        try:
+            items = self._filter(resource, filters)
+        except ValueError as exc:
+            return json_response({"message": f"invalid filter: {exc}"}, 422)
+        page = items[offset:offset + per_page]
+        headers = {}
+        if offset + per_page < len(items):
+            cursor = encode_token({"r": resource, "f": filters, "n": per_page, "o": offset + per_page})
+            next_url = f"{request.host_url.rstrip('/')}{self.prefix}/v3/{resource}?cursor={cursor}"
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        return json_response(page, 200, headers)
+
+    def _filter(self, resource: str, filters: dict[str, str]) -> list[dict[str, Any]]:
+        items = self.resources[resource]
+        if "ids" in filters:
+            wanted = {s.strip() for s in filters["ids"].split(",") if s.strip()}
+            if not all(s.isdigit() for s in wanted):
+                raise ValueError("ids must be integers")
+            items = [i for i in items if str(i.get("id")) in wanted]
+        if "candidate_ids" in filters:
+            wanted = {s.strip() for s in filters["candidate_ids"].split(",")}
+            items = [i for i in items if str(i.get("candidate_id")) in wanted]
+        if "job_id" in filters:
+            items = [i for i in items if str(i.get("job_id")) == filters["job_id"]]
+        if "status" in filters:
+            items = [i for i in items if i.get("status") == filters["status"]]
+        for date_field in ("updated_at", "created_at"):
+            if date_field in filters:
+                conditions = _parse_date_filter(filters[date_field])
+                items = [i for i in items if _date_ok(i.get(date_field), conditions)]
+        return sorted(items, key=lambda i: (str(type(i.get("id"))), i.get("id") or 0))

@@ -1,0 +1,204 @@
+"""A Lever v1 fake on a pytest-httpserver, built from the contract in DESIGN.md §4.
+
+    fake = LeverFake(httpserver, opportunities=[...], archive_reasons=[...], postings=[...])
+    adapter = LeverAdapter(**fake.adapter_kwargs(), sleep=clock.sleep, clock=clock)
+
+Basic auth (API key as user, blank password), `{"data", "hasNext", "next"}` envelopes with opaque
+offset tokens, `updated_at_start` (epoch ms) filtering, `limit` ≤ 100, `state=published` postings,
+and the same seeded fault injection and rate limiting as the Greenhouse fake.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from tests.fakes._common import (
+    FaultInjector,
+    RecordedRequest,
+    WindowRateLimiter,
+    decode_token,
+    default_clock,
+    encode_token,
+    json_response,
+    record,
+)
+
+MAX_LIMIT = 100
+
+DEFAULT_ARCHIVE_REASONS: list[dict[str, Any]] = [
+    {"id": "ar-hired", "text": "Hired", "status": "active", "type": "hired"},
+    {"id": "ar-underqualified", "text": "Underqualified", "status": "active", "type": "non-hired"},
+    {"id": "ar-timing", "text": "Timing", "status": "active", "type": "non-hired"},
+    {"id": "ar-filled", "text": "Position filled", "status": "active", "type": "non-hired"},
+    {"id": "ar-withdrew", "text": "Withdrew", "status": "active", "type": "non-hired"},
+]
+
+
+def ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+@dataclass
+class LeverData:
+    opportunities: list[dict[str, Any]] = field(default_factory=list)
+    archive_reasons: list[dict[str, Any]] = field(default_factory=list)
+    postings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def sample_data(n_opportunities: int = 30, *, seed: int = 1, n_postings: int = 4,
+                start: datetime = datetime(2026, 10, 1, tzinfo=UTC)) -> LeverData:
+    rng = random.Random(seed)
+    postings = [
+        {"id": f"post-{p}", "text": f"Designer {p}", "state": "published" if p % 2 == 0 else "closed",
+         "categories": {"team": "Design", "department": "Product"}, "createdAt": ms(start - timedelta(days=20))}
+        for p in range(n_postings)
+    ]
+    opportunities = []
+    for i in range(n_opportunities):
+        created = start + timedelta(hours=5 * i)
+        roll = rng.random()
+        archived = None
+        if roll >= 0.3:
+            reason = rng.choice(DEFAULT_ARCHIVE_REASONS)
+            archived = {"archivedAt": ms(created + timedelta(hours=1)), "reason": reason["id"]}
+        opportunities.append({
+            "id": f"opp-{i:05d}",
+            "name": f"候補者 {i}",
+            "contact": f"contact-{i:05d}",
+            "emails": [f"opp{i}@example.jp"],
+            "phones": [{"type": "mobile", "value": f"080-1111-{i:04d}"}],
+            "tags": ["referral"] if i % 3 == 0 else [],
+            "stage": "lead-new" if archived is None else "offer",
+            "archived": archived,
+            "applications": [{"id": f"app-{i:05d}", "posting": postings[i % n_postings]["id"]}],
+            "createdAt": ms(created),
+            "updatedAt": ms(created + timedelta(hours=2)),
+        })
+    return LeverData(opportunities, [dict(r) for r in DEFAULT_ARCHIVE_REASONS], postings)
+
+
+class LeverFake:
+    def __init__(
+        self,
+        server: HTTPServer,
+        data: LeverData | None = None,
+        *,
+        opportunities: Iterable[dict[str, Any]] = (),
+        archive_reasons: Iterable[dict[str, Any]] | None = None,
+        postings: Iterable[dict[str, Any]] = (),
+        api_key: str = "lever-key",
+        clock: Callable[[], float] = default_clock,
+        fault_rate: float = 0.0,
+        fault_statuses: tuple[int, ...] = (429, 500, 502, 503),
+        retry_after_s: int = 1,
+        seed: int = 0,
+        rate_limit: tuple[int, float] | None = None,
+        prefix: str = "/v1",
+    ) -> None:
+        data = data or LeverData()
+        self.opportunities = list(data.opportunities) + list(opportunities)
+        self.archive_reasons = (list(archive_reasons) if archive_reasons is not None
+                                else (list(data.archive_reasons) or [dict(r) for r in DEFAULT_ARCHIVE_REASONS]))
+        self.postings = list(data.postings) + list(postings)
+        self.server = server
+        self.api_key = api_key
+        self.clock = clock
+        self.faults = FaultInjector(rate=fault_rate, statuses=fault_statuses, retry_after_s=retry_after_s,
+                                    seed=seed)
+        self.rate_limiter = WindowRateLimiter(rate_limit[0], rate_limit[1], clock) if rate_limit else None
+        self.prefix = prefix.rstrip("/")
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        for path, handler in (("/opportunities", self._opportunities), ("/archive_reasons", self._reasons),
+                              ("/postings", self._postings)):
+            self.server.expect_request(f"{self.prefix}{path}", method="GET").respond_with_handler(
+                self._guarded(handler))
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url_for(self.prefix or "/").rstrip("/")
+
+    def adapter_kwargs(self) -> dict[str, Any]:
+        return {"base_url": self.base_url, "api_key": self.api_key}
+
+    def env(self) -> dict[str, str]:
+        return {"JUNKAN_ATS__KIND": "lever", "JUNKAN_ATS__BASE_URL": self.base_url,
+                "JUNKAN_ATS__API_KEY": self.api_key}
+
+    def calls(self, path_suffix: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.endswith(path_suffix)]
+
+    def _guarded(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        def run(request: Request) -> Response:
+            with self._lock:
+                fault = self.faults.maybe_fault()
+                if fault is not None:
+                    self.requests.append(record(request, fault.status_code, fault=True))
+                    return fault
+                limit_headers: dict[str, str] = {}
+                if self.rate_limiter is not None:
+                    limit_headers, refused = self.rate_limiter.check()
+                    if refused is not None:
+                        self.requests.append(record(request, 429))
+                        return refused
+                auth = request.authorization
+                if auth is None or auth.type != "basic" or auth.username != self.api_key or auth.password:
+                    response = json_response({"code": "Unauthorized", "message": "Invalid API key"}, 401)
+                else:
+                    response = handler(request)
+                for key, value in limit_headers.items():
+                    response.headers[key] = value
+                self.requests.append(record(request, response.status_code))
+                return response
+        return run
+
+    def _page(self, request: Request, items: list[dict[str, Any]], kind: str) -> Response:
+        try:
+            limit = int(request.args.get("limit", str(MAX_LIMIT)))
+        except ValueError:
+            return json_response({"code": "BadRequest", "message": "limit must be an integer"}, 400)
+        if not 1 <= limit <= MAX_LIMIT:
+            return json_response({"code": "BadRequest", "message": f"limit must be 1..{MAX_LIMIT}"}, 400)
+        offset = 0
+        if "offset" in request.args:
+            state = decode_token(request.args["offset"])
+            if state is None or state.get("k") != kind:
+                return json_response({"code": "BadRequest", "message": "invalid offset"}, 400)
+            offset = int(state["o"])
+        page = items[offset:offset + limit]
+        body: dict[str, Any] = {"data": page, "hasNext": offset + limit < len(items)}
+        if body["hasNext"]:
+            body["next"] = encode_token({"k": kind, "o": offset + limit})
+        return json_response(body)
+
+    def _opportunities(self, request: Request) -> Response:
+        items = self.opportunities
+        if "updated_at_start" in request.args:
+            try:
+                start = int(request.args["updated_at_start"])
+            except ValueError:
+                return json_response({"code": "BadRequest", "message": "updated_at_start must be epoch ms"}, 400)
+            items = [o for o in items if isinstance(o.get("updatedAt"), int) and o["updatedAt"] >= start]
+        if request.args.get("archived") == "true":
+            items = [o for o in items if o.get("archived")]
+        elif request.args.get("archived") == "false":
+            items = [o for o in items if not o.get("archived")]
+        items = sorted(items, key=lambda o: str(o.get("id")))
+        return self._page(request, items, "opportunities")
+
+    def _reasons(self, request: Request) -> Response:
+        return self._page(request, self.archive_reasons, "archive_reasons")
+
+    def _postings(self, request: Request) -> Response:
+        items = self.postings
+        if "state" in request.args:
+            items = [p for p in items if p.get("state") == request.args["state"]]
+        return self._page(request, items, "postings")
