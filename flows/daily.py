@@ -30,8 +30,11 @@ def daily(as_of: date | None = None, dry_run: bool = False) -> dict[str, Any]:
             # Keep going: a partner API outage must not stop today's rejection notices.
             failed.append(name)
             logger.error("sub-flow %s ended %s", name, state.type.value)
-    create_markdown_artifact(key="daily-summary", markdown=_summary(results, failed),
-                             description="What today's daily run did, per sub-flow")
+    create_markdown_artifact(
+        key="daily-summary",
+        markdown=_summary(results, failed),
+        description="What today's daily run did, per sub-flow",
+    )
     if failed:
         raise SubFlowsFailed(f"sub-flows failed: {', '.join(failed)}")
     return results

@@ -11,6 +11,9 @@ from typing import Any
 #: name -> "module:function". `daily` runs them top to bottom; each reads what the previous committed.
 FLOWS: dict[str, str] = {
     "ingest-decisions": "flows.ingest_decisions:ingest_decisions",
+    "sync-email-events": "flows.sync_email_events:sync_email_events",
+    "send-rejections": "flows.send_rejections:send_rejections",
+    "sync-partner-stats": "flows.sync_partner_stats:sync_partner_stats",
 }
 
 

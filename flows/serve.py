@@ -29,7 +29,9 @@ def build_deployments() -> list[Any]:
     for name in registry.FLOWS:
         deployments.append(
             registry.load(name).to_deployment(
-                name=name, concurrency_limit=1, tags=["junkan", "manual"],
+                name=name,
+                concurrency_limit=1,
+                tags=["junkan", "manual"],
                 description=f"Run {name} by hand (no schedule).",
             )
         )

@@ -82,6 +82,8 @@ class NoticeSettings(BaseModel):
     partner_section: Literal["consent", "off"] = "consent"
     #: Company closing days ("MM-DD") on top of weekends and public holidays; the usual 年末年始.
     extra_closed_days: list[str] = Field(default_factory=lambda: ["12-31", "01-01", "01-02", "01-03"])
+    #: Decisions older than this when first seen get no notice (e.g. history imported on day one).
+    max_age_days: int = 30
     #: Template locale when the candidate's is unknown or has no templates.
     default_locale: str = "ja"
 
@@ -102,10 +104,16 @@ class LinkSettings(BaseModel):
     fallback_secrets: list[SecretStr] = Field(default_factory=list)
     public_base_url: str = "http://127.0.0.1:8000"
     tracking_max_age_days: int = 180
+    #: Careers page a `job:<id>` tracked link redirects to; placeholders {job_id}, {source}, {external_id}.
+    job_url_template: str | None = None
 
 
 class PartnerSettings(BaseModel):
+    #: Stable id used in the ledger and in referral attribution; never change it once in use.
     name: str = "careerrelay"
+    #: What candidates read in the notice.
+    display_name: str = "キャリアリレー"
+    description: str | None = None
     kind: Literal["http", "csv"] = "csv"
     base_url: str | None = None
     token: SecretStr | None = None
@@ -115,6 +123,14 @@ class PartnerSettings(BaseModel):
     counted_status: Literal["registered", "interviewed", "placed"] = "registered"
     credit_value_yen: int = 300_000
     credit_expiry_months: int | None = None
+    #: Count referrals flagged suspicious (e.g. reported before the mail was accepted) toward credits.
+    count_suspicious: bool = False
+    #: Time zone of naive timestamps in the partner's reports.
+    timezone: str = "Asia/Tokyo"
+    #: The HTTP fetch re-asks this far behind the watermark, for late reports (re-imports are harmless).
+    lookback_days: int = 7
+    timeout_s: float = 30.0
+    max_retries: int = 5
 
 
 class WebhookSettings(BaseModel):

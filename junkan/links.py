@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 
 from itsdangerous import (
     BadSignature,
-    Signer,
     SignatureExpired,
+    Signer,
     TimestampSigner,
     URLSafeSerializer,
     URLSafeTimedSerializer,
@@ -35,7 +36,8 @@ _REFERRAL_SALT = "junkan.link.referral.v1"
 _REFERRAL_RANDOM_BYTES = 10
 #: 40-bit check: enough to reject typos and forgeries before a database lookup.
 _REFERRAL_CHECK_BYTES = 5
-_REFERRAL_LEN = 16 + 8  # base32 without padding of 10 and 5 bytes
+#: Lowercase base32 without padding: 16 characters of random bits, then 8 of check.
+_REFERRAL_RE = re.compile(r"[a-z2-7]{24}")
 
 DEFAULT_TRACKING_MAX_AGE_S = 180 * 24 * 3600
 
@@ -140,7 +142,7 @@ class LinkSigner:
         if not isinstance(code, str):
             return False
         code = code.strip().lower()
-        if len(code) != _REFERRAL_LEN:
+        if not _REFERRAL_RE.fullmatch(code):
             return False
         body, check = code[:16], code[16:]
         return any(hmac.compare_digest(check, self._referral_check(body, key)) for key in self._keys)

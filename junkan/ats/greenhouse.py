@@ -133,14 +133,24 @@ def _consents(candidate: dict[str, Any]) -> dict[str, bool]:
     return {}
 
 
+def is_skipped(app: Any) -> bool:
+    """Prospects are not applications; a `converted` application is a prospect superseded by the real
+    application that Greenhouse created from it, which arrives on its own."""
+    if not isinstance(app, dict):
+        return False
+    status = app.get("status")
+    converted = isinstance(status, str) and status.strip().casefold() == "converted"
+    return app.get("prospect") is True or converted
+
+
 def map_application(
     app: Any, candidate: dict[str, Any] | None, reason_kinds: dict[str, str]
 ) -> ApplicationRecord | BadRecord | None:
-    """One Harvest application (plus its candidate) as a record; None for prospects, which are skipped."""
+    """One Harvest application (plus its candidate) as a record; None for skipped ones (see is_skipped)."""
     if not isinstance(app, dict):
         return BadRecord(reason=f"application is not a JSON object ({type(app).__name__})",
                          raw={"value": app})
-    if app.get("prospect") is True:
+    if is_skipped(app):
         return None
     external_id = opt_id(app.get("id"))
     raw = {"application": app}
@@ -345,7 +355,7 @@ class GreenhouseAdapter:
         if since is not None:
             params["updated_at"] = f"gte|{to_iso_ms_z(since)}"
         for page in self._pages("/v3/applications", params):
-            wanted = [a for a in page if not (isinstance(a, dict) and a.get("prospect") is True)]
+            wanted = [a for a in page if not is_skipped(a)]
             self.stats["prospects_skipped"] += len(page) - len(wanted)
             candidate_ids = list(dict.fromkeys(
                 cid for a in wanted if isinstance(a, dict) and (cid := opt_id(a.get("candidate_id")))

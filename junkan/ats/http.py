@@ -208,7 +208,11 @@ class RetryingClient:
         auth: httpx.Auth | tuple[str, str] | None = None,
         allow_statuses: tuple[int, ...] = (),
     ) -> httpx.Response:
-        """Send with retries. Returns a 2xx response (or one whose status is in `allow_statuses`)."""
+        """Send with retries. Returns a 2xx response (or one whose status is in `allow_statuses`).
+
+        Note that httpx replaces a query already in `url` when `params` is given: pass a full next-page
+        URL with `params=None`.
+        """
         path = httpx.URL(url).path
         what = f"{self.vendor} {method} {path}"
         attempts = self.policy.max_retries + 1
@@ -247,6 +251,9 @@ class RetryingClient:
                     )
                 if status == 429 or response.headers.get("Retry-After"):
                     delay = self._throttle_wait(response, attempt)
+                    if response.headers.get("Retry-After"):
+                        # The vendor said exactly when to come back; don't add a window pause on top.
+                        self._not_before = 0.0
                 else:
                     delay = self.policy.backoff(attempt, self._rng)
                 log.warning("%s answered %d; retrying in %.1fs (attempt %d/%d)",

@@ -44,7 +44,8 @@ def map_opportunity(
     opp: Any, reasons: dict[str, dict[str, Any]]
 ) -> ApplicationRecord | BadRecord:
     if not isinstance(opp, dict):
-        return BadRecord(reason=f"opportunity is not a JSON object ({type(opp).__name__})", raw={"value": opp})
+        return BadRecord(reason=f"opportunity is not a JSON object ({type(opp).__name__})",
+                         raw={"value": opp})
     external_id = opt_id(opp.get("id"))
     raw = {"opportunity": opp}
     if external_id is None:
@@ -68,7 +69,8 @@ def map_opportunity(
                 kind = archive_reason_kind(reason)
                 status = {"hired": "hired", "withdrawn": "withdrawn"}.get(kind, "rejected")
         else:
-            return BadRecord(reason="archived is neither null nor an object", raw=raw, external_id=external_id)
+            return BadRecord(reason="archived is neither null nor an object", raw=raw,
+                             external_id=external_id)
     except ValueError as exc:
         return BadRecord(reason=str(exc), raw=raw, external_id=external_id)
 

@@ -12,12 +12,21 @@ from typing import Annotated, Any
 
 import typer
 
+from junkan.cli.outbox import app as outbox_app
+from junkan.cli.partner import app as partner_app
+from junkan.cli.web import web as web_command
 from junkan.config import get_settings
 
-app = typer.Typer(help="Junkan: courteous rejection notices, talent pool and partner credits, run by Prefect.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Junkan: courteous rejection notices, talent pool and partner credits, run by Prefect.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(partner_app, name="partner")
+app.command("web")(web_command)
 
 
 def _prefect_env() -> None:
@@ -47,16 +56,15 @@ def run_flow(name: str, as_of: date | None = None, dry_run: bool = False) -> Any
     _prefect_env()
     registry = importlib.import_module("flows.registry")
     params = importlib.import_module("flows.params")
-    if name == "daily":
-        flow_obj = importlib.import_module("flows.daily").daily
-    else:
-        flow_obj = registry.load(name)
+    flow_obj = importlib.import_module("flows.daily").daily if name == "daily" else registry.load(name)
     return flow_obj(**params.supported_kwargs(flow_obj, as_of=as_of, dry_run=dry_run))
 
 
 @app.command("run")
 def run(
-    flow: Annotated[str, typer.Argument(help="Flow name, e.g. ingest-decisions or daily (see `junkan flows`).")],
+    flow: Annotated[
+        str, typer.Argument(help="Flow name, e.g. ingest-decisions or daily (see `junkan flows`).")
+    ],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Re-run a past day: YYYY-MM-DD.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Render but do not really send.")] = False,
 ) -> None:

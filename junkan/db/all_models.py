@@ -1,5 +1,7 @@
 """Imports every module that defines tables, so Base.metadata is complete (Alembic, tests)."""
 
-from junkan.db import models  # noqa: F401
-from junkan.db import models_engagement  # noqa: F401
-from junkan.db import models_partner  # noqa: F401
+from junkan.db import (
+    models,  # noqa: F401
+    models_engagement,  # noqa: F401
+    models_partner,  # noqa: F401
+)

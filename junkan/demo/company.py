@@ -50,8 +50,20 @@ REJECTION_REASONS: tuple[tuple[str, str, int], ...] = (
 )
 STAGES = ("書類選考", "一次面接", "二次面接", "最終面接")
 HEADERS = (
-    "応募ID", "氏名", "メールアドレス", "電話番号", "応募日", "求人ID", "求人", "選考段階",
-    "選考結果", "不採用理由", "選考結果日", "タレントプール同意", "パートナー案内同意", "再連絡同意",
+    "応募ID",
+    "氏名",
+    "メールアドレス",
+    "電話番号",
+    "応募日",
+    "求人ID",
+    "求人",
+    "選考段階",
+    "選考結果",
+    "不採用理由",
+    "選考結果日",
+    "タレントプール同意",
+    "パートナー案内同意",
+    "再連絡同意",
 )
 
 
@@ -70,8 +82,9 @@ def _to_fullwidth(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
 
 
-def write_export(path: Path, *, today: date, seed: int = 7, n_applications: int = 2000,
-                 n_hires: int = 100) -> CompanyStats:
+def write_export(
+    path: Path, *, today: date, seed: int = 7, n_applications: int = 2000, n_hires: int = 100
+) -> CompanyStats:
     """Write the CP932 CSV export and return what it contains, for the demo's summary."""
     rng = random.Random(seed)
     fake = Faker("ja_JP")
@@ -111,22 +124,37 @@ def write_export(path: Path, *, today: date, seed: int = 7, n_applications: int 
             status = "不採用"
             counts["rejected"] += 1
         pool = rng.random() < 0.6
-        rows.append([
-            f"A{100000 + i}", name,
-            _to_fullwidth(email) if rng.random() < 0.02 else email,
-            phone, applied.strftime("%Y/%m/%d"), f"J{job_no + 1:03d}", title, stage, status, reason,
-            decided.strftime("%Y/%m/%d") if decided else "",
-            _yes(pool), _yes(pool and rng.random() < 0.8), _yes(pool and rng.random() < 0.75),
-        ])
+        rows.append(
+            [
+                f"A{100000 + i}",
+                name,
+                _to_fullwidth(email) if rng.random() < 0.02 else email,
+                phone,
+                applied.strftime("%Y/%m/%d"),
+                f"J{job_no + 1:03d}",
+                title,
+                stage,
+                status,
+                reason,
+                decided.strftime("%Y/%m/%d") if decided else "",
+                _yes(pool),
+                _yes(pool and rng.random() < 0.8),
+                _yes(pool and rng.random() < 0.75),
+            ]
+        )
     malformed = _break_some_rows(rows, rng)
     with path.open("w", encoding="cp932", newline="", errors="replace") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADERS)
         writer.writerows(rows)
     return CompanyStats(
-        applications=n_applications, hires=counts["hired"], rejected=counts["rejected"],
-        withdrawn=counts["withdrawn"], in_process=counts["in_process"],
-        reapplications=counts["reapplied"], malformed=malformed,
+        applications=n_applications,
+        hires=counts["hired"],
+        rejected=counts["rejected"],
+        withdrawn=counts["withdrawn"],
+        in_process=counts["in_process"],
+        reapplications=counts["reapplied"],
+        malformed=malformed,
     )
 
 

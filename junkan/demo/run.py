@@ -1,4 +1,8 @@
-"""Runs the demo: sample company → CP932 export → fresh SQLite → `daily` → a short summary."""
+"""Runs the demo: sample company → CP932 export → fresh SQLite → two days of `daily` → a summary.
+
+Two business days, because credits need time: on day one the notices go out; overnight the partner's
+report arrives with the candidates who registered through the link; day two syncs it into the ledger.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from junkan.config import get_settings
 from junkan.db import make_engine, upgrade
-from junkan.demo.company import write_export
+from junkan.demo.company import CompanyStats, write_export
+from junkan.demo.partner_report import write_partner_report
 from junkan.demo.summary import summarize
 from junkan.mail.timing import is_business_day
 
 RunFlow = Callable[[str, date | None, bool], Any]
+PARTNER_HEADER = "ref_code,status,occurred_at\n"
 
 
 def last_business_day(today: date) -> date:
@@ -25,22 +32,43 @@ def last_business_day(today: date) -> date:
     return day
 
 
-def run_demo(workdir: Path, *, seed: int, run_flow: RunFlow) -> str:
+def demo_days(now: datetime) -> tuple[date, date]:
+    day2 = last_business_day(now.astimezone(ZoneInfo("Asia/Tokyo")).date())
+    return last_business_day(day2 - timedelta(days=1)), day2
+
+
+def prepare_demo(workdir: Path, *, seed: int, day: date) -> tuple[str, CompanyStats]:
+    """Fresh workdir, CP932 export as of `day`, migrated SQLite, JUNKAN_* set; returns (db url, stats)."""
     workdir = workdir.resolve()
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    today = last_business_day(datetime.now(ZoneInfo("Asia/Tokyo")).date())
     export = workdir / "ats-export.csv"
-    stats = write_export(export, today=today, seed=seed)
+    stats = write_export(export, today=day, seed=seed)
+    partner_report = workdir / "partner-report.csv"
+    partner_report.write_text(PARTNER_HEADER, encoding="utf-8")
     db_url = f"sqlite:///{workdir / 'junkan.db'}"
-    os.environ.update({
-        "JUNKAN_DATABASE_URL": db_url,
-        "JUNKAN_ATS__KIND": "csv",
-        "JUNKAN_ATS__PATH": str(export),
-        "JUNKAN_MAIL__BACKEND": "file",
-        "JUNKAN_MAIL__OUTBOX_DIR": str(workdir / "outbox"),
-    })
+    os.environ.update(
+        {
+            "JUNKAN_DATABASE_URL": db_url,
+            "JUNKAN_ATS__KIND": "csv",
+            "JUNKAN_ATS__PATH": str(export),
+            "JUNKAN_MAIL__BACKEND": "file",
+            "JUNKAN_MAIL__OUTBOX_DIR": str(workdir / "outbox"),
+            "JUNKAN_PARTNER__KIND": "csv",
+            "JUNKAN_PARTNER__PATH": str(partner_report),
+        }
+    )
     upgrade(db_url)
-    run_flow("daily", today, False)
-    return summarize(make_engine(db_url), workdir=workdir, stats=stats, day=today)
+    return db_url, stats
+
+
+def run_demo(workdir: Path, *, seed: int, run_flow: RunFlow, now: datetime | None = None) -> str:
+    workdir = workdir.resolve()
+    day1, day2 = demo_days(now or datetime.now(ZoneInfo("Asia/Tokyo")))
+    db_url, stats = prepare_demo(workdir, seed=seed, day=day1)
+    engine = make_engine(db_url)
+    run_flow("daily", day1, False)
+    write_partner_report(engine, workdir / "partner-report.csv", seed=seed)
+    run_flow("daily", day2, False)
+    return summarize(engine, workdir=workdir, stats=stats, days=(day1, day2), settings=get_settings())

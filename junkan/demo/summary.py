@@ -1,4 +1,4 @@
-"""The short text `junkan demo` prints: what came in, what went out, where to look."""
+"""The short text `junkan demo` prints: what came in, what went out, what it earned, where to look."""
 
 from __future__ import annotations
 
@@ -7,28 +7,51 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
+from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Message, Quarantine
 from junkan.demo.company import CompanyStats
+from junkan.partner.sync import partner_summaries
 
 
-def summarize(engine: Engine, *, workdir: Path, stats: CompanyStats, day: date) -> str:
+def _pairs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+
+
+def summarize(
+    engine: Engine, *, workdir: Path, stats: CompanyStats, days: tuple[date, date], settings: Settings
+) -> str:
     with session_scope(engine) as s:
-        by_status = dict(s.execute(select(Application.status, func.count()).group_by(Application.status)).all())
+        by_status = dict(
+            s.execute(select(Application.status, func.count()).group_by(Application.status)).all()
+        )
         candidates = s.scalar(select(func.count()).select_from(Candidate)) or 0
         reapplied = s.scalar(select(func.count()).where(Application.is_reapplication.is_(True))) or 0
-        quarantined = s.scalar(select(func.count()).select_from(Quarantine)) or 0
+        quarantined = (
+            s.scalar(
+                select(func.count()).select_from(Quarantine).where(Quarantine.record_type == "application")
+            )
+            or 0
+        )
         by_state = dict(s.execute(select(Message.state, func.count()).group_by(Message.state)).all())
-    emails = sorted((workdir / "outbox").glob("*.eml")) if (workdir / "outbox").exists() else []
+        with_partner = s.scalar(select(func.count()).where(Message.ref_code.is_not(None))) or 0
+    outbox = workdir / "outbox"
+    emails = sorted(outbox.glob("*.eml")) if outbox.exists() else []
     lines = [
-        f"Junkan demo — run date {day.isoformat()} (Asia/Tokyo)",
-        f"  export:        {stats.applications} applications in {workdir / 'ats-export.csv'} (CP932)",
-        f"  ingested:      {sum(by_status.values())} applications, {candidates} candidates",
-        "                 " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())),
-        f"  re-applied:    {reapplied}",
-        f"  quarantined:   {quarantined} malformed rows (see the quarantine table)",
-        "  notices:       " + (", ".join(f"{k} {v}" for k, v in sorted(by_state.items())) or "none"),
-        f"  e-mails:       {len(emails)} .eml files in {workdir / 'outbox'}",
-        f"  database:      {workdir / 'junkan.db'}",
+        f"Junkan demo: two business days, {days[0].isoformat()} and {days[1].isoformat()} (Asia/Tokyo)",
+        f"  export:       {stats.applications} applications in {workdir / 'ats-export.csv'} (CP932)",
+        f"  ingested:     {sum(by_status.values())} applications of {candidates} candidates",
+        f"                {_pairs(by_status)}",
+        f"  re-applied:   {reapplied}",
+        f"  quarantined:  {quarantined} malformed rows (table `quarantine`, with reasons)",
+        f"  notices:      {_pairs(by_state)}; {with_partner} carry the partner link",
+        f"  e-mails:      {len(emails)} .eml files in {outbox}",
     ]
+    for p in partner_summaries(engine, settings, as_of=days[1]):
+        lines.append(
+            f"  partner {p.partner}: {p.registrations_all_time} registrations, "
+            f"{p.credits_earned} credits earned, balance {p.balance} (¥{p.value_yen:,}), "
+            f"next credit {p.progress}"
+        )
+    lines.append(f"  database:     {workdir / 'junkan.db'}")
     return "\n".join(lines)

@@ -29,6 +29,7 @@ MAPPING_VERSION = "2026.1"
 #: Category of a reason the candidate gave (Greenhouse "They rejected us", Lever withdrawals, 辞退).
 WITHDRAWN_CATEGORY = "withdrawn"
 FINAL_INTERVIEW_CATEGORY = "final_interview"
+HIRED_CATEGORY = "hired"
 DEFAULT_CATEGORY = "other"
 MAX_CATEGORY_LENGTH = 64
 
@@ -85,15 +86,23 @@ DEFAULT_RULES: tuple[ReasonRule, ...] = (
         "opening filled", "position closed", "role closed", "job closed", "headcount", "no longer open",
         "hiring freeze", "position cancelled", "position canceled",
     )),
-    ReasonRule(FINAL_INTERVIEW_CATEGORY, "standard", ("最終面接", "役員面接", "final interview", "final round")),
+    ReasonRule(FINAL_INTERVIEW_CATEGORY, "standard", (
+        "最終面接", "役員面接", "final interview", "final round",
+    )),
     ReasonRule("skills", "standard", (
         "スキル不足", "スキル", "能力不足", "技術力", "技術不足", "知識不足", "適性",
         "skill", "technical", "qualification", "competenc", "assessment", "coding test", "test result",
     )),
-    ReasonRule("experience", "standard", ("経験不足", "経験", "実務", "experience", "seniority", "too junior")),
-    ReasonRule("culture_fit", "standard", ("カルチャー", "社風", "価値観", "人柄", "相性", "culture", "values", "not a fit", "poor fit", "team fit")),
+    ReasonRule("experience", "standard", (
+        "経験不足", "経験", "実務", "experience", "seniority", "too junior",
+    )),
+    ReasonRule("culture_fit", "standard", (
+        "カルチャー", "社風", "価値観", "人柄", "相性",
+        "culture", "values", "not a fit", "poor fit", "team fit",
+    )),
     ReasonRule("compensation", "standard", (
-        "給与", "年収", "報酬", "待遇", "条件不一致", "希望条件", "salary", "compensation", "pay", "offer terms",
+        "給与", "年収", "報酬", "待遇", "条件不一致", "希望条件",
+        "salary", "compensation", "pay", "offer terms",
     )),
     ReasonRule("location", "standard", ("勤務地", "転勤", "通勤", "location", "relocat", "commut", "remote")),
     ReasonRule("language", "standard", ("語学", "日本語", "英語", "language", "japanese", "english")),
@@ -101,7 +110,9 @@ DEFAULT_RULES: tuple[ReasonRule, ...] = (
         "無断欠席", "面接欠席", "欠席", "連絡不通", "連絡が取れ", "no show", "no-show", "unresponsive",
         "did not attend", "ghost",
     )),
-    ReasonRule("timing", "standard", ("時期", "入社日", "タイミング", "timing", "start date", "availability")),
+    ReasonRule("timing", "standard", (
+        "時期", "入社日", "タイミング", "timing", "start date", "availability",
+    )),
 )
 
 #: How a stage name says the candidate reached the final interview.
@@ -129,6 +140,9 @@ class ReasonMapping:
 
     def classify(self, name: str | None, kind: str = "rejected") -> Classification:
         """Category and pool eligibility of one reason; `kind` is ReasonRecord.kind."""
+        if kind == "hired":
+            # Lever lists its hire archive reasons with the rest; they never explain a rejection.
+            return Classification(HIRED_CATEGORY, "standard", self.version)
         folded = fold(name)
         rule = next((r for r in self.rules if r.matches(folded)), None)
         if rule is not None and (rule.pool_eligibility == "never" or kind != "withdrawn"):

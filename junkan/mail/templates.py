@@ -5,14 +5,18 @@ override directory, `JUNKAN_MAIL__TEMPLATE_DIR`, share it; the override wins fil
 
     <locale>/<kind>.subject.txt   <locale>/<kind>.txt   <locale>/<kind>.html
     <locale>/<kind>.<category>.subject.txt  ...       a variant for one reason category
-    <locale>/_*.txt, _*.html                           partials (partner block, signature, legal footer)
+    <locale>/_layout.txt, _layout.html                 shared frame: blocks greeting, body, partner,
+                                                       signature, footer (the 特定電子メール法 block)
     jobs/<job_external_id>/<locale>/<kind>[.<category>].*   per-job override (override dir only)
 
 Each part resolves on its own, most specific first: job+category, job, category, plain; the candidate's
-locale first, then the default locale. Templates run in Jinja's SandboxedEnvironment with HTML
-autoescaping for `.html` parts and StrictUndefined, so a typo or a sandbox escape attempt fails loudly
-instead of mailing a half-rendered notice. Values are data, never template code: a name such as
-`{{7*7}}` is printed as written.
+locale first, then the default locale. A template may `{% extends %}` another one and replace a single
+block. The shared sections are blocks of one layout rather than `{% include %}`d files: an include
+costs a fresh context per render, which halved the render rate.
+
+Templates run in Jinja's SandboxedEnvironment with HTML autoescaping for `.html` parts, no globals and
+StrictUndefined, so a typo or a sandbox escape attempt fails loudly instead of mailing a half-rendered
+notice. Values are data, never template code: a name such as `{{7*7}}` is printed as written.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +35,7 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     StrictUndefined,
+    Template,
     TemplateNotFound,
     TemplateSyntaxError,
     meta,
@@ -149,6 +155,7 @@ class TemplateStore:
         *,
         default_locale: str = "ja",
         subject_max_chars: int = DEFAULT_SUBJECT_MAX_CHARS,
+        reload_check_s: float | None = 2.0,
     ) -> None:
         loaders: list[Any] = []
         if template_dir is not None:
@@ -171,13 +178,23 @@ class TemplateStore:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
-            auto_reload=True,
+            # Checking every file's mtime on every render costs more than the render itself; edits are
+            # picked up by `refresh_if_stale` instead, at most every `reload_check_s` seconds.
+            auto_reload=False,
         )
+        # No globals at all (Jinja adds range, lipsum, cycler, joiner, namespace, dict): a notice needs none
+        # of them, the sandbox offers less to play with, and every render skips merging them in.
+        self._env.globals.clear()
+        self.reload_check_s = reload_check_s
         self._lock = threading.Lock()
-        # Which file answers a lookup is cached per store (new files need a new store, i.e. a new run);
-        # edits to a file already in use are seen through Jinja's mtime check.
+        self._last_check = time.monotonic()
+        # Which file answers a lookup, compiled templates and version hashes are cached per store. Edits to
+        # a file in use drop them all (so text and version always match); a newly added file is seen by
+        # the next store, i.e. the next run.
         self._resolved: dict[tuple[str, ...], str] = {}
-        self._versions: dict[tuple[str, ...], tuple[str, list[Callable[[], bool]]]] = {}
+        self._compiled: dict[str, Template] = {}
+        self._versions: dict[tuple[str, ...], str] = {}
+        self._watch: dict[str, Callable[[], bool]] = {}
 
     @classmethod
     def from_settings(cls, mail: MailSettings, notice: NoticeSettings | None = None) -> TemplateStore:
@@ -186,7 +203,12 @@ class TemplateStore:
 
     # -- selection --------------------------------------------------------------------------------------
     def candidates(
-        self, kind: str, part: str, *, locale: str | None = None, category: str | None = None,
+        self,
+        kind: str,
+        part: str,
+        *,
+        locale: str | None = None,
+        category: str | None = None,
         job_external_id: str | None = None,
     ) -> list[str]:
         """Template names tried for one part, most specific first."""
@@ -209,8 +231,15 @@ class TemplateStore:
             names.extend(f"{stem}.{part}" for stem in stems)
         return names
 
-    def resolve(self, kind: str, part: str, *, locale: str | None = None, category: str | None = None,
-                job_external_id: str | None = None) -> str:
+    def resolve(
+        self,
+        kind: str,
+        part: str,
+        *,
+        locale: str | None = None,
+        category: str | None = None,
+        job_external_id: str | None = None,
+    ) -> str:
         key = (kind, part, locale or "", category or "", job_external_id or "")
         cached = self._resolved.get(key)
         if cached is not None:
@@ -226,9 +255,32 @@ class TemplateStore:
         raise MailTemplateError(names[-1], f"no template for kind={kind!r} part={part!r} (tried {names})")
 
     # -- rendering --------------------------------------------------------------------------------------
+    def refresh_if_stale(self) -> bool:
+        """Drop every cache when a template file in use changed on disk. Returns True when it did."""
+        if self.reload_check_s is None:
+            return False
+        now = time.monotonic()
+        if now - self._last_check < self.reload_check_s:
+            return False
+        with self._lock:
+            if now - self._last_check < self.reload_check_s:
+                return False
+            self._last_check = now
+            if all(check() for check in self._watch.values()):
+                return False
+            self._env.cache.clear()  # type: ignore[union-attr]
+            self._resolved.clear()
+            self._compiled.clear()
+            self._versions.clear()
+            self._watch.clear()
+            return True
+
     def render(self, name: str, context: dict[str, Any]) -> str:
         try:
-            return self._env.get_template(name).render(context)
+            template = self._compiled.get(name)
+            if template is None:
+                template = self._compiled[name] = self._env.get_template(name)
+            return template.render(context)
         except SecurityError as exc:
             raise MailTemplateError(name, f"blocked by the sandbox: {exc}") from exc
         except TemplateSyntaxError as exc:
@@ -245,10 +297,10 @@ class TemplateStore:
         """A short hash over the sources of `names` and of everything they include/extend/import."""
         key = tuple(names)
         cached = self._versions.get(key)
-        if cached is not None and all(check() for check in cached[1]):
-            return cached[0]
+        if cached is not None:
+            return cached
         digest = hashlib.sha256()
-        checks: list[Callable[[], bool]] = []
+        checks: dict[str, Callable[[], bool]] = {}
         seen: set[str] = set()
         pending = list(key)
         sources: dict[str, str] = {}
@@ -263,7 +315,7 @@ class TemplateStore:
                 raise MailTemplateError(name, "referenced template not found") from exc
             sources[name] = source
             if uptodate is not None:
-                checks.append(uptodate)
+                checks[name] = uptodate
             try:
                 refs = meta.find_referenced_templates(self._env.parse(source, name=name))
             except TemplateSyntaxError as exc:
@@ -277,8 +329,23 @@ class TemplateStore:
             digest.update(b"\0")
         value = digest.hexdigest()[:16]
         with self._lock:
-            self._versions[key] = (value, checks)
+            self._versions[key] = value
+            self._watch.update(checks)
         return value
+
+
+@dataclass(frozen=True, slots=True)
+class _SenderView:
+    company_name: str
+    postal_address: str
+    contact_email: str
+
+
+@dataclass(frozen=True, slots=True)
+class _PartnerView:
+    name: str
+    url: str
+    description: str
 
 
 def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
@@ -288,12 +355,13 @@ def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
         company = sender.company_name_en
     partner = None
     if ctx.partner is not None:
-        partner = {
-            "name": _clean_field(ctx.partner.name),
-            "url": ctx.partner.url,
-            "description": (ctx.partner.description or "").strip(),
-        }
-    # Plain dicts and strings only: the sandbox then has nothing interesting to walk into.
+        partner = _PartnerView(
+            name=_clean_field(ctx.partner.name),
+            url=ctx.partner.url,
+            description=(ctx.partner.description or "").strip(),
+        )
+    # Strings and two small frozen views, nothing else: the sandbox has nothing interesting to walk into
+    # (attributes starting with "_" are off limits to templates), and attribute lookups stay cheap.
     return {
         "kind": ctx.kind,
         "locale": locale,
@@ -301,11 +369,7 @@ def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
         "candidate_name": _clean_field(ctx.candidate_name),
         "job_title": _clean_field(ctx.job_title),
         "company_name": company,
-        "sender": {
-            "company_name": company,
-            "postal_address": sender.postal_address,
-            "contact_email": sender.contact_email,
-        },
+        "sender": _SenderView(company, sender.postal_address, sender.contact_email),
         "partner": partner,
         "advertising": partner is not None,
         "unsubscribe_url": ctx.unsubscribe_url or "",
@@ -324,6 +388,7 @@ def render_notice(store: TemplateStore, ctx: NoticeContext) -> RenderedMail:
             raise ValueError("a notice with the partner section needs the sender's name, address and contact")
         if not ctx.partner.url:
             raise ValueError("the partner block needs a URL")
+    store.refresh_if_stale()
     locale = normalize_locale(ctx.locale, store.default_locale)
     lookup = {"locale": locale, "category": ctx.reason_category, "job_external_id": ctx.job_external_id}
     names = {part: store.resolve(ctx.kind, part, **lookup) for part in PARTS}

@@ -103,7 +103,7 @@ def in_send_window(now: datetime, settings: NoticeSettings) -> bool:
 def next_window_start(now: datetime, settings: NoticeSettings) -> datetime:
     """The earliest moment at or after `now` when sending is allowed: `now` itself inside the window,
     otherwise the opening of the next window. Aware, in the notice timezone."""
-    start, end = _check_window(settings)
+    start, _ = _check_window(settings)
     zone = _zone(settings)
     local = _local(now, settings, "now")
     if in_send_window(local, settings):
@@ -121,7 +121,8 @@ def due_at(decided_at: datetime, settings: NoticeSettings) -> datetime:
     if settings.delay_business_days < 0:
         raise ValueError("delay_business_days must not be negative")
     local = _local(decided_at, settings, "decided_at")
-    day = add_business_days(local.date(), settings.delay_business_days,
-                            extra_closed_days=settings.extra_closed_days)
+    day = add_business_days(
+        local.date(), settings.delay_business_days, extra_closed_days=settings.extra_closed_days
+    )
     candidate = max(datetime.combine(day, start, tzinfo=_zone(settings)), local)
     return next_window_start(candidate, settings)

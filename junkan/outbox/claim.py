@@ -98,7 +98,8 @@ def release_leases(session: Session, owner: str, ids: Sequence[int] | None = Non
     return res.rowcount or 0
 
 
-def mark_stale_sending_unknown(session: Session, *, wall: datetime, kinds: Sequence[str] | None = None) -> list[str]:
+def mark_stale_sending_unknown(session: Session, *, wall: datetime,
+                               kinds: Sequence[str] | None = None) -> list[str]:
     """Rows left in `sending` past their lease are crash leftovers: the provider may or may not have
     accepted them, so they become `unknown` for review and are never re-sent automatically.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -154,6 +154,8 @@ def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[typ
             Application.status.in_(_statuses(settings)),
             Application.decided_at.is_not(None),
             Application.decided_at <= now,
+            # A notice months late is not courteous: history imported on the first run stays silent.
+            Application.decided_at >= now - timedelta(days=settings.notice.max_age_days),
             ~settled,
         )
         .order_by(Application.decided_at, Application.id)

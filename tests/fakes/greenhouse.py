@@ -309,7 +309,8 @@ class GreenhouseFake:
         if "cursor" in args:
             if set(args) != {"cursor"}:
                 extra = ", ".join(sorted(set(args) - {"cursor"}))
-                return json_response({"message": f"cursor must be the only query parameter (got {extra})"}, 422)
+                message = f"cursor must be the only query parameter (got {extra})"
+                return json_response({"message": message}, 422)
             state = decode_token(args["cursor"][0])
             if state is None or state.get("r") != resource:
                 return json_response({"message": "invalid cursor"}, 422)

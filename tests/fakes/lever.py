@@ -58,7 +58,8 @@ def sample_data(n_opportunities: int = 30, *, seed: int = 1, n_postings: int = 4
     rng = random.Random(seed)
     postings = [
         {"id": f"post-{p}", "text": f"Designer {p}", "state": "published" if p % 2 == 0 else "closed",
-         "categories": {"team": "Design", "department": "Product"}, "createdAt": ms(start - timedelta(days=20))}
+         "categories": {"team": "Design", "department": "Product"},
+         "createdAt": ms(start - timedelta(days=20))}
         for p in range(n_postings)
     ]
     opportunities = []
@@ -105,8 +106,9 @@ class LeverFake:
     ) -> None:
         data = data or LeverData()
         self.opportunities = list(data.opportunities) + list(opportunities)
-        self.archive_reasons = (list(archive_reasons) if archive_reasons is not None
-                                else (list(data.archive_reasons) or [dict(r) for r in DEFAULT_ARCHIVE_REASONS]))
+        if archive_reasons is None:
+            archive_reasons = data.archive_reasons or [dict(r) for r in DEFAULT_ARCHIVE_REASONS]
+        self.archive_reasons = list(archive_reasons)
         self.postings = list(data.postings) + list(postings)
         self.server = server
         self.api_key = api_key
@@ -185,7 +187,7 @@ class LeverFake:
             try:
                 start = int(request.args["updated_at_start"])
             except ValueError:
-                return json_response({"code": "BadRequest", "message": "updated_at_start must be epoch ms"}, 400)
+                return json_response({"code": "BadRequest", "message": "updated_at_start: epoch ms"}, 400)
             items = [o for o in items if isinstance(o.get("updatedAt"), int) and o["updatedAt"] >= start]
         if request.args.get("archived") == "true":
             items = [o for o in items if o.get("archived")]

@@ -38,11 +38,15 @@ def fake_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     module = types.ModuleType("fake_daily_flows")
     module.first, module.broken, module.sender = fake_first, fake_broken, fake_sender  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "fake_daily_flows", module)
-    monkeypatch.setattr(registry, "FLOWS", {
-        "first": "fake_daily_flows:first",
-        "broken": "fake_daily_flows:broken",
-        "sender": "fake_daily_flows:sender",
-    })
+    monkeypatch.setattr(
+        registry,
+        "FLOWS",
+        {
+            "first": "fake_daily_flows:first",
+            "broken": "fake_daily_flows:broken",
+            "sender": "fake_daily_flows:sender",
+        },
+    )
     calls.clear()
 
 
@@ -60,6 +64,7 @@ def test_daily_runs_all_in_order_and_fails_naming_the_broken_sub_flow(fake_regis
 def test_daily_returns_each_sub_flow_result_when_all_succeed(
     fake_registry: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(registry, "FLOWS", {"first": "fake_daily_flows:first",
-                                            "sender": "fake_daily_flows:sender"})
+    monkeypatch.setattr(
+        registry, "FLOWS", {"first": "fake_daily_flows:first", "sender": "fake_daily_flows:sender"}
+    )
     assert daily() == {"first": {"new": 3}, "sender": {"sent": 2}}

@@ -32,5 +32,13 @@ def test_application_status_is_constrained(engine: Engine) -> None:
         s.add(Candidate(email_key="b@example.com"))
     with pytest.raises(IntegrityError), session_scope(engine) as s:
         cand = s.scalars(select(Candidate)).one()
-        s.add(Application(source="csv", external_id="1", candidate_id=cand.id, status="maybe",
-                          content_hash="x", decided_at=datetime(2026, 1, 1, tzinfo=UTC)))
+        s.add(
+            Application(
+                source="csv",
+                external_id="1",
+                candidate_id=cand.id,
+                status="maybe",
+                content_hash="x",
+                decided_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )

@@ -48,10 +48,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("email_event", schema=None) as batch_op:
         batch_op.create_index("ix_email_event_message_event", ["message_id", "event"], unique=False)
-        batch_op.create_index("ix_email_event_occurred_at", ["occurred_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_email_event_provider_message_id"), ["provider_message_id"],
-                              unique=False)
-        batch_op.create_index(batch_op.f("ix_email_event_email_hash"), ["email_hash"], unique=False)
+        batch_op.create_index("ix_email_event_received_at", ["received_at"], unique=False)
 
     op.create_table(
         "click",
@@ -82,8 +79,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_click_message_id"))
     op.drop_table("click")
     with op.batch_alter_table("email_event", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_email_event_email_hash"))
-        batch_op.drop_index(batch_op.f("ix_email_event_provider_message_id"))
-        batch_op.drop_index("ix_email_event_occurred_at")
+        batch_op.drop_index("ix_email_event_received_at")
         batch_op.drop_index("ix_email_event_message_event")
     op.drop_table("email_event")

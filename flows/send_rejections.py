@@ -1,0 +1,37 @@
+"""`send-rejections`: enqueue the notices that are due, then send them through the outbox."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow
+from prefect.artifacts import create_table_artifact
+
+from junkan.outbox.notices import flow_counts
+from tasks.notify import enqueue_notices_task, send_notices_task
+
+ARTIFACT_KEY = "send-rejections-counts"
+
+
+class SendingStopped(RuntimeError):
+    """The provider refused our credentials (401/403), or a template is broken: the run ends Failed so
+    that someone looks. The counts artifact is published first."""
+
+
+@flow(name="send-rejections", log_prints=False)
+def send_rejections(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
+    enqueued = enqueue_notices_task(as_of=as_of, dry_run=dry_run)
+    sent = send_notices_task(as_of=as_of, dry_run=dry_run)
+    counts = flow_counts(enqueued, sent, dry_run=dry_run)
+    create_table_artifact(
+        key=ARTIFACT_KEY,
+        table=[{"count": name, "value": value} for name, value in counts.items()],
+        description="Rejection notices this run: due, enqueued, sent, suppressed, failed, unknown, cancelled"
+        + (" (dry run: nothing sent, no state changed)" if dry_run else ""),
+    )
+    if counts["fatal"]:
+        raise SendingStopped("the mail provider refused our credentials; sending stopped (see the counts)")
+    if counts["template_error"]:
+        raise SendingStopped("a mail template failed to render; those notices stay pending (see "
+                             "`junkan outbox list --state pending`)")
+    return counts

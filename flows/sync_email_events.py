@@ -1,0 +1,45 @@
+"""`sync-email-events`: pull the provider's suppressions and apply stored webhook events (DESIGN.md §2).
+
+Runs inside `daily` before `send-rejections`, so today's sends already skip yesterday's bounces and
+opt-outs. A failed pull does not stop reconciliation; the run still ends Failed and says which part failed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+
+from tasks.engagement import pull_suppressions_task, reconcile_task
+
+ARTIFACT_KEY = "sync-email-events-counts"
+
+
+class EmailEventSyncFailed(RuntimeError):
+    """Raised after the artifact is published, so the run ends Failed and names the part that failed."""
+
+
+@flow(name="sync-email-events", log_prints=False)
+def sync_email_events(as_of: date | None = None) -> dict[str, int]:
+    logger = get_run_logger()
+    failed: list[str] = []
+    counts: dict[str, int] = {}
+    pulled = pull_suppressions_task(as_of, return_state=True)
+    if pulled.is_completed():
+        suppressions = pulled.result()
+        counts.update(suppressions)
+        counts["suppressions_added"] = sum(v for k, v in suppressions.items() if k.endswith("_added"))
+    else:
+        failed.append("pull-sendgrid-suppressions")
+        logger.error("pulling SendGrid suppressions ended %s", pulled.type.value)
+    counts.update(reconcile_task(as_of))
+    create_table_artifact(
+        key=ARTIFACT_KEY,
+        table=[{"metric": key, "count": value} for key, value in counts.items()]
+        + [{"metric": f"FAILED: {name}", "count": 0} for name in failed],
+        description="SendGrid suppressions merged and messages reconciled from stored webhook events",
+    )
+    if failed:
+        raise EmailEventSyncFailed(f"sync-email-events failed: {', '.join(failed)}")
+    return counts

@@ -1,0 +1,93 @@
+"""`sync-partner-stats`: pull referral stats from every configured partner and update the credit ledger."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from tasks.partner import partner_names, summarize_partners, sync_one_partner
+
+ARTIFACT_KEY = "sync-partner-stats"
+_TOTALS = ("fetched", "new_referrals", "quarantined", "new_suspicious", "credits_earned", "credits_expired")
+
+
+class PartnerSyncFailed(RuntimeError):
+    """Raised after the artifact is published, so the run ends Failed and names the partners that failed."""
+
+
+@flow(name="sync-partner-stats", log_prints=False)
+def sync_partner_stats(as_of: date | None = None) -> dict[str, int]:
+    logger = get_run_logger()
+    totals = dict.fromkeys(("partners", *_TOTALS), 0)
+    failed: list[str] = []
+    for name in partner_names():
+        # One partner's outage must not hide the others' figures.
+        state = sync_one_partner(name, as_of, return_state=True)
+        if not state.is_completed():
+            failed.append(name)
+            logger.error("partner %s sync ended %s", name, state.type.value)
+            continue
+        counts = state.result()
+        totals["partners"] += 1
+        for key in _TOTALS:
+            totals[key] += int(counts.get(key, 0))
+    summaries = summarize_partners(as_of)
+    totals["balance"] = sum(s["balance"] for s in summaries)
+    totals["value_yen"] = sum(s["value_yen"] for s in summaries)
+    create_markdown_artifact(
+        key=ARTIFACT_KEY,
+        markdown=render_markdown(summaries, failed),
+        description="Referral registrations and partner credit balances",
+    )
+    if failed:
+        raise PartnerSyncFailed(f"partner sync failed: {', '.join(failed)}")
+    return totals
+
+
+def _yen(value: int) -> str:
+    return f"¥{value:,}"
+
+
+def render_markdown(summaries: list[dict[str, Any]], failed: list[str]) -> str:
+    lines = ["# Partner referrals and credits", ""]
+    if summaries:
+        first = summaries[0]
+        lines += [f"Period: {first['period_start']} – {first['period_end']} (month to date)", ""]
+    lines += [
+        "| partner | registrations (period) | registrations (all-time) | interviewed | placed "
+        "| credits earned | redeemed | expired | balance | next credit | value |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: |",
+    ]
+    for s in summaries:
+        name = s["partner"] + (" (**sync failed**)" if s["partner"] in failed else "")
+        lines.append(
+            f"| {name} | {s['registrations_period']} | {s['registrations_all_time']} "
+            f"| {s['interviewed_all_time']} | {s['placed_all_time']} | {s['credits_earned']} "
+            f"| {s['credits_redeemed']} | {s['credits_expired']} | {s['balance']} | {s['progress']} "
+            f"| {_yen(s['value_yen'])} |"
+        )
+    notes = []
+    for s in summaries:
+        if s["counted_status"] != "registered":
+            notes.append(
+                f"- {s['partner']}: credits count `{s['counted_status']}` referrals "
+                f"({s['counted_all_time']} so far)."
+            )
+        if s["suspicious"]:
+            notes.append(
+                f"- {s['partner']}: {s['suspicious']} referral(s) flagged suspicious "
+                "(reported before the notice was accepted); review them."
+            )
+        if s["quarantined"]:
+            notes.append(
+                f"- {s['partner']}: {s['quarantined']} reported item(s) in quarantine "
+                "(unknown, forged or malformed codes); never counted."
+            )
+    if failed:
+        notes.append(f"- Sync failed for: {', '.join(failed)} (figures above are from earlier syncs).")
+    if notes:
+        lines += ["", *notes]
+    return "\n".join(lines)

@@ -1,0 +1,71 @@
+"""Builds the configured ATS adapter from settings, with errors that name the missing env var."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from junkan.ats.base import AtsAdapter
+from junkan.ats.csv_source import CsvAdapter
+from junkan.ats.greenhouse import GreenhouseAdapter
+from junkan.ats.http import AtsError
+from junkan.ats.lever import LeverAdapter
+from junkan.config import AtsSettings
+
+LEVER_DEFAULT_BASE_URL = "https://api.lever.co/v1"
+GREENHOUSE_DEFAULT_BASE_URL = "https://harvest.greenhouse.io"
+GREENHOUSE_DEFAULT_AUTH_URL = "https://auth.greenhouse.io"
+
+
+class AtsConfigError(AtsError):
+    """The settings do not describe a usable source (missing variable, missing file)."""
+
+
+def _require(settings: AtsSettings, **fields: object) -> None:
+    missing = [f"JUNKAN_ATS__{name.upper()}" for name, value in fields.items() if value in (None, "")]
+    if missing:
+        raise AtsConfigError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required "
+                             f"for {settings.kind}")
+
+
+def build_adapter(settings: AtsSettings, *, sleep: Callable[[float], None] = time.sleep) -> AtsAdapter:
+    """The adapter for `settings.kind`. Secrets are read from SecretStr only here, never logged."""
+    if settings.kind == "csv":
+        _require(settings, path=settings.path)
+        assert settings.path is not None
+        if not settings.path.exists():
+            raise AtsConfigError(f"JUNKAN_ATS__PATH points to a file that does not exist: {settings.path}")
+        return CsvAdapter(settings.path, source=settings.source, phone_region=settings.phone_region)
+
+    if settings.kind == "greenhouse":
+        secret = settings.client_secret.get_secret_value() if settings.client_secret else None
+        _require(settings, client_id=settings.client_id, client_secret=secret, user_id=settings.user_id)
+        assert settings.client_id and secret and settings.user_id
+        return GreenhouseAdapter(
+            base_url=settings.base_url or GREENHOUSE_DEFAULT_BASE_URL,
+            auth_url=settings.auth_url or GREENHOUSE_DEFAULT_AUTH_URL,
+            client_id=settings.client_id,
+            client_secret=secret,
+            user_id=settings.user_id,
+            source=settings.source,
+            per_page=settings.page_size,
+            timeout_s=settings.timeout_s,
+            max_retries=settings.max_retries,
+            sleep=sleep,
+        )
+
+    if settings.kind == "lever":
+        api_key = settings.api_key.get_secret_value() if settings.api_key else None
+        _require(settings, api_key=api_key)
+        assert api_key
+        return LeverAdapter(
+            api_key=api_key,
+            base_url=settings.base_url or LEVER_DEFAULT_BASE_URL,
+            source=settings.source,
+            limit=min(settings.page_size, 100),
+            timeout_s=settings.timeout_s,
+            max_retries=settings.max_retries,
+            sleep=sleep,
+        )
+
+    raise AtsConfigError(f"JUNKAN_ATS__KIND must be csv, greenhouse or lever (got {settings.kind!r})")

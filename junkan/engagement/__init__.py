@@ -1,0 +1,1 @@
+"""Engagement: provider events, tracked clicks, opt-outs, suppression sync, reconciliation and metrics."""

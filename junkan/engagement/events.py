@@ -1,0 +1,382 @@
+"""SendGrid event webhook: store every event once, then apply what it means, in a few bulk statements.
+
+The caller commits the session; the HTTP endpoint answers 2xx only after that commit, so an acknowledged
+event is never lost. Replays are harmless: an event is recognised by `sg_event_id` and, because SendGrid
+sometimes re-sends under a new id, by (message, event, timestamp). Only newly stored events have effects,
+and message states are recomputed from all stored events, so order and repetition do not matter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from junkan.db.models import Candidate, Message, Quarantine
+from junkan.db.models_engagement import EmailEvent
+from junkan.engagement.bulk import chunks, insert_ignore, insert_ignore_returning
+from junkan.engagement.optout import (
+    cancel_pending_advertising,
+    candidates_by_email,
+    suppress,
+    withdraw_consents,
+)
+from junkan.engagement.privacy import email_hash, scrub_event
+from junkan.identity import normalize_email
+
+#: The custom arg the outbox puts on every send: our opaque message id, never personal data.
+MESSAGE_ID_ARG = "junkan_message_id"
+WEBHOOK_SOURCE = "sendgrid-webhook"
+
+# What each event says about the message at least, ranked: a higher rank never goes back to a lower one.
+_EVENT_STATE = {
+    "processed": "accepted",
+    "deferred": "accepted",
+    "delivered": "delivered",
+    "open": "delivered",
+    "click": "delivered",
+    "unsubscribe": "delivered",
+    "group_unsubscribe": "delivered",
+    "group_resubscribe": "delivered",
+    "spamreport": "delivered",
+    "bounce": "bounced",
+    "dropped": "failed",
+}
+_RANK = {"unknown": 0, "accepted": 1, "delivered": 2, "bounced": 3, "failed": 3}
+#: States an event may move a message out of. `sending` is left to the outbox worker that holds it;
+#: reconciliation catches up later. pending/cancelled/suppressed messages were never handed to SendGrid.
+UPDATABLE_STATES = ("unknown", "accepted", "delivered")
+STATE_EVENTS = tuple(_EVENT_STATE)
+
+_MAX_ID_LEN = 128
+_MIN_TS, _MAX_TS = 946_684_800, 4_102_444_800  # 2000-01-01 … 2100-01-01: anything else is garbage
+
+
+@dataclass(slots=True)
+class ParsedEvent:
+    sg_event_id: str
+    dedup_key: str
+    event: str
+    occurred_at: datetime
+    email_key: str | None
+    recipient_hash: str | None
+    public_id: str | None
+    provider_message_id: str | None
+    bounce_type: str | None
+    payload: dict[str, Any]
+    message_id: int | None = None
+
+
+@dataclass(slots=True)
+class IngestResult:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    unmatched: int = 0
+    state_changes: int = 0
+    suppressed: int = 0
+    consents_withdrawn: int = 0
+    cancelled: int = 0
+    by_event: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in ("received", "stored", "duplicates", "invalid", "unmatched",
+                                              "state_changes", "suppressed", "consents_withdrawn",
+                                              "cancelled")}
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """A webhook batch validated and reduced to what we keep, before any database work."""
+
+    received: int
+    parsed: list[ParsedEvent]
+    invalid: list[tuple[Any, str]]
+
+
+def prepare_events(events: Sequence[Any]) -> PreparedBatch:
+    """The CPU-bound half of ingestion; the web app runs it outside its SQLite write lock."""
+    parsed: list[ParsedEvent] = []
+    invalid: list[tuple[Any, str]] = []
+    for raw in events:
+        try:
+            parsed.append(parse_event(raw))
+        except ValueError as exc:
+            invalid.append((raw, str(exc)))
+    return PreparedBatch(received=len(events), parsed=parsed, invalid=invalid)
+
+
+def ingest_events(session: Session, events: Sequence[Any] | PreparedBatch, *, now: datetime) -> IngestResult:
+    """Store and apply one webhook batch. Invalid entries are quarantined, never silently dropped."""
+    batch = events if isinstance(events, PreparedBatch) else prepare_events(events)
+    parsed = batch.parsed
+    result = IngestResult(received=batch.received, invalid=len(batch.invalid))
+    _quarantine(session, batch.invalid, now)
+
+    unique = _dedupe_in_batch(parsed)
+    _resolve_messages(session, unique)
+    result.unmatched = sum(1 for e in unique if e.message_id is None)
+    rows = [{
+        "sg_event_id": e.sg_event_id,
+        "dedup_key": e.dedup_key,
+        "message_id": e.message_id,
+        "provider_message_id": e.provider_message_id,
+        "event": e.event,
+        "occurred_at": e.occurred_at,
+        "received_at": now,
+        "source": "sendgrid",
+        "email_hash": e.recipient_hash,
+        "payload": e.payload,
+    } for e in unique]
+    stored_ids = insert_ignore_returning(session, EmailEvent.__table__, rows, "sg_event_id")
+    # A row skipped on the dedup key rather than the event id is a re-send too; either way, not new.
+    new = [e for e in unique if e.sg_event_id in stored_ids]
+    result.stored = len(new)
+    result.duplicates = len(parsed) - len(new)
+    for e in new:
+        result.by_event[e.event] = result.by_event.get(e.event, 0) + 1
+
+    result.state_changes = _advance_states(session, new, now=now)
+    _apply_opt_outs(session, new, now, result)
+    return result
+
+
+def parse_event(raw: Any) -> ParsedEvent:
+    """Validate one event and reduce it to what we keep. Raises ValueError with a reason (no PII in it)."""
+    if not isinstance(raw, dict):
+        raise ValueError("event is not a JSON object")
+    name = raw.get("event")
+    if not isinstance(name, str) or not name or len(name) > 32:
+        raise ValueError("event name missing or invalid")
+    ts = _timestamp(raw.get("timestamp"))
+    occurred_at = datetime.fromtimestamp(ts, tz=UTC)
+    email = raw.get("email")
+    email_key = normalize_email(email) if isinstance(email, str) else None
+    public_id = _short_str(raw.get(MESSAGE_ID_ARG))
+    sg_message_id = raw.get("sg_message_id")
+    provider_id = None
+    if isinstance(sg_message_id, str) and sg_message_id:
+        # sg_message_id is "<X-Message-Id>.<filter suffix>"; the outbox stored only the X-Message-Id.
+        provider_id = sg_message_id.split(".", 1)[0][:200] or None
+    # The most stable identity the event itself carries, so a replay dedupes however the DB looks by then.
+    recipient_hash = email_hash(email_key)
+    who = (f"j:{public_id}" if public_id else f"s:{sg_message_id}" if isinstance(sg_message_id, str)
+           and sg_message_id else f"e:{recipient_hash}")
+    extra = raw.get("url") if name == "click" and isinstance(raw.get("url"), str) else ""
+    dedup_key = hashlib.sha256(f"{who}|{name}|{ts}|{extra}".encode()).hexdigest()
+    sg_event_id = raw.get("sg_event_id")
+    if not isinstance(sg_event_id, str) or not sg_event_id:
+        sg_event_id = f"derived:{dedup_key}"
+    elif len(sg_event_id) > _MAX_ID_LEN:
+        sg_event_id = "sha256:" + hashlib.sha256(sg_event_id.encode()).hexdigest()
+    bounce_type = raw.get("type") if isinstance(raw.get("type"), str) else None
+    return ParsedEvent(sg_event_id=sg_event_id, dedup_key=dedup_key, event=name, occurred_at=occurred_at,
+                       email_key=email_key, recipient_hash=recipient_hash, public_id=public_id,
+                       provider_message_id=provider_id, bounce_type=bounce_type, payload=scrub_event(raw))
+
+
+def is_hard_bounce(event: ParsedEvent) -> bool:
+    # SendGrid marks soft failures as type "blocked"; "bounce" (or an older payload without a type) is hard.
+    return event.event == "bounce" and (event.bounce_type or "bounce") == "bounce"
+
+
+def apply_message_states(session: Session, message_ids: Iterable[int], *, now: datetime) -> int:
+    """Move each message to the highest state all its stored events prove, never backwards. Idempotent.
+
+    The reconciliation path: it reads every stored event of the messages. The webhook path only needs the
+    batch's new events (`_advance_states`), since earlier events were applied when they arrived.
+    """
+    target: dict[int, str] = {}
+    for batch in chunks(sorted(set(message_ids))):
+        rows = session.execute(
+            select(EmailEvent.message_id, EmailEvent.event).distinct()
+            .where(EmailEvent.message_id.in_(batch), EmailEvent.event.in_(STATE_EVENTS))
+        ).all()
+        for mid, name in rows:
+            _raise_target(target, mid, name)
+    return _update_states(session, target, now=now)
+
+
+def _raise_target(target: dict[int, str], mid: int, event: str) -> None:
+    state = _EVENT_STATE[event]
+    best = target.get(mid)
+    # Between equal ranks (bounced vs failed) the bounce is the more specific, so it wins.
+    if best is None or _RANK[state] > _RANK[best] or (state == "bounced" and best == "failed"):
+        target[mid] = state
+
+
+def _advance_states(session: Session, events: list[ParsedEvent], *, now: datetime) -> int:
+    target: dict[int, str] = {}
+    for e in events:
+        if e.message_id is not None and e.event in _EVENT_STATE:
+            _raise_target(target, e.message_id, e.event)
+    return _update_states(session, target, now=now)
+
+
+def _update_states(session: Session, target: dict[int, str], *, now: datetime) -> int:
+    """One UPDATE per target state over id lists; times come from the stored events, in SQL.
+
+    Only messages in a lower-ranked state match, so a concurrent writer that already moved a message
+    further is never undone, and a repeat changes nothing.
+    """
+    by_state: dict[str, list[int]] = {}
+    for mid, state in target.items():
+        by_state.setdefault(state, []).append(mid)
+    first_event = (
+        select(func.min(EmailEvent.occurred_at)).where(EmailEvent.message_id == Message.id).scalar_subquery()
+    )
+    first_delivery = (
+        select(func.min(EmailEvent.occurred_at))
+        .where(EmailEvent.message_id == Message.id, EmailEvent.event == "delivered")
+        .scalar_subquery()
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Concurrent batches touch overlapping messages in several statements; taking every row lock
+        # first, in id order, means two batches can wait for each other but never deadlock.
+        for batch in chunks(sorted(target)):
+            # NO KEY UPDATE (key_share): compatible with the KEY SHARE locks our event inserts' foreign
+            # keys take on the same rows, which FOR UPDATE would wait on.
+            session.execute(select(Message.id).where(Message.id.in_(batch)).order_by(Message.id)
+                            .with_for_update(key_share=True))
+    changed = 0
+    for state, ids in by_state.items():
+        lower = [s for s in UPDATABLE_STATES if _RANK[s] < _RANK[state]]
+        values: dict[str, Any] = {
+            "state": state,
+            "updated_at": now,
+            "accepted_at": func.coalesce(Message.accepted_at, first_event),
+        }
+        if state in ("delivered", "bounced"):
+            values["delivered_at"] = func.coalesce(Message.delivered_at, first_delivery)
+        for batch in chunks(sorted(ids)):
+            result = session.execute(
+                update(Message)
+                .where(Message.id.in_(batch), Message.state.in_(lower))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            changed += result.rowcount or 0
+    return changed
+
+
+def _apply_opt_outs(session: Session, new: list[ParsedEvent], now: datetime, result: IngestResult) -> None:
+    suppress_entries: list[tuple[str, str]] = []
+    optout_emails: set[str] = set()
+    optout_messages: set[int] = set()
+    for e in new:
+        if e.event in ("unsubscribe", "group_unsubscribe"):
+            if e.email_key:
+                suppress_entries.append((e.email_key, e.event))
+                optout_emails.add(e.email_key)
+            if e.message_id is not None:
+                optout_messages.add(e.message_id)
+        elif e.event == "spamreport" and e.email_key:
+            suppress_entries.append((e.email_key, "spamreport"))
+        elif is_hard_bounce(e) and e.email_key:
+            suppress_entries.append((e.email_key, "bounce"))
+    if suppress_entries:
+        result.suppressed = len(suppress(session, suppress_entries, source=WEBHOOK_SOURCE, at=now))
+    if not (optout_emails or optout_messages):
+        return
+    candidates = set(candidates_by_email(session, optout_emails).values())
+    for batch in chunks(sorted(optout_messages)):
+        candidates.update(session.execute(
+            select(Message.candidate_id).where(Message.id.in_(batch))
+        ).scalars().all())
+    result.consents_withdrawn = withdraw_consents(session, candidates, source="sendgrid", at=now)
+    result.cancelled = cancel_pending_advertising(session, candidates, reason="unsubscribed", at=now)
+
+
+def _resolve_messages(session: Session, events: list[ParsedEvent]) -> None:
+    wanted = [(e.public_id, e.provider_message_id, e.recipient_hash) for e in events]
+    found = match_messages(session, wanted)
+    for e, message_id in zip(events, found, strict=True):
+        e.message_id = message_id
+
+
+def match_messages(
+    session: Session, wanted: Sequence[tuple[str | None, str | None, str | None]]
+) -> list[int | None]:
+    """Message ids for (public id, X-Message-Id, recipient hash) triples, in order; None when unknown.
+
+    Our custom arg decides first. Otherwise the X-Message-Id, which one API request with several
+    personalizations shares between messages; then the recipient (by hash) tells them apart.
+    """
+    by_public: dict[str, int] = {}
+    for batch in chunks(sorted({p for p, _, _ in wanted if p})):
+        by_public.update(session.execute(
+            select(Message.public_id, Message.id).where(Message.public_id.in_(batch))
+        ).all())
+    out: list[int | None] = [by_public.get(p) if p else None for p, _, _ in wanted]
+    providers = sorted({x for (_, x, _), mid in zip(wanted, out, strict=True) if mid is None and x})
+    by_provider: dict[str, list[tuple[int, str | None]]] = {}
+    for batch in chunks(providers):
+        rows = session.execute(
+            select(Message.provider_message_id, Message.id, Candidate.email_key)
+            .join(Candidate, Candidate.id == Message.candidate_id)
+            .where(Message.provider_message_id.in_(batch))
+        ).all()
+        for provider_id, mid, key in rows:
+            by_provider.setdefault(provider_id, []).append((mid, email_hash(key)))
+    for i, (_, provider_id, recipient) in enumerate(wanted):
+        if out[i] is not None or not provider_id:
+            continue
+        candidates = by_provider.get(provider_id, [])
+        if len(candidates) == 1:
+            out[i] = candidates[0][0]
+        elif candidates and recipient:
+            matching = [mid for mid, h in candidates if h == recipient]
+            out[i] = matching[0] if len(matching) == 1 else None
+    return out
+
+
+def _dedupe_in_batch(events: list[ParsedEvent]) -> list[ParsedEvent]:
+    seen_ids: set[str] = set()
+    seen_keys: set[str] = set()
+    out = []
+    for e in events:
+        if e.sg_event_id in seen_ids or e.dedup_key in seen_keys:
+            continue
+        seen_ids.add(e.sg_event_id)
+        seen_keys.add(e.dedup_key)
+        out.append(e)
+    return out
+
+
+def _quarantine(session: Session, invalid: list[tuple[Any, str]], now: datetime) -> None:
+    if not invalid:
+        return
+    rows = {}
+    for raw, reason in invalid:
+        kept = scrub_event(raw) if isinstance(raw, dict) else {"value": scrub_event({"v": raw})["v"]}
+        text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()
+        rows[fingerprint] = {"source": WEBHOOK_SOURCE, "record_type": "event", "external_id": None,
+                             "fingerprint": fingerprint, "raw": kept, "reason": reason, "first_seen": now,
+                             "last_seen": now, "seen_count": 1, "resolved_at": None}
+    session.execute(insert_ignore(session, Quarantine.__table__), list(rows.values()))
+
+
+def _timestamp(value: Any) -> int:
+    if isinstance(value, bool) or value is None:
+        raise ValueError("event timestamp missing")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("event timestamp is not a number") from None
+    if not math.isfinite(seconds) or not _MIN_TS <= seconds <= _MAX_TS:
+        raise ValueError("event timestamp out of range")
+    return int(seconds)
+
+
+def _short_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value and len(value) <= _MAX_ID_LEN else None
+

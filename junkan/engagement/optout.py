@@ -1,0 +1,129 @@
+"""Opt-outs: suppress an address, withdraw advertising consents, cancel pending advertising mail.
+
+Shared by the one-click unsubscribe endpoint, the event webhook and the suppression sync, so an opt-out has
+the same effect whichever way it reaches us. Every function is idempotent: applying it twice changes nothing
+the second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from junkan.db.models import Candidate, Consent, Message, Suppression
+from junkan.db.models_engagement import EmailEvent
+from junkan.engagement.bulk import chunks, insert_ignore_returning
+
+#: Purposes an unsubscribe withdraws. `talent_pool` stays: leaving a mailing list is not an erasure request.
+WITHDRAWN_PURPOSES = ("partner_info", "recontact")
+#: Only messages nobody has started sending may be cancelled; `sending` belongs to an outbox worker.
+CANCELLABLE_STATES = ("pending",)
+
+
+def suppress(session: Session, entries: Iterable[tuple[str, str]], *, source: str, at: datetime) -> set[str]:
+    """Add (normalised e-mail, reason) pairs to the suppression list; returns the addresses that were new.
+
+    An address already suppressed keeps its first reason: the earliest cause is the useful one to audit.
+    """
+    rows: dict[str, dict[str, object]] = {}
+    for email_key, reason in entries:
+        if email_key and email_key not in rows:
+            rows[email_key] = {"email_key": email_key, "reason": reason, "source": source, "created_at": at}
+    return insert_ignore_returning(session, Suppression.__table__, list(rows.values()), "email_key")
+
+
+def withdraw_consents(
+    session: Session, candidate_ids: Iterable[int], *, source: str, at: datetime,
+    purposes: tuple[str, ...] = WITHDRAWN_PURPOSES,
+) -> int:
+    """Append a `granted=False` row per purpose unless the newest row already says withdrawn."""
+    ids = sorted(set(candidate_ids))
+    current: dict[tuple[int, str], bool] = {}
+    for batch in chunks(ids):
+        rows = session.execute(
+            select(Consent.candidate_id, Consent.purpose, Consent.granted)
+            .where(Consent.candidate_id.in_(batch), Consent.purpose.in_(purposes))
+            .order_by(Consent.recorded_at, Consent.id)
+        )
+        for cand, purpose, granted in rows:
+            current[(cand, purpose)] = granted  # ordered ascending, so the newest wins
+    new = [
+        {"candidate_id": cand, "purpose": purpose, "granted": False, "recorded_at": at, "source": source,
+         "wording_version": None}
+        for cand in ids
+        for purpose in purposes
+        if current.get((cand, purpose), True)
+    ]
+    if new:
+        session.execute(Consent.__table__.insert(), new)
+    return len(new)
+
+
+def cancel_pending_advertising(session: Session, candidate_ids: Iterable[int], *, reason: str,
+                               at: datetime) -> int:
+    cancelled = 0
+    for batch in chunks(sorted(set(candidate_ids))):
+        result = session.execute(
+            update(Message)
+            .where(Message.candidate_id.in_(batch), Message.advertising.is_(True),
+                   Message.state.in_(CANCELLABLE_STATES))
+            .values(state="cancelled", cancelled_reason=reason, updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        cancelled += result.rowcount or 0
+    return cancelled
+
+
+def candidates_by_email(session: Session, email_keys: Iterable[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for batch in chunks(sorted(set(email_keys))):
+        found.update(session.execute(
+            select(Candidate.email_key, Candidate.id).where(Candidate.email_key.in_(batch))
+        ).all())
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribeOutcome:
+    locale: str
+    #: False when this message had already been used to unsubscribe (the repeat changed nothing).
+    first_time: bool
+    suppressed: bool
+    consents_withdrawn: int
+    messages_cancelled: int
+
+
+def unsubscribe_message(session: Session, public_id: str, *, at: datetime) -> UnsubscribeOutcome | None:
+    """RFC 8058 one-click unsubscribe for the recipient of one message; None when the message is unknown."""
+    row = session.execute(
+        select(Message.id, Message.locale, Message.candidate_id, Candidate.email_key)
+        .join(Candidate, Candidate.id == Message.candidate_id)
+        .where(Message.public_id == public_id)
+    ).first()
+    if row is None:
+        return None
+    message_id, locale, candidate_id, email_key = row
+    # Recorded as an event of its own, so metrics count unsubscribes per message whichever way they came.
+    first = bool(insert_ignore_returning(session, EmailEvent.__table__, [{
+        "sg_event_id": f"junkan-unsubscribe:{public_id}",
+        "dedup_key": hashlib.sha256(f"{public_id}|unsubscribe|one-click".encode()).hexdigest(),
+        "message_id": message_id,
+        "provider_message_id": None,
+        "event": "unsubscribe",
+        "occurred_at": at,
+        "received_at": at,
+        "source": "junkan",
+        "email_hash": None,
+        "payload": {"via": "one-click"},
+    }], "sg_event_id"))
+    # An anonymised candidate has no address left to suppress; consents and pending mail still apply.
+    new = suppress(session, [(email_key, "unsubscribe")], source="unsubscribe", at=at) if email_key else set()
+    withdrawn = withdraw_consents(session, [candidate_id], source="unsubscribe", at=at)
+    cancelled = cancel_pending_advertising(session, [candidate_id], reason="unsubscribed", at=at)
+    return UnsubscribeOutcome(locale=locale or "ja", first_time=first, suppressed=bool(new),
+                              consents_withdrawn=withdrawn, messages_cancelled=cancelled)

@@ -1,0 +1,68 @@
+"""Apply stored webhook events that could not take effect when they arrived.
+
+Two cases: an event whose message was not yet known (it arrived before the outbox stored the provider id,
+or before the message row committed), and a message that was `sending` when its events came and that crash
+recovery later marked `unknown`. Both are settled from the stored events; nothing is re-sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from junkan.db.models import Message
+from junkan.db.models_engagement import EmailEvent
+from junkan.engagement.bulk import chunks
+from junkan.engagement.events import MESSAGE_ID_ARG, STATE_EVENTS, apply_message_states, match_messages
+
+#: Orphan events older than this are not retried: their message will not appear any more.
+ORPHAN_WINDOW = timedelta(days=30)
+
+
+def reconcile_messages(session: Session, *, now: datetime) -> dict[str, int]:
+    attached = attach_orphan_events(session, now=now)
+    unknown_before = _count_unknown(session)
+    ids: set[int] = set()
+    # `accepted` too: an event that came while the worker still held the message was stored, not applied.
+    for state in ("unknown", "accepted"):
+        ids.update(session.scalars(
+            select(EmailEvent.message_id).distinct()
+            .join(Message, Message.id == EmailEvent.message_id)
+            .where(Message.state == state, EmailEvent.event.in_(STATE_EVENTS))
+        ).all())
+    updated = apply_message_states(session, ids, now=now)
+    unknown_after = _count_unknown(session)
+    return {
+        "events_attached": attached,
+        "messages_updated": updated,
+        "unknown_resolved": unknown_before - unknown_after,
+        "unknown_remaining": unknown_after,
+    }
+
+
+def attach_orphan_events(session: Session, *, now: datetime) -> int:
+    rows = session.execute(
+        select(EmailEvent.id, EmailEvent.payload, EmailEvent.provider_message_id, EmailEvent.email_hash)
+        .where(EmailEvent.message_id.is_(None), EmailEvent.received_at >= now - ORPHAN_WINDOW)
+    ).all()
+    if not rows:
+        return 0
+    wanted = []
+    for _, payload, provider_id, recipient in rows:
+        public_id = payload.get(MESSAGE_ID_ARG) if isinstance(payload, dict) else None
+        wanted.append((public_id if isinstance(public_id, str) else None, provider_id, recipient))
+    params = [{"b_id": row[0], "b_message": mid}
+              for row, mid in zip(rows, match_messages(session, wanted), strict=True) if mid is not None]
+    table = EmailEvent.__table__
+    for batch in chunks(params, 1000):
+        session.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(message_id=bindparam("b_message")),
+            batch,
+        )
+    return len(params)
+
+
+def _count_unknown(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Message).where(Message.state == "unknown")) or 0

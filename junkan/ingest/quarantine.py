@@ -1,0 +1,65 @@
+"""Quarantine writes: one row per (source, fingerprint); seeing the same bad record again bumps it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, null, update
+
+from junkan.db.models import Quarantine
+from junkan.ingest.upsert import IN_CHUNK, chunks, dialect_insert
+from junkan.ingest.validate import QuarantineEntry
+
+Q = Quarantine.__table__
+
+
+def upsert_quarantine(
+    conn: Connection, source: str, entries: Iterable[QuarantineEntry], now: datetime
+) -> int:
+    """Insert new entries, bump `last_seen`/`seen_count` of known ones (and re-open resolved ones).
+
+    Returns how many entries were given (duplicates included), which is what a run reports.
+    """
+    rows: dict[str, dict[str, object]] = {}
+    given = 0
+    for entry in entries:
+        given += 1
+        # One statement may not touch the same row twice (PostgreSQL refuses), so dedupe first.
+        rows[entry.fingerprint] = {
+            "source": source,
+            "record_type": entry.record_type,
+            "external_id": entry.external_id,
+            "fingerprint": entry.fingerprint,
+            "raw": entry.raw,
+            "reason": entry.reason,
+            "first_seen": now,
+            "last_seen": now,
+            "seen_count": 1,
+            "resolved_at": None,
+        }
+    if not rows:
+        return 0
+    stmt = dialect_insert(conn, Q)
+    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+        index_elements=["source", "fingerprint"],
+        set_={
+            "last_seen": stmt.excluded.last_seen,  # type: ignore[attr-defined]
+            "reason": stmt.excluded.reason,  # type: ignore[attr-defined]
+            "seen_count": Q.c.seen_count + 1,
+            "resolved_at": null(),
+        },
+    )
+    conn.execute(stmt, list(rows.values()))
+    return given
+
+
+def resolve_quarantine(conn: Connection, source: str, external_ids: list[str], now: datetime) -> None:
+    """Mark open application entries as resolved once a valid version of the record was ingested."""
+    for part in chunks(external_ids, IN_CHUNK):
+        conn.execute(
+            update(Q)
+            .where(Q.c.source == source, Q.c.record_type == "application", Q.c.resolved_at.is_(None),
+                   Q.c.external_id.in_(part))
+            .values(resolved_at=now)
+        )

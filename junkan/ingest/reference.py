@@ -1,0 +1,251 @@
+"""Jobs, openings and rejection reasons: synced from the adapter's reference data once per run, and
+resolved to ids for each batch of applications (creating a row when an application names one the
+reference data did not list, e.g. a CSV that only carries 求人 and 不採用理由 as text).
+
+Only rows whose content differs are written, so a re-run leaves `updated_at` untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from junkan.ats.base import AtsAdapter, JobRecord, OpeningRecord, ReasonRecord
+from junkan.db.models import Job, Opening, RejectionReason
+from junkan.identity import normalize_text
+from junkan.ingest.quarantine import upsert_quarantine
+from junkan.ingest.reasons import ReasonMapping, fold
+from junkan.ingest.upsert import insert_missing, upsert
+from junkan.ingest.validate import QuarantineEntry, ValidApplication, _aware, jsonable
+
+J = Job.__table__
+O = Opening.__table__  # noqa: E741
+R = RejectionReason.__table__
+
+JOB_ID_LEN = int(J.c.external_id.type.length)
+JOB_TITLE_LEN = int(J.c.title.type.length)
+JOB_DEPT_LEN = int(J.c.department.type.length)
+STATUS_LEN = int(J.c.status.type.length)
+REASON_ID_LEN = int(R.c.external_id.type.length)
+REASON_NAME_LEN = int(R.c.name.type.length)
+#: Status of a job that only appears in applications (no reference data): not known to be open.
+PLACEHOLDER_JOB_STATUS = "unknown"
+REASON_KINDS = ("rejected", "withdrawn", "unspecified", "hired")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _derived_key(prefix: str, text: str, limit: int) -> str:
+    """A stable key for something that only has a name; hashed when the name is too long to be a key."""
+    key = f"{prefix}{fold(text)}"
+    if len(key) <= limit:
+        return key
+    return f"{prefix}#{hashlib.sha256(fold(text).encode('utf-8')).hexdigest()[:40]}"
+
+
+def job_key(item: ValidApplication) -> str | None:
+    if item.job_external_id:
+        return item.job_external_id
+    if item.job_title:
+        return _derived_key("title:", item.job_title, JOB_ID_LEN)
+    return None
+
+
+def reason_key(item: ValidApplication) -> str | None:
+    if item.reason_external_id:
+        return item.reason_external_id
+    if item.reason_text:
+        return _derived_key(f"text:{reason_kind_for(item.status)}:", item.reason_text, REASON_ID_LEN)
+    return None
+
+
+def reason_kind_for(status: str) -> str:
+    return "withdrawn" if status == "withdrawn" else "rejected"
+
+
+@dataclass(slots=True)
+class ReferenceCounts:
+    jobs_written: int = 0
+    openings_written: int = 0
+    reasons_written: int = 0
+    quarantined: int = 0
+
+
+class ReferenceData:
+    """Per-run cache of `external_id -> id` for the source's jobs and reasons (a few thousand at most)."""
+
+    def __init__(self, source: str, mapping: ReasonMapping, clock: Callable[[], datetime]) -> None:
+        self.source = source
+        self.mapping = mapping
+        self.clock = clock
+        self.jobs: dict[str, int] = {}
+        self.reasons: dict[str, int] = {}
+
+    # -- once per run -----------------------------------------------------------------------------
+
+    def sync(self, conn: Connection, adapter: AtsAdapter) -> ReferenceCounts:
+        counts = ReferenceCounts()
+        bad: list[QuarantineEntry] = []
+        counts.jobs_written = self._sync_jobs(conn, adapter.fetch_jobs(), bad)
+        counts.openings_written = self._sync_openings(conn, adapter.fetch_openings(), bad)
+        counts.reasons_written = self._sync_reasons(conn, adapter.fetch_rejection_reasons(), bad)
+        counts.quarantined = upsert_quarantine(conn, self.source, bad, self.clock())
+        return counts
+
+    def _sync_jobs(self, conn: Connection, records: Iterable[JobRecord], bad: list[QuarantineEntry]) -> int:
+        wanted: dict[str, dict[str, Any]] = {}
+        for rec in records:
+            key = normalize_text(rec.external_id)
+            if key is None or len(key) > JOB_ID_LEN:
+                bad.append(QuarantineEntry(
+                    reason="job without an id" if key is None
+                    else f"job id longer than {JOB_ID_LEN} characters",
+                    raw=jsonable(_record_dict(rec)), external_id=key[:200] if key else None,
+                    record_type="job"))
+                continue
+            wanted[key] = {
+                "title": _clip(normalize_text(rec.title) or key, JOB_TITLE_LEN),
+                "department": _clip(d, JOB_DEPT_LEN) if (d := normalize_text(rec.department)) else None,
+                "status": (normalize_text(rec.status) or "open").casefold()[:STATUS_LEN],
+                "opened_at": _aware(rec.opened_at),
+                "closed_at": _aware(rec.closed_at),
+            }
+        columns = ("title", "department", "status", "opened_at", "closed_at")
+        written = self._write(conn, J, wanted, columns)
+        self.jobs = self._load_ids(conn, J)
+        return written
+
+    def _sync_openings(self, conn: Connection, records: Iterable[OpeningRecord],
+                       bad: list[QuarantineEntry]) -> int:
+        wanted: dict[str, dict[str, Any]] = {}
+        for rec in records:
+            key = normalize_text(rec.external_id)
+            if key is None or len(key) > JOB_ID_LEN:
+                bad.append(QuarantineEntry(
+                    reason="opening without an id" if key is None
+                    else f"opening id longer than {JOB_ID_LEN} characters",
+                    raw=jsonable(_record_dict(rec)), external_id=key[:200] if key else None,
+                    record_type="opening"))
+                continue
+            wanted[key] = {
+                "job_id": self.jobs.get(normalize_text(rec.job_external_id) or ""),
+                "status": (normalize_text(rec.status) or "open").casefold()[:STATUS_LEN],
+                "opened_at": _aware(rec.opened_at),
+                "closed_at": _aware(rec.closed_at),
+            }
+        return self._write(conn, O, wanted, ("job_id", "status", "opened_at", "closed_at"))
+
+    def _sync_reasons(self, conn: Connection, records: Iterable[ReasonRecord],
+                      bad: list[QuarantineEntry]) -> int:
+        wanted: dict[str, dict[str, Any]] = {}
+        for rec in records:
+            key = normalize_text(rec.external_id)
+            if key is None or len(key) > REASON_ID_LEN:
+                bad.append(QuarantineEntry(
+                    reason="rejection reason without an id" if key is None
+                    else f"rejection reason id longer than {REASON_ID_LEN} characters",
+                    raw=jsonable(_record_dict(rec)), external_id=key[:200] if key else None,
+                    record_type="rejection_reason"))
+                continue
+            kind = rec.kind if rec.kind in REASON_KINDS else "unspecified"
+            name = _clip(normalize_text(rec.name) or key, REASON_NAME_LEN)
+            wanted[key] = self._reason_row(name, kind)
+        # Reasons of this source that the adapter no longer lists (or that came from CSV text) are
+        # re-classified too, so one mapping version applies to every reason of the source.
+        existing = conn.execute(
+            select(R.c.external_id, R.c.name, R.c.kind).where(R.c.source == self.source)
+        ).all()
+        for row in existing:
+            if row.external_id not in wanted:
+                wanted[row.external_id] = self._reason_row(row.name, row.kind)
+        written = self._write(conn, R, wanted, ("name", "kind", "category", "pool_eligibility",
+                                                "mapping_version"))
+        self.reasons = self._load_ids(conn, R)
+        return written
+
+    def _reason_row(self, name: str, kind: str) -> dict[str, Any]:
+        found = self.mapping.classify(name, kind)
+        return {"name": name, "kind": kind, "category": found.category,
+                "pool_eligibility": found.pool_eligibility, "mapping_version": found.mapping_version}
+
+    def _write(self, conn: Connection, table: Any, wanted: dict[str, dict[str, Any]],
+               columns: tuple[str, ...]) -> int:
+        """Upsert the rows of `wanted` whose columns differ from what is stored."""
+        if not wanted:
+            return 0
+        stored = {
+            row.external_id: row
+            for row in conn.execute(
+                select(table.c.external_id, *(table.c[c] for c in columns))
+                .where(table.c.source == self.source)
+            ).all()
+        }
+        has_updated_at = "updated_at" in table.c
+        now = self.clock()
+        rows = []
+        for key, values in wanted.items():
+            old = stored.get(key)
+            if old is not None and all(getattr(old, c) == values[c] for c in columns):
+                continue
+            row = {"source": self.source, "external_id": key, **values}
+            if has_updated_at:
+                row["updated_at"] = now
+            rows.append(row)
+        update_columns = [*columns, "updated_at"] if has_updated_at else list(columns)
+        upsert(conn, table, rows, conflict=("source", "external_id"), update_columns=update_columns)
+        return len(rows)
+
+    def _load_ids(self, conn: Connection, table: Any) -> dict[str, int]:
+        query = select(table.c.external_id, table.c.id).where(table.c.source == self.source)
+        return {key: row_id for key, row_id in conn.execute(query).all()}
+
+    # -- per batch --------------------------------------------------------------------------------
+
+    def job_ids(self, conn: Connection, items: list[ValidApplication]) -> dict[str, int]:
+        """`job_key -> id` for the batch, creating placeholder jobs for keys the source never listed."""
+        missing: dict[str, dict[str, Any]] = {}
+        for item in items:
+            key = job_key(item)
+            if key is not None and key not in self.jobs and key not in missing:
+                title = item.job_title or item.job_external_id or key
+                missing[key] = {"title": _clip(title, JOB_TITLE_LEN), "department": None,
+                                "status": PLACEHOLDER_JOB_STATUS, "opened_at": None, "closed_at": None}
+        if missing:
+            self._insert_missing(conn, J, missing)
+            self.jobs = self._load_ids(conn, J)
+        return self.jobs
+
+    def reason_ids(self, conn: Connection, items: list[ValidApplication]) -> dict[str, int]:
+        """`reason_key -> id`, creating (and classifying) reasons that only appear on applications."""
+        missing: dict[str, dict[str, Any]] = {}
+        for item in items:
+            key = reason_key(item)
+            if key is not None and key not in self.reasons and key not in missing:
+                name = _clip(item.reason_text or item.reason_external_id or key, REASON_NAME_LEN)
+                missing[key] = self._reason_row(name, reason_kind_for(item.status))
+        if missing:
+            self._insert_missing(conn, R, missing)
+            self.reasons = self._load_ids(conn, R)
+        return self.reasons
+
+    def _insert_missing(self, conn: Connection, table: Any, missing: dict[str, dict[str, Any]]) -> None:
+        now = self.clock()
+        rows = []
+        for key, values in missing.items():
+            row = {"source": self.source, "external_id": key, **values}
+            if "updated_at" in table.c:
+                row["updated_at"] = now
+            rows.append(row)
+        insert_missing(conn, table, rows, conflict=("source", "external_id"))
+
+
+def _record_dict(rec: Any) -> dict[str, Any]:
+    return {name: getattr(rec, name) for name in rec.__slots__}
+

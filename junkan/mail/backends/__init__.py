@@ -1,0 +1,42 @@
+"""Mail delivery backends (SendGrid, SMTP, .eml files) behind one small protocol, see `base`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from junkan.config import Settings
+from junkan.mail.backends.base import (
+    BackendConfigError,
+    MailBackend,
+    OutgoingMail,
+    SendResult,
+    SendStatus,
+)
+
+__all__ = [
+    "BackendConfigError",
+    "MailBackend",
+    "OutgoingMail",
+    "SendResult",
+    "SendStatus",
+    "build_backend",
+]
+
+
+def build_backend(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> MailBackend:
+    """The backend chosen by `JUNKAN_MAIL__BACKEND`. `sleep` is used for retry waits (tests record it)."""
+    kind = settings.mail.backend
+    if kind == "file":
+        from junkan.mail.backends.file import FileBackend
+
+        return FileBackend.from_settings(settings)
+    if kind == "smtp":
+        from junkan.mail.backends.smtp import SmtpBackend
+
+        return SmtpBackend.from_settings(settings, sleep=sleep)
+    if kind == "sendgrid":
+        from junkan.mail.backends.sendgrid import SendGridBackend
+
+        return SendGridBackend.from_settings(settings, sleep=sleep)
+    raise BackendConfigError(f"unknown mail backend {kind!r}")

@@ -1,0 +1,81 @@
+"""The contract between the outbox and a mail provider.
+
+The outbox hands over one rendered `OutgoingMail` at a time, from a bounded pool of worker threads, and
+acts on the `SendResult`:
+
+- `accepted`: the provider took the mail; store `provider_message_id`.
+- `retry`:    a transient problem outlasted the backend's own retries; leave the message pending.
+- `failed`:   the provider refused this message (bad address, too large); don't retry it.
+- `fatal`:    the provider refuses us (bad key, missing permission, TLS/auth failure); stop the batch,
+              every further message would fail the same way.
+
+`error` never contains personal data: recipient addresses are scrubbed out of provider messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+SendStatus = Literal["accepted", "retry", "failed", "fatal"]
+
+_EMAIL_RE = re.compile(r"[^\s<>\"'(),;:@\[\]]+@[^\s<>\"'(),;:@\[\]]+")
+_ERROR_MAX_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    #: Opaque outbox id; it travels to the provider (custom_args, Message-ID) and comes back in events.
+    message_id: str
+    to_email: str = field(repr=False)
+    to_name: str | None = field(repr=False)
+    subject: str = field(repr=False)
+    text: str = field(repr=False)
+    html: str | None = field(repr=False)
+    kind: str
+    template_name: str
+    unsubscribe_url: str | None = field(default=None, repr=False)
+    #: RFC 8058 one-click target; falls back to `unsubscribe_url` in the List-Unsubscribe header.
+    unsubscribe_post_url: str | None = field(default=None, repr=False)
+    #: Advertising mail (partner section, re-contact) under 特定電子メール法.
+    advertising: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    status: SendStatus
+    provider_message_id: str | None = None
+    error: str | None = None
+    #: Provider calls made for this mail (1 when the first call settled it).
+    attempts: int = 1
+
+
+@runtime_checkable
+class MailBackend(Protocol):
+    name: str
+
+    def send(self, mail: OutgoingMail, *, dry_run: bool) -> SendResult:
+        """Deliver one mail. Thread-safe. Never raises for provider errors: they become a SendResult."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class BackendConfigError(ValueError):
+    """The backend cannot be built from the settings (missing key, unknown backend)."""
+
+
+def scrub_error(text: str | bytes | None) -> str:
+    """Provider error text fit for the outbox row and logs: addresses removed, length capped."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    text = _EMAIL_RE.sub("<redacted>", text).strip()
+    return text[:_ERROR_MAX_CHARS]
+
+
+def backoff_delay(attempt: int, base_s: float, max_s: float) -> float:
+    """Wait before retry number `attempt` (1-based): base, 2*base, 4*base … capped at max_s."""
+    return float(min(base_s * (2 ** max(attempt - 1, 0)), max_s))

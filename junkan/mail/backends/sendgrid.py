@@ -1,0 +1,268 @@
+"""SendGrid v3 Mail Send through the official `sendgrid` package (DESIGN.md §4).
+
+One request per mail, one personalization per request, so that one bad address fails one message and the
+provider's X-Message-Id maps to exactly one outbox row. `custom_args` carries only the opaque message id:
+it comes back on every webhook event, and nothing personal ever sits in SendGrid's event store.
+
+Outcomes: 2xx -> accepted (X-Message-Id); 429 -> wait for X-RateLimit-Reset (bounded) and retry, and
+every worker of this backend holds back until then; 5xx / 408 / network errors and timeouts -> exponential
+backoff up to `max_retries`, then `retry` (the outbox leaves the message pending); 400 / 413 / other 4xx ->
+`failed` with SendGrid's messages; 401 / 403 (bad key, missing scope) and 404 / 405 / 415 (wrong host or
+API) -> `fatal`, since every further message would fail the same way.
+
+The library sends over urllib, which opens one connection per request (no keep-alive), so there is no
+pool to share; the client object itself keeps mutable per-request state, so each thread gets its own.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from python_http_client.exceptions import HTTPError
+from sendgrid import SendGridAPIClient
+
+from junkan.config import Settings
+from junkan.mail.backends.base import (
+    BackendConfigError,
+    OutgoingMail,
+    SendResult,
+    backoff_delay,
+    scrub_error,
+)
+from junkan.mail.backends.mime import list_unsubscribe_headers
+from junkan.mail.headers import clean_display_name, clean_subject
+
+CUSTOM_ARG_MESSAGE_ID = "junkan_message_id"
+_MAX_CATEGORIES = 10
+_MAX_CATEGORY_CHARS = 255
+_FATAL_STATUSES = frozenset({401, 403, 404, 405, 415})
+_RETRY_STATUSES = frozenset({408})
+
+# python_http_client logs every request body (recipient addresses, names, the whole notice) at DEBUG.
+# Nothing personal may reach the logs, whatever level an operator turns on.
+logging.getLogger("python_http_client.client").setLevel(logging.INFO)
+
+
+def _error_text(exc: HTTPError) -> str:
+    """SendGrid's `{"errors": [{"message", "field", "help"}]}` as one line."""
+    body = exc.body
+    try:
+        payload = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+        parts = []
+        for err in payload.get("errors") or []:
+            message = str(err.get("message") or "").strip()
+            field = err.get("field")
+            parts.append(f"{field}: {message}" if field and field != "null" else message)
+        text = "; ".join(p for p in parts if p)
+    except (ValueError, AttributeError, TypeError):
+        text = ""
+    return scrub_error(f"HTTP {exc.status_code}: {text or exc.reason or 'no error message'}")
+
+
+def _categories(*values: str) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        value = clean_display_name(value, _MAX_CATEGORY_CHARS)
+        if value and value not in out:
+            out.append(value)
+    return out[:_MAX_CATEGORIES]
+
+
+class SendGridBackend:
+    name = "sendgrid"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        host: str = "https://api.sendgrid.com",
+        from_email: str,
+        from_name: str | None = None,
+        reply_to: str | None = None,
+        asm_group_id: int | None = None,
+        unsubscribe_mailto: str | None = None,
+        timeout_s: float = 30.0,
+        max_retries: int = 4,
+        backoff_base_s: float = 1.0,
+        backoff_max_s: float = 30.0,
+        rate_limit_max_wait_s: float = 60.0,
+        rate_limit_retries: int = 10,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not api_key:
+            raise BackendConfigError("the sendgrid backend needs JUNKAN_MAIL__SENDGRID_API_KEY")
+        self._api_key = api_key
+        self.host = host.rstrip("/")
+        self._from = {"email": from_email, **({"name": n} if (n := clean_display_name(from_name)) else {})}
+        self._reply_to = reply_to
+        self._asm_group_id = asm_group_id
+        self._mailto = unsubscribe_mailto
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.rate_limit_max_wait_s = rate_limit_max_wait_s
+        self.rate_limit_retries = rate_limit_retries
+        self._sleep = sleep
+        self._clock = clock
+        self._local = threading.local()
+        self._gate_lock = threading.Lock()
+        self._blocked_until = 0.0
+        self._closed = False
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> SendGridBackend:
+        mail = settings.mail
+        key = mail.sendgrid_api_key.get_secret_value() if mail.sendgrid_api_key else ""
+        return cls(
+            key,
+            host=mail.sendgrid_host,
+            from_email=mail.from_email,
+            from_name=mail.from_name,
+            reply_to=mail.reply_to,
+            asm_group_id=mail.asm_group_id,
+            unsubscribe_mailto=mail.unsubscribe_mailto or settings.sender.contact_email,
+            timeout_s=mail.timeout_s,
+            max_retries=mail.max_retries,
+            backoff_base_s=mail.backoff_base_s,
+            backoff_max_s=mail.backoff_max_s,
+            rate_limit_max_wait_s=mail.rate_limit_max_wait_s,
+            rate_limit_retries=mail.rate_limit_retries,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    def __repr__(self) -> str:  # never show the key
+        return f"SendGridBackend(host={self.host!r})"
+
+    # -- request ----------------------------------------------------------------------------------------
+    def build_request(self, mail: OutgoingMail, *, dry_run: bool) -> dict[str, Any]:
+        to: dict[str, str] = {"email": mail.to_email}
+        if name := clean_display_name(mail.to_name):
+            to["name"] = name
+        content = [{"type": "text/plain", "value": mail.text}]
+        if mail.html:
+            content.append({"type": "text/html", "value": mail.html})
+        body: dict[str, Any] = {
+            "personalizations": [
+                {
+                    "to": [to],
+                    "subject": clean_subject(mail.subject),
+                    "custom_args": {CUSTOM_ARG_MESSAGE_ID: mail.message_id},
+                }
+            ],
+            "from": dict(self._from),
+            "content": content,
+            "categories": _categories(mail.kind, mail.template_name),
+            # Our links are already signed and tracked; SendGrid's click tracking would wrap them in its
+            # own redirect domain and break the referral attribution.
+            "tracking_settings": {"click_tracking": {"enable": False, "enable_text": False}},
+        }
+        if self._reply_to:
+            body["reply_to"] = {"email": self._reply_to}
+        headers = list_unsubscribe_headers(mail, self._mailto)
+        if headers:
+            body["headers"] = headers
+        # Only advertising mail honours the unsubscribe group: the rejection notice itself must reach every
+        # candidate (DESIGN.md §3), whatever they chose about partner news.
+        if self._asm_group_id is not None and mail.advertising:
+            body["asm"] = {"group_id": self._asm_group_id}
+        if dry_run:
+            body["mail_settings"] = {"sandbox_mode": {"enable": True}}
+        return body
+
+    # -- sending ----------------------------------------------------------------------------------------
+    def _client(self) -> SendGridAPIClient:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = SendGridAPIClient(api_key=self._api_key, host=self.host)
+            client.client.timeout = self.timeout_s
+            self._local.client = client
+        return client
+
+    def _wait_for_gate(self) -> None:
+        with self._gate_lock:
+            wait = self._blocked_until - self._clock()
+        if wait > 0:
+            self._sleep(wait)
+
+    def _hold_all(self, wait: float) -> None:
+        with self._gate_lock:
+            self._blocked_until = max(self._blocked_until, self._clock() + wait)
+
+    def _rate_limit_wait(self, exc: HTTPError, throttles: int) -> float:
+        headers = exc.headers
+        raw = headers.get("X-RateLimit-Reset") if headers is not None else None
+        try:
+            wait = float(raw) - self._clock() if raw is not None else None
+        except ValueError:
+            wait = None
+        if wait is None:
+            wait = backoff_delay(throttles, self.backoff_base_s, self.backoff_max_s)
+        return min(max(wait, 0.0), self.rate_limit_max_wait_s)
+
+    def send(self, mail: OutgoingMail, *, dry_run: bool) -> SendResult:
+        if self._closed:
+            raise RuntimeError("the sendgrid backend is closed")
+        body = self.build_request(mail, dry_run=dry_run)
+        client = self._client()
+        attempts = failures = throttles = 0
+        while True:
+            self._wait_for_gate()
+            attempts += 1
+            try:
+                response = client.send(body)
+            except HTTPError as exc:
+                status = int(exc.status_code)
+                if status == 429:
+                    throttles += 1
+                    # Hold back every worker until the reset, also when this one gives up.
+                    self._hold_all(self._rate_limit_wait(exc, throttles))
+                    if throttles > self.rate_limit_retries:
+                        return SendResult("retry", error="HTTP 429: still rate limited", attempts=attempts)
+                    continue
+                if status >= 500 or status in _RETRY_STATUSES:
+                    failures += 1
+                    if failures > self.max_retries:
+                        return SendResult("retry", error=_error_text(exc), attempts=attempts)
+                    self._sleep(backoff_delay(failures, self.backoff_base_s, self.backoff_max_s))
+                    continue
+                status_kind = "fatal" if status in _FATAL_STATUSES else "failed"
+                return SendResult(status_kind, error=_error_text(exc), attempts=attempts)
+            except ValueError as exc:  # urllib: malformed host URL -- configuration, not this message
+                return SendResult("fatal", error=scrub_error(f"bad SendGrid host: {exc}"), attempts=attempts)
+            except (OSError, http.client.HTTPException) as exc:
+                reason = getattr(exc, "reason", exc)
+                if isinstance(reason, ssl.SSLCertVerificationError):
+                    return SendResult(
+                        "fatal", error=scrub_error(f"TLS verification failed: {reason}"), attempts=attempts
+                    )
+                failures += 1
+                if failures > self.max_retries:
+                    return SendResult(
+                        "retry",
+                        error=scrub_error(f"transport error: {type(exc).__name__}: {reason}"),
+                        attempts=attempts,
+                    )
+                self._sleep(backoff_delay(failures, self.backoff_base_s, self.backoff_max_s))
+                continue
+            provider_id = response.headers.get("X-Message-Id") if response.headers is not None else None
+            return SendResult("accepted", provider_message_id=provider_id, attempts=attempts)
+
+    def close(self) -> None:
+        # urllib keeps no connections open; closing only stops further use.
+        self._closed = True

@@ -1,0 +1,230 @@
+"""SMTP backend: stdlib smtplib with STARTTLS, implicit TLS ("ssl") or plain, and login when configured.
+
+Each worker thread keeps its own connection and reuses it for the next mail (one TLS handshake and login
+per thread, not per mail); a connection the server dropped is reopened. Outcomes by SMTP reply:
+4xx -> retried with backoff, then `retry`; 5xx for the recipient or the data -> `failed`; authentication,
+TLS, or a refused sender -> `fatal`, because every further message would meet the same refusal.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from junkan.config import Settings
+from junkan.mail.backends.base import OutgoingMail, SendResult, backoff_delay, scrub_error
+from junkan.mail.backends.mime import build_message, message_id_header
+
+Security = Literal["starttls", "ssl", "none"]
+
+
+class _Fatal(Exception):
+    pass
+
+
+def _reply_text(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", errors="replace") if isinstance(message, bytes) else str(message)
+    return scrub_error(f"SMTP {code}: {text}")
+
+
+class SmtpBackend:
+    name = "smtp"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        security: Security = "starttls",
+        username: str | None = None,
+        password: str | None = None,
+        from_email: str,
+        from_name: str | None = None,
+        reply_to: str | None = None,
+        unsubscribe_mailto: str | None = None,
+        ca_file: Path | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        timeout_s: float = 30.0,
+        max_retries: int = 4,
+        backoff_base_s: float = 1.0,
+        backoff_max_s: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.security = security
+        self._username = username
+        self._password = password
+        self._from_email = from_email
+        self._from_name = from_name
+        self._reply_to = reply_to
+        self._mailto = unsubscribe_mailto
+        if ssl_context is None and security != "none":
+            ssl_context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        self._ssl_context = ssl_context
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self._sleep = sleep
+        self._clock = clock
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: set[smtplib.SMTP] = set()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> SmtpBackend:
+        mail = settings.mail
+        return cls(
+            mail.smtp_host,
+            mail.smtp_port,
+            security=mail.smtp_security,
+            username=mail.smtp_username,
+            password=mail.smtp_password.get_secret_value() if mail.smtp_password else None,
+            from_email=mail.from_email,
+            from_name=mail.from_name,
+            reply_to=mail.reply_to,
+            unsubscribe_mailto=mail.unsubscribe_mailto or settings.sender.contact_email,
+            ca_file=mail.smtp_ca_file,
+            timeout_s=mail.timeout_s,
+            max_retries=mail.max_retries,
+            backoff_base_s=mail.backoff_base_s,
+            backoff_max_s=mail.backoff_max_s,
+            sleep=sleep,
+        )
+
+    def __repr__(self) -> str:
+        return f"SmtpBackend(host={self.host!r}, port={self.port}, security={self.security!r})"
+
+    # -- connections ------------------------------------------------------------------------------------
+    def _connect(self) -> smtplib.SMTP:
+        conn: smtplib.SMTP
+        if self.security == "ssl":
+            conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s, context=self._ssl_context)
+        else:
+            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
+        try:
+            conn.ehlo()
+            if self.security == "starttls":
+                if not conn.has_extn("starttls"):
+                    raise _Fatal("the SMTP server does not offer STARTTLS")
+                conn.starttls(context=self._ssl_context)
+                conn.ehlo()
+            if self._username:
+                conn.login(self._username, self._password or "")
+        except BaseException:
+            self._quietly_close(conn)
+            raise
+        with self._lock:
+            self._open.add(conn)
+        return conn
+
+    def _connection(self) -> smtplib.SMTP:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and not self._alive(conn):
+            # Relays close idle connections; finding out now, before MAIL FROM, means nothing was sent.
+            self._drop_connection()
+            conn = None
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    @staticmethod
+    def _alive(conn: smtplib.SMTP) -> bool:
+        try:
+            return conn.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            return False
+
+    def _drop_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with self._lock:
+                self._open.discard(conn)
+            self._quietly_close(conn)
+
+    @staticmethod
+    def _quietly_close(conn: smtplib.SMTP) -> None:
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            conn.close()
+
+    # -- sending ----------------------------------------------------------------------------------------
+    def send(self, mail: OutgoingMail, *, dry_run: bool) -> SendResult:
+        try:
+            msg = build_message(
+                mail,
+                from_email=self._from_email,
+                from_name=self._from_name,
+                reply_to=self._reply_to,
+                unsubscribe_mailto=self._mailto,
+                readable=False,
+                now=self._clock(),
+            )
+        except (ValueError, TypeError) as exc:
+            return SendResult("failed", error=scrub_error(f"message could not be built: {exc}"))
+        provider_id = message_id_header(mail.message_id, self._from_email)
+        if dry_run:
+            # Built and checked, never handed to the relay.
+            return SendResult("accepted", provider_message_id=None, attempts=0)
+        failures = attempts = 0
+        while True:
+            attempts += 1
+            try:
+                conn = self._connection()
+                conn.send_message(msg, from_addr=self._from_email, to_addrs=[mail.to_email])
+                return SendResult("accepted", provider_message_id=provider_id, attempts=attempts)
+            except _Fatal as exc:
+                self._drop_connection()
+                return SendResult("fatal", error=str(exc), attempts=attempts)
+            except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError, ssl.SSLError) as exc:
+                self._drop_connection()
+                return SendResult(
+                    "fatal", error=scrub_error(f"{type(exc).__name__}: {exc}"), attempts=attempts
+                )
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, text = next(iter(exc.recipients.values()), (550, b"recipient refused"))
+                if 400 <= code < 500:
+                    outcome = "retry"
+                else:
+                    return SendResult("failed", error=_reply_text(code, text), attempts=attempts)
+                error = _reply_text(code, text)
+            except smtplib.SMTPSenderRefused as exc:
+                self._drop_connection()
+                if exc.smtp_code >= 500:
+                    return SendResult(
+                        "fatal", error=_reply_text(exc.smtp_code, exc.smtp_error), attempts=attempts
+                    )
+                outcome, error = "retry", _reply_text(exc.smtp_code, exc.smtp_error)
+            except smtplib.SMTPResponseException as exc:  # SMTPDataError and other replies
+                if exc.smtp_code >= 500:
+                    self._drop_connection()
+                    return SendResult(
+                        "failed", error=_reply_text(exc.smtp_code, exc.smtp_error), attempts=attempts
+                    )
+                self._drop_connection()
+                outcome, error = "retry", _reply_text(exc.smtp_code, exc.smtp_error)
+            except (smtplib.SMTPException, OSError) as exc:  # disconnects, refused connections, timeouts
+                self._drop_connection()
+                outcome, error = "retry", scrub_error(f"{type(exc).__name__}: {exc}")
+            failures += 1
+            if failures > self.max_retries:
+                return SendResult(outcome, error=error, attempts=attempts)  # type: ignore[arg-type]
+            self._sleep(backoff_delay(failures, self.backoff_base_s, self.backoff_max_s))
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._open = list(self._open), set()
+        for conn in conns:
+            self._quietly_close(conn)
+        self._local = threading.local()

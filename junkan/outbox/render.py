@@ -1,0 +1,209 @@
+"""Turning an outbox row into a mail: the data a notice needs, rendered just before it is sent.
+
+Rendering at send time (not at enqueue) means a template fix reaches every notice not yet sent; the exact
+subject, bodies, template name and version hash are stored on the message together with the `sending`
+transition, so what was sent stays on record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import Select, and_, select
+from sqlalchemy.orm import Session
+
+from junkan.config import PartnerSettings, Settings
+from junkan.db.models import Application, Candidate, Job, Message, RejectionReason, Suppression
+from junkan.links import LinkSigner
+from junkan.mail.backends import OutgoingMail
+from junkan.mail.headers import clean_display_name
+from junkan.mail.templates import (
+    NoticeContext,
+    PartnerBlock,
+    TemplateStore,
+    partner_section_allowed,
+    render_notice,
+)
+from junkan.outbox.enqueue import STATUS_BY_KIND, PlannedNotice, current_consent_subquery, new_public_id
+
+PARTNER_LINK = "partner"
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRow:
+    """Everything needed to decide and render one notice. Holds personal data: never log it."""
+
+    message_id: int | None
+    public_id: str
+    kind: str
+    locale: str
+    advertising: bool
+    ref_code: str | None
+    partner_name: str | None
+    email: str | None
+    name: str | None
+    anonymized: bool
+    application_status: str | None
+    job_title: str | None
+    job_external_id: str | None
+    reason_category: str | None
+    suppressed: bool
+    partner_consent: bool
+
+    def __repr__(self) -> str:  # a stray log line or traceback shows only opaque ids
+        return f"NoticeRow(public_id={self.public_id!r}, kind={self.kind!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    row: NoticeRow
+    mail: OutgoingMail
+    template_name: str
+    template_version: str
+
+
+def notice_rows_query(now: datetime) -> Select:  # type: ignore[type-arg]
+    """Message rows joined with candidate, application, job, reason, suppression and current consent."""
+    consent = current_consent_subquery("partner_info", now)
+    return (
+        select(
+            Message.id, Message.public_id, Message.kind, Message.locale, Message.advertising,
+            Message.ref_code, Message.partner_name,
+            Candidate.email_key, Candidate.display_name, Candidate.anonymized_at,
+            Application.status, Job.title, Job.external_id, RejectionReason.category,
+            Suppression.id.label("suppression_id"), consent.c.granted,
+        )
+        .join(Candidate, Candidate.id == Message.candidate_id)
+        .outerjoin(Application, Application.id == Message.application_id)
+        .outerjoin(Job, Job.id == Application.job_id)
+        .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
+        .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
+        .outerjoin(consent, and_(consent.c.candidate_id == Message.candidate_id, consent.c.rn == 1))
+    )
+
+
+def row_from(r) -> NoticeRow:  # type: ignore[no-untyped-def]
+    return NoticeRow(
+        message_id=r.id, public_id=r.public_id, kind=r.kind, locale=r.locale or "ja",
+        advertising=bool(r.advertising), ref_code=r.ref_code, partner_name=r.partner_name,
+        email=r.email_key, name=r.display_name, anonymized=r.anonymized_at is not None,
+        application_status=r.status, job_title=r.title, job_external_id=r.external_id,
+        reason_category=r.category, suppressed=r.suppression_id is not None, partner_consent=bool(r.granted),
+    )
+
+
+def load_rows(session: Session, ids: list[int], now: datetime, *,
+              owner: str | None = None) -> list[NoticeRow]:
+    stmt = notice_rows_query(now).where(Message.id.in_(ids), Message.state == "pending")
+    if owner is not None:
+        stmt = stmt.where(Message.lease_owner == owner)
+    return [row_from(r) for r in session.execute(stmt.order_by(Message.due_at, Message.id))]
+
+
+def blocker(row: NoticeRow) -> tuple[str, str] | None:
+    """Why this notice must not go out now: (new state, reason), or None when it may be sent."""
+    if row.suppressed:
+        return "suppressed", "suppression list"
+    if row.anonymized:
+        return "cancelled", "candidate_anonymised"
+    if not row.email:
+        return "cancelled", "no_address"
+    expected = STATUS_BY_KIND.get(row.kind)
+    if expected is not None and row.application_status != expected:
+        return "cancelled", "application_status_changed"
+    return None
+
+
+def strip_partner_if_withdrawn(row: NoticeRow, settings: Settings) -> NoticeRow:
+    """Consent withdrawn (or policy switched off) since enqueue: the partner section goes, not the notice."""
+    if row.advertising and not partner_section_allowed(
+        {"partner_info"} if row.partner_consent else set(), settings.notice
+    ):
+        return replace(row, advertising=False, ref_code=None, partner_name=None)
+    return row
+
+
+class NoticeRenderer:
+    """Builds the OutgoingMail for a row. Thread-safe; create one per run (templates are cached)."""
+
+    def __init__(self, settings: Settings, *, store: TemplateStore | None = None,
+                 signer: LinkSigner | None = None) -> None:
+        self.settings = settings
+        self.store = store or TemplateStore.from_settings(settings.mail, settings.notice)
+        self.signer = signer or LinkSigner.from_settings(settings.links)
+        self.base = settings.links.public_base_url.rstrip("/")
+        partners = {p.name: p for p in settings.all_partners()}
+        self._partners = partners
+
+    def unsubscribe_url(self, public_id: str) -> str:
+        return f"{self.base}/u/{self.signer.unsubscribe_token(public_id)}"
+
+    def partner_url(self, public_id: str) -> str:
+        return f"{self.base}/r/{self.signer.tracking_token(public_id, PARTNER_LINK)}"
+
+    def _partner_display(self, name: str) -> PartnerSettings:
+        """The configured partner behind a message's stored id (the first one if it was removed)."""
+        partners = self.settings.all_partners()
+        return next((p for p in partners if p.name == name), partners[0])
+
+    def prepare(self, row: NoticeRow) -> Prepared:
+        unsubscribe = self.unsubscribe_url(row.public_id)
+        partner = None
+        if row.advertising and row.partner_name:
+            shown = self._partner_display(row.partner_name)
+            partner = PartnerBlock(name=shown.display_name, url=self.partner_url(row.public_id),
+                                   description=shown.description)
+        rendered = render_notice(self.store, NoticeContext(
+            kind=row.kind, sender=self.settings.sender, candidate_name=row.name, job_title=row.job_title,
+            locale=row.locale, reason_category=row.reason_category, job_external_id=row.job_external_id,
+            partner=partner, unsubscribe_url=unsubscribe,
+        ))
+        mail = OutgoingMail(
+            message_id=row.public_id,
+            to_email=row.email or "",
+            to_name=clean_display_name(row.name),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            kind=row.kind,
+            template_name=rendered.template_name,
+            unsubscribe_url=unsubscribe,
+            unsubscribe_post_url=unsubscribe,
+            advertising=rendered.advertising,
+        )
+        return Prepared(row=row, mail=mail, template_name=rendered.template_name,
+                        template_version=rendered.template_version)
+
+
+def planned_rows(session: Session, planned: list[PlannedNotice], now: datetime, signer: LinkSigner,
+                 partner_name: str) -> list[NoticeRow]:
+    """Transient rows for notices a dry run would enqueue: throwaway ids, nothing written."""
+    by_app = {p.application_id: p for p in planned if p.state == "pending"}
+    if not by_app:
+        return []
+    consent = current_consent_subquery("partner_info", now)
+    stmt = (
+        select(Application.id, Application.status, Candidate.email_key, Candidate.display_name,
+               Candidate.anonymized_at, Job.title, Job.external_id, RejectionReason.category,
+               Suppression.id.label("suppression_id"), consent.c.granted)
+        .join(Candidate, Candidate.id == Application.candidate_id)
+        .outerjoin(Job, Job.id == Application.job_id)
+        .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
+        .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
+        .outerjoin(consent, and_(consent.c.candidate_id == Application.candidate_id, consent.c.rn == 1))
+        .where(Application.id.in_(list(by_app)))
+    )
+    rows: list[NoticeRow] = []
+    for r in session.execute(stmt):
+        p = by_app[r.id]
+        rows.append(NoticeRow(
+            message_id=None, public_id="dry-" + new_public_id(), kind=p.kind, locale=p.locale,
+            advertising=p.partner, ref_code=signer.new_referral_code() if p.partner else None,
+            partner_name=partner_name if p.partner else None, email=r.email_key, name=r.display_name,
+            anonymized=r.anonymized_at is not None,
+            application_status=r.status, job_title=r.title, job_external_id=r.external_id,
+            reason_category=r.category, suppressed=r.suppression_id is not None,
+            partner_consent=bool(r.granted),
+        ))
+    return rows

@@ -1,0 +1,504 @@
+"""Sending the outbox exactly once (DESIGN.md §3 "Outbox").
+
+One run, chunk by chunk:
+
+1. claim a chunk of due `pending` rows (lease; SKIP LOCKED on PostgreSQL) - committed;
+2. re-check each row just before sending (suppression list, application status, address, consent) and
+   render it; blocked rows become `suppressed` / `cancelled`;
+3. mark the sendable rows `sending` (with the rendered content) - committed BEFORE any provider call;
+4. hand them to a bounded thread pool that calls the mail backend;
+5. record the outcomes in one write per chunk: `accepted` (provider id), `failed`, or back to `pending`
+   for a retry in a later run.
+
+A crash anywhere after step 3 leaves rows in `sending`; the next run turns those (once their lease has
+run out) into `unknown` for an operator to review - they are never re-sent blindly. While one chunk is on
+the wire the next is already claimed and marked, so the pool never idles between chunks; at most two
+chunks are `sending` at any moment, which bounds what a crash can leave for review.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, update
+from sqlalchemy.orm import Session
+
+from junkan.config import Settings
+from junkan.db.engine import session_scope
+from junkan.db.models import Message
+from junkan.db.types import utcnow
+from junkan.mail.backends import MailBackend, SendResult, build_backend
+from junkan.mail.timing import in_send_window
+from junkan.outbox.claim import (
+    DEFAULT_LEASE,
+    claim_batch,
+    mark_stale_sending_unknown,
+    new_owner,
+    release_leases,
+)
+from junkan.outbox.enqueue import NOTICE_KINDS
+from junkan.outbox.render import (
+    NoticeRenderer,
+    NoticeRow,
+    Prepared,
+    blocker,
+    load_rows,
+    strip_partner_if_withdrawn,
+)
+
+log = logging.getLogger("junkan.outbox")
+_HTTP_STATUS = re.compile(r"^HTTP (\d{3})\b")
+
+#: Called with a step name and the public ids concerned; raising simulates a crash at that step.
+#: Steps: "claimed", "rendered", "marked_sending", "provider_call" and "provider_returned" (in a worker,
+#: one id), "recorded".
+Hook = Callable[[str, Sequence[str]], None]
+
+_T = Message.__table__
+
+
+@dataclass
+class SendCounts:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    #: Left `pending` after the backend's own retries (5xx, timeouts); the next run tries again.
+    retry: int = 0
+    suppressed: int = 0
+    cancelled: int = 0
+    #: Outcome not known: crash leftovers found at the start, plus sends that raised mid-call.
+    unknown: int = 0
+    #: The provider rejected our credentials (401/403): the run stopped at once.
+    fatal: bool = False
+    #: Repeated retryable failures: the provider looks down, so the run stopped early.
+    provider_unavailable: bool = False
+    #: A template failed to render: those notices stay pending (leased to this run) until it is fixed.
+    template_error: bool = False
+    #: Nothing (more) was sent because the sending window is closed.
+    outside_window: bool = False
+    #: Dry run: mails rendered and handed to the backend in dry-run mode; no state changed.
+    previewed: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "claimed": self.claimed, "sent": self.sent, "failed": self.failed, "retry": self.retry,
+            "suppressed": self.suppressed, "cancelled": self.cancelled, "unknown": self.unknown,
+            "fatal": int(self.fatal), "provider_unavailable": int(self.provider_unavailable),
+            "template_error": int(self.template_error),
+            "outside_window": int(self.outside_window), "previewed": self.previewed,
+        }
+
+
+@dataclass
+class _Outcome:
+    prepared: Prepared
+    result: SendResult | None
+    error: BaseException | None = None
+
+
+def _noop_hook(step: str, ids: Sequence[str]) -> None:
+    return None
+
+
+class OutboxSender:
+    """One send run. Not reusable across runs; thread-safe only where noted (the worker side)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        backend: MailBackend | None = None,
+        renderer: NoticeRenderer | None = None,
+        now: datetime | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        kinds: Sequence[str] = NOTICE_KINDS,
+        chunk_size: int | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        owner: str | None = None,
+        hook: Hook | None = None,
+        max_consecutive_retries: int | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._own_backend = backend is None
+        self.backend = backend or build_backend(settings)
+        self.renderer = renderer or NoticeRenderer(settings)
+        self.fixed_now = now
+        self.clock = clock
+        self.kinds = tuple(kinds)
+        self.workers = max(1, settings.mail.workers)
+        self.chunk_size = chunk_size or self.workers * 8
+        self.lease = lease
+        self.owner = owner or new_owner()
+        self.hook = hook or _noop_hook
+        self.max_consecutive_retries = max_consecutive_retries or self.workers * 4
+        self.counts = SendCounts()
+        self._consecutive_retries = 0
+        self._unsubmitted: list[int] = []
+
+    # -- clocks -----------------------------------------------------------------------------------------
+    def business_now(self) -> datetime:
+        """`now` for due dates and the window: injected (as_of re-runs) or the live clock."""
+        return self.fixed_now or self.clock()
+
+    # -- public -----------------------------------------------------------------------------------------
+    def run(self, *, dry_run: bool = False, limit: int | None = None) -> SendCounts:
+        try:
+            return self._run(dry_run=dry_run, limit=limit)
+        finally:
+            if self._own_backend:
+                self.backend.close()
+
+    def _run(self, *, dry_run: bool, limit: int | None) -> SendCounts:
+        if dry_run:
+            return self._preview(limit)
+        with session_scope(self.engine) as session:
+            found = mark_stale_sending_unknown(session, wall=self.clock(), kinds=self.kinds)
+        if found:
+            self.counts.unknown += len(found)
+            log.warning("outbox: %d message(s) left in 'sending' by an interrupted run marked unknown: %s",
+                        len(found), ", ".join(found[:20]))
+        if not in_send_window(self.business_now(), self.settings.notice):
+            self.counts.outside_window = True
+            log.info("outbox: outside the sending window; nothing sent")
+            return self.counts
+        self._send_loop(limit)
+        return self.counts
+
+    # -- the loop ---------------------------------------------------------------------------------------
+    def _send_loop(self, limit: int | None) -> None:
+        inflight: dict[Future[_Outcome], Prepared] = {}
+        done_outcomes: list[_Outcome] = []
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="outbox-send")
+        remaining = limit
+        try:
+            while not self._stopped():
+                if not in_send_window(self.business_now(), self.settings.notice):
+                    self.counts.outside_window = True
+                    break
+                size = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
+                if size <= 0:
+                    break
+                prepared = self._claim_and_mark(size)
+                if prepared is None:
+                    break
+                if remaining is not None:
+                    remaining -= len(prepared)
+                for p in prepared:
+                    inflight[pool.submit(self._send_one, p)] = p
+                self._unsubmitted = []
+                # Keep one chunk queued behind the one on the wire; record what has finished meanwhile.
+                while len(inflight) > self.chunk_size and not self._stopped():
+                    done_outcomes.extend(self._collect(inflight, block=True))
+                done_outcomes.extend(self._collect(inflight, block=False))
+                if done_outcomes:
+                    self._record(done_outcomes)
+                    done_outcomes = []
+            # Stopped (fatal, provider down, window closed) or drained: give back what never started.
+            self._abandon_queued(inflight)
+            while inflight:
+                done_outcomes.extend(self._collect(inflight, block=True))
+            if done_outcomes:
+                self._record(done_outcomes)
+                done_outcomes = []
+        except BaseException:
+            self._crash_cleanup(pool, inflight, self._unsubmitted, done_outcomes)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        with Session(self.engine) as session:
+            release_leases(session, self.owner)
+
+    def _stopped(self) -> bool:
+        return self.counts.fatal or self.counts.provider_unavailable
+
+    def _claim_and_mark(self, size: int) -> list[Prepared] | None:
+        """Claim, re-check, render and mark `sending`. None when nothing is left to claim."""
+        now = self.business_now()
+        with Session(self.engine, expire_on_commit=False) as session:
+            ids = claim_batch(session, owner=self.owner, due_by=now, wall=self.clock(), limit=size,
+                              kinds=self.kinds, lease=self.lease)
+            if not ids:
+                return None
+            self.counts.claimed += len(ids)
+            rows = load_rows(session, ids, now, owner=self.owner)
+            session.commit()  # end the read transaction: SQLite must start the write below afresh
+            self.hook("claimed", [r.public_id for r in rows])
+            blocked: list[tuple[NoticeRow, str, str]] = []
+            prepared: list[Prepared] = []
+            for row in rows:
+                why = blocker(row)
+                if why is not None:
+                    blocked.append((row, *why))
+                    continue
+                row = strip_partner_if_withdrawn(row, self.settings)
+                try:
+                    prepared.append(self.renderer.prepare(row))
+                except Exception as exc:
+                    # Values are data, never template code, so a render error is a template's (or the
+                    # sender settings') fault: the notice stays pending for the run after the fix, the
+                    # others go out, and the flow run ends Failed so that someone looks.
+                    self._template_failure(session, row, exc)
+            self.hook("rendered", [p.row.public_id for p in prepared])
+            wall = self.clock()
+            sending_ids = self._write_sending(session, prepared, blocked, wall)
+            session.commit()
+        prepared = [p for p in prepared if p.row.message_id in sending_ids]
+        # Until submitted, these rows are `sending` but provably not handed to the provider.
+        self._unsubmitted = [p.row.message_id for p in prepared if p.row.message_id is not None]
+        self.hook("marked_sending", [p.row.public_id for p in prepared])
+        return prepared
+
+    def _template_failure(self, session: Session, row: NoticeRow, exc: Exception) -> None:
+        self.counts.template_error = True
+        self.counts.errors["template"] = self.counts.errors.get("template", 0) + 1
+        session.execute(
+            update(Message).where(Message.id == row.message_id, Message.state == "pending")
+            .values(last_error=f"render: {type(exc).__name__}: {exc}"[:2000], last_error_code="template")
+            .execution_options(synchronize_session=False)
+        )
+        log.error("outbox: rendering %s failed (%s); it stays pending",
+                  row.public_id, type(exc).__name__)
+
+    def _write_sending(self, session: Session, prepared: list[Prepared],
+                       blocked: list[tuple[NoticeRow, str, str]], wall: datetime) -> set[int]:
+        ids = [p.row.message_id for p in prepared]
+        sending: set[int] = set()
+        if ids:
+            # Only rows still pending and still ours: a lease lost to an expiry is never sent twice.
+            sending = set(session.scalars(
+                update(Message)
+                .where(Message.id.in_(ids), Message.state == "pending", Message.lease_owner == self.owner)
+                .values(state="sending", sending_at=wall, attempts=Message.attempts + 1,
+                        lease_until=wall + self.lease, updated_at=wall)
+                .returning(Message.id)
+                .execution_options(synchronize_session=False)
+            ))
+            content = [
+                {"b_id": p.row.message_id, "b_subject": p.mail.subject, "b_text": p.mail.text,
+                 "b_html": p.mail.html, "b_tname": p.template_name, "b_tver": p.template_version,
+                 "b_adv": p.row.advertising, "b_ref": p.row.ref_code, "b_partner": p.row.partner_name}
+                for p in prepared if p.row.message_id in sending
+            ]
+            if content:
+                session.execute(
+                    update(_T).where(_T.c.id == bindparam("b_id")).values(
+                        subject=bindparam("b_subject"), body_text=bindparam("b_text"),
+                        body_html=bindparam("b_html"), template_name=bindparam("b_tname"),
+                        template_version=bindparam("b_tver"), advertising=bindparam("b_adv"),
+                        ref_code=bindparam("b_ref"), partner_name=bindparam("b_partner")),
+                    content,
+                )
+        if blocked:
+            session.execute(
+                update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "pending",
+                                 _T.c.lease_owner == self.owner)
+                .values(state=bindparam("b_state"), cancelled_reason=bindparam("b_reason"),
+                        lease_owner=None, lease_until=None, updated_at=wall),
+                [{"b_id": row.message_id, "b_state": state,
+                  "b_reason": reason} for row, state, reason in blocked],
+            )
+            for _row, state, _reason in blocked:
+                if state == "suppressed":
+                    self.counts.suppressed += 1
+                else:
+                    self.counts.cancelled += 1
+        return sending
+
+    # -- worker side (thread-safe: touches no DB and no shared state) ------------------------------------
+    def _send_one(self, prepared: Prepared, *, dry_run: bool = False) -> _Outcome:
+        pid = prepared.row.public_id
+        try:
+            self.hook("provider_call", [pid])
+            result = self.backend.send(prepared.mail, dry_run=dry_run)
+            self.hook("provider_returned", [pid])
+        except Exception as exc:
+            return _Outcome(prepared, None, exc)
+        return _Outcome(prepared, result)
+
+    def _collect(self, inflight: dict[Future[_Outcome], Prepared], *, block: bool) -> list[_Outcome]:
+        if not inflight:
+            return []
+        if block:
+            done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+        else:
+            done = {f for f in inflight if f.done()}
+        out: list[_Outcome] = []
+        for fut in done:
+            inflight.pop(fut)
+            if fut.cancelled():
+                continue
+            outcome = fut.result()
+            out.append(outcome)
+            self._observe(outcome)
+        return out
+
+    def _observe(self, outcome: _Outcome) -> None:
+        result = outcome.result
+        if result is None:
+            return
+        if result.status == "fatal":
+            self.counts.fatal = True
+        elif result.status == "retry":
+            self._consecutive_retries += 1
+            if self._consecutive_retries >= self.max_consecutive_retries:
+                self.counts.provider_unavailable = True
+        elif result.status == "accepted":
+            self._consecutive_retries = 0
+
+    def _abandon_queued(self, inflight: dict[Future[_Outcome], Prepared]) -> None:
+        """Cancel sends the pool has not started; those rows were never handed over, so back to pending."""
+        if not self._stopped() and not self.counts.outside_window:
+            return
+        never_started = [p.row.message_id for f, p in list(inflight.items()) if f.cancel()]
+        for f in [f for f in inflight if f.cancelled()]:
+            inflight.pop(f)
+        self._revert_to_pending([i for i in never_started if i is not None])
+
+    def _revert_to_pending(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        with Session(self.engine) as session:
+            session.execute(
+                update(Message)
+                .where(Message.id.in_(ids), Message.state == "sending", Message.lease_owner == self.owner)
+                .values(state="pending", attempts=Message.attempts - 1, lease_owner=None, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    def _record(self, outcomes: list[_Outcome]) -> None:
+        """One write for every outcome of a chunk; each row moves only out of `sending`."""
+        wall = self.clock()
+        accepted, failed, retry, unknown = [], [], [], []
+        for o in outcomes:
+            mid = o.prepared.row.message_id
+            r = o.result
+            if r is None:
+                err = o.error
+                unknown.append({"b_id": mid, "b_code": "exception",
+                                "b_error": f"{type(err).__name__}: {err}"[:2000]})
+            elif r.status == "accepted":
+                accepted.append({"b_id": mid, "b_pmid": r.provider_message_id})
+            elif r.status == "retry":
+                retry.append({"b_id": mid, "b_error": (r.error or "retryable provider error")[:2000],
+                              "b_code": _code(r)})
+            else:  # failed, fatal
+                failed.append({"b_id": mid, "b_error": (r.error or "rejected by the provider")[:2000],
+                               "b_code": _code(r)})
+        with Session(self.engine) as session:
+            where = (_T.c.id == bindparam("b_id"), _T.c.state == "sending")
+            if accepted:
+                session.execute(update(_T).where(*where).values(
+                    state="accepted", provider_message_id=bindparam("b_pmid"), accepted_at=wall,
+                    last_error=None, last_error_code=None, lease_owner=None, lease_until=None,
+                    updated_at=wall), accepted)
+            if failed:
+                session.execute(update(_T).where(*where).values(
+                    state="failed", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
+                    lease_owner=None, lease_until=None, updated_at=wall), failed)
+            if retry:
+                # Stay leased to this run so it does not pick them up again; released when the run ends.
+                session.execute(update(_T).where(*where).values(
+                    state="pending", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
+                    updated_at=wall), retry)
+            if unknown:
+                session.execute(update(_T).where(*where).values(
+                    state="unknown", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
+                    lease_owner=None, lease_until=None, updated_at=wall), unknown)
+            session.commit()
+        self.counts.sent += len(accepted)
+        self.counts.failed += len(failed)
+        self.counts.retry += len(retry)
+        self.counts.unknown += len(unknown)
+        for o in outcomes:
+            if o.result is not None and o.result.status != "accepted":
+                code = _code(o.result)
+                self.counts.errors[code] = self.counts.errors.get(code, 0) + 1
+        self.hook("recorded", [o.prepared.row.public_id for o in outcomes])
+        if failed or unknown:
+            log.warning("outbox: %d failed, %d unknown in this chunk (ids: %s)", len(failed), len(unknown),
+                        ", ".join(o.prepared.row.public_id for o in outcomes
+                                  if o.result is None or o.result.status in ("failed", "fatal"))[:2000])
+
+    def _crash_cleanup(self, pool: ThreadPoolExecutor, inflight: dict[Future[_Outcome], Prepared],
+                       marked_not_submitted: list[int], done: list[_Outcome]) -> None:
+        """Best effort after an exception: what was never handed over goes back to `pending`, what
+        finished is recorded. Anything else stays `sending` and becomes `unknown` in the next run."""
+        try:
+            never_started = [p.row.message_id for f, p in list(inflight.items()) if f.cancel()]
+            pool.shutdown(wait=True, cancel_futures=True)
+            for f in list(inflight):
+                if f.cancelled():
+                    inflight.pop(f)
+            done.extend(self._collect(inflight, block=False))
+            self._revert_to_pending([i for i in [*never_started, *marked_not_submitted] if i is not None])
+            if done:
+                self._record(done)
+            with Session(self.engine) as session:
+                release_leases(session, self.owner)
+        except Exception as exc:  # the original error matters more; the next run cleans up
+            log.error("outbox: cleanup after an error failed too (%s); the next run will review",
+                      type(exc).__name__)
+
+    # -- dry run ----------------------------------------------------------------------------------------
+    def _preview(self, limit: int | None) -> SendCounts:
+        """Render every due pending message and hand it to the backend in dry-run mode (SendGrid sandbox);
+        claims nothing and changes no state."""
+        from junkan.outbox.render import notice_rows_query, row_from
+
+        now = self.business_now()
+        if not in_send_window(now, self.settings.notice):
+            self.counts.outside_window = True
+        with Session(self.engine) as session:
+            stmt = notice_rows_query(now).where(
+                Message.state == "pending", Message.kind.in_(self.kinds), Message.due_at <= now
+            ).order_by(Message.due_at, Message.id)
+            if limit is not None:
+                stmt = stmt.limit(limit)
+            rows = [row_from(r) for r in session.execute(stmt)]
+        self.preview_rows(rows)
+        return self.counts
+
+    def preview_rows(self, rows: list[NoticeRow]) -> None:
+        prepared: list[Prepared] = []
+        for row in rows:
+            why = blocker(row)
+            if why is not None:
+                if why[0] == "suppressed":
+                    self.counts.suppressed += 1
+                else:
+                    self.counts.cancelled += 1
+                continue
+            try:
+                prepared.append(self.renderer.prepare(strip_partner_if_withdrawn(row, self.settings)))
+            except Exception as exc:
+                self.counts.template_error = True
+                self.counts.errors["template"] = self.counts.errors.get("template", 0) + 1
+                log.error("outbox: dry run: rendering %s failed (%s)", row.public_id, type(exc).__name__)
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="outbox-preview") as pool:
+            for outcome in pool.map(lambda p: self._send_one(p, dry_run=True), prepared):
+                if outcome.result is not None and outcome.result.status == "accepted":
+                    self.counts.previewed += 1
+                else:
+                    self.counts.failed += 1
+
+
+def _code(result: SendResult) -> str:
+    """A short, stable cause for counts and review: "http_400", "fatal", "retry" …"""
+    match = _HTTP_STATUS.match(result.error or "")
+    return f"http_{match.group(1)}" if match else result.status
+
+
+def send_due(engine: Engine, settings: Settings, *, dry_run: bool = False, **kwargs: Any) -> SendCounts:
+    """Convenience wrapper: one send run with default backend and renderer."""
+    limit = kwargs.pop("limit", None)
+    return OutboxSender(engine, settings, **kwargs).run(dry_run=dry_run, limit=limit)

@@ -1,0 +1,124 @@
+"""One partner's sync: fetch → attribute and store → earn / expire credits → advance the watermark.
+
+Facts are committed chunk by chunk while the fetch streams (no transaction is held open across network
+waits); the ledger and the watermark are updated in one final transaction. A run that fails half-way
+leaves only facts behind, which the next run would store anyway, so re-running is always safe, and a
+run with no new data changes nothing in the ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from sqlalchemy import Engine
+
+from junkan.config import PartnerSettings, Settings
+from junkan.db import session_scope
+from junkan.db.models_partner import PartnerSyncState
+from junkan.db.types import utcnow
+from junkan.links import LinkSigner
+from junkan.partner.attribution import CHUNK, AttributionCounts, chunked, store_referrals
+from junkan.partner.factory import configured_partners, make_source, partner_timezone
+from junkan.partner.ledger import ContractRule, PartnerSummary, accrue, expire, summarize
+from junkan.partner.records import PartnerSource
+
+log = logging.getLogger(__name__)
+
+
+def reference_time(as_of: date | None, tz: tzinfo, now: datetime) -> datetime:
+    """The moment expiry is judged at: the end of `as_of` (partner's time zone), never later than now."""
+    if as_of is None:
+        return now
+    end_of_day = datetime.combine(as_of + timedelta(days=1), time(0, 0), tzinfo=tz)
+    return min(end_of_day.astimezone(UTC), now)
+
+
+def sync_partner(
+    engine: Engine,
+    partner: PartnerSettings,
+    *,
+    verify_code: Callable[[str], bool],
+    as_of: date | None = None,
+    now: datetime | None = None,
+    source: PartnerSource | None = None,
+) -> dict[str, int]:
+    """Sync one partner; returns counts only (no codes, no personal data)."""
+    now = now or utcnow()
+    rule = ContractRule.from_settings(partner)
+    tz = partner_timezone(partner)
+    source = source or make_source(partner)
+
+    with session_scope(engine) as session:
+        state = session.get(PartnerSyncState, partner.name)
+        watermark = state.watermark if state else None
+    since = watermark - timedelta(days=partner.lookback_days) if watermark else None
+
+    counts = AttributionCounts()
+    for chunk in chunked(source.fetch(since), CHUNK):
+        with session_scope(engine) as session:
+            part = store_referrals(
+                session, partner.name, source.kind, chunk, verify_code=verify_code, now=now
+            )
+        _merge(counts, part)
+
+    with session_scope(engine) as session:
+        earned = accrue(session, rule, now=now)
+        expired = expire(session, rule, reference=reference_time(as_of, tz, now), now=now)
+        stats = {**counts.as_dict(), "credits_earned": earned, "credits_expired": expired}
+        newest = counts.max_occurred_at
+        if newest is not None:
+            # A partner clock running ahead must not make the next fetch skip real reports.
+            newest = min(newest, now)
+        state = session.get(PartnerSyncState, partner.name)
+        if state is None:
+            session.add(
+                PartnerSyncState(
+                    partner=partner.name,
+                    watermark=newest,
+                    last_synced_at=now,
+                    last_kind=source.kind,
+                    last_stats=stats,
+                )
+            )
+        else:
+            if newest is not None and (state.watermark is None or newest > state.watermark):
+                state.watermark = newest
+            state.last_synced_at = now
+            state.last_kind = source.kind
+            state.last_stats = stats
+    log.info("partner %s synced: %s", partner.name, stats)
+    return stats
+
+
+def _merge(total: AttributionCounts, part: AttributionCounts) -> None:
+    total.fetched += part.fetched
+    total.new_referrals += part.new_referrals
+    total.already_known += part.already_known
+    total.quarantined += part.quarantined
+    total.new_suspicious += part.new_suspicious
+    total.signature_mismatch += part.signature_mismatch
+    if part.max_occurred_at is not None and (
+        total.max_occurred_at is None or part.max_occurred_at > total.max_occurred_at
+    ):
+        total.max_occurred_at = part.max_occurred_at
+    for status, n in part.by_status.items():
+        total.by_status[status] = total.by_status.get(status, 0) + n
+
+
+def code_verifier(settings: Settings) -> Callable[[str], bool]:
+    return LinkSigner.from_settings(settings.links).verify_referral_code
+
+
+def partner_summaries(
+    engine: Engine, settings: Settings, *, as_of: date | None = None
+) -> list[PartnerSummary]:
+    """Balance, progress and period figures for every configured partner."""
+    result = []
+    with session_scope(engine) as session:
+        for partner in configured_partners(settings):
+            tz = partner_timezone(partner)
+            day = as_of or datetime.now(tz).date()
+            result.append(summarize(session, ContractRule.from_settings(partner), as_of=day, tz=tz))
+    return result

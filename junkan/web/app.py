@@ -1,0 +1,253 @@
+"""The engagement web service: tracked-link redirects, one-click unsubscribe, SendGrid's event webhook.
+
+Endpoints (see docs/engagement.md):
+  GET  /r/{token}       record one click, 302 to the destination computed from the message
+  GET  /u/{token}       unsubscribe confirmation page; no side effect (mail scanners prefetch links)
+  POST /u/{token}       RFC 8058 one-click unsubscribe; 200, never a redirect, idempotent
+  POST /hooks/sendgrid  signed event webhook; events are committed before the 2xx
+  GET  /healthz         liveness plus a database round trip
+
+Database work is synchronous SQLAlchemy, run in Starlette's thread pool so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from junkan.config import Settings, get_settings
+from junkan.db import make_engine, session_scope
+from junkan.db.models import Message
+from junkan.engagement.clicks import LinkTarget, record_click, resolve_link
+from junkan.engagement.events import IngestResult, ingest_events, prepare_events
+from junkan.engagement.optout import UnsubscribeOutcome, unsubscribe_message
+from junkan.links import InvalidLink, LinkSigner
+from junkan.web import pages
+from junkan.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
+
+log = logging.getLogger("junkan.web")
+
+#: SendGrid batches stay far below this; anything bigger is not SendGrid.
+MAX_WEBHOOK_BODY = 16 * 1024 * 1024
+#: PostgreSQL deadlock_detected and serialization_failure: safe to retry, the transaction was rolled back.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+TRANSIENT_ATTEMPTS = 3
+#: itsdangerous tokens for our payloads are ~100 characters; longer ones are rejected before any work.
+MAX_TOKEN_LEN = 512
+
+_COMMON_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    # Tokens are in our URLs: never hand them to the partner's site through the Referer header.
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Starlette:
+    """The ASGI app. `clock` (unix seconds) drives token expiry, webhook freshness and stored times."""
+    engine = make_engine(settings.database_url)
+    signer = LinkSigner.from_settings(settings.links, clock=clock)
+    key = settings.webhook.sendgrid_public_key
+    verifier = WebhookVerifier(key, max_age_s=settings.webhook.max_age_s, clock=clock) if key else None
+    partners = settings.all_partners()
+    # Optional setting (a careers-page URL with {job_id}/{source}/{external_id}); without it job links 404.
+    job_url_template: str | None = getattr(settings.links, "job_url_template", None)
+
+    write_lock: AbstractContextManager[Any] = (
+        threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+    )
+
+    def now() -> datetime:
+        return datetime.fromtimestamp(clock(), UTC)
+
+    async def healthz(request: Request) -> Response:
+        def ping() -> None:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
+        try:
+            await run_in_threadpool(ping)
+        except SQLAlchemyError as exc:
+            log.error("health check: database unavailable (%s)", type(exc).__name__)
+            return _json({"status": "unavailable"}, 503)
+        return _json({"status": "ok"})
+
+    async def tracked_link(request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            link = signer.read_tracking(_bounded(token))
+        except InvalidLink:
+            return _invalid()
+        record = request.method == "GET"  # a HEAD (link checkers) answers the same but is not a click
+
+        def work() -> LinkTarget | None:
+            with session_scope(engine) as session:
+                target = resolve_link(session, link.message_id, link.link, partners=partners,
+                                      job_url_template=job_url_template)
+                if target is not None and record:
+                    record_click(session, target.message_id, link.link, at=now())
+                return target
+
+        target = await run_in_threadpool(work)
+        if target is None:
+            return _invalid()
+        if target.url is None:  # the unsubscribe link: its own confirmation page on this service
+            location = f"{request.scope.get('root_path', '')}/u/{signer.unsubscribe_token(target.public_id)}"
+        else:
+            location = target.url
+        return _secure(RedirectResponse(location, status_code=302))
+
+    async def unsubscribe(request: Request) -> Response:
+        try:
+            public_id = signer.read_unsubscribe(_bounded(request.path_params["token"]))
+        except InvalidLink:
+            return _invalid()
+        lang = request.query_params.get("lang")
+        if request.method in ("GET", "HEAD"):
+            locale = await run_in_threadpool(_message_locale, engine, public_id)
+            if locale is None:
+                return _invalid()
+            return _html(pages.unsubscribe_confirm(lang or locale, settings.sender))
+
+        def work() -> UnsubscribeOutcome | None:
+            with session_scope(engine) as session:
+                return unsubscribe_message(session, public_id, at=now())
+
+        try:
+            outcome = await run_in_threadpool(work)
+        except SQLAlchemyError as exc:
+            # Parameters may hold the address: log the kind of failure only.
+            log.error("unsubscribe failed: %s", type(exc).__name__)
+            return _json({"error": "temporarily unavailable"}, 503)
+        if outcome is None:
+            return _invalid()
+        if outcome.first_time:
+            log.info("unsubscribe recorded: consents withdrawn=%d, cancelled=%d",
+                     outcome.consents_withdrawn, outcome.messages_cancelled)
+        return _html(pages.unsubscribe_done(lang or outcome.locale, settings.sender))
+
+    async def sendgrid_webhook(request: Request) -> Response:
+        if verifier is None:
+            # 503, not 2xx: SendGrid keeps retrying, so nothing is lost while the key is being configured.
+            log.error("webhook rejected: JUNKAN_WEBHOOK__SENDGRID_PUBLIC_KEY is not configured")
+            return _json({"error": "webhook verification key not configured"}, 503)
+        body = await _read_capped(request, MAX_WEBHOOK_BODY)
+        if body is None:
+            return _json({"error": "payload too large"}, 413)
+        signature, stamp = request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER)
+        if not verifier.verify(body, signature, stamp):
+            return _json({"error": "forbidden"}, 403)
+        try:
+            events = json.loads(body)
+        except ValueError:
+            return _json({"error": "body is not JSON"}, 400)
+        if not isinstance(events, list):
+            return _json({"error": "expected a JSON array of events"}, 400)
+
+        prepared = await run_in_threadpool(prepare_events, events)
+
+        def work() -> IngestResult:
+            # SQLite has one writer: queueing here is fair and fast, where its busy handler would poll and
+            # sleep. PostgreSQL batches run concurrently (row locks; ON CONFLICT settles duplicates).
+            for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+                try:
+                    with write_lock, session_scope(engine) as session:
+                        return ingest_events(session, prepared, now=now())
+                except OperationalError as exc:
+                    # A deadlock or serialization victim rolled back whole: simply run the batch again.
+                    if attempt == TRANSIENT_ATTEMPTS or _sqlstate(exc) not in RETRYABLE_SQLSTATES:
+                        raise
+                    log.warning("webhook batch retried after %s (attempt %d)", _sqlstate(exc), attempt)
+            raise AssertionError("unreachable")
+
+        try:
+            result = await run_in_threadpool(work)
+        except SQLAlchemyError as exc:
+            # Non-2xx makes SendGrid retry the batch later; nothing was acknowledged, so nothing is lost.
+            log.error("webhook batch not stored: %s", type(exc).__name__)
+            return _json({"error": "temporarily unavailable"}, 503)
+        log.info("webhook batch: %s", result.as_dict())
+        return _json(result.as_dict())
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException) and exc.status_code == 405:
+            response = _html(pages.invalid_link(), 405)
+            response.headers["Allow"] = (exc.headers or {}).get("Allow", "")
+            return response
+        return _invalid()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/r/{token}", tracked_link, methods=["GET"]),
+        Route("/u/{token}", unsubscribe, methods=["GET", "POST"]),
+        Route("/hooks/sendgrid", sendgrid_webhook, methods=["POST"]),
+    ]
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+
+
+def app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory junkan.web.app:app_from_env` (settings from JUNKAN_* / junkan.toml)."""
+    return create_app(get_settings())
+
+
+def _message_locale(engine: Any, public_id: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(Message.locale).where(Message.public_id == public_id)).scalar_one_or_none()
+
+
+def _sqlstate(exc: OperationalError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def _bounded(token: str) -> str:
+    if len(token) > MAX_TOKEN_LEN:
+        raise InvalidLink("token too long")
+    return token
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _secure(response: Response, html: bool = False) -> Response:
+    response.headers.update(_COMMON_HEADERS)
+    if html:
+        response.headers["Content-Security-Policy"] = pages.PAGE_CSP
+    return response
+
+
+def _html(body: str, status: int = 200) -> Response:
+    return _secure(HTMLResponse(body, status_code=status), html=True)
+
+
+def _invalid() -> Response:
+    return _html(pages.invalid_link(), 404)
+
+
+def _json(data: dict[str, Any], status: int = 200) -> Response:
+    return _secure(JSONResponse(data, status_code=status))

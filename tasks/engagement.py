@@ -1,0 +1,79 @@
+"""Tasks of `sync-email-events`: pull SendGrid's suppression lists, then settle messages from stored events.
+
+Each task builds its settings, engine and HTTP client inside, so nothing unpicklable or personal becomes a
+task parameter. Both are safe to retry: merging suppressions and applying events are idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import func, select
+
+from junkan.config import get_settings
+from junkan.db import make_engine, session_scope
+from junkan.db.models_engagement import EmailEvent
+from junkan.engagement.reconcile import reconcile_messages
+from junkan.engagement.suppressions import sendgrid_client, sync_suppressions
+from tasks.ingest import is_transient
+
+
+def run_moment(as_of: date | None, timezone: str) -> datetime:
+    """Now, or the end of `as_of` (local day) when an analyst re-runs a past day."""
+    now = datetime.now(UTC)
+    if as_of is None:
+        return now
+    end_of_day = datetime.combine(as_of + timedelta(days=1), time(0), ZoneInfo(timezone)).astimezone(UTC)
+    return min(now, end_of_day)
+
+
+def _retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except Exception as exc:  # the task's own exception, re-raised by result()
+        return is_transient(exc)
+    return False
+
+
+@task(
+    name="pull-sendgrid-suppressions",
+    retries=2,
+    retry_delay_seconds=[60, 300],
+    retry_jitter_factor=0.2,
+    retry_condition_fn=_retry_transient,
+    cache_policy=NO_CACHE,
+)
+def pull_suppressions_task(as_of: date | None = None) -> dict[str, int]:
+    """Merge bounces, blocks, spam reports, invalid e-mails, unsubscribes and the ASM group's list."""
+    settings = get_settings()
+    logger = get_run_logger()
+    if settings.mail.sendgrid_api_key is None:
+        logger.info("no SendGrid API key configured (mail backend %s): suppression lists not pulled",
+                    settings.mail.backend)
+        return {}
+    engine = make_engine(settings.database_url)
+    with sendgrid_client(settings.mail) as client:
+        counts = sync_suppressions(engine, settings.mail, client,
+                                   now=run_moment(as_of, settings.notice.timezone))
+        logger.info("SendGrid suppressions: %s (client: %s)", counts, client.stats)
+    return counts
+
+
+@task(name="reconcile-messages", retries=1, retry_delay_seconds=[60], cache_policy=NO_CACHE)
+def reconcile_task(as_of: date | None = None) -> dict[str, int]:
+    """Attach early events to their messages and settle `unknown` ones; count the day's webhook events."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    now = run_moment(as_of, settings.notice.timezone)
+    with session_scope(engine) as session:
+        counts: dict[str, Any] = reconcile_messages(session, now=now)
+        counts["webhook_events_24h"] = session.scalar(
+            select(func.count()).select_from(EmailEvent)
+            .where(EmailEvent.received_at >= now - timedelta(days=1), EmailEvent.received_at < now)
+        ) or 0
+    get_run_logger().info("reconciliation: %s", counts)
+    return counts

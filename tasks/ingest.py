@@ -1,0 +1,73 @@
+"""The ingest task: one task per run, streaming every batch inside it (never one task per record).
+
+Settings, adapter and engine are built inside the task, so nothing unpicklable or personal becomes a
+task parameter, and a retry starts from a fresh connection. Retrying is safe because ingest is
+idempotent and the watermark only moves with the last committed batch.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+from sqlalchemy.exc import DBAPIError
+
+from junkan.ats.factory import build_adapter
+from junkan.ats.http import AtsError
+from junkan.config import get_settings
+from junkan.db import make_engine
+from junkan.ingest import ingest
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth a later retry: throttling, 5xx, timeouts, lost connections; not bad settings or a 4xx."""
+    if isinstance(exc, AtsError):
+        return exc.retryable
+    if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    return False
+
+
+def _retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except Exception as exc:  # the task's own exception, re-raised by result()
+        return is_transient(exc)
+    return False
+
+
+@task(
+    name="ingest-applications",
+    retries=3,
+    retry_delay_seconds=[30, 120, 600],
+    retry_jitter_factor=0.2,
+    retry_condition_fn=_retry_transient,
+    cache_policy=NO_CACHE,
+)
+def ingest_applications_task(as_of: date | None = None, full: bool = False) -> dict[str, int]:
+    """Ingest the configured ATS source; returns counts only (no personal data)."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    adapter = build_adapter(settings.ats)
+    logger = get_run_logger()
+    try:
+        counts = ingest(
+            engine,
+            adapter,
+            source=settings.ats.source,
+            as_of=as_of,
+            run_id=flow_run.get_id(),
+            phone_region=settings.ats.phone_region,
+            full=full,
+        )
+    finally:
+        adapter.close()
+    stats = getattr(adapter, "stats", None)
+    logger.info("ingest %s: %s (adapter: %s)", settings.ats.source, counts.as_dict(), stats or {})
+    return counts.as_dict()

@@ -1,0 +1,31 @@
+"""Batch tasks of `send-rejections`: one enqueue, one send run. Never one task per message (DESIGN.md §5).
+
+Both are safe to retry: enqueueing is idempotent on the logical key, and the outbox - not Prefect - makes
+sending exactly-once (a retried send run skips what is `sending` or settled).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from junkan.config import get_settings
+from junkan.outbox.notices import enqueue_notices, send_notices
+
+
+@task(name="enqueue-notices", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+def enqueue_notices_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
+    result = enqueue_notices(get_settings(), as_of=as_of, dry_run=dry_run)
+    counts = result.counts()
+    get_run_logger().info("enqueue: %s", counts)
+    return counts
+
+
+@task(name="send-notices", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
+def send_notices_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
+    counts = send_notices(get_settings(), as_of=as_of, dry_run=dry_run)
+    result = counts.counts()
+    get_run_logger().info("send: %s (errors by cause: %s)", result, counts.errors)
+    return result

@@ -1,0 +1,60 @@
+"""Prefect tasks for the relay-partner sync: one task per partner (a batch), never one per referral."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import State
+
+from junkan.config import get_settings
+from junkan.db import make_engine
+from junkan.partner.factory import configured_partners, find_partner
+from junkan.partner.records import PartnerError
+from junkan.partner.sync import code_verifier, partner_summaries, sync_partner
+
+
+def _retryable(task_: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry a partner outage (429 / 5xx / timeouts); bad credentials or a broken report won't heal."""
+    exc = state.data if isinstance(state.data, BaseException) else None
+    if exc is None:
+        try:
+            state.result(raise_on_failure=True)
+        except Exception as raised:
+            exc = raised
+    return isinstance(exc, PartnerError) and exc.retryable
+
+
+@task(name="partner-names", cache_policy=NO_CACHE)
+def partner_names() -> list[str]:
+    return [p.name for p in configured_partners(get_settings())]
+
+
+@task(
+    name="sync-partner",
+    task_run_name="sync-partner-{partner_name}",
+    retries=2,
+    retry_delay_seconds=[60, 300],
+    retry_condition_fn=_retryable,
+    cache_policy=NO_CACHE,
+)
+def sync_one_partner(partner_name: str, as_of: date | None = None) -> dict[str, int]:
+    """Fetch, attribute and store one partner's referrals, then earn / expire its credits.
+
+    Safe to retry as a whole: stored facts are unique and ledger rows are keyed.
+    """
+    settings = get_settings()
+    partner = find_partner(settings, partner_name)
+    engine = make_engine(settings.database_url)
+    return sync_partner(engine, partner, verify_code=code_verifier(settings), as_of=as_of)
+
+
+@task(name="summarize-partners", cache_policy=NO_CACHE)
+def summarize_partners(as_of: date | None = None) -> list[dict[str, Any]]:
+    """Per partner: registrations this period and all-time, credits, balance, progress, value in yen."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    return [s.as_dict() for s in partner_summaries(engine, settings, as_of=as_of)]

@@ -1,0 +1,99 @@
+"""`send-rejections` end to end under Prefect: enqueue + send, counts artifact, dry run, bad key."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.sorting import ArtifactSort
+from sqlalchemy import Engine, select
+
+from flows.send_rejections import ARTIFACT_KEY, SendingStopped, send_rejections
+from junkan.db import session_scope
+from junkan.db.models import Message
+from tests.fakes.sendgrid import SendGridFake
+from tests.integration._outbox_data import add_application, suppress
+
+API_KEY = "SG.flow-test"
+#: Wednesday: notices decided on Monday 2026-11-16 became due at 09:00.
+AS_OF = date(2026, 11, 18)
+
+
+@pytest.fixture
+def fake(engine: Engine, database_url: str, tmp_path: Path,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[SendGridFake]:
+    monkeypatch.setenv("JUNKAN_CONFIG_FILE", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
+    with SendGridFake(API_KEY) as server:
+        monkeypatch.setenv("JUNKAN_MAIL__BACKEND", "sendgrid")
+        monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", API_KEY)
+        monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_HOST", server.url)
+        monkeypatch.setenv("JUNKAN_MAIL__MAX_RETRIES", "0")
+        yield server
+
+
+def _seed(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        add_application(s, email="ichiro@example.com", name="鈴木 一郎", partner_consent=True)
+        add_application(s, email="jiro@example.com")
+        add_application(s, status="withdrawn", email="saburo@example.com")
+        add_application(s, email="blocked@example.com")
+        suppress(s, "blocked@example.com")
+        add_application(s, status="hired", email="hired@example.com")
+
+
+def _latest_artifact() -> list[dict[str, object]]:
+    with get_client(sync_client=True) as client:
+        (artifact,) = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY])),
+            sort=ArtifactSort.CREATED_DESC, limit=1,
+        )
+    data = artifact.data
+    return json.loads(data) if isinstance(data, str) else data  # type: ignore[return-value]
+
+
+def test_flow_sends_due_notices_once_and_publishes_counts_without_personal_data(
+    engine: Engine, fake: SendGridFake
+) -> None:
+    _seed(engine)
+    counts = send_rejections(as_of=AS_OF)
+    assert {k: counts[k] for k in ("due", "enqueued", "sent", "suppressed", "failed", "unknown",
+                                   "cancelled")} == {
+        "due": 4, "enqueued": 3, "sent": 3, "suppressed": 1, "failed": 0, "unknown": 0, "cancelled": 0}
+    assert len(fake.accepted) == 3
+    table = _latest_artifact()
+    shown = {row["count"]: row["value"] for row in table}
+    assert shown["sent"] == 3 and shown["due"] == 4
+    dumped = json.dumps(table, ensure_ascii=False)
+    assert "@" not in dumped and "鈴木" not in dumped
+    again = send_rejections(as_of=AS_OF)
+    assert (again["due"], again["enqueued"], again["sent"]) == (0, 0, 0)
+    assert len(fake.accepted) == 3
+
+
+def test_dry_run_uses_the_sandbox_and_changes_nothing(engine: Engine, fake: SendGridFake) -> None:
+    _seed(engine)
+    counts = send_rejections(as_of=AS_OF, dry_run=True)
+    assert counts["dry_run"] == 1 and counts["previewed"] == 3 and counts["sent"] == 0
+    assert fake.accepted == [] and len(fake.snapshot()) == 3
+    assert all(r.sandbox for r in fake.snapshot())
+    with session_scope(engine) as s:
+        assert list(s.scalars(select(Message))) == []
+
+
+def test_a_bad_api_key_fails_the_run_after_publishing_counts(
+    engine: Engine, fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(engine)
+    monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", "SG.revoked")
+    state = send_rejections(as_of=AS_OF, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(SendingStopped):
+        state.result()
+    shown = {row["count"]: row["value"] for row in _latest_artifact()}
+    assert shown["fatal"] == 1 and shown["sent"] == 0 and shown["failed"] >= 1

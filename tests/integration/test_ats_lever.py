@@ -1,0 +1,208 @@
+"""Lever adapter against the local Lever fake (tests/fakes/lever.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from junkan.ats.base import ApplicationRecord, BadRecord
+from junkan.ats.factory import build_adapter
+from junkan.ats.http import AtsError
+from junkan.ats.lever import LeverAdapter
+from junkan.config import Settings
+from tests.fakes._common import FakeClock
+from tests.fakes.lever import LeverFake, ms, sample_data
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_adapter(fake: LeverFake, clock: FakeClock, **kwargs: object) -> LeverAdapter:
+    return LeverAdapter(**fake.adapter_kwargs(), sleep=clock.sleep, clock=clock, **kwargs)  # type: ignore[arg-type]
+
+
+def test_follows_offset_tokens_across_pages(httpserver: HTTPServer, clock: FakeClock) -> None:
+    data = sample_data(250)
+    fake = LeverFake(httpserver, data, clock=clock)
+
+    records = list(make_adapter(fake, clock).fetch_applications(None))
+
+    assert [r.external_id for r in records] == [o["id"] for o in data.opportunities]
+    calls = fake.calls("/opportunities")
+    assert len(calls) == 3
+    assert "offset" not in calls[0].args and calls[0].args["limit"] == ["100"]
+    # Unlike Greenhouse, Lever wants the query repeated with the offset token.
+    assert all(c.args["limit"] == ["100"] and "offset" in c.args for c in calls[1:])
+    assert len({c.args["offset"][0] for c in calls[1:]}) == 2
+
+
+def test_updated_at_start_is_epoch_ms(httpserver: HTTPServer, clock: FakeClock) -> None:
+    data = sample_data(40)
+    fake = LeverFake(httpserver, data, clock=clock)
+    since = datetime(2026, 10, 5, tzinfo=UTC)
+
+    records = list(make_adapter(fake, clock).fetch_applications(since))
+
+    assert fake.calls("/opportunities")[0].args["updated_at_start"] == [str(ms(since))]
+    assert {r.external_id for r in records} == {
+        o["id"] for o in data.opportunities if o["updatedAt"] >= ms(since)
+    }
+    assert 0 < len(records) < 40
+
+
+def test_maps_archive_reasons_statuses_and_fields(httpserver: HTTPServer, clock: FakeClock) -> None:
+    base = {
+        "name": "山田 花子",
+        "emails": ["  hanako@example.jp ", "other@example.jp"],
+        "phones": [{"type": "mobile", "value": "080-1111-2222"}],
+        "tags": ["referral"],
+        "stage": "offer",
+        "contact": "c-1",
+        "createdAt": ms(datetime(2026, 10, 1, tzinfo=UTC)),
+        "updatedAt": ms(datetime(2026, 10, 3, tzinfo=UTC)),
+        "applications": [{"id": "a-1", "posting": "post-0"}],
+    }
+    archived_at = ms(datetime(2026, 10, 2, 12, tzinfo=UTC))
+    fake = LeverFake(
+        httpserver,
+        clock=clock,
+        opportunities=[
+            {**base, "id": "o1", "archived": None},
+            {**base, "id": "o2", "archived": {"archivedAt": archived_at, "reason": "ar-underqualified"}},
+            {**base, "id": "o3", "archived": {"archivedAt": archived_at, "reason": "ar-hired"}},
+            {**base, "id": "o4", "archived": {"archivedAt": archived_at, "reason": "ar-withdrew"}},
+            {**base, "id": "o5", "archived": {"archivedAt": archived_at, "reason": "ar-unknown"}},
+            {**base, "id": "o6", "archived": None, "createdAt": "yesterday"},
+            {**base, "archived": None},
+        ],
+    )
+
+    records = list(make_adapter(fake, clock).fetch_applications(None))
+
+    good = {r.external_id: r for r in records if isinstance(r, ApplicationRecord)}
+    assert {k: r.status for k, r in good.items()} == {
+        "o1": "in_process",
+        "o2": "rejected",
+        "o3": "hired",
+        "o4": "withdrawn",
+        "o5": "archived:ar-unknown",
+    }  # unknown reason passes raw, so ingest quarantines it
+    rejected = good["o2"]
+    assert rejected.email == "hanako@example.jp"
+    assert rejected.name == "山田 花子" and rejected.phone == "080-1111-2222"
+    assert rejected.candidate_external_id == "c-1" and rejected.job_external_id == "post-0"
+    assert rejected.reason_external_id == "ar-underqualified"
+    assert rejected.decided_at == datetime(2026, 10, 2, 12, tzinfo=UTC)
+    assert rejected.applied_at == datetime(2026, 10, 1, tzinfo=UTC)
+    assert rejected.updated_at == datetime(2026, 10, 3, tzinfo=UTC)
+    assert rejected.tags == ("referral",) and rejected.stage == "offer"
+    assert good["o1"].decided_at is None and good["o3"].reason_external_id is None
+    bad = sorted(r.reason for r in records if isinstance(r, BadRecord))
+    assert bad == ["createdAt: expected epoch milliseconds, got str", "opportunity without an id"]
+
+
+def test_jobs_come_from_published_postings_and_there_are_no_openings(
+    httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    fake = LeverFake(httpserver, sample_data(1, n_postings=5), clock=clock)
+    adapter = make_adapter(fake, clock)
+
+    jobs = list(adapter.fetch_jobs())
+
+    assert [j.external_id for j in jobs] == ["post-0", "post-2", "post-4"]
+    assert all(j.status == "open" and j.department == "Product" for j in jobs)
+    assert jobs[0].title == "Designer 0"
+    assert fake.calls("/postings")[0].args["state"] == ["published"]
+    assert list(adapter.fetch_openings()) == []
+
+
+def test_rejection_reasons_are_the_non_hired_archive_reasons(
+    httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    fake = LeverFake(httpserver, clock=clock)
+    reasons = {r.external_id: r for r in make_adapter(fake, clock).fetch_rejection_reasons()}
+    assert {k: r.kind for k, r in reasons.items()} == {
+        "ar-underqualified": "rejected",
+        "ar-timing": "rejected",
+        "ar-filled": "rejected",
+        "ar-withdrew": "withdrawn",
+    }
+    assert reasons["ar-timing"].name == "Timing"
+
+
+def test_basic_auth_with_the_key_as_user_and_a_blank_password(
+    httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    fake = LeverFake(httpserver, sample_data(2), clock=clock)
+    list(make_adapter(fake, clock).fetch_jobs())
+    request = next(entry for entry, _ in httpserver.log if entry.path.endswith("/postings"))
+    assert request.authorization.username == fake.api_key and request.authorization.password == ""
+
+    wrong = LeverAdapter(base_url=fake.base_url, api_key="nope", sleep=clock.sleep, clock=clock)
+    with pytest.raises(AtsError) as caught:
+        list(wrong.fetch_jobs())
+    assert caught.value.status == 401 and "authentication failed" in str(caught.value)
+    assert "Invalid API key" in str(caught.value) and "nope" not in str(caught.value)
+
+
+def test_429_and_5xx_are_retried(httpserver: HTTPServer, clock: FakeClock) -> None:
+    fake = LeverFake(httpserver, sample_data(120), clock=clock)
+    httpserver.expect_oneshot_request("/v1/opportunities").respond_with_json(
+        {"code": "TooManyRequests"}, status=429, headers={"Retry-After": "2"}
+    )
+    httpserver.expect_oneshot_request("/v1/opportunities").respond_with_data("bad gateway", status=502)
+
+    records = list(make_adapter(fake, clock).fetch_applications(None))
+
+    assert len(records) == 120
+    # The 502 is the second attempt: its backoff ceiling is 2 x 0.5 s, with jitter in [ceiling/2, ceiling].
+    assert clock.sleeps[0] == 2.0 and 0.5 <= clock.sleeps[1] <= 1.0 and len(clock.sleeps) == 2
+
+
+def test_malformed_json_and_wrong_envelope_are_clear_errors(httpserver: HTTPServer, clock: FakeClock) -> None:
+    fake = LeverFake(httpserver, clock=clock)
+    httpserver.expect_oneshot_request("/v1/postings").respond_with_data(
+        "<html>maintenance</html>", status=200, content_type="text/html"
+    )
+    with pytest.raises(AtsError, match=r"lever GET /v1/postings returned malformed JSON \(status 200"):
+        list(make_adapter(fake, clock).fetch_jobs())
+    httpserver.expect_oneshot_request("/v1/postings").respond_with_json([{"id": "p"}])
+    with pytest.raises(AtsError, match="expected an object with a data list"):
+        list(make_adapter(fake, clock).fetch_jobs())
+
+
+def test_a_repeated_offset_token_stops_instead_of_looping(httpserver: HTTPServer, clock: FakeClock) -> None:
+    fake = LeverFake(httpserver, clock=clock)
+    page = {"data": [], "hasNext": True, "next": "same"}
+    for _ in range(2):
+        httpserver.expect_oneshot_request("/v1/postings").respond_with_json(page)
+    with pytest.raises(AtsError, match="pagination token repeated"):
+        list(make_adapter(fake, clock).fetch_jobs())
+
+
+def test_a_fault_injected_run_yields_the_same_records(httpserver: HTTPServer, clock: FakeClock) -> None:
+    data = sample_data(600)
+    clean = list(make_adapter(LeverFake(httpserver, data, clock=clock), clock).fetch_applications(None))
+    httpserver.clear()
+    faulty_fake = LeverFake(httpserver, data, clock=clock, fault_rate=0.2, seed=11, rate_limit=(10, 1.0))
+
+    faulty = list(make_adapter(faulty_fake, clock).fetch_applications(None))
+
+    assert faulty_fake.faults.injected >= 1
+    assert faulty == clean and len(clean) == 600
+
+
+def test_build_adapter_from_environment(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = LeverFake(httpserver, sample_data(15))
+    for key, value in fake.env().items():
+        monkeypatch.setenv(key, value)
+    adapter = build_adapter(Settings(_env_file=None).ats)  # type: ignore[call-arg]
+    try:
+        assert isinstance(adapter, LeverAdapter) and adapter.source == "lever"
+        assert len(list(adapter.fetch_applications(None))) == 15
+    finally:
+        adapter.close()

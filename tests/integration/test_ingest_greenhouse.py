@@ -1,0 +1,105 @@
+"""Greenhouse Harvest v3 (local fake) through the real adapter into the database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import Engine, func, select
+
+from junkan.ats.greenhouse import GreenhouseAdapter
+from junkan.ats.http import AtsError
+from junkan.db.models import Application, Quarantine
+from junkan.ingest import ingest
+from tests.conftest import _wipe
+from tests.fakes._common import FakeClock
+from tests.fakes.greenhouse import GreenhouseData, GreenhouseFake, sample_data
+from tests.integration._ingest_support import RERUN_BOOKKEEPING, FixedClock, dump
+
+
+def company() -> GreenhouseData:
+    data = sample_data(700, seed=3)
+    # One candidate without an e-mail address: quarantined, the rest of the page goes in.
+    data.candidates.append({"id": 999_001, "first_name": "名無", "last_name": "権兵衛",
+                            "email_addresses": []})
+    data.applications.append({**data.applications[0], "id": 299_001, "candidate_id": 999_001})
+    return data
+
+
+def adapter_for(fake: GreenhouseFake, clock: FakeClock, **kwargs: Any) -> GreenhouseAdapter:
+    return GreenhouseAdapter(**fake.adapter_kwargs(), per_page=100, sleep=clock.sleep, clock=clock, **kwargs)
+
+
+def _count(engine: Engine, table: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_ingesting_the_same_window_twice_leaves_the_database_unchanged(
+    httpserver: HTTPServer, engine: Engine
+) -> None:
+    fake_clock = FakeClock()
+    fake = GreenhouseFake(httpserver, company(), clock=fake_clock)
+    clock = FixedClock()
+
+    first = ingest(engine, adapter_for(fake, fake_clock), as_of=None, clock=clock)
+    assert (first.new, first.quarantined) == (700, 1)
+    assert _count(engine, Application) == 700
+    before = dump(engine, RERUN_BOOKKEEPING)
+
+    clock.advance(days=1)
+    again = ingest(engine, adapter_for(fake, fake_clock), as_of=None, full=True, clock=clock)
+    assert (again.new, again.updated, again.unchanged, again.quarantined) == (0, 0, 700, 1)
+    assert dump(engine, RERUN_BOOKKEEPING) == before
+
+    # The incremental run after it asks Greenhouse only for what changed since the watermark.
+    incremental = ingest(engine, adapter_for(fake, fake_clock), as_of=None, clock=clock)
+    assert incremental.new == 0 and incremental.unchanged < 5
+    assert fake.calls("/v3/applications")[-1].args["updated_at"][0].startswith("gte|2026-")
+
+
+def test_a_run_with_20_percent_faults_ends_in_the_same_state_as_a_clean_run(
+    httpserver: HTTPServer, engine: Engine
+) -> None:
+    clock = FixedClock()
+    clean_fake = GreenhouseFake(httpserver, company(), clock=FakeClock())
+    ingest(engine, adapter_for(clean_fake, FakeClock()), as_of=None, clock=clock)
+    clean = dump(engine)
+
+    _wipe(engine)
+    httpserver.clear()
+    fake_clock = FakeClock()
+    faulty = GreenhouseFake(httpserver, company(), clock=fake_clock, fault_rate=0.2, seed=11,
+                            fault_statuses=(429, 500, 502, 503, 504))
+    counts = ingest(engine, adapter_for(faulty, fake_clock), as_of=None, clock=clock)
+
+    assert faulty.faults.injected >= 5
+    assert any(r.status == 429 for r in faulty.requests) and any(r.status >= 500 for r in faulty.requests)
+    assert fake_clock.sleeps, "the adapter waited (Retry-After / backoff) on the injected faults"
+    assert (counts.new, counts.quarantined) == (700, 1)
+    assert dump(engine) == clean
+
+
+def test_a_run_that_gives_up_mid_way_is_completed_by_the_retry(
+    httpserver: HTTPServer, engine: Engine
+) -> None:
+    clock = FixedClock()
+    clean_fake = GreenhouseFake(httpserver, company(), clock=FakeClock())
+    ingest(engine, adapter_for(clean_fake, FakeClock()), as_of=None, clock=clock)
+    clean = dump(engine)
+
+    _wipe(engine)
+    httpserver.clear()
+    fake_clock = FakeClock()
+    flaky = GreenhouseFake(httpserver, company(), clock=fake_clock, fault_rate=0.2, seed=5,
+                           fault_statuses=(500, 503))
+    # Without adapter-level retries, the first 5xx ends the run: what a Prefect task retry then repeats.
+    with pytest.raises(AtsError) as failure:
+        ingest(engine, adapter_for(flaky, fake_clock, max_retries=0), as_of=None, clock=clock)
+    assert failure.value.retryable
+    assert _count(engine, Quarantine) <= 1
+
+    flaky.faults.rate = 0.0
+    ingest(engine, adapter_for(flaky, fake_clock), as_of=None, clock=clock)
+    assert dump(engine) == clean

@@ -1,0 +1,167 @@
+"""The outbox against the local SendGrid fake: provider errors, and two runs at once never double-send."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from junkan.config import Settings
+from junkan.db import session_scope
+from junkan.db.models import Message
+from junkan.mail.backends import build_backend
+from junkan.outbox.enqueue import enqueue_due_notices
+from junkan.outbox.sender import OutboxSender
+from tests.fakes.sendgrid import SendGridFake, errors_body
+from tests.integration._outbox_data import SEND_NOW, add_application
+
+API_KEY = "SG.outbox-test"
+
+
+@pytest.fixture
+def fake() -> Iterator[SendGridFake]:
+    with SendGridFake(API_KEY) as server:
+        yield server
+
+
+def sendgrid_settings(database_url: str, fake_url: str, tmp: Path, *, workers: int = 4,
+                      key: str = API_KEY, max_retries: int = 2) -> Settings:
+    return Settings(
+        database_url=database_url,
+        mail={"backend": "sendgrid", "sendgrid_api_key": key, "sendgrid_host": fake_url, "workers": workers,
+              "max_retries": max_retries, "backoff_base_s": 0.5, "backoff_max_s": 4.0,
+              "outbox_dir": tmp / "outbox"},
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+def _seed(engine: Engine, settings: Settings, n: int) -> None:
+    with session_scope(engine) as s:
+        for _ in range(n):
+            add_application(s)
+    with session_scope(engine) as s:
+        enqueue_due_notices(s, settings, SEND_NOW)
+
+
+def _states(engine: Engine) -> dict[str, Message]:
+    with session_scope(engine) as s:
+        return {m.public_id: m for m in s.scalars(select(Message))}
+
+
+def _run(engine: Engine, settings: Settings, sleeps: list[float] | None = None, **kw):  # type: ignore[no-untyped-def]
+    backend = build_backend(settings, sleep=(sleeps.append if sleeps is not None else lambda _s: None))
+    return OutboxSender(engine, settings, backend=backend, now=SEND_NOW, **kw).run()
+
+
+def test_request_carries_only_the_opaque_id_and_the_provider_id_is_stored(
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+) -> None:
+    fake.validate_schema = True
+    settings = sendgrid_settings(database_url, fake.url, tmp_path)
+    with session_scope(engine) as s:
+        add_application(s, email="taro@example.com", partner_consent=True)
+    with session_scope(engine) as s:
+        enqueue_due_notices(s, settings, SEND_NOW)
+    counts = _run(engine, settings)
+    assert counts.sent == 1
+    (req,) = fake.accepted
+    (msg,) = _states(engine).values()
+    assert msg.provider_message_id == req.message_id and msg.state == "accepted"
+    personalization = req.body["personalizations"][0]
+    assert personalization["custom_args"] == {"junkan_message_id": msg.public_id}
+    assert personalization["to"][0]["email"] == "taro@example.com"
+    assert personalization["subject"] == msg.subject
+    assert req.body["categories"][0] == "rejection"
+    assert "List-Unsubscribe" in req.body["headers"]
+    assert [c["type"] for c in req.body["content"]] == ["text/plain", "text/html"]
+    assert "/r/" in req.body["content"][0]["value"]  # consented: the tracked partner link is in
+
+
+def test_401_stops_the_batch_and_marks_only_attempted_messages_failed(
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+) -> None:
+    settings = sendgrid_settings(database_url, fake.url, tmp_path, workers=2, key="SG.wrong-key")
+    _seed(engine, settings, 40)
+    counts = _run(engine, settings, chunk_size=4)
+    assert counts.fatal and counts.sent == 0
+    states = _states(engine)
+    attempted = {r.junkan_message_id for r in fake.snapshot()}
+    failed = {pid for pid, m in states.items() if m.state == "failed"}
+    assert failed == attempted and 1 <= len(failed) <= 8  # stopped at once, not 40 times
+    for pid in failed:
+        assert states[pid].last_error_code == "http_401"
+        assert "authorization grant is invalid" in (states[pid].last_error or "")
+    assert all(m.state == "pending" and m.lease_owner is None and m.attempts == 0
+               for pid, m in states.items() if pid not in failed)
+
+
+def test_400_fails_that_message_with_sendgrids_message_and_the_rest_go_out(
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+) -> None:
+    settings = sendgrid_settings(database_url, fake.url, tmp_path, workers=1)
+    _seed(engine, settings, 3)
+    fake.fail_next(400, body=errors_body(("Does not contain a valid address.", "personalizations.0.to")))
+    counts = _run(engine, settings)
+    assert (counts.sent, counts.failed, counts.fatal) == (2, 1, False)
+    (bad,) = [m for m in _states(engine).values() if m.state == "failed"]
+    assert bad.last_error_code == "http_400"
+    assert "Does not contain a valid address." in (bad.last_error or "")
+
+
+def test_5xx_exhausted_leaves_pending_with_backoff_and_the_next_run_sends(
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+) -> None:
+    settings = sendgrid_settings(database_url, fake.url, tmp_path, workers=1, max_retries=2)
+    _seed(engine, settings, 1)
+    fake.fail_next(503, times=3)
+    sleeps: list[float] = []
+    counts = _run(engine, settings, sleeps)
+    assert (counts.sent, counts.retry) == (0, 1)
+    assert sleeps == [0.5, 1.0]  # exponential backoff between the three attempts
+    (msg,) = _states(engine).values()
+    assert msg.state == "pending" and msg.lease_owner is None and msg.last_error_code == "http_503"
+    again = _run(engine, settings)
+    assert again.sent == 1
+    assert len(fake.accepted) == 1 and len(fake.snapshot()) == 4
+
+
+def test_provider_down_stops_the_run_early_instead_of_retrying_every_message(
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+) -> None:
+    settings = sendgrid_settings(database_url, fake.url, tmp_path, workers=2, max_retries=0)
+    _seed(engine, settings, 60)
+    fake.fail_next(500, times=1000)
+    counts = _run(engine, settings, chunk_size=4, max_consecutive_retries=6)
+    assert counts.provider_unavailable and counts.sent == 0
+    assert len(fake.snapshot()) < 20
+    assert {m.state for m in _states(engine).values()} == {"pending"}
+
+
+def test_two_concurrent_send_runs_never_send_the_same_message_twice(
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+) -> None:
+    fake.latency_s = 0.002
+    settings = sendgrid_settings(database_url, fake.url, tmp_path, workers=3)
+    _seed(engine, settings, 150)
+    start = threading.Barrier(3)
+    results: list[object] = []
+
+    def run() -> None:
+        start.wait()
+        results.append(_run(engine, settings, chunk_size=5))
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sent_ids = fake.accepted_message_ids()
+    assert [pid for pid, n in Counter(sent_ids).items() if n > 1] == []
+    states = _states(engine)
+    assert len(sent_ids) == 150 and set(sent_ids) == set(states)
+    assert all(m.state == "accepted" and m.attempts == 1 for m in states.values())
+    assert sum(r.sent for r in results) == 150  # type: ignore[attr-defined]

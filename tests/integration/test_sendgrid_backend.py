@@ -1,0 +1,352 @@
+"""The SendGrid backend with the real `sendgrid` client against a local SendGrid fake (HTTP, 127.0.0.1)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from junkan.config import SenderSettings, Settings
+from junkan.mail.backends import BackendConfigError, OutgoingMail, build_backend
+from junkan.mail.backends.sendgrid import SendGridBackend
+from junkan.mail.templates import NoticeContext, PartnerBlock, TemplateStore, render_notice
+from tests.fakes._common import FakeClock
+from tests.fakes.sendgrid import Reply, SendGridFake, errors_body, schema_errors
+
+KEY = "SG.test-key-123"
+UNSUB = "https://junkan.example/u/UNSUB-token"
+STORE = TemplateStore()
+
+
+@pytest.fixture
+def fake() -> Iterator[SendGridFake]:
+    with SendGridFake(KEY, validate_schema=True) as server:
+        yield server
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_backend(fake: SendGridFake, clock: FakeClock, **overrides: object) -> SendGridBackend:
+    values: dict[str, object] = {
+        "host": fake.url,
+        "from_email": "recruit@junkan.example",
+        "from_name": "株式会社サンプル 採用担当",
+        "asm_group_id": 321,
+        "unsubscribe_mailto": "privacy@junkan.example",
+        "max_retries": 3,
+        "backoff_base_s": 1.0,
+        "backoff_max_s": 8.0,
+        "rate_limit_max_wait_s": 60.0,
+        "rate_limit_retries": 3,
+        "timeout_s": 5.0,
+        "sleep": clock.sleep,
+        "clock": clock,
+    }
+    values.update(overrides)
+    return SendGridBackend(KEY, **values)  # type: ignore[arg-type]
+
+
+def notice_mail(message_id: str = "msg_0001", *, partner: bool = True, **overrides: object) -> OutgoingMail:
+    rendered = render_notice(
+        STORE,
+        NoticeContext(
+            kind="rejection",
+            sender=SenderSettings(),
+            candidate_name="山田 太郎",
+            job_title="営業職",
+            partner=PartnerBlock("キャリアリレー", "https://junkan.example/r/tok") if partner else None,
+            unsubscribe_url=UNSUB,
+        ),
+    )
+    values: dict[str, object] = {
+        "message_id": message_id,
+        "to_email": "taro.yamada@example.com",
+        "to_name": "山田 太郎",
+        "subject": rendered.subject,
+        "text": rendered.text,
+        "html": rendered.html,
+        "kind": "rejection",
+        "template_name": rendered.template_name,
+        "unsubscribe_url": UNSUB,
+        "advertising": rendered.advertising,
+    }
+    values.update(overrides)
+    return OutgoingMail(**values)  # type: ignore[arg-type]
+
+
+# -- the request -----------------------------------------------------------------------------------
+def test_accepted_send_and_the_request_body(fake: SendGridFake, clock: FakeClock) -> None:
+    mail = notice_mail()
+    result = make_backend(fake, clock).send(mail, dry_run=False)
+
+    assert len(fake.received) == 1
+    req = fake.received[0]
+    assert result.status == "accepted" and result.attempts == 1
+    assert result.provider_message_id == req.message_id and len(req.message_id or "") == 22
+    assert req.method == "POST" and req.path == "/v3/mail/send"
+    assert req.headers["authorization"] == f"Bearer {KEY}"
+    assert req.headers["content-type"] == "application/json"
+
+    body = req.body
+    assert schema_errors(body) == []
+    assert body["from"] == {"email": "recruit@junkan.example", "name": "株式会社サンプル 採用担当"}
+    assert len(body["personalizations"]) == 1
+    pers = body["personalizations"][0]
+    assert pers["to"] == [{"email": "taro.yamada@example.com", "name": "山田 太郎"}]
+    assert pers["subject"] == mail.subject == "【株式会社サンプル】選考結果のご連絡（営業職）"
+    # Only the opaque id travels as custom_args: it comes back on webhook events, nothing personal.
+    assert pers["custom_args"] == {"junkan_message_id": "msg_0001"}
+    assert "custom_args" not in body
+    assert body["content"] == [
+        {"type": "text/plain", "value": mail.text},
+        {"type": "text/html", "value": mail.html},
+    ]
+    assert body["categories"] == ["rejection", "ja/rejection"]
+    assert body["headers"] == {
+        "List-Unsubscribe": f"<{UNSUB}>, <mailto:privacy@junkan.example?subject=unsubscribe%20msg_0001>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    assert body["asm"] == {"group_id": 321}
+    assert "mail_settings" not in body
+    assert body["tracking_settings"]["click_tracking"] == {"enable": False, "enable_text": False}
+    # Japanese survives the trip intact.
+    assert "ご期待に沿いかねる結果" in body["content"][0]["value"]
+
+
+def test_nothing_personal_outside_the_recipient_and_the_content(fake: SendGridFake, clock: FakeClock) -> None:
+    make_backend(fake, clock).send(notice_mail(), dry_run=False)
+    body = dict(fake.received[0].body)
+    for key in ("personalizations", "content"):
+        body.pop(key)
+    flat = repr(body)
+    assert "taro" not in flat and "山田" not in flat
+
+
+def test_transactional_notice_skips_the_unsubscribe_group(fake: SendGridFake, clock: FakeClock) -> None:
+    mail = notice_mail(partner=False)
+    assert mail.advertising is False
+    make_backend(fake, clock).send(mail, dry_run=False)
+    body = fake.received[0].body
+    assert "asm" not in body
+    assert "キャリアリレー" not in body["content"][0]["value"]
+    make_backend(fake, clock, asm_group_id=None).send(notice_mail(), dry_run=False)
+    assert "asm" not in fake.received[1].body
+
+
+def test_no_unsubscribe_headers_without_a_url_and_no_name_when_unknown(
+    fake: SendGridFake, clock: FakeClock
+) -> None:
+    make_backend(fake, clock).send(
+        notice_mail(partner=False, unsubscribe_url=None, to_name=None), dry_run=False
+    )
+    body = fake.received[0].body
+    assert "headers" not in body
+    assert body["personalizations"][0]["to"] == [{"email": "taro.yamada@example.com"}]
+    assert schema_errors(body) == []
+
+
+def test_crlf_in_subject_and_name_never_reaches_the_request(fake: SendGridFake, clock: FakeClock) -> None:
+    mail = notice_mail(subject="結果\r\nBcc: evil@example.com", to_name="山田\r\nX-Evil: 1")
+    make_backend(fake, clock).send(mail, dry_run=False)
+    pers = fake.received[0].body["personalizations"][0]
+    assert pers["subject"] == "結果 Bcc: evil@example.com"
+    assert pers["to"][0]["name"] == "山田 X-Evil: 1"
+
+
+def test_dry_run_uses_sandbox_mode(fake: SendGridFake, clock: FakeClock) -> None:
+    result = make_backend(fake, clock).send(notice_mail(), dry_run=True)
+    req = fake.received[0]
+    assert req.body["mail_settings"] == {"sandbox_mode": {"enable": True}}
+    assert schema_errors(req.body) == []
+    assert req.status == 200 and req.sandbox
+    assert result.status == "accepted" and result.provider_message_id is None
+    assert fake.accepted == []
+
+
+# -- provider answers ------------------------------------------------------------------------------
+def test_429_waits_until_the_rate_limit_reset_then_retries(fake: SendGridFake, clock: FakeClock) -> None:
+    fake.rate_limit_next(clock() + 7)
+    result = make_backend(fake, clock).send(notice_mail(), dry_run=False)
+    assert result.status == "accepted" and result.attempts == 2
+    assert clock.sleeps == [7.0]
+    assert [r.status for r in fake.received] == [429, 202]
+
+
+def test_429_wait_is_bounded_and_retries_are_capped(fake: SendGridFake, clock: FakeClock) -> None:
+    fake.rate_limit_next(clock() + 3600, times=10)
+    result = make_backend(fake, clock, rate_limit_max_wait_s=30.0, rate_limit_retries=3).send(
+        notice_mail(), dry_run=False
+    )
+    assert result.status == "retry"
+    assert result.error is not None and result.error.startswith("HTTP 429")
+    assert result.attempts == 4
+    assert clock.sleeps == [30.0, 30.0, 30.0]
+
+
+def test_429_without_a_reset_header_backs_off(fake: SendGridFake, clock: FakeClock) -> None:
+    fake.fail_next(429)
+    result = make_backend(fake, clock).send(notice_mail(), dry_run=False)
+    assert result.status == "accepted"
+    assert clock.sleeps == [1.0]
+
+
+def test_a_429_holds_back_the_following_sends_too(fake: SendGridFake, clock: FakeClock) -> None:
+    backend = make_backend(fake, clock, rate_limit_retries=0)
+    fake.rate_limit_next(clock() + 5)
+    assert backend.send(notice_mail("m1"), dry_run=False).status == "retry"
+    assert clock.sleeps == []
+    assert backend.send(notice_mail("m2"), dry_run=False).status == "accepted"
+    assert clock.sleeps == [5.0], "the next send waited for the reset instead of hammering the API"
+
+
+def test_5xx_is_retried_with_exponential_backoff(fake: SendGridFake, clock: FakeClock) -> None:
+    fake.fail_next(500)
+    fake.fail_next(503)
+    result = make_backend(fake, clock).send(notice_mail(), dry_run=False)
+    assert result.status == "accepted" and result.attempts == 3
+    assert clock.sleeps == [1.0, 2.0]
+    assert len(fake.accepted) == 1
+
+
+def test_persistent_5xx_gives_up_with_retry_status(fake: SendGridFake, clock: FakeClock) -> None:
+    fake.fail_next(502, times=10)
+    result = make_backend(fake, clock, max_retries=4).send(notice_mail(), dry_run=False)
+    assert result.status == "retry"
+    assert result.error == "HTTP 502: bad gateway"
+    assert result.attempts == 5
+    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0]  # capped at backoff_max_s
+    assert fake.accepted == []
+
+
+def test_timeouts_are_retried_then_left_for_the_next_run(clock: FakeClock) -> None:
+    with SendGridFake(KEY, latency_s=1.0) as slow:
+        result = make_backend(slow, clock, timeout_s=0.05, max_retries=1).send(notice_mail(), dry_run=False)
+    assert result.status == "retry"
+    assert "transport error" in (result.error or "") and "timed out" in (result.error or "")
+    assert clock.sleeps == [1.0]
+
+
+def test_unreachable_host_is_retried_then_left_pending(clock: FakeClock) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    backend = SendGridBackend(
+        KEY,
+        host=f"http://127.0.0.1:{port}",
+        from_email="r@junkan.example",
+        max_retries=2,
+        sleep=clock.sleep,
+        clock=clock,
+    )
+    result = backend.send(notice_mail(), dry_run=False)
+    assert result.status == "retry" and result.attempts == 3
+    assert clock.sleeps == [1.0, 2.0]
+
+
+def test_400_fails_the_message_with_sendgrids_messages(fake: SendGridFake, clock: FakeClock) -> None:
+    fake.fail_next(
+        400,
+        body=errors_body(
+            (
+                "The to email does not contain a valid address: taro.yamada@example.com",
+                "personalizations.0.to",
+            ),
+            ("Another problem.", None),
+        ),
+    )
+    result = make_backend(fake, clock).send(notice_mail(), dry_run=False)
+    assert result.status == "failed" and result.attempts == 1
+    assert result.error == (
+        "HTTP 400: personalizations.0.to: The to email does not contain a valid address: "
+        "<redacted>; Another problem."
+    )
+    assert clock.sleeps == []
+
+
+def test_413_fails_the_message(fake: SendGridFake, clock: FakeClock) -> None:
+    fake.fail_next(413)
+    result = make_backend(fake, clock).send(notice_mail(), dry_run=False)
+    assert result.status == "failed" and result.error == "HTTP 413: content too large"
+
+
+def test_a_bad_key_is_fatal(fake: SendGridFake, clock: FakeClock) -> None:
+    backend = SendGridBackend("SG.wrong", host=fake.url, from_email="r@junkan.example", sleep=clock.sleep)
+    result = backend.send(notice_mail(), dry_run=False)
+    assert result.status == "fatal" and (result.error or "").startswith("HTTP 401")
+    assert fake.received[0].status == 401
+    assert clock.sleeps == []
+
+
+def test_403_is_fatal(fake: SendGridFake, clock: FakeClock) -> None:
+    fake.fail_next(403)
+    result = make_backend(fake, clock).send(notice_mail(), dry_run=False)
+    assert result.status == "fatal" and result.error == "HTTP 403: access forbidden"
+
+
+def test_a_request_the_contract_rejects_fails(fake: SendGridFake, clock: FakeClock) -> None:
+    # The fake holds requests to the spec: 11 categories are one too many.
+    fake.responder = None
+    backend = make_backend(fake, clock)
+    body = backend.build_request(notice_mail(), dry_run=False)
+    body["categories"] = [f"c{i}" for i in range(11)]
+    assert schema_errors(body)
+    assert schema_errors({"personalizations": [{"to": [{"email": "a@b.example"}]}]})  # no from
+    fake.responder = lambda req: Reply(400, body=errors_body(("scripted", None)))
+    assert backend.send(notice_mail(), dry_run=False).status == "failed"
+
+
+# -- concurrency and configuration -----------------------------------------------------------------
+def test_eight_workers_send_each_message_exactly_once(fake: SendGridFake, clock: FakeClock) -> None:
+    backend = make_backend(fake, clock)
+    mails = [notice_mail(f"msg_{i:04d}") for i in range(200)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda m: backend.send(m, dry_run=False), mails))
+    backend.close()
+    assert {r.status for r in results} == {"accepted"}
+    assert sorted(fake.accepted_message_ids()) == sorted(m.message_id for m in mails)  # type: ignore[type-var]
+    provider_ids = [r.provider_message_id for r in results]
+    assert len(set(provider_ids)) == 200
+    # Each result carries the id SendGrid gave to that very message.
+    by_message = {r.junkan_message_id: r.message_id for r in fake.accepted}
+    assert all(by_message[m.message_id] == r.provider_message_id for m, r in zip(mails, results, strict=True))
+
+
+def test_build_backend_from_settings(fake: SendGridFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUNKAN_MAIL__BACKEND", "sendgrid")
+    monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", KEY)
+    monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_HOST", fake.url)
+    monkeypatch.setenv("JUNKAN_MAIL__ASM_GROUP_ID", "77")
+    sleeps: list[float] = []
+    backend = build_backend(Settings(), sleep=sleeps.append)
+    assert isinstance(backend, SendGridBackend)
+    assert KEY not in repr(backend)
+    fake.fail_next(500)
+    assert backend.send(notice_mail(), dry_run=False).status == "accepted"
+    assert sleeps == [1.0]
+    body = fake.received[-1].body
+    assert body["asm"] == {"group_id": 77}
+    assert body["from"]["email"] == Settings().mail.from_email
+    # The mailto alternative defaults to the sender's contact address.
+    assert f"mailto:{Settings().sender.contact_email}" in body["headers"]["List-Unsubscribe"]
+
+
+def test_missing_api_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUNKAN_MAIL__BACKEND", "sendgrid")
+    monkeypatch.delenv("JUNKAN_MAIL__SENDGRID_API_KEY", raising=False)
+    with pytest.raises(BackendConfigError, match="SENDGRID_API_KEY"):
+        build_backend(Settings())
+
+
+def test_the_http_library_never_logs_personal_data(
+    fake: SendGridFake, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        make_backend(fake, clock).send(notice_mail(), dry_run=False)
+    assert "taro.yamada@example.com" not in caplog.text
+    assert "山田" not in caplog.text

@@ -1,0 +1,401 @@
+"""The SMTP backend against a real aiosmtpd server: plain, STARTTLS and implicit TLS with a self-signed CA."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import ipaddress
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from junkan.config import SenderSettings, Settings
+from junkan.mail.backends import OutgoingMail, build_backend
+from junkan.mail.backends.smtp import SmtpBackend
+from junkan.mail.templates import NoticeContext, PartnerBlock, TemplateStore, render_notice
+from tests.fakes._common import FakeClock
+
+USER, PASSWORD = "mailer", "s3cret"
+UNSUB = "https://junkan.example/u/UNSUB-token"
+STORE = TemplateStore()
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+    peer: Any
+    tls: bool
+    authenticated: bool
+
+
+@dataclass
+class Recorder:
+    """aiosmtpd handler: records every message; can refuse recipients with a scripted reply."""
+
+    messages: list[Received] = field(default_factory=list)
+    rcpt_replies: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        with self.lock:
+            reply = self.rcpt_replies.pop(0) if self.rcpt_replies else None
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        with self.lock:
+            self.messages.append(
+                Received(
+                    mail_from=envelope.mail_from,
+                    rcpt_tos=list(envelope.rcpt_tos),
+                    content=envelope.content,
+                    peer=session.peer,
+                    authenticated=bool(session.authenticated),
+                    # STARTTLS shows on the session, implicit TLS on the transport.
+                    tls=session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
+                )
+            )
+        return "250 Message accepted for delivery"
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == USER.encode()
+        and auth_data.password == PASSWORD.encode()
+    )
+    # handled=False: let aiosmtpd answer "535 ... credentials invalid" itself.
+    return AuthResult(success=ok, handled=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 / localhost, generated with `cryptography`."""
+    folder = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def server_context(tls_files: tuple[Path, Path]) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*map(str, tls_files))
+    return ctx
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def plain_server(recorder: Recorder) -> Iterator[Controller]:
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def starttls_server(recorder: Recorder, tls_files: tuple[Path, Path]) -> Iterator[Controller]:
+    controller = Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=server_context(tls_files),
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=True,
+    )
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def ssl_server(recorder: Recorder, tls_files: tuple[Path, Path]) -> Iterator[Controller]:
+    controller = Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=free_port(),
+        ssl_context=server_context(tls_files),
+        # aiosmtpd only counts STARTTLS as "TLS" for its AUTH gate; the whole connection is TLS here.
+        authenticator=authenticator,
+        auth_required=False,
+        auth_require_tls=False,
+    )
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def notice_mail(message_id: str = "msg_0001", **overrides: object) -> OutgoingMail:
+    rendered = render_notice(
+        STORE,
+        NoticeContext(
+            kind="rejection",
+            sender=SenderSettings(),
+            candidate_name="山田 太郎",
+            job_title="営業職",
+            partner=PartnerBlock("キャリアリレー", "https://junkan.example/r/tok"),
+            unsubscribe_url=UNSUB,
+        ),
+    )
+    values: dict[str, object] = {
+        "message_id": message_id,
+        "to_email": "taro.yamada@example.com",
+        "to_name": "山田 太郎",
+        "subject": rendered.subject,
+        "text": rendered.text,
+        "html": rendered.html,
+        "kind": "rejection",
+        "template_name": rendered.template_name,
+        "unsubscribe_url": UNSUB,
+        "advertising": True,
+    }
+    values.update(overrides)
+    return OutgoingMail(**values)  # type: ignore[arg-type]
+
+
+def backend_for(controller: Controller, clock: FakeClock, **overrides: object) -> SmtpBackend:
+    values: dict[str, object] = {
+        "security": "none",
+        "from_email": "recruit@junkan.example",
+        "from_name": "株式会社サンプル 採用担当",
+        "unsubscribe_mailto": "privacy@junkan.example",
+        "timeout_s": 5.0,
+        "max_retries": 2,
+        "sleep": clock.sleep,
+    }
+    values.update(overrides)
+    return SmtpBackend(controller.hostname, controller.port, **values)  # type: ignore[arg-type]
+
+
+def parsed(received: Received) -> email.message.EmailMessage:
+    return email.message_from_bytes(received.content, policy=policy.default)  # type: ignore[return-value]
+
+
+def test_plain_smtp_delivers_a_proper_japanese_message(
+    plain_server: Controller, recorder: Recorder, clock: FakeClock
+) -> None:
+    mail = notice_mail()
+    backend = backend_for(plain_server, clock)
+    result = backend.send(mail, dry_run=False)
+    backend.close()
+    assert result.status == "accepted"
+    assert result.provider_message_id == "<junkan.msg_0001@junkan.example>"
+    [got] = recorder.messages
+    assert got.mail_from == "recruit@junkan.example"
+    assert got.rcpt_tos == ["taro.yamada@example.com"]
+    assert got.content.isascii(), "7-bit clean on the wire: encoded headers, base64 bodies"
+    msg = parsed(got)
+    assert msg["Subject"] == mail.subject
+    assert msg["To"].addresses[0].display_name == "山田 太郎"
+    assert msg["Message-ID"] == "<junkan.msg_0001@junkan.example>"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg["List-Unsubscribe"].startswith(f"<{UNSUB}>")
+    plain, html = list(msg.iter_parts())
+    assert plain.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    assert plain.get_content().replace("\r\n", "\n") == mail.text
+    assert "https://junkan.example/r/tok" in html.get_content()
+
+
+def test_starttls_with_login_over_a_verified_certificate(
+    starttls_server: Controller, recorder: Recorder, tls_files: tuple[Path, Path], clock: FakeClock
+) -> None:
+    backend = backend_for(
+        starttls_server, clock, security="starttls", username=USER, password=PASSWORD, ca_file=tls_files[0]
+    )
+    results = [backend.send(notice_mail(f"m{i}"), dry_run=False) for i in range(3)]
+    backend.close()
+    assert [r.status for r in results] == ["accepted"] * 3
+    assert all(m.tls and m.authenticated for m in recorder.messages)
+    # One connection (one handshake, one login) serves all three mails.
+    assert len({m.peer for m in recorder.messages}) == 1
+
+
+def test_implicit_tls(
+    ssl_server: Controller, recorder: Recorder, tls_files: tuple[Path, Path], clock: FakeClock
+) -> None:
+    backend = backend_for(
+        ssl_server, clock, security="ssl", username=USER, password=PASSWORD, ca_file=tls_files[0]
+    )
+    assert backend.send(notice_mail(), dry_run=False).status == "accepted"
+    backend.close()
+    assert recorder.messages[0].tls and recorder.messages[0].authenticated
+
+
+def test_wrong_password_is_fatal(
+    starttls_server: Controller, recorder: Recorder, tls_files: tuple[Path, Path], clock: FakeClock
+) -> None:
+    backend = backend_for(
+        starttls_server, clock, security="starttls", username=USER, password="nope", ca_file=tls_files[0]
+    )
+    result = backend.send(notice_mail(), dry_run=False)
+    assert result.status == "fatal" and "SMTPAuthenticationError" in (result.error or "")
+    assert recorder.messages == [] and clock.sleeps == []
+
+
+def test_an_untrusted_certificate_is_fatal(starttls_server: Controller, clock: FakeClock) -> None:
+    backend = backend_for(starttls_server, clock, security="starttls", username=USER, password=PASSWORD)
+    result = backend.send(notice_mail(), dry_run=False)
+    assert result.status == "fatal" and "CERTIFICATE_VERIFY_FAILED" in (result.error or "")
+
+
+def test_a_server_without_starttls_is_fatal_when_tls_is_required(
+    plain_server: Controller, clock: FakeClock
+) -> None:
+    result = backend_for(plain_server, clock, security="starttls").send(notice_mail(), dry_run=False)
+    assert result.status == "fatal" and "STARTTLS" in (result.error or "")
+
+
+def test_a_refused_recipient_fails_the_message_without_leaking_the_address(
+    plain_server: Controller, recorder: Recorder, clock: FakeClock
+) -> None:
+    recorder.rcpt_replies.append("550 5.1.1 <taro.yamada@example.com>: Recipient address rejected")
+    backend = backend_for(plain_server, clock)
+    result = backend.send(notice_mail(), dry_run=False)
+    assert result.status == "failed"
+    assert result.error == "SMTP 550: 5.1.1 <<redacted>>: Recipient address rejected"
+    # The connection stays usable for the next mail.
+    assert backend.send(notice_mail("m2"), dry_run=False).status == "accepted"
+    assert len(recorder.messages) == 1
+
+
+def test_a_temporary_refusal_is_retried_with_backoff(
+    plain_server: Controller, recorder: Recorder, clock: FakeClock
+) -> None:
+    recorder.rcpt_replies.extend(["451 4.7.1 try again later"] * 2)
+    result = backend_for(plain_server, clock, max_retries=3).send(notice_mail(), dry_run=False)
+    assert result.status == "accepted" and result.attempts == 3
+    assert clock.sleeps == [1.0, 2.0]
+    recorder.rcpt_replies.extend(["451 4.7.1 try again later"] * 5)
+    result = backend_for(plain_server, clock, max_retries=1).send(notice_mail("m2"), dry_run=False)
+    assert result.status == "retry" and result.error == "SMTP 451: 4.7.1 try again later"
+
+
+def test_an_unreachable_server_leaves_the_message_for_the_next_run(clock: FakeClock) -> None:
+    backend = SmtpBackend(
+        "127.0.0.1",
+        free_port(),
+        security="none",
+        from_email="r@junkan.example",
+        max_retries=2,
+        sleep=clock.sleep,
+        timeout_s=2.0,
+    )
+    result = backend.send(notice_mail(), dry_run=False)
+    assert result.status == "retry" and result.attempts == 3
+    assert clock.sleeps == [1.0, 2.0]
+
+
+def test_a_dropped_idle_connection_is_reopened(
+    plain_server: Controller, recorder: Recorder, clock: FakeClock
+) -> None:
+    backend = backend_for(plain_server, clock)
+    assert backend.send(notice_mail("m1"), dry_run=False).status == "accepted"
+    backend._local.conn.sock.shutdown(socket.SHUT_RDWR)  # the relay's idle timeout, as seen from our side
+    assert backend.send(notice_mail("m2"), dry_run=False).status == "accepted"
+    assert clock.sleeps == []
+    assert recorder.messages[0].peer != recorder.messages[1].peer
+
+
+def test_dry_run_builds_but_never_connects(clock: FakeClock) -> None:
+    backend = SmtpBackend(
+        "127.0.0.1", free_port(), security="none", from_email="r@junkan.example", sleep=clock.sleep
+    )
+    result = backend.send(notice_mail(), dry_run=True)
+    assert result.status == "accepted" and result.provider_message_id is None
+
+
+def test_workers_share_nothing_but_reuse_their_own_connection(
+    plain_server: Controller, recorder: Recorder, clock: FakeClock
+) -> None:
+    backend = backend_for(plain_server, clock)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda i: backend.send(notice_mail(f"m{i:02d}"), dry_run=False), range(40)))
+    backend.close()
+    assert {r.status for r in results} == {"accepted"}
+    ids = sorted(parsed(m)["Message-ID"] for m in recorder.messages)
+    assert ids == sorted(f"<junkan.m{i:02d}@junkan.example>" for i in range(40))
+    assert len({m.peer for m in recorder.messages}) <= 4
+
+
+def test_build_backend_reads_the_smtp_settings(
+    starttls_server: Controller, recorder: Recorder, tls_files: tuple[Path, Path]
+) -> None:
+    settings = Settings(
+        mail={  # type: ignore[arg-type]
+            "backend": "smtp",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": starttls_server.port,
+            "smtp_security": "starttls",
+            "smtp_username": USER,
+            "smtp_password": PASSWORD,
+            "smtp_ca_file": tls_files[0],
+            "from_email": "recruit@junkan.example",
+        }
+    )
+    backend = build_backend(settings)
+    assert isinstance(backend, SmtpBackend) and PASSWORD not in repr(backend)
+    assert backend.send(notice_mail(), dry_run=False).status == "accepted"
+    backend.close()
+    assert recorder.messages[0].authenticated

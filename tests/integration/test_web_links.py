@@ -1,0 +1,301 @@
+"""Tracked links and one-click unsubscribe, driven through the ASGI app with httpx's ASGI transport."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func, inspect, select
+
+from junkan.config import LinkSettings, PartnerSettings, Settings
+from junkan.db import session_scope
+from junkan.db.models import Candidate, Consent, Message, Suppression
+from junkan.db.models_engagement import Click, EmailEvent
+from junkan.links import LinkSigner
+from junkan.web import create_app
+from tests.integration._engagement_data import add_message, grant
+
+T0 = datetime(2026, 11, 18, 1, 0, tzinfo=UTC).timestamp()
+DAY = 86_400.0
+LANDING = "https://careerrelay.example/register?utm_source=junkan"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def web_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={
+        "links": LinkSettings(secret="current-secret", fallback_secrets=["old-secret"]),
+        "partner": PartnerSettings(name="careerrelay", landing_url=LANDING),
+    })
+
+
+def client_for(
+    settings: Settings, clock: Callable[[], float] = lambda: T0, root_path: str = ""
+) -> httpx.AsyncClient:
+    app = create_app(settings, clock=clock)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, root_path=root_path),
+                             base_url="https://mail.example.co.jp")
+
+
+def signer(secret: str = "current-secret", clock: Callable[[], float] = lambda: T0) -> LinkSigner:
+    return LinkSigner(secret, clock=clock)
+
+
+def snapshot(engine: Engine) -> dict[str, Any]:
+    with session_scope(engine) as s:
+        return {
+            "clicks": s.scalar(select(func.count()).select_from(Click)),
+            "events": s.scalar(select(func.count()).select_from(EmailEvent)),
+            "suppressions": sorted(s.scalars(select(Suppression.email_key)).all()),
+            "consents": sorted(s.execute(select(Consent.candidate_id, Consent.purpose, Consent.granted,
+                                                Consent.source)).all()),
+            "states": sorted(s.execute(select(Message.public_id, Message.state)).all()),
+        }
+
+
+@pytest.mark.anyio
+async def test_partner_click_is_recorded_and_redirects_to_landing_with_ref_code(
+    engine: Engine, web_settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        msg = add_message(s, ref_code="abcdefghijklmnop12345678")
+    token = signer().tracking_token(msg.public_id, "partner")
+
+    async with client_for(web_settings) as client:
+        resp = await client.get(f"/r/{token}")
+
+    assert resp.status_code == 302
+    location = urlsplit(resp.headers["location"])
+    assert (location.scheme, location.netloc, location.path) == ("https", "careerrelay.example", "/register")
+    assert parse_qs(location.query) == {"utm_source": ["junkan"], "ref": ["abcdefghijklmnop12345678"]}
+    assert resp.headers["referrer-policy"] == "no-referrer"
+    assert resp.headers["cache-control"] == "no-store"
+    with session_scope(engine) as s:
+        clicks = s.scalars(select(Click)).all()
+    assert [(c.message_id, c.link, c.clicked_at.timestamp()) for c in clicks] == [(msg.id, "partner", T0)]
+
+
+def test_click_records_hold_no_ip_address_or_user_agent(engine: Engine) -> None:
+    columns = {c["name"] for c in inspect(engine).get_columns("click")}
+    assert columns == {"id", "message_id", "link", "clicked_at"}
+
+
+@pytest.mark.anyio
+async def test_every_click_counts_but_a_head_request_is_not_a_click(
+    engine: Engine, web_settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        msg = add_message(s, ref_code="code-1")
+    token = signer().tracking_token(msg.public_id, "partner")
+    async with client_for(web_settings) as client:
+        assert (await client.head(f"/r/{token}")).status_code == 302
+        assert (await client.get(f"/r/{token}")).status_code == 302
+        assert (await client.get(f"/r/{token}")).status_code == 302
+    assert snapshot(engine)["clicks"] == 2
+
+
+@pytest.mark.anyio
+async def test_destination_comes_from_the_message_never_from_the_request(
+    engine: Engine, web_settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        msg = add_message(s, ref_code="code-2")
+        no_ref = add_message(s, ref_code=None)
+    sign = signer()
+    async with client_for(web_settings) as client:
+        # Query parameters a phisher might add are ignored: the destination is still the partner page.
+        resp = await client.get(f"/r/{sign.tracking_token(msg.public_id, 'partner')}",
+                                params={"next": "https://evil.example/", "url": "https://evil.example/"})
+        assert resp.status_code == 302
+        assert urlsplit(resp.headers["location"]).netloc == "careerrelay.example"
+        # Even a validly signed token cannot name a URL as its link: it is not a link we know.
+        for link in ("https://evil.example/", "//evil.example", "partner/../evil", "job:abc", "job:999"):
+            resp = await client.get(f"/r/{sign.tracking_token(msg.public_id, link)}")
+            assert resp.status_code == 404, link
+            assert "location" not in resp.headers
+        # A message without a referral code has no partner destination.
+        assert (await client.get(f"/r/{sign.tracking_token(no_ref.public_id, 'partner')}")).status_code == 404
+        # An unknown message id (signed, but never sent) leads nowhere either.
+        assert (await client.get(f"/r/{sign.tracking_token('0' * 24, 'partner')}")).status_code == 404
+    assert snapshot(engine)["clicks"] == 1
+
+
+@pytest.mark.anyio
+async def test_tampered_or_foreign_tokens_get_the_neutral_404(engine: Engine, web_settings: Settings) -> None:
+    with session_scope(engine) as s:
+        msg = add_message(s, ref_code="code-3")
+    good = signer().tracking_token(msg.public_id, "partner")
+    flipped = good[:-3] + ("A" if good[-3] != "A" else "B") + good[-2:]
+    forged = signer("attacker-secret").tracking_token(msg.public_id, "partner")
+    unsubscribe_token = signer().unsubscribe_token(msg.public_id)  # right key, wrong purpose
+    async with client_for(web_settings) as client:
+        pages = []
+        for token in (flipped, forged, unsubscribe_token, "not-a-token", "x" * 2000):
+            resp = await client.get(f"/r/{token}")
+            assert resp.status_code == 404
+            assert "location" not in resp.headers
+            pages.append(resp.text)
+    # One page for every failure: it does not tell a forger what went wrong.
+    assert len(set(pages)) == 1
+    assert "This link is invalid or has expired." in pages[0]
+    assert snapshot(engine)["clicks"] == 0
+
+
+@pytest.mark.anyio
+async def test_tracking_tokens_expire_after_the_configured_age(
+    engine: Engine, web_settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        msg = add_message(s, ref_code="code-4")
+    token = signer().tracking_token(msg.public_id, "partner")  # minted at T0, default max age 180 days
+    async with client_for(web_settings, clock=lambda: T0 + 179 * DAY) as client:
+        assert (await client.get(f"/r/{token}")).status_code == 302
+    async with client_for(web_settings, clock=lambda: T0 + 181 * DAY) as client:
+        assert (await client.get(f"/r/{token}")).status_code == 404
+    short = web_settings.model_copy(update={"links": LinkSettings(secret="current-secret",
+                                                                  tracking_max_age_days=7)})
+    async with client_for(short, clock=lambda: T0 + 8 * DAY) as client:
+        assert (await client.get(f"/r/{token}")).status_code == 404
+    # Unsubscribe links never expire: an opt-out must work as long as the mail exists.
+    unsub = signer().unsubscribe_token(msg.public_id)
+    async with client_for(web_settings, clock=lambda: T0 + 3650 * DAY) as client:
+        assert (await client.get(f"/u/{unsub}")).status_code == 200
+
+
+@pytest.mark.anyio
+async def test_tokens_signed_with_a_rotated_out_secret_work_while_it_is_a_fallback(
+    engine: Engine, web_settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        msg = add_message(s, ref_code="code-5")
+    old_track = signer("old-secret").tracking_token(msg.public_id, "partner")
+    old_unsub = signer("old-secret").unsubscribe_token(msg.public_id)
+    async with client_for(web_settings) as client:  # secret=current, fallback=[old]
+        assert (await client.get(f"/r/{old_track}")).status_code == 302
+        assert (await client.get(f"/u/{old_unsub}")).status_code == 200
+    retired = web_settings.model_copy(update={"links": LinkSettings(secret="current-secret")})
+    async with client_for(retired) as client:
+        assert (await client.get(f"/r/{old_track}")).status_code == 404
+        assert (await client.get(f"/u/{old_unsub}")).status_code == 404
+
+
+@pytest.mark.anyio
+async def test_tracked_unsubscribe_link_leads_to_the_confirmation_page_under_the_root_path(
+    engine: Engine, web_settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        msg = add_message(s)
+    token = signer().tracking_token(msg.public_id, "unsubscribe")
+    async with client_for(web_settings, root_path="/junkan") as client:
+        resp = await client.get(f"/junkan/r/{token}")
+        assert resp.status_code == 302
+        location = resp.headers["location"]
+        assert location == f"/junkan/u/{signer().unsubscribe_token(msg.public_id)}"
+        page = await client.get(location)
+    assert page.status_code == 200
+    assert "配信停止の確認" in page.text
+
+
+@pytest.mark.anyio
+async def test_get_unsubscribe_shows_a_confirmation_in_the_message_language_and_changes_nothing(
+    engine: Engine, web_settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        ja = add_message(s, locale="ja", advertising=True, state="pending")
+        en = add_message(s, locale="en")
+        grant(s, ja.candidate_id, "partner_info")
+    before = snapshot(engine)
+    async with client_for(web_settings) as client:
+        ja_page = await client.get(f"/u/{signer().unsubscribe_token(ja.public_id)}")
+        en_page = await client.get(f"/u/{signer().unsubscribe_token(en.public_id)}")
+        head = await client.head(f"/u/{signer().unsubscribe_token(ja.public_id)}")
+    assert ja_page.status_code == en_page.status_code == head.status_code == 200
+    assert '<html lang="ja">' in ja_page.text and "配信を停止する" in ja_page.text
+    assert '<html lang="en">' in en_page.text and ">Unsubscribe</button>" in en_page.text
+    for page in (ja_page, en_page):
+        assert '<form method="post">' in page.text
+        assert web_settings.sender.postal_address in page.text  # 特定電子メール法: sender identity shown
+        assert "form-action 'self'" in page.headers["content-security-policy"]
+        assert "set-cookie" not in page.headers
+    assert snapshot(engine) == before
+
+
+@pytest.mark.anyio
+async def test_one_click_post_unsubscribes_at_once_and_repeating_it_is_harmless(
+    engine: Engine, web_settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        sent = add_message(s, email="hanako@example.jp", advertising=True)
+        cand_id = sent.candidate_id
+        cand = s.get(Candidate, cand_id)
+        pending_ad = add_message(s, candidate=cand, kind="recontact", advertising=True, state="pending")
+        pending_notice = add_message(s, candidate=cand, kind="withdrawn_thanks", advertising=False,
+                                     state="pending")
+        other = add_message(s, advertising=True, state="pending")
+        grant(s, cand_id, "partner_info")
+        grant(s, cand_id, "recontact")
+        grant(s, cand_id, "talent_pool")
+    url = f"/u/{signer().unsubscribe_token(sent.public_id)}"
+    async with client_for(web_settings, clock=lambda: T0 + 60) as client:
+        # What Gmail/Yahoo send for RFC 8058: a form POST with this body, no cookies, no referer.
+        first = await client.post(url, content=b"List-Unsubscribe=One-Click",
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+        after_one = snapshot(engine)
+        again = [await client.post(url, data={"List-Unsubscribe": "One-Click"}) for _ in range(2)]
+        empty = await client.post(url)
+
+    for resp in (first, *again, empty):
+        assert resp.status_code == 200
+        assert "location" not in resp.headers
+        assert "配信を停止しました" in resp.text
+    assert snapshot(engine) == after_one
+
+    with session_scope(engine) as s:
+        assert s.scalars(select(Suppression.email_key)).all() == ["hanako@example.jp"]
+        latest = {}
+        for c in s.scalars(select(Consent).where(Consent.candidate_id == cand_id)
+                           .order_by(Consent.recorded_at, Consent.id)):
+            latest[c.purpose] = (c.granted, c.source, c.recorded_at.timestamp())
+        states = dict(s.execute(select(Message.id, Message.state)).all())
+        events = s.execute(select(EmailEvent.message_id, EmailEvent.event, EmailEvent.source)).all()
+    assert latest == {
+        "partner_info": (False, "unsubscribe", T0 + 60),
+        "recontact": (False, "unsubscribe", T0 + 60),
+        "talent_pool": (True, "csv", datetime(2026, 11, 1, tzinfo=UTC).timestamp()),
+    }
+    assert states[pending_ad.id] == "cancelled"
+    assert states[pending_notice.id] == "pending"  # not advertising: the courtesy notice still goes
+    assert states[sent.id] == "accepted"
+    assert states[other.id] == "pending"  # someone else's mail is untouched
+    assert events == [(sent.id, "unsubscribe", "junkan")]
+
+
+@pytest.mark.anyio
+async def test_post_with_a_bad_token_changes_nothing(engine: Engine, web_settings: Settings) -> None:
+    with session_scope(engine) as s:
+        msg = add_message(s)
+    before = snapshot(engine)
+    async with client_for(web_settings) as client:
+        forged = signer("attacker-secret").unsubscribe_token(msg.public_id)
+        tracking = signer().tracking_token(msg.public_id, "unsubscribe")
+        unknown = signer().unsubscribe_token("f" * 24)
+        for token in (forged, tracking, unknown):
+            assert (await client.post(f"/u/{token}")).status_code == 404
+    assert snapshot(engine) == before
+
+
+@pytest.mark.anyio
+async def test_healthz_and_unknown_paths(engine: Engine, web_settings: Settings) -> None:
+    async with client_for(web_settings) as client:
+        health = await client.get("/healthz")
+        assert (health.status_code, health.json()) == (200, {"status": "ok"})
+        assert (await client.get("/nowhere")).status_code == 404
+        assert (await client.post("/r/abc")).status_code == 405

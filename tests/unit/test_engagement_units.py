@@ -1,0 +1,62 @@
+"""Pure pieces of the engagement module: event minimisation, de-duplication keys, the `web` command's help."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from junkan.cli.web import web
+from junkan.engagement.clicks import with_query
+from junkan.engagement.events import parse_event
+from junkan.engagement.privacy import scrub_event
+from junkan.web.signature import normalize_public_key
+
+
+def test_scrub_drops_address_ip_and_user_agent_at_any_depth() -> None:
+    raw = {"email": "a@example.jp", "ip": "198.51.100.1", "useragent": "UA",
+           "reason": "550 <a@example.jp> no",
+           "nested": {"email": "b@example.jp", "list": ["c@example.jp", 1]}, "n": 3}
+    assert scrub_event(raw) == {"reason": "550 <[address]> no", "nested": {"list": ["[address]", 1]}, "n": 3}
+
+
+def test_a_resent_event_under_a_new_id_has_the_same_dedup_key() -> None:
+    base = {"event": "delivered", "email": "A@Example.jp", "timestamp": 1_795_000_000, "sg_event_id": "one",
+            "sg_message_id": "xid.filter.1", "junkan_message_id": "m1"}
+    first, resent = parse_event(base), parse_event({**base, "sg_event_id": "two", "email": "a@example.jp"})
+    assert first.dedup_key == resent.dedup_key and first.sg_event_id != resent.sg_event_id
+    assert parse_event({**base, "timestamp": 1_795_000_001}).dedup_key != first.dedup_key
+    # Two different links clicked in the same second are two clicks.
+    click = {**base, "event": "click", "url": "https://x.example/a"}
+    assert parse_event(click).dedup_key != parse_event({**click, "url": "https://x.example/b"}).dedup_key
+    assert first.provider_message_id == "xid" and first.email_key == "a@example.jp"
+
+
+@pytest.mark.parametrize("raw", [[], {"event": "delivered"}, {"event": "x" * 40, "timestamp": 1_795_000_000},
+                                 {"event": "open", "timestamp": True}, {"event": "open", "timestamp": 1e20}])
+def test_malformed_events_are_rejected(raw: object) -> None:
+    with pytest.raises(ValueError):
+        parse_event(raw)
+
+
+def test_with_query_keeps_existing_parameters_and_refuses_non_http_urls() -> None:
+    assert with_query("https://p.example/r?utm=1&ref=old", ref="new") == "https://p.example/r?utm=1&ref=new"
+    assert with_query("javascript:alert(1)", ref="x") is None
+    assert with_query("/relative", ref="x") is None
+
+
+def test_public_key_accepted_with_or_without_pem_armour() -> None:
+    body = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + "A" * 10
+    pem = f"-----BEGIN PUBLIC KEY-----\n{body[:20]}\n{body[20:]}\n-----END PUBLIC KEY-----\n"
+    assert normalize_public_key(pem) == body == normalize_public_key(f"  {body}\n")
+
+
+def test_web_help_documents_running_behind_a_reverse_proxy() -> None:
+    app = typer.Typer()
+    app.command()(web)
+    app.command("noop")(lambda: None)
+    result = CliRunner().invoke(app, ["web", "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    expected = ("reverse proxy", "--root-path", "--forwarded-allow-ips", "--proxy-headers", "/hooks/sendgrid")
+    for text in expected:
+        assert text in result.output

@@ -1,0 +1,174 @@
+"""Validation of ATS records before they reach the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from junkan import identity
+from junkan.ats.base import ApplicationRecord, BadRecord
+from junkan.ingest import validate
+from junkan.ingest.validate import LIMITS, QuarantineEntry, ValidApplication, Validator, validate_record
+
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+
+
+def record(external_id: str = "1", status: str = "rejected", email: str | None = "taro@example.jp",
+           **fields: object) -> ApplicationRecord:
+    values: dict[str, object] = {"decided_at": T0, "updated_at": T0, "raw": {"id": external_id}}
+    values.update(fields)
+    return ApplicationRecord(external_id=external_id, status=status, email=email, **values)  # type: ignore[arg-type]
+
+
+def valid(rec: ApplicationRecord) -> ValidApplication:
+    result = validate_record(rec)
+    assert isinstance(result, ValidApplication), getattr(result, "reason", None)
+    return result
+
+
+def reason(rec: ApplicationRecord) -> str:
+    result = validate_record(rec)
+    assert isinstance(result, QuarantineEntry), "expected the record to be quarantined"
+    return result.reason
+
+
+def test_values_are_normalised_as_stored() -> None:
+    item = valid(record(email=" Ｔａｒｏ＠Ｅｘａｍｐｌｅ．ＪＰ ", name="ﾔﾏﾀﾞ\u3000ﾀﾛｳ",
+                        phone="０９０－１２３４－５６７８", job_title=" 営業  (東京) ", locale="ja_JP",
+                        tags=["新卒", " 新卒 ", "", "エンジニア"]))
+    assert item.email_key == "taro@example.jp"
+    assert item.display_name == "ヤマダ タロウ"
+    assert item.phone_key == "+819012345678"
+    assert item.job_title == "営業 (東京)"
+    assert item.locale == "ja"
+    assert item.tags == ("新卒", "エンジニア")
+
+
+def test_an_unusable_phone_is_dropped_not_quarantined() -> None:
+    assert valid(record(phone="call me")).phone_key is None
+
+
+@pytest.mark.parametrize(
+    ("rec", "expected"),
+    [
+        (record(email=None), "missing e-mail address"),
+        (record(email="   "), "missing e-mail address"),
+        (record(email="taro@localhost"), "invalid e-mail address (expected name@domain.tld)"),
+        (record(email="taro.example.jp"), "invalid e-mail address (expected name@domain.tld)"),
+        (record(status="書類選考"), "unknown status '書類選考' (expected one of in_process, hired, rejected, "
+                                  "withdrawn)"),
+        (record(status=""), "unknown status '(empty)' (expected one of in_process, hired, rejected, "
+                            "withdrawn)"),
+        (record(status="hired", decided_at=None, updated_at=None),
+         "status 'hired' without a decision date (decided_at / 選考結果日)"),
+        (record(external_id="  "), "missing application id"),
+        (record(external_id="x" * 129), "application id is 129 characters (limit 128)"),
+        (record(reason_text="理" * 501), "field reason_text is 501 characters (limit 500)"),
+        (record(job_title="J" * 301), "field job_title is 301 characters (limit 300)"),
+        (record(stage="S" * 201), "field stage is 201 characters (limit 200)"),
+    ],
+)
+def test_quarantine_reasons_are_readable(rec: ApplicationRecord, expected: str) -> None:
+    assert reason(rec) == expected
+
+
+def test_every_problem_of_a_record_is_listed() -> None:
+    assert reason(record(email="nope", status="maybe")) == (
+        "invalid e-mail address (expected name@domain.tld); "
+        "unknown status 'maybe' (expected one of in_process, hired, rejected, withdrawn)")
+
+
+def test_limits_follow_the_model_columns() -> None:
+    assert LIMITS == {"external_id": 128, "name": 200, "job_external_id": 128, "job_title": 300,
+                      "reason_external_id": 200, "reason_text": 500, "stage": 200}
+
+
+def test_decision_date_rules() -> None:
+    assert valid(record(decided_at=None, updated_at=T0)).decided_at == T0
+    assert valid(record(status="in_process", decided_at=T0)).decided_at is None  # an un-reject clears it
+    naive = datetime(2026, 11, 2, 1, 0)
+    assert valid(record(decided_at=naive)).decided_at == T0
+
+
+def test_reasons_only_travel_with_rejected_or_withdrawn() -> None:
+    item = valid(record(status="hired", reason_external_id="9", reason_text="スキル不足"))
+    assert (item.reason_external_id, item.reason_text) == (None, None)
+
+
+def test_content_hash_ignores_touches_but_not_changes() -> None:
+    base = valid(record())
+    touched = valid(record(updated_at=T0 + timedelta(days=1), raw={"other": 1}))
+    assert touched.content_hash == base.content_hash
+    assert valid(record(stage="最終面接")).content_hash != base.content_hash
+    assert valid(record(consents={"recontact": True})).content_hash != base.content_hash
+    assert valid(record(email="TARO@example.jp")).content_hash == base.content_hash
+
+
+def test_quarantine_fingerprint_is_stable_per_record() -> None:
+    first = validate_record(record(email="bad"))
+    again = validate_record(record(email="bad"))
+    other = validate_record(record(external_id="2", email="bad"))
+    assert isinstance(first, QuarantineEntry) and isinstance(again, QuarantineEntry)
+    assert isinstance(other, QuarantineEntry)
+    assert first.fingerprint == again.fingerprint != other.fingerprint
+
+
+def test_validator_handles_bad_records_and_duplicates_across_batches() -> None:
+    validator = Validator()
+    first = validator.validate([record("1"), BadRecord(reason="row 3: unreadable", raw={"_row": 3}),
+                                record("2", status="in_process")])
+    assert [v.external_id for v in first.valid] == ["1", "2"]
+    assert [q.reason for q in first.quarantined] == ["row 3: unreadable"]
+
+    second = validator.validate([
+        record("1"),  # identical repeat
+        record("2", status="rejected"),  # same updated_at, different data: conflict
+        record("3", updated_at=T0), record("3", updated_at=T0 - timedelta(hours=1), stage="old"),  # stale
+    ])
+    assert [v.external_id for v in second.valid] == ["3"]
+    assert (second.repeats, second.stale) == (1, 1)
+    assert [q.external_id for q in second.quarantined] == ["2"]
+    assert "conflicting data" in second.quarantined[0].reason
+
+
+def test_a_newer_version_in_the_same_batch_replaces_the_older_one() -> None:
+    result = Validator().validate([record("1", status="in_process"),
+                                   record("1", updated_at=T0 + timedelta(minutes=5))])
+    assert [(v.external_id, v.status) for v in result.valid] == [("1", "rejected")]
+    assert result.quarantined == []
+
+
+# -- the fast normalisers give exactly what junkan.identity gives ------------------------------------
+
+_text_samples = st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.sampled_from([
+    " Ａ＠ＥＸＡＭＰＬＥ．ＣＯＭ ", "ﾔﾏﾀﾞ\u3000ﾀﾛｳ", "a\u2003b\tc\n", "\x1c\x1d x \x1e", "ｶﾞｷﾞ", "ℌ㍻①"])
+
+
+@given(_text_samples)
+@settings(max_examples=400, deadline=None)
+def test_fast_normalisers_match_identity(value: str) -> None:
+    assert validate.normalize_text(value) == identity.normalize_text(value)
+    assert validate.normalize_email(value) == identity.normalize_email(value)
+    assert validate.normalize_name(value) == identity.normalize_name(value)
+
+
+@st.composite
+def _jp_numbers(draw: st.DrawFn) -> str:
+    digits = "0" + "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=8, max_size=11)))
+    cuts = sorted(draw(st.sets(st.integers(1, len(digits) - 1), max_size=3)))
+    parts = [digits[a:b] for a, b in zip([0, *cuts], [*cuts, len(digits)], strict=True)]
+    text = draw(st.sampled_from(["-", " ", "", "－"])).join(parts)
+    if draw(st.booleans()):
+        text = f"({parts[0]}){''.join(parts[1:])}"
+    if draw(st.booleans()):
+        text = text.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    return text
+
+
+@given(_jp_numbers() | st.text(alphabet="0123456789+-() ８１", max_size=16))
+@settings(max_examples=600, deadline=None)
+def test_fast_japanese_phone_path_matches_phonenumbers(value: str) -> None:
+    assert validate.phone_key(value, "JP") == (identity.normalize_phone(value, "JP") if value else None)
