@@ -7,8 +7,9 @@ One run, chunk by chunk:
    render it; blocked rows become `suppressed` / `cancelled`;
 3. mark the sendable rows `sending` (with the rendered content) - committed BEFORE any provider call;
 4. hand them to a bounded thread pool that calls the mail backend;
-5. record the outcomes in one write per chunk: `accepted` (provider id), `failed`, or back to `pending`
-   for a retry in a later run.
+5. record the outcomes in one write per chunk: `accepted` (provider id), `failed`, back to `pending`
+   for a retry in a later run (only when the backend knows the mail was not handed over), or `unknown`
+   when it was handed over but no answer came (read timeout, connection lost after the request).
 
 A crash anywhere after step 3 leaves rows in `sending`; the next run turns those (once their lease has
 run out) into `unknown` for an operator to review - they are never re-sent blindly. While one chunk is on
@@ -72,11 +73,12 @@ class SendCounts:
     retry: int = 0
     suppressed: int = 0
     cancelled: int = 0
-    #: Outcome not known: crash leftovers found at the start, plus sends that raised mid-call.
+    #: Outcome not known: crash leftovers found at the start, sends that raised mid-call, and sends the
+    #: provider got but never answered (read timeout): none of them is re-sent automatically.
     unknown: int = 0
     #: The provider rejected our credentials (401/403): the run stopped at once.
     fatal: bool = False
-    #: Repeated retryable failures: the provider looks down, so the run stopped early.
+    #: Repeated retryable failures or unanswered sends: the provider looks down, so the run stopped early.
     provider_unavailable: bool = False
     #: A template failed to render: those notices stay pending (leased to this run) until it is fixed.
     template_error: bool = False
@@ -125,6 +127,7 @@ class OutboxSender:
         owner: str | None = None,
         hook: Hook | None = None,
         max_consecutive_retries: int | None = None,
+        max_consecutive_unknown: int | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -140,8 +143,12 @@ class OutboxSender:
         self.owner = owner or new_owner()
         self.hook = hook or _noop_hook
         self.max_consecutive_retries = max_consecutive_retries or self.workers * 4
+        # Every unanswered send needs a person to settle it, so a provider that stops answering ends the
+        # run after about one pool's worth of them.
+        self.max_consecutive_unknown = max_consecutive_unknown or max(2, self.workers)
         self.counts = SendCounts()
         self._consecutive_retries = 0
+        self._consecutive_unknown = 0
         self._unsubmitted: list[int] = []
 
     # -- clocks -----------------------------------------------------------------------------------------
@@ -351,8 +358,13 @@ class OutboxSender:
             self._consecutive_retries += 1
             if self._consecutive_retries >= self.max_consecutive_retries:
                 self.counts.provider_unavailable = True
+        elif result.status == "unknown":
+            self._consecutive_unknown += 1
+            if self._consecutive_unknown >= self.max_consecutive_unknown:
+                self.counts.provider_unavailable = True
         elif result.status == "accepted":
             self._consecutive_retries = 0
+            self._consecutive_unknown = 0
 
     def _abandon_queued(self, inflight: dict[Future[_Outcome], Prepared]) -> None:
         """Cancel sends the pool has not started; those rows were never handed over, so back to pending."""
@@ -391,6 +403,10 @@ class OutboxSender:
             elif r.status == "retry":
                 retry.append({"b_id": mid, "b_error": (r.error or "retryable provider error")[:2000],
                               "b_code": _code(r)})
+            elif r.status == "unknown":
+                # Handed over, never answered: the provider may have it. Re-sending could mail twice.
+                unknown.append({"b_id": mid, "b_code": _code(r),
+                                "b_error": (r.error or "sent, but the provider's answer was lost")[:2000]})
             else:  # failed, fatal
                 failed.append({"b_id": mid, "b_error": (r.error or "rejected by the provider")[:2000],
                                "b_code": _code(r)})
@@ -427,7 +443,8 @@ class OutboxSender:
         if failed or unknown:
             log.warning("outbox: %d failed, %d unknown in this chunk (ids: %s)", len(failed), len(unknown),
                         ", ".join(o.prepared.row.public_id for o in outcomes
-                                  if o.result is None or o.result.status in ("failed", "fatal"))[:2000])
+                                  if o.result is None
+                                  or o.result.status in ("failed", "fatal", "unknown"))[:2000])
 
     def _crash_cleanup(self, pool: ThreadPoolExecutor, inflight: dict[Future[_Outcome], Prepared],
                        marked_not_submitted: list[int], done: list[_Outcome]) -> None:
@@ -493,7 +510,9 @@ class OutboxSender:
 
 
 def _code(result: SendResult) -> str:
-    """A short, stable cause for counts and review: "http_400", "fatal", "retry" …"""
+    """A short, stable cause for counts and review: "http_400", "read_timeout", "fatal", "retry" …"""
+    if result.code:
+        return result.code
     match = _HTTP_STATUS.match(result.error or "")
     return f"http_{match.group(1)}" if match else result.status
 

@@ -15,6 +15,7 @@ from junkan.mail.backends.sendgrid import SendGridBackend
 from junkan.mail.templates import NoticeContext, PartnerBlock, TemplateStore, render_notice
 from tests.fakes._common import FakeClock
 from tests.fakes.sendgrid import Reply, SendGridFake, errors_body, schema_errors
+from tests.fakes.silent_http import SilentHTTPServer, never_accepting_port
 
 KEY = "SG.test-key-123"
 UNSUB = "https://junkan.example/u/UNSUB-token"
@@ -48,6 +49,13 @@ def make_backend(fake: SendGridFake, clock: FakeClock, **overrides: object) -> S
         "sleep": clock.sleep,
         "clock": clock,
     }
+    values.update(overrides)
+    return SendGridBackend(KEY, **values)  # type: ignore[arg-type]
+
+
+def make_backend_for(host: str, clock: FakeClock, **overrides: object) -> SendGridBackend:
+    values: dict[str, object] = {"host": host, "from_email": "r@junkan.example", "timeout_s": 0.3,
+                                 "max_retries": 3, "sleep": clock.sleep, "clock": clock}
     values.update(overrides)
     return SendGridBackend(KEY, **values)  # type: ignore[arg-type]
 
@@ -224,29 +232,66 @@ def test_persistent_5xx_gives_up_with_retry_status(fake: SendGridFake, clock: Fa
     assert fake.accepted == []
 
 
-def test_timeouts_are_retried_then_left_for_the_next_run(clock: FakeClock) -> None:
+def test_a_read_timeout_after_the_request_went_out_is_unknown_and_never_retried(clock: FakeClock) -> None:
+    # The server got the whole request and may have accepted it; a retry could mail the candidate twice.
+    with SilentHTTPServer() as silent:
+        backend = SendGridBackend(KEY, host=silent.url, from_email="r@junkan.example", timeout_s=0.3,
+                                  max_retries=3, sleep=clock.sleep, clock=clock)
+        result = backend.send(notice_mail("msg_silent"), dry_run=False)
+        received = silent.received
+    assert result.status == "unknown" and result.code == "read_timeout" and result.attempts == 1
+    assert len(received) == 1, "exactly one request reached the server"
+    assert received[0].json["personalizations"][0]["custom_args"] == {"junkan_message_id": "msg_silent"}
+    assert clock.sleeps == []
+    assert "may have accepted it" in (result.error or "") and "TimeoutError" in (result.error or "")
+
+
+def test_a_connection_dropped_after_the_request_is_unknown(clock: FakeClock) -> None:
+    with SilentHTTPServer(hang_up=True) as server:
+        result = make_backend_for(server.url, clock).send(notice_mail(), dry_run=False)
+        received = server.received
+    assert result.status == "unknown" and result.code == "connection_lost" and result.attempts == 1
+    assert len(received) == 1 and clock.sleeps == []
+
+
+def test_a_slow_fake_answer_past_the_timeout_is_unknown_not_retried(clock: FakeClock) -> None:
     with SendGridFake(KEY, latency_s=1.0) as slow:
-        result = make_backend(slow, clock, timeout_s=0.05, max_retries=1).send(notice_mail(), dry_run=False)
-    assert result.status == "retry"
-    assert "transport error" in (result.error or "") and "timed out" in (result.error or "")
-    assert clock.sleeps == [1.0]
+        result = make_backend(slow, clock, timeout_s=0.05, max_retries=3).send(notice_mail(), dry_run=False)
+    # The fake did accept it (once): retrying would have sent it a second time.
+    assert result.status == "unknown" and result.code == "read_timeout"
+    assert len(slow.accepted) == 1 and clock.sleeps == []
+
+
+def test_a_connect_timeout_is_retried_then_left_pending(clock: FakeClock) -> None:
+    # Nothing can have been sent when the TCP connection never opened.
+    with never_accepting_port() as port:
+        result = make_backend_for(f"http://127.0.0.1:{port}", clock, max_retries=2).send(
+            notice_mail(), dry_run=False
+        )
+    assert result.status == "retry" and result.code == "connect_error" and result.attempts == 3
+    assert "timed out" in (result.error or "")
+    assert clock.sleeps == [1.0, 2.0]
 
 
 def test_unreachable_host_is_retried_then_left_pending(clock: FakeClock) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    backend = SendGridBackend(
-        KEY,
-        host=f"http://127.0.0.1:{port}",
-        from_email="r@junkan.example",
-        max_retries=2,
-        sleep=clock.sleep,
-        clock=clock,
+    result = make_backend_for(f"http://127.0.0.1:{port}", clock, max_retries=2).send(
+        notice_mail(), dry_run=False
     )
-    result = backend.send(notice_mail(), dry_run=False)
-    assert result.status == "retry" and result.attempts == 3
+    assert result.status == "retry" and result.attempts == 3 and result.code == "connect_error"
+    assert "ConnectionRefusedError" in (result.error or "")
     assert clock.sleeps == [1.0, 2.0]
+
+
+def test_an_unknown_host_name_is_retried_then_left_pending(clock: FakeClock) -> None:
+    # ".invalid" never resolves (RFC 6761), and the resolver answers it locally.
+    result = make_backend_for("http://sendgrid.invalid", clock, max_retries=1).send(
+        notice_mail(), dry_run=False
+    )
+    assert result.status == "retry" and result.code == "connect_error" and result.attempts == 2
+    assert "gaierror" in (result.error or "")
 
 
 def test_400_fails_the_message_with_sendgrids_messages(fake: SendGridFake, clock: FakeClock) -> None:

@@ -8,6 +8,13 @@ acts on the `SendResult`:
 - `failed`:   the provider refused this message (bad address, too large); don't retry it.
 - `fatal`:    the provider refuses us (bad key, missing permission, TLS/auth failure); stop the batch,
               every further message would fail the same way.
+- `unknown`:  the mail was handed over completely but no answer came back (a read timeout, a connection
+              reset after the request or the SMTP DATA was written). The provider may have accepted it, and
+              neither SendGrid nor SMTP has an idempotency key, so a retry could deliver it twice: the
+              outbox records it as `unknown` for an operator (or later webhook events) to settle.
+
+Only outcomes that provably did not hand the mail over (refused or timed-out connects, DNS failures, a
+request that could not be written completely, 5xx / 429 / SMTP 4xx answers) are ever retried.
 
 `error` never contains personal data: recipient addresses are scrubbed out of provider messages.
 """
@@ -18,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-SendStatus = Literal["accepted", "retry", "failed", "fatal"]
+SendStatus = Literal["accepted", "retry", "failed", "fatal", "unknown"]
 
 _EMAIL_RE = re.compile(r"[^\s<>\"'(),;:@\[\]]+@[^\s<>\"'(),;:@\[\]]+")
 _ERROR_MAX_CHARS = 1000
@@ -49,6 +56,9 @@ class SendResult:
     error: str | None = None
     #: Provider calls made for this mail (1 when the first call settled it).
     attempts: int = 1
+    #: Short, stable cause for the outbox's `last_error_code` ("read_timeout", "connection_lost" …);
+    #: derived from the error text ("http_503") or the status when None.
+    code: str | None = None
 
 
 @runtime_checkable

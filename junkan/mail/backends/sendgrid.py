@@ -5,10 +5,18 @@ provider's X-Message-Id maps to exactly one outbox row. `custom_args` carries on
 it comes back on every webhook event, and nothing personal ever sits in SendGrid's event store.
 
 Outcomes: 2xx -> accepted (X-Message-Id); 429 -> wait for X-RateLimit-Reset (bounded) and retry, and
-every worker of this backend holds back until then; 5xx / 408 / network errors and timeouts -> exponential
-backoff up to `max_retries`, then `retry` (the outbox leaves the message pending); 400 / 413 / other 4xx ->
-`failed` with SendGrid's messages; 401 / 403 (bad key, missing scope) and 404 / 405 / 415 (wrong host or
-API) -> `fatal`, since every further message would fail the same way.
+every worker of this backend holds back until then; 5xx / 408 and failures to connect or to write the
+request -> exponential backoff up to `max_retries`, then `retry` (the outbox leaves the message pending);
+400 / 413 / other 4xx -> `failed` with SendGrid's messages; 401 / 403 (bad key, missing scope) and 404 /
+405 / 415 (wrong host or API) -> `fatal`, since every further message would fail the same way.
+
+Exactly once: SendGrid's Mail Send has no idempotency key, so a request that went out whole but got no
+answer (read timeout, connection reset or closed while waiting) may have been accepted, and retrying it
+could mail the candidate twice. urllib tells the two apart for us: everything that fails while connecting
+or writing the request (DNS, refused or timed-out connect, TLS handshake, a reset mid-write) is raised as
+`URLError`, wrapped, and SendGrid cannot have received a complete request; whatever fails afterwards, in
+`getresponse()` or reading the body, is raised bare (`TimeoutError`, `ConnectionResetError`,
+`RemoteDisconnected`, `IncompleteRead` …). The first kind is retried, the second ends as `unknown`.
 
 The library sends over urllib, which opens one connection per request (no keep-alive), so there is no
 pool to share; the client object itself keeps mutable per-request state, so each thread gets its own.
@@ -24,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.error import URLError
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
@@ -64,6 +73,32 @@ def _error_text(exc: HTTPError) -> str:
     except (ValueError, AttributeError, TypeError):
         text = ""
     return scrub_error(f"HTTP {exc.status_code}: {text or exc.reason or 'no error message'}")
+
+
+def _describe(exc: object) -> str:
+    if isinstance(exc, BaseException):
+        return f"{type(exc).__name__}: {exc}"
+    return str(exc)
+
+
+def _unknown(exc: BaseException, timeout_s: float, attempts: int) -> SendResult:
+    """The outcome of a request that was sent but not answered: never retried, left to the operator."""
+    if isinstance(exc, TimeoutError):
+        code, what = "read_timeout", f"no answer within {timeout_s:g} s"
+    elif isinstance(exc, (ConnectionError, http.client.RemoteDisconnected)):
+        code, what = "connection_lost", "the connection broke before the answer"
+    else:
+        code, what = "no_answer", "the answer could not be read"
+    return SendResult(
+        "unknown",
+        error=scrub_error(
+            f"request sent, {what} ({_describe(exc)}); SendGrid may have accepted it, so it is not retried. "
+            f"Look it up by custom arg {CUSTOM_ARG_MESSAGE_ID} in the activity feed, then "
+            "`junkan outbox resolve <id> --sent` or `--resend`"
+        ),
+        attempts=attempts,
+        code=code,
+    )
 
 
 def _categories(*values: str) -> list[str]:
@@ -245,8 +280,9 @@ class SendGridBackend:
                 return SendResult(status_kind, error=_error_text(exc), attempts=attempts)
             except ValueError as exc:  # urllib: malformed host URL -- configuration, not this message
                 return SendResult("fatal", error=scrub_error(f"bad SendGrid host: {exc}"), attempts=attempts)
-            except (OSError, http.client.HTTPException) as exc:
-                reason = getattr(exc, "reason", exc)
+            except URLError as exc:
+                # Connecting or writing the request failed: SendGrid never got it whole, a retry is safe.
+                reason = exc.reason
                 if isinstance(reason, ssl.SSLCertVerificationError):
                     return SendResult(
                         "fatal", error=scrub_error(f"TLS verification failed: {reason}"), attempts=attempts
@@ -255,11 +291,15 @@ class SendGridBackend:
                 if failures > self.max_retries:
                     return SendResult(
                         "retry",
-                        error=scrub_error(f"transport error: {type(exc).__name__}: {reason}"),
+                        error=scrub_error(f"not sent: {_describe(reason)}"),
                         attempts=attempts,
+                        code="connect_error",
                     )
                 self._sleep(backoff_delay(failures, self.backoff_base_s, self.backoff_max_s))
                 continue
+            except (OSError, http.client.HTTPException) as exc:
+                # The request went out whole and the answer never came: SendGrid may have accepted it.
+                return _unknown(exc, self.timeout_s, attempts)
             provider_id = response.headers.get("X-Message-Id") if response.headers is not None else None
             return SendResult("accepted", provider_message_id=provider_id, attempts=attempts)
 

@@ -4,10 +4,17 @@ Each worker thread keeps its own connection and reuses it for the next mail (one
 per thread, not per mail); a connection the server dropped is reopened. Outcomes by SMTP reply:
 4xx -> retried with backoff, then `retry`; 5xx for the recipient or the data -> `failed`; authentication,
 TLS, or a refused sender -> `fatal`, because every further message would meet the same refusal.
+
+Exactly once: once the message and its terminating "." are written after DATA, the relay may queue it
+even if its reply never reaches us (timeout, dropped connection). SMTP has no idempotency key, so that
+outcome is `unknown`, never retried; the connections below record when the data went out. Failures before
+that point (connect, TLS, MAIL FROM, RCPT TO, the DATA command itself) cannot have queued the mail and are
+retried.
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import threading
@@ -25,6 +32,36 @@ Security = Literal["starttls", "ssl", "none"]
 
 
 class _Fatal(Exception):
+    pass
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+_BARE_EOL = re.compile(r"(?:\r\n|\n|\r(?!\n))")
+
+
+class _TrackedSMTP(smtplib.SMTP):
+    """`SMTP.data` (same wire behaviour as the stdlib's) that records when the message has gone out whole."""
+
+    #: True once the message and its final "." were written: from then on a missing reply means "maybe
+    #: queued". Reset by the backend before every message.
+    data_sent = False
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:  # type: ignore[override]
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        if isinstance(msg, str):
+            msg = _BARE_EOL.sub("\r\n", msg).encode("ascii")
+        payload = _LEADING_DOT.sub(b"..", msg)  # RFC 5321 dot-stuffing
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        self.send(payload + b".\r\n")
+        self.data_sent = True
+        return self.getreply()
+
+
+class _TrackedSMTPSSL(_TrackedSMTP, smtplib.SMTP_SSL):
     pass
 
 
@@ -104,12 +141,12 @@ class SmtpBackend:
         return f"SmtpBackend(host={self.host!r}, port={self.port}, security={self.security!r})"
 
     # -- connections ------------------------------------------------------------------------------------
-    def _connect(self) -> smtplib.SMTP:
-        conn: smtplib.SMTP
+    def _connect(self) -> _TrackedSMTP:
+        conn: _TrackedSMTP
         if self.security == "ssl":
-            conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s, context=self._ssl_context)
+            conn = _TrackedSMTPSSL(self.host, self.port, timeout=self.timeout_s, context=self._ssl_context)
         else:
-            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
+            conn = _TrackedSMTP(self.host, self.port, timeout=self.timeout_s)
         try:
             conn.ehlo()
             if self.security == "starttls":
@@ -126,7 +163,7 @@ class SmtpBackend:
             self._open.add(conn)
         return conn
 
-    def _connection(self) -> smtplib.SMTP:
+    def _connection(self) -> _TrackedSMTP:
         conn = getattr(self._local, "conn", None)
         if conn is not None and not self._alive(conn):
             # Relays close idle connections; finding out now, before MAIL FROM, means nothing was sent.
@@ -180,8 +217,10 @@ class SmtpBackend:
         failures = attempts = 0
         while True:
             attempts += 1
+            conn: _TrackedSMTP | None = None
             try:
                 conn = self._connection()
+                conn.data_sent = False
                 conn.send_message(msg, from_addr=self._from_email, to_addrs=[mail.to_email])
                 return SendResult("accepted", provider_message_id=provider_id, attempts=attempts)
             except _Fatal as exc:
@@ -216,6 +255,19 @@ class SmtpBackend:
                 outcome, error = "retry", _reply_text(exc.smtp_code, exc.smtp_error)
             except (smtplib.SMTPException, OSError) as exc:  # disconnects, refused connections, timeouts
                 self._drop_connection()
+                if conn is not None and conn.data_sent:
+                    # The relay has the whole message and may have queued it; only its reply is missing.
+                    return SendResult(
+                        "unknown",
+                        error=scrub_error(
+                            "message data sent, no reply from the SMTP server "
+                            f"({type(exc).__name__}: {exc}); it may have been queued, so it is not retried. "
+                            "Check the relay's log for the Message-ID, then "
+                            "`junkan outbox resolve <id> --sent` or `--resend`"
+                        ),
+                        attempts=attempts,
+                        code="no_reply_after_data",
+                    )
                 outcome, error = "retry", scrub_error(f"{type(exc).__name__}: {exc}")
             failures += 1
             if failures > self.max_retries:
