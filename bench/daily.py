@@ -47,7 +47,9 @@ def main() -> None:
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
-        task_runs = len(client.read_task_runs(limit=10_000))
+        task_runs = 0
+        while page := client.read_task_runs(limit=200, offset=task_runs):
+            task_runs += len(page)
         flow_runs = client.count_flow_runs()
     rss_mb = psutil.Process().memory_info().rss / 2**20
     print(f"demo company: {stats.applications} applications, run date {day}")

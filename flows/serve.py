@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import serve
+from prefect.schedules import Cron
 
 from flows import registry
 from flows.daily import daily
@@ -20,7 +21,7 @@ def build_deployments() -> list[Any]:
     deployments = [
         daily.to_deployment(
             name="daily",
-            schedules=[{"cron": DAILY_CRON, "timezone": TIMEZONE}],
+            schedules=[Cron(DAILY_CRON, timezone=TIMEZONE)],
             concurrency_limit=1,
             tags=["junkan", "scheduled"],
             description="The whole daily job, 09:00 Asia/Tokyo.",

@@ -105,7 +105,7 @@ class BatchWriter:
             # psycopg prepares a statement after 5 runs and PostgreSQL may then settle on a generic plan
             # made while the tables were small (a sequential scan against `= ANY(:keys)`), which gets
             # slower with every batch of a large first load. Plan each batch's lookups afresh.
-            conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+            conn.connection.dbapi_connection.prepare_threshold = None  # EXPERIMENT
         counts.quarantined = upsert_quarantine(conn, self.source, batch.quarantined, now)
         self.quarantined_now.update(q.external_id for q in batch.quarantined if q.external_id)
         items = batch.valid

@@ -213,6 +213,7 @@ class OutboxSender:
             self._abandon_queued(inflight)
             while inflight:
                 done_outcomes.extend(self._collect(inflight, block=True))
+                self._abandon_queued(inflight)  # a stop noticed while draining spares what has not started
             if done_outcomes:
                 self._record(done_outcomes)
                 done_outcomes = []

@@ -5,6 +5,7 @@ connections at all (its backlog is full, so the client's connect times out and n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -52,10 +53,8 @@ class SilentHTTPServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-        except OSError:
-            pass
         self._listener.close()
         with self._lock:
             conns = list(self._conns)
@@ -87,7 +86,8 @@ class SilentHTTPServer:
                 data += chunk
             head, _, body = data.partition(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
-            headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+            fields = (line.partition(":") for line in lines[1:])
+            headers = {name.strip().lower(): value.strip() for name, _, value in fields}
             length = int(headers.get("content-length", "0"))
             while len(body) < length:
                 chunk = conn.recv(65536)

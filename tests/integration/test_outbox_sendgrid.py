@@ -15,8 +15,10 @@ from junkan.db import session_scope
 from junkan.db.models import Message
 from junkan.mail.backends import build_backend
 from junkan.outbox.enqueue import enqueue_due_notices
+from junkan.outbox.review import list_messages, resolve
 from junkan.outbox.sender import OutboxSender
 from tests.fakes.sendgrid import SendGridFake, errors_body
+from tests.fakes.silent_http import RawRequest, SilentHTTPServer, never_accepting_port
 from tests.integration._outbox_data import SEND_NOW, add_application
 
 API_KEY = "SG.outbox-test"
@@ -29,12 +31,12 @@ def fake() -> Iterator[SendGridFake]:
 
 
 def sendgrid_settings(database_url: str, fake_url: str, tmp: Path, *, workers: int = 4,
-                      key: str = API_KEY, max_retries: int = 2) -> Settings:
+                      key: str = API_KEY, max_retries: int = 2, timeout_s: float = 30.0) -> Settings:
     return Settings(
         database_url=database_url,
         mail={"backend": "sendgrid", "sendgrid_api_key": key, "sendgrid_host": fake_url, "workers": workers,
               "max_retries": max_retries, "backoff_base_s": 0.5, "backoff_max_s": 4.0,
-              "outbox_dir": tmp / "outbox"},
+              "timeout_s": timeout_s, "outbox_dir": tmp / "outbox"},
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -50,6 +52,10 @@ def _seed(engine: Engine, settings: Settings, n: int) -> None:
 def _states(engine: Engine) -> dict[str, Message]:
     with session_scope(engine) as s:
         return {m.public_id: m for m in s.scalars(select(Message))}
+
+
+def _junkan_id(request: RawRequest) -> str:
+    return str(request.json["personalizations"][0]["custom_args"]["junkan_message_id"])
 
 
 def _run(engine: Engine, settings: Settings, sleeps: list[float] | None = None, **kw):  # type: ignore[no-untyped-def]
@@ -165,3 +171,65 @@ def test_two_concurrent_send_runs_never_send_the_same_message_twice(
     assert len(sent_ids) == 150 and set(sent_ids) == set(states)
     assert all(m.state == "accepted" and m.attempts == 1 for m in states.values())
     assert sum(r.sent for r in results) == 150  # type: ignore[attr-defined]
+
+
+def test_a_read_timeout_ends_unknown_is_never_resent_and_the_operator_decides(
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+) -> None:
+    with SilentHTTPServer() as silent:
+        settings = sendgrid_settings(database_url, silent.url, tmp_path, workers=1, timeout_s=0.3)
+        _seed(engine, settings, 1)
+        sleeps: list[float] = []
+        counts = _run(engine, settings, sleeps)
+        assert (counts.sent, counts.retry, counts.unknown) == (0, 0, 1)
+        assert sleeps == [], "an ambiguous send is not retried"
+        (msg,) = _states(engine).values()
+        assert msg.state == "unknown" and msg.last_error_code == "read_timeout"
+        assert msg.lease_owner is None and msg.attempts == 1
+        assert "may have accepted it" in (msg.last_error or "")
+        again = _run(engine, settings)  # the next run leaves it alone
+        assert again.claimed == 0
+        received = silent.received
+    assert [_junkan_id(r) for r in received] == [msg.public_id], "exactly one request reached the provider"
+
+    with session_scope(engine) as s:
+        assert [m.public_id for m in list_messages(s, states=["unknown"])] == [msg.public_id]
+        resolve(s, msg.public_id, "resend")  # the operator found it missing in the activity feed
+    settings = sendgrid_settings(database_url, fake.url, tmp_path, workers=1)
+    assert _run(engine, settings).sent == 1
+    assert fake.accepted_message_ids() == [msg.public_id]
+    assert _states(engine)[msg.public_id].state == "accepted"
+
+
+def test_a_provider_that_stops_answering_ends_the_run_after_a_pool_of_unknowns(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    with SilentHTTPServer() as silent:
+        settings = sendgrid_settings(database_url, silent.url, tmp_path, workers=2, timeout_s=0.3)
+        _seed(engine, settings, 20)
+        counts = _run(engine, settings, chunk_size=20)
+        received = {_junkan_id(r) for r in silent.received}
+    states = _states(engine)
+    unknown = {pid for pid, m in states.items() if m.state == "unknown"}
+    assert counts.provider_unavailable and counts.unknown == len(unknown)
+    # Each request that reached the provider is `unknown`, and nothing else is.
+    assert unknown == received and len(unknown) >= 2
+    # Stopped after a pool's worth (the two that had already started may be added): the rest never left.
+    rest = [m for pid, m in states.items() if pid not in unknown]
+    assert len(rest) >= 10 and all(m.state == "pending" and m.attempts == 0 and m.lease_owner is None for m in rest)
+
+
+def test_a_connect_timeout_is_retried_and_leaves_the_message_pending(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    with never_accepting_port() as port:
+        settings = sendgrid_settings(database_url, f"http://127.0.0.1:{port}", tmp_path, workers=1,
+                                     max_retries=1, timeout_s=0.3)
+        _seed(engine, settings, 1)
+        sleeps: list[float] = []
+        counts = _run(engine, settings, sleeps)
+    assert (counts.sent, counts.retry, counts.unknown) == (0, 1, 0)
+    assert sleeps == [0.5]
+    (msg,) = _states(engine).values()
+    assert msg.state == "pending" and msg.last_error_code == "connect_error" and msg.lease_owner is None
+    assert "timed out" in (msg.last_error or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import ipaddress
@@ -25,7 +26,7 @@ from cryptography.x509.oid import NameOID
 
 from junkan.config import SenderSettings, Settings
 from junkan.mail.backends import OutgoingMail, build_backend
-from junkan.mail.backends.smtp import SmtpBackend
+from junkan.mail.backends.smtp import SmtpBackend, _TrackedSMTP
 from junkan.mail.templates import NoticeContext, PartnerBlock, TemplateStore, render_notice
 from tests.fakes._common import FakeClock
 
@@ -74,6 +75,22 @@ class Recorder:
                 )
             )
         return "250 Message accepted for delivery"
+
+
+@dataclass
+class SilentAfter(Recorder):
+    """Takes the message (or stalls at RCPT TO) and then never replies, like a relay that hangs."""
+
+    stall_at: str = "DATA"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        if self.stall_at == "RCPT":
+            await asyncio.sleep(3600)  # cancelled when the controller stops
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(3600)
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
@@ -399,3 +416,56 @@ def test_build_backend_reads_the_smtp_settings(
     assert backend.send(notice_mail(), dry_run=False).status == "accepted"
     backend.close()
     assert recorder.messages[0].authenticated
+
+
+@pytest.mark.parametrize("security", ["none", "ssl"])
+def test_no_reply_after_the_data_is_unknown_and_never_resent(
+    security: str, tls_files: tuple[Path, Path], clock: FakeClock
+) -> None:
+    # The relay has the whole message and may queue it; SMTP has no idempotency key, so no second try.
+    handler = SilentAfter(stall_at="DATA")
+    tls = {"ssl_context": server_context(tls_files)} if security == "ssl" else {}
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **tls)  # type: ignore[arg-type]
+    controller.start()
+    try:
+        client_tls = {"ssl_context": ssl.create_default_context(cafile=str(tls_files[0]))} if tls else {}
+        backend = backend_for(controller, clock, security=security, timeout_s=0.5, max_retries=3,
+                              **client_tls)
+        result = backend.send(notice_mail("m_silent"), dry_run=False)
+        backend.close()
+    finally:
+        controller.stop()
+    assert result.status == "unknown" and result.code == "no_reply_after_data" and result.attempts == 1
+    assert "may have been queued" in (result.error or "")
+    assert clock.sleeps == []
+    [got] = handler.messages
+    assert parsed(got)["Message-ID"] == "<junkan.m_silent@junkan.example>"
+
+
+def test_a_stall_before_the_data_is_retried_because_nothing_was_handed_over(clock: FakeClock) -> None:
+    handler = SilentAfter(stall_at="RCPT")
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        backend = backend_for(controller, clock, timeout_s=0.5, max_retries=1)
+        result = backend.send(notice_mail(), dry_run=False)
+    finally:
+        controller.stop()
+    assert result.status == "retry" and result.attempts == 2
+    assert clock.sleeps == [1.0]
+    assert handler.messages == []
+
+
+def test_our_data_phase_dot_stuffs_like_smtplib(plain_server: Controller, recorder: Recorder) -> None:
+    # The backend's connections replace SMTP.data to note when the message went out; the wire format
+    # (dot-stuffing, final CRLF) must stay the stdlib's.
+    raw = b"Subject: dots\r\n\r\n.\r\n.leading dot\r\n..two\r\nno final newline"
+    conn = _TrackedSMTP(plain_server.hostname, plain_server.port, timeout=5)
+    try:
+        assert not conn.data_sent
+        conn.sendmail("r@junkan.example", ["to@example.com"], raw)
+        assert conn.data_sent
+    finally:
+        conn.quit()
+    [got] = recorder.messages
+    assert got.content == raw + b"\r\n"  # unstuffed again by the server; the missing CRLF added

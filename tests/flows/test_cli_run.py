@@ -1,0 +1,33 @@
+"""`junkan run ingest-decisions`, configured only through the documented env vars, ingests all pages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
+
+from junkan.cli import app
+from junkan.db.models import Application
+from tests.fakes.greenhouse import GreenhouseFake, sample_data
+
+
+def test_junkan_run_ingests_every_greenhouse_page_and_prints_counts(
+    httpserver: HTTPServer, engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = GreenhouseFake(httpserver, sample_data(700, seed=3))
+    for name, value in {**fake.env(), "JUNKAN_DATABASE_URL": database_url}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("JUNKAN_CONFIG_FILE", "/nonexistent/junkan.toml")
+
+    result = CliRunner().invoke(app, ["run", "ingest-decisions", "--as-of", "2026-11-24"])
+
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.output[result.output.index("{"):])
+    assert counts["new"] == 700
+    assert len(fake.calls("/v3/applications")) == 2  # 500 + 200, the cursor page followed
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Application)).scalar_one() == 700
+    assert fake.client_secret not in result.output
