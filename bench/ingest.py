@@ -8,7 +8,9 @@ writes a realistic export (Japanese headers, ~15% re-applicants, ~200 jobs, reas
 - the ingest: `junkan.ingest.ingest` through the real CSV adapter (parse, normalise, validate, bulk
   upserts of candidates/jobs/reasons/applications, decision log, re-application detection, watermark);
 - a second ingest of the same file (the idempotent no-change path).
-It prints rows/s for each, the ratio to the floor, and the process's peak RSS.
+It prints rows/s for each, the ratio to the floor, the process's peak RSS, and the CPU time (user+sys)
+per 1,000 rows of this process and of the PostgreSQL backends serving it (read from /proc when the
+server runs on this machine), so runs on a busy machine can still be compared.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy.engine import make_url
 from junkan.ats.csv_source import CsvAdapter
 from junkan.db import make_engine, upgrade
 from junkan.ingest import ingest
+from junkan.ingest.service import DEFAULT_BATCH_SIZE
 
 HEADERS = ["応募ID", "氏名", "メールアドレス", "電話番号", "応募日", "求人ID", "求人", "選考段階", "選考結果",
            "不採用理由", "選考結果日", "タレントプール同意"]
@@ -95,13 +98,42 @@ def copy_floor(dsn: str, path: Path) -> float:
     return elapsed
 
 
+def backend_cpu_s(dsn: str, database: str) -> float | None:
+    """CPU seconds (user+sys) used so far by the server processes connected to `database`, or None
+    when they are not readable (server on another machine)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        pids = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,))]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def timed(run, dsn: str, database: str):  # type: ignore[no-untyped-def]
+    """(result, wall s, this process's CPU s, server CPU s or None) of run()."""
+    server_before = backend_cpu_s(dsn, database)
+    times_before, started = os.times(), time.perf_counter()
+    result = run()
+    wall = time.perf_counter() - started
+    times_after = os.times()
+    server_after = backend_cpu_s(dsn, database)
+    cpu = (times_after.user - times_before.user) + (times_after.system - times_before.system)
+    server = server_after - server_before if server_before is not None and server_after is not None else None
+    return result, wall, cpu, server
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="applications to generate (default 100000)")
     parser.add_argument("--database-url", default=os.environ.get(
         "JUNKAN_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
         help="a PostgreSQL URL; the benchmark creates (and drops) its own database on that server")
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp"))
     parser.add_argument("--keep", action="store_true", help="keep the database and the CSV afterwards")
     args = parser.parse_args()
@@ -123,14 +155,18 @@ def main() -> int:
         url = target.render_as_string(hide_password=False)
         upgrade(url)
 
-        floor_s = copy_floor(url.replace("postgresql+psycopg://", "postgresql://"), csv_path)
+        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+        floor_s = copy_floor(dsn, csv_path)
         engine = make_engine(url)
-        started = time.perf_counter()
-        counts = ingest(engine, CsvAdapter(csv_path, source="bench"), as_of=None, batch_size=args.batch_size)
-        ingest_s = time.perf_counter() - started
-        started = time.perf_counter()
-        again = ingest(engine, CsvAdapter(csv_path, source="bench"), as_of=None, batch_size=args.batch_size)
-        rerun_s = time.perf_counter() - started
+        load_before = os.getloadavg()[0]
+
+        def run_ingest():  # type: ignore[no-untyped-def]
+            adapter = CsvAdapter(csv_path, source="bench")
+            return ingest(engine, adapter, as_of=None, batch_size=args.batch_size)
+
+        counts, ingest_s, ingest_cpu, ingest_server = timed(run_ingest, dsn, name)
+        again, rerun_s, rerun_cpu, rerun_server = timed(run_ingest, dsn, name)
+        load_after = os.getloadavg()[0]
         engine.dispose()
 
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -141,7 +177,16 @@ def main() -> int:
         print(f"ingest         : {ingest_s:8.2f} s  {ingest_rate:10,.0f} rows/s  "
               f"({ingest_rate / copy_rate:.1%} of COPY; goal >= 25%)")
         print(f"re-run (no-op) : {rerun_s:8.2f} s  {rerun_rate:10,.0f} rows/s")
+        per_k = 1000 / args.n * 1000  # seconds per run -> ms per 1,000 rows
+
+        def server(value: float | None) -> str:
+            return f"{value * per_k:6.0f} ms" if value is not None else "   n/a"
+
+        print(f"CPU per 1k rows: ingest {ingest_cpu * per_k:6.0f} ms here + {server(ingest_server)} in "
+              f"PostgreSQL; re-run {rerun_cpu * per_k:6.0f} ms here + {server(rerun_server)} in PostgreSQL")
         print(f"peak RSS       : {peak_mb:8.0f} MB (goal < 300 MB)")
+        print(f"load average   : {load_before:.1f} before, {load_after:.1f} after the ingests "
+              f"({os.cpu_count()} cores)")
     finally:
         if not args.keep:
             csv_path.unlink(missing_ok=True)

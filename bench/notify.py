@@ -7,7 +7,9 @@ Seeds N rejected applications in a fresh SQLite database, enqueues them, then me
 - the end-to-end send rate (claim, render, mark `sending`, SendGrid request, record) with the configured
   worker pool,
 - the same N sent strictly one after another (one worker) as the baseline, and the ratio,
-- the peak RSS of this process.
+- the peak RSS of this process,
+- CPU seconds next to every wall-clock figure (this process; for sends also the fake's process), since
+  other work on the machine stretches wall-clock times but not the CPU a phase needs.
 
 The SendGrid fake runs in its own process (as the real API would), answering after `--latency-ms`.
 """
@@ -15,6 +17,7 @@ The SendGrid fake runs in its own process (as the real API would), answering aft
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import socket
 import subprocess
@@ -24,6 +27,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -67,6 +72,36 @@ def start_fake(latency_ms: float) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.05)
     proc.kill()
     raise RuntimeError("the SendGrid fake did not start")
+
+
+class Meter:
+    """Wall-clock and CPU seconds of one phase: this process (all threads) and, if given, the fake's."""
+
+    def __init__(self, other_pid: int | None = None) -> None:
+        self._other = psutil.Process(other_pid) if other_pid else None
+
+    def _cpu(self) -> tuple[float, float]:
+        own = time.process_time()
+        if self._other is None:
+            return own, 0.0
+        t = self._other.cpu_times()
+        return own, t.user + t.system
+
+    def __enter__(self) -> Meter:
+        self._t0, (self._c0, self._o0) = time.perf_counter(), self._cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        own, other = self._cpu()
+        self.wall = time.perf_counter() - self._t0
+        self.cpu = own - self._c0
+        self.other_cpu = other - self._o0
+
+    def line(self, n: int) -> str:
+        text = f"cpu {self.cpu:.2f} s ({self.cpu / n * 1e6:,.0f} µs each"
+        if self._other is not None:
+            text += f"; fake {self.other_cpu:.2f} s"
+        return text + ")"
 
 
 def seed(engine, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -113,14 +148,11 @@ def main() -> None:
                   "workers": args.workers},
             _env_file=None,  # type: ignore[call-arg]
         )
-        t0 = time.perf_counter()
-        seed(engine, args.n)
-        t_seed = time.perf_counter() - t0
+        with Meter() as m_seed:
+            seed(engine, args.n)
 
-        t0 = time.perf_counter()
-        with session_scope(engine) as s:
+        with Meter() as m_enqueue, session_scope(engine) as s:
             enq = enqueue_due_notices(s, settings, NOW)
-        t_enqueue = time.perf_counter() - t0
         assert enq.enqueued == args.n, enq.counts()
 
         # Render alone: the same work the sender does per message, without the database or the network.
@@ -128,16 +160,14 @@ def main() -> None:
         with Session(engine) as s:
             rows = [row_from(r) for r in s.execute(notice_rows_query(NOW))]
         renderer.prepare(rows[0])  # compile the templates once, as a run does on its first message
-        t0 = time.perf_counter()
-        for row in rows:
-            renderer.prepare(row)
-        t_render = time.perf_counter() - t0
+        with Meter() as m_render:
+            for row in rows:
+                renderer.prepare(row)
         del rows
 
         backend = build_backend(settings)
-        t0 = time.perf_counter()
-        counts = OutboxSender(engine, settings, backend=backend, renderer=renderer, now=NOW).run()
-        t_send = time.perf_counter() - t0
+        with Meter(fake.pid) as m_send:
+            counts = OutboxSender(engine, settings, backend=backend, renderer=renderer, now=NOW).run()
         assert counts.sent == args.n, counts.counts()
 
         # Baseline: the same notices again, strictly one after another (one worker), end to end.
@@ -145,26 +175,31 @@ def main() -> None:
         with session_scope(engine) as s:
             s.execute(update(Message).values(state="pending", provider_message_id=None, accepted_at=None))
         seq_settings = settings.model_copy(update={"mail": settings.mail.model_copy(update={"workers": 1})})
-        t0 = time.perf_counter()
-        seq = OutboxSender(engine, seq_settings, backend=backend, renderer=renderer, now=NOW,
-                           chunk_size=8).run(limit=base_n)
-        t_seq = time.perf_counter() - t0
+        with Meter(fake.pid) as m_seq:
+            seq = OutboxSender(engine, seq_settings, backend=backend, renderer=renderer, now=NOW,
+                               chunk_size=8).run(limit=base_n)
         assert seq.sent == base_n, seq.counts()
         backend.close()
     finally:
         fake.terminate()
         fake.wait(timeout=10)
 
-    rate = args.n / t_send
-    seq_rate = base_n / t_seq
+    n = args.n
+    rate = n / m_send.wall
+    seq_rate = base_n / m_seq.wall
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"notices:              {args.n} (sendgrid fake, {args.latency_ms:g} ms latency, "
-          f"{args.workers} workers)")
-    print(f"seed:                 {t_seed:.2f} s")
-    print(f"enqueue:              {t_enqueue:.2f} s  ({args.n / t_enqueue:,.0f} notices/s)")
-    print(f"render alone:         {t_render:.2f} s  ({args.n / t_render:,.0f} renders/s)   goal >= 5,000")
-    print(f"send end to end:      {t_send:.2f} s  ({rate:,.0f} mails/s)   goal >= 250")
-    print(f"sequential baseline:  {t_seq:.2f} s for {base_n}  ({seq_rate:,.1f} mails/s)")
+    print(f"notices:              {n} (sendgrid fake, {args.latency_ms:g} ms latency, "
+          f"{args.workers} workers; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})")
+    print(f"seed:                 {m_seed.wall:.2f} s")
+    print(f"enqueue:              {m_enqueue.wall:.2f} s  ({n / m_enqueue.wall:,.0f} notices/s)   "
+          f"{m_enqueue.line(n)}")
+    print(f"render alone:         {m_render.wall:.2f} s  ({n / m_render.wall:,.0f} renders/s)   "
+          "goal >= 5,000")
+    print(f"                      {m_render.line(n)} -> {n / m_render.cpu:,.0f} renders per CPU second")
+    print(f"send end to end:      {m_send.wall:.2f} s  ({rate:,.0f} mails/s)   goal >= 250")
+    print(f"                      {m_send.line(n)}")
+    print(f"sequential baseline:  {m_seq.wall:.2f} s for {base_n}  ({seq_rate:,.1f} mails/s)   "
+          f"{m_seq.line(base_n)}")
     print(f"speed-up:             {rate / seq_rate:.1f}x")
     print(f"peak RSS:             {peak_mb:.0f} MB   goal < 300")
 

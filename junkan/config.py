@@ -98,14 +98,22 @@ class SenderSettings(BaseModel):
     company_name_en: str | None = None
 
 
+#: Shipped only so the demo works out of the box; anyone who has the source can forge links with it.
+DEFAULT_LINK_SECRET = "change-me-in-production"
+
+
 class LinkSettings(BaseModel):
-    secret: SecretStr = SecretStr("change-me-in-production")
+    secret: SecretStr = SecretStr(DEFAULT_LINK_SECRET)
     #: Older secrets still accepted, so keys can be rotated without breaking mailed links.
     fallback_secrets: list[SecretStr] = Field(default_factory=list)
     public_base_url: str = "http://127.0.0.1:8000"
     tracking_max_age_days: int = 180
     #: Careers page a `job:<id>` tracked link redirects to; placeholders {job_id}, {source}, {external_id}.
     job_url_template: str | None = None
+
+    @property
+    def uses_default_secret(self) -> bool:
+        return self.secret.get_secret_value() == DEFAULT_LINK_SECRET
 
 
 class PartnerSettings(BaseModel):

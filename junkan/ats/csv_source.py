@@ -10,8 +10,11 @@ meaning:
   and the rest of the file goes on.
 
 The file is streamed (csv.reader / openpyxl read_only), never loaded whole, so 100k rows use little
-memory. Each fetch_* call reads the file again; the small distinct job and reason sets are the only
-things kept.
+memory. It is read once per ingest: `fetch_applications` learns the distinct jobs and reasons (the only
+things kept) from the same rows it maps, and `fetch_jobs` / `fetch_rejection_reasons` answer from what
+the last complete pass learned. Called first, they scan the file once themselves (reading only the
+job, status and reason cells) and share that scan. `reference_from_applications = True` tells ingest to
+sync the reference data after the applications, so an ingest parses the file exactly once.
 
 The file is a full snapshot, so `fetch_applications(since)` returns every row unless the file has an
 updated_at column, in which case rows updated before `since` are skipped. Without an application id
@@ -313,7 +316,19 @@ class CsvAdapter:
             raise AtsError(f"{self.path.name}: the old .xls format is not supported; save it as .xlsx or CSV")
         self._kind = "xlsx" if suffix in (".xlsx", ".xlsm") else "csv"
         self._headers: dict[str, str] = {}
+        self._date_fields: list[str] = []
+        self._consent_fields: list[tuple[str, str]] = []
         self.stats: dict[str, int] = {"rows": 0, "bad_records": 0, "blank_rows": 0}
+        # Reference data learned while reading rows; `_learned_complete` once a pass reached the end.
+        self._jobs: dict[str, JobRecord] = {}
+        self._reasons: dict[str, tuple[str, bool]] = {}
+        self._seen_job_cells: set[tuple[Any, Any, Any]] = set()
+        self._seen_reason_cells: set[tuple[Any, Any]] = set()
+        self._learned_complete = False
+
+    #: Jobs and reasons come from the application rows themselves, so ingest may sync them after the
+    #: applications (from the same pass) instead of reading the file for them first.
+    reference_from_applications = True
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -326,7 +341,9 @@ class CsvAdapter:
             yield from self._csv_rows()
 
     def _csv_rows(self) -> Iterator[list[Any]]:
-        encoding = self._encoding or detect_encoding(self.path)
+        if self._encoding is None:
+            self._encoding = detect_encoding(self.path)  # a full decode of the file: once per adapter
+        encoding = self._encoding
         with self.path.open("r", encoding=encoding, newline="") as handle:
             first_line = handle.readline()
             delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
@@ -354,11 +371,19 @@ class CsvAdapter:
         finally:
             workbook.close()
 
-    def _rows(self) -> Iterator[tuple[int, dict[str, Any], dict[str, Any]]]:
-        """(spreadsheet row number, {canonical field: cell}, {original header: cell}) per data row."""
+    def _rows(self, *, count: bool) -> Iterator[tuple[int, dict[str, Any], dict[str, Any]]]:
+        """(spreadsheet row number, {canonical field: cell}, {original header: cell}) per data row.
+
+        Every row also teaches the adapter its job and reason (see `_learn`); a pass that reaches the
+        end of the file marks what was learned as complete. `count` updates `stats` (the applications
+        pass), so a scan for reference data alone does not count rows twice.
+        """
         columns: dict[int, str] | None = None
         headers: list[str] = []
         title_rows = 0
+        wanted: list[tuple[str, int]] = []
+        learn = self._learn
+        plain_raw = False
         for index, cells in enumerate(self._raw_rows(), start=1):
             if columns is None:
                 if all(_text(c) is None for c in cells):
@@ -370,14 +395,20 @@ class CsvAdapter:
                     title_rows += 1
                     continue
                 columns = self._map_headers(headers)
-                continue
-            if all(_text(c) is None for c in cells):
-                self.stats["blank_rows"] += 1
+                wanted = [(field, i) for i, field in columns.items()]
+                plain_raw = self._kind == "csv"  # CSV cells are already text (JSON-safe)
+                self._start_learning()
                 continue
             width = len(cells)
-            values = {field: cells[i] for i, field in columns.items() if i < width}
-            if width <= len(headers) and self._kind == "csv":
-                raw: dict[str, Any] = dict(zip(headers, cells, strict=False))  # CSV cells are already text
+            # The first cell is the usual giveaway of a data row; only otherwise check them all.
+            if (not width or _text(cells[0]) is None) and all(_text(c) is None for c in cells):
+                if count:
+                    self.stats["blank_rows"] += 1
+                continue
+            values = {field: cells[i] for field, i in wanted if i < width}
+            learn(values)
+            if plain_raw and width <= len(headers):
+                raw: dict[str, Any] = dict(zip(headers, cells, strict=False))
             else:
                 raw = {headers[i] if i < len(headers) else f"column{i + 1}": _json_safe(c)
                        for i, c in enumerate(cells)}
@@ -385,6 +416,50 @@ class CsvAdapter:
             yield index, values, raw
         if columns is None:
             raise AtsError(f"{self.path.name}: the file has no header row")
+        self._learned_complete = True
+
+    # -- reference data learned from the rows ---------------------------------------------------
+
+    def _start_learning(self) -> None:
+        self._jobs = {}
+        self._reasons = {}
+        self._seen_job_cells = set()
+        self._seen_reason_cells = set()
+        self._learned_complete = False
+
+    def _learn(self, values: dict[str, Any]) -> None:
+        """Remember the row's job (first row of a job wins) and reason (a 辞退 reason when every row
+        using it is a withdrawal). Exports repeat a few hundred jobs and reasons on every row, so the
+        raw cells are checked against what was seen before anything is parsed."""
+        get = values.get
+        job_cells = (get("job_id"), get("job"), get("job_status"))
+        if job_cells not in self._seen_job_cells:
+            self._seen_job_cells.add(job_cells)
+            title = _text(job_cells[1])
+            job_id = job_external_id(_text(job_cells[0]), title)
+            if job_id is not None and job_id not in self._jobs:
+                status_text = _text(job_cells[2])
+                status = _JOB_STATUSES.get(_norm(status_text).casefold(), "open") if status_text else "open"
+                self._jobs[job_id] = JobRecord(external_id=job_id, title=_norm(title) if title else job_id,
+                                               status=status)
+        reason_cells = (get("reason"), get("status"))
+        if reason_cells not in self._seen_reason_cells:
+            self._seen_reason_cells.add(reason_cells)
+            text = _text(reason_cells[0])
+            status_text = _text(reason_cells[1])
+            if text is None or status_text is None:
+                return
+            status = map_status(status_text)
+            if status not in ("rejected", "withdrawn"):
+                return
+            rid = reason_external_id(text)
+            name, all_withdrawn = self._reasons.get(rid, (_norm(text), True))
+            self._reasons[rid] = (name, all_withdrawn and status == "withdrawn")
+
+    def _ensure_learned(self) -> None:
+        if not self._learned_complete:
+            for _ in self._rows(count=False):
+                pass
 
     def _map_headers(self, headers: list[str]) -> dict[int, str]:
         columns: dict[int, str] = {}
@@ -403,6 +478,8 @@ class CsvAdapter:
             wanted = "; ".join(f"{f}: {' / '.join(HEADER_MAP[f][:3])}" for f in missing)
             raise AtsError(f"{self.path.name}: required column(s) missing ({wanted})")
         self._headers = seen
+        self._date_fields = [f for f in DATE_FIELDS if f in seen]
+        self._consent_fields = [(f, purpose) for f, purpose in CONSENT_FIELDS.items() if f in seen]
         return columns
 
     def _column(self, field: str) -> str:
@@ -412,25 +489,26 @@ class CsvAdapter:
     # -- mapping ------------------------------------------------------------------------------------
 
     def _record(self, row: int, values: dict[str, Any], raw: dict[str, Any]) -> ApplicationRecord | BadRecord:
-        application_id = _text(values.get("application_id"))
-        status_text = _text(values.get("status"))
+        get = values.get
+        application_id = _text(get("application_id"))
+        status_text = _text(get("status"))
         if status_text is None:
             return BadRecord(reason=f"row {row}: column {self._column('status')} is empty", raw=raw,
                              external_id=application_id)
-        dates: dict[str, datetime | None] = {}
-        for field in DATE_FIELDS:
+        dates: dict[str, datetime | None] = dict.fromkeys(DATE_FIELDS)
+        for field in self._date_fields:  # only the columns the file has
             try:
-                dates[field] = parse_date(values.get(field))
+                dates[field] = parse_date(get(field))
             except ValueError:
-                shown = _text(values.get(field)) or ""
+                shown = _text(get(field)) or ""
                 return BadRecord(reason=f"row {row}: column {self._column(field)}: cannot read the date "
                                         f"{shown[:40]!r}", raw=raw, external_id=application_id)
         consents: dict[str, bool] = {}
-        for field, purpose in CONSENT_FIELDS.items():
+        for field, purpose in self._consent_fields:
             try:
-                answer = parse_consent(values.get(field))
+                answer = parse_consent(get(field))
             except ValueError:
-                shown = _text(values.get(field)) or ""
+                shown = _text(get(field)) or ""
                 return BadRecord(reason=f"row {row}: column {self._column(field)}: cannot read the consent "
                                         f"answer {shown[:20]!r} (use はい/いいえ, yes/no, 1/0)",
                                  raw=raw, external_id=application_id)
@@ -438,20 +516,20 @@ class CsvAdapter:
                 consents[purpose] = answer
 
         status = map_status(status_text)
-        email = _text(values.get("email"))
-        job_title = _text(values.get("job"))
-        job_id = job_external_id(_text(values.get("job_id")), job_title)
+        email = _text(get("email"))
+        job_title = _text(get("job"))
+        job_id_text = _text(get("job_id"))
+        job_id = job_external_id(job_id_text, job_title)
         applied_at = dates["applied_at"]
         if application_id is None:
             applied_day = applied_at.astimezone(TOKYO).date().isoformat() if applied_at else ""
-            job_key = _text(values.get("job_id")) or (_norm(job_title).casefold() if job_title else "")
+            job_key = job_id_text or (_norm(job_title).casefold() if job_title else "")
             application_id = "csv-" + _digest(normalize_email(email) or "", job_key, applied_day)[:24]
-        reason_text = _text(values.get("reason"))
-        has_reason = reason_text is not None and status in ("rejected", "withdrawn")
-        locale = _text(values.get("locale"))
+        reason_text = _text(get("reason")) if status in ("rejected", "withdrawn") else None
+        locale = _text(get("locale"))
         if locale is not None:
             locale = _LOCALES.get(_norm(locale).casefold(), _norm(locale).casefold())
-        tags_text = _text(values.get("tags"))
+        tags_text = _text(get("tags"))
         tags: tuple[str, ...] = ()
         if tags_text:
             tags = tuple(t.strip() for t in re.split(r"[,、;/]", _norm(tags_text)) if t.strip())
@@ -459,17 +537,17 @@ class CsvAdapter:
             external_id=application_id,
             status=status,
             email=email,
-            name=_text(values.get("name")),
-            phone=_phone(values.get("phone"), self.phone_region),
-            candidate_external_id=_text(values.get("candidate_id")),
+            name=_text(get("name")),
+            phone=_phone(get("phone"), self.phone_region),
+            candidate_external_id=_text(get("candidate_id")),
             locale=locale,
             job_external_id=job_id,
             job_title=_norm(job_title) if job_title else None,
             applied_at=applied_at,
             decided_at=dates["decided_at"],
-            reason_external_id=reason_external_id(reason_text) if has_reason and reason_text else None,
-            reason_text=_norm(reason_text) if has_reason and reason_text else None,
-            stage=_text(values.get("stage")),
+            reason_external_id=reason_external_id(reason_text) if reason_text else None,
+            reason_text=_norm(reason_text) if reason_text else None,
+            stage=_text(get("stage")),
             updated_at=dates["updated_at"],
             consents=consents,
             tags=tags,
@@ -481,47 +559,31 @@ class CsvAdapter:
     def fetch_applications(self, since: datetime | None) -> Iterator[ApplicationRecord | BadRecord]:
         """Every row (see the module docstring for `since`); a naive `since` is UTC, as in the other
         adapters, while naive cells in the file are Asia/Tokyo."""
-        for row, values, raw in self._rows():
+        since_utc = as_utc(since) if since is not None else None
+        stats = self.stats
+        for row, values, raw in self._rows(count=True):
             record = self._record(row, values, raw)
-            if isinstance(record, BadRecord):
-                self.stats["bad_records"] += 1
-            elif since is not None and record.updated_at is not None and record.updated_at < as_utc(since):
+            if type(record) is BadRecord:
+                stats["bad_records"] += 1
+            elif since_utc is not None and record.updated_at is not None \
+                    and record.updated_at < since_utc:  # type: ignore[union-attr]
                 continue
-            self.stats["rows"] += 1
+            stats["rows"] += 1
             yield record
 
     def fetch_jobs(self) -> Iterator[JobRecord]:
-        jobs: dict[str, JobRecord] = {}
-        for _row, values, _raw in self._rows():
-            title = _text(values.get("job"))
-            job_id = job_external_id(_text(values.get("job_id")), title)
-            if job_id is None or job_id in jobs:
-                continue
-            status_text = _text(values.get("job_status"))
-            status = _JOB_STATUSES.get(_norm(status_text).casefold(), "open") if status_text else "open"
-            jobs[job_id] = JobRecord(external_id=job_id, title=_norm(title) if title else job_id,
-                                     status=status)
-        yield from jobs.values()
+        """The distinct jobs of the file, in order of first appearance (from the last complete pass)."""
+        self._ensure_learned()
+        yield from list(self._jobs.values())
 
     def fetch_openings(self) -> Iterator[OpeningRecord]:
         return iter(())
 
     def fetch_rejection_reasons(self) -> Iterator[ReasonRecord]:
-        # Reason -> whether every row using it is a withdrawal (then it is a 辞退 reason).
-        reasons: dict[str, tuple[str, bool]] = {}
-        for _row, values, _raw in self._rows():
-            text = _text(values.get("reason"))
-            status_text = _text(values.get("status"))
-            if text is None or status_text is None:
-                continue
-            status = map_status(status_text)
-            if status not in ("rejected", "withdrawn"):
-                continue
-            rid = reason_external_id(text)
-            name, all_withdrawn = reasons.get(rid, (_norm(text), True))
-            reasons[rid] = (name, all_withdrawn and status == "withdrawn")
-        for rid, (name, all_withdrawn) in reasons.items():
+        """Reasons of rejected or withdrawn rows; a reason used only by withdrawals is a 辞退 reason."""
+        self._ensure_learned()
+        for rid, (name, all_withdrawn) in list(self._reasons.items()):
             yield ReasonRecord(external_id=rid, name=name, kind="withdrawn" if all_withdrawn else "rejected")
 
     def close(self) -> None:
-        """Nothing stays open between calls: each fetch opens and closes the file itself."""
+        """Nothing stays open between calls: each pass opens and closes the file itself."""

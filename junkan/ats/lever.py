@@ -40,14 +40,32 @@ def archive_reason_kind(reason: dict[str, Any]) -> str:
     return "rejected"
 
 
+#: Contact details of the person. The audit copy (decision log, quarantine) leaves them out, as the
+#: Greenhouse adapter does: they live in `candidate`, where retention can anonymise them in one place.
+_CONTACT_FIELDS = frozenset({"name", "emails", "phones", "headline", "location", "links", "urls"})
+#: Of an expanded application only these: the rest (name, email, phone, custom questions) is personal.
+_APPLICATION_FIELDS = ("id", "type", "posting", "createdAt", "archived")
+
+
+def audit_payload(opp: dict[str, Any]) -> dict[str, Any]:
+    """The opportunity as kept for audit: everything about the decision, nothing to reach the person."""
+    kept = {key: value for key, value in opp.items() if key not in _CONTACT_FIELDS}
+    if isinstance(kept.get("applications"), list):
+        kept["applications"] = [
+            {k: app[k] for k in _APPLICATION_FIELDS if k in app} if isinstance(app, dict) else app
+            for app in kept["applications"]
+        ]
+    return kept
+
+
 def map_opportunity(
     opp: Any, reasons: dict[str, dict[str, Any]]
 ) -> ApplicationRecord | BadRecord:
     if not isinstance(opp, dict):
         return BadRecord(reason=f"opportunity is not a JSON object ({type(opp).__name__})",
-                         raw={"value": opp})
+                         raw={"value_type": type(opp).__name__})
     external_id = opt_id(opp.get("id"))
-    raw = {"opportunity": opp}
+    raw = {"opportunity": audit_payload(opp)}
     if external_id is None:
         return BadRecord(reason="opportunity without an id", raw=raw)
     archived = opp.get("archived")

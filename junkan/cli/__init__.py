@@ -51,12 +51,19 @@ def list_flows() -> None:
         typer.echo(name)
 
 
-def run_flow(name: str, as_of: date | None = None, dry_run: bool = False) -> Any:
-    """Run one flow in-process (Prefect's ephemeral mode unless PREFECT_API_URL is set)."""
+def load_flow(name: str) -> Any:
+    """The Prefect flow object `junkan run NAME` runs; KeyError naming the known flows otherwise."""
     _prefect_env()
     registry = importlib.import_module("flows.registry")
+    if name == "daily":
+        return importlib.import_module("flows.daily").daily
+    return registry.load(name)
+
+
+def run_flow(name: str, as_of: date | None = None, dry_run: bool = False) -> Any:
+    """Run one flow in-process (Prefect's ephemeral mode unless PREFECT_API_URL is set)."""
+    flow_obj = load_flow(name)
     params = importlib.import_module("flows.params")
-    flow_obj = importlib.import_module("flows.daily").daily if name == "daily" else registry.load(name)
     return flow_obj(**params.supported_kwargs(flow_obj, as_of=as_of, dry_run=dry_run))
 
 
@@ -71,10 +78,17 @@ def run(
     """Run any flow once, in-process, and print its counts as JSON."""
     day = _parse_date(as_of) if as_of else None
     try:
-        result = run_flow(flow, day, dry_run)
+        load_flow(flow)
     except KeyError as exc:
         typer.echo(str(exc.args[0]), err=True)
         raise typer.Exit(2) from None
+    try:
+        result = run_flow(flow, day, dry_run)
+    except Exception as exc:
+        # Prefect has already logged the failure with its traceback; the operator needs the verdict and a
+        # non-zero exit for cron or CI. Our exception messages carry counts and names, never personal data.
+        typer.echo(f"flow {flow} failed: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 FACTORY = "junkan.web.app:app_from_env"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def web(
@@ -62,7 +63,19 @@ def web(
     """
     import uvicorn
 
+    from junkan.config import get_settings
     from junkan.web.app import app_from_env
+
+    if get_settings().links.uses_default_secret:
+        if host not in LOOPBACK:
+            typer.echo(
+                "refusing to serve on a public interface with the default JUNKAN_LINKS__SECRET: anyone "
+                "could forge unsubscribe and tracking links. Set a long random secret.",
+                err=True,
+            )
+            raise typer.Exit(2)
+        typer.echo("warning: JUNKAN_LINKS__SECRET is the shipped default; set your own before going live.",
+                   err=True)
 
     common = {
         "host": host,

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "sql" / "migrations"
+#: The parts of a PostgreSQL error after its primary message; they quote row values
+#: ("DETAIL:  Key (email_key)=(taro@example.jp) already exists", "CONTEXT:  COPY … line 3: …").
+_PG_DETAIL = re.compile(r"\n(?:DETAIL|HINT|CONTEXT|WHERE):.*", re.DOTALL)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -24,14 +29,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+def _strip_pg_detail(context: ExceptionContext) -> None:
+    """Keep PostgreSQL's primary message only; the full detail stays on `orig.diag` for code that needs it."""
+    # SQLAlchemy has already formatted its own message from the driver's: both carry the detail.
+    for error in (context.original_exception, context.sqlalchemy_exception):
+        if error is not None and error.args and isinstance(error.args[0], str):
+            error.args = (_PG_DETAIL.sub("", error.args[0]), *error.args[1:])
+
+
 @cache
 def make_engine(url: str) -> Engine:
-    """One engine per URL per process, so every task and request shares one connection pool."""
+    """One engine per URL per process, so every task and request shares one connection pool.
+
+    A database error's message would otherwise quote the statement's bound values and PostgreSQL's
+    DETAIL (e-mail addresses, names), and Prefect logs and stores a failed task's exception text: so
+    `hide_parameters`, and the DETAIL/CONTEXT lines are cut from PostgreSQL errors.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+    event.listen(engine, "handle_error", _strip_pg_detail)
+    return engine
 
 
 @cache

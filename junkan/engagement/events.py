@@ -14,14 +14,16 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from hashlib import sha256
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from junkan.db.models import Candidate, Message, Quarantine
 from junkan.db.models_engagement import EmailEvent
-from junkan.engagement.bulk import chunks, insert_ignore, insert_ignore_returning
+from junkan.engagement.bulk import chunks, insert_ignore
+from junkan.engagement.event_sql import EventRow, StateTarget, event_sql
 from junkan.engagement.optout import (
     cancel_pending_advertising,
     candidates_by_email,
@@ -56,6 +58,8 @@ UPDATABLE_STATES = ("unknown", "accepted", "delivered")
 STATE_EVENTS = tuple(_EVENT_STATE)
 
 _MAX_ID_LEN = 128
+#: Compact, and ASCII-only so a lone surrogate from a JSON escape cannot break the driver's UTF-8 encoding.
+_to_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
 _MIN_TS, _MAX_TS = 946_684_800, 4_102_444_800  # 2000-01-01 … 2100-01-01: anything else is garbage
 
 
@@ -71,6 +75,8 @@ class ParsedEvent:
     provider_message_id: str | None
     bounce_type: str | None
     payload: dict[str, Any]
+    #: `payload` serialised once, while parsing: outside the database transaction (and SQLite's lock).
+    payload_json: str = ""
     message_id: int | None = None
 
 
@@ -117,6 +123,8 @@ def prepare_events(events: Sequence[Any]) -> PreparedBatch:
 def ingest_events(session: Session, events: Sequence[Any] | PreparedBatch, *, now: datetime) -> IngestResult:
     """Store and apply one webhook batch. Invalid entries are quarantined, never silently dropped."""
     batch = events if isinstance(events, PreparedBatch) else prepare_events(events)
+    conn = session.connection()
+    sql = event_sql(conn)
     parsed = batch.parsed
     result = IngestResult(received=batch.received, invalid=len(batch.invalid))
     _quarantine(session, batch.invalid, now)
@@ -124,19 +132,9 @@ def ingest_events(session: Session, events: Sequence[Any] | PreparedBatch, *, no
     unique = _dedupe_in_batch(parsed)
     _resolve_messages(session, unique)
     result.unmatched = sum(1 for e in unique if e.message_id is None)
-    rows = [{
-        "sg_event_id": e.sg_event_id,
-        "dedup_key": e.dedup_key,
-        "message_id": e.message_id,
-        "provider_message_id": e.provider_message_id,
-        "event": e.event,
-        "occurred_at": e.occurred_at,
-        "received_at": now,
-        "source": "sendgrid",
-        "email_hash": e.recipient_hash,
-        "payload": e.payload,
-    } for e in unique]
-    stored_ids = insert_ignore_returning(session, EmailEvent.__table__, rows, "sg_event_id")
+    rows = [EventRow(e.sg_event_id, e.dedup_key, e.message_id, e.provider_message_id, e.event, e.occurred_at,
+                     e.recipient_hash, e.payload_json) for e in unique]
+    stored_ids = sql.insert_events(conn, rows, now=now)
     # A row skipped on the dedup key rather than the event id is a re-send too; either way, not new.
     new = [e for e in unique if e.sg_event_id in stored_ids]
     result.stored = len(new)
@@ -149,38 +147,66 @@ def ingest_events(session: Session, events: Sequence[Any] | PreparedBatch, *, no
     return result
 
 
+def begin_webhook_batch(session: Session) -> None:
+    """Connection settings for a webhook write (durable commit, batch-sized cache on SQLite).
+
+    Call it first thing in a fresh session, before `ingest_events`: SQLite refuses some of these settings
+    inside a transaction.
+    """
+    conn = session.connection()
+    event_sql(conn).begin_batch(conn)
+
+
 def parse_event(raw: Any) -> ParsedEvent:
     """Validate one event and reduce it to what we keep. Raises ValueError with a reason (no PII in it)."""
     if not isinstance(raw, dict):
         raise ValueError("event is not a JSON object")
-    name = raw.get("event")
-    if not isinstance(name, str) or not name or len(name) > 32:
+    get = raw.get
+    name = get("event")
+    if type(name) is not str or not name or len(name) > 32:
         raise ValueError("event name missing or invalid")
-    ts = _timestamp(raw.get("timestamp"))
-    occurred_at = datetime.fromtimestamp(ts, tz=UTC)
-    email = raw.get("email")
-    email_key = normalize_email(email) if isinstance(email, str) else None
-    public_id = _short_str(raw.get(MESSAGE_ID_ARG))
-    sg_message_id = raw.get("sg_message_id")
+    ts = _timestamp(get("timestamp"))
+    email = get("email")
+    email_key = email_key_of(email) if type(email) is str else None
+    public_id = get(MESSAGE_ID_ARG)
+    if type(public_id) is not str or not public_id or len(public_id) > _MAX_ID_LEN:
+        public_id = None
+    sg_message_id = get("sg_message_id")
+    if type(sg_message_id) is not str or not sg_message_id:
+        sg_message_id = None
     provider_id = None
-    if isinstance(sg_message_id, str) and sg_message_id:
+    if sg_message_id:
         # sg_message_id is "<X-Message-Id>.<filter suffix>"; the outbox stored only the X-Message-Id.
         provider_id = sg_message_id.split(".", 1)[0][:200] or None
-    # The most stable identity the event itself carries, so a replay dedupes however the DB looks by then.
     recipient_hash = email_hash(email_key)
-    who = (f"j:{public_id}" if public_id else f"s:{sg_message_id}" if isinstance(sg_message_id, str)
-           and sg_message_id else f"e:{recipient_hash}")
-    extra = raw.get("url") if name == "click" and isinstance(raw.get("url"), str) else ""
-    dedup_key = hashlib.sha256(f"{who}|{name}|{ts}|{extra}".encode()).hexdigest()
-    sg_event_id = raw.get("sg_event_id")
-    if not isinstance(sg_event_id, str) or not sg_event_id:
+    # The most stable identity the event itself carries, so a replay dedupes however the DB looks by then.
+    who = f"j:{public_id}" if public_id else f"s:{sg_message_id}" if sg_message_id else f"e:{recipient_hash}"
+    url = get("url") if name == "click" else None
+    extra = url if type(url) is str else ""
+    dedup_key = sha256(f"{who}|{name}|{ts}|{extra}".encode()).hexdigest()
+    sg_event_id = get("sg_event_id")
+    if type(sg_event_id) is not str or not sg_event_id:
         sg_event_id = f"derived:{dedup_key}"
     elif len(sg_event_id) > _MAX_ID_LEN:
-        sg_event_id = "sha256:" + hashlib.sha256(sg_event_id.encode()).hexdigest()
-    bounce_type = raw.get("type") if isinstance(raw.get("type"), str) else None
-    return ParsedEvent(sg_event_id=sg_event_id, dedup_key=dedup_key, event=name, occurred_at=occurred_at,
-                       email_key=email_key, recipient_hash=recipient_hash, public_id=public_id,
-                       provider_message_id=provider_id, bounce_type=bounce_type, payload=scrub_event(raw))
+        sg_event_id = "sha256:" + sha256(sg_event_id.encode()).hexdigest()
+    bounce_type = get("type")
+    payload = scrub_event(raw)
+    return ParsedEvent(sg_event_id=sg_event_id, dedup_key=dedup_key, event=name,
+                       occurred_at=datetime.fromtimestamp(ts, tz=UTC), email_key=email_key,
+                       recipient_hash=recipient_hash, public_id=public_id, provider_message_id=provider_id,
+                       bounce_type=bounce_type if type(bounce_type) is str else None, payload=payload,
+                       payload_json=_to_json(payload))
+
+
+def email_key_of(email: str) -> str | None:
+    """`identity.normalize_email`, with a shortcut for the plain ASCII addresses nearly every event has.
+
+    For ASCII text NFKC changes nothing and case-folding is lower(); removing every whitespace character
+    is what normalize_email's trim/collapse/remove amounts to. A property test holds the two together.
+    """
+    if email.isascii():
+        return "".join(email.split()).lower() or None
+    return normalize_email(email)
 
 
 def is_hard_bounce(event: ParsedEvent) -> bool:
@@ -222,49 +248,16 @@ def _advance_states(session: Session, events: list[ParsedEvent], *, now: datetim
 
 
 def _update_states(session: Session, target: dict[int, str], *, now: datetime) -> int:
-    """One UPDATE per target state over id lists; times come from the stored events, in SQL.
+    """One set-based UPDATE … FROM the (message, target state) pairs; times come from the stored events.
 
     Only messages in a lower-ranked state match, so a concurrent writer that already moved a message
     further is never undone, and a repeat changes nothing.
     """
-    by_state: dict[str, list[int]] = {}
-    for mid, state in target.items():
-        by_state.setdefault(state, []).append(mid)
-    first_event = (
-        select(func.min(EmailEvent.occurred_at)).where(EmailEvent.message_id == Message.id).scalar_subquery()
-    )
-    first_delivery = (
-        select(func.min(EmailEvent.occurred_at))
-        .where(EmailEvent.message_id == Message.id, EmailEvent.event == "delivered")
-        .scalar_subquery()
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # Concurrent batches touch overlapping messages in several statements; taking every row lock
-        # first, in id order, means two batches can wait for each other but never deadlock.
-        for batch in chunks(sorted(target)):
-            # NO KEY UPDATE (key_share): compatible with the KEY SHARE locks our event inserts' foreign
-            # keys take on the same rows, which FOR UPDATE would wait on.
-            session.execute(select(Message.id).where(Message.id.in_(batch)).order_by(Message.id)
-                            .with_for_update(key_share=True))
-    changed = 0
-    for state, ids in by_state.items():
-        lower = [s for s in UPDATABLE_STATES if _RANK[s] < _RANK[state]]
-        values: dict[str, Any] = {
-            "state": state,
-            "updated_at": now,
-            "accepted_at": func.coalesce(Message.accepted_at, first_event),
-        }
-        if state in ("delivered", "bounced"):
-            values["delivered_at"] = func.coalesce(Message.delivered_at, first_delivery)
-        for batch in chunks(sorted(ids)):
-            result = session.execute(
-                update(Message)
-                .where(Message.id.in_(batch), Message.state.in_(lower))
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            changed += result.rowcount or 0
-    return changed
+    if not target:
+        return 0
+    targets = [StateTarget(mid, state, _RANK[state]) for mid, state in target.items()]
+    conn = session.connection()
+    return event_sql(conn).advance_states(conn, targets, now=now)
 
 
 def _apply_opt_outs(session: Session, new: list[ParsedEvent], now: datetime, result: IngestResult) -> None:
@@ -310,11 +303,8 @@ def match_messages(
     Our custom arg decides first. Otherwise the X-Message-Id, which one API request with several
     personalizations shares between messages; then the recipient (by hash) tells them apart.
     """
-    by_public: dict[str, int] = {}
-    for batch in chunks(sorted({p for p, _, _ in wanted if p})):
-        by_public.update(session.execute(
-            select(Message.public_id, Message.id).where(Message.public_id.in_(batch))
-        ).all())
+    conn = session.connection()
+    by_public = event_sql(conn).message_ids_by_public_id(conn, sorted({p for p, _, _ in wanted if p}))
     out: list[int | None] = [by_public.get(p) if p else None for p, _, _ in wanted]
     providers = sorted({x for (_, x, _), mid in zip(wanted, out, strict=True) if mid is None and x})
     by_provider: dict[str, list[tuple[int, str | None]]] = {}
@@ -375,8 +365,3 @@ def _timestamp(value: Any) -> int:
     if not math.isfinite(seconds) or not _MIN_TS <= seconds <= _MAX_TS:
         raise ValueError("event timestamp out of range")
     return int(seconds)
-
-
-def _short_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value and len(value) <= _MAX_ID_LEN else None
-

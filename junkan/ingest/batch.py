@@ -1,16 +1,24 @@
 """Writes one validated batch of applications in one transaction, with a fixed number of statements.
 
 Per batch: one SELECT of the batch's existing applications, then only for new or changed ones (content
-hash differs): candidates (SELECT + INSERT … ON CONFLICT + UPDATE), missing jobs/reasons, the
-application upsert, the decision log, outbox cancellations, consents and re-application flags. An
-unchanged batch costs one SELECT, which is what makes re-running a window cheap and a no-op.
+hash differs): candidates (SELECT + INSERT … ON CONFLICT DO NOTHING RETURNING + UPDATE of changed
+attributes), missing jobs/reasons, the stored applications of the candidates that already existed
+(re-application detection), the application rows, the decision log, outbox cancellations, consents and
+the re-application flags of older rows. An unchanged batch costs one SELECT, which is what makes
+re-running a window cheap and a no-op.
+
+On PostgreSQL the source is locked for the transaction (an advisory lock), so the applications the
+lookup did not find are new for certain: their ids are drawn from the sequence up front, their
+re-application flags computed before they are written, and they are COPYed straight into the table
+(no staging, no conflict check, no second UPDATE). On SQLite, which serialises writers anyway, they go
+through `INSERT … ON CONFLICT DO UPDATE … RETURNING` and the flags are set afterwards.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, update
 
 from junkan.db.models import Application, Candidate, Consent, DecisionLog, Message
+from junkan.ingest import pgcopy
 from junkan.ingest.quarantine import resolve_quarantine, upsert_quarantine
 from junkan.ingest.reference import ReferenceData, job_key, reason_key
 from junkan.ingest.upsert import (
@@ -45,6 +54,17 @@ _APPLICATION_UPDATE_COLUMNS = (
     "candidate_id", "job_id", "status", "applied_at", "decided_at", "reason_id", "reason_text",
     "stage_reached", "source_updated_at", "content_hash", "updated_at",
 )
+#: Every application column the writer sets, in the order of the value tuples it builds.
+_APPLICATION_COLUMNS = (
+    "id", "source", "external_id", "candidate_id", "job_id", "status", "applied_at", "decided_at",
+    "reason_id", "reason_text", "stage_reached", "is_reapplication", "previous_application_id",
+    "source_updated_at", "content_hash", "created_at", "updated_at",
+)
+_DECISION_LOG_COLUMNS = ("application_id", "old_status", "new_status", "decided_at", "recorded_at", "source",
+                         "run_id", "payload")
+_CONSENT_COLUMNS = ("candidate_id", "purpose", "granted", "recorded_at", "source", "wording_version")
+_REAPPLICATION_COLUMNS = (A.c.id, A.c.candidate_id, A.c.status, A.c.applied_at, A.c.decided_at,
+                          A.c.created_at, A.c.is_reapplication)
 
 
 @dataclass(slots=True)
@@ -80,6 +100,19 @@ def cancel_reason(old: str, new: str) -> str | None:
     return new  # "hired", or the decision flipped between rejected and withdrawn
 
 
+@dataclass(slots=True)
+class _AppFacts:
+    """What re-application detection needs to know about one application (stored or in the batch)."""
+
+    id: int
+    candidate_id: int
+    status: str
+    applied_at: datetime | None
+    decided_at: datetime | None
+    created_at: datetime | None
+    is_reapplication: bool
+
+
 class BatchWriter:
     def __init__(
         self,
@@ -101,16 +134,15 @@ class BatchWriter:
     def write(self, conn: Connection, batch: BatchResult) -> IngestCounts:
         counts = IngestCounts()
         now = self.clock()
-        if conn.dialect.name == "postgresql":
-            # psycopg prepares a statement after 5 runs and PostgreSQL may then settle on a generic plan
-            # made while the tables were small (a sequential scan against `= ANY(:keys)`), which gets
-            # slower with every batch of a large first load. Plan each batch's lookups afresh.
-            conn.connection.dbapi_connection.prepare_threshold = None  # EXPERIMENT
         counts.quarantined = upsert_quarantine(conn, self.source, batch.quarantined, now)
         self.quarantined_now.update(q.external_id for q in batch.quarantined if q.external_id)
         items = batch.valid
         if not items:
             return counts
+        if conn.dialect.name == "postgresql":
+            # One writer per source at a time: what the lookup below finds missing stays missing until
+            # this transaction commits, so new applications can be written without conflict handling.
+            pgcopy.advisory_xact_lock(conn, f"junkan.ingest:{self.source}")
         existing = {
             row.external_id: row
             for row in select_in(conn, [A.c.id, A.c.external_id, A.c.status, A.c.content_hash,
@@ -133,48 +165,78 @@ class BatchWriter:
 
     def _write_changed(self, conn: Connection, changed: list[ValidApplication], existing: dict[str, Any],
                        counts: IngestCounts, now: datetime) -> None:
-        candidate_ids = self._candidates(conn, changed, now)
+        postgres = conn.dialect.name == "postgresql"
+        candidate_ids, created = self._candidates(conn, changed, now)
         job_ids = self.reference.job_ids(conn, changed)
         reason_ids = self.reference.reason_ids(conn, changed)
-        rows = []
+
+        # Re-application detection looks at every application of the touched candidates; a candidate
+        # created in this batch has none stored yet.
+        touched: set[int] = set()
+        for item in changed:
+            touched.add(candidate_ids[item.email_key])
+            if (old := existing.get(item.external_id)) is not None:
+                touched.add(old.candidate_id)
+        stored = select_in(conn, _REAPPLICATION_COLUMNS, A.c.candidate_id,
+                           [c for c in touched if c not in created])
+
+        source = self.source
+        new_items = [i for i in changed if i.external_id not in existing]
+        values: list[list[Any]] = []
         for item in changed:
             jkey, rkey = job_key(item), reason_key(item)
-            rows.append({
-                "source": self.source,
-                "external_id": item.external_id,
-                "candidate_id": candidate_ids[item.email_key],
-                "job_id": job_ids.get(jkey) if jkey else None,
-                "status": item.status,
-                "applied_at": item.applied_at,
-                "decided_at": item.decided_at,
-                "reason_id": reason_ids.get(rkey) if rkey else None,
-                "reason_text": item.reason_text,
-                "stage_reached": item.stage,
-                "is_reapplication": False,
-                "previous_application_id": None,
-                "source_updated_at": item.updated_at,
-                "content_hash": item.content_hash,
-                "created_at": now,
-                "updated_at": now,
-            })
-        returned = upsert(conn, A, rows, conflict=("source", "external_id"),
-                          update_columns=_APPLICATION_UPDATE_COLUMNS)
-        ids = {item.external_id: app_id for item, app_id in zip(changed, returned, strict=True)}
-
-        logs: list[dict[str, Any]] = []
-        cancellations: dict[str, list[int]] = defaultdict(list)
-        touched_candidates: set[int] = set()
-        for item in changed:
             old = existing.get(item.external_id)
-            app_id = ids[item.external_id]
-            touched_candidates.add(candidate_ids[item.email_key])
+            values.append([
+                old.id if old is not None else None, source, item.external_id,
+                candidate_ids[item.email_key], job_ids.get(jkey) if jkey else None, item.status,
+                item.applied_at, item.decided_at, reason_ids.get(rkey) if rkey else None, item.reason_text,
+                item.stage, False, None, item.updated_at, item.content_hash, now, now,
+            ])
+
+        if postgres:
+            fresh = iter(pgcopy.allocate_ids(conn, A, len(new_items)))
+            for row in values:
+                if row[0] is None:
+                    row[0] = next(fresh)
+            ids = [row[0] for row in values]
+            flags = reapplication_flags(stored, _facts(values))
+            new_rows, updated_rows = [], []
+            for row in values:
+                if existing.get(row[2]) is None:
+                    previous = flags.get(row[0])
+                    if previous is not None:
+                        row[11], row[12] = True, previous
+                    new_rows.append(row)
+                else:
+                    updated_rows.append(row)
+            pgcopy.copy_rows(conn, A, _APPLICATION_COLUMNS, new_rows)
+            if updated_rows:
+                update_by_id(conn, A, [_application_update(row) for row in updated_rows],
+                             _APPLICATION_UPDATE_COLUMNS)
+            fresh_ids = {row[0] for row in new_rows}
+            later = {app_id: previous for app_id, previous in flags.items() if app_id not in fresh_ids}
+        else:
+            rows = [dict(zip(_APPLICATION_COLUMNS[1:], row[1:], strict=True)) for row in values]
+            ids = upsert(conn, A, rows, conflict=("source", "external_id"),
+                         update_columns=_APPLICATION_UPDATE_COLUMNS)
+            for row, app_id in zip(values, ids, strict=True):
+                row[0] = app_id
+            later = flags = reapplication_flags(stored, _facts(values))
+        flag_rows = [{"row_id": app_id, "is_reapplication": True, "previous_application_id": previous,
+                      "updated_at": now} for app_id, previous in later.items()]
+        update_by_id(conn, A, flag_rows, ("is_reapplication", "previous_application_id", "updated_at"))
+        counts.reapplied = len(flags)
+
+        logs: list[tuple[Any, ...]] = []
+        cancellations: dict[str, list[int]] = defaultdict(list)
+        for item, app_id in zip(changed, ids, strict=True):
+            old = existing.get(item.external_id)
             if old is None:
                 counts.new += 1
                 old_status = None
             else:
                 counts.updated += 1
                 old_status = old.status
-                touched_candidates.add(old.candidate_id)
             if old_status == item.status:
                 continue
             if item.status in ("rejected", "hired", "withdrawn"):
@@ -183,64 +245,76 @@ class BatchWriter:
                 counts.unrejected += 1
             if old_status is not None and (why := cancel_reason(old_status, item.status)):
                 cancellations[why].append(app_id)
-            logs.append({
-                "application_id": app_id,
-                "old_status": old_status,
-                "new_status": item.status,
-                "decided_at": item.decided_at,
-                "recorded_at": now,
-                "source": self.source,
-                "run_id": self.run_id,
-                "payload": item.raw,
-            })
-        insert_rows(conn, DL, logs)
+            logs.append((app_id, old_status, item.status, item.decided_at, now, source, self.run_id,
+                         pgcopy.dump_json(item.raw) if postgres else item.raw))
+        self._insert(conn, DL, _DECISION_LOG_COLUMNS, logs)
         counts.notices_cancelled = self._cancel_notices(conn, cancellations, now)
-        self._consents(conn, changed, candidate_ids, now)
-        counts.reapplied = self._reapplications(conn, sorted(touched_candidates), now)
+        self._consents(conn, changed, candidate_ids, created, now)
+
+    @staticmethod
+    def _insert(conn: Connection, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Append rows (tuples in `columns` order): COPY on PostgreSQL, multi-row INSERT on SQLite."""
+        if not rows:
+            return
+        if conn.dialect.name == "postgresql":
+            pgcopy.copy_rows(conn, table, columns, rows)
+        else:
+            insert_rows(conn, table, [dict(zip(columns, row, strict=True)) for row in rows])
 
     # -- candidates -------------------------------------------------------------------------------
 
-    def _candidates(self, conn: Connection, items: list[ValidApplication], now: datetime) -> dict[str, int]:
-        """`email_key -> candidate id`, creating candidates and refreshing their display attributes.
+    def _candidates(self, conn: Connection, items: list[ValidApplication],
+                    now: datetime) -> tuple[dict[str, int], set[int]]:
+        """`email_key -> candidate id` (creating candidates, refreshing their display attributes), and
+        the ids of the candidates created here.
 
         The e-mail key is the identity; phone, name and locale are attributes taken from the newest
         record that has them, and tags accumulate (sources disagree on tag vocabularies).
         """
-        wanted: dict[str, dict[str, Any]] = {}
+        wanted: dict[str, list[Any]] = {}  # email_key -> [display_name, phone_key, locale, tags]
         for item in items:
-            w = wanted.setdefault(item.email_key, {"display_name": None, "phone_key": None, "locale": None,
-                                                   "tags": []})
-            w["display_name"] = item.display_name or w["display_name"]
-            w["phone_key"] = item.phone_key or w["phone_key"]
-            w["locale"] = item.locale or w["locale"]
-            w["tags"] = _union(w["tags"], item.tags)
+            w = wanted.get(item.email_key)
+            if w is None:
+                wanted[item.email_key] = [item.display_name, item.phone_key, item.locale, list(item.tags)]
+                continue
+            w[0] = item.display_name or w[0]
+            w[1] = item.phone_key or w[1]
+            w[2] = item.locale or w[2]
+            w[3] = _union(w[3], item.tags)
         columns = [C.c.id, C.c.email_key, C.c.display_name, C.c.phone_key, C.c.locale, C.c.tags,
                    C.c.anonymized_at]
         stored = {r.email_key: r for r in select_in(conn, columns, C.c.email_key, wanted)}
+        ids = {key: row.id for key, row in stored.items()}
+        created: set[int] = set()
         new_rows = [
-            {"email_key": key, "display_name": w["display_name"], "phone_key": w["phone_key"],
-             "locale": w["locale"] or "ja", "tags": w["tags"], "created_at": now, "updated_at": now}
+            {"email_key": key, "display_name": w[0], "phone_key": w[1], "locale": w[2] or "ja", "tags": w[3],
+             "created_at": now, "updated_at": now}
             for key, w in wanted.items() if key not in stored
         ]
         if new_rows:
-            insert_missing(conn, C, new_rows, conflict=("email_key",))
-            stored.update({r.email_key: r for r in select_in(
-                conn, columns, C.c.email_key, [r["email_key"] for r in new_rows])})
+            for candidate_id, email_key in insert_missing(conn, C, new_rows, conflict=("email_key",),
+                                                          returning=("id", "email_key")):
+                ids[email_key] = candidate_id
+                created.add(candidate_id)
+            lost = [r["email_key"] for r in new_rows if r["email_key"] not in ids]
+            if lost:  # created meanwhile by another source's run: treat as stored
+                stored.update({r.email_key: r for r in select_in(conn, columns, C.c.email_key, lost)})
+                ids.update({key: stored[key].id for key in lost})
         updates = []
-        for key, w in wanted.items():
-            row = stored[key]
+        for key, row in stored.items():
             if row.anonymized_at is not None:
                 continue  # retention removed the personal data; an old record must not restore it
+            w = wanted[key]
             merged = {
-                "display_name": w["display_name"] or row.display_name,
-                "phone_key": w["phone_key"] or row.phone_key,
-                "locale": w["locale"] or row.locale,
-                "tags": _union(row.tags or [], w["tags"]),
+                "display_name": w[0] or row.display_name,
+                "phone_key": w[1] or row.phone_key,
+                "locale": w[2] or row.locale,
+                "tags": _union(row.tags or [], w[3]),
             }
             if any(merged[c] != getattr(row, c) for c in merged):
                 updates.append({"row_id": row.id, **merged, "updated_at": now})
         update_by_id(conn, C, updates, ("display_name", "phone_key", "locale", "tags", "updated_at"))
-        return {key: row.id for key, row in stored.items()}
+        return ids, created
 
     # -- outbox -----------------------------------------------------------------------------------
 
@@ -263,63 +337,83 @@ class BatchWriter:
     # -- consents ---------------------------------------------------------------------------------
 
     def _consents(self, conn: Connection, items: list[ValidApplication], candidate_ids: dict[str, int],
-                  now: datetime) -> None:
+                  created: set[int], now: datetime) -> None:
         """Record what this source says about consent, only when its statement changes.
 
         Compared with this source's own latest statement, not with the overall current state: a newer
         opt-in or opt-out made elsewhere (the unsubscribe page) must not be overwritten by an ATS
-        record that merely changed for another reason.
+        record that merely changed for another reason. A candidate created in this batch has none.
         """
         with_consents = [i for i in items if i.consents]
         if not with_consents:
             return
-        ids = [candidate_ids[i.email_key] for i in with_consents]
-        latest: dict[tuple[int, str], bool] = {}
+        ids = [cid for i in with_consents if (cid := candidate_ids[i.email_key]) not in created]
+        # (candidate, purpose) -> (recorded_at, granted) of the latest statement: the newest recorded_at,
+        # the last written on a tie (as the stored rows sort), so the result does not depend on where
+        # the batch boundaries fall.
+        latest: dict[tuple[int, str], tuple[datetime, bool]] = {}
         rows = select_in(conn, [CO.c.candidate_id, CO.c.purpose, CO.c.granted, CO.c.recorded_at, CO.c.id],
                          CO.c.candidate_id, ids, CO.c.source == self.source)
         for row in sorted(rows, key=lambda r: (r.recorded_at, r.id)):
-            latest[(row.candidate_id, row.purpose)] = row.granted
-        inserts = []
+            latest[(row.candidate_id, row.purpose)] = (row.recorded_at, row.granted)
+        inserts: list[tuple[Any, ...]] = []
+        source = self.source
         for item in with_consents:
             cid = candidate_ids[item.email_key]
+            # Without a source timestamp, consent dates from the application form.
+            recorded_at = item.updated_at or item.applied_at or now
             for purpose, granted in sorted(item.consents.items()):
-                if latest.get((cid, purpose)) == granted:
+                key = (cid, purpose)
+                known = latest.get(key)
+                if known is not None and known[1] == granted:
                     continue
-                latest[(cid, purpose)] = granted
-                inserts.append({"candidate_id": cid, "purpose": purpose, "granted": granted,
-                                # Without a source timestamp, consent dates from the application form.
-                                "recorded_at": item.updated_at or item.applied_at or now,
-                                "source": self.source,
-                                "wording_version": item.wording_version})
-        insert_rows(conn, CO, inserts)
+                if known is None or recorded_at >= known[0]:
+                    latest[key] = (recorded_at, granted)
+                inserts.append((cid, purpose, granted, recorded_at, source, item.wording_version))
+        self._insert(conn, CO, _CONSENT_COLUMNS, inserts)
 
-    # -- re-applications --------------------------------------------------------------------------
 
-    def _reapplications(self, conn: Connection, candidate_ids: list[int], now: datetime) -> int:
-        """Flag applications made after the same candidate was rejected or withdrew (any source).
+def _application_update(row: list[Any]) -> dict[str, Any]:
+    values = dict(zip(_APPLICATION_COLUMNS, row, strict=True))
+    return {"row_id": values["id"], **{name: values[name] for name in _APPLICATION_UPDATE_COLUMNS}}
 
-        Recomputed per touched candidate from the stored rows, so the order in which a source lists
-        the old and the new application does not matter. The flag is sticky: it records a fact about
-        when the application arrived, even if the earlier decision is reversed later.
-        """
-        columns = [A.c.id, A.c.candidate_id, A.c.status, A.c.applied_at, A.c.decided_at, A.c.created_at,
-                   A.c.is_reapplication]
-        by_candidate: dict[int, list[Any]] = defaultdict(list)
-        for row in select_in(conn, columns, A.c.candidate_id, candidate_ids):
-            by_candidate[row.candidate_id].append(row)
-        updates = []
-        for apps in by_candidate.values():
-            if len(apps) < 2:
+
+def _facts(values: list[list[Any]]) -> list[_AppFacts]:
+    # Index positions follow _APPLICATION_COLUMNS; an update keeps the stored created_at (see below).
+    return [_AppFacts(id=row[0], candidate_id=row[3], status=row[5], applied_at=row[6], decided_at=row[7],
+                      created_at=row[15], is_reapplication=False) for row in values]
+
+
+def reapplication_flags(stored: Iterable[Any], batch: list[_AppFacts]) -> dict[int, int]:
+    """`application id -> previous application id` for applications that become re-applications.
+
+    An application made after the same candidate had an application rejected or withdrawn (in any
+    source) is a re-application. Recomputed per touched candidate from the stored rows with the batch's
+    values laid over them, so the order in which a source lists the old and the new application does
+    not matter. The flag is sticky: it records a fact about when the application arrived, even if the
+    earlier decision is reversed later; applications already flagged are left alone.
+    """
+    by_id: dict[int, Any] = {row.id: row for row in stored}
+    for facts in batch:
+        before = by_id.get(facts.id)
+        if before is not None:  # an update keeps its creation time and its flag
+            facts.created_at = before.created_at
+            facts.is_reapplication = bool(before.is_reapplication)
+        by_id[facts.id] = facts
+    by_candidate: dict[int, list[Any]] = defaultdict(list)
+    for app in by_id.values():
+        by_candidate[app.candidate_id].append(app)
+    flags: dict[int, int] = {}
+    for apps in by_candidate.values():
+        if len(apps) < 2:
+            continue
+        for app in apps:
+            if app.is_reapplication:
                 continue
-            for app in apps:
-                if app.is_reapplication:
-                    continue
-                previous = find_previous(app, apps)
-                if previous is not None:
-                    updates.append({"row_id": app.id, "is_reapplication": True,
-                                    "previous_application_id": previous, "updated_at": now})
-        update_by_id(conn, A, updates, ("is_reapplication", "previous_application_id", "updated_at"))
-        return len(updates)
+            previous = find_previous(app, apps)
+            if previous is not None:
+                flags[app.id] = previous
+    return flags
 
 
 def find_previous(app: Any, apps: Iterable[Any]) -> int | None:

@@ -90,6 +90,11 @@ class ReferenceData:
 
     # -- once per run -----------------------------------------------------------------------------
 
+    def load(self, conn: Connection) -> None:
+        """Read the stored ids only: for adapters whose reference data is synced after the applications."""
+        self.jobs = self._load_ids(conn, J)
+        self.reasons = self._load_ids(conn, R)
+
     def sync(self, conn: Connection, adapter: AtsAdapter) -> ReferenceCounts:
         counts = ReferenceCounts()
         bad: list[QuarantineEntry] = []

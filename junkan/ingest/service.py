@@ -4,15 +4,27 @@ Watermark semantics: a source's watermark is the newest `updated_at` the source 
 only forward, in the same transaction as the last batch of a run. A run reads from the watermark minus a
 small overlap (late commits and clock skew in the ATS); a crash mid-run leaves the watermark where it
 was, so the next run re-reads the whole window, which is safe because every write is idempotent.
+
+Reading and writing overlap: a background thread pulls the adapter's records and validates them a
+bounded number of batches ahead (memory stays flat), while this thread writes; the database does its
+share of the work while the reader parses. The writer still looks one batch ahead before it writes,
+so a source that fails mid-stream leaves the same committed batches as a strictly sequential run.
+
+Adapters whose jobs and reasons are read from the application rows themselves (spreadsheets:
+`reference_from_applications = True`) get their reference data synced after the applications, from
+the same pass over the file, in the transaction of the last batch. Until then a job or reason the run
+has not stored yet is created as a placeholder by the batch that needs it; the sync completes it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, select
@@ -21,13 +33,12 @@ from junkan.ats.base import ApplicationRecord, AtsAdapter, BadRecord
 from junkan.db.models import Quarantine, Watermark
 from junkan.db.types import utcnow
 from junkan.ingest.batch import BatchWriter, IngestCounts
+from junkan.ingest.pgcopy import without_prepared_statements
 from junkan.ingest.reasons import ReasonMapping, default_mapping
 from junkan.ingest.reference import ReferenceData
-from junkan.ingest.validate import Validator
+from junkan.ingest.validate import BatchResult, Validator
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 W = Watermark.__table__
 Q = Quarantine.__table__
@@ -36,7 +47,9 @@ Q = Quarantine.__table__
 WATERMARK_OVERLAP = timedelta(minutes=10)
 #: `as_of` days are calendar days in Japan, where the employer works.
 BUSINESS_TZ = ZoneInfo("Asia/Tokyo")
-DEFAULT_BATCH_SIZE = 1000
+DEFAULT_BATCH_SIZE = 5000
+#: Validated batches the reader may hold ready beyond the two the writer holds (current and next).
+READ_AHEAD = 1
 
 __all__ = ["IngestCounts", "ingest", "read_watermark", "window_start"]
 
@@ -57,14 +70,83 @@ def window_start(watermark: datetime | None, as_of: date | None) -> datetime | N
     return since
 
 
-def _batches(items: Iterable[T], size: int) -> Iterator[tuple[list[T], bool]]:
-    """Batches of `size`, each with `is_last`, reading one batch ahead so the last one is known."""
-    iterator = iter(items)
-    current = list(islice(iterator, size))
-    while current:
-        following = list(islice(iterator, size))
-        yield current, not following
-        current = following
+@dataclass(slots=True)
+class _Batch:
+    result: BatchResult
+    size: int
+    #: Newest `updated_at` among the batch's records (valid or quarantined), for the watermark.
+    newest: datetime | None
+
+
+@dataclass(slots=True)
+class _Failed:
+    error: BaseException
+
+
+_END = object()
+
+
+class _Reader:
+    """Pulls records from the adapter and validates them in batches on a background thread.
+
+    At most READ_AHEAD batches wait in the queue, so memory stays bounded however large the source.
+    An exception of the adapter is handed to the writer as it is (its type decides about retries).
+    """
+
+    def __init__(self, records: Iterable[ApplicationRecord | BadRecord], validator: Validator,
+                 batch_size: int) -> None:
+        self._records = records
+        self._validator = validator
+        self._batch_size = batch_size
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=READ_AHEAD)
+        self._stop = threading.Event()
+        self._finished = False
+        self._thread = threading.Thread(target=self._run, name="junkan-ingest-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        records = self._records
+        try:
+            iterator = iter(records)
+            while not self._stop.is_set():
+                chunk = list(islice(iterator, self._batch_size))
+                if not chunk:
+                    break
+                result = self._validator.validate(chunk)
+                newest = None
+                for item in (*result.valid, *result.quarantined):
+                    stamp = item.updated_at
+                    if stamp is not None and (newest is None or stamp > newest):
+                        newest = stamp
+                self._queue.put(_Batch(result, len(chunk), newest))
+            self._queue.put(_END)
+        except BaseException as exc:  # handed over to the writer, which re-raises it
+            self._queue.put(_Failed(exc))
+        finally:
+            close = getattr(records, "close", None)
+            if close is not None:
+                close()  # an adapter generator stopped early releases its file or connection
+
+    def next(self) -> _Batch | None:
+        """The next validated batch, None at the end; re-raises what the adapter raised."""
+        item = self._queue.get()
+        if item is _END:
+            self._finished = True
+            return None
+        if isinstance(item, _Failed):
+            self._finished = True
+            raise item.error
+        assert isinstance(item, _Batch)
+        return item
+
+    def close(self) -> None:
+        """Stop reading (the writer is done or failed) and wait for the thread to end."""
+        self._stop.set()
+        while not self._finished:
+            # Taking items frees the reader if it waits on a full queue; it then sees the stop flag.
+            item = self._queue.get()
+            self._finished = item is _END or isinstance(item, _Failed)
+        self._thread.join()
 
 
 def _advance_watermark(conn: Connection, source: str, value: datetime, now: datetime) -> None:
@@ -97,8 +179,12 @@ def ingest(
         raise ValueError("batch_size must be at least 1")
     source = source or adapter.source
     reference = ReferenceData(source, mapping or default_mapping(), clock)
-    with engine.begin() as conn:
-        reference.sync(conn, adapter)
+    reference_after = bool(getattr(adapter, "reference_from_applications", False))
+    with engine.begin() as conn, without_prepared_statements(conn):
+        if reference_after:
+            reference.load(conn)
+        else:
+            reference.sync(conn, adapter)
         watermark = read_watermark(conn, source)
         open_quarantine = set(conn.execute(
             select(Q.c.external_id).where(Q.c.source == source, Q.c.record_type == "application",
@@ -110,19 +196,31 @@ def ingest(
 
     writer = BatchWriter(source=source, run_id=run_id, reference=reference, clock=clock,
                          open_quarantine=open_quarantine)
-    validator = Validator(phone_region=phone_region)
     counts = IngestCounts()
     newest: datetime | None = None
-    records: Iterable[ApplicationRecord | BadRecord] = adapter.fetch_applications(since)
-    for number, (batch, is_last) in enumerate(_batches(records, batch_size), start=1):
-        result = validator.validate(batch)
-        for stamp in [v.updated_at for v in result.valid] + [q.updated_at for q in result.quarantined]:
-            if stamp is not None and (newest is None or stamp > newest):
-                newest = stamp
-        with engine.begin() as conn:
-            counts.add(writer.write(conn, result))
-            if is_last and newest is not None:
-                _advance_watermark(conn, source, newest, clock())
-        log.debug("ingest %s: batch %d committed (%d records)", source, number, len(batch))
+    reader = _Reader(adapter.fetch_applications(since), Validator(phone_region=phone_region), batch_size)
+    try:
+        current = reader.next()
+        number = 0
+        while current is not None:
+            # Read ahead before writing, so the last batch (watermark, reference sync) is known.
+            following = reader.next()
+            number += 1
+            if current.newest is not None and (newest is None or current.newest > newest):
+                newest = current.newest
+            with engine.begin() as conn, without_prepared_statements(conn):
+                counts.add(writer.write(conn, current.result))
+                if following is None:
+                    if reference_after:
+                        reference.sync(conn, adapter)
+                    if newest is not None:
+                        _advance_watermark(conn, source, newest, clock())
+            log.debug("ingest %s: batch %d committed (%d records)", source, number, current.size)
+            current = following
+        if number == 0 and reference_after:
+            with engine.begin() as conn, without_prepared_statements(conn):
+                reference.sync(conn, adapter)
+    finally:
+        reader.close()
     log.info("ingest %s: %s", source, counts.as_dict())
     return counts

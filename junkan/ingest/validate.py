@@ -44,6 +44,9 @@ LIMITS: dict[str, int] = {
     "reason_text": _limit(Application.__table__.c.reason_text),
     "stage": _limit(Application.__table__.c.stage_reached),
 }
+_MAX_EXTERNAL_ID = LIMITS["external_id"]
+_TEXT_FIELDS = ("name", "job_external_id", "job_title", "reason_external_id", "reason_text", "stage")
+_TEXT_LIMITS = tuple(LIMITS[name] for name in _TEXT_FIELDS)
 #: Consent wording version column width.
 MAX_WORDING_VERSION = 32
 DEFAULT_WORDING_VERSION = "ats"
@@ -75,15 +78,18 @@ class ValidApplication:
     content_hash: str = ""
 
     def compute_hash(self) -> str:
-        """Hash of what we store; `updated_at` and `raw` are left out so a mere touch is 'unchanged'."""
+        """Hash of what we store; `updated_at` and `raw` are left out so a mere touch is 'unchanged'.
+
+        The serialisation is part of the stored data (application.content_hash): changing it would make
+        every stored application look changed on the next run.
+        """
         payload = [
             self.status, self.email_key, self.phone_key, self.display_name, self.locale,
             self.job_external_id, self.job_title, _iso(self.applied_at), _iso(self.decided_at),
             self.reason_external_id, self.reason_text, self.stage,
-            sorted(self.consents.items()), self.wording_version, list(self.tags),
+            sorted(self.consents.items()) if self.consents else [], self.wording_version, list(self.tags),
         ]
-        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.blake2b(text.encode("utf-8"), digest_size=32).hexdigest()
+        return hashlib.blake2b(_HASH_ENCODER.encode(payload).encode("utf-8"), digest_size=32).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,11 @@ class QuarantineEntry:
         text = json.dumps([self.record_type, self.external_id, self.raw], ensure_ascii=False,
                           sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: Same output as json.dumps(…, ensure_ascii=False, separators=(",", ":")) without building an encoder
+#: per call.
+_HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 # Fast equivalents of junkan.identity's normalisers (same results, tested against them): this runs
@@ -139,27 +150,74 @@ def phone_key(value: str | None, region: str) -> str | None:
     return normalize_phone(value, region)
 
 
+#: Values that repeat on thousands of records (job ids and titles, reasons, stages) are normalised once.
+#: Bounded: cleared when full, so an odd source with unique values costs memory, not correctness.
+_REPEATED: dict[str, str | None] = {}
+_REPEATED_LIMIT = 20_000
+
+
+def _normalize_repeated(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return _REPEATED[value]
+    except KeyError:
+        if len(_REPEATED) >= _REPEATED_LIMIT:
+            _REPEATED.clear()
+        result = _REPEATED[value] = normalize_text(value)
+        return result
+
+
+# Dates repeat across records (a year of application days), and converting or formatting one costs
+# microseconds each: bounded memo tables, cleared when full.
+_AWARE: dict[datetime, datetime] = {}
+_ISO_UTC: dict[datetime, str] = {}
+_MEMO_LIMIT = 50_000
+
+
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:  # equal instants in other zones format differently: no memo
+        return value.isoformat()
+    try:
+        return _ISO_UTC[value]
+    except KeyError:
+        if len(_ISO_UTC) >= _MEMO_LIMIT:
+            _ISO_UTC.clear()
+        text = _ISO_UTC[value] = value.isoformat()
+        return text
 
 
 def _aware(value: datetime | None) -> datetime | None:
     # Adapters hand back aware datetimes; a naive one is taken as UTC, as the adapters' own helpers do.
+    # Equal keys are the same instant (naive ones never equal aware ones), so the memo is exact; a
+    # repeated wall time at a DST change (fold=1) compares equal to the first one, so it is not memoised.
     if value is None:
         return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return _AWARE[value] if not value.fold else _convert(value)
+    except KeyError:
+        if len(_AWARE) >= _MEMO_LIMIT:
+            _AWARE.clear()
+        converted = _AWARE[value] = _convert(value)
+        return converted
 
 
-_SCALARS = (str, int, float, bool, type(None))
+def _convert(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_STR_ONLY = frozenset({str})
 
 
 def jsonable(value: Any) -> Any:
     """A JSON-safe copy of a raw payload (dates and decimals become strings)."""
     if isinstance(value, dict):
-        if all(type(v) in _SCALARS for v in value.values()) and all(type(k) is str for k in value):
-            return value  # the common flat spreadsheet row: already JSON
+        # Type sets built in C: the common flat spreadsheet row is already JSON and is kept as it is.
+        if set(map(type, value.values())) <= _SCALARS and set(map(type, value)) <= _STR_ONLY:
+            return value
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
@@ -216,8 +274,8 @@ def validate_record(
     external_id = normalize_text(record.external_id)
     if external_id is None:
         problems.append("missing application id")
-    elif len(external_id) > LIMITS["external_id"]:
-        problems.append(f"application id is {len(external_id)} characters (limit {LIMITS['external_id']})")
+    elif len(external_id) > _MAX_EXTERNAL_ID:
+        problems.append(f"application id is {len(external_id)} characters (limit {_MAX_EXTERNAL_ID})")
 
     email_key = normalize_email(record.email)
     if email_key is None:
@@ -225,10 +283,12 @@ def validate_record(
     elif not is_valid_email(email_key):
         problems.append("invalid e-mail address (expected name@domain.tld)")
 
-    status = (record.status or "").strip()
+    status = record.status
     if status not in STATUSES:
-        shown = status[:40] if status else "(empty)"
-        problems.append(f"unknown status {shown!r} (expected one of {', '.join(STATUSES)})")
+        status = (status or "").strip()
+        if status not in STATUSES:
+            shown = status[:40] if status else "(empty)"
+            problems.append(f"unknown status {shown!r} (expected one of {', '.join(STATUSES)})")
 
     updated_at = _aware(record.updated_at)
     decided_at = _aware(record.decided_at)
@@ -239,17 +299,16 @@ def validate_record(
     elif status == "in_process":
         decided_at = None
 
-    text_fields = {
-        "name": normalize_name(record.name),
-        "job_external_id": normalize_text(record.job_external_id),
-        "job_title": normalize_text(record.job_title),
-        "reason_external_id": normalize_text(record.reason_external_id),
-        "reason_text": normalize_text(record.reason_text),
-        "stage": normalize_text(record.stage),
-    }
-    for name, value in text_fields.items():
-        if value is not None and len(value) > LIMITS[name]:
-            problems.append(f"field {name} is {len(value)} characters (limit {LIMITS[name]})")
+    name = normalize_name(record.name)
+    job_external_id = _normalize_repeated(record.job_external_id)
+    job_title = _normalize_repeated(record.job_title)
+    reason_external_id = _normalize_repeated(record.reason_external_id)
+    reason_text = _normalize_repeated(record.reason_text)
+    stage = _normalize_repeated(record.stage)
+    texts = (name, job_external_id, job_title, reason_external_id, reason_text, stage)
+    for field_name, value, limit in zip(_TEXT_FIELDS, texts, _TEXT_LIMITS, strict=True):
+        if value is not None and len(value) > limit:
+            problems.append(f"field {field_name} is {len(value)} characters (limit {limit})")
 
     if problems:
         return QuarantineEntry(reason=_where(record.raw) + "; ".join(problems), raw=record_raw(record),
@@ -257,25 +316,27 @@ def validate_record(
 
     assert external_id is not None and email_key is not None  # narrowed by the checks above
     carries_reason = status in REASON_STATUSES
-    consents = {p: bool(g) for p, g in (record.consents or {}).items() if p in KNOWN_PURPOSES}
+    given = record.consents
+    consents = {p: bool(g) for p, g in given.items() if p in KNOWN_PURPOSES} if given else {}
+    raw = record.raw
     valid = ValidApplication(
         external_id=external_id,
         status=status,
         email_key=email_key,
         phone_key=phone_key(record.phone, phone_region),
-        display_name=text_fields["name"],
-        locale=_locale(record.locale),
-        job_external_id=text_fields["job_external_id"],
-        job_title=text_fields["job_title"],
+        display_name=name,
+        locale=_locale(record.locale) if record.locale else None,
+        job_external_id=job_external_id,
+        job_title=job_title,
         applied_at=_aware(record.applied_at),
         decided_at=decided_at,
-        reason_external_id=text_fields["reason_external_id"] if carries_reason else None,
-        reason_text=text_fields["reason_text"] if carries_reason else None,
-        stage=text_fields["stage"],
+        reason_external_id=reason_external_id if carries_reason else None,
+        reason_text=reason_text if carries_reason else None,
+        stage=stage,
         updated_at=updated_at,
         consents=consents,
-        wording_version=_wording_version(record.raw or {}),
-        tags=_tags(record.tags or ()),
+        wording_version=_wording_version(raw) if raw else DEFAULT_WORDING_VERSION,
+        tags=_tags(record.tags) if record.tags else (),
         raw=record_raw(record),
     )
     valid.content_hash = valid.compute_hash()

@@ -14,6 +14,11 @@ locale first, then the default locale. A template may `{% extends %}` another on
 block. The shared sections are blocks of one layout rather than `{% include %}`d files: an include
 costs a fresh context per render, which halved the render rate.
 
+Speed (the outbox renders at send time, thousands per run): a store resolves, compiles and hashes the
+three parts of a (kind, locale, category, job) once and keeps them together (`NoticeTemplates`); a
+render then only builds one context dict, shared by all three parts, and runs the compiled code. No file
+is looked at per render: edits are noticed by `refresh_if_stale`, at most every `reload_check_s`.
+
 Templates run in Jinja's SandboxedEnvironment with HTML autoescaping for `.html` parts, no globals and
 StrictUndefined, so a typo or a sandbox escape attempt fails loudly instead of mailing a half-rendered
 notice. Values are data, never template code: a name such as `{{7*7}}` is printed as written.
@@ -21,6 +26,7 @@ notice. Values are data, never template code: a name such as `{{7*7}}` is printe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -146,6 +152,48 @@ def _clean_field(value: str | None) -> str:
 _PACKAGE_DIR = Path(__file__).resolve().parents[1] / "templates" / "mail"
 
 
+class _NoticeSandbox(SandboxedEnvironment):
+    """The sandbox, with one shortcut: the public fields of the two frozen views this module itself puts
+    into the context are plain strings and safe to read, so they skip the generic safety checks (which
+    cost more than the rest of a lookup). Everything else goes through the sandbox as usual."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        #: Loaded templates by name. `{% extends %}` and `{% include %}` look their template up on every
+        #: render; Jinja's own cache builds a weak reference per lookup. Cleared together with `cache`.
+        self.loaded: dict[str, Template] = {}
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        fields = _VIEW_FIELDS.get(type(obj))
+        if fields is not None and attribute in fields:
+            return getattr(obj, attribute)
+        return super().getattr(obj, attribute)
+
+    def get_template(self, name: Any, parent: str | None = None, globals: Any = None) -> Template:
+        if globals is not None or not isinstance(name, str):
+            return super().get_template(name, parent, globals)
+        if parent is not None:
+            name = self.join_path(name, parent)
+        template = self.loaded.get(name)
+        if template is None:
+            template = self.loaded[name] = super().get_template(name, parent)
+        return template
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeTemplates:
+    """The three parts chosen for one (kind, locale, category, job), compiled, with their version hash."""
+
+    #: Template names of subject, text and HTML, e.g. "ja/rejection.final_interview.txt".
+    names: tuple[str, str, str]
+    compiled: tuple[Template, Template, Template] = field(repr=False)
+    #: The locale actually served (a candidate asking for "fr" gets the default locale's files).
+    locale: str
+    #: The body's template without the part suffix: "ja/rejection" or "jobs/J-1/ja/rejection".
+    template_name: str
+    version: str
+
+
 class TemplateStore:
     """Finds, compiles, caches and renders notice templates. Thread-safe; share one per process."""
 
@@ -171,9 +219,12 @@ class TemplateStore:
         self.template_dir = template_dir
         self.default_locale = normalize_locale(default_locale)
         self.subject_max_chars = subject_max_chars
-        self._env = SandboxedEnvironment(
+        self._env = _NoticeSandbox(
             loader=ChoiceLoader(loaders),
-            autoescape=select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False),
+            # Asked on every render (each context's EvalContext); the answer per template name never changes.
+            autoescape=functools.lru_cache(maxsize=1024)(
+                select_autoescape(enabled_extensions=("html", "htm"), default_for_string=False)
+            ),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -194,6 +245,7 @@ class TemplateStore:
         self._resolved: dict[tuple[str, ...], str] = {}
         self._compiled: dict[str, Template] = {}
         self._versions: dict[tuple[str, ...], str] = {}
+        self._selected: dict[tuple[str, str, str, str], NoticeTemplates] = {}
         self._watch: dict[str, Callable[[], bool]] = {}
 
     @classmethod
@@ -269,29 +321,71 @@ class TemplateStore:
             if all(check() for check in self._watch.values()):
                 return False
             self._env.cache.clear()  # type: ignore[union-attr]
+            self._env.loaded.clear()
             self._resolved.clear()
             self._compiled.clear()
             self._versions.clear()
+            self._selected.clear()
             self._watch.clear()
             return True
 
+    def select(
+        self,
+        kind: str,
+        *,
+        locale: str | None = None,
+        category: str | None = None,
+        job_external_id: str | None = None,
+    ) -> NoticeTemplates:
+        """The compiled parts for one notice type, resolved and hashed on first use, then cached."""
+        key = (kind, locale or "", category or "", job_external_id or "")
+        chosen = self._selected.get(key)
+        if chosen is not None:
+            return chosen
+        loc = normalize_locale(locale, self.default_locale)
+        subject, text, html = (
+            self.resolve(kind, part, locale=loc, category=category, job_external_id=job_external_id)
+            for part in PARTS
+        )
+        names = (subject, text, html)
+        # Hash first: the edit checks it records then also cover a file changed while compiling.
+        version = self.version(names)
+        chosen = NoticeTemplates(
+            names=names,
+            compiled=(self._template(subject), self._template(text), self._template(html)),
+            locale=text.split("/")[-2],
+            template_name=text.removesuffix(".txt"),
+            version=version,
+        )
+        with self._lock:
+            self._selected[key] = chosen
+        return chosen
+
+    def _template(self, name: str) -> Template:
+        template = self._compiled.get(name)
+        if template is None:
+            try:
+                template = self._env.get_template(name)
+            except Exception as exc:
+                raise _template_error(name, exc) from exc
+            self._compiled[name] = template
+        return template
+
     def render(self, name: str, context: dict[str, Any]) -> str:
+        return self.render_compiled(name, self._template(name), context)
+
+    def render_compiled(self, name: str, template: Template, context: dict[str, Any]) -> str:
+        """Render with `context` as the template's (read-only) top-level scope, without copying it, so that
+        the parts of one notice share one dict. Errors become MailTemplateError naming the template."""
         try:
-            template = self._compiled.get(name)
-            if template is None:
-                template = self._compiled[name] = self._env.get_template(name)
-            return template.render(context)
-        except SecurityError as exc:
-            raise MailTemplateError(name, f"blocked by the sandbox: {exc}") from exc
-        except TemplateSyntaxError as exc:
-            where = exc.name or name
-            raise MailTemplateError(where, f"syntax error at line {exc.lineno}: {exc.message}") from exc
-        except TemplateNotFound as exc:
-            raise MailTemplateError(name, f"includes a missing template {exc.name!r}") from exc
-        except JinjaTemplateError as exc:
-            raise MailTemplateError(name, f"{type(exc).__name__}: {exc}") from exc
-        except Exception as exc:  # a filter or test blowing up inside a user template
-            raise MailTemplateError(name, f"render failed: {type(exc).__name__}: {exc}") from exc
+            # `template.new_context(context, shared=True)` minus merging the (empty, see __init__) globals.
+            ctx = self._env.context_class(self._env, context, template.name, template.blocks)
+            try:
+                return self._env.concat(template.root_render_func(ctx))  # type: ignore[attr-defined]
+            except Exception:
+                self._env.handle_exception()  # re-raised with the template's lines in the traceback
+        except Exception as exc:
+            raise _template_error(name, exc) from exc
 
     def version(self, names: Iterable[str]) -> str:
         """A short hash over the sources of `names` and of everything they include/extend/import."""
@@ -334,6 +428,21 @@ class TemplateStore:
         return value
 
 
+def _template_error(name: str, exc: Exception) -> MailTemplateError:
+    if isinstance(exc, MailTemplateError):
+        return exc
+    if isinstance(exc, SecurityError):
+        return MailTemplateError(name, f"blocked by the sandbox: {exc}")
+    if isinstance(exc, TemplateSyntaxError):
+        return MailTemplateError(exc.name or name, f"syntax error at line {exc.lineno}: {exc.message}")
+    if isinstance(exc, TemplateNotFound):
+        return MailTemplateError(name, f"includes a missing template {exc.name!r}")
+    if isinstance(exc, JinjaTemplateError):
+        return MailTemplateError(name, f"{type(exc).__name__}: {exc}")
+    # A filter or test blowing up inside a user template.
+    return MailTemplateError(name, f"render failed: {type(exc).__name__}: {exc}")
+
+
 @dataclass(frozen=True, slots=True)
 class _SenderView:
     company_name: str
@@ -348,6 +457,20 @@ class _PartnerView:
     description: str
 
 
+#: The only attributes `_NoticeSandbox` reads without the generic checks.
+_VIEW_FIELDS: dict[type, frozenset[str]] = {
+    _SenderView: frozenset(("company_name", "postal_address", "contact_email")),
+    _PartnerView: frozenset(("name", "url", "description")),
+}
+
+
+# Job titles, partner names, categories and the sender repeat from notice to notice: clean them once.
+# Candidate names do not repeat, and personal data is better not kept around: those are not cached.
+_clean_shared = functools.lru_cache(maxsize=4096)(_clean_field)
+_variant = functools.lru_cache(maxsize=256)(_safe_category)
+_sender_view = functools.lru_cache(maxsize=64)(_SenderView)
+
+
 def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
     sender = ctx.sender
     company = sender.company_name
@@ -356,7 +479,7 @@ def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
     partner = None
     if ctx.partner is not None:
         partner = _PartnerView(
-            name=_clean_field(ctx.partner.name),
+            name=_clean_shared(ctx.partner.name),
             url=ctx.partner.url,
             description=(ctx.partner.description or "").strip(),
         )
@@ -365,11 +488,11 @@ def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
     return {
         "kind": ctx.kind,
         "locale": locale,
-        "variant": _safe_category(ctx.reason_category) or "",
+        "variant": _variant(ctx.reason_category) or "",
         "candidate_name": _clean_field(ctx.candidate_name),
-        "job_title": _clean_field(ctx.job_title),
+        "job_title": _clean_shared(ctx.job_title),
         "company_name": company,
-        "sender": _SenderView(company, sender.postal_address, sender.contact_email),
+        "sender": _sender_view(company, sender.postal_address, sender.contact_email),
         "partner": partner,
         "advertising": partner is not None,
         "unsubscribe_url": ctx.unsubscribe_url or "",
@@ -389,24 +512,22 @@ def render_notice(store: TemplateStore, ctx: NoticeContext) -> RenderedMail:
         if not ctx.partner.url:
             raise ValueError("the partner block needs a URL")
     store.refresh_if_stale()
-    locale = normalize_locale(ctx.locale, store.default_locale)
-    lookup = {"locale": locale, "category": ctx.reason_category, "job_external_id": ctx.job_external_id}
-    names = {part: store.resolve(ctx.kind, part, **lookup) for part in PARTS}
-    # The locale actually served (a candidate asking for "fr" gets the default locale's files).
-    body_name = names["txt"]
-    served = body_name.split("/")[-2]
-    values = _context(ctx, served)
-    subject = clean_subject(store.render(names["subject.txt"], values), store.subject_max_chars)
+    chosen = store.select(ctx.kind, locale=ctx.locale, category=ctx.reason_category,
+                          job_external_id=ctx.job_external_id)
+    values = _context(ctx, chosen.locale)
+    subject_name, text_name, html_name = chosen.names
+    subject_t, text_t, html_t = chosen.compiled
+    subject = clean_subject(store.render_compiled(subject_name, subject_t, values), store.subject_max_chars)
     if not subject:
-        raise MailTemplateError(names["subject.txt"], "rendered an empty subject")
-    text = store.render(body_name, values).replace("\r\n", "\n")
-    html = store.render(names["html"], values).replace("\r\n", "\n")
+        raise MailTemplateError(subject_name, "rendered an empty subject")
+    text = store.render_compiled(text_name, text_t, values).replace("\r\n", "\n")
+    html = store.render_compiled(html_name, html_t, values).replace("\r\n", "\n")
     return RenderedMail(
         subject=subject,
         text=text if text.endswith("\n") else text + "\n",
         html=html,
-        template_name=body_name.removesuffix(".txt"),
-        template_version=store.version(names[p] for p in PARTS),
-        locale=served,
+        template_name=chosen.template_name,
+        template_version=chosen.version,
+        locale=chosen.locale,
         advertising=values["advertising"],
     )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from junkan.config import PartnerSettings, Settings
-from junkan.db.models import Application, Candidate, Job, Message, RejectionReason, Suppression
+from junkan.db.models import Application, Candidate, Consent, Job, Message, RejectionReason, Suppression
 from junkan.links import LinkSigner
 from junkan.mail.backends import OutgoingMail
 from junkan.mail.headers import clean_display_name
@@ -63,23 +64,37 @@ class Prepared:
     template_version: str
 
 
+def current_consent_granted(purpose: str, now: datetime, candidate_id: Any) -> Any:
+    """The newest `purpose` consent of the row's candidate as of `now` (None without any), as a correlated
+    subquery: one index lookup (ix_consent_candidate_purpose) per message. The window-function form in
+    `current_consent_subquery` ranks the whole consent table, which suits one set-based enqueue but not a
+    chunk of 64 messages, 150 times per run."""
+    return (
+        select(Consent.granted)
+        .where(Consent.candidate_id == candidate_id, Consent.purpose == purpose, Consent.recorded_at <= now)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+        .correlate_except(Consent)
+        .scalar_subquery()
+    )
+
+
 def notice_rows_query(now: datetime) -> Select:  # type: ignore[type-arg]
     """Message rows joined with candidate, application, job, reason, suppression and current consent."""
-    consent = current_consent_subquery("partner_info", now)
     return (
         select(
             Message.id, Message.public_id, Message.kind, Message.locale, Message.advertising,
             Message.ref_code, Message.partner_name,
             Candidate.email_key, Candidate.display_name, Candidate.anonymized_at,
             Application.status, Job.title, Job.external_id, RejectionReason.category,
-            Suppression.id.label("suppression_id"), consent.c.granted,
+            Suppression.id.label("suppression_id"),
+            current_consent_granted("partner_info", now, Message.candidate_id).label("granted"),
         )
         .join(Candidate, Candidate.id == Message.candidate_id)
         .outerjoin(Application, Application.id == Message.application_id)
         .outerjoin(Job, Job.id == Application.job_id)
         .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
         .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
-        .outerjoin(consent, and_(consent.c.candidate_id == Message.candidate_id, consent.c.rn == 1))
     )
 
 

@@ -4,7 +4,8 @@
 `{"items": [{"ref_code", "status", "occurred_at"}], "next": cursor | null}`. A non-null `next` is fetched
 as `?since=ISO&cursor=NEXT` until it is null. Throttling (429 + Retry-After) and 5xx are retried by the
 shared RetryingClient with an injectable sleep; a malformed item becomes a BadReferral, a malformed page
-fails the whole fetch (nothing is half-stored: the sync commits only after the fetch completes).
+fails the fetch. The sync stores facts chunk by chunk as they stream in but advances the watermark and the
+ledger only after the whole fetch, so a fetch that fails half-way is simply read again next time.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, select
@@ -28,6 +28,7 @@ from junkan.db.models import Quarantine
 from junkan.db.models_partner import PartnerLedgerEntry, PartnerReferral
 from junkan.db.types import utcnow
 from junkan.partner.attribution import RECORD_TYPE, dialect_insert, quarantine_source
+from junkan.partner.factory import partner_timezone
 from junkan.partner.records import STATUSES
 
 MAX_HIRE_REF = 200
@@ -49,6 +50,8 @@ class ContractRule:
     credit_value_yen: int = 0
     expiry_months: int | None = None
     count_suspicious: bool = False
+    #: The contract's calendar: "valid 6 months" counts months in the partner's time zone, not in UTC.
+    tz: tzinfo = UTC
 
     def __post_init__(self) -> None:
         if self.registrations_per_credit < 1:
@@ -67,6 +70,7 @@ class ContractRule:
             credit_value_yen=partner.credit_value_yen,
             expiry_months=partner.credit_expiry_months,
             count_suspicious=partner.count_suspicious,
+            tz=partner_timezone(partner),
         )
 
 
@@ -240,7 +244,9 @@ def expire(session: Session, rule: ContractRule, *, reference: datetime, now: da
         return 0
     now = now or utcnow()
     months = rule.expiry_months
-    cutoff = add_months(reference, -months)
+    # Month arithmetic on the contract's local calendar: in UTC a credit earned early on 1 March in Tokyo
+    # (still 28 February in UTC) would run out on 28/29 March instead of 1 April.
+    cutoff = add_months(reference.astimezone(rule.tz), -months)
     stale = session.scalars(
         _unconsumed_earned(rule.partner)
         .where(PartnerLedgerEntry.effective_at <= cutoff)
@@ -256,10 +262,10 @@ def expire(session: Session, rule: ContractRule, *, reference: datetime, now: da
             "earned_entry_id": entry.id,
             "hire_ref": None,
             "reason": (
-                f"credit {entry.credit_no} expired: earned {entry.effective_at.date().isoformat()}, "
-                f"valid {months} months"
+                f"credit {entry.credit_no} expired: earned "
+                f"{entry.effective_at.astimezone(rule.tz).date().isoformat()}, valid {months} months"
             ),
-            "effective_at": add_months(entry.effective_at, months),
+            "effective_at": add_months(entry.effective_at.astimezone(rule.tz), months),
             "created_at": now,
             "idempotency_key": f"expired:{rule.partner}:{entry.credit_no}",
         }

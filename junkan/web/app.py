@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -34,10 +35,11 @@ from junkan.config import Settings, get_settings
 from junkan.db import make_engine, session_scope
 from junkan.db.models import Message
 from junkan.engagement.clicks import LinkTarget, record_click, resolve_link
-from junkan.engagement.events import IngestResult, ingest_events, prepare_events
+from junkan.engagement.events import IngestResult, begin_webhook_batch, ingest_events, prepare_events
 from junkan.engagement.optout import UnsubscribeOutcome, unsubscribe_message
 from junkan.links import InvalidLink, LinkSigner
 from junkan.web import pages
+from junkan.web.checkpoint import WalCheckpointer
 from junkan.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
 
 log = logging.getLogger("junkan.web")
@@ -68,9 +70,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     # Optional setting (a careers-page URL with {job_id}/{source}/{external_id}); without it job links 404.
     job_url_template: str | None = getattr(settings.links, "job_url_template", None)
 
-    write_lock: AbstractContextManager[Any] = (
-        threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
-    )
+    sqlite = engine.dialect.name == "sqlite"
+    write_lock: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
+    checkpointer = WalCheckpointer(engine) if sqlite else None
 
     def now() -> datetime:
         return datetime.fromtimestamp(clock(), UTC)
@@ -152,21 +154,23 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         signature, stamp = request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER)
         if not verifier.verify(body, signature, stamp):
             return _json({"error": "forbidden"}, 403)
-        try:
-            events = json.loads(body)
-        except ValueError:
-            return _json({"error": "body is not JSON"}, 400)
-        if not isinstance(events, list):
-            return _json({"error": "expected a JSON array of events"}, 400)
 
-        prepared = await run_in_threadpool(prepare_events, events)
-
-        def work() -> IngestResult:
+        def work() -> IngestResult | Response:
+            # Parsing and minimising are CPU work on the whole batch: off the event loop, and outside
+            # SQLite's write lock so a batch can be parsed while the one ahead of it is being stored.
+            try:
+                events = json.loads(body)
+            except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+                return _json({"error": "body is not JSON"}, 400)
+            if not isinstance(events, list):
+                return _json({"error": "expected a JSON array of events"}, 400)
+            prepared = prepare_events(events)
             # SQLite has one writer: queueing here is fair and fast, where its busy handler would poll and
             # sleep. PostgreSQL batches run concurrently (row locks; ON CONFLICT settles duplicates).
             for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
                 try:
                     with write_lock, session_scope(engine) as session:
+                        begin_webhook_batch(session)
                         return ingest_events(session, prepared, now=now())
                 except OperationalError as exc:
                     # A deadlock or serialization victim rolled back whole: simply run the batch again.
@@ -181,8 +185,15 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             # Non-2xx makes SendGrid retry the batch later; nothing was acknowledged, so nothing is lost.
             log.error("webhook batch not stored: %s", type(exc).__name__)
             return _json({"error": "temporarily unavailable"}, 503)
-        log.info("webhook batch: %s", result.as_dict())
-        return _json(result.as_dict())
+        if isinstance(result, Response):
+            return result
+        counts = result.as_dict()
+        log.info("webhook batch: %s", counts)
+        response = _json(counts)
+        if checkpointer is not None and result.stored:
+            # Runs once the answer is sent (Starlette background task, in the thread pool).
+            response.background = BackgroundTask(checkpointer.run)
+        return response
 
     async def not_found(request: Request, exc: Exception) -> Response:
         if isinstance(exc, HTTPException) and exc.status_code == 405:

@@ -103,6 +103,12 @@ def test_maps_archive_reasons_statuses_and_fields(httpserver: HTTPServer, clock:
     assert good["o1"].decided_at is None and good["o3"].reason_external_id is None
     bad = sorted(r.reason for r in records if isinstance(r, BadRecord))
     assert bad == ["createdAt: expected epoch milliseconds, got str", "opportunity without an id"]
+    # The audit copy (decision log, quarantine) keeps the decision but no way to reach the person.
+    for record in records:
+        kept = str(record.raw)
+        assert "hanako" not in kept and "山田" not in kept and "080-1111" not in kept
+    assert rejected.raw["opportunity"]["archived"]["reason"] == "ar-underqualified"
+    assert rejected.raw["opportunity"]["applications"] == [{"id": "a-1", "posting": "post-0"}]
 
 
 def test_jobs_come_from_published_postings_and_there_are_no_openings(

@@ -216,7 +216,8 @@ def test_a_provider_that_stops_answering_ends_the_run_after_a_pool_of_unknowns(
     assert unknown == received and len(unknown) >= 2
     # Stopped after a pool's worth (the two that had already started may be added): the rest never left.
     rest = [m for pid, m in states.items() if pid not in unknown]
-    assert len(rest) >= 10 and all(m.state == "pending" and m.attempts == 0 and m.lease_owner is None for m in rest)
+    assert len(rest) >= 10
+    assert all(m.state == "pending" and m.attempts == 0 and m.lease_owner is None for m in rest)
 
 
 def test_a_connect_timeout_is_retried_and_leaves_the_message_pending(

@@ -437,3 +437,23 @@ def test_redeeming_an_expired_credit_fails_and_records_the_expiry(engine: Engine
 
     s = summary(engine, partner)
     assert (s.credits_expired, s.credits_redeemed, s.balance) == (1, 0, 0)
+
+
+def test_expiry_counts_months_on_the_partners_calendar_not_in_utc(engine: Engine, tmp_path: Path) -> None:
+    """Earned at 01:00 on 1 March in Tokyo (still 28 February in UTC): "valid 1 month" ends 1 April, Tokyo."""
+    tokyo = ZoneInfo("Asia/Tokyo")
+    earned = datetime(2026, 3, 1, 1, 0, tzinfo=tokyo)
+    codes = add_notices(engine, 10, accepted_at=earned - timedelta(days=3))
+    partner = csv_partner(write_report(tmp_path / "report.csv", rows(codes, when=earned)),
+                          credit_expiry_months=1, timezone="Asia/Tokyo")
+
+    first = sync(engine, partner, now=datetime(2026, 3, 29, 2, 0, tzinfo=tokyo))  # a UTC month would be up
+    assert (first["credits_earned"], first["credits_expired"]) == (1, 0)
+    assert sync(engine, partner, now=datetime(2026, 3, 31, 23, 0, tzinfo=tokyo))["credits_expired"] == 0
+    expired = sync(engine, partner, now=datetime(2026, 4, 1, 2, 0, tzinfo=tokyo))
+    assert expired["credits_expired"] == 1
+
+    with session_scope(engine) as s:
+        entry = s.scalars(select(PartnerLedgerEntry).where(PartnerLedgerEntry.kind == "expired")).one()
+    assert entry.effective_at == datetime(2026, 4, 1, 1, 0, tzinfo=tokyo)
+    assert "earned 2026-03-01" in entry.reason

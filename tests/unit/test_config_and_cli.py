@@ -69,3 +69,13 @@ def test_db_upgrade_creates_the_schema(monkeypatch: pytest.MonkeyPatch, tmp_path
     result = CliRunner().invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert db.exists() and "upgraded" in result.output
+
+
+def test_web_refuses_a_public_interface_with_the_default_link_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JUNKAN_LINKS__SECRET", raising=False)
+    result = CliRunner().invoke(app, ["web", "--host", "0.0.0.0", "--port", "1"])
+    assert result.exit_code == 2
+    assert "default JUNKAN_LINKS__SECRET" in result.output

@@ -405,3 +405,18 @@ def test_rendering_is_thread_safe(store: TemplateStore) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         got = list(pool.map(lambda c: render_notice(fresh, c), contexts))
     assert got == expected
+
+
+def test_a_store_compiles_once_and_reads_no_file_per_render(tmp_path: Path) -> None:
+    layout = (Path(__file__).parents[2] / "junkan/templates/mail/ja/_layout.txt").read_text(encoding="utf-8")
+    write(tmp_path / "ja" / "_layout.txt", layout.replace("採用担当\nお問い合わせ", "人事部\nお問い合わせ"))
+    body = '{% extends "ja/_layout.txt" %}{% block body %}本文\n{% endblock %}'
+    write(tmp_path / "ja" / "rejection.txt", body)
+    store = TemplateStore(tmp_path, reload_check_s=None)
+    first = render_notice(store, notice())
+    for path in (tmp_path / "ja").iterdir():
+        path.unlink()  # from now on, any file access for these templates would fail
+    again = render_notice(store, notice(candidate_name="別の 人"))
+    assert "人事部" in again.text and "本文" in again.text and "別の 人" in again.text
+    assert (again.template_name, again.template_version) == (first.template_name, first.template_version)
+    assert again.text == first.text.replace("山田 太郎", "別の 人")
