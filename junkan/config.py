@@ -140,6 +140,11 @@ class PartnerSettings(BaseModel):
     timeout_s: float = 30.0
     max_retries: int = 5
 
+    @property
+    def has_source(self) -> bool:
+        """Whether there is anything to sync: a report file (`csv`) or a stats API (`http`)."""
+        return bool(self.path) if self.kind == "csv" else bool(self.base_url)
+
 
 class WebhookSettings(BaseModel):
     sendgrid_public_key: str | None = None

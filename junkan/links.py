@@ -61,9 +61,45 @@ def _b32(data: bytes) -> str:
     return base64.b32encode(data).decode("ascii").rstrip("=").lower()
 
 
+class _DerivedKeyCache(Signer):
+    """itsdangerous re-derives the HMAC key on every call; it depends only on the key and salt, so keep it."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        if secret_key is None:
+            secret_key = self.secret_keys[-1]
+        cache: dict[str | bytes, bytes] = self.__dict__.setdefault("_derived", {})
+        derived = cache.get(secret_key)
+        if derived is None:
+            derived = cache[secret_key] = super().derive_key(secret_key)
+        return derived
+
+
+class _SignerCache:
+    """Serializer mixin: one signer per salt instead of a new one (and a new key derivation) per token."""
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        cache: dict[str | bytes | None, Signer] = self.__dict__.setdefault("_signers", {})
+        signer = cache.get(salt)
+        if signer is None:
+            signer = cache[salt] = super().make_signer(salt)  # type: ignore[misc]
+        return signer
+
+
+class _Serializer(_SignerCache, URLSafeSerializer):
+    pass
+
+
+class _TimedSerializer(_SignerCache, URLSafeTimedSerializer):
+    pass
+
+
+class _KeyedSigner(_DerivedKeyCache, Signer):
+    pass
+
+
 def _timed_signer(clock: Callable[[], float]) -> type[TimestampSigner]:
     # itsdangerous reads time.time() for both the stamp and the age check; a clock makes expiry testable.
-    class _ClockedSigner(TimestampSigner):
+    class _ClockedSigner(_DerivedKeyCache, TimestampSigner):
         def get_timestamp(self) -> int:
             return int(clock())
 
@@ -84,9 +120,9 @@ class LinkSigner:
         # itsdangerous signs with the last key and verifies with all of them.
         self._keys: list[str] = [*[s for s in fallback_secrets if s], secret]
         self.tracking_max_age_s = tracking_max_age_s
-        self._track = URLSafeTimedSerializer(self._keys, salt=_TRACK_SALT, signer=_timed_signer(clock))
-        self._unsub = URLSafeSerializer(self._keys, salt=_UNSUB_SALT)
-        self._referral = Signer(self._keys, salt=_REFERRAL_SALT, digest_method=hashlib.sha256)
+        self._track = _TimedSerializer(self._keys, salt=_TRACK_SALT, signer=_timed_signer(clock))
+        self._unsub = _Serializer(self._keys, salt=_UNSUB_SALT, signer=_KeyedSigner)
+        self._referral = _KeyedSigner(self._keys, salt=_REFERRAL_SALT, digest_method=hashlib.sha256)
 
     @classmethod
     def from_settings(cls, settings: LinkSettings, *, clock: Callable[[], float] = time.time) -> LinkSigner:

@@ -12,7 +12,7 @@ from prefect.states import State
 
 from junkan.config import get_settings
 from junkan.db import make_engine
-from junkan.partner.factory import configured_partners, find_partner
+from junkan.partner.factory import find_partner, syncable_partners
 from junkan.partner.records import PartnerError
 from junkan.partner.sync import code_verifier, partner_summaries, sync_partner
 
@@ -30,7 +30,8 @@ def _retryable(task_: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> b
 
 @task(name="partner-names", cache_policy=NO_CACHE)
 def partner_names() -> list[str]:
-    return [p.name for p in configured_partners(get_settings())]
+    """Partners to sync; those without a report path or API URL have nothing to sync yet."""
+    return [p.name for p in syncable_partners(get_settings())]
 
 
 @task(

@@ -12,8 +12,8 @@ meaning:
 The file is streamed (csv.reader / openpyxl read_only), never loaded whole, so 100k rows use little
 memory. It is read once per ingest: `fetch_applications` learns the distinct jobs and reasons (the only
 things kept) from the same rows it maps, and `fetch_jobs` / `fetch_rejection_reasons` answer from what
-the last complete pass learned. Called first, they scan the file once themselves (reading only the
-job, status and reason cells) and share that scan. `reference_from_applications = True` tells ingest to
+the last complete pass learned. Called first, they scan the file once themselves (without mapping
+the rows to records) and share that scan. `reference_from_applications = True` tells ingest to
 sync the reference data after the applications, so an ingest parses the file exactly once.
 
 The file is a full snapshot, so `fetch_applications(since)` returns every row unless the file has an
@@ -146,13 +146,15 @@ def parse_consent(value: Any) -> bool | None:
     """True/False for a recorded answer, None for an empty cell; ValueError for anything ambiguous."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        if value in (0, 1):
-            return bool(value)
-        raise ValueError(str(value))
-    text = _norm(str(value)).casefold()
+    if type(value) is not str:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int | float):
+            if value in (0, 1):
+                return bool(value)
+            raise ValueError(str(value))
+        value = str(value)
+    text = _norm(value).casefold()
     if not text:
         return None
     if text in _TRUE:
@@ -245,6 +247,8 @@ def _text(value: Any) -> str | None:
 
 
 def _phone(value: Any, region: str) -> str | None:
+    if type(value) is str:
+        return _text(value)
     # Excel turns 090-… typed without hyphens into the number 9012345678, dropping the trunk zero.
     if isinstance(value, int | float) and not isinstance(value, bool) and region.upper() == "JP":
         digits = str(int(value))

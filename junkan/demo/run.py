@@ -33,7 +33,8 @@ def last_business_day(today: date) -> date:
 
 
 def demo_days(now: datetime) -> tuple[date, date]:
-    day2 = last_business_day(now.astimezone(ZoneInfo("Asia/Tokyo")).date())
+    """The two business days before today: past days, so their whole sending window has passed."""
+    day2 = last_business_day(now.astimezone(ZoneInfo("Asia/Tokyo")).date() - timedelta(days=1))
     return last_business_day(day2 - timedelta(days=1)), day2
 
 

@@ -1,42 +1,60 @@
 """The webhook's hot statements, written per dialect and run at the driver level.
 
-A webhook batch is a thousand rows. Through the ORM or Core with typed columns, every row pays for bind
-processing (two datetimes and a JSON document) and the IN lists are re-rendered per call; that was most of
-the per-event cost. Here each step is one statement with parameters the driver takes as they are:
+A webhook batch is a thousand rows. Through the ORM or Core with typed columns, every row paid for bind
+processing (two datetimes and a JSON document) and every IN list was re-rendered per call; that was most
+of the per-event cost. Here each step is one statement whose parameters the driver takes as they are:
 
-- SQLite: multi-row `VALUES` (statement text is stable for full chunks, so sqlite3 caches the prepared
-  statement), datetimes in SQLAlchemy's own SQLite storage format, JSON as text.
-- PostgreSQL: one array parameter per column and `unnest`, so a batch is one round trip whatever its size.
+- SQLite: `executemany` of one prepared INSERT, datetimes in SQLAlchemy's own SQLite storage format,
+  JSON as text, all inside one `BEGIN IMMEDIATE` write transaction.
+- PostgreSQL: one binary array parameter per column and `unnest`, so a batch is one round trip whatever
+  its size, `INSERT … ON CONFLICT DO NOTHING RETURNING`.
 
-Both use `INSERT … ON CONFLICT DO NOTHING RETURNING` (either unique key settles a duplicate, also between
-concurrent batches) and one set-based `UPDATE … FROM` for message states. The SQL is equivalent on both
-dialects; tests run the same scenarios against each.
+Either unique key (`sg_event_id`, `dedup_key`) settles a duplicate, also between concurrent batches.
+Message states: the batch's messages are read once (on PostgreSQL locked, in id order), and one
+`UPDATE … FROM` moves those that advance. Tests run the same scenarios on both dialects.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection
 
+T = TypeVar("T")
+
+#: States an event may move a message out of, ranked; anything else (sending, bounced, failed, cancelled,
+#: pending …) is never moved.
 _RANK_OF = {"unknown": 0, "accepted": 1, "delivered": 2}
-#: Rank of the states an event may move a message out of; anything else (sending, bounced, failed,
-#: cancelled, pending …) ranks above every target and so is never touched.
 _CURRENT_RANK_SQL = ("CASE {m}.state WHEN 'unknown' THEN 0 WHEN 'accepted' THEN 1 "
                      "WHEN 'delivered' THEN 2 ELSE 99 END")
+#: States that have a delivery time to fill.
+_DELIVERY_STATES = frozenset({"delivered", "bounced"})
 # Times come from the stored events, and only fill a column that is still empty. The correlated
 # subqueries run only for those rows (COALESCE stops at the first non-null on both dialects).
 _FIRST_EVENT_SQL = "(SELECT min(e.occurred_at) FROM email_event e WHERE e.message_id = {m}.id)"
 _FIRST_DELIVERY_SQL = ("(SELECT min(e.occurred_at) FROM email_event e "
                        "WHERE e.message_id = {m}.id AND e.event = 'delivered')")
+_ADVANCE_SET_SQL = (
+    "state = v.state, updated_at = {p}, "
+    f"accepted_at = coalesce({{m}}.accepted_at, {_FIRST_EVENT_SQL}), "
+    "delivered_at = CASE WHEN v.state IN ('delivered', 'bounced') "
+    f"THEN coalesce({{m}}.delivered_at, {_FIRST_DELIVERY_SQL}) ELSE {{m}}.delivered_at END"
+)
+# For a message that an `open` or a bounce moved before its `delivered` event arrived. The caller picked
+# the rows by state under its lock; a state condition here would tempt PostgreSQL's planner into the
+# state index (a scan of every delivered message) instead of the primary key.
+_FILL_DELIVERY_SQL = (
+    f"UPDATE message SET delivered_at = {_FIRST_DELIVERY_SQL.format(m='message')}, updated_at = {{p}} "
+    "WHERE id {ids} AND delivered_at IS NULL"
+)
 
 _SQLITE_BATCH_PRAGMAS = (
     "PRAGMA synchronous=FULL",
     "PRAGMA cache_size=-65536",  # KiB: 64 MiB at most, allocated only as pages are touched
-    "PRAGMA wal_autocheckpoint=16384",  # pages: 64 MiB of WAL
+    "PRAGMA wal_autocheckpoint=16384",  # pages (64 MiB of WAL): a safety net, see junkan.web.checkpoint
 )
 
 _EVENT_COLUMNS = ("sg_event_id", "dedup_key", "message_id", "provider_message_id", "event", "occurred_at",
@@ -62,14 +80,53 @@ class StateTarget(NamedTuple):
     rank: int
 
 
-class EventSql(Protocol):
-    def begin_batch(self, conn: Connection) -> None: ...
+class EventSql:
+    """The dialect-independent part; subclasses supply the statements."""
 
-    def message_ids_by_public_id(self, conn: Connection, public_ids: Sequence[str]) -> dict[str, int]: ...
+    def begin_batch(self, conn: Connection) -> None:
+        """Connection settings for a webhook write; call before the batch's first statement."""
 
-    def insert_events(self, conn: Connection, rows: Sequence[EventRow], *, now: datetime) -> set[str]: ...
+    def message_ids_by_public_id(self, conn: Connection, public_ids: Sequence[str]) -> dict[str, int]:
+        raise NotImplementedError
 
-    def advance_states(self, conn: Connection, targets: Sequence[StateTarget], *, now: datetime) -> int: ...
+    def insert_events(self, conn: Connection, rows: Sequence[EventRow], *, now: datetime) -> set[str]:
+        """Insert, skipping duplicates on either unique key; returns the `sg_event_id`s actually stored."""
+        raise NotImplementedError
+
+    def advance_states(self, conn: Connection, targets: Sequence[StateTarget], *, now: datetime,
+                       delivered: Collection[int] = ()) -> int:
+        """Move messages up to their target state, never backwards; returns how many moved.
+
+        `delivered`: messages with a stored `delivered` event. One that an `open` or a bounce moved
+        before that event arrived has no state left to change, but gains its missing delivery time.
+        """
+        if not targets:
+            return 0
+        ordered = sorted(targets)
+        current = self._read_states(conn, [t.message_id for t in ordered])
+        # Under the write lock (SQLite) or the row locks (PostgreSQL) these states cannot change before
+        # our UPDATE, so only messages that advance are written: usually a small share of a batch. The
+        # UPDATE repeats the rank test anyway, so it is right on its own.
+        moving = [t for t in ordered
+                  if t.message_id in current and _RANK_OF.get(current[t.message_id][0], 99) < t.rank]
+        moved = {t.message_id for t in moving}
+        fill = sorted(mid for mid in delivered
+                      if mid not in moved and mid in current
+                      and current[mid][0] in _DELIVERY_STATES and current[mid][1])
+        changed = self._advance(conn, moving, now) if moving else 0
+        if fill:
+            self._fill_delivery_times(conn, fill, now)
+        return changed
+
+    def _read_states(self, conn: Connection, ids: list[int]) -> dict[int, tuple[str, bool]]:
+        """id → (state, delivered_at is empty) for the ids given (sorted)."""
+        raise NotImplementedError
+
+    def _advance(self, conn: Connection, moving: list[StateTarget], now: datetime) -> int:
+        raise NotImplementedError
+
+    def _fill_delivery_times(self, conn: Connection, ids: list[int], now: datetime) -> None:
+        raise NotImplementedError
 
 
 def event_sql(conn: Connection) -> EventSql:
@@ -89,35 +146,30 @@ def sqlite_datetime(value: datetime) -> str:
     """
     if value.utcoffset():
         value = value.astimezone(UTC)
-    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
-            f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}")
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-class _SqliteEventSql:
+class _SqliteEventSql(EventSql):
     _INSERT = (f"INSERT INTO email_event ({', '.join(_EVENT_COLUMNS)}) "
                "VALUES (?, ?, ?, ?, ?, ?, ?, 'sendgrid', ?, ?) ON CONFLICT DO NOTHING")
 
     def begin_batch(self, conn: Connection) -> None:
-        """Connection settings for a webhook write; run before the batch's first statement opens it.
-
-        - synchronous=FULL: the WAL is synced at commit, so an event acknowledged with 2xx survives a
+        """- synchronous=FULL: the WAL is synced at commit, so an event acknowledged with 2xx survives a
           power cut too, not only a crash of the process (NORMAL, the engine default, would not).
         - a page cache that holds a whole batch: its random-key index inserts otherwise spill dirty
-          pages to the WAL in the middle of the transaction and re-read them.
+          pages to the WAL in the middle of the transaction and read them back.
         - automatic checkpoints only as a safety net: the web app checkpoints after answering, so the
           copy back into the database file is not on any request's path.
+        - the write lock up front: the whole batch (message lookup included) sees one state of the
+          database, and a writer in another process makes us wait (busy_timeout), not fail later.
         """
         for pragma in _SQLITE_BATCH_PRAGMAS:
             conn.exec_driver_sql(pragma)
-        # The write lock up front: the whole batch (message lookup included) sees one state of the
-        # database, and a writer in another process makes us wait (busy_timeout) instead of failing later.
         _ensure_write_transaction(conn)
 
     def message_ids_by_public_id(self, conn: Connection, public_ids: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        step = _max_variables(conn)
-        for start in range(0, len(public_ids), step):
-            part = public_ids[start:start + step]
+        for part in _parts(conn, public_ids):
             sql = f"SELECT public_id, id FROM message WHERE public_id IN ({', '.join('?' * len(part))})"
             found.update(conn.exec_driver_sql(sql, tuple(part)).all())
         return found
@@ -125,9 +177,9 @@ class _SqliteEventSql:
     def insert_events(self, conn: Connection, rows: Sequence[EventRow], *, now: datetime) -> set[str]:
         if not rows:
             return set()
-        # Which rows were new, without RETURNING (a quarter of the insert's cost on a batch): ids are
-        # rowids, allocated above the current maximum, and inside one write transaction nobody else can
-        # insert. So the new rows are exactly those above the maximum read first in this transaction.
+        # Which rows were new, without RETURNING (which costs a quarter of the insert): ids are rowids,
+        # allocated above the current maximum, and inside one write transaction nobody else inserts. So
+        # the new rows are exactly those above the maximum read first in this transaction.
         _ensure_write_transaction(conn)
         before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM email_event").scalar_one()
         received = sqlite_datetime(now)
@@ -139,35 +191,41 @@ class _SqliteEventSql:
         return set(conn.exec_driver_sql("SELECT sg_event_id FROM email_event WHERE id > ?", (before,))
                    .scalars().all())
 
-    def advance_states(self, conn: Connection, targets: Sequence[StateTarget], *, now: datetime) -> int:
-        updated_at = sqlite_datetime(now)
-        step = max(1, min(1000, (_max_variables(conn) - 1) // 3))
+    def _read_states(self, conn: Connection, ids: list[int]) -> dict[int, tuple[str, bool]]:
+        _ensure_write_transaction(conn)  # read and update in one transaction, under the write lock
+        current: dict[int, tuple[str, bool]] = {}
+        for part in _parts(conn, ids):
+            sql = (f"SELECT id, state, delivered_at IS NULL FROM message "
+                   f"WHERE id IN ({', '.join('?' * len(part))})")
+            current.update((mid, (state, bool(empty))) for mid, state, empty
+                           in conn.exec_driver_sql(sql, tuple(part)))
+        return current
+
+    def _advance(self, conn: Connection, moving: list[StateTarget], now: datetime) -> int:
         changed = 0
-        for start in range(0, len(targets), step):
-            part = targets[start:start + step]
-            params: list[Any] = []
+        for part in _parts(conn, moving, per_item=3, reserved=1):
+            params: list[Any] = [sqlite_datetime(now)]
             for t in part:
                 params += t
             values = ", ".join(["(?, ?, ?)"] * len(part))
             # The statement must start with UPDATE (not WITH): Python's sqlite3 opens its implicit
             # transaction, and reports rowcount, only for statements it recognises as DML by their first word.
-            sql = (
-                "UPDATE message SET state = v.state, updated_at = ?, "
-                f"accepted_at = coalesce(message.accepted_at, {_FIRST_EVENT_SQL.format(m='message')}), "
-                "delivered_at = CASE WHEN v.state IN ('delivered', 'bounced') "
-                f"THEN coalesce(message.delivered_at, {_FIRST_DELIVERY_SQL.format(m='message')}) "
-                "ELSE message.delivered_at END "
-                f"FROM (SELECT column1 AS id, column2 AS state, column3 AS rnk FROM (VALUES {values})) AS v "
-                f"WHERE message.id = v.id AND {_CURRENT_RANK_SQL.format(m='message')} < v.rnk"
-            )
-            changed += conn.exec_driver_sql(sql, (updated_at, *params)).rowcount or 0
+            sql = (f"UPDATE message SET {_ADVANCE_SET_SQL.format(m='message', p='?')} "
+                   "FROM (SELECT column1 AS id, column2 AS state, column3 AS rnk "
+                   f"FROM (VALUES {values})) AS v "
+                   f"WHERE message.id = v.id AND {_CURRENT_RANK_SQL.format(m='message')} < v.rnk")
+            changed += conn.exec_driver_sql(sql, tuple(params)).rowcount or 0
         return changed
 
+    def _fill_delivery_times(self, conn: Connection, ids: list[int], now: datetime) -> None:
+        for part in _parts(conn, ids, reserved=1):
+            sql = _FILL_DELIVERY_SQL.format(p="?", ids=f"IN ({', '.join('?' * len(part))})")
+            conn.exec_driver_sql(sql, (sqlite_datetime(now), *part))
 
-class _PostgresEventSql:
-    def begin_batch(self, conn: Connection) -> None:
-        """Nothing to tune: commits are durable (synchronous_commit) and concurrent batches are fine."""
 
+class _PostgresEventSql(EventSql):
+    # Arrays go as binary parameters (%b): psycopg's text array format escapes every element with a
+    # regular expression, which cost more than everything else in the request.
     _INSERT = (
         f"INSERT INTO email_event ({', '.join(_EVENT_COLUMNS)}) "
         "SELECT s, d, m, p, e, o, %s, 'sendgrid', h, j::jsonb "
@@ -175,20 +233,19 @@ class _PostgresEventSql:
         "%b::text[], %b::text[]) AS u(s, d, m, p, e, o, h, j) "
         "ON CONFLICT DO NOTHING RETURNING sg_event_id"
     )
-    # NO KEY UPDATE, taken in id order before the UPDATE: concurrent batches touching overlapping messages
-    # then queue instead of deadlocking, and the lock is compatible with the KEY SHARE locks that other
-    # batches' event inserts take on the same rows through the foreign key.
-    _LOCK = "SELECT id, state FROM message WHERE id = ANY(%b::bigint[]) ORDER BY id FOR NO KEY UPDATE"
-    _UPDATE = (
-        "UPDATE message AS m SET state = v.state, updated_at = %s, "
-        f"accepted_at = coalesce(m.accepted_at, {_FIRST_EVENT_SQL.format(m='m')}), "
-        "delivered_at = CASE WHEN v.state IN ('delivered', 'bounced') "
-        f"THEN coalesce(m.delivered_at, {_FIRST_DELIVERY_SQL.format(m='m')}) ELSE m.delivered_at END "
+    # NO KEY UPDATE, in id order: concurrent batches touching the same messages queue instead of
+    # deadlocking, and the lock is compatible with the KEY SHARE locks that other batches' event inserts
+    # take on the same rows through the foreign key.
+    _LOCK = ("SELECT id, state, delivered_at IS NULL FROM message WHERE id = ANY(%b::bigint[]) "
+             "ORDER BY id FOR NO KEY UPDATE")
+    _ADVANCE = (
+        f"UPDATE message AS m SET {_ADVANCE_SET_SQL.format(m='m', p='%s')} "
         "FROM unnest(%b::bigint[], %b::text[], %b::int[]) AS v(id, state, rnk) "
-        # The redundant `= ANY` lets the planner find the rows through the primary key; joining on the
+        # The redundant `= ANY` lets the planner reach the rows through the primary key; joining on the
         # unnest alone, it would rather scan the whole table for a few hundred ids.
         f"WHERE m.id = v.id AND m.id = ANY(%b::bigint[]) AND {_CURRENT_RANK_SQL.format(m='m')} < v.rnk"
     )
+    _FILL = _FILL_DELIVERY_SQL.format(p="%s", ids="= ANY(%b::bigint[])")
 
     def message_ids_by_public_id(self, conn: Connection, public_ids: Sequence[str]) -> dict[str, int]:
         if not public_ids:
@@ -203,21 +260,16 @@ class _PostgresEventSql:
         params = (now, *(list(c) for c in columns))
         return set(conn.exec_driver_sql(self._INSERT, params).scalars().all())
 
-    def advance_states(self, conn: Connection, targets: Sequence[StateTarget], *, now: datetime) -> int:
-        if not targets:
-            return 0
-        ordered = sorted(targets)
-        current = dict(conn.exec_driver_sql(self._LOCK, ([t.message_id for t in ordered],)).all())
-        # The rows are locked now, so their states cannot move under us: update only those that advance
-        # (usually a small share of a batch), which keeps the UPDATE an index lookup per row. The UPDATE
-        # repeats the rank test anyway, so it stays correct on its own.
-        moving = [t for t in ordered
-                  if t.message_id in current and _RANK_OF.get(current[t.message_id], 99) < t.rank]
-        if not moving:
-            return 0
+    def _read_states(self, conn: Connection, ids: list[int]) -> dict[int, tuple[str, bool]]:
+        return {mid: (state, empty) for mid, state, empty in conn.exec_driver_sql(self._LOCK, (ids,))}
+
+    def _advance(self, conn: Connection, moving: list[StateTarget], now: datetime) -> int:
         ids = [t.message_id for t in moving]
         params = (now, ids, [t.state for t in moving], [t.rank for t in moving], ids)
-        return conn.exec_driver_sql(self._UPDATE, params).rowcount or 0
+        return conn.exec_driver_sql(self._ADVANCE, params).rowcount or 0
+
+    def _fill_delivery_times(self, conn: Connection, ids: list[int], now: datetime) -> None:
+        conn.exec_driver_sql(self._FILL, (now, ids))  # rows locked by _read_states, in id order
 
 
 def _ensure_write_transaction(conn: Connection) -> None:
@@ -225,6 +277,13 @@ def _ensure_write_transaction(conn: Connection) -> None:
     its commit and rollback work on whichever transaction is open)."""
     if not conn.connection.driver_connection.in_transaction:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _parts(conn: Connection, items: Sequence[T], *, per_item: int = 1,
+           reserved: int = 0) -> list[Sequence[T]]:
+    """`items` cut so that one SQLite statement's parameters stay within its limit (and 1,000 rows)."""
+    step = max(1, min(1000, (_max_variables(conn) - reserved) // per_item))
+    return [items[i:i + step] for i in range(0, len(items), step)]
 
 
 def _max_variables(conn: Connection) -> int:

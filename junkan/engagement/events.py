@@ -133,7 +133,7 @@ def ingest_events(session: Session, events: Sequence[Any] | PreparedBatch, *, no
     _resolve_messages(session, unique)
     result.unmatched = sum(1 for e in unique if e.message_id is None)
     rows = [EventRow(e.sg_event_id, e.dedup_key, e.message_id, e.provider_message_id, e.event, e.occurred_at,
-                     e.recipient_hash, e.payload_json) for e in unique]
+                     e.recipient_hash, e.payload_json or _to_json(e.payload)) for e in unique]
     stored_ids = sql.insert_events(conn, rows, now=now)
     # A row skipped on the dedup key rather than the event id is a re-send too; either way, not new.
     new = [e for e in unique if e.sg_event_id in stored_ids]
@@ -221,6 +221,7 @@ def apply_message_states(session: Session, message_ids: Iterable[int], *, now: d
     batch's new events (`_advance_states`), since earlier events were applied when they arrived.
     """
     target: dict[int, str] = {}
+    delivered: set[int] = set()
     for batch in chunks(sorted(set(message_ids))):
         rows = session.execute(
             select(EmailEvent.message_id, EmailEvent.event).distinct()
@@ -228,7 +229,9 @@ def apply_message_states(session: Session, message_ids: Iterable[int], *, now: d
         ).all()
         for mid, name in rows:
             _raise_target(target, mid, name)
-    return _update_states(session, target, now=now)
+            if name == "delivered":
+                delivered.add(mid)
+    return _update_states(session, target, delivered, now=now)
 
 
 def _raise_target(target: dict[int, str], mid: int, event: str) -> None:
@@ -241,23 +244,29 @@ def _raise_target(target: dict[int, str], mid: int, event: str) -> None:
 
 def _advance_states(session: Session, events: list[ParsedEvent], *, now: datetime) -> int:
     target: dict[int, str] = {}
+    delivered: set[int] = set()
     for e in events:
         if e.message_id is not None and e.event in _EVENT_STATE:
             _raise_target(target, e.message_id, e.event)
-    return _update_states(session, target, now=now)
+            if e.event == "delivered":
+                delivered.add(e.message_id)
+    return _update_states(session, target, delivered, now=now)
 
 
-def _update_states(session: Session, target: dict[int, str], *, now: datetime) -> int:
+def _update_states(session: Session, target: dict[int, str], delivered: set[int], *, now: datetime) -> int:
     """One set-based UPDATE … FROM the (message, target state) pairs; times come from the stored events.
 
     Only messages in a lower-ranked state match, so a concurrent writer that already moved a message
-    further is never undone, and a repeat changes nothing.
+    further is never undone, and a repeat changes nothing. Returns how many messages changed state.
+
+    `delivered` are messages with a stored `delivered` event: one that arrives after an `open` or a bounce
+    already moved its message finds no state to change, but still supplies the missing delivery time.
     """
     if not target:
         return 0
     targets = [StateTarget(mid, state, _RANK[state]) for mid, state in target.items()]
     conn = session.connection()
-    return event_sql(conn).advance_states(conn, targets, now=now)
+    return event_sql(conn).advance_states(conn, targets, now=now, delivered=delivered)
 
 
 def _apply_opt_outs(session: Session, new: list[ParsedEvent], now: datetime, result: IngestResult) -> None:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import JSON, Connection, Table
 
 from junkan.db.types import UtcDateTime
@@ -108,25 +109,34 @@ def _timestamp_columns(table: Table, columns: Sequence[str]) -> list[int]:
     return [i for i, name in enumerate(columns) if isinstance(table.c[name].type, UtcDateTime)]
 
 
+class CopyFailed(RuntimeError):
+    """A COPY was refused; the message names the table and the reason, never the row's values."""
+
+
 def copy_rows(conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]],
               *, into: str | None = None) -> None:
     """COPY the rows (value sequences in `columns` order; JSON already as text) into `table`, or into
     the staging table `into` typed like it."""
     column_list = ", ".join(_quote(c) for c in columns)
     stamps = _timestamp_columns(table, columns)
-    with _dbapi(conn).cursor() as cursor, \
-            cursor.copy(f"COPY {_quote(into or table.name)} ({column_list}) FROM STDIN") as copy:
-        write_row = copy.write_row
-        if not stamps:
+    try:
+        with _dbapi(conn).cursor() as cursor, \
+                cursor.copy(f"COPY {_quote(into or table.name)} ({column_list}) FROM STDIN") as copy:
+            write_row = copy.write_row
+            if not stamps:
+                for values in rows:
+                    write_row(values)
+                return
             for values in rows:
+                values = list(values)
+                for i in stamps:
+                    if (stamp := values[i]) is not None:
+                        values[i] = timestamp_text(stamp)
                 write_row(values)
-            return
-        for values in rows:
-            values = list(values)
-            for i in stamps:
-                if (stamp := values[i]) is not None:
-                    values[i] = timestamp_text(stamp)
-            write_row(values)
+    except psycopg.Error as exc:
+        # COPY bypasses the engine's scrubbing: its DETAIL/CONTEXT quote the row, e-mail included.
+        raise CopyFailed(f"COPY into {table.name} failed: {exc.diag.message_primary} "
+                         f"(SQLSTATE {exc.sqlstate})") from None
 
 
 def _json_columns(table: Table, columns: Sequence[str]) -> set[int]:

@@ -19,9 +19,31 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from junkan.config import MailSettings
 from junkan.db.models import Message
+from junkan.mail.backends.base import backoff_delay
 
-DEFAULT_LEASE = timedelta(minutes=15)
+#: Floor of a lease, and the margin added on top of one send's worst case.
+MIN_LEASE = timedelta(minutes=15)
+LEASE_MARGIN = timedelta(minutes=5)
+
+
+def send_budget(mail: MailSettings) -> timedelta:
+    """The longest one backend call may take with every retry used: each attempt may run into the socket
+    timeout (twice: connect, then the answer), 429s wait up to `rate_limit_max_wait_s` each, other
+    failures back off exponentially."""
+    attempts = 1 + max(mail.max_retries, 0) + max(mail.rate_limit_retries, 0)
+    backoff = sum(backoff_delay(n, mail.backoff_base_s, mail.backoff_max_s)
+                  for n in range(1, max(mail.max_retries, 0) + 1))
+    seconds = attempts * 2 * mail.timeout_s + max(mail.rate_limit_retries, 0) * mail.rate_limit_max_wait_s
+    return timedelta(seconds=seconds + backoff)
+
+
+def lease_for(mail: MailSettings) -> timedelta:
+    """Default lease: a send that uses its whole retry budget, plus one queued behind it, plus a margin.
+    The sender also extends the leases of its rows while they wait (see `extend_leases`), so this only
+    has to outlast the gaps between refreshes."""
+    return max(MIN_LEASE, 2 * send_budget(mail) + LEASE_MARGIN)
 
 
 def new_owner() -> str:
@@ -46,7 +68,7 @@ def claim_batch(
     wall: datetime,
     limit: int,
     kinds: Sequence[str],
-    lease: timedelta = DEFAULT_LEASE,
+    lease: timedelta = MIN_LEASE,
 ) -> list[int]:
     """Lease up to `limit` due pending messages to `owner` and commit; returns their ids, oldest due first."""
     until = wall + lease
@@ -81,6 +103,24 @@ def claim_batch(
         ))
     session.commit()
     return sorted(ids)
+
+
+def extend_leases(session: Session, owner: str, ids: Sequence[int], *, until: datetime) -> list[int]:
+    """Push the lease of `owner`'s rows among `ids` (pending or sending) out to `until` and commit, so a
+    concurrent run neither claims them nor takes them for crash leftovers while they wait in the pool.
+    Returns the ids still ours."""
+    if not ids:
+        return []
+    kept = list(session.scalars(
+        update(Message)
+        .where(Message.id.in_(list(ids)), Message.lease_owner == owner,
+               Message.state.in_(("pending", "sending")))
+        .values(lease_until=until)
+        .returning(Message.id)
+        .execution_options(synchronize_session=False)
+    ))
+    session.commit()
+    return kept
 
 
 def release_leases(session: Session, owner: str, ids: Sequence[int] | None = None) -> int:

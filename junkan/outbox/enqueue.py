@@ -120,12 +120,15 @@ def _statuses(settings: Settings) -> list[str]:
 def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[type-arg]
     consent = current_consent_subquery("partner_info", now)
     kind = _kind_expr()
-    # Any existing message for this logical key, other than one an un-reject cancelled, settles it.
+    # One notice per application: any notice of either kind settles it (a rejection already sent must not
+    # be followed by a withdrawal notice when the status flips), except one cancelled by a status change
+    # (it was never sent) and a pending one of the other kind, which this run's `cancel_changed` cancels.
     settled = exists().where(
         Message.application_id == Application.id,
-        Message.kind == kind,
+        Message.kind.in_(NOTICE_KINDS),
         or_(Message.state != "cancelled", Message.cancelled_reason.is_(None),
             Message.cancelled_reason != CANCEL_STATUS_CHANGED),
+        or_(Message.state != "pending", Message.kind == kind),
     )
     revivable = (
         select(Message.id)

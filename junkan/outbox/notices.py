@@ -1,8 +1,8 @@
 """The two steps of `send-rejections` as plain functions: enqueue what is due, then send it.
 
-`as_of` re-runs a past day: "now" becomes the last second of that day's sending window (local time), so
-the run enqueues and sends exactly what a run late that day would have. Leases and timestamps still use
-the wall clock.
+`as_of` re-runs a past day: "now" becomes the last second of that day's sending window (local time), but
+never later than the real time, so the run enqueues and sends exactly what a run late that day would have.
+Leases and timestamps still use the wall clock.
 """
 
 from __future__ import annotations
@@ -24,13 +24,16 @@ from junkan.outbox.render import NoticeRenderer, planned_rows
 from junkan.outbox.sender import OutboxSender, SendCounts
 
 
-def as_of_now(as_of: date | None, settings: Settings) -> datetime | None:
-    """The business "now" of a re-run of day `as_of`; None means the live clock."""
+def as_of_now(as_of: date | None, settings: Settings, *, real_now: datetime | None = None) -> datetime | None:
+    """The business "now" of a re-run of day `as_of`; None means the live clock.
+
+    Never later than the real time: `--as-of today` must not send notices that fall due later today.
+    """
     if as_of is None:
         return None
     zone = ZoneInfo(settings.notice.timezone)
-    end = datetime.combine(as_of, settings.notice.window_end, tzinfo=zone)
-    return end - timedelta(seconds=1)
+    end = datetime.combine(as_of, settings.notice.window_end, tzinfo=zone) - timedelta(seconds=1)
+    return min(end, real_now or utcnow())
 
 
 def enqueue_notices(settings: Settings, *, as_of: date | None = None, dry_run: bool = False,

@@ -70,7 +70,9 @@ def resolve(session: Session, public_id: str, resolution: Resolution, *, now: da
     values: dict[str, object] = {"state": new_state, "resolution": resolution, "resolved_at": now,
                                  "updated_at": now, "lease_owner": None, "lease_until": None}
     if resolution == "sent":
-        values["accepted_at"] = now
+        # It went out when it was handed over, not when someone looked: partner referrals registered in
+        # between must not look as if they came before the mail.
+        values["accepted_at"] = func.coalesce(Message.sending_at, now)
     res = session.execute(
         update(Message).where(Message.public_id == public_id, Message.state == "unknown").values(**values)
         .execution_options(synchronize_session=False)

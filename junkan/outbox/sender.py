@@ -36,10 +36,12 @@ from junkan.db.engine import session_scope
 from junkan.db.models import Message
 from junkan.db.types import utcnow
 from junkan.mail.backends import MailBackend, SendResult, build_backend
+from junkan.mail.backends.base import scrub_error
 from junkan.mail.timing import in_send_window
 from junkan.outbox.claim import (
-    DEFAULT_LEASE,
     claim_batch,
+    extend_leases,
+    lease_for,
     mark_stale_sending_unknown,
     new_owner,
     release_leases,
@@ -59,7 +61,7 @@ _HTTP_STATUS = re.compile(r"^HTTP (\d{3})\b")
 
 #: Called with a step name and the public ids concerned; raising simulates a crash at that step.
 #: Steps: "claimed", "rendered", "marked_sending", "provider_call" and "provider_returned" (in a worker,
-#: one id), "recorded".
+#: one id), "recorded", "lease_extended" (the rows waiting in or on the pool).
 Hook = Callable[[str, Sequence[str]], None]
 
 _T = Message.__table__
@@ -124,7 +126,8 @@ class OutboxSender:
         clock: Callable[[], datetime] = utcnow,
         kinds: Sequence[str] = NOTICE_KINDS,
         chunk_size: int | None = None,
-        lease: timedelta = DEFAULT_LEASE,
+        lease: timedelta | None = None,
+        heartbeat_s: float = 30.0,
         owner: str | None = None,
         hook: Hook | None = None,
         max_consecutive_retries: int | None = None,
@@ -140,7 +143,12 @@ class OutboxSender:
         self.kinds = tuple(kinds)
         self.workers = max(1, settings.mail.workers)
         self.chunk_size = chunk_size or self.workers * 8
-        self.lease = lease
+        self.lease = lease or lease_for(settings.mail)
+        # While rows wait in the pool (the queued chunk sits behind one whose sends may spend their whole
+        # retry budget), their leases are pushed out every quarter lease, checked every `heartbeat_s`.
+        self.heartbeat_s = heartbeat_s
+        self._extend_every = self.lease / 4
+        self._extended_at: datetime | None = None
         self.owner = owner or new_owner()
         self.hook = hook or _noop_hook
         self.max_consecutive_retries = max_consecutive_retries or self.workers * 4
@@ -203,6 +211,7 @@ class OutboxSender:
                     break
                 if remaining is not None:
                     remaining -= len(prepared)
+                self._keep_leases(inflight)
                 for p in prepared:
                     fut = pool.submit(self._send_one, p)
                     inflight[fut] = p
@@ -276,7 +285,8 @@ class OutboxSender:
         self.counts.errors["template"] = self.counts.errors.get("template", 0) + 1
         session.execute(
             update(Message).where(Message.id == row.message_id, Message.state == "pending")
-            .values(last_error=f"render: {type(exc).__name__}: {exc}"[:2000], last_error_code="template")
+            .values(last_error=scrub_error(f"render: {type(exc).__name__}: {exc}"),
+                    last_error_code="template")
             .execution_options(synchronize_session=False)
         )
         log.error("outbox: rendering %s failed (%s); it stays pending",
@@ -343,7 +353,14 @@ class OutboxSender:
         dropped from `inflight` by `_abandon_queued` also pass through the queue; they are skipped."""
         if not inflight:
             return []
-        done: list[Future[_Outcome]] = [self._finished.get()] if block else []
+        done: list[Future[_Outcome]] = []
+        while block:
+            self._keep_leases(inflight)
+            try:
+                done.append(self._finished.get(timeout=self.heartbeat_s))
+                break
+            except queue.Empty:
+                continue
         while True:
             try:
                 done.append(self._finished.get_nowait())
@@ -357,6 +374,24 @@ class OutboxSender:
             out.append(outcome)
             self._observe(outcome)
         return out
+
+    def _keep_leases(self, inflight: dict[Future[_Outcome], Prepared]) -> None:
+        """Extend the leases of the rows handed to the pool once a quarter of the lease has passed, so that
+        a concurrent run never takes a queued or slow send for a crash leftover."""
+        wall = self.clock()
+        if self._extended_at is None:
+            self._extended_at = wall  # rows marked in this run got a full lease when they were marked
+            return
+        if wall - self._extended_at < self._extend_every or not inflight:
+            return
+        ids = [p.row.message_id for p in list(inflight.values()) if p.row.message_id is not None]
+        if not ids:
+            return
+        with Session(self.engine) as session:
+            kept = set(extend_leases(session, self.owner, ids, until=wall + self.lease))
+        self._extended_at = wall
+        self.hook("lease_extended", [p.row.public_id for p in list(inflight.values())
+                                     if p.row.message_id in kept])
 
     def _observe(self, outcome: _Outcome) -> None:
         result = outcome.result
@@ -407,7 +442,7 @@ class OutboxSender:
             if r is None:
                 err = o.error
                 unknown.append({"b_id": mid, "b_code": "exception",
-                                "b_error": f"{type(err).__name__}: {err}"[:2000]})
+                                "b_error": scrub_error(f"{type(err).__name__}: {err}")})
             elif r.status == "accepted":
                 accepted.append({"b_id": mid, "b_pmid": r.provider_message_id})
             elif r.status == "retry":

@@ -38,6 +38,11 @@ def configured_partners(settings: Settings) -> list[PartnerSettings]:
     return partners
 
 
+def syncable_partners(settings: Settings) -> list[PartnerSettings]:
+    """Partners with a report file or stats API; one without (the built-in default) is skipped, not failed."""
+    return [p for p in configured_partners(settings) if p.has_source]
+
+
 def find_partner(settings: Settings, name: str) -> PartnerSettings:
     partners = configured_partners(settings)
     for partner in partners:

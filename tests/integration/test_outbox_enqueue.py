@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Message
+from junkan.db.types import utcnow
 from junkan.links import LinkSigner
 from junkan.outbox.enqueue import enqueue_due_notices
-from tests.integration._outbox_data import DECIDED, SEND_NOW, add_application, add_consent, jst, suppress
+from tests.integration._outbox_data import DECIDED, JST, SEND_NOW, add_application, add_consent, jst, suppress
 
 
 def _enqueue(engine: Engine, settings: Settings, now=SEND_NOW, **kw):  # type: ignore[no-untyped-def]
@@ -173,3 +174,58 @@ def test_decisions_older_than_max_age_get_no_notice(engine: Engine, settings: Se
     assert [m.application_id for m in _messages(engine)] == [recent]
     assert _enqueue(engine, settings.model_copy(update={"notice": settings.notice.model_copy(
         update={"max_age_days": 400})})).enqueued == 1
+
+
+def test_a_sent_notice_settles_the_application_when_it_flips_between_rejected_and_withdrawn(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        app_id = add_application(s).id
+    assert _enqueue(engine, settings).enqueued == 1
+    with session_scope(engine) as s:
+        s.execute(update(Message).values(state="accepted"))
+    for status in ("withdrawn", "rejected", "withdrawn"):
+        with session_scope(engine) as s:
+            s.execute(update(Application).where(Application.id == app_id)
+                      .values(status=status, decided_at=jst(2026, 11, 17, 10, 0)))
+        again = _enqueue(engine, settings, now=jst(2026, 11, 20, 10, 0))
+        assert (again.enqueued, again.due, again.revived) == (0, 0, 0), status
+    assert [(m.kind, m.state) for m in _messages(engine)] == [("rejection", "accepted")]
+
+
+def test_a_pending_notice_of_the_other_kind_gives_way_in_the_same_run(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        app_id = add_application(s, status="withdrawn").id
+    _enqueue(engine, settings)
+    with session_scope(engine) as s:
+        s.execute(update(Application).where(Application.id == app_id).values(status="rejected"))
+    flipped = _enqueue(engine, settings, now=jst(2026, 11, 18, 11, 0))
+    assert (flipped.enqueued, flipped.cancelled) == (1, 1)
+    assert sorted((m.kind, m.state) for m in _messages(engine)) == [
+        ("rejection", "pending"), ("withdrawal", "cancelled")]
+    # And back again: the withdrawal that was never sent is revived; the rejection gives way.
+    with session_scope(engine) as s:
+        s.execute(update(Application).where(Application.id == app_id).values(status="withdrawn"))
+    back = _enqueue(engine, settings, now=jst(2026, 11, 18, 12, 0))
+    assert (back.revived, back.cancelled) == (1, 1)
+    assert sorted((m.kind, m.state) for m in _messages(engine)) == [
+        ("rejection", "cancelled"), ("withdrawal", "pending")]
+
+
+def test_as_of_is_capped_at_the_real_time(settings: Settings) -> None:
+    from datetime import date
+
+    from junkan.outbox.notices import as_of_now
+
+    day = date(2026, 11, 18)
+    # A re-run of a past day: the last second of that day's window.
+    assert as_of_now(day, settings, real_now=jst(2026, 11, 19, 8, 0)) == jst(2026, 11, 18, 17, 59, 59)
+    # `--as-of today` in the morning must not send what falls due this afternoon.
+    assert as_of_now(day, settings, real_now=jst(2026, 11, 18, 10, 30)) == jst(2026, 11, 18, 10, 30)
+    assert as_of_now(None, settings) is None
+    today = utcnow().astimezone(JST).date()
+    before, capped, after = utcnow(), as_of_now(today, settings), utcnow()
+    end = jst(today.year, today.month, today.day, 17, 59, 59)
+    assert capped is not None and min(end, before) <= capped <= min(end, after)

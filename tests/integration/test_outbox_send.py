@@ -34,7 +34,7 @@ def _by_app(engine: Engine) -> dict[int, Message]:
 
 
 def _eml(settings: Settings, public_id: str) -> str:
-    path = Path(settings.mail.outbox_dir) / f"{public_id}.eml"
+    path = Path(settings.mail.outbox_dir) / f"msg-{public_id}.eml"
     return path.read_bytes().decode("utf-8", errors="replace")
 
 
@@ -179,7 +179,7 @@ def test_operator_resolves_unknown_messages(engine: Engine, settings: Settings) 
     msgs = _by_app(engine)
     assert msgs[went_out].resolution == "sent" and msgs[went_out].state == "accepted"
     assert msgs[did_not].resolution == "resend" and msgs[did_not].state == "accepted"
-    assert [p.name for p in _sent_files(settings)] == [f"{ids[did_not]}.eml"]
+    assert [p.name for p in _sent_files(settings)] == [f"msg-{ids[did_not]}.eml"]
 
 
 def test_cli_lists_unknown_without_personal_data_and_resolves(
@@ -217,7 +217,7 @@ def test_dry_run_renders_and_changes_nothing(engine: Engine, settings: Settings)
     (msg,) = _by_app(engine).values()
     assert msg.state == "pending" and msg.subject is None and msg.attempts == 0
     assert _sent_files(settings) == []
-    assert (Path(settings.mail.outbox_dir) / "dry-run" / f"{msg.public_id}.eml").exists()
+    assert (Path(settings.mail.outbox_dir) / "dry-run" / f"msg-{msg.public_id}.eml").exists()
 
 
 def test_a_run_stops_claiming_when_the_window_closes(engine: Engine, settings: Settings) -> None:
@@ -264,3 +264,123 @@ def test_a_broken_template_keeps_its_notices_pending_and_the_others_go_out(
     again = _send(engine, settings)
     assert (again.sent, again.template_error) == (1, False)
     assert _by_app(engine)[broken_id].state == "accepted"
+
+
+def test_eml_names_never_start_with_a_dash(engine: Engine, settings: Settings) -> None:
+    with session_scope(engine) as s:
+        app_id = add_application(s).id
+    _enqueue(engine, settings)
+    with session_scope(engine) as s:
+        # Random ids start with "-" one time in 64; a file named like that reads as an option to tools.
+        s.execute(update(Message).where(Message.application_id == app_id).values(public_id="-dashed-id"))
+    OutboxSender(engine, settings, now=SEND_NOW).run(dry_run=True)
+    assert _send(engine, settings).sent == 1
+    assert [p.name for p in _sent_files(settings)] == ["msg--dashed-id.eml"]
+    assert [p.name for p in (Path(settings.mail.outbox_dir) / "dry-run").iterdir()] == ["msg--dashed-id.eml"]
+
+
+def test_resolve_sent_dates_acceptance_at_the_send_not_at_the_review(
+    engine: Engine, settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        with_send = add_application(s).id
+        without = add_application(s).id
+    _enqueue(engine, settings)
+    handed_over = utcnow() - timedelta(hours=3)
+    with session_scope(engine) as s:
+        s.execute(update(Message).where(Message.application_id == with_send)
+                  .values(state="unknown", sending_at=handed_over))
+        s.execute(update(Message).where(Message.application_id == without).values(state="unknown"))
+    ids = {app: m.public_id for app, m in _by_app(engine).items()}
+    reviewed = utcnow()
+    with session_scope(engine) as s:
+        resolve(s, ids[with_send], "sent", now=reviewed)
+        resolve(s, ids[without], "sent", now=reviewed)
+    msgs = _by_app(engine)
+    assert msgs[with_send].accepted_at == handed_over and msgs[with_send].resolved_at == reviewed
+    assert msgs[without].accepted_at == reviewed
+
+
+def test_an_unexpected_backend_error_is_stored_without_addresses(engine: Engine, settings: Settings) -> None:
+    with session_scope(engine) as s:
+        add_application(s, email="taro.secret@example.com")
+    _enqueue(engine, settings)
+
+    def hook(step: str, ids) -> None:  # type: ignore[no-untyped-def]
+        if step == "provider_call":
+            raise RuntimeError("relay said no to taro.secret@example.com")
+
+    counts = _send(engine, settings, hook=hook)
+    assert counts.unknown == 1
+    (msg,) = _by_app(engine).values()
+    assert msg.state == "unknown" and msg.last_error_code == "exception"
+    assert msg.last_error == "RuntimeError: relay said no to <redacted>"
+    with session_scope(engine) as s:
+        (listed,) = list_messages(s, states=["unknown"])
+    assert "taro.secret" not in (listed.error or "")
+
+
+def test_default_lease_outlasts_a_send_that_uses_its_whole_retry_budget(
+    engine: Engine, settings: Settings
+) -> None:
+    from junkan.outbox.claim import lease_for, send_budget
+
+    mail = settings.mail
+    worst = timedelta(seconds=mail.rate_limit_retries * mail.rate_limit_max_wait_s
+                      + (1 + mail.max_retries + mail.rate_limit_retries) * mail.timeout_s)
+    assert send_budget(mail) >= worst
+    assert lease_for(mail) >= 2 * worst + timedelta(minutes=5)
+    patient = mail.model_copy(update={"rate_limit_retries": 40})
+    assert lease_for(patient) - lease_for(mail) >= timedelta(seconds=2 * 30 * mail.rate_limit_max_wait_s)
+    assert OutboxSender(engine, settings).lease == lease_for(mail)
+
+
+def test_a_queued_chunk_keeps_its_lease_while_a_slow_send_holds_the_pool(
+    engine: Engine, settings: Settings
+) -> None:
+    import threading
+
+    with session_scope(engine) as s:
+        add_application(s)
+        add_application(s)
+    _enqueue(engine, settings)
+    one_worker = settings.model_copy(update={"mail": settings.mail.model_copy(update={"workers": 1})})
+    wall = [utcnow()]
+    marked, extended, started, release = (threading.Event() for _ in range(4))
+    seen: dict[str, int] = {}
+    extended_ids: list[str] = []
+
+    def hook(step: str, ids) -> None:  # type: ignore[no-untyped-def]
+        seen[step] = seen.get(step, 0) + 1
+        if step == "marked_sending" and seen[step] == 2:
+            marked.set()  # the second chunk is `sending`, queued behind the first
+        elif step == "provider_call" and seen[step] == 1:
+            started.set()
+            assert release.wait(30)  # a send stuck in 429 waits and retries
+        elif step == "lease_extended":
+            extended_ids.extend(ids)
+            extended.set()
+
+    lease = timedelta(minutes=20)
+    sender = OutboxSender(engine, one_worker, now=SEND_NOW, clock=lambda: wall[0], chunk_size=1,
+                          lease=lease, heartbeat_s=0.01, hook=hook)
+    result: list[object] = []
+    runner = threading.Thread(target=lambda: result.append(sender.run()))
+    runner.start()
+    try:
+        assert started.wait(30) and marked.wait(30)
+        wall[0] += lease + timedelta(minutes=1)  # the original leases have run out
+        assert extended.wait(30)
+        assert sorted(extended_ids) == sorted(m.public_id for m in _by_app(engine).values())
+        # A concurrent run does not take the rows still being sent for crash leftovers.
+        other = OutboxSender(engine, settings, now=SEND_NOW, clock=lambda: wall[0]).run()
+        assert (other.unknown, other.claimed) == (0, 0)
+        assert all(m.state == "sending" and m.lease_until is not None
+                   and m.lease_until > wall[0] for m in _by_app(engine).values())
+    finally:
+        release.set()
+        runner.join(30)
+    (counts,) = result
+    assert counts.sent == 2  # type: ignore[attr-defined]
+    assert all(m.state == "accepted" for m in _by_app(engine).values())
+    assert len(_sent_files(settings)) == 2

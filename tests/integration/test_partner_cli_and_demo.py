@@ -94,3 +94,15 @@ def test_demo_report_earns_credits_and_shows_one_quarantined_code(engine: Engine
         registered = select(PartnerReferral).where(PartnerReferral.status == "registered")
         assert len(s.scalars(registered).all()) == 12
         assert len(s.scalars(select(PartnerLedgerEntry)).all()) == 1
+
+
+def test_a_partner_without_report_or_api_is_not_synced() -> None:
+    from junkan.config import Settings
+    from junkan.partner.factory import syncable_partners
+
+    # The built-in default partner has neither a report path nor an API URL: daily must not fail on it.
+    assert syncable_partners(Settings(_env_file=None)) == []  # type: ignore[call-arg]
+    with_report = Settings(partner={"name": "relay", "kind": "csv", "path": "report.csv"})
+    with_api = Settings(partner={"name": "relay", "kind": "http", "base_url": "http://127.0.0.1:9"})
+    assert [p.name for p in syncable_partners(with_report)] == ["relay"]
+    assert [p.name for p in syncable_partners(with_api)] == ["relay"]

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 import typer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
 from typer.testing import CliRunner
 
 from junkan.cli.web import web
+from junkan.db.types import UtcDateTime
 from junkan.engagement.clicks import with_query
-from junkan.engagement.events import parse_event
+from junkan.engagement.event_sql import sqlite_datetime
+from junkan.engagement.events import email_key_of, parse_event
 from junkan.engagement.privacy import scrub_event
+from junkan.identity import normalize_email
 from junkan.web.signature import normalize_public_key
 
 
@@ -60,3 +70,51 @@ def test_web_help_documents_running_behind_a_reverse_proxy() -> None:
     expected = ("reverse proxy", "--root-path", "--forwarded-allow-ips", "--proxy-headers", "/hooks/sendgrid")
     for text in expected:
         assert text in result.output
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.text(),
+    st.text(alphabet=st.characters(max_codepoint=127)),
+    st.from_regex(r"\s*[A-Za-z0-9._%+-]{1,20}@[A-Za-z0-9.-]{1,20}\s*", fullmatch=True),
+))
+def test_webhook_email_key_is_the_candidate_key(raw: str) -> None:
+    # The webhook's ASCII shortcut must give exactly the key candidates are stored under.
+    assert email_key_of(raw) == normalize_email(raw)
+
+
+def test_webhook_email_key_folds_full_width_and_case_like_the_candidate_key() -> None:
+    full_width = "\u3000ＴＡＲＯ＠Example.JP "
+    assert email_key_of(full_width) == "taro@example.jp" == normalize_email(full_width)
+    assert email_key_of(" \t\x1f ") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2099, 12, 30),
+                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=9)),
+                                               timezone(timedelta(hours=-5, minutes=-30))])))
+def test_driver_level_datetimes_are_stored_exactly_as_the_orm_stores_them(value: datetime) -> None:
+    # Stored times are compared as text in SQL on SQLite, so both paths must write the same string.
+    dialect = sqlite.dialect()
+    orm = UtcDateTime()._cached_bind_processor(dialect)
+    assert orm is not None
+    assert sqlite_datetime(value) == orm(value)
+
+
+def test_scrub_treats_container_subclasses_like_containers() -> None:
+    class Tags(list[str]):
+        pass
+
+    raw = {"email": "a@example.jp",
+           "extra": OrderedDict(note="to <b@example.jp>", who=Tags(["c@example.jp"]))}
+    assert scrub_event(raw) == {"extra": {"note": "to <[address]>", "who": ["[address]"]}}
+
+
+def test_parsed_event_carries_the_minimised_payload_as_json() -> None:
+    raw = {"event": "open", "email": "A@Example.jp", "timestamp": 1_795_000_000, "sg_event_id": "e1",
+           "ip": "198.51.100.1", "useragent": "UA", "junkan_message_id": "m1", "note": "ünïcode"}
+    parsed = parse_event(raw)
+    assert json.loads(parsed.payload_json) == parsed.payload == {
+        "event": "open", "timestamp": 1_795_000_000, "sg_event_id": "e1", "junkan_message_id": "m1",
+        "note": "ünïcode"}
+    assert "198.51" not in parsed.payload_json and "Example" not in parsed.payload_json

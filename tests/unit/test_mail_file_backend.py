@@ -65,10 +65,10 @@ def test_writes_a_readable_japanese_eml_named_by_message_id(tmp_path: Path) -> N
     fb = backend(tmp_path)
     mail = rendered_mail()
     result = fb.send(mail, dry_run=False)
-    path = tmp_path / "outbox" / "msg_0001.eml"
+    path = tmp_path / "outbox" / "msg-msg_0001.eml"
     assert result.status == "accepted"
     assert result.provider_message_id == "<junkan.msg_0001@junkan.example>"
-    assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["msg_0001.eml"]  # no temp files left
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == ["msg-msg_0001.eml"]  # no temp files left
 
     msg = parse(path)
     assert msg["Subject"] == "【株式会社サンプル】選考結果のご連絡（営業職（東京））"
@@ -98,13 +98,13 @@ def test_writes_a_readable_japanese_eml_named_by_message_id(tmp_path: Path) -> N
 def test_list_unsubscribe_headers_keep_the_url_intact(tmp_path: Path) -> None:
     fb = backend(tmp_path)
     fb.send(rendered_mail(), dry_run=False)
-    msg = parse(tmp_path / "outbox" / "msg_0001.eml")
+    msg = parse(tmp_path / "outbox" / "msg-msg_0001.eml")
     assert (
         msg["List-Unsubscribe"]
         == f"<{UNSUB}>, <mailto:privacy@junkan.example?subject=unsubscribe%20msg_0001>"
     )
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert f"<{UNSUB}>".encode() in (tmp_path / "outbox" / "msg_0001.eml").read_bytes()
+    assert f"<{UNSUB}>".encode() in (tmp_path / "outbox" / "msg-msg_0001.eml").read_bytes()
 
 
 def test_one_click_target_and_no_headers_without_an_unsubscribe_url() -> None:
@@ -124,7 +124,7 @@ def test_header_injection_through_names_and_subject_is_neutralised(tmp_path: Pat
         unsubscribe_url="https://junkan.example/u/x\r\nBcc: evil@example.com",
     )
     assert fb.send(mail, dry_run=False).status == "accepted"
-    msg = parse(tmp_path / "outbox" / "msg_0001.eml")
+    msg = parse(tmp_path / "outbox" / "msg-msg_0001.eml")
     assert msg["Bcc"] is None
     assert msg["Subject"] == "結果 Bcc: evil@example.com"
     assert [a.addr_spec for a in msg["To"].addresses] == ["taro.yamada@example.com"]
@@ -135,8 +135,8 @@ def test_dry_run_writes_to_a_separate_folder(tmp_path: Path) -> None:
     fb = backend(tmp_path)
     result = fb.send(rendered_mail(), dry_run=True)
     assert result.status == "accepted"
-    assert (tmp_path / "outbox" / "dry-run" / "msg_0001.eml").is_file()
-    assert not (tmp_path / "outbox" / "msg_0001.eml").exists()
+    assert (tmp_path / "outbox" / "dry-run" / "msg-msg_0001.eml").is_file()
+    assert not (tmp_path / "outbox" / "msg-msg_0001.eml").exists()
 
 
 def test_unsafe_message_ids_still_land_inside_the_outbox(tmp_path: Path) -> None:
@@ -152,7 +152,7 @@ def test_resending_replaces_the_file_atomically_and_threads_do_not_collide(tmp_p
     fb = backend(tmp_path)
     fb.send(rendered_mail(subject="一回目"), dry_run=False)
     fb.send(rendered_mail(subject="二回目"), dry_run=False)
-    assert parse(tmp_path / "outbox" / "msg_0001.eml")["Subject"] == "二回目"
+    assert parse(tmp_path / "outbox" / "msg-msg_0001.eml")["Subject"] == "二回目"
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(
             pool.map(lambda i: fb.send(rendered_mail(message_id=f"m{i:03d}"), dry_run=False), range(80))
@@ -175,7 +175,7 @@ def test_build_backend_picks_the_file_backend(tmp_path: Path) -> None:
     fb = build_backend(settings)
     assert isinstance(fb, FileBackend)
     assert fb.send(rendered_mail(), dry_run=False).status == "accepted"
-    assert (tmp_path / "eml" / "msg_0001.eml").is_file()
+    assert (tmp_path / "eml" / "msg-msg_0001.eml").is_file()
     fb.close()
 
 

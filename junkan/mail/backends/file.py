@@ -1,4 +1,5 @@
-"""File backend: every mail becomes an RFC 5322 `.eml` file in `outbox_dir`, named by its message id.
+"""File backend: every mail becomes an RFC 5322 `.eml` file in `outbox_dir`, named
+`msg-<message id>.eml`.
 
 Used by `make demo` and for previews. Files are written to a temporary name and renamed into place, so a
 reader (or a crash) never sees half a message. Dry runs go to `outbox_dir/dry-run/` so that they never
@@ -53,7 +54,8 @@ class FileBackend:
 
     def path_for(self, message_id: str, *, dry_run: bool = False) -> Path:
         folder = self.outbox_dir / DRY_RUN_SUBDIR if dry_run else self.outbox_dir
-        return folder / f"{safe_id(message_id)}.eml"
+        # The prefix keeps names from starting with "-" (random ids do), which tools would take for options.
+        return folder / f"msg-{safe_id(message_id)}.eml"
 
     def send(self, mail: OutgoingMail, *, dry_run: bool) -> SendResult:
         target = self.path_for(mail.message_id, dry_run=dry_run)
