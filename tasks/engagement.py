@@ -12,12 +12,10 @@ from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import func, select
 
 from junkan.config import get_settings
 from junkan.db import make_engine, session_scope
-from junkan.db.models_engagement import EmailEvent
-from junkan.engagement.reconcile import reconcile_messages
+from junkan.engagement.reconcile import events_received, reconcile_messages
 from junkan.engagement.suppressions import sendgrid_client, sync_suppressions
 from tasks.ingest import is_transient
 
@@ -71,9 +69,6 @@ def reconcile_task(as_of: date | None = None) -> dict[str, int]:
     now = run_moment(as_of, settings.notice.timezone)
     with session_scope(engine) as session:
         counts: dict[str, Any] = reconcile_messages(session, now=now)
-        counts["webhook_events_24h"] = session.scalar(
-            select(func.count()).select_from(EmailEvent)
-            .where(EmailEvent.received_at >= now - timedelta(days=1), EmailEvent.received_at < now)
-        ) or 0
+        counts["webhook_events_24h"] = events_received(session, since=now - timedelta(days=1), until=now)
     get_run_logger().info("reconciliation: %s", counts)
     return counts

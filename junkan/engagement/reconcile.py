@@ -66,3 +66,11 @@ def attach_orphan_events(session: Session, *, now: datetime) -> int:
 
 def _count_unknown(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Message).where(Message.state == "unknown")) or 0
+
+
+def events_received(session: Session, *, since: datetime, until: datetime) -> int:
+    """Webhook events stored in [since, until): shows in the artifact whether the webhook is alive."""
+    return session.scalar(
+        select(func.count()).select_from(EmailEvent)
+        .where(EmailEvent.received_at >= since, EmailEvent.received_at < until)
+    ) or 0

@@ -71,6 +71,7 @@ def sendgrid_client(
         raise ValueError("JUNKAN_MAIL__SENDGRID_API_KEY is not set; cannot read SendGrid suppressions")
     return RetryingClient(
         vendor="SendGrid",
+        timeout_s=mail.timeout_s,
         policy=RetryPolicy(max_retries=mail.max_retries),
         sleep=sleep,
         clock=clock,
