@@ -50,7 +50,7 @@ def summarize(
     for p in partner_summaries(engine, settings, as_of=days[1]):
         lines.append(
             f"  partner {p.partner}: {p.registrations_all_time} registrations, "
-            f"{p.credits_earned} credits earned, balance {p.balance} (¥{p.value_yen:,}), "
+            f"{p.credits_earned} credit(s) earned, balance {p.balance} (¥{p.value_yen:,}), "
             f"next credit {p.progress}"
         )
     lines.append(f"  database:     {workdir / 'junkan.db'}")

@@ -33,7 +33,7 @@ def insert_ignore(session: Session, table: Table) -> Any:
         return postgresql.insert(table).on_conflict_do_nothing()
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+    raise ValueError(f"unsupported database dialect {dialect!r}: Junkan runs on SQLite or PostgreSQL")
 
 
 def insert_ignore_returning(

@@ -17,6 +17,7 @@ Message states: the batch's messages are read once (on PostgreSQL locked, in id 
 from __future__ import annotations
 
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar
@@ -80,18 +81,20 @@ class StateTarget(NamedTuple):
     rank: int
 
 
-class EventSql:
+class EventSql(ABC):
     """The dialect-independent part; subclasses supply the statements."""
 
-    def begin_batch(self, conn: Connection) -> None:
+    def begin_batch(self, conn: Connection) -> None:  # noqa: B027 (optional hook; PostgreSQL needs none)
         """Connection settings for a webhook write; call before the batch's first statement."""
 
+    @abstractmethod
     def message_ids_by_public_id(self, conn: Connection, public_ids: Sequence[str]) -> dict[str, int]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def insert_events(self, conn: Connection, rows: Sequence[EventRow], *, now: datetime) -> set[str]:
         """Insert, skipping duplicates on either unique key; returns the `sg_event_id`s actually stored."""
-        raise NotImplementedError
+        ...
 
     def advance_states(self, conn: Connection, targets: Sequence[StateTarget], *, now: datetime,
                        delivered: Collection[int] = ()) -> int:
@@ -118,15 +121,18 @@ class EventSql:
             self._fill_delivery_times(conn, fill, now)
         return changed
 
+    @abstractmethod
     def _read_states(self, conn: Connection, ids: list[int]) -> dict[int, tuple[str, bool]]:
         """id → (state, delivered_at is empty) for the ids given (sorted)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _advance(self, conn: Connection, moving: list[StateTarget], now: datetime) -> int:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _fill_delivery_times(self, conn: Connection, ids: list[int], now: datetime) -> None:
-        raise NotImplementedError
+        ...
 
 
 def event_sql(conn: Connection) -> EventSql:
@@ -135,7 +141,7 @@ def event_sql(conn: Connection) -> EventSql:
         return _SQLITE
     if name == "postgresql":
         return _POSTGRES
-    raise NotImplementedError(f"unsupported database dialect {name!r}")
+    raise ValueError(f"unsupported database dialect {name!r}: Junkan runs on SQLite or PostgreSQL")
 
 
 def sqlite_datetime(value: datetime) -> str:
