@@ -107,13 +107,8 @@ class ReferenceData:
     def _sync_jobs(self, conn: Connection, records: Iterable[JobRecord], bad: list[QuarantineEntry]) -> int:
         wanted: dict[str, dict[str, Any]] = {}
         for rec in records:
-            key = normalize_text(rec.external_id)
-            if key is None or len(key) > JOB_ID_LEN:
-                bad.append(QuarantineEntry(
-                    reason="job without an id" if key is None
-                    else f"job id longer than {JOB_ID_LEN} characters",
-                    raw=jsonable(_record_dict(rec)), external_id=key[:200] if key else None,
-                    record_type="job"))
+            key = _checked_key(rec, JOB_ID_LEN, "job", "job", bad)
+            if key is None:
                 continue
             wanted[key] = {
                 "title": _clip(normalize_text(rec.title) or key, JOB_TITLE_LEN),
@@ -131,13 +126,8 @@ class ReferenceData:
                        bad: list[QuarantineEntry]) -> int:
         wanted: dict[str, dict[str, Any]] = {}
         for rec in records:
-            key = normalize_text(rec.external_id)
-            if key is None or len(key) > JOB_ID_LEN:
-                bad.append(QuarantineEntry(
-                    reason="opening without an id" if key is None
-                    else f"opening id longer than {JOB_ID_LEN} characters",
-                    raw=jsonable(_record_dict(rec)), external_id=key[:200] if key else None,
-                    record_type="opening"))
+            key = _checked_key(rec, JOB_ID_LEN, "opening", "opening", bad)
+            if key is None:
                 continue
             wanted[key] = {
                 "job_id": self.jobs.get(normalize_text(rec.job_external_id) or ""),
@@ -151,13 +141,8 @@ class ReferenceData:
                       bad: list[QuarantineEntry]) -> int:
         wanted: dict[str, dict[str, Any]] = {}
         for rec in records:
-            key = normalize_text(rec.external_id)
-            if key is None or len(key) > REASON_ID_LEN:
-                bad.append(QuarantineEntry(
-                    reason="rejection reason without an id" if key is None
-                    else f"rejection reason id longer than {REASON_ID_LEN} characters",
-                    raw=jsonable(_record_dict(rec)), external_id=key[:200] if key else None,
-                    record_type="rejection_reason"))
+            key = _checked_key(rec, REASON_ID_LEN, "rejection reason", "rejection_reason", bad)
+            if key is None:
                 continue
             kind = rec.kind if rec.kind in REASON_KINDS else "unspecified"
             name = _clip(normalize_text(rec.name) or key, REASON_NAME_LEN)
@@ -249,6 +234,19 @@ class ReferenceData:
                 row["updated_at"] = now
             rows.append(row)
         insert_missing(conn, table, rows, conflict=("source", "external_id"))
+
+
+def _checked_key(
+    rec: Any, limit: int, label: str, record_type: str, bad: list[QuarantineEntry]
+) -> str | None:
+    """The record's normalised id, or None after quarantining a record whose id is missing or too long."""
+    key = normalize_text(rec.external_id)
+    if key is not None and len(key) <= limit:
+        return key
+    bad.append(QuarantineEntry(
+        reason=f"{label} without an id" if key is None else f"{label} id longer than {limit} characters",
+        raw=jsonable(_record_dict(rec)), external_id=key[:200] if key else None, record_type=record_type))
+    return None
 
 
 def _record_dict(rec: Any) -> dict[str, Any]:
