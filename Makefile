@@ -20,6 +20,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py --n 100000
+	$(BIN)/python bench/ingest_floor.py --n 100000
 	$(BIN)/python bench/notify.py --n 10000 --latency-ms 20
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/daily.py
