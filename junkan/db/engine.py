@@ -12,7 +12,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "sql" / "migrations"
+#: sql/migrations, reached through the package (a symlink in the source tree, copied files in a wheel),
+#: so `junkan db upgrade` works from an installed wheel as well as from a checkout.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The parts of a PostgreSQL error after its primary message; they quote row values
 #: ("DETAIL:  Key (email_key)=(taro@example.jp) already exists", "CONTEXT:  COPY … line 3: …").
 _PG_DETAIL = re.compile(r"\n(?:DETAIL|HINT|CONTEXT|WHERE):.*", re.DOTALL)
