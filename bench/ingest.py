@@ -22,6 +22,8 @@ import random
 import resource
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -127,22 +129,24 @@ def timed(run, dsn: str, database: str):  # type: ignore[no-untyped-def]
     return result, wall, cpu, server
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=100_000, help="applications to generate (default 100000)")
     parser.add_argument("--database-url", default=os.environ.get(
         "JUNKAN_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
         help="a PostgreSQL URL; the benchmark creates (and drops) its own database on that server")
-    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp"))
     parser.add_argument("--keep", action="store_true", help="keep the database and the CSV afterwards")
-    args = parser.parse_args()
 
+
+@contextmanager
+def scratch_database(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                     prefix: str) -> Iterator[tuple[str, str, Path]]:
+    """A fresh, migrated database and the generated export: (SQLAlchemy URL, libpq DSN, CSV path).
+    Both are removed afterwards unless --keep."""
     admin = make_url(args.database_url)
     if not admin.drivername.startswith("postgresql"):
         parser.error("the benchmark needs PostgreSQL (COPY is the floor it compares against)")
-    name = f"junkan_bench_ingest_{os.getpid()}"
-    target = admin.set(database=name)
+    name = f"{prefix}_{os.getpid()}"
     admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -152,10 +156,25 @@ def main() -> int:
         generate(csv_path, args.n)
         print(f"generated {args.n:,} applications ({csv_path.stat().st_size / 1e6:.1f} MB) "
               f"in {time.perf_counter() - started:.1f} s")
-        url = target.render_as_string(hide_password=False)
+        url = admin.set(database=name).render_as_string(hide_password=False)
         upgrade(url)
+        yield url, url.replace("postgresql+psycopg://", "postgresql://"), csv_path
+    finally:
+        if not args.keep:
+            csv_path.unlink(missing_ok=True)
+            with admin_engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
 
-        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_arguments(parser)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    args = parser.parse_args()
+
+    with scratch_database(parser, args, "junkan_bench_ingest") as (url, dsn, csv_path):
+        name = make_url(url).database
         floor_s = copy_floor(dsn, csv_path)
         engine = make_engine(url)
         load_before = os.getloadavg()[0]
@@ -187,12 +206,6 @@ def main() -> int:
         print(f"peak RSS       : {peak_mb:8.0f} MB (goal < 300 MB)")
         print(f"load average   : {load_before:.1f} before, {load_after:.1f} after the ingests "
               f"({os.cpu_count()} cores)")
-    finally:
-        if not args.keep:
-            csv_path.unlink(missing_ok=True)
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
     return 0
 
 

@@ -24,7 +24,6 @@ It prints each step's seconds, the total, the rate as a share of COPY's, and the
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -33,11 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
-from ingest import HEADERS, copy_floor, generate
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-from junkan.db import upgrade
+from ingest import HEADERS, add_common_arguments, copy_floor, scratch_database
 
 _STAGE_COLUMNS = ", ".join(f"c{i}" for i in range(len(HEADERS)))
 _RAW_PAYLOAD = ", ".join(f"'{header}', c{i}" for i, header in enumerate(HEADERS))
@@ -115,26 +110,10 @@ def run_scenario(dsn: str, csv_path: Path, *, foreign_keys: bool) -> list[tuple[
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=100_000, help="applications to generate (default 100000)")
-    parser.add_argument("--database-url", default=os.environ.get(
-        "JUNKAN_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
-        help="a PostgreSQL URL; the benchmark creates (and drops) its own database on that server")
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp"))
+    add_common_arguments(parser)
     args = parser.parse_args()
 
-    admin = make_url(args.database_url)
-    if not admin.drivername.startswith("postgresql"):
-        parser.error("the benchmark needs PostgreSQL")
-    name = f"junkan_bench_floor_{os.getpid()}"
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    csv_path = args.workdir / f"{name}.csv"
-    try:
-        generate(csv_path, args.n)
-        url = admin.set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with scratch_database(parser, args, "junkan_bench_floor") as (_, dsn, csv_path):
         copy_s = copy_floor(dsn, csv_path)
         copy_rate = args.n / copy_s
         budget_s = args.n / (0.25 * copy_rate)
@@ -151,11 +130,6 @@ def main() -> int:
                 print(f"  {step:<56} {seconds:6.2f} s  ({seconds / budget_s:5.0%} of the budget)")
             print(f"  {'total':<56} {total:6.2f} s  {args.n / total:8,.0f} rows/s = "
                   f"{args.n / total / copy_rate:.1%} of COPY (goal >= 25%)")
-    finally:
-        csv_path.unlink(missing_ok=True)
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
     return 0
 
 
