@@ -229,7 +229,7 @@ class CsvRows:
 
     def _too_large(self, text: str, lines: tuple[int, int], total: int) -> UnreadableRow:
         return UnreadableRow(problem=f"the cell is larger than {MAX_CELL_CHARS:,} characters (the row has "
-                                     f"{total:,}); it was not read", column=self._oversized_column(text),
+                                     f"{total:,} characters); it was not read", column=self._oversized_column(text),
                              lines=lines)
 
     def _oversized_column(self, text: str) -> int | None:
