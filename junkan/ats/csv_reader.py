@@ -229,8 +229,8 @@ class CsvRows:
 
     def _too_large(self, text: str, lines: tuple[int, int], total: int) -> UnreadableRow:
         return UnreadableRow(problem=f"the cell is larger than {MAX_CELL_CHARS:,} characters (the row has "
-                                     f"{total:,} characters); it was not read", column=self._oversized_column(text),
-                             lines=lines)
+                                     f"{total:,} characters); it was not read",
+                             column=self._oversized_column(text), lines=lines)
 
     def _oversized_column(self, text: str) -> int | None:
         """Position of the first cell longer than MAX_CELL_CHARS (or cut off by the record limit)."""
