@@ -34,6 +34,12 @@ class AtsSettings(BaseModel):
     timeout_s: float = 30.0
     max_retries: int = 5
     page_size: int = 500
+    #: Spreadsheet sources: the workbook sheet to read (default: the only sheet with a header).
+    sheet: str | None = None
+    #: A workbook is refused, before it is loaded, past these sizes (a ZIP of XML can be a bomb).
+    max_uncompressed_mb: int = 200
+    max_rows: int = 1_000_000
+    max_columns: int = 200
 
     @property
     def source(self) -> str:

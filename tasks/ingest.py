@@ -54,7 +54,7 @@ def ingest_applications_task(as_of: date | None = None, full: bool = False) -> d
     """Ingest the configured ATS source; returns counts only (no personal data)."""
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    adapter = build_adapter(settings.ats)
+    adapter = build_adapter(settings.ats, timezone=settings.notice.timezone)
     logger = get_run_logger()
     try:
         counts = ingest(

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal, Protocol
+
+from junkan.ats.http import AtsError
 
 ApplicationStatus = Literal["in_process", "hired", "rejected", "withdrawn"]
 STATUSES: tuple[str, ...] = ("in_process", "hired", "rejected", "withdrawn")
@@ -74,6 +77,19 @@ class BadRecord:
     reason: str
     raw: dict[str, Any]
     external_id: str | None = None
+
+
+class SourceFileError(AtsError):
+    """The source file cannot be read as a whole (missing, not a file, damaged, too large, no header).
+
+    The message is one line: the file and the problem. It never quotes a cell, since cells hold
+    personal data; rows and columns are named by number and header instead.
+    """
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+        self.problem = problem
 
 
 class AtsAdapter(Protocol):

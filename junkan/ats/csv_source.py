@@ -4,13 +4,15 @@ Japanese HR exports rarely agree on anything, so this reader is forgiving about 
 meaning:
 - headers are matched through HEADER_MAP after NFKC, case-folding and dropping spaces, `_`, `-` and
   bracketed notes, so 「メールアドレス（必須）」, "E-mail" and "email" all find the e-mail column;
-- dates may be Excel serials (45600), 2026/11/01, 2026-11-01, 2026年11月1日, 令和8年11月1日 or 20261101,
-  with an optional time; a value without a zone is Asia/Tokyo;
-- a row whose date, status or consent cannot be read becomes a BadRecord naming the row and column,
-  and the rest of the file goes on.
+- cells are read by `junkan.ats.sheet_values`: dates may be Excel serials, 2026/11/01, 令和8年11月1日 …;
+  a value without a zone is in the business time zone (`JUNKAN_NOTICE__TIMEZONE`, passed in);
+- a row whose date, status or consent cannot be read, or that the reader could not take apart (a cell
+  past the size limit, an unclosed quote), becomes a BadRecord naming the row and column, and the rest
+  of the file goes on; a file that cannot be read as a whole is refused with one SourceFileError.
 
-The file is streamed (csv.reader / openpyxl read_only), never loaded whole, so 100k rows use little
-memory. It is read once per ingest: `fetch_applications` learns the distinct jobs and reasons (the only
+The file is streamed (`junkan.ats.csv_reader` / `junkan.ats.xlsx_reader`, which also holds the checks
+done before a workbook is loaded), never loaded whole, so 100k rows use little memory.
+It is read once per ingest: `fetch_applications` learns the distinct jobs and reasons (the only
 things kept) from the same rows it maps, and `fetch_jobs` / `fetch_rejection_reasons` answer from what
 the last complete pass learned. Called first, they scan the file once themselves (without mapping
 the rows to records) and share that scan. `reference_from_applications = True` tells ingest to
@@ -24,24 +26,51 @@ file is idempotent.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import functools
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningRecord, ReasonRecord
-from junkan.ats.http import AtsError
+from junkan.ats.base import (
+    ApplicationRecord,
+    BadRecord,
+    JobRecord,
+    OpeningRecord,
+    ReasonRecord,
+    SourceFileError,
+)
+from junkan.ats.csv_reader import CsvRows, check_csv_file, detect_encoding
+from junkan.ats.sheet_rows import UnreadableRow
+from junkan.ats.sheet_values import (
+    cell_phone,
+    cell_text,
+    excel_serial_to_datetime,
+    json_safe,
+    map_status,
+    norm,
+    parse_consent,
+    parse_date,
+)
 from junkan.ats.values import as_utc
+from junkan.ats.xlsx_reader import WorkbookLimits, XlsxRows
+from junkan.config import AtsSettings, NoticeSettings
 from junkan.identity import normalize_email
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+__all__ = ["HEADER_MAP", "CsvAdapter", "detect_encoding", "excel_serial_to_datetime", "parse_consent",
+           "parse_date"]
+
+#: Used when the caller passes none: the defaults of the settings, so there is one place for each.
+DEFAULT_TIMEZONE: str = NoticeSettings.model_fields["timezone"].default
+DEFAULT_LIMITS = WorkbookLimits(
+    max_uncompressed_mb=AtsSettings.model_fields["max_uncompressed_mb"].default,
+    max_rows=AtsSettings.model_fields["max_rows"].default,
+    max_columns=AtsSettings.model_fields["max_columns"].default,
+)
 
 #: Canonical field -> accepted header names (English and Japanese). Matching ignores width, case,
 #: spaces, `_`, `-`, `・` and bracketed notes such as （必須） or [任意].
@@ -83,37 +112,11 @@ CONSENT_FIELDS = {
 }
 DATE_FIELDS = ("applied_at", "decided_at", "updated_at")
 
-#: Status words (after NFKC and case-folding) -> ApplicationStatus. Anything else passes through raw.
-STATUS_MAP: dict[str, str] = {
-    **dict.fromkeys(("不採用", "お見送り", "見送り", "不合格", "rejected", "reject"), "rejected"),
-    **dict.fromkeys(("採用", "内定", "内定承諾", "入社", "入社済", "hired", "hire", "offer accepted"),
-                    "hired"),
-    **dict.fromkeys(("辞退", "選考辞退", "内定辞退", "withdrawn", "withdrew", "declined"), "withdrawn"),
-    **dict.fromkeys(("選考中", "書類選考中", "面接中", "in_process", "in process", "active"), "in_process"),
-}
-_TRUE = {"はい", "yes", "y", "1", "true", "t", "✓", "✔", "☑", "○", "〇", "◯", "有", "あり", "同意",
-         "同意する", "同意済", "済", "on"}
-_FALSE = {"いいえ", "no", "n", "0", "false", "f", "×", "✗", "✕", "無", "なし", "同意しない", "不同意",
-          "未同意", "off", "-", "ー"}
 _LOCALES = {"ja": "ja", "日本語": "ja", "japanese": "ja", "jp": "ja", "ja-jp": "ja", "ja_jp": "ja",
             "en": "en", "英語": "en", "english": "en", "en-us": "en", "en-gb": "en", "en_us": "en"}
 _JOB_STATUSES = {"open": "open", "募集中": "open", "公開": "open", "公開中": "open",
                  "closed": "closed", "募集終了": "closed", "終了": "closed", "クローズ": "closed",
                  "draft": "draft", "下書き": "draft", "非公開": "draft"}
-
-_ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988, "昭和": 1925, "s": 1925}
-_DATE_RE = re.compile(
-    r"^(?:(?P<era>令和|平成|昭和|[rhs])\s*(?P<eyear>\d{1,2}|元)|(?P<year>\d{4}))\s*[/\-.年]\s*"
-    r"(?P<month>\d{1,2})\s*[/\-.月]\s*(?P<day>\d{1,2})\s*日?(?:\s*\(.\))?"
-    r"(?:(?:\s+|t|(?<=\)))(?P<hour>\d{1,2})\s*[:時]\s*(?P<minute>\d{1,2})\s*分?"
-    r"(?:\s*[:]?\s*(?P<second>\d{1,2})(?P<frac>\.\d{1,6})?\s*秒?)?)?"
-    r"\s*(?P<tz>z|[+-]\d{2}:?\d{2})?$"
-)
-_COMPACT_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-# In text, only a five-digit number is taken for a serial (1927..2173); "2026" alone is not a date.
-_SERIAL_RE = re.compile(r"^\d{5}(?:\.\d+)?$")
-_EXCEL_EPOCH = datetime(1899, 12, 30)
-_MAX_SERIAL = 2_958_465  # 9999-12-31
 
 
 def _header_key(header: str) -> str:
@@ -126,138 +129,6 @@ _HEADER_LOOKUP: dict[str, str] = {_header_key(alias): canonical
                                   for canonical, aliases in HEADER_MAP.items() for alias in aliases}
 
 
-_WS_RE = re.compile(r"\s+")
-
-
-# Exports repeat the same job titles, statuses, reasons and dates on thousands of rows: small bounded
-# caches keep a 100k-row import fast without holding the file.
-@functools.lru_cache(maxsize=4096)
-def _norm(value: str) -> str:
-    return _WS_RE.sub(" ", unicodedata.normalize("NFKC", value)).strip()
-
-
-@functools.lru_cache(maxsize=1024)
-def map_status(value: str) -> str:
-    key = _norm(value).casefold()
-    return STATUS_MAP.get(key, STATUS_MAP.get(key.replace(" ", ""), value.strip()))
-
-
-def parse_consent(value: Any) -> bool | None:
-    """True/False for a recorded answer, None for an empty cell; ValueError for anything ambiguous."""
-    if value is None:
-        return None
-    if type(value) is not str:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int | float):
-            if value in (0, 1):
-                return bool(value)
-            raise ValueError(str(value))
-        value = str(value)
-    text = _norm(value).casefold()
-    if not text:
-        return None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(text[:20])
-
-
-def excel_serial_to_datetime(serial: float) -> datetime:
-    if not 1 <= serial <= _MAX_SERIAL:
-        raise ValueError(f"Excel serial {serial} out of range")
-    moment = _EXCEL_EPOCH + timedelta(days=serial)
-    # Serials carry floating-point noise (0.999999 of a second); round to the second.
-    return (moment + timedelta(microseconds=500_000)).replace(microsecond=0)
-
-
-def parse_date(value: Any) -> datetime | None:
-    """A spreadsheet date as an aware datetime (Asia/Tokyo when no zone is given).
-
-    Raises ValueError when the value is present but unreadable.
-    """
-    if type(value) is str:
-        return _parse_date_text(value)
-    return _parse_date(value)
-
-
-@functools.lru_cache(maxsize=8192)
-def _parse_date_text(value: str) -> datetime | None:
-    return _parse_date(value)
-
-
-def _parse_date(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(str(value))
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=TOKYO)
-    if isinstance(value, date):
-        return datetime.combine(value, time(), tzinfo=TOKYO)
-    if isinstance(value, int | float):
-        return excel_serial_to_datetime(float(value)).replace(tzinfo=TOKYO)
-    text = _norm(str(value)).casefold()
-    if not text:
-        return None
-    if _SERIAL_RE.match(text):
-        return excel_serial_to_datetime(float(text)).replace(tzinfo=TOKYO)
-    if compact := _COMPACT_RE.match(text):
-        return datetime(int(compact[1]), int(compact[2]), int(compact[3]), tzinfo=TOKYO)
-    match = _DATE_RE.match(text)
-    if match is None:
-        try:
-            parsed = datetime.fromisoformat(text.upper())
-        except ValueError:
-            raise ValueError(text[:40]) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=TOKYO)
-    if match["era"]:
-        year = _ERAS[match["era"]] + (1 if match["eyear"] == "元" else int(match["eyear"]))
-    else:
-        year = int(match["year"])
-    tz = TOKYO
-    if match["tz"]:
-        tz_text = match["tz"].upper()
-        tz = datetime.fromisoformat(f"2000-01-01T00:00:00{'+00:00' if tz_text == 'Z' else tz_text}").tzinfo
-    return datetime(year, int(match["month"]), int(match["day"]), int(match["hour"] or 0),
-                    int(match["minute"] or 0), int(match["second"] or 0),
-                    round(float(match["frac"]) * 1_000_000) if match["frac"] else 0, tzinfo=tz)
-
-
-def _text(value: Any) -> str | None:
-    """A cell as trimmed text; Excel's ="000123" guard is unwrapped, whole floats lose their `.0`."""
-    if value is None:
-        return None
-    if type(value) is str:
-        text = value.strip()
-        if text[:2] == '="' and text[-1:] == '"':
-            text = text[2:-1].strip()
-        return text or None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    text = str(value).strip()
-    if text.startswith('="') and text.endswith('"'):
-        text = text[2:-1].strip()
-    return text or None
-
-
-def _phone(value: Any, region: str) -> str | None:
-    if type(value) is str:
-        return _text(value)
-    # Excel turns 090-… typed without hyphens into the number 9012345678, dropping the trunk zero.
-    if isinstance(value, int | float) and not isinstance(value, bool) and region.upper() == "JP":
-        digits = str(int(value))
-        if len(digits) in (9, 10):
-            return "0" + digits
-        return digits
-    return _text(value)
-
-
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
@@ -267,37 +138,14 @@ def job_external_id(job_id: str | None, title: str | None) -> str | None:
     if job_id:
         return job_id
     if title:
-        return "csv-job-" + _digest(_norm(title).casefold())[:16]
+        return "csv-job-" + _digest(norm(title).casefold())[:16]
     return None
 
 
 @functools.lru_cache(maxsize=4096)
 def reason_external_id(text: str) -> str:
-    normalized = _norm(text)
+    normalized = norm(text)
     return normalized if len(normalized) <= 64 else "csv-reason-" + _digest(normalized)[:16]
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
-def detect_encoding(path: Path) -> str:
-    """utf-8-sig if the whole file decodes strictly as UTF-8 (BOM optional), else cp932; streamed."""
-    for encoding in ("utf-8-sig", "cp932"):
-        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-        try:
-            with path.open("rb") as handle:
-                while chunk := handle.read(1 << 16):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise AtsError(f"{path.name}: the file is neither UTF-8 nor CP932 (Shift_JIS); re-save it as UTF-8 CSV")
 
 
 class CsvAdapter:
@@ -309,17 +157,23 @@ class CsvAdapter:
         phone_region: str = "JP",
         encoding: str | None = None,
         sheet: str | None = None,
+        timezone: str | tzinfo = DEFAULT_TIMEZONE,
+        limits: WorkbookLimits = DEFAULT_LIMITS,
     ) -> None:
         self.path = Path(path)
         self.source = source
         self.phone_region = phone_region
         self._encoding = encoding
         self._sheet = sheet
+        self._zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        self._limits = limits
         suffix = self.path.suffix.casefold()
         if suffix == ".xls":
-            raise AtsError(f"{self.path.name}: the old .xls format is not supported; save it as .xlsx or CSV")
+            raise SourceFileError(self.path, "the old .xls format is not supported; save it as .xlsx or CSV")
         self._kind = "xlsx" if suffix in (".xlsx", ".xlsm") else "csv"
+        self._reader: CsvRows | XlsxRows | None = None
         self._headers: dict[str, str] = {}
+        self._header_row: list[str] = []
         self._date_fields: list[str] = []
         self._consent_fields: list[tuple[str, str]] = []
         self.stats: dict[str, int] = {"rows": 0, "bad_records": 0, "blank_rows": 0}
@@ -336,47 +190,24 @@ class CsvAdapter:
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def _raw_rows(self) -> Iterator[list[Any]]:
-        if not self.path.exists():
-            raise AtsError(f"import file not found: {self.path}")
+    def _raw_rows(self) -> Iterable[list[Any] | UnreadableRow]:
+        """A fresh reader per pass; every check of the file (exists, regular, format, size) runs first."""
+        reader: CsvRows | XlsxRows
         if self._kind == "xlsx":
-            yield from self._xlsx_rows()
+            reader = XlsxRows(self.path, sheet=self._sheet, limits=self._limits, is_header=_is_header,
+                              header_rows=MAX_TITLE_ROWS + 1)
         else:
-            yield from self._csv_rows()
+            check_csv_file(self.path)
+            if self._encoding is None:
+                self._encoding = detect_encoding(self.path)  # a full decode of the file: once per adapter
+            reader = CsvRows(self.path, self._encoding, header_score=_header_score,
+                             sniff_rows=MAX_TITLE_ROWS + 1)
+        self._reader = reader
+        return reader
 
-    def _csv_rows(self) -> Iterator[list[Any]]:
-        if self._encoding is None:
-            self._encoding = detect_encoding(self.path)  # a full decode of the file: once per adapter
-        encoding = self._encoding
-        with self.path.open("r", encoding=encoding, newline="") as handle:
-            first_line = handle.readline()
-            delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-            handle.seek(0)
-            yield from csv.reader(handle, delimiter=delimiter)
-
-    def _xlsx_rows(self) -> Iterator[list[Any]]:
-        import openpyxl
-
-        try:
-            workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises zipfile/KeyError/... for a damaged file
-            raise AtsError(
-                f"{self.path.name}: cannot open as an Excel workbook ({type(exc).__name__})"
-            ) from exc
-        try:
-            if self._sheet is not None:
-                if self._sheet not in workbook.sheetnames:
-                    raise AtsError(f"{self.path.name}: no sheet named {self._sheet!r}")
-                sheet = workbook[self._sheet]
-            else:
-                sheet = workbook.worksheets[0]
-            for row in sheet.iter_rows(values_only=True):
-                yield list(row)
-        finally:
-            workbook.close()
-
-    def _rows(self, *, count: bool) -> Iterator[tuple[int, dict[str, Any], dict[str, Any]]]:
-        """(spreadsheet row number, {canonical field: cell}, {original header: cell}) per data row.
+    def _rows(self, *, count: bool) -> Iterator[tuple[int, dict[str, Any], dict[str, Any]] | BadRecord]:
+        """(spreadsheet row number, {canonical field: cell}, {original header: cell}) per data row, or a
+        BadRecord for a row the reader could not take apart.
 
         Every row also teaches the adapter its job and reason (see `_learn`); a pass that reaches the
         end of the file marks what was learned as complete. `count` updates `stats` (the applications
@@ -388,24 +219,34 @@ class CsvAdapter:
         wanted: list[tuple[str, int]] = []
         learn = self._learn
         plain_raw = False
-        for index, cells in enumerate(self._raw_rows(), start=1):
+        reader = self._raw_rows()
+        for index, cells in enumerate(reader, start=1):
+            if type(cells) is UnreadableRow:
+                if columns is None:
+                    raise SourceFileError(self.path, f"row {index}, before the header row, cannot be read: "
+                                                     f"{cells.problem}")
+                yield self._unreadable(index, cells)
+                continue
             if columns is None:
-                if all(_text(c) is None for c in cells):
+                if all(cell_text(c) is None for c in cells):
                     continue
-                headers = [_text(c) or f"column{i + 1}" for i, c in enumerate(cells)]
+                headers = [cell_text(c) or f"column{i + 1}" for i, c in enumerate(cells)]
                 # Exports often start with a title line (「応募者一覧 2026年11月」): skip a few rows that
                 # name no known column at all before the real header.
                 if title_rows < MAX_TITLE_ROWS and not any(_header_key(h) in _HEADER_LOOKUP for h in headers):
                     title_rows += 1
                     continue
                 columns = self._map_headers(headers)
+                self._header_row = headers
                 wanted = [(field, i) for i, field in columns.items()]
                 plain_raw = self._kind == "csv"  # CSV cells are already text (JSON-safe)
+                if isinstance(reader, CsvRows):
+                    reader.row_shape = self._row_shape(columns)
                 self._start_learning()
                 continue
             width = len(cells)
             # The first cell is the usual giveaway of a data row; only otherwise check them all.
-            if (not width or _text(cells[0]) is None) and all(_text(c) is None for c in cells):
+            if (not width or cell_text(cells[0]) is None) and all(cell_text(c) is None for c in cells):
                 if count:
                     self.stats["blank_rows"] += 1
                 continue
@@ -414,14 +255,46 @@ class CsvAdapter:
             if plain_raw and width <= len(headers):
                 raw: dict[str, Any] = dict(zip(headers, cells, strict=False))
             else:
-                raw = {headers[i] if i < len(headers) else f"column{i + 1}": _json_safe(c)
+                raw = {headers[i] if i < len(headers) else f"column{i + 1}": json_safe(c)
                        for i, c in enumerate(cells)}
             raw["_row"] = index
             yield index, values, raw
         if columns is None:
-            raise AtsError(f"{self.path.name}: the file has no header row")
+            found = reader.describe_start() if isinstance(reader, CsvRows) else "none of the first rows " \
+                "names a known column"
+            raise SourceFileError(self.path, f"the file has no header row: {found} (expected e.g. "
+                                             f"{HEADER_MAP['email'][0]}, {HEADER_MAP['status'][0]})")
         self._learned_complete = True
 
+    def _unreadable(self, row: int, problem: UnreadableRow) -> BadRecord:
+        """A BadRecord naming the row, its lines and the column; never a cell's content in the reason."""
+        headers = self._header_row
+        where = f"row {row}"
+        if problem.lines and problem.lines[0] != problem.lines[1]:
+            where += f" (lines {problem.lines[0]}-{problem.lines[1]})"
+        if problem.column is not None:
+            column = problem.column
+            header = headers[column] if column < len(headers) else f"column{column + 1}"
+            field = _HEADER_LOOKUP.get(_header_key(header))
+            where += f": column {header}" + (f" ({field})" if field and field != header else "")
+        raw: dict[str, Any] = {headers[i] if i < len(headers) else f"column{i + 1}": json_safe(c)
+                               for i, c in enumerate(problem.cells)}
+        raw["_row"] = row
+        if problem.lines:
+            raw["_lines"] = list(problem.lines)
+        return BadRecord(reason=f"{where}: {problem.problem}", raw=raw)
+
+    def _row_shape(self, columns: dict[int, str]) -> Any:
+        """Whether cells read from one line look like a data row: wide enough for the required columns,
+        an `@` in the e-mail cell and a status. A line of a memo cell almost never does."""
+        index = {field: i for i, field in columns.items()}
+        email, status = index["email"], index["status"]
+        needed = max(email, status) + 1
+
+        def looks_like_row(cells: list[str]) -> bool:
+            return len(cells) >= needed and "@" in cells[email] and bool(cells[status].strip())
+
+        return looks_like_row
     # -- reference data learned from the rows ---------------------------------------------------
 
     def _start_learning(self) -> None:
@@ -439,25 +312,25 @@ class CsvAdapter:
         job_cells = (get("job_id"), get("job"), get("job_status"))
         if job_cells not in self._seen_job_cells:
             self._seen_job_cells.add(job_cells)
-            title = _text(job_cells[1])
-            job_id = job_external_id(_text(job_cells[0]), title)
+            title = cell_text(job_cells[1])
+            job_id = job_external_id(cell_text(job_cells[0]), title)
             if job_id is not None and job_id not in self._jobs:
-                status_text = _text(job_cells[2])
-                status = _JOB_STATUSES.get(_norm(status_text).casefold(), "open") if status_text else "open"
-                self._jobs[job_id] = JobRecord(external_id=job_id, title=_norm(title) if title else job_id,
+                status_text = cell_text(job_cells[2])
+                status = _JOB_STATUSES.get(norm(status_text).casefold(), "open") if status_text else "open"
+                self._jobs[job_id] = JobRecord(external_id=job_id, title=norm(title) if title else job_id,
                                                status=status)
         reason_cells = (get("reason"), get("status"))
         if reason_cells not in self._seen_reason_cells:
             self._seen_reason_cells.add(reason_cells)
-            text = _text(reason_cells[0])
-            status_text = _text(reason_cells[1])
+            text = cell_text(reason_cells[0])
+            status_text = cell_text(reason_cells[1])
             if text is None or status_text is None:
                 return
             status = map_status(status_text)
             if status not in ("rejected", "withdrawn"):
                 return
             rid = reason_external_id(text)
-            name, all_withdrawn = self._reasons.get(rid, (_norm(text), True))
+            name, all_withdrawn = self._reasons.get(rid, (norm(text), True))
             self._reasons[rid] = (name, all_withdrawn and status == "withdrawn")
 
     def _ensure_learned(self) -> None:
@@ -473,14 +346,14 @@ class CsvAdapter:
             if canonical is None:
                 continue
             if canonical in seen:
-                raise AtsError(f"{self.path.name}: columns {seen[canonical]!r} and {header!r} both mean "
-                               f"{canonical}; keep one")
+                raise SourceFileError(self.path, f"columns {seen[canonical]!r} and {header!r} both mean "
+                                                 f"{canonical}; keep one")
             seen[canonical] = header
             columns[i] = canonical
         missing = [f for f in REQUIRED_FIELDS if f not in seen]
         if missing:
             wanted = "; ".join(f"{f}: {' / '.join(HEADER_MAP[f][:3])}" for f in missing)
-            raise AtsError(f"{self.path.name}: required column(s) missing ({wanted})")
+            raise SourceFileError(self.path, f"required column(s) missing ({wanted})")
         self._headers = seen
         self._date_fields = [f for f in DATE_FIELDS if f in seen]
         self._consent_fields = [(f, purpose) for f, purpose in CONSENT_FIELDS.items() if f in seen]
@@ -494,17 +367,18 @@ class CsvAdapter:
 
     def _record(self, row: int, values: dict[str, Any], raw: dict[str, Any]) -> ApplicationRecord | BadRecord:
         get = values.get
-        application_id = _text(get("application_id"))
-        status_text = _text(get("status"))
+        application_id = cell_text(get("application_id"))
+        status_text = cell_text(get("status"))
         if status_text is None:
             return BadRecord(reason=f"row {row}: column {self._column('status')} is empty", raw=raw,
                              external_id=application_id)
+        zone = self._zone
         dates: dict[str, datetime | None] = dict.fromkeys(DATE_FIELDS)
         for field in self._date_fields:  # only the columns the file has
             try:
-                dates[field] = parse_date(get(field))
+                dates[field] = parse_date(get(field), zone)
             except ValueError:
-                shown = _text(get(field)) or ""
+                shown = cell_text(get(field)) or ""
                 return BadRecord(reason=f"row {row}: column {self._column(field)}: cannot read the date "
                                         f"{shown[:40]!r}", raw=raw, external_id=application_id)
         consents: dict[str, bool] = {}
@@ -512,7 +386,7 @@ class CsvAdapter:
             try:
                 answer = parse_consent(get(field))
             except ValueError:
-                shown = _text(get(field)) or ""
+                shown = cell_text(get(field)) or ""
                 return BadRecord(reason=f"row {row}: column {self._column(field)}: cannot read the consent "
                                         f"answer {shown[:20]!r} (use はい/いいえ, yes/no, 1/0)",
                                  raw=raw, external_id=application_id)
@@ -520,38 +394,38 @@ class CsvAdapter:
                 consents[purpose] = answer
 
         status = map_status(status_text)
-        email = _text(get("email"))
-        job_title = _text(get("job"))
-        job_id_text = _text(get("job_id"))
+        email = cell_text(get("email"))
+        job_title = cell_text(get("job"))
+        job_id_text = cell_text(get("job_id"))
         job_id = job_external_id(job_id_text, job_title)
         applied_at = dates["applied_at"]
         if application_id is None:
-            applied_day = applied_at.astimezone(TOKYO).date().isoformat() if applied_at else ""
-            job_key = job_id_text or (_norm(job_title).casefold() if job_title else "")
+            applied_day = applied_at.astimezone(zone).date().isoformat() if applied_at else ""
+            job_key = job_id_text or (norm(job_title).casefold() if job_title else "")
             application_id = "csv-" + _digest(normalize_email(email) or "", job_key, applied_day)[:24]
-        reason_text = _text(get("reason")) if status in ("rejected", "withdrawn") else None
-        locale = _text(get("locale"))
+        reason_text = cell_text(get("reason")) if status in ("rejected", "withdrawn") else None
+        locale = cell_text(get("locale"))
         if locale is not None:
-            locale = _LOCALES.get(_norm(locale).casefold(), _norm(locale).casefold())
-        tags_text = _text(get("tags"))
+            locale = _LOCALES.get(norm(locale).casefold(), norm(locale).casefold())
+        tags_text = cell_text(get("tags"))
         tags: tuple[str, ...] = ()
         if tags_text:
-            tags = tuple(t.strip() for t in re.split(r"[,、;/]", _norm(tags_text)) if t.strip())
+            tags = tuple(t.strip() for t in re.split(r"[,、;/]", norm(tags_text)) if t.strip())
         return ApplicationRecord(
             external_id=application_id,
             status=status,
             email=email,
-            name=_text(get("name")),
-            phone=_phone(get("phone"), self.phone_region),
-            candidate_external_id=_text(get("candidate_id")),
+            name=cell_text(get("name")),
+            phone=cell_phone(get("phone"), self.phone_region),
+            candidate_external_id=cell_text(get("candidate_id")),
             locale=locale,
             job_external_id=job_id,
-            job_title=_norm(job_title) if job_title else None,
+            job_title=norm(job_title) if job_title else None,
             applied_at=applied_at,
             decided_at=dates["decided_at"],
             reason_external_id=reason_external_id(reason_text) if reason_text else None,
-            reason_text=_norm(reason_text) if reason_text else None,
-            stage=_text(get("stage")),
+            reason_text=norm(reason_text) if reason_text else None,
+            stage=cell_text(get("stage")),
             updated_at=dates["updated_at"],
             consents=consents,
             tags=tags,
@@ -562,11 +436,11 @@ class CsvAdapter:
 
     def fetch_applications(self, since: datetime | None) -> Iterator[ApplicationRecord | BadRecord]:
         """Every row (see the module docstring for `since`); a naive `since` is UTC, as in the other
-        adapters, while naive cells in the file are Asia/Tokyo."""
+        adapters, while naive cells in the file are in the adapter's time zone."""
         since_utc = as_utc(since) if since is not None else None
         stats = self.stats
-        for row, values, raw in self._rows(count=True):
-            record = self._record(row, values, raw)
+        for item in self._rows(count=True):
+            record = item if type(item) is BadRecord else self._record(*item)  # type: ignore[misc]
             if type(record) is BadRecord:
                 stats["bad_records"] += 1
             elif since_utc is not None and record.updated_at is not None \
@@ -591,3 +465,14 @@ class CsvAdapter:
 
     def close(self) -> None:
         """Nothing stays open between calls: each pass opens and closes the file itself."""
+
+
+def _header_score(cells: list[str]) -> int:
+    """How many cells of a row are known column names (the CSV reader picks its delimiter by it)."""
+    return sum(1 for cell in cells if _header_key(cell) in _HEADER_LOOKUP)
+
+
+def _is_header(cells: list[Any]) -> bool:
+    """Whether a row is a header naming every required column (a workbook's sheet is picked by it)."""
+    found = {_HEADER_LOOKUP.get(_header_key(text)) for c in cells if (text := cell_text(c)) is not None}
+    return all(field in found for field in REQUIRED_FIELDS)

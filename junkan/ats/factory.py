@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from junkan.ats.base import AtsAdapter
-from junkan.ats.csv_source import CsvAdapter
+from junkan.ats.csv_source import DEFAULT_TIMEZONE, CsvAdapter
 from junkan.ats.greenhouse import GreenhouseAdapter
 from junkan.ats.http import AtsError
 from junkan.ats.lever import LeverAdapter
+from junkan.ats.xlsx_reader import WorkbookLimits
 from junkan.config import AtsSettings
 
 LEVER_DEFAULT_BASE_URL = "https://api.lever.co/v1"
@@ -28,14 +30,26 @@ def _require(settings: AtsSettings, **fields: object) -> None:
                              f"for {settings.kind}")
 
 
-def build_adapter(settings: AtsSettings, *, sleep: Callable[[float], None] = time.sleep) -> AtsAdapter:
-    """The adapter for `settings.kind`. Secrets are read from SecretStr only here, never logged."""
+def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
+                  sleep: Callable[[float], None] = time.sleep) -> AtsAdapter:
+    """The adapter for `settings.kind`. Secrets are read from SecretStr only here, never logged.
+
+    `timezone` is the business time zone (`settings.notice.timezone`): a spreadsheet's dates without a
+    zone are in it.
+    """
     if settings.kind == "csv":
         _require(settings, path=settings.path)
         assert settings.path is not None
         if not settings.path.exists():
             raise AtsConfigError(f"JUNKAN_ATS__PATH points to a file that does not exist: {settings.path}")
-        return CsvAdapter(settings.path, source=settings.source, phone_region=settings.phone_region)
+        try:
+            zone = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise AtsConfigError(f"JUNKAN_NOTICE__TIMEZONE is not a known time zone: {timezone!r}") from None
+        limits = WorkbookLimits(max_uncompressed_mb=settings.max_uncompressed_mb, max_rows=settings.max_rows,
+                                max_columns=settings.max_columns)
+        return CsvAdapter(settings.path, source=settings.source, phone_region=settings.phone_region,
+                          sheet=settings.sheet, timezone=zone, limits=limits)
 
     if settings.kind == "greenhouse":
         secret = settings.client_secret.get_secret_value() if settings.client_secret else None

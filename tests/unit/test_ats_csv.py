@@ -383,7 +383,7 @@ def test_unreadable_files_are_clear_errors(tmp_path: Path) -> None:
         CsvAdapter(tmp_path / "old.xls")
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a zip")
-    with pytest.raises(AtsError, match="cannot open as an Excel workbook"):
+    with pytest.raises(AtsError, match="is not an Excel workbook"):
         records(CsvAdapter(broken))
     with pytest.raises(AtsError, match="import file not found"):
         records(CsvAdapter(tmp_path / "missing.csv"))
@@ -586,7 +586,7 @@ def test_since_filters_on_an_updated_at_column_only(tmp_path: Path) -> None:
     ],
 )
 def test_date_formats(text: str, expected: datetime | None) -> None:
-    assert parse_date(text) == expected
+    assert parse_date(text, JST) == expected
 
 
 @pytest.mark.parametrize(
@@ -594,7 +594,7 @@ def test_date_formats(text: str, expected: datetime | None) -> None:
 )
 def test_unreadable_dates_raise(text: str) -> None:
     with pytest.raises(ValueError):
-        parse_date(text)
+        parse_date(text, JST)
 
 
 def test_excel_serials() -> None:
