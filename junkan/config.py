@@ -214,7 +214,7 @@ class Settings(BaseSettings):
 
 
 def config_file() -> Path | None:
-    """The TOML file to read now: `JUNKAN_CONFIG_FILE` (a missing one is a typo), else ./junkan.toml if any."""
+    """The TOML file to read now: `JUNKAN_CONFIG_FILE` (missing = a typo), else ./junkan.toml if any."""
     named = os.environ.get(CONFIG_FILE_VARIABLE)
     if named:
         path = Path(named).expanduser()

@@ -84,7 +84,9 @@ def unknown_env_vars(
     return problems
 
 
-def unknown_file_keys(model: type[BaseModel], data: Mapping[str, Any], *, file: Path) -> list[tuple[Loc, str]]:
+def unknown_file_keys(
+    model: type[BaseModel], data: Mapping[str, Any], *, file: Path
+) -> list[tuple[Loc, str]]:
     """Keys of the TOML file, at every level, that name no setting, with a suggestion."""
     valid = sorted(_file_keys(model))
     problems: list[tuple[Loc, str]] = []
@@ -94,7 +96,8 @@ def unknown_file_keys(model: type[BaseModel], data: Mapping[str, Any], *, file: 
             field = model.model_fields.get(key)
             where = f"{dotted}{key}"
             if field is None:
-                shown = where if not loc or not isinstance(loc[-1], int) else f"{dotted[:-1]}[{loc[-1]}].{key}"
+                in_list = bool(loc) and isinstance(loc[-1], int)
+                shown = f"{dotted[:-1]}[{loc[-1]}].{key}" if in_list else where
                 problems.append(((*loc, key), f"{file}: unknown setting {shown}{_suggestion(where, valid)}"))
                 continue
             nested, is_list = _nested_model(field)

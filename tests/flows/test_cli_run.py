@@ -23,7 +23,8 @@ def test_junkan_run_ingests_every_greenhouse_page_and_prints_counts(
     ats = {name.removeprefix("JUNKAN_ATS__").lower(): value for name, value in fake.env().items()}
     config = tmp_path / "etc" / "junkan.toml"
     config.parent.mkdir()
-    config.write_text("[ats]\n" + "".join(f'{key} = "{value}"\n' for key, value in ats.items()), encoding="utf-8")
+    lines = "".join(f'{key} = "{value}"\n' for key, value in ats.items())
+    config.write_text(f"[ats]\n{lines}", encoding="utf-8")
     monkeypatch.setenv("JUNKAN_CONFIG_FILE", str(config))
     monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
 
