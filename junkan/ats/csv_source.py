@@ -37,7 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningRecord, ReasonRecord
-from junkan.ats.http import AtsError
+from junkan.ats.errors import AtsError
 from junkan.ats.values import as_utc
 from junkan.identity import normalize_email
 
