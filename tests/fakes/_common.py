@@ -14,6 +14,8 @@ from typing import Any
 
 from werkzeug import Request, Response
 
+from junkan.http import RetryingClient, RetryPolicy
+
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
@@ -56,6 +58,19 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.now += seconds
+
+
+def client_for(
+    vendor: str,
+    clock: FakeClock,
+    *,
+    max_retries: int = 5,
+    rate_limit_window_s: float = RetryPolicy.rate_limit_window_s,
+    rng: random.Random | None = None,
+) -> RetryingClient:
+    """The vendor client an adapter is given, waiting on the fake clock (retries take no real time)."""
+    policy = RetryPolicy(max_retries=max_retries, rate_limit_window_s=rate_limit_window_s)
+    return RetryingClient(vendor=vendor, policy=policy, sleep=clock.sleep, clock=clock, rng=rng)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The shared retrying client: timeouts, connection failures, Retry-After forms and wait caps."""
+"""The one retrying vendor client (junkan/http.py): timeouts, connection failures, Retry-After, wait caps."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pytest_httpserver import HTTPServer
 
-from junkan.ats.http import AtsError, RetryingClient, RetryPolicy, parse_retry_after
+from junkan.http import HttpError, RetryingClient, RetryPolicy, parse_retry_after
 from tests.fakes._common import FakeClock
 
 
@@ -75,7 +75,7 @@ def test_connection_refused_is_retried_then_reported() -> None:
         port = sock.getsockname()[1]
     clock = FakeClock()
     client = RetryingClient(vendor="test", policy=RetryPolicy(max_retries=2), sleep=clock.sleep, clock=clock)
-    with pytest.raises(AtsError) as caught:
+    with pytest.raises(HttpError) as caught:
         client.request("GET", f"http://127.0.0.1:{port}/v3/jobs?secret=1")
     client.close()
     assert caught.value.retryable and caught.value.status is None
@@ -105,7 +105,7 @@ def test_error_messages_carry_no_query_string_or_body(httpserver: HTTPServer) ->
         "taro@example.jp is not allowed", status=400, content_type="text/plain"
     )
     client = RetryingClient(vendor="test", sleep=FakeClock().sleep)
-    with pytest.raises(AtsError) as caught:
+    with pytest.raises(HttpError) as caught:
         client.request("GET", httpserver.url_for("/v3/candidates"), params={"email": "taro@example.jp"})
     client.close()
     assert str(caught.value) == "test GET /v3/candidates failed with 400: bad request"
