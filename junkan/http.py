@@ -31,6 +31,8 @@ from junkan.backoff import jittered_backoff
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+#: When X-RateLimit-Remaining hits 0 without a reset header, wait this long (a vendor may say otherwise).
+DEFAULT_RATE_LIMIT_WINDOW_S = 10.0
 # Above this a value of X-RateLimit-Reset is a unix timestamp, below it a number of seconds.
 _EPOCH_THRESHOLD = 1_000_000_000
 
@@ -71,7 +73,7 @@ class RetryPolicy:
     #: Never wait longer than this for one Retry-After / rate-limit reset, whatever the vendor says.
     max_wait_s: float = 120.0
     #: When X-RateLimit-Remaining hits 0 without a reset header, wait this long (the vendor's window).
-    rate_limit_window_s: float = 10.0
+    rate_limit_window_s: float = DEFAULT_RATE_LIMIT_WINDOW_S
 
     def backoff(self, retry: int, rng: random.Random) -> float:
         """Seconds before retry number `retry` (1-based); jittered, so clients that failed together spread."""
@@ -349,7 +351,7 @@ def build_client(
     vendor: str,
     settings: ClientSettings,
     *,
-    rate_limit_window_s: float = RetryPolicy.rate_limit_window_s,
+    rate_limit_window_s: float = DEFAULT_RATE_LIMIT_WINDOW_S,
     headers: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,

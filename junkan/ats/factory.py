@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from junkan.ats import greenhouse, lever
+from junkan.ats import greenhouse, greenhouse_auth, lever
 from junkan.ats.base import AtsAdapter
 from junkan.ats.csv_source import CsvAdapter
 from junkan.ats.errors import AtsError
@@ -44,7 +44,7 @@ def build_adapter(settings: AtsSettings, *, sleep: Callable[[float], None] = tim
         _require(settings, client_id=settings.client_id, client_secret=secret, user_id=settings.user_id)
         assert settings.client_id and secret and settings.user_id
         return GreenhouseAdapter(
-            build_client(greenhouse.VENDOR, settings, rate_limit_window_s=greenhouse.RATE_LIMIT_WINDOW_S,
+            build_client(greenhouse_auth.VENDOR, settings, rate_limit_window_s=greenhouse.RATE_LIMIT_WINDOW_S,
                          sleep=sleep),
             base_url=settings.base_url or GREENHOUSE_DEFAULT_BASE_URL,
             auth_url=settings.auth_url or GREENHOUSE_DEFAULT_AUTH_URL,

@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from junkan.http import RetryingClient, RetryPolicy
+from junkan.http import DEFAULT_RATE_LIMIT_WINDOW_S, RetryingClient, RetryPolicy
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -67,7 +67,7 @@ def client_for(
     clock: FakeClock,
     *,
     max_retries: int = 5,
-    rate_limit_window_s: float = RetryPolicy.rate_limit_window_s,
+    rate_limit_window_s: float = DEFAULT_RATE_LIMIT_WINDOW_S,
     rng: random.Random | None = None,
 ) -> RetryingClient:
     """The vendor client an adapter is given, waiting on the fake clock (retries take no real time)."""

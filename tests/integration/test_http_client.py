@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pytest_httpserver import HTTPServer
 
-from junkan.http import HttpError, RetryingClient, RetryPolicy, parse_retry_after
+from junkan.config import MailSettings, PartnerSettings
+from junkan.http import HttpError, RetryingClient, RetryPolicy, build_client, parse_retry_after
 from tests.fakes._common import FakeClock
 
 
@@ -118,3 +119,25 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after("-3", 0) == 0.0
     assert parse_retry_after("soon", 0) is None
     assert parse_retry_after(None, 0) is None
+
+
+def test_build_client_takes_timeout_and_retries_from_settings(httpserver: HTTPServer) -> None:
+    clock = FakeClock()
+    client = build_client("partner p", PartnerSettings(max_retries=1, timeout_s=2.5), sleep=clock.sleep,
+                          clock=clock)
+    httpserver.expect_request("/busy").respond_with_data("down", status=503)
+    with pytest.raises(HttpError, match=r"^partner p GET /busy answered 503 after 2 attempts") as caught:
+        client.request("GET", httpserver.url_for("/busy"))
+    client.close()
+    assert caught.value.vendor == "partner p" and caught.value.status == 503 and caught.value.retryable
+    assert len(clock.sleeps) == 1
+
+
+def test_a_spent_rate_limit_window_holds_the_next_request(httpserver: HTTPServer) -> None:
+    clock = FakeClock()
+    client = build_client("SendGrid", MailSettings(), sleep=clock.sleep, clock=clock)
+    httpserver.expect_request("/list").respond_with_json([], headers={"X-RateLimit-Remaining": "0"})
+    client.get_json(httpserver.url_for("/list"))
+    client.get_json(httpserver.url_for("/list"))
+    client.close()
+    assert clock.sleeps == [10.0]  # no reset header: the default window
