@@ -1,16 +1,21 @@
 """Settings from JUNKAN_* environment variables (nested with `__`) and an optional junkan.toml.
 
+The file is `JUNKAN_CONFIG_FILE` (which must exist), else `./junkan.toml` when there is one; it is looked
+up each time settings are built, not at import. `get_settings()` refuses unknown keys and bad values with
+a `ConfigError` that names each setting as the operator wrote it (see junkan/config_check.py).
+
 Secrets are `SecretStr`: their repr is masked, so printing or logging a Settings object leaks nothing.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,8 +23,24 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from junkan.config_check import ConfigError, bad_values, unknown_env_vars, unknown_file_keys
 
-class AtsSettings(BaseModel):
+__all__ = ["ConfigError", "Settings", "config_file", "get_settings"]
+
+ENV_PREFIX = "JUNKAN_"
+CONFIG_FILE_VARIABLE = "JUNKAN_CONFIG_FILE"
+DEFAULT_CONFIG_FILE = Path("junkan.toml")
+#: JUNKAN_* variables that are not settings, so the typo check leaves them alone: the config file's path,
+#: the test suite's database, and the checkout a Prefect worker runs flows from (deployments/).
+NOT_SETTINGS = frozenset({CONFIG_FILE_VARIABLE, "JUNKAN_TEST_DATABASE_URL", "JUNKAN_HOME"})
+
+
+class _Section(BaseModel):
+    # A key that names no setting is a typo: refuse it rather than run with the default.
+    model_config = ConfigDict(extra="forbid")
+
+
+class AtsSettings(_Section):
     kind: Literal["csv", "greenhouse", "lever"] = "csv"
     #: Name used for watermarks and keys; defaults to `kind`. Set it to run several sources.
     source_name: str | None = None
@@ -46,7 +67,7 @@ class AtsSettings(BaseModel):
         return self.source_name or self.kind
 
 
-class MailSettings(BaseModel):
+class MailSettings(_Section):
     backend: Literal["sendgrid", "smtp", "file"] = "file"
     from_email: str = "recruit@example.co.jp"
     from_name: str = "採用担当"
@@ -77,7 +98,7 @@ class MailSettings(BaseModel):
     unsubscribe_mailto: str | None = None
 
 
-class NoticeSettings(BaseModel):
+class NoticeSettings(_Section):
     delay_business_days: int = 2
     timezone: str = "Asia/Tokyo"
     window_start: time = time(9, 0)
@@ -94,7 +115,7 @@ class NoticeSettings(BaseModel):
     default_locale: str = "ja"
 
 
-class SenderSettings(BaseModel):
+class SenderSettings(_Section):
     """Sender identity shown in advertising mail, as 特定電子メール法 requires."""
 
     company_name: str = "株式会社サンプル"
@@ -108,7 +129,7 @@ class SenderSettings(BaseModel):
 DEFAULT_LINK_SECRET = "change-me-in-production"
 
 
-class LinkSettings(BaseModel):
+class LinkSettings(_Section):
     secret: SecretStr = SecretStr(DEFAULT_LINK_SECRET)
     #: Older secrets still accepted, so keys can be rotated without breaking mailed links.
     fallback_secrets: list[SecretStr] = Field(default_factory=list)
@@ -122,7 +143,7 @@ class LinkSettings(BaseModel):
         return self.secret.get_secret_value() == DEFAULT_LINK_SECRET
 
 
-class PartnerSettings(BaseModel):
+class PartnerSettings(_Section):
     #: Stable id used in the ledger and in referral attribution; never change it once in use.
     name: str = "careerrelay"
     #: What candidates read in the notice.
@@ -152,7 +173,7 @@ class PartnerSettings(BaseModel):
         return bool(self.path) if self.kind == "csv" else bool(self.base_url)
 
 
-class WebhookSettings(BaseModel):
+class WebhookSettings(_Section):
     sendgrid_public_key: str | None = None
     max_age_s: int = 600
 
@@ -161,8 +182,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JUNKAN_",
         env_nested_delimiter="__",
-        toml_file=os.environ.get("JUNKAN_CONFIG_FILE", "junkan.toml"),
-        extra="ignore",
+        extra="forbid",
     )
 
     database_url: str = "sqlite:///./junkan.db"
@@ -185,12 +205,54 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Environment wins over the file, so an operator can override one value for one run.
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls), file_secret_settings)
+        sources = [init_settings, env_settings]
+        path = config_file()
+        if path is not None:
+            try:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+        return (*sources, file_secret_settings)
 
     def all_partners(self) -> list[PartnerSettings]:
         """Several partners via `partners` (TOML list), else the single `JUNKAN_PARTNER__*` one."""
         return self.partners or [self.partner]
 
 
-def get_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]
+def config_file() -> Path | None:
+    """The TOML file to read now: `JUNKAN_CONFIG_FILE` (missing = a typo), else ./junkan.toml if any."""
+    named = os.environ.get(CONFIG_FILE_VARIABLE)
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise ConfigError([f"{CONFIG_FILE_VARIABLE}: {path} does not exist (or is not a file)"])
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def _read_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and the config file; ConfigError listing every problem otherwise."""
+    environ = dict(os.environ)
+    path = config_file()
+    file_data = _read_file(path)
+    unknown = unknown_env_vars(Settings, environ, prefix=ENV_PREFIX, not_settings=NOT_SETTINGS)
+    if path is not None:
+        unknown += unknown_file_keys(Settings, file_data, file=path)
+    problems = [message for _, message in unknown]
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        problems += bad_values(Settings, exc, environ=environ, prefix=ENV_PREFIX, file=path,
+                               file_data=file_data, reported={loc for loc, _ in unknown})
+    if problems:
+        raise ConfigError(problems)
+    return settings

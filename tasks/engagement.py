@@ -17,7 +17,7 @@ from junkan.config import get_settings
 from junkan.db import make_engine, session_scope
 from junkan.engagement.reconcile import events_received, reconcile_messages
 from junkan.engagement.suppressions import sendgrid_client, sync_suppressions
-from tasks.ingest import is_transient
+from tasks.retry import retry_transient
 
 
 def run_moment(as_of: date | None, timezone: str) -> datetime:
@@ -29,20 +29,12 @@ def run_moment(as_of: date | None, timezone: str) -> datetime:
     return min(now, end_of_day)
 
 
-def _retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
-    try:
-        state.result()
-    except Exception as exc:  # the task's own exception, re-raised by result()
-        return is_transient(exc)
-    return False
-
-
 @task(
     name="pull-sendgrid-suppressions",
     retries=2,
     retry_delay_seconds=[60, 300],
     retry_jitter_factor=0.2,
-    retry_condition_fn=_retry_transient,
+    retry_condition_fn=retry_transient,
     cache_policy=NO_CACHE,
 )
 def pull_suppressions_task(as_of: date | None = None) -> dict[str, int]:

@@ -8,38 +8,16 @@ idempotent and the watermark only moves with the last committed batch.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-import httpx
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from sqlalchemy.exc import DBAPIError
 
 from junkan.ats.factory import build_adapter
-from junkan.ats.http import AtsError
 from junkan.config import get_settings
 from junkan.db import make_engine
 from junkan.ingest import ingest
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Worth a later retry: throttling, 5xx, timeouts, lost connections; not bad settings or a 4xx."""
-    if isinstance(exc, AtsError):
-        return exc.retryable
-    if isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError):
-        return True
-    if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated)
-    return False
-
-
-def _retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
-    try:
-        state.result()
-    except Exception as exc:  # the task's own exception, re-raised by result()
-        return is_transient(exc)
-    return False
+from tasks.retry import retry_transient
 
 
 @task(
@@ -47,7 +25,7 @@ def _retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
     retries=3,
     retry_delay_seconds=[30, 120, 600],
     retry_jitter_factor=0.2,
-    retry_condition_fn=_retry_transient,
+    retry_condition_fn=retry_transient,
     cache_policy=NO_CACHE,
 )
 def ingest_applications_task(as_of: date | None = None, full: bool = False) -> dict[str, int]:

@@ -5,27 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from prefect import Task, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import TaskRun
-from prefect.states import State
 
 from junkan.config import get_settings
 from junkan.db import make_engine
 from junkan.partner.factory import find_partner, syncable_partners
-from junkan.partner.records import PartnerError
 from junkan.partner.sync import code_verifier, partner_summaries, sync_partner
-
-
-def _retryable(task_: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry a partner outage (429 / 5xx / timeouts); bad credentials or a broken report won't heal."""
-    exc = state.data if isinstance(state.data, BaseException) else None
-    if exc is None:
-        try:
-            state.result(raise_on_failure=True)
-        except Exception as raised:
-            exc = raised
-    return isinstance(exc, PartnerError) and exc.retryable
+from tasks.retry import retry_transient
 
 
 @task(name="partner-names", cache_policy=NO_CACHE)
@@ -39,7 +26,7 @@ def partner_names() -> list[str]:
     task_run_name="sync-partner-{partner_name}",
     retries=2,
     retry_delay_seconds=[60, 300],
-    retry_condition_fn=_retryable,
+    retry_condition_fn=retry_transient,
     cache_policy=NO_CACHE,
 )
 def sync_one_partner(partner_name: str, as_of: date | None = None) -> dict[str, int]:

@@ -18,10 +18,26 @@ from junkan.db.models import Base
 # Prefect must never reach the network from tests, nor start anything in unit tests.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+#: Picks the test database (SQLite when unset); the one JUNKAN_* variable a test keeps.
+TEST_DATABASE_VARIABLE = "JUNKAN_TEST_DATABASE_URL"
+
+
+@pytest.fixture(autouse=True)
+def isolated_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test starts in an empty directory with no JUNKAN_* settings.
+
+    So the suite never reads the operator's ./junkan.toml or a JUNKAN_* variable of the shell it runs in,
+    never writes junkan.db or outbox/ into the checkout, and what one test sets cannot leak into another.
+    """
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.upper().startswith("JUNKAN_") and name != TEST_DATABASE_VARIABLE:
+            monkeypatch.delenv(name)
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = os.environ.get("JUNKAN_TEST_DATABASE_URL")
+    url = os.environ.get(TEST_DATABASE_VARIABLE)
     if not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'junkan-test.db'}"
     upgrade(url)

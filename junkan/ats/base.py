@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from junkan.ats.http import AtsError
+from junkan.ats.errors import AtsError
 
 ApplicationStatus = Literal["in_process", "hired", "rejected", "withdrawn"]
 STATUSES: tuple[str, ...] = ("in_process", "hired", "rejected", "withdrawn")

@@ -6,13 +6,15 @@ import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from junkan.ats import greenhouse, greenhouse_auth, lever
 from junkan.ats.base import AtsAdapter
 from junkan.ats.csv_source import DEFAULT_TIMEZONE, CsvAdapter
+from junkan.ats.errors import AtsError
 from junkan.ats.greenhouse import GreenhouseAdapter
-from junkan.ats.http import AtsError
 from junkan.ats.lever import LeverAdapter
 from junkan.ats.xlsx_reader import WorkbookLimits
 from junkan.config import AtsSettings
+from junkan.http import build_client
 
 LEVER_DEFAULT_BASE_URL = "https://api.lever.co/v1"
 GREENHOUSE_DEFAULT_BASE_URL = "https://harvest.greenhouse.io"
@@ -56,6 +58,8 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
         _require(settings, client_id=settings.client_id, client_secret=secret, user_id=settings.user_id)
         assert settings.client_id and secret and settings.user_id
         return GreenhouseAdapter(
+            build_client(greenhouse_auth.VENDOR, settings, rate_limit_window_s=greenhouse.RATE_LIMIT_WINDOW_S,
+                         sleep=sleep),
             base_url=settings.base_url or GREENHOUSE_DEFAULT_BASE_URL,
             auth_url=settings.auth_url or GREENHOUSE_DEFAULT_AUTH_URL,
             client_id=settings.client_id,
@@ -63,9 +67,6 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
             user_id=settings.user_id,
             source=settings.source,
             per_page=settings.page_size,
-            timeout_s=settings.timeout_s,
-            max_retries=settings.max_retries,
-            sleep=sleep,
         )
 
     if settings.kind == "lever":
@@ -73,13 +74,11 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
         _require(settings, api_key=api_key)
         assert api_key
         return LeverAdapter(
+            build_client(lever.VENDOR, settings, rate_limit_window_s=lever.RATE_LIMIT_WINDOW_S, sleep=sleep),
             api_key=api_key,
             base_url=settings.base_url or LEVER_DEFAULT_BASE_URL,
             source=settings.source,
             limit=min(settings.page_size, 100),
-            timeout_s=settings.timeout_s,
-            max_retries=settings.max_retries,
-            sleep=sleep,
         )
 
     raise AtsConfigError(f"JUNKAN_ATS__KIND must be csv, greenhouse or lever (got {settings.kind!r})")

@@ -1,8 +1,7 @@
 """Greenhouse Harvest v3 adapter (v1/v2 were shut down on 2026-08-31).
 
 Contract (DESIGN.md §4 and harvestdocs.greenhouse.io):
-- OAuth client credentials: `POST {auth_url}/token`, Basic client_id:client_secret, form
-  `grant_type=client_credentials&sub=USER_ID`; the reply carries `access_token` and `expires_at`.
+- OAuth client credentials, as an httpx.Auth flow: see junkan/ats/greenhouse_auth.py.
 - Lists are bare JSON arrays; the next page is only in `Link: <...?cursor=...>; rel="next"`, and that
   request must carry nothing but the cursor (the cursor embeds the original filters), else 422.
 - List filters: `per_page` (≤500), `ids=1,2,3`, `updated_at=gte|<ISO>`.
@@ -14,24 +13,23 @@ with one `ids` filter per batch, so at most one page of applications and candida
 from __future__ import annotations
 
 import logging
-import random
-import time
-from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
 
 from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningRecord, ReasonRecord
-from junkan.ats.http import AtsError, RetryingClient, RetryPolicy, decode_json, next_link
+from junkan.ats.greenhouse_auth import VENDOR, GreenhouseAuth
 from junkan.ats.values import display_name, opt_id, parse_iso_datetime, to_iso_ms_z
+from junkan.http import HttpError, RetryingClient, next_link
 
 log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 500
-#: Refresh this long before `expires_at`, so no request leaves with a token that dies in flight.
-TOKEN_REFRESH_MARGIN_S = 60.0
+#: Harvest's rate-limit window: when X-RateLimit-Remaining hits 0 without a reset, pause this long.
+RATE_LIMIT_WINDOW_S = 10.0
 #: Candidate ids per `ids=` request; keeps the URL well under common 8 KB limits.
 CANDIDATE_BATCH = 200
 
@@ -202,35 +200,12 @@ def _batched(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start:start + size]
 
 
-def _parse_expiry(body: dict[str, Any], now: float) -> float:
-    """`expires_at` as epoch seconds: ISO 8601, epoch seconds or ms; else `expires_in`; else 1 h."""
-    value = body.get("expires_at")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value / 1000 if value > 1e12 else float(value)
-    if isinstance(value, str) and value.strip():
-        text = value.strip()
-        if text.replace(".", "", 1).isdigit():
-            number = float(text)
-            return number / 1000 if number > 1e12 else number
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            parsed = None
-        if parsed is not None:
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=UTC)
-            return parsed.timestamp()
-    expires_in = body.get("expires_in")
-    if isinstance(expires_in, int | float) and not isinstance(expires_in, bool):
-        return now + float(expires_in)
-    return now + 3600.0
-
-
 class GreenhouseAdapter:
     """Reads applications, candidates, jobs, openings and rejection reasons from Harvest v3."""
 
     def __init__(
         self,
+        client: RetryingClient,
         *,
         base_url: str,
         auth_url: str,
@@ -239,77 +214,27 @@ class GreenhouseAdapter:
         user_id: str,
         source: str = "greenhouse",
         per_page: int = MAX_PER_PAGE,
-        timeout_s: float = 30.0,
-        max_retries: int = 5,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
-        transport: httpx.BaseTransport | None = None,
         candidate_batch: int = CANDIDATE_BATCH,
     ) -> None:
+        """`client` is the configured vendor client (junkan.http.build_client); the adapter closes it."""
         self.source = source
         self.base_url = base_url.rstrip("/")
-        self.auth_url = auth_url.rstrip("/")
         self.per_page = max(1, min(per_page, MAX_PER_PAGE))
         self.candidate_batch = max(1, min(candidate_batch, MAX_PER_PAGE))
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._user_id = user_id
-        self._clock = clock
-        self._http = RetryingClient(
-            vendor="greenhouse",
-            timeout_s=timeout_s,
-            policy=RetryPolicy(max_retries=max_retries, rate_limit_window_s=10.0),
-            sleep=sleep,
-            clock=clock,
-            rng=rng,
-            transport=transport,
-        )
-        self._token: str | None = None
-        self._token_expires_at = 0.0
+        self._http = client
+        self._auth = GreenhouseAuth(auth_url=auth_url, client_id=client_id, client_secret=client_secret,
+                                    user_id=user_id, clock=client.clock)
         self._reason_kinds: dict[str, str] | None = None
         #: Counts of what was read and skipped, for the flow's summary (no personal data).
-        self.stats: dict[str, int] = {"pages": 0, "applications": 0, "prospects_skipped": 0,
-                                      "bad_records": 0, "token_refreshes": 0}
+        self._counts: dict[str, int] = {"pages": 0, "applications": 0, "prospects_skipped": 0,
+                                        "bad_records": 0}
 
-    # -- auth -------------------------------------------------------------------------------------
-
-    def _fetch_token(self) -> None:
-        response = self._http.request(
-            "POST",
-            f"{self.auth_url}/token",
-            data={"grant_type": "client_credentials", "sub": self._user_id},
-            auth=httpx.BasicAuth(self._client_id, self._client_secret),
-        )
-        body = decode_json(response, "greenhouse")
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise AtsError("greenhouse POST /token: the reply carries no access_token",
-                           status=response.status_code)
-        self._token = token
-        self._token_expires_at = _parse_expiry(body, self._clock())
-        self.stats["token_refreshes"] += 1
-
-    def _bearer(self) -> dict[str, str]:
-        if self._token is None or self._clock() >= self._token_expires_at - TOKEN_REFRESH_MARGIN_S:
-            self._fetch_token()
-        return {"Authorization": f"Bearer {self._token}"}
+    @property
+    def stats(self) -> dict[str, int]:
+        return {**self._counts, "token_refreshes": self._auth.refreshes}
 
     def _get(self, url: str, params: dict[str, Any] | None) -> tuple[Any, httpx.Response]:
-        response = self._http.request("GET", url, params=params, headers=self._bearer(),
-                                      allow_statuses=(401,))
-        if response.status_code == 401:
-            # The token was good when issued, so it expired early or was revoked: one fresh token, one retry.
-            self._token = None
-            response = self._http.request("GET", url, params=params, headers=self._bearer(),
-                                          allow_statuses=(401,))
-            if response.status_code == 401:
-                raise AtsError(
-                    f"greenhouse GET {response.request.url.path} failed with 401 even with a fresh token: "
-                    "check the client credentials and the user id (sub)",
-                    status=401,
-                )
-        return decode_json(response, "greenhouse"), response
+        return self._http.get_json(url, params=params, auth=self._auth)
 
     # -- listing ----------------------------------------------------------------------------------
 
@@ -319,12 +244,13 @@ class GreenhouseAdapter:
         while url:
             body, response = self._get(url, page_params)
             if not isinstance(body, list):
-                raise AtsError(
-                    f"greenhouse GET {response.request.url.path}: expected a JSON array, got "
+                raise HttpError(
+                    f"{VENDOR} GET {response.request.url.path}: expected a JSON array, got "
                     f"{type(body).__name__}",
+                    vendor=VENDOR,
                     status=response.status_code,
                 )
-            self.stats["pages"] += 1
+            self._counts["pages"] += 1
             yield body
             link = next_link(response)
             # The next link embeds every filter in its cursor; sending anything else earns a 422.
@@ -356,7 +282,7 @@ class GreenhouseAdapter:
             params["updated_at"] = f"gte|{to_iso_ms_z(since)}"
         for page in self._pages("/v3/applications", params):
             wanted = [a for a in page if not is_skipped(a)]
-            self.stats["prospects_skipped"] += len(page) - len(wanted)
+            self._counts["prospects_skipped"] += len(page) - len(wanted)
             candidate_ids = list(dict.fromkeys(
                 cid for a in wanted if isinstance(a, dict) and (cid := opt_id(a.get("candidate_id")))
             ))
@@ -371,9 +297,9 @@ class GreenhouseAdapter:
                 if record is None:
                     continue
                 if isinstance(record, BadRecord):
-                    self.stats["bad_records"] += 1
+                    self._counts["bad_records"] += 1
                 else:
-                    self.stats["applications"] += 1
+                    self._counts["applications"] += 1
                 yield record
 
     def fetch_jobs(self) -> Iterator[JobRecord]:

@@ -9,22 +9,23 @@ Contract (DESIGN.md §4): Basic auth with the API key as user and a blank passwo
 from __future__ import annotations
 
 import logging
-import random
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import httpx
 
 from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningRecord, ReasonRecord
-from junkan.ats.http import AtsError, RetryingClient, RetryPolicy
 from junkan.ats.values import from_epoch_ms, opt_id, to_epoch_ms
+from junkan.http import HttpError, RetryingClient
 
 log = logging.getLogger(__name__)
 
+VENDOR = "lever"
 MAX_LIMIT = 100
+#: 10 requests/s steady: when the window is spent, a one-second pause refills it.
+RATE_LIMIT_WINDOW_S = 1.0
 # Lever has no "they declined" archive type: a non-hired reason is a withdrawal (辞退) only when its
 # text says so (Lever's defaults include "Withdrew" and "Offer declined"), otherwise a rejection.
 _WITHDRAWN_TEXT = re.compile(r"withdr[ae]w|declined|辞退|candidate (?:dropped|ghosted)", re.IGNORECASE)
@@ -132,32 +133,19 @@ def _posting_id(opp: dict[str, Any]) -> str | None:
 class LeverAdapter:
     def __init__(
         self,
+        client: RetryingClient,
         *,
         api_key: str,
         base_url: str = "https://api.lever.co/v1",
         source: str = "lever",
         limit: int = MAX_LIMIT,
-        timeout_s: float = 30.0,
-        max_retries: int = 5,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """`client` is the configured vendor client (junkan.http.build_client); the adapter closes it."""
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.limit = max(1, min(limit, MAX_LIMIT))
-        self._http = RetryingClient(
-            vendor="lever",
-            timeout_s=timeout_s,
-            # 10 requests/s steady: when the window is spent, a one-second pause refills it.
-            policy=RetryPolicy(max_retries=max_retries, rate_limit_window_s=1.0),
-            sleep=sleep,
-            clock=clock,
-            rng=rng,
-            auth=httpx.BasicAuth(api_key, ""),
-            transport=transport,
-        )
+        self._http = client
+        self._auth = httpx.BasicAuth(api_key, "")
         self._reasons: dict[str, dict[str, Any]] | None = None
         self.stats: dict[str, int] = {"pages": 0, "applications": 0, "bad_records": 0}
 
@@ -168,10 +156,12 @@ class LeverAdapter:
             query = dict(params)
             if offset is not None:
                 query["offset"] = offset
-            body, response = self._http.get_json(f"{self.base_url}{path}", params=query)
+            body, response = self._http.get_json(f"{self.base_url}{path}", params=query, auth=self._auth)
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise AtsError(f"lever GET {response.request.url.path}: expected an object with a data list",
-                               status=response.status_code)
+                raise HttpError(
+                    f"{VENDOR} GET {response.request.url.path}: expected an object with a data list",
+                    vendor=VENDOR, status=response.status_code,
+                )
             self.stats["pages"] += 1
             yield body["data"]
             next_token = body.get("next")
@@ -179,7 +169,8 @@ class LeverAdapter:
                 return
             if next_token in seen:
                 # A repeated token would loop forever; fail loudly instead of silently re-reading.
-                raise AtsError(f"lever GET {response.request.url.path}: pagination token repeated")
+                raise HttpError(f"{VENDOR} GET {response.request.url.path}: pagination token repeated",
+                                vendor=VENDOR, status=response.status_code)
             seen.add(next_token)
             offset = next_token
 

@@ -15,7 +15,7 @@ import typer
 from junkan.cli.outbox import app as outbox_app
 from junkan.cli.partner import app as partner_app
 from junkan.cli.web import web as web_command
-from junkan.config import get_settings
+from junkan.config import ConfigError, get_settings
 
 app = typer.Typer(
     help="Junkan: courteous rejection notices, talent pool and partner credits, run by Prefect.",
@@ -27,6 +27,19 @@ app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(partner_app, name="partner")
 app.command("web")(web_command)
+
+
+@app.callback()
+def _refuse_a_bad_configuration() -> None:
+    # Every command reads the same settings: a typo or a bad value stops here, in a few plain lines, before
+    # any work starts (and before a flow would fail with it inside Prefect).
+    try:
+        get_settings()
+    except ConfigError as exc:
+        typer.echo("junkan: the configuration is refused:", err=True)
+        for problem in exc.problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _prefect_env() -> None:

@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, select
 
-from junkan.ats.http import RetryingClient, RetryPolicy
 from junkan.config import MailSettings
 from junkan.db import session_scope
 from junkan.db.models_engagement import SuppressionSync
@@ -28,6 +27,7 @@ from junkan.engagement.optout import (
     suppress,
     withdraw_consents,
 )
+from junkan.http import RetryingClient, build_client
 from junkan.identity import is_valid_email, normalize_email
 
 log = logging.getLogger(__name__)
@@ -69,13 +69,12 @@ def sendgrid_client(
 ) -> RetryingClient:
     if mail.sendgrid_api_key is None:
         raise ValueError("JUNKAN_MAIL__SENDGRID_API_KEY is not set; cannot read SendGrid suppressions")
-    return RetryingClient(
-        vendor="SendGrid",
-        timeout_s=mail.timeout_s,
-        policy=RetryPolicy(max_retries=mail.max_retries),
+    return build_client(
+        "SendGrid",
+        mail,
+        headers={"Authorization": f"Bearer {mail.sendgrid_api_key.get_secret_value()}"},
         sleep=sleep,
         clock=clock,
-        headers={"Authorization": f"Bearer {mail.sendgrid_api_key.get_secret_value()}"},
         transport=transport,
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from junkan.config import PartnerSettings, Settings
+from junkan.http import build_client
 from junkan.partner.csv_report import CsvReportSource
 from junkan.partner.http import HttpPartnerSource
 from junkan.partner.records import PartnerError, PartnerSource
@@ -60,10 +61,8 @@ def make_source(partner: PartnerSettings, *, sleep: Callable[[float], None] = ti
             partner.name,
             partner.base_url or "",
             token,
+            build_client(f"partner {partner.name}", partner, sleep=sleep),
             tz=tz,
-            timeout_s=partner.timeout_s,
-            max_retries=partner.max_retries,
-            sleep=sleep,
         )
     if partner.path is None:
         raise PartnerError(f"partner {partner.name}: kind is csv but no path is set (JUNKAN_PARTNER__PATH)")

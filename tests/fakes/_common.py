@@ -1,4 +1,5 @@
-"""Pieces shared by the vendor fakes: JSON responses, seeded fault injection, a controllable clock."""
+"""Pieces shared by the vendor fakes: JSON responses, seeded fault injection, rate limits, a request log,
+a controllable clock."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
+from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from junkan.http import DEFAULT_RATE_LIMIT_WINDOW_S, RetryingClient, RetryPolicy
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -56,6 +60,19 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self.now += seconds
+
+
+def client_for(
+    vendor: str,
+    clock: FakeClock,
+    *,
+    max_retries: int = 5,
+    rate_limit_window_s: float = DEFAULT_RATE_LIMIT_WINDOW_S,
+    rng: random.Random | None = None,
+) -> RetryingClient:
+    """The vendor client an adapter is given, waiting on the fake clock (retries take no real time)."""
+    policy = RetryPolicy(max_retries=max_retries, rate_limit_window_s=rate_limit_window_s)
+    return RetryingClient(vendor=vendor, policy=policy, sleep=clock.sleep, clock=clock, rng=rng)
 
 
 @dataclass
@@ -127,3 +144,73 @@ def record(request: Request, status: int, fault: bool = False) -> RecordedReques
 
 def default_clock() -> float:
     return time.time()
+
+
+Handler = Callable[[Request], Response]
+
+
+class FakeOptions(TypedDict, total=False):
+    """What a test may ask of any vendor fake besides its data (see VendorFake)."""
+
+    clock: Callable[[], float]
+    fault_rate: float
+    fault_statuses: tuple[int, ...]
+    retry_after_s: int
+    seed: int
+    rate_limit: tuple[int, float] | None
+
+
+class VendorFake:
+    """The frame of a vendor fake on a pytest-httpserver: every handler it installs through `guarded` gets
+    seeded fault injection (a `fault_rate` of requests answered 429 + Retry-After or a 5xx), an optional
+    `rate_limit` of (requests, window seconds) on the fake clock with X-RateLimit-* headers, and a line
+    in `requests`."""
+
+    def __init__(
+        self,
+        server: HTTPServer,
+        *,
+        prefix: str,
+        clock: Callable[[], float] = default_clock,
+        fault_rate: float = 0.0,
+        fault_statuses: tuple[int, ...] = (429, 500, 502, 503),
+        retry_after_s: int = 1,
+        seed: int = 0,
+        rate_limit: tuple[int, float] | None = None,
+    ) -> None:
+        self.server = server
+        self.clock = clock
+        self.faults = FaultInjector(rate=fault_rate, statuses=fault_statuses, retry_after_s=retry_after_s,
+                                    seed=seed)
+        self.rate_limiter = WindowRateLimiter(rate_limit[0], rate_limit[1], clock) if rate_limit else None
+        self.prefix = prefix.rstrip("/")
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url_for(self.prefix or "/").rstrip("/")
+
+    def calls(self, path_suffix: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.endswith(path_suffix)]
+
+    def guarded(self, handler: Handler, *, rate_limited: bool = True) -> Handler:
+        """`handler` behind the faults and (when `rate_limited`) the rate limit, one request at a time."""
+        def run(request: Request) -> Response:
+            with self._lock:
+                fault = self.faults.maybe_fault()
+                if fault is not None:
+                    self.requests.append(record(request, fault.status_code, fault=True))
+                    return fault
+                limit_headers: dict[str, str] = {}
+                if rate_limited and self.rate_limiter is not None:
+                    limit_headers, refused = self.rate_limiter.check()
+                    if refused is not None:
+                        self.requests.append(record(request, 429))
+                        return refused
+                response = handler(request)
+                for key, value in limit_headers.items():
+                    response.headers[key] = value
+                self.requests.append(record(request, response.status_code))
+                return response
+        return run

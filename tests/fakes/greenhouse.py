@@ -1,7 +1,7 @@
 """A Greenhouse Harvest v3 fake on a pytest-httpserver, built from the contract in DESIGN.md §4.
 
-    fake = GreenhouseFake(httpserver, applications=[...], candidates=[...], jobs=[...])
-    adapter = GreenhouseAdapter(**fake.adapter_kwargs(), sleep=clock.sleep, clock=clock)
+    fake = GreenhouseFake(httpserver, applications=[...], candidates=[...], jobs=[...], clock=clock)
+    adapter = GreenhouseAdapter(client_for("greenhouse", clock), **fake.adapter_kwargs())
     # or, for flows: monkeypatch.setenv for each item of fake.env()
 
 It implements what a client can get wrong: the client-credentials token (Basic auth, form body, expiry,
@@ -13,25 +13,15 @@ headers and seeded fault injection (a fraction of requests answered 429 + Retry-
 from __future__ import annotations
 
 import random
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Unpack
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.fakes._common import (
-    FaultInjector,
-    RecordedRequest,
-    WindowRateLimiter,
-    decode_token,
-    default_clock,
-    encode_token,
-    json_response,
-    record,
-)
+from tests.fakes._common import FakeOptions, Handler, VendorFake, decode_token, encode_token, json_response
 
 MAX_PER_PAGE = 500
 DEFAULT_PER_PAGE = 100
@@ -165,7 +155,7 @@ def sample_data(
     return GreenhouseData(applications, candidates, jobs, openings, [dict(r) for r in DEFAULT_REASONS])
 
 
-class GreenhouseFake:
+class GreenhouseFake(VendorFake):
     def __init__(
         self,
         server: HTTPServer,
@@ -180,14 +170,10 @@ class GreenhouseFake:
         client_secret: str = "gh-secret",
         user_id: str = "4711",
         token_ttl_s: float = 3600.0,
-        clock: Callable[[], float] = default_clock,
-        fault_rate: float = 0.0,
-        fault_statuses: tuple[int, ...] = (429, 500, 502, 503),
-        retry_after_s: int = 1,
-        seed: int = 0,
-        rate_limit: tuple[int, float] | None = None,
         prefix: str = "",
+        **options: Unpack[FakeOptions],
     ) -> None:
+        super().__init__(server, prefix=prefix, **options)
         data = data or GreenhouseData()
         self.resources: dict[str, list[dict[str, Any]]] = {
             "applications": list(data.applications) + list(applications),
@@ -199,27 +185,15 @@ class GreenhouseFake:
                 else (list(data.rejection_reasons) or [dict(r) for r in DEFAULT_REASONS])
             ),
         }
-        self.server = server
         self.client_id = client_id
         self.client_secret = client_secret
         self.user_id = user_id
         self.token_ttl_s = token_ttl_s
-        self.clock = clock
-        self.faults = FaultInjector(rate=fault_rate, statuses=fault_statuses, retry_after_s=retry_after_s,
-                                    seed=seed)
-        self.rate_limiter = WindowRateLimiter(rate_limit[0], rate_limit[1], clock) if rate_limit else None
-        self.prefix = prefix.rstrip("/")
         self.tokens: dict[str, float] = {}
-        self.requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
         self._token_seq = 0
         self._install()
 
     # -- configuration helpers for tests ------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return self.server.url_for(self.prefix or "/").rstrip("/")
 
     @property
     def auth_url(self) -> str:
@@ -245,37 +219,14 @@ class GreenhouseFake:
         with self._lock:
             self.tokens.clear()
 
-    def calls(self, path_suffix: str) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path.endswith(path_suffix)]
-
     # -- handlers -----------------------------------------------------------------------------------
 
     def _install(self) -> None:
         self.server.expect_request(f"{self.prefix}/auth/token", method="POST").respond_with_handler(
-            self._guarded(self._token))
+            self.guarded(self._token, rate_limited=False))
         for resource in self.resources:
             self.server.expect_request(f"{self.prefix}/v3/{resource}", method="GET").respond_with_handler(
-                self._guarded(self._authorized(lambda req, r=resource: self._list(req, r))))
-
-    def _guarded(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
-        def run(request: Request) -> Response:
-            with self._lock:
-                fault = self.faults.maybe_fault()
-                if fault is not None:
-                    self.requests.append(record(request, fault.status_code, fault=True))
-                    return fault
-                limit_headers: dict[str, str] = {}
-                if self.rate_limiter is not None and request.path.startswith(f"{self.prefix}/v3/"):
-                    limit_headers, refused = self.rate_limiter.check()
-                    if refused is not None:
-                        self.requests.append(record(request, 429))
-                        return refused
-                response = handler(request)
-                for key, value in limit_headers.items():
-                    response.headers[key] = value
-                self.requests.append(record(request, response.status_code))
-                return response
-        return run
+                self.guarded(self._authorized(lambda req, r=resource: self._list(req, r))))
 
     def _token(self, request: Request) -> Response:
         auth = request.authorization
@@ -293,7 +244,7 @@ class GreenhouseFake:
         expires_at = datetime.fromtimestamp(expires, tz=UTC)
         return json_response({"access_token": token, "token_type": "Bearer", "expires_at": iso(expires_at)})
 
-    def _authorized(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    def _authorized(self, handler: Handler) -> Handler:
         def run(request: Request) -> Response:
             header = request.headers.get("Authorization", "")
             if not header.startswith("Bearer "):

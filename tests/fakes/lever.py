@@ -1,7 +1,7 @@
 """A Lever v1 fake on a pytest-httpserver, built from the contract in DESIGN.md §4.
 
-    fake = LeverFake(httpserver, opportunities=[...], archive_reasons=[...], postings=[...])
-    adapter = LeverAdapter(**fake.adapter_kwargs(), sleep=clock.sleep, clock=clock)
+    fake = LeverFake(httpserver, opportunities=[...], archive_reasons=[...], postings=[...], clock=clock)
+    adapter = LeverAdapter(client_for("lever", clock), **fake.adapter_kwargs())
 
 Basic auth (API key as user, blank password), `{"data", "hasNext", "next"}` envelopes with opaque
 offset tokens, `updated_at_start` (epoch ms) filtering, `limit` ≤ 100, `state=published` postings,
@@ -11,25 +11,15 @@ and the same seeded fault injection and rate limiting as the Greenhouse fake.
 from __future__ import annotations
 
 import random
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Unpack
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.fakes._common import (
-    FaultInjector,
-    RecordedRequest,
-    WindowRateLimiter,
-    decode_token,
-    default_clock,
-    encode_token,
-    json_response,
-    record,
-)
+from tests.fakes._common import FakeOptions, Handler, VendorFake, decode_token, encode_token, json_response
 
 MAX_LIMIT = 100
 
@@ -86,7 +76,7 @@ def sample_data(n_opportunities: int = 30, *, seed: int = 1, n_postings: int = 4
     return LeverData(opportunities, [dict(r) for r in DEFAULT_ARCHIVE_REASONS], postings)
 
 
-class LeverFake:
+class LeverFake(VendorFake):
     def __init__(
         self,
         server: HTTPServer,
@@ -96,37 +86,21 @@ class LeverFake:
         archive_reasons: Iterable[dict[str, Any]] | None = None,
         postings: Iterable[dict[str, Any]] = (),
         api_key: str = "lever-key",
-        clock: Callable[[], float] = default_clock,
-        fault_rate: float = 0.0,
-        fault_statuses: tuple[int, ...] = (429, 500, 502, 503),
-        retry_after_s: int = 1,
-        seed: int = 0,
-        rate_limit: tuple[int, float] | None = None,
         prefix: str = "/v1",
+        **options: Unpack[FakeOptions],
     ) -> None:
+        super().__init__(server, prefix=prefix, **options)
         data = data or LeverData()
         self.opportunities = list(data.opportunities) + list(opportunities)
         if archive_reasons is None:
             archive_reasons = data.archive_reasons or [dict(r) for r in DEFAULT_ARCHIVE_REASONS]
         self.archive_reasons = list(archive_reasons)
         self.postings = list(data.postings) + list(postings)
-        self.server = server
         self.api_key = api_key
-        self.clock = clock
-        self.faults = FaultInjector(rate=fault_rate, statuses=fault_statuses, retry_after_s=retry_after_s,
-                                    seed=seed)
-        self.rate_limiter = WindowRateLimiter(rate_limit[0], rate_limit[1], clock) if rate_limit else None
-        self.prefix = prefix.rstrip("/")
-        self.requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
         for path, handler in (("/opportunities", self._opportunities), ("/archive_reasons", self._reasons),
                               ("/postings", self._postings)):
             self.server.expect_request(f"{self.prefix}{path}", method="GET").respond_with_handler(
-                self._guarded(handler))
-
-    @property
-    def base_url(self) -> str:
-        return self.server.url_for(self.prefix or "/").rstrip("/")
+                self.guarded(self._authorized(handler)))
 
     def adapter_kwargs(self) -> dict[str, Any]:
         return {"base_url": self.base_url, "api_key": self.api_key}
@@ -135,31 +109,12 @@ class LeverFake:
         return {"JUNKAN_ATS__KIND": "lever", "JUNKAN_ATS__BASE_URL": self.base_url,
                 "JUNKAN_ATS__API_KEY": self.api_key}
 
-    def calls(self, path_suffix: str) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path.endswith(path_suffix)]
-
-    def _guarded(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    def _authorized(self, handler: Handler) -> Handler:
         def run(request: Request) -> Response:
-            with self._lock:
-                fault = self.faults.maybe_fault()
-                if fault is not None:
-                    self.requests.append(record(request, fault.status_code, fault=True))
-                    return fault
-                limit_headers: dict[str, str] = {}
-                if self.rate_limiter is not None:
-                    limit_headers, refused = self.rate_limiter.check()
-                    if refused is not None:
-                        self.requests.append(record(request, 429))
-                        return refused
-                auth = request.authorization
-                if auth is None or auth.type != "basic" or auth.username != self.api_key or auth.password:
-                    response = json_response({"code": "Unauthorized", "message": "Invalid API key"}, 401)
-                else:
-                    response = handler(request)
-                for key, value in limit_headers.items():
-                    response.headers[key] = value
-                self.requests.append(record(request, response.status_code))
-                return response
+            auth = request.authorization
+            if auth is None or auth.type != "basic" or auth.username != self.api_key or auth.password:
+                return json_response({"code": "Unauthorized", "message": "Invalid API key"}, 401)
+            return handler(request)
         return run
 
     def _page(self, request: Request, items: list[dict[str, Any]], kind: str) -> Response:

@@ -16,12 +16,17 @@ from tests.fakes.greenhouse import GreenhouseFake, sample_data
 
 
 def test_junkan_run_ingests_every_greenhouse_page_and_prints_counts(
-    httpserver: HTTPServer, engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = GreenhouseFake(httpserver, sample_data(700, seed=3))
-    for name, value in {**fake.env(), "JUNKAN_DATABASE_URL": database_url}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("JUNKAN_CONFIG_FILE", "/nonexistent/junkan.toml")
+    # The ATS comes from the file JUNKAN_CONFIG_FILE names, read when the flow builds its settings.
+    ats = {name.removeprefix("JUNKAN_ATS__").lower(): value for name, value in fake.env().items()}
+    config = tmp_path / "etc" / "junkan.toml"
+    config.parent.mkdir()
+    lines = "".join(f'{key} = "{value}"\n' for key, value in ats.items())
+    config.write_text(f"[ats]\n{lines}", encoding="utf-8")
+    monkeypatch.setenv("JUNKAN_CONFIG_FILE", str(config))
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
 
     result = CliRunner().invoke(app, ["run", "ingest-decisions", "--as-of", "2026-11-24"])
 
@@ -39,7 +44,6 @@ def test_junkan_run_reports_a_failed_flow_with_exit_1_and_no_traceback(
     engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
-    monkeypatch.setenv("JUNKAN_CONFIG_FILE", "/nonexistent/junkan.toml")
     monkeypatch.setenv("JUNKAN_PARTNER__KIND", "csv")
     monkeypatch.setenv("JUNKAN_PARTNER__PATH", f"{tmp_path}/no-such-report.csv")
 

@@ -23,7 +23,6 @@ def test_ingest_decisions_reads_every_page_and_publishes_the_counts(
     for name, value in fake.env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
-    monkeypatch.setenv("JUNKAN_CONFIG_FILE", "/nonexistent/junkan.toml")
 
     state = ingest_decisions(return_state=True)
     counts = state.result()

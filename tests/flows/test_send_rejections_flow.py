@@ -27,7 +27,6 @@ AS_OF = date(2026, 11, 18)
 @pytest.fixture
 def fake(engine: Engine, database_url: str, tmp_path: Path,
          monkeypatch: pytest.MonkeyPatch) -> Iterator[SendGridFake]:
-    monkeypatch.setenv("JUNKAN_CONFIG_FILE", str(tmp_path / "absent.toml"))
     monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
     with SendGridFake(API_KEY) as server:
         monkeypatch.setenv("JUNKAN_MAIL__BACKEND", "sendgrid")

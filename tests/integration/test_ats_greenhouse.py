@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -12,10 +13,11 @@ from werkzeug import Response
 
 from junkan.ats.base import ApplicationRecord, BadRecord
 from junkan.ats.factory import AtsConfigError, build_adapter
-from junkan.ats.greenhouse import GreenhouseAdapter
-from junkan.ats.http import AtsError
+from junkan.ats.greenhouse import RATE_LIMIT_WINDOW_S, GreenhouseAdapter
+from junkan.ats.greenhouse_auth import GreenhouseAuth
 from junkan.config import AtsSettings, Settings
-from tests.fakes._common import FakeClock
+from junkan.http import HttpError
+from tests.fakes._common import FakeClock, client_for
 from tests.fakes.greenhouse import GreenhouseFake, sample_data
 
 
@@ -24,8 +26,10 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def make_adapter(fake: GreenhouseFake, clock: FakeClock, **kwargs: object) -> GreenhouseAdapter:
-    return GreenhouseAdapter(**fake.adapter_kwargs(), sleep=clock.sleep, clock=clock, **kwargs)  # type: ignore[arg-type]
+def make_adapter(fake: GreenhouseFake, clock: FakeClock, *, max_retries: int = 5,
+                 **kwargs: Any) -> GreenhouseAdapter:
+    client = client_for("greenhouse", clock, max_retries=max_retries, rate_limit_window_s=RATE_LIMIT_WINDOW_S)
+    return GreenhouseAdapter(client, **{**fake.adapter_kwargs(), **kwargs})
 
 
 def applications(adapter: GreenhouseAdapter, since: datetime | None = None) -> list[ApplicationRecord]:
@@ -84,7 +88,7 @@ def test_extra_parameters_next_to_a_cursor_get_422_and_a_clear_error(
     httpserver.expect_oneshot_request("/v3/applications").respond_with_json(
         {"message": "cursor must be the only query parameter (got per_page)"}, status=422
     )
-    with pytest.raises(AtsError) as caught:
+    with pytest.raises(HttpError) as caught:
         list(make_adapter(fake, clock).fetch_applications(None))
     assert caught.value.status == 422 and not caught.value.retryable
     assert "422" in str(caught.value) and "/v3/applications" in str(caught.value)
@@ -263,7 +267,7 @@ def test_5xx_that_never_ends_gives_a_retryable_error(httpserver: HTTPServer, clo
         httpserver.expect_oneshot_request("/v3/rejection_reasons").respond_with_data("down", status=503)
     adapter = make_adapter(fake, clock, max_retries=3)
 
-    with pytest.raises(AtsError) as caught:
+    with pytest.raises(HttpError) as caught:
         list(adapter.fetch_rejection_reasons())
 
     assert caught.value.status == 503 and caught.value.retryable
@@ -277,7 +281,7 @@ def test_malformed_json_is_a_clear_error(httpserver: HTTPServer, clock: FakeCloc
         '[{"id": 1, "candidate_id"', status=200, content_type="application/json"
     )
 
-    with pytest.raises(AtsError) as caught:
+    with pytest.raises(HttpError) as caught:
         list(make_adapter(fake, clock).fetch_applications(None))
 
     message = str(caught.value)
@@ -287,7 +291,7 @@ def test_malformed_json_is_a_clear_error(httpserver: HTTPServer, clock: FakeCloc
 def test_a_non_array_body_is_a_clear_error(httpserver: HTTPServer, clock: FakeClock) -> None:
     fake = GreenhouseFake(httpserver, sample_data(3), clock=clock)
     httpserver.expect_oneshot_request("/v3/jobs").respond_with_json({"jobs": []})
-    with pytest.raises(AtsError, match="expected a JSON array"):
+    with pytest.raises(HttpError, match="expected a JSON array"):
         list(make_adapter(fake, clock).fetch_jobs())
 
 
@@ -297,7 +301,7 @@ def test_403_missing_scope_is_a_clear_error_without_retries(httpserver: HTTPServ
         {"message": "Missing scope: harvest:openings:list"}, status=403
     )
 
-    with pytest.raises(AtsError) as caught:
+    with pytest.raises(HttpError) as caught:
         list(make_adapter(fake, clock).fetch_openings())
 
     assert caught.value.status == 403 and not caught.value.retryable
@@ -310,10 +314,8 @@ def test_403_missing_scope_is_a_clear_error_without_retries(httpserver: HTTPServ
 
 def test_wrong_client_secret_fails_at_the_token_endpoint(httpserver: HTTPServer, clock: FakeClock) -> None:
     fake = GreenhouseFake(httpserver, sample_data(3), clock=clock)
-    adapter = GreenhouseAdapter(
-        **{**fake.adapter_kwargs(), "client_secret": "wrong"}, sleep=clock.sleep, clock=clock
-    )
-    with pytest.raises(AtsError) as caught:
+    adapter = make_adapter(fake, clock, client_secret="wrong")
+    with pytest.raises(HttpError) as caught:
         list(adapter.fetch_jobs())
     assert caught.value.status == 401
     assert "POST /auth/token" in str(caught.value) and "authentication failed" in str(caught.value)
@@ -368,10 +370,32 @@ def test_a_401_with_a_fresh_token_is_a_clear_error(httpserver: HTTPServer, clock
     fake = GreenhouseFake(httpserver, sample_data(3), clock=clock)
     httpserver.expect_oneshot_request("/v3/jobs").respond_with_json({"message": "Unauthorized"}, status=401)
     httpserver.expect_oneshot_request("/v3/jobs").respond_with_json({"message": "Unauthorized"}, status=401)
-    with pytest.raises(AtsError) as caught:
+    with pytest.raises(HttpError) as caught:
         list(make_adapter(fake, clock).fetch_jobs())
     assert caught.value.status == 401 and "even with a fresh token" in str(caught.value)
     assert len(fake.calls("/auth/token")) == 2
+
+
+def test_a_failing_token_endpoint_is_retried_like_any_call(httpserver: HTTPServer, clock: FakeClock) -> None:
+    fake = GreenhouseFake(httpserver, sample_data(3), clock=clock)
+    httpserver.expect_oneshot_request("/auth/token", method="POST").respond_with_data("busy", status=503)
+
+    assert len(list(make_adapter(fake, clock).fetch_jobs())) == 5
+
+    assert len(clock.sleeps) == 1 and 0.25 <= clock.sleeps[0] <= 0.5
+    assert len(fake.calls("/auth/token")) == 1  # the oneshot 503 answered first, outside the fake's log
+
+
+def test_the_token_flow_is_a_plain_httpx_auth(httpserver: HTTPServer, clock: FakeClock) -> None:
+    fake = GreenhouseFake(httpserver, sample_data(3), clock=clock)
+    auth = GreenhouseAuth(auth_url=fake.auth_url, client_id=fake.client_id, client_secret=fake.client_secret,
+                          user_id=fake.user_id, clock=clock)
+    with httpx.Client(auth=auth) as client:
+        assert client.get(f"{fake.base_url}/v3/jobs").status_code == 200
+        fake.revoke_tokens()
+        assert client.get(f"{fake.base_url}/v3/jobs").status_code == 200  # refreshed once on the 401
+    assert auth.refreshes == 2
+    assert [r.status for r in fake.calls("/v3/jobs")] == [200, 401, 200]
 
 
 # -- rate limits and fault injection ------------------------------------------------------------------

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
 from junkan.ats.base import ApplicationRecord, BadRecord
 from junkan.ats.factory import build_adapter
-from junkan.ats.http import AtsError
-from junkan.ats.lever import LeverAdapter
-from junkan.config import Settings
-from tests.fakes._common import FakeClock
+from junkan.ats.lever import RATE_LIMIT_WINDOW_S, LeverAdapter
+from junkan.config import AtsSettings, Settings
+from junkan.http import HttpError
+from tests.fakes._common import FakeClock, client_for
 from tests.fakes.lever import LeverFake, ms, sample_data
 
 
@@ -21,8 +22,9 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def make_adapter(fake: LeverFake, clock: FakeClock, **kwargs: object) -> LeverAdapter:
-    return LeverAdapter(**fake.adapter_kwargs(), sleep=clock.sleep, clock=clock, **kwargs)  # type: ignore[arg-type]
+def make_adapter(fake: LeverFake, clock: FakeClock, **kwargs: Any) -> LeverAdapter:
+    client = client_for("lever", clock, rate_limit_window_s=RATE_LIMIT_WINDOW_S)
+    return LeverAdapter(client, **{**fake.adapter_kwargs(), **kwargs})
 
 
 def test_follows_offset_tokens_across_pages(httpserver: HTTPServer, clock: FakeClock) -> None:
@@ -148,8 +150,8 @@ def test_basic_auth_with_the_key_as_user_and_a_blank_password(
     request = next(entry for entry, _ in httpserver.log if entry.path.endswith("/postings"))
     assert request.authorization.username == fake.api_key and request.authorization.password == ""
 
-    wrong = LeverAdapter(base_url=fake.base_url, api_key="nope", sleep=clock.sleep, clock=clock)
-    with pytest.raises(AtsError) as caught:
+    wrong = make_adapter(fake, clock, api_key="nope")
+    with pytest.raises(HttpError) as caught:
         list(wrong.fetch_jobs())
     assert caught.value.status == 401 and "authentication failed" in str(caught.value)
     assert "Invalid API key" in str(caught.value) and "nope" not in str(caught.value)
@@ -174,10 +176,10 @@ def test_malformed_json_and_wrong_envelope_are_clear_errors(httpserver: HTTPServ
     httpserver.expect_oneshot_request("/v1/postings").respond_with_data(
         "<html>maintenance</html>", status=200, content_type="text/html"
     )
-    with pytest.raises(AtsError, match=r"lever GET /v1/postings returned malformed JSON \(status 200"):
+    with pytest.raises(HttpError, match=r"lever GET /v1/postings returned malformed JSON \(status 200"):
         list(make_adapter(fake, clock).fetch_jobs())
     httpserver.expect_oneshot_request("/v1/postings").respond_with_json([{"id": "p"}])
-    with pytest.raises(AtsError, match="expected an object with a data list"):
+    with pytest.raises(HttpError, match="expected an object with a data list"):
         list(make_adapter(fake, clock).fetch_jobs())
 
 
@@ -186,7 +188,7 @@ def test_a_repeated_offset_token_stops_instead_of_looping(httpserver: HTTPServer
     page = {"data": [], "hasNext": True, "next": "same"}
     for _ in range(2):
         httpserver.expect_oneshot_request("/v1/postings").respond_with_json(page)
-    with pytest.raises(AtsError, match="pagination token repeated"):
+    with pytest.raises(HttpError, match="pagination token repeated"):
         list(make_adapter(fake, clock).fetch_jobs())
 
 
@@ -200,6 +202,23 @@ def test_a_fault_injected_run_yields_the_same_records(httpserver: HTTPServer, cl
 
     assert faulty_fake.faults.injected >= 1
     assert faulty == clean and len(clean) == 600
+
+
+def test_build_adapter_gives_the_adapter_one_client_with_the_configured_retries(
+    httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    fake = LeverFake(httpserver, sample_data(2), clock=clock)
+    for _ in range(2):
+        httpserver.expect_oneshot_request("/v1/postings").respond_with_data("down", status=503)
+    settings = AtsSettings(kind="lever", base_url=fake.base_url, api_key=fake.api_key, max_retries=1)
+    adapter = build_adapter(settings, sleep=clock.sleep)
+    try:
+        with pytest.raises(HttpError, match="answered 503 after 2 attempts") as caught:
+            list(adapter.fetch_jobs())
+    finally:
+        adapter.close()
+    assert caught.value.vendor == "lever" and caught.value.retryable
+    assert len(clock.sleeps) == 1
 
 
 def test_build_adapter_from_environment(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,12 +8,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, func, select
 
-from junkan.ats.greenhouse import GreenhouseAdapter
-from junkan.ats.http import AtsError
+from junkan.ats.greenhouse import RATE_LIMIT_WINDOW_S, GreenhouseAdapter
 from junkan.db.models import Application, Quarantine
+from junkan.http import HttpError
 from junkan.ingest import ingest
 from tests.conftest import _wipe
-from tests.fakes._common import FakeClock
+from tests.fakes._common import FakeClock, client_for
 from tests.fakes.greenhouse import GreenhouseData, GreenhouseFake, sample_data
 from tests.integration._ingest_support import RERUN_BOOKKEEPING, FixedClock, dump
 
@@ -27,8 +27,9 @@ def company() -> GreenhouseData:
     return data
 
 
-def adapter_for(fake: GreenhouseFake, clock: FakeClock, **kwargs: Any) -> GreenhouseAdapter:
-    return GreenhouseAdapter(**fake.adapter_kwargs(), per_page=100, sleep=clock.sleep, clock=clock, **kwargs)
+def adapter_for(fake: GreenhouseFake, clock: FakeClock, *, max_retries: int = 5) -> GreenhouseAdapter:
+    client = client_for("greenhouse", clock, max_retries=max_retries, rate_limit_window_s=RATE_LIMIT_WINDOW_S)
+    return GreenhouseAdapter(client, **fake.adapter_kwargs(), per_page=100)
 
 
 def _count(engine: Engine, table: Any) -> int:
@@ -95,7 +96,7 @@ def test_a_run_that_gives_up_mid_way_is_completed_by_the_retry(
     flaky = GreenhouseFake(httpserver, company(), clock=fake_clock, fault_rate=0.2, seed=5,
                            fault_statuses=(500, 503))
     # Without adapter-level retries, the first 5xx ends the run: what a Prefect task retry then repeats.
-    with pytest.raises(AtsError) as failure:
+    with pytest.raises(HttpError) as failure:
         ingest(engine, adapter_for(flaky, fake_clock, max_retries=0), as_of=None, clock=clock)
     assert failure.value.retryable
     assert _count(engine, Quarantine) <= 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -18,7 +17,7 @@ from junkan.partner.factory import make_source
 from junkan.partner.http import HttpPartnerSource
 from junkan.partner.records import BadReferral, PartnerError, ReferralRecord
 from junkan.partner.sync import sync_partner
-from tests.fakes._common import FakeClock
+from tests.fakes._common import FakeClock, client_for
 from tests.integration._partner_data import ACCEPTED, SIGNER, add_notices
 
 TOKEN = "s3cret-partner-token"
@@ -34,16 +33,9 @@ def item(code: str, status: str = "registered", when: datetime | None = None) ->
     }
 
 
-def source(httpserver: HTTPServer, clock: FakeClock, **kwargs: Any) -> HttpPartnerSource:
-    return HttpPartnerSource(
-        "careerrelay",
-        httpserver.url_for("/"),
-        TOKEN,
-        sleep=clock.sleep,
-        clock=clock,
-        rng=random.Random(1),
-        **kwargs,
-    )
+def source(httpserver: HTTPServer, clock: FakeClock, *, max_retries: int = 5) -> HttpPartnerSource:
+    client = client_for("partner careerrelay", clock, max_retries=max_retries, rng=random.Random(1))
+    return HttpPartnerSource("careerrelay", httpserver.url_for("/"), TOKEN, client)
 
 
 def test_follows_the_cursor_with_the_bearer_token(httpserver: HTTPServer) -> None:

@@ -10,12 +10,12 @@ from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, select
 
-from junkan.ats.http import AtsError
 from junkan.config import MailSettings
 from junkan.db import session_scope
 from junkan.db.models import Candidate, Consent, Message, Suppression
 from junkan.db.models_engagement import SuppressionSync
 from junkan.engagement.suppressions import sendgrid_client, sync_suppressions
+from junkan.http import HttpError
 from tests.fakes._common import FakeClock
 from tests.fakes.sendgrid_suppressions import API_KEY, SuppressionFake
 from tests.integration._engagement_data import add_message, grant
@@ -160,9 +160,11 @@ def test_bad_credentials_fail_clearly_and_keep_the_watermark(
 ) -> None:
     fake.add("bounces", "x@example.jp", T0 - 5)
     mail = mail_for(fake).model_copy(update={"sendgrid_api_key": SecretStr("SG.wrong")})
-    with pytest.raises(AtsError) as info:
+    with pytest.raises(HttpError) as info:
         run_sync(engine, mail, clock)
     assert info.value.status == 401 and not info.value.retryable
+    # A SendGrid failure says SendGrid, not "ATS": the client is the vendor-neutral one.
+    assert info.value.vendor == "SendGrid" and str(info.value).startswith("SendGrid GET /v3/suppression/")
     assert "SG.wrong" not in str(info.value)
     assert suppressed(engine) == {}
     with session_scope(engine) as s:

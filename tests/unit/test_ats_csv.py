@@ -15,8 +15,8 @@ import pytest
 
 from junkan.ats.base import ApplicationRecord, BadRecord
 from junkan.ats.csv_source import HEADER_MAP, CsvAdapter, excel_serial_to_datetime, parse_date
+from junkan.ats.errors import AtsError
 from junkan.ats.factory import build_adapter
-from junkan.ats.http import AtsError
 from junkan.config import AtsSettings
 
 JST = ZoneInfo("Asia/Tokyo")

@@ -1,8 +1,13 @@
-"""A small retrying HTTP client shared by the ATS adapters.
+"""The one retrying HTTP client of every vendor API Junkan reads: the ATS, the partner, SendGrid's lists.
 
 Vendors throttle (429 with `Retry-After`, `X-RateLimit-*` headers) and have bad minutes (5xx, timeouts).
-Everything here is synchronous and bounded: a request is tried at most `max_retries + 1` times, each wait
-is capped, and `sleep`/`clock` are injectable so tests can assert the waits without really waiting.
+Everything here is synchronous and bounded: a request is tried at most `max_retries + 1` times, waits
+follow `junkan.backoff.jittered_backoff` and are capped, and `sleep`/`clock` are injectable so tests can
+assert the waits without really waiting. A call that fails for good raises `HttpError`, whose `retryable`
+says whether running the whole batch again later could help.
+
+A hand-written loop rather than tenacity/stamina: most of it is the vendor-specific waits (Retry-After,
+rate-limit windows), which a generic retry library would only wrap.
 
 Error messages name the method, the URL path and the status, never the query string or a body that
 could carry personal data.
@@ -17,28 +22,46 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+
+from junkan.backoff import jittered_backoff
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+#: When X-RateLimit-Remaining hits 0 without a reset header, wait this long (a vendor may say otherwise).
+DEFAULT_RATE_LIMIT_WINDOW_S = 10.0
 # Above this a value of X-RateLimit-Reset is a unix timestamp, below it a number of seconds.
 _EPOCH_THRESHOLD = 1_000_000_000
 
 
-class AtsError(RuntimeError):
-    """An ATS call failed for good. `status` is the HTTP status (None for transport or format errors).
+class HttpError(RuntimeError):
+    """A vendor call failed for good. `status` is the HTTP status (None for transport errors).
 
     `retryable` tells a caller (e.g. a Prefect task's retry condition) whether trying the whole batch
-    again later could help: throttling, 5xx and timeouts yes; bad credentials or parameters no.
+    again later could help: throttling, 5xx and timeouts yes; bad credentials, parameters or replies no.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False) -> None:
+    def __init__(
+        self, message: str, *, vendor: str, status: int | None = None, retryable: bool = False
+    ) -> None:
         super().__init__(message)
+        self.vendor = vendor
         self.status = status
         self.retryable = retryable
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether a later retry of the whole batch could help: throttling, 5xx, timeouts, lost connections.
+
+    A library error that carries a `retryable` flag (HttpError, PartnerError) decides for itself.
+    """
+    flag = getattr(exc, "retryable", None)
+    if isinstance(flag, bool):
+        return flag
+    return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +73,11 @@ class RetryPolicy:
     #: Never wait longer than this for one Retry-After / rate-limit reset, whatever the vendor says.
     max_wait_s: float = 120.0
     #: When X-RateLimit-Remaining hits 0 without a reset header, wait this long (the vendor's window).
-    rate_limit_window_s: float = 10.0
+    rate_limit_window_s: float = DEFAULT_RATE_LIMIT_WINDOW_S
 
-    def backoff(self, attempt: int, rng: random.Random) -> float:
-        """Exponential backoff with jitter in [d/2, d], so clients that failed together spread out."""
-        ceiling = min(self.backoff_max_s, self.backoff_base_s * (2**attempt))
-        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+    def backoff(self, retry: int, rng: random.Random) -> float:
+        """Seconds before retry number `retry` (1-based); jittered, so clients that failed together spread."""
+        return jittered_backoff(retry, self.backoff_base_s, self.backoff_max_s, rng)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -119,7 +141,7 @@ _HINTS = {
 
 
 class RetryingClient:
-    """An httpx.Client wrapper that retries what is worth retrying and raises AtsError for the rest."""
+    """An httpx.Client wrapper that retries what is worth retrying and raises HttpError for the rest."""
 
     def __init__(
         self,
@@ -137,7 +159,8 @@ class RetryingClient:
         self.vendor = vendor
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
-        self._clock = clock
+        #: The clock rate-limit resets are measured on; auth flows (token expiry) share it.
+        self.clock = clock
         self._rng = rng or random.Random()
         self._not_before = 0.0
         self._client = httpx.Client(
@@ -166,7 +189,7 @@ class RetryingClient:
         self._sleep(seconds)
 
     def _respect_rate_limit_window(self) -> None:
-        remaining = self._not_before - self._clock()
+        remaining = self._not_before - self.clock()
         if remaining > 0:
             self._wait(min(remaining, self.policy.max_wait_s))
         self._not_before = 0.0
@@ -182,19 +205,19 @@ class RetryingClient:
             return
         if left > 0:
             return
-        now = self._clock()
+        now = self.clock()
         wait = parse_rate_limit_reset(response.headers.get("X-RateLimit-Reset"), now)
         if wait is None:
             wait = self.policy.rate_limit_window_s
         self._not_before = now + min(wait, self.policy.max_wait_s)
 
     def _throttle_wait(self, response: httpx.Response, attempt: int) -> float:
-        now = self._clock()
+        now = self.clock()
         wait = parse_retry_after(response.headers.get("Retry-After"), now)
         if wait is None:
             wait = parse_rate_limit_reset(response.headers.get("X-RateLimit-Reset"), now)
         if wait is None:
-            wait = self.policy.backoff(attempt, self._rng)
+            wait = self.policy.backoff(attempt + 1, self._rng)
         return min(wait, self.policy.max_wait_s)
 
     def request(
@@ -228,10 +251,12 @@ class RetryingClient:
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
                 if last_try:
-                    raise AtsError(
-                        f"{what} {kind} after {attempts} attempts ({type(exc).__name__})", retryable=True
+                    raise HttpError(
+                        f"{what} {kind} after {attempts} attempts ({type(exc).__name__})",
+                        vendor=self.vendor,
+                        retryable=True,
                     ) from exc
-                delay = self.policy.backoff(attempt, self._rng)
+                delay = self.policy.backoff(attempt + 1, self._rng)
                 log.warning("%s %s; retrying in %.1fs (attempt %d/%d)",
                             what, kind, delay, attempt + 1, attempts)
                 self.stats["retries"] += 1
@@ -242,10 +267,13 @@ class RetryingClient:
             self._note_rate_limit(response)
             if response.is_success or status in allow_statuses:
                 return response
+            # An auth flow may have sent another request (a token endpoint): name the one that failed.
+            answered = f"{self.vendor} {response.request.method} {response.request.url.path}"
             if status in RETRYABLE_STATUSES:
                 if last_try:
-                    raise AtsError(
-                        f"{what} answered {status} after {attempts} attempts; giving up for now",
+                    raise HttpError(
+                        f"{answered} answered {status} after {attempts} attempts; giving up for now",
+                        vendor=self.vendor,
                         status=status,
                         retryable=True,
                     )
@@ -255,19 +283,19 @@ class RetryingClient:
                         # The vendor said exactly when to come back; don't add a window pause on top.
                         self._not_before = 0.0
                 else:
-                    delay = self.policy.backoff(attempt, self._rng)
+                    delay = self.policy.backoff(attempt + 1, self._rng)
                 log.warning("%s answered %d; retrying in %.1fs (attempt %d/%d)",
-                            what, status, delay, attempt + 1, attempts)
+                            answered, status, delay, attempt + 1, attempts)
                 self.stats["retries"] += 1
                 self._wait(delay)
                 continue
 
             detail = _short_error_detail(response)
             hint = _HINTS.get(status, "client error" if status < 500 else "server error")
-            message = f"{what} failed with {status}: {hint}"
+            message = f"{answered} failed with {status}: {hint}"
             if detail:
                 message += f" — {detail}"
-            raise AtsError(message, status=status, retryable=False)
+            raise HttpError(message, vendor=self.vendor, status=status, retryable=False)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def get_json(
@@ -276,21 +304,23 @@ class RetryingClient:
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
     ) -> tuple[Any, httpx.Response]:
-        response = self.request("GET", url, params=params, headers=headers)
+        response = self.request("GET", url, params=params, headers=headers, auth=auth)
         return decode_json(response, self.vendor), response
 
 
 def decode_json(response: httpx.Response, vendor: str) -> Any:
-    """The body as JSON, or an AtsError that says which call returned something else."""
+    """The body as JSON, or an HttpError that says which call returned something else."""
     what = f"{vendor} {response.request.method} {response.request.url.path}"
     try:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError) as exc:
         content_type = response.headers.get("Content-Type", "?")
-        raise AtsError(
+        raise HttpError(
             f"{what} returned malformed JSON (status {response.status_code}, content-type {content_type}, "
             f"{len(response.content)} bytes): {exc}",
+            vendor=vendor,
             status=response.status_code,
             retryable=False,
         ) from exc
@@ -305,3 +335,35 @@ def next_link(response: httpx.Response) -> str | None:
         if link.get("rel") == "next" and link.get("url"):
             return link["url"]
     return None
+
+
+class ClientSettings(Protocol):
+    """The settings a vendor's client is built from (AtsSettings, PartnerSettings, MailSettings have them)."""
+
+    @property
+    def timeout_s(self) -> float: ...
+
+    @property
+    def max_retries(self) -> int: ...
+
+
+def build_client(
+    vendor: str,
+    settings: ClientSettings,
+    *,
+    rate_limit_window_s: float = DEFAULT_RATE_LIMIT_WINDOW_S,
+    headers: Mapping[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+    transport: httpx.BaseTransport | None = None,
+) -> RetryingClient:
+    """The configured client for one vendor; adapters take it ready-made instead of retry parameters."""
+    return RetryingClient(
+        vendor=vendor,
+        timeout_s=settings.timeout_s,
+        policy=RetryPolicy(max_retries=settings.max_retries, rate_limit_window_s=rate_limit_window_s),
+        sleep=sleep,
+        clock=clock,
+        headers=headers,
+        transport=transport,
+    )

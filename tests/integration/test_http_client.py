@@ -1,4 +1,4 @@
-"""The shared retrying client: timeouts, connection failures, Retry-After forms and wait caps."""
+"""The one retrying vendor client (junkan/http.py): timeouts, connection failures, Retry-After, wait caps."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pytest_httpserver import HTTPServer
 
-from junkan.ats.http import AtsError, RetryingClient, RetryPolicy, parse_retry_after
+from junkan.config import MailSettings, PartnerSettings
+from junkan.http import HttpError, RetryingClient, RetryPolicy, build_client, parse_retry_after
 from tests.fakes._common import FakeClock
 
 
@@ -75,7 +76,7 @@ def test_connection_refused_is_retried_then_reported() -> None:
         port = sock.getsockname()[1]
     clock = FakeClock()
     client = RetryingClient(vendor="test", policy=RetryPolicy(max_retries=2), sleep=clock.sleep, clock=clock)
-    with pytest.raises(AtsError) as caught:
+    with pytest.raises(HttpError) as caught:
         client.request("GET", f"http://127.0.0.1:{port}/v3/jobs?secret=1")
     client.close()
     assert caught.value.retryable and caught.value.status is None
@@ -105,7 +106,7 @@ def test_error_messages_carry_no_query_string_or_body(httpserver: HTTPServer) ->
         "taro@example.jp is not allowed", status=400, content_type="text/plain"
     )
     client = RetryingClient(vendor="test", sleep=FakeClock().sleep)
-    with pytest.raises(AtsError) as caught:
+    with pytest.raises(HttpError) as caught:
         client.request("GET", httpserver.url_for("/v3/candidates"), params={"email": "taro@example.jp"})
     client.close()
     assert str(caught.value) == "test GET /v3/candidates failed with 400: bad request"
@@ -118,3 +119,25 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after("-3", 0) == 0.0
     assert parse_retry_after("soon", 0) is None
     assert parse_retry_after(None, 0) is None
+
+
+def test_build_client_takes_timeout_and_retries_from_settings(httpserver: HTTPServer) -> None:
+    clock = FakeClock()
+    client = build_client("partner p", PartnerSettings(max_retries=1, timeout_s=2.5), sleep=clock.sleep,
+                          clock=clock)
+    httpserver.expect_request("/busy").respond_with_data("down", status=503)
+    with pytest.raises(HttpError, match=r"^partner p GET /busy answered 503 after 2 attempts") as caught:
+        client.request("GET", httpserver.url_for("/busy"))
+    client.close()
+    assert caught.value.vendor == "partner p" and caught.value.status == 503 and caught.value.retryable
+    assert len(clock.sleeps) == 1
+
+
+def test_a_spent_rate_limit_window_holds_the_next_request(httpserver: HTTPServer) -> None:
+    clock = FakeClock()
+    client = build_client("SendGrid", MailSettings(), sleep=clock.sleep, clock=clock)
+    httpserver.expect_request("/list").respond_with_json([], headers={"X-RateLimit-Remaining": "0"})
+    client.get_json(httpserver.url_for("/list"))
+    client.get_json(httpserver.url_for("/list"))
+    client.close()
+    assert clock.sleeps == [10.0]  # no reset header: the default window
