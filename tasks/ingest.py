@@ -20,7 +20,9 @@ from junkan.ats.factory import build_adapter
 from junkan.ats.http import AtsError
 from junkan.config import get_settings
 from junkan.db import make_engine
+from junkan.db.errors import database_errors_scrubbed
 from junkan.ingest import ingest
+from tasks.persistence import RESULT_SERIALIZER
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -49,7 +51,9 @@ def _retry_transient(_task: Any, _task_run: Any, state: Any) -> bool:
     retry_jitter_factor=0.2,
     retry_condition_fn=_retry_transient,
     cache_policy=NO_CACHE,
+    result_serializer=RESULT_SERIALIZER,
 )
+@database_errors_scrubbed
 def ingest_applications_task(as_of: date | None = None, full: bool = False) -> dict[str, int]:
     """Ingest the configured ATS source; returns counts only (no personal data)."""
     settings = get_settings()
