@@ -10,13 +10,14 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows import registry
 from flows.params import supported_kwargs
+from tasks.persistence import RESULT_SERIALIZER
 
 
 class SubFlowsFailed(RuntimeError):
     """Raised at the end of `daily` so the run ends Failed and names the sub-flows that failed."""
 
 
-@flow(name="daily", log_prints=False)
+@flow(name="daily", log_prints=False, result_serializer=RESULT_SERIALIZER)
 def daily(as_of: date | None = None, dry_run: bool = False) -> dict[str, Any]:
     logger = get_run_logger()
     results: dict[str, Any] = {}

@@ -8,6 +8,7 @@ from prefect import flow
 from prefect.artifacts import create_table_artifact
 
 from tasks.ingest import ingest_applications_task
+from tasks.persistence import RESULT_SERIALIZER
 
 ARTIFACT_KEY = "ingest-decisions-counts"
 #: (label shown in the UI, key in the counts) — the figures an operator checks after a run.
@@ -22,7 +23,7 @@ ARTIFACT_ROWS = (
 )
 
 
-@flow(name="ingest-decisions", log_prints=False)
+@flow(name="ingest-decisions", log_prints=False, result_serializer=RESULT_SERIALIZER)
 def ingest_decisions(as_of: date | None = None, full_refresh: bool = False) -> dict[str, int]:
     """`as_of` re-reads from that day (Asia/Tokyo) onwards; `full_refresh` ignores the watermark."""
     counts = ingest_applications_task(as_of=as_of, full=full_refresh)

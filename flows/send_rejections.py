@@ -9,6 +9,7 @@ from prefect.artifacts import create_table_artifact
 
 from junkan.outbox.notices import flow_counts
 from tasks.notify import enqueue_notices_task, send_notices_task
+from tasks.persistence import RESULT_SERIALIZER
 
 ARTIFACT_KEY = "send-rejections-counts"
 
@@ -18,7 +19,7 @@ class SendingStopped(RuntimeError):
     that someone looks. The counts artifact is published first."""
 
 
-@flow(name="send-rejections", log_prints=False)
+@flow(name="send-rejections", log_prints=False, result_serializer=RESULT_SERIALIZER)
 def send_rejections(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
     enqueued = enqueue_notices_task(as_of=as_of, dry_run=dry_run)
     sent = send_notices_task(as_of=as_of, dry_run=dry_run)

@@ -12,6 +12,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from tasks.engagement import pull_suppressions_task, reconcile_task
+from tasks.persistence import RESULT_SERIALIZER
 
 ARTIFACT_KEY = "sync-email-events-counts"
 
@@ -20,7 +21,7 @@ class EmailEventSyncFailed(RuntimeError):
     """Raised after the artifact is published, so the run ends Failed and names the part that failed."""
 
 
-@flow(name="sync-email-events", log_prints=False)
+@flow(name="sync-email-events", log_prints=False, result_serializer=RESULT_SERIALIZER)
 def sync_email_events(as_of: date | None = None) -> dict[str, int]:
     logger = get_run_logger()
     failed: list[str] = []

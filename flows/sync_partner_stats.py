@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from tasks.partner import partner_names, summarize_partners, sync_one_partner
+from tasks.persistence import RESULT_SERIALIZER
 
 ARTIFACT_KEY = "sync-partner-stats"
 _TOTALS = ("fetched", "new_referrals", "quarantined", "new_suspicious", "credits_earned", "credits_expired")
@@ -18,7 +19,7 @@ class PartnerSyncFailed(RuntimeError):
     """Raised after the artifact is published, so the run ends Failed and names the partners that failed."""
 
 
-@flow(name="sync-partner-stats", log_prints=False)
+@flow(name="sync-partner-stats", log_prints=False, result_serializer=RESULT_SERIALIZER)
 def sync_partner_stats(as_of: date | None = None) -> dict[str, int]:
     logger = get_run_logger()
     totals = dict.fromkeys(("partners", *_TOTALS), 0)

@@ -15,8 +15,10 @@ from prefect.cache_policies import NO_CACHE
 
 from junkan.config import get_settings
 from junkan.db import make_engine, session_scope
+from junkan.db.errors import database_errors_scrubbed
 from junkan.engagement.reconcile import events_received, reconcile_messages
 from junkan.engagement.suppressions import sendgrid_client, sync_suppressions
+from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
 
 
@@ -36,7 +38,9 @@ def run_moment(as_of: date | None, timezone: str) -> datetime:
     retry_jitter_factor=0.2,
     retry_condition_fn=retry_transient,
     cache_policy=NO_CACHE,
+    result_serializer=RESULT_SERIALIZER,
 )
+@database_errors_scrubbed
 def pull_suppressions_task(as_of: date | None = None) -> dict[str, int]:
     """Merge bounces, blocks, spam reports, invalid e-mails, unsubscribes and the ASM group's list."""
     settings = get_settings()
@@ -53,7 +57,9 @@ def pull_suppressions_task(as_of: date | None = None) -> dict[str, int]:
     return counts
 
 
-@task(name="reconcile-messages", retries=1, retry_delay_seconds=[60], cache_policy=NO_CACHE)
+@task(name="reconcile-messages", retries=1, retry_delay_seconds=[60], cache_policy=NO_CACHE,
+      result_serializer=RESULT_SERIALIZER)
+@database_errors_scrubbed
 def reconcile_task(as_of: date | None = None) -> dict[str, int]:
     """Attach early events to their messages and settle `unknown` ones; count the day's webhook events."""
     settings = get_settings()

@@ -16,7 +16,9 @@ from prefect.runtime import flow_run
 from junkan.ats.factory import build_adapter
 from junkan.config import get_settings
 from junkan.db import make_engine
+from junkan.db.errors import database_errors_scrubbed
 from junkan.ingest import ingest
+from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
 
 
@@ -27,7 +29,9 @@ from tasks.retry import retry_transient
     retry_jitter_factor=0.2,
     retry_condition_fn=retry_transient,
     cache_policy=NO_CACHE,
+    result_serializer=RESULT_SERIALIZER,
 )
+@database_errors_scrubbed
 def ingest_applications_task(as_of: date | None = None, full: bool = False) -> dict[str, int]:
     """Ingest the configured ATS source; returns counts only (no personal data)."""
     settings = get_settings()

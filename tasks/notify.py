@@ -12,10 +12,14 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from junkan.config import get_settings
+from junkan.db.errors import database_errors_scrubbed
 from junkan.outbox.notices import enqueue_notices, send_notices
+from tasks.persistence import RESULT_SERIALIZER
 
 
-@task(name="enqueue-notices", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+@task(name="enqueue-notices", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE,
+      result_serializer=RESULT_SERIALIZER)
+@database_errors_scrubbed
 def enqueue_notices_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
     result = enqueue_notices(get_settings(), as_of=as_of, dry_run=dry_run)
     counts = result.counts()
@@ -23,7 +27,9 @@ def enqueue_notices_task(as_of: date | None = None, dry_run: bool = False) -> di
     return counts
 
 
-@task(name="send-notices", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
+@task(name="send-notices", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE,
+      result_serializer=RESULT_SERIALIZER)
+@database_errors_scrubbed
 def send_notices_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
     counts = send_notices(get_settings(), as_of=as_of, dry_run=dry_run)
     result = counts.counts()

@@ -10,12 +10,15 @@ from prefect.cache_policies import NO_CACHE
 
 from junkan.config import get_settings
 from junkan.db import make_engine
+from junkan.db.errors import database_errors_scrubbed
 from junkan.partner.factory import find_partner, syncable_partners
 from junkan.partner.sync import code_verifier, partner_summaries, sync_partner
+from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
 
 
-@task(name="partner-names", cache_policy=NO_CACHE)
+@task(name="partner-names", cache_policy=NO_CACHE, result_serializer=RESULT_SERIALIZER)
+@database_errors_scrubbed
 def partner_names() -> list[str]:
     """Partners to sync; those without a report path or API URL have nothing to sync yet."""
     return [p.name for p in syncable_partners(get_settings())]
@@ -28,7 +31,9 @@ def partner_names() -> list[str]:
     retry_delay_seconds=[60, 300],
     retry_condition_fn=retry_transient,
     cache_policy=NO_CACHE,
+    result_serializer=RESULT_SERIALIZER,
 )
+@database_errors_scrubbed
 def sync_one_partner(partner_name: str, as_of: date | None = None) -> dict[str, int]:
     """Fetch, attribute and store one partner's referrals, then earn / expire its credits.
 
@@ -40,7 +45,8 @@ def sync_one_partner(partner_name: str, as_of: date | None = None) -> dict[str, 
     return sync_partner(engine, partner, verify_code=code_verifier(settings), as_of=as_of)
 
 
-@task(name="summarize-partners", cache_policy=NO_CACHE)
+@task(name="summarize-partners", cache_policy=NO_CACHE, result_serializer=RESULT_SERIALIZER)
+@database_errors_scrubbed
 def summarize_partners(as_of: date | None = None) -> list[dict[str, Any]]:
     """Per partner: registrations this period and all-time, credits, balance, progress, value in yen."""
     settings = get_settings()
