@@ -56,7 +56,13 @@ def _totals(rows: Sequence[Mapping[str, Any]], dims: Sequence[str]) -> dict[str,
     return dict(totals)
 
 
-XX
+def _value(k: KpiDef, totals: Mapping[str, int | float],
+           empty: str = "") -> tuple[float | int | None, str | None]:
+    num = totals.get(k.numerator, 0)
+    if k.denominator is None:
+        return num, None
+    value = ratio(num, totals.get(k.denominator, 0))
+    return value, None if value is not None else empty
 
 
 def _breakdown(k: KpiDef, q: QueryDef, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
