@@ -111,6 +111,10 @@ def compute_kpis(conn: Connection, period: Period, settings: Settings,
     """(figures by KPI name, raw rows by query name) for one period."""
     figures: dict[str, Figure] = {}
     tables: dict[str, list] = {}
+    if conn.dialect.name == "postgresql":
+        # These are a dozen short aggregates: JIT compilation (seconds, when row estimates are off, as
+        # they are for the calendar join) would cost far more than it saves. Local to this transaction.
+        conn.exec_driver_sql("SET LOCAL jit = off")
     for q in queries if queries is not None else load_queries():
         rows = run_query(conn, q, period, settings)
         tables[q.name] = [{k: _json(v) for k, v in r.items()} for r in rows]
