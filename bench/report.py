@@ -142,9 +142,11 @@ def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
 
     start, end = (pd.Timestamp(t) for t in PERIOD.bounds(settings.notice.timezone))
     with engine.connect() as conn:
-        apps = pd.read_sql("SELECT id, candidate_id, job_id, status, applied_at, decided_at, is_reapplication,"
+        apps = pd.read_sql("SELECT id, candidate_id, job_id, status, applied_at, decided_at,"
+                           " is_reapplication,"
                            " created_at FROM application", conn)
-        msgs = pd.read_sql("SELECT id, application_id, kind, state, cancelled_reason, accepted_at, sending_at,"
+        msgs = pd.read_sql("SELECT id, application_id, kind, state, cancelled_reason, accepted_at,"
+                           " sending_at,"
                            " template_name, template_version, partner_name FROM message", conn)
         events = pd.read_sql("SELECT message_id, event FROM email_event", conn)
         clicks = pd.read_sql("SELECT message_id, link, clicked_at FROM click", conn)
@@ -196,7 +198,8 @@ def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
     out["partner_link_clicks"] = int(pc.partner_name.notna().sum())
     reg = refs[(refs.status == "registered") & (refs.occurred_at >= start) & (refs.occurred_at < end)]
     out["partner_registrations"] = int((~reg.suspicious).sum())
-    with_link = int((msgs.partner_name.notna() & (msgs.accepted_at >= start) & (msgs.accepted_at < end)).sum())
+    in_period = (msgs.accepted_at >= start) & (msgs.accepted_at < end)
+    with_link = int((msgs.partner_name.notna() & in_period).sum())
     if with_link:
         out["partner_registration_rate"] = out["partner_registrations"] / with_link
     led = ledger[(ledger.effective_at >= start) & (ledger.effective_at < end)]
@@ -241,7 +244,8 @@ def main() -> int:
         for k in ("applications", "rejections", "follow_up_rate", "email_opened_rate", "credits_earned"):
             print(f"  {k} = {results['sql'].get(k)}")
         print(f"SQL (compute_kpis): {sql_s:.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times['sql'])})")
-        print(f"pandas (load + compute): {pd_s:.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times['pandas'])})")
+        runs = ", ".join(f"{t:.2f}" for t in times["pandas"])
+        print(f"pandas (load + compute): {pd_s:.2f} s   (runs: {runs})")
         print(f"ratio pandas / SQL: {pd_s / sql_s:.1f}x   goals: SQL < 5 s, ratio >= 5x")
         return 1 if differ else 0
 

@@ -95,7 +95,10 @@ def _snapshot(engine: Engine, settings: Settings, period: Period, *, replace: bo
         return snap.figures, snap.inputs, snap.computed_at, written
 
 
-def _baselines(engine: Engine, settings: Settings) -> tuple[tuple[float | None, str], tuple[float | None, str]]:
+Baseline = tuple[float | None, str]
+
+
+def _baselines(engine: Engine, settings: Settings) -> tuple[Baseline, Baseline]:
     """(cost per hire, re-application rate) of the baseline: configured figures first, else the
     baseline period's snapshot (computed once, like any period)."""
     b = settings.report.baseline

@@ -103,7 +103,8 @@ def figures_from_rows(q: QueryDef, rows: Sequence[Mapping[str, Any]]) -> dict[st
 
 
 def pending_figures(defined: set[str]) -> dict[str, Figure]:
-    return {n: figure(n, g, None, missing=PENDING_REASON) for n, g in PENDING_KPIS.items() if n not in defined}
+    pending = PENDING_KPIS.items()
+    return {n: figure(n, g, None, missing=PENDING_REASON) for n, g in pending if n not in defined}
 
 
 def compute_kpis(conn: Connection, period: Period, settings: Settings,

@@ -100,9 +100,11 @@ def load_october(engine: Engine) -> None:
                             occurred_at=jst(2026, 10, 21), message_id=m2.id, candidate_id=m2.candidate_id,
                             reported_via="csv", suspicious=True, suspicious_reason="test"),
         ])
-        old = PartnerLedgerEntry(partner="careerrelay", kind="earned", credits=1, value_yen=300_000, credit_no=1,
+        old = PartnerLedgerEntry(partner="careerrelay", kind="earned", credits=1, value_yen=300_000,
+                                 credit_no=1,
                                  reason="t", effective_at=jst(2026, 9, 30), idempotency_key="earned:1")
-        new = PartnerLedgerEntry(partner="careerrelay", kind="earned", credits=1, value_yen=300_000, credit_no=2,
+        new = PartnerLedgerEntry(partner="careerrelay", kind="earned", credits=1, value_yen=300_000,
+                                 credit_no=2,
                                  reason="t", effective_at=jst(2026, 10, 20), idempotency_key="earned:2")
         s.add_all([old, new])
         s.flush()
