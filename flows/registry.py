@@ -16,13 +16,21 @@ FLOWS: dict[str, str] = {
     "sync-partner-stats": "flows.sync_partner_stats:sync_partner_stats",
 }
 
+#: Flows outside `daily`'s sequence, each with its own schedule: name -> ("module:function", cron).
+#: The cron is in TIMEZONE; `junkan serve` and deployments/prefect.yaml deploy them scheduled.
+SCHEDULED: dict[str, tuple[str, str]] = {
+    # The previous month's report, on the 1st.
+    "roi-report": ("flows.roi_report:roi_report", "0 9 1 * *"),
+}
+TIMEZONE = "Asia/Tokyo"
+
 
 def load(name: str) -> Any:
     """The Prefect flow object registered under `name`."""
     try:
-        target = FLOWS[name]
+        target = FLOWS[name] if name in FLOWS else SCHEDULED[name][0]
     except KeyError:
-        known = ", ".join([*FLOWS, "daily"])
+        known = ", ".join([*FLOWS, "daily", *SCHEDULED])
         raise KeyError(f"unknown flow {name!r}; known flows: {known}") from None
     module, attr = target.split(":")
     return getattr(importlib.import_module(module), attr)

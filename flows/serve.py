@@ -1,6 +1,7 @@
 """Serve every deployment from this process, without a work pool (`junkan serve`).
 
-The same deployments as deployments/prefect.yaml: `daily` on its schedule, each sub-flow on demand.
+The same deployments as deployments/prefect.yaml: `daily` on its schedule, each sub-flow on demand, and
+the flows outside `daily` (registry.SCHEDULED) on their own schedules.
 """
 
 from __future__ import annotations
@@ -34,6 +35,16 @@ def build_deployments() -> list[Any]:
                 concurrency_limit=1,
                 tags=["junkan", "manual"],
                 description=f"Run {name} by hand (no schedule).",
+            )
+        )
+    for name, (_, cron) in registry.SCHEDULED.items():
+        deployments.append(
+            registry.load(name).to_deployment(
+                name=name,
+                schedules=[Cron(cron, timezone=registry.TIMEZONE)],
+                concurrency_limit=1,
+                tags=["junkan", "scheduled"],
+                description=f"{name} on its own schedule ({cron}, {registry.TIMEZONE}); also by hand.",
             )
         )
     return deployments

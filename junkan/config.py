@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -178,6 +178,51 @@ class WebhookSettings(_Section):
     max_age_s: int = 600
 
 
+class CostInputs(_Section):
+    """One month's recruiting costs in yen (ISO/TS 30407:2017 cost-per-hire inputs) and Junkan's own cost.
+
+    Unset means "not known", never zero: a KPI fed by a missing input shows "—" and names it.
+    """
+
+    #: First day of the month the figures are for, "YYYY-MM".
+    month: str
+    advertising_yen: int | None = None
+    agency_fees_yen: int | None = None
+    #: Other external costs (job boards, assessments, background checks, travel of candidates …).
+    other_external_yen: int | None = None
+    #: The recruiters' time (salaries and benefits of the recruiting staff, pro rata).
+    recruiter_time_yen: int | None = None
+    #: Internal costs ISO 30407 counts only in the internal form (CPHI), e.g. hiring managers' time.
+    other_internal_yen: int | None = None
+    #: Junkan's running cost (hosting, e-mail provider, operator time): the denominator of ROI.
+    running_cost_yen: int | None = None
+    #: First-year pay of the month's hires, for the hire-cost ratio; optional.
+    first_year_pay_yen: int | None = None
+
+
+class ReportBaseline(_Section):
+    """What the report compares against: configured figures, or a baseline period computed like any other."""
+
+    reapplication_rate: float | None = None
+    cost_per_hire_yen: float | None = None
+    #: A baseline period (local dates, inclusive); used for each figure not configured above.
+    period_from: date | None = None
+    period_to: date | None = None
+
+
+class ReportSettings(_Section):
+    #: A rejection is followed up when its notice was accepted by the end of this many business days.
+    follow_up_sla_business_days: int = 5
+    #: Below this many candidates in a group, a comparison says "not enough data".
+    min_group_size: int = 30
+    baseline: ReportBaseline = Field(default_factory=ReportBaseline)
+    costs: list[CostInputs] = Field(default_factory=list)
+    #: A CSV of monthly costs (columns as in CostInputs); rows here win over `costs` for the same month.
+    costs_csv: Path | None = None
+    #: Where `junkan report` and the `roi-report` flow write files.
+    output_dir: Path = Path("./reports")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JUNKAN_",
@@ -194,6 +239,7 @@ class Settings(BaseSettings):
     partners: list[PartnerSettings] = Field(default_factory=list)
     partner: PartnerSettings = Field(default_factory=PartnerSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -14,6 +14,7 @@ import typer
 
 from junkan.cli.outbox import app as outbox_app
 from junkan.cli.partner import app as partner_app
+from junkan.cli.report import report as report_command
 from junkan.cli.web import web as web_command
 from junkan.config import ConfigError, get_settings
 
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(partner_app, name="partner")
 app.command("web")(web_command)
+app.command("report")(report_command)
 
 
 @app.callback()
@@ -58,9 +60,9 @@ def db_upgrade(revision: str = "head") -> None:
 
 @app.command("flows")
 def list_flows() -> None:
-    """List the flows `junkan run` accepts, in the order `daily` runs them."""
+    """List the flows `junkan run` accepts, in the order `daily` runs them, then those outside `daily`."""
     registry = importlib.import_module("flows.registry")
-    for name in [*registry.FLOWS, "daily"]:
+    for name in [*registry.FLOWS, "daily", *registry.SCHEDULED]:
         typer.echo(name)
 
 

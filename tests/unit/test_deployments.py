@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from flows.registry import FLOWS
+from flows.registry import FLOWS, SCHEDULED, TIMEZONE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +26,7 @@ def test_daily_is_scheduled_at_nine_tokyo_time() -> None:
 
 def test_every_registered_flow_has_a_manual_deployment_without_schedule() -> None:
     deps = _deployments()
-    assert set(deps) == {*FLOWS, "daily"}
+    assert set(deps) == {*FLOWS, *SCHEDULED, "daily"}
     for name, target in FLOWS.items():
         module, func = target.split(":")
         assert deps[name]["entrypoint"] == f"{module.replace('.', '/')}.py:{func}"
@@ -40,3 +40,14 @@ def test_entrypoints_name_flow_functions_that_exist() -> None:
         tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
         names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
         assert func in names, dep["entrypoint"]
+
+
+def test_flows_outside_daily_are_deployed_on_their_own_schedule() -> None:
+    deps = _deployments()
+    assert SCHEDULED["roi-report"][1] == "0 9 1 * *"  # the 1st of the month, 09:00
+    for name, (target, cron) in SCHEDULED.items():
+        module, func = target.split(":")
+        assert name not in FLOWS  # not part of daily's sequence
+        assert deps[name]["entrypoint"] == f"{module.replace('.', '/')}.py:{func}"
+        assert deps[name]["schedules"] == [{"cron": cron, "timezone": TIMEZONE}]
+        assert deps[name]["concurrency_limit"] == 1

@@ -1,0 +1,1 @@
+"""KPI and ROI reports: SQL definitions in sql/reports, computed per period, stored as snapshots."""

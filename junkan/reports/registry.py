@@ -1,0 +1,136 @@
+"""The KPI registry: every `.sql` file in sql/reports is one query defining one KPI (or one family of
+rates sharing a denominator). Adding a KPI means adding a file; nothing here lists them.
+
+A file starts with `-- key: value` header lines:
+
+    -- kpi: follow_up_rate = followed_up / eligible   (a rate: numerator / denominator columns)
+    -- kpi: hires = n                                 (a count or a sum: one column)
+    -- group: follow_up                               (the report section)
+    -- dims: job_id, department                       (columns the rows are broken down by; may be empty)
+    -- apart: no_address, late                        (extra columns shown next to the figure)
+    -- needs: sla_calendar                            (prepared inputs, see compute.py)
+    -- empty: no rejections in the period             (why a rate has no value when its denominator is 0)
+
+The query binds `:start` and `:end` (UTC instants, end exclusive) and returns one row per combination of
+the dims; overall figures are sums of the rows, so every column but the dims must be additive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+#: KPIs of the issue's table whose data does not exist yet: reported as "—" with this reason, never
+#: omitted, so analysts' scripts see a stable set of keys. A `.sql` file defining one replaces its entry.
+PENDING_REASON = "pool data not available yet"
+PENDING_KPIS: dict[str, str] = {
+    "pool_size": "pool",
+    "pool_eligibility": "pool",
+    "pool_consents_expiring_30d": "pool",
+    "recontacts_sent": "pool",
+    "recontact_click_rate": "pool",
+    "reapplications_via_recontact": "reapplication",
+    "hires_from_pool": "reapplication",
+    "recontact_lift": "reapplication",
+}
+
+_HEADER = re.compile(r"^--\s*([a-z_]+):(.*)$")
+_KPI = re.compile(r"^([a-z][a-z0-9_]*)\s*=\s*([a-z][a-z0-9_]*)(?:\s*/\s*([a-z][a-z0-9_]*))?$")
+
+
+class RegistryError(ValueError):
+    """A KPI file is malformed; the message names the file and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class KpiDef:
+    name: str
+    group: str
+    #: Column holding the count (or the numerator of a rate).
+    numerator: str
+    #: Column holding the denominator; None for a count.
+    denominator: str | None
+    query: str
+
+    @property
+    def is_rate(self) -> bool:
+        return self.denominator is not None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryDef:
+    name: str
+    path: Path
+    sql: str
+    group: str
+    dims: tuple[str, ...]
+    apart: tuple[str, ...]
+    needs: tuple[str, ...]
+    kpis: tuple[KpiDef, ...]
+    #: Reason shown for a rate whose denominator is zero.
+    empty: str = "nothing to measure in the period"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
+
+
+def _names(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def parse_query(path: Path) -> QueryDef:
+    text = path.read_text(encoding="utf-8")
+    headers: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        match = _HEADER.match(line)
+        if match:
+            headers.setdefault(match.group(1), []).append(match.group(2).strip())
+    name = path.stem
+    if "group" not in headers:
+        raise RegistryError(f"{path.name}: no '-- group:' header")
+    if not headers.get("kpi"):
+        raise RegistryError(f"{path.name}: no '-- kpi:' header")
+    group = headers["group"][0]
+    kpis = []
+    for raw in headers["kpi"]:
+        match = _KPI.match(raw)
+        if not match:
+            raise RegistryError(f"{path.name}: cannot read '-- kpi: {raw}' (expected 'name = col [/ col]')")
+        kpis.append(KpiDef(match.group(1), group, match.group(2), match.group(3), name))
+    return QueryDef(
+        name=name, path=path, sql=text, group=group,
+        dims=_names(headers.get("dims", [""])[0]), apart=_names(",".join(headers.get("apart", []))),
+        needs=_names(",".join(headers.get("needs", []))), kpis=tuple(kpis),
+        empty=headers.get("empty", ["nothing to measure in the period"])[0],
+    )
+
+
+@cache
+def _load(directory: Path) -> tuple[QueryDef, ...]:
+    queries = tuple(parse_query(p) for p in sorted(directory.glob("*.sql")))
+    seen: dict[str, str] = {}
+    for q in queries:
+        for k in q.kpis:
+            if k.name in seen:
+                raise RegistryError(f"{q.path.name}: KPI {k.name!r} is already defined in {seen[k.name]}.sql")
+            seen[k.name] = q.name
+    return queries
+
+
+def load_queries(directory: Path = SQL_DIR) -> tuple[QueryDef, ...]:
+    """Every KPI query, sorted by file name; cached per directory."""
+    return _load(directory.resolve())
+
+
+def kpi_names(directory: Path = SQL_DIR) -> list[str]:
+    """Every KPI the report has a key for: those defined by files, then the pending ones."""
+    defined = [k.name for q in load_queries(directory) for k in q.kpis]
+    return defined + [n for n in PENDING_KPIS if n not in defined]

@@ -1,0 +1,43 @@
+"""reports: KPI snapshots with their inputs
+
+Revision ID: 0007_reports
+Revises: 0004_partner
+Create Date: 2026-12-01 12:00:00
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+import junkan.db.types
+
+revision: str = "0007_reports"
+down_revision: str | None = "0004_partner"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+_TS = junkan.db.types.UtcDateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "report_snapshot",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("scope", sa.String(length=64), nullable=False),
+        sa.Column("figures", _JSON, nullable=False),
+        sa.Column("inputs", _JSON, nullable=False),
+        sa.Column("computed_at", _TS, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_snapshot")),
+        sa.UniqueConstraint("period_start", "period_end", "scope", name="uq_report_snapshot_period_scope"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("report_snapshot")

@@ -1,0 +1,48 @@
+"""Prefect tasks for the `roi-report` flow: build the report (one batch), write the files, publish it."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from junkan.config import get_settings
+from junkan.db import make_engine
+from junkan.reports.build import Report, build_report
+from junkan.reports.export import to_markdown
+from junkan.reports.periods import Period
+from junkan.reports.sections import sections
+from junkan.reports.write import write_report
+
+ARTIFACT_KEY = "roi-report"
+
+
+@task(name="build-report", cache_policy=NO_CACHE)
+def build(start: date, end: date, recompute: bool = False) -> Report:
+    settings = get_settings()
+    return build_report(make_engine(settings.database_url), settings, Period(start, end), recompute=recompute)
+
+
+@task(name="write-report", cache_policy=NO_CACHE)
+def write(report: Report, lang: str = "ja", formats: tuple[str, ...] = ("html", "json")) -> list[str]:
+    settings = get_settings()
+    out_dir: Path = settings.report.output_dir
+    return [str(write_report(report, f, lang, None, out_dir)) for f in formats]  # type: ignore[arg-type]
+
+
+@task(name="publish-report", cache_policy=NO_CACHE)
+def publish(report: Report, lang: str = "ja") -> dict[str, Any]:
+    """A markdown summary (headline and changes) and one table artifact per section, under stable keys.
+    Artifacts carry aggregate figures only: no names, no addresses, no per-candidate rows."""
+    create_markdown_artifact(key=ARTIFACT_KEY, markdown=to_markdown(report, lang, summary_only=True),
+                             description=f"KPI and ROI report {report.period.start} – {report.period.end}")
+    keys = []
+    for group, section in sections(report.kpis, lang, report.previous).items():
+        key = f"{ARTIFACT_KEY}-{group.replace('_', '-')}"
+        create_table_artifact(key=key, table=section["rows"], description=section["title"])
+        keys.append(key)
+    return {"summary": ARTIFACT_KEY, "tables": keys}

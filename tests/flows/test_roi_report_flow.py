@@ -1,0 +1,37 @@
+"""`roi-report` end to end: files written, summary and one table artifact per section published."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from sqlalchemy import Engine
+
+from flows.roi_report import roi_report
+from tasks.report import ARTIFACT_KEY
+from tests.integration._report_data import load_october
+
+
+def _artifact(key: str) -> str:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                                      sort="CREATED_DESC", limit=1)
+    assert found, f"no artifact {key}"
+    return str(found[0].data)
+
+
+def test_roi_report_defaults_to_the_previous_month(engine: Engine, database_url: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    load_october(engine)
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
+    monkeypatch.setenv("JUNKAN_REPORT__OUTPUT_DIR", str(tmp_path))
+    result = roi_report(as_of=date(2026, 11, 1))
+    assert result["period"] == "2026-10"
+    assert result["rejections"] == 6 and result["follow_up_rate"] == 0.25
+    assert (tmp_path / "roi-2026-10.html").is_file() and (tmp_path / "roi-2026-10.json").is_file()
+    assert "フォローアップ率" in _artifact(ARTIFACT_KEY)
+    assert f"{ARTIFACT_KEY}-follow-up" in result["artifacts"]
+    assert "25.0%" in _artifact(f"{ARTIFACT_KEY}-follow-up")

@@ -1,0 +1,73 @@
+"""Periods, the KPI file registry and the monthly-cost CSV, without a database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from junkan.config import Settings
+from junkan.reports.calendar import sla_rows
+from junkan.reports.costs import CostFileError, load_costs_csv, period_costs
+from junkan.reports.periods import Period, month, parse_period, previous_month, quarter
+from junkan.reports.registry import PENDING_KPIS, RegistryError, kpi_names, load_queries, parse_query
+
+
+def test_month_boundaries_are_midnight_in_tokyo() -> None:
+    lo, hi = month(2026, 10).bounds("Asia/Tokyo")
+    assert lo == datetime(2026, 9, 30, 15, 0, tzinfo=UTC)
+    assert hi == datetime(2026, 10, 31, 15, 0, tzinfo=UTC)
+
+
+def test_period_shapes_and_labels() -> None:
+    assert parse_period("2026-Q4") == quarter(2026, 4) == Period(date(2026, 10, 1), date(2026, 12, 31))
+    assert quarter(2026, 4).label == "2026-Q4"
+    assert parse_period("2026-02").end == date(2026, 2, 28)
+    assert previous_month(date(2026, 1, 1)) == month(2025, 12)
+    assert month(2026, 3).previous() == month(2026, 2)
+    assert Period(date(2026, 10, 1), date(2026, 10, 10)).previous() == Period(date(2026, 9, 21),
+                                                                              date(2026, 9, 30))
+    with pytest.raises(ValueError, match="before it starts"):
+        Period(date(2026, 10, 2), date(2026, 10, 1))
+
+
+def test_sla_deadline_skips_weekends_and_holidays() -> None:
+    rows = sla_rows(Period(date(2026, 10, 5), date(2026, 10, 5)), Settings(_env_file=None))  # type: ignore[call-arg]
+    # Mon Oct 5 + 5 business days: Oct 12 (スポーツの日) is skipped, so the 5th is Tue Oct 13.
+    assert rows[0]["deadline"].astimezone(UTC) == datetime(2026, 10, 13, 15, 0, tzinfo=UTC)
+
+
+def test_every_kpi_file_parses_and_names_are_unique() -> None:
+    names = kpi_names()
+    assert len(names) == len(set(names))
+    for key in ("applications", "hires", "rejections", "withdrawals", "reapplications", "follow_up_rate",
+                "partner_registration_rate", "credits_earned", "reapplication_rate"):
+        assert key in names
+    assert set(PENDING_KPIS) <= set(names)
+    assert all(q.sql.count(":start") for q in load_queries())
+
+
+def test_a_malformed_kpi_file_is_refused_by_name(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.sql"
+    bad.write_text("-- group: funnel\n-- kpi: applications equals n\nSELECT 1\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"broken\.sql: cannot read"):
+        parse_query(bad)
+
+
+def test_cost_csv_rows_and_errors(tmp_path: Path) -> None:
+    good = tmp_path / "costs.csv"
+    good.write_text("\ufeffmonth,advertising_yen,agency_fees_yen,recruiter_time_yen\n2026-10,1,2,3\n",
+                    encoding="utf-8")
+    (row,) = load_costs_csv(good)
+    totals, absent = period_costs(month(2026, 10), {row.month: row})
+    assert totals["advertising_yen"] == 1 and totals["other_external_yen"] == 0
+    assert totals["running_cost_yen"] is None and absent == []
+    bad = tmp_path / "bad.csv"
+    bad.write_text("month,advertising_yen\n2026-10,lots\n", encoding="utf-8")
+    with pytest.raises(CostFileError, match=r"bad\.csv: row 2, column advertising_yen"):
+        load_costs_csv(bad)
+    typo = tmp_path / "typo.csv"
+    typo.write_text("month,advertisng_yen\n", encoding="utf-8")
+    with pytest.raises(CostFileError, match="unknown column"):
+        load_costs_csv(typo)
