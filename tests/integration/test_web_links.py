@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from itsdangerous import TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import Engine, func, inspect, select
 
 from junkan.config import LinkSettings, PartnerSettings, Settings
@@ -20,6 +21,7 @@ from junkan.web import create_app
 from tests.integration._engagement_data import add_message, grant
 
 T0 = datetime(2026, 11, 18, 1, 0, tzinfo=UTC).timestamp()
+TRACK_SALT, UNSUB_SALT = "junkan.link.track.v1", "junkan.link.unsubscribe.v1"
 DAY = 86_400.0
 LANDING = "https://careerrelay.example/register?utm_source=junkan"
 
@@ -47,6 +49,24 @@ def client_for(
 
 def signer(secret: str = "current-secret", clock: Callable[[], float] = lambda: T0) -> LinkSigner:
     return LinkSigner(secret, clock=clock)
+
+
+class _FixedClock(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(T0)
+
+
+def signed_tracking(payload: Any, secret: str = "current-secret") -> str:
+    """A validly signed tracking token carrying any payload: what an old release or a leaked key could mint.
+
+    LinkSigner itself refuses to mint such payloads, so these are built with itsdangerous directly, in the
+    token format LinkSigner reads (salts are part of that format).
+    """
+    return URLSafeTimedSerializer(secret, salt=TRACK_SALT, signer=_FixedClock).dumps(payload)
+
+
+def signed_unsubscribe(payload: Any, secret: str = "current-secret") -> str:
+    return URLSafeSerializer(secret, salt=UNSUB_SALT).dumps(payload)
 
 
 def snapshot(engine: Engine) -> dict[str, Any]:
@@ -118,7 +138,7 @@ async def test_destination_comes_from_the_message_never_from_the_request(
         assert urlsplit(resp.headers["location"]).netloc == "careerrelay.example"
         # Even a validly signed token cannot name a URL as its link: it is not a link we know.
         for link in ("https://evil.example/", "//evil.example", "partner/../evil", "job:abc", "job:999"):
-            resp = await client.get(f"/r/{sign.tracking_token(msg.public_id, link)}")
+            resp = await client.get(f"/r/{signed_tracking({'m': msg.public_id, 'l': link})}")
             assert resp.status_code == 404, link
             assert "location" not in resp.headers
         # A message without a referral code has no partner destination.
