@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import (
+    BadData,
     BadSignature,
     SignatureExpired,
     Signer,
@@ -157,6 +158,8 @@ class LinkSigner:
             raise InvalidLink(f"{kind} link expired", expired=True) from exc
         except BadSignature as exc:
             raise InvalidLink(f"{kind} link signature invalid") from exc
+        except BadData as exc:  # BadPayload: signed, but not JSON we can read (huge number, deep nesting)
+            raise InvalidLink(f"{kind} link payload unreadable") from exc
 
     # -- referral codes ---------------------------------------------------------------------------------
     def new_referral_code(self) -> str:

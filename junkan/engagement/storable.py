@@ -17,8 +17,9 @@ from junkan.engagement.privacy import scrub_text
 
 #: SendGrid events are flat (a list of categories at most); a generous bound on anything we keep.
 MAX_DEPTH = 32
-#: A field name in a reason is cut to this many characters.
+#: A field name in a reason is cut to this many characters, a whole path to `_PATH_CHARS`.
 _NAME_CHARS = 40
+_PATH_CHARS = 120
 
 
 def text_problem(value: str) -> str | None:
@@ -104,4 +105,6 @@ def _key(key: Any) -> str:
 
 
 def _name(path: str) -> str:
+    if len(path) > _PATH_CHARS:
+        path = path[:_PATH_CHARS] + "…"
     return f"'{path}'" if path else ""
