@@ -46,19 +46,22 @@ def hook_settings(settings: Settings, keys: WebhookKeys) -> Settings:
                                                                   max_age_s=600)})
 
 
-def signed_headers(keys: WebhookKeys, body: bytes, stamp: int | None = None) -> list[tuple[bytes, bytes]]:
+def signed_headers(keys: WebhookKeys, body: bytes, stamp: int | None = None) -> Headers:
     h = keys.sign(body, stamp or int(NOW))
     return [(SIG, h["X-Twilio-Email-Event-Webhook-Signature"].encode()),
             (STAMP, h["X-Twilio-Email-Event-Webhook-Timestamp"].encode()),
             (b"content-type", b"application/json")]
 
 
-def replace(headers: list[tuple[bytes, bytes]], name: bytes, value: bytes | None) -> list[tuple[bytes, bytes]]:
+Headers = list[tuple[bytes, bytes]]
+
+
+def replace(headers: Headers, name: bytes, value: bytes | None) -> Headers:
     kept = [(k, v) for k, v in headers if k != name]
     return kept if value is None else [*kept, (name, value)]
 
 
-async def post(settings: Settings, headers: list[tuple[bytes, bytes]], chunks: Any) -> AsgiResult:
+async def post(settings: Settings, headers: Headers, chunks: Any) -> AsgiResult:
     return await call(create_app(settings, clock=lambda: NOW), "POST", "/hooks/sendgrid", headers=headers,
                       chunks=chunks)
 
@@ -156,7 +159,8 @@ async def test_a_body_at_the_cap_is_read_and_an_odd_content_length_is_not_a_cras
     engine: Engine, hook_settings: Settings, keys: WebhookKeys
 ) -> None:
     raw = b"[" + b" " * (MAX_WEBHOOK_BODY - 2) + b"]"
-    at_cap = await post(hook_settings, signed_headers(keys, raw), [raw[i:i + MIB] for i in range(0, len(raw), MIB)])
+    pieces = [raw[i:i + MIB] for i in range(0, len(raw), MIB)]
+    at_cap = await post(hook_settings, signed_headers(keys, raw), pieces)
     assert at_cap.status == 200 and json.loads(at_cap.body)["received"] == 0
     odd = await post(hook_settings, [*signed_headers(keys, b"[]"), (b"content-length", b"\xb2")], [b"[]"])
     assert odd.status == 200
@@ -185,7 +189,8 @@ POISON = {
         json.dumps({"event": "deliv\udc00ered", "timestamp": TS, "sg_event_id": "p2"}),
         "field 'event' holds a lone surrogate"),
     "lone surrogate in the address": (_poison('"email": "\\udfff@example.jp"'), "field 'email' holds a lone"),
-    "huge integer": (_poison('"asm_group_id": ' + "9" * 5000), "field 'asm_group_id' holds an integer of 5000"),
+    "huge integer": (_poison('"asm_group_id": ' + "9" * 5000),
+                     "field 'asm_group_id' holds an integer of 5000 digits"),
     "huge timestamp": (json.dumps({"event": "open", "timestamp": 10 ** 400, "sg_event_id": "p3"}),
                        "event timestamp is not a number"),
     "nested 40 deep": (_poison('"extra": ' + "[" * 40 + "]" * 40), "is nested deeper than 32 levels"),
@@ -197,7 +202,7 @@ POISON = {
 }
 
 
-def _batch(keys: WebhookKeys, good: list[dict[str, Any]], poison: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+def _batch(keys: WebhookKeys, good: list[dict[str, Any]], poison: str) -> tuple[Headers, bytes]:
     raw = ("[" + json.dumps(good[0]) + ", " + poison + ", " + json.dumps(good[1]) + "]").encode()
     return signed_headers(keys, raw), raw
 
@@ -210,7 +215,8 @@ async def test_a_poison_event_is_quarantined_and_the_rest_of_its_batch_stored(
     poison, reason = POISON[case]
     with session_scope(engine) as s:
         m1, m2 = add_message(s, email="a@example.jp"), add_message(s, email="b@example.jp")
-    good = [event("delivered", m1, email="a@example.jp", ts=TS), event("open", m2, email="b@example.jp", ts=TS)]
+    good = [event("delivered", m1, email="a@example.jp", ts=TS),
+            event("open", m2, email="b@example.jp", ts=TS)]
     headers, raw = _batch(keys, good, poison)
     first = await post(hook_settings, headers, [raw])
     assert first.status == 200, first.body
@@ -240,7 +246,8 @@ async def test_one_batch_of_every_poison_keeps_every_good_event(
 ) -> None:
     with session_scope(engine) as s:
         msgs = [add_message(s, email=f"g{i}@example.jp") for i in range(len(POISON) + 1)]
-    good = [json.dumps(event("delivered", m, email=f"g{i}@example.jp", ts=TS + i)) for i, m in enumerate(msgs)]
+    good = [json.dumps(event("delivered", m, email=f"g{i}@example.jp", ts=TS + i))
+            for i, m in enumerate(msgs)]
     parts = [good[0]]
     for g, (poison, _) in zip(good[1:], POISON.values(), strict=True):
         parts += [poison.replace('"poison-1"', f'"poison-{len(parts)}"'), g]

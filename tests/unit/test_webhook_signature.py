@@ -22,7 +22,8 @@ def verifier() -> WebhookVerifier:
 
 def good() -> tuple[str, str]:
     headers = KEYS.sign(BODY, NOW)
-    return headers["X-Twilio-Email-Event-Webhook-Signature"], headers["X-Twilio-Email-Event-Webhook-Timestamp"]
+    return (headers["X-Twilio-Email-Event-Webhook-Signature"],
+            headers["X-Twilio-Email-Event-Webhook-Timestamp"])
 
 
 def test_a_genuine_request_passes_both_steps() -> None:
@@ -65,8 +66,8 @@ def test_malformed_signatures_are_refused_without_raising(signature: str) -> Non
 
 
 @settings(max_examples=300, deadline=None)
-@given(signature=st.one_of(st.none(), st.text(max_size=120)), stamp=st.one_of(st.none(), st.text(max_size=20)),
-       body=st.binary(max_size=64))
+@given(signature=st.one_of(st.none(), st.text(max_size=120)),
+       stamp=st.one_of(st.none(), st.text(max_size=20)), body=st.binary(max_size=64))
 def test_arbitrary_headers_and_bodies_only_ever_give_false(signature: str | None, stamp: str | None,
                                                            body: bytes) -> None:
     assert verifier().verify(body, signature, stamp) is False
