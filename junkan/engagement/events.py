@@ -61,7 +61,7 @@ STATE_EVENTS = tuple(_EVENT_STATE)
 
 _MAX_ID_LEN = 128
 #: Top-level fields whose text goes into columns or lookups (not only into the JSON payload).
-_COLUMN_FIELDS = ("event", "email", "sg_event_id", MESSAGE_ID_ARG, "sg_message_id", "type", "url")
+_COLUMN_FIELDS = frozenset({"event", "email", "sg_event_id", MESSAGE_ID_ARG, "sg_message_id", "type", "url"})
 
 
 def _json_default(value: Any) -> str:
@@ -180,15 +180,18 @@ def parse_event(raw: Any) -> ParsedEvent:
         raise ValueError(raw.reason)
     if not isinstance(raw, dict):
         raise ValueError("event is not a JSON object")
+    # One pass over the top level, cheap for the usual flat ASCII event. Column text is checked here
+    # (it may not reach the payload unchanged); the payload itself in `_payload_json`.
+    for key, value in raw.items():
+        kind = type(value)
+        if kind is str:
+            if key in _COLUMN_FIELDS and not (value.isascii() and "\x00" not in value):
+                problem = text_problem(value)
+                if problem:
+                    raise ValueError(f"event field '{key}' {problem}")
+        elif (kind is list or kind is dict) and nested_deeper_than(value, MAX_DEPTH - 1):
+            raise ValueError(unstorable(raw, prefix="event field") or "event is nested too deeply")
     get = raw.get
-    for name in _COLUMN_FIELDS:
-        value = get(name)
-        if type(value) is str and not (value.isascii() and "\x00" not in value):
-            problem = text_problem(value)
-            if problem:
-                raise ValueError(f"event field '{name}' {problem}")
-    if nested_deeper_than(raw, MAX_DEPTH):
-        raise ValueError(unstorable(raw, prefix="event field") or "event is nested too deeply")
     name = get("event")
     if type(name) is not str or not name or len(name) > 32:
         raise ValueError("event name missing or invalid")
@@ -402,10 +405,18 @@ def _quarantine(session: Session, invalid: list[tuple[Any, str]], now: datetime)
         kept = scrub_event(safe) if isinstance(safe, dict) else {"value": scrub_event({"v": safe})["v"]}
         text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
         fingerprint = hashlib.sha256(text.encode()).hexdigest()
-        rows[fingerprint] = {"source": WEBHOOK_SOURCE, "record_type": "event", "external_id": None,
+        rows[fingerprint] = {"source": WEBHOOK_SOURCE, "record_type": "event", "external_id": _event_id(safe),
                              "fingerprint": fingerprint, "raw": kept, "reason": reason, "first_seen": now,
                              "last_seen": now, "seen_count": 1, "resolved_at": None}
     session.execute(insert_ignore(session, Quarantine.__table__), list(rows.values()))
+
+
+def _event_id(raw: Any) -> str | None:
+    """SendGrid's id of a quarantined event, when it has a usable one: it names the event to an operator."""
+    value = raw.get("sg_event_id") if isinstance(raw, dict) else None
+    if type(value) is not str or not value or len(value) > 200 or text_problem(value) or "@" in value:
+        return None
+    return value
 
 
 def _timestamp(value: Any) -> int:

@@ -44,9 +44,9 @@ from junkan.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVeri
 
 log = logging.getLogger("junkan.web")
 
-#: SendGrid posts a batch when it reaches about 1 MB or 30 s of events, so a genuine body stays far below
-#: this; a bigger one is refused with 413 before more of it is read (nginx's client_max_body_size in
-#: docs/engagement.md matches).
+#: SendGrid batches a few hundred kilobytes of events per POST at most, so a genuine body stays far below
+#: this; a bigger one is refused with 413 before more of it is read (the nginx `client_max_body_size`
+#: in docs/engagement.md matches). A constant, not a setting: nothing legitimate needs more.
 MAX_WEBHOOK_BODY = 16 * 1024 * 1024
 #: A Content-Length of more digits than this is past any cap (and int() of thousands of digits fails).
 _MAX_LENGTH_DIGITS = 12

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -179,6 +180,8 @@ POISON = {
     # What PostgreSQL cannot store (and the same event on SQLite, so both behave alike).
     "NUL in text": (_poison('"reason": "550 \\u0000 refused"'), "field 'reason' holds a NUL character"),
     "NUL in a column": (_poison('"type": "bou\\u0000nce"'), "field 'type' holds a NUL character"),
+    "NUL in the event id": (json.dumps({"event": "open", "timestamp": TS, "sg_event_id": "p4\u0000"}),
+                            "field 'sg_event_id' holds a NUL character"),
     "NUL in the address": (_poison('"email": "a\\u0000b@example.jp"'), "field 'email' holds a NUL"),
     "NUL in a key": (_poison('"x\\u0000y": 1'), "field name at the top holds a NUL character"),
     "NaN": (_poison('"asm_group_id": NaN'), "field 'asm_group_id' holds NaN or Infinity"),
@@ -237,6 +240,8 @@ async def test_a_poison_event_is_quarantined_and_the_rest_of_its_batch_stored(
     q = quarantined[0]
     assert (q.source, q.record_type) == ("sendgrid-webhook", "event")
     assert reason in q.reason
+    event_id = re.search(r'"sg_event_id": "(p[\w-]*)"', poison)
+    assert q.external_id == (event_id.group(1) if event_id else None)  # names the event, when it can
     assert "example.jp" not in json.dumps(q.raw) and "example.jp" not in q.reason
 
 
