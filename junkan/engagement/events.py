@@ -405,7 +405,7 @@ def _quarantine(session: Session, invalid: list[tuple[Any, str]], now: datetime)
         kept = scrub_event(safe) if isinstance(safe, dict) else {"value": scrub_event({"v": safe})["v"]}
         text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
         fingerprint = hashlib.sha256(text.encode()).hexdigest()
-        rows[fingerprint] = {"source": WEBHOOK_SOURCE, "record_type": "event", "external_id": _event_id(safe),
+        rows[fingerprint] = {"source": WEBHOOK_SOURCE, "record_type": "event", "external_id": _event_id(raw),
                              "fingerprint": fingerprint, "raw": kept, "reason": reason, "first_seen": now,
                              "last_seen": now, "seen_count": 1, "resolved_at": None}
     session.execute(insert_ignore(session, Quarantine.__table__), list(rows.values()))
