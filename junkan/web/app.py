@@ -44,9 +44,9 @@ from junkan.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVeri
 
 log = logging.getLogger("junkan.web")
 
-#: SendGrid batches a few hundred kilobytes of events per POST at most, so a genuine body stays far below
-#: this; a bigger one is refused with 413 before more of it is read (the nginx `client_max_body_size`
-#: in docs/engagement.md matches). A constant, not a setting: nothing legitimate needs more.
+#: SendGrid's batches are far smaller, so a genuine body stays well below this; a bigger one is refused
+#: with 413 before more of it is read (the nginx `client_max_body_size` in docs/engagement.md matches).
+#: A constant, not a setting: nothing legitimate needs more, and an operator has nothing to tune.
 MAX_WEBHOOK_BODY = 16 * 1024 * 1024
 #: A Content-Length of more digits than this is past any cap (and int() of thousands of digits fails).
 _MAX_LENGTH_DIGITS = 12
