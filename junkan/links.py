@@ -16,8 +16,10 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import (
+    BadData,
     BadSignature,
     SignatureExpired,
     Signer,
@@ -38,6 +40,11 @@ _REFERRAL_RANDOM_BYTES = 10
 _REFERRAL_CHECK_BYTES = 5
 #: Lowercase base32 without padding: 16 characters of random bits, then 8 of check.
 _REFERRAL_RE = re.compile(r"[a-z2-7]{24}")
+
+#: What we mint: `new_public_id()` is URL-safe base64 (22 characters, "dry-" in previews); tests use hex.
+_MESSAGE_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: Link names: `partner`, `unsubscribe`, `job:<id>`; which ones lead anywhere is decided by the clicks module.
+_LINK_RE = re.compile(r"[a-z][a-z0-9_]{0,31}(?::[A-Za-z0-9_-]{1,64})?")
 
 DEFAULT_TRACKING_MAX_AGE_S = 180 * 24 * 3600
 
@@ -61,49 +68,19 @@ def _b32(data: bytes) -> str:
     return base64.b32encode(data).decode("ascii").rstrip("=").lower()
 
 
-class _DerivedKeyCache(Signer):
-    """itsdangerous re-derives the HMAC key on every call; it depends only on the key and salt, so keep it."""
+class _ClockedSigner(TimestampSigner):
+    """TimestampSigner reading the injected clock through its documented `get_timestamp` hook.
 
-    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        if secret_key is None:
-            secret_key = self.secret_keys[-1]
-        cache: dict[str | bytes, bytes] = self.__dict__.setdefault("_derived", {})
-        derived = cache.get(secret_key)
-        if derived is None:
-            derived = cache[secret_key] = super().derive_key(secret_key)
-        return derived
+    The token format is itsdangerous' own; only "now" changes, for both the stamp and the age check, so
+    expiry is testable without waiting. The clock is bound per LinkSigner through `signer_kwargs`.
+    """
 
+    def __init__(self, *args: Any, clock: Callable[[], float] = time.time, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
 
-class _SignerCache:
-    """Serializer mixin: one signer per salt instead of a new one (and a new key derivation) per token."""
-
-    def make_signer(self, salt: str | bytes | None = None) -> Signer:
-        cache: dict[str | bytes | None, Signer] = self.__dict__.setdefault("_signers", {})
-        signer = cache.get(salt)
-        if signer is None:
-            signer = cache[salt] = super().make_signer(salt)  # type: ignore[misc]
-        return signer
-
-
-class _Serializer(_SignerCache, URLSafeSerializer):
-    pass
-
-
-class _TimedSerializer(_SignerCache, URLSafeTimedSerializer):
-    pass
-
-
-class _KeyedSigner(_DerivedKeyCache, Signer):
-    pass
-
-
-def _timed_signer(clock: Callable[[], float]) -> type[TimestampSigner]:
-    # itsdangerous reads time.time() for both the stamp and the age check; a clock makes expiry testable.
-    class _ClockedSigner(_DerivedKeyCache, TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(clock())
-
-    return _ClockedSigner
+    def get_timestamp(self) -> int:
+        return int(self._clock())
 
 
 class LinkSigner:
@@ -120,9 +97,12 @@ class LinkSigner:
         # itsdangerous signs with the last key and verifies with all of them.
         self._keys: list[str] = [*[s for s in fallback_secrets if s], secret]
         self.tracking_max_age_s = tracking_max_age_s
-        self._track = _TimedSerializer(self._keys, salt=_TRACK_SALT, signer=_timed_signer(clock))
-        self._unsub = _Serializer(self._keys, salt=_UNSUB_SALT, signer=_KeyedSigner)
-        self._referral = _KeyedSigner(self._keys, salt=_REFERRAL_SALT, digest_method=hashlib.sha256)
+        self._track = URLSafeTimedSerializer(self._keys, salt=_TRACK_SALT, signer=_ClockedSigner,
+                                             signer_kwargs={"clock": clock})
+        self._unsub = URLSafeSerializer(self._keys, salt=_UNSUB_SALT)
+        # The referral check is an HMAC under itsdangerous' derived key for each secret, computed once.
+        self._referral_keys = [Signer(key, salt=_REFERRAL_SALT, digest_method=hashlib.sha256).derive_key()
+                               for key in self._keys]
 
     @classmethod
     def from_settings(cls, settings: LinkSettings, *, clock: Callable[[], float] = time.time) -> LinkSigner:
@@ -137,16 +117,17 @@ class LinkSigner:
     def tracking_token(self, message_id: str, link: str) -> str:
         if not message_id or not link:
             raise ValueError("tracking token needs a message id and a link name")
+        if not _MESSAGE_ID_RE.fullmatch(message_id) or not _LINK_RE.fullmatch(link):
+            raise ValueError("tracking token needs an opaque message id and a short ASCII link name")
         return self._track.dumps({"m": message_id, "l": link})
 
     def read_tracking(self, token: str) -> TrackingLink:
-        try:
-            data = self._track.loads(token, max_age=self.tracking_max_age_s)
-        except SignatureExpired as exc:
-            raise InvalidLink("tracking link expired", expired=True) from exc
-        except BadSignature as exc:
-            raise InvalidLink("tracking link signature invalid") from exc
-        if not (isinstance(data, dict) and isinstance(data.get("m"), str) and isinstance(data.get("l"), str)):
+        data = self._load(self._track, token, "tracking", max_age=self.tracking_max_age_s)
+        # Signed by us, but maybe by an older release or with a leaked key: only the shapes we mint pass,
+        # so nothing odd (NUL, lone surrogates, huge numbers) ever reaches a query.
+        if not (isinstance(data, dict) and set(data) == {"m", "l"}
+                and isinstance(data["m"], str) and _MESSAGE_ID_RE.fullmatch(data["m"])
+                and isinstance(data["l"], str) and _LINK_RE.fullmatch(data["l"])):
             raise InvalidLink("tracking link payload malformed")
         return TrackingLink(message_id=data["m"], link=data["l"])
 
@@ -154,16 +135,31 @@ class LinkSigner:
     def unsubscribe_token(self, message_id: str) -> str:
         if not message_id:
             raise ValueError("unsubscribe token needs a message id")
+        if not _MESSAGE_ID_RE.fullmatch(message_id):
+            raise ValueError("unsubscribe token needs an opaque message id")
         return self._unsub.dumps(message_id)
 
     def read_unsubscribe(self, token: str) -> str:
-        try:
-            data = self._unsub.loads(token)
-        except BadSignature as exc:
-            raise InvalidLink("unsubscribe link signature invalid") from exc
-        if not isinstance(data, str) or not data:
+        data = self._load(self._unsub, token, "unsubscribe")
+        if not isinstance(data, str) or not _MESSAGE_ID_RE.fullmatch(data):
             raise InvalidLink("unsubscribe link payload malformed")
         return data
+
+    @staticmethod
+    def _load(serializer: URLSafeSerializer | URLSafeTimedSerializer, token: str, kind: str,
+              **kwargs: Any) -> Any:
+        # Our tokens are URL-safe ASCII; anything else is refused before itsdangerous encodes it (a lone
+        # surrogate would not even encode).
+        if not isinstance(token, str) or not token.isascii():
+            raise InvalidLink(f"{kind} link malformed")
+        try:
+            return serializer.loads(token, **kwargs)
+        except SignatureExpired as exc:
+            raise InvalidLink(f"{kind} link expired", expired=True) from exc
+        except BadSignature as exc:
+            raise InvalidLink(f"{kind} link signature invalid") from exc
+        except BadData as exc:  # BadPayload: signed, but not JSON we can read (huge number, deep nesting)
+            raise InvalidLink(f"{kind} link payload unreadable") from exc
 
     # -- referral codes ---------------------------------------------------------------------------------
     def new_referral_code(self) -> str:
@@ -172,7 +168,7 @@ class LinkSigner:
         It encodes nothing about the candidate; the mapping code -> message lives only in our database.
         """
         body = _b32(secrets.token_bytes(_REFERRAL_RANDOM_BYTES))
-        return body + self._referral_check(body, self._keys[-1])
+        return body + self._referral_check(body, self._referral_keys[-1])
 
     def verify_referral_code(self, code: str) -> bool:
         if not isinstance(code, str):
@@ -181,11 +177,11 @@ class LinkSigner:
         if not _REFERRAL_RE.fullmatch(code):
             return False
         body, check = code[:16], code[16:]
-        return any(hmac.compare_digest(check, self._referral_check(body, key)) for key in self._keys)
+        return any(hmac.compare_digest(check, self._referral_check(body, key)) for key in self._referral_keys)
 
-    def _referral_check(self, body: str, key: str) -> str:
-        derived = self._referral.derive_key(key)
-        mac = hmac.digest(derived, body.encode("ascii"), "sha256")
+    @staticmethod
+    def _referral_check(body: str, derived_key: bytes) -> str:
+        mac = hmac.digest(derived_key, body.encode("ascii"), "sha256")
         return _b32(mac[:_REFERRAL_CHECK_BYTES])
 
 

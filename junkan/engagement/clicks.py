@@ -6,6 +6,7 @@ or the request, so a link can only ever lead where our own mail meant it to (no 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from junkan.db.models_engagement import Click
 PARTNER_LINK = "partner"
 UNSUBSCRIBE_LINK = "unsubscribe"
 JOB_LINK_PREFIX = "job:"
+_JOB_ID_RE = re.compile(r"[0-9]{1,18}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,8 @@ def with_query(url: str, **params: str) -> str | None:
 
 
 def _job_url(session: Session, job_ref: str, template: str | None) -> str | None:
-    if not template or not job_ref.isdigit():
+    # ASCII digits that fit a bigint: str.isdigit() also accepts '²', which int() refuses.
+    if not template or not _JOB_ID_RE.fullmatch(job_ref):
         return None
     job = session.execute(select(Job.id, Job.source, Job.external_id).where(Job.id == int(job_ref))).first()
     if job is None:

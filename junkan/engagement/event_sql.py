@@ -4,8 +4,9 @@ A webhook batch is a thousand rows. Through the ORM or Core with typed columns, 
 processing (two datetimes and a JSON document) and every IN list was re-rendered per call; that was most
 of the per-event cost. Here each step is one statement whose parameters the driver takes as they are:
 
-- SQLite: `executemany` of one prepared INSERT, datetimes in SQLAlchemy's own SQLite storage format,
-  JSON as text, all inside one `BEGIN IMMEDIATE` write transaction.
+- SQLite: `executemany` of one prepared INSERT, JSON as text, all inside one `BEGIN IMMEDIATE` write
+  transaction. Times are converted once per value by the columns' own type (UtcDateTime's bind
+  processor, SQLAlchemy's public type API), so they are stored exactly as the ORM stores them.
 - PostgreSQL: one binary array parameter per column and `unnest`, so a batch is one round trip whatever
   its size, `INSERT … ON CONFLICT DO NOTHING RETURNING`.
 
@@ -18,11 +19,13 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection
+
+from junkan.db.types import UtcDateTime
 
 T = TypeVar("T")
 
@@ -144,18 +147,23 @@ def event_sql(conn: Connection) -> EventSql:
     raise ValueError(f"unsupported database dialect {name!r}: Junkan runs on SQLite or PostgreSQL")
 
 
-def sqlite_datetime(value: datetime) -> str:
-    """SQLAlchemy's SQLite DATETIME storage format for an aware datetime, as UtcDateTime stores it.
+def _stored_time(conn: Connection) -> Callable[[datetime], Any]:
+    """The bind processor of the columns' own type (UtcDateTime) on this connection's dialect.
 
-    Stored times are compared as text in SQL (min(), ranges in reports), so the format must be exactly
-    the one the ORM writes; a unit test holds the two together.
+    It is the function SQLAlchemy itself applies when the ORM or Core writes a time, so every writer
+    stores the same text: on SQLite times are compared as text in SQL (min(), report ranges).
     """
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    # dialect_impl first: the generic type's processor would hand the driver a naive datetime, which
+    # sqlite3's own adapter writes in another format (no microseconds when they are zero).
+    process = UtcDateTime().dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if process is None:
+        raise RuntimeError(f"no datetime bind processor on {conn.dialect.name}")
+    return process
 
 
 class _SqliteEventSql(EventSql):
+    # Driver level, not Core: Core's per-row parameter processing doubled the cost of a thousand-row
+    # insert (measured with bench/webhook.py). Times still go through the column type (`_stored_time`).
     _INSERT = (f"INSERT INTO email_event ({', '.join(_EVENT_COLUMNS)}) "
                "VALUES (?, ?, ?, ?, ?, ?, ?, 'sendgrid', ?, ?) ON CONFLICT DO NOTHING")
 
@@ -188,10 +196,11 @@ class _SqliteEventSql(EventSql):
         # the new rows are exactly those above the maximum read first in this transaction.
         _ensure_write_transaction(conn)
         before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM email_event").scalar_one()
-        received = sqlite_datetime(now)
+        stored_time = _stored_time(conn)
+        received = stored_time(now)
         conn.exec_driver_sql(self._INSERT, [
             (r.sg_event_id, r.dedup_key, r.message_id, r.provider_message_id, r.event,
-             sqlite_datetime(r.occurred_at), received, r.email_hash, r.payload_json)
+             stored_time(r.occurred_at), received, r.email_hash, r.payload_json)
             for r in rows
         ])
         return set(conn.exec_driver_sql("SELECT sg_event_id FROM email_event WHERE id > ?", (before,))
@@ -209,8 +218,9 @@ class _SqliteEventSql(EventSql):
 
     def _advance(self, conn: Connection, moving: list[StateTarget], now: datetime) -> int:
         changed = 0
+        stamp = _stored_time(conn)(now)
         for part in _parts(conn, moving, per_item=3, reserved=1):
-            params: list[Any] = [sqlite_datetime(now)]
+            params: list[Any] = [stamp]
             for t in part:
                 params += t
             values = ", ".join(["(?, ?, ?)"] * len(part))
@@ -224,9 +234,10 @@ class _SqliteEventSql(EventSql):
         return changed
 
     def _fill_delivery_times(self, conn: Connection, ids: list[int], now: datetime) -> None:
+        stamp = _stored_time(conn)(now)
         for part in _parts(conn, ids, reserved=1):
             sql = _FILL_DELIVERY_SQL.format(p="?", ids=f"IN ({', '.join('?' * len(part))})")
-            conn.exec_driver_sql(sql, (sqlite_datetime(now), *part))
+            conn.exec_driver_sql(sql, (stamp, *part))
 
 
 class _PostgresEventSql(EventSql):

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from junkan.db.models import Candidate, Message, Quarantine
 from junkan.db.models_engagement import EmailEvent
 from junkan.engagement.bulk import chunks, insert_ignore
+from junkan.engagement.event_batch import HugeInt, Unreadable
 from junkan.engagement.event_sql import EventRow, StateTarget, event_sql
 from junkan.engagement.optout import (
     cancel_pending_advertising,
@@ -31,6 +32,7 @@ from junkan.engagement.optout import (
     withdraw_consents,
 )
 from junkan.engagement.privacy import email_hash, scrub_event
+from junkan.engagement.storable import MAX_DEPTH, nested_deeper_than, storable_copy, text_problem, unstorable
 from junkan.identity import normalize_email
 
 #: The custom arg the outbox puts on every send: our opaque message id, never personal data.
@@ -58,8 +60,19 @@ UPDATABLE_STATES = ("unknown", "accepted", "delivered")
 STATE_EVENTS = tuple(_EVENT_STATE)
 
 _MAX_ID_LEN = 128
-#: Compact, and ASCII-only so a lone surrogate from a JSON escape cannot break the driver's UTF-8 encoding.
-_to_json = json.JSONEncoder(separators=(",", ":"), default=str).encode
+#: Top-level fields whose text goes into columns or lookups (not only into the JSON payload).
+_COLUMN_FIELDS = frozenset({"event", "email", "sg_event_id", MESSAGE_ID_ARG, "sg_message_id", "type", "url"})
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, (HugeInt, Unreadable)):
+        raise ValueError("not storable")  # located and named by `unstorable`
+    return str(value)
+
+
+#: Compact, and ASCII-only so anything unusual shows up as a `\u` escape (see `_payload_json`).
+#: NaN and Infinity are refused: PostgreSQL's jsonb cannot hold them.
+_to_json = json.JSONEncoder(separators=(",", ":"), default=_json_default, allow_nan=False).encode
 _MIN_TS, _MAX_TS = 946_684_800, 4_102_444_800  # 2000-01-01 … 2100-01-01: anything else is garbage
 
 
@@ -158,9 +171,26 @@ def begin_webhook_batch(session: Session) -> None:
 
 
 def parse_event(raw: Any) -> ParsedEvent:
-    """Validate one event and reduce it to what we keep. Raises ValueError with a reason (no PII in it)."""
+    """Validate one event and reduce it to what we keep. Raises ValueError with a reason (no PII in it).
+
+    Anything either database could not store (NUL, lone surrogates, NaN, huge or deeply nested values)
+    is refused here, so it costs only its own event, never the batch.
+    """
+    if isinstance(raw, Unreadable):
+        raise ValueError(raw.reason)
     if not isinstance(raw, dict):
         raise ValueError("event is not a JSON object")
+    # One pass over the top level, cheap for the usual flat ASCII event. Column text is checked here
+    # (it may not reach the payload unchanged); the payload itself in `_payload_json`.
+    for key, value in raw.items():
+        kind = type(value)
+        if kind is str:
+            if key in _COLUMN_FIELDS and not (value.isascii() and "\x00" not in value):
+                problem = text_problem(value)
+                if problem:
+                    raise ValueError(f"event field '{key}' {problem}")
+        elif (kind is list or kind is dict) and nested_deeper_than(value, MAX_DEPTH - 1):
+            raise ValueError(unstorable(raw, prefix="event field") or "event is nested too deeply")
     get = raw.get
     name = get("event")
     if type(name) is not str or not name or len(name) > 32:
@@ -191,11 +221,26 @@ def parse_event(raw: Any) -> ParsedEvent:
         sg_event_id = "sha256:" + sha256(sg_event_id.encode()).hexdigest()
     bounce_type = get("type")
     payload = scrub_event(raw)
+    payload_json = _payload_json(payload)
     return ParsedEvent(sg_event_id=sg_event_id, dedup_key=dedup_key, event=name,
                        occurred_at=datetime.fromtimestamp(ts, tz=UTC), email_key=email_key,
                        recipient_hash=recipient_hash, public_id=public_id, provider_message_id=provider_id,
                        bounce_type=bounce_type if type(bounce_type) is str else None, payload=payload,
-                       payload_json=_to_json(payload))
+                       payload_json=payload_json)
+
+
+def _payload_json(payload: dict[str, Any]) -> str:
+    try:
+        text = _to_json(payload)
+    except ValueError:  # NaN, Infinity, an unreadable integer
+        text = ""
+    # ASCII-escaped text shows every NUL and surrogate as a \u escape: look closer only then (an ASCII
+    # payload, the usual case, is never walked twice).
+    if not text or "\\u" in text:
+        problem = unstorable(payload, prefix="event field")
+        if problem or not text:
+            raise ValueError(problem or "event cannot be stored as JSON")
+    return text
 
 
 def email_key_of(email: str) -> str | None:
@@ -355,13 +400,23 @@ def _quarantine(session: Session, invalid: list[tuple[Any, str]], now: datetime)
         return
     rows = {}
     for raw, reason in invalid:
-        kept = scrub_event(raw) if isinstance(raw, dict) else {"value": scrub_event({"v": raw})["v"]}
+        # The copy first: it bounds the depth and makes every value storable, then addresses go.
+        safe = storable_copy(raw)
+        kept = scrub_event(safe) if isinstance(safe, dict) else {"value": scrub_event({"v": safe})["v"]}
         text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
         fingerprint = hashlib.sha256(text.encode()).hexdigest()
-        rows[fingerprint] = {"source": WEBHOOK_SOURCE, "record_type": "event", "external_id": None,
+        rows[fingerprint] = {"source": WEBHOOK_SOURCE, "record_type": "event", "external_id": _event_id(raw),
                              "fingerprint": fingerprint, "raw": kept, "reason": reason, "first_seen": now,
                              "last_seen": now, "seen_count": 1, "resolved_at": None}
     session.execute(insert_ignore(session, Quarantine.__table__), list(rows.values()))
+
+
+def _event_id(raw: Any) -> str | None:
+    """SendGrid's id of a quarantined event, when it has a usable one: it names the event to an operator."""
+    value = raw.get("sg_event_id") if isinstance(raw, dict) else None
+    if type(value) is not str or not value or len(value) > 200 or text_problem(value) or "@" in value:
+        return None
+    return value
 
 
 def _timestamp(value: Any) -> int:
@@ -369,7 +424,7 @@ def _timestamp(value: Any) -> int:
         raise ValueError("event timestamp missing")
     try:
         seconds = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer past a float's range
         raise ValueError("event timestamp is not a number") from None
     if not math.isfinite(seconds) or not _MIN_TS <= seconds <= _MAX_TS:
         raise ValueError("event timestamp out of range")

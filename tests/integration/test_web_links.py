@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from itsdangerous import TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy import Engine, func, inspect, select
 
 from junkan.config import LinkSettings, PartnerSettings, Settings
@@ -17,9 +23,11 @@ from junkan.db.models import Candidate, Consent, Message, Suppression
 from junkan.db.models_engagement import Click, EmailEvent
 from junkan.links import LinkSigner
 from junkan.web import create_app
-from tests.integration._engagement_data import add_message, grant
+from tests.integration._asgi import call
+from tests.integration._engagement_data import add_job, add_message, grant
 
 T0 = datetime(2026, 11, 18, 1, 0, tzinfo=UTC).timestamp()
+TRACK_SALT, UNSUB_SALT = "junkan.link.track.v1", "junkan.link.unsubscribe.v1"
 DAY = 86_400.0
 LANDING = "https://careerrelay.example/register?utm_source=junkan"
 
@@ -47,6 +55,24 @@ def client_for(
 
 def signer(secret: str = "current-secret", clock: Callable[[], float] = lambda: T0) -> LinkSigner:
     return LinkSigner(secret, clock=clock)
+
+
+class _FixedClock(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(T0)
+
+
+def signed_tracking(payload: Any, secret: str = "current-secret") -> str:
+    """A validly signed tracking token carrying any payload: what an old release or a leaked key could mint.
+
+    LinkSigner itself refuses to mint such payloads, so these are built with itsdangerous directly, in the
+    token format LinkSigner reads (salts are part of that format).
+    """
+    return URLSafeTimedSerializer(secret, salt=TRACK_SALT, signer=_FixedClock).dumps(payload)
+
+
+def signed_unsubscribe(payload: Any, secret: str = "current-secret") -> str:
+    return URLSafeSerializer(secret, salt=UNSUB_SALT).dumps(payload)
 
 
 def snapshot(engine: Engine) -> dict[str, Any]:
@@ -118,7 +144,7 @@ async def test_destination_comes_from_the_message_never_from_the_request(
         assert urlsplit(resp.headers["location"]).netloc == "careerrelay.example"
         # Even a validly signed token cannot name a URL as its link: it is not a link we know.
         for link in ("https://evil.example/", "//evil.example", "partner/../evil", "job:abc", "job:999"):
-            resp = await client.get(f"/r/{sign.tracking_token(msg.public_id, link)}")
+            resp = await client.get(f"/r/{signed_tracking({'m': msg.public_id, 'l': link})}")
             assert resp.status_code == 404, link
             assert "location" not in resp.headers
         # A message without a referral code has no partner destination.
@@ -299,3 +325,84 @@ async def test_healthz_and_unknown_paths(engine: Engine, web_settings: Settings)
         assert (health.status_code, health.json()) == (200, {"status": "ok"})
         assert (await client.get("/nowhere")).status_code == 404
         assert (await client.post("/r/abc")).status_code == 405
+
+
+@pytest.mark.anyio
+async def test_signed_job_links_with_odd_digits_lead_nowhere(engine: Engine, web_settings: Settings) -> None:
+    with session_scope(engine) as s:
+        msg = add_message(s)
+        job = add_job(s)
+    settings = web_settings.model_copy(update={"links": LinkSettings(
+        secret="current-secret", job_url_template="https://careers.example/jobs/{external_id}")})
+    async with client_for(settings) as client:
+        ok = await client.get(f"/r/{signed_tracking({'m': msg.public_id, 'l': f'job:{job.id}'})}")
+        assert (ok.status_code, ok.headers["location"]) == (302, "https://careers.example/jobs/J-100")
+        for ref in ("²", "١٢", "１", "9" * 5000, "9" * 20, str(2 ** 63), "-1", "+1", " 1", "1.0", "0x1", ""):
+            resp = await client.get(f"/r/{signed_tracking({'m': msg.public_id, 'l': 'job:' + ref})}")
+            assert resp.status_code == 404, ref
+            assert "location" not in resp.headers
+    assert snapshot(engine)["clicks"] == 1
+
+
+def _raw_json(text: str) -> Any:
+    """An itsdangerous serializer that signs JSON text exactly as given (escapes, NaN, huge numbers)."""
+
+    class Raw:
+        @staticmethod
+        def dumps(obj: Any) -> str:
+            return str(obj)
+
+        @staticmethod
+        def loads(data: str) -> Any:
+            raise NotImplementedError
+
+    return Raw
+
+
+def signed_text(kind: str, text: str) -> str:
+    if kind == "track":
+        return URLSafeTimedSerializer("current-secret", salt=TRACK_SALT, signer=_FixedClock,
+                                      serializer=_raw_json(text)).dumps(text)
+    return URLSafeSerializer("current-secret", salt=UNSUB_SALT, serializer=_raw_json(text)).dumps(text)
+
+
+#: Any text, lone surrogates and control characters (NUL) included.
+_ODD_TEXT = st.text(alphabet=st.characters() | st.characters(categories=["Cs", "Cc"]), max_size=12)
+_ODD_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | _ODD_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_ODD_TEXT, inner, max_size=3), max_leaves=6)
+#: JSON texts a validly signed token might carry that json.dumps would not write.
+_ODD_TEXTS = ['"\\u0000"', '"\\ud800"', '{"m": "\\u0000", "l": "partner"}', '{"m": "\\udfff", "l": "job:1"}',
+              "9" * 5000, '{"m": "a", "l": "job:' + "9" * 5000 + '"}', "[" * 5000 + "]" * 5000, "NaN",
+              '{"m": 1e400, "l": "partner"}', "not json", "", '{"m": "a", "l": "partner", "x": 1}']
+
+
+@hypothesis_settings(max_examples=150, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_validly_signed_payload_on_any_route_gives_a_neutral_answer_never_a_500(
+    engine: Engine, web_settings: Settings, data: st.DataObject
+) -> None:
+    with session_scope(engine) as s:
+        msg = s.scalars(select(Message).where(Message.ref_code == "fuzz-ref")).first() or add_message(
+            s, ref_code="fuzz-ref")
+        public_id = msg.public_id
+    fuzz_settings = web_settings.model_copy(update={"links": LinkSettings(
+        secret="current-secret", job_url_template="https://careers.example/jobs/{job_id}")})
+    shaped_id = st.sampled_from([public_id, "0" * 22]) | st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)
+    shaped_link = st.sampled_from(["partner", "unsubscribe", "job:1", "job:" + "9" * 19]) | st.from_regex(
+        r"[a-z][a-z0-9_]{0,31}(:[A-Za-z0-9_-]{1,64})?", fullmatch=True)
+    weird = _ODD_JSON | shaped_id | shaped_link
+    payload = data.draw(st.one_of(
+        st.builds(lambda m, ln: json.dumps({"m": m, "l": ln}), shaped_id | weird, shaped_link | weird),
+        _ODD_JSON.map(json.dumps), (shaped_id | weird).map(json.dumps), st.sampled_from(_ODD_TEXTS)))
+    kind = data.draw(st.sampled_from(["track", "unsubscribe"]))
+    token = signed_text(kind, payload)
+    app = create_app(fuzz_settings, clock=lambda: T0)
+    for method, route in (("GET", "r"), ("HEAD", "r"), ("GET", "u"), ("HEAD", "u"), ("POST", "u")):
+        result = asyncio.run(call(app, method, f"/{route}/{token}"))
+        assert result.status in (200, 302, 404), (method, route, payload, result.status)
+        legit = (kind == "track" and route == "r" and payload in (
+            json.dumps({"m": public_id, "l": "partner"}), json.dumps({"m": public_id, "l": "unsubscribe"}))
+        ) or (kind == "unsubscribe" and route == "u" and payload == json.dumps(public_id))
+        assert result.status == 404 or legit, (method, route, payload, result.status)

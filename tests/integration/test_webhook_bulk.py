@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -229,3 +229,30 @@ async def test_a_delivery_reported_after_an_open_or_a_bounce_still_sets_the_deli
         rows = {m.id: (m.state, m.delivered_at) for m in s.scalars(select(Message))}
     assert rows == {opened.id: ("delivered", datetime.fromtimestamp(TS + 5, UTC)),
                     bounced.id: ("bounced", datetime.fromtimestamp(TS + 7, UTC))}
+
+
+@pytest.mark.parametrize("offset", [timedelta(0), timedelta(hours=9), timedelta(hours=-5, minutes=-30)])
+def test_driver_level_times_are_stored_exactly_as_the_orm_stores_them(engine: Engine,
+                                                                      offset: timedelta) -> None:
+    # On SQLite times are compared as text in SQL (min(), report ranges): both writers must store the
+    # same text for the same instant, in whatever zone it was given.
+    zone = timezone(offset)
+    instants = [datetime(2026, 11, 18, 1, 2, 3, tzinfo=zone),
+                datetime(2026, 11, 18, 1, 2, 3, 450, tzinfo=zone),
+                datetime(2099, 12, 30, 23, 59, 59, 999999, tzinfo=zone)]
+    with session_scope(engine) as s:
+        for i, at in enumerate(instants):
+            s.add(EmailEvent(sg_event_id=f"orm-{i}", dedup_key=f"orm-{i}", event="open", occurred_at=at,
+                             received_at=at, source="sendgrid", payload={}))
+    with session_scope(engine) as s:
+        conn = s.connection()
+        for i, at in enumerate(instants):
+            event_sql(conn).insert_events(conn, [EventRow(f"drv-{i}", f"drv-{i}", None, None, "open", at,
+                                                          None, "{}")], now=at)
+    with session_scope(engine) as s:
+        distinct = s.execute(
+            select(func.count(func.distinct(EmailEvent.occurred_at)),
+                   func.count(func.distinct(EmailEvent.received_at)))).one()
+        first = s.scalar(select(func.min(EmailEvent.occurred_at)))
+    assert tuple(distinct) == (len(instants), len(instants))
+    assert first == instants[0]

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import typer
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy.dialects import sqlite
 from typer.testing import CliRunner
 
 from junkan.cli.web import web
-from junkan.db.types import UtcDateTime
 from junkan.engagement.clicks import with_query
-from junkan.engagement.event_sql import sqlite_datetime
 from junkan.engagement.events import email_key_of, parse_event
 from junkan.engagement.privacy import scrub_event
 from junkan.identity import normalize_email
@@ -87,18 +83,6 @@ def test_webhook_email_key_folds_full_width_and_case_like_the_candidate_key() ->
     full_width = "\u3000ＴＡＲＯ＠Example.JP "
     assert email_key_of(full_width) == "taro@example.jp" == normalize_email(full_width)
     assert email_key_of(" \t\x1f ") is None
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2099, 12, 30),
-                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=9)),
-                                               timezone(timedelta(hours=-5, minutes=-30))])))
-def test_driver_level_datetimes_are_stored_exactly_as_the_orm_stores_them(value: datetime) -> None:
-    # Stored times are compared as text in SQL on SQLite, so both paths must write the same string.
-    dialect = sqlite.dialect()
-    orm = UtcDateTime()._cached_bind_processor(dialect)
-    assert orm is not None
-    assert sqlite_datetime(value) == orm(value)
 
 
 def test_scrub_treats_container_subclasses_like_containers() -> None:

@@ -7,6 +7,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 from pydantic import SecretStr
 
 from junkan.config import LinkSettings
@@ -151,3 +152,71 @@ def test_empty_inputs_are_refused() -> None:
         signer.tracking_token("", "partner")
     with pytest.raises(ValueError):
         signer.unsubscribe_token("")
+
+
+# Minted by the release before links.py moved to itsdangerous' public API (secret "golden-secret", signed at
+# unix time 1,795,000,000): links already in mailboxes must keep working.
+GOLDEN_ID = "AbCdEfGhIjKlMnOpQrStUv"
+GOLDEN_PARTNER = ("eyJtIjoiQWJDZEVmR2hJaktsTW5PcFFyU3RVdiIsImwiOiJwYXJ0bmVyIn0"
+                  ".av2GwA.tTVQ56l5pX_6frfgWk6W_Pa0cxg")
+GOLDEN_JOB = ("eyJtIjoiQWJDZEVmR2hJaktsTW5PcFFyU3RVdiIsImwiOiJqb2I6NDIifQ"
+              ".av2GwA.s7FStCVnnADOJbZ3Eo7Wgc_ma3I")
+GOLDEN_UNSUB = "IkFiQ2RFZkdoSWpLbE1uT3BRclN0VXYi.FPWjf7R0mcDJ6QT4AhRKMVSkWxs"
+GOLDEN_REFERRAL_BODY, GOLDEN_REFERRAL_CHECK = "abcdefghijklmnop", "byeieeek"
+
+
+def test_tokens_mailed_by_earlier_releases_still_verify_and_new_ones_are_identical() -> None:
+    signer = LinkSigner("new-secret", ["golden-secret"], clock=lambda: 1_795_000_000 + DAY)
+    assert signer.read_tracking(GOLDEN_PARTNER) == TrackingLink(GOLDEN_ID, "partner")
+    assert signer.read_tracking(GOLDEN_JOB) == TrackingLink(GOLDEN_ID, "job:42")
+    assert signer.read_unsubscribe(GOLDEN_UNSUB) == GOLDEN_ID
+    assert signer.verify_referral_code(GOLDEN_REFERRAL_BODY + GOLDEN_REFERRAL_CHECK)
+    same = LinkSigner("golden-secret", clock=lambda: 1_795_000_000)
+    assert same.tracking_token(GOLDEN_ID, "partner") == GOLDEN_PARTNER
+    assert same.tracking_token(GOLDEN_ID, "job:42") == GOLDEN_JOB
+    assert same.unsubscribe_token(GOLDEN_ID) == GOLDEN_UNSUB
+
+
+def _signed(payload: object, *, timed: bool) -> str:
+    """A token in our format and key carrying any payload (LinkSigner itself refuses to mint these)."""
+    if timed:
+        return URLSafeTimedSerializer("secret-1", salt="junkan.link.track.v1").dumps(payload)
+    return URLSafeSerializer("secret-1", salt="junkan.link.unsubscribe.v1").dumps(payload)
+
+
+@pytest.mark.parametrize("payload", [
+    {"m": "msg\x00", "l": "partner"}, {"m": "msg_1", "l": "job:\x00"}, {"m": "m" * 65, "l": "partner"},
+    {"m": "msg_1", "l": "job:²"}, {"m": "msg_1", "l": "https://evil.example/"}, {"m": 1, "l": "partner"},
+    {"m": "msg_1", "l": "partner", "extra": 1}, {"m": "", "l": "partner"}, ["msg_1", "partner"], None,
+    {"m": "ｍｓｇ", "l": "partner"},
+])
+def test_signed_tracking_payloads_of_shapes_we_never_mint_are_invalid(payload: object) -> None:
+    with pytest.raises(InvalidLink):
+        LinkSigner("secret-1").read_tracking(_signed(payload, timed=True))
+
+
+@pytest.mark.parametrize("payload", ["msg\x00", "", "m" * 65, "ｍｓｇ", 12, ["msg_1"], "a b", "msg_1\n"])
+def test_signed_unsubscribe_payloads_of_shapes_we_never_mint_are_invalid(payload: object) -> None:
+    with pytest.raises(InvalidLink):
+        LinkSigner("secret-1").read_unsubscribe(_signed(payload, timed=False))
+
+
+def test_a_signed_payload_that_is_not_readable_json_is_invalid_not_an_error() -> None:
+    class Raw:
+        dumps = staticmethod(str)
+        loads = staticmethod(str)
+
+    for text in ("9" * 5000, "[" * 5000, "not json"):
+        with pytest.raises(InvalidLink):
+            LinkSigner("secret-1").read_unsubscribe(
+                URLSafeSerializer("secret-1", salt="junkan.link.unsubscribe.v1", serializer=Raw).dumps(text))
+
+
+def test_only_opaque_ids_and_short_link_names_are_minted() -> None:
+    signer = LinkSigner("s")
+    for message_id, link in (("a@b.example", "partner"), ("msg_1", "https://evil.example/"),
+                             ("msg\x00", "partner"), ("msg_1", "job:²")):
+        with pytest.raises(ValueError):
+            signer.tracking_token(message_id, link)
+    with pytest.raises(ValueError):
+        signer.unsubscribe_token("taro@example.com")
