@@ -14,6 +14,7 @@ import typer
 
 from junkan.cli.outbox import app as outbox_app
 from junkan.cli.partner import app as partner_app
+from junkan.cli.quiet_errors import quiet_operator_error_tracebacks
 from junkan.cli.report import report as report_command
 from junkan.cli.web import web as web_command
 from junkan.config import ConfigError, get_settings
@@ -78,6 +79,7 @@ def load_flow(name: str) -> Any:
 def run_flow(name: str, as_of: date | None = None, dry_run: bool = False) -> Any:
     """Run one flow in-process (Prefect's ephemeral mode unless PREFECT_API_URL is set)."""
     flow_obj = load_flow(name)
+    quiet_operator_error_tracebacks()
     params = importlib.import_module("flows.params")
     return flow_obj(**params.supported_kwargs(flow_obj, as_of=as_of, dry_run=dry_run))
 
