@@ -23,20 +23,13 @@ from tests.integration._smtp_relay import PASSWORD, USER, Recorder, make_tls_fil
 N = 24
 
 
-@pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
-
-
 @pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def starttls_relay(recorder: Recorder, tls_files: tuple[Path, Path]) -> Iterator[Controller]:
+def starttls_relay(tmp_path: Path) -> Iterator[tuple[Controller, Recorder, Path]]:
+    """A relay requiring STARTTLS and a login, what it received, and the CA file that trusts it."""
+    recorder = Recorder()
+    tls_files = make_tls_files(tmp_path)
     with relay(recorder, "starttls", tls_files) as controller:
-        yield controller
+        yield controller, recorder, tls_files[0]
 
 
 def smtp_settings(database_url: str, port: int, tmp: Path, **mail: object) -> Settings:
@@ -68,18 +61,19 @@ def _messages(engine: Engine) -> dict[str, Message]:
     ],
 )
 def test_a_relay_refusing_us_fails_no_notice_and_the_run_after_the_fix_sends_each_once(
-    engine: Engine, database_url: str, tmp_path: Path, recorder: Recorder, tls_files: tuple[Path, Path],
-    starttls_relay: Controller, fault: str, broken: dict[str, object], error_says: str,
+    engine: Engine, database_url: str, tmp_path: Path, starttls_relay: tuple[Controller, Recorder, Path],
+    fault: str, broken: dict[str, object], error_says: str,
 ) -> None:
-    good = smtp_settings(database_url, starttls_relay.port, tmp_path, smtp_ca_file=tls_files[0])
+    controller, recorder, ca_file = starttls_relay
+    good = smtp_settings(database_url, controller.port, tmp_path, smtp_ca_file=ca_file)
     with session_scope(engine) as s:
         for _ in range(N):
             add_application(s)
     with session_scope(engine) as s:
         enqueue_due_notices(s, good, SEND_NOW)
 
-    counts = _run(engine, smtp_settings(database_url, starttls_relay.port, tmp_path,
-                                        **{"smtp_ca_file": tls_files[0], **broken}))
+    counts = _run(engine, smtp_settings(database_url, controller.port, tmp_path,
+                                        **{"smtp_ca_file": ca_file, **broken}))
 
     assert counts.fatal and (counts.sent, counts.failed) == (0, 0), fault
     messages = _messages(engine)
@@ -102,9 +96,8 @@ def test_a_relay_refusing_us_fails_no_notice_and_the_run_after_the_fix_sends_eac
     assert set(delivered) == {m.provider_message_id for m in messages.values()}
 
 
-def test_a_relay_without_starttls_fails_no_notice(
-    engine: Engine, database_url: str, tmp_path: Path, recorder: Recorder
-) -> None:
+def test_a_relay_without_starttls_fails_no_notice(engine: Engine, database_url: str, tmp_path: Path) -> None:
+    recorder = Recorder()
     with relay(recorder) as plain:
         settings = smtp_settings(database_url, plain.port, tmp_path)
         with session_scope(engine) as s:
