@@ -233,6 +233,18 @@ def test_a_connection_dropped_after_the_request_is_unknown(clock: FakeClock) -> 
     assert len(received) == 1 and clock.sleeps == []
 
 
+def test_an_unreadable_answer_is_unknown_never_a_refusal_to_retry_later(
+    fake: SendGridFake, clock: FakeClock
+) -> None:
+    # A 202 whose chunked body is garbage: SendGrid may well have taken the mail, so it must not go
+    # back to pending as a refusal would.
+    garbled = b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+    fake.responder = lambda req: Reply(202, raw=garbled)
+    result = make_backend(fake, clock).send(notice_mail(), dry_run=False)
+    assert result.status == "unknown" and result.code == "no_answer" and result.attempts == 1
+    assert len(fake.received) == 1 and clock.sleeps == []
+
+
 def test_a_slow_fake_answer_past_the_timeout_is_unknown_not_retried(clock: FakeClock) -> None:
     with SendGridFake(KEY, latency_s=1.0) as slow:
         result = make_backend(slow, clock, timeout_s=0.05, max_retries=3).send(notice_mail(), dry_run=False)

@@ -321,9 +321,6 @@ class SendGridBackend:
                 about_us = status in _FATAL_STATUSES or (status == 400 and _about_our_settings(errors))
                 return SendResult("fatal" if about_us else "failed", error=_error_text(exc, errors),
                                   attempts=attempts)
-            except ValueError as exc:  # urllib: a host URL it cannot use -- configuration, nothing sent
-                return SendResult("fatal", error=scrub_error(f"bad SendGrid host: {exc}"), attempts=attempts,
-                                  code="bad_host")
             except URLError as exc:
                 # Connecting or writing the request failed: SendGrid never got it whole, a retry is safe.
                 reason = exc.reason
