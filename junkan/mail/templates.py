@@ -31,9 +31,10 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from jinja2 import (
@@ -153,21 +154,14 @@ _PACKAGE_DIR = Path(__file__).resolve().parents[1] / "templates" / "mail"
 
 
 class _NoticeSandbox(SandboxedEnvironment):
-    """The sandbox, with one shortcut: the public fields of the two frozen views this module itself puts
-    into the context are plain strings and safe to read, so they skip the generic safety checks (which
-    cost more than the rest of a lookup). Everything else goes through the sandbox as usual."""
+    """The sandbox, plus a plain dict of loaded templates: `{% extends %}` looks its parent up on every
+    render, and Jinja's own cache builds a weak reference per lookup. Attribute access and rendering are
+    the sandbox's own, unchanged."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        #: Loaded templates by name. `{% extends %}` and `{% include %}` look their template up on every
-        #: render; Jinja's own cache builds a weak reference per lookup. Cleared together with `cache`.
+        #: Loaded templates by name. Cleared together with `cache`.
         self.loaded: dict[str, Template] = {}
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        fields = _VIEW_FIELDS.get(type(obj))
-        if fields is not None and attribute in fields:
-            return getattr(obj, attribute)
-        return super().getattr(obj, attribute)
 
     def get_template(self, name: Any, parent: str | None = None, globals: Any = None) -> Template:
         if globals is not None or not isinstance(name, str):
@@ -375,15 +369,10 @@ class TemplateStore:
         return self.render_compiled(name, self._template(name), context)
 
     def render_compiled(self, name: str, template: Template, context: dict[str, Any]) -> str:
-        """Render with `context` as the template's (read-only) top-level scope, without copying it, so that
-        the parts of one notice share one dict. Errors become MailTemplateError naming the template."""
+        """`template.render(context)` through the sandbox. Errors become MailTemplateError naming the
+        template."""
         try:
-            # `template.new_context(context, shared=True)` minus merging the (empty, see __init__) globals.
-            ctx = self._env.context_class(self._env, context, template.name, template.blocks)
-            try:
-                return self._env.concat(template.root_render_func(ctx))  # type: ignore[attr-defined]
-            except Exception:
-                self._env.handle_exception()  # re-raised with the template's lines in the traceback
+            return template.render(context)
         except Exception as exc:
             raise _template_error(name, exc) from exc
 
@@ -443,32 +432,22 @@ def _template_error(name: str, exc: Exception) -> MailTemplateError:
     return MailTemplateError(name, f"render failed: {type(exc).__name__}: {exc}")
 
 
-@dataclass(frozen=True, slots=True)
-class _SenderView:
-    company_name: str
-    postal_address: str
-    contact_email: str
-
-
-@dataclass(frozen=True, slots=True)
-class _PartnerView:
-    name: str
-    url: str
-    description: str
-
-
-#: The only attributes `_NoticeSandbox` reads without the generic checks.
-_VIEW_FIELDS: dict[type, frozenset[str]] = {
-    _SenderView: frozenset(("company_name", "postal_address", "contact_email")),
-    _PartnerView: frozenset(("name", "url", "description")),
-}
+def _view(**fields: str) -> Mapping[str, str]:
+    """A read-only mapping of strings for the templates (`sender.company_name`, `partner.url`). The sandbox
+    answers `obj.key` on a mapping with a plain item lookup, and a proxy offers templates no method that
+    could change a view shared by later notices."""
+    return MappingProxyType(fields)
 
 
 # Job titles, partner names, categories and the sender repeat from notice to notice: clean them once.
 # Candidate names do not repeat, and personal data is better not kept around: those are not cached.
 _clean_shared = functools.lru_cache(maxsize=4096)(_clean_field)
 _variant = functools.lru_cache(maxsize=256)(_safe_category)
-_sender_view = functools.lru_cache(maxsize=64)(_SenderView)
+
+
+@functools.lru_cache(maxsize=64)
+def _sender_view(company_name: str, postal_address: str, contact_email: str) -> Mapping[str, str]:
+    return _view(company_name=company_name, postal_address=postal_address, contact_email=contact_email)
 
 
 def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
@@ -478,13 +457,13 @@ def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
         company = sender.company_name_en
     partner = None
     if ctx.partner is not None:
-        partner = _PartnerView(
+        partner = _view(
             name=_clean_shared(ctx.partner.name),
             url=ctx.partner.url,
             description=(ctx.partner.description or "").strip(),
         )
-    # Strings and two small frozen views, nothing else: the sandbox has nothing interesting to walk into
-    # (attributes starting with "_" are off limits to templates), and attribute lookups stay cheap.
+    # Strings and two small read-only mappings of strings, nothing else: the sandbox has nothing
+    # interesting to walk into, and its attribute lookups on them stay cheap.
     return {
         "kind": ctx.kind,
         "locale": locale,

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from junkan.config import MailSettings
 from junkan.db.models import Message
-from junkan.mail.backends.base import backoff_delay
 
 #: Floor of a lease, and the margin added on top of one send's worst case.
 MIN_LEASE = timedelta(minutes=15)
@@ -31,9 +30,9 @@ LEASE_MARGIN = timedelta(minutes=5)
 def send_budget(mail: MailSettings) -> timedelta:
     """The longest one backend call may take with every retry used: each attempt may run into the socket
     timeout (twice: connect, then the answer), 429s wait up to `rate_limit_max_wait_s` each, other
-    failures back off exponentially."""
+    failures back off exponentially (`jittered_backoff` waits at most its ceiling, counted here)."""
     attempts = 1 + max(mail.max_retries, 0) + max(mail.rate_limit_retries, 0)
-    backoff = sum(backoff_delay(n, mail.backoff_base_s, mail.backoff_max_s)
+    backoff = sum(min(mail.backoff_max_s, mail.backoff_base_s * 2 ** (n - 1))
                   for n in range(1, max(mail.max_retries, 0) + 1))
     seconds = attempts * 2 * mail.timeout_s + max(mail.rate_limit_retries, 0) * mail.rate_limit_max_wait_s
     return timedelta(seconds=seconds + backoff)

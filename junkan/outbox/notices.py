@@ -96,6 +96,7 @@ def flow_counts(enqueued: dict[str, int], sent: dict[str, int], *, dry_run: bool
         "retry": sent["retry"],
         "outside_window": sent["outside_window"],
         "fatal": sent["fatal"],
+        "held": sent["held"],
         "template_error": sent["template_error"],
         "previewed": sent["previewed"],
         "dry_run": int(dry_run),

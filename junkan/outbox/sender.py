@@ -7,9 +7,11 @@ One run, chunk by chunk:
    render it; blocked rows become `suppressed` / `cancelled`;
 3. mark the sendable rows `sending` (with the rendered content) - committed BEFORE any provider call;
 4. hand them to a bounded thread pool that calls the mail backend;
-5. record the outcomes in one write per chunk: `accepted` (provider id), `failed`, back to `pending`
-   for a retry in a later run (only when the backend knows the mail was not handed over), or `unknown`
-   when it was handed over but no answer came (read timeout, connection lost after the request).
+5. record the outcomes in one write per chunk: `accepted` (provider id), `failed` (the provider refused
+   the message itself), back to `pending` for a retry in a later run (only when the backend knows the
+   mail was not handed over) or after a `fatal` refusal of us rather than the message (bad key, TLS:
+   the run stops, the error is recorded, the first run after the fix sends it), or `unknown` when it was
+   handed over but no answer came (read timeout, connection lost after the request).
 
 A crash anywhere after step 3 leaves rows in `sending`; the next run turns those (once their lease has
 run out) into `unknown` for an operator to review - they are never re-sent blindly. While one chunk is on
@@ -79,12 +81,16 @@ class SendCounts:
     #: Outcome not known: crash leftovers found at the start, sends that raised mid-call, and sends the
     #: provider got but never answered (read timeout): none of them is re-sent automatically.
     unknown: int = 0
-    #: The provider rejected our credentials (401/403): the run stopped at once.
+    #: The provider refused us, not the message (401/403, TLS, our sender address): the run stopped at
+    #: once.
     fatal: bool = False
+    #: Sends refused that way: back to `pending` with the error recorded, sent by the run after the fix.
+    held: int = 0
     #: Repeated retryable failures or unanswered sends: the provider looks down, so the run stopped early.
     provider_unavailable: bool = False
-    #: A template failed to render: those notices stay pending (leased to this run) until it is fixed.
-    template_error: bool = False
+    #: Notices whose template failed to render: they stay pending, with the error recorded, until the
+    #: template is fixed; the flow run ends Failed.
+    template_error: int = 0
     #: Nothing (more) was sent because the sending window is closed.
     outside_window: bool = False
     #: Dry run: mails rendered and handed to the backend in dry-run mode; no state changed.
@@ -95,8 +101,8 @@ class SendCounts:
         return {
             "claimed": self.claimed, "sent": self.sent, "failed": self.failed, "retry": self.retry,
             "suppressed": self.suppressed, "cancelled": self.cancelled, "unknown": self.unknown,
-            "fatal": int(self.fatal), "provider_unavailable": int(self.provider_unavailable),
-            "template_error": int(self.template_error),
+            "fatal": int(self.fatal), "held": self.held,
+            "provider_unavailable": int(self.provider_unavailable), "template_error": self.template_error,
             "outside_window": int(self.outside_window), "previewed": self.previewed,
         }
 
@@ -281,7 +287,7 @@ class OutboxSender:
         return prepared
 
     def _template_failure(self, session: Session, row: NoticeRow, exc: Exception) -> None:
-        self.counts.template_error = True
+        self.counts.template_error += 1
         self.counts.errors["template"] = self.counts.errors.get("template", 0) + 1
         session.execute(
             update(Message).where(Message.id == row.message_id, Message.state == "pending")
@@ -435,7 +441,7 @@ class OutboxSender:
     def _record(self, outcomes: list[_Outcome]) -> None:
         """One write for every outcome of a chunk; each row moves only out of `sending`."""
         wall = self.clock()
-        accepted, failed, retry, unknown = [], [], [], []
+        accepted, failed, retry, held, unknown = [], [], [], [], []
         for o in outcomes:
             mid = o.prepared.row.message_id
             r = o.result
@@ -452,7 +458,11 @@ class OutboxSender:
                 # Handed over, never answered: the provider may have it. Re-sending could mail twice.
                 unknown.append({"b_id": mid, "b_code": _code(r),
                                 "b_error": (r.error or "sent, but the provider's answer was lost")[:2000]})
-            else:  # failed, fatal
+            elif r.status == "fatal":
+                # About us (key, TLS, sender), not the message: it waits for the fix, like a retry.
+                held.append({"b_id": mid, "b_error": (r.error or "the provider refused us")[:2000],
+                             "b_code": _code(r)})
+            else:  # failed
                 failed.append({"b_id": mid, "b_error": (r.error or "rejected by the provider")[:2000],
                                "b_code": _code(r)})
         with Session(self.engine) as session:
@@ -466,11 +476,11 @@ class OutboxSender:
                 session.execute(update(_T).where(*where).values(
                     state="failed", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
                     lease_owner=None, lease_until=None, updated_at=wall), failed)
-            if retry:
+            if retry or held:
                 # Stay leased to this run so it does not pick them up again; released when the run ends.
                 session.execute(update(_T).where(*where).values(
                     state="pending", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
-                    updated_at=wall), retry)
+                    updated_at=wall), retry + held)
             if unknown:
                 session.execute(update(_T).where(*where).values(
                     state="unknown", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
@@ -479,17 +489,24 @@ class OutboxSender:
         self.counts.sent += len(accepted)
         self.counts.failed += len(failed)
         self.counts.retry += len(retry)
+        self.counts.held += len(held)
         self.counts.unknown += len(unknown)
         for o in outcomes:
             if o.result is not None and o.result.status != "accepted":
                 code = _code(o.result)
                 self.counts.errors[code] = self.counts.errors.get(code, 0) + 1
         self.hook("recorded", [o.prepared.row.public_id for o in outcomes])
+        if held:
+            refused = [o for o in outcomes if o.result is not None and o.result.status == "fatal"]
+            log.error("outbox: the provider refused us, not the messages (%s); sending stopped, %d "
+                      "message(s) back to pending for the run after the fix (ids: %s)",
+                      refused[0].result.error if refused[0].result else "", len(held),
+                      ", ".join(o.prepared.row.public_id for o in refused)[:2000])
         if failed or unknown:
             log.warning("outbox: %d failed, %d unknown in this chunk (ids: %s)", len(failed), len(unknown),
                         ", ".join(o.prepared.row.public_id for o in outcomes
                                   if o.result is None
-                                  or o.result.status in ("failed", "fatal", "unknown"))[:2000])
+                                  or o.result.status in ("failed", "unknown"))[:2000])
 
     def _crash_cleanup(self, pool: ThreadPoolExecutor, inflight: dict[Future[_Outcome], Prepared],
                        marked_not_submitted: list[int], done: list[_Outcome]) -> None:
@@ -543,7 +560,7 @@ class OutboxSender:
             try:
                 prepared.append(self.renderer.prepare(strip_partner_if_withdrawn(row, self.settings)))
             except Exception as exc:
-                self.counts.template_error = True
+                self.counts.template_error += 1
                 self.counts.errors["template"] = self.counts.errors.get("template", 0) + 1
                 log.error("outbox: dry run: rendering %s failed (%s)", row.public_id, type(exc).__name__)
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="outbox-preview") as pool:

@@ -46,6 +46,8 @@ class Reply:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
+    #: Bytes written instead of a proper HTTP answer (status line and all): a broken proxy or server.
+    raw: bytes | None = None
 
 
 @dataclass
@@ -396,6 +398,10 @@ class SendGridFake:
                 reply = fake._answer(req)
                 req.status = reply.status
                 fake._record(req)
+                if reply.raw is not None:
+                    self.wfile.write(reply.raw)
+                    self.close_connection = True
+                    return
                 payload = json.dumps(reply.body).encode() if reply.body is not None else b""
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():

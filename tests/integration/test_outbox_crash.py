@@ -13,13 +13,14 @@ import os
 import random
 import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, make_url, select, text
 
 from junkan.config import Settings
 from junkan.db import session_scope
@@ -82,6 +83,31 @@ def _seed(engine: Engine, settings: Settings, n: int) -> set[str]:
     with session_scope(engine) as s:
         enqueue_due_notices(s, settings, SEND_NOW)
         return set(s.scalars(select(Message.public_id))) - before
+
+
+def _child_url(database_url: str, trial: int) -> tuple[str, str]:
+    """The child's database URL, tagged so that its server backends can be found in pg_stat_activity."""
+    name = f"junkan-crash-child-{os.getpid()}-{trial}"
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        url = url.update_query_dict({"application_name": name})
+    return url.render_as_string(hide_password=False), name
+
+
+def _child_backends(engine: Engine, application_name: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n"),
+                                {"n": application_name}).scalar_one())
+
+
+def _wait_for_child_backends_to_end(engine: Engine, application_name: str, deadline_s: float = 30.0) -> None:
+    """After SIGKILL, a PostgreSQL backend may still be working through what the child sent before it
+    died, and can commit its last transaction after we looked. Only once every backend of the child has
+    left pg_stat_activity is the database final."""
+    end = time.monotonic() + deadline_s
+    while (left := _child_backends(engine, application_name)) > 0:
+        assert time.monotonic() < end, f"{left} backend(s) of the killed child left after {deadline_s} s"
+        time.sleep(0.05)  # polling a condition under a deadline, not a guessed wait
 
 
 def _recover(engine: Engine, settings: Settings) -> None:
@@ -160,13 +186,20 @@ def test_sigkill_of_a_sending_process_mid_batch(
                     event.set()
 
         fake.responder = count  # type: ignore[assignment]
+        child_url, child_name = _child_url(database_url, trial)
         proc = ctx.Process(target=child_send,
-                           args=(database_url, fake.url, API_KEY, str(tmp_path), 4, 6))
+                           args=(child_url, fake.url, API_KEY, str(tmp_path), 4, 6))
         proc.start()
         assert reached.wait(timeout=60), "the child never got going"
+        on_postgres = engine.dialect.name == "postgresql"
+        if on_postgres:
+            assert _child_backends(engine, child_name) > 0, "the child's connections are not tagged"
         os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
         proc.join(timeout=30)
         assert proc.exitcode == -signal.SIGKILL
+        if on_postgres:
+            # SQLite has no server: the child's writes ended with the child.
+            _wait_for_child_backends_to_end(engine, child_name)
         fake.responder = None
         with session_scope(engine) as s:
             left = Counter(s.scalars(select(Message.state).where(Message.public_id.in_(ids))))

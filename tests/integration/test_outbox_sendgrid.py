@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from junkan.outbox.sender import OutboxSender
 from tests.fakes.sendgrid import SendGridFake, errors_body
 from tests.fakes.silent_http import RawRequest, SilentHTTPServer, never_accepting_port
 from tests.integration._outbox_data import SEND_NOW, add_application
+from tests.mail_support import assert_backoff
 
 API_KEY = "SG.outbox-test"
 
@@ -87,22 +89,75 @@ def test_request_carries_only_the_opaque_id_and_the_provider_id_is_stored(
     assert "/r/" in req.body["content"][0]["value"]  # consented: the tracked partner link is in
 
 
-def test_401_stops_the_batch_and_marks_only_attempted_messages_failed(
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [("wrong key", "http_401"), ("key without the mail.send scope", "http_403"),
+     ("unverified sender", "http_400"), ("TLS spoken to a plain port", "tls_error")],
+)
+def test_a_refusal_of_us_fails_no_notice_and_the_run_after_the_fix_sends_each_once(
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake, fault: str, code: str
+) -> None:
+    fake.latency_s = 0.2  # eight requests are in flight when the first refusal comes back
+    host, key = fake.url, API_KEY
+    if fault == "wrong key":
+        key = "SG.wrong-key"
+    elif fault == "key without the mail.send scope":
+        fake.fail_next(403, times=1000)
+    elif fault == "unverified sender":
+        fake.fail_next(400, times=1000, body=errors_body(
+            ("The from address does not match a verified Sender Identity.", "from")))
+    else:
+        host = fake.url.replace("http://", "https://")
+    broken = sendgrid_settings(database_url, host, tmp_path, workers=8, key=key)
+    _seed(engine, broken, 94)
+
+    counts = _run(engine, broken)
+
+    assert counts.fatal and (counts.sent, counts.failed) == (0, 0)
+    states = _states(engine)
+    assert {m.state for m in states.values()} == {"pending"}
+    assert all(m.lease_owner is None for m in states.values())
+    held = {pid for pid, m in states.items() if m.last_error is not None}
+    assert counts.held == len(held) and 2 <= len(held) < 94  # the in-flight ones, then it stopped
+    assert all(states[pid].last_error_code == code and states[pid].attempts == 1 for pid in held)
+    assert all(m.attempts == 0 for pid, m in states.items() if pid not in held)
+    refused = fake.snapshot()
+    if code != "tls_error":  # a TLS handshake never becomes a request
+        assert Counter(r.junkan_message_id for r in refused) == dict.fromkeys(held, 1)
+
+    fake.clear_script()  # the fix: a new key, the scope, a verified sender, the right URL
+    fake.latency_s = 0.0
+    fixed = sendgrid_settings(database_url, fake.url, tmp_path, workers=8)
+    again = _run(engine, fixed)
+
+    assert (again.sent, again.failed, again.held, again.fatal) == (94, 0, 0, False)
+    states = _states(engine)
+    accepted = [r for r in fake.snapshot() if r.status == 202]
+    assert Counter(r.junkan_message_id for r in accepted) == dict.fromkeys(states, 1)
+    assert {r.junkan_message_id: r.message_id for r in accepted} == {
+        pid: m.provider_message_id for pid, m in states.items() if m.state == "accepted"
+    }
+    assert len(fake.snapshot()) == len(refused) + 94
+
+
+def test_a_host_that_refuses_connections_fails_no_notice(
     engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
 ) -> None:
-    settings = sendgrid_settings(database_url, fake.url, tmp_path, workers=2, key="SG.wrong-key")
-    _seed(engine, settings, 40)
-    counts = _run(engine, settings, chunk_size=4)
-    assert counts.fatal and counts.sent == 0
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    settings = sendgrid_settings(database_url, closed, tmp_path, workers=8, max_retries=1)
+    _seed(engine, settings, 60)
+    counts = _run(engine, settings, max_consecutive_retries=16)
+    assert counts.provider_unavailable and (counts.sent, counts.failed) == (0, 0)
     states = _states(engine)
-    attempted = {r.junkan_message_id for r in fake.snapshot()}
-    failed = {pid for pid, m in states.items() if m.state == "failed"}
-    assert failed == attempted and 1 <= len(failed) <= 8  # stopped at once, not 40 times
-    for pid in failed:
-        assert states[pid].last_error_code == "http_401"
-        assert "authorization grant is invalid" in (states[pid].last_error or "")
-    assert all(m.state == "pending" and m.lease_owner is None and m.attempts == 0
-               for pid, m in states.items() if pid not in failed)
+    assert {m.state for m in states.values()} == {"pending"}
+    tried = [m for m in states.values() if m.last_error is not None]
+    assert len(tried) == counts.retry >= 16
+    assert all(m.last_error_code == "connect_error" and "ConnectionRefusedError" in (m.last_error or "")
+               for m in tried)
+    assert _run(engine, sendgrid_settings(database_url, fake.url, tmp_path, workers=8)).sent == 60
+    assert sorted(fake.accepted_message_ids()) == sorted(states)  # type: ignore[type-var]
 
 
 def test_400_fails_that_message_with_sendgrids_message_and_the_rest_go_out(
@@ -127,7 +182,7 @@ def test_5xx_exhausted_leaves_pending_with_backoff_and_the_next_run_sends(
     sleeps: list[float] = []
     counts = _run(engine, settings, sleeps)
     assert (counts.sent, counts.retry) == (0, 1)
-    assert sleeps == [0.5, 1.0]  # exponential backoff between the three attempts
+    assert_backoff(sleeps, [0.5, 1.0])  # jittered exponential backoff between the three attempts
     (msg,) = _states(engine).values()
     assert msg.state == "pending" and msg.lease_owner is None and msg.last_error_code == "http_503"
     again = _run(engine, settings)
@@ -230,7 +285,7 @@ def test_a_connect_timeout_is_retried_and_leaves_the_message_pending(
         sleeps: list[float] = []
         counts = _run(engine, settings, sleeps)
     assert (counts.sent, counts.retry, counts.unknown) == (0, 1, 0)
-    assert sleeps == [0.5]
+    assert_backoff(sleeps, [0.5])
     (msg,) = _states(engine).values()
     assert msg.state == "pending" and msg.last_error_code == "connect_error" and msg.lease_owner is None
     assert "timed out" in (msg.last_error or "")

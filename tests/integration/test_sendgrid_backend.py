@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import logging
+import random
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from junkan.config import SenderSettings, Settings
-from junkan.mail.backends import BackendConfigError, OutgoingMail, build_backend
+from junkan.config import Settings
+from junkan.mail.backends import BackendConfigError, build_backend
 from junkan.mail.backends.sendgrid import SendGridBackend
-from junkan.mail.templates import NoticeContext, PartnerBlock, TemplateStore, render_notice
 from tests.fakes._common import FakeClock
 from tests.fakes.sendgrid import Reply, SendGridFake, errors_body, schema_errors
 from tests.fakes.silent_http import SilentHTTPServer, never_accepting_port
+from tests.mail_support import UNSUB, assert_backoff, notice_mail
 
 KEY = "SG.test-key-123"
-UNSUB = "https://junkan.example/u/UNSUB-token"
-STORE = TemplateStore()
 
 
 @pytest.fixture
@@ -58,34 +57,6 @@ def make_backend_for(host: str, clock: FakeClock, **overrides: object) -> SendGr
                                  "max_retries": 3, "sleep": clock.sleep, "clock": clock}
     values.update(overrides)
     return SendGridBackend(KEY, **values)  # type: ignore[arg-type]
-
-
-def notice_mail(message_id: str = "msg_0001", *, partner: bool = True, **overrides: object) -> OutgoingMail:
-    rendered = render_notice(
-        STORE,
-        NoticeContext(
-            kind="rejection",
-            sender=SenderSettings(),
-            candidate_name="山田 太郎",
-            job_title="営業職",
-            partner=PartnerBlock("キャリアリレー", "https://junkan.example/r/tok") if partner else None,
-            unsubscribe_url=UNSUB,
-        ),
-    )
-    values: dict[str, object] = {
-        "message_id": message_id,
-        "to_email": "taro.yamada@example.com",
-        "to_name": "山田 太郎",
-        "subject": rendered.subject,
-        "text": rendered.text,
-        "html": rendered.html,
-        "kind": "rejection",
-        "template_name": rendered.template_name,
-        "unsubscribe_url": UNSUB,
-        "advertising": rendered.advertising,
-    }
-    values.update(overrides)
-    return OutgoingMail(**values)  # type: ignore[arg-type]
 
 
 # -- the request -----------------------------------------------------------------------------------
@@ -201,7 +172,7 @@ def test_429_without_a_reset_header_backs_off(fake: SendGridFake, clock: FakeClo
     fake.fail_next(429)
     result = make_backend(fake, clock).send(notice_mail(), dry_run=False)
     assert result.status == "accepted"
-    assert clock.sleeps == [1.0]
+    assert_backoff(clock.sleeps, [1.0])
 
 
 def test_a_429_holds_back_the_following_sends_too(fake: SendGridFake, clock: FakeClock) -> None:
@@ -213,13 +184,23 @@ def test_a_429_holds_back_the_following_sends_too(fake: SendGridFake, clock: Fak
     assert clock.sleeps == [5.0], "the next send waited for the reset instead of hammering the API"
 
 
-def test_5xx_is_retried_with_exponential_backoff(fake: SendGridFake, clock: FakeClock) -> None:
+def test_5xx_is_retried_with_jittered_exponential_backoff(fake: SendGridFake, clock: FakeClock) -> None:
     fake.fail_next(500)
     fake.fail_next(503)
     result = make_backend(fake, clock).send(notice_mail(), dry_run=False)
     assert result.status == "accepted" and result.attempts == 3
-    assert clock.sleeps == [1.0, 2.0]
+    assert_backoff(clock.sleeps, [1.0, 2.0])
     assert len(fake.accepted) == 1
+
+
+def test_sends_that_fail_alike_do_not_wait_alike(fake: SendGridFake, clock: FakeClock) -> None:
+    # Without jitter the 8 workers of a run, failing together, would also retry together.
+    backend = make_backend(fake, clock, rng=random.Random(20261201))
+    for i in range(8):
+        fake.fail_next(503)
+        assert backend.send(notice_mail(f"m{i}"), dry_run=False).status == "accepted"
+    assert_backoff(clock.sleeps, [1.0] * 8)
+    assert len(set(clock.sleeps)) == 8
 
 
 def test_persistent_5xx_gives_up_with_retry_status(fake: SendGridFake, clock: FakeClock) -> None:
@@ -228,7 +209,7 @@ def test_persistent_5xx_gives_up_with_retry_status(fake: SendGridFake, clock: Fa
     assert result.status == "retry"
     assert result.error == "HTTP 502: bad gateway"
     assert result.attempts == 5
-    assert clock.sleeps == [1.0, 2.0, 4.0, 8.0]  # capped at backoff_max_s
+    assert_backoff(clock.sleeps, [1.0, 2.0, 4.0, 8.0])  # capped at backoff_max_s
     assert fake.accepted == []
 
 
@@ -252,6 +233,18 @@ def test_a_connection_dropped_after_the_request_is_unknown(clock: FakeClock) -> 
     assert len(received) == 1 and clock.sleeps == []
 
 
+def test_an_unreadable_answer_is_unknown_never_a_refusal_to_retry_later(
+    fake: SendGridFake, clock: FakeClock
+) -> None:
+    # A 202 whose chunked body is garbage: SendGrid may well have taken the mail, so it must not go
+    # back to pending as a refusal would.
+    garbled = b"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+    fake.responder = lambda req: Reply(202, raw=garbled)
+    result = make_backend(fake, clock).send(notice_mail(), dry_run=False)
+    assert result.status == "unknown" and result.code == "no_answer" and result.attempts == 1
+    assert len(fake.received) == 1 and clock.sleeps == []
+
+
 def test_a_slow_fake_answer_past_the_timeout_is_unknown_not_retried(clock: FakeClock) -> None:
     with SendGridFake(KEY, latency_s=1.0) as slow:
         result = make_backend(slow, clock, timeout_s=0.05, max_retries=3).send(notice_mail(), dry_run=False)
@@ -268,7 +261,7 @@ def test_a_connect_timeout_is_retried_then_left_pending(clock: FakeClock) -> Non
         )
     assert result.status == "retry" and result.code == "connect_error" and result.attempts == 3
     assert "timed out" in (result.error or "")
-    assert clock.sleeps == [1.0, 2.0]
+    assert_backoff(clock.sleeps, [1.0, 2.0])
 
 
 def test_unreachable_host_is_retried_then_left_pending(clock: FakeClock) -> None:
@@ -280,7 +273,7 @@ def test_unreachable_host_is_retried_then_left_pending(clock: FakeClock) -> None
     )
     assert result.status == "retry" and result.attempts == 3 and result.code == "connect_error"
     assert "ConnectionRefusedError" in (result.error or "")
-    assert clock.sleeps == [1.0, 2.0]
+    assert_backoff(clock.sleeps, [1.0, 2.0])
 
 
 def test_400_fails_the_message_with_sendgrids_messages(fake: SendGridFake, clock: FakeClock) -> None:
@@ -323,6 +316,36 @@ def test_403_is_fatal(fake: SendGridFake, clock: FakeClock) -> None:
     assert result.status == "fatal" and result.error == "HTTP 403: access forbidden"
 
 
+def test_a_400_about_our_sender_settings_is_fatal_not_the_messages_fault(
+    fake: SendGridFake, clock: FakeClock
+) -> None:
+    # Every message carries the same `from`: refusing it refuses them all.
+    fake.fail_next(400, body=errors_body(("The from address does not match a verified Sender Identity.",
+                                          "from.email")))
+    result = make_backend(fake, clock).send(notice_mail(), dry_run=False)
+    assert result.status == "fatal" and result.attempts == 1
+    assert result.error == "HTTP 400: from.email: The from address does not match a verified Sender Identity."
+    # A field error about the message itself stays the message's failure, also next to one about us.
+    fake.fail_next(400, body=errors_body(("Does not contain a valid address.", "personalizations.0.to"),
+                                         ("Invalid from.", "from")))
+    assert make_backend(fake, clock).send(notice_mail(), dry_run=False).status == "failed"
+
+
+def test_tls_spoken_to_a_plain_port_is_fatal_and_not_retried(fake: SendGridFake, clock: FakeClock) -> None:
+    backend = make_backend_for(fake.url.replace("http://", "https://"), clock)
+    result = backend.send(notice_mail(), dry_run=False)
+    assert result.status == "fatal" and result.code == "tls_error" and result.attempts == 1
+    assert "SSL" in (result.error or "")
+    assert clock.sleeps == [] and fake.accepted == []
+
+
+@pytest.mark.parametrize("host", ["api.sendgrid.com", "ftp://api.sendgrid.com", "http://127.0.0.1:99999",
+                                  "https://"])
+def test_a_host_setting_that_is_no_http_url_is_refused_when_built(host: str) -> None:
+    with pytest.raises(BackendConfigError, match="JUNKAN_MAIL__SENDGRID_HOST"):
+        SendGridBackend(KEY, host=host, from_email="r@junkan.example")
+
+
 def test_a_request_the_contract_rejects_fails(fake: SendGridFake, clock: FakeClock) -> None:
     # The fake holds requests to the spec: 11 categories are one too many.
     fake.responder = None
@@ -362,7 +385,7 @@ def test_build_backend_from_settings(fake: SendGridFake, monkeypatch: pytest.Mon
     assert KEY not in repr(backend)
     fake.fail_next(500)
     assert backend.send(notice_mail(), dry_run=False).status == "accepted"
-    assert sleeps == [1.0]
+    assert_backoff(sleeps, [1.0])
     body = fake.received[-1].body
     assert body["asm"] == {"group_id": 77}
     assert body["from"]["email"] == Settings().mail.from_email

@@ -2,154 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-import email
-import ipaddress
 import socket
-import ssl
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from email import policy
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from junkan.config import SenderSettings, Settings
-from junkan.mail.backends import OutgoingMail, build_backend
+from junkan.config import Settings
+from junkan.mail.backends import build_backend
 from junkan.mail.backends.smtp import SmtpBackend, _TrackedSMTP
-from junkan.mail.templates import NoticeContext, PartnerBlock, TemplateStore, render_notice
 from tests.fakes._common import FakeClock
-
-USER, PASSWORD = "mailer", "s3cret"
-UNSUB = "https://junkan.example/u/UNSUB-token"
-STORE = TemplateStore()
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    content: bytes
-    peer: Any
-    tls: bool
-    authenticated: bool
-
-
-@dataclass
-class Recorder:
-    """aiosmtpd handler: records every message; can refuse recipients with a scripted reply."""
-
-    messages: list[Received] = field(default_factory=list)
-    rcpt_replies: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
-        with self.lock:
-            reply = self.rcpt_replies.pop(0) if self.rcpt_replies else None
-        if reply:
-            return reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        with self.lock:
-            self.messages.append(
-                Received(
-                    mail_from=envelope.mail_from,
-                    rcpt_tos=list(envelope.rcpt_tos),
-                    content=envelope.content,
-                    peer=session.peer,
-                    authenticated=bool(session.authenticated),
-                    # STARTTLS shows on the session, implicit TLS on the transport.
-                    tls=session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
-                )
-            )
-        return "250 Message accepted for delivery"
-
-
-@dataclass
-class SilentAfter(Recorder):
-    """Takes the message (or stalls at RCPT TO) and then never replies, like a relay that hangs."""
-
-    stall_at: str = "DATA"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
-        if self.stall_at == "RCPT":
-            await asyncio.sleep(3600)  # cancelled when the controller stops
-        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        await super().handle_DATA(server, session, envelope)
-        await asyncio.sleep(3600)
-
-
-def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
-    ok = (
-        isinstance(auth_data, LoginPassword)
-        and auth_data.login == USER.encode()
-        and auth_data.password == PASSWORD.encode()
-    )
-    # handled=False: let aiosmtpd answer "535 ... credentials invalid" itself.
-    return AuthResult(success=ok, handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.integration._smtp_relay import (
+    PASSWORD,
+    USER,
+    Recorder,
+    SilentAfter,
+    free_port,
+    make_tls_files,
+    parsed,
+    relay,
+)
+from tests.mail_support import UNSUB, assert_backoff, notice_mail
 
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 / localhost, generated with `cryptography`."""
-    folder = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
-def server_context(tls_files: tuple[Path, Path]) -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(*map(str, tls_files))
-    return ctx
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
@@ -159,77 +39,25 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def plain_server(recorder: Recorder) -> Iterator[Controller]:
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller
-    controller.stop()
+    with relay(recorder) as controller:
+        yield controller
 
 
 @pytest.fixture
 def starttls_server(recorder: Recorder, tls_files: tuple[Path, Path]) -> Iterator[Controller]:
-    controller = Controller(
-        recorder,
-        hostname="127.0.0.1",
-        port=free_port(),
-        tls_context=server_context(tls_files),
-        require_starttls=True,
-        authenticator=authenticator,
-        auth_required=True,
-        auth_require_tls=True,
-    )
-    controller.start()
-    yield controller
-    controller.stop()
+    with relay(recorder, "starttls", tls_files) as controller:
+        yield controller
 
 
 @pytest.fixture
 def ssl_server(recorder: Recorder, tls_files: tuple[Path, Path]) -> Iterator[Controller]:
-    controller = Controller(
-        recorder,
-        hostname="127.0.0.1",
-        port=free_port(),
-        ssl_context=server_context(tls_files),
-        # aiosmtpd only counts STARTTLS as "TLS" for its AUTH gate; the whole connection is TLS here.
-        authenticator=authenticator,
-        auth_required=False,
-        auth_require_tls=False,
-    )
-    controller.start()
-    yield controller
-    controller.stop()
+    with relay(recorder, "ssl", tls_files) as controller:
+        yield controller
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-def notice_mail(message_id: str = "msg_0001", **overrides: object) -> OutgoingMail:
-    rendered = render_notice(
-        STORE,
-        NoticeContext(
-            kind="rejection",
-            sender=SenderSettings(),
-            candidate_name="山田 太郎",
-            job_title="営業職",
-            partner=PartnerBlock("キャリアリレー", "https://junkan.example/r/tok"),
-            unsubscribe_url=UNSUB,
-        ),
-    )
-    values: dict[str, object] = {
-        "message_id": message_id,
-        "to_email": "taro.yamada@example.com",
-        "to_name": "山田 太郎",
-        "subject": rendered.subject,
-        "text": rendered.text,
-        "html": rendered.html,
-        "kind": "rejection",
-        "template_name": rendered.template_name,
-        "unsubscribe_url": UNSUB,
-        "advertising": True,
-    }
-    values.update(overrides)
-    return OutgoingMail(**values)  # type: ignore[arg-type]
 
 
 def backend_for(controller: Controller, clock: FakeClock, **overrides: object) -> SmtpBackend:
@@ -244,10 +72,6 @@ def backend_for(controller: Controller, clock: FakeClock, **overrides: object) -
     }
     values.update(overrides)
     return SmtpBackend(controller.hostname, controller.port, **values)  # type: ignore[arg-type]
-
-
-def parsed(received: Received) -> email.message.EmailMessage:
-    return email.message_from_bytes(received.content, policy=policy.default)  # type: ignore[return-value]
 
 
 def test_plain_smtp_delivers_a_proper_japanese_message(
@@ -343,7 +167,7 @@ def test_a_temporary_refusal_is_retried_with_backoff(
     recorder.rcpt_replies.extend(["451 4.7.1 try again later"] * 2)
     result = backend_for(plain_server, clock, max_retries=3).send(notice_mail(), dry_run=False)
     assert result.status == "accepted" and result.attempts == 3
-    assert clock.sleeps == [1.0, 2.0]
+    assert_backoff(clock.sleeps, [1.0, 2.0])
     recorder.rcpt_replies.extend(["451 4.7.1 try again later"] * 5)
     result = backend_for(plain_server, clock, max_retries=1).send(notice_mail("m2"), dry_run=False)
     assert result.status == "retry" and result.error == "SMTP 451: 4.7.1 try again later"
@@ -361,7 +185,7 @@ def test_an_unreachable_server_leaves_the_message_for_the_next_run(clock: FakeCl
     )
     result = backend.send(notice_mail(), dry_run=False)
     assert result.status == "retry" and result.attempts == 3
-    assert clock.sleeps == [1.0, 2.0]
+    assert_backoff(clock.sleeps, [1.0, 2.0])
 
 
 def test_a_dropped_idle_connection_is_reopened(
@@ -424,17 +248,12 @@ def test_no_reply_after_the_data_is_unknown_and_never_resent(
 ) -> None:
     # The relay has the whole message and may queue it; SMTP has no idempotency key, so no second try.
     handler = SilentAfter(stall_at="DATA")
-    tls = {"ssl_context": server_context(tls_files)} if security == "ssl" else {}
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **tls)  # type: ignore[arg-type]
-    controller.start()
-    try:
-        client_tls = {"ssl_context": ssl.create_default_context(cafile=str(tls_files[0]))} if tls else {}
+    with relay(handler, "ssl" if security == "ssl" else "plain", tls_files) as controller:
+        client_tls = {"ca_file": tls_files[0]} if security == "ssl" else {}
         backend = backend_for(controller, clock, security=security, timeout_s=0.5, max_retries=3,
                               **client_tls)
         result = backend.send(notice_mail("m_silent"), dry_run=False)
         backend.close()
-    finally:
-        controller.stop()
     assert result.status == "unknown" and result.code == "no_reply_after_data" and result.attempts == 1
     assert "may have been queued" in (result.error or "")
     assert clock.sleeps == []
@@ -444,15 +263,11 @@ def test_no_reply_after_the_data_is_unknown_and_never_resent(
 
 def test_a_stall_before_the_data_is_retried_because_nothing_was_handed_over(clock: FakeClock) -> None:
     handler = SilentAfter(stall_at="RCPT")
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
+    with relay(handler) as controller:
         backend = backend_for(controller, clock, timeout_s=0.5, max_retries=1)
         result = backend.send(notice_mail(), dry_run=False)
-    finally:
-        controller.stop()
     assert result.status == "retry" and result.attempts == 2
-    assert clock.sleeps == [1.0]
+    assert_backoff(clock.sleeps, [1.0])
     assert handler.messages == []
 
 

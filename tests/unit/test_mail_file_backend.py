@@ -8,42 +8,17 @@ from datetime import UTC, datetime
 from email import policy
 from pathlib import Path
 
-from junkan.config import SenderSettings, Settings
+from junkan.config import Settings
 from junkan.mail.backends import OutgoingMail, build_backend
 from junkan.mail.backends.file import FileBackend
 from junkan.mail.backends.mime import build_message, list_unsubscribe_headers, to_bytes
-from junkan.mail.templates import NoticeContext, PartnerBlock, TemplateStore, render_notice
+from tests.mail_support import notice_mail
 
 UNSUB = "https://junkan.example/u/eyJtIjoibXNnXzEifQ.abc-DEF_123" + "x" * 80
-STORE = TemplateStore()
 
 
 def rendered_mail(message_id: str = "msg_0001", **overrides: object) -> OutgoingMail:
-    rendered = render_notice(
-        STORE,
-        NoticeContext(
-            kind="rejection",
-            sender=SenderSettings(),
-            candidate_name="山田 太郎",
-            job_title="営業職（東京）",
-            partner=PartnerBlock("キャリアリレー", "https://junkan.example/r/tok"),
-            unsubscribe_url=UNSUB,
-        ),
-    )
-    values: dict[str, object] = {
-        "message_id": message_id,
-        "to_email": "taro.yamada@example.com",
-        "to_name": "山田 太郎",
-        "subject": rendered.subject,
-        "text": rendered.text,
-        "html": rendered.html,
-        "kind": "rejection",
-        "template_name": rendered.template_name,
-        "unsubscribe_url": UNSUB,
-        "advertising": True,
-    }
-    values.update(overrides)
-    return OutgoingMail(**values)  # type: ignore[arg-type]
+    return notice_mail(message_id, job_title="営業職（東京）", unsubscribe=UNSUB, **overrides)
 
 
 def backend(tmp_path: Path) -> FileBackend:

@@ -255,6 +255,17 @@ def test_other_sandbox_probes_fail_too(tmp_path: Path, source: str) -> None:
         render_notice(TemplateStore(tmp_path), notice())
 
 
+def test_a_template_cannot_change_the_sender_shown_in_later_notices(tmp_path: Path) -> None:
+    # The sender view is shared by every notice of a run; a template writing to it must fail, and the
+    # next notice still shows the configured sender.
+    write(tmp_path / "ja" / "rejection.txt",
+          '{{ sender.update({"company_name": "x"}) }}{{ sender.__setitem__("company_name", "x") }}\n')
+    with pytest.raises(MailTemplateError, match=r"ja/rejection\.txt"):
+        render_notice(TemplateStore(tmp_path), notice(partner=PARTNER, unsubscribe_url=UNSUB))
+    mail = render_notice(TemplateStore(), notice(partner=PARTNER, unsubscribe_url=UNSUB))
+    assert "送信者：株式会社ジュンカン" in mail.text
+
+
 def test_broken_user_templates_fail_clearly(tmp_path: Path) -> None:
     (tmp_path / "ja").mkdir()
     (tmp_path / "ja" / "rejection.txt").write_text("{% if %}\n")

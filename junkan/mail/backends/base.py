@@ -5,16 +5,21 @@ acts on the `SendResult`:
 
 - `accepted`: the provider took the mail; store `provider_message_id`.
 - `retry`:    a transient problem outlasted the backend's own retries; leave the message pending.
-- `failed`:   the provider refused this message (bad address, too large); don't retry it.
-- `fatal`:    the provider refuses us (bad key, missing permission, TLS/auth failure); stop the batch,
-              every further message would fail the same way.
+- `failed`:   the provider refused this message itself (an invalid address or field, too large, a hard
+              bounce); don't retry it.
+- `fatal`:    the provider refuses us, not the message (bad key, missing permission, a refused login, a
+              TLS failure, a wrong host, our sender address): stop the batch, every further message would
+              fail the same way. The message goes back to `pending` with the error recorded and is sent
+              by the first run after the fix.
 - `unknown`:  the mail was handed over completely but no answer came back (a read timeout, a connection
               reset after the request or the SMTP DATA was written). The provider may have accepted it, and
               neither SendGrid nor SMTP has an idempotency key, so a retry could deliver it twice: the
               outbox records it as `unknown` for an operator (or later webhook events) to settle.
 
 Only outcomes that provably did not hand the mail over (refused or timed-out connects, DNS failures, a
-request that could not be written completely, 5xx / 429 / SMTP 4xx answers) are ever retried.
+request that could not be written completely, 5xx / 429 / SMTP 4xx answers) are ever retried, after a
+jittered exponential wait (`junkan.backoff.jittered_backoff`) so that workers failing together do not
+retry in lockstep.
 
 `error` never contains personal data: recipient addresses are scrubbed out of provider messages.
 """
@@ -85,7 +90,3 @@ def scrub_error(text: str | bytes | None) -> str:
     text = _EMAIL_RE.sub("<redacted>", text).strip()
     return text[:_ERROR_MAX_CHARS]
 
-
-def backoff_delay(attempt: int, base_s: float, max_s: float) -> float:
-    """Wait before retry number `attempt` (1-based): base, 2*base, 4*base … capped at max_s."""
-    return float(min(base_s * (2 ** max(attempt - 1, 0)), max_s))

@@ -6,9 +6,14 @@ it comes back on every webhook event, and nothing personal ever sits in SendGrid
 
 Outcomes: 2xx -> accepted (X-Message-Id); 429 -> wait for X-RateLimit-Reset (bounded) and retry, and
 every worker of this backend holds back until then; 5xx / 408 and failures to connect or to write the
-request -> exponential backoff up to `max_retries`, then `retry` (the outbox leaves the message pending);
-400 / 413 / other 4xx -> `failed` with SendGrid's messages; 401 / 403 (bad key, missing scope) and 404 /
-405 / 415 (wrong host or API) -> `fatal`, since every further message would fail the same way.
+request -> jittered exponential backoff up to `max_retries`, then `retry` (the outbox leaves the message
+pending); 400 / 413 / other 4xx -> `failed` with SendGrid's messages.
+
+`fatal` (the run stops, the message goes back to pending) is for whatever is about us rather than the
+message, since every further message would fail the same way: 401 / 403 (bad key, missing scope,
+unverified sender), 404 / 405 / 415 (wrong host or API), a 400 whose field errors all point at our own
+settings (`from`, `reply_to`, `asm` …) and a TLS failure (untrusted certificate, TLS spoken to a plain
+port). A host setting that is no http(s) URL is refused when the backend is built.
 
 Exactly once: SendGrid's Mail Send has no idempotency key, so a request that went out whole but got no
 answer (read timeout, connection reset or closed while waiting) may have been accepted, and retrying it
@@ -18,13 +23,9 @@ or writing the request (DNS, refused or timed-out connect, TLS handshake, a rese
 `getresponse()` or reading the body, is raised bare (`TimeoutError`, `ConnectionResetError`,
 `RemoteDisconnected`, `IncompleteRead` …). The first kind is retried, the second ends as `unknown`.
 
-The library sends over urllib, which opens one connection per request (no keep-alive), so there is no
-pool to share; the client object itself keeps mutable per-request state, so each thread gets its own.
-Its `post()` also builds a fresh urllib opener for every request (`urllib.request.build_opener()`: ten
-handler objects and a scan of the environment for proxies, ≈0.6 ms of CPU - more than the rest of a
-request costs us, and at 8 threads it starved the pool of the GIL). So each thread builds one opener and
-posts through the library's client with it (`Client._build_url` and `Client._make_request`, the two steps
-`post()` is made of), with the library's headers, `HTTPError` mapping and `Response`.
+Requests go through the library's public call, `client.mail.send.post(request_body=..., timeout=...)`.
+It sends over urllib, which opens one connection per request (no keep-alive), so there is no pool to
+share; the client objects keep mutable per-request state (headers), so each thread gets its own.
 """
 
 from __future__ import annotations
@@ -32,25 +33,25 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import random
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.error import URLError
-from urllib.request import OpenerDirector, Request, build_opener
+from urllib.parse import urlsplit
 
-from python_http_client.client import Client as HttpClient
 from python_http_client.client import Response
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
+from junkan.backoff import jittered_backoff
 from junkan.config import Settings
 from junkan.mail.backends.base import (
     BackendConfigError,
     OutgoingMail,
     SendResult,
-    backoff_delay,
     scrub_error,
 )
 from junkan.mail.backends.mime import list_unsubscribe_headers
@@ -61,26 +62,49 @@ _MAX_CATEGORIES = 10
 _MAX_CATEGORY_CHARS = 255
 _FATAL_STATUSES = frozenset({401, 403, 404, 405, 415})
 _RETRY_STATUSES = frozenset({408})
+#: Top-level request fields filled from our settings, not from the message: a 400 naming only these
+#: would refuse every message alike.
+_SETTINGS_FIELDS = frozenset({"from", "reply_to", "asm", "mail_settings", "tracking_settings"})
+#: TLS errors that are the connection breaking (retried like a reset), not a TLS configuration problem.
+_TLS_TRANSIENT = (ssl.SSLEOFError, ssl.SSLZeroReturnError)
 
 # python_http_client logs every request body (recipient addresses, names, the whole notice) at DEBUG.
 # Nothing personal may reach the logs, whatever level an operator turns on.
 logging.getLogger("python_http_client.client").setLevel(logging.INFO)
 
 
-def _error_text(exc: HTTPError) -> str:
-    """SendGrid's `{"errors": [{"message", "field", "help"}]}` as one line."""
+def _errors(exc: HTTPError) -> list[tuple[str | None, str]]:
+    """SendGrid's `{"errors": [{"message", "field", "help"}]}` as (field, message) pairs."""
     body = exc.body
     try:
         payload = json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
-        parts = []
+        out: list[tuple[str | None, str]] = []
         for err in payload.get("errors") or []:
-            message = str(err.get("message") or "").strip()
             field = err.get("field")
-            parts.append(f"{field}: {message}" if field and field != "null" else message)
-        text = "; ".join(p for p in parts if p)
+            message = str(err.get("message") or "").strip()
+            out.append((str(field) if field and field != "null" else None, message))
+        return out
     except (ValueError, AttributeError, TypeError):
-        text = ""
+        return []
+
+
+def _error_text(exc: HTTPError, errors: list[tuple[str | None, str]]) -> str:
+    text = "; ".join(f"{f}: {m}" if f else m for f, m in errors if m)
     return scrub_error(f"HTTP {exc.status_code}: {text or exc.reason or 'no error message'}")
+
+
+def _usable_host(host: str) -> bool:
+    try:
+        parts = urlsplit(host)
+        parts.port  # noqa: B018  (raises ValueError for a port that is no number or out of range)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _about_our_settings(errors: list[tuple[str | None, str]]) -> bool:
+    fields = [f for f, _m in errors if f]
+    return bool(fields) and all(f.split(".")[0] in _SETTINGS_FIELDS for f in fields)
 
 
 def _describe(exc: object) -> str:
@@ -139,9 +163,15 @@ class SendGridBackend:
         rate_limit_retries: int = 10,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
     ) -> None:
         if not api_key:
             raise BackendConfigError("the sendgrid backend needs JUNKAN_MAIL__SENDGRID_API_KEY")
+        if not _usable_host(host):
+            raise BackendConfigError(
+                f"JUNKAN_MAIL__SENDGRID_HOST must be an http(s) URL such as https://api.sendgrid.com, "
+                f"got {host!r}"
+            )
         self._api_key = api_key
         self.host = host.rstrip("/")
         self._from = {"email": from_email, **({"name": n} if (n := clean_display_name(from_name)) else {})}
@@ -156,6 +186,7 @@ class SendGridBackend:
         self.rate_limit_retries = rate_limit_retries
         self._sleep = sleep
         self._clock = clock
+        self._rng = rng
         self._local = threading.local()
         self._gate_lock = threading.Lock()
         self._blocked_until = 0.0
@@ -229,27 +260,16 @@ class SendGridBackend:
         return body
 
     # -- sending ----------------------------------------------------------------------------------------
-    def _endpoint(self) -> tuple[HttpClient, OpenerDirector]:
-        """This thread's `/v3/mail/send` client and urllib opener, made on first use."""
-        local = self._local
-        endpoint = getattr(local, "endpoint", None)
-        if endpoint is None:
-            api = SendGridAPIClient(api_key=self._api_key, host=self.host)
-            api.client.timeout = self.timeout_s
-            endpoint = local.endpoint = api.client.mail.send
-            local.opener = build_opener()
-        return endpoint, local.opener
+    def _post(self, body: dict[str, Any]) -> Response:
+        """`POST /v3/mail/send` through this thread's client."""
+        api = getattr(self._local, "api", None)
+        if api is None:
+            api = self._local.api = SendGridAPIClient(api_key=self._api_key, host=self.host)
+        response: Response = api.client.mail.send.post(request_body=body, timeout=self.timeout_s)
+        return response
 
-    def _post(self, data: bytes) -> Response:
-        """`SendGridAPIClient.send(body)`, with this thread's opener instead of a new one per request."""
-        endpoint, opener = self._endpoint()
-        request = Request(
-            endpoint._build_url(None),
-            data=data,
-            headers={**endpoint.request_headers, "Content-Type": "application/json"},
-            method="POST",
-        )
-        return Response(endpoint._make_request(opener, request, timeout=self.timeout_s))
+    def _backoff(self, attempt: int) -> float:
+        return jittered_backoff(attempt, self.backoff_base_s, self.backoff_max_s, self._rng)
 
     def _wait_for_gate(self) -> None:
         with self._gate_lock:
@@ -269,22 +289,22 @@ class SendGridBackend:
         except ValueError:
             wait = None
         if wait is None:
-            wait = backoff_delay(throttles, self.backoff_base_s, self.backoff_max_s)
+            wait = self._backoff(throttles)
         return min(max(wait, 0.0), self.rate_limit_max_wait_s)
 
     def send(self, mail: OutgoingMail, *, dry_run: bool) -> SendResult:
         if self._closed:
             raise RuntimeError("the sendgrid backend is closed")
-        # Serialised as the library does (json.dumps, ASCII-escaped), once for all attempts.
-        data = json.dumps(self.build_request(mail, dry_run=dry_run)).encode("utf-8")
+        body = self.build_request(mail, dry_run=dry_run)
         attempts = failures = throttles = 0
         while True:
             self._wait_for_gate()
             attempts += 1
             try:
-                response = self._post(data)
+                response = self._post(body)
             except HTTPError as exc:
                 status = int(exc.status_code)
+                errors = _errors(exc)
                 if status == 429:
                     throttles += 1
                     # Hold back every worker until the reset, also when this one gives up.
@@ -295,20 +315,18 @@ class SendGridBackend:
                 if status >= 500 or status in _RETRY_STATUSES:
                     failures += 1
                     if failures > self.max_retries:
-                        return SendResult("retry", error=_error_text(exc), attempts=attempts)
-                    self._sleep(backoff_delay(failures, self.backoff_base_s, self.backoff_max_s))
+                        return SendResult("retry", error=_error_text(exc, errors), attempts=attempts)
+                    self._sleep(self._backoff(failures))
                     continue
-                status_kind = "fatal" if status in _FATAL_STATUSES else "failed"
-                return SendResult(status_kind, error=_error_text(exc), attempts=attempts)
-            except ValueError as exc:  # urllib: malformed host URL -- configuration, not this message
-                return SendResult("fatal", error=scrub_error(f"bad SendGrid host: {exc}"), attempts=attempts)
+                about_us = status in _FATAL_STATUSES or (status == 400 and _about_our_settings(errors))
+                return SendResult("fatal" if about_us else "failed", error=_error_text(exc, errors),
+                                  attempts=attempts)
             except URLError as exc:
                 # Connecting or writing the request failed: SendGrid never got it whole, a retry is safe.
                 reason = exc.reason
-                if isinstance(reason, ssl.SSLCertVerificationError):
-                    return SendResult(
-                        "fatal", error=scrub_error(f"TLS verification failed: {reason}"), attempts=attempts
-                    )
+                if isinstance(reason, ssl.SSLError) and not isinstance(reason, _TLS_TRANSIENT):
+                    return SendResult("fatal", error=scrub_error(f"TLS failed: {_describe(reason)}"),
+                                      attempts=attempts, code="tls_error")
                 failures += 1
                 if failures > self.max_retries:
                     return SendResult(
@@ -317,7 +335,7 @@ class SendGridBackend:
                         attempts=attempts,
                         code="connect_error",
                     )
-                self._sleep(backoff_delay(failures, self.backoff_base_s, self.backoff_max_s))
+                self._sleep(self._backoff(failures))
                 continue
             except (OSError, http.client.HTTPException) as exc:
                 # The request went out whole and the answer never came: SendGrid may have accepted it.

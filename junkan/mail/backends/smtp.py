@@ -2,8 +2,11 @@
 
 Each worker thread keeps its own connection and reuses it for the next mail (one TLS handshake and login
 per thread, not per mail); a connection the server dropped is reopened. Outcomes by SMTP reply:
-4xx -> retried with backoff, then `retry`; 5xx for the recipient or the data -> `failed`; authentication,
-TLS, or a refused sender -> `fatal`, because every further message would meet the same refusal.
+4xx -> retried with jittered backoff, then `retry`; 5xx for the recipient or the data -> `failed`.
+Whatever is about us rather than the message is `fatal` (the run stops, the message goes back to
+pending), because every further message would meet the same refusal: a refused login (535, 530
+"authentication required"), STARTTLS missing or failing, an untrusted certificate, a 5xx to the
+greeting, EHLO or STARTTLS, and a refused sender.
 
 Exactly once: once the message and its terminating "." are written after DATA, the relay may queue it
 even if its reply never reaches us (timeout, dropped connection). SMTP has no idempotency key, so that
@@ -14,6 +17,7 @@ retried.
 
 from __future__ import annotations
 
+import random
 import re
 import smtplib
 import ssl
@@ -24,8 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from junkan.backoff import jittered_backoff
 from junkan.config import Settings
-from junkan.mail.backends.base import OutgoingMail, SendResult, backoff_delay, scrub_error
+from junkan.mail.backends.base import OutgoingMail, SendResult, scrub_error
 from junkan.mail.backends.mime import build_message, message_id_header
 
 Security = Literal["starttls", "ssl", "none"]
@@ -33,6 +38,12 @@ Security = Literal["starttls", "ssl", "none"]
 
 class _Fatal(Exception):
     pass
+
+
+#: "Authentication required": the relay wants a login we did not give, whatever the message.
+_AUTH_REQUIRED = 530
+#: TLS errors that are the connection breaking (retried like a reset), not a TLS configuration problem.
+_TLS_TRANSIENT = (ssl.SSLEOFError, ssl.SSLZeroReturnError)
 
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
@@ -65,6 +76,20 @@ class _TrackedSMTPSSL(_TrackedSMTP, smtplib.SMTP_SSL):
     pass
 
 
+def _no_reply(exc: BaseException, attempts: int) -> SendResult:
+    """The relay has the whole message and may have queued it; only its reply is missing."""
+    return SendResult(
+        "unknown",
+        error=scrub_error(
+            f"message data sent, no reply from the SMTP server ({type(exc).__name__}: {exc}); it may have "
+            "been queued, so it is not retried. Check the relay's log for the Message-ID, then "
+            "`junkan outbox resolve <id> --sent` or `--resend`"
+        ),
+        attempts=attempts,
+        code="no_reply_after_data",
+    )
+
+
 def _reply_text(code: int, message: bytes | str) -> str:
     text = message.decode("utf-8", errors="replace") if isinstance(message, bytes) else str(message)
     return scrub_error(f"SMTP {code}: {text}")
@@ -93,6 +118,7 @@ class SmtpBackend:
         backoff_max_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -112,6 +138,7 @@ class SmtpBackend:
         self.backoff_max_s = backoff_max_s
         self._sleep = sleep
         self._clock = clock
+        self._rng = rng
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: set[smtplib.SMTP] = set()
@@ -143,10 +170,17 @@ class SmtpBackend:
     # -- connections ------------------------------------------------------------------------------------
     def _connect(self) -> _TrackedSMTP:
         conn: _TrackedSMTP
-        if self.security == "ssl":
-            conn = _TrackedSMTPSSL(self.host, self.port, timeout=self.timeout_s, context=self._ssl_context)
-        else:
-            conn = _TrackedSMTP(self.host, self.port, timeout=self.timeout_s)
+        try:
+            if self.security == "ssl":
+                conn = _TrackedSMTPSSL(
+                    self.host, self.port, timeout=self.timeout_s, context=self._ssl_context
+                )
+            else:
+                conn = _TrackedSMTP(self.host, self.port, timeout=self.timeout_s)
+        except smtplib.SMTPConnectError as exc:  # the greeting: "554 no service for you" refuses us
+            if exc.smtp_code >= 500:
+                raise _Fatal(_reply_text(exc.smtp_code, exc.smtp_error)) from exc
+            raise
         try:
             conn.ehlo()
             if self.security == "starttls":
@@ -156,6 +190,12 @@ class SmtpBackend:
                 conn.ehlo()
             if self._username:
                 conn.login(self._username, self._password or "")
+        except smtplib.SMTPResponseException as exc:
+            self._quietly_close(conn)
+            if exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPAuthenticationError):
+                # A 5xx before any message (greeting, EHLO, STARTTLS) refuses the session, not this mail.
+                raise _Fatal(_reply_text(exc.smtp_code, exc.smtp_error)) from exc
+            raise
         except BaseException:
             self._quietly_close(conn)
             raise
@@ -226,13 +266,26 @@ class SmtpBackend:
             except _Fatal as exc:
                 self._drop_connection()
                 return SendResult("fatal", error=str(exc), attempts=attempts)
-            except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError, ssl.SSLError) as exc:
+            except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as exc:
                 self._drop_connection()
                 return SendResult(
                     "fatal", error=scrub_error(f"{type(exc).__name__}: {exc}"), attempts=attempts
                 )
+            except ssl.SSLError as exc:
+                self._drop_connection()
+                if conn is not None and conn.data_sent:
+                    return _no_reply(exc, attempts)
+                if not isinstance(exc, _TLS_TRANSIENT):  # untrusted certificate, no common protocol ...
+                    return SendResult(
+                        "fatal", error=scrub_error(f"{type(exc).__name__}: {exc}"), attempts=attempts,
+                        code="tls_error",
+                    )
+                outcome, error = "retry", scrub_error(f"{type(exc).__name__}: {exc}")
             except smtplib.SMTPRecipientsRefused as exc:
                 code, text = next(iter(exc.recipients.values()), (550, b"recipient refused"))
+                if code == _AUTH_REQUIRED:
+                    self._drop_connection()
+                    return SendResult("fatal", error=_reply_text(code, text), attempts=attempts)
                 if 400 <= code < 500:
                     outcome = "retry"
                 else:
@@ -256,23 +309,12 @@ class SmtpBackend:
             except (smtplib.SMTPException, OSError) as exc:  # disconnects, refused connections, timeouts
                 self._drop_connection()
                 if conn is not None and conn.data_sent:
-                    # The relay has the whole message and may have queued it; only its reply is missing.
-                    return SendResult(
-                        "unknown",
-                        error=scrub_error(
-                            "message data sent, no reply from the SMTP server "
-                            f"({type(exc).__name__}: {exc}); it may have been queued, so it is not retried. "
-                            "Check the relay's log for the Message-ID, then "
-                            "`junkan outbox resolve <id> --sent` or `--resend`"
-                        ),
-                        attempts=attempts,
-                        code="no_reply_after_data",
-                    )
+                    return _no_reply(exc, attempts)
                 outcome, error = "retry", scrub_error(f"{type(exc).__name__}: {exc}")
             failures += 1
             if failures > self.max_retries:
                 return SendResult(outcome, error=error, attempts=attempts)  # type: ignore[arg-type]
-            self._sleep(backoff_delay(failures, self.backoff_base_s, self.backoff_max_s))
+            self._sleep(jittered_backoff(failures, self.backoff_base_s, self.backoff_max_s, self._rng))
 
     def close(self) -> None:
         with self._lock:
