@@ -1,8 +1,8 @@
 """Keep tracebacks of operator errors out of the CLI's output.
 
-A refused file or setting (`AtsError`, `ConfigError`) already says in one line what is wrong and how to fix it;
-the traceback Prefect's engine logs with it only buries that line. Tracebacks of everything else are kept: those
-are bugs or outages, and whoever looks into them needs the stack.
+A refused file or setting (`AtsError`, `ConfigError`) already says in one line what is wrong and how to fix
+it; the traceback Prefect's engine logs with it only buries that line. Tracebacks of everything else are kept:
+those are bugs or outages, and whoever looks into them needs the stack.
 """
 
 from __future__ import annotations
