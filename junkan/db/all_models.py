@@ -3,5 +3,6 @@
 from junkan.db import (
     models,  # noqa: F401
     models_engagement,  # noqa: F401
+    models_ingest,  # noqa: F401
     models_partner,  # noqa: F401
 )

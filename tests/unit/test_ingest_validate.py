@@ -5,12 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from junkan import identity
 from junkan.ats.base import ApplicationRecord, BadRecord
-from junkan.ingest import validate
 from junkan.ingest.validate import LIMITS, QuarantineEntry, ValidApplication, Validator, validate_record
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -139,36 +135,3 @@ def test_a_newer_version_in_the_same_batch_replaces_the_older_one() -> None:
                                    record("1", updated_at=T0 + timedelta(minutes=5))])
     assert [(v.external_id, v.status) for v in result.valid] == [("1", "rejected")]
     assert result.quarantined == []
-
-
-# -- the fast normalisers give exactly what junkan.identity gives ------------------------------------
-
-_text_samples = st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.sampled_from([
-    " Ａ＠ＥＸＡＭＰＬＥ．ＣＯＭ ", "ﾔﾏﾀﾞ\u3000ﾀﾛｳ", "a\u2003b\tc\n", "\x1c\x1d x \x1e", "ｶﾞｷﾞ", "ℌ㍻①"])
-
-
-@given(_text_samples)
-@settings(max_examples=400, deadline=None)
-def test_fast_normalisers_match_identity(value: str) -> None:
-    assert validate.normalize_text(value) == identity.normalize_text(value)
-    assert validate.normalize_email(value) == identity.normalize_email(value)
-    assert validate.normalize_name(value) == identity.normalize_name(value)
-
-
-@st.composite
-def _jp_numbers(draw: st.DrawFn) -> str:
-    digits = "0" + "".join(draw(st.lists(st.sampled_from("0123456789"), min_size=8, max_size=11)))
-    cuts = sorted(draw(st.sets(st.integers(1, len(digits) - 1), max_size=3)))
-    parts = [digits[a:b] for a, b in zip([0, *cuts], [*cuts, len(digits)], strict=True)]
-    text = draw(st.sampled_from(["-", " ", "", "－"])).join(parts)
-    if draw(st.booleans()):
-        text = f"({parts[0]}){''.join(parts[1:])}"
-    if draw(st.booleans()):
-        text = text.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
-    return text
-
-
-@given(_jp_numbers() | st.text(alphabet="0123456789+-() ８１", max_size=16))
-@settings(max_examples=600, deadline=None)
-def test_fast_japanese_phone_path_matches_phonenumbers(value: str) -> None:
-    assert validate.phone_key(value, "JP") == (identity.normalize_phone(value, "JP") if value else None)
