@@ -171,6 +171,7 @@ def _convert(value: datetime) -> datetime:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_is_str = str.__instancecheck__  # isinstance(v, str) as a C function, for filter()
 _STR_ONLY = frozenset({str})
 
 
@@ -180,9 +181,11 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         # Type sets built in C: the common flat spreadsheet row is already JSON and is kept as it is.
         values = value.values()
-        if set(map(type, values)) <= _SCALARS and set(map(type, value)) <= _STR_ONLY and \
-                not has_unstorable("\n".join([*value, *(v for v in values if type(v) is str)])):
-            return value
+        types = set(map(type, values))
+        if types <= _SCALARS and set(map(type, value)) <= _STR_ONLY:
+            texts = "\n".join(values if types == _STR_ONLY else filter(_is_str, values))
+            if not has_unstorable(texts) and not has_unstorable("\n".join(value)):
+                return value
         return {storable(str(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
@@ -285,7 +288,7 @@ def validate_record(
     wording_version = _wording_version(raw) if raw else DEFAULT_WORDING_VERSION
     tags = _tags(record.tags) if record.tags else ()
     checked = (external_id, email_key, record.phone, wording_version, *texts, *tags)
-    if control_character("\n".join([t for t in checked if t])) is not None:
+    if control_character(" ".join(filter(None, checked))) is not None:
         problems.extend(_control_problems(
             zip(("external_id", "email", "phone", "consent_wording_version", *_TEXT_FIELDS,
                  *("tags",) * len(tags)), checked, strict=True)))
