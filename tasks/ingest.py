@@ -47,6 +47,7 @@ def ingest_applications_task(as_of: date | None = None, full: bool = False) -> d
             run_id=flow_run.get_id(),
             phone_region=settings.ats.phone_region,
             full=full,
+            timezone=settings.notice.timezone,
         )
     finally:
         adapter.close()

@@ -35,6 +35,20 @@ def isolated_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
             monkeypatch.delenv(name)
 
 
+def _testing_postgresql() -> bool:
+    return os.environ.get("JUNKAN_TEST_DATABASE_URL", "").startswith("postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Dialect-specific tests show up as skipped on the other database, never as passed."""
+    on_postgresql = _testing_postgresql()
+    for item in items:
+        if not on_postgresql and item.get_closest_marker("postgresql_only"):
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL only (set JUNKAN_TEST_DATABASE_URL)"))
+        if on_postgresql and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="SQLite only (runs without JUNKAN_TEST_DATABASE_URL)"))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get(TEST_DATABASE_VARIABLE)

@@ -3,6 +3,7 @@
 from junkan.db import (
     models,  # noqa: F401
     models_engagement,  # noqa: F401
+    models_ingest,  # noqa: F401
     models_partner,  # noqa: F401
     models_reports,  # noqa: F401
 )

@@ -112,6 +112,7 @@ def write_export(
         reason = ""
         if i in hire_ids:
             status, stage = "採用", "最終面接"
+            decided = min(decided, today)  # decided by now: a future decision date is implausible
             counts["hired"] += 1
         elif decided > today:
             status, stage, decided = "選考中", rng.choice(STAGES[:2]), None

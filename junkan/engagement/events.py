@@ -244,13 +244,7 @@ def _payload_json(payload: dict[str, Any]) -> str:
 
 
 def email_key_of(email: str) -> str | None:
-    """`identity.normalize_email`, with a shortcut for the plain ASCII addresses nearly every event has.
-
-    For ASCII text NFKC changes nothing and case-folding is lower(); removing every whitespace character
-    is what normalize_email's trim/collapse/remove amounts to. A property test holds the two together.
-    """
-    if email.isascii():
-        return "".join(email.split()).lower() or None
+    """The candidate key of an event's address: exactly `identity.normalize_email` (one implementation)."""
     return normalize_email(email)
 
 

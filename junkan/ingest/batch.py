@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -53,12 +53,6 @@ CLOSED_STATUSES = frozenset({"rejected", "withdrawn"})
 _APPLICATION_UPDATE_COLUMNS = (
     "candidate_id", "job_id", "status", "applied_at", "decided_at", "reason_id", "reason_text",
     "stage_reached", "source_updated_at", "content_hash", "updated_at",
-)
-#: Every application column the writer sets, in the order of the value tuples it builds.
-_APPLICATION_COLUMNS = (
-    "id", "source", "external_id", "candidate_id", "job_id", "status", "applied_at", "decided_at",
-    "reason_id", "reason_text", "stage_reached", "is_reapplication", "previous_application_id",
-    "source_updated_at", "content_hash", "created_at", "updated_at",
 )
 _DECISION_LOG_COLUMNS = ("application_id", "old_status", "new_status", "decided_at", "recorded_at", "source",
                          "run_id", "payload")
@@ -111,6 +105,65 @@ class _AppFacts:
     decided_at: datetime | None
     created_at: datetime | None
     is_reapplication: bool
+
+
+@dataclass(slots=True)
+class _AppRow:
+    """One application row as the writer stores it; the field order is the column order of COPY."""
+
+    id: int | None  # None until drawn from the sequence (PostgreSQL) or returned by the upsert (SQLite)
+    source: str
+    external_id: str
+    candidate_id: int
+    job_id: int | None
+    status: str
+    applied_at: datetime | None
+    decided_at: datetime | None
+    reason_id: int | None
+    reason_text: str | None
+    stage_reached: str | None
+    is_reapplication: bool
+    previous_application_id: int | None
+    source_updated_at: datetime | None
+    content_hash: str
+    created_at: datetime
+    updated_at: datetime
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The values in _APPLICATION_COLUMNS order (spelled out: dataclasses.astuple deep-copies)."""
+        return (self.id, self.source, self.external_id, self.candidate_id, self.job_id, self.status,
+                self.applied_at, self.decided_at, self.reason_id, self.reason_text, self.stage_reached,
+                self.is_reapplication, self.previous_application_id, self.source_updated_at,
+                self.content_hash, self.created_at, self.updated_at)
+
+    def insert_values(self) -> dict[str, Any]:
+        """Every column but the id (the upsert returns it)."""
+        return dict(zip(_APPLICATION_COLUMNS[1:], self.as_tuple()[1:], strict=True))
+
+    def update_values(self) -> dict[str, Any]:
+        """`row_id` and the columns an update of a stored application sets (update_by_id's shape)."""
+        return {"row_id": self.id, **{name: getattr(self, name) for name in _APPLICATION_UPDATE_COLUMNS}}
+
+    def facts(self) -> _AppFacts:
+        # An update keeps the stored created_at and flag: reapplication_flags lays them over these.
+        assert self.id is not None, "facts are taken once the row has its id"
+        return _AppFacts(id=self.id, candidate_id=self.candidate_id, status=self.status,
+                         applied_at=self.applied_at, decided_at=self.decided_at, created_at=self.created_at,
+                         is_reapplication=False)
+
+
+#: Every application column the writer sets, in the order of _AppRow.as_tuple.
+_APPLICATION_COLUMNS = tuple(f.name for f in fields(_AppRow))
+
+
+@dataclass(slots=True)
+class _CandidateAttrs:
+    """A candidate's display attributes as a batch states them (the newest record that has each)."""
+
+    display_name: str | None
+    phone_key: str | None
+    locale: str | None
+    tags: list[str]
 
 
 class BatchWriter:
@@ -182,46 +235,51 @@ class BatchWriter:
 
         source = self.source
         new_items = [i for i in changed if i.external_id not in existing]
-        values: list[list[Any]] = []
+        app_rows: list[_AppRow] = []
         for item in changed:
             jkey, rkey = job_key(item), reason_key(item)
             old = existing.get(item.external_id)
-            values.append([
-                old.id if old is not None else None, source, item.external_id,
-                candidate_ids[item.email_key], job_ids.get(jkey) if jkey else None, item.status,
-                item.applied_at, item.decided_at, reason_ids.get(rkey) if rkey else None, item.reason_text,
-                item.stage, False, None, item.updated_at, item.content_hash, now, now,
-            ])
+            app_rows.append(_AppRow(
+                id=old.id if old is not None else None, source=source, external_id=item.external_id,
+                candidate_id=candidate_ids[item.email_key], job_id=job_ids.get(jkey) if jkey else None,
+                status=item.status, applied_at=item.applied_at, decided_at=item.decided_at,
+                reason_id=reason_ids.get(rkey) if rkey else None, reason_text=item.reason_text,
+                stage_reached=item.stage, is_reapplication=False, previous_application_id=None,
+                source_updated_at=item.updated_at, content_hash=item.content_hash, created_at=now,
+                updated_at=now,
+            ))
 
         if postgres:
             fresh = iter(pgcopy.allocate_ids(conn, A, len(new_items)))
-            for row in values:
-                if row[0] is None:
-                    row[0] = next(fresh)
-            ids = [row[0] for row in values]
-            flags = reapplication_flags(stored, _facts(values))
+            for row in app_rows:
+                if row.id is None:
+                    row.id = next(fresh)
+            flags = reapplication_flags(stored, [row.facts() for row in app_rows])
             new_rows, updated_rows = [], []
-            for row in values:
-                if existing.get(row[2]) is None:
-                    previous = flags.get(row[0])
+            for row in app_rows:
+                if row.external_id not in existing:
+                    previous = flags.get(row.id) if row.id is not None else None
                     if previous is not None:
-                        row[11], row[12] = True, previous
+                        row.is_reapplication, row.previous_application_id = True, previous
                     new_rows.append(row)
                 else:
                     updated_rows.append(row)
-            pgcopy.copy_rows(conn, A, _APPLICATION_COLUMNS, new_rows)
+            pgcopy.copy_rows(conn, A, _APPLICATION_COLUMNS, [row.as_tuple() for row in new_rows])
             if updated_rows:
-                update_by_id(conn, A, [_application_update(row) for row in updated_rows],
+                update_by_id(conn, A, [row.update_values() for row in updated_rows],
                              _APPLICATION_UPDATE_COLUMNS)
-            fresh_ids = {row[0] for row in new_rows}
+            fresh_ids = {row.id for row in new_rows}
             later = {app_id: previous for app_id, previous in flags.items() if app_id not in fresh_ids}
         else:
-            rows = [dict(zip(_APPLICATION_COLUMNS[1:], row[1:], strict=True)) for row in values]
-            ids = upsert(conn, A, rows, conflict=("source", "external_id"),
-                         update_columns=_APPLICATION_UPDATE_COLUMNS)
-            for row, app_id in zip(values, ids, strict=True):
-                row[0] = app_id
-            later = flags = reapplication_flags(stored, _facts(values))
+            returned = upsert(conn, A, [row.insert_values() for row in app_rows],
+                              conflict=("source", "external_id"), update_columns=_APPLICATION_UPDATE_COLUMNS)
+            for row, app_id in zip(app_rows, returned, strict=True):
+                row.id = app_id
+            later = flags = reapplication_flags(stored, [row.facts() for row in app_rows])
+        ids: list[int] = []
+        for row in app_rows:
+            assert row.id is not None  # drawn from the sequence or returned by the upsert above
+            ids.append(row.id)
         flag_rows = [{"row_id": app_id, "is_reapplication": True, "previous_application_id": previous,
                       "updated_at": now} for app_id, previous in later.items()]
         update_by_id(conn, A, flag_rows, ("is_reapplication", "previous_application_id", "updated_at"))
@@ -271,23 +329,25 @@ class BatchWriter:
         The e-mail key is the identity; phone, name and locale are attributes taken from the newest
         record that has them, and tags accumulate (sources disagree on tag vocabularies).
         """
-        wanted: dict[str, list[Any]] = {}  # email_key -> [display_name, phone_key, locale, tags]
+        wanted: dict[str, _CandidateAttrs] = {}
         for item in items:
             w = wanted.get(item.email_key)
             if w is None:
-                wanted[item.email_key] = [item.display_name, item.phone_key, item.locale, list(item.tags)]
+                wanted[item.email_key] = _CandidateAttrs(item.display_name, item.phone_key, item.locale,
+                                                         list(item.tags))
                 continue
-            w[0] = item.display_name or w[0]
-            w[1] = item.phone_key or w[1]
-            w[2] = item.locale or w[2]
-            w[3] = _union(w[3], item.tags)
+            w.display_name = item.display_name or w.display_name
+            w.phone_key = item.phone_key or w.phone_key
+            w.locale = item.locale or w.locale
+            w.tags = _union(w.tags, item.tags)
         columns = [C.c.id, C.c.email_key, C.c.display_name, C.c.phone_key, C.c.locale, C.c.tags,
                    C.c.anonymized_at]
         stored = {r.email_key: r for r in select_in(conn, columns, C.c.email_key, wanted)}
         ids = {key: row.id for key, row in stored.items()}
         created: set[int] = set()
         new_rows = [
-            {"email_key": key, "display_name": w[0], "phone_key": w[1], "locale": w[2] or "ja", "tags": w[3],
+            {"email_key": key, "display_name": w.display_name, "phone_key": w.phone_key,
+             "locale": w.locale or "ja", "tags": w.tags,
              "created_at": now, "updated_at": now}
             for key, w in wanted.items() if key not in stored
         ]
@@ -306,10 +366,10 @@ class BatchWriter:
                 continue  # retention removed the personal data; an old record must not restore it
             w = wanted[key]
             merged = {
-                "display_name": w[0] or row.display_name,
-                "phone_key": w[1] or row.phone_key,
-                "locale": w[2] or row.locale,
-                "tags": _union(row.tags or [], w[3]),
+                "display_name": w.display_name or row.display_name,
+                "phone_key": w.phone_key or row.phone_key,
+                "locale": w.locale or row.locale,
+                "tags": _union(row.tags or [], w.tags),
             }
             if any(merged[c] != getattr(row, c) for c in merged):
                 updates.append({"row_id": row.id, **merged, "updated_at": now})
@@ -371,17 +431,6 @@ class BatchWriter:
                     latest[key] = (recorded_at, granted)
                 inserts.append((cid, purpose, granted, recorded_at, source, item.wording_version))
         self._insert(conn, CO, _CONSENT_COLUMNS, inserts)
-
-
-def _application_update(row: list[Any]) -> dict[str, Any]:
-    values = dict(zip(_APPLICATION_COLUMNS, row, strict=True))
-    return {"row_id": values["id"], **{name: values[name] for name in _APPLICATION_UPDATE_COLUMNS}}
-
-
-def _facts(values: list[list[Any]]) -> list[_AppFacts]:
-    # Index positions follow _APPLICATION_COLUMNS; an update keeps the stored created_at (see below).
-    return [_AppFacts(id=row[0], candidate_id=row[3], status=row[5], applied_at=row[6], decided_at=row[7],
-                      created_at=row[15], is_reapplication=False) for row in values]
 
 
 def reapplication_flags(stored: Iterable[Any], batch: list[_AppFacts]) -> dict[int, int]:

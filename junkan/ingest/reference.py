@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 from junkan.ats.base import AtsAdapter, JobRecord, OpeningRecord, ReasonRecord
 from junkan.db.models import Job, Opening, RejectionReason
 from junkan.identity import normalize_text
+from junkan.ingest.plausibility import control_character, storable
 from junkan.ingest.quarantine import upsert_quarantine
 from junkan.ingest.reasons import ReasonMapping, fold
 from junkan.ingest.upsert import insert_missing, upsert
@@ -239,13 +240,28 @@ class ReferenceData:
 def _checked_key(
     rec: Any, limit: int, label: str, record_type: str, bad: list[QuarantineEntry]
 ) -> str | None:
-    """The record's normalised id, or None after quarantining a record whose id is missing or too long."""
+    """The record's normalised id, or None after quarantining a record whose id is missing or too long,
+    or one with a control character in any of its texts (what PostgreSQL refuses, SQLite refuses too)."""
     key = normalize_text(rec.external_id)
-    if key is not None and len(key) <= limit:
+    if key is None:
+        problem: str | None = f"{label} without an id"
+    elif len(key) > limit:
+        problem = f"{label} id longer than {limit} characters"
+    else:
+        problem = _control_problem(rec, label)
+    if problem is None:
         return key
-    bad.append(QuarantineEntry(
-        reason=f"{label} without an id" if key is None else f"{label} id longer than {limit} characters",
-        raw=jsonable(_record_dict(rec)), external_id=key[:200] if key else None, record_type=record_type))
+    bad.append(QuarantineEntry(reason=problem, raw=jsonable(_record_dict(rec)),
+                               external_id=storable(key)[:200] if key else None, record_type=record_type))
+    return None
+
+
+def _control_problem(rec: Any, label: str) -> str | None:
+    for name in rec.__slots__:
+        value = getattr(rec, name)
+        if isinstance(value, str) and (text := normalize_text(value)) and \
+                (code := control_character(text)) is not None:
+            return f"{label} field {name} contains a control character ({code})"
     return None
 
 

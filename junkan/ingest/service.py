@@ -4,6 +4,13 @@ Watermark semantics: a source's watermark is the newest `updated_at` the source 
 only forward, in the same transaction as the last batch of a run. A run reads from the watermark minus a
 small overlap (late commits and clock skew in the ATS); a crash mid-run leaves the watermark where it
 was, so the next run re-reads the whole window, which is safe because every write is idempotent.
+The watermark never passes the run's own clock: a record dated in the future (quarantined as
+implausible) or an ATS clock running ahead would otherwise make every later run skip new changes. A
+stored watermark beyond the clock plus the plausibility skew (left by an older version) is not
+trusted: that run reads everything and sets the watermark anew.
+
+Runs of one source are serialised (junkan.ingest.lock): a second run waits for the first, and fails
+with `IngestBusy` after `lock_timeout_s`.
 
 Reading and writing overlap: a background thread pulls the adapter's records and validates them a
 bounded number of batches ahead (memory stays flat), while this thread writes; the database does its
@@ -23,9 +30,8 @@ import queue
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import islice
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, select
 
@@ -33,7 +39,9 @@ from junkan.ats.base import ApplicationRecord, AtsAdapter, BadRecord
 from junkan.db.models import Quarantine, Watermark
 from junkan.db.types import utcnow
 from junkan.ingest.batch import BatchWriter, IngestCounts
+from junkan.ingest.lock import DEFAULT_LOCK_TIMEOUT_S, IngestBusy, SourceLock, source_lock
 from junkan.ingest.pgcopy import without_prepared_statements
+from junkan.ingest.plausibility import DEFAULT_FUTURE_SKEW, DateBounds, zone
 from junkan.ingest.reasons import ReasonMapping, default_mapping
 from junkan.ingest.reference import ReferenceData
 from junkan.ingest.validate import BatchResult, Validator
@@ -45,27 +53,27 @@ Q = Quarantine.__table__
 
 #: Re-read this much before the watermark: an ATS may commit a change with a slightly older timestamp.
 WATERMARK_OVERLAP = timedelta(minutes=10)
-#: `as_of` days are calendar days in Japan, where the employer works.
-BUSINESS_TZ = ZoneInfo("Asia/Tokyo")
 DEFAULT_BATCH_SIZE = 5000
 #: Validated batches the reader may hold ready beyond the two the writer holds (current and next).
 READ_AHEAD = 1
 
-__all__ = ["IngestCounts", "ingest", "read_watermark", "window_start"]
+__all__ = ["IngestBusy", "IngestCounts", "ingest", "read_watermark", "window_start"]
 
 
 def read_watermark(conn: Connection, source: str) -> datetime | None:
     return conn.execute(select(W.c.value).where(W.c.source == source)).scalar_one_or_none()
 
 
-def window_start(watermark: datetime | None, as_of: date | None) -> datetime | None:
+def window_start(watermark: datetime | None, as_of: date | None,
+                 timezone: str | tzinfo | None = None) -> datetime | None:
     """Where to start reading. No watermark: everything. `as_of` can only move the start back, so an
-    analyst can re-ingest from a past day; it never narrows a first full load."""
+    analyst can re-ingest from a past day (a calendar day in `timezone`, the employer's); it never
+    narrows a first full load."""
     if watermark is None:
         return None
     since = watermark - WATERMARK_OVERLAP
     if as_of is not None:
-        day_start = datetime.combine(as_of, time.min, tzinfo=BUSINESS_TZ).astimezone(UTC)
+        day_start = datetime.combine(as_of, time.min, tzinfo=zone(timezone)).astimezone(UTC)
         since = min(since, day_start)
     return since
 
@@ -74,7 +82,7 @@ def window_start(watermark: datetime | None, as_of: date | None) -> datetime | N
 class _Batch:
     result: BatchResult
     size: int
-    #: Newest `updated_at` among the batch's records (valid or quarantined), for the watermark.
+    #: Newest plausible `updated_at` among the batch's records (valid or quarantined), for the watermark.
     newest: datetime | None
 
 
@@ -114,9 +122,11 @@ class _Reader:
                     break
                 result = self._validator.validate(chunk)
                 newest = None
+                latest = self._validator.dates.latest
                 for item in (*result.valid, *result.quarantined):
                     stamp = item.updated_at
-                    if stamp is not None and (newest is None or stamp > newest):
+                    # An implausible (future) stamp was quarantined; it says nothing about the source.
+                    if stamp is not None and (newest is None or stamp > newest) and stamp <= latest:
                         newest = stamp
                 self._queue.put(_Batch(result, len(chunk), newest))
             self._queue.put(_END)
@@ -149,11 +159,20 @@ class _Reader:
         self._thread.join()
 
 
-def _advance_watermark(conn: Connection, source: str, value: datetime, now: datetime) -> None:
+def _settle_watermark(conn: Connection, source: str, newest: datetime | None, started: datetime,
+                      now: datetime, *, untrusted: bool) -> None:
+    """Move the watermark forward to the newest update seen, never past the run's start (what lies
+    beyond was not necessarily read). An untrusted watermark is replaced, or removed when the run saw
+    no dated record."""
+    if newest is None:
+        if untrusted:
+            conn.execute(W.delete().where(W.c.source == source))
+        return
+    value = min(newest, started)
     stored = read_watermark(conn, source)
     if stored is None:
         conn.execute(W.insert().values(source=source, value=value, updated_at=now))
-    elif value > stored:
+    elif value > stored or (untrusted and value != stored):
         conn.execute(W.update().where(W.c.source == source).values(value=value, updated_at=now))
 
 
@@ -169,18 +188,41 @@ def ingest(
     phone_region: str = "JP",
     full: bool = False,
     clock: Callable[[], datetime] = utcnow,
+    timezone: str | tzinfo | None = None,
+    future_skew: timedelta = DEFAULT_FUTURE_SKEW,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> IngestCounts:
     """Ingest the source's applications changed since its watermark; returns counts only.
 
-    `full=True` ignores the watermark and reads everything (still idempotent). The adapter is not
+    `full=True` ignores the watermark and reads everything (still idempotent). `timezone` is the
+    employer's (setting `notice.timezone`): `as_of` days and the 1990 plausibility bound are its
+    calendar days. Dates later than the run's clock plus `future_skew` are implausible. A run waits up
+    to `lock_timeout_s` for another run of the same source, then raises IngestBusy. The adapter is not
     closed here: whoever built it owns it.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     source = source or adapter.source
+    business_zone = zone(timezone)
+    with source_lock(engine, source, timeout_s=lock_timeout_s) as lock:
+        return _ingest_locked(
+            engine, adapter, lock, source=source, as_of=as_of, run_id=run_id, batch_size=batch_size,
+            mapping=mapping, phone_region=phone_region, full=full, clock=clock, business_zone=business_zone,
+            future_skew=future_skew,
+        )
+
+
+def _ingest_locked(
+    engine: Engine, adapter: AtsAdapter, lock: SourceLock, *, source: str, as_of: date | None,
+    run_id: str | None, batch_size: int, mapping: ReasonMapping | None, phone_region: str, full: bool,
+    clock: Callable[[], datetime], business_zone: tzinfo, future_skew: timedelta,
+) -> IngestCounts:
+    started = clock()
+    dates = DateBounds.around(started, business_zone, future_skew)
     reference = ReferenceData(source, mapping or default_mapping(), clock)
     reference_after = bool(getattr(adapter, "reference_from_applications", False))
     with engine.begin() as conn, without_prepared_statements(conn):
+        lock.renew(conn)
         if reference_after:
             reference.load(conn)
         else:
@@ -190,7 +232,11 @@ def ingest(
             select(Q.c.external_id).where(Q.c.source == source, Q.c.record_type == "application",
                                           Q.c.resolved_at.is_(None), Q.c.external_id.is_not(None))
         ).scalars())
-    since = None if full else window_start(watermark, as_of)
+    untrusted = watermark is not None and watermark > dates.latest
+    if untrusted:
+        log.warning("ingest %s: the stored watermark lies in the future; reading everything and setting "
+                    "it anew", source)
+    since = None if full or untrusted else window_start(watermark, as_of, business_zone)
     log.info("ingest %s: reading applications %s", source,
              f"updated since {since.isoformat()}" if since else "(full load)")
 
@@ -198,7 +244,8 @@ def ingest(
                          open_quarantine=open_quarantine)
     counts = IngestCounts()
     newest: datetime | None = None
-    reader = _Reader(adapter.fetch_applications(since), Validator(phone_region=phone_region), batch_size)
+    validator = Validator(phone_region=phone_region, dates=dates)
+    reader = _Reader(adapter.fetch_applications(since), validator, batch_size)
     try:
         current = reader.next()
         number = 0
@@ -209,17 +256,20 @@ def ingest(
             if current.newest is not None and (newest is None or current.newest > newest):
                 newest = current.newest
             with engine.begin() as conn, without_prepared_statements(conn):
+                lock.renew(conn)
                 counts.add(writer.write(conn, current.result))
                 if following is None:
                     if reference_after:
                         reference.sync(conn, adapter)
-                    if newest is not None:
-                        _advance_watermark(conn, source, newest, clock())
+                    _settle_watermark(conn, source, newest, started, clock(), untrusted=untrusted)
             log.debug("ingest %s: batch %d committed (%d records)", source, number, current.size)
             current = following
-        if number == 0 and reference_after:
+        if number == 0 and (reference_after or untrusted):
             with engine.begin() as conn, without_prepared_statements(conn):
-                reference.sync(conn, adapter)
+                lock.renew(conn)
+                if reference_after:
+                    reference.sync(conn, adapter)
+                _settle_watermark(conn, source, None, started, clock(), untrusted=untrusted)
     finally:
         reader.close()
     log.info("ingest %s: %s", source, counts.as_dict())

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -23,7 +21,8 @@ from typing import Any
 
 from junkan.ats.base import STATUSES, ApplicationRecord, BadRecord
 from junkan.db.models import Application, Candidate, Job, RejectionReason
-from junkan.identity import is_valid_email, normalize_phone
+from junkan.identity import is_valid_email, normalize_email, normalize_name, normalize_phone, normalize_text
+from junkan.ingest.plausibility import DateBounds, control_character, has_unstorable, storable, zone
 
 DECIDED_STATUSES = frozenset({"rejected", "hired", "withdrawn"})
 #: Statuses that carry a reason (ours or theirs).
@@ -113,43 +112,6 @@ class QuarantineEntry:
 _HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-# Fast equivalents of junkan.identity's normalisers (same results, tested against them): this runs
-# several times per record, and ASCII text - most ids, e-mails and dates - needs no NFKC pass.
-def normalize_text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if not value.isascii():
-        value = unicodedata.normalize("NFKC", value)
-    text = " ".join(value.split())
-    return text or None
-
-
-def normalize_email(value: str | None) -> str | None:
-    text = normalize_text(value)
-    return text.replace(" ", "").casefold() if text is not None else None
-
-
-def normalize_name(value: str | None) -> str | None:
-    return normalize_text(value)  # NFKC already turned the ideographic space into a plain one
-
-
-#: Japanese domestic numbers (0 + 9 or 10 digits, not the 010 international prefix): E.164 without
-#: the cost of a full phonenumbers parse (~0.2 ms), which dominated validation.
-_JP_DOMESTIC = re.compile(r"0(?!10)[1-9][0-9]{8,9}")
-_PHONE_PUNCTUATION = str.maketrans("", "", "-() ")
-
-
-def phone_key(value: str | None, region: str) -> str | None:
-    if not value:
-        return None
-    if region.upper() == "JP":
-        text = value if value.isascii() else unicodedata.normalize("NFKC", value)
-        digits = text.strip().translate(_PHONE_PUNCTUATION)
-        if _JP_DOMESTIC.fullmatch(digits):
-            return "+81" + digits[1:]
-    return normalize_phone(value, region)
-
-
 #: Values that repeat on thousands of records (job ids and titles, reasons, stages) are normalised once.
 #: Bounded: cleared when full, so an odd source with unique values costs memory, not correctness.
 _REPEATED: dict[str, str | None] = {}
@@ -209,19 +171,27 @@ def _convert(value: datetime) -> datetime:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_is_str = str.__instancecheck__  # isinstance(v, str) as a C function, for filter()
 _STR_ONLY = frozenset({str})
 
 
 def jsonable(value: Any) -> Any:
-    """A JSON-safe copy of a raw payload (dates and decimals become strings)."""
+    """A JSON-safe and storable copy of a raw payload: dates and decimals become strings, NUL and
+    unpaired surrogates U+FFFD (neither database's JSON column can hold them)."""
     if isinstance(value, dict):
         # Type sets built in C: the common flat spreadsheet row is already JSON and is kept as it is.
-        if set(map(type, value.values())) <= _SCALARS and set(map(type, value)) <= _STR_ONLY:
-            return value
-        return {str(k): jsonable(v) for k, v in value.items()}
+        values = value.values()
+        types = set(map(type, values))
+        if types <= _SCALARS and set(map(type, value)) <= _STR_ONLY:
+            texts = "\n".join(values if types == _STR_ONLY else filter(_is_str, values))
+            if not has_unstorable(texts) and not has_unstorable("\n".join(value)):
+                return value
+        return {storable(str(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, str):
+        return storable(value)
+    if value is None or isinstance(value, int | float | bool):
         return value
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -267,9 +237,12 @@ def _wording_version(raw: dict[str, Any]) -> str:
 
 
 def validate_record(
-    record: ApplicationRecord, *, phone_region: str = "JP"
+    record: ApplicationRecord, *, phone_region: str = "JP", dates: DateBounds | None = None,
 ) -> ValidApplication | QuarantineEntry:
-    """One record -> a ValidApplication, or a QuarantineEntry listing every problem found."""
+    """One record -> a ValidApplication, or a QuarantineEntry listing every problem found.
+
+    `dates` is the run's window of plausible dates; without it, the window around the current time.
+    """
     problems: list[str] = []
     external_id = normalize_text(record.external_id)
     if external_id is None:
@@ -280,7 +253,7 @@ def validate_record(
     email_key = normalize_email(record.email)
     if email_key is None:
         problems.append("missing e-mail address")
-    elif not is_valid_email(email_key):
+    elif not is_valid_email(email_key) and control_character(email_key) is None:
         problems.append("invalid e-mail address (expected name@domain.tld)")
 
     status = record.status
@@ -290,6 +263,7 @@ def validate_record(
             shown = status[:40] if status else "(empty)"
             problems.append(f"unknown status {shown!r} (expected one of {', '.join(STATUSES)})")
 
+    applied_at = _aware(record.applied_at)
     updated_at = _aware(record.updated_at)
     decided_at = _aware(record.decided_at)
     if status in DECIDED_STATUSES:
@@ -298,6 +272,7 @@ def validate_record(
             problems.append(f"status {status!r} without a decision date (decided_at / 選考結果日)")
     elif status == "in_process":
         decided_at = None
+    problems.extend((dates or _current_bounds()).problems(applied_at, decided_at, updated_at))
 
     name = normalize_name(record.name)
     job_external_id = _normalize_repeated(record.job_external_id)
@@ -309,38 +284,58 @@ def validate_record(
     for field_name, value, limit in zip(_TEXT_FIELDS, texts, _TEXT_LIMITS, strict=True):
         if value is not None and len(value) > limit:
             problems.append(f"field {field_name} is {len(value)} characters (limit {limit})")
+    raw = record.raw
+    wording_version = _wording_version(raw) if raw else DEFAULT_WORDING_VERSION
+    tags = _tags(record.tags) if record.tags else ()
+    checked = (external_id, email_key, record.phone, wording_version, *texts, *tags)
+    if control_character(" ".join(filter(None, checked))) is not None:
+        problems.extend(_control_problems(
+            zip(("external_id", "email", "phone", "consent_wording_version", *_TEXT_FIELDS,
+                 *("tags",) * len(tags)), checked, strict=True)))
 
     if problems:
-        return QuarantineEntry(reason=_where(record.raw) + "; ".join(problems), raw=record_raw(record),
-                               external_id=external_id[:200] if external_id else None, updated_at=updated_at)
+        kept_id = storable(external_id)[:200] if external_id else None
+        return QuarantineEntry(reason=_where(raw) + "; ".join(problems), raw=record_raw(record),
+                               external_id=kept_id, updated_at=updated_at)
 
     assert external_id is not None and email_key is not None  # narrowed by the checks above
     carries_reason = status in REASON_STATUSES
     given = record.consents
     consents = {p: bool(g) for p, g in given.items() if p in KNOWN_PURPOSES} if given else {}
-    raw = record.raw
     valid = ValidApplication(
         external_id=external_id,
         status=status,
         email_key=email_key,
-        phone_key=phone_key(record.phone, phone_region),
+        phone_key=normalize_phone(record.phone, phone_region),
         display_name=name,
         locale=_locale(record.locale) if record.locale else None,
         job_external_id=job_external_id,
         job_title=job_title,
-        applied_at=_aware(record.applied_at),
+        applied_at=applied_at,
         decided_at=decided_at,
         reason_external_id=reason_external_id if carries_reason else None,
         reason_text=reason_text if carries_reason else None,
         stage=stage,
         updated_at=updated_at,
         consents=consents,
-        wording_version=_wording_version(raw) if raw else DEFAULT_WORDING_VERSION,
-        tags=_tags(record.tags) if record.tags else (),
+        wording_version=wording_version,
+        tags=tags,
         raw=record_raw(record),
     )
     valid.content_hash = valid.compute_hash()
     return valid
+
+
+def _control_problems(fields: Iterable[tuple[str, str | None]]) -> list[str]:
+    found: dict[str, str] = {}  # one reason per field (a tag list names `tags` once)
+    for name, value in fields:
+        if value and name not in found and (code := control_character(value)) is not None:
+            found[name] = f"field {name} contains a control character ({code})"
+    return list(found.values())
+
+
+def _current_bounds() -> DateBounds:
+    return DateBounds.around(datetime.now(UTC), zone(None))
 
 
 def _where(raw: dict[str, Any] | None) -> str:
@@ -350,9 +345,10 @@ def _where(raw: dict[str, Any] | None) -> str:
 
 
 def quarantine_bad(bad: BadRecord) -> QuarantineEntry:
+    # An adapter's reason may quote the unreadable cell (a date, a consent answer): kept storable.
     external_id = normalize_text(bad.external_id)
-    return QuarantineEntry(reason=bad.reason or "unreadable record", raw=jsonable(bad.raw or {}),
-                           external_id=external_id[:200] if external_id else None)
+    return QuarantineEntry(reason=storable(bad.reason or "unreadable record"), raw=jsonable(bad.raw or {}),
+                           external_id=storable(external_id)[:200] if external_id else None)
 
 
 _FIELDS_FOR_DIFF = ("status", "email_key", "phone_key", "display_name", "locale", "job_external_id",
@@ -388,10 +384,14 @@ class Validator:
     the same id with different data and no newer `updated_at` is a conflict, and the later occurrence is
     quarantined (the first one is ingested, so a re-run of the same export gives the same result).
     Memory is one small entry per accepted id, a few MB at 100,000 records.
+
+    `dates` is the run's window of plausible dates (fixed at the run's start, so every batch is judged
+    alike); the window around the current time when not given.
     """
 
-    def __init__(self, *, phone_region: str = "JP") -> None:
+    def __init__(self, *, phone_region: str = "JP", dates: DateBounds | None = None) -> None:
         self.phone_region = phone_region
+        self.dates = dates or _current_bounds()
         self._seen: dict[str, _Seen] = {}
 
     def validate(self, records: Iterable[ApplicationRecord | BadRecord]) -> BatchResult:
@@ -401,7 +401,7 @@ class Validator:
             if isinstance(record, BadRecord):
                 result.quarantined.append(quarantine_bad(record))
                 continue
-            checked = validate_record(record, phone_region=self.phone_region)
+            checked = validate_record(record, phone_region=self.phone_region, dates=self.dates)
             if isinstance(checked, QuarantineEntry):
                 result.quarantined.append(checked)
                 continue

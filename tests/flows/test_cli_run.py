@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from tests.fakes.greenhouse import GreenhouseFake, sample_data
 def test_junkan_run_ingests_every_greenhouse_page_and_prints_counts(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = GreenhouseFake(httpserver, sample_data(700, seed=3))
+    # All in the past: a record dated in the future would be quarantined as implausible.
+    fake = GreenhouseFake(httpserver, sample_data(700, seed=3, start=datetime(2026, 5, 1, tzinfo=UTC)))
     # The ATS comes from the file JUNKAN_CONFIG_FILE names, read when the flow builds its settings.
     ats = {name.removeprefix("JUNKAN_ATS__").lower(): value for name, value in fake.env().items()}
     config = tmp_path / "etc" / "junkan.toml"

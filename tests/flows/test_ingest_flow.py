@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -18,7 +19,8 @@ from tests.fakes.greenhouse import GreenhouseFake, sample_data
 def test_ingest_decisions_reads_every_page_and_publishes_the_counts(
     httpserver: HTTPServer, engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = sample_data(1100, seed=7)
+    # 1100 applications 3 h apart, all in the past (a record dated in the future would be quarantined).
+    data = sample_data(1100, seed=7, start=datetime(2026, 5, 1, tzinfo=UTC))
     fake = GreenhouseFake(httpserver, data)
     for name, value in fake.env().items():
         monkeypatch.setenv(name, value)

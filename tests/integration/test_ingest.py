@@ -98,13 +98,14 @@ def test_reapplication_after_rejection_is_flagged_and_counted_once(engine: Engin
     later = T0 + timedelta(days=40)
     adapter = ListAdapter([app("old", "rejected", email="re@example.jp"),
                            app("new", "in_process", email="RE@example.jp", at=later, applied_at=later)])
-    counts = ingest(engine, adapter, as_of=None, full=True)
+    clock = FixedClock(later + timedelta(days=1))  # the new application is not dated in the future
+    counts = ingest(engine, adapter, as_of=None, full=True, clock=clock)
 
     assert counts.reapplied == 1
     old, new = _app_row(engine, "old"), _app_row(engine, "new")
     assert new.is_reapplication is True and new.previous_application_id == old.id
     assert old.is_reapplication is False
-    assert ingest(engine, adapter, as_of=None, full=True).reapplied == 0
+    assert ingest(engine, adapter, as_of=None, full=True, clock=clock).reapplied == 0
 
 
 def test_reapplication_is_found_whatever_order_the_source_lists_them(engine: Engine) -> None:
@@ -116,7 +117,7 @@ def test_reapplication_is_found_whatever_order_the_source_lists_them(engine: Eng
         app("filler", "in_process"),
         app("old", "withdrawn", email="x@example.jp", reason_external_id="r-declined"),
     ])
-    counts = ingest(engine, adapter, as_of=None, batch_size=2)
+    counts = ingest(engine, adapter, as_of=None, batch_size=2, clock=FixedClock(later + timedelta(days=1)))
     assert counts.reapplied == 1
     assert _app_row(engine, "new").previous_application_id == _app_row(engine, "old").id
 

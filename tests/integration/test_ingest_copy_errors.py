@@ -9,11 +9,10 @@ from junkan.db.models import Candidate
 from junkan.ingest.pgcopy import CopyFailed, copy_rows
 
 
+# COPY exists only on PostgreSQL; SQLite ingest uses INSERT, whose errors the engine scrubs.
+@pytest.mark.postgresql_only
 def test_copy_failure_message_carries_no_row_values(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        # COPY exists only on PostgreSQL; SQLite ingest uses INSERT, whose errors the engine scrubs.
-        assert engine.dialect.name == "sqlite"
-        return
+    assert engine.dialect.name == "postgresql"
     # A locale longer than its column: PostgreSQL's CONTEXT would quote the whole line.
     rows = [("taro.yamada@example.jp", "山田 太郎", "x" * 20, "[]")]
     columns = ["email_key", "display_name", "locale", "tags"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,6 +17,10 @@ from tests.conftest import _wipe
 from tests.fakes._common import FakeClock, client_for
 from tests.fakes.greenhouse import GreenhouseData, GreenhouseFake, sample_data
 from tests.integration._ingest_support import RERUN_BOOKKEEPING, FixedClock, dump
+
+#: The ingest clock: after the company's last update (700 applications 3 h apart from 2026-10-01), so
+#: no record is dated in the future (such a record is quarantined as implausible).
+AFTER_THE_DATA = datetime(2027, 1, 15, tzinfo=UTC)
 
 
 def company() -> GreenhouseData:
@@ -42,7 +47,7 @@ def test_ingesting_the_same_window_twice_leaves_the_database_unchanged(
 ) -> None:
     fake_clock = FakeClock()
     fake = GreenhouseFake(httpserver, company(), clock=fake_clock)
-    clock = FixedClock()
+    clock = FixedClock(AFTER_THE_DATA)
 
     first = ingest(engine, adapter_for(fake, fake_clock), as_of=None, clock=clock)
     assert (first.new, first.quarantined) == (700, 1)
@@ -63,7 +68,7 @@ def test_ingesting_the_same_window_twice_leaves_the_database_unchanged(
 def test_a_run_with_20_percent_faults_ends_in_the_same_state_as_a_clean_run(
     httpserver: HTTPServer, engine: Engine
 ) -> None:
-    clock = FixedClock()
+    clock = FixedClock(AFTER_THE_DATA)
     clean_fake = GreenhouseFake(httpserver, company(), clock=FakeClock())
     ingest(engine, adapter_for(clean_fake, FakeClock()), as_of=None, clock=clock)
     clean = dump(engine)
@@ -85,7 +90,7 @@ def test_a_run_with_20_percent_faults_ends_in_the_same_state_as_a_clean_run(
 def test_a_run_that_gives_up_mid_way_is_completed_by_the_retry(
     httpserver: HTTPServer, engine: Engine
 ) -> None:
-    clock = FixedClock()
+    clock = FixedClock(AFTER_THE_DATA)
     clean_fake = GreenhouseFake(httpserver, company(), clock=FakeClock())
     ingest(engine, adapter_for(clean_fake, FakeClock()), as_of=None, clock=clock)
     clean = dump(engine)
