@@ -4,4 +4,5 @@ from junkan.db import (
     models,  # noqa: F401
     models_engagement,  # noqa: F401
     models_partner,  # noqa: F401
+    models_pool,  # noqa: F401
 )
