@@ -14,12 +14,12 @@ from junkan.db.models import Application, Candidate, Consent, Job, Opening, Reje
 JST = ZoneInfo("Asia/Tokyo")
 _seq = itertools.count(1)
 
-#: The business day of most tests: 2027-03-01, 10:00 JST.
-AS_OF = date(2027, 3, 1)
-NOW = datetime(2027, 3, 1, 10, 0, tzinfo=JST)
+#: The business day of most tests (a Friday, in the past so `as_of` re-runs use it): 10:00 JST.
+AS_OF = date(2026, 11, 20)
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=JST)
 #: Rejected seven months before AS_OF: past the default cooldown.
-DECIDED = datetime(2026, 8, 1, 12, 0, tzinfo=JST)
-CONSENTED = datetime(2026, 8, 1, 12, 0, tzinfo=JST)
+DECIDED = datetime(2026, 4, 10, 12, 0, tzinfo=JST)
+CONSENTED = datetime(2026, 4, 10, 12, 0, tzinfo=JST)
 
 _REASONS = {
     "other_candidate": ("他の候補者を優先", "silver"),
