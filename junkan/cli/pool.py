@@ -58,8 +58,9 @@ def list_members(
         refs = ref_map([int(signals.candidate_ids[i]) for i in members], settings.links)
         names: dict[int, str | None] = {}
         if show_names:
-            names = dict(session.execute(select(Candidate.id, Candidate.display_name).where(
-                Candidate.id.in_([int(signals.candidate_ids[i]) for i in members]))).tuples())
+            ids = [int(signals.candidate_ids[i]) for i in members]
+            names = {cid: name for cid, name in session.execute(
+                select(Candidate.id, Candidate.display_name).where(Candidate.id.in_(ids)))}
     shown = 0
     for i in members:
         cid = int(signals.candidate_ids[i])
