@@ -93,11 +93,11 @@ def plan_run(session: Session, settings: Settings, *, as_of: date, now: datetime
     plan = RunPlan(as_of=as_of, now=now, mode=mode, new=new, signals=signals, membership=membership,
                    scores=scores, model_report=report, eligible=keep, excluded=excluded, matches=found,
                    holdout_key=as_of.isoformat())
-    plan.rows = _match_rows(plan, settings)
+    plan.rows = explained_rows(plan, settings)
     return plan
 
 
-def _match_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
+def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
     cfg = settings.recontact
     m, s = plan.matches, plan.signals
     if not len(m):
