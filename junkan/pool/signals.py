@@ -10,11 +10,13 @@ and this module is the only place the pool reads candidates from (a test watches
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import and_, func, select
+from sqlalchemy import Connection, Text, and_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
@@ -36,6 +38,7 @@ _STAGE_KEYWORDS: tuple[tuple[int, tuple[str, ...]], ...] = (
 STAGE_LABELS = {3: "最終面接", 2: "二次面接", 1: "一次面接", 0: "書類選考"}
 
 
+@functools.lru_cache(maxsize=4096)
 def stage_level(stage: str | None) -> int:
     folded = fold(stage)
     if not folded:
@@ -92,20 +95,31 @@ class PoolSignals:
         return len(self.candidate_ids)
 
 
-def _latest_consents(session: Session, purpose: str, now: datetime,
-                     pool_ids) -> dict[int, tuple[bool, datetime]]:  # type: ignore[no-untyped-def]
-    rn = func.row_number().over(
-        partition_by=Consent.candidate_id, order_by=(Consent.recorded_at.desc(), Consent.id.desc())
-    )
-    ranked = (
-        select(Consent.candidate_id, Consent.granted, Consent.recorded_at, rn.label("rn"))
-        .where(Consent.purpose == purpose, Consent.recorded_at <= now, Consent.candidate_id.in_(pool_ids))
-        .subquery()
-    )
-    rows = session.execute(
-        select(ranked.c.candidate_id, ranked.c.granted, ranked.c.recorded_at).where(ranked.c.rn == 1)
+def _latest_consents(conn: Connection, purpose: str, now: datetime) -> dict[int, tuple[bool, datetime]]:
+    """Newest row per candidate: read in order, the last one wins (a window function is much slower on
+    SQLite, and the log is append-only and small per person)."""
+    rows = conn.execute(
+        select(Consent.candidate_id, Consent.granted, Consent.recorded_at)
+        .where(Consent.purpose == purpose, Consent.recorded_at <= now)
+        .order_by(Consent.candidate_id, Consent.recorded_at, Consent.id)
     )
     return {cid: (bool(granted), at) for cid, granted, at in rows}
+
+
+@functools.lru_cache(maxsize=65536)
+def _json_list(raw: str) -> tuple[str, ...]:
+    value = json.loads(raw)
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def _as_list(value: object) -> list[str]:
+    """A JSON list column read as text (SQLite) or decoded already (PostgreSQL JSONB); repeated values
+    (most candidates have no tags, skills come from a small vocabulary) are parsed once."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return list(_json_list(value))
+    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _job_text(title: str | None, department: str | None, description: str | None, max_chars: int) -> str:
@@ -118,6 +132,8 @@ def _job_text(title: str | None, department: str | None, description: str | None
 def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSignals:
     """Read the pool's inputs as of `now` (decisions, consents and mails after `now` are ignored)."""
     cfg = settings.recontact
+    # Core connection, not ORM: hundreds of thousands of plain rows, no objects needed.
+    conn = session.connection()
     pool_ids = (
         select(Application.candidate_id)
         .where(Application.status.in_(DECIDED_STATUSES), Application.decided_at.is_not(None),
@@ -127,13 +143,13 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
     )
     jobs = {
         jid: (title, dept, _job_text(title, dept, desc, cfg.text_max_chars))
-        for jid, title, dept, desc in session.execute(
+        for jid, title, dept, desc in conn.execute(
             select(Job.id, Job.title, Job.department, Job.description)
         )
     }
-    cands = session.execute(
-        select(Candidate.id, Candidate.anonymized_at, Candidate.locale, Candidate.tags, Candidate.skills,
-               Candidate.location)
+    cands = conn.execute(
+        select(Candidate.id, Candidate.anonymized_at, Candidate.locale, type_coerce(Candidate.tags, Text),
+               type_coerce(Candidate.skills, Text), Candidate.location)
         .where(Candidate.id.in_(pool_ids))
         .order_by(Candidate.id)
     ).all()
@@ -142,7 +158,7 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
     index = {int(cid): i for i, cid in enumerate(ids)}
 
     operator_tags: list[list[str]] = [[] for _ in range(n)]
-    for cid, tag in session.execute(select(PoolTag.candidate_id, PoolTag.tag).order_by(PoolTag.id)):
+    for cid, tag in conn.execute(select(PoolTag.candidate_id, PoolTag.tag).order_by(PoolTag.id)):
         i = index.get(cid)
         if i is not None:
             operator_tags[i].append(tag)
@@ -165,7 +181,7 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
     in_process = np.zeros(n, dtype=bool)
     applied: list[tuple[int, int]] = []
 
-    rows = session.execute(
+    rows = conn.execute(
         select(Application.candidate_id, Application.id, Application.external_id, Application.status,
                Application.job_id, Application.decided_at, Application.applied_at, Application.stage_reached,
                RejectionReason.category, RejectionReason.pool_eligibility)
@@ -209,15 +225,15 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         [any(d is not None and h >= d for h in hired_at[i]) for i, d in enumerate(decided)], dtype=bool
     ) if n else np.zeros(0, dtype=bool)
 
-    tp = _latest_consents(session, "talent_pool", now, pool_ids)
-    rc = _latest_consents(session, "recontact", now, pool_ids)
-    suppressed_ids = set(session.scalars(
+    tp = _latest_consents(conn, "talent_pool", now)
+    rc = _latest_consents(conn, "recontact", now)
+    suppressed_ids = set(conn.scalars(
         select(Candidate.id)
         .join(Suppression, Suppression.email_key == Candidate.email_key)
         .where(Candidate.id.in_(pool_ids))
     ))
     since = now - timedelta(days=cfg.recontact_interval_days)
-    recent_ids = set(session.scalars(
+    recent_ids = set(conn.scalars(
         select(Message.candidate_id).where(
             and_(Message.kind == RECONTACT_KIND, Message.state.in_(CONTACTED_STATES),
                  Message.created_at >= since, Message.created_at <= now)
@@ -229,8 +245,8 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         candidate_ids=ids,
         anonymized=np.array([c[1] is not None for c in cands], dtype=bool),
         locale=[c[2] or "ja" for c in cands],
-        skills=[list(c[4] or []) for c in cands],
-        ats_tags=[list(c[3] or []) for c in cands],
+        skills=[_as_list(c[4]) for c in cands],
+        ats_tags=[_as_list(c[3]) for c in cands],
         operator_tags=operator_tags,
         location=[c[5] for c in cands],
         app_id=app_id,

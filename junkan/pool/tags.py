@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from junkan.db.models_pool import PoolTag
-from junkan.engagement.bulk import insert_ignore
+from junkan.engagement.bulk import insert_ignore_returning
 from junkan.identity import normalize_text
 from junkan.pool.signals import STAGE_LABELS, PoolSignals
 
@@ -50,8 +50,8 @@ def add_tags(session: Session, pairs: Iterable[tuple[int, str]], *, source: str 
             for cid, tag in pairs if (t := clean_tag(tag))]
     if not rows:
         return 0
-    result = session.execute(insert_ignore(session, PoolTag.__table__), rows)
-    return max(result.rowcount or 0, 0)
+    # executemany rowcounts are not reliable on every driver; RETURNING counts what was really added.
+    return len(insert_ignore_returning(session, PoolTag.__table__, rows, "id"))
 
 
 @dataclass
