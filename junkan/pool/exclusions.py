@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 
 from junkan.config import Settings
-from junkan.pool.months import cooldown_over
+from junkan.pool.months import cooldown_over_mask
 from junkan.pool.signals import PoolSignals
 
 #: Rule name -> label shown in the artifact.
@@ -29,11 +29,7 @@ APPLIED_RULE = "already_applied"
 
 def exclusion_masks(signals: PoolSignals, settings: Settings, as_of: date) -> dict[str, np.ndarray]:
     cfg = settings.recontact
-    cooling = np.array(
-        [d is None or not cooldown_over(d, as_of, cfg.cooldown_months, cfg.timezone)
-         for d in signals.decided_at],
-        dtype=bool,
-    )
+    cooling = ~cooldown_over_mask(signals.decided_ts, as_of, cfg.cooldown_months, cfg.timezone)
     return {
         "cooldown": cooling,
         "recently_contacted": signals.recontacted_recently.copy(),

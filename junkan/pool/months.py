@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 
 def add_months(day: date, months: int) -> date:
@@ -23,3 +25,22 @@ def local_day(moment: datetime, timezone: str) -> date:
 def cooldown_over(decided_at: datetime, as_of: date, months: int, timezone: str) -> bool:
     """True from the day exactly `months` calendar months after the decision (that day included)."""
     return as_of >= add_months(local_day(decided_at, timezone), months)
+
+
+def last_decision_day_past_cooldown(as_of: date, months: int) -> date:
+    """The latest decision day whose cooldown is over on `as_of` (`add_months` is monotonic, so every
+    earlier day is over too)."""
+    day = add_months(as_of, -months)
+    while add_months(day + timedelta(days=1), months) <= as_of:
+        day += timedelta(days=1)
+    while add_months(day, months) > as_of:
+        day -= timedelta(days=1)
+    return day
+
+
+def cooldown_over_mask(decided_ts: np.ndarray, as_of: date, months: int, timezone: str) -> np.ndarray:
+    """`cooldown_over` for many POSIX timestamps at once (NaN = no decision = not over)."""
+    last = last_decision_day_past_cooldown(as_of, months)
+    cutoff = datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=ZoneInfo(timezone)).timestamp()
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(decided_ts, nan=np.inf) < cutoff

@@ -11,6 +11,7 @@ Interview evaluations are not part of it yet: no adapter brings them in (docs/po
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,11 +43,8 @@ class Scores:
 
 
 def months_since(signals: PoolSignals, now: datetime) -> np.ndarray:
-    return np.array(
-        [0.0 if d is None else max((now - d).total_seconds() / 86400.0 / _DAYS_PER_MONTH, 0.0)
-         for d in signals.decided_at],
-        dtype=np.float64,
-    )
+    days = (now.timestamp() - np.nan_to_num(signals.decided_ts, nan=now.timestamp())) / 86400.0
+    return np.maximum(days / _DAYS_PER_MONTH, 0.0)
 
 
 def rule_components(signals: PoolSignals, now: datetime) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -58,16 +56,23 @@ def rule_components(signals: PoolSignals, now: datetime) -> tuple[np.ndarray, np
     return stage, category, recency
 
 
-def rule_reasons(signals: PoolSignals, i: int, stage: float, category: float, recency: float,
-                 months: float) -> list[str]:
+@functools.lru_cache(maxsize=65536)
+def _reasons(level: int, category: str, stage: float, cat: float, recency: float,
+             months: int) -> tuple[str, ...]:
     parts = [
-        (stage, f"{STAGE_LABELS[int(signals.max_stage_level[i])]}まで進んだ"),
-        (category, WHY_BY_CATEGORY.get(signals.category[i], WHY_BY_CATEGORY["other"])),
-        (recency, f"{int(months)}か月前の選考"),
+        (stage, f"{STAGE_LABELS[level]}まで進んだ"),
+        (cat, WHY_BY_CATEGORY.get(category, WHY_BY_CATEGORY["other"])),
+        (recency, f"{months}か月前の選考"),
     ]
     # Stable order: points first, then the fixed order above.
     ranked = sorted(enumerate(parts), key=lambda p: (-p[1][0], p[0]))
-    return [label for _, (points, label) in ranked if points > 0][:3]
+    return tuple(label for _, (points, label) in ranked if points > 0)[:3]
+
+
+def rule_reasons(signals: PoolSignals, i: int, stage: float, category: float, recency: float,
+                 months: float) -> list[str]:
+    return list(_reasons(int(signals.max_stage_level[i]), signals.category[i], float(stage),
+                         float(category), round(float(recency), 1), int(months)))
 
 
 def rule_scores(signals: PoolSignals, now: datetime, members: np.ndarray | None = None) -> Scores:

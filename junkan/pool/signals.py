@@ -66,6 +66,8 @@ class PoolSignals:
     app_external_id: list[str]
     app_status: list[str]
     decided_at: list[datetime | None]
+    #: The same as POSIX seconds (NaN without a decision), for vectorised date arithmetic.
+    decided_ts: np.ndarray
     category: list[str]
     eligibility: list[str]
     stage: list[str | None]
@@ -253,6 +255,7 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         app_external_id=app_external,
         app_status=app_status,
         decided_at=decided,
+        decided_ts=np.array([np.nan if d is None else d.timestamp() for d in decided], dtype=np.float64),
         category=category,
         eligibility=eligibility,
         stage=stage,

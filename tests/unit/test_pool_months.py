@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
-from junkan.pool.months import add_months, cooldown_over
+from junkan.pool.months import add_months, cooldown_over, cooldown_over_mask
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -43,3 +44,13 @@ def test_the_decision_day_is_the_company_calendar_day_not_the_utc_one() -> None:
     decided = datetime(2026, 8, 31, 20, 0, tzinfo=UTC)
     assert not cooldown_over(decided, date(2027, 2, 28), 6, "Asia/Tokyo")
     assert cooldown_over(decided, date(2027, 3, 1), 6, "Asia/Tokyo")
+
+
+@pytest.mark.parametrize("as_of", [date(2027, 2, 27), date(2027, 2, 28), date(2027, 3, 1), date(2028, 2, 29),
+                                   date(2026, 11, 15), date(2026, 9, 30), date(2026, 10, 1)])
+def test_the_vectorised_cooldown_agrees_with_the_day_by_day_rule(as_of: date) -> None:
+    start = datetime(2025, 12, 1, 0, 30, tzinfo=JST)
+    moments = [start + timedelta(hours=7 * k) for k in range(3000)]
+    stamps = np.array([m.timestamp() for m in moments] + [np.nan])
+    mask = cooldown_over_mask(stamps, as_of, 6, "Asia/Tokyo")
+    assert mask.tolist() == [cooldown_over(m, as_of, 6, "Asia/Tokyo") for m in moments] + [False]
