@@ -136,25 +136,27 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
     cfg = settings.recontact
     # Core connection, not ORM: hundreds of thousands of plain rows, no objects needed.
     conn = session.connection()
-    pool_ids = (
-        select(Application.candidate_id)
-        .where(Application.status.in_(DECIDED_STATUSES), Application.decided_at.is_not(None),
-               Application.decided_at <= now)
-        .distinct()
-        .scalar_subquery()
-    )
+    # Every read is a plain scan filtered here: an `IN (SELECT DISTINCT …)` costs SQLite a temporary
+    # index per query, and a correlated EXISTS may walk the status index once per candidate.
+    app_rows = conn.execute(
+        select(Application.candidate_id, Application.id, Application.external_id, Application.status,
+               Application.job_id, Application.decided_at, Application.applied_at, Application.stage_reached,
+               RejectionReason.category, RejectionReason.pool_eligibility)
+        .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
+        .order_by(Application.candidate_id, Application.id)
+    ).all()
+    pool_set = {r[0] for r in app_rows if r[3] in DECIDED_STATUSES and r[5] is not None and r[5] <= now}
     jobs = {
         jid: (title, dept, _job_text(title, dept, desc, cfg.text_max_chars))
         for jid, title, dept, desc in conn.execute(
             select(Job.id, Job.title, Job.department, Job.description)
         )
     }
-    cands = conn.execute(
+    cands = [c for c in conn.execute(
         select(Candidate.id, Candidate.anonymized_at, Candidate.locale, type_coerce(Candidate.tags, Text),
                type_coerce(Candidate.skills, Text), Candidate.location)
-        .where(Candidate.id.in_(pool_ids))
         .order_by(Candidate.id)
-    ).all()
+    ) if c[0] in pool_set]
     n = len(cands)
     ids = np.fromiter((c[0] for c in cands), dtype=np.int64, count=n)
     index = {int(cid): i for i, cid in enumerate(ids)}
@@ -183,15 +185,7 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
     in_process = np.zeros(n, dtype=bool)
     applied: list[tuple[int, int]] = []
 
-    rows = conn.execute(
-        select(Application.candidate_id, Application.id, Application.external_id, Application.status,
-               Application.job_id, Application.decided_at, Application.applied_at, Application.stage_reached,
-               RejectionReason.category, RejectionReason.pool_eligibility)
-        .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
-        .where(Application.candidate_id.in_(pool_ids))
-        .order_by(Application.candidate_id, Application.id)
-    )
-    for cid, aid, ext, status, job_id, dec, applied_at, stg, cat, elig in rows:
+    for cid, aid, ext, status, job_id, dec, applied_at, stg, cat, elig in app_rows:
         i = index.get(cid)
         if i is None:
             continue
@@ -230,9 +224,7 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
     tp = _latest_consents(conn, "talent_pool", now)
     rc = _latest_consents(conn, "recontact", now)
     suppressed_ids = set(conn.scalars(
-        select(Candidate.id)
-        .join(Suppression, Suppression.email_key == Candidate.email_key)
-        .where(Candidate.id.in_(pool_ids))
+        select(Candidate.id).join(Suppression, Suppression.email_key == Candidate.email_key)
     ))
     since = now - timedelta(days=cfg.recontact_interval_days)
     recent_ids = set(conn.scalars(
