@@ -14,6 +14,7 @@ FLOWS: dict[str, str] = {
     "sync-email-events": "flows.sync_email_events:sync_email_events",
     "send-rejections": "flows.send_rejections:send_rejections",
     "sync-partner-stats": "flows.sync_partner_stats:sync_partner_stats",
+    "recontact": "flows.recontact:recontact",
 }
 
 #: Flows outside `daily`'s sequence, each with its own schedule: name -> ("module:function", cron).

@@ -221,6 +221,50 @@ class ReportSettings(_Section):
     costs_csv: Path | None = None
     #: Where `junkan report` and the `roi-report` flow write files.
     output_dir: Path = Path("./reports")
+class MatchWeights(_Section):
+    """How much each part of the match score counts; normalised by their sum, so any scale works."""
+
+    required_skills: float = Field(default=0.40, ge=0)
+    preferred_skills: float = Field(default=0.10, ge=0)
+    text: float = Field(default=0.25, ge=0)
+    location: float = Field(default=0.10, ge=0)
+    potential: float = Field(default=0.15, ge=0)
+
+
+class RecontactSettings(_Section):
+    """Talent pool, potential score and the `recontact` flow (docs/pool.md)."""
+
+    #: `shortlist`: a digest for recruiters (artifact + CSV); `auto`: re-contact mails through the outbox.
+    mode: Literal["shortlist", "auto"] = "shortlist"
+    #: First run only: an opening is new when it opened within this many days.
+    new_opening_days: int = Field(default=14, ge=1)
+    #: Calendar months after the last rejection before anyone is matched again.
+    cooldown_months: int = Field(default=6, ge=0)
+    #: At most one re-contact per person in this many days.
+    recontact_interval_days: int = Field(default=90, ge=0)
+    #: Pool membership lasts this long after the `talent_pool` consent was given (retention).
+    pool_consent_days: int = Field(default=365, ge=1)
+    top_k: int = Field(default=20, ge=1)
+    #: Minimum match score (0–100) to be listed.
+    threshold: float = Field(default=35.0, ge=0, le=100)
+    #: Bucket limits on the match score: 強い一致 from `strong`, 良い一致 from `good`, 部分一致 below.
+    strong: float = Field(default=70.0, ge=0, le=100)
+    good: float = Field(default=50.0, ge=0, le=100)
+    weights: MatchWeights = Field(default_factory=MatchWeights)
+    #: Share of the people matched in `auto` mode held out (not mailed), to measure the lift; 0 = off.
+    holdout_share: float = Field(default=0.10, ge=0, lt=1)
+    #: Re-applications from the pool needed before the potential score switches to the trained model.
+    min_outcomes_for_model: int = Field(default=200, ge=10)
+    #: ... of which at least this many ended in a hire (and as many did not).
+    min_hires_for_model: int = Field(default=20, ge=2)
+    #: Openings listed in one re-contact mail.
+    max_openings_per_mail: int = Field(default=3, ge=1, le=10)
+    #: How much of a past job's description counts as the candidate's text (characters).
+    text_max_chars: int = Field(default=200, ge=0)
+    #: Where the shortlist CSV of each run is written.
+    shortlist_dir: Path = Path("./shortlists")
+    #: Calendar of the cooldown and the "new opening" window.
+    timezone: str = "Asia/Tokyo"
 
 
 class Settings(BaseSettings):
@@ -240,6 +284,7 @@ class Settings(BaseSettings):
     partner: PartnerSettings = Field(default_factory=PartnerSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    recontact: RecontactSettings = Field(default_factory=RecontactSettings)
 
     @classmethod
     def settings_customise_sources(

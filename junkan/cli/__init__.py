@@ -14,6 +14,7 @@ import typer
 
 from junkan.cli.outbox import app as outbox_app
 from junkan.cli.partner import app as partner_app
+from junkan.cli.pool import app as pool_app
 from junkan.cli.quiet_errors import quiet_operator_error_tracebacks
 from junkan.cli.report import report as report_command
 from junkan.cli.web import web as web_command
@@ -28,6 +29,7 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(partner_app, name="partner")
+app.add_typer(pool_app, name="pool")
 app.command("web")(web_command)
 app.command("report")(report_command)
 

@@ -74,6 +74,11 @@ class Job(Base):
     opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: Posting text, skills and place of work: what the re-contact matcher reads (migration 0006).
+    description: Mapped[str | None] = mapped_column(Text)
+    required_skills: Mapped[list[str] | None] = mapped_column(JsonType)
+    preferred_skills: Mapped[list[str] | None] = mapped_column(JsonType)
+    location: Mapped[str | None] = mapped_column(String(200))
 
 
 class Opening(Base):
@@ -120,6 +125,9 @@ class Candidate(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(8), default="ja")
     tags: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    #: Skills from the ATS (matching input) and where the candidate lives or wants to work (migration 0006).
+    skills: Mapped[list[str] | None] = mapped_column(JsonType)
+    location: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: Set by retention; the row stays (without personal data) so KPIs still add up.

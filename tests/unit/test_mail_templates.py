@@ -281,7 +281,7 @@ def test_broken_user_templates_fail_clearly(tmp_path: Path) -> None:
 
 def test_unknown_kind_and_missing_directory(store: TemplateStore, tmp_path: Path) -> None:
     with pytest.raises(MailTemplateError, match="no template"):
-        render_notice(store, notice(kind="recontact"))
+        render_notice(store, notice(kind="newsletter"))  # no templates for this kind
     with pytest.raises(ValueError):
         render_notice(store, notice(kind="../rejection"))
     with pytest.raises(ValueError, match="does not exist"):

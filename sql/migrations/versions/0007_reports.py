@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import junkan.db.types
 
 revision: str = "0007_reports"
-down_revision: str | None = "0005_ingest_lock"
+down_revision: str | None = "0006_pool"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,158 @@
+"""`junkan pool …`: list the talent pool, tag members, export the latest run's matches.
+
+Members are shown by their opaque `candidate_ref`. `--show-names` adds names, for an operator at a
+terminal only: it is refused when the output is not a terminal (a file, a pipe, a log collector).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from junkan.config import get_settings
+from junkan.db import make_engine
+from junkan.db.models import Candidate
+from junkan.db.models_pool import PotentialScore
+from junkan.db.types import utcnow
+from junkan.pool.eligibility import pool_membership
+from junkan.pool.export import latest_run_id, match_rows, to_csv, to_json
+from junkan.pool.refs import ref_map, resolve_refs
+from junkan.pool.signals import load_signals
+from junkan.pool.tags import TagImportError, add_tags, all_tags, clean_tag, read_tag_csv
+
+app = typer.Typer(help="Talent pool: members, tags, re-contact matches.", no_args_is_help=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+@app.command("list")
+def list_members(
+    tag: Annotated[str | None, typer.Option("--tag", help="Only members with this tag.")] = None,
+    show_names: Annotated[bool, typer.Option("--show-names", help="Show names (terminal only).")] = False,
+) -> None:
+    """Pool members as of now: ref, why, potential score, tags."""
+    if show_names and not stdout_is_terminal():
+        raise _fail("--show-names needs a terminal: names are not written to files or pipes", 2)
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    now = utcnow()
+    wanted = clean_tag(tag) if tag else None
+    with Session(engine) as session:
+        signals = load_signals(session, settings, now)
+        membership = pool_membership(signals, settings, now)
+        scores = {cid: (score, method) for cid, score, method in session.execute(
+            select(PotentialScore.candidate_id, PotentialScore.score, PotentialScore.method))}
+        members = [i for i in range(len(signals)) if membership.mask[i]]
+        refs = ref_map([int(signals.candidate_ids[i]) for i in members], settings.links)
+        names: dict[int, str | None] = {}
+        if show_names:
+            ids = [int(signals.candidate_ids[i]) for i in members]
+            names = {cid: name for cid, name in session.execute(
+                select(Candidate.id, Candidate.display_name).where(Candidate.id.in_(ids)))}
+    shown = 0
+    for i in members:
+        cid = int(signals.candidate_ids[i])
+        tags = all_tags(signals, i)
+        if wanted and wanted not in tags:
+            continue
+        score = scores.get(cid)
+        score_text = f"{score[0]:.1f} ({score[1]})" if score else "–"
+        line = f"{refs[cid]}\t{membership.why[i]}\tpotential {score_text}\t{', '.join(tags)}"
+        if show_names:
+            line = f"{names.get(cid) or ''}\t{line}"
+        typer.echo(line)
+        shown += 1
+    typer.echo(f"{shown} member(s)", err=True)
+
+
+def _members(session: Session) -> list[int]:
+    """Current members (computed now, so tagging works before the first recontact run too)."""
+    settings = get_settings()
+    now = utcnow()
+    signals = load_signals(session, settings, now)
+    membership = pool_membership(signals, settings, now)
+    return [int(c) for c in signals.candidate_ids[membership.mask]]
+
+
+@app.command("tag")
+def tag_members(
+    refs: Annotated[list[str] | None, typer.Argument(help="candidate_ref values (c_…).")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="The tag to set.")] = None,
+    from_csv: Annotated[Path | None, typer.Option("--csv", help="Import candidate_ref,tag rows.")] = None,
+) -> None:
+    """Set an operator tag on pool members, by ref or from a CSV file (columns candidate_ref,tag)."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    pairs: list[tuple[int, str]] = []
+    rejected: list[str] = []
+    with Session(engine) as session:
+        members = _members(session)
+        if from_csv is not None:
+            try:
+                rows = read_tag_csv(from_csv)
+            except TagImportError as exc:
+                raise _fail(str(exc), 2) from None
+            found = resolve_refs([r for _n, r, _t in rows], members, settings.links)
+            for n, ref, value in rows:
+                if not clean_tag(value):
+                    rejected.append(f"{from_csv.name} row {n}: column tag is empty")
+                elif ref.lower() not in found:
+                    rejected.append(
+                        f"{from_csv.name} row {n}: column candidate_ref {ref!r} is not a pool member")
+                else:
+                    pairs.append((found[ref.lower()], value))
+        if refs:
+            if not tag or not clean_tag(tag):
+                raise _fail("--tag is required (and must not be empty) when refs are given", 2)
+            found = resolve_refs(refs, members, settings.links)
+            for ref in refs:
+                if ref.strip().lower() in found:
+                    pairs.append((found[ref.strip().lower()], tag))
+                else:
+                    rejected.append(f"{ref!r} is not a pool member")
+        if not pairs and not rejected:
+            raise _fail("nothing to tag: give refs with --tag, or --csv FILE", 2)
+        added = add_tags(session, pairs)
+        session.commit()
+    for line in rejected:
+        typer.echo(line, err=True)
+    typer.echo(f"{added} tag(s) added, {len(pairs) - added} already set, {len(rejected)} rejected")
+    if rejected:
+        raise typer.Exit(1)
+
+
+@app.command("matches")
+def export_matches(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """The latest recontact run's matches: job_id, opening_id, rank, score, candidate_ref, application_id,
+    why (CSV in UTF-8 with a BOM)."""
+    if fmt not in ("csv", "json"):
+        raise _fail(f"--format must be csv or json, not {fmt!r}", 2)
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        run_id = latest_run_id(session)
+        if run_id is None:
+            raise _fail("no recontact run yet: run `junkan run recontact` first", 1)
+        rows = match_rows(session, settings, run_id)
+    data = to_csv(rows) if fmt == "csv" else (to_json(rows) + "\n").encode("utf-8")
+    if out is not None:
+        out.write_bytes(data)
+        typer.echo(f"{len(rows)} match(es) of run {run_id} written to {out}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()

@@ -1,0 +1,286 @@
+"""Re-contact mails (kind `recontact`) through the outbox: enqueue from a match run, render at send time.
+
+One mail per person per run: the logical key is "match:<id of the person's best match>:recontact", so
+enqueueing a run twice adds nothing. The mail lists the person's best `max_openings_per_mail` distinct jobs
+of that run, each behind a tracked `job:<id>` link. It is advertising under 特定電子メール法: only people
+whose current `recontact` consent is a grant are mailed, and every mail carries the sender's identity,
+postal address and a one-click opt-out (the same unsubscribe link and List-Unsubscribe headers as the
+partner section of notices). Consent is checked again just before sending (`cancel_without_consent`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from junkan.config import Settings
+from junkan.db.models import Candidate, Job, Message, Suppression
+from junkan.db.models_pool import PoolMatch
+from junkan.db.types import utcnow
+from junkan.engagement.bulk import insert_ignore
+from junkan.mail.backends import MailBackend, OutgoingMail
+from junkan.mail.headers import clean_display_name, clean_subject
+from junkan.mail.templates import TemplateStore
+from junkan.outbox.enqueue import current_consent_subquery, new_public_id
+from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared, current_consent_granted
+from junkan.outbox.sender import OutboxSender, SendCounts
+
+RECONTACT_KIND = "recontact"
+CANCEL_NO_CONSENT = "recontact_consent_missing"
+
+
+def logical_key(match_id: int) -> str:
+    return f"match:{match_id}:{RECONTACT_KIND}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedMail:
+    """One person's mail of one run: ids only."""
+
+    candidate_id: int
+    application_id: int
+    locale: str
+    #: The listed matches, best first (one per job); the first one names the message.
+    match_ids: tuple[int, ...]
+    job_ids: tuple[int, ...]
+
+
+@dataclass
+class RecontactEnqueue:
+    people: int = 0
+    enqueued: int = 0
+    already: int = 0
+    held_out: int = 0
+    no_consent: int = 0
+    suppressed: int = 0
+    no_address: int = 0
+    planned: list[PlannedMail] = field(default_factory=list, repr=False)
+
+    def counts(self) -> dict[str, int]:
+        return {"people": self.people, "mails_enqueued": self.enqueued, "already_enqueued": self.already,
+                "held_out": self.held_out, "no_recontact_consent": self.no_consent,
+                "suppressed": self.suppressed, "no_address": self.no_address}
+
+
+def plan_mails(session: Session, settings: Settings, run_id: int, now: datetime) -> RecontactEnqueue:
+    """Who of run `run_id` gets a mail, listing which jobs. Read-only."""
+    consent = current_consent_subquery(RECONTACT_KIND, now)
+    rows = session.execute(
+        select(PoolMatch.id, PoolMatch.candidate_id, PoolMatch.application_id, PoolMatch.job_id,
+               PoolMatch.holdout, Candidate.locale, Candidate.email_key, Candidate.anonymized_at,
+               consent.c.granted, Suppression.id.label("suppression_id"))
+        .join(Candidate, Candidate.id == PoolMatch.candidate_id)
+        .outerjoin(consent, and_(consent.c.candidate_id == PoolMatch.candidate_id, consent.c.rn == 1))
+        .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
+        .where(PoolMatch.run_id == run_id)
+        .order_by(PoolMatch.candidate_id, PoolMatch.score.desc(), PoolMatch.rank, PoolMatch.id)
+    ).all()
+    by_person: dict[int, list[Any]] = defaultdict(list)
+    for r in rows:
+        by_person[r.candidate_id].append(r)
+    result = RecontactEnqueue()
+    limit = settings.recontact.max_openings_per_mail
+    for candidate_id, matches in by_person.items():
+        first = matches[0]
+        if first.holdout:
+            result.held_out += 1
+            continue
+        if not first.granted:
+            result.no_consent += 1
+            continue
+        if first.suppression_id is not None:
+            result.suppressed += 1
+            continue
+        if first.anonymized_at is not None or not first.email_key:
+            result.no_address += 1
+            continue
+        chosen: dict[int, int] = {}
+        for m in matches:
+            if m.job_id not in chosen and len(chosen) < limit:
+                chosen[m.job_id] = m.id
+        result.planned.append(PlannedMail(
+            candidate_id=candidate_id, application_id=first.application_id, locale=first.locale or "ja",
+            match_ids=tuple(chosen.values()), job_ids=tuple(chosen),
+        ))
+    result.people = len(by_person)
+    return result
+
+
+def enqueue_recontact(session: Session, settings: Settings, run_id: int, now: datetime) -> RecontactEnqueue:
+    """Insert one pending `recontact` message per planned person and link the listed matches to it."""
+    result = plan_mails(session, settings, run_id, now)
+    for mail in result.planned:
+        inserted = session.execute(
+            insert_ignore(session, Message.__table__).returning(Message.__table__.c.id),
+            [{"public_id": new_public_id(), "logical_key": logical_key(mail.match_ids[0]),
+              "kind": RECONTACT_KIND, "candidate_id": mail.candidate_id,
+              "application_id": mail.application_id, "state": "pending", "due_at": now, "advertising": True,
+              "locale": mail.locale, "attempts": 0, "created_at": now, "updated_at": now}],
+        ).scalars().all()
+        if not inserted:
+            result.already += 1
+            continue
+        session.execute(
+            update(PoolMatch).where(PoolMatch.id.in_(mail.match_ids)).values(message_id=inserted[0])
+            .execution_options(synchronize_session=False)
+        )
+        result.enqueued += 1
+    return result
+
+
+def cancel_without_consent(session: Session, now: datetime) -> int:
+    """Pending re-contact mails whose person no longer has a current `recontact` grant are cancelled."""
+    granted = current_consent_granted(RECONTACT_KIND, now, Message.candidate_id)
+    stale = select(Message.id).where(
+        Message.kind == RECONTACT_KIND, Message.state == "pending",
+        or_(granted.is_(None), granted.is_(False)),
+    )
+    res = session.execute(
+        update(Message).where(Message.id.in_(stale))
+        .values(state="cancelled", cancelled_reason=CANCEL_NO_CONSENT, lease_owner=None, lease_until=None,
+                updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return res.rowcount or 0
+
+
+@dataclass(frozen=True, slots=True)
+class ListedJob:
+    job_id: int
+    title: str
+    location: str | None
+
+
+class RecontactRenderer(NoticeRenderer):
+    """Renders `recontact` rows: the listed jobs come from the run's matches linked to the message."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None, *,
+                 store: TemplateStore | None = None,
+                 previews: dict[str, list[ListedJob]] | None = None, **kwargs: Any) -> None:
+        super().__init__(settings, store=store, **kwargs)
+        self.engine = engine
+        #: Dry runs: public id -> the jobs a not-yet-enqueued mail would list.
+        self.previews = previews or {}
+
+    def listed_jobs(self, row: NoticeRow) -> list[ListedJob]:
+        if row.public_id in self.previews:
+            return self.previews[row.public_id]
+        if self.engine is None or row.message_id is None:
+            return []
+        with Session(self.engine) as session:
+            return load_listed_jobs(session, [row.message_id]).get(row.message_id, [])
+
+    def job_url(self, public_id: str, job_id: int) -> str:
+        return f"{self.base}/r/{self.signer.tracking_token(public_id, f'job:{job_id}')}"
+
+    def prepare(self, row: NoticeRow) -> Prepared:
+        jobs = self.listed_jobs(row)
+        if not jobs:
+            raise ValueError("a re-contact mail needs at least one listed job")
+        sender = self.settings.sender
+        if not (sender.company_name and sender.postal_address and sender.contact_email):
+            raise ValueError("a re-contact mail needs the sender's name, address and contact "
+                             "(特定電子メール法)")
+        chosen = self.store.select(RECONTACT_KIND, locale=row.locale)
+        company = sender.company_name_en if chosen.locale != "ja" and sender.company_name_en \
+            else sender.company_name
+        unsubscribe = self.unsubscribe_url(row.public_id)
+        context = {
+            "kind": RECONTACT_KIND, "locale": chosen.locale, "variant": "",
+            "candidate_name": clean_display_name(row.name), "job_title": "", "company_name": company,
+            "sender": {"company_name": company, "postal_address": sender.postal_address,
+                       "contact_email": sender.contact_email},
+            "partner": None, "advertising": True, "unsubscribe_url": unsubscribe,
+            "reply_contact": sender.contact_email,
+            "openings": [{"title": clean_display_name(j.title, 200), "location": j.location or "",
+                          "url": self.job_url(row.public_id, j.job_id)} for j in jobs],
+        }
+        (s_name, t_name, h_name), (s_t, t_t, h_t) = chosen.names, chosen.compiled
+        subject = clean_subject(self.store.render_compiled(s_name, s_t, context),
+                                self.store.subject_max_chars)
+        text = self.store.render_compiled(t_name, t_t, context).replace("\r\n", "\n")
+        html = self.store.render_compiled(h_name, h_t, context).replace("\r\n", "\n")
+        mail = OutgoingMail(
+            message_id=row.public_id, to_email=row.email or "", to_name=clean_display_name(row.name),
+            subject=subject, text=text if text.endswith("\n") else text + "\n", html=html,
+            kind=RECONTACT_KIND,
+            template_name=chosen.template_name, unsubscribe_url=unsubscribe, unsubscribe_post_url=unsubscribe,
+            advertising=True,
+        )
+        # Stays advertising whatever the partner-consent check upstream thought of it.
+        return Prepared(row=replace(row, advertising=True, ref_code=None, partner_name=None), mail=mail,
+                        template_name=chosen.template_name, template_version=chosen.version)
+
+
+def load_listed_jobs(session: Session, message_ids: list[int]) -> dict[int, list[ListedJob]]:
+    rows = session.execute(
+        select(PoolMatch.message_id, Job.id, Job.title, Job.location)
+        .join(Job, Job.id == PoolMatch.job_id)
+        .where(PoolMatch.message_id.in_(message_ids))
+        .order_by(PoolMatch.message_id, PoolMatch.score.desc(), PoolMatch.id)
+    )
+    out: dict[int, list[ListedJob]] = defaultdict(list)
+    for message_id, job_id, title, location in rows:
+        if all(j.job_id != job_id for j in out[message_id]):
+            out[message_id].append(ListedJob(job_id, title, location))
+    return out
+
+
+def preview_rows(session: Session,
+                 planned: list[PlannedMail]) -> tuple[list[NoticeRow], dict[str, list[ListedJob]]]:
+    """Transient rows (throwaway ids) and their job lists for a dry run; nothing is written."""
+    if not planned:
+        return [], {}
+    cands = {c.id: c for c in session.scalars(
+        select(Candidate).where(Candidate.id.in_([p.candidate_id for p in planned])))}
+    jobs = {j.id: j for j in session.scalars(
+        select(Job).where(Job.id.in_({j for p in planned for j in p.job_ids})))}
+    rows: list[NoticeRow] = []
+    listed: dict[str, list[ListedJob]] = {}
+    for p in planned:
+        c = cands[p.candidate_id]
+        public_id = "dry-" + new_public_id()
+        rows.append(NoticeRow(
+            message_id=None, public_id=public_id, kind=RECONTACT_KIND, locale=p.locale, advertising=True,
+            ref_code=None, partner_name=None, email=c.email_key, name=c.display_name,
+            anonymized=c.anonymized_at is not None, application_status=None, job_title=None,
+            job_external_id=None, reason_category=None, suppressed=False, partner_consent=False,
+        ))
+        listed[public_id] = [ListedJob(j, jobs[j].title, jobs[j].location) for j in p.job_ids]
+    return rows, listed
+
+
+def send_recontact(engine: Engine, settings: Settings, *, now: datetime | None = None,
+                   backend: MailBackend | None = None, dry_run: bool = False,
+                   planned: list[PlannedMail] | None = None) -> SendCounts:
+    """Send due `recontact` mails through the outbox (same exactly-once machinery as notices).
+
+    A dry run changes no state: it renders the mails `planned` would enqueue and hands them to the
+    backend in dry-run mode, like `send-rejections --dry-run`.
+    """
+    if dry_run:
+        with Session(engine) as session:
+            rows, previews = preview_rows(session, planned or [])
+        renderer = RecontactRenderer(settings, engine, previews=previews)
+        sender = OutboxSender(engine, settings, backend=backend, renderer=renderer, now=now,
+                              kinds=(RECONTACT_KIND,))
+        try:
+            sender.preview_rows(rows)
+        finally:
+            if backend is None:
+                sender.backend.close()
+        return sender.counts
+    with Session(engine) as session:
+        sender_now = now or utcnow()
+        cancelled = cancel_without_consent(session, sender_now)
+        session.commit()
+    sender = OutboxSender(engine, settings, backend=backend, renderer=RecontactRenderer(settings, engine),
+                          now=now, kinds=(RECONTACT_KIND,))
+    counts = sender.run()
+    counts.cancelled += cancelled
+    return counts

@@ -1,0 +1,88 @@
+"""Pool membership: who is in the talent pool, and why (docs/pool.md "Pool membership").
+
+A rejected or withdrawn candidate is in the pool when all of these hold:
+- no reason of theirs is `never` (spam, duplicate, misconduct: once is enough);
+- their newest `talent_pool` consent is a grant;
+- they have not opted out of re-contact (newest `recontact` consent is not a withdrawal);
+- they are within retention: not anonymised, and the consent is younger than `pool_consent_days`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from junkan.config import Settings
+from junkan.db.models_pool import PoolMember
+from junkan.pool.signals import PoolSignals
+
+#: Reason category -> why, in the words a recruiter uses. Other categories fall back to the stage.
+WHY_BY_CATEGORY: dict[str, str] = {
+    "other_candidate": "他の候補者を優先",
+    "position_filled": "ポジション充足",
+    "final_interview": "最終面接まで進んだ",
+    "timing": "時期が合わなかった",
+    "compensation": "条件が合わなかった",
+    "location": "勤務地が合わなかった",
+    "withdrawn": "ご本人が辞退",
+    "language": "語学要件",
+    "experience": "経験不足（当時）",
+    "skills": "スキル不足（当時）",
+    "culture_fit": "カルチャーフィット",
+    "no_show": "面接欠席",
+    "other": "総合判断",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    mask: np.ndarray
+    why_code: list[str]
+    why: list[str]
+    consent_until: list[datetime | None]
+
+    @property
+    def size(self) -> int:
+        return int(self.mask.sum())
+
+
+def pool_membership(signals: PoolSignals, settings: Settings, now: datetime) -> Membership:
+    days = settings.recontact.pool_consent_days
+    until = [None if at is None else at + timedelta(days=days) for at in signals.talent_pool_at]
+    within = np.array([u is not None and u > now for u in until], dtype=bool)
+    mask = (
+        ~signals.any_never
+        & signals.talent_pool_granted
+        & (signals.recontact_consent != 0)
+        & ~signals.anonymized
+        & within
+    )
+    why_code: list[str] = []
+    why: list[str] = []
+    for i in range(len(signals)):
+        code = signals.category[i]
+        if code not in ("other_candidate", "position_filled", "final_interview") and \
+                signals.max_stage_level[i] >= 3:
+            code = "final_interview"
+        why_code.append(code)
+        why.append(WHY_BY_CATEGORY.get(code, WHY_BY_CATEGORY["other"]))
+    return Membership(mask=mask, why_code=why_code, why=why, consent_until=until)
+
+
+def store_members(session: Session, signals: PoolSignals, membership: Membership, now: datetime) -> int:
+    """Replace the pool_member snapshot with this one (the pool is a view of today, not a history)."""
+    session.execute(delete(PoolMember))
+    rows = [
+        {"candidate_id": int(signals.candidate_ids[i]), "eligibility": signals.eligibility[i],
+         "why_code": membership.why_code[i], "why": membership.why[i],
+         "application_id": int(signals.app_id[i]), "decided_at": signals.decided_at[i],
+         "consent_until": membership.consent_until[i], "refreshed_at": now}
+        for i in np.flatnonzero(membership.mask)
+    ]
+    for start in range(0, len(rows), 5000):
+        session.execute(PoolMember.__table__.insert(), rows[start:start + 5000])
+    return len(rows)

@@ -1,0 +1,50 @@
+"""Who must never be matched, rule by rule, with a count per rule for the run's artifact.
+
+Per person: still in the cooldown (calendar months after the last rejection), re-contacted within the
+interval, opted out or consent withdrawn, hired since, suppressed, or back in a selection already.
+Per pair: already applied to that job (applied in `matcher`, where the pairs are).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from junkan.config import Settings
+from junkan.pool.months import cooldown_over_mask
+from junkan.pool.signals import PoolSignals
+
+#: Rule name -> label shown in the artifact.
+RULES: dict[str, str] = {
+    "cooldown": "クールダウン期間中",
+    "recently_contacted": "最近再連絡済み",
+    "opted_out": "配信停止・同意撤回",
+    "hired": "入社済み",
+    "suppressed": "配信停止リスト",
+    "in_process": "選考中",
+}
+APPLIED_RULE = "already_applied"
+
+
+def exclusion_masks(signals: PoolSignals, settings: Settings, as_of: date) -> dict[str, np.ndarray]:
+    cfg = settings.recontact
+    cooling = ~cooldown_over_mask(signals.decided_ts, as_of, cfg.cooldown_months, cfg.timezone)
+    return {
+        "cooldown": cooling,
+        "recently_contacted": signals.recontacted_recently.copy(),
+        "opted_out": (signals.recontact_consent == 0) | ~signals.talent_pool_granted,
+        "hired": signals.hired_since.copy(),
+        "suppressed": signals.suppressed.copy(),
+        "in_process": signals.in_process.copy(),
+    }
+
+
+def eligible(members: np.ndarray, masks: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, int]]:
+    """The members no rule excludes, and how many members each rule excluded (a person may hit several)."""
+    keep = members.copy()
+    counts: dict[str, int] = {}
+    for name, mask in masks.items():
+        counts[name] = int((members & mask).sum())
+        keep &= ~mask
+    return keep, counts

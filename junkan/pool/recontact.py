@@ -1,0 +1,115 @@
+"""The `recontact` run as library calls, one per batch of work (the Prefect tasks are thin wrappers).
+
+1. `attribute`: record re-applications from earlier runs (before this run changes anything);
+2. `match_and_store`: refresh the pool and the potential scores, find the new openings, match, store the
+   run; in `auto` mode enqueue one mail per person in the same transaction; write the shortlist CSV.
+   A dry run does all of it and rolls back, after rendering the mails it would send;
+3. `send`: hand the run's due `recontact` mails to the outbox sender (auto mode, not in a dry run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from junkan.config import Settings
+from junkan.db.types import utcnow
+from junkan.mail.backends import MailBackend
+from junkan.outbox.notices import as_of_now
+from junkan.outbox.recontact import enqueue_recontact, plan_mails, send_recontact
+from junkan.pool.attribution import lift, record_reapplications
+from junkan.pool.export import match_rows, to_csv
+from junkan.pool.months import local_day
+from junkan.pool.report import counts_markdown, digest_markdown, model_markdown
+from junkan.pool.runs import plan_run, store_run
+
+
+@dataclass
+class RunOutcome:
+    """Numbers and markdown only (they become Prefect results and artifacts)."""
+
+    run_id: int | None
+    as_of: date
+    counts: dict[str, int]
+    summary_md: str
+    digest_md: str
+    model_md: str
+    csv_path: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def business_time(settings: Settings, as_of: date | None) -> tuple[date, datetime]:
+    now = as_of_now(as_of, settings) or utcnow()
+    return as_of or local_day(now, settings.recontact.timezone), now
+
+
+def attribute(engine: Engine, settings: Settings, as_of: date | None = None) -> int:
+    _day, now = business_time(settings, as_of)
+    with Session(engine) as session:
+        recorded = record_reapplications(session, now)
+        session.commit()
+    return recorded
+
+
+def _csv_path(settings: Settings, day: date, run_id: int | None) -> Path:
+    name = f"recontact-{day.isoformat()}-{'dry-run' if run_id is None else f'run{run_id}'}.csv"
+    return Path(settings.recontact.shortlist_dir) / name
+
+
+def match_and_store(engine: Engine, settings: Settings, *, as_of: date | None = None, mode: str | None = None,
+                    dry_run: bool = False, backend: MailBackend | None = None,
+                    n_threads: int | None = None) -> RunOutcome:
+    mode = mode or settings.recontact.mode
+    if mode not in ("shortlist", "auto"):
+        raise ValueError(f"recontact mode must be 'shortlist' or 'auto', not {mode!r}")
+    day, now = business_time(settings, as_of)
+    with Session(engine) as session:
+        plan = plan_run(session, settings, as_of=day, now=now, mode=mode, n_threads=n_threads)
+        run_id = store_run(session, settings, plan)
+        counts = plan.counts()
+        rows = match_rows(session, settings, run_id, extra=True)
+        planned = []
+        if mode == "auto":
+            mails = plan_mails(session, settings, run_id, now) if dry_run else \
+                enqueue_recontact(session, settings, run_id, now)
+            counts.update(mails.counts())
+            if dry_run:
+                counts["mails_enqueued"] = len(mails.planned)
+                planned = mails.planned
+        counts["shortlists"] = len({(r["job_id"], r["opening_id"]) for r in rows})
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    kept_id = None if dry_run else run_id
+    csv_path = None
+    if rows:
+        path = _csv_path(settings, day, kept_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(to_csv(rows))
+        csv_path = str(path)
+    if dry_run and planned:
+        preview = send_recontact(engine, settings, now=now, backend=backend, dry_run=True, planned=planned)
+        counts["mails_previewed"] = preview.previewed
+    with Session(engine) as session:
+        measured = lift(session)
+    return RunOutcome(
+        run_id=kept_id, as_of=day, counts=counts,
+        summary_md=counts_markdown(counts, mode=mode, dry_run=dry_run, lift=measured),
+        digest_md=digest_markdown(rows, csv_name=Path(csv_path).name if csv_path else None),
+        model_md=model_markdown(plan.model_report), csv_path=csv_path,
+    )
+
+
+def send(engine: Engine, settings: Settings, *, as_of: date | None = None,
+         backend: MailBackend | None = None) -> dict[str, int]:
+    _day, now = business_time(settings, as_of)
+    counts = send_recontact(engine, settings, now=now if as_of else None, backend=backend)
+    return {"mails_sent": counts.sent, "mails_failed": counts.failed, "mails_cancelled": counts.cancelled,
+            "mails_suppressed": counts.suppressed, "mails_unknown": counts.unknown,
+            "outside_window": int(counts.outside_window)}

@@ -1,0 +1,104 @@
+"""Markdown for the `recontact` artifacts: run counts, the recruiters' digest, the potential-model report.
+
+Only opaque ids, scores, job titles and reasons: no personal data.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from junkan.pool.attribution import Lift
+from junkan.pool.model import ModelReport
+
+#: The artifact lists this many openings; the CSV has all of them.
+DIGEST_MAX_OPENINGS = 50
+
+_COUNT_LABELS = (
+    ("new_openings", "new openings"), ("eligible_pool", "eligible pool"), ("pool", "pool members"),
+    ("matches", "matches"), ("matched_people", "people matched"), ("mails_enqueued", "mails enqueued"),
+    ("shortlists", "shortlists"), ("held_out", "held out (not mailed)"),
+    ("no_recontact_consent", "matched without re-contact consent (not mailed)"),
+    ("reapplications_recorded", "re-applications recorded"),
+)
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "／").replace("\n", " ")
+
+
+def counts_markdown(counts: dict[str, Any], *, mode: str, dry_run: bool, lift: Lift | None = None) -> str:
+    title = f"# Re-contact ({mode}{', dry run' if dry_run else ''})"
+    lines = [title, "", "| | count |", "| --- | ---: |"]
+    for key, label in _COUNT_LABELS:
+        if key in counts:
+            lines.append(f"| {label} | {counts[key]} |")
+    excluded = {k.removeprefix("excluded_"): v for k, v in counts.items() if k.startswith("excluded_")}
+    if excluded:
+        lines += ["", "Excluded from matching (a person can hit several rules):", "",
+                  "| rule | people |", "| --- | ---: |"]
+        lines += [f"| {k} | {v} |" for k, v in excluded.items()]
+    if lift is not None and (lift.contacted_people or lift.holdout_people):
+        def pct(rate: float | None) -> str:
+            return "–" if rate is None else f"{rate:.1%}"
+        lines += ["", "Re-application after re-contact (auto runs, all time):", "",
+                  "| group | people | re-applied | rate |", "| --- | ---: | ---: | ---: |",
+                  f"| mailed | {lift.contacted_people} | {lift.contacted_reapplied} "
+                  f"| {pct(lift.contacted_rate)} |",
+                  f"| held out | {lift.holdout_people} | {lift.holdout_reapplied} "
+                  f"| {pct(lift.holdout_rate)} |"]
+        if lift.lift is not None:
+            lines.append(f"\nLift (mailed rate / held-out rate): {lift.lift:.2f}×")
+    return "\n".join(lines)
+
+
+def digest_markdown(rows: list[dict[str, Any]], *, csv_name: str | None) -> str:
+    lines = ["# Re-contact shortlist", ""]
+    if not rows:
+        return "\n".join([*lines, "No matches in this run."])
+    if csv_name:
+        lines += [f"Full list: `{csv_name}`", ""]
+    by_target: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_target[(r["job_id"], r["opening_id"])].append(r)
+    for n, ((job, opening), matches) in enumerate(by_target.items()):
+        if n >= DIGEST_MAX_OPENINGS:
+            lines.append(f"… and {len(by_target) - n} more openings in the CSV.")
+            break
+        where = f"job {job}, opening {opening}" if opening else f"job {job}"
+        head = f"## {_cell(matches[0].get('job_title', job))} ({where})"
+        lines += [head, "", "| # | candidate | score | bucket | why |", "| ---: | --- | ---: | --- | --- |"]
+        lines += [f"| {m['rank']} | {m['candidate_ref']} | {m['score']} | {m.get('bucket', '')} "
+                  f"| {_cell(m['why'])} |" for m in matches]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def model_markdown(report: ModelReport) -> str:
+    lines = ["# Potential score", ""]
+    if report.method != "model":
+        lines += [
+            f"**Rule-based score in use.** {report.note}.",
+            "",
+            f"Outcomes so far: {report.outcomes} re-applications from the pool, {report.hires} hired "
+            f"(the model needs {report.needed}, with at least {report.needed_hires} hired and as many not).",
+        ]
+        return "\n".join(lines)
+    m = report.metrics
+    lines += [
+        f"**Model `{report.model_version}` in use** ({report.note}).",
+        "",
+        f"Time-based split: trained on {m['train']} outcomes up to {m['train_until']}, tested on the newest "
+        f"{m['test']} (hire rate {m['base_rate_test']:.1%}).",
+        "",
+        "| | model | rules |", "| --- | ---: | ---: |",
+        f"| AUC | {m['auc_model']:.3f} | {m['auc_rules']:.3f} |",
+        f"| Brier score (lower is better) | {m['brier_model']:.3f} | {m['brier_rules']:.3f} |",
+        "", "Reliability (test split):", "",
+        "| bin | predicted | observed | n |", "| --- | ---: | ---: | ---: |",
+    ]
+    lines += [f"| {b['bin']} | {b['predicted']:.3f} | {b['observed']:.3f} | {b['n']} |"
+              for b in m["reliability_model"]]
+    lines += ["", "The rules' Brier score reads the rule score / 100 as a probability, which it does not "
+              "claim to be; AUC compares the rankings fairly."]
+    return "\n".join(lines)
