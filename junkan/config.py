@@ -263,8 +263,6 @@ class RecontactSettings(_Section):
     text_max_chars: int = Field(default=200, ge=0)
     #: Where the shortlist CSV of each run is written.
     shortlist_dir: Path = Path("./shortlists")
-    #: Calendar of the cooldown and the "new opening" window.
-    timezone: str = "Asia/Tokyo"
 
 
 class Settings(BaseSettings):

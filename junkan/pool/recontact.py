@@ -45,7 +45,7 @@ class RunOutcome:
 
 def business_time(settings: Settings, as_of: date | None) -> tuple[date, datetime]:
     now = as_of_now(as_of, settings) or utcnow()
-    return as_of or local_day(now, settings.recontact.timezone), now
+    return as_of or local_day(now, settings.notice.timezone), now
 
 
 def attribute(engine: Engine, settings: Settings, as_of: date | None = None) -> int:
