@@ -83,6 +83,11 @@ class _ClockedSigner(TimestampSigner):
         return int(self._clock())
 
 
+def _derived(keys: Sequence[str], salt: str) -> list[bytes]:
+    """itsdangerous' default derived key (django-concat, SHA-1) of each secret for one salt."""
+    return [Signer(key, salt=salt).derive_key() for key in keys]
+
+
 class LinkSigner:
     def __init__(
         self,
@@ -97,9 +102,14 @@ class LinkSigner:
         # itsdangerous signs with the last key and verifies with all of them.
         self._keys: list[str] = [*[s for s in fallback_secrets if s], secret]
         self.tracking_max_age_s = tracking_max_age_s
-        self._track = URLSafeTimedSerializer(self._keys, salt=_TRACK_SALT, signer=_ClockedSigner,
-                                             signer_kwargs={"clock": clock})
-        self._unsub = URLSafeSerializer(self._keys, salt=_UNSUB_SALT)
+        # itsdangerous derives the signing key from secret and salt on every dumps/loads (an HMAC each time,
+        # a quarter of a notice's render time). Deriving once with its own derive_key(), then signing with
+        # key_derivation="none", gives byte-identical tokens at a fraction of the cost.
+        self._track = URLSafeTimedSerializer(_derived(self._keys, _TRACK_SALT), salt=_TRACK_SALT,
+                                             signer=_ClockedSigner,
+                                             signer_kwargs={"clock": clock, "key_derivation": "none"})
+        self._unsub = URLSafeSerializer(_derived(self._keys, _UNSUB_SALT), salt=_UNSUB_SALT,
+                                        signer_kwargs={"key_derivation": "none"})
         # The referral check is an HMAC under itsdangerous' derived key for each secret, computed once.
         self._referral_keys = [Signer(key, salt=_REFERRAL_SALT, digest_method=hashlib.sha256).derive_key()
                                for key in self._keys]
