@@ -119,6 +119,9 @@ def map_opportunity(
         stage=stage if isinstance(stage, str) else None,
         updated_at=updated_at,
         tags=tags,
+        # Lever's `location` is the place the person gave (a city), not an address.
+        location=opp["location"].strip() if isinstance(opp.get("location"), str) and opp["location"].strip()
+        else None,
         raw=raw,
     )
 
