@@ -171,6 +171,7 @@ class CsvAdapter:
         self._zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self._limits = limits
         self._jobs_sheet = JobsSheet(jobs_path, zone=self._zone, limits=limits) if jobs_path else None
+        self._sheet_jobs: list[JobRecord | BadRecord] | None = None
         suffix = self.path.suffix.casefold()
         if suffix == ".xls":
             raise SourceFileError(self.path, "the old .xls format is not supported; save it as .xlsx or CSV")
@@ -444,6 +445,8 @@ class CsvAdapter:
         adapters, while naive cells in the file are in the adapter's time zone."""
         since_utc = as_utc(since) if since is not None else None
         stats = self.stats
+        # The jobs sheet is read first (it is small), so a broken one is refused before any row is stored.
+        self._read_jobs_sheet()
         for item in self._rows(count=True):
             record = item if type(item) is BadRecord else self._record(*item)  # type: ignore[misc]
             if type(record) is BadRecord:
@@ -459,16 +462,19 @@ class CsvAdapter:
         that the sheet does not list, in order of first appearance (from the last complete pass)."""
         self._ensure_learned()
         listed: set[str] = set()
-        if self._jobs_sheet is not None:
-            for record in self._jobs_sheet.records():
-                if isinstance(record, JobRecord):
-                    listed.add(record.external_id)
-                elif record.external_id:
-                    listed.add(record.external_id)  # a broken row must not be replaced by a bare title
-                yield record
+        for record in self._read_jobs_sheet():
+            if record.external_id:
+                listed.add(record.external_id)  # a broken row must not be replaced by a bare title either
+            yield record
         yield from [job for job_id, job in list(self._jobs.items()) if job_id not in listed]
 
+    def _read_jobs_sheet(self) -> list[JobRecord | BadRecord]:
+        if self._sheet_jobs is None:
+            self._sheet_jobs = list(self._jobs_sheet.records()) if self._jobs_sheet is not None else []
+        return self._sheet_jobs
+
     def fetch_openings(self) -> Iterator[OpeningRecord]:
+        """None: a spreadsheet's open job is its own opening for the matcher (junkan.ats.jobs_sheet)."""
         return iter(())
 
     def fetch_rejection_reasons(self) -> Iterator[ReasonRecord]:

@@ -10,16 +10,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from junkan.ats.base import BadRecord, JobRecord
+from junkan.ats.base import BadRecord, JobRecord, SourceFileError
 from junkan.ats.csv_source import CsvAdapter
+from junkan.ats.factory import AtsConfigError, build_adapter
 from junkan.ats.greenhouse import RATE_LIMIT_WINDOW_S, GreenhouseAdapter
 from junkan.ats.lever import RATE_LIMIT_WINDOW_S as LEVER_WINDOW_S
 from junkan.ats.lever import LeverAdapter
-from junkan.config import Settings
+from junkan.config import AtsSettings, Settings
 from junkan.db.models import Candidate, Job, Opening, Quarantine
 from junkan.ingest import ingest
 from junkan.pool.openings import find_new_targets
@@ -208,3 +210,26 @@ def test_xlsx_jobs_sheet_with_a_title_row_reads_like_the_csv(tmp_path: Path) -> 
     assert by_id["J010"].status == "closed" and by_id["J010"].location == "福岡"
     assert by_id["J010"].opened_at == datetime(2026, 9, 1, tzinfo=JST)
     assert by_id["J010"].closed_at == datetime(2025, 12, 31, tzinfo=JST)  # an Excel serial
+
+
+def test_a_jobs_sheet_without_its_required_columns_is_refused_before_anything_is_stored(
+    tmp_path: Path, engine: Engine
+) -> None:
+    export = _write_csv(tmp_path / "apps.csv", APP_HEADER, APP_ROWS, "cp932")
+    sheet = _write_csv(tmp_path / "jobs.csv", ["求人ID", "状態"], [["J001", "募集中"]], "cp932")
+
+    with pytest.raises(SourceFileError) as caught:
+        ingest(engine, CsvAdapter(export, jobs_path=sheet, timezone=JST), clock=FixedClock(AFTER_THE_DATA))
+
+    assert str(caught.value) == (f"{sheet}: required column(s) missing in the jobs sheet "
+                                 "(title: 求人名 / 求人タイトル / 募集職種)")
+    with Session(engine) as s:
+        assert s.scalars(select(Candidate)).all() == []
+
+
+def test_a_jobs_path_that_does_not_exist_is_a_configuration_error(tmp_path: Path) -> None:
+    export = _write_csv(tmp_path / "apps.csv", APP_HEADER, APP_ROWS, "cp932")
+    settings = AtsSettings(kind="csv", path=export, jobs_path=tmp_path / "求人一覧.xlsx")
+
+    with pytest.raises(AtsConfigError, match="JUNKAN_ATS__JOBS_PATH points to a file that does not exist"):
+        build_adapter(settings)
