@@ -51,6 +51,8 @@ class AtsSettings(_Section):
     user_id: str | None = None
     api_key: SecretStr | None = None
     path: Path | None = None
+    #: Spreadsheet sources: the jobs sheet (求人一覧), CSV or XLSX; what the matcher reads of each job.
+    jobs_path: Path | None = None
     phone_region: str = "JP"
     timeout_s: float = 30.0
     max_retries: int = 5

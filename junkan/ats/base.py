@@ -22,6 +22,12 @@ class JobRecord:
     department: str | None = None
     opened_at: datetime | None = None
     closed_at: datetime | None = None
+    #: What the matcher reads (docs/pool.md): the posting text, the skills as the source spells them
+    #: (必須 / 歓迎), and the work location.
+    description: str | None = None
+    required_skills: tuple[str, ...] = ()
+    preferred_skills: tuple[str, ...] = ()
+    location: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,9 @@ class ApplicationRecord:
     # Consent purposes the source recorded: talent_pool, partner_info, recontact -> granted?
     consents: dict[str, bool] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    #: Skills the source states for the person (a スキル column), and where they live or want to work.
+    skills: tuple[str, ...] = ()
+    location: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -96,7 +105,9 @@ class AtsAdapter(Protocol):
     #: Stable name of the source, used for watermarks, quarantine and (source, external_id) keys.
     source: str
 
-    def fetch_jobs(self) -> Iterator[JobRecord]: ...
+    def fetch_jobs(self) -> Iterator[JobRecord | BadRecord]:
+        """Jobs; a spreadsheet's jobs sheet also yields a BadRecord (record_type job) per unreadable row."""
+        ...
 
     def fetch_openings(self) -> Iterator[OpeningRecord]: ...
 

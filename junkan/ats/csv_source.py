@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -45,6 +43,9 @@ from junkan.ats.base import (
     SourceFileError,
 )
 from junkan.ats.csv_reader import CsvRows, check_csv_file, detect_encoding
+from junkan.ats.job_text import split_skills
+from junkan.ats.jobs_sheet import JobsSheet
+from junkan.ats.sheet_headers import header_key
 from junkan.ats.sheet_rows import UnreadableRow
 from junkan.ats.sheet_values import (
     cell_phone,
@@ -96,6 +97,9 @@ HEADER_MAP: dict[str, tuple[str, ...]] = {
     "locale": ("言語", "使用言語", "希望言語", "locale", "language"),
     "updated_at": ("更新日時", "最終更新日", "最終更新日時", "updated at", "last updated"),
     "tags": ("タグ", "tags", "tag"),
+    "skills": ("スキル", "保有スキル", "skills", "skill"),
+    "desired_location": ("勤務希望地", "希望勤務地", "desired location", "preferred location"),
+    "residence": ("居住地", "居住都道府県", "location"),
     "talent_pool_consent": ("タレントプール同意", "タレントプール登録同意", "人材プール同意",
                             "talent pool consent", "talent pool"),
     "partner_info_consent": ("パートナー案内同意", "提携先案内同意", "パートナー情報提供同意",
@@ -119,10 +123,7 @@ _JOB_STATUSES = {"open": "open", "募集中": "open", "公開": "open", "公開�
                  "draft": "draft", "下書き": "draft", "非公開": "draft"}
 
 
-def _header_key(header: str) -> str:
-    text = unicodedata.normalize("NFKC", header).casefold()
-    text = re.sub(r"\(.*?\)|\[.*?\]|【.*?】|〔.*?〕", "", text)
-    return re.sub(r"[\s_\-・*※:]", "", text)
+_header_key = header_key
 
 
 _HEADER_LOOKUP: dict[str, str] = {_header_key(alias): canonical
@@ -159,7 +160,9 @@ class CsvAdapter:
         sheet: str | None = None,
         timezone: str | tzinfo = DEFAULT_TIMEZONE,
         limits: WorkbookLimits = DEFAULT_LIMITS,
+        jobs_path: Path | str | None = None,
     ) -> None:
+        """`jobs_path` is the jobs sheet (求人一覧, junkan.ats.jobs_sheet), if the company keeps one."""
         self.path = Path(path)
         self.source = source
         self.phone_region = phone_region
@@ -167,6 +170,8 @@ class CsvAdapter:
         self._sheet = sheet
         self._zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self._limits = limits
+        self._jobs_sheet = JobsSheet(jobs_path, zone=self._zone, limits=limits) if jobs_path else None
+        self._sheet_jobs: list[JobRecord | BadRecord] | None = None
         suffix = self.path.suffix.casefold()
         if suffix == ".xls":
             raise SourceFileError(self.path, "the old .xls format is not supported; save it as .xlsx or CSV")
@@ -407,10 +412,9 @@ class CsvAdapter:
         locale = cell_text(get("locale"))
         if locale is not None:
             locale = _LOCALES.get(norm(locale).casefold(), norm(locale).casefold())
-        tags_text = cell_text(get("tags"))
-        tags: tuple[str, ...] = ()
-        if tags_text:
-            tags = tuple(t.strip() for t in re.split(r"[,、;/]", norm(tags_text)) if t.strip())
+        tags = split_skills(cell_text(get("tags")))
+        # Where they want to work says more to the matcher than where they live; either is a location.
+        location = cell_text(get("desired_location")) or cell_text(get("residence"))
         return ApplicationRecord(
             external_id=application_id,
             status=status,
@@ -429,6 +433,8 @@ class CsvAdapter:
             updated_at=dates["updated_at"],
             consents=consents,
             tags=tags,
+            skills=split_skills(cell_text(get("skills"))),
+            location=norm(location) if location else None,
             raw=raw,
         )
 
@@ -439,6 +445,8 @@ class CsvAdapter:
         adapters, while naive cells in the file are in the adapter's time zone."""
         since_utc = as_utc(since) if since is not None else None
         stats = self.stats
+        # The jobs sheet is read first (it is small), so a broken one is refused before any row is stored.
+        self._read_jobs_sheet()
         for item in self._rows(count=True):
             record = item if type(item) is BadRecord else self._record(*item)  # type: ignore[misc]
             if type(record) is BadRecord:
@@ -449,12 +457,24 @@ class CsvAdapter:
             stats["rows"] += 1
             yield record
 
-    def fetch_jobs(self) -> Iterator[JobRecord]:
-        """The distinct jobs of the file, in order of first appearance (from the last complete pass)."""
+    def fetch_jobs(self) -> Iterator[JobRecord | BadRecord]:
+        """The jobs sheet's rows (a BadRecord per unreadable one), then the jobs the applications name
+        that the sheet does not list, in order of first appearance (from the last complete pass)."""
         self._ensure_learned()
-        yield from list(self._jobs.values())
+        listed: set[str] = set()
+        for record in self._read_jobs_sheet():
+            if record.external_id:
+                listed.add(record.external_id)  # a broken row must not be replaced by a bare title either
+            yield record
+        yield from [job for job_id, job in list(self._jobs.items()) if job_id not in listed]
+
+    def _read_jobs_sheet(self) -> list[JobRecord | BadRecord]:
+        if self._sheet_jobs is None:
+            self._sheet_jobs = list(self._jobs_sheet.records()) if self._jobs_sheet is not None else []
+        return self._sheet_jobs
 
     def fetch_openings(self) -> Iterator[OpeningRecord]:
+        """None: a spreadsheet's open job is its own opening for the matcher (junkan.ats.jobs_sheet)."""
         return iter(())
 
     def fetch_rejection_reasons(self) -> Iterator[ReasonRecord]:

@@ -44,6 +44,9 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
         assert settings.path is not None
         if not settings.path.exists():
             raise AtsConfigError(f"JUNKAN_ATS__PATH points to a file that does not exist: {settings.path}")
+        if settings.jobs_path is not None and not settings.jobs_path.exists():
+            raise AtsConfigError(f"JUNKAN_ATS__JOBS_PATH points to a file that does not exist: "
+                                 f"{settings.jobs_path}")
         try:
             zone = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -51,7 +54,7 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
         limits = WorkbookLimits(max_uncompressed_mb=settings.max_uncompressed_mb, max_rows=settings.max_rows,
                                 max_columns=settings.max_columns)
         return CsvAdapter(settings.path, source=settings.source, phone_region=settings.phone_region,
-                          sheet=settings.sheet, timezone=zone, limits=limits)
+                          sheet=settings.sheet, timezone=zone, limits=limits, jobs_path=settings.jobs_path)
 
     if settings.kind == "greenhouse":
         secret = settings.client_secret.get_secret_value() if settings.client_secret else None

@@ -22,6 +22,7 @@ import httpx
 
 from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningRecord, ReasonRecord
 from junkan.ats.greenhouse_auth import VENDOR, GreenhouseAuth
+from junkan.ats.job_text import html_to_text, skills_from_value
 from junkan.ats.values import display_name, opt_id, parse_iso_datetime, to_iso_ms_z
 from junkan.http import HttpError, RetryingClient, next_link
 
@@ -195,6 +196,99 @@ def map_application(
     )
 
 
+#: Job custom fields read as skills (the field's key in `keyed_custom_fields`, or its name in
+#: `custom_fields`, after case-folding): a company adds these fields to its jobs in Greenhouse.
+REQUIRED_SKILL_FIELDS = ("required_skills", "必須スキル")
+PREFERRED_SKILL_FIELDS = ("preferred_skills", "歓迎スキル")
+
+
+def _custom_value(job: dict[str, Any], names: tuple[str, ...]) -> Any:
+    keyed = job.get("keyed_custom_fields")
+    if isinstance(keyed, dict):
+        for key, entry in keyed.items():
+            if isinstance(key, str) and key.casefold() in names:
+                return entry.get("value") if isinstance(entry, dict) else entry
+    custom = job.get("custom_fields")
+    if isinstance(custom, dict):
+        for key, value in custom.items():
+            if isinstance(key, str) and key.casefold() in names:
+                return value
+    elif isinstance(custom, list):  # v3 may list them as objects
+        for entry in custom:
+            if isinstance(entry, dict) and any(
+                isinstance(entry.get(k), str) and entry[k].casefold() in names for k in ("name_key", "name")
+            ):
+                return entry.get("value")
+    return None
+
+
+def _department(job: dict[str, Any]) -> str | None:
+    if isinstance(job.get("departments"), list) and job["departments"]:
+        first = job["departments"][0]
+        return first.get("name") if isinstance(first, dict) else None
+    if isinstance(job.get("department"), dict):
+        return job["department"].get("name")
+    return None
+
+
+def _location(job: dict[str, Any]) -> str | None:
+    """The first office: its location's name ("Tokyo, Japan") or else the office name."""
+    offices = job.get("offices")
+    if not isinstance(offices, list):
+        return None
+    for office in offices:
+        if not isinstance(office, dict):
+            continue
+        where = office.get("location")
+        name = where.get("name") if isinstance(where, dict) else where
+        for text in (name, office.get("name")):
+            if isinstance(text, str) and text.strip():
+                return text.strip()
+    return None
+
+
+def _post_texts(posts: Iterable[Any]) -> dict[str, str]:
+    """`job id -> text` of its job post: a live external post first, else any post with content."""
+    best: dict[str, tuple[int, str]] = {}
+    for post in posts:
+        if not isinstance(post, dict) or (job_id := opt_id(post.get("job_id"))) is None:
+            continue
+        text = html_to_text(post.get("content") if isinstance(post.get("content"), str) else None)
+        if text is None:
+            continue
+        rank = (2 if post.get("live") is True else 0) + (1 if post.get("internal") is not True else 0)
+        if job_id not in best or rank > best[job_id][0]:
+            best[job_id] = (rank, text)
+    return {job_id: text for job_id, (_, text) in best.items()}
+
+
+def map_job(job: Any, post_text: str | None) -> JobRecord | None:
+    """One Harvest job as a record; None (and a log line naming no content) for one without an id."""
+    job_id = opt_id(job.get("id")) if isinstance(job, dict) else None
+    if job_id is None:
+        log.warning("greenhouse: skipping a job without an id")
+        return None
+    try:
+        opened_at = parse_iso_datetime(job.get("opened_at") or job.get("created_at"), field="opened_at")
+        closed_at = parse_iso_datetime(job.get("closed_at"), field="closed_at")
+    except ValueError as exc:
+        log.warning("greenhouse: job %s has an unreadable date (%s); dates left empty", job_id, exc)
+        opened_at = closed_at = None
+    notes = job.get("notes")
+    return JobRecord(
+        external_id=job_id,
+        title=str(job.get("name") or job.get("title") or job_id),
+        status=str(job.get("status") or "open").casefold(),
+        department=_department(job),
+        opened_at=opened_at,
+        closed_at=closed_at,
+        description=post_text or (html_to_text(notes) if isinstance(notes, str) else None),
+        required_skills=skills_from_value(_custom_value(job, REQUIRED_SKILL_FIELDS)),
+        preferred_skills=skills_from_value(_custom_value(job, PREFERRED_SKILL_FIELDS)),
+        location=_location(job),
+    )
+
+
 def _batched(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -303,32 +397,19 @@ class GreenhouseAdapter:
                 yield record
 
     def fetch_jobs(self) -> Iterator[JobRecord]:
+        """Jobs with their posting text (the job post's `content`, else the job's `notes`)."""
+        try:
+            posts = _post_texts(self._items("/v3/job_posts"))
+        except HttpError as exc:
+            if exc.status != 403:
+                raise
+            # Credentials without the job posts scope still ingest; the job's notes stand in.
+            log.warning("greenhouse: /v3/job_posts refused (403); job texts come from the jobs' notes")
+            posts = {}
         for job in self._items("/v3/jobs"):
-            job_id = opt_id(job.get("id")) if isinstance(job, dict) else None
-            if job_id is None:
-                log.warning("greenhouse: skipping a job without an id")
-                continue
-            department = None
-            if isinstance(job.get("departments"), list) and job["departments"]:
-                first = job["departments"][0]
-                department = first.get("name") if isinstance(first, dict) else None
-            elif isinstance(job.get("department"), dict):
-                department = job["department"].get("name")
-            try:
-                opened_at = parse_iso_datetime(job.get("opened_at") or job.get("created_at"),
-                                               field="opened_at")
-                closed_at = parse_iso_datetime(job.get("closed_at"), field="closed_at")
-            except ValueError as exc:
-                log.warning("greenhouse: job %s has an unreadable date (%s); dates left empty", job_id, exc)
-                opened_at = closed_at = None
-            yield JobRecord(
-                external_id=job_id,
-                title=str(job.get("name") or job.get("title") or job_id),
-                status=str(job.get("status") or "open").casefold(),
-                department=department,
-                opened_at=opened_at,
-                closed_at=closed_at,
-            )
+            record = map_job(job, posts.get(opt_id(job.get("id")) or "") if isinstance(job, dict) else None)
+            if record is not None:
+                yield record
 
     def fetch_openings(self) -> Iterator[OpeningRecord]:
         for opening in self._items("/v3/openings"):

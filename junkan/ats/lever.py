@@ -3,7 +3,11 @@
 Contract (DESIGN.md §4): Basic auth with the API key as user and a blank password; lists answer
 `{"data": [...], "hasNext": bool, "next": "token"}` and the next page repeats the query with
 `offset=<token>`; timestamps are epoch milliseconds. An opportunity is archived with a reason whose
-`type` is `hired` or `non-hired`; any non-hired archive is a rejection. Lever has no openings.
+`type` is `hired` or `non-hired`; any non-hired archive is a rejection.
+
+Jobs are postings, published (open) and closed ones, so a posting that closes is seen closing and one
+that is published again counts as new again. Lever has no openings: a published posting is itself the
+open opening, and the matcher takes a job without openings as its own target (docs/pool.md).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import httpx
 
 from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningRecord, ReasonRecord
+from junkan.ats.job_text import html_to_text
 from junkan.ats.values import from_epoch_ms, opt_id, to_epoch_ms
 from junkan.http import HttpError, RetryingClient
 
@@ -114,6 +119,9 @@ def map_opportunity(
         stage=stage if isinstance(stage, str) else None,
         updated_at=updated_at,
         tags=tags,
+        # Lever's `location` is the place the person gave (a city), not an address.
+        location=opp["location"].strip() if isinstance(opp.get("location"), str) and opp["location"].strip()
+        else None,
         raw=raw,
     )
 
@@ -128,6 +136,63 @@ def _posting_id(opp: dict[str, Any]) -> str | None:
             if (pid := opt_id(posting)) is not None:
                 return pid
     return None
+
+
+_POSTING_STATES = {"published": "open", "closed": "closed", "draft": "draft"}
+
+
+def _posting_text(posting: dict[str, Any]) -> str | None:
+    """The description (plain if Lever gives it) and the lists (要件, 歓迎 …), as plain lines."""
+    content = posting.get("content") if isinstance(posting.get("content"), dict) else {}
+    plain = content.get("descriptionPlain") or posting.get("descriptionPlain")
+    parts: list[str] = []
+    if isinstance(plain, str) and plain.strip():
+        parts.append(plain.strip())
+    else:
+        html = content.get("descriptionHtml") or content.get("description") or posting.get("description")
+        if isinstance(html, str) and (text := html_to_text(html)):
+            parts.append(text)
+    for item in content.get("lists") or posting.get("lists") or []:
+        if isinstance(item, dict):
+            body = html_to_text(item.get("content")) if isinstance(item.get("content"), str) else None
+            heading = item.get("text") if isinstance(item.get("text"), str) else None
+            if body:
+                parts.append(f"{heading}\n{body}" if heading else body)
+    return "\n".join(parts) or None
+
+
+def map_posting(posting: Any) -> JobRecord | None:
+    """A Lever posting as a job: text, categories (department/team, location), tags as required skills."""
+    pid = opt_id(posting.get("id")) if isinstance(posting, dict) else None
+    if pid is None:
+        log.warning("lever: skipping a posting without an id")
+        return None
+    categories = posting.get("categories") if isinstance(posting.get("categories"), dict) else {}
+    try:
+        opened_at = from_epoch_ms(posting.get("createdAt"), field="createdAt")
+        updated_at = from_epoch_ms(posting.get("updatedAt"), field="updatedAt")
+    except ValueError:
+        log.warning("lever: posting %s has an unreadable date; dates left empty", pid)
+        opened_at = updated_at = None
+    state = str(posting.get("state") or "published").casefold()
+    status = _POSTING_STATES.get(state, state)
+    location = categories.get("location")
+    tags = tuple(dict.fromkeys(
+        t.strip() for t in posting.get("tags") or [] if isinstance(t, str) and t.strip()
+    ))
+    department = categories.get("department") or categories.get("team")
+    return JobRecord(
+        external_id=pid,
+        title=str(posting.get("text") or pid),
+        status=status,
+        department=department if isinstance(department, str) else None,
+        opened_at=opened_at,
+        # Lever keeps no closing date: the last update of a closed posting is when it closed, at the latest.
+        closed_at=updated_at if status == "closed" else None,
+        description=_posting_text(posting),
+        required_skills=tags,
+        location=location if isinstance(location, str) and location.strip() else None,
+    )
 
 
 class LeverAdapter:
@@ -195,25 +260,12 @@ class LeverAdapter:
                 yield record
 
     def fetch_jobs(self) -> Iterator[JobRecord]:
-        for page in self._pages("/postings", {"state": "published", "limit": self.limit}):
-            for posting in page:
-                pid = opt_id(posting.get("id")) if isinstance(posting, dict) else None
-                if pid is None:
-                    log.warning("lever: skipping a posting without an id")
-                    continue
-                categories = posting.get("categories") if isinstance(posting.get("categories"), dict) else {}
-                try:
-                    opened_at = from_epoch_ms(posting.get("createdAt"), field="createdAt")
-                except ValueError:
-                    opened_at = None
-                state = str(posting.get("state") or "published").casefold()
-                yield JobRecord(
-                    external_id=pid,
-                    title=str(posting.get("text") or pid),
-                    status={"published": "open", "closed": "closed", "draft": "draft"}.get(state, state),
-                    department=categories.get("department") or categories.get("team"),
-                    opened_at=opened_at,
-                )
+        for state in ("published", "closed"):
+            for page in self._pages("/postings", {"state": state, "limit": self.limit}):
+                for posting in page:
+                    record = map_posting(posting)
+                    if record is not None:
+                        yield record
 
     def fetch_openings(self) -> Iterator[OpeningRecord]:
         return iter(())

@@ -28,6 +28,13 @@ _FALSE = {"いいえ", "no", "n", "0", "false", "f", "×", "✗", "✕", "無", 
           "未同意", "off", "-", "ー"}
 
 _ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988, "昭和": 1925, "s": 1925}
+#: The first and last day of each era (None: still running). A date outside its era's span, or era
+#: year 0, is a typo: 令和0年 would otherwise read as 2018, a year of 平成.
+_ERA_SPANS: dict[int, tuple[date, date | None]] = {
+    2018: (date(2019, 5, 1), None),
+    1988: (date(1989, 1, 8), date(2019, 4, 30)),
+    1925: (date(1926, 12, 25), date(1989, 1, 7)),
+}
 _DATE_RE = re.compile(
     r"^(?:(?P<era>令和|平成|昭和|[rhs])\s*(?P<eyear>\d{1,2}|元)|(?P<year>\d{4}))\s*[/\-.年]\s*"
     r"(?P<month>\d{1,2})\s*[/\-.月]\s*(?P<day>\d{1,2})\s*日?(?:\s*\(.\))?"
@@ -127,17 +134,27 @@ def _parse_date(value: Any, zone: tzinfo) -> datetime | None:
         except ValueError:
             raise ValueError(text[:40]) from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    era_base: int | None = None
     if match["era"]:
-        year = _ERAS[match["era"]] + (1 if match["eyear"] == "元" else int(match["eyear"]))
+        era_base = _ERAS[match["era"]]
+        era_year = 1 if match["eyear"] == "元" else int(match["eyear"])
+        if era_year == 0:
+            raise ValueError(text[:40])
+        year = era_base + era_year
     else:
         year = int(match["year"])
     tz = zone
     if match["tz"]:
         tz_text = match["tz"].upper()
         tz = datetime.fromisoformat(f"2000-01-01T00:00:00{'+00:00' if tz_text == 'Z' else tz_text}").tzinfo
-    return datetime(year, int(match["month"]), int(match["day"]), int(match["hour"] or 0),
-                    int(match["minute"] or 0), int(match["second"] or 0),
-                    round(float(match["frac"]) * 1_000_000) if match["frac"] else 0, tzinfo=tz)
+    moment = datetime(year, int(match["month"]), int(match["day"]), int(match["hour"] or 0),
+                      int(match["minute"] or 0), int(match["second"] or 0),
+                      round(float(match["frac"]) * 1_000_000) if match["frac"] else 0, tzinfo=tz)
+    if era_base is not None:
+        first, last = _ERA_SPANS[era_base]
+        if moment.date() < first or (last is not None and moment.date() > last):
+            raise ValueError(text[:40])
+    return moment
 
 
 def cell_text(value: Any) -> str | None:

@@ -2,6 +2,9 @@
 
 The export is what a Japanese HR team really hands over: CP932, Japanese headers, a few full-width
 e-mail addresses, and a handful of broken rows that ingest must quarantine rather than choke on.
+Applicants carry skills and tags, and the company keeps a jobs sheet (求人一覧) whose newest jobs opened
+in the last days: the people it rejected 6–12 months ago with 人材プール consent are who `recontact`
+finds for them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,49 @@ JOBS: tuple[tuple[str, str], ...] = (
     ("新卒総合職", "人事部"),
 )
 
+#: Per job of JOBS: (必須スキル, 歓迎スキル, 勤務地).
+JOB_SKILLS: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
+    (("Python", "Go", "SQL"), ("AWS", "Docker"), "東京都"),
+    (("TypeScript", "React"), ("Next.js", "デザインシステム"), "東京都"),
+    (("Linux", "AWS", "Terraform"), ("Kubernetes", "Go"), "東京都"),
+    (("SQL", "Python"), ("Tableau", "統計"), "東京都"),
+    (("Python", "機械学習"), ("PyTorch", "AWS"), "東京都"),
+    (("プロダクトマネジメント", "要件定義"), ("SQL", "SaaS"), "東京都"),
+    (("Figma", "UIデザイン"), ("ユーザーリサーチ",), "東京都"),
+    (("テスト設計", "自動テスト"), ("Python", "CI/CD"), "大阪府"),
+    (("法人営業", "SaaS"), ("Salesforce", "提案書作成"), "大阪府"),
+    (("インサイドセールス", "Salesforce"), ("MA ツール",), "大阪府"),
+    (("カスタマーサクセス", "SaaS"), ("Salesforce", "オンボーディング"), "東京都"),
+    (("カスタマーサポート", "Zendesk"), ("英語",), "福岡県"),
+    (("デジタルマーケティング", "広告運用"), ("SEO", "Google Analytics"), "東京都"),
+    (("広報", "プレスリリース"), ("SNS 運用",), "東京都"),
+    (("採用", "人事"), ("ダイレクトリクルーティング",), "東京都"),
+    (("経理", "月次決算"), ("英語", "連結会計"), "東京都"),
+    (("契約審査", "法務"), ("英語",), "東京都"),
+    (("社内SE", "ネットワーク"), ("Google Workspace",), "東京都"),
+    (("事業計画", "財務分析"), ("SQL", "M&A"), "東京都"),
+    (("コミュニケーション",), ("英語",), "東京都"),
+)
+#: Jobs that opened in the last days (days before the export's date): new ids, so the people who applied
+#: to the older job of the same family are not "already applied" to them.
+NEW_JOBS: tuple[tuple[str, str, str, int, tuple[str, ...], tuple[str, ...], str, str], ...] = (
+    ("J021", "シニアバックエンドエンジニア（決済基盤）", "開発本部", 1, ("Python", "Go", "SQL"),
+     ("AWS", "Docker", "Kubernetes"), "東京都",
+     "決済基盤のバックエンド API を設計・開発します。"
+     "Python と Go のサービスを、SQL の設計から AWS での運用まで担当します。"),
+    ("J022", "データエンジニア", "データ戦略室", 2, ("SQL", "Python"), ("AWS", "Tableau"), "東京都",
+     "分析基盤のデータパイプラインを構築し、SQL と Python でデータマートを整備します。"),
+    ("J023", "エンタープライズ営業", "営業本部", 3, ("法人営業", "SaaS"), ("Salesforce", "提案書作成"),
+     "大阪府",
+     "大手企業向けに SaaS の提案営業を行います。Salesforce での案件管理が中心です。"),
+    ("J024", "カスタマーサクセス（リーダー）", "カスタマー本部", 4, ("カスタマーサクセス", "SaaS"),
+     ("Salesforce", "オンボーディング"), "東京都",
+     "導入企業のオンボーディングと活用支援をリードし、解約率の改善を担います。"),
+)
+JOBS_SHEET_HEADERS = ("求人ID", "求人名", "状態", "募集開始日", "募集終了日", "必須スキル", "歓迎スキル",
+                      "勤務地", "部署", "仕事内容")
+_TAGS = ("リファラル", "スカウト経由", "イベント参加", "ダイレクト応募")
+
 #: (reason, stage it typically happens at, weight)
 REJECTION_REASONS: tuple[tuple[str, str, int], ...] = (
     ("スキル・経験が募集要件に満たない", "書類選考", 40),
@@ -64,6 +110,8 @@ HEADERS = (
     "タレントプール同意",
     "パートナー案内同意",
     "再連絡同意",
+    "スキル",
+    "タグ",
 )
 
 
@@ -94,6 +142,8 @@ def write_export(
     people: list[tuple[str, str, str]] = []
     counts = {"hired": 0, "rejected": 0, "withdrawn": 0, "in_process": 0, "reapplied": 0}
     rows: list[list[str]] = []
+    # A second generator for skills and tags, so the rest of the company is what it was before they existed.
+    extra = random.Random(seed + 1)
     for i in range(n_applications):
         # About 4% are people who applied before (often after an earlier rejection): re-applicants.
         if people and rng.random() < 0.04:
@@ -141,6 +191,8 @@ def write_export(
                 _yes(pool),
                 _yes(pool and rng.random() < 0.8),
                 _yes(pool and rng.random() < 0.75),
+                _skills(extra, job_no),
+                extra.choice(_TAGS) if extra.random() < 0.3 else "",
             ]
         )
     malformed = _break_some_rows(rows, rng)
@@ -157,6 +209,35 @@ def write_export(
         reapplications=counts["reapplied"],
         malformed=malformed,
     )
+
+
+def _skills(rng: random.Random, job_no: int) -> str:
+    """Two to four skills from the applicant's job family, in the 、-separated form exports use."""
+    required, preferred, _ = JOB_SKILLS[job_no]
+    family = list(dict.fromkeys([*required, *preferred]))
+    return "、".join(rng.sample(family, min(len(family), rng.randint(2, 4))))
+
+
+def write_jobs_sheet(path: Path, *, today: date, seed: int = 7) -> int:
+    """The CP932 jobs sheet (求人一覧): JOBS open for months (a few closed), NEW_JOBS opened in the last
+    days. Returns how many jobs opened in the last days."""
+    rng = random.Random(seed + 2)
+    rows: list[list[str]] = []
+    for no, ((title, dept), (required, preferred, place)) in enumerate(zip(JOBS, JOB_SKILLS, strict=True)):
+        opened = today - timedelta(days=rng.randint(200, 400))
+        closed = no % 7 == 3
+        rows.append([f"J{no + 1:03d}", title, "募集終了" if closed else "募集中", opened.strftime("%Y/%m/%d"),
+                     (today - timedelta(days=rng.randint(10, 60))).strftime("%Y/%m/%d") if closed else "",
+                     "、".join(required), "、".join(preferred), place, dept,
+                     f"{dept}で{title}として働きます。"])
+    for job_id, title, dept, days_ago, required, preferred, place, text in NEW_JOBS:
+        rows.append([job_id, title, "募集中", (today - timedelta(days=days_ago)).strftime("%Y/%m/%d"), "",
+                     "、".join(required), "、".join(preferred), place, dept, text])
+    with path.open("w", encoding="cp932", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(JOBS_SHEET_HEADERS)
+        writer.writerows(rows)
+    return len(NEW_JOBS)
 
 
 def _yes(flag: bool) -> str:

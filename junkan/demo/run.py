@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from junkan.config import get_settings
 from junkan.db import make_engine, upgrade
-from junkan.demo.company import CompanyStats, write_export
+from junkan.demo.company import CompanyStats, write_export, write_jobs_sheet
 from junkan.demo.partner_report import write_partner_report
 from junkan.demo.summary import summarize
 from junkan.mail.timing import is_business_day
@@ -39,13 +39,18 @@ def demo_days(now: datetime) -> tuple[date, date]:
 
 
 def prepare_demo(workdir: Path, *, seed: int, day: date) -> tuple[str, CompanyStats]:
-    """Fresh workdir, CP932 export as of `day`, migrated SQLite, JUNKAN_* set; returns (db url, stats)."""
+    """Fresh workdir, CP932 export and jobs sheet as of `day`, migrated SQLite, JUNKAN_* set.
+
+    Returns (db url, stats).
+    """
     workdir = workdir.resolve()
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     export = workdir / "ats-export.csv"
     stats = write_export(export, today=day, seed=seed)
+    jobs_sheet = workdir / "jobs.csv"
+    write_jobs_sheet(jobs_sheet, today=day, seed=seed)
     partner_report = workdir / "partner-report.csv"
     partner_report.write_text(PARTNER_HEADER, encoding="utf-8")
     db_url = f"sqlite:///{workdir / 'junkan.db'}"
@@ -54,6 +59,9 @@ def prepare_demo(workdir: Path, *, seed: int, day: date) -> tuple[str, CompanySt
             "JUNKAN_DATABASE_URL": db_url,
             "JUNKAN_ATS__KIND": "csv",
             "JUNKAN_ATS__PATH": str(export),
+            "JUNKAN_ATS__JOBS_PATH": str(jobs_sheet),
+            # The recruiters' shortlist CSV of each recontact run lands next to the rest of the demo.
+            "JUNKAN_RECONTACT__SHORTLIST_DIR": str(workdir),
             "JUNKAN_MAIL__BACKEND": "file",
             "JUNKAN_MAIL__OUTBOX_DIR": str(workdir / "outbox"),
             "JUNKAN_PARTNER__KIND": "csv",

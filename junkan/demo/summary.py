@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Message, Quarantine
+from junkan.db.models_pool import MatchRun, PoolMatch
 from junkan.demo.company import CompanyStats
 from junkan.partner.sync import partner_summaries
 
@@ -35,6 +36,10 @@ def summarize(
         )
         by_state = dict(s.execute(select(Message.state, func.count()).group_by(Message.state)).all())
         with_partner = s.scalar(select(func.count()).where(Message.ref_code.is_not(None))) or 0
+        runs = s.scalar(select(func.count()).select_from(MatchRun)) or 0
+        matches = s.scalar(select(func.count()).select_from(PoolMatch)) or 0
+        matched_jobs = s.scalar(select(func.count(func.distinct(PoolMatch.job_id)))) or 0
+        shortlisted = s.scalar(select(func.count(func.distinct(PoolMatch.candidate_id)))) or 0
     outbox = workdir / "outbox"
     emails = sorted(outbox.glob("*.eml")) if outbox.exists() else []
     lines = [
@@ -53,5 +58,10 @@ def summarize(
             f"{p.credits_earned} credit(s) earned, balance {p.balance} (¥{p.value_yen:,}), "
             f"next credit {p.progress}"
         )
+    shortlists = sorted(workdir.glob("recontact-*.csv"))
+    lines.append(f"  re-contact:   {runs} run(s): {matches} matches for {matched_jobs} new job(s), "
+                 f"{shortlisted} people shortlisted from the talent pool")
+    for path in shortlists:
+        lines.append(f"  shortlist:    {path}")
     lines.append(f"  database:     {workdir / 'junkan.db'}")
     return "\n".join(lines)

@@ -164,6 +164,13 @@ class _CandidateAttrs:
     phone_key: str | None
     locale: str | None
     tags: list[str]
+    #: Skills accumulate like tags; the location is the newest record's that has one.
+    skills: list[str]
+    location: str | None
+
+
+#: candidate.location is a short place name ("東京都", "大阪府 大阪市"); a longer cell is cut, not refused.
+CANDIDATE_LOCATION_LEN = int(C.c.location.type.length)
 
 
 class BatchWriter:
@@ -334,20 +341,23 @@ class BatchWriter:
             w = wanted.get(item.email_key)
             if w is None:
                 wanted[item.email_key] = _CandidateAttrs(item.display_name, item.phone_key, item.locale,
-                                                         list(item.tags))
+                                                         list(item.tags), list(item.skills),
+                                                         _location(item.location))
                 continue
             w.display_name = item.display_name or w.display_name
             w.phone_key = item.phone_key or w.phone_key
             w.locale = item.locale or w.locale
             w.tags = _union(w.tags, item.tags)
+            w.skills = _union(w.skills, item.skills)
+            w.location = _location(item.location) or w.location
         columns = [C.c.id, C.c.email_key, C.c.display_name, C.c.phone_key, C.c.locale, C.c.tags,
-                   C.c.anonymized_at]
+                   C.c.skills, C.c.location, C.c.anonymized_at]
         stored = {r.email_key: r for r in select_in(conn, columns, C.c.email_key, wanted)}
         ids = {key: row.id for key, row in stored.items()}
         created: set[int] = set()
         new_rows = [
             {"email_key": key, "display_name": w.display_name, "phone_key": w.phone_key,
-             "locale": w.locale or "ja", "tags": w.tags,
+             "locale": w.locale or "ja", "tags": w.tags, "skills": w.skills or None, "location": w.location,
              "created_at": now, "updated_at": now}
             for key, w in wanted.items() if key not in stored
         ]
@@ -370,10 +380,13 @@ class BatchWriter:
                 "phone_key": w.phone_key or row.phone_key,
                 "locale": w.locale or row.locale,
                 "tags": _union(row.tags or [], w.tags),
+                "skills": _union(row.skills or [], w.skills) or None,
+                "location": w.location or row.location,
             }
             if any(merged[c] != getattr(row, c) for c in merged):
                 updates.append({"row_id": row.id, **merged, "updated_at": now})
-        update_by_id(conn, C, updates, ("display_name", "phone_key", "locale", "tags", "updated_at"))
+        update_by_id(conn, C, updates, ("display_name", "phone_key", "locale", "tags", "skills", "location",
+                                        "updated_at"))
         return ids, created
 
     # -- outbox -----------------------------------------------------------------------------------
@@ -479,6 +492,12 @@ def find_previous(app: Any, apps: Iterable[Any]) -> int | None:
         if best is None or (other.decided_at, other.id) > (best.decided_at, best.id):
             best = other
     return best.id if best is not None else None
+
+
+def _location(value: str | None) -> str | None:
+    if not value:
+        return None
+    return value if len(value) <= CANDIDATE_LOCATION_LEN else value[: CANDIDATE_LOCATION_LEN - 1] + "…"
 
 
 def _union(first: Iterable[str], second: Iterable[str]) -> list[str]:

@@ -15,14 +15,14 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from junkan.ats.base import AtsAdapter, JobRecord, OpeningRecord, ReasonRecord
+from junkan.ats.base import AtsAdapter, BadRecord, JobRecord, OpeningRecord, ReasonRecord
 from junkan.db.models import Job, Opening, RejectionReason
 from junkan.identity import normalize_text
 from junkan.ingest.plausibility import control_character, storable
 from junkan.ingest.quarantine import upsert_quarantine
 from junkan.ingest.reasons import ReasonMapping, fold
 from junkan.ingest.upsert import insert_missing, upsert
-from junkan.ingest.validate import QuarantineEntry, ValidApplication, _aware, jsonable
+from junkan.ingest.validate import QuarantineEntry, ValidApplication, _aware, jsonable, quarantine_bad
 
 J = Job.__table__
 O = Opening.__table__  # noqa: E741
@@ -31,6 +31,12 @@ R = RejectionReason.__table__
 JOB_ID_LEN = int(J.c.external_id.type.length)
 JOB_TITLE_LEN = int(J.c.title.type.length)
 JOB_DEPT_LEN = int(J.c.department.type.length)
+JOB_LOCATION_LEN = int(J.c.location.type.length)
+#: The matcher reads the start of a posting (recontact.text_max_chars); a pasted novel is cut here.
+JOB_DESCRIPTION_LEN = 20_000
+#: Skills kept per job and per list, each at most this long: a list is a handful of keywords.
+MAX_SKILLS = 50
+SKILL_LEN = 100
 STATUS_LEN = int(J.c.status.type.length)
 REASON_ID_LEN = int(R.c.external_id.type.length)
 REASON_NAME_LEN = int(R.c.name.type.length)
@@ -105,9 +111,15 @@ class ReferenceData:
         counts.quarantined = upsert_quarantine(conn, self.source, bad, self.clock())
         return counts
 
-    def _sync_jobs(self, conn: Connection, records: Iterable[JobRecord], bad: list[QuarantineEntry]) -> int:
+    def _sync_jobs(self, conn: Connection, records: Iterable[JobRecord | BadRecord],
+                   bad: list[QuarantineEntry]) -> int:
         wanted: dict[str, dict[str, Any]] = {}
         for rec in records:
+            if isinstance(rec, BadRecord):  # an unreadable row of a jobs sheet
+                entry = quarantine_bad(rec)
+                bad.append(QuarantineEntry(reason=entry.reason, raw=entry.raw, external_id=entry.external_id,
+                                           record_type="job"))
+                continue
             key = _checked_key(rec, JOB_ID_LEN, "job", "job", bad)
             if key is None:
                 continue
@@ -117,8 +129,13 @@ class ReferenceData:
                 "status": (normalize_text(rec.status) or "open").casefold()[:STATUS_LEN],
                 "opened_at": _aware(rec.opened_at),
                 "closed_at": _aware(rec.closed_at),
+                "description": _description(rec.description),
+                "required_skills": skill_list(rec.required_skills),
+                "preferred_skills": skill_list(rec.preferred_skills),
+                "location": _clip(loc, JOB_LOCATION_LEN) if (loc := normalize_text(rec.location)) else None,
             }
-        columns = ("title", "department", "status", "opened_at", "closed_at")
+        columns = ("title", "department", "status", "opened_at", "closed_at", "description",
+                   "required_skills", "preferred_skills", "location")
         written = self._write(conn, J, wanted, columns)
         self.jobs = self._load_ids(conn, J)
         return written
@@ -207,7 +224,9 @@ class ReferenceData:
             if key is not None and key not in self.jobs and key not in missing:
                 title = item.job_title or item.job_external_id or key
                 missing[key] = {"title": _clip(title, JOB_TITLE_LEN), "department": None,
-                                "status": PLACEHOLDER_JOB_STATUS, "opened_at": None, "closed_at": None}
+                                "status": PLACEHOLDER_JOB_STATUS, "opened_at": None, "closed_at": None,
+                                "description": None, "required_skills": None, "preferred_skills": None,
+                                "location": None}
         if missing:
             self._insert_missing(conn, J, missing)
             self.jobs = self._load_ids(conn, J)
@@ -235,6 +254,22 @@ class ReferenceData:
                 row["updated_at"] = now
             rows.append(row)
         insert_missing(conn, table, rows, conflict=("source", "external_id"))
+
+
+def skill_list(values: Iterable[str]) -> list[str] | None:
+    """Skills as stored: NFKC-normalised, duplicates dropped, spelling kept; None when there are none."""
+    seen: dict[str, None] = {}
+    for value in values:
+        text = normalize_text(value) if isinstance(value, str) else None
+        if text:
+            seen.setdefault(_clip(storable(text), SKILL_LEN), None)
+    return list(seen)[:MAX_SKILLS] or None
+
+
+def _description(value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    return _clip(value.strip(), JOB_DESCRIPTION_LEN)
 
 
 def _checked_key(

@@ -75,6 +75,9 @@ class ValidApplication:
     tags: tuple[str, ...]
     raw: dict[str, Any]
     content_hash: str = ""
+    #: What the matcher reads of the person (a スキル column, 勤務希望地 / 居住地); stored on the candidate.
+    skills: tuple[str, ...] = ()
+    location: str | None = None
 
     def compute_hash(self) -> str:
         """Hash of what we store; `updated_at` and `raw` are left out so a mere touch is 'unchanged'.
@@ -88,6 +91,9 @@ class ValidApplication:
             self.reason_external_id, self.reason_text, self.stage,
             sorted(self.consents.items()) if self.consents else [], self.wording_version, list(self.tags),
         ]
+        # Appended only when present, so the hashes of records without them stay what they were.
+        if self.skills or self.location:
+            payload.extend([list(self.skills), self.location])
         return hashlib.blake2b(_HASH_ENCODER.encode(payload).encode("utf-8"), digest_size=32).hexdigest()
 
 
@@ -287,11 +293,13 @@ def validate_record(
     raw = record.raw
     wording_version = _wording_version(raw) if raw else DEFAULT_WORDING_VERSION
     tags = _tags(record.tags) if record.tags else ()
-    checked = (external_id, email_key, record.phone, wording_version, *texts, *tags)
+    skills = _tags(record.skills) if record.skills else ()
+    location = normalize_text(record.location) if record.location else None
+    checked = (external_id, email_key, record.phone, wording_version, *texts, *tags, *skills, location)
     if control_character(" ".join(filter(None, checked))) is not None:
         problems.extend(_control_problems(
             zip(("external_id", "email", "phone", "consent_wording_version", *_TEXT_FIELDS,
-                 *("tags",) * len(tags)), checked, strict=True)))
+                 *("tags",) * len(tags), *("skills",) * len(skills), "location"), checked, strict=True)))
 
     if problems:
         kept_id = storable(external_id)[:200] if external_id else None
@@ -321,6 +329,8 @@ def validate_record(
         wording_version=wording_version,
         tags=tags,
         raw=record_raw(record),
+        skills=skills,
+        location=location,
     )
     valid.content_hash = valid.compute_hash()
     return valid
@@ -353,7 +363,7 @@ def quarantine_bad(bad: BadRecord) -> QuarantineEntry:
 
 _FIELDS_FOR_DIFF = ("status", "email_key", "phone_key", "display_name", "locale", "job_external_id",
                     "job_title", "applied_at", "decided_at", "reason_external_id", "reason_text", "stage",
-                    "consents", "wording_version", "tags")
+                    "consents", "wording_version", "tags", "skills", "location")
 
 
 def differing_fields(a: ValidApplication, b: ValidApplication) -> list[str]:

@@ -32,6 +32,7 @@ _FILTERS: dict[str, set[str]] = {
     "candidates": {"ids", "updated_at", "created_at"},
     "jobs": {"ids", "updated_at", "created_at", "status"},
     "openings": {"ids", "updated_at", "created_at", "job_id"},
+    "job_posts": {"ids", "updated_at", "created_at", "job_id", "live"},
     "rejection_reasons": {"ids"},
 }
 
@@ -76,6 +77,7 @@ class GreenhouseData:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     openings: list[dict[str, Any]] = field(default_factory=list)
     rejection_reasons: list[dict[str, Any]] = field(default_factory=list)
+    job_posts: list[dict[str, Any]] = field(default_factory=list)
 
 
 DEFAULT_REASONS: list[dict[str, Any]] = [
@@ -104,8 +106,22 @@ def sample_data(
         {"id": 4000 + j, "name": f"Engineer {j}", "status": "open" if j % 3 else "closed",
          "departments": [{"id": 77, "name": "Engineering"}],
          "opened_at": iso(start - timedelta(days=30 + j)), "closed_at": None,
-         "created_at": iso(start - timedelta(days=40 + j))}
+         "created_at": iso(start - timedelta(days=40 + j)),
+         "notes": f"社内メモ {j}",
+         "offices": [{"id": 88, "name": "東京オフィス", "location": {"name": "東京都"}}],
+         "keyed_custom_fields": {
+             "required_skills": {"name": "Required skills", "type": "multi_select",
+                                 "value": ["Python", "SQL"] if j % 2 else ["Go", "AWS"]},
+             "preferred_skills": {"name": "Preferred skills", "type": "short_text",
+                                  "value": "Docker、Kubernetes"},
+         }}
         for j in range(n_jobs)
+    ]
+    job_posts = [
+        {"id": 6000 + j, "job_id": job["id"], "title": job["name"], "live": True, "internal": False,
+         "content": f"&lt;p&gt;{job['name']} の募集です。&lt;/p&gt;"
+                    "&lt;ul&gt;&lt;li&gt;API 開発&lt;/li&gt;&lt;/ul&gt;"}
+        for j, job in enumerate(jobs)
     ]
     openings = [
         {"id": 5000 + j, "job_id": job["id"], "open": job["status"] == "open",
@@ -152,7 +168,8 @@ def sample_data(
             app["rejected_at"] = iso(created + timedelta(hours=1))
             app["rejection_reason_id"] = rng.choice(DEFAULT_REASONS)["id"]
         applications.append(app)
-    return GreenhouseData(applications, candidates, jobs, openings, [dict(r) for r in DEFAULT_REASONS])
+    return GreenhouseData(applications, candidates, jobs, openings, [dict(r) for r in DEFAULT_REASONS],
+                          job_posts)
 
 
 class GreenhouseFake(VendorFake):
@@ -165,6 +182,7 @@ class GreenhouseFake(VendorFake):
         candidates: Iterable[dict[str, Any]] = (),
         jobs: Iterable[dict[str, Any]] = (),
         openings: Iterable[dict[str, Any]] = (),
+        job_posts: Iterable[dict[str, Any]] = (),
         rejection_reasons: Iterable[dict[str, Any]] | None = None,
         client_id: str = "gh-client",
         client_secret: str = "gh-secret",
@@ -180,6 +198,7 @@ class GreenhouseFake(VendorFake):
             "candidates": list(data.candidates) + list(candidates),
             "jobs": list(data.jobs) + list(jobs),
             "openings": list(data.openings) + list(openings),
+            "job_posts": list(data.job_posts) + list(job_posts),
             "rejection_reasons": (
                 list(rejection_reasons) if rejection_reasons is not None
                 else (list(data.rejection_reasons) or [dict(r) for r in DEFAULT_REASONS])

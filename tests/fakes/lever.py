@@ -48,8 +48,14 @@ def sample_data(n_opportunities: int = 30, *, seed: int = 1, n_postings: int = 4
     rng = random.Random(seed)
     postings = [
         {"id": f"post-{p}", "text": f"Designer {p}", "state": "published" if p % 2 == 0 else "closed",
-         "categories": {"team": "Design", "department": "Product"},
-         "createdAt": ms(start - timedelta(days=20))}
+         "categories": {"team": "Design", "department": "Product", "location": "東京",
+                        "commitment": "正社員"},
+         "tags": ["Figma", "UIデザイン"],
+         "content": {"description": f"<p>Designer {p} を募集します。</p>",
+                     "descriptionPlain": f"Designer {p} を募集します。",
+                     "lists": [{"text": "必須要件", "content": "<li>Figma の実務経験</li>"}]},
+         "createdAt": ms(start - timedelta(days=20)),
+         "updatedAt": ms(start - timedelta(days=2))}
         for p in range(n_postings)
     ]
     opportunities = []

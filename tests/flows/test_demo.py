@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -24,3 +26,22 @@ def test_demo_runs_daily_and_writes_japanese_notices(tmp_path: Path) -> None:
     assert "ご応募" in body  # a Japanese notice, decoded correctly
     assert msg["To"] and "@" in str(msg["To"])
     assert "junkan.db" in summary
+
+
+def test_demo_shortlists_pool_members_for_the_jobs_that_just_opened(tmp_path: Path) -> None:
+    with mock.patch.dict(os.environ):
+        summary = run_demo(tmp_path / "demo", seed=11, run_flow=run_flow)
+
+    found = re.search(r"re-contact: +\d+ run\(s\): (\d+) matches for (\d+) new job\(s\), (\d+) people",
+                      summary)
+    assert found, summary
+    matches, jobs, people = (int(g) for g in found.groups())
+    assert matches > 0 and people > 0 and jobs == 4  # the demo company's four jobs opened in the last days
+    shortlists = sorted((tmp_path / "demo").glob("recontact-*.csv"))
+    assert shortlists and all(str(path) in summary for path in shortlists)
+    rows = [row for path in shortlists
+            for row in csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines())]
+    assert len(rows) == matches
+    assert {r["job_id"] for r in rows} == {"J021", "J022", "J023", "J024"}
+    assert all(r["opening_id"] == "" and r["candidate_ref"].startswith("c_") and "@" not in r["why"]
+               for r in rows)

@@ -113,18 +113,23 @@ def test_maps_archive_reasons_statuses_and_fields(httpserver: HTTPServer, clock:
     assert rejected.raw["opportunity"]["applications"] == [{"id": "a-1", "posting": "post-0"}]
 
 
-def test_jobs_come_from_published_postings_and_there_are_no_openings(
+def test_jobs_come_from_published_and_closed_postings_and_there_are_no_openings(
     httpserver: HTTPServer, clock: FakeClock
 ) -> None:
+    # Closed postings are read too (since Issue 11): a posting that closes must be seen closed, else
+    # the matcher would keep offering it as open.
     fake = LeverFake(httpserver, sample_data(1, n_postings=5), clock=clock)
     adapter = make_adapter(fake, clock)
 
     jobs = list(adapter.fetch_jobs())
 
-    assert [j.external_id for j in jobs] == ["post-0", "post-2", "post-4"]
-    assert all(j.status == "open" and j.department == "Product" for j in jobs)
+    assert [(j.external_id, j.status) for j in jobs] == [
+        ("post-0", "open"), ("post-2", "open"), ("post-4", "open"),
+        ("post-1", "closed"), ("post-3", "closed"),
+    ]
+    assert all(j.department == "Product" for j in jobs)
     assert jobs[0].title == "Designer 0"
-    assert fake.calls("/postings")[0].args["state"] == ["published"]
+    assert [c.args["state"] for c in fake.calls("/postings")] == [["published"], ["closed"]]
     assert list(adapter.fetch_openings()) == []
 
 

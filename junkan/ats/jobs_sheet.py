@@ -1,0 +1,216 @@
+"""The jobs sheet (求人一覧) of a spreadsheet source, read from `JUNKAN_ATS__JOBS_PATH`.
+
+One row per job: 求人ID and 求人名 are required; 状態, 募集開始日, 募集終了日, 必須スキル, 歓迎スキル, 勤務地,
+部署 and 仕事内容 are read when present. It is read like the applications export: CSV (UTF-8 with or
+without BOM, or CP932) or XLSX, the same file checks, the same header normalisation (and title rows
+above the header are skipped), the same date reading. A row that cannot be read becomes a BadRecord
+naming the row and the column, which ingest quarantines with record_type `job`; the other rows go on.
+
+A spreadsheet has no openings: each open job is its own opening for the matcher (docs/pool.md), which is
+why a match exported from a spreadsheet has an empty opening_id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from junkan.ats.base import BadRecord, JobRecord, SourceFileError
+from junkan.ats.csv_reader import CsvRows, check_csv_file, detect_encoding
+from junkan.ats.job_text import split_skills
+from junkan.ats.sheet_headers import header_key
+from junkan.ats.sheet_rows import UnreadableRow
+from junkan.ats.sheet_values import cell_text, json_safe, norm, parse_date
+from junkan.ats.xlsx_reader import WorkbookLimits, XlsxRows
+
+#: Canonical field -> accepted header names; matched through `header_key`.
+JOB_HEADER_MAP: dict[str, tuple[str, ...]] = {
+    "job_id": ("求人ID", "求人番号", "求人コード", "job id", "job code", "requisition id"),
+    "title": ("求人名", "求人タイトル", "募集職種", "職種", "ポジション", "job title", "job name", "title"),
+    "status": ("状態", "募集状況", "募集ステータス", "求人ステータス", "ステータス", "status"),
+    "opened_at": ("募集開始日", "公開日", "掲載開始日", "opened at", "open date"),
+    "closed_at": ("募集終了日", "掲載終了日", "closed at", "close date"),
+    "required_skills": ("必須スキル", "必須要件", "required skills"),
+    "preferred_skills": ("歓迎スキル", "歓迎要件", "preferred skills", "nice to have"),
+    "location": ("勤務地", "location"),
+    "department": ("部署", "部門", "所属部署", "department"),
+    "description": ("仕事内容", "業務内容", "求人内容", "description"),
+}
+REQUIRED_JOB_FIELDS = ("job_id", "title")
+DATE_FIELDS = ("opened_at", "closed_at")
+MAX_TITLE_ROWS = 5
+#: 状態 words (after NFKC and case-folding). An empty 状態 cell, or no 状態 column, means open.
+JOB_STATUS_WORDS: dict[str, str] = {
+    **dict.fromkeys(("募集中", "公開中", "公開", "open"), "open"),
+    **dict.fromkeys(("募集終了", "終了", "停止", "募集停止", "クローズ", "closed"), "closed"),
+    **dict.fromkeys(("下書き", "draft"), "draft"),
+}
+_LOOKUP: dict[str, str] = {header_key(a): field for field, aliases in JOB_HEADER_MAP.items() for a in aliases}
+
+
+def _score(cells: list[str]) -> int:
+    return sum(1 for cell in cells if header_key(cell) in _LOOKUP)
+
+
+def _is_header(cells: list[Any]) -> bool:
+    found = {_LOOKUP.get(header_key(text)) for c in cells if (text := cell_text(c)) is not None}
+    return all(field in found for field in REQUIRED_JOB_FIELDS)
+
+
+class JobsSheet:
+    """Reads the jobs sheet afresh on every call of `records` (it is small: one row per job)."""
+
+    def __init__(self, path: Path | str, *, zone: tzinfo, limits: WorkbookLimits,
+                 encoding: str | None = None) -> None:
+        self.path = Path(path)
+        self._zone = zone
+        self._limits = limits
+        self._encoding = encoding
+        suffix = self.path.suffix.casefold()
+        if suffix == ".xls":
+            raise SourceFileError(self.path, "the old .xls format is not supported; save it as .xlsx or CSV")
+        self._kind = "xlsx" if suffix in (".xlsx", ".xlsm") else "csv"
+        self._headers: dict[str, str] = {}
+
+    def _raw_rows(self) -> Iterable[list[Any] | UnreadableRow]:
+        if self._kind == "xlsx":
+            return XlsxRows(self.path, sheet=None, limits=self._limits, is_header=_is_header,
+                            header_rows=MAX_TITLE_ROWS + 1)
+        check_csv_file(self.path)
+        if self._encoding is None:
+            self._encoding = detect_encoding(self.path)
+        return CsvRows(self.path, self._encoding, header_score=_score, sniff_rows=MAX_TITLE_ROWS + 1)
+
+    def records(self) -> Iterator[JobRecord | BadRecord]:
+        columns: dict[int, str] | None = None
+        headers: list[str] = []
+        title_rows = 0
+        first_row: dict[str, int] = {}
+        reader = self._raw_rows()
+        for index, cells in enumerate(reader, start=1):
+            if isinstance(cells, UnreadableRow):
+                if columns is None:
+                    raise SourceFileError(self.path, f"row {index}, before the header row, cannot be read: "
+                                                     f"{cells.problem}")
+                yield self._unreadable(index, cells, headers)
+                continue
+            if columns is None:
+                if all(cell_text(c) is None for c in cells):
+                    continue
+                headers = [cell_text(c) or f"column{i + 1}" for i, c in enumerate(cells)]
+                if title_rows < MAX_TITLE_ROWS and not any(header_key(h) in _LOOKUP for h in headers):
+                    title_rows += 1
+                    continue
+                columns = self._map_headers(headers)
+                if isinstance(reader, CsvRows):
+                    reader.row_shape = self._row_shape(columns)
+                continue
+            if all(cell_text(c) is None for c in cells):
+                continue
+            values = {field: cells[i] for i, field in columns.items() if i < len(cells)}
+            raw: dict[str, Any] = {headers[i] if i < len(headers) else f"column{i + 1}": json_safe(c)
+                                   for i, c in enumerate(cells)}
+            raw["_row"] = index
+            record = self._record(index, values, raw)
+            if isinstance(record, JobRecord):
+                if record.external_id in first_row:
+                    first = first_row[record.external_id]
+                    yield BadRecord(reason=f"row {index}: column {self._column('job_id')}: the same 求人ID "
+                                           f"as row {first}", raw=raw, external_id=record.external_id)
+                    continue
+                first_row[record.external_id] = index
+            yield record
+        if columns is None:
+            raise SourceFileError(self.path, f"the jobs sheet has no header row (expected "
+                                             f"{JOB_HEADER_MAP['job_id'][0]}, {JOB_HEADER_MAP['title'][0]})")
+
+    def _map_headers(self, headers: list[str]) -> dict[int, str]:
+        columns: dict[int, str] = {}
+        seen: dict[str, str] = {}
+        for i, header in enumerate(headers):
+            field = _LOOKUP.get(header_key(header))
+            if field is None:
+                continue
+            if field in seen:
+                raise SourceFileError(self.path, f"columns {seen[field]!r} and {header!r} both mean {field}; "
+                                                 f"keep one")
+            seen[field] = header
+            columns[i] = field
+        missing = [f for f in REQUIRED_JOB_FIELDS if f not in seen]
+        if missing:
+            wanted = "; ".join(f"{f}: {' / '.join(JOB_HEADER_MAP[f][:3])}" for f in missing)
+            raise SourceFileError(self.path, f"required column(s) missing in the jobs sheet ({wanted})")
+        self._headers = seen
+        return columns
+
+    @staticmethod
+    def _row_shape(columns: dict[int, str]) -> Any:
+        """A line of a multi-line 仕事内容 cell rarely has both an id and a title where they belong."""
+        index = {field: i for i, field in columns.items()}
+        job_id, title = index["job_id"], index["title"]
+        needed = max(job_id, title) + 1
+
+        def looks_like_row(cells: list[str]) -> bool:
+            return len(cells) >= needed and bool(cells[job_id].strip()) and bool(cells[title].strip())
+
+        return looks_like_row
+
+    def _column(self, field: str) -> str:
+        header = self._headers.get(field, JOB_HEADER_MAP[field][0])
+        return header if header == field else f"{header} ({field})"
+
+    def _unreadable(self, row: int, problem: UnreadableRow, headers: list[str]) -> BadRecord:
+        where = f"row {row}"
+        if problem.column is not None:
+            column = problem.column
+            where += f": column {headers[column] if column < len(headers) else f'column{column + 1}'}"
+        raw: dict[str, Any] = {headers[i] if i < len(headers) else f"column{i + 1}": json_safe(c)
+                               for i, c in enumerate(problem.cells)}
+        raw["_row"] = row
+        return BadRecord(reason=f"{where}: {problem.problem}", raw=raw)
+
+    def _record(self, row: int, values: dict[str, Any], raw: dict[str, Any]) -> JobRecord | BadRecord:
+        get = values.get
+        job_id = cell_text(get("job_id"))
+        title = cell_text(get("title"))
+        for field, value in (("job_id", job_id), ("title", title)):
+            if value is None:
+                return BadRecord(reason=f"row {row}: column {self._column(field)} is empty", raw=raw,
+                                 external_id=job_id)
+        assert job_id is not None and title is not None
+        job_id = norm(job_id)
+        status_text = cell_text(get("status"))
+        status = "open"
+        if status_text is not None:
+            found = JOB_STATUS_WORDS.get(norm(status_text).casefold())
+            if found is None:
+                return BadRecord(reason=f"row {row}: column {self._column('status')}: unknown 状態 "
+                                        f"{status_text[:20]!r} (use 募集中/公開中/open, "
+                                        f"募集終了/停止/クローズ/closed or 下書き/draft)", raw=raw,
+                                 external_id=job_id)
+            status = found
+        dates: dict[str, datetime | None] = dict.fromkeys(DATE_FIELDS)
+        for field in DATE_FIELDS:
+            try:
+                dates[field] = parse_date(get(field), self._zone)
+            except ValueError:
+                shown = cell_text(get(field)) or ""
+                return BadRecord(reason=f"row {row}: column {self._column(field)}: cannot read the date "
+                                        f"{shown[:40]!r}", raw=raw, external_id=job_id)
+        department = cell_text(get("department"))
+        location = cell_text(get("location"))
+        description = cell_text(get("description"))
+        return JobRecord(
+            external_id=job_id,
+            title=norm(title),
+            status=status,
+            department=norm(department) if department else None,
+            opened_at=dates["opened_at"],
+            closed_at=dates["closed_at"],
+            description=description,
+            required_skills=split_skills(cell_text(get("required_skills"))),
+            preferred_skills=split_skills(cell_text(get("preferred_skills"))),
+            location=norm(location) if location else None,
+        )
