@@ -20,6 +20,7 @@ ARTIFACT_ROWS = (
     ("withdrawn", "withdrawn"),
     ("re-applied", "reapplied"),
     ("quarantined", "quarantined"),
+    ("no address", "no_address"),
 )
 
 
@@ -31,6 +32,7 @@ def ingest_decisions(as_of: date | None = None, full_refresh: bool = False) -> d
         key=ARTIFACT_KEY,
         table=[{"count": label, "value": counts[key]} for label, key in ARTIFACT_ROWS],
         description="Decision ingest: applications new, updated, rejected, hired, withdrawn, re-applied "
-        f"and records quarantined (unchanged: {counts['unchanged']}, un-rejected: {counts['unrejected']})",
+        "and records quarantined; no address: stored, listed for review "
+        f"(unchanged: {counts['unchanged']}, un-rejected: {counts['unrejected']})",
     )
     return counts

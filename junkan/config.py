@@ -168,6 +168,12 @@ class PartnerSettings(_Section):
     lookback_days: int = 7
     timeout_s: float = 30.0
     max_retries: int = 5
+    #: Which applications this partner's link may go to: job external ids and job departments (either
+    #: matches; both empty = every application). See junkan/partner/choice.py.
+    jobs: list[str] = Field(default_factory=list)
+    departments: list[str] = Field(default_factory=list)
+    #: Relative weight among the partners eligible for an application (1 and 3: a quarter and three).
+    share: float = Field(default=1.0, gt=0)
 
     @property
     def has_source(self) -> bool:

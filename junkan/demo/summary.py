@@ -34,6 +34,9 @@ def summarize(
             )
             or 0
         )
+        no_address = s.scalar(
+            select(func.count()).select_from(Quarantine).where(Quarantine.record_type == "address")
+        ) or 0
         by_state = dict(s.execute(select(Message.state, func.count()).group_by(Message.state)).all())
         with_partner = s.scalar(select(func.count()).where(Message.ref_code.is_not(None))) or 0
         runs = s.scalar(select(func.count()).select_from(MatchRun)) or 0
@@ -49,6 +52,8 @@ def summarize(
         f"                {_pairs(by_status)}",
         f"  re-applied:   {reapplied}",
         f"  quarantined:  {quarantined} malformed rows (table `quarantine`, with reasons)",
+        f"  no address:   {no_address} decisions stored without a usable address, to review "
+        "(`quarantine`, record_type 'address'); never mailed",
         f"  notices:      {_pairs(by_state)}; {with_partner} carry the partner link",
         f"  e-mails:      {len(emails)} .eml files in {outbox}",
     ]

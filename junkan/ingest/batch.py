@@ -38,7 +38,7 @@ from junkan.ingest.upsert import (
     update_by_id,
     upsert,
 )
-from junkan.ingest.validate import BatchResult, ValidApplication
+from junkan.ingest.validate import ADDRESS_REVIEW, BatchResult, ValidApplication, address_review
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,8 @@ class IngestCounts:
     reapplied: int = 0
     unrejected: int = 0
     quarantined: int = 0
+    #: Stored applications without a usable address (listed for review, never mailed; not quarantined).
+    no_address: int = 0
     #: Pending decision notices cancelled because the decision was reversed (un-reject, hire …).
     notices_cancelled: int = 0
 
@@ -182,6 +184,7 @@ class BatchWriter:
         reference: ReferenceData,
         clock: Callable[[], datetime],
         open_quarantine: set[str],
+        open_review: set[str] | None = None,
     ) -> None:
         self.source = source
         self.run_id = run_id
@@ -189,6 +192,8 @@ class BatchWriter:
         self.clock = clock
         #: External ids with an unresolved quarantine entry when the run started.
         self.open_quarantine = open_quarantine
+        #: External ids with an unresolved address review entry when the run started.
+        self.open_review = open_review if open_review is not None else set()
         self.quarantined_now: set[str] = set()
 
     def write(self, conn: Connection, batch: BatchResult) -> IngestCounts:
@@ -199,6 +204,9 @@ class BatchWriter:
         items = batch.valid
         if not items:
             return counts
+        reviews = [entry for item in items if (entry := address_review(item)) is not None]
+        if reviews:
+            counts.no_address = upsert_quarantine(conn, self.source, reviews, now)
         if conn.dialect.name == "postgresql":
             # One writer per source at a time: what the lookup below finds missing stays missing until
             # this transaction commits, so new applications can be written without conflict handling.
@@ -219,6 +227,11 @@ class BatchWriter:
         if resolved:
             resolve_quarantine(conn, self.source, resolved, now)
             self.open_quarantine.difference_update(resolved)
+        addressed = [i.external_id for i in items
+                     if i.email_key is not None and i.external_id in self.open_review]
+        if addressed:
+            resolve_quarantine(conn, self.source, addressed, now, record_type=ADDRESS_REVIEW)
+            self.open_review.difference_update(addressed)
         return counts
 
     # -- the changed part of a batch --------------------------------------------------------------
@@ -226,7 +239,7 @@ class BatchWriter:
     def _write_changed(self, conn: Connection, changed: list[ValidApplication], existing: dict[str, Any],
                        counts: IngestCounts, now: datetime) -> None:
         postgres = conn.dialect.name == "postgresql"
-        candidate_ids, created = self._candidates(conn, changed, now)
+        candidate_ids, created = self._candidates(conn, changed, existing, now)
         job_ids = self.reference.job_ids(conn, changed)
         reason_ids = self.reference.reason_ids(conn, changed)
 
@@ -234,7 +247,7 @@ class BatchWriter:
         # created in this batch has none stored yet.
         touched: set[int] = set()
         for item in changed:
-            touched.add(candidate_ids[item.email_key])
+            touched.add(candidate_ids[item.external_id])
             if (old := existing.get(item.external_id)) is not None:
                 touched.add(old.candidate_id)
         stored = select_in(conn, _REAPPLICATION_COLUMNS, A.c.candidate_id,
@@ -248,7 +261,7 @@ class BatchWriter:
             old = existing.get(item.external_id)
             app_rows.append(_AppRow(
                 id=old.id if old is not None else None, source=source, external_id=item.external_id,
-                candidate_id=candidate_ids[item.email_key], job_id=job_ids.get(jkey) if jkey else None,
+                candidate_id=candidate_ids[item.external_id], job_id=job_ids.get(jkey) if jkey else None,
                 status=item.status, applied_at=item.applied_at, decided_at=item.decided_at,
                 reason_id=reason_ids.get(rkey) if rkey else None, reason_text=item.reason_text,
                 stage_reached=item.stage, is_reapplication=False, previous_application_id=None,
@@ -328,16 +341,22 @@ class BatchWriter:
 
     # -- candidates -------------------------------------------------------------------------------
 
-    def _candidates(self, conn: Connection, items: list[ValidApplication],
+    def _candidates(self, conn: Connection, items: list[ValidApplication], existing: dict[str, Any],
                     now: datetime) -> tuple[dict[str, int], set[int]]:
-        """`email_key -> candidate id` (creating candidates, refreshing their display attributes), and
-        the ids of the candidates created here.
+        """`application external id -> candidate id` (creating candidates, refreshing their display
+        attributes), and the ids of the candidates created here.
 
         The e-mail key is the identity; phone, name and locale are attributes taken from the newest
-        record that has them, and tags accumulate (sources disagree on tag vocabularies).
+        record that has them, and tags accumulate (sources disagree on tag vocabularies). An application
+        without a usable address has a candidate of its own with no key, never shared with another
+        application (a name is no identity): the one it already has if that has no key, else a new one.
         """
         wanted: dict[str, _CandidateAttrs] = {}
+        keyless: list[ValidApplication] = []
         for item in items:
+            if item.email_key is None:
+                keyless.append(item)
+                continue
             w = wanted.get(item.email_key)
             if w is None:
                 wanted[item.email_key] = _CandidateAttrs(item.display_name, item.phone_key, item.locale,
@@ -370,11 +389,13 @@ class BatchWriter:
             if lost:  # created meanwhile by another source's run: treat as stored
                 stored.update({r.email_key: r for r in select_in(conn, columns, C.c.email_key, lost)})
                 ids.update({key: stored[key].id for key in lost})
+        current: list[tuple[Any, _CandidateAttrs]] = [(row, wanted[key]) for key, row in stored.items()]
+        by_app = {item.external_id: ids[item.email_key] for item in items if item.email_key is not None}
+        current.extend(self._keyless(conn, keyless, existing, columns, by_app, created, now))
         updates = []
-        for key, row in stored.items():
+        for row, w in current:
             if row.anonymized_at is not None:
                 continue  # retention removed the personal data; an old record must not restore it
-            w = wanted[key]
             merged = {
                 "display_name": w.display_name or row.display_name,
                 "phone_key": w.phone_key or row.phone_key,
@@ -387,7 +408,47 @@ class BatchWriter:
                 updates.append({"row_id": row.id, **merged, "updated_at": now})
         update_by_id(conn, C, updates, ("display_name", "phone_key", "locale", "tags", "skills", "location",
                                         "updated_at"))
-        return ids, created
+        return by_app, created
+
+    @staticmethod
+    def _keyless(conn: Connection, items: list[ValidApplication], existing: dict[str, Any],
+                 columns: list[Any], by_app: dict[str, int], created: set[int],
+                 now: datetime) -> list[tuple[Any, _CandidateAttrs]]:
+        """Candidates without an identity key, one per application: fills `by_app` and `created`, and
+        returns the reused (stored) ones with the attributes the batch states, for the refresh."""
+        if not items:
+            return []
+        old_ids = [e.candidate_id for i in items if (e := existing.get(i.external_id)) is not None]
+        reusable = {r.id: r for r in select_in(conn, columns, C.c.id, old_ids) if r.email_key is None}
+        reused: list[tuple[Any, _CandidateAttrs]] = []
+        fresh: list[ValidApplication] = []
+        for item in items:
+            old = existing.get(item.external_id)
+            row = reusable.get(old.candidate_id) if old is not None else None
+            if row is None:
+                fresh.append(item)
+                continue
+            by_app[item.external_id] = row.id
+            reused.append((row, _CandidateAttrs(item.display_name, item.phone_key, item.locale,
+                                                list(item.tags), list(item.skills),
+                                                _location(item.location))))
+        rows = [{"email_key": None, "display_name": i.display_name, "phone_key": i.phone_key,
+                 "locale": i.locale or "ja", "tags": list(i.tags), "skills": list(i.skills) or None,
+                 "location": _location(i.location), "created_at": now, "updated_at": now}
+                for i in fresh]
+        if rows:
+            if conn.dialect.name == "postgresql":
+                new_ids = pgcopy.allocate_ids(conn, C, len(rows))
+                for row_values, new_id in zip(rows, new_ids, strict=True):
+                    row_values["id"] = new_id
+                insert_rows(conn, C, rows)
+            else:
+                new_ids = list(conn.execute(C.insert().returning(C.c.id, sort_by_parameter_order=True),
+                                            rows).scalars())
+            for item, new_id in zip(fresh, new_ids, strict=True):
+                by_app[item.external_id] = new_id
+                created.add(new_id)
+        return reused
 
     # -- outbox -----------------------------------------------------------------------------------
 
@@ -420,7 +481,7 @@ class BatchWriter:
         with_consents = [i for i in items if i.consents]
         if not with_consents:
             return
-        ids = [cid for i in with_consents if (cid := candidate_ids[i.email_key]) not in created]
+        ids = [cid for i in with_consents if (cid := candidate_ids[i.external_id]) not in created]
         # (candidate, purpose) -> (recorded_at, granted) of the latest statement: the newest recorded_at,
         # the last written on a tie (as the stored rows sort), so the result does not depend on where
         # the batch boundaries fall.
@@ -432,7 +493,7 @@ class BatchWriter:
         inserts: list[tuple[Any, ...]] = []
         source = self.source
         for item in with_consents:
-            cid = candidate_ids[item.email_key]
+            cid = candidate_ids[item.external_id]
             # Without a source timestamp, consent dates from the application form.
             recorded_at = item.updated_at or item.applied_at or now
             for purpose, granted in sorted(item.consents.items()):

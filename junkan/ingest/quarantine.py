@@ -54,12 +54,14 @@ def upsert_quarantine(
     return given
 
 
-def resolve_quarantine(conn: Connection, source: str, external_ids: list[str], now: datetime) -> None:
-    """Mark open application entries as resolved once a valid version of the record was ingested."""
+def resolve_quarantine(conn: Connection, source: str, external_ids: list[str], now: datetime, *,
+                       record_type: str = "application") -> None:
+    """Mark open entries as resolved once a valid version of the record was ingested (for
+    `record_type` "address": once a version with a usable address was)."""
     for part in chunks(external_ids, IN_CHUNK):
         conn.execute(
             update(Q)
-            .where(Q.c.source == source, Q.c.record_type == "application", Q.c.resolved_at.is_(None),
+            .where(Q.c.source == source, Q.c.record_type == record_type, Q.c.resolved_at.is_(None),
                    Q.c.external_id.in_(part))
             .values(resolved_at=now)
         )

@@ -44,7 +44,7 @@ from junkan.ingest.pgcopy import without_prepared_statements
 from junkan.ingest.plausibility import DEFAULT_FUTURE_SKEW, DateBounds, zone
 from junkan.ingest.reasons import ReasonMapping, default_mapping
 from junkan.ingest.reference import ReferenceData
-from junkan.ingest.validate import BatchResult, Validator
+from junkan.ingest.validate import ADDRESS_REVIEW, BatchResult, Validator
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,14 @@ class _Reader:
         self._thread.join()
 
 
+def _open_entries(conn: Connection, source: str, record_type: str) -> set[str]:
+    """External ids of the source's unresolved quarantine (or review) entries of `record_type`."""
+    return set(conn.execute(
+        select(Q.c.external_id).where(Q.c.source == source, Q.c.record_type == record_type,
+                                      Q.c.resolved_at.is_(None), Q.c.external_id.is_not(None))
+    ).scalars())
+
+
 def _settle_watermark(conn: Connection, source: str, newest: datetime | None, started: datetime,
                       now: datetime, *, untrusted: bool) -> None:
     """Move the watermark forward to the newest update seen, never past the run's start (what lies
@@ -228,10 +236,8 @@ def _ingest_locked(
         else:
             reference.sync(conn, adapter)
         watermark = read_watermark(conn, source)
-        open_quarantine = set(conn.execute(
-            select(Q.c.external_id).where(Q.c.source == source, Q.c.record_type == "application",
-                                          Q.c.resolved_at.is_(None), Q.c.external_id.is_not(None))
-        ).scalars())
+        open_quarantine = _open_entries(conn, source, "application")
+        open_review = _open_entries(conn, source, ADDRESS_REVIEW)
     untrusted = watermark is not None and watermark > dates.latest
     if untrusted:
         log.warning("ingest %s: the stored watermark lies in the future; reading everything and setting "
@@ -241,7 +247,7 @@ def _ingest_locked(
              f"updated since {since.isoformat()}" if since else "(full load)")
 
     writer = BatchWriter(source=source, run_id=run_id, reference=reference, clock=clock,
-                         open_quarantine=open_quarantine)
+                         open_quarantine=open_quarantine, open_review=open_review)
     counts = IngestCounts()
     newest: datetime | None = None
     validator = Validator(phone_region=phone_region, dates=dates)

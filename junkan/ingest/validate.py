@@ -50,6 +50,8 @@ _TEXT_LIMITS = tuple(LIMITS[name] for name in _TEXT_FIELDS)
 MAX_WORDING_VERSION = 32
 DEFAULT_WORDING_VERSION = "ats"
 KNOWN_PURPOSES = frozenset({"talent_pool", "partner_info", "recontact"})
+#: Quarantine record_type of review entries for stored applications without a usable address.
+ADDRESS_REVIEW = "address"
 
 
 @dataclass(slots=True)
@@ -58,7 +60,9 @@ class ValidApplication:
 
     external_id: str
     status: str
-    email_key: str
+    #: None when the record has no usable address: the application is stored, its candidate has no
+    #: identity key (never merged, never mailed) and `address_problem` says why, for the review list.
+    email_key: str | None
     phone_key: str | None
     display_name: str | None
     locale: str | None
@@ -78,6 +82,7 @@ class ValidApplication:
     #: What the matcher reads of the person (a スキル column, 勤務希望地 / 居住地); stored on the candidate.
     skills: tuple[str, ...] = ()
     location: str | None = None
+    address_problem: str | None = None
 
     def compute_hash(self) -> str:
         """Hash of what we store; `updated_at` and `raw` are left out so a mere touch is 'unchanged'.
@@ -256,11 +261,18 @@ def validate_record(
     elif len(external_id) > _MAX_EXTERNAL_ID:
         problems.append(f"application id is {len(external_id)} characters (limit {_MAX_EXTERNAL_ID})")
 
+    # A missing or unusable address does not stop the record being stored (it is still a decision):
+    # it is named here, for the review list, and the address is dropped.
     email_key = normalize_email(record.email)
+    address_problem = None
     if email_key is None:
-        problems.append("missing e-mail address")
-    elif not is_valid_email(email_key) and control_character(email_key) is None:
-        problems.append("invalid e-mail address (expected name@domain.tld)")
+        address_problem = "missing e-mail address"
+    elif control_character(email_key) is not None:
+        address_problem = f"field email contains a control character ({control_character(email_key)})"
+    elif not is_valid_email(email_key):
+        address_problem = "invalid e-mail address (expected name@domain.tld)"
+    if address_problem is not None:
+        email_key = None
 
     status = record.status
     if status not in STATUSES:
@@ -295,18 +307,20 @@ def validate_record(
     tags = _tags(record.tags) if record.tags else ()
     skills = _tags(record.skills) if record.skills else ()
     location = normalize_text(record.location) if record.location else None
-    checked = (external_id, email_key, record.phone, wording_version, *texts, *tags, *skills, location)
+    checked = (external_id, record.phone, wording_version, *texts, *tags, *skills, location)
     if control_character(" ".join(filter(None, checked))) is not None:
         problems.extend(_control_problems(
-            zip(("external_id", "email", "phone", "consent_wording_version", *_TEXT_FIELDS,
+            zip(("external_id", "phone", "consent_wording_version", *_TEXT_FIELDS,
                  *("tags",) * len(tags), *("skills",) * len(skills), "location"), checked, strict=True)))
 
     if problems:
+        if address_problem is not None:
+            problems.insert(0, address_problem)
         kept_id = storable(external_id)[:200] if external_id else None
         return QuarantineEntry(reason=_where(raw) + "; ".join(problems), raw=record_raw(record),
                                external_id=kept_id, updated_at=updated_at)
 
-    assert external_id is not None and email_key is not None  # narrowed by the checks above
+    assert external_id is not None  # narrowed by the checks above
     carries_reason = status in REASON_STATUSES
     given = record.consents
     consents = {p: bool(g) for p, g in given.items() if p in KNOWN_PURPOSES} if given else {}
@@ -331,9 +345,22 @@ def validate_record(
         raw=record_raw(record),
         skills=skills,
         location=location,
+        address_problem=_where(raw) + address_problem if address_problem else None,
     )
     valid.content_hash = valid.compute_hash()
     return valid
+
+
+def address_review(item: ValidApplication) -> QuarantineEntry | None:
+    """The review-list entry of a stored application without a usable address (record_type "address").
+
+    It is not a quarantined record: the application is stored and counted; the entry only shows the
+    operator which row to fix in the ATS, and is resolved once a version with an address is ingested.
+    """
+    if item.address_problem is None:
+        return None
+    return QuarantineEntry(reason=item.address_problem, raw=item.raw, external_id=item.external_id[:200],
+                           updated_at=item.updated_at, record_type=ADDRESS_REVIEW)
 
 
 def _control_problems(fields: Iterable[tuple[str, str | None]]) -> list[str]:

@@ -21,11 +21,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
-from junkan.db.models import Application, Candidate, Consent, Message, Suppression
+from junkan.db.models import Application, Candidate, Consent, Job, Message, Suppression
 from junkan.db.types import utcnow
 from junkan.links import LinkSigner
 from junkan.mail.templates import partner_section_allowed
 from junkan.mail.timing import due_at as notice_due_at
+from junkan.partner.choice import choose_partner
 
 #: Application status -> notice kind. The logical key is "application:<id>:<kind>".
 KIND_BY_STATUS: dict[str, str] = {"rejected": "rejection", "withdrawn": "withdrawal"}
@@ -37,6 +38,8 @@ CANCEL_STATUS_CHANGED = "application_status_changed"
 CANCEL_POLICY = "policy_withdrawn_none"
 CANCEL_ANONYMISED = "candidate_anonymised"
 CANCEL_NO_ADDRESS = "no_address"
+#: Cancelled notices that were never sent and come back when their cause goes away.
+REVIVABLE = (CANCEL_STATUS_CHANGED, CANCEL_NO_ADDRESS)
 
 _INSERT_CHUNK = 1000
 
@@ -59,10 +62,14 @@ class PlannedNotice:
     kind: str
     due_at: datetime
     locale: str
-    state: str  # "pending" or "suppressed"
+    state: str  # "pending", "suppressed" or "cancelled" (then `cancelled_reason` says why)
     partner: bool
-    #: Set when an earlier notice for the same logical key was cancelled by an un-reject.
+    #: Set when an earlier notice for the same logical key was cancelled by an un-reject (or for want of
+    #: an address, which the candidate now has).
     revive_message_id: int | None = None
+    cancelled_reason: str | None = None
+    #: The configured partner whose link the notice carries (junkan.partner.choice), when `partner`.
+    partner_name: str | None = None
 
 
 @dataclass
@@ -75,7 +82,8 @@ class EnqueueResult:
     suppressed: int = 0
     cancelled: int = 0
     revived: int = 0
-    #: Due notices skipped because the candidate has no e-mail address (yet); looked at again next run.
+    #: Due notices recorded as not sendable (`cancelled`, reason `no_address`): the candidate has no
+    #: usable address. Looked at again each run, and revived once the application has an address.
     no_address: int = 0
     planned: list[PlannedNotice] = field(default_factory=list, repr=False)
 
@@ -127,13 +135,20 @@ def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[typ
         Message.application_id == Application.id,
         Message.kind.in_(NOTICE_KINDS),
         or_(Message.state != "cancelled", Message.cancelled_reason.is_(None),
-            Message.cancelled_reason != CANCEL_STATUS_CHANGED),
+            Message.cancelled_reason.not_in(REVIVABLE)),
         or_(Message.state != "pending", Message.kind == kind),
     )
     revivable = (
         select(Message.id)
         .where(Message.application_id == Application.id, Message.kind == kind,
-               Message.state == "cancelled", Message.cancelled_reason == CANCEL_STATUS_CHANGED)
+               Message.state == "cancelled", Message.cancelled_reason.in_(REVIVABLE))
+        .limit(1)
+        .scalar_subquery()
+    )
+    revive_reason = (
+        select(Message.cancelled_reason)
+        .where(Message.application_id == Application.id, Message.kind == kind,
+               Message.state == "cancelled", Message.cancelled_reason.in_(REVIVABLE))
         .limit(1)
         .scalar_subquery()
     )
@@ -143,14 +158,20 @@ def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[typ
             Application.candidate_id,
             Application.status,
             Application.decided_at,
+            Application.source,
+            Application.external_id,
+            Job.external_id.label("job_external_id"),
+            Job.department,
             Candidate.email_key,
             Candidate.locale,
             Candidate.anonymized_at,
             consent.c.granted,
             Suppression.id.label("suppression_id"),
             revivable.label("revive_id"),
+            revive_reason.label("revive_reason"),
         )
         .join(Candidate, Candidate.id == Application.candidate_id)
+        .outerjoin(Job, Job.id == Application.job_id)
         .outerjoin(consent, and_(consent.c.candidate_id == Application.candidate_id, consent.c.rn == 1))
         .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
         .where(
@@ -199,20 +220,36 @@ def pending_due_count(session: Session, now: datetime, kinds: Sequence[str] = NO
 
 
 def plan_due_notices(session: Session, settings: Settings, now: datetime) -> tuple[list[PlannedNotice], int]:
-    """The notices due by `now` that are not enqueued yet, and how many lack an address. Read-only."""
+    """The notices due by `now` that are not enqueued yet, and how many of them lack an address. Read-only.
+
+    A notice whose candidate has no usable address is planned as `cancelled` / `no_address` (a decision
+    without a notice is a follow-up miss the report shows apart); one already recorded so is left alone.
+    """
     partner_policy = settings.notice
+    partners = settings.all_partners()
     planned: list[PlannedNotice] = []
     no_address = 0
     for row in session.execute(_due_query(settings, now)):
         due = notice_due_at(row.decided_at, settings.notice)
         if due > now:
             continue
-        if row.anonymized_at is None and not row.email_key:
+        reason = None
+        if row.anonymized_at is not None:
+            state, reason = "cancelled", CANCEL_ANONYMISED
+        elif not row.email_key:
+            if row.revive_reason == CANCEL_NO_ADDRESS:
+                continue  # recorded by an earlier run; still no address
+            state, reason = "cancelled", CANCEL_NO_ADDRESS
             no_address += 1
-            continue
+        elif row.suppression_id is not None:
+            state = "suppressed"
+        else:
+            state = "pending"
         consents = {"partner_info"} if row.granted else set()
-        suppressed = row.suppression_id is not None
-        state = "suppressed" if suppressed else ("cancelled" if row.anonymized_at else "pending")
+        partner_name = None
+        if state == "pending" and partner_section_allowed(consents, partner_policy):
+            partner_name = choose_partner(partners, source=row.source, external_id=row.external_id,
+                                          job_external_id=row.job_external_id, department=row.department)
         planned.append(
             PlannedNotice(
                 application_id=row.id,
@@ -221,8 +258,10 @@ def plan_due_notices(session: Session, settings: Settings, now: datetime) -> tup
                 due_at=due,
                 locale=row.locale or "ja",
                 state=state,
-                partner=state == "pending" and partner_section_allowed(consents, partner_policy),
+                partner=partner_name is not None,
                 revive_message_id=row.revive_id,
+                cancelled_reason=reason,
+                partner_name=partner_name,
             )
         )
     return planned, no_address
@@ -234,7 +273,7 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
     return module.insert(Message).on_conflict_do_nothing(index_elements=["logical_key"])
 
 
-def _rows(planned: Iterable[PlannedNotice], signer: LinkSigner, partner_name: str, now: datetime):  # type: ignore[no-untyped-def]
+def _rows(planned: Iterable[PlannedNotice], signer: LinkSigner, now: datetime):  # type: ignore[no-untyped-def]
     for p in planned:
         yield {
             "public_id": new_public_id(),
@@ -247,9 +286,9 @@ def _rows(planned: Iterable[PlannedNotice], signer: LinkSigner, partner_name: st
             "advertising": p.partner,
             "locale": p.locale,
             "ref_code": signer.new_referral_code() if p.partner else None,
-            "partner_name": partner_name if p.partner else None,
+            "partner_name": p.partner_name if p.partner else None,
             "attempts": 0,
-            "cancelled_reason": CANCEL_ANONYMISED if p.state == "cancelled" else None,
+            "cancelled_reason": p.cancelled_reason,
             "created_at": now,
             "updated_at": now,
         }
@@ -273,43 +312,52 @@ def enqueue_due_notices(
     signer = signer or LinkSigner.from_settings(settings.links)
     result = EnqueueResult()
     result.backlog = pending_due_count(session, now)
-    planned, result.no_address = plan_due_notices(session, settings, now)
+    planned, no_address = plan_due_notices(session, settings, now)
     result.planned = planned
     result.due = result.backlog + sum(1 for p in planned if p.state != "cancelled")
     if dry_run:
         result.suppressed = sum(1 for p in planned if p.state == "suppressed")
         result.enqueued = sum(1 for p in planned if p.state == "pending")
+        result.no_address = no_address
         return result
 
     wall = utcnow()
     result.cancelled = cancel_changed(session, settings, wall)
-    partner_name = settings.all_partners()[0].name
     fresh = [p for p in planned if p.revive_message_id is None]
     for start in range(0, len(fresh), _INSERT_CHUNK):
         chunk = fresh[start:start + _INSERT_CHUNK]
         inserted = session.execute(
-            _insert(session).returning(Message.state),
-            list(_rows(chunk, signer, partner_name, wall)),
-        ).scalars().all()
-        result.enqueued += sum(1 for s in inserted if s == "pending")
-        result.suppressed += sum(1 for s in inserted if s == "suppressed")
-        result.cancelled += sum(1 for s in inserted if s == "cancelled")
+            _insert(session).returning(Message.state, Message.cancelled_reason),
+            list(_rows(chunk, signer, wall)),
+        ).all()
+        for state, why in inserted:
+            _tally(result, state, why)
     for p in planned:
         if p.revive_message_id is None:
             continue
         res = session.execute(
             update(Message)
             .where(Message.id == p.revive_message_id, Message.state == "cancelled",
-                   Message.cancelled_reason == CANCEL_STATUS_CHANGED)
-            .values(state=p.state, due_at=p.due_at, cancelled_reason=None, advertising=p.partner,
+                   Message.cancelled_reason.in_(REVIVABLE))
+            .values(state=p.state, due_at=p.due_at, cancelled_reason=p.cancelled_reason,
+                    advertising=p.partner, candidate_id=p.candidate_id,
                     ref_code=signer.new_referral_code() if p.partner else None,
-                    partner_name=partner_name if p.partner else None, locale=p.locale, updated_at=wall)
+                    partner_name=p.partner_name if p.partner else None, locale=p.locale, updated_at=wall)
             .execution_options(synchronize_session=False)
         )
         if res.rowcount:
-            result.revived += 1
-            if p.state == "pending":
-                result.enqueued += 1
-            elif p.state == "suppressed":
-                result.suppressed += 1
+            if p.state != "cancelled":
+                result.revived += 1
+            _tally(result, p.state, p.cancelled_reason)
     return result
+
+
+def _tally(result: EnqueueResult, state: str, why: str | None) -> None:
+    if state == "pending":
+        result.enqueued += 1
+    elif state == "suppressed":
+        result.suppressed += 1
+    elif why == CANCEL_NO_ADDRESS:
+        result.no_address += 1
+    elif state == "cancelled":
+        result.cancelled += 1

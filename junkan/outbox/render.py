@@ -191,8 +191,8 @@ class NoticeRenderer:
                         template_version=rendered.template_version)
 
 
-def planned_rows(session: Session, planned: list[PlannedNotice], now: datetime, signer: LinkSigner,
-                 partner_name: str) -> list[NoticeRow]:
+def planned_rows(session: Session, planned: list[PlannedNotice], now: datetime,
+                 signer: LinkSigner) -> list[NoticeRow]:
     """Transient rows for notices a dry run would enqueue: throwaway ids, nothing written."""
     by_app = {p.application_id: p for p in planned if p.state == "pending"}
     if not by_app:
@@ -215,7 +215,7 @@ def planned_rows(session: Session, planned: list[PlannedNotice], now: datetime, 
         rows.append(NoticeRow(
             message_id=None, public_id="dry-" + new_public_id(), kind=p.kind, locale=p.locale,
             advertising=p.partner, ref_code=signer.new_referral_code() if p.partner else None,
-            partner_name=partner_name if p.partner else None, email=r.email_key, name=r.display_name,
+            partner_name=p.partner_name if p.partner else None, email=r.email_key, name=r.display_name,
             anonymized=r.anonymized_at is not None,
             application_status=r.status, job_title=r.title, job_external_id=r.external_id,
             reason_category=r.category, suppressed=r.suppression_id is not None,

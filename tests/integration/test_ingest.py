@@ -55,17 +55,21 @@ def test_rerunning_the_same_window_changes_nothing(engine: Engine) -> None:
     clock = FixedClock()
     adapter = ListAdapter(_mixed_records())
     first = ingest(engine, adapter, as_of=None, clock=clock)
-    assert (first.new, first.rejected, first.hired, first.withdrawn, first.quarantined) == (5, 2, 1, 1, 3)
+    # "6" has no usable address: stored and counted (it is a decision), listed for review, not quarantined.
+    assert (first.new, first.rejected, first.hired, first.withdrawn, first.quarantined, first.no_address) == (
+        6, 3, 1, 1, 2, 1)
     before = dump(engine, RERUN_BOOKKEEPING)
 
     clock.advance(hours=6)  # any accidental write of "now" would show up in the dump
     second = ingest(engine, adapter, as_of=None, full=True, clock=clock)
 
     assert dump(engine, RERUN_BOOKKEEPING) == before
-    assert second.as_dict() == {**second.as_dict(), "new": 0, "updated": 0, "unchanged": 5, "rejected": 0,
-                                "hired": 0, "withdrawn": 0, "reapplied": 0, "unrejected": 0, "quarantined": 3}
-    seen = [(q.external_id, q.seen_count, q.last_seen) for q in rows(engine, Quarantine)]
-    assert sorted(seen) == [("6", 2, clock.now), ("7", 2, clock.now), ("9", 2, clock.now)]
+    assert second.as_dict() == {**second.as_dict(), "new": 0, "updated": 0, "unchanged": 6, "rejected": 0,
+                                "hired": 0, "withdrawn": 0, "reapplied": 0, "unrejected": 0, "quarantined": 2,
+                                "no_address": 1}
+    seen = [(q.external_id, q.record_type, q.seen_count, q.last_seen) for q in rows(engine, Quarantine)]
+    assert sorted(seen) == [("6", "address", 2, clock.now), ("7", "application", 2, clock.now),
+                            ("9", "application", 2, clock.now)]
 
 
 def test_full_width_email_is_one_candidate_across_two_sources(engine: Engine) -> None:
@@ -194,8 +198,16 @@ def test_bad_records_are_quarantined_with_readable_reasons_and_the_rest_is_inges
                   raw={"_row": 12}, external_id="unparsable"),
     ]
     counts = ingest(engine, ListAdapter(records), as_of=None)
-    assert (counts.new, counts.quarantined) == (1, 6)
+    # Without a usable address the decision is still stored (and counted); only the unstorable stay out.
+    assert (counts.new, counts.quarantined, counts.no_address) == (3, 4, 2)
+    assert len(rows(engine, Application)) + counts.quarantined == len(records)
     reasons = {q.external_id: q.reason for q in rows(engine, Quarantine)}
+    kinds = {q.external_id: q.record_type for q in rows(engine, Quarantine)}
+    assert kinds == {"no-mail": "address", "bad-mail": "address", "odd-status": "application",
+                     "no-date": "application", "long": "application", "unparsable": "application"}
+    keyless = [rows(engine, Candidate, Candidate.id == _app_row(engine, i).candidate_id)[0]
+               for i in ("no-mail", "bad-mail")]
+    assert [c.email_key for c in keyless] == [None, None] and keyless[0].id != keyless[1].id
     assert reasons["no-mail"] == "missing e-mail address"
     assert reasons["bad-mail"] == "invalid e-mail address (expected name@domain.tld)"
     assert reasons["odd-status"].startswith("unknown status '最終面接待ち'")

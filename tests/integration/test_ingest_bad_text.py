@@ -77,7 +77,7 @@ def test_nul_and_other_control_characters_in_a_spreadsheet_quarantine_their_rows
 @pytest.mark.parametrize(("field", "value"), [
     ("name", "山田\x00太郎"), ("reason_text", "スキル\x00不足"), ("stage", "一次\x00面接"),
     ("job_title", "営業\x00職"), ("job_external_id", "job\x00-9"), ("reason_external_id", "r\x00-skill"),
-    ("external_id", "9\x00"), ("email", "ta\x00ro@example.jp"), ("phone", "090\x001234\x005678"),
+    ("external_id", "9\x00"), ("phone", "090\x001234\x005678"),
     ("name", "山田\ud800太郎"), ("reason_text", "\udcff"), ("name", "\x7f山田"), ("name", "山田\x85\x9b"),
 ])
 def test_every_text_field_with_a_control_character_is_quarantined_on_both_databases(
@@ -93,6 +93,19 @@ def test_every_text_field_with_a_control_character_is_quarantined_on_both_databa
     shown = "email" if field == "email" else field
     assert f"field {shown} contains a control character (U+" in entry.reason
     assert value not in entry.reason
+
+
+def test_an_address_with_a_control_character_is_dropped_and_the_decision_stored(engine: Engine) -> None:
+    counts = ingest(engine, ListAdapter([app("1"), app("9", "rejected", email="ta\x00ro@example.jp")]),
+                    clock=FixedClock())
+
+    assert (counts.new, counts.quarantined, counts.no_address) == (2, 0, 1)
+    stored = {a.external_id: a.candidate_id for a in rows(engine, Application)}
+    (keyless,) = rows(engine, Candidate, Candidate.id == stored["9"])
+    assert keyless.email_key is None
+    (entry,) = rows(engine, Quarantine)
+    assert (entry.record_type, entry.reason) == (
+        "address", "field email contains a control character (U+0000)")
 
 
 def test_tags_consent_wording_and_raw_payload_are_checked_too(engine: Engine) -> None:
@@ -153,10 +166,14 @@ def test_an_address_that_only_resembles_another_is_never_merged_with_it(engine: 
 
     counts = ingest(engine, adapter, clock=FixedClock())
 
-    assert (counts.new, counts.quarantined) == (1, 1)
-    (candidate,) = rows(engine, Candidate)
-    assert (candidate.email_key, candidate.display_name) == ("taro@example.com", "山田 太郎")
-    assert [a.external_id for a in rows(engine, Application)] == ["1"]
+    # Both decisions are stored; the unusable address gives its application a candidate of its own,
+    # with no identity key, and a review entry (not a quarantined record).
+    assert (counts.new, counts.quarantined, counts.no_address) == (2, 0, 1)
+    people = {c.id: (c.email_key, c.display_name) for c in rows(engine, Candidate)}
+    assert len(people) == 2
+    owners = {a.external_id: people[a.candidate_id] for a in rows(engine, Application)}
+    assert owners == {"1": ("taro@example.com", "山田 太郎"), "2": (None, "別人 花子")}
     (entry,) = rows(engine, Quarantine)
-    assert (entry.external_id, entry.reason) == ("2", "invalid e-mail address (expected name@domain.tld)")
+    assert (entry.external_id, entry.record_type, entry.reason) == (
+        "2", "address", "invalid e-mail address (expected name@domain.tld)")
 

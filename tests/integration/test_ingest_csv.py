@@ -66,7 +66,7 @@ def write_export(path: Path, n: int = 1000) -> None:
             writer.writerow(row)
 
 
-def test_ten_malformed_rows_among_1000_are_quarantined_and_990_ingested(
+def test_eight_unstorable_rows_among_1000_are_quarantined_and_992_ingested(
     engine: Engine, tmp_path: Path
 ) -> None:
     path = tmp_path / "応募者一覧.csv"
@@ -74,12 +74,14 @@ def test_ten_malformed_rows_among_1000_are_quarantined_and_990_ingested(
     clock = FixedClock()
     counts = ingest(engine, CsvAdapter(path), as_of=None, clock=clock)
 
-    assert (counts.new, counts.quarantined) == (990, 10)
+    # Rows 12 and 103 have no usable address: stored and counted, listed for review, not quarantined.
+    assert (counts.new, counts.quarantined, counts.no_address) == (992, 8, 2)
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(Application)).scalar_one() == 990
-        assert conn.execute(select(func.count()).select_from(Candidate)).scalar_one() == 990
+        assert conn.execute(select(func.count()).select_from(Application)).scalar_one() == 992
+        assert conn.execute(select(func.count()).select_from(Candidate)).scalar_one() == 992
     entries = rows(engine, Quarantine)
     assert len(entries) == 10
+    assert sorted(e.raw["_row"] for e in entries if e.record_type == "address") == [12, 103]
     by_row = {entry.raw["_row"]: entry.reason for entry in entries}
     assert sorted(by_row) == sorted(MALFORMED)
     for row_number, (_change, expected) in MALFORMED.items():
@@ -95,5 +97,5 @@ def test_ten_malformed_rows_among_1000_are_quarantined_and_990_ingested(
     # The file is a snapshot: importing it again changes nothing but the quarantine sightings.
     before = dump(engine, RERUN_BOOKKEEPING)
     again = ingest(engine, CsvAdapter(path), as_of=None, clock=clock)
-    assert (again.new, again.updated, again.unchanged, again.quarantined) == (0, 0, 990, 10)
+    assert (again.new, again.updated, again.unchanged, again.quarantined) == (0, 0, 992, 8)
     assert dump(engine, RERUN_BOOKKEEPING) == before

@@ -25,7 +25,7 @@ AFTER_THE_DATA = datetime(2027, 1, 15, tzinfo=UTC)
 
 def company() -> GreenhouseData:
     data = sample_data(700, seed=3)
-    # One candidate without an e-mail address: quarantined, the rest of the page goes in.
+    # One candidate without an e-mail address: stored with no identity key and listed for review.
     data.candidates.append({"id": 999_001, "first_name": "名無", "last_name": "権兵衛",
                             "email_addresses": []})
     data.applications.append({**data.applications[0], "id": 299_001, "candidate_id": 999_001})
@@ -50,13 +50,13 @@ def test_ingesting_the_same_window_twice_leaves_the_database_unchanged(
     clock = FixedClock(AFTER_THE_DATA)
 
     first = ingest(engine, adapter_for(fake, fake_clock), as_of=None, clock=clock)
-    assert (first.new, first.quarantined) == (700, 1)
-    assert _count(engine, Application) == 700
+    assert (first.new, first.quarantined, first.no_address) == (701, 0, 1)
+    assert _count(engine, Application) == 701
     before = dump(engine, RERUN_BOOKKEEPING)
 
     clock.advance(days=1)
     again = ingest(engine, adapter_for(fake, fake_clock), as_of=None, full=True, clock=clock)
-    assert (again.new, again.updated, again.unchanged, again.quarantined) == (0, 0, 700, 1)
+    assert (again.new, again.updated, again.unchanged, again.quarantined) == (0, 0, 701, 0)
     assert dump(engine, RERUN_BOOKKEEPING) == before
 
     # The incremental run after it asks Greenhouse only for what changed since the watermark.
@@ -83,7 +83,7 @@ def test_a_run_with_20_percent_faults_ends_in_the_same_state_as_a_clean_run(
     assert faulty.faults.injected >= 5
     assert any(r.status == 429 for r in faulty.requests) and any(r.status >= 500 for r in faulty.requests)
     assert fake_clock.sleeps, "the adapter waited (Retry-After / backoff) on the injected faults"
-    assert (counts.new, counts.quarantined) == (700, 1)
+    assert (counts.new, counts.quarantined, counts.no_address) == (701, 0, 1)
     assert dump(engine) == clean
 
 

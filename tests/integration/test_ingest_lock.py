@@ -31,7 +31,7 @@ def _records(n: int = 25) -> list[ApplicationRecord | BadRecord]:
             reason_external_id="r-skill" if i % 3 == 0 else None)
         for i in range(n)
     ]
-    records.append(app("bad", email="not-an-address"))
+    records.append(app("bad", "offer_extended"))  # an unknown status: cannot be stored
     return records
 
 

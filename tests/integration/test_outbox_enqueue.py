@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select, update
 
 from junkan.config import Settings
 from junkan.db import session_scope
-from junkan.db.models import Application, Message
+from junkan.db.models import Application, Candidate, Message
 from junkan.db.types import utcnow
 from junkan.links import LinkSigner
 from junkan.outbox.enqueue import enqueue_due_notices
@@ -156,12 +156,28 @@ def test_dry_run_plans_without_writing(engine: Engine, settings: Settings) -> No
     assert _messages(engine) == []
 
 
-def test_candidate_without_address_is_skipped_until_it_has_one(engine: Engine, settings: Settings) -> None:
+def test_a_notice_without_address_is_recorded_as_no_address_and_revived_once_there_is_one(
+    engine: Engine, settings: Settings
+) -> None:
     with session_scope(engine) as s:
-        add_application(s, email="")
+        app = add_application(s, email="")
+        app_id, candidate_id = app.id, app.candidate_id
     result = _enqueue(engine, settings)
-    assert (result.enqueued, result.no_address) == (0, 1)
-    assert _messages(engine) == []
+    assert (result.due, result.enqueued, result.cancelled, result.no_address) == (0, 0, 0, 1)
+    (msg,) = _messages(engine)
+    assert (msg.application_id, msg.state, msg.cancelled_reason, msg.advertising) == (
+        app_id, "cancelled", "no_address", False)
+
+    again = _enqueue(engine, settings)  # still no address: recorded once, nothing new
+    assert (again.enqueued, again.no_address, again.revived) == (0, 0, 0)
+    assert [(m.state, m.updated_at) for m in _messages(engine)] == [(msg.state, msg.updated_at)]
+
+    with session_scope(engine) as s:
+        s.execute(update(Candidate).where(Candidate.id == candidate_id).values(email_key="found@example.com"))
+    revived = _enqueue(engine, settings)
+    assert (revived.enqueued, revived.revived, revived.no_address) == (1, 1, 0)
+    (msg,) = _messages(engine)
+    assert (msg.state, msg.cancelled_reason) == ("pending", None)
 
 
 def test_decisions_older_than_max_age_get_no_notice(engine: Engine, settings: Settings) -> None:

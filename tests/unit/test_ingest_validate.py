@@ -14,6 +14,7 @@ from junkan.ingest.validate import (
     QuarantineEntry,
     ValidApplication,
     Validator,
+    address_review,
     jsonable,
     validate_record,
 )
@@ -57,12 +58,36 @@ def test_an_unusable_phone_is_dropped_not_quarantined() -> None:
 
 
 @pytest.mark.parametrize(
+    ("email", "expected"),
+    [
+        (None, "missing e-mail address"),
+        ("   ", "missing e-mail address"),
+        ("taro@localhost", "invalid e-mail address (expected name@domain.tld)"),
+        ("taro.example.jp", "invalid e-mail address (expected name@domain.tld)"),
+        # Identity keys are never guessed: inner whitespace or a broken dot-atom makes an address invalid.
+        ("ta ro@example.jp", "invalid e-mail address (expected name@domain.tld)"),
+        ("trail.@example.jp", "invalid e-mail address (expected name@domain.tld)"),
+        ("..dots@example.jp", "invalid e-mail address (expected name@domain.tld)"),
+        ("ta\x00ro@example.jp", "field email contains a control character (U+0000)"),
+    ],
+)
+def test_an_unusable_address_is_dropped_and_the_decision_kept_for_review(email: str | None,
+                                                                         expected: str) -> None:
+    item = valid(record(email=email, raw={"id": "1", "_row": 7}))
+    assert (item.email_key, item.status, item.address_problem) == (None, "rejected", f"row 7: {expected}")
+    entry = address_review(item)
+    assert entry is not None and (entry.record_type, entry.reason, entry.external_id) == (
+        "address", f"row 7: {expected}", "1")
+
+
+def test_a_usable_address_needs_no_review() -> None:
+    item = valid(record())
+    assert (item.email_key, item.address_problem, address_review(item)) == ("taro@example.jp", None, None)
+
+
+@pytest.mark.parametrize(
     ("rec", "expected"),
     [
-        (record(email=None), "missing e-mail address"),
-        (record(email="   "), "missing e-mail address"),
-        (record(email="taro@localhost"), "invalid e-mail address (expected name@domain.tld)"),
-        (record(email="taro.example.jp"), "invalid e-mail address (expected name@domain.tld)"),
         (record(status="書類選考"), "unknown status '書類選考' (expected one of in_process, hired, rejected, "
                                   "withdrawn)"),
         (record(status=""), "unknown status '(empty)' (expected one of in_process, hired, rejected, "
@@ -74,11 +99,6 @@ def test_an_unusable_phone_is_dropped_not_quarantined() -> None:
         (record(reason_text="理" * 501), "field reason_text is 501 characters (limit 500)"),
         (record(job_title="J" * 301), "field job_title is 301 characters (limit 300)"),
         (record(stage="S" * 201), "field stage is 201 characters (limit 200)"),
-        # Identity keys are never guessed: inner whitespace or a broken dot-atom makes an address invalid.
-        (record(email="ta ro@example.jp"), "invalid e-mail address (expected name@domain.tld)"),
-        (record(email="trail.@example.jp"), "invalid e-mail address (expected name@domain.tld)"),
-        (record(email="..dots@example.jp"), "invalid e-mail address (expected name@domain.tld)"),
-        (record(email="ta\x00ro@example.jp"), "field email contains a control character (U+0000)"),
         (record(name="山田\x00太郎"), "field name contains a control character (U+0000)"),
         (record(reason_text="理由\x07"), "field reason_text contains a control character (U+0007)"),
         (record(tags=("a", "b\ud800")), "field tags contains a control character (U+D800)"),
@@ -125,9 +145,9 @@ def test_content_hash_ignores_touches_but_not_changes() -> None:
 
 
 def test_quarantine_fingerprint_is_stable_per_record() -> None:
-    first = validate_record(record(email="bad"))
-    again = validate_record(record(email="bad"))
-    other = validate_record(record(external_id="2", email="bad"))
+    first = validate_record(record(status="bad"))
+    again = validate_record(record(status="bad"))
+    other = validate_record(record(external_id="2", status="bad"))
     assert isinstance(first, QuarantineEntry) and isinstance(again, QuarantineEntry)
     assert isinstance(other, QuarantineEntry)
     assert first.fingerprint == again.fingerprint != other.fingerprint
@@ -166,6 +186,7 @@ def test_whitespace_controls_are_normalised_away_not_quarantined() -> None:
 def test_a_reason_never_quotes_the_personal_value() -> None:
     text = reason(record(email="taro\x00secret@example.jp", name="山田\x01太郎", phone="090\x001234"))
     assert "secret" not in text and "山田" not in text and "1234" not in text
+    # Quarantined for the other fields; the address problem is named with them.
     assert text == ("field email contains a control character (U+0000); "
                     "field phone contains a control character (U+0000); "
                     "field name contains a control character (U+0001)")
