@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -24,3 +25,9 @@ def test_demo_runs_daily_and_writes_japanese_notices(tmp_path: Path) -> None:
     assert "ご応募" in body  # a Japanese notice, decoded correctly
     assert msg["To"] and "@" in str(msg["To"])
     assert "junkan.db" in summary
+    reports = sorted((tmp_path / "demo" / "reports").glob("roi-*.html"))
+    assert len(reports) == 1 and str(reports[0]) in summary
+    page = reports[0].read_text(encoding="utf-8")
+    assert re.search(r"フォローアップ率</td><td>\d+\.\d%", page), "a follow-up rate, not —"
+    assert re.search(r"採用単価の変化（ベースライン比）</td><td>[+-]\d+\.\d%", page)
+    assert re.search(r"獲得クレジット</td><td>[1-9]", page)
