@@ -30,8 +30,9 @@ from sqlalchemy.engine import make_url
 from junkan.config import Settings
 from junkan.db import make_engine, upgrade
 from junkan.reports.calendar import sla_rows
-from junkan.reports.compute import compute_kpis
+from junkan.reports.compute import compute_kpis, run_query
 from junkan.reports.periods import Period
+from junkan.reports.registry import load_queries
 
 PERIOD = Period(date(2025, 12, 1), date(2026, 11, 30))
 
@@ -134,6 +135,19 @@ def sql_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
         kpis, _ = compute_kpis(conn, PERIOD, settings)
         conn.rollback()
     return {k: v["value"] for k, v in kpis.items() if v["value"] is not None}
+
+
+def per_query(engine: Engine, settings: Settings) -> list[tuple[str, float]]:
+    """Seconds of each KPI query (one run), slowest first: where the SQL side spends its time."""
+    out = []
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET LOCAL jit = off")
+        for q in load_queries():
+            t0 = time.perf_counter()
+            run_query(conn, q, PERIOD, settings)
+            out.append((q.name, time.perf_counter() - t0))
+        conn.rollback()
+    return sorted(out, key=lambda x: -x[1])
 
 
 def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
@@ -247,6 +261,7 @@ def main() -> int:
         runs = ", ".join(f"{t:.2f}" for t in times["pandas"])
         print(f"pandas (load + compute): {pd_s:.2f} s   (runs: {runs})")
         print(f"ratio pandas / SQL: {pd_s / sql_s:.1f}x   goals: SQL < 5 s, ratio >= 5x")
+        print("per query: " + ", ".join(f"{n} {t:.2f} s" for n, t in per_query(engine, settings)))
         return 1 if differ else 0
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -140,6 +141,7 @@ class Application(Base):
         UniqueConstraint("source", "external_id", name="uq_application_source_external"),
         CheckConstraint(_in("status", APPLICATION_STATUSES), name="status"),
         Index("ix_application_status_decided", "status", "decided_at"),
+        Index("ix_application_applied_at", "applied_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -287,3 +289,7 @@ class Suppression(Base):
     source: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+#: The instant a message counts as sent in the reports (migration 0008_report_indexes).
+Index("ix_message_sent_at", func.coalesce(Message.accepted_at, Message.sending_at))

@@ -18,6 +18,7 @@ from junkan.config import get_settings
 from junkan.db import make_engine, upgrade
 from junkan.demo.company import CompanyStats, write_export, write_jobs_sheet
 from junkan.demo.partner_report import write_partner_report
+from junkan.demo.report import write_demo_report
 from junkan.demo.summary import summarize
 from junkan.mail.timing import is_business_day
 
@@ -80,4 +81,6 @@ def run_demo(workdir: Path, *, seed: int, run_flow: RunFlow, now: datetime | Non
     run_flow("daily", day1, False)
     write_partner_report(engine, workdir / "partner-report.csv", seed=seed)
     run_flow("daily", day2, False)
-    return summarize(engine, workdir=workdir, stats=stats, days=(day1, day2), settings=get_settings())
+    report = write_demo_report(engine, get_settings(), workdir, day2)
+    return summarize(engine, workdir=workdir, stats=stats, days=(day1, day2), settings=get_settings(),
+                     report=report)

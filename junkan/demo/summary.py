@@ -20,7 +20,8 @@ def _pairs(counts: dict[str, int]) -> str:
 
 
 def summarize(
-    engine: Engine, *, workdir: Path, stats: CompanyStats, days: tuple[date, date], settings: Settings
+    engine: Engine, *, workdir: Path, stats: CompanyStats, days: tuple[date, date], settings: Settings,
+    report: Path | None = None,
 ) -> str:
     with session_scope(engine) as s:
         by_status = dict(
@@ -69,4 +70,5 @@ def summarize(
     for path in shortlists:
         lines.append(f"  shortlist:    {path}")
     lines.append(f"  database:     {workdir / 'junkan.db'}")
+    lines += [f"  KPI report:   {report}"] if report else []
     return "\n".join(lines)

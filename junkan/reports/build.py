@@ -15,6 +15,7 @@ from junkan.reports import snapshots
 from junkan.reports.compute import compute_kpis
 from junkan.reports.costs import cost_figures, monthly_costs, period_costs
 from junkan.reports.figures import Figure, figure
+from junkan.reports.lift import lift_figure
 from junkan.reports.periods import Period, month
 from junkan.reports.registry import load_queries
 
@@ -85,6 +86,8 @@ def _snapshot(engine: Engine, settings: Settings, period: Period, *, replace: bo
     baseline_cph, baseline_rate = (None, "not configured"), (None, "not configured")
     if with_baseline:
         baseline_cph, baseline_rate = _baselines(engine, settings)
+    kpis["recontact_lift"] = lift_figure(kpis["recontact_reapplication_rate"],
+                                         kpis["holdout_reapplication_rate"], settings.report.min_group_size)
     kpis.update(cost_figures(kpis, costs, absent, baseline_cph))
     kpis["reapplication_rate_vs_baseline"] = _vs_baseline(kpis["reapplication_rate"], baseline_rate,
                                                           settings.report.min_group_size)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
@@ -22,11 +23,14 @@ from junkan.reports.registry import PENDING_KPIS, PENDING_REASON, KpiDef, QueryD
 
 #: Prepared inputs a query may declare with `-- needs:`.
 _PREPARERS = {"sla_calendar": prepare_sla_calendar}
+#: Instants a query may bind: the period [start, end) and `horizon`, 30 days after its end (expiries).
+_INSTANTS = ("start", "end", "horizon")
+HORIZON = timedelta(days=30)
 
 
 def _statement(q: QueryDef):  # type: ignore[no-untyped-def]
     stmt = text(q.sql)
-    binds = [bindparam(n, type_=UtcDateTime()) for n in ("start", "end") if f":{n}" in q.sql]
+    binds = [bindparam(n, type_=UtcDateTime()) for n in _INSTANTS if f":{n}" in q.sql]
     return stmt.bindparams(*binds)
 
 
@@ -37,7 +41,8 @@ def run_query(conn: Connection, q: QueryDef, period: Period, settings: Settings)
         except KeyError:
             raise ValueError(f"{q.path.name}: unknown input '-- needs: {need}'") from None
     start, end = period.bounds(settings.notice.timezone)
-    params = {k: v for k, v in (("start", start), ("end", end)) if f":{k}" in q.sql}
+    instants = {"start": start, "end": end, "horizon": end + HORIZON}
+    params = {k: v for k, v in instants.items() if f":{k}" in q.sql}
     return [dict(r) for r in conn.execute(_statement(q), params).mappings()]
 
 

@@ -6,6 +6,8 @@
 - CPHC (comparable form) = (external + the recruiters' time) / hires: the narrower set that is comparable
   between organisations (other internal costs, e.g. hiring managers' time, left out);
 - hire-cost ratio = (external + internal) / first-year pay of the hires, where pay is given;
+- savings from pool hires = hires from the pool × the baseline cost per hire (each such hire is one the
+  usual channels did not have to pay for);
 - ROI = (savings from pool hires + credit value − running cost) / running cost.
 
 Costs are monthly: a period that does not cover whole months has no cost figures ("—", with the reason),
@@ -23,7 +25,6 @@ from pydantic import ValidationError
 from junkan.config import CostInputs, Settings
 from junkan.reports.figures import Figure, figure, ratio
 from junkan.reports.periods import Period
-from junkan.reports.registry import PENDING_REASON
 
 COST_FIELDS = ("advertising_yen", "agency_fees_yen", "other_external_yen", "recruiter_time_yen",
                "other_internal_yen", "running_cost_yen", "first_year_pay_yen")
@@ -138,16 +139,34 @@ def cost_figures(kpis: dict[str, Figure], costs: dict[str, int | None], absent: 
         "savings_partner_credits", "cost", credit_value,
         inputs={"credits_redeemed": kpis["credits_redeemed"]["value"], "credit_value": credit_value},
         unit="yen")
-    out["savings_pool_hires"] = figure("savings_pool_hires", "cost", None, missing=PENDING_REASON,
-                                       inputs={"hires_from_pool": None, "baseline_cost_per_hire": base})
-    running = costs.get("running_cost_yen")
-    roi_inputs = {"savings_pool_hires": None, "credit_value": credit_value, "running_cost_yen": running}
-    lacking = ["savings_pool_hires (" + PENDING_REASON + ")"]
-    if running is None:
-        lacking.append("running_cost_yen")
-    out["roi"] = figure("roi", "cost", None, inputs=roi_inputs, missing=_missing(lacking, absent))
+    out["savings_pool_hires"] = _pool_savings(kpis["hires_from_pool"]["value"], base, source)
+    out["roi"] = _roi(out["savings_pool_hires"], credit_value, costs.get("running_cost_yen"), absent)
     return out
 
 
 def current_missing(out: dict[str, Figure]) -> str | None:
     return out["cost_per_hire"]["missing"]
+
+
+def _pool_savings(hires_from_pool: int | None, base: float | None, source: str) -> Figure:
+    inputs = {"hires_from_pool": hires_from_pool, "baseline_cost_per_hire": base, "baseline": source}
+    if base is None:
+        return figure("savings_pool_hires", "cost", None, inputs=inputs,
+                      missing=f"missing input: baseline cost per hire ({source})")
+    return figure("savings_pool_hires", "cost", (hires_from_pool or 0) * base, inputs=inputs, unit="yen")
+
+
+def _roi(pool_savings: Figure, credit_value: float | None, running: int | None, absent: list[str]) -> Figure:
+    saved = pool_savings["value"]
+    inputs = {"savings_pool_hires": saved, "credit_value": credit_value, "running_cost_yen": running}
+    lacking = []
+    if saved is None:
+        lacking.append(f"savings_pool_hires ({pool_savings['missing']})")
+    if running is None:
+        lacking.append("running_cost_yen")
+    if lacking:
+        return figure("roi", "cost", None, inputs=inputs,
+                      missing=_missing(lacking, absent if running is None else []))
+    if not running:
+        return figure("roi", "cost", None, inputs=inputs, missing="running cost is zero")
+    return figure("roi", "cost", (saved + (credit_value or 0) - running) / running, inputs=inputs)

@@ -8,13 +8,13 @@ Figure = dict[str, Any]
 
 
 def unit_of(name: str) -> str:
-    if name.endswith(("_rate", "_ratio")):
+    if name.endswith(("_rate", "_ratio")) or name == "pool_eligibility":
         return "rate"
     if name.endswith(("_value", "_yen", "cost_per_hire", "cost_per_hire_comparable")) or name.startswith(
         "savings_"
     ):
         return "yen"
-    if name.endswith(("_vs_baseline", "_change", "roi")):
+    if name.endswith(("_vs_baseline", "_change", "roi", "_lift")):
         return "ratio"
     return "count"
 

@@ -9,6 +9,8 @@ A file starts with `-- key: value` header lines:
     -- dims: job_id, department                       (columns the rows are broken down by; may be empty)
     -- apart: no_address, late                        (extra columns shown next to the figure)
     -- needs: sla_calendar                            (prepared inputs, see compute.py)
+
+Besides :start and :end, a query may bind :horizon (the period end + 30 days).
     -- empty: no rejections in the period             (why a rate has no value when its denominator is 0)
 
 The query binds `:start` and `:end` (UTC instants, end exclusive) and returns one row per combination of
@@ -27,17 +29,9 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 #: KPIs of the issue's table whose data does not exist yet: reported as "—" with this reason, never
 #: omitted, so analysts' scripts see a stable set of keys. A `.sql` file defining one replaces its entry.
-PENDING_REASON = "pool data not available yet"
-PENDING_KPIS: dict[str, str] = {
-    "pool_size": "pool",
-    "pool_eligibility": "pool",
-    "pool_consents_expiring_30d": "pool",
-    "recontacts_sent": "pool",
-    "recontact_click_rate": "pool",
-    "reapplications_via_recontact": "reapplication",
-    "hires_from_pool": "reapplication",
-    "recontact_lift": "reapplication",
-}
+#: Empty since the talent pool exists (every KPI of the issue has a definition).
+PENDING_REASON = "data not available yet"
+PENDING_KPIS: dict[str, str] = {}
 
 _HEADER = re.compile(r"^--\s*([a-z_]+):(.*)$")
 _KPI = re.compile(r"^([a-z][a-z0-9_]*)\s*=\s*([a-z][a-z0-9_]*)(?:\s*/\s*([a-z][a-z0-9_]*))?$")

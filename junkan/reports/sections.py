@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from junkan.reports.figures import Figure
-from junkan.reports.labels import Lang, fmt, fmt_input, group_label, kpi_label
+from junkan.reports.labels import Lang, fmt, fmt_input, group_label, kpi_label, missing_text, text
 from junkan.reports.registry import kpi_names
 
 SECTION_ORDER = ("funnel", "follow_up", "email", "partner", "pool", "reapplication", "cost")
 HEADLINE = ("applications", "hires", "follow_up_rate", "reapplication_rate", "reapplication_rate_vs_baseline",
-            "cost_per_hire", "cost_per_hire_change", "credits_earned", "credit_value", "roi")
+            "reapplications_via_recontact", "hires_from_pool", "recontact_lift", "cost_per_hire",
+            "cost_per_hire_change", "credits_earned", "credit_value", "roi")
 
 
 def _inputs_text(f: Figure) -> str:
@@ -32,17 +33,26 @@ def change(current: Any, previous: Any, unit: str) -> str:
     return f"{(current - previous) * 100:+.1f} pt"
 
 
+def _value_text(f: Figure, lang: Lang) -> str:
+    """The value; a lift also carries its 95% confidence interval."""
+    value = fmt(f["value"], f["unit"], f["name"])
+    low, high = f["inputs"].get("ci95_low"), f["inputs"].get("ci95_high")
+    if f["value"] is not None and low is not None and high is not None:
+        value += f" ({text('ci95', lang)} {low:.2f}–{high:.2f}×)"
+    return value
+
+
 def kpi_row(f: Figure, lang: Lang, previous: dict[str, Figure] | None) -> dict[str, str]:
     prev = (previous or {}).get(f["name"])
     prev_value = prev["value"] if prev else None
     return {
         "key": f["name"],
         "kpi": kpi_label(f["name"], lang),
-        "value": fmt(f["value"], f["unit"], f["name"]),
+        "value": _value_text(f, lang),
         "inputs": _inputs_text(f),
         "previous": fmt(prev_value, f["unit"], f["name"]),
         "change": change(f["value"], prev_value, f["unit"]),
-        "note": f["missing"] or "",
+        "note": missing_text(f["missing"], lang),
     }
 
 

@@ -24,8 +24,10 @@ notice AS (
            MAX(CASE WHEN m.state = 'cancelled' AND m.cancelled_reason = 'no_address'
                     THEN 1 ELSE 0 END) AS no_address
     FROM message m
-    JOIN rej ON rej.id = m.application_id
-    WHERE m.kind = 'rejection'
+    -- The period's rejections again, not `rej`: the planner estimates this range well, while the calendar
+    -- range join is over-estimated ×36, which turned this into a sort + merge join of the whole CTE.
+    JOIN application a ON a.id = m.application_id
+    WHERE m.kind = 'rejection' AND a.status = 'rejected' AND a.decided_at >= :start AND a.decided_at < :end
     GROUP BY m.application_id
 ),
 judged AS (

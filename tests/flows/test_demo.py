@@ -28,6 +28,19 @@ def test_demo_runs_daily_and_writes_japanese_notices(tmp_path: Path) -> None:
     assert "ご応募" in body  # a Japanese notice, decoded correctly
     assert msg["To"] and "@" in str(msg["To"])
     assert "junkan.db" in summary
+    reports = sorted((tmp_path / "demo" / "reports").glob("roi-*.html"))
+    assert len(reports) == 1 and str(reports[0]) in summary
+    page = reports[0].read_text(encoding="utf-8")
+
+    def value(label: str) -> str:
+        found = re.search(label + r'</td><td class="value">([^<]*)<', page)
+        assert found, label
+        return found.group(1)
+
+    assert re.fullmatch(r"\d+\.\d%", value("フォローアップ率")), "a follow-up rate, not —"
+    assert re.fullmatch(r"[+-]\d+\.\d%", value("採用単価の変化（ベースライン比）"))
+    assert int(value("獲得クレジット")) > 0
+    assert int(value("再応募数").replace(",", "")) > 0
 
 
 def test_demo_shortlists_pool_members_for_the_jobs_that_just_opened(tmp_path: Path) -> None:

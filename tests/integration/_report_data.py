@@ -8,12 +8,13 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Job, Message
 from junkan.db.models_engagement import Click, EmailEvent
 from junkan.db.models_partner import PartnerLedgerEntry, PartnerReferral
+from junkan.db.models_pool import MatchRun, PoolMatch, PoolMember, PoolReapplication
 
 JST = timezone(timedelta(hours=9))
 _ids = itertools.count(1)
@@ -117,3 +118,91 @@ def load_october(engine: Engine) -> None:
 OCTOBER_COSTS = {"month": "2026-10", "advertising_yen": 400_000, "agency_fees_yen": 1_000_000,
                  "recruiter_time_yen": 600_000, "other_internal_yen": 200_000, "running_cost_yen": 50_000,
                  "first_year_pay_yen": 5_000_000}
+
+
+def _pool_person(s, job: Job, n: int) -> tuple[Candidate, Application]:  # type: ignore[no-untyped-def]
+    """A pooled person whose only earlier application was withdrawn in 2025 (outside every figure)."""
+    cand = Candidate(email_key=f"p{n}@example.com")
+    s.add(cand)
+    s.flush()
+    return cand, _app(s, cand, job, "withdrawn", jst(2025, 3, 1), jst(2025, 4, 1))
+
+
+def load_october_pool(engine: Engine) -> None:
+    """The talent pool on top of `load_october`: one auto re-contact run on Fri 2 October 2026.
+
+    - mailed (6): c1, c5, p0–p3; re-applied: c1 (Oct 15, same job), c5 (Oct 3, hired Oct 20), p0 (Nov 1
+      00:00 JST, the first instant after October);
+    - held out (4): c3, p4–p6; re-applied: c3 (Oct 31 23:59);
+    - clicks: c1 on a job link, p1 by a provider click event, p2 only on the unsubscribe link;
+    - pool members: c1, c5, p0–p6 (9; silver: c1, p0, p1, p4), consents ending: p0 Nov 1 00:00 and p2
+      Nov 30 23:59 (within 30 days after October), p1 Dec 1 00:00 (the 31st day), p3 Oct 31 23:59 (gone).
+    """
+    with session_scope(engine) as s:
+        sales = s.scalar(select(Job).where(Job.external_id == "J1"))
+        dev = s.scalar(select(Job).where(Job.external_id == "J2"))
+        assert sales is not None and dev is not None
+
+        def cand(key: str) -> Candidate:
+            found = s.scalar(select(Candidate).where(Candidate.email_key == f"{key}@example.com"))
+            assert found is not None
+            return found
+
+        c1, c3, c5 = cand("c1"), cand("c3"), cand("c5")
+        later = {c.id: s.scalar(select(Application).where(Application.candidate_id == c.id, cond))
+                 for c, cond in ((c1, Application.is_reapplication.is_(True)),
+                                 (c5, Application.status == "hired"),
+                                 (c3, Application.applied_at == jst(2026, 10, 31, 23, 59)))}
+        people: dict[str, tuple[Candidate, Application]] = {}
+        for key, c in (("c1", c1), ("c3", c3), ("c5", c5)):
+            people[key] = (c, _app(s, c, sales, "withdrawn", jst(2025, 3, 1), jst(2025, 4, 1)))
+        for n in range(7):
+            people[f"p{n}"] = _pool_person(s, sales, n)
+        p0_back = _app(s, people["p0"][0], sales, "in_process", jst(2026, 11, 1, 0, 0), None)
+        later[people["p0"][0].id] = p0_back
+
+        run_at = jst(2026, 10, 2, 9)
+        run = MatchRun(as_of=run_at.date(), run_at=run_at, new_since=jst(2026, 9, 18), mode="auto",
+                       params={}, counts={}, score_method="rules")
+        s.add(run)
+        s.flush()
+        matches: dict[str, PoolMatch] = {}
+        for rank, (key, (c, app)) in enumerate(people.items(), start=1):
+            held = key in ("c3", "p4", "p5", "p6")
+            msg = None
+            if not held:
+                sent = jst(2026, 10, 2, 18)
+                msg = Message(public_id=f"rc-{key}", logical_key=f"match:{key}:recontact", kind="recontact",
+                              candidate_id=c.id, state="accepted", due_at=run_at, accepted_at=sent,
+                              sending_at=sent, template_name="recontact", template_version="v1")
+                s.add(msg)
+                s.flush()
+            job = dev if key == "c1" else sales
+            m = PoolMatch(run_id=run.id, job_id=job.id, candidate_id=c.id, application_id=app.id, rank=rank,
+                          score=60.0, required_score=1.0, preferred_score=0.0, text_score=0.5,
+                          location_score=1.0, potential_score=40.0, bucket="良い一致", why="t", holdout=held,
+                          message_id=msg.id if msg else None)
+            s.add(m)
+            s.flush()
+            matches[key] = m
+        day = jst(2026, 10, 3)
+        s.add_all([Click(message_id=matches["c1"].message_id, link=f"job:{dev.id}", clicked_at=day),
+                   Click(message_id=matches["p2"].message_id, link="unsubscribe", clicked_at=day),
+                   EmailEvent(sg_event_id="rc-e1", dedup_key="rc-d1", message_id=matches["p1"].message_id,
+                              event="click", occurred_at=jst(2026, 10, 3), payload={})])
+        for key, grp in (("c1", "contacted"), ("c5", "contacted"), ("p0", "contacted"), ("c3", "holdout")):
+            c, _ = people[key]
+            back = later[c.id]
+            assert back is not None
+            m = matches[key]
+            s.add(PoolReapplication(application_id=back.id, candidate_id=c.id, match_id=m.id, run_id=run.id,
+                                    message_id=m.message_id, grp=grp, applied_at=back.applied_at,
+                                    same_job=back.job_id == m.job_id, recorded_at=jst(2026, 11, 2)))
+        silver = {"c1", "p0", "p1", "p4"}
+        ends = {"p0": jst(2026, 11, 1, 0, 0), "p2": jst(2026, 11, 30, 23, 59), "p1": jst(2026, 12, 1, 0, 0),
+                "p3": jst(2026, 10, 31, 23, 59)}
+        for key in ("c1", "c5", *[f"p{n}" for n in range(7)]):
+            c, app = people[key]
+            s.add(PoolMember(candidate_id=c.id, eligibility="silver" if key in silver else "standard",
+                             why_code="other_candidate", why="他の候補者を優先", application_id=app.id,
+                             decided_at=app.decided_at, consent_until=ends.get(key)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -11,7 +13,7 @@ from junkan.db.models_reports import ReportSnapshot
 from junkan.reports.build import build_report
 from junkan.reports.periods import Period, month
 from junkan.reports.registry import PENDING_KPIS, PENDING_REASON
-from tests.integration._report_data import OCTOBER_COSTS, load_october
+from tests.integration._report_data import OCTOBER_COSTS, load_october, load_october_pool
 
 
 def _settings(settings: Settings, **report: object) -> Settings:
@@ -23,6 +25,7 @@ def _settings(settings: Settings, **report: object) -> Settings:
 @pytest.fixture
 def october(engine: Engine, settings: Settings) -> dict:
     load_october(engine)
+    load_october_pool(engine)
     report = build_report(engine, _settings(settings), month(2026, 10), trend_months=0)
     return report.kpis
 
@@ -54,13 +57,20 @@ def test_follow_up_rate_counts_only_notices_accepted_within_five_business_days(o
 
 
 def test_email_rates_by_message(october: dict) -> None:
-    # Sent in October: m1 (delivered, opened, partner link clicked) and m2 (bounced; its unsubscribe
-    # click is not a click). The suppressed and cancelled notices were never handed to the provider.
-    assert october["email_delivered_rate"]["inputs"] == {"delivered": 1, "sent": 2}
+    # Notices sent in October: m1 (delivered, opened, partner link clicked) and m2 (bounced; its
+    # unsubscribe click is not a click). The suppressed and cancelled notices were never handed to the
+    # provider. Re-contact mails: six, two clicked (which proves delivery), none opened or bounced.
+    assert october["email_delivered_rate"]["inputs"] == {"delivered": 3, "sent": 8}
+    rows = {r["dims"]["kind"]: r for r in october["email_opened_rate"]["breakdown"]}
+    assert rows["rejection"]["dims"] == {"kind": "rejection", "template_name": "rejection",
+                                         "template_version": "v1"}
     for name in ("email_delivered_rate", "email_bounced_rate", "email_opened_rate", "email_clicked_rate"):
-        assert value(october, name) == 0.5, name
-    (row,) = october["email_opened_rate"]["breakdown"]
-    assert row["dims"] == {"kind": "rejection", "template_name": "rejection", "template_version": "v1"}
+        (notice,) = [r for r in october[name]["breakdown"] if r["dims"]["kind"] == "rejection"]
+        assert notice["value"] == 0.5, name
+    recontact = {n: [r["value"] for r in october[n]["breakdown"] if r["dims"]["kind"] == "recontact"]
+                 for n in ("email_delivered_rate", "email_opened_rate", "email_clicked_rate")}
+    assert recontact == {"email_delivered_rate": [2 / 6], "email_opened_rate": [0.0],
+                         "email_clicked_rate": [2 / 6]}
 
 
 def test_partner_clicks_registrations_and_credits(october: dict) -> None:
@@ -90,19 +100,82 @@ def test_cost_per_hire_iso_30407_forms_and_ratio(october: dict) -> None:
     assert value(october, "savings_partner_credits") == 300_000
 
 
-def test_figures_without_data_say_why_instead_of_inventing_a_number(october: dict) -> None:
-    for name in PENDING_KPIS:
-        assert october[name]["value"] is None
-        assert october[name]["missing"] == PENDING_REASON
-    assert value(october, "roi") is None
-    assert "pool data not available yet" in october["roi"]["missing"]
+def test_every_kpi_of_the_issue_has_a_definition(october: dict) -> None:
+    assert PENDING_KPIS == {}
+    assert not [n for n, f in october.items() if f["missing"] == PENDING_REASON]
+
+
+def test_pool_size_eligibility_and_consents_expiring_after_the_period(october: dict) -> None:
+    assert value(october, "pool_size") == 9
+    assert october["pool_eligibility"]["inputs"] == {"silver": 4, "members": 9}
+    assert october["pool_eligibility"]["apart"] == {"standard": 5}
+    # [Nov 1 00:00, Dec 1 00:00 JST): p0 (first instant) and p2 (Nov 30 23:59); not p1 (Dec 1 00:00)
+    # nor p3 (already ended on Oct 31).
+    assert value(october, "pool_consents_expiring_30d") == 2
+
+
+def test_recontacts_sent_and_their_click_rate(october: dict) -> None:
+    # Six mailed; c1 clicked a job link, p1 a provider click event; p2's unsubscribe click is no click.
+    assert october["recontact_click_rate"]["inputs"] == {"clicked": 2, "sent": 6}
+    assert value(october, "recontacts_sent") == 6
+    assert value(october, "recontact_click_rate") == 2 / 6
+
+
+def test_reapplications_through_recontact_and_hires_from_the_pool(october: dict) -> None:
+    # c1 (Oct 15, the matched job) and c5 (Oct 3) came back; p0 at Nov 1 00:00 JST is November; the
+    # held-out c3 (Oct 31 23:59) is shown apart.
+    assert value(october, "reapplications_via_recontact") == 2
+    assert october["reapplications_via_recontact"]["apart"] == {"same_job": 1, "holdout": 1}
+    assert value(october, "hires_from_pool") == 1  # c5, hired Oct 20
+    assert october["hires_from_pool"]["apart"] == {"holdout_hired": 0}
+
+
+def test_recontact_lift_over_the_holdout_with_a_log_risk_ratio_interval(october: dict) -> None:
+    lift = october["recontact_lift"]
+    # Mailed 3 of 6 re-applied (c1, c5, p0 — p0 after the period still counts for the October run);
+    # held out 1 of 4 (c3). Lift = (3/6) / (1/4) = 2; se(log RR) = sqrt(1/3 − 1/6 + 1/1 − 1/4).
+    assert lift["inputs"]["contacted_people"] == 6 and lift["inputs"]["contacted_reapplied"] == 3
+    assert lift["inputs"]["holdout_people"] == 4 and lift["inputs"]["holdout_reapplied"] == 1
+    assert lift["value"] == pytest.approx(2.0)
+    se = math.sqrt(1 / 3 - 1 / 6 + 1 - 1 / 4)
+    assert lift["inputs"]["ci95_low"] == pytest.approx(2 * math.exp(-1.959964 * se), rel=1e-6)
+    assert lift["inputs"]["ci95_high"] == pytest.approx(2 * math.exp(1.959964 * se), rel=1e-6)
+    assert lift["inputs"]["ci95_low"] == pytest.approx(0.3062, abs=1e-4)
+
+
+def test_roi_from_pool_hires_and_partner_credits(october: dict) -> None:
+    # One pool hire × the baseline cost per hire ¥2,750,000 saved; ¥300,000 of credits redeemed;
+    # running cost ¥50,000: (2,750,000 + 300,000 − 50,000) / 50,000 = 60.
+    assert value(october, "savings_pool_hires") == 2_750_000
+    assert october["savings_pool_hires"]["inputs"]["hires_from_pool"] == 1
+    assert value(october, "roi") == 60.0
+    assert october["roi"]["inputs"] == {"savings_pool_hires": 2_750_000, "credit_value": 300_000,
+                                        "running_cost_yen": 50_000}
+
+
+def test_roi_without_a_running_cost_or_baseline_names_the_missing_inputs(engine: Engine,
+                                                                        settings: Settings) -> None:
+    load_october(engine)
+    load_october_pool(engine)
+    costs = {k: v for k, v in OCTOBER_COSTS.items() if k != "running_cost_yen"}
+    kpis = build_report(engine, _settings(settings, costs=[costs], baseline={}), month(2026, 10),
+                        trend_months=0).kpis
+    assert value(kpis, "roi") is None
+    assert "running_cost_yen" in kpis["roi"]["missing"]
+    assert "savings_pool_hires" in kpis["roi"]["missing"]
+    assert value(kpis, "savings_pool_hires") is None
+    assert "baseline cost per hire" in kpis["savings_pool_hires"]["missing"]
 
 
 def test_a_group_below_the_minimum_size_is_not_enough_data(engine: Engine, settings: Settings) -> None:
     load_october(engine)
-    kpis = build_report(engine, _settings(settings, min_group_size=30), month(2026, 10), trend_months=0).kpis
+    load_october_pool(engine)
+    kpis = build_report(engine, _settings(settings, min_group_size=5), month(2026, 10), trend_months=0).kpis
     assert value(kpis, "reapplication_rate_vs_baseline") is None
     assert kpis["reapplication_rate_vs_baseline"]["missing"].startswith("not enough data")
+    # 6 mailed but only 4 held out: below 5 in one group is enough to withhold the lift.
+    assert value(kpis, "recontact_lift") is None
+    assert kpis["recontact_lift"]["missing"] == "not enough data (6 contacted, 4 held out, minimum 5 each)"
 
 
 def test_an_empty_period_has_no_rates_and_names_the_missing_costs(engine: Engine, settings: Settings) -> None:

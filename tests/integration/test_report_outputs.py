@@ -18,7 +18,6 @@ from junkan.reports.build import Report, build_report
 from junkan.reports.charts import all_charts
 from junkan.reports.html import to_html
 from junkan.reports.periods import month
-from junkan.reports.registry import PENDING_KPIS
 from junkan.reports.write import render
 from tests.integration._report_data import OCTOBER_COSTS, load_october
 
@@ -57,12 +56,16 @@ def test_html_is_self_contained_and_shows_the_headline_figures(report: Report) -
     assert "フォローアップ率" in body and "25.0%" in body  # 1 of 4 eligible rejections
     assert "¥2,200,000" in body  # cost per hire
     assert "-20.0%" in body  # against the baseline
-    assert "pool data not available yet" in body
+    # Too few rejected candidates (default minimum 30) and an empty pool: the reasons are in Japanese.
+    assert "データ不足（不採用者 2 人、最低 30 人）" in body
+    assert "タレントプールが空です" in body
+    assert "missing input" not in body and "not enough data" not in body
 
 
 def test_english_html(report: Report) -> None:
     html = to_html(report, "en")
     assert '<html lang="en">' in html and "Follow-up rate" in html
+    assert "not enough data (2 rejected candidates, minimum 30)" in html
 
 
 def test_charts_draw_japanese_labels_as_glyph_paths_without_font_fallback(report: Report) -> None:
@@ -84,14 +87,18 @@ def test_csv_has_a_bom_and_every_table(report: Report) -> None:
     assert "partners" in text and "careerrelay" in text
 
 
-def test_json_kpis_are_keyed_by_name_and_keep_pending_ones(report: Report) -> None:
+def test_json_kpis_are_keyed_by_name_and_cover_the_pool(report: Report) -> None:
     doc = json.loads(render(report, "json"))
     kpis = doc["kpis"]
     for name in ("applications", "hires", "rejections", "withdrawals", "reapplications", "follow_up_rate"):
         assert name in kpis
     assert kpis["applications"]["value"] == 8
-    assert set(PENDING_KPIS) <= set(kpis)
-    assert kpis["pool_size"]["value"] is None
+    for name in ("pool_size", "pool_eligibility", "pool_consents_expiring_30d", "recontacts_sent",
+                 "recontact_click_rate", "reapplications_via_recontact", "hires_from_pool", "recontact_lift",
+                 "savings_pool_hires", "roi"):
+        assert name in kpis, name
+    assert kpis["pool_size"]["value"] == 0  # this fixture has no pool
+    assert kpis["recontact_lift"]["missing"].startswith("not enough data")
 
 
 def test_cli_writes_the_report(engine: Engine, database_url: str, tmp_path: Path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from junkan.config import Settings
 from junkan.reports.calendar import sla_rows
 from junkan.reports.costs import CostFileError, load_costs_csv, period_costs
+from junkan.reports.labels import missing_text
+from junkan.reports.lift import log_rr_interval
 from junkan.reports.periods import Period, month, parse_period, previous_month, quarter
 from junkan.reports.registry import PENDING_KPIS, RegistryError, kpi_names, load_queries, parse_query
 
@@ -45,7 +48,8 @@ def test_every_kpi_file_parses_and_names_are_unique() -> None:
                 "partner_registration_rate", "credits_earned", "reapplication_rate"):
         assert key in names
     assert set(PENDING_KPIS) <= set(names)
-    assert all(q.sql.count(":start") for q in load_queries())
+    # Every query is bound to the period, except the pool's size: a stock with no date (docs/kpis.md).
+    assert [q.name for q in load_queries() if ":end" not in q.sql] == ["pool_members"]
 
 
 def test_a_malformed_kpi_file_is_refused_by_name(tmp_path: Path) -> None:
@@ -71,3 +75,23 @@ def test_cost_csv_rows_and_errors(tmp_path: Path) -> None:
     typo.write_text("month,advertisng_yen\n", encoding="utf-8")
     with pytest.raises(CostFileError, match="unknown column"):
         load_costs_csv(typo)
+
+
+def test_missing_input_reasons_are_written_in_japanese_in_the_japanese_report() -> None:
+    reason = ("missing input: savings_pool_hires (missing input: baseline cost per hire (no baseline "
+              "configured (report.baseline))), running_cost_yen (no cost row for 2027-03)")
+    ja = missing_text(reason, "ja")
+    assert ja == ("入力がありません：savings_pool_hires（入力がありません：ベースラインの採用単価"
+                  "（ベースライン未設定（report.baseline）））、running_cost_yen"
+                  "（2027-03 のコスト入力がありません）")
+    assert missing_text(reason, "en") == reason
+    assert missing_text("no hires in the period", "ja") == "期間内の採用がありません"
+
+
+def test_lift_interval_is_the_wald_interval_of_the_log_risk_ratio() -> None:
+    rr, low, high = log_rr_interval(20, 100, 10, 100)
+    se = math.sqrt(1 / 20 - 1 / 100 + 1 / 10 - 1 / 100)
+    assert rr == 2.0
+    assert low == pytest.approx(2 * math.exp(-1.959964 * se))
+    assert high == pytest.approx(2 * math.exp(1.959964 * se))
+    assert low == pytest.approx(0.9866, abs=1e-4)  # crosses 1: the lift is not yet established
