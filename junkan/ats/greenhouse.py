@@ -13,7 +13,7 @@ with one `ids` filter per batch, so at most one page of applications and candida
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -23,6 +23,7 @@ import httpx
 from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningRecord, ReasonRecord
 from junkan.ats.greenhouse_auth import VENDOR, GreenhouseAuth
 from junkan.ats.values import display_name, opt_id, parse_iso_datetime, to_iso_ms_z
+from junkan.batching import batched
 from junkan.http import HttpError, RetryingClient, next_link
 
 log = logging.getLogger(__name__)
@@ -195,11 +196,6 @@ def map_application(
     )
 
 
-def _batched(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 class GreenhouseAdapter:
     """Reads applications, candidates, jobs, openings and rejection reasons from Harvest v3."""
 
@@ -268,7 +264,7 @@ class GreenhouseAdapter:
 
     def _candidates(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        for chunk in _batched(ids, self.candidate_batch):
+        for chunk in batched(ids, self.candidate_batch):
             params = {"ids": ",".join(chunk), "per_page": min(len(chunk), MAX_PER_PAGE)}
             for page in self._pages("/v3/candidates", params):
                 for candidate in page:

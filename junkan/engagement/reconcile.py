@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from junkan.batching import batched
 from junkan.db.models import Message
 from junkan.db.models_engagement import EmailEvent
-from junkan.engagement.bulk import chunks
 from junkan.engagement.events import MESSAGE_ID_ARG, STATE_EVENTS, apply_message_states, match_messages
 
 #: Orphan events older than this are not retried: their message will not appear any more.
@@ -56,7 +56,7 @@ def attach_orphan_events(session: Session, *, now: datetime) -> int:
     params = [{"b_id": row[0], "b_message": mid}
               for row, mid in zip(rows, match_messages(session, wanted), strict=True) if mid is not None]
     table = EmailEvent.__table__
-    for batch in chunks(params, 1000):
+    for batch in batched(params, 1000):
         session.execute(
             update(table).where(table.c.id == bindparam("b_id")).values(message_id=bindparam("b_message")),
             batch,

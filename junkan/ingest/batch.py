@@ -25,13 +25,13 @@ from typing import Any
 
 from sqlalchemy import Connection, update
 
+from junkan.batching import batched
 from junkan.db.models import Application, Candidate, Consent, DecisionLog, Message
 from junkan.ingest import pgcopy
 from junkan.ingest.quarantine import resolve_quarantine, upsert_quarantine
 from junkan.ingest.reference import ReferenceData, job_key, reason_key
 from junkan.ingest.upsert import (
     IN_CHUNK,
-    chunks,
     insert_missing,
     insert_rows,
     select_in,
@@ -385,7 +385,7 @@ class BatchWriter:
         """
         cancelled = 0
         for why, app_ids in by_reason.items():
-            for part in chunks(app_ids, IN_CHUNK):
+            for part in batched(app_ids, IN_CHUNK):
                 result = conn.execute(
                     update(M)
                     .where(M.c.application_id.in_(part), M.c.state == "pending")

@@ -7,8 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, null, update
 
+from junkan.batching import batched
+from junkan.db.dialect import conflict_insert
 from junkan.db.models import Quarantine
-from junkan.ingest.upsert import IN_CHUNK, chunks, dialect_insert
+from junkan.ingest.upsert import IN_CHUNK
 from junkan.ingest.validate import QuarantineEntry
 
 Q = Quarantine.__table__
@@ -40,7 +42,7 @@ def upsert_quarantine(
         }
     if not rows:
         return 0
-    stmt = dialect_insert(conn, Q)
+    stmt = conflict_insert(conn, Q)
     stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
         index_elements=["source", "fingerprint"],
         set_={
@@ -56,7 +58,7 @@ def upsert_quarantine(
 
 def resolve_quarantine(conn: Connection, source: str, external_ids: list[str], now: datetime) -> None:
     """Mark open application entries as resolved once a valid version of the record was ingested."""
-    for part in chunks(external_ids, IN_CHUNK):
+    for part in batched(external_ids, IN_CHUNK):
         conn.execute(
             update(Q)
             .where(Q.c.source == source, Q.c.record_type == "application", Q.c.resolved_at.is_(None),

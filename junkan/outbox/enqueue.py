@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
+from junkan.db.dialect import ConflictInsert, conflict_insert
 from junkan.db.models import Application, Candidate, Consent, Message, Suppression
 from junkan.db.types import utcnow
 from junkan.links import LinkSigner
@@ -228,10 +228,8 @@ def plan_due_notices(session: Session, settings: Settings, now: datetime) -> tup
     return planned, no_address
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(Message).on_conflict_do_nothing(index_elements=["logical_key"])
+def _insert(session: Session) -> ConflictInsert:
+    return conflict_insert(session, Message).on_conflict_do_nothing(index_elements=["logical_key"])
 
 
 def _rows(planned: Iterable[PlannedNotice], signer: LinkSigner, partner_name: str, now: datetime):  # type: ignore[no-untyped-def]

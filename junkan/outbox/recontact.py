@@ -19,10 +19,10 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
+from junkan.db.dialect import insert_ignore
 from junkan.db.models import Candidate, Job, Message, Suppression
 from junkan.db.models_pool import PoolMatch
 from junkan.db.types import utcnow
-from junkan.engagement.bulk import insert_ignore
 from junkan.mail.backends import MailBackend, OutgoingMail
 from junkan.mail.headers import clean_display_name, clean_subject
 from junkan.mail.templates import TemplateStore
