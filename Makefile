@@ -32,6 +32,7 @@ bench: $(BENCH_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy junkan
 
 
 clean:

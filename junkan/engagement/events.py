@@ -269,6 +269,8 @@ def apply_message_states(session: Session, message_ids: Iterable[int], *, now: d
             .where(EmailEvent.message_id.in_(batch), EmailEvent.event.in_(STATE_EVENTS))
         ).all()
         for mid, name in rows:
+            if mid is None:  # the IN filter excludes NULL; this narrows the type
+                continue
             _raise_target(target, mid, name)
             if name == "delivered":
                 delivered.add(mid)
@@ -365,6 +367,8 @@ def match_messages(
             .where(Message.provider_message_id.in_(batch))
         ).all()
         for provider_id, mid, key in rows:
+            if provider_id is None:
+                continue
             by_provider.setdefault(provider_id, []).append((mid, email_hash(key)))
     for i, (_, provider_id, recipient) in enumerate(wanted):
         if out[i] is not None or not provider_id:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from junkan.batching import batched
 from junkan.db.models import Candidate, Consent, Message, Suppression
 from junkan.db.models_engagement import EmailEvent
+from junkan.db.results import rows_affected
 from junkan.engagement.bulk import CHUNK, insert_ignore_returning
 
 #: Purposes an unsubscribe withdraws. `talent_pool` stays: leaving a mailing list is not an erasure request.
@@ -76,16 +77,16 @@ def cancel_pending_advertising(session: Session, candidate_ids: Iterable[int], *
             .values(state="cancelled", cancelled_reason=reason, updated_at=at)
             .execution_options(synchronize_session=False)
         )
-        cancelled += result.rowcount or 0
+        cancelled += rows_affected(result) or 0
     return cancelled
 
 
 def candidates_by_email(session: Session, email_keys: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for batch in batched(sorted(set(email_keys)), CHUNK):
-        found.update(session.execute(
+        found.update((key, cid) for key, cid in session.execute(
             select(Candidate.email_key, Candidate.id).where(Candidate.email_key.in_(batch))
-        ).all())
+        ) if key is not None)
     return found
 
 

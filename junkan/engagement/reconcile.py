@@ -27,11 +27,11 @@ def reconcile_messages(session: Session, *, now: datetime) -> dict[str, int]:
     ids: set[int] = set()
     # `accepted` too: an event that came while the worker still held the message was stored, not applied.
     for state in ("unknown", "accepted"):
-        ids.update(session.scalars(
+        ids.update(mid for mid in session.scalars(
             select(EmailEvent.message_id).distinct()
             .join(Message, Message.id == EmailEvent.message_id)
             .where(Message.state == state, EmailEvent.event.in_(STATE_EVENTS))
-        ).all())
+        ) if mid is not None)
     updated = apply_message_states(session, ids, now=now)
     unknown_after = _count_unknown(session)
     return {

@@ -134,7 +134,7 @@ class _Lease:
         with self.engine.begin() as conn:
             stmt = conflict_insert(conn, L).values(source=self.source, holder=self.holder, acquired_at=now,
                                                   expires_at=now + self.lease)
-            conn.execute(stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+            conn.execute(stmt.on_conflict_do_update(
                 index_elements=["source"],
                 set_={"holder": self.holder, "acquired_at": now, "expires_at": now + self.lease},
                 where=L.c.expires_at < now,

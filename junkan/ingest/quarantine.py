@@ -43,11 +43,11 @@ def upsert_quarantine(
     if not rows:
         return 0
     stmt = conflict_insert(conn, Q)
-    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+    stmt = stmt.on_conflict_do_update(
         index_elements=["source", "fingerprint"],
         set_={
-            "last_seen": stmt.excluded.last_seen,  # type: ignore[attr-defined]
-            "reason": stmt.excluded.reason,  # type: ignore[attr-defined]
+            "last_seen": stmt.excluded.last_seen,
+            "reason": stmt.excluded.reason,
             "seen_count": Q.c.seen_count + 1,
             "resolved_at": null(),
         },

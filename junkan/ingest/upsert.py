@@ -52,9 +52,9 @@ def upsert(
     if conn.dialect.name == "postgresql":
         return pgcopy.staged_upsert(conn, table, rows, conflict=conflict, update_columns=update_columns)
     stmt = conflict_insert(conn, table)
-    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+    stmt = stmt.on_conflict_do_update(
         index_elements=list(conflict),
-        set_={name: getattr(stmt.excluded, name) for name in update_columns},  # type: ignore[attr-defined]
+        set_={name: getattr(stmt.excluded, name) for name in update_columns},
     )
     result = conn.execute(stmt.returning(table.c.id, sort_by_parameter_order=True), rows)
     return list(result.scalars())
@@ -72,7 +72,7 @@ def insert_missing(
         return []
     if conn.dialect.name == "postgresql":
         return pgcopy.staged_insert_missing(conn, table, rows, conflict, returning=returning)
-    stmt = conflict_insert(conn, table).on_conflict_do_nothing(index_elements=list(conflict))  # type: ignore[attr-defined]
+    stmt = conflict_insert(conn, table).on_conflict_do_nothing(index_elements=list(conflict))
     wanted = [table.c[name] for name in returning] or [table.c.id]
     found = conn.execute(stmt.returning(*wanted), rows).all()
     return [tuple(row) for row in found] if returning else []

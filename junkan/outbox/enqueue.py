@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from junkan.config import Settings
 from junkan.db.dialect import ConflictInsert, conflict_insert
 from junkan.db.models import Application, Candidate, Consent, Message, Suppression
+from junkan.db.results import rows_affected
 from junkan.db.types import utcnow
 from junkan.links import LinkSigner
 from junkan.mail.templates import partner_section_allowed
@@ -178,7 +179,7 @@ def cancel_changed(session: Session, settings: Settings, now: datetime | None = 
                     lease_until=None, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        cancelled += res.rowcount or 0
+        cancelled += rows_affected(res) or 0
     if settings.notice.withdrawn == "none":
         res = session.execute(
             update(Message)
@@ -187,7 +188,7 @@ def cancel_changed(session: Session, settings: Settings, now: datetime | None = 
                     updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        cancelled += res.rowcount or 0
+        cancelled += rows_affected(res) or 0
     return cancelled
 
 
@@ -304,7 +305,7 @@ def enqueue_due_notices(
                     partner_name=partner_name if p.partner else None, locale=p.locale, updated_at=wall)
             .execution_options(synchronize_session=False)
         )
-        if res.rowcount:
+        if rows_affected(res):
             result.revived += 1
             if p.state == "pending":
                 result.enqueued += 1

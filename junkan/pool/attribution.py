@@ -85,8 +85,8 @@ def record_reapplications(session: Session, now: datetime, *, days: int = ATTRIB
                 "grp": "holdout" if best.holdout else "contacted",
                 "applied_at": app.at, "same_job": best.job_id == app.job_id, "recorded_at": now,
             })
-    for batch in batched(rows, 1000):
-        session.execute(insert_ignore(session, PoolReapplication.__table__), batch)
+    for part in batched(rows, 1000):
+        session.execute(insert_ignore(session, PoolReapplication.__table__), part)
     return len(rows)
 
 

@@ -77,7 +77,7 @@ def period_costs(period: Period, costs: dict[str, CostInputs]) -> tuple[dict[str
         for m in labels:
             v = getattr(costs[m], field) if m in costs else None
             values.append(0 if v is None and field in _ZERO_UNLESS_GIVEN and m in costs else v)
-        totals[field] = sum(values) if whole and values and all(v is not None for v in values) else None  # type: ignore[misc]
+        totals[field] = sum(values) if whole and values and all(v is not None for v in values) else None
     if not whole:
         absent = ["(the period does not cover whole months; costs are monthly)"]
     return totals, absent
