@@ -75,11 +75,11 @@ def _primary_email(candidate: dict[str, Any]) -> str | None:
     ]
     for entry in values:
         if entry.get("primary") is True:
-            return entry["value"].strip()
+            return str(entry["value"]).strip()
     for entry in values:
         if entry.get("type") == "personal":
-            return entry["value"].strip()
-    return values[0]["value"].strip() if values else None
+            return str(entry["value"]).strip()
+    return str(values[0]["value"]).strip() if values else None
 
 
 def _first_phone(candidate: dict[str, Any]) -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import Case, Select, and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
@@ -104,7 +104,7 @@ def current_consent_subquery(purpose: str, now: datetime):  # type: ignore[no-un
     )
 
 
-def _kind_expr():  # type: ignore[no-untyped-def]
+def _kind_expr() -> Case[str]:
     return case(
         *[(Application.status == status, literal(kind)) for status, kind in KIND_BY_STATUS.items()],
         else_=literal(""),
