@@ -85,7 +85,7 @@ def _primary_email(candidate: dict[str, Any]) -> str | None:
 def _first_phone(candidate: dict[str, Any]) -> str | None:
     for entry in candidate.get("phone_numbers") or []:
         if isinstance(entry, dict) and isinstance(entry.get("value"), str) and entry["value"].strip():
-            return entry["value"].strip()
+            return str(entry["value"]).strip()
     return None
 
 
