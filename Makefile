@@ -30,8 +30,9 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/daily.py
 
+# Both checkers run even when the first one fails; the target fails if either does.
 lint: $(STAMP)
-	$(BIN)/ruff check .
+	$(BIN)/ruff check .; ruff_rc=$$?; $(BIN)/mypy junkan && exit $$ruff_rc
 
 
 clean:

@@ -50,7 +50,9 @@ def normalize_email(value: str | None) -> str | None:
 
 
 def is_valid_email(normalized: str | None) -> bool:
-    return bool(normalized) and len(normalized) <= MAX_EMAIL_LENGTH and bool(_EMAIL_RE.match(normalized))
+    if not normalized:
+        return False
+    return len(normalized) <= MAX_EMAIL_LENGTH and bool(_EMAIL_RE.match(normalized))
 
 
 #: Japanese domestic numbers (0 + 9 or 10 digits, not the 010 international prefix): E.164 without

@@ -6,13 +6,14 @@ task parameter. Both are safe to retry: merging suppressions and applying events
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from junkan.clock import reference_time
 from junkan.config import get_settings
 from junkan.db import make_engine, session_scope
 from junkan.db.errors import database_errors_scrubbed
@@ -24,11 +25,7 @@ from tasks.retry import retry_transient
 
 def run_moment(as_of: date | None, timezone: str) -> datetime:
     """Now, or the end of `as_of` (local day) when an analyst re-runs a past day."""
-    now = datetime.now(UTC)
-    if as_of is None:
-        return now
-    end_of_day = datetime.combine(as_of + timedelta(days=1), time(0), ZoneInfo(timezone)).astimezone(UTC)
-    return min(now, end_of_day)
+    return reference_time(as_of, ZoneInfo(timezone), datetime.now(UTC))
 
 
 @task(

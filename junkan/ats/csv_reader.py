@@ -185,7 +185,7 @@ class CsvRows:
                         continue
                     start, parts, size, total, odd, truncated = line_no, [], 0, 0, False, False
             at_line_start = complete
-            odd ^= piece.count('"') & 1
+            odd ^= bool(piece.count('"') & 1)
             total += len(piece)
             if not truncated:
                 if size + len(piece) <= MAX_RECORD_CHARS:

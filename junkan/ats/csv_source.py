@@ -226,7 +226,7 @@ class CsvAdapter:
         plain_raw = False
         reader = self._raw_rows()
         for index, cells in enumerate(reader, start=1):
-            if type(cells) is UnreadableRow:
+            if isinstance(cells, UnreadableRow):
                 if columns is None:
                     raise SourceFileError(self.path, f"row {index}, before the header row, cannot be read: "
                                                      f"{cells.problem}")
@@ -448,11 +448,11 @@ class CsvAdapter:
         # The jobs sheet is read first (it is small), so a broken one is refused before any row is stored.
         self._read_jobs_sheet()
         for item in self._rows(count=True):
-            record = item if type(item) is BadRecord else self._record(*item)  # type: ignore[misc]
-            if type(record) is BadRecord:
+            record = item if isinstance(item, BadRecord) else self._record(*item)
+            if isinstance(record, BadRecord):
                 stats["bad_records"] += 1
             elif since_utc is not None and record.updated_at is not None \
-                    and record.updated_at < since_utc:  # type: ignore[union-attr]
+                    and record.updated_at < since_utc:
                 continue
             stats["rows"] += 1
             yield record

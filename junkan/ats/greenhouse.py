@@ -24,6 +24,7 @@ from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningReco
 from junkan.ats.greenhouse_auth import VENDOR, GreenhouseAuth
 from junkan.ats.job_text import html_to_text, skills_from_value
 from junkan.ats.values import display_name, opt_id, parse_iso_datetime, to_iso_ms_z
+from junkan.batching import batched
 from junkan.http import HttpError, RetryingClient, next_link
 
 log = logging.getLogger(__name__)
@@ -75,17 +76,17 @@ def _primary_email(candidate: dict[str, Any]) -> str | None:
     ]
     for entry in values:
         if entry.get("primary") is True:
-            return entry["value"].strip()
+            return str(entry["value"]).strip()
     for entry in values:
         if entry.get("type") == "personal":
-            return entry["value"].strip()
-    return values[0]["value"].strip() if values else None
+            return str(entry["value"]).strip()
+    return str(values[0]["value"]).strip() if values else None
 
 
 def _first_phone(candidate: dict[str, Any]) -> str | None:
     for entry in candidate.get("phone_numbers") or []:
         if isinstance(entry, dict) and isinstance(entry.get("value"), str) and entry["value"].strip():
-            return entry["value"].strip()
+            return str(entry["value"]).strip()
     return None
 
 
@@ -225,10 +226,12 @@ def _custom_value(job: dict[str, Any], names: tuple[str, ...]) -> Any:
 def _department(job: dict[str, Any]) -> str | None:
     if isinstance(job.get("departments"), list) and job["departments"]:
         first = job["departments"][0]
-        return first.get("name") if isinstance(first, dict) else None
-    if isinstance(job.get("department"), dict):
-        return job["department"].get("name")
-    return None
+        name = first.get("name") if isinstance(first, dict) else None
+    elif isinstance(job.get("department"), dict):
+        name = job["department"].get("name")
+    else:
+        name = None
+    return name if isinstance(name, str) else None
 
 
 def _location(job: dict[str, Any]) -> str | None:
@@ -287,11 +290,6 @@ def map_job(job: Any, post_text: str | None) -> JobRecord | None:
         preferred_skills=skills_from_value(_custom_value(job, PREFERRED_SKILL_FIELDS)),
         location=_location(job),
     )
-
-
-def _batched(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 class GreenhouseAdapter:
@@ -362,7 +360,7 @@ class GreenhouseAdapter:
 
     def _candidates(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
-        for chunk in _batched(ids, self.candidate_batch):
+        for chunk in batched(ids, self.candidate_batch):
             params = {"ids": ",".join(chunk), "per_page": min(len(chunk), MAX_PER_PAGE)}
             for page in self._pages("/v3/candidates", params):
                 for candidate in page:

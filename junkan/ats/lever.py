@@ -99,7 +99,7 @@ def map_opportunity(
         return BadRecord(reason=str(exc), raw=raw, external_id=external_id)
 
     emails = [e.strip() for e in opp.get("emails") or [] if isinstance(e, str) and e.strip()]
-    phones = [p.get("value") for p in opp.get("phones") or []
+    phones = [str(p["value"]) for p in opp.get("phones") or []
               if isinstance(p, dict) and isinstance(p.get("value"), str) and p["value"].strip()]
     tags = tuple(t.strip() for t in opp.get("tags") or [] if isinstance(t, str) and t.strip())
     stage = opp.get("stage")
@@ -109,7 +109,7 @@ def map_opportunity(
         external_id=external_id,
         status=status,
         email=emails[0] if emails else None,
-        name=opp.get("name").strip() if isinstance(opp.get("name"), str) else None,
+        name=opp["name"].strip() if isinstance(opp.get("name"), str) else None,
         phone=phones[0].strip() if phones else None,
         candidate_external_id=opt_id(opp.get("contact")),
         job_external_id=_posting_id(opp),
@@ -143,7 +143,7 @@ _POSTING_STATES = {"published": "open", "closed": "closed", "draft": "draft"}
 
 def _posting_text(posting: dict[str, Any]) -> str | None:
     """The description (plain if Lever gives it) and the lists (要件, 歓迎 …), as plain lines."""
-    content = posting.get("content") if isinstance(posting.get("content"), dict) else {}
+    content: dict[str, Any] = posting["content"] if isinstance(posting.get("content"), dict) else {}
     plain = content.get("descriptionPlain") or posting.get("descriptionPlain")
     parts: list[str] = []
     if isinstance(plain, str) and plain.strip():

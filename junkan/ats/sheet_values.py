@@ -143,7 +143,7 @@ def _parse_date(value: Any, zone: tzinfo) -> datetime | None:
         year = era_base + era_year
     else:
         year = int(match["year"])
-    tz = zone
+    tz: tzinfo | None = zone
     if match["tz"]:
         tz_text = match["tz"].upper()
         tz = datetime.fromisoformat(f"2000-01-01T00:00:00{'+00:00' if tz_text == 'Z' else tz_text}").tzinfo

@@ -158,13 +158,14 @@ def write_export(
         applied = min(applied, today)
         job_no = rng.randrange(len(JOBS))
         title, _dept = JOBS[job_no]
-        decided = applied + timedelta(days=rng.randint(5, 35))
+        proposed = applied + timedelta(days=rng.randint(5, 35))
+        decided: date | None = proposed
         reason = ""
         if i in hire_ids:
             status, stage = "採用", "最終面接"
-            decided = min(decided, today)  # decided by now: a future decision date is implausible
+            decided = min(proposed, today)  # decided by now: a future decision date is implausible
             counts["hired"] += 1
-        elif decided > today:
+        elif proposed > today:
             status, stage, decided = "選考中", rng.choice(STAGES[:2]), None
             counts["in_process"] += 1
         elif rng.random() < 0.06:

@@ -45,7 +45,9 @@ def write_partner_report(
     if partner is not None:
         query = query.where(Message.partner_name == partner)
     with session_scope(engine) as session:
-        sent = [(code, accepted) for code, accepted in session.execute(query.order_by(Message.id))]
+        # The query keeps only rows with both set; the comprehension says so to the type checker.
+        sent = [(code, accepted) for code, accepted in session.execute(query.order_by(Message.id))
+                if code is not None and accepted is not None]
 
     count = min(len(sent), max(round(len(sent) * share), min_registered))
     registered = rng.sample(sent, count)

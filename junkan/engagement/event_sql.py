@@ -292,7 +292,8 @@ class _PostgresEventSql(EventSql):
 def _ensure_write_transaction(conn: Connection) -> None:
     """BEGIN IMMEDIATE unless a transaction is open already (Python's sqlite3 opens one on the first DML;
     its commit and rollback work on whichever transaction is open)."""
-    if not conn.connection.driver_connection.in_transaction:
+    driver = conn.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from junkan.batching import batched
+from junkan.db.dialect import insert_ignore
 from junkan.db.models import Candidate, Message, Quarantine
 from junkan.db.models_engagement import EmailEvent
-from junkan.engagement.bulk import chunks, insert_ignore
+from junkan.engagement.bulk import CHUNK
 from junkan.engagement.event_batch import HugeInt, Unreadable
 from junkan.engagement.event_sql import EventRow, StateTarget, event_sql
 from junkan.engagement.optout import (
@@ -261,12 +263,14 @@ def apply_message_states(session: Session, message_ids: Iterable[int], *, now: d
     """
     target: dict[int, str] = {}
     delivered: set[int] = set()
-    for batch in chunks(sorted(set(message_ids))):
+    for batch in batched(sorted(set(message_ids)), CHUNK):
         rows = session.execute(
             select(EmailEvent.message_id, EmailEvent.event).distinct()
             .where(EmailEvent.message_id.in_(batch), EmailEvent.event.in_(STATE_EVENTS))
         ).all()
         for mid, name in rows:
+            if mid is None:  # the IN filter excludes NULL; this narrows the type
+                continue
             _raise_target(target, mid, name)
             if name == "delivered":
                 delivered.add(mid)
@@ -328,7 +332,7 @@ def _apply_opt_outs(session: Session, new: list[ParsedEvent], now: datetime, res
     if not (optout_emails or optout_messages):
         return
     candidates = set(candidates_by_email(session, optout_emails).values())
-    for batch in chunks(sorted(optout_messages)):
+    for batch in batched(sorted(optout_messages), CHUNK):
         candidates.update(session.execute(
             select(Message.candidate_id).where(Message.id.in_(batch))
         ).scalars().all())
@@ -356,13 +360,15 @@ def match_messages(
     out: list[int | None] = [by_public.get(p) if p else None for p, _, _ in wanted]
     providers = sorted({x for (_, x, _), mid in zip(wanted, out, strict=True) if mid is None and x})
     by_provider: dict[str, list[tuple[int, str | None]]] = {}
-    for batch in chunks(providers):
+    for batch in batched(providers, CHUNK):
         rows = session.execute(
             select(Message.provider_message_id, Message.id, Candidate.email_key)
             .join(Candidate, Candidate.id == Message.candidate_id)
             .where(Message.provider_message_id.in_(batch))
         ).all()
         for provider_id, mid, key in rows:
+            if provider_id is None:
+                continue
             by_provider.setdefault(provider_id, []).append((mid, email_hash(key)))
     for i, (_, provider_id, recipient) in enumerate(wanted):
         if out[i] is not None or not provider_id:

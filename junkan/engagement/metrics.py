@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import ColumnElement, Integer, case, func, select
 from sqlalchemy.orm import Session
 
 from junkan.db.models import Message
@@ -55,8 +55,8 @@ class EngagementRow:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _flag(condition: object) -> object:
-    return func.max(case((condition, 1), else_=0))  # type: ignore[arg-type]
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.max(case((condition, 1), else_=0))
 
 
 def message_engagement(session: Session, start: datetime, end: datetime) -> Iterator[MessageEngagement]:

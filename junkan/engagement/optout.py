@@ -15,9 +15,11 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from junkan.batching import batched
 from junkan.db.models import Candidate, Consent, Message, Suppression
 from junkan.db.models_engagement import EmailEvent
-from junkan.engagement.bulk import chunks, insert_ignore_returning
+from junkan.db.results import rows_affected
+from junkan.engagement.bulk import CHUNK, insert_ignore_returning
 
 #: Purposes an unsubscribe withdraws. `talent_pool` stays: leaving a mailing list is not an erasure request.
 WITHDRAWN_PURPOSES = ("partner_info", "recontact")
@@ -44,7 +46,7 @@ def withdraw_consents(
     """Append a `granted=False` row per purpose unless the newest row already says withdrawn."""
     ids = sorted(set(candidate_ids))
     current: dict[tuple[int, str], bool] = {}
-    for batch in chunks(ids):
+    for batch in batched(ids, CHUNK):
         rows = session.execute(
             select(Consent.candidate_id, Consent.purpose, Consent.granted)
             .where(Consent.candidate_id.in_(batch), Consent.purpose.in_(purposes))
@@ -67,7 +69,7 @@ def withdraw_consents(
 def cancel_pending_advertising(session: Session, candidate_ids: Iterable[int], *, reason: str,
                                at: datetime) -> int:
     cancelled = 0
-    for batch in chunks(sorted(set(candidate_ids))):
+    for batch in batched(sorted(set(candidate_ids)), CHUNK):
         result = session.execute(
             update(Message)
             .where(Message.candidate_id.in_(batch), Message.advertising.is_(True),
@@ -75,16 +77,16 @@ def cancel_pending_advertising(session: Session, candidate_ids: Iterable[int], *
             .values(state="cancelled", cancelled_reason=reason, updated_at=at)
             .execution_options(synchronize_session=False)
         )
-        cancelled += result.rowcount or 0
+        cancelled += rows_affected(result) or 0
     return cancelled
 
 
 def candidates_by_email(session: Session, email_keys: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for batch in chunks(sorted(set(email_keys))):
-        found.update(session.execute(
+    for batch in batched(sorted(set(email_keys)), CHUNK):
+        found.update((key, cid) for key, cid in session.execute(
             select(Candidate.email_key, Candidate.id).where(Candidate.email_key.in_(batch))
-        ).all())
+        ) if key is not None)
     return found
 
 

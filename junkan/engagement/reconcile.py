@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from junkan.batching import batched
 from junkan.db.models import Message
 from junkan.db.models_engagement import EmailEvent
-from junkan.engagement.bulk import chunks
 from junkan.engagement.events import MESSAGE_ID_ARG, STATE_EVENTS, apply_message_states, match_messages
 
 #: Orphan events older than this are not retried: their message will not appear any more.
@@ -27,11 +27,11 @@ def reconcile_messages(session: Session, *, now: datetime) -> dict[str, int]:
     ids: set[int] = set()
     # `accepted` too: an event that came while the worker still held the message was stored, not applied.
     for state in ("unknown", "accepted"):
-        ids.update(session.scalars(
+        ids.update(mid for mid in session.scalars(
             select(EmailEvent.message_id).distinct()
             .join(Message, Message.id == EmailEvent.message_id)
             .where(Message.state == state, EmailEvent.event.in_(STATE_EVENTS))
-        ).all())
+        ) if mid is not None)
     updated = apply_message_states(session, ids, now=now)
     unknown_after = _count_unknown(session)
     return {
@@ -56,7 +56,7 @@ def attach_orphan_events(session: Session, *, now: datetime) -> int:
     params = [{"b_id": row[0], "b_message": mid}
               for row, mid in zip(rows, match_messages(session, wanted), strict=True) if mid is not None]
     table = EmailEvent.__table__
-    for batch in chunks(params, 1000):
+    for batch in batched(params, 1000):
         session.execute(
             update(table).where(table.c.id == bindparam("b_id")).values(message_id=bindparam("b_message")),
             batch,

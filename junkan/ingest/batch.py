@@ -25,13 +25,14 @@ from typing import Any
 
 from sqlalchemy import Connection, update
 
+from junkan.batching import batched
 from junkan.db.models import Application, Candidate, Consent, DecisionLog, Message
+from junkan.db.types import string_length
 from junkan.ingest import pgcopy
 from junkan.ingest.quarantine import resolve_quarantine, upsert_quarantine
 from junkan.ingest.reference import ReferenceData, job_key, reason_key
 from junkan.ingest.upsert import (
     IN_CHUNK,
-    chunks,
     insert_missing,
     insert_rows,
     select_in,
@@ -172,7 +173,7 @@ class _CandidateAttrs:
 
 
 #: candidate.location is a short place name ("東京都", "大阪府 大阪市"); a longer cell is cut, not refused.
-CANDIDATE_LOCATION_LEN = int(C.c.location.type.length)
+CANDIDATE_LOCATION_LEN = string_length(C.c.location)
 
 
 class BatchWriter:
@@ -432,7 +433,8 @@ class BatchWriter:
             reused.append((row, _CandidateAttrs(item.display_name, item.phone_key, item.locale,
                                                 list(item.tags), list(item.skills),
                                                 _location(item.location))))
-        rows = [{"email_key": None, "display_name": i.display_name, "phone_key": i.phone_key,
+        rows: list[dict[str, Any]] = [
+                {"email_key": None, "display_name": i.display_name, "phone_key": i.phone_key,
                  "locale": i.locale or "ja", "tags": list(i.tags), "skills": list(i.skills) or None,
                  "location": _location(i.location), "created_at": now, "updated_at": now}
                 for i in fresh]
@@ -459,7 +461,7 @@ class BatchWriter:
         """
         cancelled = 0
         for why, app_ids in by_reason.items():
-            for part in chunks(app_ids, IN_CHUNK):
+            for part in batched(app_ids, IN_CHUNK):
                 result = conn.execute(
                     update(M)
                     .where(M.c.application_id.in_(part), M.c.state == "pending")

@@ -29,9 +29,9 @@ from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from junkan.backoff import jittered_backoff
+from junkan.db.dialect import conflict_insert
 from junkan.db.models_ingest import IngestLock
 from junkan.db.types import utcnow
-from junkan.ingest.upsert import dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +132,9 @@ class _Lease:
         """Take the lock if it is free or its lease has run out; else the current lease's end."""
         now = utcnow()  # wall clock: leases are about real time, whatever clock the run is given
         with self.engine.begin() as conn:
-            stmt = dialect_insert(conn, L).values(source=self.source, holder=self.holder, acquired_at=now,
+            stmt = conflict_insert(conn, L).values(source=self.source, holder=self.holder, acquired_at=now,
                                                   expires_at=now + self.lease)
-            conn.execute(stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+            conn.execute(stmt.on_conflict_do_update(
                 index_elements=["source"],
                 set_={"holder": self.holder, "acquired_at": now, "expires_at": now + self.lease},
                 where=L.c.expires_at < now,

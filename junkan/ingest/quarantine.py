@@ -7,8 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, null, update
 
+from junkan.batching import batched
+from junkan.db.dialect import conflict_insert
 from junkan.db.models import Quarantine
-from junkan.ingest.upsert import IN_CHUNK, chunks, dialect_insert
+from junkan.ingest.upsert import IN_CHUNK
 from junkan.ingest.validate import QuarantineEntry
 
 Q = Quarantine.__table__
@@ -40,12 +42,12 @@ def upsert_quarantine(
         }
     if not rows:
         return 0
-    stmt = dialect_insert(conn, Q)
-    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+    stmt = conflict_insert(conn, Q)
+    stmt = stmt.on_conflict_do_update(
         index_elements=["source", "fingerprint"],
         set_={
-            "last_seen": stmt.excluded.last_seen,  # type: ignore[attr-defined]
-            "reason": stmt.excluded.reason,  # type: ignore[attr-defined]
+            "last_seen": stmt.excluded.last_seen,
+            "reason": stmt.excluded.reason,
             "seen_count": Q.c.seen_count + 1,
             "resolved_at": null(),
         },
@@ -58,7 +60,7 @@ def resolve_quarantine(conn: Connection, source: str, external_ids: list[str], n
                        record_type: str = "application") -> None:
     """Mark open entries as resolved once a valid version of the record was ingested (for
     `record_type` "address": once a version with a usable address was)."""
-    for part in chunks(external_ids, IN_CHUNK):
+    for part in batched(external_ids, IN_CHUNK):
         conn.execute(
             update(Q)
             .where(Q.c.source == source, Q.c.record_type == record_type, Q.c.resolved_at.is_(None),

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from junkan.ats.base import AtsAdapter, BadRecord, JobRecord, OpeningRecord, ReasonRecord
 from junkan.db.models import Job, Opening, RejectionReason
+from junkan.db.types import string_length
 from junkan.identity import normalize_text
 from junkan.ingest.plausibility import control_character, storable
 from junkan.ingest.quarantine import upsert_quarantine
@@ -28,18 +29,18 @@ J = Job.__table__
 O = Opening.__table__  # noqa: E741
 R = RejectionReason.__table__
 
-JOB_ID_LEN = int(J.c.external_id.type.length)
-JOB_TITLE_LEN = int(J.c.title.type.length)
-JOB_DEPT_LEN = int(J.c.department.type.length)
-JOB_LOCATION_LEN = int(J.c.location.type.length)
+JOB_ID_LEN = string_length(J.c.external_id)
+JOB_TITLE_LEN = string_length(J.c.title)
+JOB_DEPT_LEN = string_length(J.c.department)
+JOB_LOCATION_LEN = string_length(J.c.location)
 #: The matcher reads the start of a posting (recontact.text_max_chars); a pasted novel is cut here.
 JOB_DESCRIPTION_LEN = 20_000
 #: Skills kept per job and per list, each at most this long: a list is a handful of keywords.
 MAX_SKILLS = 50
 SKILL_LEN = 100
-STATUS_LEN = int(J.c.status.type.length)
-REASON_ID_LEN = int(R.c.external_id.type.length)
-REASON_NAME_LEN = int(R.c.name.type.length)
+STATUS_LEN = string_length(J.c.status)
+REASON_ID_LEN = string_length(R.c.external_id)
+REASON_NAME_LEN = string_length(R.c.name)
 #: Status of a job that only appears in applications (no reference data): not known to be open.
 PLACEHOLDER_JOB_STATUS = "unknown"
 REASON_KINDS = ("rejected", "withdrawn", "unspecified", "hired")

@@ -123,8 +123,8 @@ class _Reader:
                 result = self._validator.validate(chunk)
                 newest = None
                 latest = self._validator.dates.latest
-                for item in (*result.valid, *result.quarantined):
-                    stamp = item.updated_at
+                stamps = [v.updated_at for v in result.valid] + [q.updated_at for q in result.quarantined]
+                for stamp in stamps:
                     # An implausible (future) stamp was quarantined; it says nothing about the source.
                     if stamp is not None and (newest is None or stamp > newest) and stamp <= latest:
                         newest = stamp

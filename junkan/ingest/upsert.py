@@ -7,8 +7,8 @@ staging table instead (junkan.ingest.pgcopy): same statements, set-based, much f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -23,28 +23,14 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.dialects import postgresql
 
+from junkan.batching import batched
+from junkan.db.dialect import conflict_insert
 from junkan.ingest import pgcopy
-
-T = TypeVar("T")
 
 #: Keys per `IN (…)` list; well below SQLite's 32,766 bound-parameter limit and PostgreSQL's 65,535.
 IN_CHUNK = 2000
-
-
-def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def dialect_insert(conn: Connection, table: Table) -> Insert:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"unsupported database dialect {conn.dialect.name!r} (SQLite and PostgreSQL are)")
 
 
 def upsert(
@@ -65,10 +51,10 @@ def upsert(
         return []
     if conn.dialect.name == "postgresql":
         return pgcopy.staged_upsert(conn, table, rows, conflict=conflict, update_columns=update_columns)
-    stmt = dialect_insert(conn, table)
-    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+    stmt = conflict_insert(conn, table)
+    stmt = stmt.on_conflict_do_update(
         index_elements=list(conflict),
-        set_={name: getattr(stmt.excluded, name) for name in update_columns},  # type: ignore[attr-defined]
+        set_={name: getattr(stmt.excluded, name) for name in update_columns},
     )
     result = conn.execute(stmt.returning(table.c.id, sort_by_parameter_order=True), rows)
     return list(result.scalars())
@@ -86,7 +72,7 @@ def insert_missing(
         return []
     if conn.dialect.name == "postgresql":
         return pgcopy.staged_insert_missing(conn, table, rows, conflict, returning=returning)
-    stmt = dialect_insert(conn, table).on_conflict_do_nothing(index_elements=list(conflict))  # type: ignore[attr-defined]
+    stmt = conflict_insert(conn, table).on_conflict_do_nothing(index_elements=list(conflict))
     wanted = [table.c[name] for name in returning] or [table.c.id]
     found = conn.execute(stmt.returning(*wanted), rows).all()
     return [tuple(row) for row in found] if returning else []
@@ -159,6 +145,6 @@ def select_in(
     if conn.dialect.name == "postgresql":
         return list(conn.execute(select(*columns).where(key == any_(_pg_array(key, unique)), *where)).all())
     out: list[Any] = []
-    for part in chunks(unique, IN_CHUNK):
+    for part in batched(unique, IN_CHUNK):
         out.extend(conn.execute(select(*columns).where(key.in_(part), *where)).all())
     return out

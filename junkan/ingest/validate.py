@@ -213,15 +213,14 @@ def jsonable(value: Any) -> Any:
 
 def record_raw(record: ApplicationRecord) -> dict[str, Any]:
     """The source payload for audit and quarantine; built from the fields if the adapter kept none."""
-    if record.raw:
-        return jsonable(record.raw)
-    return jsonable({
+    payload: dict[str, Any] = jsonable(record.raw) if record.raw else jsonable({
         "external_id": record.external_id, "status": record.status, "email": record.email,
         "name": record.name, "phone": record.phone, "job_external_id": record.job_external_id,
         "job_title": record.job_title, "applied_at": record.applied_at, "decided_at": record.decided_at,
         "reason_external_id": record.reason_external_id, "reason_text": record.reason_text,
         "stage": record.stage, "updated_at": record.updated_at,
     })
+    return payload
 
 
 def _locale(value: str | None) -> str | None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from junkan.config import MailSettings
 from junkan.db.models import Message
+from junkan.db.results import rows_affected
 
 #: Floor of a lease, and the margin added on top of one send's worst case.
 MIN_LEASE = timedelta(minutes=15)
@@ -134,7 +135,7 @@ def release_leases(session: Session, owner: str, ids: Sequence[int] | None = Non
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return res.rowcount or 0
+    return rows_affected(res) or 0
 
 
 def mark_stale_sending_unknown(session: Session, *, wall: datetime,

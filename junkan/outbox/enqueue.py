@@ -16,12 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Case, Select, and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
+from junkan.db.dialect import ConflictInsert, conflict_insert
 from junkan.db.models import Application, Candidate, Consent, Job, Message, Suppression
+from junkan.db.results import rows_affected
 from junkan.db.types import utcnow
 from junkan.links import LinkSigner
 from junkan.mail.templates import partner_section_allowed
@@ -111,7 +112,7 @@ def current_consent_subquery(purpose: str, now: datetime):  # type: ignore[no-un
     )
 
 
-def _kind_expr():  # type: ignore[no-untyped-def]
+def _kind_expr() -> Case[str]:
     return case(
         *[(Application.status == status, literal(kind)) for status, kind in KIND_BY_STATUS.items()],
         else_=literal(""),
@@ -199,7 +200,7 @@ def cancel_changed(session: Session, settings: Settings, now: datetime | None = 
                     lease_until=None, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        cancelled += res.rowcount or 0
+        cancelled += rows_affected(res) or 0
     if settings.notice.withdrawn == "none":
         res = session.execute(
             update(Message)
@@ -208,7 +209,7 @@ def cancel_changed(session: Session, settings: Settings, now: datetime | None = 
                     updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        cancelled += res.rowcount or 0
+        cancelled += rows_affected(res) or 0
     return cancelled
 
 
@@ -267,10 +268,8 @@ def plan_due_notices(session: Session, settings: Settings, now: datetime) -> tup
     return planned, no_address
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(Message).on_conflict_do_nothing(index_elements=["logical_key"])
+def _insert(session: Session) -> ConflictInsert:
+    return conflict_insert(session, Message).on_conflict_do_nothing(index_elements=["logical_key"])
 
 
 def _rows(planned: Iterable[PlannedNotice], signer: LinkSigner, now: datetime):  # type: ignore[no-untyped-def]
@@ -345,7 +344,7 @@ def enqueue_due_notices(
                     partner_name=p.partner_name if p.partner else None, locale=p.locale, updated_at=wall)
             .execution_options(synchronize_session=False)
         )
-        if res.rowcount:
+        if rows_affected(res):
             if p.state != "cancelled":
                 result.revived += 1
             _tally(result, p.state, p.cancelled_reason)

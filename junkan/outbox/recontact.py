@@ -19,10 +19,11 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
+from junkan.db.dialect import insert_ignore
 from junkan.db.models import Candidate, Job, Message, Suppression
 from junkan.db.models_pool import PoolMatch
+from junkan.db.results import rows_affected
 from junkan.db.types import utcnow
-from junkan.engagement.bulk import insert_ignore
 from junkan.mail.backends import MailBackend, OutgoingMail
 from junkan.mail.headers import clean_display_name, clean_subject
 from junkan.mail.templates import TemplateStore
@@ -146,7 +147,7 @@ def cancel_without_consent(session: Session, now: datetime) -> int:
                 updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return res.rowcount or 0
+    return rows_affected(res) or 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +227,8 @@ def load_listed_jobs(session: Session, message_ids: list[int]) -> dict[int, list
     )
     out: dict[int, list[ListedJob]] = defaultdict(list)
     for message_id, job_id, title, location in rows:
+        if message_id is None:
+            continue
         if all(j.job_id != job_id for j in out[message_id]):
             out[message_id].append(ListedJob(job_id, title, location))
     return out

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from junkan.db.models import MESSAGE_STATES, Message
+from junkan.db.results import rows_affected
 from junkan.db.types import utcnow
 
 Resolution = Literal["sent", "resend"]
@@ -77,7 +78,7 @@ def resolve(session: Session, public_id: str, resolution: Resolution, *, now: da
         update(Message).where(Message.public_id == public_id, Message.state == "unknown").values(**values)
         .execution_options(synchronize_session=False)
     )
-    if not res.rowcount:
+    if not rows_affected(res):
         state = session.scalar(select(Message.state).where(Message.public_id == public_id))
         if state is None:
             raise ReviewError(f"no message with id {public_id!r}")

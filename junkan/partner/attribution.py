@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from junkan.batching import batched
+from junkan.db.dialect import conflict_insert
 from junkan.db.models import Message, Quarantine
 from junkan.db.models_partner import PartnerReferral
 from junkan.db.types import utcnow
@@ -32,8 +33,6 @@ from junkan.partner.records import BadReferral, ReferralRecord
 
 CHUNK = 1000
 RECORD_TYPE = "referral"
-
-T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -64,23 +63,6 @@ def quarantine_source(partner: str) -> str:
     return f"partner:{partner}"
 
 
-def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def dialect_insert(session: Session, table: Any) -> Any:
-    """INSERT … ON CONFLICT is spelled the same on both dialects but lives in each dialect's module."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
-
-
 def store_referrals(
     session: Session,
     partner: str,
@@ -93,7 +75,7 @@ def store_referrals(
     """Attribute and store every item (in the caller's transaction). Returns what happened."""
     now = now or utcnow()
     counts = AttributionCounts()
-    for chunk in chunked(items, CHUNK):
+    for chunk in batched(items, CHUNK):
         counts.fetched += len(chunk)
         _store_chunk(session, partner, kind, chunk, verify_code, now, counts)
     return counts
@@ -196,7 +178,7 @@ def _store_chunk(
         )
 
     if rows:
-        stmt = dialect_insert(session, PartnerReferral).on_conflict_do_nothing(
+        stmt = conflict_insert(session, PartnerReferral).on_conflict_do_nothing(
             index_elements=["partner", "ref_code", "status"]
         )
         # RETURNING tells exactly which rows were new even if a concurrent sync stored some first.
@@ -250,7 +232,7 @@ def _quarantine(
             "last_seen": now,
             "seen_count": 1,
         }
-    stmt = dialect_insert(session, Quarantine)
+    stmt = conflict_insert(session, Quarantine)
     stmt = stmt.on_conflict_do_update(
         index_elements=["source", "fingerprint"],
         set_={

@@ -23,11 +23,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from junkan.config import PartnerSettings
+from junkan.db.dialect import conflict_insert, insert_ignore
 from junkan.db.engine import session_scope
 from junkan.db.models import Quarantine
 from junkan.db.models_partner import PartnerLedgerEntry, PartnerReferral
 from junkan.db.types import utcnow
-from junkan.partner.attribution import RECORD_TYPE, dialect_insert, quarantine_source
+from junkan.partner.attribution import RECORD_TYPE, quarantine_source
 from junkan.partner.factory import partner_timezone
 from junkan.partner.records import STATUSES
 
@@ -168,7 +169,7 @@ def _insert_entries(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert ledger rows; a row whose key (or consumed credit) already exists is skipped, not an error."""
     if not rows:
         return 0
-    stmt = dialect_insert(session, PartnerLedgerEntry).on_conflict_do_nothing()
+    stmt = insert_ignore(session, PartnerLedgerEntry)
     return len(session.execute(stmt.returning(PartnerLedgerEntry.id), rows).all())
 
 
@@ -333,7 +334,7 @@ def redeem(
         savepoint = session.begin_nested()
         try:
             session.execute(
-                dialect_insert(session, PartnerLedgerEntry),
+                conflict_insert(session, PartnerLedgerEntry),
                 [
                     {
                         "partner": rule.partner,

@@ -10,29 +10,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 
+from junkan.batching import batched
+from junkan.clock import reference_time
 from junkan.config import PartnerSettings, Settings
 from junkan.db import session_scope
 from junkan.db.models_partner import PartnerSyncState
 from junkan.db.types import utcnow
 from junkan.links import LinkSigner
-from junkan.partner.attribution import CHUNK, AttributionCounts, chunked, store_referrals
+from junkan.partner.attribution import CHUNK, AttributionCounts, store_referrals
 from junkan.partner.factory import configured_partners, make_source, partner_timezone
 from junkan.partner.ledger import ContractRule, PartnerSummary, accrue, expire, summarize
 from junkan.partner.records import PartnerSource
 
 log = logging.getLogger(__name__)
-
-
-def reference_time(as_of: date | None, tz: tzinfo, now: datetime) -> datetime:
-    """The moment expiry is judged at: the end of `as_of` (partner's time zone), never later than now."""
-    if as_of is None:
-        return now
-    end_of_day = datetime.combine(as_of + timedelta(days=1), time(0, 0), tzinfo=tz)
-    return min(end_of_day.astimezone(UTC), now)
 
 
 def sync_partner(
@@ -56,7 +50,7 @@ def sync_partner(
     since = watermark - timedelta(days=partner.lookback_days) if watermark else None
 
     counts = AttributionCounts()
-    for chunk in chunked(source.fetch(since), CHUNK):
+    for chunk in batched(source.fetch(since), CHUNK):
         with session_scope(engine) as session:
             part = store_referrals(
                 session, partner.name, source.kind, chunk, verify_code=verify_code, now=now

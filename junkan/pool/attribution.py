@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from junkan.batching import batched
+from junkan.db.dialect import insert_ignore
 from junkan.db.models import Application
 from junkan.db.models_pool import MatchRun, PoolMatch, PoolReapplication
-from junkan.engagement.bulk import chunks, insert_ignore
+from junkan.engagement.bulk import CHUNK
 
 #: How long after a run a new application still counts as its result.
 ATTRIBUTION_DAYS = 180
@@ -62,7 +64,7 @@ def record_reapplications(session: Session, now: datetime, *, days: int = ATTRIB
     known = select(PoolReapplication.application_id)
     start = func.coalesce(Application.applied_at, Application.created_at)
     rows: list[dict[str, object]] = []
-    for batch in chunks(sorted(by_person)):
+    for batch in batched(sorted(by_person), CHUNK):
         apps = session.execute(
             select(Application.id, Application.candidate_id, Application.job_id, start.label("at"))
             .where(Application.candidate_id.in_(batch), Application.id.not_in(known), start <= now)
@@ -83,8 +85,8 @@ def record_reapplications(session: Session, now: datetime, *, days: int = ATTRIB
                 "grp": "holdout" if best.holdout else "contacted",
                 "applied_at": app.at, "same_job": best.job_id == app.job_id, "recorded_at": now,
             })
-    for batch in chunks(rows, 1000):
-        session.execute(insert_ignore(session, PoolReapplication.__table__), batch)
+    for part in batched(rows, 1000):
+        session.execute(insert_ignore(session, PoolReapplication.__table__), part)
     return len(rows)
 
 

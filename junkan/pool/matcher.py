@@ -160,7 +160,7 @@ def match(
         pref_rows.append(sorted({vocab.setdefault(skill_key(s), len(vocab)) for s in t.preferred_skills}))
     n_s = max(len(vocab), 1)
     skills_c = _binary_rows(
-        [sorted({vocab[k] for k in candidate_skill_keys(signals, i) if k in vocab}) for i in pool], n_s
+        [sorted({vocab[k] for k in candidate_skill_keys(signals, int(i)) if k in vocab}) for i in pool], n_s
     )
     req_j, pref_j = _binary_rows(req_rows, n_s), _binary_rows(pref_rows, n_s)
     n_req = np.array([len(r) for r in req_rows], dtype=np.float64)

@@ -81,7 +81,8 @@ def rule_from(level: np.ndarray, category: list[str], months: np.ndarray) -> np.
     stage = STAGE_POINTS[level.astype(np.int64)]
     cat = np.array([CATEGORY_POINTS.get(c, DEFAULT_CATEGORY_POINTS) for c in category])
     fade = (RECENCY_ZERO_MONTHS - months) / (RECENCY_ZERO_MONTHS - RECENCY_FULL_MONTHS)
-    return np.clip(stage + cat + RECENCY_MAX * np.clip(fade, 0.0, 1.0), 0.0, 100.0)
+    score: np.ndarray = np.clip(stage + cat + RECENCY_MAX * np.clip(fade, 0.0, 1.0), 0.0, 100.0)
+    return score
 
 
 def feature_matrix(level: np.ndarray, category: list[str], months: np.ndarray,
@@ -136,9 +137,9 @@ def load_outcomes(session: Session, now: datetime) -> Outcomes:
     return Outcomes(x=x, y=np.array(ys, dtype=np.int64), at=ats)
 
 
-def _reliability(y: np.ndarray, p: np.ndarray) -> list[dict[str, float]]:
+def _reliability(y: np.ndarray, p: np.ndarray) -> list[dict[str, object]]:
     bins = np.minimum((p * _BINS).astype(int), _BINS - 1)
-    out = []
+    out: list[dict[str, object]] = []
     for b in range(_BINS):
         sel = bins == b
         if sel.any():

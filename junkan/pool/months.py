@@ -43,4 +43,5 @@ def cooldown_over_mask(decided_ts: np.ndarray, as_of: date, months: int, timezon
     last = last_decision_day_past_cooldown(as_of, months)
     cutoff = datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=ZoneInfo(timezone)).timestamp()
     with np.errstate(invalid="ignore"):
-        return np.nan_to_num(decided_ts, nan=np.inf) < cutoff
+        over: np.ndarray = np.nan_to_num(decided_ts, nan=np.inf) < cutoff
+    return over

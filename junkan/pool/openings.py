@@ -66,12 +66,12 @@ def find_new_targets(session: Session, settings: Settings, now: datetime) -> New
     jobs = {j.id: j for j in session.scalars(select(Job))}
     with_openings: set[int] = set()
     seen: list[tuple[str, bool, Job, Opening | None]] = []
-    for opening in session.scalars(select(Opening).order_by(Opening.id)):
-        job = jobs.get(opening.job_id) if opening.job_id is not None else None
+    for each in session.scalars(select(Opening).order_by(Opening.id)):
+        job = jobs.get(each.job_id) if each.job_id is not None else None
         if job is None:
             continue
         with_openings.add(job.id)
-        seen.append((f"opening:{opening.id}", opening.status == "open", job, opening))
+        seen.append((f"opening:{each.id}", each.status == "open", job, each))
     for job in sorted(jobs.values(), key=lambda j: j.id):
         if job.id not in with_openings:
             seen.append((f"job:{job.id}", job.status == "open", job, None))

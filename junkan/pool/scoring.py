@@ -44,7 +44,8 @@ class Scores:
 
 def months_since(signals: PoolSignals, now: datetime) -> np.ndarray:
     days = (now.timestamp() - np.nan_to_num(signals.decided_ts, nan=now.timestamp())) / 86400.0
-    return np.maximum(days / _DAYS_PER_MONTH, 0.0)
+    months: np.ndarray = np.maximum(days / _DAYS_PER_MONTH, 0.0)
+    return months
 
 
 def rule_components(signals: PoolSignals, now: datetime) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -82,5 +83,5 @@ def rule_scores(signals: PoolSignals, now: datetime, members: np.ndarray | None 
     wanted = np.flatnonzero(members) if members is not None else range(len(signals))
     reasons: list[list[str]] = [[] for _ in range(len(signals))]
     for i in wanted:
-        reasons[i] = rule_reasons(signals, i, stage[i], category[i], recency[i], months[i])
+        reasons[i] = rule_reasons(signals, int(i), stage[i], category[i], recency[i], months[i])
     return Scores(score=np.round(total, 1), reasons=reasons, method="rules")

@@ -67,7 +67,8 @@ def _inputs(settings: Settings, period: Period, costs: dict[str, Any], absent: l
     }
 
 
-def _base_figures(engine: Engine, settings: Settings, period: Period) -> tuple[dict, dict, dict, list]:
+def _base_figures(engine: Engine, settings: Settings, period: Period
+                  ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[Any]]:
     with engine.connect() as conn:
         kpis, tables = compute_kpis(conn, period, settings)
         conn.rollback()
@@ -83,7 +84,8 @@ def _snapshot(engine: Engine, settings: Settings, period: Period, *, replace: bo
         if existing is not None and not replace:
             return existing.figures, existing.inputs, existing.computed_at, False
     kpis, tables, costs, absent = _base_figures(engine, settings, period)
-    baseline_cph, baseline_rate = (None, "not configured"), (None, "not configured")
+    baseline_cph: tuple[float | None, str] = (None, "not configured")
+    baseline_rate: tuple[float | None, str] = (None, "not configured")
     if with_baseline:
         baseline_cph, baseline_rate = _baselines(engine, settings)
     kpis["recontact_lift"] = lift_figure(kpis["recontact_reapplication_rate"],
@@ -137,7 +139,8 @@ def _vs_baseline(current: Figure, baseline: tuple[float | None, str], min_group:
     return figure(name, group, current["value"] / base, inputs=inputs)
 
 
-def trend(engine: Engine, settings: Settings, period: Period, months: int = TREND_MONTHS) -> list[dict]:
+def trend(engine: Engine, settings: Settings, period: Period,
+          months: int = TREND_MONTHS) -> list[dict[str, Any]]:
     """The last `months` calendar months up to the period's end, each from its snapshot (computed and
     stored the first time a month is needed; never recomputed here)."""
     last = period.months()[-1]

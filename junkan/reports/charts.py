@@ -18,11 +18,12 @@ import matplotlib
 from matplotlib import font_manager
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
 
 from junkan.reports.labels import Lang, kpi_label, text
 
 FONT_FAMILY = "IPAexGothic"
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "path",
     "svg.hashsalt": "junkan-report",  # stable element ids: the same data gives the same file
     "font.family": [FONT_FAMILY],

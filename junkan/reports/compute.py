@@ -113,10 +113,10 @@ def pending_figures(defined: set[str]) -> dict[str, Figure]:
 
 
 def compute_kpis(conn: Connection, period: Period, settings: Settings,
-                 queries: Sequence[QueryDef] | None = None) -> tuple[dict[str, Figure], dict[str, list]]:
+                 queries: Sequence[QueryDef] | None = None) -> tuple[dict[str, Figure], dict[str, list[Any]]]:
     """(figures by KPI name, raw rows by query name) for one period."""
     figures: dict[str, Figure] = {}
-    tables: dict[str, list] = {}
+    tables: dict[str, list[Any]] = {}
     if conn.dialect.name == "postgresql":
         # These are a dozen short aggregates: JIT compilation (seconds, when row estimates are off, as
         # they are for the calendar join) would cost far more than it saves. Local to this transaction.

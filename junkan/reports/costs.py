@@ -78,7 +78,8 @@ def period_costs(period: Period, costs: dict[str, CostInputs]) -> tuple[dict[str
         for m in labels:
             v = getattr(costs[m], field) if m in costs else None
             values.append(0 if v is None and field in _ZERO_UNLESS_GIVEN and m in costs else v)
-        totals[field] = sum(values) if whole and values and all(v is not None for v in values) else None  # type: ignore[misc]
+        given = [v for v in values if v is not None]
+        totals[field] = sum(given) if whole and values and len(given) == len(values) else None
     if not whole:
         absent = ["(the period does not cover whole months; costs are monthly)"]
     return totals, absent
@@ -145,7 +146,8 @@ def cost_figures(kpis: dict[str, Figure], costs: dict[str, int | None], absent: 
 
 
 def current_missing(out: dict[str, Figure]) -> str | None:
-    return out["cost_per_hire"]["missing"]
+    missing = out["cost_per_hire"]["missing"]
+    return missing if isinstance(missing, str) else None
 
 
 def _pool_savings(hires_from_pool: int | None, base: float | None, source: str) -> Figure:

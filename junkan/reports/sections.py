@@ -3,6 +3,7 @@ table artifacts all show. Every figure sits next to its inputs, or next to the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from junkan.reports.figures import Figure
@@ -79,7 +80,7 @@ def headline(kpis: dict[str, Figure], lang: Lang, previous: dict[str, Figure] | 
 
 def breakdowns(kpis: dict[str, Figure], lang: Lang) -> dict[str, dict[str, Any]]:
     """Per-dimension tables: funnel and follow-up by department, e-mail by kind and template, partners."""
-    specs = {
+    specs: dict[str, tuple[list[str], tuple[str, ...], Callable[[dict[str, Any]], bool]]] = {
         "by_department": (["applications", "rejections", "hires", "follow_up_rate"], ("department",),
                           lambda d: d.get("job_id") == "*"),
         "email": (["email_delivered_rate", "email_bounced_rate", "email_opened_rate", "email_clicked_rate"],
@@ -89,7 +90,7 @@ def breakdowns(kpis: dict[str, Figure], lang: Lang) -> dict[str, dict[str, Any]]
     }
     out: dict[str, dict[str, Any]] = {}
     for key, (names, dims, keep) in specs.items():
-        table: dict[tuple, dict[str, str]] = {}
+        table: dict[tuple[Any, ...], dict[str, str]] = {}
         for n in names:
             if n not in kpis:
                 continue

@@ -228,7 +228,9 @@ def app_from_env() -> Starlette:
 
 def _message_locale(engine: Any, public_id: str) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(select(Message.locale).where(Message.public_id == public_id)).scalar_one_or_none()
+        locale: str | None = conn.execute(
+            select(Message.locale).where(Message.public_id == public_id)).scalar_one_or_none()
+        return locale
 
 
 def _sqlstate(exc: OperationalError) -> str | None:

@@ -11,37 +11,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from junkan.config import Settings, WebhookSettings
+from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Candidate, Consent, Message, Quarantine, Suppression
 from junkan.db.models_engagement import EmailEvent
 from junkan.engagement.privacy import email_hash
-from junkan.web import create_app
 from tests.integration._engagement_data import WebhookKeys, add_message, body, event, grant
-
-NOW = datetime(2026, 11, 18, 3, 0, tzinfo=UTC).timestamp()
-TS = int(NOW) - 3600  # when the events happened
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def keys() -> WebhookKeys:
-    return WebhookKeys()
-
-
-@pytest.fixture
-def hook_settings(settings: Settings, keys: WebhookKeys) -> Settings:
-    return settings.model_copy(update={"webhook": WebhookSettings(sendgrid_public_key=keys.public_key,
-                                                                  max_age_s=600)})
-
-
-def client(settings: Settings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, clock=lambda: NOW)),
-                             base_url="http://127.0.0.1")
+from tests.integration._webhook import NOW, TS, client
 
 
 async def post(c: httpx.AsyncClient, keys: WebhookKeys, events: list[dict[str, Any]],

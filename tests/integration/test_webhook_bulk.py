@@ -13,38 +13,14 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
-from junkan.config import Settings, WebhookSettings
+from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Message, Suppression
 from junkan.db.models_engagement import EmailEvent
 from junkan.engagement.event_sql import EventRow, StateTarget, event_sql
 from junkan.engagement.events import begin_webhook_batch, ingest_events
-from junkan.web import create_app
 from tests.integration._engagement_data import WebhookKeys, add_message, body, event
-
-NOW = datetime(2026, 11, 18, 3, 0, tzinfo=UTC).timestamp()
-TS = int(NOW) - 3600
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def keys() -> WebhookKeys:
-    return WebhookKeys()
-
-
-@pytest.fixture
-def hook_settings(settings: Settings, keys: WebhookKeys) -> Settings:
-    return settings.model_copy(update={"webhook": WebhookSettings(sendgrid_public_key=keys.public_key,
-                                                                  max_age_s=600)})
-
-
-def client(settings: Settings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, clock=lambda: NOW)),
-                             base_url="http://127.0.0.1", timeout=60)
+from tests.integration._webhook import NOW, TS, client
 
 
 async def post(c: httpx.AsyncClient, keys: WebhookKeys, events: list[dict[str, Any]]) -> dict[str, int]:

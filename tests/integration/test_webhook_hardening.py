@@ -10,13 +10,12 @@ import base64
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
 
-from junkan.config import Settings, WebhookSettings
+from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Message, Quarantine
 from junkan.db.models_engagement import EmailEvent
@@ -24,27 +23,10 @@ from junkan.web import create_app
 from junkan.web.app import MAX_WEBHOOK_BODY
 from tests.integration._asgi import AsgiResult, call
 from tests.integration._engagement_data import WebhookKeys, add_message, event
+from tests.integration._webhook import NOW, TS
 
-NOW = datetime(2026, 11, 18, 3, 0, tzinfo=UTC).timestamp()
-TS = int(NOW) - 3600
 SIG, STAMP = b"x-twilio-email-event-webhook-signature", b"x-twilio-email-event-webhook-timestamp"
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def keys() -> WebhookKeys:
-    return WebhookKeys()
-
-
-@pytest.fixture
-def hook_settings(settings: Settings, keys: WebhookKeys) -> Settings:
-    return settings.model_copy(update={"webhook": WebhookSettings(sendgrid_public_key=keys.public_key,
-                                                                  max_age_s=600)})
 
 
 def signed_headers(keys: WebhookKeys, body: bytes, stamp: int | None = None) -> Headers:

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from junkan.clock import reference_time
 from junkan.partner.csv_report import decode_report
 from junkan.partner.ledger import ContractRule, add_months, month_bounds
 from junkan.partner.records import PartnerError, normalise_code, parse_occurred_at, parse_status
-from junkan.partner.sync import reference_time
 
 JST = ZoneInfo("Asia/Tokyo")
 
