@@ -45,7 +45,7 @@ from junkan.ats.base import (
 from junkan.ats.csv_reader import CsvRows, check_csv_file, detect_encoding
 from junkan.ats.job_text import split_skills
 from junkan.ats.jobs_sheet import JobsSheet
-from junkan.ats.sheet_headers import header_key
+from junkan.ats.sheet_headers import header_key, map_headers
 from junkan.ats.sheet_rows import UnreadableRow
 from junkan.ats.sheet_values import (
     cell_phone,
@@ -344,21 +344,7 @@ class CsvAdapter:
                 pass
 
     def _map_headers(self, headers: list[str]) -> dict[int, str]:
-        columns: dict[int, str] = {}
-        seen: dict[str, str] = {}
-        for i, header in enumerate(headers):
-            canonical = _HEADER_LOOKUP.get(_header_key(header))
-            if canonical is None:
-                continue
-            if canonical in seen:
-                raise SourceFileError(self.path, f"columns {seen[canonical]!r} and {header!r} both mean "
-                                                 f"{canonical}; keep one")
-            seen[canonical] = header
-            columns[i] = canonical
-        missing = [f for f in REQUIRED_FIELDS if f not in seen]
-        if missing:
-            wanted = "; ".join(f"{f}: {' / '.join(HEADER_MAP[f][:3])}" for f in missing)
-            raise SourceFileError(self.path, f"required column(s) missing ({wanted})")
+        columns, seen = map_headers(self.path, headers, _HEADER_LOOKUP, HEADER_MAP, REQUIRED_FIELDS)
         self._headers = seen
         self._date_fields = [f for f in DATE_FIELDS if f in seen]
         self._consent_fields = [(f, purpose) for f, purpose in CONSENT_FIELDS.items() if f in seen]

@@ -20,7 +20,7 @@ from typing import Any
 from junkan.ats.base import BadRecord, JobRecord, SourceFileError
 from junkan.ats.csv_reader import CsvRows, check_csv_file, detect_encoding
 from junkan.ats.job_text import split_skills
-from junkan.ats.sheet_headers import header_key
+from junkan.ats.sheet_headers import header_key, map_headers
 from junkan.ats.sheet_rows import UnreadableRow
 from junkan.ats.sheet_values import cell_text, json_safe, norm, parse_date
 from junkan.ats.xlsx_reader import WorkbookLimits, XlsxRows
@@ -127,21 +127,8 @@ class JobsSheet:
                                              f"{JOB_HEADER_MAP['job_id'][0]}, {JOB_HEADER_MAP['title'][0]})")
 
     def _map_headers(self, headers: list[str]) -> dict[int, str]:
-        columns: dict[int, str] = {}
-        seen: dict[str, str] = {}
-        for i, header in enumerate(headers):
-            field = _LOOKUP.get(header_key(header))
-            if field is None:
-                continue
-            if field in seen:
-                raise SourceFileError(self.path, f"columns {seen[field]!r} and {header!r} both mean {field}; "
-                                                 f"keep one")
-            seen[field] = header
-            columns[i] = field
-        missing = [f for f in REQUIRED_JOB_FIELDS if f not in seen]
-        if missing:
-            wanted = "; ".join(f"{f}: {' / '.join(JOB_HEADER_MAP[f][:3])}" for f in missing)
-            raise SourceFileError(self.path, f"required column(s) missing in the jobs sheet ({wanted})")
+        columns, seen = map_headers(self.path, headers, _LOOKUP, JOB_HEADER_MAP, REQUIRED_JOB_FIELDS,
+                                    sheet="the jobs sheet")
         self._headers = seen
         return columns
 
