@@ -30,6 +30,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from junkan.backoff import jittered_backoff
 from junkan.config import Settings, get_settings
 from junkan.db import make_engine, session_scope
 from junkan.db.models import Message
@@ -52,7 +53,10 @@ MAX_WEBHOOK_BODY = 16 * 1024 * 1024
 _MAX_LENGTH_DIGITS = 12
 #: PostgreSQL deadlock_detected and serialization_failure: safe to retry, the transaction was rolled back.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
-TRANSIENT_ATTEMPTS = 3
+TRANSIENT_ATTEMPTS = 5
+#: Deadlock victims wait a jittered moment before their next attempt: batches that collided once would
+#: otherwise retry in lockstep and collide again.
+TRANSIENT_BACKOFF_S = (0.05, 1.0)
 #: itsdangerous tokens for our payloads are ~100 characters; longer ones are rejected before any work.
 MAX_TOKEN_LEN = 512
 
@@ -187,6 +191,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                     if attempt == TRANSIENT_ATTEMPTS or _sqlstate(exc) not in RETRYABLE_SQLSTATES:
                         raise
                     log.warning("webhook batch retried after %s (attempt %d)", _sqlstate(exc), attempt)
+                    time.sleep(jittered_backoff(attempt, *TRANSIENT_BACKOFF_S))
             raise AssertionError("unreachable")
 
         try:
