@@ -198,7 +198,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             result = await run_in_threadpool(work)
         except SQLAlchemyError as exc:
             # Non-2xx makes SendGrid retry the batch later; nothing was acknowledged, so nothing is lost.
-            log.error("webhook batch not stored: %s", type(exc).__name__)
+            sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+            log.error("webhook batch not stored: %s (SQLSTATE %s)", type(exc).__name__, sqlstate)
             return _json({"error": "temporarily unavailable"}, 503)
         if isinstance(result, Response):
             return result
