@@ -5,8 +5,13 @@ When PREFECT_API_URL is already set (CI may start one server for the whole run),
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -20,3 +25,55 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One `junkan demo` run under Prefect, shared by the tests that check what it leaves behind."""
+
+    workdir: Path
+    summary: str
+    started: datetime
+    #: Every Python log record emitted while it ran, from any logger.
+    records: list[logging.LogRecord]
+    prefect_home: Path
+
+
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(scope="session")
+def demo_run(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The demo, once per session (a minute of work), with results persisted by default: the most Prefect
+    would ever write."""
+    import flows.daily  # noqa: F401  (importing Prefect configures its logging, which would drop our handler)
+    from junkan.cli import run_flow
+    from junkan.demo.run import run_demo
+    from tests.flows._persisted import private_prefect_home
+
+    root = tmp_path_factory.mktemp("demo-run")
+    keep = _Keep()
+    # Prefect's loggers do not propagate to the root logger: listen on both.
+    loggers = [logging.getLogger(), logging.getLogger("prefect")]
+    previous = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(keep)
+        logger.setLevel(logging.DEBUG)
+    started = datetime.now(UTC)
+    try:
+        with mock.patch.dict(os.environ), private_prefect_home(root / "prefect"):
+            for name in [n for n in os.environ if n.startswith("JUNKAN_")]:
+                os.environ.pop(name)
+            summary = run_demo(root / "demo", seed=11, run_flow=run_flow)
+    finally:
+        for logger, level in zip(loggers, previous, strict=True):
+            logger.removeHandler(keep)
+            logger.setLevel(level)
+    return DemoRun(workdir=root / "demo", summary=summary, started=started, records=keep.records,
+                   prefect_home=root / "prefect")

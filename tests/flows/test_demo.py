@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
 from email import policy
 from email.parser import BytesParser
-from pathlib import Path
-from unittest import mock
 
-from junkan.cli import run_flow
-from junkan.demo.run import run_demo
+from tests.flows.conftest import DemoRun
 
 
-def test_demo_runs_daily_and_writes_japanese_notices(tmp_path: Path) -> None:
-    with mock.patch.dict(os.environ):
-        summary = run_demo(tmp_path / "demo", seed=11, run_flow=run_flow)
+def test_demo_runs_daily_and_writes_japanese_notices(demo_run: DemoRun) -> None:
+    summary, demo = demo_run.summary, demo_run.workdir
 
     # Of the three broken rows, the one without an @ is still a decision: stored, listed for review.
     assert "quarantined:  2 malformed rows" in summary
     assert "no address:   1 decisions stored without a usable address" in summary
-    emails = sorted((tmp_path / "demo" / "outbox").glob("*.eml"))
+    emails = sorted((demo / "outbox").glob("*.eml"))
     assert emails, summary
     msg = BytesParser(policy=policy.default).parsebytes(emails[0].read_bytes())
     body = msg.get_body(preferencelist=("plain",)).get_content()
     assert "ご応募" in body  # a Japanese notice, decoded correctly
     assert msg["To"] and "@" in str(msg["To"])
     assert "junkan.db" in summary
-    reports = sorted((tmp_path / "demo" / "reports").glob("roi-*.html"))
+    reports = sorted((demo / "reports").glob("roi-*.html"))
     assert len(reports) == 1 and str(reports[0]) in summary
     page = reports[0].read_text(encoding="utf-8")
 
@@ -43,16 +38,15 @@ def test_demo_runs_daily_and_writes_japanese_notices(tmp_path: Path) -> None:
     assert int(value("再応募数").replace(",", "")) > 0
 
 
-def test_demo_shortlists_pool_members_for_the_jobs_that_just_opened(tmp_path: Path) -> None:
-    with mock.patch.dict(os.environ):
-        summary = run_demo(tmp_path / "demo", seed=11, run_flow=run_flow)
+def test_demo_shortlists_pool_members_for_the_jobs_that_just_opened(demo_run: DemoRun) -> None:
+    summary, demo = demo_run.summary, demo_run.workdir
 
     found = re.search(r"re-contact: +\d+ run\(s\): (\d+) matches for (\d+) new job\(s\), (\d+) people",
                       summary)
     assert found, summary
     matches, jobs, people = (int(g) for g in found.groups())
     assert matches > 0 and people > 0 and jobs == 4  # the demo company's four jobs opened in the last days
-    shortlists = sorted((tmp_path / "demo").glob("recontact-*.csv"))
+    shortlists = sorted(demo.glob("recontact-*.csv"))
     assert shortlists and all(str(path) in summary for path in shortlists)
     rows = [row for path in shortlists
             for row in csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines())]
