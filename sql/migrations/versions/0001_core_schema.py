@@ -1,22 +1,16 @@
 """core schema: candidates, applications, jobs, consent, audit, outbox
 
-Revision ID: 0001
-Revises: 
-Create Date: 2026-11-25 17:16:14.598727
+Revision 0001, after nothing (the first); written 2026-11-25.
 """
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 import junkan.db.types
 from sqlalchemy.dialects import postgresql
-revision: str = '0001'
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = '0001', None
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:

@@ -1,22 +1,16 @@
 """outbox: error code and operator resolution on messages
 
-Revision ID: 0002_outbox
-Revises: 0001
-Create Date: 2026-11-25 17:30:00
+Revision 0002_outbox, after 0001; written 2026-11-25.
 """
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 import junkan.db.types
 
-revision: str = "0002_outbox"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = '0002_outbox', '0001'
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:

@@ -1,12 +1,8 @@
 """engagement: provider events, tracked-link clicks, suppression-sync watermarks
 
-Revision ID: 0003_engagement
-Revises: 0002_outbox
-Create Date: 2026-11-25 18:00:00
+Revision 0003_engagement, after 0002_outbox; written 2026-11-25.
 """
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,10 +10,8 @@ from sqlalchemy.dialects import postgresql
 
 import junkan.db.types
 
-revision: str = "0003_engagement"
-down_revision: str | None = "0002_outbox"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = '0003_engagement', '0002_outbox'
+branch_labels = depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")

@@ -1,12 +1,8 @@
 """partner: referral facts, append-only credit ledger, sync state
 
-Revision ID: 0004_partner
-Revises: 0003_engagement
-Create Date: 2026-11-25 18:00:00
+Revision 0004_partner, after 0003_engagement; written 2026-11-25.
 """
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,10 +10,8 @@ from sqlalchemy.dialects import postgresql
 
 import junkan.db.types
 
-revision: str = "0004_partner"
-down_revision: str | None = "0003_engagement"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = '0004_partner', '0003_engagement'
+branch_labels = depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")

@@ -1,22 +1,16 @@
 """ingest_lock: the lease that serialises ingest runs of one source on SQLite
 
-Revision ID: 0005_ingest_lock
-Revises: 0004_partner
-Create Date: 2026-12-01 20:00:00
+Revision 0005_ingest_lock, after 0004_partner; written 2026-12-01.
 """
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 import junkan.db.types
 
-revision: str = "0005_ingest_lock"
-down_revision: str | None = "0004_partner"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = '0005_ingest_lock', '0004_partner'
+branch_labels = depends_on = None
 
 _TS = junkan.db.types.UtcDateTime(timezone=True)
 

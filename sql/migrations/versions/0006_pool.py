@@ -1,12 +1,8 @@
 """pool: talent pool, potential scores, models, match runs, matches
 
-Revision ID: 0006_pool
-Revises: 0004_partner
-Create Date: 2026-12-01 20:10:00
+Revision 0006_pool, after 0005_ingest_lock; written 2026-12-01.
 """
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,10 +10,8 @@ from sqlalchemy.dialects import postgresql
 
 import junkan.db.types
 
-revision: str = '0006_pool'
-down_revision: str | None = '0005_ingest_lock'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = '0006_pool', '0005_ingest_lock'
+branch_labels = depends_on = None
 
 # Self-contained on purpose: only additive columns and new tables, so it can be re-chained after any
 # sibling revision without touching it.

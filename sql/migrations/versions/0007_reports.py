@@ -1,12 +1,8 @@
 """reports: KPI snapshots with their inputs
 
-Revision ID: 0007_reports
-Revises: 0004_partner
-Create Date: 2026-12-01 12:00:00
+Revision 0007_reports, after 0006_pool; written 2026-12-01.
 """
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,10 +10,8 @@ from sqlalchemy.dialects import postgresql
 
 import junkan.db.types
 
-revision: str = "0007_reports"
-down_revision: str | None = "0006_pool"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = '0007_reports', '0006_pool'
+branch_labels = depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")

@@ -1,8 +1,6 @@
 """report indexes: the period filters of the KPI queries
 
-Revision ID: 0008_report_indexes
-Revises: 0007_reports
-Create Date: 2026-12-01 22:00:00
+Revision 0008_report_indexes, after 0007_reports; written 2026-12-01.
 
 - message: COALESCE(accepted_at, sending_at), the instant a message counts as sent (e-mail and re-contact
   KPIs); as an expression index PostgreSQL also keeps statistics on the expression, so it no longer guesses
@@ -12,15 +10,11 @@ Create Date: 2026-12-01 22:00:00
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_report_indexes"
-down_revision: str | None = "0007_reports"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = '0008_report_indexes', '0007_reports'
+branch_labels = depends_on = None
 
 
 def upgrade() -> None:
