@@ -45,7 +45,7 @@ from junkan.ats.base import (
 from junkan.ats.csv_reader import CsvRows, check_csv_file, detect_encoding
 from junkan.ats.job_text import split_skills
 from junkan.ats.jobs_sheet import JobsSheet
-from junkan.ats.sheet_headers import header_key, map_headers
+from junkan.ats.sheet_headers import MAX_TITLE_ROWS, HeaderSearch, header_key, map_headers
 from junkan.ats.sheet_rows import UnreadableRow
 from junkan.ats.sheet_values import (
     cell_phone,
@@ -108,7 +108,6 @@ HEADER_MAP: dict[str, tuple[str, ...]] = {
                           "re-contact consent"),
 }
 REQUIRED_FIELDS = ("email", "status")
-MAX_TITLE_ROWS = 5
 CONSENT_FIELDS = {
     "talent_pool_consent": "talent_pool",
     "partner_info_consent": "partner_info",
@@ -220,27 +219,17 @@ class CsvAdapter:
         """
         columns: dict[int, str] | None = None
         headers: list[str] = []
-        title_rows = 0
+        search = HeaderSearch(self.path, _HEADER_LOOKUP)
         wanted: list[tuple[str, int]] = []
         learn = self._learn
         plain_raw = False
         reader = self._raw_rows()
         for index, cells in enumerate(reader, start=1):
-            if isinstance(cells, UnreadableRow):
-                if columns is None:
-                    raise SourceFileError(self.path, f"row {index}, before the header row, cannot be read: "
-                                                     f"{cells.problem}")
-                yield self._unreadable(index, cells)
-                continue
             if columns is None:
-                if all(cell_text(c) is None for c in cells):
+                found = search.offer(index, cells)
+                if found is None:
                     continue
-                headers = [cell_text(c) or f"column{i + 1}" for i, c in enumerate(cells)]
-                # Exports often start with a title line (「応募者一覧 2026年11月」): skip a few rows that
-                # name no known column at all before the real header.
-                if title_rows < MAX_TITLE_ROWS and not any(_header_key(h) in _HEADER_LOOKUP for h in headers):
-                    title_rows += 1
-                    continue
+                headers = found
                 columns = self._map_headers(headers)
                 self._header_row = headers
                 wanted = [(field, i) for i, field in columns.items()]
@@ -248,6 +237,9 @@ class CsvAdapter:
                 if isinstance(reader, CsvRows):
                     reader.row_shape = self._row_shape(columns)
                 self._start_learning()
+                continue
+            if isinstance(cells, UnreadableRow):
+                yield self._unreadable(index, cells)
                 continue
             width = len(cells)
             # The first cell is the usual giveaway of a data row; only otherwise check them all.
@@ -265,9 +257,9 @@ class CsvAdapter:
             raw["_row"] = index
             yield index, values, raw
         if columns is None:
-            found = reader.describe_start() if isinstance(reader, CsvRows) else "none of the first rows " \
+            start = reader.describe_start() if isinstance(reader, CsvRows) else "none of the first rows " \
                 "names a known column"
-            raise SourceFileError(self.path, f"the file has no header row: {found} (expected e.g. "
+            raise SourceFileError(self.path, f"the file has no header row: {start} (expected e.g. "
                                              f"{HEADER_MAP['email'][0]}, {HEADER_MAP['status'][0]})")
         self._learned_complete = True
 

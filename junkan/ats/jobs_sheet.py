@@ -20,7 +20,7 @@ from typing import Any
 from junkan.ats.base import BadRecord, JobRecord, SourceFileError
 from junkan.ats.csv_reader import CsvRows, check_csv_file, detect_encoding
 from junkan.ats.job_text import split_skills
-from junkan.ats.sheet_headers import header_key, map_headers
+from junkan.ats.sheet_headers import MAX_TITLE_ROWS, HeaderSearch, header_key, map_headers
 from junkan.ats.sheet_rows import UnreadableRow
 from junkan.ats.sheet_values import cell_text, json_safe, norm, parse_date
 from junkan.ats.xlsx_reader import WorkbookLimits, XlsxRows
@@ -40,7 +40,6 @@ JOB_HEADER_MAP: dict[str, tuple[str, ...]] = {
 }
 REQUIRED_JOB_FIELDS = ("job_id", "title")
 DATE_FIELDS = ("opened_at", "closed_at")
-MAX_TITLE_ROWS = 5
 #: 状態 words (after NFKC and case-folding). An empty 状態 cell, or no 状態 column, means open.
 JOB_STATUS_WORDS: dict[str, str] = {
     **dict.fromkeys(("募集中", "公開中", "公開", "open"), "open"),
@@ -86,26 +85,21 @@ class JobsSheet:
     def records(self) -> Iterator[JobRecord | BadRecord]:
         columns: dict[int, str] | None = None
         headers: list[str] = []
-        title_rows = 0
+        search = HeaderSearch(self.path, _LOOKUP)
         first_row: dict[str, int] = {}
         reader = self._raw_rows()
         for index, cells in enumerate(reader, start=1):
-            if isinstance(cells, UnreadableRow):
-                if columns is None:
-                    raise SourceFileError(self.path, f"row {index}, before the header row, cannot be read: "
-                                                     f"{cells.problem}")
-                yield self._unreadable(index, cells, headers)
-                continue
             if columns is None:
-                if all(cell_text(c) is None for c in cells):
+                found = search.offer(index, cells)
+                if found is None:
                     continue
-                headers = [cell_text(c) or f"column{i + 1}" for i, c in enumerate(cells)]
-                if title_rows < MAX_TITLE_ROWS and not any(header_key(h) in _LOOKUP for h in headers):
-                    title_rows += 1
-                    continue
+                headers = found
                 columns = self._map_headers(headers)
                 if isinstance(reader, CsvRows):
                     reader.row_shape = self._row_shape(columns)
+                continue
+            if isinstance(cells, UnreadableRow):
+                yield self._unreadable(index, cells, headers)
                 continue
             if all(cell_text(c) is None for c in cells):
                 continue

@@ -8,8 +8,14 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from junkan.ats.base import SourceFileError
+from junkan.ats.sheet_rows import UnreadableRow
+from junkan.ats.sheet_values import cell_text
+
+#: Rows naming no known column that may stand above the real header (a title, a date line …).
+MAX_TITLE_ROWS = 5
 
 
 def header_key(header: str) -> str:
@@ -42,3 +48,30 @@ def map_headers(path: Path | str, headers: list[str], lookup: Mapping[str, str],
         where = f" in {sheet}" if sheet else ""
         raise SourceFileError(path, f"required column(s) missing{where} ({wanted})")
     return columns, seen
+
+
+class HeaderSearch:
+    """Finds the header row among the first rows of a sheet.
+
+    Exports often start with a title line (「応募者一覧 2026年11月」): up to MAX_TITLE_ROWS rows that name
+    no known column at all are skipped, and so are blank rows. The row after them is the header, known
+    columns or not, so that a sheet of the wrong kind is refused by `map_headers` instead of read blind.
+    """
+
+    def __init__(self, path: Path | str, lookup: Mapping[str, str]) -> None:
+        self._path = path
+        self._lookup = lookup
+        self._title_rows = 0
+
+    def offer(self, index: int, cells: list[Any] | UnreadableRow) -> list[str] | None:
+        """The header names if row `index` is the header row, None for a row to pass over."""
+        if isinstance(cells, UnreadableRow):
+            raise SourceFileError(self._path, f"row {index}, before the header row, cannot be read: "
+                                              f"{cells.problem}")
+        if all(cell_text(c) is None for c in cells):
+            return None
+        headers = [cell_text(c) or f"column{i + 1}" for i, c in enumerate(cells)]
+        if self._title_rows < MAX_TITLE_ROWS and not any(header_key(h) in self._lookup for h in headers):
+            self._title_rows += 1
+            return None
+        return headers

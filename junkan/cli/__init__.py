@@ -50,6 +50,10 @@ def _refuse_a_bad_configuration() -> None:
 def _prefect_env() -> None:
     # Without network the analytics ping only logs errors (DESIGN.md §5).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The ephemeral server of `junkan run`/`junkan demo` migrates a new PREFECT_HOME's database before it
+    # answers: over Prefect's 20 s on a busy 2-core machine (seen: "Timed out while attempting to connect
+    # to ephemeral Prefect API" on a first `make demo` with the load at 11).
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
 @db_app.command("upgrade")
