@@ -396,9 +396,10 @@ def test_unreadable_files_are_clear_errors(tmp_path: Path) -> None:
 # -- bad rows -----------------------------------------------------------------------------------------
 
 
-def test_unparsable_date_is_a_bad_record_naming_row_and_column(tmp_path: Path) -> None:
+@pytest.mark.parametrize("written", ["2026/13/45", "令和0年11月1日"])  # 令和0年 used to read as 2018
+def test_unparsable_date_is_a_bad_record_naming_row_and_column(tmp_path: Path, written: str) -> None:
     rows = [list(JA_ROWS[0]), list(JA_ROWS[1])]
-    rows[1][4] = "2026/13/45"
+    rows[1][4] = written
     path = write_csv(tmp_path / "bad.csv", JA_HEADER, rows, "cp932")
 
     result = records(CsvAdapter(path))
@@ -406,7 +407,7 @@ def test_unparsable_date_is_a_bad_record_naming_row_and_column(tmp_path: Path) -
     assert isinstance(result[0], ApplicationRecord)
     bad = result[1]
     assert isinstance(bad, BadRecord)
-    assert bad.reason == "row 3: column 応募日 (applied_at): cannot read the date '2026/13/45'"
+    assert bad.reason == f"row 3: column 応募日 (applied_at): cannot read the date '{written}'"
     assert bad.external_id == "A-2" and bad.raw["_row"] == 3
     assert "hanako" not in bad.reason
 

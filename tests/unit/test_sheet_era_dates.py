@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from junkan.ats.base import ApplicationRecord, BadRecord
-from junkan.ats.csv_source import CsvAdapter
 from junkan.ats.sheet_values import parse_date
-from tests.unit.test_ats_csv import JA_HEADER, JA_ROWS, records, write_csv
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -45,15 +41,3 @@ def test_era_dates_at_the_edges_of_their_era(text: str, expected: datetime) -> N
 def test_era_year_zero_and_dates_outside_the_era_raise(text: str) -> None:
     with pytest.raises(ValueError):
         parse_date(text, JST)
-
-
-def test_reiwa_zero_row_is_quarantined_naming_row_and_column(tmp_path: Path) -> None:
-    rows = [list(JA_ROWS[0]), list(JA_ROWS[1])]
-    rows[1][4] = "令和0年11月1日"
-    path = write_csv(tmp_path / "era.csv", JA_HEADER, rows, "cp932")
-
-    result = records(CsvAdapter(path))
-
-    assert isinstance(result[0], ApplicationRecord)
-    assert isinstance(result[1], BadRecord)
-    assert result[1].reason == "row 3: column 応募日 (applied_at): cannot read the date '令和0年11月1日'"
