@@ -65,16 +65,21 @@ def test_ingesting_the_same_window_twice_leaves_the_database_unchanged(
     assert fake.calls("/v3/applications")[-1].args["updated_at"][0].startswith("gte|2026-")
 
 
+def _clean_run_then_wipe(httpserver: HTTPServer, engine: Engine, clock: FixedClock) -> dict[str, list[Any]]:
+    """What a fault-free ingest of the company stores; the database and the fake are emptied after it."""
+    clean_fake = GreenhouseFake(httpserver, company(), clock=FakeClock())
+    ingest(engine, adapter_for(clean_fake, FakeClock()), as_of=None, clock=clock)
+    clean = dump(engine)
+    _wipe(engine)
+    httpserver.clear()
+    return clean
+
+
 def test_a_run_with_20_percent_faults_ends_in_the_same_state_as_a_clean_run(
     httpserver: HTTPServer, engine: Engine
 ) -> None:
     clock = FixedClock(AFTER_THE_DATA)
-    clean_fake = GreenhouseFake(httpserver, company(), clock=FakeClock())
-    ingest(engine, adapter_for(clean_fake, FakeClock()), as_of=None, clock=clock)
-    clean = dump(engine)
-
-    _wipe(engine)
-    httpserver.clear()
+    clean = _clean_run_then_wipe(httpserver, engine, clock)
     fake_clock = FakeClock()
     faulty = GreenhouseFake(httpserver, company(), clock=fake_clock, fault_rate=0.2, seed=11,
                             fault_statuses=(429, 500, 502, 503, 504))
@@ -91,12 +96,7 @@ def test_a_run_that_gives_up_mid_way_is_completed_by_the_retry(
     httpserver: HTTPServer, engine: Engine
 ) -> None:
     clock = FixedClock(AFTER_THE_DATA)
-    clean_fake = GreenhouseFake(httpserver, company(), clock=FakeClock())
-    ingest(engine, adapter_for(clean_fake, FakeClock()), as_of=None, clock=clock)
-    clean = dump(engine)
-
-    _wipe(engine)
-    httpserver.clear()
+    clean = _clean_run_then_wipe(httpserver, engine, clock)
     fake_clock = FakeClock()
     flaky = GreenhouseFake(httpserver, company(), clock=fake_clock, fault_rate=0.2, seed=5,
                            fault_statuses=(500, 503))
