@@ -347,36 +347,13 @@ def test_ledger_rows_are_append_only_and_never_double_consumed(engine: Engine, t
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(text("DELETE FROM partner_ledger WHERE kind = 'redeemed'"))
     # The same credit cannot be spent twice, nor can a spend point at nothing.
-    with pytest.raises(IntegrityError), session_scope(engine) as s:
-        s.add(
-            PartnerLedgerEntry(
-                partner="careerrelay",
-                kind="redeemed",
-                credits=-1,
-                value_yen=-300_000,
-                credit_no=1,
-                earned_entry_id=earned_id,
-                hire_ref="hire-2",
-                reason="again",
-                effective_at=NOW,
-                idempotency_key="redeemed:careerrelay:hire-2",
-            )
-        )
-    with pytest.raises(IntegrityError), session_scope(engine) as s:
-        s.add(
-            PartnerLedgerEntry(
-                partner="careerrelay",
-                kind="redeemed",
-                credits=-1,
-                value_yen=0,
-                credit_no=9,
-                earned_entry_id=None,
-                hire_ref="hire-3",
-                reason="from nothing",
-                effective_at=NOW,
-                idempotency_key="redeemed:careerrelay:hire-3",
-            )
-        )
+    for value_yen, credit_no, earned, hire in ((-300_000, 1, earned_id, "hire-2"), (0, 9, None, "hire-3")):
+        with pytest.raises(IntegrityError), session_scope(engine) as s:
+            s.add(PartnerLedgerEntry(
+                partner="careerrelay", kind="redeemed", credits=-1, value_yen=value_yen, credit_no=credit_no,
+                earned_entry_id=earned, hire_ref=hire, reason="a spend the ledger refuses", effective_at=NOW,
+                idempotency_key=f"redeemed:careerrelay:{hire}",
+            ))
     assert entries_sum(engine) == (0, 0)
 
 
