@@ -8,12 +8,15 @@ import secrets
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from junkan.config import PartnerSettings
 from junkan.db import session_scope
 from junkan.db.models import Candidate, Message
+from junkan.db.models_partner import PartnerLedgerEntry
 from junkan.links import LinkSigner
 
 SECRET = "partner-test-secret"
@@ -87,3 +90,9 @@ def write_report(
 
 def csv_partner(path: Path, name: str = "careerrelay", **overrides: object) -> PartnerSettings:
     return PartnerSettings(name=name, kind="csv", path=path, **overrides)  # type: ignore[arg-type]
+
+
+def ledger_rows(engine: Engine, *columns: InstrumentedAttribute[Any]) -> list[tuple[Any, ...]]:
+    """These columns of every ledger entry, in the order they were written."""
+    with session_scope(engine) as s:
+        return [tuple(r) for r in s.execute(select(*columns).order_by(PartnerLedgerEntry.id))]

@@ -24,6 +24,7 @@ from tests.integration._partner_data import (
     add_notices,
     csv_partner,
     forged_code,
+    ledger_rows,
     rows,
     tampered,
     write_report,
@@ -43,22 +44,9 @@ def summary(engine: Engine, partner: PartnerSettings, as_of: date = date(2026, 1
 
 
 def ledger_snapshot(engine: Engine) -> list[tuple[Any, ...]]:
-    with session_scope(engine) as s:
-        return [
-            tuple(r)
-            for r in s.execute(
-                select(
-                    PartnerLedgerEntry.partner,
-                    PartnerLedgerEntry.kind,
-                    PartnerLedgerEntry.credits,
-                    PartnerLedgerEntry.value_yen,
-                    PartnerLedgerEntry.credit_no,
-                    PartnerLedgerEntry.hire_ref,
-                    PartnerLedgerEntry.effective_at,
-                    PartnerLedgerEntry.idempotency_key,
-                ).order_by(PartnerLedgerEntry.id)
-            )
-        ]
+    e = PartnerLedgerEntry
+    return ledger_rows(engine, e.partner, e.kind, e.credits, e.value_yen, e.credit_no, e.hire_ref,
+                       e.effective_at, e.idempotency_key)
 
 
 def entries_sum(engine: Engine, partner: str = "careerrelay") -> tuple[int, int]:

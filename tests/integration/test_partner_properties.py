@@ -23,7 +23,14 @@ from junkan.partner import ledger
 from junkan.partner.ledger import ContractRule, NoCreditsError
 from junkan.partner.sync import sync_partner
 from tests.conftest import _wipe
-from tests.integration._partner_data import SIGNER, add_notices, csv_partner, forged_code, write_report
+from tests.integration._partner_data import (
+    SIGNER,
+    add_notices,
+    csv_partner,
+    forged_code,
+    ledger_rows,
+    write_report,
+)
 
 POOL = 14
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -49,18 +56,8 @@ contracts = st.fixed_dictionaries(
 
 
 def _snapshot(engine: Engine) -> list[tuple[Any, ...]]:
-    with session_scope(engine) as s:
-        return [
-            tuple(r)
-            for r in s.execute(
-                select(
-                    PartnerLedgerEntry.kind,
-                    PartnerLedgerEntry.credit_no,
-                    PartnerLedgerEntry.earned_entry_id,
-                    PartnerLedgerEntry.idempotency_key,
-                ).order_by(PartnerLedgerEntry.id)
-            )
-        ]
+    e = PartnerLedgerEntry
+    return ledger_rows(engine, e.kind, e.credit_no, e.earned_entry_id, e.idempotency_key)
 
 
 def _check_invariants(engine: Engine, rule: ContractRule) -> None:
