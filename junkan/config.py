@@ -272,7 +272,7 @@ class RecontactSettings(_Section):
 
 
 class ConsentSettings(_Section):
-    """How long a consent grant lasts, and renewal mails before a `talent_pool` grant lapses (docs/privacy.md)."""
+    """How long a consent grant lasts; renewal mails before a `talent_pool` grant lapses (docs/privacy.md)."""
 
     #: Days a grant of each purpose is valid from when it was recorded; unset = never expires.
     #: `talent_pool_days` is also how long a person stays in the talent pool (it replaced

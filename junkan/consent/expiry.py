@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from junkan.config import ConsentSettings
 
 
-def expires_at(purpose: str, granted: bool, recorded_at: datetime, settings: ConsentSettings) -> datetime | None:
+def expires_at(purpose: str, granted: bool, recorded_at: datetime,
+               settings: ConsentSettings) -> datetime | None:
     """A grant lapses `<purpose>_days` after it was recorded; a withdrawal never does (None).
 
     A withdrawal that lapsed would bring an older grant back to life, or leave a person who said no

@@ -5,6 +5,8 @@ This module is the one definition of that rule; everything that reads consent go
 - `NEWEST_FIRST`: which of them is the current one (latest `recorded_at`, then highest id);
 - `current_consents(at)`: a subquery with one row per (candidate, purpose), for joins and reports;
 - `is_granted(candidate_id, purpose, at)` / `is_withdrawn(…)`: correlated conditions for WHERE clauses;
+- `current_granted(candidate_id, purpose, at)`: the current record's `granted` (NULL without one) as a
+  correlated scalar subquery, one index lookup per row, for a select list over a few rows;
 - `latest_by_candidate(conn, purpose, at)`: the same answer as a dict, read in one ordered scan, for
   bulk readers such as the pool (a window function is much slower on SQLite at pool sizes).
 
@@ -36,6 +38,7 @@ __all__ = [
     "NEWEST_FIRST",
     "ConsentState",
     "current_consents",
+    "current_granted",
     "is_granted",
     "is_withdrawn",
     "latest_by_candidate",
@@ -83,6 +86,18 @@ def is_granted(candidate_id: ColumnElement[Any] | Any, purpose: str, at: datetim
 def is_withdrawn(candidate_id: ColumnElement[Any] | Any, purpose: str, at: datetime) -> ColumnElement[bool]:
     """The current `purpose` record of `candidate_id` is a withdrawal (a lapsed grant is not one)."""
     return _current_is(candidate_id, purpose, at, False)
+
+
+def current_granted(candidate_id: ColumnElement[Any] | Any, purpose: str, at: datetime) -> Any:
+    """`granted` of the current `purpose` record of `candidate_id`; NULL when none counts."""
+    return (
+        select(Consent.granted)
+        .where(Consent.candidate_id == candidate_id, Consent.purpose == purpose, unexpired(at))
+        .order_by(*NEWEST_FIRST)
+        .limit(1)
+        .correlate_except(Consent)
+        .scalar_subquery()
+    )
 
 
 def current_consents(at: datetime, purposes: Sequence[str] | None = None) -> Subquery:
