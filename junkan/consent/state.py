@@ -4,6 +4,7 @@ This module is the one definition of that rule; everything that reads consent go
 - `unexpired(at)`: the records that count at `at` (recorded by then, not expired by then);
 - `NEWEST_FIRST`: which of them is the current one (latest `recorded_at`, then highest id);
 - `current_consents(at)`: a subquery with one row per (candidate, purpose), for joins and reports;
+- `is_current(record, at)`: this record (Consent or an alias) is the current one of its purpose;
 - `is_granted(candidate_id, purpose, at)` / `is_withdrawn(…)`: correlated conditions for WHERE clauses;
 - `current_granted(candidate_id, purpose, at)`: the current record's `granted` (NULL without one) as a
   correlated scalar subquery, one index lookup per row, for a select list over a few rows;
@@ -39,6 +40,7 @@ __all__ = [
     "ConsentState",
     "current_consents",
     "current_granted",
+    "is_current",
     "is_granted",
     "is_withdrawn",
     "latest_by_candidate",
@@ -53,6 +55,11 @@ def unexpired(at: datetime, consent: Any = Consent) -> ColumnElement[bool]:
 
 #: Order that puts the current record first among those that count.
 NEWEST_FIRST = (Consent.recorded_at.desc(), Consent.id.desc())
+
+
+def is_current(record: Any, at: datetime) -> ColumnElement[bool]:
+    """`record` (Consent or an alias of it) is the current one of its (candidate, purpose) at `at`."""
+    return and_(unexpired(at, record), ~_newer_exists(record, at))
 
 
 def _newer_exists(record: Any, at: datetime) -> ColumnElement[bool]:
@@ -73,8 +80,7 @@ def _current_is(candidate_id: ColumnElement[Any] | Any, purpose: str, at: dateti
         record.candidate_id == candidate_id,
         record.purpose == purpose,
         record.granted.is_(granted),
-        unexpired(at, record),
-        ~_newer_exists(record, at),
+        is_current(record, at),
     )
 
 

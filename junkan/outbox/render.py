@@ -147,6 +147,10 @@ class NoticeRenderer:
         partners = self.settings.all_partners()
         return next((p for p in partners if p.name == name), partners[0])
 
+    def extra_values(self, row: NoticeRow) -> dict[str, str]:
+        """Template values of one kind only (see RenewalRenderer); none for notices."""
+        return {}
+
     def prepare(self, row: NoticeRow) -> Prepared:
         unsubscribe = self.unsubscribe_url(row.public_id)
         partner = None
@@ -157,7 +161,7 @@ class NoticeRenderer:
         rendered = render_notice(self.store, NoticeContext(
             kind=row.kind, sender=self.settings.sender, candidate_name=row.name, job_title=row.job_title,
             locale=row.locale, reason_category=row.reason_category, job_external_id=row.job_external_id,
-            partner=partner, unsubscribe_url=unsubscribe,
+            partner=partner, unsubscribe_url=unsubscribe, extra=self.extra_values(row),
         ))
         mail = OutgoingMail(
             message_id=row.public_id,
