@@ -277,7 +277,7 @@ class ConsentSettings(_Section):
     #: Days a grant of each purpose is valid from when it was recorded; unset = never expires.
     #: `talent_pool_days` is also how long a person stays in the talent pool (it replaced
     #: `recontact.pool_consent_days`).
-    talent_pool_days: int | None = Field(default=365, ge=1)
+    talent_pool_days: int = Field(default=365, ge=1)
     partner_info_days: int | None = Field(default=None, ge=1)
     recontact_days: int | None = Field(default=None, ge=1)
     #: Renewal mails (kind `consent_renewal`) through the outbox; off unless switched on.

@@ -52,6 +52,8 @@ class Membership:
 
 
 def pool_membership(signals: PoolSignals, settings: Settings, now: datetime) -> Membership:
+    """Who is in the pool. `signals` were read as of `now`, so a lapsed grant is no grant any more; a
+    member's `consent_until` is their grant's own expiry."""
     until = signals.talent_pool_until
     mask = (
         ~signals.any_never

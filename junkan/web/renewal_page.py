@@ -72,9 +72,9 @@ def _texts(lang: str, sender: SenderSettings, **values: str) -> dict[str, str]:
     return {k: v.format(company=sender.company_name, **values) for k, v in _TEXT[lang].items()}
 
 
-def renewal_confirm(locale: str, sender: SenderSettings, *, days: int | None) -> str:
+def renewal_confirm(locale: str, sender: SenderSettings, *, days: int) -> str:
     lang = page_locale(locale)
-    t = _texts(lang, sender, days=str(days) if days else "—", until="")
+    t = _texts(lang, sender, days=str(days), until="")
     return _env.get_template("confirm.html").render(lang=lang, title=t["title"], t=t, sender=sender,
                                                      version=RENEWAL_WORDING_VERSION)
 
