@@ -250,8 +250,6 @@ class RecontactSettings(_Section):
     cooldown_months: int = Field(default=6, ge=0)
     #: At most one re-contact per person in this many days.
     recontact_interval_days: int = Field(default=90, ge=0)
-    #: Pool membership lasts this long after the `talent_pool` consent was given (retention).
-    pool_consent_days: int = Field(default=365, ge=1)
     top_k: int = Field(default=20, ge=1)
     #: Minimum match score (0–100) to be listed.
     threshold: float = Field(default=35.0, ge=0, le=100)
@@ -273,6 +271,28 @@ class RecontactSettings(_Section):
     shortlist_dir: Path = Path("./shortlists")
 
 
+class ConsentSettings(_Section):
+    """How long a consent grant lasts; renewal mails before a `talent_pool` grant lapses (docs/privacy.md)."""
+
+    #: Days a grant of each purpose is valid from when it was recorded; unset = never expires.
+    #: `talent_pool_days` is also how long a person stays in the talent pool (it replaced
+    #: `recontact.pool_consent_days`).
+    talent_pool_days: int = Field(default=365, ge=1)
+    partner_info_days: int | None = Field(default=None, ge=1)
+    recontact_days: int | None = Field(default=None, ge=1)
+    #: Renewal mails (kind `consent_renewal`) through the outbox; off unless switched on.
+    renewal_enabled: bool = False
+    #: A renewal mail goes out this many days before a `talent_pool` grant expires.
+    renewal_days_before: int = Field(default=7, ge=1)
+    #: A renewal link in a mail works this long after it was sent.
+    renewal_link_max_age_days: int = Field(default=30, ge=1)
+
+    def validity_days(self, purpose: str) -> int | None:
+        """Days a grant of `purpose` lasts; None = it never expires (also for unknown purposes)."""
+        days: int | None = getattr(self, f"{purpose}_days", None)
+        return days
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JUNKAN_",
@@ -291,6 +311,7 @@ class Settings(BaseSettings):
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     recontact: RecontactSettings = Field(default_factory=RecontactSettings)
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
 
     @classmethod
     def settings_customise_sources(

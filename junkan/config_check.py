@@ -63,7 +63,25 @@ def _file_keys(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
             yield from _file_keys(nested, f"{full}.")
 
 
+#: Settings that moved: the old name is refused with the new one, never silently ignored.
+MOVED = {"recontact.pool_consent_days": "consent.talent_pool_days"}
+
+
+def _moved(wrong: str) -> str | None:
+    """The new name of a moved setting, spelt like `wrong` (a dotted file key or a JUNKAN_ variable)."""
+    for old, new in MOVED.items():
+        if wrong == old:
+            return new
+        env_old = old.replace(".", "__").upper()
+        if wrong.endswith(f"_{env_old}"):
+            return wrong.removesuffix(env_old) + new.replace(".", "__").upper()
+    return None
+
+
 def _suggestion(wrong: str, valid: Sequence[str]) -> str:
+    moved = _moved(wrong)
+    if moved is not None:
+        return f" (it moved: use {moved})"
     close = difflib.get_close_matches(wrong, valid, n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
 

@@ -1,4 +1,4 @@
-"""Signed tokens for tracked links, unsubscribe links and partner referral codes.
+"""Signed tokens for tracked links, unsubscribe links, consent renewal links and partner referral codes.
 
 Everything a candidate can click carries only opaque ids (message ids, random referral codes), signed so
 that nobody can forge a click, an opt-out for someone else, or a registration credit. Keys rotate: the
@@ -33,6 +33,7 @@ from junkan.config import LinkSettings
 _TRACK_SALT = "junkan.link.track.v1"
 _UNSUB_SALT = "junkan.link.unsubscribe.v1"
 _REFERRAL_SALT = "junkan.link.referral.v1"
+_RENEWAL_SALT = "junkan.link.renewal.v1"
 
 #: 80 random bits: unguessable, and collisions are negligible even across millions of notices.
 _REFERRAL_RANDOM_BYTES = 10
@@ -110,6 +111,9 @@ class LinkSigner:
                                              signer_kwargs={"clock": clock, "key_derivation": "none"})
         self._unsub = URLSafeSerializer(_derived(self._keys, _UNSUB_SALT), salt=_UNSUB_SALT,
                                         signer_kwargs={"key_derivation": "none"})
+        self._renewal = URLSafeTimedSerializer(_derived(self._keys, _RENEWAL_SALT), salt=_RENEWAL_SALT,
+                                               signer=_ClockedSigner,
+                                               signer_kwargs={"clock": clock, "key_derivation": "none"})
         # The referral check is an HMAC under itsdangerous' derived key for each secret, computed once.
         self._referral_keys = [Signer(key, salt=_REFERRAL_SALT, digest_method=hashlib.sha256).derive_key()
                                for key in self._keys]
@@ -154,6 +158,20 @@ class LinkSigner:
         if not isinstance(data, str) or not _MESSAGE_ID_RE.fullmatch(data):
             raise InvalidLink("unsubscribe link payload malformed")
         return data
+
+    # -- consent renewal (expires: a renewal is a fresh consent, given while the mail is recent) -----------
+    def renewal_token(self, message_id: str) -> str:
+        if not message_id or not _MESSAGE_ID_RE.fullmatch(message_id):
+            raise ValueError("renewal token needs an opaque message id")
+        return self._renewal.dumps({"r": message_id})
+
+    def read_renewal(self, token: str, *, max_age_s: int) -> str:
+        """The renewal mail's message id; InvalidLink when forged, malformed or older than `max_age_s`."""
+        data = self._load(self._renewal, token, "renewal", max_age=max_age_s)
+        if not (isinstance(data, dict) and set(data) == {"r"} and isinstance(data["r"], str)
+                and _MESSAGE_ID_RE.fullmatch(data["r"])):
+            raise InvalidLink("renewal link payload malformed")
+        return data["r"]
 
     @staticmethod
     def _load(serializer: URLSafeSerializer | URLSafeTimedSerializer, token: str, kind: str,

@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 import httpx
 
 from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningRecord, ReasonRecord
+from junkan.ats.consent_fields import GREENHOUSE_WORDING_FIELDS, greenhouse_consents
 from junkan.ats.greenhouse_auth import VENDOR, GreenhouseAuth
 from junkan.ats.job_text import html_to_text, skills_from_value
 from junkan.ats.values import display_name, opt_id, parse_iso_datetime, to_iso_ms_z
@@ -125,14 +126,6 @@ def _stage(app: dict[str, Any]) -> str | None:
     return stage.strip() if isinstance(stage, str) and stage.strip() else None
 
 
-def _consents(candidate: dict[str, Any]) -> dict[str, bool]:
-    # `can_email: false` means the candidate opted out of e-mail in Greenhouse: both purposes that are
-    # advertising mail under 特定電子メール法 are refused. A `true` grants nothing by itself.
-    if candidate.get("can_email") is False:
-        return {"partner_info": False, "recontact": False}
-    return {}
-
-
 def is_skipped(app: Any) -> bool:
     """Prospects are not applications; a `converted` application is a prospect superseded by the real
     application that Greenhouse created from it, which arrives on its own."""
@@ -153,7 +146,7 @@ def map_application(
     if is_skipped(app):
         return None
     external_id = opt_id(app.get("id"))
-    raw = {"application": app}
+    raw: dict[str, Any] = {"application": app}
     if external_id is None:
         return BadRecord(reason="application without an id", raw=raw)
     candidate_id = opt_id(app.get("candidate_id"))
@@ -162,7 +155,14 @@ def map_application(
     if candidate is None:
         return BadRecord(reason=f"candidate {candidate_id} not found in Greenhouse", raw=raw,
                          external_id=external_id)
-    raw["candidate"] = {"id": candidate_id, "can_email": candidate.get("can_email")}
+    try:
+        consents = greenhouse_consents(candidate, _custom_value)
+    except ValueError as exc:
+        return BadRecord(reason=str(exc), raw=raw, external_id=external_id)
+    raw["candidate"] = {"id": candidate_id, "can_email": candidate.get("can_email"), "consents": consents}
+    wording = _custom_value(candidate, GREENHOUSE_WORDING_FIELDS)
+    if isinstance(wording, str) and wording.strip():
+        raw["consent_wording_version"] = wording.strip()
     reason_id, embedded_type = _reason_ref(app)
     kind = reason_kind(embedded_type) if embedded_type is not None else reason_kinds.get(reason_id or "")
     status = map_status(app.get("status"), kind)
@@ -191,7 +191,7 @@ def map_application(
         reason_external_id=reason_id if status in ("rejected", "withdrawn") else None,
         stage=_stage(app),
         updated_at=updated_at,
-        consents=_consents(candidate),
+        consents=consents,
         tags=_tags(candidate),
         raw=raw,
     )
@@ -204,6 +204,7 @@ PREFERRED_SKILL_FIELDS = ("preferred_skills", "歓迎スキル")
 
 
 def _custom_value(job: dict[str, Any], names: tuple[str, ...]) -> Any:
+    """A custom field of a job or a candidate, by key or name (case-folded)."""
     keyed = job.get("keyed_custom_fields")
     if isinstance(keyed, dict):
         for key, entry in keyed.items():

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from junkan.ats.base import ApplicationRecord, BadRecord, JobRecord, OpeningRecord, ReasonRecord
+from junkan.ats.consent_fields import lever_consents
 from junkan.ats.job_text import html_to_text
 from junkan.ats.values import from_epoch_ms, opt_id, to_epoch_ms
 from junkan.http import HttpError, RetryingClient
@@ -101,7 +102,8 @@ def map_opportunity(
     emails = [e.strip() for e in opp.get("emails") or [] if isinstance(e, str) and e.strip()]
     phones = [str(p["value"]) for p in opp.get("phones") or []
               if isinstance(p, dict) and isinstance(p.get("value"), str) and p["value"].strip()]
-    tags = tuple(t.strip() for t in opp.get("tags") or [] if isinstance(t, str) and t.strip())
+    consents, tags = lever_consents(
+        tuple(t.strip() for t in opp.get("tags") or [] if isinstance(t, str) and t.strip()))
     stage = opp.get("stage")
     if isinstance(stage, dict):
         stage = stage.get("text") or stage.get("id")
@@ -119,6 +121,7 @@ def map_opportunity(
         stage=stage if isinstance(stage, str) else None,
         updated_at=updated_at,
         tags=tags,
+        consents=consents,
         # Lever's `location` is the place the person gave (a city), not an address.
         location=opp["location"].strip() if isinstance(opp.get("location"), str) and opp["location"].strip()
         else None,

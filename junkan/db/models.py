@@ -40,7 +40,8 @@ NAMING = {
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 APPLICATION_STATUSES = ("in_process", "hired", "rejected", "withdrawn")
-CONSENT_PURPOSES = ("talent_pool", "partner_info", "recontact")
+#: `all_mail` is only ever withdrawn: "send me nothing at all from this employer" (docs/privacy.md).
+CONSENT_PURPOSES = ("talent_pool", "partner_info", "recontact", "all_mail")
 POOL_ELIGIBILITY = ("never", "silver", "standard")
 MESSAGE_STATES = (
     "pending",
@@ -169,12 +170,14 @@ class Application(Base):
 
 
 class Consent(Base):
-    """Append-only consent log; the newest row per (candidate, purpose) is the current state."""
+    """Append-only consent log; the newest unexpired row per (candidate, purpose) is the current state
+    (junkan/consent/state.py)."""
 
     __tablename__ = "consent"
     __table_args__ = (
         CheckConstraint(_in("purpose", CONSENT_PURPOSES), name="purpose"),
         Index("ix_consent_candidate_purpose", "candidate_id", "purpose", "recorded_at"),
+        Index("ix_consent_purpose_expires", "purpose", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -185,6 +188,9 @@ class Consent(Base):
     #: Where it came from: an ATS source name, "unsubscribe", "sendgrid", "operator".
     source: Mapped[str] = mapped_column(String(64))
     wording_version: Mapped[str | None] = mapped_column(String(32))
+    #: When this record stops counting (a grant lapses); NULL = never. Set at write time from the
+    #: `consent` settings (junkan/consent/expiry.py).
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class DecisionLog(Base):

@@ -1,8 +1,16 @@
 """Opt-outs: suppress an address, withdraw advertising consents, cancel pending advertising mail.
 
-Shared by the one-click unsubscribe endpoint, the event webhook and the suppression sync, so an opt-out has
-the same effect whichever way it reaches us. Every function is idempotent: applying it twice changes nothing
-the second time.
+Shared by the unsubscribe endpoint, the event webhook and the suppression sync, so an opt-out has the same
+effect whichever way it reaches us. Every function is idempotent: applying it twice changes nothing the
+second time.
+
+Our own unsubscribe link and List-Unsubscribe header have two scopes (docs/privacy.md "Opt-out"):
+- `advertising` (one click, the default): withdraws `partner_info` and `recontact` — no partner section,
+  no re-contact mail, no consent renewal mail — and cancels pending advertising mail. Notices about the
+  person's applications still go out, without the partner section.
+- `all_mail` (the page's second choice): also records an `all_mail` withdrawal and suppresses the address,
+  so nothing at all is sent to it any more.
+An unsubscribe SendGrid reports (its own link, a list) cannot say which was meant and suppresses.
 """
 
 from __future__ import annotations
@@ -11,18 +19,25 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.orm import Session
 
 from junkan.batching import batched
+from junkan.consent.state import latest_by_candidate
+from junkan.consent.wording import OPTOUT_WORDING_VERSION
 from junkan.db.models import Candidate, Consent, Message, Suppression
 from junkan.db.models_engagement import EmailEvent
 from junkan.db.results import rows_affected
 from junkan.engagement.bulk import CHUNK, insert_ignore_returning
 
-#: Purposes an unsubscribe withdraws. `talent_pool` stays: leaving a mailing list is not an erasure request.
+#: Purposes an unsubscribe withdraws. `talent_pool` stays: leaving a mailing list is not an erasure request
+#: (and without `recontact` nobody is in the pool or is asked to renew, junkan/consent/renewal.py).
 WITHDRAWN_PURPOSES = ("partner_info", "recontact")
+#: The page's "stop all mail from this employer" also withdraws this one, and suppresses the address.
+ALL_MAIL = "all_mail"
+UnsubscribeScope = Literal["advertising", "all_mail"]
 #: Only messages nobody has started sending may be cancelled; `sending` belongs to an outbox worker.
 CANCELLABLE_STATES = ("pending",)
 
@@ -39,27 +54,30 @@ def suppress(session: Session, entries: Iterable[tuple[str, str]], *, source: st
     return insert_ignore_returning(session, Suppression.__table__, list(rows.values()), "email_key")
 
 
+def is_suppressed(email_key: ColumnElement[Any] | Any) -> ColumnElement[bool]:
+    """The address (a normalised e-mail column or value) is on the suppression list."""
+    return exists().where(Suppression.email_key == email_key)
+
+
 def withdraw_consents(
     session: Session, candidate_ids: Iterable[int], *, source: str, at: datetime,
-    purposes: tuple[str, ...] = WITHDRAWN_PURPOSES,
+    purposes: tuple[str, ...] = WITHDRAWN_PURPOSES, wording_version: str | None = None,
 ) -> int:
-    """Append a `granted=False` row per purpose unless the newest row already says withdrawn."""
+    """Append a `granted=False` row per purpose unless the current record already says withdrawn."""
     ids = sorted(set(candidate_ids))
-    current: dict[tuple[int, str], bool] = {}
+    conn = session.connection()
+    withdrawn: set[tuple[int, str]] = set()
     for batch in batched(ids, CHUNK):
-        rows = session.execute(
-            select(Consent.candidate_id, Consent.purpose, Consent.granted)
-            .where(Consent.candidate_id.in_(batch), Consent.purpose.in_(purposes))
-            .order_by(Consent.recorded_at, Consent.id)
-        )
-        for cand, purpose, granted in rows:
-            current[(cand, purpose)] = granted  # ordered ascending, so the newest wins
+        for purpose in purposes:
+            current = latest_by_candidate(conn, purpose, at, batch)
+            withdrawn.update((cand, purpose) for cand, state in current.items() if not state.granted)
+    # A withdrawal never expires (junkan/consent/expiry.py).
     new = [
         {"candidate_id": cand, "purpose": purpose, "granted": False, "recorded_at": at, "source": source,
-         "wording_version": None}
+         "wording_version": wording_version, "expires_at": None}
         for cand in ids
         for purpose in purposes
-        if current.get((cand, purpose), True)
+        if (cand, purpose) not in withdrawn
     ]
     if new:
         session.execute(Consent.__table__.insert(), new)
@@ -100,8 +118,11 @@ class UnsubscribeOutcome:
     messages_cancelled: int
 
 
-def unsubscribe_message(session: Session, public_id: str, *, at: datetime) -> UnsubscribeOutcome | None:
-    """RFC 8058 one-click unsubscribe for the recipient of one message; None when the message is unknown."""
+def unsubscribe_message(session: Session, public_id: str, *, at: datetime,
+                        scope: UnsubscribeScope = "advertising",
+                        wording_version: str = OPTOUT_WORDING_VERSION) -> UnsubscribeOutcome | None:
+    """Our unsubscribe link or RFC 8058 one-click POST for the recipient of one message, in `scope`;
+    None when the message is unknown."""
     row = session.execute(
         select(Message.id, Message.locale, Message.candidate_id, Candidate.email_key)
         .join(Candidate, Candidate.id == Message.candidate_id)
@@ -110,7 +131,8 @@ def unsubscribe_message(session: Session, public_id: str, *, at: datetime) -> Un
     if row is None:
         return None
     message_id, locale, candidate_id, email_key = row
-    # Recorded as an event of its own, so metrics count unsubscribes per message whichever way they came.
+    # Recorded as an event of its own (once per message, whichever scope came first), so metrics count
+    # unsubscribes per message whichever way they came.
     first = bool(insert_ignore_returning(session, EmailEvent.__table__, [{
         "sg_event_id": f"junkan-unsubscribe:{public_id}",
         "dedup_key": hashlib.sha256(f"{public_id}|unsubscribe|one-click".encode()).hexdigest(),
@@ -121,11 +143,15 @@ def unsubscribe_message(session: Session, public_id: str, *, at: datetime) -> Un
         "received_at": at,
         "source": "junkan",
         "email_hash": None,
-        "payload": {"via": "one-click"},
+        "payload": {"via": "one-click" if scope == "advertising" else "all-mail"},
     }], "sg_event_id"))
+    purposes = WITHDRAWN_PURPOSES if scope == "advertising" else (*WITHDRAWN_PURPOSES, ALL_MAIL)
+    withdrawn = withdraw_consents(session, [candidate_id], source="unsubscribe", at=at, purposes=purposes,
+                                  wording_version=wording_version)
+    new: set[str] = set()
     # An anonymised candidate has no address left to suppress; consents and pending mail still apply.
-    new = suppress(session, [(email_key, "unsubscribe")], source="unsubscribe", at=at) if email_key else set()
-    withdrawn = withdraw_consents(session, [candidate_id], source="unsubscribe", at=at)
+    if scope == "all_mail" and email_key:
+        new = suppress(session, [(email_key, "unsubscribe")], source="unsubscribe", at=at)
     cancelled = cancel_pending_advertising(session, [candidate_id], reason="unsubscribed", at=at)
     return UnsubscribeOutcome(locale=locale or "ja", first_time=first, suppressed=bool(new),
                               consents_withdrawn=withdrawn, messages_cancelled=cancelled)

@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import Connection, update
 
 from junkan.batching import batched
+from junkan.config import ConsentSettings
+from junkan.consent.expiry import expires_at
 from junkan.db.models import Application, Candidate, Consent, DecisionLog, Message
 from junkan.db.types import string_length
 from junkan.ingest import pgcopy
@@ -57,7 +59,8 @@ _APPLICATION_UPDATE_COLUMNS = (
 )
 _DECISION_LOG_COLUMNS = ("application_id", "old_status", "new_status", "decided_at", "recorded_at", "source",
                          "run_id", "payload")
-_CONSENT_COLUMNS = ("candidate_id", "purpose", "granted", "recorded_at", "source", "wording_version")
+_CONSENT_COLUMNS = ("candidate_id", "purpose", "granted", "recorded_at", "source", "wording_version",
+                    "expires_at")
 _REAPPLICATION_COLUMNS = (A.c.id, A.c.candidate_id, A.c.status, A.c.applied_at, A.c.decided_at,
                           A.c.created_at, A.c.is_reapplication)
 
@@ -186,6 +189,7 @@ class BatchWriter:
         clock: Callable[[], datetime],
         open_quarantine: set[str],
         open_review: set[str] | None = None,
+        consent: ConsentSettings | None = None,
     ) -> None:
         self.source = source
         self.run_id = run_id
@@ -196,6 +200,8 @@ class BatchWriter:
         #: External ids with an unresolved address review entry when the run started.
         self.open_review = open_review if open_review is not None else set()
         self.quarantined_now: set[str] = set()
+        #: How long the consent records written here last.
+        self.consent = consent or ConsentSettings()
 
     def write(self, conn: Connection, batch: BatchResult) -> IngestCounts:
         counts = IngestCounts()
@@ -505,7 +511,8 @@ class BatchWriter:
                     continue
                 if known is None or recorded_at >= known[0]:
                     latest[key] = (recorded_at, granted)
-                inserts.append((cid, purpose, granted, recorded_at, source, item.wording_version))
+                inserts.append((cid, purpose, granted, recorded_at, source, item.wording_version,
+                                expires_at(purpose, granted, recorded_at, self.consent)))
         self._insert(conn, CO, _CONSENT_COLUMNS, inserts)
 
 

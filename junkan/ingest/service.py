@@ -36,6 +36,7 @@ from itertools import islice
 from sqlalchemy import Connection, Engine, select
 
 from junkan.ats.base import ApplicationRecord, AtsAdapter, BadRecord
+from junkan.config import ConsentSettings
 from junkan.db.models import Quarantine, Watermark
 from junkan.db.types import utcnow
 from junkan.ingest.batch import BatchWriter, IngestCounts
@@ -199,12 +200,14 @@ def ingest(
     timezone: str | tzinfo | None = None,
     future_skew: timedelta = DEFAULT_FUTURE_SKEW,
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    consent: ConsentSettings | None = None,
 ) -> IngestCounts:
     """Ingest the source's applications changed since its watermark; returns counts only.
 
     `full=True` ignores the watermark and reads everything (still idempotent). `timezone` is the
     employer's (setting `notice.timezone`): `as_of` days and the 1990 plausibility bound are its
-    calendar days. Dates later than the run's clock plus `future_skew` are implausible. A run waits up
+    calendar days. Dates later than the run's clock plus `future_skew` are implausible. Consent records
+expire as `consent` (setting `consent`, its defaults when None) says. A run waits up
     to `lock_timeout_s` for another run of the same source, then raises IngestBusy. The adapter is not
     closed here: whoever built it owns it.
     """
@@ -216,14 +219,14 @@ def ingest(
         return _ingest_locked(
             engine, adapter, lock, source=source, as_of=as_of, run_id=run_id, batch_size=batch_size,
             mapping=mapping, phone_region=phone_region, full=full, clock=clock, business_zone=business_zone,
-            future_skew=future_skew,
+            future_skew=future_skew, consent=consent or ConsentSettings(),
         )
 
 
 def _ingest_locked(
     engine: Engine, adapter: AtsAdapter, lock: SourceLock, *, source: str, as_of: date | None,
     run_id: str | None, batch_size: int, mapping: ReasonMapping | None, phone_region: str, full: bool,
-    clock: Callable[[], datetime], business_zone: tzinfo, future_skew: timedelta,
+    clock: Callable[[], datetime], business_zone: tzinfo, future_skew: timedelta, consent: ConsentSettings,
 ) -> IngestCounts:
     started = clock()
     dates = DateBounds.around(started, business_zone, future_skew)
@@ -247,7 +250,7 @@ def _ingest_locked(
              f"updated since {since.isoformat()}" if since else "(full load)")
 
     writer = BatchWriter(source=source, run_id=run_id, reference=reference, clock=clock,
-                         open_quarantine=open_quarantine, open_review=open_review)
+                         open_quarantine=open_quarantine, open_review=open_review, consent=consent)
     counts = IngestCounts()
     newest: datetime | None = None
     validator = Validator(phone_region=phone_region, dates=dates)

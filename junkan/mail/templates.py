@@ -97,6 +97,8 @@ class NoticeContext:
     unsubscribe_url: str | None = None
     #: Where candidates can write back; the sender's contact address when unset.
     reply_contact: str | None = None
+    #: Values only one kind's templates use (a consent renewal's link), as plain strings.
+    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,6 +478,7 @@ def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
         "advertising": partner is not None,
         "unsubscribe_url": ctx.unsubscribe_url or "",
         "reply_contact": ctx.reply_contact or sender.contact_email,
+        **ctx.extra,
     }
 
 

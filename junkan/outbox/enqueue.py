@@ -16,12 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Case, Select, and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import Case, Select, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
+from junkan.consent.state import current_consents
 from junkan.db.dialect import ConflictInsert, conflict_insert
-from junkan.db.models import Application, Candidate, Consent, Job, Message, Suppression
+from junkan.db.models import Application, Candidate, Job, Message, Suppression
 from junkan.db.results import rows_affected
 from junkan.db.types import utcnow
 from junkan.links import LinkSigner
@@ -100,18 +101,6 @@ class EnqueueResult:
         }
 
 
-def current_consent_subquery(purpose: str, now: datetime):  # type: ignore[no-untyped-def]
-    """Newest consent row per candidate for `purpose`, as of `now` (rn = 1 is the current state)."""
-    rn = func.row_number().over(
-        partition_by=Consent.candidate_id, order_by=(Consent.recorded_at.desc(), Consent.id.desc())
-    )
-    return (
-        select(Consent.candidate_id.label("candidate_id"), Consent.granted.label("granted"), rn.label("rn"))
-        .where(Consent.purpose == purpose, Consent.recorded_at <= now)
-        .subquery(f"current_{purpose}")
-    )
-
-
 def _kind_expr() -> Case[str]:
     return case(
         *[(Application.status == status, literal(kind)) for status, kind in KIND_BY_STATUS.items()],
@@ -127,7 +116,7 @@ def _statuses(settings: Settings) -> list[str]:
 
 
 def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[type-arg]
-    consent = current_consent_subquery("partner_info", now)
+    consent = current_consents(now, ["partner_info"])
     kind = _kind_expr()
     # One notice per application: any notice of either kind settles it (a rejection already sent must not
     # be followed by a withdrawal notice when the status flips), except one cancelled by a status change
@@ -173,7 +162,7 @@ def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[typ
         )
         .join(Candidate, Candidate.id == Application.candidate_id)
         .outerjoin(Job, Job.id == Application.job_id)
-        .outerjoin(consent, and_(consent.c.candidate_id == Application.candidate_id, consent.c.rn == 1))
+        .outerjoin(consent, consent.c.candidate_id == Application.candidate_id)
         .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
         .where(
             Application.status.in_(_statuses(settings)),

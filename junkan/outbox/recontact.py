@@ -15,10 +15,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
+from junkan.consent.state import current_consents, current_granted
 from junkan.db.dialect import insert_ignore
 from junkan.db.models import Candidate, Job, Message, Suppression
 from junkan.db.models_pool import PoolMatch
@@ -27,8 +28,8 @@ from junkan.db.types import utcnow
 from junkan.mail.backends import MailBackend, OutgoingMail
 from junkan.mail.headers import clean_display_name, clean_subject
 from junkan.mail.templates import TemplateStore
-from junkan.outbox.enqueue import current_consent_subquery, new_public_id
-from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared, current_consent_granted
+from junkan.outbox.enqueue import new_public_id
+from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared
 from junkan.outbox.sender import OutboxSender, SendCounts
 
 RECONTACT_KIND = "recontact"
@@ -70,13 +71,13 @@ class RecontactEnqueue:
 
 def plan_mails(session: Session, settings: Settings, run_id: int, now: datetime) -> RecontactEnqueue:
     """Who of run `run_id` gets a mail, listing which jobs. Read-only."""
-    consent = current_consent_subquery(RECONTACT_KIND, now)
+    consent = current_consents(now, [RECONTACT_KIND])
     rows = session.execute(
         select(PoolMatch.id, PoolMatch.candidate_id, PoolMatch.application_id, PoolMatch.job_id,
                PoolMatch.holdout, Candidate.locale, Candidate.email_key, Candidate.anonymized_at,
                consent.c.granted, Suppression.id.label("suppression_id"))
         .join(Candidate, Candidate.id == PoolMatch.candidate_id)
-        .outerjoin(consent, and_(consent.c.candidate_id == PoolMatch.candidate_id, consent.c.rn == 1))
+        .outerjoin(consent, consent.c.candidate_id == PoolMatch.candidate_id)
         .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
         .where(PoolMatch.run_id == run_id)
         .order_by(PoolMatch.candidate_id, PoolMatch.score.desc(), PoolMatch.rank, PoolMatch.id)
@@ -136,7 +137,7 @@ def enqueue_recontact(session: Session, settings: Settings, run_id: int, now: da
 
 def cancel_without_consent(session: Session, now: datetime) -> int:
     """Pending re-contact mails whose person no longer has a current `recontact` grant are cancelled."""
-    granted = current_consent_granted(RECONTACT_KIND, now, Message.candidate_id)
+    granted = current_granted(Message.candidate_id, RECONTACT_KIND, now)
     stale = select(Message.id).where(
         Message.kind == RECONTACT_KIND, Message.state == "pending",
         or_(granted.is_(None), granted.is_(False)),

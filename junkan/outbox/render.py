@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from junkan.config import PartnerSettings, Settings
-from junkan.db.models import Application, Candidate, Consent, Job, Message, RejectionReason, Suppression
+from junkan.consent.state import current_consents, current_granted
+from junkan.db.models import Application, Candidate, Job, Message, RejectionReason, Suppression
 from junkan.links import LinkSigner
 from junkan.mail.backends import OutgoingMail
 from junkan.mail.headers import clean_display_name
@@ -26,7 +26,7 @@ from junkan.mail.templates import (
     partner_section_allowed,
     render_notice,
 )
-from junkan.outbox.enqueue import STATUS_BY_KIND, PlannedNotice, current_consent_subquery, new_public_id
+from junkan.outbox.enqueue import STATUS_BY_KIND, PlannedNotice, new_public_id
 
 PARTNER_LINK = "partner"
 
@@ -64,21 +64,6 @@ class Prepared:
     template_version: str
 
 
-def current_consent_granted(purpose: str, now: datetime, candidate_id: Any) -> Any:
-    """The newest `purpose` consent of the row's candidate as of `now` (None without any), as a correlated
-    subquery: one index lookup (ix_consent_candidate_purpose) per message. The window-function form in
-    `current_consent_subquery` ranks the whole consent table, which suits one set-based enqueue but not a
-    chunk of 64 messages, 150 times per run."""
-    return (
-        select(Consent.granted)
-        .where(Consent.candidate_id == candidate_id, Consent.purpose == purpose, Consent.recorded_at <= now)
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
-        .limit(1)
-        .correlate_except(Consent)
-        .scalar_subquery()
-    )
-
-
 def notice_rows_query(now: datetime) -> Select:  # type: ignore[type-arg]
     """Message rows joined with candidate, application, job, reason, suppression and current consent."""
     return (
@@ -88,7 +73,7 @@ def notice_rows_query(now: datetime) -> Select:  # type: ignore[type-arg]
             Candidate.email_key, Candidate.display_name, Candidate.anonymized_at,
             Application.status, Job.title, Job.external_id, RejectionReason.category,
             Suppression.id.label("suppression_id"),
-            current_consent_granted("partner_info", now, Message.candidate_id).label("granted"),
+            current_granted(Message.candidate_id, "partner_info", now).label("granted"),
         )
         .join(Candidate, Candidate.id == Message.candidate_id)
         .outerjoin(Application, Application.id == Message.application_id)
@@ -162,6 +147,10 @@ class NoticeRenderer:
         partners = self.settings.all_partners()
         return next((p for p in partners if p.name == name), partners[0])
 
+    def extra_values(self, row: NoticeRow) -> dict[str, str]:
+        """Template values of one kind only (see RenewalRenderer); none for notices."""
+        return {}
+
     def prepare(self, row: NoticeRow) -> Prepared:
         unsubscribe = self.unsubscribe_url(row.public_id)
         partner = None
@@ -172,7 +161,7 @@ class NoticeRenderer:
         rendered = render_notice(self.store, NoticeContext(
             kind=row.kind, sender=self.settings.sender, candidate_name=row.name, job_title=row.job_title,
             locale=row.locale, reason_category=row.reason_category, job_external_id=row.job_external_id,
-            partner=partner, unsubscribe_url=unsubscribe,
+            partner=partner, unsubscribe_url=unsubscribe, extra=self.extra_values(row),
         ))
         mail = OutgoingMail(
             message_id=row.public_id,
@@ -197,7 +186,7 @@ def planned_rows(session: Session, planned: list[PlannedNotice], now: datetime,
     by_app = {p.application_id: p for p in planned if p.state == "pending"}
     if not by_app:
         return []
-    consent = current_consent_subquery("partner_info", now)
+    consent = current_consents(now, ["partner_info"])
     stmt = (
         select(Application.id, Application.status, Candidate.email_key, Candidate.display_name,
                Candidate.anonymized_at, Job.title, Job.external_id, RejectionReason.category,
@@ -206,7 +195,7 @@ def planned_rows(session: Session, planned: list[PlannedNotice], now: datetime,
         .outerjoin(Job, Job.id == Application.job_id)
         .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
         .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
-        .outerjoin(consent, and_(consent.c.candidate_id == Application.candidate_id, consent.c.rn == 1))
+        .outerjoin(consent, consent.c.candidate_id == Application.candidate_id)
         .where(Application.id.in_(list(by_app)))
     )
     rows: list[NoticeRow] = []

@@ -2,15 +2,16 @@
 
 A rejected or withdrawn candidate is in the pool when all of these hold:
 - no reason of theirs is `never` (spam, duplicate, misconduct: once is enough);
-- their newest `talent_pool` consent is a grant;
-- they have not opted out of re-contact (newest `recontact` consent is not a withdrawal);
-- they are within retention: not anonymised, and the consent is younger than `pool_consent_days`.
+- their current `talent_pool` consent is a grant (current = newest unexpired record, junkan/consent/state.py;
+  a grant expires `consent.talent_pool_days` after it was given, which is the pool's retention);
+- they have not opted out of re-contact (current `recontact` consent is not a withdrawal);
+- they are not anonymised.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import delete
@@ -51,15 +52,14 @@ class Membership:
 
 
 def pool_membership(signals: PoolSignals, settings: Settings, now: datetime) -> Membership:
-    days = settings.recontact.pool_consent_days
-    until = [None if at is None else at + timedelta(days=days) for at in signals.talent_pool_at]
-    within = np.array([u is not None and u > now for u in until], dtype=bool)
+    """Who is in the pool. `signals` were read as of `now`, so a lapsed grant is no grant any more; a
+    member's `consent_until` is their grant's own expiry."""
+    until = signals.talent_pool_until
     mask = (
         ~signals.any_never
         & signals.talent_pool_granted
         & (signals.recontact_consent != 0)
         & ~signals.anonymized
-        & within
     )
     why_code: list[str] = []
     why: list[str] = []

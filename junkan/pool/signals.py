@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Connection, Text, and_, select, type_coerce
+from sqlalchemy import Text, and_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
-from junkan.db.models import Application, Candidate, Consent, Job, Message, RejectionReason, Suppression
+from junkan.consent.state import latest_by_candidate
+from junkan.db.models import Application, Candidate, Job, Message, RejectionReason, Suppression
 from junkan.db.models_pool import PoolTag
 from junkan.ingest.reasons import DEFAULT_FINAL_STAGE_KEYWORDS, fold
 
@@ -86,7 +87,8 @@ class PoolSignals:
     applied_cand: np.ndarray
     applied_job: np.ndarray
     talent_pool_granted: np.ndarray
-    talent_pool_at: list[datetime | None]
+    #: When the current `talent_pool` record expires (None: never, or no record).
+    talent_pool_until: list[datetime | None]
     #: Current `recontact` consent: 1 granted, 0 withdrawn, -1 never asked.
     recontact_consent: np.ndarray
     suppressed: np.ndarray
@@ -95,17 +97,6 @@ class PoolSignals:
 
     def __len__(self) -> int:
         return len(self.candidate_ids)
-
-
-def _latest_consents(conn: Connection, purpose: str, now: datetime) -> dict[int, tuple[bool, datetime]]:
-    """Newest row per candidate: read in order, the last one wins (a window function is much slower on
-    SQLite, and the log is append-only and small per person)."""
-    rows = conn.execute(
-        select(Consent.candidate_id, Consent.granted, Consent.recorded_at)
-        .where(Consent.purpose == purpose, Consent.recorded_at <= now)
-        .order_by(Consent.candidate_id, Consent.recorded_at, Consent.id)
-    )
-    return {cid: (bool(granted), at) for cid, granted, at in rows}
 
 
 @functools.lru_cache(maxsize=65536)
@@ -221,8 +212,8 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         [any(d is not None and h >= d for h in hired_at[i]) for i, d in enumerate(decided)], dtype=bool
     ) if n else np.zeros(0, dtype=bool)
 
-    tp = _latest_consents(conn, "talent_pool", now)
-    rc = _latest_consents(conn, "recontact", now)
+    tp = latest_by_candidate(conn, "talent_pool", now)
+    rc = latest_by_candidate(conn, "recontact", now)
     suppressed_ids = set(conn.scalars(
         select(Candidate.id).join(Suppression, Suppression.email_key == Candidate.email_key)
     ))
@@ -262,10 +253,11 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         in_process=in_process,
         applied_cand=applied_arr[:, 0].copy(),
         applied_job=applied_arr[:, 1].copy(),
-        talent_pool_granted=np.array([tp.get(int(c), (False, None))[0] for c in ids], dtype=bool),
-        talent_pool_at=[tp.get(int(c), (False, None))[1] for c in ids],
+        talent_pool_granted=np.array([(s := tp.get(int(c))) is not None and s.granted for c in ids],
+                                     dtype=bool),
+        talent_pool_until=[s.expires_at if (s := tp.get(int(c))) is not None else None for c in ids],
         recontact_consent=np.array(
-            [(1 if rc[int(c)][0] else 0) if int(c) in rc else -1 for c in ids], dtype=np.int8
+            [(1 if rc[int(c)].granted else 0) if int(c) in rc else -1 for c in ids], dtype=np.int8
         ),
         suppressed=np.array([int(c) in suppressed_ids for c in ids], dtype=bool),
         recontacted_recently=np.array([int(c) in recent_ids for c in ids], dtype=bool),

@@ -2,8 +2,11 @@
 
 Endpoints (see docs/engagement.md):
   GET  /r/{token}       record one click, 302 to the destination computed from the message
-  GET  /u/{token}       unsubscribe confirmation page; no side effect (mail scanners prefetch links)
-  POST /u/{token}       RFC 8058 one-click unsubscribe; 200, never a redirect, idempotent
+  GET  /u/{token}       unsubscribe page with its two choices; no side effect (mail scanners prefetch links)
+  POST /u/{token}       RFC 8058 one-click unsubscribe (advertising only), or `choice=all_mail` from the
+                        page (all mail); 200, never a redirect, idempotent
+  GET  /c/{token}       consent renewal page (wording version, a button); no side effect
+  POST /c/{token}       records the renewed `talent_pool` consent; forged or expired token: 404, nothing
   POST /hooks/sendgrid  signed event webhook; events are committed before the 2xx
   GET  /healthz         liveness plus a database round trip
 
@@ -19,6 +22,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -32,14 +37,15 @@ from starlette.routing import Route
 
 from junkan.backoff import jittered_backoff
 from junkan.config import Settings, get_settings
+from junkan.consent.renewal import RenewalTarget, record_renewal, renewal_target
 from junkan.db import make_engine, session_scope
 from junkan.db.models import Message
 from junkan.engagement.clicks import LinkTarget, record_click, resolve_link
 from junkan.engagement.event_batch import NotAnArray, read_events
 from junkan.engagement.events import IngestResult, begin_webhook_batch, ingest_events, prepare_events
-from junkan.engagement.optout import UnsubscribeOutcome, unsubscribe_message
+from junkan.engagement.optout import UnsubscribeOutcome, UnsubscribeScope, unsubscribe_message
 from junkan.links import InvalidLink, LinkSigner
-from junkan.web import pages
+from junkan.web import pages, renewal_page
 from junkan.web.checkpoint import WalCheckpointer
 from junkan.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
 
@@ -59,6 +65,8 @@ TRANSIENT_ATTEMPTS = 5
 TRANSIENT_BACKOFF_S = (0.05, 1.0)
 #: itsdangerous tokens for our payloads are ~100 characters; longer ones are rejected before any work.
 MAX_TOKEN_LEN = 512
+#: The unsubscribe page's forms post a field or two; RFC 8058 clients post `List-Unsubscribe=One-Click`.
+MAX_FORM_BODY = 1024
 
 _COMMON_HEADERS = {
     "Cache-Control": "no-store",
@@ -134,9 +142,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 return _invalid()
             return _html(pages.unsubscribe_confirm(lang or locale, settings.sender))
 
+        scope = await _unsubscribe_scope(request)
+
         def work() -> UnsubscribeOutcome | None:
             with session_scope(engine) as session:
-                return unsubscribe_message(session, public_id, at=now())
+                return unsubscribe_message(session, public_id, at=now(), scope=scope)
 
         try:
             outcome = await run_in_threadpool(work)
@@ -146,10 +156,44 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             return _json({"error": "temporarily unavailable"}, 503)
         if outcome is None:
             return _invalid()
-        if outcome.first_time:
-            log.info("unsubscribe recorded: consents withdrawn=%d, cancelled=%d",
+        if outcome.consents_withdrawn or outcome.suppressed:
+            log.info("unsubscribe (%s) recorded: consents withdrawn=%d, cancelled=%d", scope,
                      outcome.consents_withdrawn, outcome.messages_cancelled)
-        return _html(pages.unsubscribe_done(lang or outcome.locale, settings.sender))
+        return _html(pages.unsubscribe_done(lang or outcome.locale, settings.sender,
+                                            all_mail=scope == "all_mail"))
+
+    async def renewal(request: Request) -> Response:
+        max_age_s = settings.consent.renewal_link_max_age_days * 24 * 3600
+        try:
+            public_id = signer.read_renewal(_bounded(request.path_params["token"]), max_age_s=max_age_s)
+        except InvalidLink:
+            return _invalid()
+        record = request.method == "POST"
+
+        def work() -> tuple[RenewalTarget, datetime | None] | None:
+            with session_scope(engine) as session:
+                target = renewal_target(session, public_id)
+                if target is None or not record:
+                    return None if target is None else (target, None)
+                renewed = record_renewal(session, target, settings.consent, now())
+                if renewed.recorded:
+                    log.info("consent renewal recorded for message %s", public_id)
+                return target, renewed.expires_at
+
+        try:
+            found = await run_in_threadpool(work)
+        except SQLAlchemyError as exc:
+            log.error("consent renewal failed: %s", type(exc).__name__)
+            return _json({"error": "temporarily unavailable"}, 503)
+        if found is None:
+            return _invalid()
+        target, until = found
+        lang = request.query_params.get("lang") or target.locale
+        if not record:
+            return _html(renewal_page.renewal_confirm(lang, settings.sender,
+                                                      days=settings.consent.talent_pool_days))
+        shown = until.astimezone(ZoneInfo(settings.notice.timezone)).date().isoformat() if until else "—"
+        return _html(renewal_page.renewal_done(lang, settings.sender, until=shown))
 
     async def sendgrid_webhook(request: Request) -> Response:
         if verifier is None:
@@ -222,6 +266,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         Route("/healthz", healthz, methods=["GET"]),
         Route("/r/{token}", tracked_link, methods=["GET"]),
         Route("/u/{token}", unsubscribe, methods=["GET", "POST"]),
+        Route("/c/{token}", renewal, methods=["GET", "POST"]),
         Route("/hooks/sendgrid", sendgrid_webhook, methods=["POST"]),
     ]
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
@@ -237,6 +282,16 @@ def _message_locale(engine: Any, public_id: str) -> str | None:
         locale: str | None = conn.execute(
             select(Message.locale).where(Message.public_id == public_id)).scalar_one_or_none()
         return locale
+
+
+async def _unsubscribe_scope(request: Request) -> UnsubscribeScope:
+    """`all_mail` only when the page's second form says so; anything else (RFC 8058's body, an empty or
+    unreadable one) is the one-click advertising opt-out the footer and the header promise."""
+    body = await _read_capped(request, MAX_FORM_BODY)
+    if body is None:
+        return "advertising"
+    fields = parse_qs(body.decode("ascii", errors="replace"), max_num_fields=4)
+    return "all_mail" if fields.get("choice") == ["all_mail"] else "advertising"
 
 
 def _sqlstate(exc: OperationalError) -> str | None:

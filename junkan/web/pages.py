@@ -1,4 +1,8 @@
-"""The few HTML pages a candidate may see: unsubscribe confirmation, its result, and a neutral error page.
+"""The few HTML pages a candidate may see: unsubscribe choices, their result, and a neutral error page.
+
+The unsubscribe page offers two choices (docs/privacy.md "Opt-out"): the first is what the mail footer and
+the one-click List-Unsubscribe header do (advertising only); the second stops all mail from the employer.
+Its wording is OPTOUT_WORDING_VERSION (junkan/consent/wording.py), stored with the consent records.
 
 Kept in code (not template files) so they ship with the package and cannot go missing in a deployment.
 Autoescaping is on: company names and addresses come from configuration but are still treated as text.
@@ -9,6 +13,7 @@ from __future__ import annotations
 from jinja2 import DictLoader, Environment, select_autoescape
 
 from junkan.config import SenderSettings
+from junkan.consent.wording import OPTOUT_WORDING_VERSION
 
 _BASE = """<!doctype html>
 <html lang="{{ lang }}">
@@ -25,6 +30,9 @@ main { max-width: 34rem; margin: 4rem auto; background: #fff; padding: 2rem; bor
 h1 { font-size: 1.3rem; margin-top: 0; }
 button { font-size: 1rem; padding: .7rem 1.4rem; border: 0; border-radius: 6px; background: #1f6feb;
          color: #fff; cursor: pointer; }
+h2 { font-size: 1.05rem; margin-top: 2rem; }
+button.secondary { background: #57606a; }
+.version { font-size: .8rem; color: #57606a; }
 footer { margin-top: 2rem; font-size: .85rem; color: #57606a; }
 </style>
 </head>
@@ -49,6 +57,13 @@ _CONFIRM = """{% extends "base.html" %}
 <input type="hidden" name="List-Unsubscribe" value="One-Click">
 <button type="submit">{{ t.button }}</button>
 </form>
+<h2>{{ t.all_title }}</h2>
+<p>{{ t.all_text }}</p>
+<form method="post">
+<input type="hidden" name="choice" value="all_mail">
+<button type="submit" class="secondary">{{ t.all_button }}</button>
+</form>
+<p class="version">{{ t.version }}: {{ version }}</p>
 {% endblock %}
 """
 
@@ -56,6 +71,13 @@ _DONE = """{% extends "base.html" %}
 {% block content %}
 <h1>{{ t.done_title }}</h1>
 <p>{{ t.done_text }}</p>
+{% if offer_all %}
+<p>{{ t.all_text }}</p>
+<form method="post">
+<input type="hidden" name="choice" value="all_mail">
+<button type="submit" class="secondary">{{ t.all_button }}</button>
+</form>
+{% endif %}
 {% endblock %}
 """
 
@@ -70,25 +92,46 @@ _INVALID = """{% extends "base.html" %}
 _TEXT: dict[str, dict[str, str]] = {
     "ja": {
         "confirm_title": "配信停止の確認",
-        "confirm_text": "{company}からこのメールアドレスへのメール（提携サービスや求人のご案内を含みます）"
-                        "の配信を停止します。よろしければ、下のボタンを押してください。",
-        "button": "配信を停止する",
-        "done_title": "配信を停止しました",
-        "done_text": "今後、{company}からこのメールアドレスへご案内をお送りすることはありません。"
-                     "お手続きは以上です。このページは閉じていただいて構いません。",
+        "confirm_text": "{company}から、提携サービスのご案内・求人のご案内・タレントプール登録の更新のご案内"
+                        "をお送りしないようにします。選考に関するご連絡は、これまでどおりお送りします。"
+                        "よろしければ、下のボタンを押してください。",
+        "button": "ご案内の配信を停止する",
+        "all_title": "すべてのメールを停止する",
+        "all_text": "選考に関するご連絡を含め、{company}からこのメールアドレスへの"
+                    "メールをすべて停止することもできます。",
+        "all_button": "すべてのメールを停止する",
+        "version": "文言バージョン",
+        "done_title": "ご案内の配信を停止しました",
+        "done_text": "今後、{company}から提携サービス・求人・タレントプール登録の更新のご案内を"
+                     "お送りすることはありません。選考に関するご連絡は引き続きお送りします。",
+        "done_all_title": "すべてのメールを停止しました",
+        "done_all_text": "今後、{company}からこのメールアドレスへメールをお送りすることはありません。"
+                         "お手続きは以上です。このページは閉じていただいて構いません。",
         "contact": "お問い合わせ",
     },
     "en": {
         "confirm_title": "Confirm unsubscribe",
-        "confirm_text": "Stop e-mails from {company} to this address, including partner-service and job "
-                        "announcements. Press the button below to confirm.",
-        "button": "Unsubscribe",
-        "done_title": "You have been unsubscribed",
-        "done_text": "{company} will not send further announcements to this address. Nothing else is needed; "
-                     "you may close this page.",
+        "confirm_text": "Stop partner-service introductions, job announcements and talent-pool renewal "
+                        "reminders from {company}. Messages about your applications will still be sent. "
+                        "Press the button below to confirm.",
+        "button": "Stop these announcements",
+        "all_title": "Stop all e-mail",
+        "all_text": "You can also stop every e-mail from {company} to this address, including messages "
+                    "about your applications.",
+        "all_button": "Stop all e-mail",
+        "version": "Wording version",
+        "done_title": "Announcements stopped",
+        "done_text": "{company} will not send you partner-service introductions, job announcements or "
+                     "talent-pool renewal reminders any more. Messages about your applications will still "
+                     "be sent.",
+        "done_all_title": "All e-mail stopped",
+        "done_all_text": "{company} will not send any further e-mail to this address. Nothing else is "
+                         "needed; you may close this page.",
         "contact": "Contact",
     },
 }
+
+BASE_TEMPLATE = _BASE
 
 _env = Environment(
     loader=DictLoader({"base.html": _BASE, "confirm.html": _CONFIRM, "done.html": _DONE,
@@ -113,13 +156,18 @@ def _texts(locale: str, sender: SenderSettings) -> dict[str, str]:
 def unsubscribe_confirm(locale: str, sender: SenderSettings) -> str:
     lang = page_locale(locale)
     t = _texts(lang, sender)
-    return _env.get_template("confirm.html").render(lang=lang, title=t["confirm_title"], t=t, sender=sender)
+    return _env.get_template("confirm.html").render(lang=lang, title=t["confirm_title"], t=t, sender=sender,
+                                                     version=OPTOUT_WORDING_VERSION)
 
 
-def unsubscribe_done(locale: str, sender: SenderSettings) -> str:
+def unsubscribe_done(locale: str, sender: SenderSettings, *, all_mail: bool = False) -> str:
+    """After advertising only, the page still offers stopping all mail; after all mail, it just says so."""
     lang = page_locale(locale)
     t = _texts(lang, sender)
-    return _env.get_template("done.html").render(lang=lang, title=t["done_title"], t=t, sender=sender)
+    if all_mail:
+        t = {**t, "done_title": t["done_all_title"], "done_text": t["done_all_text"]}
+    return _env.get_template("done.html").render(lang=lang, title=t["done_title"], t=t, sender=sender,
+                                                  offer_all=not all_mail)
 
 
 def invalid_link() -> str:

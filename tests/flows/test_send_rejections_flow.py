@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +14,10 @@ from prefect.client.schemas.sorting import ArtifactSort
 from sqlalchemy import Engine, select
 
 from flows.send_rejections import ARTIFACT_KEY, SendingStopped, send_rejections
+from junkan.config import ConsentSettings
+from junkan.consent.expiry import expires_at
 from junkan.db import session_scope
-from junkan.db.models import Message
+from junkan.db.models import Consent, Message
 from tests.fakes.sendgrid import SendGridFake
 from tests.integration._outbox_data import add_application, suppress
 
@@ -97,3 +99,21 @@ def test_a_bad_api_key_fails_the_run_after_publishing_counts(
     shown = {row["count"]: row["value"] for row in _latest_artifact()}
     # The refused notices wait for the fixed key instead of failing for good (issue 9 §4).
     assert shown["fatal"] == 1 and shown["sent"] == 0 and shown["failed"] == 0 and shown["held"] >= 1
+
+
+def test_the_flow_sends_consent_renewals_once_when_enabled(
+    engine: Engine, fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JUNKAN_CONSENT__RENEWAL_ENABLED", "true")
+    granted = datetime(2025, 11, 21, tzinfo=UTC)  # lapses 2026-11-21: three days after AS_OF
+    with session_scope(engine) as s:
+        app = add_application(s, status="hired", email="pool@example.com")
+        s.add(Consent(candidate_id=app.candidate_id, purpose="talent_pool", granted=True, recorded_at=granted,
+                      source="csv", expires_at=expires_at("talent_pool", True, granted, ConsentSettings())))
+    counts = send_rejections(as_of=AS_OF)
+    assert (counts["renewals_enqueued"], counts["renewals_sent"], counts["sent"]) == (1, 1, 0)
+    assert len(fake.accepted) == 1
+    with session_scope(engine) as s:
+        assert s.scalars(select(Message.kind)).all() == ["consent_renewal"]
+    again = send_rejections(as_of=AS_OF)
+    assert (again["renewals_enqueued"], again["renewals_sent"]) == (0, 0) and len(fake.accepted) == 1

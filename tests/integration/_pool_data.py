@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from junkan.config import Settings
+from junkan.config import ConsentSettings, Settings
+from junkan.consent.expiry import expires_at
 from junkan.db.models import Application, Candidate, Consent, Job, Opening, RejectionReason, Suppression
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -83,8 +84,9 @@ def _reason(session: Session, category: str) -> RejectionReason:
 
 def add_consent(session: Session, candidate_id: int, purpose: str, granted: bool,
                 at: datetime = CONSENTED) -> None:
+    # As ingest writes it: the expiry the default settings give (talent_pool grants: 365 days).
     session.add(Consent(candidate_id=candidate_id, purpose=purpose, granted=granted, recorded_at=at,
-                        source="csv"))
+                        source="csv", expires_at=expires_at(purpose, granted, at, ConsentSettings())))
     session.flush()
 
 

@@ -137,6 +137,36 @@ def _app(app_id: int, status: str, **extra: object) -> dict[str, object]:
     }
 
 
+def test_consents_come_from_candidate_custom_fields_and_can_email(
+    httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    base = {"first_name": "花子", "last_name": "佐藤", "email_addresses": [{"value": "h@example.jp"}]}
+    fake = GreenhouseFake(
+        httpserver,
+        clock=clock,
+        candidates=[
+            {**base, "id": 1, "can_email": True,
+             "keyed_custom_fields": {"talent_pool_consent": {"name": "Talent pool", "value": True},
+                                     "consent_wording_version": {"value": "2026-04"}},
+             "custom_fields": {"再連絡同意": "いいえ"}},
+            {**base, "id": 2, "can_email": False,
+             "custom_fields": {"talent_pool_consent": "yes", "partner_info_consent": "yes"}},
+            {**base, "id": 3, "custom_fields": {"talent_pool_consent": "maybe"}},
+            {**base, "id": 4},
+        ],
+        applications=[_app(n, "rejected", candidate_id=n, rejection_reason_id=9001) for n in (1, 2, 3, 4)],
+    )
+    records = {r.external_id: r for r in make_adapter(fake, clock).fetch_applications(None)}
+    assert records["1"].consents == {"talent_pool": True, "recontact": False}  # type: ignore[union-attr]
+    assert records["1"].raw["consent_wording_version"] == "2026-04"
+    # can_email: false withdraws the advertising purposes whatever the fields say.
+    assert records["2"].consents == {  # type: ignore[union-attr]
+        "talent_pool": True, "partner_info": False, "recontact": False}
+    assert isinstance(records["3"], BadRecord)
+    assert records["3"].reason == "candidate custom field talent_pool_consent: cannot read the consent answer"
+    assert records["4"].consents == {}  # type: ignore[union-attr]
+
+
 def test_maps_statuses_reasons_candidates_and_skips_prospects(
     httpserver: HTTPServer, clock: FakeClock
 ) -> None:
@@ -194,7 +224,7 @@ def test_maps_statuses_reasons_candidates_and_skips_prospects(
     assert first.updated_at == datetime(2026, 10, 2, 3, 4, 5, tzinfo=UTC)
     assert first.stage == "Phone Screen"
     assert first.tags == ("newgrad", "referral")
-    assert first.consents == {"partner_info": False, "recontact": False}
+    assert first.consents == {"partner_info": False, "recontact": False}  # can_email: false
     assert first.raw["application"]["id"] == 1
     assert "email_addresses" not in first.raw.get("candidate", {})  # no more personal data than needed
     assert by_id["3"].decided_at == datetime(2026, 10, 2, 3, 4, 5, tzinfo=UTC)  # falls back to updated_at

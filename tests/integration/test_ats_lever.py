@@ -61,7 +61,7 @@ def test_maps_archive_reasons_statuses_and_fields(httpserver: HTTPServer, clock:
         "name": "山田 花子",
         "emails": ["  hanako@example.jp ", "other@example.jp"],
         "phones": [{"type": "mobile", "value": "080-1111-2222"}],
-        "tags": ["referral"],
+        "tags": ["referral", "consent:talent_pool", "Consent-Withdrawn:recontact", "consent:recontact"],
         "stage": "offer",
         "contact": "c-1",
         "createdAt": ms(datetime(2026, 10, 1, tzinfo=UTC)),
@@ -101,7 +101,9 @@ def test_maps_archive_reasons_statuses_and_fields(httpserver: HTTPServer, clock:
     assert rejected.decided_at == datetime(2026, 10, 2, 12, tzinfo=UTC)
     assert rejected.applied_at == datetime(2026, 10, 1, tzinfo=UTC)
     assert rejected.updated_at == datetime(2026, 10, 3, tzinfo=UTC)
-    assert rejected.tags == ("referral",) and rejected.stage == "offer"
+    assert rejected.tags == ("referral",) and rejected.stage == "offer"  # consent tags are not kept as tags
+    # A withdrawal tag wins over a grant tag for the same purpose.
+    assert rejected.consents == {"talent_pool": True, "recontact": False}
     assert good["o1"].decided_at is None and good["o3"].reason_external_id is None
     bad = sorted(r.reason for r in records if isinstance(r, BadRecord))
     assert bad == ["createdAt: expected epoch milliseconds, got str", "opportunity without an id"]

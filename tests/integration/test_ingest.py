@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from junkan.ats.base import BadRecord, ReasonRecord
+from junkan.config import ConsentSettings
 from junkan.db.models import (
     Application,
     Candidate,
@@ -313,6 +314,15 @@ def test_consents_are_recorded_only_when_the_source_changes_its_statement(engine
         ("talent_pool", True, "test", "2026-04", T0),
         ("talent_pool", False, "test", "ats", T0 + timedelta(days=2)),
     ]
+
+
+def test_ingested_consents_expire_as_the_settings_say(engine: Engine) -> None:
+    record = app("1", "rejected", consents={"talent_pool": True, "partner_info": True, "recontact": False})
+    ingest(engine, ListAdapter([record]), as_of=None, consent=ConsentSettings(partner_info_days=30))
+    expiry = {c.purpose: c.expires_at for c in rows(engine, Consent)}
+    # talent_pool: the 365-day default; partner_info: as configured; a refusal never expires.
+    assert expiry == {"talent_pool": T0 + timedelta(days=365), "partner_info": T0 + timedelta(days=30),
+                      "recontact": None}
 
 
 def test_reasons_are_classified_with_the_mapping_version(engine: Engine) -> None:

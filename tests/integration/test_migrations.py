@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,27 @@ def test_downgrade_to_base_and_upgrade_again(scratch_url: str) -> None:
 
     upgrade(scratch_url)
     assert schema_drift(scratch_url) == []
+
+
+def test_0009_gives_existing_talent_pool_grants_a_365_day_expiry(scratch_url: str) -> None:
+    cfg = alembic_config(scratch_url)
+    command.upgrade(cfg, "0008_report_indexes")
+    engine = create_engine(scratch_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO candidate (id, locale, tags, created_at, updated_at) "
+                              "VALUES (1, 'ja', '[]', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+            for purpose, granted in (("talent_pool", True), ("talent_pool", False), ("recontact", True)):
+                conn.execute(text("INSERT INTO consent (candidate_id, purpose, granted, recorded_at, source) "
+                                  "VALUES (1, :p, :g, '2026-03-04 05:06:07.250000', 'csv')"),
+                             {"p": purpose, "g": granted})
+        command.upgrade(cfg, "0009_consent_lifecycle")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT purpose, granted, expires_at FROM consent ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    # PostgreSQL answers an aware datetime, SQLite the stored text.
+    expiry = [None if r.expires_at is None else r.expires_at if isinstance(r.expires_at, str)
+              else r.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") for r in rows]
+    assert expiry[0] == "2027-03-04 05:06:07.250000"
+    assert expiry[1:] == [None, None]  # a withdrawal never lapses; other purposes: no validity configured

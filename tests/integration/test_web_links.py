@@ -18,6 +18,7 @@ from itsdangerous import TimestampSigner, URLSafeSerializer, URLSafeTimedSeriali
 from sqlalchemy import Engine, func, inspect, select
 
 from junkan.config import LinkSettings, PartnerSettings, Settings
+from junkan.consent.wording import OPTOUT_WORDING_VERSION
 from junkan.db import session_scope
 from junkan.db.models import Candidate, Consent, Message, Suppression
 from junkan.db.models_engagement import Click, EmailEvent
@@ -244,10 +245,19 @@ async def test_get_unsubscribe_shows_a_confirmation_in_the_message_language_and_
         en_page = await client.get(f"/u/{signer().unsubscribe_token(en.public_id)}")
         head = await client.head(f"/u/{signer().unsubscribe_token(ja.public_id)}")
     assert ja_page.status_code == en_page.status_code == head.status_code == 200
-    assert '<html lang="ja">' in ja_page.text and "配信を停止する" in ja_page.text
-    assert '<html lang="en">' in en_page.text and ">Unsubscribe</button>" in en_page.text
+    assert '<html lang="ja">' in ja_page.text
+    assert ">ご案内の配信を停止する</button>" in ja_page.text
+    assert ">すべてのメールを停止する</button>" in ja_page.text
+    assert "選考に関するご連絡は、これまでどおりお送りします。" in ja_page.text
+    assert '<html lang="en">' in en_page.text
+    assert ">Stop these announcements</button>" in en_page.text
+    assert ">Stop all e-mail</button>" in en_page.text
     for page in (ja_page, en_page):
-        assert '<form method="post">' in page.text
+        # Two choices: the one-click scope (what the footer and header do), and all mail.
+        assert page.text.count('<form method="post">') == 2
+        assert 'name="List-Unsubscribe" value="One-Click"' in page.text
+        assert 'name="choice" value="all_mail"' in page.text
+        assert OPTOUT_WORDING_VERSION in page.text
         assert web_settings.sender.postal_address in page.text  # 特定電子メール法: sender identity shown
         assert "form-action 'self'" in page.headers["content-security-policy"]
         assert "set-cookie" not in page.headers
@@ -281,15 +291,19 @@ async def test_one_click_post_unsubscribes_at_once_and_repeating_it_is_harmless(
     for resp in (first, *again, empty):
         assert resp.status_code == 200
         assert "location" not in resp.headers
-        assert "配信を停止しました" in resp.text
+        assert "ご案内の配信を停止しました" in resp.text
+        assert 'name="choice" value="all_mail"' in resp.text  # stopping all mail is still offered
     assert snapshot(engine) == after_one
 
     with session_scope(engine) as s:
-        assert s.scalars(select(Suppression.email_key)).all() == ["hanako@example.jp"]
+        # Advertising only: the address is not suppressed, so notices about applications still go.
+        assert s.scalars(select(Suppression.email_key)).all() == []
         latest = {}
         for c in s.scalars(select(Consent).where(Consent.candidate_id == cand_id)
                            .order_by(Consent.recorded_at, Consent.id)):
             latest[c.purpose] = (c.granted, c.source, c.recorded_at.timestamp())
+            if c.source == "unsubscribe":
+                assert (c.wording_version, c.expires_at) == (OPTOUT_WORDING_VERSION, None)
         states = dict(s.execute(select(Message.id, Message.state)).all())
         events = s.execute(select(EmailEvent.message_id, EmailEvent.event, EmailEvent.source)).all()
     assert latest == {
@@ -302,6 +316,34 @@ async def test_one_click_post_unsubscribes_at_once_and_repeating_it_is_harmless(
     assert states[sent.id] == "accepted"
     assert states[other.id] == "pending"  # someone else's mail is untouched
     assert events == [(sent.id, "unsubscribe", "junkan")]
+
+
+@pytest.mark.anyio
+async def test_the_pages_second_choice_stops_all_mail_and_is_recorded(
+    engine: Engine, web_settings: Settings
+) -> None:
+    with session_scope(engine) as s:
+        sent = add_message(s, email="taro@example.jp", advertising=True)
+        cand_id = sent.candidate_id
+        grant(s, cand_id, "partner_info")
+    url = f"/u/{signer().unsubscribe_token(sent.public_id)}"
+    async with client_for(web_settings, clock=lambda: T0 + 60) as client:
+        advertising = await client.post(url, data={"List-Unsubscribe": "One-Click"})
+        everything = await client.post(url, data={"choice": "all_mail"})
+        after = snapshot(engine)
+        again = await client.post(url, data={"choice": "all_mail"})
+    assert advertising.status_code == everything.status_code == again.status_code == 200
+    assert "すべてのメールを停止しました" in everything.text and 'name="choice"' not in everything.text
+    assert snapshot(engine) == after
+    with session_scope(engine) as s:
+        assert s.scalars(select(Suppression.email_key)).all() == ["taro@example.jp"]
+        rows = s.execute(select(Consent.purpose, Consent.granted, Consent.source, Consent.wording_version)
+                         .where(Consent.source == "unsubscribe").order_by(Consent.id)).all()
+    assert sorted(rows) == sorted([
+        ("partner_info", False, "unsubscribe", OPTOUT_WORDING_VERSION),
+        ("recontact", False, "unsubscribe", OPTOUT_WORDING_VERSION),
+        ("all_mail", False, "unsubscribe", OPTOUT_WORDING_VERSION),
+    ])
 
 
 @pytest.mark.anyio

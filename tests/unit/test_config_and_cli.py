@@ -100,6 +100,32 @@ def test_unknown_junkan_variables_are_refused_with_the_closest_name(monkeypatch:
     ]
 
 
+def test_the_old_pool_consent_days_is_refused_with_its_new_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "junkan.toml").write_text("[recontact]\npool_consent_days = 200\n", encoding="utf-8")
+    monkeypatch.setenv("JUNKAN_RECONTACT__POOL_CONSENT_DAYS", "200")
+    assert _problems() == [
+        "JUNKAN_RECONTACT__POOL_CONSENT_DAYS: unknown setting "
+        "(it moved: use JUNKAN_CONSENT__TALENT_POOL_DAYS)",
+        f"{Path('junkan.toml')}: unknown setting recontact.pool_consent_days "
+        "(it moved: use consent.talent_pool_days)",
+    ]
+
+
+def test_consent_validity_per_purpose_and_a_bad_value_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUNKAN_CONSENT__PARTNER_INFO_DAYS", "90")
+    consent = get_settings().consent
+    assert (consent.validity_days("talent_pool"), consent.validity_days("partner_info"),
+            consent.validity_days("recontact"), consent.renewal_enabled, consent.renewal_days_before) == \
+        (365, 90, None, False, 7)
+    monkeypatch.setenv("JUNKAN_CONSENT__RENEWAL_DAYS_BEFORE", "0")
+    with pytest.raises(ConfigError) as refused:
+        get_settings()
+    assert refused.value.problems[0].startswith("JUNKAN_CONSENT__RENEWAL_DAYS_BEFORE:")
+
+
 def test_variables_that_are_not_settings_are_an_explicit_list() -> None:
     assert frozenset({"JUNKAN_CONFIG_FILE", "JUNKAN_TEST_DATABASE_URL", "JUNKAN_HOME"}) == NOT_SETTINGS
 

@@ -1,0 +1,29 @@
+"""Batch task of the consent lifecycle: one renewal run (enqueue, cancel the moot, send). Counts only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from junkan.config import get_settings
+from junkan.db import make_engine
+from junkan.db.errors import database_errors_scrubbed
+from junkan.outbox.notices import as_of_now
+from junkan.outbox.renewal_mail import run_renewals
+from tasks.persistence import RESULT_SERIALIZER
+
+
+@task(name="send-consent-renewals", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE,
+      result_serializer=RESULT_SERIALIZER)
+@database_errors_scrubbed
+def send_consent_renewals_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Safe to retry: one renewal per consent record (logical key), and the outbox sends exactly once.
+    Does nothing unless `consent.renewal_enabled`."""
+    settings = get_settings()
+    run = run_renewals(make_engine(settings.database_url), settings, now=as_of_now(as_of, settings),
+                       dry_run=dry_run)
+    counts = run.counts()
+    get_run_logger().info("consent renewals: %s", counts)
+    return counts
