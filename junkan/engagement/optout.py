@@ -20,6 +20,8 @@ from junkan.db.models import Candidate, Consent, Message, Suppression
 from junkan.db.models_engagement import EmailEvent
 from junkan.db.results import rows_affected
 from junkan.engagement.bulk import CHUNK, insert_ignore_returning
+from junkan.engagement.suppressed import suppressed_among
+from junkan.privacy.keyed import email_hash
 
 #: Purposes an unsubscribe withdraws. `talent_pool` stays: leaving a mailing list is not an erasure request.
 WITHDRAWN_PURPOSES = ("partner_info", "recontact")
@@ -27,16 +29,26 @@ WITHDRAWN_PURPOSES = ("partner_info", "recontact")
 CANCELLABLE_STATES = ("pending",)
 
 
-def suppress(session: Session, entries: Iterable[tuple[str, str]], *, source: str, at: datetime) -> set[str]:
+def suppress(session: Session, entries: Iterable[tuple[str, str]], *, source: str, at: datetime,
+             key: bytes) -> set[str]:
     """Add (normalised e-mail, reason) pairs to the suppression list; returns the addresses that were new.
 
-    An address already suppressed keeps its first reason: the earliest cause is the useful one to audit.
+    Only the keyed hash of each address is stored (junkan.privacy.keyed). An address already suppressed
+    keeps its first reason: the earliest cause is the useful one to audit.
     """
     rows: dict[str, dict[str, object]] = {}
+    addresses: dict[str, str] = {}
     for email_key, reason in entries:
-        if email_key and email_key not in rows:
-            rows[email_key] = {"email_key": email_key, "reason": reason, "source": source, "created_at": at}
-    return insert_ignore_returning(session, Suppression.__table__, list(rows.values()), "email_key")
+        if not email_key:
+            continue
+        digest = email_hash(key, email_key)
+        if digest not in rows:
+            addresses[digest] = email_key
+            rows[digest] = {"email_hash": digest, "reason": reason, "source": source, "created_at": at}
+    already = suppressed_among(session, addresses.values(), key)
+    fresh = [row for digest, row in rows.items() if addresses[digest] not in already]
+    inserted = insert_ignore_returning(session, Suppression.__table__, fresh, "email_hash")
+    return {addresses[digest] for digest in inserted}
 
 
 def withdraw_consents(
@@ -100,7 +112,8 @@ class UnsubscribeOutcome:
     messages_cancelled: int
 
 
-def unsubscribe_message(session: Session, public_id: str, *, at: datetime) -> UnsubscribeOutcome | None:
+def unsubscribe_message(session: Session, public_id: str, *, at: datetime,
+                        key: bytes) -> UnsubscribeOutcome | None:
     """RFC 8058 one-click unsubscribe for the recipient of one message; None when the message is unknown."""
     row = session.execute(
         select(Message.id, Message.locale, Message.candidate_id, Candidate.email_key)
@@ -124,7 +137,8 @@ def unsubscribe_message(session: Session, public_id: str, *, at: datetime) -> Un
         "payload": {"via": "one-click"},
     }], "sg_event_id"))
     # An anonymised candidate has no address left to suppress; consents and pending mail still apply.
-    new = suppress(session, [(email_key, "unsubscribe")], source="unsubscribe", at=at) if email_key else set()
+    new = (suppress(session, [(email_key, "unsubscribe")], source="unsubscribe", at=at, key=key)
+           if email_key else set())
     withdrawn = withdraw_consents(session, [candidate_id], source="unsubscribe", at=at)
     cancelled = cancel_pending_advertising(session, [candidate_id], reason="unsubscribed", at=at)
     return UnsubscribeOutcome(locale=locale or "ja", first_time=first, suppressed=bool(new),

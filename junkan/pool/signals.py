@@ -20,8 +20,9 @@ from sqlalchemy import Connection, Text, and_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
-from junkan.db.models import Application, Candidate, Consent, Job, Message, RejectionReason, Suppression
+from junkan.db.models import Application, Candidate, Consent, Job, Message, RejectionReason
 from junkan.db.models_pool import PoolTag
+from junkan.engagement.suppressed import suppressed_among
 from junkan.ingest.reasons import DEFAULT_FINAL_STAGE_KEYWORDS, fold
 
 DECIDED_STATUSES = ("rejected", "withdrawn")
@@ -154,7 +155,7 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
     }
     cands = [c for c in conn.execute(
         select(Candidate.id, Candidate.anonymized_at, Candidate.locale, type_coerce(Candidate.tags, Text),
-               type_coerce(Candidate.skills, Text), Candidate.location)
+               type_coerce(Candidate.skills, Text), Candidate.location, Candidate.email_key)
         .order_by(Candidate.id)
     ) if c[0] in pool_set]
     n = len(cands)
@@ -223,9 +224,9 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
 
     tp = _latest_consents(conn, "talent_pool", now)
     rc = _latest_consents(conn, "recontact", now)
-    suppressed_ids = set(conn.scalars(
-        select(Candidate.id).join(Suppression, Suppression.email_key == Candidate.email_key)
-    ))
+    # The list holds keyed hashes: hash the pool's addresses here (junkan.engagement.suppressed).
+    suppressed_keys = suppressed_among(conn, (c[6] for c in cands), settings.retention.key_bytes())
+    suppressed_ids = {c[0] for c in cands if c[6] is not None and c[6] in suppressed_keys}
     since = now - timedelta(days=cfg.recontact_interval_days)
     recent_ids = set(conn.scalars(
         select(Message.candidate_id).where(

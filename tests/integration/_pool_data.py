@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db.models import Application, Candidate, Consent, Job, Opening, RejectionReason, Suppression
+from tests.privacy_support import hashed
 
 JST = ZoneInfo("Asia/Tokyo")
 _seq = itertools.count(1)
@@ -137,6 +138,6 @@ def add_application(session: Session, cand: Candidate, job: Job, *, status: str 
 
 
 def suppress(session: Session, email_key: str) -> None:
-    session.add(Suppression(email_key=email_key, reason="unsubscribe", source="manual",
+    session.add(Suppression(email_hash=hashed(email_key), reason="unsubscribe", source="manual",
                             created_at=datetime(2026, 9, 1, tzinfo=UTC)))
     session.flush()

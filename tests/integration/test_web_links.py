@@ -25,6 +25,7 @@ from junkan.links import LinkSigner
 from junkan.web import create_app
 from tests.integration._asgi import call
 from tests.integration._engagement_data import add_job, add_message, grant
+from tests.privacy_support import hashed
 
 T0 = datetime(2026, 11, 18, 1, 0, tzinfo=UTC).timestamp()
 TRACK_SALT, UNSUB_SALT = "junkan.link.track.v1", "junkan.link.unsubscribe.v1"
@@ -80,7 +81,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
         return {
             "clicks": s.scalar(select(func.count()).select_from(Click)),
             "events": s.scalar(select(func.count()).select_from(EmailEvent)),
-            "suppressions": sorted(s.scalars(select(Suppression.email_key)).all()),
+            "suppressions": sorted(s.scalars(select(Suppression.email_hash)).all()),
             "consents": sorted(s.execute(select(Consent.candidate_id, Consent.purpose, Consent.granted,
                                                 Consent.source)).all()),
             "states": sorted(s.execute(select(Message.public_id, Message.state)).all()),
@@ -285,7 +286,7 @@ async def test_one_click_post_unsubscribes_at_once_and_repeating_it_is_harmless(
     assert snapshot(engine) == after_one
 
     with session_scope(engine) as s:
-        assert s.scalars(select(Suppression.email_key)).all() == ["hanako@example.jp"]
+        assert s.scalars(select(Suppression.email_hash)).all() == [hashed("hanako@example.jp")]
         latest = {}
         for c in s.scalars(select(Consent).where(Consent.candidate_id == cand_id)
                            .order_by(Consent.recorded_at, Consent.id)):
