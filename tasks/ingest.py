@@ -48,6 +48,7 @@ def ingest_applications_task(as_of: date | None = None, full: bool = False) -> d
             phone_region=settings.ats.phone_region,
             full=full,
             timezone=settings.notice.timezone,
+            hash_key=settings.retention.key_bytes(),
         )
     finally:
         adapter.close()

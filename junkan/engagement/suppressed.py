@@ -27,9 +27,10 @@ def suppressed_among(bind: Session | Connection, addresses: Iterable[str | None]
         by_hash.setdefault(digest, []).append(address)
     found: set[str] = set()
     for batch in batched(sorted(by_hash), CHUNK):
-        for digest in bind.execute(select(Suppression.email_hash).where(Suppression.email_hash.in_(batch))
-                                   ).scalars():
-            found.update(by_hash[digest])
+        stored = bind.execute(select(Suppression.email_hash).where(Suppression.email_hash.in_(batch)))
+        for stored_hash in stored.scalars():
+            if stored_hash is not None:
+                found.update(by_hash[stored_hash])
     plain = sorted({a for group in by_hash.values() for a in group})
     for batch in batched(plain, CHUNK):
         found.update(a for a in bind.execute(

@@ -5,7 +5,8 @@
   or application lies N days back, N per source (`retention.sources`, else `retention.rejected_days`).
   A new application restarts the clock; an application in process holds it.
 - `pool_expired`: the same, for a candidate whose `talent_pool` grant expired without renewal: the
-  consent kept them past N days, and they go on the day it ends.
+  consent kept them past N days, and they go on the local day its `expires_at` falls in (a grant ending
+  at 2026-12-01 00:00 JST goes on the run of 1 December, not on 30 November).
 - Hired candidates are never touched: one hired application keeps the candidate out of both rules.
 
 "N days after" is counted in business-zone calendar days (`notice.timezone`, Asia/Tokyo by default): a
@@ -41,8 +42,9 @@ class Judgement:
 
     @property
     def at(self) -> datetime:
-        """The end of `as_of` (local): consent state is judged here, so a grant lapsing that day counts."""
-        return self.day_start(self.as_of + timedelta(days=1))
+        """The last instant of `as_of` (local), where consent is judged: a grant recorded that day counts,
+        and a grant goes on the local day its expiry falls in."""
+        return self.day_start(self.as_of + timedelta(days=1)) - timedelta(microseconds=1)
 
     def last_fresh(self, days: int) -> datetime:
         """Activity at or after this instant is fewer than `days` local days before `as_of`."""
@@ -72,7 +74,7 @@ def _pool_grant_lapsed(judgement: Judgement) -> ColumnElement[bool]:
                           c.expires_at.is_not(None), c.expires_at <= judgement.at)
 
 
-def due_query(rule: str, settings: RetentionSettings, judgement: Judgement) -> Select[tuple[int]]:
+def due_query(rule: str, settings: RetentionSettings, judgement: Judgement) -> Select[int]:
     """Ids of the candidates `rule` anonymises on `judgement.as_of`, in id order."""
     if rule not in RULES:
         raise ValueError(f"unknown retention rule {rule!r}; rules: {', '.join(RULES)}")

@@ -56,7 +56,8 @@ def test_sync_email_events_merges_suppressions_settles_unknown_messages_and_publ
     with session_scope(engine) as s:
         unknown = add_message(s, email="crash@example.jp", state="sending")
         ingest_events(s, [event("delivered", unknown, email="crash@example.jp", ts=CREATED)],
-                      now=datetime(2026, 11, 17, 4, 0, tzinfo=UTC), key=KEY)
+                      now=datetime(2026, 11, 17, 4, 0, tzinfo=UTC),
+                      key=KEY)
         s.get(Message, unknown.id).state = "unknown"  # what crash recovery leaves behind
 
     result = sync_email_events(as_of=AS_OF)
@@ -84,7 +85,8 @@ def test_a_failed_pull_still_reconciles_and_fails_the_run(engine: Engine, fake: 
     with session_scope(engine) as s:
         unknown = add_message(s, email="crash@example.jp", state="sending")
         ingest_events(s, [event("processed", unknown, email="crash@example.jp", ts=CREATED)],
-                      now=datetime(2026, 11, 17, 4, 0, tzinfo=UTC), key=KEY)
+                      now=datetime(2026, 11, 17, 4, 0, tzinfo=UTC),
+                      key=KEY)
         s.get(Message, unknown.id).state = "unknown"
 
     with pytest.raises(EmailEventSyncFailed, match="pull-sendgrid-suppressions"):
