@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, delete, or_, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 
 from junkan.db.models import Application, Candidate
 from junkan.db.results import rows_affected
@@ -65,9 +65,10 @@ def scrub(conn: Connection, candidate_ids: Sequence[int], *, at: datetime,
     erasure passes `search_terms` (the address, the phone) to clear quarantined records of the person
     that never became an application, found by text search.
     """
-    if not candidate_ids:
+    if not candidate_ids and not search_terms:
         return {}
-    people = People(candidate_ids=list(candidate_ids), application_keys=list(application_keys))
+    people = People(candidate_ids=list(candidate_ids), application_keys=list(application_keys),
+                    search_terms=list(search_terms))
     counts: dict[str, int] = {}
     event = table("email_event")
     sha = [hashlib.sha256(a.encode("utf-8")).hexdigest() for a in addresses if a]
@@ -82,10 +83,8 @@ def scrub(conn: Connection, candidate_ids: Sequence[int], *, at: datetime,
         updated_at=at))
     _count(conn, counts, "decision_log", update(table("decision_log")).where(
         rows_of("decision_log", people)).values(payload={}))
-    quarantine = table("quarantine")
-    found = [rows_of("quarantine", people)]
-    found += [cast(quarantine.c.raw, String).contains(term, autoescape=True) for term in search_terms if term]
-    _count(conn, counts, "quarantine", update(quarantine).where(or_(*found)).values(raw={}))
+    _count(conn, counts, "quarantine", update(table("quarantine")).where(rows_of("quarantine", people))
+           .values(raw={}))
     match = table("pool_match")
     _count(conn, counts, "pool_match", update(match).where(rows_of("pool_match", people)).values(
         why="", matched_required=[], missing_required=[], matched_preferred=[]))
