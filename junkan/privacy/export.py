@@ -34,7 +34,8 @@ def export_person(conn: Connection, address: str, key: bytes) -> dict[str, Any]:
     ids = list(conn.execute(select(Candidate.id).where(Candidate.email_key == normalised)).scalars())
     keys = [(r.source, r.external_id) for r in conn.execute(
         select(Application.source, Application.external_id).where(Application.candidate_id.in_(ids)))]
-    phones = [p for p in conn.execute(select(Candidate.phone_key).where(Candidate.id.in_(ids))).scalars() if p]
+    phones = [p for p in conn.execute(select(Candidate.phone_key).where(Candidate.id.in_(ids))).scalars()
+              if p]
     people = People(candidate_ids=ids, application_keys=keys, email_hashes=[email_hash(key, normalised)],
                     search_terms=[normalised, *phones])
     tables: dict[str, list[dict[str, Any]]] = {}

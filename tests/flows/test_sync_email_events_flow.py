@@ -17,7 +17,7 @@ from junkan.db.models import Message, Suppression
 from junkan.engagement.events import ingest_events
 from tests.fakes.sendgrid_suppressions import API_KEY, SuppressionFake
 from tests.integration._engagement_data import add_message, event
-from tests.privacy_support import hashed
+from tests.privacy_support import KEY, hashed
 
 AS_OF = date(2026, 11, 18)
 CREATED = int(datetime(2026, 11, 17, 3, 0, tzinfo=UTC).timestamp())

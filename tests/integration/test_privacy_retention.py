@@ -96,7 +96,9 @@ def test_rejected_days_per_source(engine: Engine, settings: Settings) -> None:
     assert anonymised(engine) == {"gh@example.jp-0"}
 
 
-def test_a_pool_member_goes_on_the_day_the_consent_expires_unrenewed(engine: Engine, settings: Settings) -> None:
+def test_a_pool_member_goes_on_the_day_the_consent_expires_unrenewed(
+    engine: Engine, settings: Settings
+) -> None:
     expires = datetime(2026, 12, 1, 0, 0, tzinfo=JST)  # the grant's last day is 30 November (local)
     with session_scope(engine) as s:
         pooled = person(s, "pool@example.jp", ("rejected", DECIDED, DECIDED))
