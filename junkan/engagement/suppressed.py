@@ -13,7 +13,7 @@ from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from junkan.batching import batched
-from junkan.db.models import Suppression
+from junkan.db.models import Candidate, Suppression
 from junkan.privacy.keyed import email_hash, email_hashes
 
 #: IN-list size: well below SQLite's bound-parameter limit.
@@ -35,6 +35,21 @@ def suppressed_among(bind: Session | Connection, addresses: Iterable[str | None]
     for batch in batched(plain, CHUNK):
         found.update(a for a in bind.execute(
             select(Suppression.email_key).where(Suppression.email_key.in_(batch))).scalars() if a)
+    return found
+
+
+def suppressed_candidates(conn: Connection, candidate_ids: Iterable[int], key: bytes) -> set[int]:
+    """The candidates among `candidate_ids` whose address is suppressed.
+
+    The one read of addresses a bulk reader (the pool) needs: (id, address) pairs, chunk by chunk, hashed
+    here and dropped; the caller only ever sees ids.
+    """
+    found: set[int] = set()
+    for batch in batched(sorted(set(candidate_ids)), CHUNK):
+        pairs = conn.execute(select(Candidate.id, Candidate.email_key)
+                             .where(Candidate.id.in_(batch), Candidate.email_key.is_not(None))).all()
+        hit = suppressed_among(conn, (address for _, address in pairs), key)
+        found.update(cid for cid, address in pairs if address in hit)
     return found
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from junkan.config import Settings
 from junkan.db.models import Application, Candidate, Consent, Job, Message, RejectionReason
 from junkan.db.models_pool import PoolTag
-from junkan.engagement.suppressed import suppressed_among
+from junkan.engagement.suppressed import suppressed_candidates
 from junkan.ingest.reasons import DEFAULT_FINAL_STAGE_KEYWORDS, fold
 
 DECIDED_STATUSES = ("rejected", "withdrawn")
@@ -155,7 +155,7 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
     }
     cands = [c for c in conn.execute(
         select(Candidate.id, Candidate.anonymized_at, Candidate.locale, type_coerce(Candidate.tags, Text),
-               type_coerce(Candidate.skills, Text), Candidate.location, Candidate.email_key)
+               type_coerce(Candidate.skills, Text), Candidate.location)
         .order_by(Candidate.id)
     ) if c[0] in pool_set]
     n = len(cands)
@@ -224,9 +224,8 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
 
     tp = _latest_consents(conn, "talent_pool", now)
     rc = _latest_consents(conn, "recontact", now)
-    # The list holds keyed hashes: hash the pool's addresses here (junkan.engagement.suppressed).
-    suppressed_keys = suppressed_among(conn, (c[6] for c in cands), settings.retention.key_bytes())
-    suppressed_ids = {c[0] for c in cands if c[6] is not None and c[6] in suppressed_keys}
+    # The list holds keyed hashes; the addresses are read and hashed inside junkan.engagement.suppressed.
+    suppressed_ids = suppressed_candidates(conn, (int(c) for c in ids), settings.retention.key_bytes())
     since = now - timedelta(days=cfg.recontact_interval_days)
     recent_ids = set(conn.scalars(
         select(Message.candidate_id).where(

@@ -62,8 +62,10 @@ def test_export_then_erase(env: None, engine: Engine, tmp_path: Path) -> None:
     assert erased.exit_code == 0, erased.output
     assert "erased 1 candidate(s)" in erased.output and EMAIL not in erased.output
     with session_scope(engine) as s:
-        erased_row = s.execute(select(Candidate.email_key, Candidate.display_name).join(
-            Application, Application.candidate_id == Candidate.id).where(Application.external_id == "A0")).one()
+        erased_row = s.execute(
+            select(Candidate.email_key, Candidate.display_name)
+            .join(Application, Application.candidate_id == Candidate.id)
+            .where(Application.external_id == "A0")).one()
         assert tuple(erased_row) == (None, None)
 
 
