@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Engine, String, Text, func, select
 
 import junkan.db.all_models  # noqa: F401
+from junkan.ats.base import BadRecord
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Base, Candidate, Consent, Message, Quarantine
@@ -116,7 +117,12 @@ def test_ingesting_the_same_old_export_again_does_not_bring_the_person_back(
     later = ingest(engine, ListAdapter([app("H-9", email=EMAIL.upper(), name=NAME)]), clock=FixedClock(),
                    hash_key=KEY)
 
+    # A broken record of hers under an erased id is not quarantined (the quarantine keeps raw data) either.
+    broken = ingest(engine, ListAdapter([BadRecord("unreadable row", {"email": EMAIL}, external_id="H-0")]),
+                    clock=FixedClock(), hash_key=KEY)
+
     assert counts.erased == 2 and later.erased == 1 and later.new == 0
+    assert broken.erased == 1 and broken.quarantined == 0
     assert holding(engine, EMAIL, NAME, PHONE) == []
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(Candidate)) == before
