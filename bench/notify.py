@@ -41,7 +41,7 @@ from junkan.db import make_engine, session_scope, upgrade  # noqa: E402
 from junkan.db.models import Application, Candidate, Consent, Job, Message, RejectionReason  # noqa: E402
 from junkan.mail.backends import build_backend  # noqa: E402
 from junkan.outbox.enqueue import enqueue_due_notices  # noqa: E402
-from junkan.outbox.render import NoticeRenderer, notice_rows_query, row_from  # noqa: E402
+from junkan.outbox.render import NoticeRenderer, notice_rows_query, rows_from  # noqa: E402
 from junkan.outbox.sender import OutboxSender  # noqa: E402
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -158,7 +158,7 @@ def main() -> None:
         # Render alone: the same work the sender does per message, without the database or the network.
         renderer = NoticeRenderer(settings)
         with Session(engine) as s:
-            rows = [row_from(r) for r in s.execute(notice_rows_query(NOW))]
+            rows = rows_from(s, s.execute(notice_rows_query(NOW)), settings.retention.key_bytes())
         renderer.prepare(rows[0])  # compile the templates once, as a run does on its first message
         with Meter() as m_render:
             for row in rows:

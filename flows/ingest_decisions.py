@@ -21,6 +21,7 @@ ARTIFACT_ROWS = (
     ("re-applied", "reapplied"),
     ("quarantined", "quarantined"),
     ("no address", "no_address"),
+    ("erased (skipped)", "erased"),
 )
 
 
@@ -32,7 +33,8 @@ def ingest_decisions(as_of: date | None = None, full_refresh: bool = False) -> d
         key=ARTIFACT_KEY,
         table=[{"count": label, "value": counts[key]} for label, key in ARTIFACT_ROWS],
         description="Decision ingest: applications new, updated, rejected, hired, withdrawn, re-applied "
-        "and records quarantined; no address: stored, listed for review "
+        "and records quarantined; no address: stored, listed for review; erased: records of erased people, "
+        "skipped "
         f"(unchanged: {counts['unchanged']}, un-rejected: {counts['unrejected']})",
     )
     return counts

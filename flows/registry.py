@@ -15,6 +15,7 @@ FLOWS: dict[str, str] = {
     "send-rejections": "flows.send_rejections:send_rejections",
     "sync-partner-stats": "flows.sync_partner_stats:sync_partner_stats",
     "recontact": "flows.recontact:recontact",
+    "retention": "flows.retention:retention",
 }
 
 #: Flows outside `daily`'s sequence, each with its own schedule: name -> ("module:function", cron).

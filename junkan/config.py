@@ -293,6 +293,42 @@ class ConsentSettings(_Section):
         return days
 
 
+#: Shipped only so the demo works out of the box; see docs/privacy.md (Audit) before changing a live one.
+DEFAULT_HASH_KEY = "change-me-in-production-retention"
+
+
+class RetentionRule(_Section):
+    """The retention of one ATS source (overrides `retention.rejected_days`)."""
+
+    #: Days after the last decision before a rejected or withdrawn candidate without pool consent goes.
+    rejected_days: int = Field(default=180, ge=1)
+
+
+class RetentionSettings(_Section):
+    """Automatic anonymisation, erasure and the keyed e-mail hash (docs/privacy.md)."""
+
+    #: Days after the last decision before a rejected or withdrawn candidate without `talent_pool`
+    #: consent is anonymised (business-zone calendar days, `notice.timezone`).
+    rejected_days: int = Field(default=180, ge=1)
+    #: Per ATS source name (`ats.source_name`): its own `rejected_days`.
+    sources: dict[str, RetentionRule] = Field(default_factory=dict)
+    #: HMAC-SHA256 key of suppressions and tombstones. Changing it forgets every stored hash.
+    hash_key: SecretStr = SecretStr(DEFAULT_HASH_KEY)
+    #: Candidates scrubbed per transaction.
+    batch_size: int = Field(default=500, ge=1)
+
+    @property
+    def uses_default_key(self) -> bool:
+        return self.hash_key.get_secret_value() == DEFAULT_HASH_KEY
+
+    def key_bytes(self) -> bytes:
+        return self.hash_key.get_secret_value().encode("utf-8")
+
+    def rejected_days_for(self, source: str) -> int:
+        rule = self.sources.get(source)
+        return rule.rejected_days if rule is not None else self.rejected_days
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JUNKAN_",
@@ -312,6 +348,7 @@ class Settings(BaseSettings):
     report: ReportSettings = Field(default_factory=ReportSettings)
     recontact: RecontactSettings = Field(default_factory=RecontactSettings)
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -49,7 +49,8 @@ def pull_suppressions_task(as_of: date | None = None) -> dict[str, int]:
     engine = make_engine(settings.database_url)
     with sendgrid_client(settings.mail) as client:
         counts = sync_suppressions(engine, settings.mail, client,
-                                   now=run_moment(as_of, settings.notice.timezone))
+                                   now=run_moment(as_of, settings.notice.timezone),
+                                   key=settings.retention.key_bytes())
         logger.info("SendGrid suppressions: %s (client: %s)", counts, client.stats)
     return counts
 

@@ -49,6 +49,7 @@ def ingest_applications_task(as_of: date | None = None, full: bool = False) -> d
             full=full,
             timezone=settings.notice.timezone,
             consent=settings.consent,
+            hash_key=settings.retention.key_bytes(),
         )
     finally:
         adapter.close()

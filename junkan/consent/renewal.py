@@ -31,7 +31,8 @@ from junkan.consent.wording import RENEWAL_WORDING_VERSION
 from junkan.db.dialect import insert_ignore
 from junkan.db.models import Candidate, Consent, Message
 from junkan.db.results import rows_affected
-from junkan.engagement.optout import ALL_MAIL, is_suppressed
+from junkan.engagement.optout import ALL_MAIL
+from junkan.engagement.suppressed import suppressed_among
 from junkan.outbox.enqueue import new_public_id
 
 RENEWAL_KIND = "consent_renewal"
@@ -73,20 +74,22 @@ def _window(record: Any, now: datetime, consent: ConsentSettings) -> ColumnEleme
                 record.expires_at <= now + timedelta(days=consent.renewal_days_before))
 
 
-def enqueue_renewals(session: Session, consent: ConsentSettings, now: datetime, *,
+def enqueue_renewals(session: Session, consent: ConsentSettings, now: datetime, *, key: bytes,
                      dry_run: bool = False) -> RenewalEnqueue:
-    """Enqueue one `consent_renewal` per expiring grant not asked about yet (nothing when disabled)."""
+    """Enqueue one `consent_renewal` per expiring grant not asked about yet (nothing when disabled).
+
+    `key` is `retention.hash_key`: the suppression list holds keyed hashes of the addresses."""
     result = RenewalEnqueue()
     if not consent.renewal_enabled:
         return result
     rows = session.execute(
         select(Consent.id, Consent.candidate_id, Candidate.locale, Candidate.email_key,
-               Candidate.anonymized_at, _opted_out(Consent.candidate_id, now).label("opted_out"),
-               is_suppressed(Candidate.email_key).label("suppressed"))
+               Candidate.anonymized_at, _opted_out(Consent.candidate_id, now).label("opted_out"))
         .join(Candidate, Candidate.id == Consent.candidate_id)
         .where(_window(Consent, now, consent))
         .order_by(Consent.expires_at, Consent.id)
     ).all()
+    suppressed = suppressed_among(session, (r.email_key for r in rows), key)
     asked: set[str] = set()
     for keys in batched([logical_key(r.id) for r in rows], _INSERT_CHUNK):
         asked.update(session.scalars(select(Message.logical_key).where(Message.logical_key.in_(keys))))
@@ -97,7 +100,7 @@ def enqueue_renewals(session: Session, consent: ConsentSettings, now: datetime, 
             result.already += 1
         elif r.opted_out:
             result.opted_out += 1
-        elif r.suppressed:
+        elif r.email_key in suppressed:
             result.suppressed += 1
         elif r.anonymized_at is not None or not r.email_key:
             result.no_address += 1

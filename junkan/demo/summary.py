@@ -11,6 +11,7 @@ from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Message, Quarantine
 from junkan.db.models_pool import MatchRun, PoolMatch
+from junkan.db.models_privacy import PrivacyAudit
 from junkan.demo.company import CompanyStats
 from junkan.partner.sync import partner_summaries
 
@@ -44,6 +45,10 @@ def summarize(
         matches = s.scalar(select(func.count()).select_from(PoolMatch)) or 0
         matched_jobs = s.scalar(select(func.count(func.distinct(PoolMatch.job_id)))) or 0
         shortlisted = s.scalar(select(func.count(func.distinct(PoolMatch.candidate_id)))) or 0
+        by_rule = dict(s.execute(
+            select(PrivacyAudit.rule, func.sum(PrivacyAudit.candidates))
+            .where(PrivacyAudit.action == "anonymise").group_by(PrivacyAudit.rule)).all())
+        anonymised = s.scalar(select(func.count()).where(Candidate.anonymized_at.is_not(None))) or 0
     outbox = workdir / "outbox"
     emails = sorted(outbox.glob("*.eml")) if outbox.exists() else []
     lines = [
@@ -69,6 +74,8 @@ def summarize(
                  f"{shortlisted} people shortlisted from the talent pool")
     for path in shortlists:
         lines.append(f"  shortlist:    {path}")
+    lines.append(f"  retention:    {anonymised} candidates anonymised "
+                 f"({_pairs({k: int(v or 0) for k, v in by_rule.items()})})")
     lines.append(f"  database:     {workdir / 'junkan.db'}")
     lines += [f"  KPI report:   {report}"] if report else []
     return "\n".join(lines)

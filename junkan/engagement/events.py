@@ -135,7 +135,8 @@ def prepare_events(events: Sequence[Any]) -> PreparedBatch:
     return PreparedBatch(received=len(events), parsed=parsed, invalid=invalid)
 
 
-def ingest_events(session: Session, events: Sequence[Any] | PreparedBatch, *, now: datetime) -> IngestResult:
+def ingest_events(session: Session, events: Sequence[Any] | PreparedBatch, *, now: datetime,
+                  key: bytes) -> IngestResult:
     """Store and apply one webhook batch. Invalid entries are quarantined, never silently dropped."""
     batch = events if isinstance(events, PreparedBatch) else prepare_events(events)
     conn = session.connection()
@@ -158,7 +159,7 @@ def ingest_events(session: Session, events: Sequence[Any] | PreparedBatch, *, no
         result.by_event[e.event] = result.by_event.get(e.event, 0) + 1
 
     result.state_changes = _advance_states(session, new, now=now)
-    _apply_opt_outs(session, new, now, result)
+    _apply_opt_outs(session, new, now, result, key)
     return result
 
 
@@ -312,7 +313,8 @@ def _update_states(session: Session, target: dict[int, str], delivered: set[int]
     return event_sql(conn).advance_states(conn, targets, now=now, delivered=delivered)
 
 
-def _apply_opt_outs(session: Session, new: list[ParsedEvent], now: datetime, result: IngestResult) -> None:
+def _apply_opt_outs(session: Session, new: list[ParsedEvent], now: datetime, result: IngestResult,
+                    key: bytes) -> None:
     suppress_entries: list[tuple[str, str]] = []
     optout_emails: set[str] = set()
     optout_messages: set[int] = set()
@@ -328,7 +330,7 @@ def _apply_opt_outs(session: Session, new: list[ParsedEvent], now: datetime, res
         elif is_hard_bounce(e) and e.email_key:
             suppress_entries.append((e.email_key, "bounce"))
     if suppress_entries:
-        result.suppressed = len(suppress(session, suppress_entries, source=WEBHOOK_SOURCE, at=now))
+        result.suppressed = len(suppress(session, suppress_entries, source=WEBHOOK_SOURCE, at=now, key=key))
     if not (optout_emails or optout_messages):
         return
     candidates = set(candidates_by_email(session, optout_emails).values())

@@ -19,9 +19,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from junkan.batching import batched
@@ -31,6 +31,8 @@ from junkan.db.models import Candidate, Consent, Message, Suppression
 from junkan.db.models_engagement import EmailEvent
 from junkan.db.results import rows_affected
 from junkan.engagement.bulk import CHUNK, insert_ignore_returning
+from junkan.engagement.suppressed import suppressed_among
+from junkan.privacy.keyed import email_hash
 
 #: Purposes an unsubscribe withdraws. `talent_pool` stays: leaving a mailing list is not an erasure request
 #: (and without `recontact` nobody is in the pool or is asked to renew, junkan/consent/renewal.py).
@@ -42,21 +44,26 @@ UnsubscribeScope = Literal["advertising", "all_mail"]
 CANCELLABLE_STATES = ("pending",)
 
 
-def suppress(session: Session, entries: Iterable[tuple[str, str]], *, source: str, at: datetime) -> set[str]:
+def suppress(session: Session, entries: Iterable[tuple[str, str]], *, source: str, at: datetime,
+             key: bytes) -> set[str]:
     """Add (normalised e-mail, reason) pairs to the suppression list; returns the addresses that were new.
 
-    An address already suppressed keeps its first reason: the earliest cause is the useful one to audit.
+    Only the keyed hash of each address is stored (junkan.privacy.keyed). An address already suppressed
+    keeps its first reason: the earliest cause is the useful one to audit.
     """
     rows: dict[str, dict[str, object]] = {}
+    addresses: dict[str, str] = {}
     for email_key, reason in entries:
-        if email_key and email_key not in rows:
-            rows[email_key] = {"email_key": email_key, "reason": reason, "source": source, "created_at": at}
-    return insert_ignore_returning(session, Suppression.__table__, list(rows.values()), "email_key")
-
-
-def is_suppressed(email_key: ColumnElement[Any] | Any) -> ColumnElement[bool]:
-    """The address (a normalised e-mail column or value) is on the suppression list."""
-    return exists().where(Suppression.email_key == email_key)
+        if not email_key:
+            continue
+        digest = email_hash(key, email_key)
+        if digest not in rows:
+            addresses[digest] = email_key
+            rows[digest] = {"email_hash": digest, "reason": reason, "source": source, "created_at": at}
+    already = suppressed_among(session, addresses.values(), key)
+    fresh = [row for digest, row in rows.items() if addresses[digest] not in already]
+    inserted = insert_ignore_returning(session, Suppression.__table__, fresh, "email_hash")
+    return {addresses[digest] for digest in inserted}
 
 
 def withdraw_consents(
@@ -119,10 +126,10 @@ class UnsubscribeOutcome:
 
 
 def unsubscribe_message(session: Session, public_id: str, *, at: datetime,
-                        scope: UnsubscribeScope = "advertising",
+                        key: bytes, scope: UnsubscribeScope = "advertising",
                         wording_version: str = OPTOUT_WORDING_VERSION) -> UnsubscribeOutcome | None:
     """Our unsubscribe link or RFC 8058 one-click POST for the recipient of one message, in `scope`;
-    None when the message is unknown."""
+    None when the message is unknown. `key` is `retention.hash_key`: suppressions hold keyed hashes."""
     row = session.execute(
         select(Message.id, Message.locale, Message.candidate_id, Candidate.email_key)
         .join(Candidate, Candidate.id == Message.candidate_id)
@@ -151,7 +158,7 @@ def unsubscribe_message(session: Session, public_id: str, *, at: datetime,
     new: set[str] = set()
     # An anonymised candidate has no address left to suppress; consents and pending mail still apply.
     if scope == "all_mail" and email_key:
-        new = suppress(session, [(email_key, "unsubscribe")], source="unsubscribe", at=at)
+        new = suppress(session, [(email_key, "unsubscribe")], source="unsubscribe", at=at, key=key)
     cancelled = cancel_pending_advertising(session, [candidate_id], reason="unsubscribed", at=at)
     return UnsubscribeOutcome(locale=locale or "ja", first_time=first, suppressed=bool(new),
                               consents_withdrawn=withdrawn, messages_cancelled=cancelled)

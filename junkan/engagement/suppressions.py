@@ -85,6 +85,7 @@ def sync_suppressions(
     client: RetryingClient,
     *,
     now: datetime,
+    key: bytes,
     page_size: int = MAX_PAGE_SIZE,
 ) -> dict[str, int]:
     """Merge every list (and the ASM group's suppressions when configured). Returns counts per list."""
@@ -93,18 +94,18 @@ def sync_suppressions(
     host = mail.sendgrid_host.rstrip("/")
     counts: dict[str, int] = {}
     for spec in LISTS:
-        fetched, added = _sync_list(engine, client, host, spec, now=now, page_size=page_size)
+        fetched, added = _sync_list(engine, client, host, spec, now=now, page_size=page_size, key=key)
         counts[f"{spec.name}_fetched"] = fetched
         counts[f"{spec.name}_added"] = added
     if mail.asm_group_id is not None:
-        fetched, added = _sync_group(engine, client, host, mail.asm_group_id, now=now)
+        fetched, added = _sync_group(engine, client, host, mail.asm_group_id, now=now, key=key)
         counts[f"{ASM_GROUP_LIST}_fetched"] = fetched
         counts[f"{ASM_GROUP_LIST}_added"] = added
     return counts
 
 
 def _sync_list(engine: Engine, client: RetryingClient, host: str, spec: SuppressionList, *, now: datetime,
-               page_size: int) -> tuple[int, int]:
+               page_size: int, key: bytes) -> tuple[int, int]:
     with session_scope(engine) as session:
         watermark = session.scalar(
             select(SuppressionSync.watermark).where(SuppressionSync.list_name == spec.name)
@@ -121,13 +122,13 @@ def _sync_list(engine: Engine, client: RetryingClient, host: str, spec: Suppress
         for item in page:
             if not isinstance(item, dict):
                 raise SuppressionSyncError(f"SendGrid {spec.name}: an entry is not an object")
-            key = normalize_email(item.get("email")) if isinstance(item.get("email"), str) else None
-            if key and is_valid_email(key):
-                entries.append((key, spec.reason))
+            address = normalize_email(item.get("email")) if isinstance(item.get("email"), str) else None
+            if address and is_valid_email(address):
+                entries.append((address, spec.reason))
             created = _created(item.get("created"))
             if created is not None and (newest is None or created > newest):
                 newest = created
-        added += _merge(engine, entries, opt_out=spec.opt_out, now=now)
+        added += _merge(engine, entries, opt_out=spec.opt_out, now=now, key=key)
         fetched += len(page)
         if len(page) < page_size:
             break
@@ -145,17 +146,17 @@ def _sync_list(engine: Engine, client: RetryingClient, host: str, spec: Suppress
 
 
 def _sync_group(engine: Engine, client: RetryingClient, host: str, group_id: int, *,
-                now: datetime) -> tuple[int, int]:
+                now: datetime, key: bytes) -> tuple[int, int]:
     # The group endpoint has no paging or time filter: it returns every address, as plain strings.
     emails = _get_list(client, f"{host}/v3/asm/groups/{group_id}/suppressions", None, ASM_GROUP_LIST)
     entries = []
     for value in emails:
         if not isinstance(value, str):
             raise SuppressionSyncError("SendGrid asm group suppressions: an entry is not a string")
-        key = normalize_email(value)
-        if key and is_valid_email(key):
-            entries.append((key, "group_unsubscribe"))
-    added = _merge(engine, entries, opt_out=True, now=now)
+        address = normalize_email(value)
+        if address and is_valid_email(address):
+            entries.append((address, "group_unsubscribe"))
+    added = _merge(engine, entries, opt_out=True, now=now, key=key)
     with session_scope(engine) as session:
         row = session.get(SuppressionSync, ASM_GROUP_LIST) or SuppressionSync(list_name=ASM_GROUP_LIST)
         row.last_run_at = now
@@ -165,11 +166,12 @@ def _sync_group(engine: Engine, client: RetryingClient, host: str, group_id: int
     return len(emails), added
 
 
-def _merge(engine: Engine, entries: list[tuple[str, str]], *, opt_out: bool, now: datetime) -> int:
+def _merge(engine: Engine, entries: list[tuple[str, str]], *, opt_out: bool, now: datetime,
+           key: bytes) -> int:
     if not entries:
         return 0
     with session_scope(engine) as session:
-        new = suppress(session, entries, source=SYNC_SOURCE, at=now)
+        new = suppress(session, entries, source=SYNC_SOURCE, at=now, key=key)
         if opt_out and new:
             candidates = candidates_by_email(session, new).values()
             withdraw_consents(session, candidates, source="sendgrid", at=now)

@@ -41,7 +41,15 @@ from junkan.ingest.upsert import (
     update_by_id,
     upsert,
 )
-from junkan.ingest.validate import ADDRESS_REVIEW, BatchResult, ValidApplication, address_review
+from junkan.ingest.validate import (
+    ADDRESS_REVIEW,
+    BatchResult,
+    QuarantineEntry,
+    ValidApplication,
+    address_review,
+)
+from junkan.privacy import tombstone
+from junkan.privacy.keyed import email_hash
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +90,8 @@ class IngestCounts:
     no_address: int = 0
     #: Pending decision notices cancelled because the decision was reversed (un-reject, hire …).
     notices_cancelled: int = 0
+    #: Records of erased or anonymised people (a tombstone matches), skipped: never stored again.
+    erased: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -190,8 +200,11 @@ class BatchWriter:
         open_quarantine: set[str],
         open_review: set[str] | None = None,
         consent: ConsentSettings | None = None,
+        hash_key: bytes | None = None,
     ) -> None:
         self.source = source
+        #: Key of the address hash tombstones keep; None: only (source, external id) tombstones apply.
+        self.hash_key = hash_key
         self.run_id = run_id
         self.reference = reference
         self.clock = clock
@@ -203,12 +216,27 @@ class BatchWriter:
         #: How long the consent records written here last.
         self.consent = consent or ConsentSettings()
 
+    def _unburied(self, conn: Connection, batch: BatchResult,
+                  counts: IngestCounts) -> tuple[list[ValidApplication], list[QuarantineEntry]]:
+        """The batch without the records a tombstone matches (counted as `erased`)."""
+        hashes = {i.external_id: email_hash(self.hash_key, i.email_key)
+                  for i in batch.valid if self.hash_key is not None and i.email_key}
+        ids = [i.external_id for i in batch.valid]
+        ids += [q.external_id for q in batch.quarantined if q.external_id]
+        buried = tombstone.lookup(conn, self.source, ids, list(hashes.values()))
+        if not (buried.external_ids or buried.email_hashes):
+            return batch.valid, batch.quarantined
+        valid = [i for i in batch.valid if not buried.buries(i.external_id, hashes.get(i.external_id))]
+        quarantined = [q for q in batch.quarantined if q.external_id not in buried.external_ids]
+        counts.erased = len(batch.valid) - len(valid) + len(batch.quarantined) - len(quarantined)
+        return valid, quarantined
+
     def write(self, conn: Connection, batch: BatchResult) -> IngestCounts:
         counts = IngestCounts()
         now = self.clock()
-        counts.quarantined = upsert_quarantine(conn, self.source, batch.quarantined, now)
-        self.quarantined_now.update(q.external_id for q in batch.quarantined if q.external_id)
-        items = batch.valid
+        items, quarantined = self._unburied(conn, batch, counts)
+        counts.quarantined = upsert_quarantine(conn, self.source, quarantined, now)
+        self.quarantined_now.update(q.external_id for q in quarantined if q.external_id)
         if not items:
             return counts
         reviews = [entry for item in items if (entry := address_review(item)) is not None]

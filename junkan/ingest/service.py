@@ -201,15 +201,17 @@ def ingest(
     future_skew: timedelta = DEFAULT_FUTURE_SKEW,
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     consent: ConsentSettings | None = None,
+    hash_key: bytes | None = None,
 ) -> IngestCounts:
     """Ingest the source's applications changed since its watermark; returns counts only.
 
     `full=True` ignores the watermark and reads everything (still idempotent). `timezone` is the
     employer's (setting `notice.timezone`): `as_of` days and the 1990 plausibility bound are its
     calendar days. Dates later than the run's clock plus `future_skew` are implausible. Consent records
-expire as `consent` (setting `consent`, its defaults when None) says. A run waits up
-    to `lock_timeout_s` for another run of the same source, then raises IngestBusy. The adapter is not
-    closed here: whoever built it owns it.
+    expire as `consent` (setting `consent`, its defaults when None) says. A run waits up to
+    `lock_timeout_s` for another run of the same source, then raises IngestBusy. Records of erased or
+    anonymised people are skipped and counted as `erased`; `hash_key` (`retention.hash_key`) lets the
+    erasure tombstones' address hashes match too. The adapter is not closed here: whoever built it owns it.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -219,7 +221,7 @@ expire as `consent` (setting `consent`, its defaults when None) says. A run wait
         return _ingest_locked(
             engine, adapter, lock, source=source, as_of=as_of, run_id=run_id, batch_size=batch_size,
             mapping=mapping, phone_region=phone_region, full=full, clock=clock, business_zone=business_zone,
-            future_skew=future_skew, consent=consent or ConsentSettings(),
+            future_skew=future_skew, consent=consent or ConsentSettings(), hash_key=hash_key,
         )
 
 
@@ -227,6 +229,7 @@ def _ingest_locked(
     engine: Engine, adapter: AtsAdapter, lock: SourceLock, *, source: str, as_of: date | None,
     run_id: str | None, batch_size: int, mapping: ReasonMapping | None, phone_region: str, full: bool,
     clock: Callable[[], datetime], business_zone: tzinfo, future_skew: timedelta, consent: ConsentSettings,
+    hash_key: bytes | None,
 ) -> IngestCounts:
     started = clock()
     dates = DateBounds.around(started, business_zone, future_skew)
@@ -250,7 +253,8 @@ def _ingest_locked(
              f"updated since {since.isoformat()}" if since else "(full load)")
 
     writer = BatchWriter(source=source, run_id=run_id, reference=reference, clock=clock,
-                         open_quarantine=open_quarantine, open_review=open_review, consent=consent)
+                         open_quarantine=open_quarantine, open_review=open_review, consent=consent,
+                         hash_key=hash_key)
     counts = IngestCounts()
     newest: datetime | None = None
     validator = Validator(phone_region=phone_region, dates=dates)

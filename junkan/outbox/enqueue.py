@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from junkan.config import Settings
 from junkan.consent.state import current_consents
 from junkan.db.dialect import ConflictInsert, conflict_insert
-from junkan.db.models import Application, Candidate, Job, Message, Suppression
+from junkan.db.models import Application, Candidate, Job, Message
 from junkan.db.results import rows_affected
 from junkan.db.types import utcnow
+from junkan.engagement.suppressed import suppressed_among
 from junkan.links import LinkSigner
 from junkan.mail.templates import partner_section_allowed
 from junkan.mail.timing import due_at as notice_due_at
@@ -156,14 +157,12 @@ def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[typ
             Candidate.locale,
             Candidate.anonymized_at,
             consent.c.granted,
-            Suppression.id.label("suppression_id"),
             revivable.label("revive_id"),
             revive_reason.label("revive_reason"),
         )
         .join(Candidate, Candidate.id == Application.candidate_id)
         .outerjoin(Job, Job.id == Application.job_id)
         .outerjoin(consent, consent.c.candidate_id == Application.candidate_id)
-        .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
         .where(
             Application.status.in_(_statuses(settings)),
             Application.decided_at.is_not(None),
@@ -219,7 +218,9 @@ def plan_due_notices(session: Session, settings: Settings, now: datetime) -> tup
     partners = settings.all_partners()
     planned: list[PlannedNotice] = []
     no_address = 0
-    for row in session.execute(_due_query(settings, now)):
+    rows = session.execute(_due_query(settings, now)).all()
+    suppressed = suppressed_among(session, (row.email_key for row in rows), settings.retention.key_bytes())
+    for row in rows:
         due = notice_due_at(row.decided_at, settings.notice)
         if due > now:
             continue
@@ -231,7 +232,7 @@ def plan_due_notices(session: Session, settings: Settings, now: datetime) -> tup
                 continue  # recorded by an earlier run; still no address
             state, reason = "cancelled", CANCEL_NO_ADDRESS
             no_address += 1
-        elif row.suppression_id is not None:
+        elif row.email_key in suppressed:
             state = "suppressed"
         else:
             state = "pending"

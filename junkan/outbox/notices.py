@@ -79,7 +79,7 @@ def _preview_planned(engine: Engine, settings: Settings, sender: OutboxSender, n
     signer: LinkSigner = renderer.signer
     with Session(engine) as session:
         planned, _ = plan_due_notices(session, settings, now)
-        rows = planned_rows(session, planned, now, signer)
+        rows = planned_rows(session, planned, now, signer, key=settings.retention.key_bytes())
     sender.preview_rows(rows)
 
 

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from junkan.config import Settings
 from junkan.consent.state import current_consents, current_granted
 from junkan.db.dialect import insert_ignore
-from junkan.db.models import Candidate, Job, Message, Suppression
+from junkan.db.models import Candidate, Job, Message
 from junkan.db.models_pool import PoolMatch
 from junkan.db.results import rows_affected
 from junkan.db.types import utcnow
+from junkan.engagement.suppressed import suppressed_among
 from junkan.mail.backends import MailBackend, OutgoingMail
 from junkan.mail.headers import clean_display_name, clean_subject
 from junkan.mail.templates import TemplateStore
@@ -75,13 +76,13 @@ def plan_mails(session: Session, settings: Settings, run_id: int, now: datetime)
     rows = session.execute(
         select(PoolMatch.id, PoolMatch.candidate_id, PoolMatch.application_id, PoolMatch.job_id,
                PoolMatch.holdout, Candidate.locale, Candidate.email_key, Candidate.anonymized_at,
-               consent.c.granted, Suppression.id.label("suppression_id"))
+               consent.c.granted)
         .join(Candidate, Candidate.id == PoolMatch.candidate_id)
         .outerjoin(consent, consent.c.candidate_id == PoolMatch.candidate_id)
-        .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
         .where(PoolMatch.run_id == run_id)
         .order_by(PoolMatch.candidate_id, PoolMatch.score.desc(), PoolMatch.rank, PoolMatch.id)
     ).all()
+    suppressed = suppressed_among(session, (r.email_key for r in rows), settings.retention.key_bytes())
     by_person: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
         by_person[r.candidate_id].append(r)
@@ -95,7 +96,7 @@ def plan_mails(session: Session, settings: Settings, run_id: int, now: datetime)
         if not first.granted:
             result.no_consent += 1
             continue
-        if first.suppression_id is not None:
+        if first.email_key in suppressed:
             result.suppressed += 1
             continue
         if first.anonymized_at is not None or not first.email_key:

@@ -7,15 +7,18 @@ transition, so what was sent stays on record.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from junkan.config import PartnerSettings, Settings
 from junkan.consent.state import current_consents, current_granted
-from junkan.db.models import Application, Candidate, Job, Message, RejectionReason, Suppression
+from junkan.db.models import Application, Candidate, Job, Message, RejectionReason
+from junkan.engagement.suppressed import suppressed_among
 from junkan.links import LinkSigner
 from junkan.mail.backends import OutgoingMail
 from junkan.mail.headers import clean_display_name
@@ -65,40 +68,46 @@ class Prepared:
 
 
 def notice_rows_query(now: datetime) -> Select:  # type: ignore[type-arg]
-    """Message rows joined with candidate, application, job, reason, suppression and current consent."""
+    """Message rows joined with candidate, application, job, reason and current consent (the suppression
+    list holds keyed hashes, so `rows_from` checks it on the fetched addresses)."""
     return (
         select(
             Message.id, Message.public_id, Message.kind, Message.locale, Message.advertising,
             Message.ref_code, Message.partner_name,
             Candidate.email_key, Candidate.display_name, Candidate.anonymized_at,
             Application.status, Job.title, Job.external_id, RejectionReason.category,
-            Suppression.id.label("suppression_id"),
             current_granted(Message.candidate_id, "partner_info", now).label("granted"),
         )
         .join(Candidate, Candidate.id == Message.candidate_id)
         .outerjoin(Application, Application.id == Message.application_id)
         .outerjoin(Job, Job.id == Application.job_id)
         .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
-        .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
     )
 
 
-def row_from(r) -> NoticeRow:  # type: ignore[no-untyped-def]
+def row_from(r, *, suppressed: bool) -> NoticeRow:  # type: ignore[no-untyped-def]
     return NoticeRow(
         message_id=r.id, public_id=r.public_id, kind=r.kind, locale=r.locale or "ja",
         advertising=bool(r.advertising), ref_code=r.ref_code, partner_name=r.partner_name,
         email=r.email_key, name=r.display_name, anonymized=r.anonymized_at is not None,
         application_status=r.status, job_title=r.title, job_external_id=r.external_id,
-        reason_category=r.category, suppressed=r.suppression_id is not None, partner_consent=bool(r.granted),
+        reason_category=r.category, suppressed=suppressed, partner_consent=bool(r.granted),
     )
 
 
-def load_rows(session: Session, ids: list[int], now: datetime, *,
+def rows_from(session: Session, results: Iterable[Any], key: bytes) -> list[NoticeRow]:
+    """NoticeRows of `notice_rows_query` results, each checked against the suppression list."""
+    fetched = list(results)
+    suppressed = suppressed_among(session, (r.email_key for r in fetched), key)
+    return [row_from(r, suppressed=r.email_key in suppressed) for r in fetched]
+
+
+def load_rows(session: Session, ids: list[int], now: datetime, *, key: bytes,
               owner: str | None = None) -> list[NoticeRow]:
     stmt = notice_rows_query(now).where(Message.id.in_(ids), Message.state == "pending")
     if owner is not None:
         stmt = stmt.where(Message.lease_owner == owner)
-    return [row_from(r) for r in session.execute(stmt.order_by(Message.due_at, Message.id))]
+    return rows_from(session, session.execute(stmt.order_by(Message.due_at, Message.id)), key)
 
 
 def blocker(row: NoticeRow) -> tuple[str, str] | None:
@@ -181,7 +190,7 @@ class NoticeRenderer:
 
 
 def planned_rows(session: Session, planned: list[PlannedNotice], now: datetime,
-                 signer: LinkSigner) -> list[NoticeRow]:
+                 signer: LinkSigner, *, key: bytes) -> list[NoticeRow]:
     """Transient rows for notices a dry run would enqueue: throwaway ids, nothing written."""
     by_app = {p.application_id: p for p in planned if p.state == "pending"}
     if not by_app:
@@ -190,16 +199,17 @@ def planned_rows(session: Session, planned: list[PlannedNotice], now: datetime,
     stmt = (
         select(Application.id, Application.status, Candidate.email_key, Candidate.display_name,
                Candidate.anonymized_at, Job.title, Job.external_id, RejectionReason.category,
-               Suppression.id.label("suppression_id"), consent.c.granted)
+               consent.c.granted)
         .join(Candidate, Candidate.id == Application.candidate_id)
         .outerjoin(Job, Job.id == Application.job_id)
         .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
-        .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
         .outerjoin(consent, consent.c.candidate_id == Application.candidate_id)
         .where(Application.id.in_(list(by_app)))
     )
+    fetched = session.execute(stmt).all()
+    suppressed = suppressed_among(session, (r.email_key for r in fetched), key)
     rows: list[NoticeRow] = []
-    for r in session.execute(stmt):
+    for r in fetched:
         p = by_app[r.id]
         rows.append(NoticeRow(
             message_id=None, public_id="dry-" + new_public_id(), kind=p.kind, locale=p.locale,
@@ -207,7 +217,7 @@ def planned_rows(session: Session, planned: list[PlannedNotice], now: datetime,
             partner_name=p.partner_name if p.partner else None, email=r.email_key, name=r.display_name,
             anonymized=r.anonymized_at is not None,
             application_status=r.status, job_title=r.title, job_external_id=r.external_id,
-            reason_category=r.category, suppressed=r.suppression_id is not None,
+            reason_category=r.category, suppressed=r.email_key in suppressed,
             partner_consent=bool(r.granted),
         ))
     return rows

@@ -69,7 +69,8 @@ def run_renewals(engine: Engine, settings: Settings, *, now: datetime | None = N
     if not consent.renewal_enabled:
         return RenewalRun(RenewalEnqueue(), 0, None)
     with session_scope(engine) as session:
-        enqueued = enqueue_renewals(session, consent, business_now, dry_run=dry_run)
+        enqueued = enqueue_renewals(session, consent, business_now, key=settings.retention.key_bytes(),
+                                    dry_run=dry_run)
         if dry_run:
             session.rollback()
             return RenewalRun(enqueued, 0, None)

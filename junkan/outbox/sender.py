@@ -258,7 +258,7 @@ class OutboxSender:
             if not ids:
                 return None
             self.counts.claimed += len(ids)
-            rows = load_rows(session, ids, now, owner=self.owner)
+            rows = load_rows(session, ids, now, key=self.settings.retention.key_bytes(), owner=self.owner)
             session.commit()  # end the read transaction: SQLite must start the write below afresh
             self.hook("claimed", [r.public_id for r in rows])
             blocked: list[tuple[NoticeRow, str, str]] = []
@@ -532,7 +532,7 @@ class OutboxSender:
     def _preview(self, limit: int | None) -> SendCounts:
         """Render every due pending message and hand it to the backend in dry-run mode (SendGrid sandbox);
         claims nothing and changes no state."""
-        from junkan.outbox.render import notice_rows_query, row_from
+        from junkan.outbox.render import notice_rows_query, rows_from
 
         now = self.business_now()
         if not in_send_window(now, self.settings.notice):
@@ -543,7 +543,7 @@ class OutboxSender:
             ).order_by(Message.due_at, Message.id)
             if limit is not None:
                 stmt = stmt.limit(limit)
-            rows = [row_from(r) for r in session.execute(stmt)]
+            rows = rows_from(session, session.execute(stmt), self.settings.retention.key_bytes())
         self.preview_rows(rows)
         return self.counts
 

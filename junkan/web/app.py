@@ -80,6 +80,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     """The ASGI app. `clock` (unix seconds) drives token expiry, webhook freshness and stored times."""
     engine = make_engine(settings.database_url)
     signer = LinkSigner.from_settings(settings.links, clock=clock)
+    hash_key = settings.retention.key_bytes()
     key = settings.webhook.sendgrid_public_key
     verifier = WebhookVerifier(key, max_age_s=settings.webhook.max_age_s, clock=clock) if key else None
     partners = settings.all_partners()
@@ -146,7 +147,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
         def work() -> UnsubscribeOutcome | None:
             with session_scope(engine) as session:
-                return unsubscribe_message(session, public_id, at=now(), scope=scope)
+                return unsubscribe_message(session, public_id, at=now(), key=hash_key, scope=scope)
 
         try:
             outcome = await run_in_threadpool(work)
@@ -229,7 +230,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 try:
                     with write_lock, session_scope(engine) as session:
                         begin_webhook_batch(session)
-                        return ingest_events(session, prepared, now=now())
+                        return ingest_events(session, prepared, now=now(), key=hash_key)
                 except OperationalError as exc:
                     # A deadlock or serialization victim rolled back whole: simply run the batch again.
                     if attempt == TRANSIENT_ATTEMPTS or _sqlstate(exc) not in RETRYABLE_SQLSTATES:

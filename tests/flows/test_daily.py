@@ -68,3 +68,7 @@ def test_daily_returns_each_sub_flow_result_when_all_succeed(
         registry, "FLOWS", {"first": "fake_daily_flows:first", "sender": "fake_daily_flows:sender"}
     )
     assert daily() == {"first": {"new": 3}, "sender": {"sent": 2}}
+
+
+def test_retention_runs_last_in_daily() -> None:
+    assert list(registry.FLOWS)[-2:] == ["recontact", "retention"]

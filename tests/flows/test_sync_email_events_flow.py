@@ -17,6 +17,7 @@ from junkan.db.models import Message, Suppression
 from junkan.engagement.events import ingest_events
 from tests.fakes.sendgrid_suppressions import API_KEY, SuppressionFake
 from tests.integration._engagement_data import add_message, event
+from tests.privacy_support import KEY, hashed
 
 AS_OF = date(2026, 11, 18)
 CREATED = int(datetime(2026, 11, 17, 3, 0, tzinfo=UTC).timestamp())
@@ -55,7 +56,8 @@ def test_sync_email_events_merges_suppressions_settles_unknown_messages_and_publ
     with session_scope(engine) as s:
         unknown = add_message(s, email="crash@example.jp", state="sending")
         ingest_events(s, [event("delivered", unknown, email="crash@example.jp", ts=CREATED)],
-                      now=datetime(2026, 11, 17, 4, 0, tzinfo=UTC))
+                      now=datetime(2026, 11, 17, 4, 0, tzinfo=UTC),
+                      key=KEY)
         s.get(Message, unknown.id).state = "unknown"  # what crash recovery leaves behind
 
     result = sync_email_events(as_of=AS_OF)
@@ -68,8 +70,8 @@ def test_sync_email_events_merges_suppressions_settles_unknown_messages_and_publ
     assert all("@" not in str(key) for key in table)  # counts only, no addresses
     with session_scope(engine) as s:
         assert s.get(Message, unknown.id).state == "delivered"
-        assert sorted(s.scalars(select(Suppression.email_key))) == [
-            "angry@example.jp", "gone@example.jp", "quiet@example.jp"]
+        assert sorted(s.scalars(select(Suppression.email_hash))) == sorted(
+            hashed(a) for a in ("angry@example.jp", "gone@example.jp", "quiet@example.jp"))
     # end_time is the end of the as_of day in Tokyo: an analyst's re-run sees that day's lists.
     assert {r.args.get("end_time") for r in fake.requests if "end_time" in r.args} == {
         str(int(datetime(2026, 11, 18, 15, 0, tzinfo=UTC).timestamp()))}
@@ -83,7 +85,8 @@ def test_a_failed_pull_still_reconciles_and_fails_the_run(engine: Engine, fake: 
     with session_scope(engine) as s:
         unknown = add_message(s, email="crash@example.jp", state="sending")
         ingest_events(s, [event("processed", unknown, email="crash@example.jp", ts=CREATED)],
-                      now=datetime(2026, 11, 17, 4, 0, tzinfo=UTC))
+                      now=datetime(2026, 11, 17, 4, 0, tzinfo=UTC),
+                      key=KEY)
         s.get(Message, unknown.id).state = "unknown"
 
     with pytest.raises(EmailEventSyncFailed, match="pull-sendgrid-suppressions"):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from junkan.db.models import Application, Candidate, Consent, Job, RejectionReason, Suppression
+from tests.privacy_support import hashed
 
 JST = ZoneInfo("Asia/Tokyo")
 _seq = itertools.count(1)
@@ -59,5 +60,5 @@ def add_consent(session: Session, candidate_id: int, granted: bool, at: datetime
 
 
 def suppress(session: Session, email_key: str, reason: str = "unsubscribe") -> None:
-    session.add(Suppression(email_key=email_key, reason=reason, source="manual"))
+    session.add(Suppression(email_hash=hashed(email_key), reason=reason, source="manual"))
     session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from junkan.config import ConsentSettings, Settings
 from junkan.consent.expiry import expires_at
 from junkan.db.models import Application, Candidate, Consent, Job, Opening, RejectionReason, Suppression
+from tests.privacy_support import hashed
 
 JST = ZoneInfo("Asia/Tokyo")
 _seq = itertools.count(1)
@@ -139,6 +140,6 @@ def add_application(session: Session, cand: Candidate, job: Job, *, status: str 
 
 
 def suppress(session: Session, email_key: str) -> None:
-    session.add(Suppression(email_key=email_key, reason="unsubscribe", source="manual",
+    session.add(Suppression(email_hash=hashed(email_key), reason="unsubscribe", source="manual",
                             created_at=datetime(2026, 9, 1, tzinfo=UTC)))
     session.flush()

@@ -94,18 +94,19 @@ def test_only_grants_lapsing_within_the_window_are_asked_once_each(engine: Engin
         opted_out = person(s, granted_days_ago=360)
         stopped_all = person(s, granted_days_ago=360)
         person(s, granted_days_ago=360, email_key="bounced@example.jp")
-        suppress(s, [("bounced@example.jp", "bounce")], source="sendgrid", at=NOW - 30 * DAY)
+        suppress(s, [("bounced@example.jp", "bounce")], source="sendgrid", at=NOW - 30 * DAY,
+                 key=cfg.retention.key_bytes())
         s.add_all([Consent(candidate_id=opted_out, purpose="recontact", granted=False, source="unsubscribe",
                            recorded_at=NOW - 2 * DAY),
                    Consent(candidate_id=stopped_all, purpose="all_mail", granted=False, source="unsubscribe",
                            recorded_at=NOW - 2 * DAY)])
     with session_scope(engine) as s:
-        first = enqueue_renewals(s, cfg.consent, NOW)
+        first = enqueue_renewals(s, cfg.consent, NOW, key=cfg.retention.key_bytes())
     assert first.counts() == {"expiring": 5, "enqueued": 2, "already_asked": 0, "opted_out": 2,
                               "suppressed": 1, "no_address": 0}
     assert renewals(engine) == {due: "pending", edge: "pending"}
     with session_scope(engine) as s:
-        again = enqueue_renewals(s, cfg.consent, NOW + DAY)
+        again = enqueue_renewals(s, cfg.consent, NOW + DAY, key=cfg.retention.key_bytes())
     assert (again.enqueued, again.already) == (0, 2)  # once per consent record, across runs
     assert set(renewals(engine)) == {due, edge}
     assert {later, lapsed, never}.isdisjoint(renewals(engine))
@@ -140,7 +141,7 @@ def test_a_pending_renewal_is_cancelled_once_moot(engine: Engine, cfg: Settings)
         renewed = person(s, granted_days_ago=360)
         unsubscribed = person(s, granted_days_ago=360)
         waiting = person(s, granted_days_ago=360)
-        enqueue_renewals(s, cfg.consent, NOW)
+        enqueue_renewals(s, cfg.consent, NOW, key=cfg.retention.key_bytes())
     with session_scope(engine) as s:
         s.add(Consent(candidate_id=renewed, purpose="talent_pool", granted=True, source="csv",
                       recorded_at=NOW, expires_at=NOW + 365 * DAY))
@@ -170,7 +171,7 @@ def _consents(engine: Engine) -> list[tuple[Any, ...]]:
 def _sent_renewal(engine: Engine, cfg: Settings) -> tuple[int, str]:
     with session_scope(engine) as s:
         cid = person(s, granted_days_ago=360)
-        enqueue_renewals(s, cfg.consent, NOW)
+        enqueue_renewals(s, cfg.consent, NOW, key=cfg.retention.key_bytes())
         public_id = s.scalar(select(Message.public_id).where(Message.kind == RENEWAL_KIND))
     assert public_id is not None
     return cid, public_id
@@ -203,7 +204,7 @@ async def test_a_renewal_link_renews_on_post_only(engine: Engine, cfg: Settings)
     assert "ご登録を更新しました" in posted.text and "2027-11-22" in posted.text
     # Renewed: the lapsing grant is no longer the current one, so nobody asks again.
     with session_scope(engine) as s:
-        assert enqueue_renewals(s, cfg.consent, NOW + 3 * DAY).expiring == 0
+        assert enqueue_renewals(s, cfg.consent, NOW + 3 * DAY, key=cfg.retention.key_bytes()).expiring == 0
 
 
 @pytest.mark.anyio

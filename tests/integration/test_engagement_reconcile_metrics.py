@@ -14,6 +14,7 @@ from junkan.engagement.metrics import EngagementRow, engagement_summary, message
 from junkan.engagement.optout import unsubscribe_message
 from junkan.engagement.reconcile import reconcile_messages
 from tests.integration._engagement_data import add_message, event
+from tests.privacy_support import KEY
 
 NOW = datetime(2026, 11, 19, 0, 0, tzinfo=UTC)
 TS = int(datetime(2026, 11, 18, 2, 0, tzinfo=UTC).timestamp())
@@ -31,7 +32,7 @@ def test_unknown_and_stale_accepted_messages_settle_from_stored_events(engine: E
         raced = add_message(s, email="race@example.jp", state="sending", provider_message_id="xid-race")
         silent = add_message(s, email="silent@example.jp", state="unknown", provider_message_id="")
         ingest_events(s, [event("processed", crashed, email="crash@example.jp", ts=TS),
-                          event("delivered", raced, email="race@example.jp", ts=TS + 5)], now=NOW)
+                          event("delivered", raced, email="race@example.jp", ts=TS + 5)], now=NOW, key=KEY)
     assert states(engine) == {crashed.id: "sending", raced.id: "sending", silent.id: "unknown"}
     with session_scope(engine) as s:
         # Crash recovery marks one unknown; the worker of the other finished and stored `accepted`.
@@ -53,7 +54,7 @@ def test_events_that_came_before_their_message_was_known_are_attached_later(engi
         msg = add_message(s, email="early@example.jp", state="unknown", provider_message_id="")
         early = event("delivered", None, email="early@example.jp", ts=TS)
         early["sg_message_id"] = "xid-early.filter0001.1"
-        ingest_events(s, [early], now=NOW)
+        ingest_events(s, [early], now=NOW, key=KEY)
         assert s.scalars(select(EmailEvent.message_id)).all() == [None]
         s.get(Message, msg.id).provider_message_id = "xid-early"  # the outbox learns the id afterwards
 
@@ -83,11 +84,11 @@ def test_metrics_per_message_and_per_kind_template_and_period(engine: Engine) ->
             event("delivered", clicked, email="c@example.jp", ts=ts + 1),
             event("bounce", bounced, email="b@example.jp", ts=ts + 2, type="bounce"),
             event("delivered", unsub, email="u@example.jp", ts=ts + 1),
-        ], now=NOW)
+        ], now=NOW, key=KEY)
         s.add_all([Click(message_id=clicked.id, link="partner", clicked_at=NOW),
                    Click(message_id=clicked.id, link="partner", clicked_at=NOW),
                    Click(message_id=unsub.id, link="unsubscribe", clicked_at=NOW)])
-        unsubscribe_message(s, unsub.public_id, at=NOW)
+        unsubscribe_message(s, unsub.public_id, at=NOW, key=KEY)
 
     with session_scope(engine) as s:
         per_message = {m.message_id: m for m in message_engagement(

@@ -172,7 +172,18 @@ def test_matching_never_reads_personal_or_protected_data(engine: Engine, setting
     assert p.rows
     selects = [s for s in statements if s.lstrip().startswith(("select", "with"))]
     assert selects
+    # The suppression check (junkan.engagement.suppressed.suppressed_candidates) reads id and address only,
+    # to hash the address against the suppression list (and its pre-0010 plain rows); nothing else may
+    # select a personal column.
+    def columns(sql: str) -> list[str]:
+        return re.split(r"\sfrom\s", sql, maxsplit=1)[0].replace(",", " ").split()[1:]
+
+    check = [s for s in selects if columns(s) == ["candidate.id", "candidate.email_key"]
+             or columns(s) in (["suppression.email_key"], ["suppression.email_hash"])]
+    assert any(columns(s) == ["candidate.id", "candidate.email_key"] for s in check)
     for sql in selects:
+        if sql in check:
+            continue
         selected = re.split(r"\sfrom\s", sql, maxsplit=1)[0]
         for forbidden in ("display_name", "email_key", "phone_key", "birth", "gender", "age", "photo"):
             assert f".{forbidden}" not in selected, (forbidden, sql[:200])

@@ -18,6 +18,7 @@ from junkan.db.models_engagement import EmailEvent
 from junkan.engagement.privacy import email_hash
 from tests.integration._engagement_data import WebhookKeys, add_message, body, event, grant
 from tests.integration._webhook import NOW, TS, client
+from tests.privacy_support import hashed
 
 
 async def post(c: httpx.AsyncClient, keys: WebhookKeys, events: list[dict[str, Any]],
@@ -33,7 +34,7 @@ def state(engine: Engine) -> dict[str, Any]:
                                               EmailEvent.occurred_at)).all()),
             "messages": sorted(s.execute(select(Message.id, Message.state, Message.delivered_at,
                                                 Message.cancelled_reason)).all()),
-            "suppressions": sorted(s.execute(select(Suppression.email_key, Suppression.reason)).all()),
+            "suppressions": sorted(s.execute(select(Suppression.email_hash, Suppression.reason)).all()),
             "consents": sorted(s.execute(select(Consent.candidate_id, Consent.purpose, Consent.granted,
                                                 Consent.source)).all()),
         }
@@ -170,14 +171,15 @@ async def test_three_deliveries_in_random_order_leave_the_state_of_one(
 
     with session_scope(engine) as s:
         states = dict(s.execute(select(Message.id, Message.state)).all())
-        suppressed = dict(s.execute(select(Suppression.email_key, Suppression.reason)).all())
+        suppressed = dict(s.execute(select(Suppression.email_hash, Suppression.reason)).all())
         withdrawn = s.execute(select(Consent.purpose, Consent.source).where(
             Consent.candidate_id == unsub.candidate_id, Consent.granted.is_(False))).all()
     assert states == {delivered.id: "delivered", hard.id: "bounced", soft.id: "bounced",
                       dropped.id: "failed", spam.id: "delivered", unsub.id: "delivered",
                       pending_ad.id: "cancelled", group.id: "delivered"}
-    assert suppressed == {"hard@example.jp": "bounce", "spam@example.jp": "spamreport",
-                          "unsub@example.jp": "unsubscribe", "group@example.jp": "group_unsubscribe"}
+    assert suppressed == {hashed("hard@example.jp"): "bounce", hashed("spam@example.jp"): "spamreport",
+                          hashed("unsub@example.jp"): "unsubscribe",
+                          hashed("group@example.jp"): "group_unsubscribe"}
     assert sorted(withdrawn) == [("partner_info", "sendgrid"), ("recontact", "sendgrid")]
 
 

@@ -19,6 +19,7 @@ from junkan.http import HttpError
 from tests.fakes._common import FakeClock
 from tests.fakes.sendgrid_suppressions import API_KEY, SuppressionFake
 from tests.integration._engagement_data import add_message, grant
+from tests.privacy_support import KEY, hashed
 
 T0 = 1_795_000_000  # the first sync runs at this unix time
 
@@ -40,14 +41,14 @@ def mail_for(fake: SuppressionFake, **extra: object) -> MailSettings:
 
 def run_sync(engine: Engine, mail: MailSettings, clock: FakeClock, page_size: int = 500) -> dict[str, int]:
     with sendgrid_client(mail, sleep=clock.sleep, clock=clock) as client:
-        return sync_suppressions(engine, mail, client, now=datetime.fromtimestamp(clock(), UTC),
+        return sync_suppressions(engine, mail, client, now=datetime.fromtimestamp(clock(), UTC), key=KEY,
                                  page_size=page_size)
 
 
 def suppressed(engine: Engine) -> dict[str, tuple[str, str]]:
     with session_scope(engine) as s:
         return {e: (r, src) for e, r, src in s.execute(
-            select(Suppression.email_key, Suppression.reason, Suppression.source))}
+            select(Suppression.email_hash, Suppression.reason, Suppression.source))}
 
 
 def test_first_sync_pages_through_every_list_and_merges_normalised_addresses(
@@ -72,9 +73,9 @@ def test_first_sync_pages_through_every_list_and_merges_normalised_addresses(
     }
     rows = suppressed(engine)
     assert len(rows) == 1206
-    assert rows["complain@example.jp"] == ("spamreport", "sendgrid-sync")
-    assert rows["leaver@example.jp"] == ("unsubscribe", "sendgrid-sync")
-    assert rows["blocked@example.jp"] == ("block", "sendgrid-sync")
+    assert rows[hashed("complain@example.jp")] == ("spamreport", "sendgrid-sync")
+    assert rows[hashed("leaver@example.jp")] == ("unsubscribe", "sendgrid-sync")
+    assert rows[hashed("blocked@example.jp")] == ("block", "sendgrid-sync")
     bounce_requests = [r for r in fake.requests if r.path == "/v3/suppression/bounces"]
     assert [(r.args["limit"], r.args["offset"]) for r in bounce_requests] == [
         ("500", "0"), ("500", "500"), ("500", "1000")]
@@ -107,7 +108,7 @@ def test_next_sync_starts_from_the_watermark_and_pages_with_small_pages(
     assert [r.args["offset"] for r in unsub] == ["0", "2"]
     # The boundary entry is fetched again (start_time is inclusive) but adds nothing.
     assert (counts["unsubscribes_fetched"], counts["unsubscribes_added"]) == (3, 2)
-    assert {"new1@example.jp", "new2@example.jp"} <= set(suppressed(engine))
+    assert {hashed("new1@example.jp"), hashed("new2@example.jp")} <= set(suppressed(engine))
 
 
 def test_unsubscribes_from_sendgrid_withdraw_consents_and_cancel_advertising(
@@ -127,7 +128,7 @@ def test_unsubscribes_from_sendgrid_withdraw_consents_and_cancel_advertising(
     counts = run_sync(engine, mail_for(fake, asm_group_id=42), clock)
 
     assert (counts["asm_group_fetched"], counts["asm_group_added"]) == (2, 1)
-    assert suppressed(engine)["group.leaver@example.jp"] == ("group_unsubscribe", "sendgrid-sync")
+    assert suppressed(engine)[hashed("group.leaver@example.jp")] == ("group_unsubscribe", "sendgrid-sync")
     with session_scope(engine) as s:
         withdrawn = s.execute(select(Consent.candidate_id, Consent.purpose).where(
             Consent.granted.is_(False))).all()

@@ -26,6 +26,7 @@ from junkan.links import LinkSigner
 from junkan.web import create_app
 from tests.integration._asgi import call
 from tests.integration._engagement_data import add_job, add_message, grant
+from tests.privacy_support import hashed
 
 T0 = datetime(2026, 11, 18, 1, 0, tzinfo=UTC).timestamp()
 TRACK_SALT, UNSUB_SALT = "junkan.link.track.v1", "junkan.link.unsubscribe.v1"
@@ -81,7 +82,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
         return {
             "clicks": s.scalar(select(func.count()).select_from(Click)),
             "events": s.scalar(select(func.count()).select_from(EmailEvent)),
-            "suppressions": sorted(s.scalars(select(Suppression.email_key)).all()),
+            "suppressions": sorted(s.scalars(select(Suppression.email_hash)).all()),
             "consents": sorted(s.execute(select(Consent.candidate_id, Consent.purpose, Consent.granted,
                                                 Consent.source)).all()),
             "states": sorted(s.execute(select(Message.public_id, Message.state)).all()),
@@ -297,7 +298,7 @@ async def test_one_click_post_unsubscribes_at_once_and_repeating_it_is_harmless(
 
     with session_scope(engine) as s:
         # Advertising only: the address is not suppressed, so notices about applications still go.
-        assert s.scalars(select(Suppression.email_key)).all() == []
+        assert s.scalars(select(Suppression.email_hash)).all() == []
         latest = {}
         for c in s.scalars(select(Consent).where(Consent.candidate_id == cand_id)
                            .order_by(Consent.recorded_at, Consent.id)):
@@ -336,7 +337,7 @@ async def test_the_pages_second_choice_stops_all_mail_and_is_recorded(
     assert "すべてのメールを停止しました" in everything.text and 'name="choice"' not in everything.text
     assert snapshot(engine) == after
     with session_scope(engine) as s:
-        assert s.scalars(select(Suppression.email_key)).all() == ["taro@example.jp"]
+        assert s.scalars(select(Suppression.email_hash)).all() == [hashed("taro@example.jp")]
         rows = s.execute(select(Consent.purpose, Consent.granted, Consent.source, Consent.wording_version)
                          .where(Consent.source == "unsubscribe").order_by(Consent.id)).all()
     assert sorted(rows) == sorted([

@@ -21,6 +21,7 @@ from junkan.engagement.event_sql import EventRow, StateTarget, event_sql
 from junkan.engagement.events import begin_webhook_batch, ingest_events
 from tests.integration._engagement_data import WebhookKeys, add_message, body, event
 from tests.integration._webhook import NOW, TS, client
+from tests.privacy_support import KEY, hashed
 
 
 async def post(c: httpx.AsyncClient, keys: WebhookKeys, events: list[dict[str, Any]]) -> dict[str, int]:
@@ -61,10 +62,10 @@ async def test_concurrent_duplicate_deliveries_store_every_event_once(
         assert s.scalar(select(func.count()).select_from(EmailEvent)) == len(events)
         states = dict(s.execute(select(Message.id, Message.state)).all())
         delivered_at = dict(s.execute(select(Message.id, Message.delivered_at)).all())
-        suppressed = set(s.scalars(select(Suppression.email_key)))
+        suppressed = set(s.scalars(select(Suppression.email_hash)))
     assert states == {m.id: "bounced" if i % 10 == 0 else "delivered" for i, m in enumerate(msgs)}
     assert delivered_at == {m.id: datetime.fromtimestamp(TS + i, UTC) for i, m in enumerate(msgs)}
-    assert suppressed == {f"c{i}@example.jp" for i in range(0, 40, 10)}
+    assert suppressed == {hashed(f"c{i}@example.jp") for i in range(0, 40, 10)}
 
 
 @pytest.mark.anyio
@@ -112,14 +113,14 @@ def test_delivery_time_comes_from_an_event_stored_before_the_message_could_move(
         msg = add_message(s, email="w@example.jp", state="sending")
     with session_scope(engine) as s:
         begin_webhook_batch(s)
-        ingest_events(s, [event("delivered", msg, email="w@example.jp", ts=TS)], now=at)
+        ingest_events(s, [event("delivered", msg, email="w@example.jp", ts=TS)], now=at, key=KEY)
     with session_scope(engine) as s:
         m = s.get(Message, msg.id)
         assert m is not None and m.state == "sending"  # the worker still holds it
         m.state, m.accepted_at = "accepted", at  # …and then records the API's answer
     with session_scope(engine) as s:
         begin_webhook_batch(s)
-        ingest_events(s, [event("open", msg, email="w@example.jp", ts=TS + 60)], now=at)
+        ingest_events(s, [event("open", msg, email="w@example.jp", ts=TS + 60)], now=at, key=KEY)
     with session_scope(engine) as s:
         m = s.get(Message, msg.id)
         assert m is not None

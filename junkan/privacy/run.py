@@ -1,0 +1,141 @@
+"""The retention run (the `retention` flow, `junkan privacy due`) and an erasure request.
+
+Each rule's due candidates are scrubbed in batches of `retention.batch_size`, one transaction each: the
+scrub, the tombstones and the rule's audit counts commit together, so a crash leaves whole batches and a
+re-run picks up the rest (an anonymised candidate is never due again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, and_, func, select
+
+from junkan.batching import batched
+from junkan.config import Settings
+from junkan.consent.state import current_consents
+from junkan.db import session_scope
+from junkan.db.models import Candidate
+from junkan.engagement.suppressed import hash_plain_rows
+from junkan.identity import normalize_email
+from junkan.privacy import audit, tombstone
+from junkan.privacy.anonymise import load_people, scrub
+from junkan.privacy.keyed import email_hash
+from junkan.privacy.rules import RULES, Judgement, due, due_counts
+
+
+def judgement_for(settings: Settings, as_of: date | None, now: datetime) -> Judgement:
+    tz = ZoneInfo(settings.notice.timezone)
+    return Judgement(as_of=as_of or now.astimezone(tz).date(), tz=tz)
+
+
+def renewals_due(conn: Connection, settings: Settings, judgement: Judgement) -> int:
+    """Current `talent_pool` grants that lapse within `consent.renewal_days_before` days: the renewal
+    mails due (sent by the consent renewal job when `consent.renewal_enabled`)."""
+    current = current_consents(judgement.at, ["talent_pool"])
+    horizon = judgement.at + timedelta(days=settings.consent.renewal_days_before)
+    return int(conn.execute(select(func.count()).select_from(current).where(and_(
+        current.c.granted.is_(True), current.c.expires_at.is_not(None),
+        current.c.expires_at > judgement.at, current.c.expires_at <= horizon))).scalar_one())
+
+
+def due_summary(engine: Engine, settings: Settings, as_of: date | None, now: datetime) -> dict[str, int]:
+    """{rule: candidates due, "renewals": renewal mails due}. Read-only."""
+    judgement = judgement_for(settings, as_of, now)
+    with engine.connect() as conn:
+        counts = due_counts(conn, settings.retention, judgement)
+        counts["renewals"] = renewals_due(conn, settings, judgement)
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionResult:
+    as_of: date
+    #: Candidates anonymised (or, in a dry run, due) per rule.
+    by_rule: dict[str, int]
+    #: Rows scrubbed or deleted per table, over all rules.
+    tables: dict[str, int]
+    suppressions_hashed: int
+    dry_run: bool
+
+    def counts(self) -> dict[str, int]:
+        return {**{f"anonymised_{rule}": n for rule, n in self.by_rule.items()},
+                "suppressions_hashed": self.suppressions_hashed,
+                **{f"rows_{name}": n for name, n in sorted(self.tables.items())}}
+
+
+def run_retention(engine: Engine, settings: Settings, *, as_of: date | None, now: datetime,
+                  dry_run: bool = False) -> RetentionResult:
+    judgement = judgement_for(settings, as_of, now)
+    key = settings.retention.key_bytes()
+    with engine.connect() as conn:
+        due_ids = due(conn, settings.retention, judgement)
+    if dry_run:
+        return RetentionResult(judgement.as_of, {r: len(ids) for r, ids in due_ids.items()}, {}, 0, True)
+    with session_scope(engine) as session:
+        hashed = hash_plain_rows(session, key)
+    by_rule = {rule: 0 for rule in RULES}
+    tables: dict[str, int] = {}
+    for rule in RULES:
+        ids = due_ids[rule]
+        if not ids:
+            continue
+        audit_id: int | None = None
+        for batch in batched(ids, settings.retention.batch_size):
+            with engine.begin() as conn:
+                if audit_id is None:
+                    audit_id = audit.open_record(conn, action="anonymise", rule=rule, as_of=judgement.as_of,
+                                                 at=now)
+                people, keys = load_people(conn, batch)
+                tombstone.leave(conn, keys, email_hash=None, audit_id=audit_id, at=now)
+                counts = scrub(conn, batch, at=now, application_keys=keys,
+                               addresses=[p.email_key for p in people if p.email_key])
+                audit.add_counts(conn, audit_id, len(batch), counts)
+            by_rule[rule] += len(batch)
+            for name, n in counts.items():
+                tables[name] = tables.get(name, 0) + n
+    return RetentionResult(judgement.as_of, by_rule, tables, hashed, False)
+
+
+class ReasonNamesThePerson(ValueError):
+    """An erasure reason that holds the person's address, phone or name (the audit holds no such data)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureResult:
+    candidates: int
+    tables: dict[str, int]
+    tombstones: int
+    audit_id: int | None
+
+
+def erase(engine: Engine, settings: Settings, address: str, *, reason: str | None,
+          now: datetime) -> ErasureResult:
+    """Erase everyone held under `address` now, in every table; leaves tombstones and one audit record."""
+    key = settings.retention.key_bytes()
+    normalised = normalize_email(address)
+    if not normalised:
+        raise ValueError("an erasure needs an e-mail address")
+    digest = email_hash(key, normalised)
+    with session_scope(engine) as session:
+        hash_plain_rows(session, key)
+    with engine.begin() as conn:
+        rows = conn.execute(select(Candidate.id, Candidate.display_name, Candidate.phone_key)
+                            .where(Candidate.email_key == normalised)).all()
+        ids = [r.id for r in rows]
+        if reason:
+            personal = [normalised, *(r.display_name for r in rows), *(r.phone_key for r in rows)]
+            folded = normalize_email(reason) or ""
+            if any((n := normalize_email(p)) and n in folded for p in personal):
+                raise ReasonNamesThePerson("the reason names the person; say why without personal data")
+        audit_id = audit.open_record(conn, action="erase", rule="request", as_of=None, at=now, reason=reason)
+        people, keys = load_people(conn, ids) if ids else ([], [])
+        left = tombstone.leave(conn, keys, email_hash=digest, audit_id=audit_id, at=now)
+        # Quarantined records of the person that never became an application carry the address.
+        terms = [normalised, *(p.phone_key for p in people if p.phone_key)]
+        counts = scrub(conn, ids, at=now, application_keys=keys, addresses=[normalised], search_terms=terms)
+        audit.add_counts(conn, audit_id, len(ids), counts)
+    return ErasureResult(len(ids), counts, left, audit_id)
+

@@ -1,0 +1,47 @@
+"""`retention` under Prefect: a dry run lists what is due and changes nothing; the artifact is counts only."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from sqlalchemy import Engine, select
+
+from flows.retention import ARTIFACT_KEY, retention
+from junkan.db import session_scope
+from junkan.db.models import Application, Candidate
+
+
+def latest_artifact() -> str:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY])), sort="CREATED_DESC",
+            limit=1)
+    assert found
+    return str(found[0].data)
+
+
+def test_dry_run_then_run(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine) -> None:
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
+    decided = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        cand = Candidate(email_key="old@example.jp", display_name="古田 一郎")
+        s.add(cand)
+        s.flush()
+        s.add(Application(source="csv", external_id="A1", candidate_id=cand.id, status="rejected",
+                          applied_at=decided, decided_at=decided, content_hash="x"))
+
+    counts = retention(as_of=date(2026, 7, 9), dry_run=True)
+    assert counts["anonymised_rejected_days"] == 1
+    with session_scope(engine) as s:
+        assert s.scalar(select(Candidate.email_key)) == "old@example.jp"
+
+    counts = retention(as_of=date(2026, 7, 9))
+    assert counts["anonymised_rejected_days"] == 1 and counts["rows_candidate"] == 1
+    artifact = latest_artifact()
+    assert "anonymised_rejected_days" in artifact
+    assert "old@example.jp" not in artifact and "古田" not in artifact
+    with session_scope(engine) as s:
+        assert s.scalar(select(Candidate.email_key)) is None

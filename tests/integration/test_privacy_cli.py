@@ -1,0 +1,86 @@
+"""`junkan privacy export / erase / due` on the real database; output never echoes the address."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from junkan.cli.privacy import app
+from junkan.db import session_scope
+from junkan.db.models import Application, Candidate, Consent, Suppression
+from junkan.engagement.suppressed import hash_plain_rows, suppressed_among
+from tests.privacy_support import KEY, hashed
+
+runner = CliRunner()
+EMAIL = "taro@example.jp"
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine) -> None:
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
+    decided = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        cand = Candidate(email_key=EMAIL, display_name="山田 太郎")
+        pooled = Candidate(email_key="pool@example.jp")
+        s.add_all([cand, pooled])
+        s.flush()
+        for n, c in enumerate((cand, pooled)):
+            s.add(Application(source="csv", external_id=f"A{n}", candidate_id=c.id, status="rejected",
+                              applied_at=decided, decided_at=decided, content_hash="x"))
+        # Ends on 5 July 2026 (local): a renewal mail is due from 28 June with the default 7 days.
+        s.add(Consent(candidate_id=pooled.id, purpose="talent_pool", granted=True, source="csv",
+                      recorded_at=decided, expires_at=datetime(2026, 7, 5, 3, 0, tzinfo=UTC)))
+
+
+def test_due_lists_anonymisations_by_rule_and_renewals(env: None) -> None:
+    early = runner.invoke(app, ["due", "--as-of", "2026-06-30"])
+    assert early.exit_code == 0, early.output
+    assert "anonymise (rejected_days): 0" in early.output and "consent renewals to send: 1" in early.output
+    late = runner.invoke(app, ["due", "--as-of", "2026-07-09"])
+    assert "anonymise (rejected_days): 1" in late.output and "anonymise (pool_expired): 1" in late.output
+    bad = runner.invoke(app, ["due", "--as-of", "9 July"])
+    assert bad.exit_code == 2 and "not a date" in bad.output
+
+
+def test_export_then_erase(env: None, engine: Engine, tmp_path: Path) -> None:
+    out = tmp_path / "taro.json"
+    exported = runner.invoke(app, ["export", "--email", "TARO@example.jp", "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert EMAIL not in exported.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["tables"]["candidate"][0]["display_name"] == "山田 太郎"
+    assert [r["external_id"] for r in data["tables"]["application"]] == ["A0"]
+
+    refused = runner.invoke(app, ["erase", "--email", EMAIL, "--reason", "山田 太郎 asked"])
+    assert refused.exit_code == 2 and "personal data" in refused.output
+    erased = runner.invoke(app, ["erase", "--email", EMAIL, "--reason", "ticket 77"])
+    assert erased.exit_code == 0, erased.output
+    assert "erased 1 candidate(s)" in erased.output and EMAIL not in erased.output
+    with session_scope(engine) as s:
+        erased_row = s.execute(
+            select(Candidate.email_key, Candidate.display_name)
+            .join(Application, Application.candidate_id == Candidate.id)
+            .where(Application.external_id == "A0")).one()
+        assert tuple(erased_row) == (None, None)
+
+
+def test_suppressions_from_before_the_migration_are_matched_then_hashed(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        s.add(Suppression(email_key="legacy@example.jp", reason="bounce", source="sendgrid"))
+        s.add(Suppression(email_key="twice@example.jp", reason="bounce", source="sendgrid"))
+        s.add(Suppression(email_hash=hashed("twice@example.jp"), reason="unsubscribe", source="unsubscribe"))
+    with session_scope(engine) as s:
+        assert suppressed_among(s, ["legacy@example.jp", "other@example.jp"], KEY) == {"legacy@example.jp"}
+        assert hash_plain_rows(s, KEY) == 2
+    with session_scope(engine) as s:
+        rows = s.execute(select(Suppression.email_key, Suppression.email_hash, Suppression.reason)).all()
+        assert sorted(rows, key=lambda r: r.reason) == sorted([
+            (None, hashed("legacy@example.jp"), "bounce"), (None, hashed("twice@example.jp"), "unsubscribe"),
+        ], key=lambda r: r[2])
+        assert suppressed_among(s, ["legacy@example.jp", "twice@example.jp"], KEY) == {
+            "legacy@example.jp", "twice@example.jp"}
