@@ -26,7 +26,8 @@ from junkan.db.results import rows_affected
 from junkan.db.types import utcnow
 from junkan.mail.backends import MailBackend, OutgoingMail
 from junkan.mail.headers import clean_display_name, clean_subject
-from junkan.mail.templates import TemplateStore
+from junkan.mail.sender_identity import recruiting_contact
+from junkan.mail.templates import TemplateStore, signature_values
 from junkan.outbox.enqueue import current_consent_subquery, new_public_id
 from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared, current_consent_granted
 from junkan.outbox.sender import OutboxSender, SendCounts
@@ -197,7 +198,7 @@ class RecontactRenderer(NoticeRenderer):
             "sender": {"company_name": company, "postal_address": sender.postal_address,
                        "contact_email": sender.contact_email},
             "partner": None, "advertising": True, "unsubscribe_url": unsubscribe,
-            "reply_contact": sender.contact_email,
+            **signature_values(recruiting_contact(self.settings), chosen.locale),
             "openings": [{"title": clean_display_name(j.title, 200), "location": j.location or "",
                           "url": self.job_url(row.public_id, j.job_id)} for j in jobs],
         }

@@ -19,6 +19,7 @@ from junkan.db.models import Application, Candidate, Consent, Job, Message, Reje
 from junkan.links import LinkSigner
 from junkan.mail.backends import OutgoingMail
 from junkan.mail.headers import clean_display_name
+from junkan.mail.sender_identity import recruiting_contact
 from junkan.mail.templates import (
     NoticeContext,
     PartnerBlock,
@@ -148,6 +149,7 @@ class NoticeRenderer:
         self.store = store or TemplateStore.from_settings(settings.mail, settings.notice)
         self.signer = signer or LinkSigner.from_settings(settings.links)
         self.base = settings.links.public_base_url.rstrip("/")
+        self.recruiting = recruiting_contact(settings)
         partners = {p.name: p for p in settings.all_partners()}
         self._partners = partners
 
@@ -172,7 +174,7 @@ class NoticeRenderer:
         rendered = render_notice(self.store, NoticeContext(
             kind=row.kind, sender=self.settings.sender, candidate_name=row.name, job_title=row.job_title,
             locale=row.locale, reason_category=row.reason_category, job_external_id=row.job_external_id,
-            partner=partner, unsubscribe_url=unsubscribe,
+            partner=partner, unsubscribe_url=unsubscribe, recruiting=self.recruiting,
         ))
         mail = OutgoingMail(
             message_id=row.public_id,

@@ -39,6 +39,7 @@ from junkan.db.models import Message
 from junkan.db.types import utcnow
 from junkan.mail.backends import MailBackend, SendResult, build_backend
 from junkan.mail.backends.base import scrub_error
+from junkan.mail.identity_guard import refuse_sample_identity
 from junkan.mail.timing import in_send_window
 from junkan.outbox.claim import (
     claim_batch,
@@ -176,7 +177,11 @@ class OutboxSender:
 
     # -- public -----------------------------------------------------------------------------------------
     def run(self, *, dry_run: bool = False, limit: int | None = None) -> SendCounts:
+        """One run. A live one through SendGrid or SMTP is refused with SampleIdentityError, before any
+        message is claimed, while a sample sender identity, link secret or base URL is configured."""
         try:
+            if not dry_run:
+                refuse_sample_identity(self.settings, self.backend.name)
             return self._run(dry_run=dry_run, limit=limit)
         finally:
             if self._own_backend:
