@@ -7,6 +7,7 @@ transition, so what was sent stays on record.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -97,6 +98,13 @@ def notice_rows_query(now: datetime) -> Select:  # type: ignore[type-arg]
         .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
         .outerjoin(Suppression, Suppression.email_key == Candidate.email_key)
     )
+
+
+def due_rows_query(now: datetime, kinds: Sequence[str]) -> Select:  # type: ignore[type-arg]
+    """The pending messages of `kinds` due by `now`, oldest due first: what a send run at `now` takes."""
+    return notice_rows_query(now).where(
+        Message.state == "pending", Message.kind.in_(kinds), Message.due_at <= now
+    ).order_by(Message.due_at, Message.id)
 
 
 def row_from(r) -> NoticeRow:  # type: ignore[no-untyped-def]

@@ -537,15 +537,13 @@ class OutboxSender:
     def _preview(self, limit: int | None) -> SendCounts:
         """Render every due pending message and hand it to the backend in dry-run mode (SendGrid sandbox);
         claims nothing and changes no state."""
-        from junkan.outbox.render import notice_rows_query, row_from
+        from junkan.outbox.render import due_rows_query, row_from
 
         now = self.business_now()
         if not in_send_window(now, self.settings.notice):
             self.counts.outside_window = True
         with Session(self.engine) as session:
-            stmt = notice_rows_query(now).where(
-                Message.state == "pending", Message.kind.in_(self.kinds), Message.due_at <= now
-            ).order_by(Message.due_at, Message.id)
+            stmt = due_rows_query(now, self.kinds)
             if limit is not None:
                 stmt = stmt.limit(limit)
             rows = [row_from(r) for r in session.execute(stmt)]

@@ -87,15 +87,20 @@ def test_sendgrid_with_the_samples_is_refused_and_nothing_is_claimed(
     assert {m.state for m in _messages(engine)} == {"pending"}
 
 
+def _via_relay(engine: Engine, database_url: str, tmp: Path, recorder: Recorder, *, live: bool,
+               n: int) -> None:
+    with relay(recorder) as controller:
+        settings = _smtp(database_url, controller.port, tmp, live=live)
+        _seed(engine, settings, n)
+        _send(engine, settings)
+
+
 def test_smtp_with_the_samples_is_refused_and_the_relay_gets_nothing(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     recorder = Recorder()
-    with relay(recorder) as controller:
-        settings = _smtp(database_url, controller.port, tmp_path, live=False)
-        _seed(engine, settings)
-        with pytest.raises(SampleIdentityError, match="JUNKAN_LINKS__SECRET is still the shipped sample"):
-            _send(engine, settings)
+    with pytest.raises(SampleIdentityError, match="JUNKAN_LINKS__SECRET is still the shipped sample"):
+        _via_relay(engine, database_url, tmp_path, recorder, live=False, n=3)
     assert recorder.messages == []
     assert {(m.state, m.attempts) for m in _messages(engine)} == {("pending", 0)}
 
@@ -124,10 +129,7 @@ def test_smtp_shows_the_company_desk_reply_to_and_a_jst_date(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     recorder = Recorder()
-    with relay(recorder) as controller:
-        settings = _smtp(database_url, controller.port, tmp_path, live=True)
-        _seed(engine, settings, n=1)
-        _send(engine, settings)
+    _via_relay(engine, database_url, tmp_path, recorder, live=True, n=1)
     (got,) = recorder.messages
     shown = shown_headers(got.content)
     assert shown_address(shown["From"]) == (DESK, "recruit@junkan.example")
