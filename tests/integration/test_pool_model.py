@@ -102,3 +102,24 @@ def test_history_with_a_single_outcome_class_stays_on_the_rules(engine: Engine, 
     p = _run(engine, settings)
     assert p.scores.method == "rules"
     assert "not enough history" in model_markdown(p.model_report)
+
+
+def test_a_plan_that_may_not_persist_trains_in_memory_and_stores_nothing(
+    engine: Engine, settings: Settings
+) -> None:
+    # What `junkan preview` does: the run's scores, from a model the run would train, and no row written.
+    settings = pool_settings(settings, min_outcomes_for_model=40, min_hires_for_model=8)
+    with session_scope(engine) as s:
+        _history(s)
+        add_job(s, "営業", opened_at=NOW - timedelta(days=1))
+        add_member(s, past_title="営業", stage="最終面接", category="other_candidate")
+    with Session(engine) as session:
+        p = plan_run(session, settings, as_of=AS_OF, now=NOW, mode="shortlist", persist_model=False)
+        assert not session.new and not session.dirty
+        session.commit()
+    assert p.scores.method == "model" and p.model_report.method == "model"
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(PoolModel)) == 0
+    stored = _run(engine, settings)
+    # The run that persists trains the very same version.
+    assert stored.scores.model_version == p.scores.model_version
