@@ -28,7 +28,8 @@ class Group:
     template: str
     locale: str
     count: int
-    partner: int = 0
+    #: How many carry the partner block; None where a mail never has one (re-contact).
+    partner: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,9 @@ def _table(section: SectionPreview) -> list[str]:
         return []
     width = max(len("template"), *(len(g.template) for g in section.groups))
     lines = [f"  {'template':<{width}}  locale  mails  partner block"]
-    lines += [f"  {g.template:<{width}}  {g.locale:<6}  {g.count:>5}  {g.partner:>13}"
-              for g in section.groups]
+    for g in section.groups:
+        partner = "-" if g.partner is None else str(g.partner)
+        lines.append(f"  {g.template:<{width}}  {g.locale:<6}  {g.count:>5}  {partner:>13}")
     return lines
 
 
