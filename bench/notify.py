@@ -43,6 +43,7 @@ from junkan.mail.backends import build_backend  # noqa: E402
 from junkan.outbox.enqueue import enqueue_due_notices  # noqa: E402
 from junkan.outbox.render import NoticeRenderer, notice_rows_query, rows_from  # noqa: E402
 from junkan.outbox.sender import OutboxSender  # noqa: E402
+from tests.mail_support import live_identity  # noqa: E402
 
 JST = ZoneInfo("Asia/Tokyo")
 DECIDED = datetime(2026, 11, 16, 15, 0, tzinfo=JST)
@@ -142,10 +143,11 @@ def main() -> None:
     engine = make_engine(url)
     fake, fake_url = start_fake(args.latency_ms)
     try:
+        # A live send needs a real-looking sender identity (junkan.mail.identity_guard).
         settings = Settings(
             database_url=url,
-            mail={"backend": "sendgrid", "sendgrid_api_key": API_KEY, "sendgrid_host": fake_url,
-                  "workers": args.workers},
+            **live_identity({"backend": "sendgrid", "sendgrid_api_key": API_KEY, "sendgrid_host": fake_url,
+                             "workers": args.workers}),
             _env_file=None,  # type: ignore[call-arg]
         )
         with Meter() as m_seed:

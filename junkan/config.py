@@ -72,7 +72,9 @@ class AtsSettings(_Section):
 class MailSettings(_Section):
     backend: Literal["sendgrid", "smtp", "file"] = "file"
     from_email: str = "recruit@example.co.jp"
-    from_name: str = "採用担当"
+    #: The From display name; "<company_name> <recruiting_contact.name>" when unset.
+    from_name: str | None = None
+    #: Where replies go (the recruiting desk's mailbox when From is a no-reply address); none when unset.
     reply_to: str | None = None
     template_dir: Path | None = None
     outbox_dir: Path = Path("./outbox")
@@ -117,14 +119,27 @@ class NoticeSettings(_Section):
     default_locale: str = "ja"
 
 
+class RecruitingContact(_Section):
+    """The recruiting desk (採用担当) named in every mail's signature: where candidates write or call."""
+
+    name: str = "採用担当"
+    #: The desk's name in English mail.
+    name_en: str = "Recruiting Team"
+    #: The desk's address; `mail.reply_to`, else `mail.from_email`, when unset.
+    email: str | None = None
+    phone: str | None = None
+
+
 class SenderSettings(_Section):
     """Sender identity shown in advertising mail, as 特定電子メール法 requires."""
 
     company_name: str = "株式会社サンプル"
     postal_address: str = "〒100-0001 東京都千代田区千代田1-1"
+    #: The privacy / opt-out contact of the legal footer (not the signature: see `recruiting_contact`).
     contact_email: str = "privacy@example.co.jp"
     #: Company name in English mail; `company_name` when unset.
     company_name_en: str | None = None
+    recruiting_contact: RecruitingContact = Field(default_factory=RecruitingContact)
 
 
 #: Shipped only so the demo works out of the box; anyone who has the source can forge links with it.

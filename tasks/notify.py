@@ -1,7 +1,8 @@
 """Batch tasks of `send-rejections`: one enqueue, one send run. Never one task per message (DESIGN.md §5).
 
 Both are safe to retry: enqueueing is idempotent on the logical key, and the outbox - not Prefect - makes
-sending exactly-once (a retried send run skips what is `sending` or settled).
+sending exactly-once (a retried send run skips what is `sending` or settled). A send refused for its
+settings (the shipped sample identity, junkan.mail.identity_guard) is not retried: only a fix helps.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from junkan.config import get_settings
 from junkan.db.errors import database_errors_scrubbed
 from junkan.outbox.notices import enqueue_notices, send_notices
 from tasks.persistence import RESULT_SERIALIZER
+from tasks.retry import retry_transient
 
 
 @task(name="enqueue-notices", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE,
@@ -28,7 +30,7 @@ def enqueue_notices_task(as_of: date | None = None, dry_run: bool = False) -> di
 
 
 @task(name="send-notices", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE,
-      result_serializer=RESULT_SERIALIZER)
+      result_serializer=RESULT_SERIALIZER, retry_condition_fn=retry_transient)
 @database_errors_scrubbed
 def send_notices_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
     counts = send_notices(get_settings(), as_of=as_of, dry_run=dry_run)

@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from junkan.config import get_settings
 from junkan.db import make_engine
 from junkan.pool import recontact
+from tasks.retry import retry_transient
 
 
 @task(name="record-reapplications", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
@@ -36,7 +37,8 @@ def match_new_openings_task(as_of: date | None = None, mode: str | None = None,
             "digest_md": out.digest_md, "model_md": out.model_md, "csv_path": out.csv_path}
 
 
-@task(name="send-recontact", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE)
+@task(name="send-recontact", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE,
+      retry_condition_fn=retry_transient)
 def send_recontact_task(as_of: date | None = None) -> dict[str, int]:
     """The outbox makes sending exactly-once; a retried send run skips what is sending or settled."""
     settings = get_settings()

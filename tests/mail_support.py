@@ -1,9 +1,15 @@
-"""Pieces the mail backend tests share: one rendered notice as the backends receive it, and the check
-that retry waits follow the jittered schedule."""
+"""Pieces the mail backend tests share: one rendered notice as the backends receive it, the check
+that retry waits follow the jittered schedule, and a real-looking sender identity for live sends."""
 
 from __future__ import annotations
 
+import email
+import email.utils
 from collections.abc import Sequence
+from email.header import decode_header, make_header
+from typing import Any
+
+import pytest
 
 from junkan.config import SenderSettings
 from junkan.mail.backends import OutgoingMail
@@ -56,3 +62,57 @@ def assert_backoff(sleeps: Sequence[float], nominal: Sequence[float]) -> None:
     assert len(sleeps) == len(nominal), f"waits {list(sleeps)}, expected {len(nominal)}"
     for got, d in zip(sleeps, nominal, strict=True):
         assert d / 2 <= got <= d, f"wait {got} outside [{d / 2}, {d}] (all: {list(sleeps)})"
+
+
+#: What an operator configures before the first live send (junkan.mail.identity_guard refuses the samples).
+LIVE_SENDER: dict[str, Any] = {
+    "company_name": "株式会社ジュンカン商事",
+    "postal_address": "〒150-0002 東京都渋谷区渋谷2-24-12",
+    "contact_email": "privacy@junkan.example",
+    "recruiting_contact": {"email": "saiyo@junkan.example", "phone": "03-1234-5678"},
+}
+LIVE_FROM_EMAIL = "recruit@junkan.example"
+LIVE_LINKS: dict[str, Any] = {"secret": "test-link-secret-0123456789abcdef",
+                              "public_base_url": "https://junkan.example"}
+
+
+def live_identity(mail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Settings keyword arguments (sender, links, mail) with a real-looking identity; `mail` is merged
+    over the From address, so a test passes its backend settings through here."""
+    return {"sender": dict(LIVE_SENDER), "links": dict(LIVE_LINKS),
+            "mail": {"from_email": LIVE_FROM_EMAIL, **(mail or {})}}
+
+
+def live_identity_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same identity as JUNKAN_* variables, for tests that build settings from the environment."""
+    for name, value in {
+        "JUNKAN_SENDER__COMPANY_NAME": LIVE_SENDER["company_name"],
+        "JUNKAN_SENDER__POSTAL_ADDRESS": LIVE_SENDER["postal_address"],
+        "JUNKAN_SENDER__CONTACT_EMAIL": LIVE_SENDER["contact_email"],
+        "JUNKAN_SENDER__RECRUITING_CONTACT__EMAIL": LIVE_SENDER["recruiting_contact"]["email"],
+        "JUNKAN_SENDER__RECRUITING_CONTACT__PHONE": LIVE_SENDER["recruiting_contact"]["phone"],
+        "JUNKAN_MAIL__FROM_EMAIL": LIVE_FROM_EMAIL,
+        "JUNKAN_LINKS__SECRET": LIVE_LINKS["secret"],
+        "JUNKAN_LINKS__PUBLIC_BASE_URL": LIVE_LINKS["public_base_url"],
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+def shown_headers(raw: bytes) -> dict[str, str]:
+    """From, Reply-To, To, Subject and Date of a raw message as a mail client shows them: RFC 2047
+    encoded words decoded the way RFC 2047 says (whitespace between adjacent encoded words dropped).
+
+    Python's own `policy.default` parser puts a space between two adjacent encoded words of a display
+    name (株式会社ジュンカン商事 採用担 当) when the encoder split a long name, which no mail client does."""
+    parsed = email.message_from_bytes(raw)  # compat32: the header values exactly as sent
+    out: dict[str, str] = {}
+    for name in ("From", "Reply-To", "To", "Subject", "Date"):
+        value = parsed[name]
+        if value is not None:
+            out[name] = str(make_header(decode_header(str(value))))
+    return out
+
+
+def shown_address(value: str) -> tuple[str, str]:
+    """(display name, address) of a decoded From / Reply-To value."""
+    return email.utils.parseaddr(value)

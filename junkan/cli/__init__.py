@@ -15,6 +15,7 @@ import typer
 from junkan.cli.outbox import app as outbox_app
 from junkan.cli.partner import app as partner_app
 from junkan.cli.pool import app as pool_app
+from junkan.cli.preview import preview as preview_command
 from junkan.cli.privacy import app as privacy_app
 from junkan.cli.quiet_errors import quiet_operator_error_tracebacks
 from junkan.cli.report import report as report_command
@@ -34,6 +35,7 @@ app.add_typer(pool_app, name="pool")
 app.add_typer(privacy_app, name="privacy")
 app.command("web")(web_command)
 app.command("report")(report_command)
+app.command("preview")(preview_command)
 
 
 @app.callback()

@@ -52,7 +52,7 @@ from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from junkan.config import MailSettings, NoticeSettings, SenderSettings
+from junkan.config import MailSettings, NoticeSettings, RecruitingContact, SenderSettings
 from junkan.mail.headers import DEFAULT_SUBJECT_MAX_CHARS, clean_header_text, clean_subject
 
 NoticeKind = Literal["rejection", "withdrawal"]
@@ -95,8 +95,9 @@ class NoticeContext:
     job_external_id: str | None = None
     partner: PartnerBlock | None = None
     unsubscribe_url: str | None = None
-    #: Where candidates can write back; the sender's contact address when unset.
-    reply_contact: str | None = None
+    #: The recruiting desk of the signature (junkan.mail.sender_identity.recruiting_contact fills in its
+    #: address); `sender.recruiting_contact` when unset. Never the privacy address of the footer.
+    recruiting: RecruitingContact | None = None
     #: Values only one kind's templates use (a consent renewal's link), as plain strings.
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -452,6 +453,17 @@ def _sender_view(company_name: str, postal_address: str, contact_email: str) -> 
     return _view(company_name=company_name, postal_address=postal_address, contact_email=contact_email)
 
 
+@functools.lru_cache(maxsize=64)
+def _desk_view(name: str, email: str, phone: str) -> Mapping[str, str]:
+    return _view(name=name, email=email, phone=phone)
+
+
+def recruiting_view(desk: RecruitingContact, locale: str) -> Mapping[str, str]:
+    """The signature's `recruiting.name` / `.email` / `.phone` (empty strings when unknown)."""
+    name = desk.name_en if locale != "ja" and desk.name_en else desk.name
+    return _desk_view(name, desk.email or "", desk.phone or "")
+
+
 def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
     sender = ctx.sender
     company = sender.company_name
@@ -477,9 +489,16 @@ def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
         "partner": partner,
         "advertising": partner is not None,
         "unsubscribe_url": ctx.unsubscribe_url or "",
-        "reply_contact": ctx.reply_contact or sender.contact_email,
+        **signature_values(ctx.recruiting or sender.recruiting_contact, locale),
         **ctx.extra,
     }
+
+
+def signature_values(desk: RecruitingContact, locale: str) -> dict[str, Any]:
+    """`recruiting` for the signature, and `reply_contact` (its address) for override templates that
+    were written before the desk had its own setting."""
+    view = recruiting_view(desk, locale)
+    return {"recruiting": view, "reply_contact": view["email"]}
 
 
 def render_notice(store: TemplateStore, ctx: NoticeContext) -> RenderedMail:

@@ -31,9 +31,14 @@ def as_of_now(as_of: date | None, settings: Settings, *, real_now: datetime | No
     """
     if as_of is None:
         return None
+    return min(window_end(as_of, settings), real_now or utcnow())
+
+
+def window_end(day: date, settings: Settings) -> datetime:
+    """The last second of `day`'s sending window (local time): what a run late that day judges by.
+    Uncapped, so `junkan preview` can look at a day still to come; real runs go through `as_of_now`."""
     zone = ZoneInfo(settings.notice.timezone)
-    end = datetime.combine(as_of, settings.notice.window_end, tzinfo=zone) - timedelta(seconds=1)
-    return min(end, real_now or utcnow())
+    return datetime.combine(day, settings.notice.window_end, tzinfo=zone) - timedelta(seconds=1)
 
 
 def enqueue_notices(settings: Settings, *, as_of: date | None = None, dry_run: bool = False,

@@ -11,6 +11,7 @@ partner section of notices). Consent is checked again just before sending (`canc
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
+from junkan.batching import batched
 from junkan.config import Settings
 from junkan.consent.state import current_consents, current_granted
 from junkan.db.dialect import insert_ignore
@@ -28,7 +30,8 @@ from junkan.db.types import utcnow
 from junkan.engagement.suppressed import suppressed_among
 from junkan.mail.backends import MailBackend, OutgoingMail
 from junkan.mail.headers import clean_display_name, clean_subject
-from junkan.mail.templates import TemplateStore
+from junkan.mail.sender_identity import recruiting_contact
+from junkan.mail.templates import TemplateStore, signature_values
 from junkan.outbox.enqueue import new_public_id
 from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared
 from junkan.outbox.sender import OutboxSender, SendCounts
@@ -70,48 +73,95 @@ class RecontactEnqueue:
                 "suppressed": self.suppressed, "no_address": self.no_address}
 
 
-def plan_mails(session: Session, settings: Settings, run_id: int, now: datetime) -> RecontactEnqueue:
-    """Who of run `run_id` gets a mail, listing which jobs. Read-only."""
+@dataclass(frozen=True, slots=True)
+class MatchPick:
+    """One match of a run as mail planning needs it: ids, score order and the hold-out flag."""
+
+    match_id: int
+    candidate_id: int
+    application_id: int
+    job_id: int
+    holdout: bool
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reachability:
+    """What decides whether a person may get a re-contact mail now. Holds no address, only flags."""
+
+    locale: str | None
+    granted: bool
+    suppressed: bool
+    no_address: bool
+
+
+def reachability(session: Session, candidate_ids: Iterable[int], now: datetime, *,
+                 key: bytes) -> dict[int, Reachability]:
+    """Current `recontact` consent, suppression and address of each person, as of `now`. Read-only.
+
+    `key` is `retention.hash_key`: the suppression list holds keyed hashes of the addresses."""
     consent = current_consents(now, [RECONTACT_KIND])
-    rows = session.execute(
-        select(PoolMatch.id, PoolMatch.candidate_id, PoolMatch.application_id, PoolMatch.job_id,
-               PoolMatch.holdout, Candidate.locale, Candidate.email_key, Candidate.anonymized_at,
-               consent.c.granted)
-        .join(Candidate, Candidate.id == PoolMatch.candidate_id)
-        .outerjoin(consent, consent.c.candidate_id == PoolMatch.candidate_id)
-        .where(PoolMatch.run_id == run_id)
-        .order_by(PoolMatch.candidate_id, PoolMatch.score.desc(), PoolMatch.rank, PoolMatch.id)
-    ).all()
-    suppressed = suppressed_among(session, (r.email_key for r in rows), settings.retention.key_bytes())
-    by_person: dict[int, list[Any]] = defaultdict(list)
-    for r in rows:
-        by_person[r.candidate_id].append(r)
+    out: dict[int, Reachability] = {}
+    for chunk in batched(sorted(set(candidate_ids)), 1000):
+        rows = session.execute(
+            select(Candidate.id, Candidate.locale, Candidate.email_key, Candidate.anonymized_at,
+                   consent.c.granted)
+            .outerjoin(consent, consent.c.candidate_id == Candidate.id)
+            .where(Candidate.id.in_(chunk))
+        ).all()
+        suppressed = suppressed_among(session, (r.email_key for r in rows), key)
+        for r in rows:
+            out[r.id] = Reachability(locale=r.locale, granted=bool(r.granted),
+                                     suppressed=bool(r.email_key) and r.email_key in suppressed,
+                                     no_address=r.anonymized_at is not None or not r.email_key)
+    return out
+
+
+def choose_mails(picks: Iterable[MatchPick], people: dict[int, Reachability],
+                 settings: Settings) -> RecontactEnqueue:
+    """Who gets a mail listing which jobs: one per person, their best distinct jobs first. Pure."""
+    by_person: dict[int, list[MatchPick]] = defaultdict(list)
+    for pick in sorted(picks, key=lambda m: (m.candidate_id, -m.score, m.rank, m.match_id)):
+        by_person[pick.candidate_id].append(pick)
     result = RecontactEnqueue()
     limit = settings.recontact.max_openings_per_mail
     for candidate_id, matches in by_person.items():
         first = matches[0]
+        person = people[candidate_id]
         if first.holdout:
             result.held_out += 1
             continue
-        if not first.granted:
+        if not person.granted:
             result.no_consent += 1
             continue
-        if first.email_key in suppressed:
+        if person.suppressed:
             result.suppressed += 1
             continue
-        if first.anonymized_at is not None or not first.email_key:
+        if person.no_address:
             result.no_address += 1
             continue
         chosen: dict[int, int] = {}
         for m in matches:
             if m.job_id not in chosen and len(chosen) < limit:
-                chosen[m.job_id] = m.id
+                chosen[m.job_id] = m.match_id
         result.planned.append(PlannedMail(
-            candidate_id=candidate_id, application_id=first.application_id, locale=first.locale or "ja",
+            candidate_id=candidate_id, application_id=first.application_id, locale=person.locale or "ja",
             match_ids=tuple(chosen.values()), job_ids=tuple(chosen),
         ))
     result.people = len(by_person)
     return result
+
+
+def plan_mails(session: Session, settings: Settings, run_id: int, now: datetime) -> RecontactEnqueue:
+    """Who of the stored run `run_id` gets a mail, listing which jobs. Read-only."""
+    picks = [MatchPick(*r) for r in session.execute(
+        select(PoolMatch.id, PoolMatch.candidate_id, PoolMatch.application_id, PoolMatch.job_id,
+               PoolMatch.holdout, PoolMatch.score, PoolMatch.rank)
+        .where(PoolMatch.run_id == run_id)
+    )]
+    people = reachability(session, (p.candidate_id for p in picks), now, key=settings.retention.key_bytes())
+    return choose_mails(picks, people, settings)
 
 
 def enqueue_recontact(session: Session, settings: Settings, run_id: int, now: datetime) -> RecontactEnqueue:
@@ -199,7 +249,7 @@ class RecontactRenderer(NoticeRenderer):
             "sender": {"company_name": company, "postal_address": sender.postal_address,
                        "contact_email": sender.contact_email},
             "partner": None, "advertising": True, "unsubscribe_url": unsubscribe,
-            "reply_contact": sender.contact_email,
+            **signature_values(recruiting_contact(self.settings), chosen.locale),
             "openings": [{"title": clean_display_name(j.title, 200), "location": j.location or "",
                           "url": self.job_url(row.public_id, j.job_id)} for j in jobs],
         }

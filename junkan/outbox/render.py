@@ -7,7 +7,7 @@ transition, so what was sent stays on record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from junkan.engagement.suppressed import suppressed_among
 from junkan.links import LinkSigner
 from junkan.mail.backends import OutgoingMail
 from junkan.mail.headers import clean_display_name
+from junkan.mail.sender_identity import recruiting_contact
 from junkan.mail.templates import (
     NoticeContext,
     PartnerBlock,
@@ -85,6 +86,13 @@ def notice_rows_query(now: datetime) -> Select:  # type: ignore[type-arg]
     )
 
 
+def due_rows_query(now: datetime, kinds: Sequence[str]) -> Select:  # type: ignore[type-arg]
+    """The pending messages of `kinds` due by `now`, oldest due first: what a send run at `now` takes."""
+    return notice_rows_query(now).where(
+        Message.state == "pending", Message.kind.in_(kinds), Message.due_at <= now
+    ).order_by(Message.due_at, Message.id)
+
+
 def row_from(r, *, suppressed: bool) -> NoticeRow:  # type: ignore[no-untyped-def]
     return NoticeRow(
         message_id=r.id, public_id=r.public_id, kind=r.kind, locale=r.locale or "ja",
@@ -142,6 +150,7 @@ class NoticeRenderer:
         self.store = store or TemplateStore.from_settings(settings.mail, settings.notice)
         self.signer = signer or LinkSigner.from_settings(settings.links)
         self.base = settings.links.public_base_url.rstrip("/")
+        self.recruiting = recruiting_contact(settings)
         partners = {p.name: p for p in settings.all_partners()}
         self._partners = partners
 
@@ -170,7 +179,8 @@ class NoticeRenderer:
         rendered = render_notice(self.store, NoticeContext(
             kind=row.kind, sender=self.settings.sender, candidate_name=row.name, job_title=row.job_title,
             locale=row.locale, reason_category=row.reason_category, job_external_id=row.job_external_id,
-            partner=partner, unsubscribe_url=unsubscribe, extra=self.extra_values(row),
+            partner=partner, unsubscribe_url=unsubscribe, recruiting=self.recruiting,
+            extra=self.extra_values(row),
         ))
         mail = OutgoingMail(
             message_id=row.public_id,

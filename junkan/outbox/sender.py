@@ -39,6 +39,7 @@ from junkan.db.models import Message
 from junkan.db.types import utcnow
 from junkan.mail.backends import MailBackend, SendResult, build_backend
 from junkan.mail.backends.base import scrub_error
+from junkan.mail.identity_guard import refuse_sample_identity
 from junkan.mail.timing import in_send_window
 from junkan.outbox.claim import (
     claim_batch,
@@ -176,7 +177,11 @@ class OutboxSender:
 
     # -- public -----------------------------------------------------------------------------------------
     def run(self, *, dry_run: bool = False, limit: int | None = None) -> SendCounts:
+        """One run. A live one through SendGrid or SMTP is refused with SampleIdentityError, before any
+        message is claimed, while a sample sender identity, link secret or base URL is configured."""
         try:
+            if not dry_run:
+                refuse_sample_identity(self.settings, self.backend.name)
             return self._run(dry_run=dry_run, limit=limit)
         finally:
             if self._own_backend:
@@ -532,15 +537,13 @@ class OutboxSender:
     def _preview(self, limit: int | None) -> SendCounts:
         """Render every due pending message and hand it to the backend in dry-run mode (SendGrid sandbox);
         claims nothing and changes no state."""
-        from junkan.outbox.render import notice_rows_query, rows_from
+        from junkan.outbox.render import due_rows_query, rows_from
 
         now = self.business_now()
         if not in_send_window(now, self.settings.notice):
             self.counts.outside_window = True
         with Session(self.engine) as session:
-            stmt = notice_rows_query(now).where(
-                Message.state == "pending", Message.kind.in_(self.kinds), Message.due_at <= now
-            ).order_by(Message.due_at, Message.id)
+            stmt = due_rows_query(now, self.kinds)
             if limit is not None:
                 stmt = stmt.limit(limit)
             rows = rows_from(session, session.execute(stmt), self.settings.retention.key_bytes())

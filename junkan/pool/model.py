@@ -198,8 +198,10 @@ def active_model(session: Session) -> PoolModel | None:
     ).first()
 
 
-def ensure_model(session: Session, settings: Settings, now: datetime) -> tuple[PoolModel | None, ModelReport]:
-    """The model to score with (training a new version when the history grew), or None for the rules."""
+def ensure_model(session: Session, settings: Settings, now: datetime, *,
+                 persist: bool = True) -> tuple[PoolModel | None, ModelReport]:
+    """The model to score with (training a new version when the history grew), or None for the rules.
+    With `persist=False` (`junkan preview`) a new version is trained but neither stored nor activated."""
     cfg = settings.recontact
     outcomes = load_outcomes(session, now)
     report = ModelReport(method="rules", outcomes=len(outcomes.y), hires=outcomes.hires,
@@ -221,11 +223,12 @@ def ensure_model(session: Session, settings: Settings, now: datetime) -> tuple[P
     version = f"pm-{now:%Y%m%d}-{hashlib.sha256(payload).hexdigest()[:10]}"
     existing = session.scalars(select(PoolModel).where(PoolModel.version == version)).first()
     if existing is None:
-        session.execute(update(PoolModel).values(active=False))
         existing = PoolModel(version=version, method=METHOD, features=list(FEATURES), payload=payload,
-                             metrics=metrics, n_outcomes=len(outcomes.y), trained_at=now, active=True)
-        session.add(existing)
-        session.flush()
+                             metrics=metrics, n_outcomes=len(outcomes.y), trained_at=now, active=persist)
+        if persist:
+            session.execute(update(PoolModel).values(active=False))
+            session.add(existing)
+            session.flush()
     report.method, report.model_version, report.metrics = "model", version, metrics
     report.note = "trained on the company's re-application history"
     return existing, report

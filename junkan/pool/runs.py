@@ -78,11 +78,12 @@ def params_of(settings: Settings, mode: str) -> dict[str, Any]:
 
 
 def plan_run(session: Session, settings: Settings, *, as_of: date, now: datetime, mode: str,
-             n_threads: int | None = None) -> RunPlan:
+             n_threads: int | None = None, persist_model: bool = True) -> RunPlan:
+    """The run of day `as_of`, in memory. With `persist_model=False` it reads only (`junkan preview`)."""
     cfg = settings.recontact
     signals = load_signals(session, settings, now)
     membership = pool_membership(signals, settings, now)
-    model, report = ensure_model(session, settings, now)
+    model, report = ensure_model(session, settings, now, persist=persist_model)
     scores = (model_scores(model, signals, now, membership.mask) if model is not None
               else rule_scores(signals, now, membership.mask))
     keep, excluded = eligible(membership.mask, exclusion_masks(signals, settings, as_of))

@@ -20,6 +20,7 @@ from junkan.db import session_scope
 from junkan.db.models import Consent, Message
 from tests.fakes.sendgrid import SendGridFake
 from tests.integration._outbox_data import add_application, suppress
+from tests.mail_support import live_identity_env
 
 API_KEY = "SG.flow-test"
 #: Wednesday: notices decided on Monday 2026-11-16 became due at 09:00.
@@ -35,6 +36,7 @@ def fake(engine: Engine, database_url: str, tmp_path: Path,
         monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", API_KEY)
         monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_HOST", server.url)
         monkeypatch.setenv("JUNKAN_MAIL__MAX_RETRIES", "0")
+        live_identity_env(monkeypatch)
         yield server
 
 

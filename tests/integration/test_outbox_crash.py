@@ -32,6 +32,7 @@ from junkan.outbox.sender import OutboxSender
 from tests.fakes.sendgrid import ReceivedRequest, SendGridFake
 from tests.integration._outbox_child import child_send
 from tests.integration._outbox_data import SEND_NOW, add_application
+from tests.mail_support import live_identity
 
 API_KEY = "SG.crash-test"
 SEED = int(os.environ.get("JUNKAN_CRASH_SEED", "20261125"))
@@ -69,8 +70,8 @@ def fake() -> Iterator[SendGridFake]:
 def _settings(database_url: str, fake: SendGridFake, tmp: Path, workers: int = 2) -> Settings:
     return Settings(
         database_url=database_url,
-        mail={"backend": "sendgrid", "sendgrid_api_key": API_KEY, "sendgrid_host": fake.url,
-              "workers": workers, "outbox_dir": tmp / "outbox"},
+        **live_identity({"backend": "sendgrid", "sendgrid_api_key": API_KEY, "sendgrid_host": fake.url,
+                         "workers": workers, "outbox_dir": tmp / "outbox"}),
         _env_file=None,  # type: ignore[call-arg]
     )
 

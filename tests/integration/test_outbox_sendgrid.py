@@ -21,7 +21,7 @@ from junkan.outbox.sender import OutboxSender
 from tests.fakes.sendgrid import SendGridFake, errors_body
 from tests.fakes.silent_http import RawRequest, SilentHTTPServer, never_accepting_port
 from tests.integration._outbox_data import SEND_NOW, add_application
-from tests.mail_support import assert_backoff
+from tests.mail_support import assert_backoff, live_identity
 
 API_KEY = "SG.outbox-test"
 
@@ -36,9 +36,9 @@ def sendgrid_settings(database_url: str, fake_url: str, tmp: Path, *, workers: i
                       key: str = API_KEY, max_retries: int = 2, timeout_s: float = 30.0) -> Settings:
     return Settings(
         database_url=database_url,
-        mail={"backend": "sendgrid", "sendgrid_api_key": key, "sendgrid_host": fake_url, "workers": workers,
-              "max_retries": max_retries, "backoff_base_s": 0.5, "backoff_max_s": 4.0,
-              "timeout_s": timeout_s, "outbox_dir": tmp / "outbox"},
+        **live_identity({"backend": "sendgrid", "sendgrid_api_key": key, "sendgrid_host": fake_url,
+                         "workers": workers, "max_retries": max_retries, "backoff_base_s": 0.5,
+                         "backoff_max_s": 4.0, "timeout_s": timeout_s, "outbox_dir": tmp / "outbox"}),
         _env_file=None,  # type: ignore[call-arg]
     )
 

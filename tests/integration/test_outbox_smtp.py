@@ -19,6 +19,7 @@ from junkan.outbox.enqueue import enqueue_due_notices
 from junkan.outbox.sender import OutboxSender, SendCounts
 from tests.integration._outbox_data import SEND_NOW, add_application
 from tests.integration._smtp_relay import PASSWORD, USER, Recorder, make_tls_files, relay
+from tests.mail_support import live_identity
 
 N = 24
 
@@ -39,7 +40,7 @@ def smtp_settings(database_url: str, port: int, tmp: Path, **mail: object) -> Se
         "workers": 8, "max_retries": 1, "timeout_s": 5.0, "outbox_dir": tmp / "outbox",
     }
     values.update(mail)
-    return Settings(database_url=database_url, mail=values, _env_file=None)  # type: ignore[arg-type, call-arg]
+    return Settings(database_url=database_url, **live_identity(values), _env_file=None)  # type: ignore[call-arg]
 
 
 def _run(engine: Engine, settings: Settings) -> SendCounts:

@@ -32,6 +32,17 @@ def _history(s: Session, n: int = 60) -> None:
                         category="skills")
 
 
+def _enough_history(engine: Engine, settings: Settings) -> tuple[Settings, Candidate, Candidate]:
+    """Settings that train on 60 outcomes, that history, a new opening and two pooled people."""
+    settings = pool_settings(settings, min_outcomes_for_model=40, min_hires_for_model=8)
+    with session_scope(engine) as s:
+        _history(s)
+        add_job(s, "営業", opened_at=NOW - timedelta(days=1))
+        final = add_member(s, past_title="営業", stage="最終面接", category="other_candidate")
+        early = add_member(s, past_title="営業", stage="書類選考", category="skills")
+    return settings, final, early
+
+
 def _run(engine: Engine, settings: Settings):  # type: ignore[no-untyped-def]
     with session_scope(engine) as session:
         p = plan_run(session, settings, as_of=AS_OF, now=NOW, mode="shortlist")
@@ -59,12 +70,7 @@ def test_cold_start_uses_the_rules_and_says_why(engine: Engine, settings: Settin
 def test_with_enough_history_a_calibrated_model_is_trained_stored_and_used(
     engine: Engine, settings: Settings
 ) -> None:
-    settings = pool_settings(settings, min_outcomes_for_model=40, min_hires_for_model=8)
-    with session_scope(engine) as s:
-        _history(s)
-        add_job(s, "営業", opened_at=NOW - timedelta(days=1))
-        final = add_member(s, past_title="営業", stage="最終面接", category="other_candidate")
-        early = add_member(s, past_title="営業", stage="書類選考", category="skills")
+    settings, final, early = _enough_history(engine, settings)
     p = _run(engine, settings)
     assert p.scores.method == "model" and p.model_report.outcomes == 60
     metrics = p.model_report.metrics
@@ -102,3 +108,20 @@ def test_history_with_a_single_outcome_class_stays_on_the_rules(engine: Engine, 
     p = _run(engine, settings)
     assert p.scores.method == "rules"
     assert "not enough history" in model_markdown(p.model_report)
+
+
+def test_a_plan_that_may_not_persist_trains_in_memory_and_stores_nothing(
+    engine: Engine, settings: Settings
+) -> None:
+    # What `junkan preview` does: the run's scores, from a model the run would train, and no row written.
+    settings, _final, _early = _enough_history(engine, settings)
+    with Session(engine) as session:
+        p = plan_run(session, settings, as_of=AS_OF, now=NOW, mode="shortlist", persist_model=False)
+        assert not session.new and not session.dirty
+        session.commit()
+    assert p.scores.method == "model" and p.model_report.method == "model"
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(PoolModel)) == 0
+    stored = _run(engine, settings)
+    # The run that persists trains the very same version.
+    assert stored.scores.model_version == p.scores.model_version

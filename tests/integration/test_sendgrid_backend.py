@@ -7,6 +7,9 @@ import random
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -88,14 +91,25 @@ def test_accepted_send_and_the_request_body(fake: SendGridFake, clock: FakeClock
     ]
     assert body["categories"] == ["rejection", "ja/rejection"]
     assert body["headers"] == {
+        # The request's time in the notice time zone: clients show 23:13 JST, not 14:13 UTC.
+        "Date": format_datetime(datetime.fromtimestamp(clock(), ZoneInfo("Asia/Tokyo"))),
         "List-Unsubscribe": f"<{UNSUB}>, <mailto:privacy@junkan.example?subject=unsubscribe%20msg_0001>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
+    assert body["headers"]["Date"].endswith("+0900")
+    assert "reply_to" not in body
     assert body["asm"] == {"group_id": 321}
     assert "mail_settings" not in body
     assert body["tracking_settings"]["click_tracking"] == {"enable": False, "enable_text": False}
     # Japanese survives the trip intact.
     assert "ご期待に沿いかねる結果" in body["content"][0]["value"]
+
+
+def test_reply_to_names_the_same_desk_as_from(fake: SendGridFake, clock: FakeClock) -> None:
+    make_backend(fake, clock, reply_to="saiyo@junkan.example").send(notice_mail(), dry_run=False)
+    body = fake.received[0].body
+    assert body["reply_to"] == {"email": "saiyo@junkan.example", "name": "株式会社サンプル 採用担当"}
+    assert schema_errors(body) == []
 
 
 def test_nothing_personal_outside_the_recipient_and_the_content(fake: SendGridFake, clock: FakeClock) -> None:
@@ -125,7 +139,7 @@ def test_no_unsubscribe_headers_without_a_url_and_no_name_when_unknown(
         notice_mail(partner=False, unsubscribe_url=None, to_name=None), dry_run=False
     )
     body = fake.received[0].body
-    assert "headers" not in body
+    assert list(body["headers"]) == ["Date"]
     assert body["personalizations"][0]["to"] == [{"email": "taro.yamada@example.com"}]
     assert schema_errors(body) == []
 
@@ -379,6 +393,8 @@ def test_build_backend_from_settings(fake: SendGridFake, monkeypatch: pytest.Mon
     monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", KEY)
     monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_HOST", fake.url)
     monkeypatch.setenv("JUNKAN_MAIL__ASM_GROUP_ID", "77")
+    monkeypatch.setenv("JUNKAN_SENDER__COMPANY_NAME", "株式会社ジュンカン商事")
+    monkeypatch.setenv("JUNKAN_MAIL__REPLY_TO", "saiyo@junkan.example")
     sleeps: list[float] = []
     backend = build_backend(Settings(), sleep=sleeps.append)
     assert isinstance(backend, SendGridBackend)
@@ -388,7 +404,10 @@ def test_build_backend_from_settings(fake: SendGridFake, monkeypatch: pytest.Mon
     assert_backoff(sleeps, [1.0])
     body = fake.received[-1].body
     assert body["asm"] == {"group_id": 77}
-    assert body["from"]["email"] == Settings().mail.from_email
+    # The From line carries the company and the desk; replies reach the desk's mailbox.
+    assert body["from"] == {"email": Settings().mail.from_email, "name": "株式会社ジュンカン商事 採用担当"}
+    assert body["reply_to"] == {"email": "saiyo@junkan.example", "name": "株式会社ジュンカン商事 採用担当"}
+    assert body["headers"]["Date"].endswith("+0900")
     # The mailto alternative defaults to the sender's contact address.
     assert f"mailto:{Settings().sender.contact_email}" in body["headers"]["List-Unsubscribe"]
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import email
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from junkan.config import Settings
 from junkan.mail.backends import OutgoingMail, build_backend
 from junkan.mail.backends.file import FileBackend
 from junkan.mail.backends.mime import build_message, list_unsubscribe_headers, to_bytes
-from tests.mail_support import notice_mail
+from tests.mail_support import notice_mail, shown_address, shown_headers
 
 UNSUB = "https://junkan.example/u/eyJtIjoibXNnXzEifQ.abc-DEF_123" + "x" * 80
 
@@ -50,9 +51,12 @@ def test_writes_a_readable_japanese_eml_named_by_message_id(tmp_path: Path) -> N
     assert msg["To"].addresses[0].display_name == "山田 太郎"
     assert msg["To"].addresses[0].addr_spec == "taro.yamada@example.com"
     assert msg["From"].addresses[0].display_name == "株式会社サンプル 採用担当"
-    assert msg["Reply-To"] == "jobs@junkan.example"
+    # Replies go to the desk the From line names.
+    assert msg["Reply-To"].addresses[0].addr_spec == "jobs@junkan.example"
+    assert msg["Reply-To"].addresses[0].display_name == "株式会社サンプル 採用担当"
     assert msg["Message-ID"] == "<junkan.msg_0001@junkan.example>"
-    assert msg["Date"] == "Wed, 03 Jun 2026 00:00:00 +0000"
+    # 00:00 UTC is 09:00 in the notice time zone (JST), which is what the reader's client shows.
+    assert msg["Date"] == "Wed, 03 Jun 2026 09:00:00 +0900"
     assert msg["Auto-Submitted"] == "auto-generated"
     assert msg.get_content_type() == "multipart/alternative"
     parts = list(msg.iter_parts())
@@ -152,6 +156,25 @@ def test_build_backend_picks_the_file_backend(tmp_path: Path) -> None:
     assert fb.send(rendered_mail(), dry_run=False).status == "accepted"
     assert (tmp_path / "eml" / "msg-msg_0001.eml").is_file()
     fb.close()
+
+
+def test_the_eml_from_settings_names_the_company_desk_and_reply_to_in_jst(tmp_path: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        mail={"backend": "file", "outbox_dir": tmp_path / "eml", "from_email": "noreply@junkan.example",
+              "reply_to": "saiyo@junkan.example"},
+        sender={"company_name": "株式会社ジュンカン商事"},
+        _env_file=None,
+    )
+    build_backend(settings).send(rendered_mail(), dry_run=False)
+    raw = (tmp_path / "eml" / "msg-msg_0001.eml").read_bytes()
+    shown = shown_headers(raw)
+    assert shown_address(shown["From"]) == ("株式会社ジュンカン商事 採用担当", "noreply@junkan.example")
+    assert shown_address(shown["Reply-To"]) == ("株式会社ジュンカン商事 採用担当", "saiyo@junkan.example")
+    assert shown["Date"].endswith("+0900")
+    assert parsedate_to_datetime(shown["Date"]).utcoffset() == timedelta(hours=9)
+    # The Japanese display name travels RFC 2047-encoded; the raw header line is ASCII.
+    from_line = next(line for line in raw.split(b"\r\n") if line.startswith(b"From:"))
+    assert from_line.isascii() and b"=?utf-8?" in from_line
 
 
 def test_outgoing_mail_repr_shows_no_personal_data() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from junkan.config import MailSettings, NoticeSettings, SenderSettings
+from junkan.config import MailSettings, NoticeSettings, RecruitingContact, SenderSettings
 from junkan.mail.templates import (
     MailTemplateError,
     NoticeContext,
@@ -307,12 +307,12 @@ def test_override_layout_changes_every_notice(tmp_path: Path) -> None:
     layout = (Path(__file__).parents[2] / "junkan/templates/mail/ja/_layout.txt").read_text(encoding="utf-8")
     write(
         tmp_path / "ja" / "_layout.txt",
-        layout.replace("採用担当\nお問い合わせ", "人事部 採用チーム\nお問い合わせ"),
+        layout.replace("{{ recruiting.name }}\n", "人事部 採用チーム\n"),
     )
     store = TemplateStore(tmp_path)
     for kind, category in [("rejection", None), ("rejection", "final_interview"), ("withdrawal", None)]:
         mail = render_notice(store, notice(kind=kind, reason_category=category))
-        assert "株式会社ジュンカン\n人事部 採用チーム\nお問い合わせ" in mail.text
+        assert "株式会社ジュンカン\n人事部 採用チーム\n" in mail.text
 
 
 def test_a_job_template_can_extend_the_default_and_replace_one_block(tmp_path: Path) -> None:
@@ -420,7 +420,7 @@ def test_rendering_is_thread_safe(store: TemplateStore) -> None:
 
 def test_a_store_compiles_once_and_reads_no_file_per_render(tmp_path: Path) -> None:
     layout = (Path(__file__).parents[2] / "junkan/templates/mail/ja/_layout.txt").read_text(encoding="utf-8")
-    write(tmp_path / "ja" / "_layout.txt", layout.replace("採用担当\nお問い合わせ", "人事部\nお問い合わせ"))
+    write(tmp_path / "ja" / "_layout.txt", layout.replace("{{ recruiting.name }}\n", "人事部\n"))
     body = '{% extends "ja/_layout.txt" %}{% block body %}本文\n{% endblock %}'
     write(tmp_path / "ja" / "rejection.txt", body)
     store = TemplateStore(tmp_path, reload_check_s=None)
@@ -431,3 +431,29 @@ def test_a_store_compiles_once_and_reads_no_file_per_render(tmp_path: Path) -> N
     assert "人事部" in again.text and "本文" in again.text and "別の 人" in again.text
     assert (again.template_name, again.template_version) == (first.template_name, first.template_version)
     assert again.text == first.text.replace("山田 太郎", "別の 人")
+
+
+@pytest.mark.parametrize(("locale", "desk", "mail_line", "phone_line"), [
+    ("ja", "採用担当", "メール：saiyo@junkan.example", "電話：03-1234-5678"),
+    ("en", "Recruiting Team", "Email: saiyo@junkan.example", "Phone: 03-1234-5678"),
+])
+def test_the_signature_gives_the_recruiting_desk_and_the_footer_keeps_the_privacy_address(
+    store: TemplateStore, locale: str, desk: str, mail_line: str, phone_line: str
+) -> None:
+    contact = RecruitingContact(email="saiyo@junkan.example", phone="03-1234-5678")
+    mail = render_notice(store, notice(locale=locale, partner=PARTNER, unsubscribe_url=UNSUB,
+                                       recruiting=contact))
+    footer_start = "送信者：" if locale == "ja" else "Sender: "
+    signature, _, footer = mail.text.partition(footer_start)
+    assert desk in signature and mail_line in signature and phone_line in signature
+    assert SENDER.contact_email not in signature
+    assert SENDER.contact_email in footer
+    html_signature, _, html_footer = mail.html.partition(footer_start)
+    assert 'href="mailto:saiyo@junkan.example"' in html_signature and "03-1234-5678" in html_signature
+    assert SENDER.contact_email not in html_signature and SENDER.contact_email in html_footer
+
+
+def test_without_a_desk_address_the_signature_has_no_contact_line(store: TemplateStore) -> None:
+    mail = render_notice(store, notice())
+    assert "メール：" not in mail.text and "お問い合わせ" not in mail.text
+    assert SENDER.contact_email not in mail.text

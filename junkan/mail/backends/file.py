@@ -16,7 +16,8 @@ from pathlib import Path
 
 from junkan.config import Settings
 from junkan.mail.backends.base import OutgoingMail, SendResult, scrub_error
-from junkan.mail.backends.mime import build_message, message_id_header, safe_id, to_bytes
+from junkan.mail.backends.mime import DEFAULT_TIMEZONE, build_message, message_id_header, safe_id, to_bytes
+from junkan.mail.sender_identity import from_display_name
 
 DRY_RUN_SUBDIR = "dry-run"
 
@@ -32,6 +33,7 @@ class FileBackend:
         from_name: str | None = None,
         reply_to: str | None = None,
         unsubscribe_mailto: str | None = None,
+        timezone: str = DEFAULT_TIMEZONE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.outbox_dir = Path(outbox_dir)
@@ -39,6 +41,7 @@ class FileBackend:
         self._from_name = from_name
         self._reply_to = reply_to
         self._mailto = unsubscribe_mailto
+        self._timezone = timezone
         self._clock = clock
 
     @classmethod
@@ -47,9 +50,10 @@ class FileBackend:
         return cls(
             mail.outbox_dir,
             from_email=mail.from_email,
-            from_name=mail.from_name,
+            from_name=from_display_name(settings),
             reply_to=mail.reply_to,
             unsubscribe_mailto=mail.unsubscribe_mailto or settings.sender.contact_email,
+            timezone=settings.notice.timezone,
         )
 
     def path_for(self, message_id: str, *, dry_run: bool = False) -> Path:
@@ -69,6 +73,7 @@ class FileBackend:
                     unsubscribe_mailto=self._mailto,
                     readable=True,
                     now=self._clock(),
+                timezone=self._timezone,
                 )
             )
         except (ValueError, TypeError) as exc:  # an address the email package refuses

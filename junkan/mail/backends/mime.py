@@ -13,11 +13,14 @@ from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
 from urllib.parse import quote
 
 from junkan.mail.backends.base import OutgoingMail
 from junkan.mail.headers import clean_display_name, clean_subject
+from junkan.mail.sender_identity import date_header
+
+#: The notice time zone's default (NoticeSettings.timezone): what the Date header shows.
+DEFAULT_TIMEZONE = "Asia/Tokyo"
 
 #: CRLF line endings. refold_source="none" only affects headers stored raw (List-Unsubscribe below):
 #: the default would RFC 2047-encode a long URL, which no mail client would then recognise as a link.
@@ -78,15 +81,18 @@ def build_message(
     unsubscribe_mailto: str | None = None,
     readable: bool = False,
     now: datetime | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
 ) -> EmailMessage:
-    """One notice as an EmailMessage. `readable=True` keeps bodies 8-bit (for .eml files)."""
+    """One notice as an EmailMessage. `readable=True` keeps bodies 8-bit (for .eml files). Reply-To
+    carries the From display name (the same desk); Date is `now` in `timezone` (+0900 for JST)."""
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["Subject"] = clean_subject(mail.subject)
-    msg["From"] = Address(display_name=clean_display_name(from_name), addr_spec=from_email)
+    sender_name = clean_display_name(from_name)
+    msg["From"] = Address(display_name=sender_name, addr_spec=from_email)
     msg["To"] = Address(display_name=clean_display_name(mail.to_name), addr_spec=mail.to_email)
     if reply_to:
-        msg["Reply-To"] = Address(addr_spec=reply_to)
-    msg["Date"] = format_datetime(now or datetime.now(UTC))
+        msg["Reply-To"] = Address(display_name=sender_name, addr_spec=reply_to)
+    msg["Date"] = date_header(now or datetime.now(UTC), timezone)
     msg["Message-ID"] = message_id_header(mail.message_id, from_email)
     # RFC 3834: tells auto-responders (vacation replies) not to answer a machine-sent notice.
     msg["Auto-Submitted"] = "auto-generated"

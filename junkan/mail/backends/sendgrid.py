@@ -38,6 +38,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.error import URLError
 from urllib.parse import urlsplit
@@ -45,6 +46,7 @@ from urllib.parse import urlsplit
 from python_http_client.client import Response
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import From, ReplyTo
 
 from junkan.backoff import jittered_backoff
 from junkan.config import Settings
@@ -54,8 +56,9 @@ from junkan.mail.backends.base import (
     SendResult,
     scrub_error,
 )
-from junkan.mail.backends.mime import list_unsubscribe_headers
+from junkan.mail.backends.mime import DEFAULT_TIMEZONE, list_unsubscribe_headers
 from junkan.mail.headers import clean_display_name, clean_subject
+from junkan.mail.sender_identity import date_header, from_display_name
 
 CUSTOM_ARG_MESSAGE_ID = "junkan_message_id"
 _MAX_CATEGORIES = 10
@@ -164,6 +167,7 @@ class SendGridBackend:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        timezone: str = DEFAULT_TIMEZONE,
     ) -> None:
         if not api_key:
             raise BackendConfigError("the sendgrid backend needs JUNKAN_MAIL__SENDGRID_API_KEY")
@@ -174,8 +178,11 @@ class SendGridBackend:
             )
         self._api_key = api_key
         self.host = host.rstrip("/")
-        self._from = {"email": from_email, **({"name": n} if (n := clean_display_name(from_name)) else {})}
-        self._reply_to = reply_to
+        name = clean_display_name(from_name) or None
+        self._from: dict[str, str] = From(from_email, name).get()
+        # Replies reach the same desk the From line names.
+        self._reply_to: dict[str, str] | None = ReplyTo(reply_to, name).get() if reply_to else None
+        self._timezone = timezone
         self._asm_group_id = asm_group_id
         self._mailto = unsubscribe_mailto
         self.timeout_s = timeout_s
@@ -206,7 +213,7 @@ class SendGridBackend:
             key,
             host=mail.sendgrid_host,
             from_email=mail.from_email,
-            from_name=mail.from_name,
+            from_name=from_display_name(settings),
             reply_to=mail.reply_to,
             asm_group_id=mail.asm_group_id,
             unsubscribe_mailto=mail.unsubscribe_mailto or settings.sender.contact_email,
@@ -218,6 +225,7 @@ class SendGridBackend:
             rate_limit_retries=mail.rate_limit_retries,
             sleep=sleep,
             clock=clock,
+            timezone=settings.notice.timezone,
         )
 
     def __repr__(self) -> str:  # never show the key
@@ -247,10 +255,11 @@ class SendGridBackend:
             "tracking_settings": {"click_tracking": {"enable": False, "enable_text": False}},
         }
         if self._reply_to:
-            body["reply_to"] = {"email": self._reply_to}
-        headers = list_unsubscribe_headers(mail, self._mailto)
-        if headers:
-            body["headers"] = headers
+            body["reply_to"] = dict(self._reply_to)
+        # `Date` is not among the headers the Mail Send contract reserves, so the mail carries the time
+        # of the request in the notice time zone (+0900) instead of the one SendGrid would add (UTC).
+        body["headers"] = {"Date": date_header(datetime.fromtimestamp(self._clock(), UTC), self._timezone),
+                           **list_unsubscribe_headers(mail, self._mailto)}
         # Only advertising mail honours the unsubscribe group: the rejection notice itself must reach every
         # candidate (DESIGN.md §3), whatever they chose about partner news.
         if self._asm_group_id is not None and mail.advertising:

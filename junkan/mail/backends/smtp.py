@@ -31,7 +31,8 @@ from typing import Literal
 from junkan.backoff import jittered_backoff
 from junkan.config import Settings
 from junkan.mail.backends.base import OutgoingMail, SendResult, scrub_error
-from junkan.mail.backends.mime import build_message, message_id_header
+from junkan.mail.backends.mime import DEFAULT_TIMEZONE, build_message, message_id_header
+from junkan.mail.sender_identity import from_display_name
 
 Security = Literal["starttls", "ssl", "none"]
 
@@ -110,6 +111,7 @@ class SmtpBackend:
         from_name: str | None = None,
         reply_to: str | None = None,
         unsubscribe_mailto: str | None = None,
+        timezone: str = DEFAULT_TIMEZONE,
         ca_file: Path | None = None,
         ssl_context: ssl.SSLContext | None = None,
         timeout_s: float = 30.0,
@@ -129,6 +131,7 @@ class SmtpBackend:
         self._from_name = from_name
         self._reply_to = reply_to
         self._mailto = unsubscribe_mailto
+        self._timezone = timezone
         if ssl_context is None and security != "none":
             ssl_context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
         self._ssl_context = ssl_context
@@ -153,9 +156,10 @@ class SmtpBackend:
             username=mail.smtp_username,
             password=mail.smtp_password.get_secret_value() if mail.smtp_password else None,
             from_email=mail.from_email,
-            from_name=mail.from_name,
+            from_name=from_display_name(settings),
             reply_to=mail.reply_to,
             unsubscribe_mailto=mail.unsubscribe_mailto or settings.sender.contact_email,
+            timezone=settings.notice.timezone,
             ca_file=mail.smtp_ca_file,
             timeout_s=mail.timeout_s,
             max_retries=mail.max_retries,
@@ -247,6 +251,7 @@ class SmtpBackend:
                 unsubscribe_mailto=self._mailto,
                 readable=False,
                 now=self._clock(),
+                timezone=self._timezone,
             )
         except (ValueError, TypeError) as exc:
             return SendResult("failed", error=scrub_error(f"message could not be built: {exc}"))
