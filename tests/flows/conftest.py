@@ -1,6 +1,8 @@
 """Flow tests share one Prefect test harness per session (~17 s to start, DESIGN.md §5).
 
 When PREFECT_API_URL is already set (CI may start one server for the whole run), that server is used.
+The flows take Prefect limits with `strict=True`, so the session creates them first, as `junkan setup`
+does on a real server (tasks/limits.py).
 """
 
 from __future__ import annotations
@@ -11,12 +13,21 @@ from collections.abc import Iterator
 import pytest
 
 
+def _create_limits() -> None:
+    from junkan.config import Settings
+    from tasks.limits import ensure_limits
+
+    ensure_limits(Settings())
+
+
 @pytest.fixture(scope="session", autouse=True)
 def prefect_harness() -> Iterator[None]:
     if os.environ.get("PREFECT_API_URL"):
+        _create_limits()
         yield
         return
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
+        _create_limits()
         yield
