@@ -281,7 +281,7 @@ class LimitSettings(_Section):
     #: ATS API requests per second, across every worker and run (limit `junkan-ats`).
     ats_per_second: float = Field(default=5.0, gt=0)
     #: A flow that sends waits this long for another sending run to finish, then is refused.
-    send_wait_s: float = Field(default=3600.0, ge=0)
+    send_wait_s: float = Field(default=3600.0, gt=0)
 
 
 class AlertSettings(_Section):
