@@ -11,6 +11,11 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Engine
+
+from tests.fakes.sendgrid import SendGridFake
+
+SENDGRID_KEY = "SG.flow-test"
 
 
 def _create_limits() -> None:
@@ -31,3 +36,16 @@ def prefect_harness() -> Iterator[None]:
     with prefect_test_harness(server_startup_timeout=120):
         _create_limits()
         yield
+
+
+@pytest.fixture
+def sendgrid_fake(engine: Engine, database_url: str,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[SendGridFake]:
+    """The flows' database and the `sendgrid` backend pointed at a local SendGrid fake, without retries."""
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
+    with SendGridFake(SENDGRID_KEY) as server:
+        monkeypatch.setenv("JUNKAN_MAIL__BACKEND", "sendgrid")
+        monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", SENDGRID_KEY)
+        monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_HOST", server.url)
+        monkeypatch.setenv("JUNKAN_MAIL__MAX_RETRIES", "0")
+        yield server

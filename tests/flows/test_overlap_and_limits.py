@@ -41,20 +41,8 @@ from tasks.limits import (
 from tests.fakes.sendgrid import SendGridFake
 from tests.integration._outbox_data import add_application
 
-API_KEY = "SG.overlap-test"
 #: Wednesday: notices decided on Monday 2026-11-16 became due at 09:00.
 AS_OF = date(2026, 11, 18)
-
-
-@pytest.fixture
-def fake(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SendGridFake]:
-    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
-    with SendGridFake(API_KEY) as server:
-        monkeypatch.setenv("JUNKAN_MAIL__BACKEND", "sendgrid")
-        monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", API_KEY)
-        monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_HOST", server.url)
-        monkeypatch.setenv("JUNKAN_MAIL__MAX_RETRIES", "0")
-        yield server
 
 
 @pytest.fixture
@@ -109,7 +97,7 @@ def test_setup_creates_the_limits_from_the_settings_and_a_missing_one_names_junk
 
 
 def test_every_sendgrid_request_of_a_run_takes_a_slot_of_the_rate_limit(
-    engine: Engine, fake: SendGridFake, default_limits: None, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, sendgrid_fake: SendGridFake, default_limits: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _seed(engine, 4)
     monkeypatch.setenv("JUNKAN_MAIL__MAX_RETRIES", "1")
@@ -117,16 +105,16 @@ def test_every_sendgrid_request_of_a_run_takes_a_slot_of_the_rate_limit(
     # Slots that barely decay, so the run's count is still there to read afterwards.
     with get_client(sync_client=True) as client:
         client.upsert_global_concurrency_limit_by_name(SENDGRID_LIMIT, 1000, slot_decay_per_second=0.0001)
-    fake.fail_next(503, times=1)  # one request more than mails: retries are throttled too
+    sendgrid_fake.fail_next(503, times=1)  # one request more than mails: retries are throttled too
 
     counts = send_rejections(as_of=AS_OF)
 
-    assert counts["sent"] == 4 and len(fake.received) == 5
-    assert _limit(SENDGRID_LIMIT).active_slots == len(fake.received)
+    assert counts["sent"] == 4 and len(sendgrid_fake.received) == 5
+    assert _limit(SENDGRID_LIMIT).active_slots == len(sendgrid_fake.received)
 
 
 def test_a_manual_send_during_the_scheduled_run_waits_its_turn_and_never_sends_alongside(
-    engine: Engine, fake: SendGridFake
+    engine: Engine, sendgrid_fake: SendGridFake
 ) -> None:
     _seed(engine)
     outcome: dict[str, Any] = {}
@@ -142,15 +130,15 @@ def test_a_manual_send_during_the_scheduled_run_waits_its_turn_and_never_sends_a
         # Given two seconds, a run that ignored the slot would have sent its three mails by now.
         manual.join(2)
         assert manual.is_alive()
-        assert fake.received == [] and _sent(engine) == 0
+        assert sendgrid_fake.received == [] and _sent(engine) == 0
     manual.join(120)
 
     assert outcome["state"].is_completed()
-    assert outcome["state"].result()["sent"] == 3 and len(fake.accepted) == 3
+    assert outcome["state"].result()["sent"] == 3 and len(sendgrid_fake.accepted) == 3
 
 
 def test_a_manual_send_is_refused_with_a_clear_message_when_the_wait_runs_out(
-    engine: Engine, fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, sendgrid_fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _seed(engine)
     monkeypatch.setenv("JUNKAN_LIMITS__SEND_WAIT_S", "1")
@@ -167,13 +155,13 @@ def test_a_manual_send_is_refused_with_a_clear_message_when_the_wait_runs_out(
     assert state.is_failed()
     with pytest.raises(SendingBusy, match=r"send-rejections refused: another run that sends .* junkan-send"):
         state.result()
-    assert fake.received == [] and _sent(engine) == 0
+    assert sendgrid_fake.received == [] and _sent(engine) == 0
     with engine.connect() as conn:  # refused before anything was even enqueued
         assert conn.execute(select(func.count()).select_from(Message)).scalar_one() == 0
 
 
 def test_a_finished_run_releases_the_slot_so_the_next_one_takes_it_without_waiting(
-    engine: Engine, fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, sendgrid_fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _seed(engine)
     monkeypatch.setenv("JUNKAN_LIMITS__SEND_WAIT_S", "1")

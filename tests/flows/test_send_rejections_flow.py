@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -19,21 +17,8 @@ from junkan.db.models import Message
 from tests.fakes.sendgrid import SendGridFake
 from tests.integration._outbox_data import add_application, suppress
 
-API_KEY = "SG.flow-test"
 #: Wednesday: notices decided on Monday 2026-11-16 became due at 09:00.
 AS_OF = date(2026, 11, 18)
-
-
-@pytest.fixture
-def fake(engine: Engine, database_url: str, tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[SendGridFake]:
-    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
-    with SendGridFake(API_KEY) as server:
-        monkeypatch.setenv("JUNKAN_MAIL__BACKEND", "sendgrid")
-        monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", API_KEY)
-        monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_HOST", server.url)
-        monkeypatch.setenv("JUNKAN_MAIL__MAX_RETRIES", "0")
-        yield server
 
 
 def _seed(engine: Engine) -> None:
@@ -57,14 +42,14 @@ def _latest_artifact() -> list[dict[str, object]]:
 
 
 def test_flow_sends_due_notices_once_and_publishes_counts_without_personal_data(
-    engine: Engine, fake: SendGridFake
+    engine: Engine, sendgrid_fake: SendGridFake
 ) -> None:
     _seed(engine)
     counts = send_rejections(as_of=AS_OF)
     assert {k: counts[k] for k in ("due", "enqueued", "sent", "suppressed", "failed", "unknown",
                                    "cancelled")} == {
         "due": 4, "enqueued": 3, "sent": 3, "suppressed": 1, "failed": 0, "unknown": 0, "cancelled": 0}
-    assert len(fake.accepted) == 3
+    assert len(sendgrid_fake.accepted) == 3
     table = _latest_artifact()
     shown = {row["count"]: row["value"] for row in table}
     assert shown["sent"] == 3 and shown["due"] == 4
@@ -72,21 +57,21 @@ def test_flow_sends_due_notices_once_and_publishes_counts_without_personal_data(
     assert "@" not in dumped and "鈴木" not in dumped
     again = send_rejections(as_of=AS_OF)
     assert (again["due"], again["enqueued"], again["sent"]) == (0, 0, 0)
-    assert len(fake.accepted) == 3
+    assert len(sendgrid_fake.accepted) == 3
 
 
-def test_dry_run_uses_the_sandbox_and_changes_nothing(engine: Engine, fake: SendGridFake) -> None:
+def test_dry_run_uses_the_sandbox_and_changes_nothing(engine: Engine, sendgrid_fake: SendGridFake) -> None:
     _seed(engine)
     counts = send_rejections(as_of=AS_OF, dry_run=True)
     assert counts["dry_run"] == 1 and counts["previewed"] == 3 and counts["sent"] == 0
-    assert fake.accepted == [] and len(fake.snapshot()) == 3
-    assert all(r.sandbox for r in fake.snapshot())
+    assert sendgrid_fake.accepted == [] and len(sendgrid_fake.snapshot()) == 3
+    assert all(r.sandbox for r in sendgrid_fake.snapshot())
     with session_scope(engine) as s:
         assert list(s.scalars(select(Message))) == []
 
 
 def test_a_bad_api_key_fails_the_run_after_publishing_counts(
-    engine: Engine, fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, sendgrid_fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _seed(engine)
     monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", "SG.revoked")
