@@ -26,7 +26,7 @@ from prefect.exceptions import MissingContextError
 from prefect.logging import get_logger, get_run_logger
 
 from junkan.config import get_settings
-from tasks.limits import SEND_LIMIT, LimitMissing, missing_limit_message
+from tasks.limits import SEND_LIMIT, LimitMissing, is_missing_limit, missing_limit_message
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -49,7 +49,8 @@ def sending_slot(flow_name: str) -> Iterator[None]:
         logger: Any = get_run_logger()
     except MissingContextError:  # held by a script or a test rather than a flow run
         logger = get_logger("junkan.overlap")
-    logger.info("%s: waiting for the %s slot (at most %g s)", flow_name, SEND_LIMIT, wait_s)
+    logger.info("%s: taking the %s slot (waiting at most %g s for another run that sends)",
+                flow_name, SEND_LIMIT, wait_s)
     acquired = False
     try:
         with concurrency(SEND_LIMIT, occupy=1, timeout_seconds=wait_s, strict=True):
@@ -68,7 +69,7 @@ def sending_slot(flow_name: str) -> Iterator[None]:
             "start it again once that run has finished (see the running flow runs in the Prefect UI)"
         ) from None
     except ConcurrencySlotAcquisitionError as exc:
-        if acquired or "must be created" not in str(exc):
+        if acquired or not is_missing_limit(exc):
             raise
         raise LimitMissing(missing_limit_message(SEND_LIMIT)) from None
 

@@ -34,6 +34,11 @@ class LimitMissing(RuntimeError):
     """A limit Junkan needs does not exist on this Prefect server."""
 
 
+def is_missing_limit(exc: ConcurrencySlotAcquisitionError) -> bool:
+    """Prefect's strict mode refused because the limit does not exist (not an API failure)."""
+    return "must be created" in str(exc)
+
+
 def missing_limit_message(name: str) -> str:
     return (f"Prefect has no global concurrency limit {name!r}: run `junkan setup` against this Prefect "
             "server (PREFECT_API_URL) before running flows")
@@ -75,7 +80,7 @@ def provider_throttle(name: str) -> Throttle:
         try:
             rate_limit(name, occupy=1, strict=True)
         except ConcurrencySlotAcquisitionError as exc:
-            if "must be created" in str(exc):
+            if is_missing_limit(exc):
                 raise LimitMissing(missing_limit_message(name)) from None
             raise
 
