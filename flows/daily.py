@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows import registry
+from flows.overlap import holds_sending_slot
 from flows.params import supported_kwargs
 from tasks.persistence import RESULT_SERIALIZER
 
@@ -18,6 +19,7 @@ class SubFlowsFailed(RuntimeError):
 
 
 @flow(name="daily", log_prints=False, result_serializer=RESULT_SERIALIZER)
+@holds_sending_slot("daily")
 def daily(as_of: date | None = None, dry_run: bool = False) -> dict[str, Any]:
     logger = get_run_logger()
     results: dict[str, Any] = {}

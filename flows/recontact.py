@@ -13,7 +13,9 @@ from typing import Literal
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from flows.overlap import holds_sending_slot
 from junkan.config import get_settings
+from tasks.alerts import emit_message_alerts
 from tasks.recontact import match_new_openings_task, record_reapplications_task, send_recontact_task
 
 ARTIFACT_KEY = "recontact"
@@ -22,6 +24,7 @@ MODEL_KEY = "recontact-model"
 
 
 @flow(name="recontact", log_prints=False)
+@holds_sending_slot("recontact")
 def recontact(as_of: date | None = None, mode: Literal["shortlist", "auto"] | None = None,
               dry_run: bool = False) -> dict[str, int]:
     """`mode` defaults to JUNKAN_RECONTACT__MODE (shortlist unless configured)."""
@@ -31,6 +34,8 @@ def recontact(as_of: date | None = None, mode: Literal["shortlist", "auto"] | No
     counts: dict[str, int] = {"reapplications_recorded": recorded, **run["counts"]}
     if mode == "auto" and not dry_run:
         counts.update(send_recontact_task(as_of))
+        emit_message_alerts("recontact",
+                            {"unknown": counts["mails_unknown"], "failed": counts["mails_failed"]})
     create_markdown_artifact(key=ARTIFACT_KEY, markdown=run["summary_md"],
                              description="Re-contact run: new openings, eligible pool, matches, mails")
     create_markdown_artifact(key=SHORTLIST_KEY, markdown=run["digest_md"],

@@ -8,7 +8,9 @@ from datetime import date
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
+from flows.overlap import holds_sending_slot
 from junkan.outbox.notices import flow_counts
+from tasks.alerts import emit_message_alerts
 from tasks.consent import send_consent_renewals_task
 from tasks.notify import enqueue_notices_task, send_notices_task
 from tasks.persistence import RESULT_SERIALIZER
@@ -22,6 +24,7 @@ class SendingStopped(RuntimeError):
 
 
 @flow(name="send-rejections", log_prints=False, result_serializer=RESULT_SERIALIZER)
+@holds_sending_slot("send-rejections")
 def send_rejections(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
     enqueued = enqueue_notices_task(as_of=as_of, dry_run=dry_run)
     sent = send_notices_task(as_of=as_of, dry_run=dry_run)
@@ -34,6 +37,8 @@ def send_rejections(as_of: date | None = None, dry_run: bool = False) -> dict[st
         "cancelled; consent renewal mails (renewals_*)"
         + (" (dry run: nothing sent, no state changed)" if dry_run else ""),
     )
+    if not dry_run:
+        emit_message_alerts("send-rejections", counts)
     if counts["fatal"] or counts["renewals_fatal"]:
         raise SendingStopped("the mail provider refused our credentials; sending stopped (see the counts)")
     if counts["template_error"] or counts["renewals_template_error"]:

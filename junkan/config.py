@@ -344,6 +344,36 @@ class RetentionSettings(_Section):
         return rule.rejected_days if rule is not None else self.rejected_days
 
 
+class LimitSettings(_Section):
+    """The Prefect limits `junkan setup` creates (docs/operations.md, "Overlap and provider limits")."""
+
+    #: SendGrid requests per second, across every worker and run (limit `junkan-sendgrid`).
+    sendgrid_per_second: float = Field(default=10.0, gt=0)
+    #: ATS API requests per second, across every worker and run (limit `junkan-ats`).
+    ats_per_second: float = Field(default=5.0, gt=0)
+    #: A flow that sends waits this long for another sending run to finish, then is refused.
+    send_wait_s: float = Field(default=3600.0, gt=0)
+
+
+class AlertSettings(_Section):
+    """Where the Prefect automations of deployments/automations.yaml send their notifications."""
+
+    #: `none`: `junkan setup` creates no notification block and no automations.
+    notify: Literal["none", "slack", "email", "webhook"] = "none"
+    #: Name of the Prefect notification block `junkan setup` saves.
+    block_name: str = "junkan-alerts"
+    slack_webhook_url: SecretStr | None = None
+    #: `webhook`: any URL that takes a JSON POST `{"subject": …, "body": …}` (chat tools, an in-house hook).
+    webhook_url: SecretStr | None = None
+    #: `email`: sent through SendGrid with this key (JUNKAN_MAIL__SENDGRID_API_KEY when unset).
+    email_to: list[str] = Field(default_factory=list)
+    email_from: str | None = None
+    sendgrid_api_key: SecretStr | None = None
+    #: A sending run emits `junkan.messages.unknown` / `junkan.messages.failed` from this many messages on.
+    unknown_threshold: int = Field(default=1, ge=1)
+    failed_threshold: int = Field(default=10, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JUNKAN_",
@@ -364,6 +394,8 @@ class Settings(BaseSettings):
     recontact: RecontactSettings = Field(default_factory=RecontactSettings)
     consent: ConsentSettings = Field(default_factory=ConsentSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @classmethod
     def settings_customise_sources(

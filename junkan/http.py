@@ -30,6 +30,11 @@ from junkan.backoff import jittered_backoff
 
 log = logging.getLogger(__name__)
 
+#: Called before every request a client sends (retries included); it blocks until the request may go.
+#: The orchestration layer passes a provider-wide rate limit here (tasks/limits.py), so the library
+#: throttles without knowing who enforces the limit.
+Throttle = Callable[[], None]
+
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 #: When X-RateLimit-Remaining hits 0 without a reset header, wait this long (a vendor may say otherwise).
 DEFAULT_RATE_LIMIT_WINDOW_S = 10.0
@@ -155,8 +160,10 @@ class RetryingClient:
         auth: httpx.Auth | tuple[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self.vendor = vendor
+        self._throttle = throttle
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
         #: The clock rate-limit resets are measured on; auth flows (token expiry) share it.
@@ -241,6 +248,8 @@ class RetryingClient:
         attempts = self.policy.max_retries + 1
         for attempt in range(attempts):
             self._respect_rate_limit_window()
+            if self._throttle is not None:
+                self._throttle()
             last_try = attempt == attempts - 1
             self.stats["requests"] += 1
             try:
@@ -356,6 +365,7 @@ def build_client(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
     transport: httpx.BaseTransport | None = None,
+    throttle: Throttle | None = None,
 ) -> RetryingClient:
     """The configured client for one vendor; adapters take it ready-made instead of retry parameters."""
     return RetryingClient(
@@ -366,4 +376,5 @@ def build_client(
         clock=clock,
         headers=headers,
         transport=transport,
+        throttle=throttle,
     )

@@ -19,6 +19,7 @@ from junkan.db import make_engine, session_scope
 from junkan.db.errors import database_errors_scrubbed
 from junkan.engagement.reconcile import events_received, reconcile_messages
 from junkan.engagement.suppressions import sendgrid_client, sync_suppressions
+from tasks.limits import SENDGRID_LIMIT, provider_throttle
 from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
 
@@ -47,7 +48,7 @@ def pull_suppressions_task(as_of: date | None = None) -> dict[str, int]:
                     settings.mail.backend)
         return {}
     engine = make_engine(settings.database_url)
-    with sendgrid_client(settings.mail) as client:
+    with sendgrid_client(settings.mail, throttle=provider_throttle(SENDGRID_LIMIT)) as client:
         counts = sync_suppressions(engine, settings.mail, client,
                                    now=run_moment(as_of, settings.notice.timezone),
                                    key=settings.retention.key_bytes())

@@ -18,6 +18,7 @@ from junkan.config import get_settings
 from junkan.db import make_engine
 from junkan.db.errors import database_errors_scrubbed
 from junkan.ingest import ingest
+from tasks.limits import ATS_LIMIT, provider_throttle
 from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
 
@@ -36,7 +37,8 @@ def ingest_applications_task(as_of: date | None = None, full: bool = False) -> d
     """Ingest the configured ATS source; returns counts only (no personal data)."""
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    adapter = build_adapter(settings.ats, timezone=settings.notice.timezone)
+    adapter = build_adapter(settings.ats, timezone=settings.notice.timezone,
+                            throttle=provider_throttle(ATS_LIMIT))
     logger = get_run_logger()
     try:
         counts = ingest(

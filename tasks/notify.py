@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from junkan.config import get_settings
 from junkan.db.errors import database_errors_scrubbed
 from junkan.outbox.notices import enqueue_notices, send_notices
+from tasks.limits import throttled_backend
 from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
 
@@ -33,7 +34,9 @@ def enqueue_notices_task(as_of: date | None = None, dry_run: bool = False) -> di
       result_serializer=RESULT_SERIALIZER, retry_condition_fn=retry_transient)
 @database_errors_scrubbed
 def send_notices_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
-    counts = send_notices(get_settings(), as_of=as_of, dry_run=dry_run)
+    settings = get_settings()
+    with throttled_backend(settings) as backend:
+        counts = send_notices(settings, as_of=as_of, dry_run=dry_run, backend=backend)
     result = counts.counts()
     get_run_logger().info("send: %s (errors by cause: %s)", result, counts.errors)
     return result

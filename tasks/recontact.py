@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from junkan.config import get_settings
 from junkan.db import make_engine
 from junkan.pool import recontact
+from tasks.limits import throttled_backend
 from tasks.retry import retry_transient
 
 
@@ -42,6 +43,7 @@ def match_new_openings_task(as_of: date | None = None, mode: str | None = None,
 def send_recontact_task(as_of: date | None = None) -> dict[str, int]:
     """The outbox makes sending exactly-once; a retried send run skips what is sending or settled."""
     settings = get_settings()
-    counts = recontact.send(make_engine(settings.database_url), settings, as_of=as_of)
+    with throttled_backend(settings) as backend:
+        counts = recontact.send(make_engine(settings.database_url), settings, as_of=as_of, backend=backend)
     get_run_logger().info("recontact send: %s", counts)
     return counts

@@ -14,7 +14,7 @@ from junkan.ats.greenhouse import GreenhouseAdapter
 from junkan.ats.lever import LeverAdapter
 from junkan.ats.xlsx_reader import WorkbookLimits
 from junkan.config import AtsSettings
-from junkan.http import build_client
+from junkan.http import Throttle, build_client
 
 LEVER_DEFAULT_BASE_URL = "https://api.lever.co/v1"
 GREENHOUSE_DEFAULT_BASE_URL = "https://harvest.greenhouse.io"
@@ -33,8 +33,11 @@ def _require(settings: AtsSettings, **fields: object) -> None:
 
 
 def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
-                  sleep: Callable[[float], None] = time.sleep) -> AtsAdapter:
+                  sleep: Callable[[float], None] = time.sleep,
+                  throttle: Throttle | None = None) -> AtsAdapter:
     """The adapter for `settings.kind`. Secrets are read from SecretStr only here, never logged.
+
+    `throttle` runs before every API request (Greenhouse, Lever): the provider-wide rate limit.
 
     `timezone` is the business time zone (`settings.notice.timezone`): a spreadsheet's dates without a
     zone are in it.
@@ -62,7 +65,7 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
         assert settings.client_id and secret and settings.user_id
         return GreenhouseAdapter(
             build_client(greenhouse_auth.VENDOR, settings, rate_limit_window_s=greenhouse.RATE_LIMIT_WINDOW_S,
-                         sleep=sleep),
+                         sleep=sleep, throttle=throttle),
             base_url=settings.base_url or GREENHOUSE_DEFAULT_BASE_URL,
             auth_url=settings.auth_url or GREENHOUSE_DEFAULT_AUTH_URL,
             client_id=settings.client_id,
@@ -77,7 +80,8 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
         _require(settings, api_key=api_key)
         assert api_key
         return LeverAdapter(
-            build_client(lever.VENDOR, settings, rate_limit_window_s=lever.RATE_LIMIT_WINDOW_S, sleep=sleep),
+            build_client(lever.VENDOR, settings, rate_limit_window_s=lever.RATE_LIMIT_WINDOW_S, sleep=sleep,
+                         throttle=throttle),
             api_key=api_key,
             base_url=settings.base_url or LEVER_DEFAULT_BASE_URL,
             source=settings.source,

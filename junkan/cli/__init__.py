@@ -87,9 +87,14 @@ def load_flow(name: str) -> Any:
 
 
 def run_flow(name: str, as_of: date | None = None, dry_run: bool = False) -> Any:
-    """Run one flow in-process (Prefect's ephemeral mode unless PREFECT_API_URL is set)."""
+    """Run one flow in-process (Prefect's ephemeral mode unless PREFECT_API_URL is set).
+
+    The limits the flows take (`strict`, so a missing one is an error) are created or updated first:
+    an ephemeral server starts without them.
+    """
     flow_obj = load_flow(name)
     quiet_operator_error_tracebacks()
+    importlib.import_module("tasks.limits").ensure_limits(get_settings())
     params = importlib.import_module("flows.params")
     return flow_obj(**params.supported_kwargs(flow_obj, as_of=as_of, dry_run=dry_run))
 
@@ -127,6 +132,28 @@ def serve(limit: Annotated[int | None, typer.Option(help="Max concurrent runs.")
     """
     _prefect_env()
     importlib.import_module("flows.serve").serve_all(limit=limit)
+
+
+@app.command("setup")
+def setup(
+    automations: Annotated[Path | None, typer.Option(
+        help="Automations file (default: deployments/automations.yaml of this checkout).")] = None,
+) -> None:
+    """Create or update, on the Prefect server, the limits, the alert block and the automations.
+
+    Idempotent: run it after every deployment (JUNKAN_LIMITS__*, JUNKAN_ALERTS__*; docs/operations.md).
+    """
+    _prefect_env()
+    if not os.environ.get("PREFECT_API_URL"):
+        typer.echo("junkan setup: PREFECT_API_URL is not set, so this sets up Prefect's local ephemeral "
+                   "database (what `junkan run` uses), not a server", err=True)
+    module = importlib.import_module("flows.setup")
+    try:
+        report = module.setup(get_settings(), automations or module.AUTOMATIONS_FILE)
+    except module.SetupError as exc:
+        typer.echo(f"junkan setup: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 
 @app.command("demo")

@@ -27,7 +27,7 @@ from junkan.engagement.optout import (
     suppress,
     withdraw_consents,
 )
-from junkan.http import RetryingClient, build_client
+from junkan.http import RetryingClient, Throttle, build_client
 from junkan.identity import is_valid_email, normalize_email
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ def sendgrid_client(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
     transport: httpx.BaseTransport | None = None,
+    throttle: Throttle | None = None,
 ) -> RetryingClient:
     if mail.sendgrid_api_key is None:
         raise ValueError("JUNKAN_MAIL__SENDGRID_API_KEY is not set; cannot read SendGrid suppressions")
@@ -76,6 +77,7 @@ def sendgrid_client(
         sleep=sleep,
         clock=clock,
         transport=transport,
+        throttle=throttle,
     )
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -20,24 +18,9 @@ from junkan.db import session_scope
 from junkan.db.models import Consent, Message
 from tests.fakes.sendgrid import SendGridFake
 from tests.integration._outbox_data import add_application, suppress
-from tests.mail_support import live_identity_env
 
-API_KEY = "SG.flow-test"
 #: Wednesday: notices decided on Monday 2026-11-16 became due at 09:00.
 AS_OF = date(2026, 11, 18)
-
-
-@pytest.fixture
-def fake(engine: Engine, database_url: str, tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[SendGridFake]:
-    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
-    with SendGridFake(API_KEY) as server:
-        monkeypatch.setenv("JUNKAN_MAIL__BACKEND", "sendgrid")
-        monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", API_KEY)
-        monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_HOST", server.url)
-        monkeypatch.setenv("JUNKAN_MAIL__MAX_RETRIES", "0")
-        live_identity_env(monkeypatch)
-        yield server
 
 
 def _seed(engine: Engine) -> None:
@@ -61,14 +44,14 @@ def _latest_artifact() -> list[dict[str, object]]:
 
 
 def test_flow_sends_due_notices_once_and_publishes_counts_without_personal_data(
-    engine: Engine, fake: SendGridFake
+    engine: Engine, sendgrid_fake: SendGridFake
 ) -> None:
     _seed(engine)
     counts = send_rejections(as_of=AS_OF)
     assert {k: counts[k] for k in ("due", "enqueued", "sent", "suppressed", "failed", "unknown",
                                    "cancelled")} == {
         "due": 4, "enqueued": 3, "sent": 3, "suppressed": 1, "failed": 0, "unknown": 0, "cancelled": 0}
-    assert len(fake.accepted) == 3
+    assert len(sendgrid_fake.accepted) == 3
     table = _latest_artifact()
     shown = {row["count"]: row["value"] for row in table}
     assert shown["sent"] == 3 and shown["due"] == 4
@@ -76,21 +59,21 @@ def test_flow_sends_due_notices_once_and_publishes_counts_without_personal_data(
     assert "@" not in dumped and "鈴木" not in dumped
     again = send_rejections(as_of=AS_OF)
     assert (again["due"], again["enqueued"], again["sent"]) == (0, 0, 0)
-    assert len(fake.accepted) == 3
+    assert len(sendgrid_fake.accepted) == 3
 
 
-def test_dry_run_uses_the_sandbox_and_changes_nothing(engine: Engine, fake: SendGridFake) -> None:
+def test_dry_run_uses_the_sandbox_and_changes_nothing(engine: Engine, sendgrid_fake: SendGridFake) -> None:
     _seed(engine)
     counts = send_rejections(as_of=AS_OF, dry_run=True)
     assert counts["dry_run"] == 1 and counts["previewed"] == 3 and counts["sent"] == 0
-    assert fake.accepted == [] and len(fake.snapshot()) == 3
-    assert all(r.sandbox for r in fake.snapshot())
+    assert sendgrid_fake.accepted == [] and len(sendgrid_fake.snapshot()) == 3
+    assert all(r.sandbox for r in sendgrid_fake.snapshot())
     with session_scope(engine) as s:
         assert list(s.scalars(select(Message))) == []
 
 
 def test_a_bad_api_key_fails_the_run_after_publishing_counts(
-    engine: Engine, fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, sendgrid_fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _seed(engine)
     monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", "SG.revoked")
@@ -104,7 +87,7 @@ def test_a_bad_api_key_fails_the_run_after_publishing_counts(
 
 
 def test_the_flow_sends_consent_renewals_once_when_enabled(
-    engine: Engine, fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, sendgrid_fake: SendGridFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JUNKAN_CONSENT__RENEWAL_ENABLED", "true")
     granted = datetime(2025, 11, 21, tzinfo=UTC)  # lapses 2026-11-21: three days after AS_OF
@@ -114,8 +97,8 @@ def test_the_flow_sends_consent_renewals_once_when_enabled(
                       source="csv", expires_at=expires_at("talent_pool", True, granted, ConsentSettings())))
     counts = send_rejections(as_of=AS_OF)
     assert (counts["renewals_enqueued"], counts["renewals_sent"], counts["sent"]) == (1, 1, 0)
-    assert len(fake.accepted) == 1
+    assert len(sendgrid_fake.accepted) == 1
     with session_scope(engine) as s:
         assert s.scalars(select(Message.kind)).all() == ["consent_renewal"]
     again = send_rejections(as_of=AS_OF)
-    assert (again["renewals_enqueued"], again["renewals_sent"]) == (0, 0) and len(fake.accepted) == 1
+    assert (again["renewals_enqueued"], again["renewals_sent"]) == (0, 0) and len(sendgrid_fake.accepted) == 1

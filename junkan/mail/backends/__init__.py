@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from junkan.config import Settings
+from junkan.http import Throttle
 from junkan.mail.backends.base import (
     BackendConfigError,
     MailBackend,
@@ -24,8 +25,13 @@ __all__ = [
 ]
 
 
-def build_backend(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> MailBackend:
-    """The backend chosen by `JUNKAN_MAIL__BACKEND`. `sleep` is used for retry waits (tests record it)."""
+def build_backend(settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
+                  throttle: Throttle | None = None) -> MailBackend:
+    """The backend chosen by `JUNKAN_MAIL__BACKEND`. `sleep` is used for retry waits (tests record it).
+
+    `throttle` runs before every SendGrid request (the provider-wide rate limit); the file and SMTP
+    backends make no API requests and ignore it.
+    """
     kind = settings.mail.backend
     if kind == "file":
         from junkan.mail.backends.file import FileBackend
@@ -38,5 +44,5 @@ def build_backend(settings: Settings, *, sleep: Callable[[float], None] = time.s
     if kind == "sendgrid":
         from junkan.mail.backends.sendgrid import SendGridBackend
 
-        return SendGridBackend.from_settings(settings, sleep=sleep)
+        return SendGridBackend.from_settings(settings, sleep=sleep, throttle=throttle)
     raise BackendConfigError(f"unknown mail backend {kind!r}")

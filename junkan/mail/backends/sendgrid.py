@@ -50,6 +50,7 @@ from sendgrid.helpers.mail import From, ReplyTo
 
 from junkan.backoff import jittered_backoff
 from junkan.config import Settings
+from junkan.http import Throttle
 from junkan.mail.backends.base import (
     BackendConfigError,
     OutgoingMail,
@@ -168,6 +169,7 @@ class SendGridBackend:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         timezone: str = DEFAULT_TIMEZONE,
+        throttle: Throttle | None = None,
     ) -> None:
         if not api_key:
             raise BackendConfigError("the sendgrid backend needs JUNKAN_MAIL__SENDGRID_API_KEY")
@@ -194,6 +196,7 @@ class SendGridBackend:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng
+        self._throttle = throttle
         self._local = threading.local()
         self._gate_lock = threading.Lock()
         self._blocked_until = 0.0
@@ -206,6 +209,7 @@ class SendGridBackend:
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        throttle: Throttle | None = None,
     ) -> SendGridBackend:
         mail = settings.mail
         key = mail.sendgrid_api_key.get_secret_value() if mail.sendgrid_api_key else ""
@@ -226,6 +230,7 @@ class SendGridBackend:
             sleep=sleep,
             clock=clock,
             timezone=settings.notice.timezone,
+            throttle=throttle,
         )
 
     def __repr__(self) -> str:  # never show the key
@@ -270,7 +275,9 @@ class SendGridBackend:
 
     # -- sending ----------------------------------------------------------------------------------------
     def _post(self, body: dict[str, Any]) -> Response:
-        """`POST /v3/mail/send` through this thread's client."""
+        """`POST /v3/mail/send` through this thread's client, once the provider-wide throttle lets it go."""
+        if self._throttle is not None:
+            self._throttle()
         api = getattr(self._local, "api", None)
         if api is None:
             api = self._local.api = SendGridAPIClient(api_key=self._api_key, host=self.host)
