@@ -69,8 +69,9 @@ def check_can_serve(full_names: list[str]) -> None:
 
 def _taken_message(taken: dict[str, str], what: str) -> str:
     pools = ", ".join(sorted(set(taken.values())))
+    verb = "belongs" if len(taken) == 1 else "belong"
     return (
-        f"{', '.join(taken)} belong to work pool {pools} (deployed with deployments/prefect.yaml), whose "
+        f"{', '.join(taken)} {verb} to work pool {pools} (deployed with deployments/prefect.yaml), whose "
         f"workers run them; {what}. Keep the worker, or delete those deployments first "
         "(`prefect deployment delete NAME`) to serve them from here."
     )
@@ -81,6 +82,7 @@ def serve_all(limit: int | None = None, watch_seconds: float = WATCH_SECONDS) ->
     names = catalog.full_names()
     check_can_serve(names)
     deployments = build_deployments()
+    print(_start_message(), flush=True)
     try:
         asyncio.run(_serve(deployments, names, limit, watch_seconds))
     except (KeyboardInterrupt, TerminationSignal):
@@ -91,6 +93,15 @@ def serve_all(limit: int | None = None, watch_seconds: float = WATCH_SECONDS) ->
             log.info("junkan serve: paused %s until served again", ", ".join(paused))
         if left:
             log.warning("junkan serve: left %s running: they belong to a work pool now", ", ".join(left))
+
+
+def _start_message() -> str:
+    lines = [f"junkan serve: serving {len(catalog.entries())} deployments on {PREFECT_API_URL.value()}:"]
+    for entry in catalog.entries():
+        when = f"{entry.cron} ({catalog.TIMEZONE})" if entry.cron else "by hand"
+        lines.append(f"  {entry.full_name:<40} {when}")
+    lines.append("Stop with Ctrl-C: the schedules are then paused until `junkan serve` runs again.")
+    return "\n".join(lines)
 
 
 async def _serve(deployments: list[Any], names: list[str], limit: int | None, watch_seconds: float) -> None:

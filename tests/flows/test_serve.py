@@ -88,7 +88,7 @@ def test_serve_refuses_deployments_that_belong_to_the_work_pool(clean_server: No
     _deployed("daily")
     with pytest.raises(ServeRefused) as refused:
         check_can_serve(catalog.full_names())
-    assert str(refused.value).startswith("daily/daily belong to work pool junkan")
+    assert str(refused.value).startswith("daily/daily belongs to work pool junkan")
     assert "prefect deployment delete" in str(refused.value)
     with get_client(sync_client=True) as client:
         assert client.read_deployment_by_name("daily/daily").work_pool_name == catalog.WORK_POOL
