@@ -1,6 +1,9 @@
-"""Entry point for `python deployments/serve.py`: same as `junkan serve`."""
+"""Entry point for `python deployments/serve.py`: the same as `junkan serve`, with its checks and messages."""
 
-from flows.serve import serve_all
+import sys
+
+from junkan.cli import main
 
 if __name__ == "__main__":
-    serve_all()
+    sys.argv[1:] = ["serve", *sys.argv[1:]]
+    main()

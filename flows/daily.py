@@ -6,22 +6,35 @@ from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
 
 from flows import registry
+from flows.artifacts import FLAG_KEYS, flag_notes, publish_counts
 from flows.overlap import holds_sending_slot
-from flows.params import supported_kwargs
+from flows.params import Day, as_of_field, dry_run_field, run_namer, supported_kwargs
 from tasks.persistence import RESULT_SERIALIZER
+
+ARTIFACT_KEY = "daily-summary"
+
+DRY_RUN_HELP = (
+    "Dry run of the flows that send (send-rejections, recontact): nothing is mailed, no notice or re-contact "
+    "changes state. The other flows still run for real: ingest-decisions stores the ATS's decisions, "
+    "sync-email-events the suppressions, sync-partner-stats the partner's registrations."
+)
 
 
 class SubFlowsFailed(RuntimeError):
     """Raised at the end of `daily` so the run ends Failed and names the sub-flows that failed."""
 
 
-@flow(name="daily", log_prints=False, result_serializer=RESULT_SERIALIZER)
+@flow(name="daily", log_prints=False, result_serializer=RESULT_SERIALIZER, flow_run_name=run_namer("daily"),
+      description="The whole daily job, at 09:00 Asia/Tokyo: every flow in order (ingest-decisions, "
+      "sync-email-events, send-rejections, sync-partner-stats, recontact, retention). One failing flow does "
+      "not stop the others; the run then ends Failed and names it.")
 @holds_sending_slot("daily")
-def daily(as_of: date | None = None, dry_run: bool = False) -> dict[str, Any]:
+def daily(as_of: Day | None = as_of_field(), dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> dict[str, Any]:
     logger = get_run_logger()
+    if dry_run:
+        logger.warning("dry run: %s", DRY_RUN_HELP)
     results: dict[str, Any] = {}
     failed: list[str] = []
     for name in registry.FLOWS:
@@ -33,26 +46,28 @@ def daily(as_of: date | None = None, dry_run: bool = False) -> dict[str, Any]:
             # Keep going: a partner API outage must not stop today's rejection notices.
             failed.append(name)
             logger.error("sub-flow %s ended %s", name, state.type.value)
-    create_markdown_artifact(
-        key="daily-summary",
-        markdown=_summary(results, failed),
-        description="What today's daily run did, per sub-flow",
-    )
+    rows, notes = summary(results, failed, as_of)
+    publish_counts(ARTIFACT_KEY, rows, description="What the daily run did: one row per count of each flow",
+                   notes=[DRY_RUN_HELP, *notes] if dry_run else notes, dry_run=dry_run)
     if failed:
         raise SubFlowsFailed(f"sub-flows failed: {', '.join(failed)}")
     return results
 
 
-def _summary(results: dict[str, Any], failed: list[str]) -> str:
-    lines = ["# Daily run", "", "| flow | result |", "| --- | --- |"]
+def summary(results: dict[str, Any], failed: list[str],
+            as_of: date | None = None) -> tuple[list[tuple[str, int]], list[str]]:
+    """One `flow: metric` row per count, in registry order; failures and flags as sentences."""
+    rows: list[tuple[str, int]] = []
+    notes: list[str] = []
     for name in registry.FLOWS:
         if name in failed:
-            lines.append(f"| {name} | **failed** |")
-        else:
-            counts = results.get(name) or {}
-            if isinstance(counts, dict):
-                shown = ", ".join(f"{k}={v}" for k, v in counts.items())
-            else:
-                shown = str(counts)
-            lines.append(f"| {name} | {shown} |")
-    return "\n".join(lines)
+            notes.append(f"{name}: 失敗（このフローの件数はありません。ログを確認してください）")
+            continue
+        counts = results.get(name)
+        if not isinstance(counts, dict):
+            continue
+        rows += [(f"{name}: {key}", value) for key, value in counts.items()
+                 if key not in FLAG_KEYS and isinstance(value, int) and not isinstance(value, bool)]
+        # The dry run is said once, for the whole run, above.
+        notes += [f"{name}: {note}" for note in flag_notes({**counts, "dry_run": 0}, as_of)]
+    return rows, notes

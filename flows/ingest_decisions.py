@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from prefect import flow
-from prefect.artifacts import create_table_artifact
+from pydantic import Field
 
+from flows.artifacts import publish_counts
+from flows.params import Day, as_of_field, run_namer
 from tasks.ingest import ingest_applications_task
 from tasks.persistence import RESULT_SERIALIZER
 
@@ -25,13 +25,20 @@ ARTIFACT_ROWS = (
 )
 
 
-@flow(name="ingest-decisions", log_prints=False, result_serializer=RESULT_SERIALIZER)
-def ingest_decisions(as_of: date | None = None, full_refresh: bool = False) -> dict[str, int]:
-    """`as_of` re-reads from that day (Asia/Tokyo) onwards; `full_refresh` ignores the watermark."""
+@flow(name="ingest-decisions", log_prints=False, result_serializer=RESULT_SERIALIZER,
+      flow_run_name=run_namer("ingest-decisions"),
+      description="Pull new and changed hiring decisions from the ATS, store them, and quarantine bad "
+      "records. Part of `daily`; run it by hand to re-read a past day.")
+def ingest_decisions(
+    as_of: Day | None = as_of_field("Re-read the ATS from this day on (YYYY-MM-DD, Asia/Tokyo), as if the "
+                                    "watermark were there. Empty: from the watermark."),
+    full_refresh: bool = Field(False, description="Ignore the watermark and re-read every application the "
+                               "ATS has. Safe to repeat: nothing is stored twice, no mail is sent."),
+) -> dict[str, int]:
     counts = ingest_applications_task(as_of=as_of, full=full_refresh)
-    create_table_artifact(
-        key=ARTIFACT_KEY,
-        table=[{"count": label, "value": counts[key]} for label, key in ARTIFACT_ROWS],
+    publish_counts(
+        ARTIFACT_KEY,
+        [(label, counts[key]) for label, key in ARTIFACT_ROWS],
         description="Decision ingest: applications new, updated, rejected, hired, withdrawn, re-applied "
         "and records quarantined; no address: stored, listed for review; erased: records of erased people, "
         "skipped "

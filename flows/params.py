@@ -1,12 +1,73 @@
-"""Shared parameter handling: pass a flow only the common parameters it declares."""
+"""Flow parameters: the types and descriptions the Prefect UI turns into a form, and the run names.
+
+Descriptions are given as `param: T = Field(default, description=…)`: Prefect 3.9 builds the form from that
+(or from the docstring) but drops the description of an `Annotated[T, Field(…)]` parameter.
+
+Dates carry a `pattern` as well as `format: date`: the API checks parameters against the schema when a run
+is created (`enforce_parameter_schema`), but its validator ignores `format`, so without the pattern
+`as_of=2026-13-01` would make a run that only fails once it starts. The pattern knows month lengths; only
+29 February of a common year gets through to the run, which then refuses it.
+"""
 
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+
+from junkan.config import get_settings
+
+DATE_PATTERN = (
+    r"^\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)"
+    r"|02-(?:0[1-9]|1\d|2\d))$"
+)
+
+#: A calendar day, YYYY-MM-DD: a date picker in the UI, refused by the API when it is no real day.
+Day = Annotated[date, Field(json_schema_extra={"pattern": DATE_PATTERN})]
+
+AS_OF_HELP = ("Re-run a past day (YYYY-MM-DD, Asia/Tokyo): the run does what a run late that day would "
+              "have done. Empty: today.")
+
+
+def as_of_field(description: str = AS_OF_HELP) -> Any:
+    return Field(None, description=description)
+
+
+def dry_run_field(description: str) -> Any:
+    """Each flow says what its dry run leaves undone, and what it still does for real."""
+    return Field(False, description=description)
 
 
 def supported_kwargs(flow_obj: Any, **candidates: Any) -> dict[str, Any]:
     """`as_of` goes to every flow; `dry_run` only to the flows that send (DESIGN.md §2)."""
     accepted = inspect.signature(flow_obj.fn).parameters
     return {k: v for k, v in candidates.items() if k in accepted and v is not None}
+
+
+#: Boolean parameters shown in the run name when they are on.
+_FLAGS = {"dry_run": "dry run", "full_refresh": "full refresh", "recompute": "recompute"}
+
+
+def today_local() -> date:
+    return datetime.now(ZoneInfo(get_settings().notice.timezone)).date()
+
+
+def run_namer(flow_name: str, day: Callable[[dict[str, Any]], object] | None = None) -> Callable[[], str]:
+    """`flow_run_name` for a flow: `daily 2026-11-25 (dry run)` instead of a random `casual-toad`.
+
+    `day` picks what follows the name from the parameters; by default `as_of`, else today (Asia/Tokyo).
+    """
+
+    def name() -> str:
+        from prefect.runtime import flow_run
+
+        parameters: dict[str, Any] = dict(flow_run.parameters)
+        shown = day(parameters) if day else (parameters.get("as_of") or today_local())
+        flags = [label for key, label in _FLAGS.items() if parameters.get(key)]
+        return f"{flow_name} {shown}" + "".join(f" ({flag})" for flag in flags)
+
+    return name

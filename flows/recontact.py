@@ -7,13 +7,14 @@ Part of `daily`, after `sync-partner-stats`. Artifacts: `recontact` (counts), `r
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
+from pydantic import Field
 
+from flows.artifacts import publish_markdown
 from flows.overlap import holds_sending_slot
+from flows.params import Day, as_of_field, dry_run_field, run_namer
 from junkan.config import get_settings
 from tasks.alerts import emit_message_alerts
 from tasks.recontact import match_new_openings_task, record_reapplications_task, send_recontact_task
@@ -23,11 +24,21 @@ SHORTLIST_KEY = "recontact-shortlist"
 MODEL_KEY = "recontact-model"
 
 
-@flow(name="recontact", log_prints=False)
+DRY_RUN_HELP = ("Match and show the results only: no run is stored, no re-application recorded, no mail "
+                "enqueued or sent.")
+
+
+@flow(name="recontact", log_prints=False, flow_run_name=run_namer("recontact"),
+      description="Match pooled candidates past their cool-down to newly opened positions: a shortlist for "
+      "recruiters, or re-contact mails in `auto` mode. Part of `daily`; run it by hand to preview.")
 @holds_sending_slot("recontact")
-def recontact(as_of: date | None = None, mode: Literal["shortlist", "auto"] | None = None,
-              dry_run: bool = False) -> dict[str, int]:
-    """`mode` defaults to JUNKAN_RECONTACT__MODE (shortlist unless configured)."""
+def recontact(
+    as_of: Day | None = as_of_field(),
+    mode: Literal["shortlist", "auto"] | None = Field(
+        None, description="shortlist: a digest and CSV for recruiters, no mail; auto: re-contact mails to "
+        "those who consented. Empty: JUNKAN_RECONTACT__MODE (shortlist unless configured)."),
+    dry_run: bool = dry_run_field(DRY_RUN_HELP),
+) -> dict[str, int]:
     mode = mode or get_settings().recontact.mode
     recorded = 0 if dry_run else record_reapplications_task(as_of)
     run = match_new_openings_task(as_of, mode, dry_run)
@@ -36,10 +47,10 @@ def recontact(as_of: date | None = None, mode: Literal["shortlist", "auto"] | No
         counts.update(send_recontact_task(as_of))
         emit_message_alerts("recontact",
                             {"unknown": counts["mails_unknown"], "failed": counts["mails_failed"]})
-    create_markdown_artifact(key=ARTIFACT_KEY, markdown=run["summary_md"],
-                             description="Re-contact run: new openings, eligible pool, matches, mails")
-    create_markdown_artifact(key=SHORTLIST_KEY, markdown=run["digest_md"],
-                             description="Matched people per new opening, by opaque id, with reasons")
-    create_markdown_artifact(key=MODEL_KEY, markdown=run["model_md"],
-                             description="Potential score: rules or the calibrated model, and its evaluation")
+    publish_markdown(ARTIFACT_KEY, run["summary_md"], dry_run=dry_run,
+                     description="Re-contact run: new openings, eligible pool, matches, mails")
+    publish_markdown(SHORTLIST_KEY, run["digest_md"], dry_run=dry_run,
+                     description="Matched people per new opening, by opaque id, with reasons")
+    publish_markdown(MODEL_KEY, run["model_md"], dry_run=dry_run,
+                     description="Potential score: rules or the calibrated model, and its evaluation")
     return counts

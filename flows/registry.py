@@ -26,11 +26,14 @@ SCHEDULED: dict[str, tuple[str, str]] = {
 }
 TIMEZONE = "Asia/Tokyo"
 
+#: The parent flow, which runs FLOWS in order (flows/daily.py).
+DAILY = "flows.daily:daily"
+
 
 def load(name: str) -> Any:
     """The Prefect flow object registered under `name`."""
     try:
-        target = FLOWS[name] if name in FLOWS else SCHEDULED[name][0]
+        target = DAILY if name == "daily" else FLOWS[name] if name in FLOWS else SCHEDULED[name][0]
     except KeyError:
         known = ", ".join([*FLOWS, "daily", *SCHEDULED])
         raise KeyError(f"unknown flow {name!r}; known flows: {known}") from None

@@ -6,25 +6,29 @@ what would be anonymised, by rule and count, and changes nothing.
 
 from __future__ import annotations
 
-from datetime import date
-
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
+from flows.artifacts import publish_counts
+from flows.params import Day, as_of_field, dry_run_field, run_namer
 from tasks.persistence import RESULT_SERIALIZER
 from tasks.retention import anonymise_due_task
 
 ARTIFACT_KEY = "retention"
 
+DRY_RUN_HELP = ("List who would be anonymised, by rule and count (artifact `retention-dry-run`); nothing is "
+                "changed.")
 
-@flow(name="retention", log_prints=False, result_serializer=RESULT_SERIALIZER)
-def retention(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
-    """`as_of` judges as of that local day (default today, Asia/Tokyo)."""
+
+@flow(name="retention", log_prints=False, result_serializer=RESULT_SERIALIZER,
+      flow_run_name=run_namer("retention"),
+      description="Anonymise the candidates the retention rules say are due: rejected or withdrawn without "
+      "talent-pool consent after the configured days, pool members whose consent lapsed. Hired candidates "
+      "are never touched. Last in `daily`; counts only in its artifact.")
+def retention(as_of: Day | None = as_of_field(),
+              dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> dict[str, int]:
     counts = anonymise_due_task(as_of=as_of, dry_run=dry_run)
     verb = "due (dry run, nothing changed)" if dry_run else "anonymised"
-    create_table_artifact(
-        key=ARTIFACT_KEY,
-        table=[{"count": name, "value": value} for name, value in counts.items()],
-        description=f"Retention: candidates {verb} per rule, rows scrubbed per table (counts only)",
-    )
+    publish_counts(ARTIFACT_KEY, counts, dry_run=dry_run,
+                   description=f"Retention: candidates {verb} per rule, rows scrubbed per table "
+                   "(counts only)")
     return counts

@@ -7,15 +7,29 @@ with a typed period in the Prefect UI.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from prefect import flow
+from pydantic import BaseModel, Field, model_validator
 
+from flows.params import Day, as_of_field, run_namer
 from junkan.config import get_settings
 from junkan.db.types import utcnow
 from junkan.reports.periods import Period, previous_month
 from tasks.report import build, publish, write
+
+
+class ReportPeriod(BaseModel):
+    """The report's period in the form: two local days, both inclusive."""
+
+    start: Day = Field(description="First day (YYYY-MM-DD, Asia/Tokyo).")
+    end: Day = Field(description="Last day, included (YYYY-MM-DD, Asia/Tokyo).")
+
+    @model_validator(mode="after")
+    def _in_order(self) -> ReportPeriod:
+        Period(self.start, self.end)  # refuses an end before the start, in its own words
+        return self
 
 
 def default_period(as_of: date | None, timezone: str) -> Period:
@@ -23,26 +37,38 @@ def default_period(as_of: date | None, timezone: str) -> Period:
     return previous_month(today)
 
 
-@flow(name="roi-report", log_prints=False)
+def chosen_period(period: ReportPeriod | dict[str, Any] | None, as_of: date | None) -> Period:
+    if period is None:
+        return default_period(as_of, get_settings().notice.timezone)
+    chosen = ReportPeriod.model_validate(period)
+    return Period(chosen.start, chosen.end)
+
+
+def _label(parameters: dict[str, Any]) -> str:
+    as_of = parameters.get("as_of")
+    day = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    return chosen_period(parameters.get("period"), day).label
+
+
+@flow(name="roi-report", log_prints=False, flow_run_name=run_namer("roi-report", _label),
+      description="The KPI and ROI report of a period: HTML and JSON files, and one artifact per section. "
+      "On the 1st at 09:00 Asia/Tokyo for the previous month; by hand for any period.")
 def roi_report(
-    date_from: date | None = None,
-    date_to: date | None = None,
-    as_of: date | None = None,
-    lang: str = "ja",
-    recompute: bool = False,
+    period: ReportPeriod | None = Field(
+        None, description="The days to report on. Empty: the calendar month before `as_of`."),
+    as_of: Day | None = as_of_field("Without a period: report on the month before this day (YYYY-MM-DD, "
+                                    "Asia/Tokyo). Empty: today, i.e. last month."),
+    lang: Literal["ja", "en"] = Field("ja", description="Language of the files and artifacts: ja or en."),
+    recompute: bool = Field(False, description="Replace the stored snapshot of this period instead of "
+                            "showing the figures computed before."),
 ) -> dict[str, Any]:
-    """`date_from`/`date_to` (local, inclusive) choose the period; without them, the month before `as_of`
-    (today by default)."""
-    if (date_from is None) != (date_to is None):
-        raise ValueError("give both date_from and date_to, or neither (previous month)")
-    period = (Period(date_from, date_to) if date_from and date_to
-              else default_period(as_of, get_settings().notice.timezone))
-    report = build(period.start, period.end, recompute)
+    chosen = chosen_period(period, as_of)
+    report = build(chosen.start, chosen.end, recompute)
     files = write(report, lang)
     artifacts = publish(report, lang)
     k = report.kpis
     return {
-        "period": period.label,
+        "period": chosen.label,
         "computed": report.computed_now,
         "files": files,
         "artifacts": artifacts["tables"],

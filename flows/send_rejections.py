@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
+from flows.artifacts import flag_notes, publish_counts
 from flows.overlap import holds_sending_slot
+from flows.params import Day, as_of_field, dry_run_field, run_namer
 from junkan.outbox.notices import flow_counts
 from tasks.alerts import emit_message_alerts
 from tasks.consent import send_consent_renewals_task
@@ -23,19 +22,29 @@ class SendingStopped(RuntimeError):
     that someone looks. The counts artifact is published first."""
 
 
-@flow(name="send-rejections", log_prints=False, result_serializer=RESULT_SERIALIZER)
+DRY_RUN_HELP = ("Render the due notices without sending them: SendGrid sandbox mode, or .eml files under "
+                "outbox/dry-run/ for the file backend; consent renewals are only counted. Nothing is "
+                "enqueued, sent or marked.")
+
+
+@flow(name="send-rejections", log_prints=False, result_serializer=RESULT_SERIALIZER,
+      flow_run_name=run_namer("send-rejections"),
+      description="Enqueue the rejection notices that are due and send them through the outbox, exactly "
+      "once, inside the sending window. Part of `daily`; run it by hand to catch up.")
 @holds_sending_slot("send-rejections")
-def send_rejections(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
+def send_rejections(as_of: Day | None = as_of_field(),
+                    dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> dict[str, int]:
     enqueued = enqueue_notices_task(as_of=as_of, dry_run=dry_run)
     sent = send_notices_task(as_of=as_of, dry_run=dry_run)
     renewals = send_consent_renewals_task(as_of=as_of, dry_run=dry_run)
     counts = {**flow_counts(enqueued, sent, dry_run=dry_run), **renewals}
-    create_table_artifact(
-        key=ARTIFACT_KEY,
-        table=[{"count": name, "value": value} for name, value in counts.items()],
+    publish_counts(
+        ARTIFACT_KEY,
+        counts,
         description="Rejection notices this run: due, enqueued, sent, suppressed, failed, unknown, "
-        "cancelled; consent renewal mails (renewals_*)"
-        + (" (dry run: nothing sent, no state changed)" if dry_run else ""),
+        "cancelled; consent renewal mails (renewals_*)",
+        notes=flag_notes(counts, as_of),
+        dry_run=dry_run,
     )
     if not dry_run:
         emit_message_alerts("send-rejections", counts)

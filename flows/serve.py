@@ -1,54 +1,133 @@
 """Serve every deployment from this process, without a work pool (`junkan serve`).
 
-The same deployments as deployments/prefect.yaml: `daily` on its schedule, each sub-flow on demand, and
-the flows outside `daily` (registry.SCHEDULED) on their own schedules.
+The same deployments as deployments/prefect.yaml (flows/catalog.py). A server must be running: served
+into Prefect's temporary (ephemeral) server, the deployments and their schedules would vanish with it.
+Deployments that belong to a work pool are a worker's: serve refuses to start over them, stops when
+`prefect deploy` takes one over while it runs, and never pauses them on the way out.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from prefect import serve
+from prefect.exceptions import TerminationSignal
+from prefect.logging import get_logger
+from prefect.runner import Runner
 from prefect.schedules import Cron
+from prefect.settings import PREFECT_API_URL
 
-from flows import registry
-from flows.daily import daily
+from flows import catalog, ownership
 
-DAILY_CRON = "0 9 * * *"
-TIMEZONE = "Asia/Tokyo"
+log = get_logger("junkan.serve")
+
+#: How often a running `junkan serve` looks for deployments `prefect deploy` took over.
+WATCH_SECONDS = 10.0
+
+
+class ServeRefused(RuntimeError):
+    """`junkan serve` cannot start; the message says why and what to do."""
+
+
+class ServeStopped(RuntimeError):
+    """`junkan serve` stopped because `prefect deploy` gave its deployments to a work pool."""
 
 
 def build_deployments() -> list[Any]:
-    deployments = [
-        daily.to_deployment(
-            name="daily",
-            schedules=[Cron(DAILY_CRON, timezone=TIMEZONE)],
-            concurrency_limit=1,
-            tags=["junkan", "scheduled"],
-            description="The whole daily job, 09:00 Asia/Tokyo.",
+    return [
+        entry.load().to_deployment(
+            name=entry.name,
+            schedules=[Cron(entry.cron, timezone=catalog.TIMEZONE)] if entry.cron else None,
+            concurrency_limit=entry.concurrency_limit,
+            tags=list(entry.tags),
+            enforce_parameter_schema=True,
         )
+        for entry in catalog.entries()
     ]
-    for name in registry.FLOWS:
-        deployments.append(
-            registry.load(name).to_deployment(
-                name=name,
-                concurrency_limit=1,
-                tags=["junkan", "manual"],
-                description=f"Run {name} by hand (no schedule).",
-            )
-        )
-    for name, (_, cron) in registry.SCHEDULED.items():
-        deployments.append(
-            registry.load(name).to_deployment(
-                name=name,
-                schedules=[Cron(cron, timezone=registry.TIMEZONE)],
-                concurrency_limit=1,
-                tags=["junkan", "scheduled"],
-                description=f"{name} on its own schedule ({cron}, {registry.TIMEZONE}); also by hand.",
-            )
-        )
-    return deployments
 
 
-def serve_all(limit: int | None = None) -> None:
-    serve(*build_deployments(), limit=limit)
+def check_can_serve(full_names: list[str]) -> None:
+    """Refuse to start without a real server, or over deployments that a work pool's workers run."""
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise ServeRefused(
+            "PREFECT_API_URL is not set, so the deployments and their schedules would go to a temporary "
+            "server and be lost when this process ends. Start a server (`prefect server start`) and "
+            "export PREFECT_API_URL=http://127.0.0.1:4200/api (or the address of yours)."
+        )
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        error = client.api_healthcheck()
+    if error is not None:
+        raise ServeRefused(f"the Prefect API at {url} does not answer ({type(error).__name__}); is "
+                           "`prefect server start` running, and is PREFECT_API_URL its address?")
+    taken = ownership.in_work_pool(full_names)
+    if taken:
+        raise ServeRefused(_taken_message(taken, "junkan serve does not take them over"))
+
+
+def _taken_message(taken: dict[str, str], what: str) -> str:
+    pools = ", ".join(sorted(set(taken.values())))
+    verb = "belongs" if len(taken) == 1 else "belong"
+    return (
+        f"{', '.join(taken)} {verb} to work pool {pools} (deployed with deployments/prefect.yaml), whose "
+        f"workers run them; {what}. Keep the worker, or delete those deployments first "
+        "(`prefect deployment delete NAME`) to serve them from here."
+    )
+
+
+def serve_all(limit: int | None = None, watch_seconds: float = WATCH_SECONDS) -> None:
+    """Serve until interrupted (Ctrl-C, SIGTERM) or until a deployment is taken over by a work pool."""
+    names = catalog.full_names()
+    check_can_serve(names)
+    deployments = build_deployments()
+    print(_start_message(), flush=True)
+    try:
+        asyncio.run(_serve(deployments, names, limit, watch_seconds))
+    except (KeyboardInterrupt, TerminationSignal):
+        log.info("junkan serve: interrupted, shutting down")
+    finally:
+        paused, left = ownership.pause_served(names)
+        if paused:
+            log.info("junkan serve: paused %s until served again", ", ".join(paused))
+        if left:
+            log.warning("junkan serve: left %s running: they belong to a work pool now", ", ".join(left))
+
+
+def _start_message() -> str:
+    lines = [f"junkan serve: serving {len(catalog.entries())} deployments on {PREFECT_API_URL.value()}:"]
+    for entry in catalog.entries():
+        when = f"{entry.cron} ({catalog.TIMEZONE})" if entry.cron else "by hand"
+        lines.append(f"  {entry.full_name:<40} {when}")
+    lines.append("Stop with Ctrl-C: the schedules are then paused until `junkan serve` runs again.")
+    return "\n".join(lines)
+
+
+async def _serve(deployments: list[Any], names: list[str], limit: int | None, watch_seconds: float) -> None:
+    # pause_on_shutdown=False: Prefect would pause every deployment this process ever added, even those a
+    # worker runs by then; serve_all pauses only the ones still served.
+    runner = Runner(limit=limit, pause_on_shutdown=False)
+    for deployment in deployments:
+        await runner.aadd_deployment(deployment)
+    watcher = asyncio.create_task(_stop_when_taken_over(runner, names, watch_seconds))
+    try:
+        await runner.start()
+    finally:
+        watcher.cancel()
+    if watcher.done() and not watcher.cancelled() and watcher.result():
+        raise ServeStopped(_taken_message(watcher.result(), "junkan serve stopped so as not to run them "
+                                                            "as well"))
+
+
+async def _stop_when_taken_over(runner: Runner, names: list[str], every: float) -> dict[str, str]:
+    """Stop the runner as soon as a deployment belongs to a work pool: the runner polls by deployment id,
+    so it would otherwise run the worker's runs too, from the wrong place (a run it started then fails)."""
+    while True:
+        await asyncio.sleep(every)
+        taken = await asyncio.to_thread(ownership.in_work_pool, names)
+        if taken:
+            log.error("junkan serve: %s", _taken_message(taken, "stopping now (runs in progress here are "
+                                                                "cancelled; the worker runs the next ones)"))
+            await runner.astop()
+            return taken

@@ -6,11 +6,10 @@ opt-outs. A failed pull does not stop reconciliation; the run still ends Failed 
 
 from __future__ import annotations
 
-from datetime import date
-
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
 
+from flows.artifacts import publish_counts
+from flows.params import Day, as_of_field, run_namer
 from tasks.engagement import pull_suppressions_task, reconcile_task
 from tasks.persistence import RESULT_SERIALIZER
 
@@ -21,8 +20,11 @@ class EmailEventSyncFailed(RuntimeError):
     """Raised after the artifact is published, so the run ends Failed and names the part that failed."""
 
 
-@flow(name="sync-email-events", log_prints=False, result_serializer=RESULT_SERIALIZER)
-def sync_email_events(as_of: date | None = None) -> dict[str, int]:
+@flow(name="sync-email-events", log_prints=False, result_serializer=RESULT_SERIALIZER,
+      flow_run_name=run_namer("sync-email-events"),
+      description="Pull SendGrid's bounces, blocks and unsubscribes, and settle messages from the stored "
+      "webhook events. Part of `daily` (before `send-rejections`); run it by hand after an outage.")
+def sync_email_events(as_of: Day | None = as_of_field()) -> dict[str, int]:
     logger = get_run_logger()
     failed: list[str] = []
     counts: dict[str, int] = {}
@@ -35,11 +37,11 @@ def sync_email_events(as_of: date | None = None) -> dict[str, int]:
         failed.append("pull-sendgrid-suppressions")
         logger.error("pulling SendGrid suppressions ended %s", pulled.type.value)
     counts.update(reconcile_task(as_of))
-    create_table_artifact(
-        key=ARTIFACT_KEY,
-        table=[{"metric": key, "count": value} for key, value in counts.items()]
-        + [{"metric": f"FAILED: {name}", "count": 0} for name in failed],
+    publish_counts(
+        ARTIFACT_KEY,
+        counts,
         description="SendGrid suppressions merged and messages reconciled from stored webhook events",
+        notes=[f"{name} が失敗したため、その件数はありません" for name in failed],
     )
     if failed:
         raise EmailEventSyncFailed(f"sync-email-events failed: {', '.join(failed)}")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
+from flows.params import Day, as_of_field, run_namer
 from tasks.partner import partner_names, summarize_partners, sync_one_partner
 from tasks.persistence import RESULT_SERIALIZER
 
@@ -19,8 +19,11 @@ class PartnerSyncFailed(RuntimeError):
     """Raised after the artifact is published, so the run ends Failed and names the partners that failed."""
 
 
-@flow(name="sync-partner-stats", log_prints=False, result_serializer=RESULT_SERIALIZER)
-def sync_partner_stats(as_of: date | None = None) -> dict[str, int]:
+@flow(name="sync-partner-stats", log_prints=False, result_serializer=RESULT_SERIALIZER,
+      flow_run_name=run_namer("sync-partner-stats"),
+      description="Pull each career partner's registrations by referral code and update the credit ledger. "
+      "Part of `daily`; run it by hand after a partner outage.")
+def sync_partner_stats(as_of: Day | None = as_of_field()) -> dict[str, int]:
     logger = get_run_logger()
     totals = dict.fromkeys(("partners", *_TOTALS), 0)
     failed: list[str] = []

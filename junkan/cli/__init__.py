@@ -128,10 +128,19 @@ def run(
 def serve(limit: Annotated[int | None, typer.Option(help="Max concurrent runs.")] = None) -> None:
     """Serve the `daily` schedule and every sub-flow deployment from this process (no work pool).
 
-    Needs a running Prefect server (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api).
+    Needs a running Prefect server (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api);
+    refuses deployments that a work pool's workers run (deployments/prefect.yaml).
     """
     _prefect_env()
-    importlib.import_module("flows.serve").serve_all(limit=limit)
+    serving = importlib.import_module("flows.serve")
+    try:
+        serving.serve_all(limit=limit)
+    except serving.ServeRefused as exc:
+        typer.echo(f"junkan serve: refused: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except serving.ServeStopped as exc:
+        typer.echo(f"junkan serve: stopped: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command("setup")

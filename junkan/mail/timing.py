@@ -126,3 +126,11 @@ def due_at(decided_at: datetime, settings: NoticeSettings) -> datetime:
     )
     candidate = max(datetime.combine(day, start, tzinfo=_zone(settings)), local)
     return next_window_start(candidate, settings)
+
+
+def closed_window_note(now: datetime, settings: NoticeSettings) -> str:
+    """The sentence an operator reads when a run sent nothing because the sending window is closed."""
+    start, end = _check_window(settings)
+    opens = next_window_start(now, settings)
+    return (f"送信時間帯（{start.hour}:{start:%M}–{end.hour}:{end:%M} {opens:%Z}）の外のため未送信。"
+            f"次回: {opens:%m/%d %H:%M}")

@@ -29,7 +29,7 @@ def _cell(text: object) -> str:
 
 def counts_markdown(counts: dict[str, Any], *, mode: str, dry_run: bool, lift: Lift | None = None) -> str:
     title = f"# Re-contact ({mode}{', dry run' if dry_run else ''})"
-    lines = [title, "", "| | count |", "| --- | ---: |"]
+    lines = [title, "", "| metric | count |", "| --- | ---: |"]
     for key, label in _COUNT_LABELS:
         if key in counts:
             lines.append(f"| {label} | {counts[key]} |")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 from datetime import date
+from typing import Any
 
 import pytest
-from prefect import flow
+from prefect import flow, get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows import registry
 from flows.daily import SubFlowsFailed, daily
@@ -36,7 +39,7 @@ def fake_sender(as_of: date | None = None, dry_run: bool = False) -> dict[str, i
 @pytest.fixture
 def fake_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     module = types.ModuleType("fake_daily_flows")
-    module.first, module.broken, module.sender = fake_first, fake_broken, fake_sender  # type: ignore[attr-defined]
+    module.first, module.broken, module.sender = fake_first, fake_broken, fake_sender
     monkeypatch.setitem(sys.modules, "fake_daily_flows", module)
     monkeypatch.setattr(
         registry,
@@ -72,3 +75,34 @@ def test_daily_returns_each_sub_flow_result_when_all_succeed(
 
 def test_retention_runs_last_in_daily() -> None:
     assert list(registry.FLOWS)[-2:] == ["recontact", "retention"]
+
+
+def _newest(client: Any, key: str) -> Any:
+    (artifact,) = client.read_artifacts(
+        artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort="CREATED_DESC", limit=1)
+    return artifact
+
+
+def test_a_dry_run_is_named_so_and_keeps_its_summary_apart(fake_registry: None) -> None:
+    state = daily(as_of=date(2026, 11, 24), dry_run=True, return_state=True)
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        summary = _newest(client, "daily-summary-dry-run")
+    assert run.name == "daily 2026-11-24 (dry run)"
+    table = summary.data if isinstance(summary.data, list) else json.loads(summary.data)
+    # One row per count, in registry order; the failed flow and the dry run in words.
+    assert table == [{"metric": "first: new", "count": 3}, {"metric": "sender: sent", "count": 2}]
+    assert "broken: 失敗" in summary.description
+    assert "ingest-decisions stores the ATS's decisions" in summary.description
+
+
+def test_a_real_run_is_named_by_its_day_and_publishes_the_real_summary(
+    fake_registry: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registry, "FLOWS", {"first": "fake_daily_flows:first"})
+    state = daily(as_of=date(2026, 11, 25), return_state=True)
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        summary = _newest(client, "daily-summary")
+    assert run.name == "daily 2026-11-25"
+    assert summary.flow_run_id == run.id

@@ -48,7 +48,7 @@ def test_ingest_decisions_reads_every_page_and_publishes_the_counts(
     assert len(artifacts) == 1
     table = artifacts[0].data
     rows = json.loads(table) if isinstance(table, str) else table
-    shown = {row["count"]: row["value"] for row in rows}
+    shown = {row["metric"]: row["count"] for row in rows}
     assert shown == {"new": 1100, "updated": 0, "rejected": counts["rejected"], "hired": counts["hired"],
                      "withdrawn": counts["withdrawn"], "re-applied": counts["reapplied"], "quarantined": 0,
                      "no address": 0}

@@ -68,4 +68,5 @@ def test_dry_run_changes_nothing(engine: Engine, env: Path) -> None:
     assert counts["mails_enqueued"] == 1 and counts["mails_previewed"] == 1
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 0
-    assert "dry run" in latest_artifact(ARTIFACT_KEY)
+    # Under its own key: the preview never replaces the real run's artifact in the UI.
+    assert "dry run" in latest_artifact(f"{ARTIFACT_KEY}-dry-run")

@@ -28,10 +28,26 @@ def test_roi_report_defaults_to_the_previous_month(engine: Engine, database_url:
     load_october(engine)
     monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
     monkeypatch.setenv("JUNKAN_REPORT__OUTPUT_DIR", str(tmp_path))
-    result = roi_report(as_of=date(2026, 11, 1))
+    state = roi_report(as_of=date(2026, 11, 1), return_state=True)
+    result = state.result()
     assert result["period"] == "2026-10"
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(state.state_details.flow_run_id).name == "roi-report 2026-10"
     assert result["rejections"] == 6 and result["follow_up_rate"] == 0.25
     assert (tmp_path / "roi-2026-10.html").is_file() and (tmp_path / "roi-2026-10.json").is_file()
     assert "フォローアップ率" in _artifact(ARTIFACT_KEY)
     assert f"{ARTIFACT_KEY}-follow-up" in result["artifacts"]
     assert "25.0%" in _artifact(f"{ARTIFACT_KEY}-follow-up")
+
+
+def test_roi_report_takes_a_period_from_the_form(engine: Engine, database_url: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    load_october(engine)
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
+    monkeypatch.setenv("JUNKAN_REPORT__OUTPUT_DIR", str(tmp_path))
+    # As the API hands it over from the form: JSON strings.
+    state = roi_report(period={"start": "2026-10-01", "end": "2026-10-31"}, lang="en", return_state=True)
+    assert state.result()["period"] == "2026-10"
+    backwards = roi_report(period={"start": "2026-10-31", "end": "2026-10-01"}, return_state=True)
+    assert backwards.is_failed()
+    assert "period ends (2026-10-01) before it starts (2026-10-31)" in str(backwards.message)

@@ -33,14 +33,20 @@ def _seed(engine: Engine) -> None:
         add_application(s, status="hired", email="hired@example.com")
 
 
-def _latest_artifact() -> list[dict[str, object]]:
+def _latest(key: str = ARTIFACT_KEY) -> tuple[list[dict[str, object]], str]:
+    """The newest artifact under `key`: its table and its description."""
     with get_client(sync_client=True) as client:
         (artifact,) = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY])),
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
             sort=ArtifactSort.CREATED_DESC, limit=1,
         )
     data = artifact.data
-    return json.loads(data) if isinstance(data, str) else data  # type: ignore[return-value]
+    table = json.loads(data) if isinstance(data, str) else data
+    return table, artifact.description or ""  # type: ignore[return-value]
+
+
+def _latest_artifact(key: str = ARTIFACT_KEY) -> list[dict[str, object]]:
+    return _latest(key)[0]
 
 
 def test_flow_sends_due_notices_once_and_publishes_counts_without_personal_data(
@@ -53,8 +59,10 @@ def test_flow_sends_due_notices_once_and_publishes_counts_without_personal_data(
         "due": 4, "enqueued": 3, "sent": 3, "suppressed": 1, "failed": 0, "unknown": 0, "cancelled": 0}
     assert len(sendgrid_fake.accepted) == 3
     table = _latest_artifact()
-    shown = {row["count"]: row["value"] for row in table}
+    assert all(set(row) == {"metric", "count"} for row in table)  # the layout of every counts table
+    shown = {row["metric"]: row["count"] for row in table}
     assert shown["sent"] == 3 and shown["due"] == 4
+    assert "dry_run" not in shown and "outside_window" not in shown  # flags are words, not counts
     dumped = json.dumps(table, ensure_ascii=False)
     assert "@" not in dumped and "鈴木" not in dumped
     again = send_rejections(as_of=AS_OF)
@@ -70,6 +78,10 @@ def test_dry_run_uses_the_sandbox_and_changes_nothing(engine: Engine, sendgrid_f
     assert all(r.sandbox for r in sendgrid_fake.snapshot())
     with session_scope(engine) as s:
         assert list(s.scalars(select(Message))) == []
+    # The preview has its own key: the real run's figures stay what the UI shows under the real one.
+    table, description = _latest(f"{ARTIFACT_KEY}-dry-run")
+    assert {row["metric"]: row["count"] for row in table}["previewed"] == 3
+    assert "ドライラン: 何も送信せず、状態も変更していない" in description
 
 
 def test_a_bad_api_key_fails_the_run_after_publishing_counts(
@@ -81,9 +93,11 @@ def test_a_bad_api_key_fails_the_run_after_publishing_counts(
     assert state.is_failed()
     with pytest.raises(SendingStopped):
         state.result()
-    shown = {row["count"]: row["value"] for row in _latest_artifact()}
+    table, description = _latest()
+    shown = {row["metric"]: row["count"] for row in table}
     # The refused notices wait for the fixed key instead of failing for good (issue 9 §4).
-    assert shown["fatal"] == 1 and shown["sent"] == 0 and shown["failed"] == 0 and shown["held"] >= 1
+    assert shown["sent"] == 0 and shown["failed"] == 0 and shown["held"] >= 1
+    assert "送信サービスが認証情報を拒否したため送信を停止" in description
 
 
 def test_the_flow_sends_consent_renewals_once_when_enabled(
@@ -102,3 +116,15 @@ def test_the_flow_sends_consent_renewals_once_when_enabled(
         assert s.scalars(select(Message.kind)).all() == ["consent_renewal"]
     again = send_rejections(as_of=AS_OF)
     assert (again["renewals_enqueued"], again["renewals_sent"]) == (0, 0) and len(sendgrid_fake.accepted) == 1
+
+
+def test_a_run_outside_the_sending_window_says_so_and_when_it_opens(
+    engine: Engine, sendgrid_fake: SendGridFake
+) -> None:
+    _seed(engine)
+    # Saturday 21 November 2026; Monday the 23rd is a holiday (勤労感謝の日).
+    counts = send_rejections(as_of=date(2026, 11, 21))
+    assert counts["outside_window"] == 1 and counts["sent"] == 0
+    table, description = _latest()
+    assert "outside_window" not in {row["metric"] for row in table}
+    assert "送信時間帯（9:00–18:00 JST）の外のため未送信。次回: 11/24 09:00" in description

@@ -1,22 +1,152 @@
-"""`junkan serve` offers the same deployments as deployments/prefect.yaml."""
+"""`junkan serve` and `prefect deploy` against one real Prefect API (the test harness): the same deployments,
+and neither takes the other's over silently (issue 14 §1)."""
 
 from __future__ import annotations
 
-from flows.registry import FLOWS, SCHEDULED, TIMEZONE
-from flows.serve import build_deployments
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from typer.testing import CliRunner
+
+from flows import catalog, ownership, steps
+from flows.serve import ServeRefused, _stop_when_taken_over, build_deployments, check_can_serve
+from junkan.cli import app
 
 
-def test_serve_builds_daily_on_schedule_and_every_sub_flow_on_demand() -> None:
+@pytest.fixture
+def clean_server() -> Iterator[None]:
+    """None of Junkan's deployments on the server before or after the test; the `junkan` pool exists."""
+
+    def wipe() -> None:
+        with get_client(sync_client=True) as client:
+            for name in catalog.full_names():
+                try:
+                    client.delete_deployment(client.read_deployment_by_name(name).id)
+                except ObjectNotFound:
+                    continue
+
+    with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
+        client.create_work_pool(WorkPoolCreate(name=catalog.WORK_POOL, type="process"))
+    wipe()
+    steps._warned.clear()
+    yield
+    wipe()
+
+
+def _served(name: str) -> None:
+    """What `junkan serve` registers for `name` (without starting a runner)."""
+    (deployment,) = [d for d in build_deployments() if d.name == name]
+    deployment.apply()
+
+
+def _deployed(name: str) -> None:
+    """What `prefect deploy` makes of `name`: the same deployment, given to the work pool."""
+    (entry,) = [e for e in catalog.entries() if e.name == name]
+    entry.load().to_deployment(name=name, work_pool_name=catalog.WORK_POOL).apply()
+
+
+def test_serve_builds_the_catalog_with_schedules_tags_and_the_flows_descriptions() -> None:
     deployments = {d.name: d for d in build_deployments()}
-    assert set(deployments) == {"daily", *FLOWS, *SCHEDULED}
-    daily = deployments["daily"]
-    assert len(daily.schedules) == 1
-    schedule = daily.schedules[0].schedule
-    assert (schedule.cron, schedule.timezone) == ("0 9 * * *", "Asia/Tokyo")
-    for name in FLOWS:
-        assert not deployments[name].schedules
-        assert deployments[name].flow_name == name
-    for name, (_, cron) in SCHEDULED.items():
-        (only,) = deployments[name].schedules
-        assert (only.schedule.cron, only.schedule.timezone) == (cron, TIMEZONE)
-        assert deployments[name].flow_name == name
+    assert list(deployments) == [e.name for e in catalog.entries()]
+    for entry in catalog.entries():
+        built = deployments[entry.name]
+        assert built.flow_name == entry.name
+        assert built.tags == list(entry.tags)
+        assert built.concurrency_limit == 1
+        assert built.enforce_parameter_schema is True
+        assert built.description == entry.load().description
+        if entry.cron:
+            (only,) = built.schedules
+            assert (only.schedule.cron, only.schedule.timezone) == (entry.cron, "Asia/Tokyo")
+        else:
+            assert not built.schedules
+    assert deployments["daily"].schedules[0].schedule.cron == "0 9 * * *"
+    assert deployments["roi-report"].schedules[0].schedule.cron == "0 9 1 * *"
+
+
+def test_serve_refuses_to_start_without_a_prefect_server() -> None:
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "junkan serve: refused: PREFECT_API_URL is not set" in result.output
+    assert "prefect server start" in result.output
+
+
+def test_serve_refuses_a_server_that_does_not_answer() -> None:
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}), \
+            pytest.raises(ServeRefused, match=r"the Prefect API at http://127.0.0.1:9/api does not answer"):
+        check_can_serve(catalog.full_names())
+
+
+def test_serve_refuses_deployments_that_belong_to_the_work_pool(clean_server: None) -> None:
+    _deployed("daily")
+    with pytest.raises(ServeRefused) as refused:
+        check_can_serve(catalog.full_names())
+    assert str(refused.value).startswith("daily/daily belongs to work pool junkan")
+    assert "prefect deployment delete" in str(refused.value)
+    with get_client(sync_client=True) as client:
+        assert client.read_deployment_by_name("daily/daily").work_pool_name == catalog.WORK_POOL
+
+
+def test_serve_starts_over_its_own_deployments(clean_server: None) -> None:
+    _served("daily")
+    check_can_serve(catalog.full_names())  # no error: a restarted serve takes its own back
+
+
+def test_stopping_serve_pauses_only_what_it_still_serves(clean_server: None) -> None:
+    _served("recontact")
+    _served("daily")
+    _deployed("daily")  # taken over by `prefect deploy` while serve ran
+    paused, left = ownership.pause_served(catalog.full_names())
+    assert paused == ["recontact/recontact"]
+    assert left == {"daily/daily": catalog.WORK_POOL}
+    with get_client(sync_client=True) as client:
+        assert client.read_deployment_by_name("daily/daily").paused is False
+        assert client.read_deployment_by_name("recontact/recontact").paused is True
+
+
+class _RecordingRunner:
+    stopped = False
+
+    async def astop(self) -> None:
+        self.stopped = True
+
+
+def test_a_running_serve_stops_when_deploy_takes_a_deployment_over(clean_server: None) -> None:
+    _served("daily")
+    runner = _RecordingRunner()
+
+    async def scenario() -> dict[str, str]:
+        watcher = asyncio.create_task(_stop_when_taken_over(runner, catalog.full_names(), 0.05))  # type: ignore[arg-type]
+        await asyncio.to_thread(_deployed, "daily")
+        return await asyncio.wait_for(watcher, timeout=60)
+
+    assert asyncio.run(scenario()) == {"daily/daily": catalog.WORK_POOL}
+    assert runner.stopped
+
+
+def test_deploy_warns_once_about_deployments_that_serve_created(
+    clean_server: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _served("daily")
+    _served("send-rejections")
+    assert steps.warn_about_served() == {"served": ["daily/daily", "send-rejections/send-rejections"]}
+    steps.warn_about_served()  # `--all` runs the build step once per deployment
+    err = capsys.readouterr().err
+    assert err.count("WARNING") == 1
+    assert "WARNING: daily/daily, send-rejections/send-rejections were created by `junkan serve`" in err
+    assert "Stop `junkan serve` first" in err
+
+
+def test_deploy_says_nothing_when_nothing_is_served(
+    clean_server: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _deployed("daily")
+    assert steps.warn_about_served() == {"served": []}
+    assert capsys.readouterr().err == ""

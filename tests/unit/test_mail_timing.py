@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from junkan.config import NoticeSettings
 from junkan.mail.timing import (
     add_business_days,
+    closed_window_note,
     due_at,
     in_send_window,
     is_business_day,
@@ -204,3 +205,22 @@ def test_due_at_properties(decided: datetime, n: int) -> None:
     assert in_send_window(due, cfg)
     local_day = decided.astimezone(JST).date()
     assert due.date() >= add_business_days(local_day, n)
+
+
+@pytest.mark.parametrize(
+    ("moment", "note"),
+    [
+        # After hours on Tuesday: Wednesday's window.
+        (jst(2026, 12, 1, 19), "送信時間帯（9:00–18:00 JST）の外のため未送信。次回: 12/02 09:00"),
+        # Saturday; Monday 23 November is a holiday (勤労感謝の日).
+        (jst(2026, 11, 21, 10), "送信時間帯（9:00–18:00 JST）の外のため未送信。次回: 11/24 09:00"),
+    ],
+)
+def test_a_closed_window_is_said_in_words_with_the_next_opening(moment: datetime, note: str) -> None:
+    assert closed_window_note(moment, NOTICE) == note
+
+
+def test_the_closed_window_note_shows_a_configured_window() -> None:
+    late = NoticeSettings(window_start=time(10, 30), window_end=time(20, 0))
+    assert closed_window_note(jst(2026, 12, 1, 21), late) == (
+        "送信時間帯（10:30–20:00 JST）の外のため未送信。次回: 12/02 10:30")

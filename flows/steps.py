@@ -1,0 +1,56 @@
+"""The steps deployments/prefect.yaml runs.
+
+- `enter_junkan_home` (pull): a worker starting a run changes into the checkout named by JUNKAN_HOME, and
+  says so plainly when it is not set, instead of `[Errno 2] No such file or directory: ''`.
+- `warn_about_served` (build): `prefect deploy` warns before it takes over deployments that a
+  `junkan serve` process created (same names, so the same deployments on the server).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from flows import catalog, ownership
+
+HOME_VARIABLE = "JUNKAN_HOME"
+
+#: Served deployments already warned about in this `prefect deploy` process (build steps run once per
+#: deployment; `--all` would repeat the same warning for each).
+_warned: set[str] = set()
+
+
+class JunkanHomeMissing(RuntimeError):
+    """The worker cannot find the checkout to run Junkan's flows from."""
+
+
+def enter_junkan_home() -> dict[str, str]:
+    home = os.environ.get(HOME_VARIABLE, "").strip()
+    if not home:
+        raise JunkanHomeMissing(
+            f"{HOME_VARIABLE} is not set in the worker's environment: it names the Junkan checkout (with "
+            "flows/ and your junkan.toml) that runs execute in. Start the worker as "
+            f"`{HOME_VARIABLE}=/path/to/junkan prefect worker start --pool {catalog.WORK_POOL}`."
+        )
+    path = Path(home).expanduser()
+    if not (path / "flows").is_dir():
+        raise JunkanHomeMissing(f"{HOME_VARIABLE}={home} is not a Junkan checkout: there is no flows/ "
+                                "directory in it")
+    os.chdir(path)
+    return {"directory": str(path)}
+
+
+def warn_about_served() -> dict[str, list[str]]:
+    served = ownership.served(catalog.full_names())
+    fresh = [name for name in served if name not in _warned]
+    if fresh:
+        print(
+            f"WARNING: {', '.join(fresh)} were created by `junkan serve`. Deploying gives them to work pool "
+            f"{catalog.WORK_POOL!r}: its workers run them from now on, and a `junkan serve` still running "
+            "stops (cancelling a run it has in progress). Stop `junkan serve` first, and run "
+            f"`prefect worker start --pool {catalog.WORK_POOL}` with JUNKAN_HOME set.",
+            file=sys.stderr,
+        )
+        _warned.update(fresh)
+    return {"served": served}

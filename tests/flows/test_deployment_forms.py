@@ -1,0 +1,124 @@
+"""The parameter forms of every deployment, checked against a real Prefect API (issue 14 §2).
+
+The UI draws a form from each deployment's parameter schema, and the API checks a new run's parameters
+against it: a bad value is refused when the run is created, not when it starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+import pytest
+from prefect import get_client
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+
+from flows import catalog
+from flows.serve import build_deployments
+
+
+@pytest.fixture(scope="module")
+def deployment_ids() -> Iterator[dict[str, UUID]]:
+    ids = {d.name: d.apply() for d in build_deployments()}
+    yield ids
+    with get_client(sync_client=True) as client:
+        for deployment_id in ids.values():
+            try:
+                client.delete_deployment(deployment_id)
+            except ObjectNotFound:
+                continue
+
+
+def _schema(deployment_id: UUID) -> dict[str, Any]:
+    with get_client(sync_client=True) as client:
+        return client.read_deployment(deployment_id).parameter_openapi_schema  # type: ignore[return-value]
+
+
+def _branch(prop: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The non-null branch of an optional parameter, with a `$ref` resolved."""
+    branches = [b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"]
+    (only,) = branches
+    if "$ref" in only:
+        return schema["definitions"][only["$ref"].rsplit("/", 1)[-1]]  # type: ignore[no-any-return]
+    return only
+
+
+@pytest.mark.parametrize("name", [e.name for e in catalog.entries()])
+def test_every_parameter_has_a_described_typed_field_with_a_default(
+    name: str, deployment_ids: dict[str, UUID]
+) -> None:
+    schema = _schema(deployment_ids[name])
+    assert not schema.get("required")  # a scheduled run passes no parameters
+    assert schema["properties"], name
+    for param, prop in schema["properties"].items():
+        assert prop.get("description"), f"{name}.{param} has no description"
+        assert "default" in prop, f"{name}.{param} has no default"
+        branch = _branch(prop, schema)
+        assert branch.get("type") in {"string", "boolean", "object", "integer"}, (name, param, branch)
+        if param == "as_of":
+            assert branch["format"] == "date" and branch["pattern"], (name, branch)
+        if param in {"dry_run", "full_refresh", "recompute"}:
+            assert branch["type"] == "boolean" and prop["default"] is False
+
+
+def test_the_forms_offer_choices_and_the_report_period(deployment_ids: dict[str, UUID]) -> None:
+    report = _schema(deployment_ids["roi-report"])
+    assert report["properties"]["lang"]["enum"] == ["ja", "en"]
+    period = _branch(report["properties"]["period"], report)
+    assert period["required"] == ["start", "end"]
+    for end in ("start", "end"):
+        assert period["properties"][end]["format"] == "date" and period["properties"][end]["description"]
+    recontact = _schema(deployment_ids["recontact"])
+    assert _branch(recontact["properties"]["mode"], recontact)["enum"] == ["shortlist", "auto"]
+    daily = _schema(deployment_ids["daily"])
+    # The form says what a dry run of `daily` still does for real.
+    assert "ingest-decisions stores the ATS's decisions" in daily["properties"]["dry_run"]["description"]
+
+
+def _create_run(deployment_id: UUID, parameters: dict[str, Any]) -> UUID:
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run_from_deployment(deployment_id, parameters=parameters)
+        client.delete_flow_run(run.id)  # never executed: nothing serves it here
+        return run.id
+
+
+@pytest.mark.parametrize(
+    ("name", "parameters"),
+    [
+        ("daily", {"as_of": "2026-13-01"}),
+        ("daily", {"as_of": "2026-02-30"}),
+        ("daily", {"as_of": "25/11/2026"}),
+        ("daily", {"dry_run": "yes"}),
+        ("send-rejections", {"as_of": "2026-11-31"}),
+        ("recontact", {"mode": "sometimes"}),
+        ("roi-report", {"lang": "fr"}),
+        ("roi-report", {"period": {"start": "2026-10-01"}}),
+        ("roi-report", {"period": {"start": "2026-10-01", "end": "2026-10-32"}}),
+    ],
+)
+def test_an_invalid_value_is_refused_when_the_run_is_created(
+    name: str, parameters: dict[str, Any], deployment_ids: dict[str, UUID]
+) -> None:
+    with pytest.raises(PrefectHTTPStatusError) as refused:
+        _create_run(deployment_ids[name], parameters)
+    assert refused.value.response.status_code == 409
+    assert "Validation failed" in refused.value.response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("name", "parameters"),
+    [
+        ("daily", {"as_of": "2026-11-25", "dry_run": True}),
+        ("daily", {"as_of": "2028-02-29"}),
+        ("daily", {}),
+        ("recontact", {"mode": "auto", "dry_run": True}),
+        ("roi-report", {"period": {"start": "2026-10-01", "end": "2026-10-31"}, "lang": "en"}),
+        ("roi-report", {"as_of": "2026-12-01"}),
+        ("ingest-decisions", {"full_refresh": True}),
+    ],
+)
+def test_a_valid_value_is_accepted(
+    name: str, parameters: dict[str, Any], deployment_ids: dict[str, UUID]
+) -> None:
+    assert _create_run(deployment_ids[name], parameters)
