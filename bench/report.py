@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from sqlalchemy.engine import make_url
 from junkan.config import Settings
 from junkan.db import make_engine, upgrade
 from junkan.reports.calendar import sla_rows
-from junkan.reports.compute import compute_kpis, run_query
+from junkan.reports.compute import compute_kpis, run_query, tune_transaction
 from junkan.reports.periods import Period
 from junkan.reports.registry import load_queries
 
@@ -98,20 +99,25 @@ GENERATE = [
 
 
 @contextmanager
-def scratch(url: str, keep: bool) -> Iterator[str]:
+def scratch(url: str, keep: bool, name: str | None = None) -> Iterator[str]:
+    """A migrated scratch database: a new one, or `name` when reusing one kept by an earlier run."""
     admin = make_url(url)
     if not admin.drivername.startswith("postgresql"):
         raise SystemExit("the benchmark needs PostgreSQL")
-    name = f"bench_report_{os.getpid()}"
+    reuse = name is not None
+    name = name or f"bench_report_{os.getpid()}"
     admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if not reuse:
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         scratch_url = admin.set(database=name).render_as_string(hide_password=False)
         upgrade(scratch_url)
         yield scratch_url
     finally:
-        if not keep:
+        if keep or reuse:
+            print(f"kept database {name} (re-run with --reuse {name}; drop it with DROP DATABASE)")
+        else:
             with admin_engine.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin_engine.dispose()
@@ -130,6 +136,17 @@ def generate(engine: Engine, n: int) -> None:
         conn.exec_driver_sql("VACUUM ANALYZE")
 
 
+def reused(engine: Engine, n: int) -> None:
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT count(*) FROM application")).scalar_one()
+    if found != n:
+        raise SystemExit(f"--reuse: the database holds {found:,} applications, not --applications {n:,}")
+    # A migration run since may have added indexes; statistics as after a fresh generation.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
+    print(f"reusing {n:,} generated applications")
+
+
 def sql_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
     with engine.connect() as conn:
         kpis, _ = compute_kpis(conn, PERIOD, settings)
@@ -141,13 +158,34 @@ def per_query(engine: Engine, settings: Settings) -> list[tuple[str, float]]:
     """Seconds of each KPI query (one run), slowest first: where the SQL side spends its time."""
     out = []
     with engine.connect() as conn:
-        conn.exec_driver_sql("SET LOCAL jit = off")
+        tune_transaction(conn)
         for q in load_queries():
             t0 = time.perf_counter()
             run_query(conn, q, PERIOD, settings)
             out.append((q.name, time.perf_counter() - t0))
         conn.rollback()
     return sorted(out, key=lambda x: -x[1])
+
+
+def explain(engine: Engine, settings: Settings, names: list[str]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the named KPI queries, in the report's own transaction settings."""
+    queries = {q.name: q for q in load_queries()}
+    unknown = sorted(set(names) - set(queries))
+    if unknown:
+        raise SystemExit(f"--explain: no KPI query named {', '.join(unknown)} (known: {', '.join(queries)})")
+    with engine.connect() as conn:
+        tune_transaction(conn)
+        for name in names:
+            q = queries[name]
+            plan = run_query(conn, replace(q, sql="EXPLAIN (ANALYZE, BUFFERS) " + strip_header(q.sql)),
+                             PERIOD, settings)
+            print(f"--- {name}")
+            print("\n".join(r["QUERY PLAN"] for r in plan))
+        conn.rollback()
+
+
+def strip_header(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
 
 
 def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
@@ -234,22 +272,40 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get(
         "JUNKAN_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each side (best is shown)")
+    parser.add_argument("--reuse", metavar="DB", help="time on a database kept by an earlier --keep run "
+                        "(same --applications) instead of generating one; it is migrated to head and kept")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="timed runs of each side (best is shown); 0 only generates (with --keep)")
+    parser.add_argument("--explain", metavar="QUERY,…", help="print EXPLAIN (ANALYZE, BUFFERS) of these KPI "
+                        "queries (file names without .sql) before timing")
+    parser.add_argument("--sql-only", action="store_true", help="time the SQL side only (no pandas)")
     args = parser.parse_args()
-    with scratch(args.database_url, args.keep) as url:
+    with scratch(args.database_url, args.keep, args.reuse) as url:
         engine = make_engine(url)
-        started = time.perf_counter()
-        generate(engine, args.applications)
-        print(f"generated {args.applications:,} applications (with messages, events, clicks, referrals, "
-              f"ledger) in {time.perf_counter() - started:.1f} s")
+        if args.reuse:
+            reused(engine, args.applications)
+        else:
+            started = time.perf_counter()
+            generate(engine, args.applications)
+            print(f"generated {args.applications:,} applications (with messages, events, clicks, referrals, "
+                  f"ledger) in {time.perf_counter() - started:.1f} s")
         settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+        if args.explain:
+            explain(engine, settings, args.explain.split(","))
+        if args.repeat < 1:
+            return 0
         times: dict[str, list[float]] = {"sql": [], "pandas": []}
         results: dict[str, dict[str, object]] = {}
         for _ in range(args.repeat):
-            for side, fn in (("sql", sql_kpis), ("pandas", pandas_kpis)):
+            for side, fn in (("sql", sql_kpis), ("pandas", pandas_kpis))[:1 if args.sql_only else 2]:
                 t0 = time.perf_counter()
                 results[side] = fn(engine, settings)
                 times[side].append(time.perf_counter() - t0)
+        if args.sql_only:
+            runs = ", ".join(f"{t:.2f}" for t in times["sql"])
+            print(f"SQL (compute_kpis): {min(times['sql']):.2f} s   (runs: {runs})")
+            print("per query: " + ", ".join(f"{n} {t:.2f} s" for n, t in per_query(engine, settings)))
+            return 0
         common = sorted(set(results["pandas"]) & set(results["sql"]))
         differ = [k for k in common if abs(float(results["sql"][k]) - float(results["pandas"][k])) > 1e-12]  # type: ignore[arg-type]
         sql_s, pd_s = min(times["sql"]), min(times["pandas"])
