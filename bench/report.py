@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from junkan.config import Settings
@@ -136,6 +137,11 @@ def generate(engine: Engine, n: int) -> None:
         conn.exec_driver_sql("VACUUM ANALYZE")
 
 
+def summary(label: str, runs: list[float]) -> str:
+    return (f"{label}: best {min(runs):.2f} s, median {statistics.median(runs):.2f} s "
+            f"(runs: {', '.join(f'{t:.2f}' for t in runs)})")
+
+
 def reused(engine: Engine, n: int) -> None:
     with engine.connect() as conn:
         found = conn.execute(text("SELECT count(*) FROM application")).scalar_one()
@@ -147,9 +153,32 @@ def reused(engine: Engine, n: int) -> None:
     print(f"reusing {n:,} generated applications")
 
 
+#: CPU seconds of the PostgreSQL server process of the last run of each side (None: not readable).
+BACKEND_CPU: dict[str, float | None] = {}
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(conn: Connection) -> float | None:
+    """CPU seconds used so far by this connection's server process, when the server runs on this machine
+    (wall-clock times on a shared machine measure the neighbours too; this does not). Parallel workers'
+    CPU is not included."""
+    pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _cpu_delta(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
 def sql_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
     with engine.connect() as conn:
+        before = backend_cpu(conn)
         kpis, _ = compute_kpis(conn, PERIOD, settings)
+        BACKEND_CPU["sql"] = _cpu_delta(before, backend_cpu(conn))
         conn.rollback()
     return {k: v["value"] for k, v in kpis.items() if v["value"] is not None}
 
@@ -194,6 +223,7 @@ def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
 
     start, end = (pd.Timestamp(t) for t in PERIOD.bounds(settings.notice.timezone))
     with engine.connect() as conn:
+        before = backend_cpu(conn)
         apps = pd.read_sql("SELECT id, candidate_id, job_id, status, applied_at, decided_at,"
                            " is_reapplication,"
                            " created_at FROM application", conn)
@@ -204,6 +234,7 @@ def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
         clicks = pd.read_sql("SELECT message_id, link, clicked_at FROM click", conn)
         refs = pd.read_sql("SELECT partner, status, occurred_at, suspicious FROM partner_referral", conn)
         ledger = pd.read_sql("SELECT partner, kind, value_yen, effective_at FROM partner_ledger", conn)
+        BACKEND_CPU["pandas"] = _cpu_delta(before, backend_cpu(conn))
     out: dict[str, object] = {}
     applied = apps[(apps.applied_at >= start) & (apps.applied_at < end)]
     decided = apps[(apps.decided_at >= start) & (apps.decided_at < end)]
@@ -295,28 +326,34 @@ def main() -> int:
         if args.repeat < 1:
             return 0
         times: dict[str, list[float]] = {"sql": [], "pandas": []}
+        cpu: dict[str, list[str]] = {"sql": [], "pandas": []}
         results: dict[str, dict[str, object]] = {}
         for _ in range(args.repeat):
             for side, fn in (("sql", sql_kpis), ("pandas", pandas_kpis))[:1 if args.sql_only else 2]:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 results[side] = fn(engine, settings)
                 times[side].append(time.perf_counter() - t0)
+                server = BACKEND_CPU.get(side)
+                here = time.process_time() - c0
+                cpu[side].append(f"{here:.2f}" if server is None else f"{server:.2f}+{here:.2f}")
+                print(f"  {side}: {times[side][-1]:.2f} s wall, CPU server+python {cpu[side][-1]} s, "
+                      f"load average {os.getloadavg()[0]:.1f}", flush=True)
         if args.sql_only:
-            runs = ", ".join(f"{t:.2f}" for t in times["sql"])
-            print(f"SQL (compute_kpis): {min(times['sql']):.2f} s   (runs: {runs})")
+            print(summary("SQL (compute_kpis)", times["sql"]))
             print("per query: " + ", ".join(f"{n} {t:.2f} s" for n, t in per_query(engine, settings)))
             return 0
         common = sorted(set(results["pandas"]) & set(results["sql"]))
         differ = [k for k in common if abs(float(results["sql"][k]) - float(results["pandas"][k])) > 1e-12]  # type: ignore[arg-type]
-        sql_s, pd_s = min(times["sql"]), min(times["pandas"])
         print(f"KPIs for {PERIOD.start} – {PERIOD.end}: {len(results['sql'])} figures, "
               f"{len(common)} cross-checked with pandas, {len(differ)} differ {differ or ''}")
         for k in ("applications", "rejections", "follow_up_rate", "email_opened_rate", "credits_earned"):
             print(f"  {k} = {results['sql'].get(k)}")
-        print(f"SQL (compute_kpis): {sql_s:.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times['sql'])})")
-        runs = ", ".join(f"{t:.2f}" for t in times["pandas"])
-        print(f"pandas (load + compute): {pd_s:.2f} s   (runs: {runs})")
-        print(f"ratio pandas / SQL: {pd_s / sql_s:.1f}x   goals: SQL < 5 s, ratio >= 5x")
+        print(summary("SQL (compute_kpis)", times["sql"]) + f", CPU server+python: {', '.join(cpu['sql'])}")
+        print(summary("pandas (load + compute)", times["pandas"])
+              + f", CPU server+python: {', '.join(cpu['pandas'])}")
+        med = statistics.median(times["pandas"]) / statistics.median(times["sql"])
+        print(f"ratio pandas / SQL: {min(times['pandas']) / min(times['sql']):.1f}x best, {med:.1f}x median"
+              "   goals: SQL < 5 s, ratio >= 5x")
         print("per query: " + ", ".join(f"{n} {t:.2f} s" for n, t in per_query(engine, settings)))
         return 1 if differ else 0
 
