@@ -3,6 +3,9 @@ same KPIs computed in pandas from the same rows (loading included).
 
     python bench/report.py --applications 1000000 [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
+    python bench/report.py --applications 1000000 --keep --repeat 0           # generate once, keep it
+    python bench/report.py --applications 1000000 --reuse bench_report_NNN    # time on it (3 runs)
+
 It creates a scratch database next to the one in --database-url (dropped afterwards unless --keep) and
 generates the data inside PostgreSQL with `INSERT … SELECT FROM generate_series` (no rows travel through
 Python): ~0.85 N candidates, 200 jobs, N applications over 12 months (~60% rejected), one rejection notice
