@@ -3,6 +3,9 @@ same KPIs computed in pandas from the same rows (loading included).
 
     python bench/report.py --applications 1000000 [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
+    python bench/report.py --applications 1000000 --keep --repeat 0           # generate once, keep it
+    python bench/report.py --applications 1000000 --reuse bench_report_NNN    # time on it (3 runs)
+
 It creates a scratch database next to the one in --database-url (dropped afterwards unless --keep) and
 generates the data inside PostgreSQL with `INSERT … SELECT FROM generate_series` (no rows travel through
 Python): ~0.85 N candidates, 200 jobs, N applications over 12 months (~60% rejected), one rejection notice
@@ -15,22 +18,24 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from junkan.config import Settings
 from junkan.db import make_engine, upgrade
 from junkan.reports.calendar import sla_rows
-from junkan.reports.compute import compute_kpis, run_query
+from junkan.reports.compute import compute_kpis, run_query, tune_transaction
 from junkan.reports.periods import Period
 from junkan.reports.registry import load_queries
 
@@ -98,20 +103,25 @@ GENERATE = [
 
 
 @contextmanager
-def scratch(url: str, keep: bool) -> Iterator[str]:
+def scratch(url: str, keep: bool, name: str | None = None) -> Iterator[str]:
+    """A migrated scratch database: a new one, or `name` when reusing one kept by an earlier run."""
     admin = make_url(url)
     if not admin.drivername.startswith("postgresql"):
         raise SystemExit("the benchmark needs PostgreSQL")
-    name = f"bench_report_{os.getpid()}"
+    reuse = name is not None
+    name = name or f"bench_report_{os.getpid()}"
     admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if not reuse:
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         scratch_url = admin.set(database=name).render_as_string(hide_password=False)
         upgrade(scratch_url)
         yield scratch_url
     finally:
-        if not keep:
+        if keep or reuse:
+            print(f"kept database {name} (re-run with --reuse {name}; drop it with DROP DATABASE)")
+        else:
             with admin_engine.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin_engine.dispose()
@@ -130,9 +140,48 @@ def generate(engine: Engine, n: int) -> None:
         conn.exec_driver_sql("VACUUM ANALYZE")
 
 
+def summary(label: str, runs: list[float]) -> str:
+    return (f"{label}: best {min(runs):.2f} s, median {statistics.median(runs):.2f} s "
+            f"(runs: {', '.join(f'{t:.2f}' for t in runs)})")
+
+
+def reused(engine: Engine, n: int) -> None:
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT count(*) FROM application")).scalar_one()
+    if found != n:
+        raise SystemExit(f"--reuse: the database holds {found:,} applications, not --applications {n:,}")
+    # A migration run since may have added indexes; statistics as after a fresh generation.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
+    print(f"reusing {n:,} generated applications")
+
+
+#: CPU seconds of the PostgreSQL server process of the last run of each side (None: not readable).
+BACKEND_CPU: dict[str, float | None] = {}
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(conn: Connection) -> float | None:
+    """CPU seconds used so far by this connection's server process, when the server runs on this machine
+    (wall-clock times on a shared machine measure the neighbours too; this does not). Parallel workers'
+    CPU is not included."""
+    pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _cpu_delta(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
 def sql_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
     with engine.connect() as conn:
+        before = backend_cpu(conn)
         kpis, _ = compute_kpis(conn, PERIOD, settings)
+        BACKEND_CPU["sql"] = _cpu_delta(before, backend_cpu(conn))
         conn.rollback()
     return {k: v["value"] for k, v in kpis.items() if v["value"] is not None}
 
@@ -141,7 +190,7 @@ def per_query(engine: Engine, settings: Settings) -> list[tuple[str, float]]:
     """Seconds of each KPI query (one run), slowest first: where the SQL side spends its time."""
     out = []
     with engine.connect() as conn:
-        conn.exec_driver_sql("SET LOCAL jit = off")
+        tune_transaction(conn)
         for q in load_queries():
             t0 = time.perf_counter()
             run_query(conn, q, PERIOD, settings)
@@ -150,12 +199,34 @@ def per_query(engine: Engine, settings: Settings) -> list[tuple[str, float]]:
     return sorted(out, key=lambda x: -x[1])
 
 
+def explain(engine: Engine, settings: Settings, names: list[str]) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the named KPI queries, in the report's own transaction settings."""
+    queries = {q.name: q for q in load_queries()}
+    unknown = sorted(set(names) - set(queries))
+    if unknown:
+        raise SystemExit(f"--explain: no KPI query named {', '.join(unknown)} (known: {', '.join(queries)})")
+    with engine.connect() as conn:
+        tune_transaction(conn)
+        for name in names:
+            q = queries[name]
+            plan = run_query(conn, replace(q, sql="EXPLAIN (ANALYZE, BUFFERS) " + strip_header(q.sql)),
+                             PERIOD, settings)
+            print(f"--- {name}")
+            print("\n".join(r["QUERY PLAN"] for r in plan))
+        conn.rollback()
+
+
+def strip_header(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.startswith("--"))
+
+
 def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
     """The same definitions in pandas, from the rows loaded into data frames (loading is timed too)."""
     import pandas as pd
 
     start, end = (pd.Timestamp(t) for t in PERIOD.bounds(settings.notice.timezone))
     with engine.connect() as conn:
+        before = backend_cpu(conn)
         apps = pd.read_sql("SELECT id, candidate_id, job_id, status, applied_at, decided_at,"
                            " is_reapplication,"
                            " created_at FROM application", conn)
@@ -166,6 +237,7 @@ def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
         clicks = pd.read_sql("SELECT message_id, link, clicked_at FROM click", conn)
         refs = pd.read_sql("SELECT partner, status, occurred_at, suspicious FROM partner_referral", conn)
         ledger = pd.read_sql("SELECT partner, kind, value_yen, effective_at FROM partner_ledger", conn)
+        BACKEND_CPU["pandas"] = _cpu_delta(before, backend_cpu(conn))
     out: dict[str, object] = {}
     applied = apps[(apps.applied_at >= start) & (apps.applied_at < end)]
     decided = apps[(apps.decided_at >= start) & (apps.decided_at < end)]
@@ -234,33 +306,57 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get(
         "JUNKAN_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each side (best is shown)")
+    parser.add_argument("--reuse", metavar="DB", help="time on a database kept by an earlier --keep run "
+                        "(same --applications) instead of generating one; it is migrated to head and kept")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="timed runs of each side (best is shown); 0 only generates (with --keep)")
+    parser.add_argument("--explain", metavar="QUERY,…", help="print EXPLAIN (ANALYZE, BUFFERS) of these KPI "
+                        "queries (file names without .sql) before timing")
+    parser.add_argument("--sql-only", action="store_true", help="time the SQL side only (no pandas)")
     args = parser.parse_args()
-    with scratch(args.database_url, args.keep) as url:
+    with scratch(args.database_url, args.keep, args.reuse) as url:
         engine = make_engine(url)
-        started = time.perf_counter()
-        generate(engine, args.applications)
-        print(f"generated {args.applications:,} applications (with messages, events, clicks, referrals, "
-              f"ledger) in {time.perf_counter() - started:.1f} s")
+        if args.reuse:
+            reused(engine, args.applications)
+        else:
+            started = time.perf_counter()
+            generate(engine, args.applications)
+            print(f"generated {args.applications:,} applications (with messages, events, clicks, referrals, "
+                  f"ledger) in {time.perf_counter() - started:.1f} s")
         settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+        if args.explain:
+            explain(engine, settings, args.explain.split(","))
+        if args.repeat < 1:
+            return 0
         times: dict[str, list[float]] = {"sql": [], "pandas": []}
+        cpu: dict[str, list[str]] = {"sql": [], "pandas": []}
         results: dict[str, dict[str, object]] = {}
         for _ in range(args.repeat):
-            for side, fn in (("sql", sql_kpis), ("pandas", pandas_kpis)):
-                t0 = time.perf_counter()
+            for side, fn in (("sql", sql_kpis), ("pandas", pandas_kpis))[:1 if args.sql_only else 2]:
+                t0, c0 = time.perf_counter(), time.process_time()
                 results[side] = fn(engine, settings)
                 times[side].append(time.perf_counter() - t0)
+                server = BACKEND_CPU.get(side)
+                here = time.process_time() - c0
+                cpu[side].append(f"{here:.2f}" if server is None else f"{server:.2f}+{here:.2f}")
+                print(f"  {side}: {times[side][-1]:.2f} s wall, CPU server+python {cpu[side][-1]} s, "
+                      f"load average {os.getloadavg()[0]:.1f}", flush=True)
+        if args.sql_only:
+            print(summary("SQL (compute_kpis)", times["sql"]))
+            print("per query: " + ", ".join(f"{n} {t:.2f} s" for n, t in per_query(engine, settings)))
+            return 0
         common = sorted(set(results["pandas"]) & set(results["sql"]))
         differ = [k for k in common if abs(float(results["sql"][k]) - float(results["pandas"][k])) > 1e-12]  # type: ignore[arg-type]
-        sql_s, pd_s = min(times["sql"]), min(times["pandas"])
         print(f"KPIs for {PERIOD.start} – {PERIOD.end}: {len(results['sql'])} figures, "
               f"{len(common)} cross-checked with pandas, {len(differ)} differ {differ or ''}")
         for k in ("applications", "rejections", "follow_up_rate", "email_opened_rate", "credits_earned"):
             print(f"  {k} = {results['sql'].get(k)}")
-        print(f"SQL (compute_kpis): {sql_s:.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times['sql'])})")
-        runs = ", ".join(f"{t:.2f}" for t in times["pandas"])
-        print(f"pandas (load + compute): {pd_s:.2f} s   (runs: {runs})")
-        print(f"ratio pandas / SQL: {pd_s / sql_s:.1f}x   goals: SQL < 5 s, ratio >= 5x")
+        print(summary("SQL (compute_kpis)", times["sql"]) + f", CPU server+python: {', '.join(cpu['sql'])}")
+        print(summary("pandas (load + compute)", times["pandas"])
+              + f", CPU server+python: {', '.join(cpu['pandas'])}")
+        med = statistics.median(times["pandas"]) / statistics.median(times["sql"])
+        print(f"ratio pandas / SQL: {min(times['pandas']) / min(times['sql']):.1f}x best, {med:.1f}x median"
+              "   goals: SQL < 5 s, ratio >= 5x")
         print("per query: " + ", ".join(f"{n} {t:.2f} s" for n, t in per_query(engine, settings)))
         return 1 if differ else 0
 

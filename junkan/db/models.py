@@ -144,8 +144,11 @@ class Application(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_application_source_external"),
         CheckConstraint(_in("status", APPLICATION_STATUSES), name="status"),
-        Index("ix_application_status_decided", "status", "decided_at"),
-        Index("ix_application_applied_at", "applied_at"),
+        # INCLUDE (PostgreSQL): the report KPIs read these indexes only (migration 0011_report_covering).
+        Index("ix_application_status_decided", "status", "decided_at",
+              postgresql_include=["id", "job_id", "created_at"]),
+        Index("ix_application_applied_at", "applied_at",
+              postgresql_include=["job_id", "candidate_id", "is_reapplication"]),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -310,3 +313,8 @@ class Suppression(Base):
 
 #: The instant a message counts as sent in the reports (migration 0008_report_indexes).
 Index("ix_message_sent_at", func.coalesce(Message.accepted_at, Message.sending_at))
+#: At most one rejection notice per application (its logical key says so too), with what the follow-up
+#: KPI reads of it (migration 0011_report_covering).
+Index("ix_message_rejection_notice", Message.application_id, unique=True,
+      postgresql_where=Message.kind == "rejection", sqlite_where=Message.kind == "rejection",
+      postgresql_include=["accepted_at", "state", "cancelled_reason"])

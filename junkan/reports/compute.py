@@ -26,12 +26,27 @@ _PREPARERS = {"sla_calendar": prepare_sla_calendar}
 #: Instants a query may bind: the period [start, end) and `horizon`, 30 days after its end (expiries).
 _INSTANTS = ("start", "end", "horizon")
 HORIZON = timedelta(days=30)
+#: PostgreSQL work_mem of the report transaction (per hash or sort; hashes may use twice that).
+REPORT_WORK_MEM = "64MB"
 
 
 def _statement(q: QueryDef):  # type: ignore[no-untyped-def]
     stmt = text(q.sql)
     binds = [bindparam(n, type_=UtcDateTime()) for n in _INSTANTS if f":{n}" in q.sql]
     return stmt.bindparams(*binds)
+
+
+def tune_transaction(conn: Connection) -> None:
+    """Planner settings for the report's queries, local to the current transaction (PostgreSQL)."""
+    if conn.dialect.name != "postgresql":
+        return
+    # These are a dozen short aggregates: JIT compilation (seconds, when row estimates are off, as they
+    # are for the calendar join) would cost far more than it saves.
+    conn.exec_driver_sql("SET LOCAL jit = off")
+    # The follow-up join and the e-mail evidence sets hash a year of notices and events (~600,000 ids at
+    # 1M applications): at the 4 MB default they spill to disk in batches, and an evidence set that does not
+    # fit is not hashed at all. One report at a time, so the memory is bounded.
+    conn.exec_driver_sql(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
 
 
 def run_query(conn: Connection, q: QueryDef, period: Period, settings: Settings) -> list[dict[str, Any]]:
@@ -117,10 +132,7 @@ def compute_kpis(conn: Connection, period: Period, settings: Settings,
     """(figures by KPI name, raw rows by query name) for one period."""
     figures: dict[str, Figure] = {}
     tables: dict[str, list[Any]] = {}
-    if conn.dialect.name == "postgresql":
-        # These are a dozen short aggregates: JIT compilation (seconds, when row estimates are off, as
-        # they are for the calendar join) would cost far more than it saves. Local to this transaction.
-        conn.exec_driver_sql("SET LOCAL jit = off")
+    tune_transaction(conn)
     for q in queries if queries is not None else load_queries():
         rows = run_query(conn, q, period, settings)
         tables[q.name] = [{k: _json(v) for k, v in r.items()} for r in rows]

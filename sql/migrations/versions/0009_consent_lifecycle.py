@@ -1,8 +1,6 @@
 """consent lifecycle: every consent record gets an expiry; the `all_mail` opt-out purpose
 
-Revision ID: 0009_consent_lifecycle
-Revises: 0008_report_indexes
-Create Date: 2026-12-01 23:30:00
+Revision 0009_consent_lifecycle, after 0008_report_indexes; written 2026-12-01.
 
 - consent.expires_at: when a grant lapses (NULL = never). The current state of a purpose is the newest
   record that has not expired (junkan/consent/state.py). Indexed on (purpose, expires_at) for "talent_pool
@@ -15,17 +13,13 @@ Create Date: 2026-12-01 23:30:00
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 import junkan.db.types
 
-revision: str = "0009_consent_lifecycle"
-down_revision: str | None = "0008_report_indexes"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = '0009_consent_lifecycle', '0008_report_indexes'
+branch_labels = depends_on = None
 
 OLD_PURPOSES = "purpose IN ('talent_pool', 'partner_info', 'recontact')"
 NEW_PURPOSES = "purpose IN ('talent_pool', 'partner_info', 'recontact', 'all_mail')"

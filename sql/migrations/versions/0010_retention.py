@@ -1,8 +1,6 @@
 """retention: keyed suppression hashes, erasure tombstones, the privacy audit
 
-Revision ID: 0010_retention
-Revises: 0009_consent_lifecycle
-Create Date: 2026-12-02 00:00:00
+Revision 0010_retention, after 0009_consent_lifecycle; written 2026-12-02.
 
 Suppressions get `email_hash` (HMAC-SHA256 of the normalised address) and `email_key` becomes nullable.
 Existing rows are not hashed here: the key is a runtime secret the migration should not need (an upgrade
@@ -12,18 +10,14 @@ matches the plain column as well as the hash, so no suppressed address is mailed
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import junkan.db.types
 
-revision: str = "0010_retention"
-down_revision: str | None = "0009_consent_lifecycle"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision, down_revision = '0010_retention', '0009_consent_lifecycle'
+branch_labels = depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
