@@ -1,11 +1,42 @@
-"""Preview of consent renewals: there is no `consent_renewal` mail yet, so the section says so and
-counts 0. When it lands, this function counts the talent-pool consents it would remind."""
+"""Preview of consent renewals: the `talent_pool` grants that would be reminded that day, and the renewal
+mails already waiting, with one renewal rendered for the placeholder person."""
 
 from __future__ import annotations
 
-from junkan.preview.model import PreviewDay, SectionPreview
+from junkan.consent.renewal import RENEWAL_KIND, enqueue_renewals
+from junkan.outbox.render import NoticeRow, due_rows_query
+from junkan.outbox.renewal_mail import RenewalRenderer
+from junkan.preview import placeholder
+from junkan.preview.model import PreviewDay, Sample, SectionPreview
+
+
+def _sample(day: PreviewDay) -> Sample:
+    locale = day.settings.notice.default_locale
+    person = placeholder.name(locale)
+    prepared = RenewalRenderer(day.settings).prepare(NoticeRow(
+        message_id=None, public_id=placeholder.PUBLIC_ID, kind=RENEWAL_KIND, locale=locale,
+        advertising=True, ref_code=None, partner_name=None, email=placeholder.EMAIL, name=person,
+        anonymized=False, application_status=None, job_title=None, job_external_id=None,
+        reason_category=None, suppressed=False, partner_consent=False,
+    ))
+    return Sample(template=prepared.template_name, person=person, subject=prepared.mail.subject,
+                  text=prepared.mail.text)
 
 
 def renewals_section(day: PreviewDay) -> SectionPreview:
-    return SectionPreview(name="renewals", title="Consent renewals", total=0,
-                          notes=["renewals: off (no consent renewal mail is sent yet)"])
+    consent = day.settings.consent
+    section = SectionPreview(name="renewals", title="Consent renewals (consent_renewal)")
+    if not consent.renewal_enabled:
+        section.notes.append("renewals: off (JUNKAN_CONSENT__RENEWAL_ENABLED is false)")
+        return section
+    # The same selection the send-rejections flow runs, in its dry-run form: nothing is written.
+    planned = enqueue_renewals(day.session, consent, day.now, key=day.settings.retention.key_bytes(),
+                               dry_run=True)
+    waiting = len(day.session.execute(due_rows_query(day.now, (RENEWAL_KIND,))).all())
+    section.total = planned.enqueued + waiting
+    section.counts = {**planned.counts(), "already_pending": waiting}
+    section.notes.append(f"talent-pool consents lapsing within {consent.renewal_days_before} days are "
+                         "reminded once each")
+    if section.total:
+        section.sample = _sample(day)
+    return section

@@ -147,7 +147,8 @@ def test_a_pending_renewal_is_cancelled_once_moot(engine: Engine, cfg: Settings)
                       recorded_at=NOW, expires_at=NOW + 365 * DAY))
         public_id = s.scalar(select(Message.public_id).where(Message.candidate_id == unsubscribed))
         assert public_id is not None
-        unsubscribe_message(s, public_id, at=NOW)  # one click: renewals are advertising and stop
+        # One click: renewals are advertising and stop.
+        unsubscribe_message(s, public_id, at=NOW, key=cfg.retention.key_bytes())
     with session_scope(engine) as s:
         cancelled = cancel_moot_renewals(s, cfg.consent, NOW + timedelta(minutes=1))
     assert cancelled == 1  # the unsubscribe cancelled its own pending mail already

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from junkan.cli import app
-from junkan.config import Settings
+from junkan.config import ConsentSettings, Settings
 from junkan.db import session_scope
-from junkan.db.models import Base, Message
+from junkan.db.models import Base, Candidate, Message
 from junkan.db.types import utcnow
 from junkan.mail.timing import add_business_days
 from junkan.outbox.enqueue import enqueue_due_notices
@@ -23,6 +23,7 @@ from junkan.preview import default_preview_date, preview_day
 from junkan.preview.model import Group, Preview, SectionPreview
 from tests.integration import _outbox_data as notices
 from tests.integration import _pool_data as pool
+from tests.integration.test_consent_renewal import person as consent_person
 
 JST = ZoneInfo("Asia/Tokyo")
 #: Wednesday: notices decided on Monday 2026-11-16 fall due at 09:00.
@@ -159,9 +160,28 @@ def test_recontact_in_shortlist_mode_counts_the_shortlists(engine: Engine, setti
     assert recontact.notes[0].startswith("shortlist mode: no mail to candidates; 2 shortlist(s)")
 
 
-def test_renewals_are_off_until_the_renewal_mail_exists(engine: Engine, settings: Settings) -> None:
+def test_renewals_are_off_by_default(engine: Engine, settings: Settings) -> None:
     renewals = section(preview_day(engine, settings, DUE_DAY), "renewals")
-    assert renewals.total == 0 and renewals.notes == ["renewals: off (no consent renewal mail is sent yet)"]
+    assert renewals.total == 0
+    assert renewals.notes == ["renewals: off (JUNKAN_CONSENT__RENEWAL_ENABLED is false)"]
+
+
+def test_renewals_due_that_day_are_counted_with_a_placeholder_sample(
+    engine: Engine, settings: Settings
+) -> None:
+    enabled = settings.model_copy(update={"consent": ConsentSettings(renewal_enabled=True)})
+    with session_scope(engine) as s:
+        for days_ago in (360, 300):  # lapses within the 7 days before it, and two months later
+            person = consent_person(s, granted_days_ago=days_ago)
+            s.get(Candidate, person).display_name = "山田 花子"  # type: ignore[union-attr]
+    before = row_counts(engine)
+
+    renewals = section(preview_day(engine, enabled, DUE_DAY), "renewals")
+
+    assert row_counts(engine) == before
+    assert renewals.total == 1 and renewals.counts["expiring"] == 1
+    assert renewals.sample is not None and renewals.sample.person == "見本 太郎"
+    assert "見本 太郎" in renewals.sample.text and "山田" not in renewals.sample.text
 
 
 def test_the_command_prints_counts_and_the_placeholder_sample_only(
