@@ -19,7 +19,7 @@ from junkan.outbox.recontact import (
     choose_mails,
     reachability,
 )
-from junkan.outbox.render import NoticeRow, due_rows_query
+from junkan.outbox.render import due_rows_query
 from junkan.pool.runs import RunPlan, plan_run
 from junkan.preview import placeholder
 from junkan.preview.model import Group, PreviewDay, Sample, SectionPreview
@@ -36,15 +36,9 @@ def _sample(day: PreviewDay, plan: RunPlan, mail: PlannedMail) -> Sample:
     jobs = {t.job_id: t for t in plan.targets}
     listed = [ListedJob(j, jobs[j].title, jobs[j].location) for j in mail.job_ids]
     renderer = RecontactRenderer(day.settings, None, previews={placeholder.PUBLIC_ID: listed})
-    person = placeholder.name(mail.locale)
-    prepared = renderer.prepare(NoticeRow(
-        message_id=None, public_id=placeholder.PUBLIC_ID, kind=RECONTACT_KIND, locale=mail.locale,
-        advertising=True, ref_code=None, partner_name=None, email=placeholder.EMAIL, name=person,
-        anonymized=False, application_status=None, job_title=None, job_external_id=None,
-        reason_category=None, suppressed=False, partner_consent=False,
-    ))
-    return Sample(template=prepared.template_name, person=person, subject=prepared.mail.subject,
-                  text=prepared.mail.text)
+    prepared = renderer.prepare(placeholder.notice_row(RECONTACT_KIND, mail.locale))
+    return Sample(template=prepared.template_name, person=placeholder.name(mail.locale),
+                  subject=prepared.mail.subject, text=prepared.mail.text)
 
 
 def recontact_section(day: PreviewDay) -> SectionPreview:

@@ -4,7 +4,7 @@ mails already waiting, with one renewal rendered for the placeholder person."""
 from __future__ import annotations
 
 from junkan.consent.renewal import RENEWAL_KIND, enqueue_renewals
-from junkan.outbox.render import NoticeRow, due_rows_query
+from junkan.outbox.render import due_rows_query
 from junkan.outbox.renewal_mail import RenewalRenderer
 from junkan.preview import placeholder
 from junkan.preview.model import PreviewDay, Sample, SectionPreview
@@ -12,15 +12,9 @@ from junkan.preview.model import PreviewDay, Sample, SectionPreview
 
 def _sample(day: PreviewDay) -> Sample:
     locale = day.settings.notice.default_locale
-    person = placeholder.name(locale)
-    prepared = RenewalRenderer(day.settings).prepare(NoticeRow(
-        message_id=None, public_id=placeholder.PUBLIC_ID, kind=RENEWAL_KIND, locale=locale,
-        advertising=True, ref_code=None, partner_name=None, email=placeholder.EMAIL, name=person,
-        anonymized=False, application_status=None, job_title=None, job_external_id=None,
-        reason_category=None, suppressed=False, partner_consent=False,
-    ))
-    return Sample(template=prepared.template_name, person=person, subject=prepared.mail.subject,
-                  text=prepared.mail.text)
+    prepared = RenewalRenderer(day.settings).prepare(placeholder.notice_row(RENEWAL_KIND, locale))
+    return Sample(template=prepared.template_name, person=placeholder.name(locale),
+                  subject=prepared.mail.subject, text=prepared.mail.text)
 
 
 def renewals_section(day: PreviewDay) -> SectionPreview:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,7 @@ from junkan.web.checkpoint import WalCheckpointer
 from junkan.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
 
 log = logging.getLogger("junkan.web")
+_T = TypeVar("_T")
 
 #: SendGrid's batches are far smaller, so a genuine body stays well below this; a bigger one is refused
 #: with 413 before more of it is read (the nginx `client_max_body_size` in docs/engagement.md matches).
@@ -149,12 +150,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             with session_scope(engine) as session:
                 return unsubscribe_message(session, public_id, at=now(), key=hash_key, scope=scope)
 
-        try:
-            outcome = await run_in_threadpool(work)
-        except SQLAlchemyError as exc:
-            # Parameters may hold the address: log the kind of failure only.
-            log.error("unsubscribe failed: %s", type(exc).__name__)
-            return _json({"error": "temporarily unavailable"}, 503)
+        outcome = await _in_db_thread(work, "unsubscribe")
+        if isinstance(outcome, Response):
+            return outcome
         if outcome is None:
             return _invalid()
         if outcome.consents_withdrawn or outcome.suppressed:
@@ -181,11 +179,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                     log.info("consent renewal recorded for message %s", public_id)
                 return target, renewed.expires_at
 
-        try:
-            found = await run_in_threadpool(work)
-        except SQLAlchemyError as exc:
-            log.error("consent renewal failed: %s", type(exc).__name__)
-            return _json({"error": "temporarily unavailable"}, 503)
+        found = await _in_db_thread(work, "consent renewal")
+        if isinstance(found, Response):
+            return found
         if found is None:
             return _invalid()
         target, until = found
@@ -332,6 +328,17 @@ def _html(body: str, status: int = 200) -> Response:
 
 def _invalid() -> Response:
     return _html(pages.invalid_link(), 404)
+
+
+async def _in_db_thread(work: Callable[[], _T], what: str) -> _T | Response:
+    """`work` (a database transaction) off the event loop; a database failure answers 503, so the sender
+    of the request tries again later."""
+    try:
+        return await run_in_threadpool(work)
+    except SQLAlchemyError as exc:
+        # Parameters may hold the address: log the kind of failure only.
+        log.error("%s failed: %s", what, type(exc).__name__)
+        return _json({"error": "temporarily unavailable"}, 503)
 
 
 def _json(data: dict[str, Any], status: int = 200) -> Response:
