@@ -125,12 +125,30 @@ def _stage(app: dict[str, Any]) -> str | None:
     return stage.strip() if isinstance(stage, str) and stage.strip() else None
 
 
+#: Candidate custom fields (yes/no, by key in `keyed_custom_fields`) that carry a consent statement.
+CONSENT_FIELDS = {
+    "talent_pool_consent": "talent_pool",
+    "partner_info_consent": "partner_info",
+    "recontact_consent": "recontact",
+}
+
+
 def _consents(candidate: dict[str, Any]) -> dict[str, bool]:
+    consents: dict[str, bool] = {}
+    keyed = candidate.get("keyed_custom_fields")
+    if isinstance(keyed, dict):
+        for key, purpose in CONSENT_FIELDS.items():
+            entry = keyed.get(key)
+            value = entry.get("value") if isinstance(entry, dict) else None
+            # Only an explicit yes/no is a statement; an empty field says nothing either way.
+            if isinstance(value, bool):
+                consents[purpose] = value
     # `can_email: false` means the candidate opted out of e-mail in Greenhouse: both purposes that are
-    # advertising mail under 特定電子メール法 are refused. A `true` grants nothing by itself.
+    # advertising mail under 特定電子メール法 are refused, whatever a custom field says. A `true` grants
+    # nothing by itself.
     if candidate.get("can_email") is False:
-        return {"partner_info": False, "recontact": False}
-    return {}
+        consents.update(partner_info=False, recontact=False)
+    return consents
 
 
 def is_skipped(app: Any) -> bool:
