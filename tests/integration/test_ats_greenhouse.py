@@ -491,7 +491,8 @@ def test_consent_custom_fields_state_consent_and_can_email_false_overrides_them(
     def candidate(cid: int, can_email: bool, **fields: bool | None) -> dict[str, Any]:
         return {"id": cid, "first_name": "花子", "last_name": "佐藤", "can_email": can_email,
                 "email_addresses": [{"value": f"c{cid}@example.jp", "type": "personal"}],
-                "keyed_custom_fields": {k: {"name": k, "type": "yes_no", "value": v} for k, v in fields.items()}}
+                "keyed_custom_fields": {k: {"name": k, "type": "yes_no", "value": v}
+                                        for k, v in fields.items()}}
 
     fake = GreenhouseFake(
         httpserver,
