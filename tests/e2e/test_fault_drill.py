@@ -1,6 +1,6 @@
 """The fault drill: `daily` over the demo company on a real Prefect server while everything around it fails.
 
-- The ATS (the Greenhouse fake serving the demo company) answers 429, 5xx and, twice, truncated JSON.
+- The ATS (the Greenhouse fake serving the demo company) answers 429, 5xx and, once, truncated JSON.
 - SendGrid answers 429, 5xx and slowly; the partner's API answers 5xx.
 - The worker (and the flow run's process) is SIGKILLed at seeded points of the fakes' request streams,
   and the run is triggered again; the killed run is marked Crashed, as Prefect's zombie detection does,
@@ -95,7 +95,7 @@ def _site(name: str, database_url: str, company: DemoCompany, httpserver: HTTPSe
     ats = GreenhouseFake(
         httpserver, from_demo(company.export, company.jobs_sheet), prefix=f"/{name}/greenhouse",
         **({"fault_rate": 0.15, "fault_statuses": (429, 500, 503), "truncate_rate": 0.08,
-            "max_truncated": 2, "seed": SEED} if faults else {}))
+            "max_truncated": 1, "seed": SEED} if faults else {}))
     partner = PartnerFake(httpserver, lambda: registered_every_third(engine), prefix=f"/{name}/partner",
                           **({"fault_rate": 0.3, "fault_statuses": (500, 502, 503), "seed": SEED + 1}
                              if faults else {}))
