@@ -86,17 +86,32 @@ class RecordedRequest:
 
 @dataclass
 class FaultInjector:
-    """Answers a seeded fraction of requests with 429 (with Retry-After) or a 5xx before real handling."""
+    """Answers a seeded fraction of requests with 429 (with Retry-After) or a 5xx before real handling,
+    and cuts a seeded fraction of successful answers short (truncated JSON, status 200), at most
+    `max_truncated` of them when that is set."""
 
     rate: float = 0.0
     statuses: tuple[int, ...] = (429, 500, 502, 503)
     retry_after_s: int = 1
     seed: int = 0
+    truncate_rate: float = 0.0
+    max_truncated: int | None = None
     injected: int = 0
+    truncated: int = 0
     _rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+
+    def maybe_truncate(self, response: Response) -> bool:
+        spent = self.max_truncated is not None and self.truncated >= self.max_truncated
+        if self.truncate_rate <= 0 or response.status_code != 200 or spent \
+                or self._rng.random() >= self.truncate_rate:
+            return False
+        body = response.get_data()
+        response.set_data(body[: max(1, len(body) // 2)])
+        self.truncated += 1
+        return True
 
     def maybe_fault(self) -> Response | None:
         if self.rate <= 0 or self._rng.random() >= self.rate:
@@ -157,12 +172,15 @@ class FakeOptions(TypedDict, total=False):
     fault_statuses: tuple[int, ...]
     retry_after_s: int
     seed: int
+    truncate_rate: float
+    max_truncated: int | None
     rate_limit: tuple[int, float] | None
 
 
 class VendorFake:
     """The frame of a vendor fake on a pytest-httpserver: every handler it installs through `guarded` gets
-    seeded fault injection (a `fault_rate` of requests answered 429 + Retry-After or a 5xx), an optional
+    seeded fault injection (a `fault_rate` of requests answered 429 + Retry-After or a 5xx, a
+    `truncate_rate` of answers cut short, at most `max_truncated` of them), an optional
     `rate_limit` of (requests, window seconds) on the fake clock with X-RateLimit-* headers, and a line
     in `requests`."""
 
@@ -176,15 +194,19 @@ class VendorFake:
         fault_statuses: tuple[int, ...] = (429, 500, 502, 503),
         retry_after_s: int = 1,
         seed: int = 0,
+        truncate_rate: float = 0.0,
+        max_truncated: int | None = None,
         rate_limit: tuple[int, float] | None = None,
     ) -> None:
         self.server = server
         self.clock = clock
         self.faults = FaultInjector(rate=fault_rate, statuses=fault_statuses, retry_after_s=retry_after_s,
-                                    seed=seed)
+                                    seed=seed, truncate_rate=truncate_rate, max_truncated=max_truncated)
         self.rate_limiter = WindowRateLimiter(rate_limit[0], rate_limit[1], clock) if rate_limit else None
         self.prefix = prefix.rstrip("/")
         self.requests: list[RecordedRequest] = []
+        #: Called outside the fake's lock with each request's log line (a drill injects faults from it).
+        self.on_request: Callable[[RecordedRequest], None] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -195,22 +217,33 @@ class VendorFake:
         return [r for r in self.requests if r.path.endswith(path_suffix)]
 
     def guarded(self, handler: Handler, *, rate_limited: bool = True) -> Handler:
-        """`handler` behind the faults and (when `rate_limited`) the rate limit, one request at a time."""
-        def run(request: Request) -> Response:
+        """`handler` behind the faults and (when `rate_limited`) the rate limit, one request at a time;
+        `on_request`, when set, sees each request's log line before its answer goes out."""
+        def answer(request: Request) -> tuple[Response, RecordedRequest]:
             with self._lock:
                 fault = self.faults.maybe_fault()
                 if fault is not None:
-                    self.requests.append(record(request, fault.status_code, fault=True))
-                    return fault
+                    line = record(request, fault.status_code, fault=True)
+                    self.requests.append(line)
+                    return fault, line
                 limit_headers: dict[str, str] = {}
                 if rate_limited and self.rate_limiter is not None:
                     limit_headers, refused = self.rate_limiter.check()
                     if refused is not None:
-                        self.requests.append(record(request, 429))
-                        return refused
+                        line = record(request, 429)
+                        self.requests.append(line)
+                        return refused, line
                 response = handler(request)
                 for key, value in limit_headers.items():
                     response.headers[key] = value
-                self.requests.append(record(request, response.status_code))
-                return response
+                cut = self.faults.maybe_truncate(response)
+                line = record(request, response.status_code, fault=cut)
+                self.requests.append(line)
+                return response, line
+
+        def run(request: Request) -> Response:
+            response, line = answer(request)
+            if self.on_request is not None:
+                self.on_request(line)
+            return response
         return run

@@ -45,7 +45,7 @@ class Reply:
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | list[Any] | None = None
     #: Bytes written instead of a proper HTTP answer (status line and all): a broken proxy or server.
     raw: bytes | None = None
 
@@ -225,8 +225,12 @@ class SendGridFake:
         validate_schema: bool = False,
         responder: Callable[[ReceivedRequest], Reply | None] | None = None,
         keep_bodies: bool = True,
+        empty_suppressions: bool = False,
     ) -> None:
         self.api_key = api_key
+        #: True also answers the suppression list reads (`GET /v3/suppression/...`, ASM group suppressions)
+        #: with empty lists, so a whole `daily` can run against this one host.
+        self.empty_suppressions = empty_suppressions
         #: False drops raw/body after answering (the 10k-mail benchmark keeps only ids and statuses).
         self.keep_bodies = keep_bodies
         self.latency_s = latency_s
@@ -335,7 +339,17 @@ class SendGridFake:
         with self._lock:
             self.received.append(req)
 
+    def _is_suppression_read(self, req: ReceivedRequest) -> bool:
+        path = req.path.split("?")[0]
+        return self.empty_suppressions and req.method == "GET" and (
+            path.startswith("/v3/suppression/")
+            or (path.startswith("/v3/asm/groups/") and path.endswith("/suppressions")))
+
     def _answer(self, req: ReceivedRequest) -> Reply:
+        if self._is_suppression_read(req):
+            if req.headers.get("authorization") != f"Bearer {self.api_key}":
+                return Reply(401, body=errors_body(("authorization required", None)))
+            return Reply(200, body=[])
         if req.path.split("?")[0] != "/v3/mail/send":
             return Reply(404, body=errors_body(("not found", None)))
         if req.method != "POST":

@@ -513,3 +513,30 @@ def test_build_adapter_from_environment_reads_all_pages(
 def test_build_adapter_names_the_missing_variable(settings: AtsSettings, message: str) -> None:
     with pytest.raises(AtsConfigError, match=message):
         build_adapter(settings)
+
+
+def test_consent_custom_fields_state_consent_and_can_email_false_overrides_them(
+    httpserver: HTTPServer, clock: FakeClock
+) -> None:
+    def candidate(cid: int, can_email: bool, **fields: bool | None) -> dict[str, Any]:
+        return {"id": cid, "first_name": "花子", "last_name": "佐藤", "can_email": can_email,
+                "email_addresses": [{"value": f"c{cid}@example.jp", "type": "personal"}],
+                "keyed_custom_fields": {k: {"name": k, "type": "yes_no", "value": v}
+                                        for k, v in fields.items()}}
+
+    fake = GreenhouseFake(
+        httpserver,
+        clock=clock,
+        candidates=[
+            candidate(1, True, talent_pool_consent=True, partner_info_consent=True, recontact_consent=False),
+            candidate(2, False, talent_pool_consent=True, partner_info_consent=True, recontact_consent=True),
+            candidate(3, True, partner_info_consent=None),
+        ],
+        applications=[_app(i, "active", candidate_id=i) for i in (1, 2, 3)],
+    )
+
+    by_id = {r.external_id: r.consents for r in applications(make_adapter(fake, clock))}
+
+    assert by_id["1"] == {"talent_pool": True, "partner_info": True, "recontact": False}
+    assert by_id["2"] == {"talent_pool": True, "partner_info": False, "recontact": False}
+    assert by_id["3"] == {}

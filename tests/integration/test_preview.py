@@ -80,7 +80,8 @@ def test_due_notices_by_template_and_locale_with_the_partner_block_and_nothing_c
     assert sample is not None and sample.person == "見本 太郎"
     # The notice with the partner block is the sample: every part of a notice shows.
     assert sample.text.startswith("見本 太郎 様") and "キャリアリレー" in sample.text
-    assert "選考に関するご連絡は停止されません" in sample.text and sample.subject.startswith("【株式会社サンプル】")
+    assert "選考に関するご連絡は停止されません" in sample.text
+    assert sample.subject.startswith("【株式会社サンプル】")
     assert not any(real in sample.text or real in sample.subject for real in REAL_PEOPLE)
 
 
