@@ -16,7 +16,6 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
 
 from junkan.config import Settings, get_settings
 from junkan.db import make_engine
@@ -56,8 +55,7 @@ def on_task_runner(settings: Settings) -> PartitionMapper:
     """Each partition becomes one `match-partition` task on the configured runner."""
     def run(problem: MatchProblem, parts: Iterable[PoolPartition]) -> list[PartialMatches]:
         with partition_runner(settings) as runner:
-            # quote(): Prefect would otherwise walk every list in the partition looking for futures.
-            futures = [runner.submit(match_partition_task, {"problem": quote(problem), "part": quote(part)})
+            futures = [runner.submit(match_partition_task, {"problem": problem, "part": part})
                        for part in parts]
             return [f.result() for f in futures]
     return run

@@ -55,12 +55,9 @@ def target_text(t: Target, max_chars: int) -> str:
     return " ".join(p for p in parts if p)
 
 
-def skill_keys_of(skills: tuple[str, ...] | list[str]) -> set[str]:
-    return {k for k in (skill_key(s) for s in skills) if k}
-
-
 def candidate_skill_keys(signals: PoolSignals, i: int) -> set[str]:
-    return skill_keys_of((*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i]))
+    return {skill_key(s) for s in (*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i])
+            if skill_key(s)}
 
 
 def binary_rows(rows: list[list[int]], n_cols: int) -> sp.csr_matrix:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,10 +23,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from junkan.config import MatchWeights
 from junkan.pool.features import (
     binary_rows,
+    candidate_skill_keys,
     location_keys,
     normalize,
     skill_key,
-    skill_keys_of,
     target_text,
 )
 from junkan.pool.openings import Target
@@ -55,14 +56,18 @@ class MatchProblem:
 
 @dataclass(frozen=True, slots=True)
 class PoolPartition:
-    """One id range of the eligible pool: what the matcher reads of each person there, nothing else."""
+    """One id range of the eligible pool: what the matcher reads of each person there, nothing else.
+
+    Per-person values are numpy arrays (object arrays for text), which a task runner ships as they are
+    instead of walking every element looking for futures."""
 
     #: Position of the first person in the eligible pool.
     start: int
     candidate_ids: np.ndarray
-    docs: list[str]
-    skill_keys: list[list[str]]
-    location: list[str | None]
+    #: The past applications' text (str), folded skill and tag keys (list[str]), location (str | None).
+    docs: np.ndarray
+    skill_keys: np.ndarray
+    location: np.ndarray
     #: Potential score / 100 (float32).
     potential: np.ndarray
 
@@ -91,11 +96,16 @@ class Prepared:
             idx = self.pool[start:start + size]
             yield PoolPartition(
                 start=start, candidate_ids=s.candidate_ids[idx],
-                docs=[s.docs[i] for i in idx],
-                skill_keys=[sorted(skill_keys_of((*s.skills[i], *s.ats_tags[i], *s.operator_tags[i])))
-                            for i in idx],
-                location=[s.location[i] for i in idx], potential=self.potential[start:start + size],
+                docs=_objects([s.docs[i] for i in idx]),
+                skill_keys=_objects([sorted(candidate_skill_keys(s, int(i))) for i in idx]),
+                location=_objects([s.location[i] for i in idx]), potential=self.potential[start:start + size],
             )
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _weights(w: MatchWeights) -> np.ndarray:
