@@ -4,7 +4,8 @@
 2. partitioned, one partition after another in this process (`JUNKAN_RECONTACT__TASK_RUNNER=thread`);
 3. partitioned on a local Dask cluster (`JUNKAN_RECONTACT__TASK_RUNNER=dask`): `--dask-workers` worker
    processes with one thread each, every partition one `match-partition` Prefect task submitted through
-   prefect-dask, against a temporary Prefect server started (and timed) beforehand.
+   prefect-dask, against the Prefect API at PREFECT_API_URL or else a temporary server started (and timed)
+   beforehand.
 
 Each result is compared with the first, pair by pair. Peak memory: this process's RSS sampled every 10 ms
 during the phase (psutil), and each Dask worker's own peak (ru_maxrss, the workers start fresh).
@@ -17,7 +18,7 @@ import resource
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +76,15 @@ def compare(run: Callable[..., Any], reference: Any, settings: Any, *, partition
 
     started = time.perf_counter()
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    with prefect_test_harness(server_startup_timeout=180), \
+    # The partition tasks run outside a flow run here, so they have no run to attach API logs to.
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+    own_api = os.environ.get("PREFECT_API_URL")
+    server = nullcontext() if own_api else prefect_test_harness(server_startup_timeout=180)
+    with server, \
             LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                          dashboard_address=None, env={"PYTHONPATH": path}) as cluster, \
             Client(cluster) as client:
-        print(f"  Prefect test server + {workers}-worker Dask cluster up in "
+        print(f"  Prefect API + {workers}-worker Dask cluster up in "
               f"{time.perf_counter() - started:.1f} s (not counted below)")
         rc = settings.recontact.model_copy(update={"task_runner": "dask",
                                                    "dask_address": cluster.scheduler_address})
