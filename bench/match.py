@@ -13,6 +13,12 @@ in the child).
 The naive reference scores sampled (opening, candidate) pairs in a pure-Python loop (dict TF-IDF cosine,
 set overlaps, location, potential; the vectors are prepared beforehand and not timed), extrapolates to
 every pair, and the speed-up of the matcher phase over it is printed as `N.Nx`.
+
+    python bench/match.py --pool 1000000 --openings 1000 --dask [--partition-size 100000] [--dask-workers 2]
+
+`--dask` also times the matcher phase in partitions, one after another in this process and as Prefect
+tasks on a local Dask cluster, with peak memory, and checks both against the one product
+(bench/match_dask.py).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -214,7 +221,8 @@ def naive_seconds_per_pair(signals, eligible, potential, targets, weights, sampl
     return (time.perf_counter() - started) / sample
 
 
-def run_matcher(url: str, sample: int, threads: int | None, seed: int) -> None:
+def run_matcher(url: str, sample: int, threads: int | None, seed: int,
+                dask: tuple[int, int] | None = None) -> None:
     from junkan.pool.eligibility import pool_membership
     from junkan.pool.exclusions import eligible, exclusion_masks
     from junkan.pool.matcher import match
@@ -246,9 +254,19 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int) -> None:
         t = lap("pool, potential score, exclusions", t)
         new = find_new_targets(session, settings, now)
         t = lap("new openings (DB)", t)
-        found = match(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
-                      threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=threads)
+        def run(**how: Any) -> Any:
+            return match(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
+                         threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=threads, **how)
+
+        found = run()
         t = lap("matcher (TF-IDF + sparse top-K)", t)
+        if dask:
+            from bench.match_dask import compare
+
+            compared = time.perf_counter()
+            compare(run, found, settings, partition_size=dask[0], workers=dask[1])
+            wall += time.perf_counter() - compared  # the comparison is not part of the pipeline's time
+            t = time.perf_counter()
         plan = RunPlan(as_of=as_of, now=now, mode="shortlist", new=new, signals=signals,
                        membership=membership, scores=scores, model_report=report, eligible=keep,
                        excluded=excluded, matches=found, holdout_key=as_of.isoformat())
@@ -287,6 +305,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None, help="sparse_dot_topn threads (default: ≤2)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--dask", action="store_true",
+                        help="also time the matcher in partitions (here and on a local Dask cluster)")
+    parser.add_argument("--partition-size", type=int, default=100_000, help="with --dask (default 100000)")
+    parser.add_argument("--dask-workers", type=int, default=2, help="with --dask (default 2)")
     parser.add_argument("--build-only", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_only:
@@ -300,7 +322,8 @@ def main() -> int:
                         "--openings", str(args.openings), "--seed", str(args.seed)], check=True)
         print(f"built {args.pool:,} candidates and {args.openings:,} openings in "
               f"{time.perf_counter() - started:.1f} s ({make_url(url).get_backend_name()})")
-        run_matcher(url, args.sample, args.threads, args.seed)
+        run_matcher(url, args.sample, args.threads, args.seed,
+                    (args.partition_size, args.dask_workers) if args.dask else None)
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

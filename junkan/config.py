@@ -284,6 +284,13 @@ class RecontactSettings(_Section):
     text_max_chars: int = Field(default=200, ge=0)
     #: Where the shortlist CSV of each run is written.
     shortlist_dir: Path = Path("./shortlists")
+    #: Eligible people per matcher partition; each partition is one Prefect task (docs/pool.md "Partitions").
+    partition_size: int = Field(default=250_000, ge=1)
+    #: Where the partitions run: `thread` (the flow's own process, one after another) or `dask`.
+    task_runner: Literal["thread", "dask"] = "thread"
+    #: Scheduler of an existing Dask cluster, e.g. `tcp://10.0.0.5:8786`; unset, a `dask` run starts a
+    #: local cluster of its own for the run.
+    dask_address: str | None = None
 
 
 class ConsentSettings(_Section):

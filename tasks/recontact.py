@@ -1,20 +1,30 @@
 """Batch tasks of `recontact`: attribution, one match run, one send run. Never one task per candidate.
 
-Results are counts and markdown with opaque ids only (no names, no addresses).
+The match run scores the pool in partitions, each one `match-partition` task (a few per run: one per
+`JUNKAN_RECONTACT__PARTITION_SIZE` eligible people), submitted on the task runner that
+`JUNKAN_RECONTACT__TASK_RUNNER` names: `thread` (this process, one after another) or `dask` (prefect-dask,
+on the cluster at `JUNKAN_RECONTACT__DASK_ADDRESS`, or a local one started for the run). Results are
+counts and markdown with opaque ids only (no names, no addresses).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from junkan.config import get_settings
+from junkan.config import Settings, get_settings
 from junkan.db import make_engine
 from junkan.pool import recontact
+from junkan.pool.match_problem import MatchProblem, PoolPartition
+from junkan.pool.matcher import PartitionMapper
+from junkan.pool.partition_scoring import PartialMatches, score_partition
 from tasks.limits import throttled_backend
+from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
 
 
@@ -25,6 +35,34 @@ def record_reapplications_task(as_of: date | None = None) -> int:
     return recontact.attribute(make_engine(settings.database_url), settings, as_of)
 
 
+@task(name="match-partition", cache_policy=NO_CACHE, persist_result=False,
+      result_serializer=RESULT_SERIALIZER)
+def match_partition_task(problem: MatchProblem, part: PoolPartition) -> PartialMatches:
+    """One id range of the pool against every new opening. Reads no database and no setting, so it runs
+    on any Dask worker that can import junkan; what it gets holds no name and no address."""
+    return score_partition(problem, part)
+
+
+def partition_runner(settings: Settings) -> TaskRunner[Any]:
+    cfg = settings.recontact
+    if cfg.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=cfg.dask_address) if cfg.dask_address else DaskTaskRunner()
+    # One partition at a time: the memory of a run is bounded by one partition's matrix.
+    return ThreadPoolTaskRunner(max_workers=1)
+
+
+def on_task_runner(settings: Settings) -> PartitionMapper:
+    """Each partition becomes one `match-partition` task on the configured runner."""
+    def run(problem: MatchProblem, parts: Iterable[PoolPartition]) -> list[PartialMatches]:
+        with partition_runner(settings) as runner:
+            futures = [runner.submit(match_partition_task, {"problem": problem, "part": part})
+                       for part in parts]
+            return [f.result() for f in futures]
+    return run
+
+
 @task(name="match-new-openings", cache_policy=NO_CACHE)
 def match_new_openings_task(as_of: date | None = None, mode: str | None = None,
                             dry_run: bool = False) -> dict[str, Any]:
@@ -32,7 +70,7 @@ def match_new_openings_task(as_of: date | None = None, mode: str | None = None,
     the mails in the same transaction). Not retried: a retry would be a second run."""
     settings = get_settings()
     out = recontact.match_and_store(make_engine(settings.database_url), settings, as_of=as_of, mode=mode,
-                                    dry_run=dry_run)
+                                    dry_run=dry_run, map_partitions=on_task_runner(settings))
     get_run_logger().info("recontact run %s: %s", out.run_id, out.counts)
     return {"run_id": out.run_id, "counts": out.counts, "summary_md": out.summary_md,
             "digest_md": out.digest_md, "model_md": out.model_md, "csv_path": out.csv_path}

@@ -24,6 +24,7 @@ from junkan.outbox.notices import as_of_now
 from junkan.outbox.recontact import enqueue_recontact, plan_mails, send_recontact
 from junkan.pool.attribution import lift, record_reapplications
 from junkan.pool.export import match_rows, to_csv
+from junkan.pool.matcher import PartitionMapper
 from junkan.pool.months import local_day
 from junkan.pool.report import counts_markdown, digest_markdown, model_markdown
 from junkan.pool.runs import plan_run, store_run
@@ -63,13 +64,15 @@ def _csv_path(settings: Settings, day: date, run_id: int | None) -> Path:
 
 def match_and_store(engine: Engine, settings: Settings, *, as_of: date | None = None, mode: str | None = None,
                     dry_run: bool = False, backend: MailBackend | None = None,
-                    n_threads: int | None = None) -> RunOutcome:
+                    n_threads: int | None = None,
+                    map_partitions: PartitionMapper | None = None) -> RunOutcome:
     mode = mode or settings.recontact.mode
     if mode not in ("shortlist", "auto"):
         raise ValueError(f"recontact mode must be 'shortlist' or 'auto', not {mode!r}")
     day, now = business_time(settings, as_of)
     with Session(engine) as session:
-        plan = plan_run(session, settings, as_of=day, now=now, mode=mode, n_threads=n_threads)
+        plan = plan_run(session, settings, as_of=day, now=now, mode=mode, n_threads=n_threads,
+                        map_partitions=map_partitions)
         run_id = store_run(session, settings, plan)
         counts = plan.counts()
         rows = match_rows(session, settings, run_id, extra=True)

@@ -21,7 +21,7 @@ from junkan.pool.eligibility import Membership, pool_membership, store_members
 from junkan.pool.exclusions import APPLIED_RULE, eligible, exclusion_masks
 from junkan.pool.explain import bucket, explain
 from junkan.pool.holdout import holdout_mask
-from junkan.pool.matcher import Matches, candidate_skill_keys, match, skill_key
+from junkan.pool.matcher import Matches, PartitionMapper, candidate_skill_keys, match, skill_key
 from junkan.pool.model import ModelReport, ensure_model, model_scores
 from junkan.pool.openings import NewTargets, Target, find_new_targets, store_states
 from junkan.pool.scoring import Scores, rule_scores
@@ -78,7 +78,8 @@ def params_of(settings: Settings, mode: str) -> dict[str, Any]:
 
 
 def plan_run(session: Session, settings: Settings, *, as_of: date, now: datetime, mode: str,
-             n_threads: int | None = None, persist_model: bool = True) -> RunPlan:
+             n_threads: int | None = None, map_partitions: PartitionMapper | None = None,
+             persist_model: bool = True) -> RunPlan:
     """The run of day `as_of`, in memory. With `persist_model=False` it reads only (`junkan preview`)."""
     cfg = settings.recontact
     signals = load_signals(session, settings, now)
@@ -89,7 +90,8 @@ def plan_run(session: Session, settings: Settings, *, as_of: date, now: datetime
     keep, excluded = eligible(membership.mask, exclusion_masks(signals, settings, as_of))
     new = find_new_targets(session, settings, now)
     found = match(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
-                  threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=n_threads)
+                  threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=n_threads,
+                  partition_size=cfg.partition_size, map_partitions=map_partitions)
     excluded[APPLIED_RULE] = found.applied_removed
     plan = RunPlan(as_of=as_of, now=now, mode=mode, new=new, signals=signals, membership=membership,
                    scores=scores, model_report=report, eligible=keep, excluded=excluded, matches=found,

@@ -1,0 +1,207 @@
+"""The openings' side of a match, prepared once, and the pool cut into partitions (docs/pool.md "Partitions").
+
+`prepare` does everything that must be identical in every partition: the TF-IDF vectoriser is fitted once
+on the whole eligible pool's documents and the openings (so every partition weighs an n-gram the same
+way), the skill and place vocabularies come from the openings, and the per-opening weights and the job
+matrix are built. What is shipped to a partition (`MatchProblem` + one `PoolPartition`) holds no name, no
+address and no internal id but the candidate id used to break ties.
+
+A partition is a contiguous range of the eligible pool in candidate-id order, so partitions are id
+ranges and the merge can break ties by candidate id exactly as one product over the whole pool would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from junkan.config import MatchWeights
+from junkan.pool.features import (
+    binary_rows,
+    candidate_skill_keys,
+    location_keys,
+    normalize,
+    skill_key,
+    target_text,
+)
+from junkan.pool.openings import Target
+from junkan.pool.signals import PoolSignals
+
+
+@dataclass(frozen=True, slots=True)
+class MatchProblem:
+    """The openings' side, the same for every partition. Small: openings × features, not the pool."""
+
+    vectorizer: TfidfVectorizer
+    #: Folded skill -> column, and place -> column (the openings' vocabularies only).
+    skills: dict[str, int]
+    places: dict[str, int]
+    #: [w_text·TF-IDF | skill weights | location weights | w_pot | w_loc if remote], one row per opening.
+    job: sp.csr_matrix
+    text: sp.csr_matrix
+    required: sp.csr_matrix
+    preferred: sp.csr_matrix
+    location: sp.csr_matrix
+    remote: np.ndarray
+    #: Best pairs each partition keeps per opening: top_k plus the most "already applied" pairs of one.
+    keep: int
+    #: Minimum product value (0–1) of a kept pair.
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class PoolPartition:
+    """One id range of the eligible pool: what the matcher reads of each person there, nothing else.
+
+    Per-person values are numpy arrays (object arrays for text), which a task runner ships as they are
+    instead of walking every element looking for futures."""
+
+    #: Position of the first person in the eligible pool.
+    start: int
+    candidate_ids: np.ndarray
+    #: The past applications' text (str), folded skill and tag keys (list[str]), location (str | None).
+    docs: np.ndarray
+    skill_keys: np.ndarray
+    location: np.ndarray
+    #: Potential score / 100 (float32).
+    potential: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.candidate_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A prepared match: the shipped problem and what only the merge needs (it stays in the parent)."""
+
+    problem: MatchProblem
+    signals: PoolSignals
+    #: Signals index of each eligible person, in candidate-id order.
+    pool: np.ndarray
+    potential: np.ndarray
+    top_k: int
+    n_required: np.ndarray
+    n_preferred: np.ndarray
+    #: Keys target × len(pool) + position of the pairs whose person already applied to that job.
+    applied: np.ndarray
+
+    def partitions(self, size: int) -> Iterator[PoolPartition]:
+        s = self.signals
+        for start in range(0, len(self.pool), size):
+            idx = self.pool[start:start + size]
+            yield PoolPartition(
+                start=start, candidate_ids=s.candidate_ids[idx],
+                docs=_objects([s.docs[i] for i in idx]),
+                skill_keys=_objects([sorted(candidate_skill_keys(s, int(i))) for i in idx]),
+                location=_objects([s.location[i] for i in idx]), potential=self.potential[start:start + size],
+            )
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _weights(w: MatchWeights) -> np.ndarray:
+    raw = np.array([w.required_skills, w.preferred_skills, w.text, w.location, w.potential], dtype=np.float64)
+    if raw.sum() <= 0:
+        raise ValueError("recontact.weights: at least one weight must be positive")
+    return raw
+
+
+def _applied_pairs(signals: PoolSignals, pool: np.ndarray, targets: list[Target]) -> tuple[np.ndarray, int]:
+    """Keys of the (opening, person) pairs removed because the person applied to that job, and the most
+    such pairs of one opening (each partition keeps that many more, so top_k are left after removal)."""
+    n_p = len(pool)
+    pos_in_pool = np.full(len(signals), -1, dtype=np.int64)
+    pos_in_pool[pool] = np.arange(n_p)
+    target_of_job: dict[int, list[int]] = {}
+    for k, t in enumerate(targets):
+        target_of_job.setdefault(t.job_id, []).append(k)
+    keys: set[int] = set()  # two applications to one job are one pair
+    for c, job in zip(signals.applied_cand.tolist(), signals.applied_job.tolist(), strict=True):
+        p = int(pos_in_pool[c])
+        if p >= 0 and job in target_of_job:
+            keys.update(k * n_p + p for k in target_of_job[job])
+    applied = np.array(sorted(keys), dtype=np.int64)
+    extra = int(np.bincount(applied // n_p).max()) if len(applied) else 0
+    return applied, extra
+
+
+def prepare(
+    signals: PoolSignals,
+    eligible: np.ndarray,
+    potential: np.ndarray,
+    targets: list[Target],
+    weights: MatchWeights,
+    *,
+    top_k: int,
+    threshold: float,
+    text_max_chars: int = 200,
+) -> Prepared | None:
+    """None when there is nothing to match (no eligible person or no opening)."""
+    pool = np.flatnonzero(eligible)
+    if len(pool) == 0 or not targets:
+        return None
+    w = _weights(weights)
+    n_t = len(targets)
+
+    # -- text: char n-grams after NFKC, fitted on every distinct document of the pool and the openings.
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), preprocessor=normalize,
+                                 dtype=np.float32)
+    job_docs = [target_text(t, text_max_chars) for t in targets]
+    vectorizer.fit([*dict.fromkeys(signals.docs[i] for i in pool), *job_docs])
+    text_j = vectorizer.transform(job_docs).tocsr()
+
+    # -- skills: the openings' vocabulary only (a candidate skill no opening asks for changes nothing).
+    vocab: dict[str, int] = {}
+    req_rows: list[list[int]] = []
+    pref_rows: list[list[int]] = []
+    for t in targets:
+        req_rows.append(sorted({vocab.setdefault(skill_key(s), len(vocab)) for s in t.required_skills}))
+        pref_rows.append(sorted({vocab.setdefault(skill_key(s), len(vocab)) for s in t.preferred_skills}))
+    n_s = max(len(vocab), 1)
+    req_j, pref_j = binary_rows(req_rows, n_s), binary_rows(pref_rows, n_s)
+    n_req = np.array([len(r) for r in req_rows], dtype=np.float64)
+    n_pref = np.array([len(r) for r in pref_rows], dtype=np.float64)
+
+    # -- location
+    places: dict[str, int] = {}
+    loc_rows: list[list[int]] = []
+    remote = np.zeros(n_t, dtype=bool)
+    for k, t in enumerate(targets):
+        keys, remote[k] = location_keys(t.location)
+        loc_rows.append(sorted({places.setdefault(p, len(places)) for p in keys}))
+    loc_j = binary_rows(loc_rows, max(len(places), 1))
+    has_loc = remote | (np.diff(loc_j.indptr) > 0)
+
+    # -- per-opening weights: parts the opening lacks are spread over the others.
+    present = np.column_stack([n_req > 0, n_pref > 0, np.ones(n_t, bool), has_loc, np.ones(n_t, bool)])
+    row_w = present * w
+    row_w = row_w / row_w.sum(axis=1, keepdims=True)
+    safe_req, safe_pref = np.maximum(n_req, 1), np.maximum(n_pref, 1)
+    skill_j = (sp.diags((row_w[:, 0] / safe_req).astype(np.float32)) @ req_j
+               + sp.diags((row_w[:, 1] / safe_pref).astype(np.float32)) @ pref_j)
+    job_m = sp.hstack([
+        sp.diags(row_w[:, 2].astype(np.float32)) @ text_j,
+        skill_j,
+        sp.diags(row_w[:, 3].astype(np.float32)) @ loc_j,
+        sp.csr_matrix(row_w[:, 4].astype(np.float32).reshape(-1, 1)),
+        sp.csr_matrix((row_w[:, 3] * remote).astype(np.float32).reshape(-1, 1)),
+    ], format="csr", dtype=np.float32)
+
+    applied, extra = _applied_pairs(signals, pool, targets)
+    problem = MatchProblem(
+        vectorizer=vectorizer, skills=vocab, places=places, job=job_m, text=text_j, required=req_j,
+        preferred=pref_j, location=loc_j, remote=remote, keep=min(top_k + extra, len(pool)),
+        threshold=max(threshold / 100.0 - 1e-6, 0.0),
+    )
+    pot = (np.clip(potential[pool], 0, 100) / 100.0).astype(np.float32)
+    return Prepared(problem=problem, signals=signals, pool=pool, potential=pot, top_k=top_k,
+                    n_required=n_req, n_preferred=n_pref, applied=applied)

@@ -1,0 +1,27 @@
+"""One `send-rejections` run in a process of its own (tests/flows/test_two_senders.py starts two).
+
+Says `ready` once Prefect and the flow are imported, waits for `go` on standard input so that both
+processes start sending together, then prints the flow's counts as one JSON line. Settings come from the
+JUNKAN_* environment and the Prefect API from PREFECT_API_URL, as on a worker.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+
+def main() -> int:
+    from flows.send_rejections import send_rejections
+
+    print("ready", flush=True)
+    if sys.stdin.readline().strip() != "go":
+        return 2
+    counts = send_rejections(as_of=date.fromisoformat(sys.argv[1]))
+    print("counts " + json.dumps(counts), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

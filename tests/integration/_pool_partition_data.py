@@ -1,0 +1,48 @@
+"""A pool for the partition tests: ten identical people (ties at the cut), varied others, three openings,
+and people who already applied to one of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from tests.integration._pool_data import NOW, add_application, add_job, add_member
+
+
+@dataclass(frozen=True)
+class PartitionPool:
+    backend_job: int
+    twins: list[int]
+    applied: list[int]
+    members: int
+
+
+def add_partition_pool(s: Session) -> PartitionPool:
+    backend = add_job(s, "バックエンドエンジニア", required=["Python", "Go", "SQL"], preferred=["Docker"],
+                      location="東京都", opened_at=NOW - timedelta(days=3),
+                      description="Go と Python で決済基盤を開発します")
+    add_job(s, "法人営業", required=["法人営業"], location="大阪府", opened_at=NOW - timedelta(days=2))
+    add_job(s, "データエンジニア", required=["SQL", "Python"], location="フルリモート",
+            opened_at=NOW - timedelta(days=1))
+    twins = [add_member(s, skills=["Python", "Go"]).id for _ in range(10)]
+    varied = [
+        add_member(s, skills=["Python", "Go", "SQL"], tags=["Docker"]),
+        add_member(s, skills=["ＳＱＬ", "python"], past_title="ﾃﾞｰﾀｴﾝｼﾞﾆｱ", location="神奈川県横浜市"),
+        add_member(s, skills=["法人営業"], past_title="法人営業", location="大阪府大阪市"),
+        add_member(s, skills=["法人営業", "英語"], past_title="インサイドセールス", stage="一次面接",
+                   category="skills", location="大阪府"),
+        add_member(s, skills=["SQL"], past_title="データアナリスト", stage="二次面接", location="福岡県"),
+        add_member(s, skills=["Go"], past_title="インフラエンジニア", category="final_interview"),
+        add_member(s, past_title="経理", location=None, stage=None),
+    ]
+    sellers = [add_member(s, skills=["法人営業"], past_title="法人営業", location="大阪府") for _ in range(4)]
+    # Their application was to the open backend job itself: never matched to it, still to the others.
+    applied = []
+    for _ in range(3):
+        person = add_member(s, skills=["Python", "Go", "SQL"])
+        add_application(s, person, backend, decided_at=NOW - timedelta(days=200))
+        applied.append(person.id)
+    return PartitionPool(backend_job=backend.id, twins=twins, applied=applied,
+                         members=len(twins) + len(varied) + len(sellers) + len(applied))
