@@ -8,7 +8,7 @@
    beforehand.
 
 Each result is compared with the first, pair by pair. Peak memory: this process's RSS sampled every 10 ms
-during the phase (psutil), and each Dask worker's own peak (ru_maxrss, the workers start fresh).
+during the phase (psutil), and each Dask worker's own peak (VmHWM; the workers start fresh).
 """
 
 from __future__ import annotations
