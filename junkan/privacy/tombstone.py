@@ -28,7 +28,7 @@ def leave(conn: Connection, keys: Iterable[tuple[str, str]], *, email_hash: str 
     rows = [{"source": source, "external_id": external_id, "email_hash": email_hash, "audit_id": audit_id,
              "created_at": at} for source, external_id in sorted(set(keys))]
     for batch in batched(rows, CHUNK):
-        conn.execute(insert_ignore(conn, T), batch)
+        conn.execute(insert_ignore(conn, T).values(batch))  # one multi-row INSERT, not executemany
     return len(rows)
 
 
