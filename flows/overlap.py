@@ -8,7 +8,8 @@ one global slot the second run waits its turn (JUNKAN_LIMITS__SEND_WAIT_S), then
 
 `daily` takes the slot for its whole run; the sub-flows it runs in-process see that their parent holds
 it (a context variable) and do not wait for themselves. The slot is a lease that the holder renews, so
-a crashed worker frees it after Prefect's lease expires (5 minutes) rather than blocking for ever.
+a crashed worker frees it when the lease expires (JUNKAN_LIMITS__SEND_LEASE_S, 5 minutes by default)
+rather than blocking for ever.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def sending_slot(flow_name: str) -> Iterator[None]:
     if _held.get():
         yield
         return
-    wait_s = get_settings().limits.send_wait_s
+    limits = get_settings().limits
+    wait_s = limits.send_wait_s
     try:
         logger: Any = get_run_logger()
     except MissingContextError:  # held by a script or a test rather than a flow run
@@ -53,7 +55,8 @@ def sending_slot(flow_name: str) -> Iterator[None]:
                 flow_name, SEND_LIMIT, wait_s)
     acquired = False
     try:
-        with concurrency(SEND_LIMIT, occupy=1, timeout_seconds=wait_s, strict=True):
+        with concurrency(SEND_LIMIT, occupy=1, timeout_seconds=wait_s, strict=True,
+                         lease_duration=limits.send_lease_s):
             acquired = True
             token = _held.set(True)
             try:

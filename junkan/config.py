@@ -360,6 +360,9 @@ class LimitSettings(_Section):
     ats_per_second: float = Field(default=5.0, gt=0)
     #: A flow that sends waits this long for another sending run to finish, then is refused.
     send_wait_s: float = Field(default=3600.0, gt=0)
+    #: The sending slot is a lease its run renews: a worker killed mid-run frees it this long after.
+    #: Prefect's API accepts 60 s to a day.
+    send_lease_s: float = Field(default=300.0, ge=60, le=86400)
 
 
 class AlertSettings(_Section):

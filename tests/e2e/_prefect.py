@@ -84,6 +84,9 @@ class PrefectServer:
             # No scheduled runs: `daily`'s 09:00 schedule must not start a run of its own mid-test.
             "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
             "PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED": "false",
+            # A killed run's `junkan-send` lease (JUNKAN_LIMITS__SEND_LEASE_S) is revoked soon after it
+            # expires, as the repossessor does every 15 s by default.
+            "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "2",
             # Our code first: the venv's editable install may point at another checkout.
             "PYTHONPATH": str(REPO_ROOT),
         }

@@ -70,6 +70,8 @@ def base_env(database_url: str, workdir: Path, sendgrid: SendGridFake) -> dict[s
         "JUNKAN_LINKS__SECRET": secrets.token_urlsafe(32),
         "JUNKAN_RECONTACT__SHORTLIST_DIR": str(workdir / "shortlists"),
         "JUNKAN_REPORT__OUTPUT_DIR": str(workdir / "reports"),
+        # The shortest lease Prefect takes: a killed run holds up the next one for a minute, not five.
+        "JUNKAN_LIMITS__SEND_LEASE_S": "60",
         **SENDER_ENV,
     }
 
