@@ -83,9 +83,9 @@ def live_identity(mail: dict[str, Any] | None = None) -> dict[str, Any]:
             "mail": {"from_email": LIVE_FROM_EMAIL, **(mail or {})}}
 
 
-def live_identity_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def live_identity_vars() -> dict[str, str]:
     """The same identity as JUNKAN_* variables, for tests that build settings from the environment."""
-    for name, value in {
+    return {
         "JUNKAN_SENDER__COMPANY_NAME": LIVE_SENDER["company_name"],
         "JUNKAN_SENDER__POSTAL_ADDRESS": LIVE_SENDER["postal_address"],
         "JUNKAN_SENDER__CONTACT_EMAIL": LIVE_SENDER["contact_email"],
@@ -94,7 +94,11 @@ def live_identity_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "JUNKAN_MAIL__FROM_EMAIL": LIVE_FROM_EMAIL,
         "JUNKAN_LINKS__SECRET": LIVE_LINKS["secret"],
         "JUNKAN_LINKS__PUBLIC_BASE_URL": LIVE_LINKS["public_base_url"],
-    }.items():
+    }
+
+
+def live_identity_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in live_identity_vars().items():
         monkeypatch.setenv(name, value)
 
 

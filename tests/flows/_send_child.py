@@ -13,7 +13,16 @@ from datetime import date
 
 
 def main() -> int:
-    from flows.send_rejections import send_rejections
+    from prefect import flow
+
+    from junkan.outbox.notices import flow_counts
+    from tasks.notify import enqueue_notices_task, send_notices_task
+
+    # send-rejections' own tasks, without the sending slot its flow takes (flows/overlap.py): the two
+    # runs must overlap for the test to show what the outbox claims alone do.
+    @flow(name="send-rejections-unguarded")
+    def send_rejections(as_of: date) -> dict[str, int]:
+        return flow_counts(enqueue_notices_task(as_of=as_of), send_notices_task(as_of=as_of), dry_run=False)
 
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":

@@ -2,10 +2,11 @@
 Prefect API (the test server), one database and the SendGrid fake, and every due notice is sent exactly
 once — each process sent part of them.
 
-Nothing but the outbox keeps them apart here: no deployment concurrency limit or Prefect lock is in
-play, the runs are plain flow calls in two processes. The claim (a lease; `SKIP LOCKED` on PostgreSQL,
-one conditional `UPDATE` under SQLite's single writer) is what makes a second worker harmless
-(docs/operations.md "Scaling out").
+Nothing but the outbox keeps them apart here: the runs are the flow's tasks in a flow of the child's own,
+without the `junkan-send` slot that normally keeps sending runs from overlapping (flows/overlap.py), as
+when a slot's lease ran out under a run that was only slow, not dead. The claim (a lease; `SKIP LOCKED`
+on PostgreSQL, one conditional `UPDATE` under SQLite's single writer) is what makes a second worker
+harmless (docs/operations.md "Scaling out").
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from junkan.outbox.notices import enqueue_notices
 from tests.fakes.sendgrid import SendGridFake
 from tests.flows.test_send_rejections_flow import AS_OF
 from tests.integration._outbox_data import add_application
+from tests.mail_support import live_identity_vars
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "SG.two-senders"
@@ -55,6 +57,7 @@ def _env(database_url: str, fake: SendGridFake, tmp_path: Path) -> dict[str, str
         # One connection each, eight notices a claim: the two runs take turns claiming chunks.
         "JUNKAN_MAIL__WORKERS": "1",
         "JUNKAN_MAIL__OUTBOX_DIR": str(tmp_path / "outbox"),
+        **live_identity_vars(),
     })
     return env
 
