@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from junkan.batching import batched
@@ -30,9 +30,9 @@ from junkan.consent.state import is_current, is_withdrawn
 from junkan.consent.wording import RENEWAL_WORDING_VERSION
 from junkan.db.dialect import insert_ignore
 from junkan.db.models import Candidate, Consent, Message
-from junkan.db.results import rows_affected
 from junkan.engagement.optout import ALL_MAIL
 from junkan.engagement.suppressed import suppressed_among
+from junkan.outbox.cancel import cancel_pending
 from junkan.outbox.enqueue import new_public_id
 
 RENEWAL_KIND = "consent_renewal"
@@ -127,16 +127,9 @@ def cancel_moot_renewals(session: Session, consent: ConsentSettings, now: dateti
     still_lapsing = select(record.id).where(record.candidate_id == Message.candidate_id,
                                             _window(record, now, consent)).exists()
     stale = select(Message.id).where(
-        Message.kind == RENEWAL_KIND, Message.state == "pending",
-        or_(not_(still_lapsing), _opted_out(Message.candidate_id, now)),
+        Message.kind == RENEWAL_KIND, or_(not_(still_lapsing), _opted_out(Message.candidate_id, now)),
     )
-    res = session.execute(
-        update(Message).where(Message.id.in_(stale))
-        .values(state="cancelled", cancelled_reason=CANCEL_MOOT, lease_owner=None, lease_until=None,
-                updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return rows_affected(res) or 0
+    return cancel_pending(session, Message.id.in_(stale), reason=CANCEL_MOOT, now=now)
 
 
 @dataclass(frozen=True, slots=True)

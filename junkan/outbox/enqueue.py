@@ -29,6 +29,7 @@ from junkan.engagement.suppressed import suppressed_among
 from junkan.links import LinkSigner
 from junkan.mail.templates import partner_section_allowed
 from junkan.mail.timing import due_at as notice_due_at
+from junkan.outbox.cancel import cancel_pending
 from junkan.partner.choice import choose_partner
 
 #: Application status -> notice kind. The logical key is "application:<id>:<kind>".
@@ -181,23 +182,10 @@ def cancel_changed(session: Session, settings: Settings, now: datetime | None = 
     cancelled = 0
     for kind, status in STATUS_BY_KIND.items():
         stale_apps = select(Application.id).where(Application.status != status)
-        res = session.execute(
-            update(Message)
-            .where(Message.state == "pending", Message.kind == kind, Message.application_id.in_(stale_apps))
-            .values(state="cancelled", cancelled_reason=CANCEL_STATUS_CHANGED, lease_owner=None,
-                    lease_until=None, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        cancelled += rows_affected(res) or 0
+        cancelled += cancel_pending(session, Message.kind == kind, Message.application_id.in_(stale_apps),
+                                    reason=CANCEL_STATUS_CHANGED, now=now)
     if settings.notice.withdrawn == "none":
-        res = session.execute(
-            update(Message)
-            .where(Message.state == "pending", Message.kind == "withdrawal")
-            .values(state="cancelled", cancelled_reason=CANCEL_POLICY, lease_owner=None, lease_until=None,
-                    updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        cancelled += rows_affected(res) or 0
+        cancelled += cancel_pending(session, Message.kind == "withdrawal", reason=CANCEL_POLICY, now=now)
     return cancelled
 
 

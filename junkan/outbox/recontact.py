@@ -25,13 +25,13 @@ from junkan.consent.state import current_consents, current_granted
 from junkan.db.dialect import insert_ignore
 from junkan.db.models import Candidate, Job, Message
 from junkan.db.models_pool import PoolMatch
-from junkan.db.results import rows_affected
 from junkan.db.types import utcnow
 from junkan.engagement.suppressed import suppressed_among
 from junkan.mail.backends import MailBackend, OutgoingMail
 from junkan.mail.headers import clean_display_name, clean_subject
 from junkan.mail.sender_identity import recruiting_contact
 from junkan.mail.templates import TemplateStore, signature_values
+from junkan.outbox.cancel import cancel_pending
 from junkan.outbox.enqueue import new_public_id
 from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared
 from junkan.outbox.sender import OutboxSender, SendCounts
@@ -189,17 +189,9 @@ def enqueue_recontact(session: Session, settings: Settings, run_id: int, now: da
 def cancel_without_consent(session: Session, now: datetime) -> int:
     """Pending re-contact mails whose person no longer has a current `recontact` grant are cancelled."""
     granted = current_granted(Message.candidate_id, RECONTACT_KIND, now)
-    stale = select(Message.id).where(
-        Message.kind == RECONTACT_KIND, Message.state == "pending",
-        or_(granted.is_(None), granted.is_(False)),
-    )
-    res = session.execute(
-        update(Message).where(Message.id.in_(stale))
-        .values(state="cancelled", cancelled_reason=CANCEL_NO_CONSENT, lease_owner=None, lease_until=None,
-                updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return rows_affected(res) or 0
+    stale = select(Message.id).where(Message.kind == RECONTACT_KIND,
+                                     or_(granted.is_(None), granted.is_(False)))
+    return cancel_pending(session, Message.id.in_(stale), reason=CANCEL_NO_CONSENT, now=now)
 
 
 @dataclass(frozen=True, slots=True)
