@@ -75,4 +75,6 @@ def due_command(
                    "production (docs/privacy.md)", err=True)
     for rule in ("rejected_days", "pool_expired"):
         typer.echo(f"anonymise ({rule}): {counts[rule]}")
-    typer.echo(f"consent renewals to send: {counts['renewals']}")
+    off = "" if settings.consent.renewal_enabled else " (renewal mails are off: " \
+        "JUNKAN_CONSENT__RENEWAL_ENABLED)"
+    typer.echo(f"consent renewals to send: {counts['renewals']}{off}")

@@ -41,6 +41,7 @@ def test_due_lists_anonymisations_by_rule_and_renewals(env: None) -> None:
     early = runner.invoke(app, ["due", "--as-of", "2026-06-30"])
     assert early.exit_code == 0, early.output
     assert "anonymise (rejected_days): 0" in early.output and "consent renewals to send: 1" in early.output
+    assert "(renewal mails are off: JUNKAN_CONSENT__RENEWAL_ENABLED)" in early.output  # the default
     late = runner.invoke(app, ["due", "--as-of", "2026-07-09"])
     assert "anonymise (rejected_days): 1" in late.output and "anonymise (pool_expired): 1" in late.output
     bad = runner.invoke(app, ["due", "--as-of", "9 July"])
