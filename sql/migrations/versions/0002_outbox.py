@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import junkan.db.types
+from junkan.db.migrations.ddl import TS
 
 revision, down_revision = '0002_outbox', '0001'
 branch_labels = depends_on = None
@@ -18,9 +18,7 @@ def upgrade() -> None:
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_error_code", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("resolution", sa.String(length=16), nullable=True))
-        batch_op.add_column(
-            sa.Column("resolved_at", junkan.db.types.UtcDateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("resolved_at", TS, nullable=True))
         # Claiming scans pending rows by due time and skips live leases; crash recovery scans
         # `sending` rows by lease expiry. One composite index serves both.
         batch_op.create_index("ix_message_state_lease", ["state", "lease_until"], unique=False)

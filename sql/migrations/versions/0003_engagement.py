@@ -6,35 +6,31 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import junkan.db.types
+from junkan.db.migrations.ddl import ID, JSON, TS
 
 revision, down_revision = '0003_engagement', '0002_outbox'
 branch_labels = depends_on = None
 
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-
 
 def _ts(name: str, nullable: bool = False) -> sa.Column:
-    return sa.Column(name, junkan.db.types.UtcDateTime(timezone=True), nullable=nullable)
+    return sa.Column(name, TS, nullable=nullable)
 
 
 def upgrade() -> None:
     op.create_table(
         "email_event",
-        sa.Column("id", _ID, nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("sg_event_id", sa.String(length=128), nullable=False),
         sa.Column("dedup_key", sa.String(length=64), nullable=False),
-        sa.Column("message_id", _ID, nullable=True),
+        sa.Column("message_id", ID, nullable=True),
         sa.Column("provider_message_id", sa.String(length=200), nullable=True),
         sa.Column("event", sa.String(length=32), nullable=False),
         _ts("occurred_at"),
         _ts("received_at"),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("email_hash", sa.String(length=64), nullable=True),
-        sa.Column("payload", _JSON, nullable=False),
+        sa.Column("payload", JSON, nullable=False),
         sa.ForeignKeyConstraint(["message_id"], ["message.id"], name=op.f("fk_email_event_message_id_message")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_email_event")),
         sa.UniqueConstraint("sg_event_id", name=op.f("uq_email_event_sg_event_id")),
@@ -46,8 +42,8 @@ def upgrade() -> None:
 
     op.create_table(
         "click",
-        sa.Column("id", _ID, nullable=False),
-        sa.Column("message_id", _ID, nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("message_id", ID, nullable=False),
         sa.Column("link", sa.String(length=64), nullable=False),
         _ts("clicked_at"),
         sa.ForeignKeyConstraint(["message_id"], ["message.id"], name=op.f("fk_click_message_id_message")),

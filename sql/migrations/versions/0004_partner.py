@@ -6,16 +6,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import junkan.db.types
+from junkan.db.migrations.ddl import ID, JSON, TS
 
 revision, down_revision = '0004_partner', '0003_engagement'
 branch_labels = depends_on = None
-
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-_TS = junkan.db.types.UtcDateTime(timezone=True)
 
 _LEDGER_SHAPE = (
     "(kind = 'earned' AND credits = 1 AND earned_entry_id IS NULL)"
@@ -49,17 +44,17 @@ END
 def upgrade() -> None:
     op.create_table(
         "partner_referral",
-        sa.Column("id", _ID, nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("partner", sa.String(length=64), nullable=False),
         sa.Column("ref_code", sa.String(length=100), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("occurred_at", _TS, nullable=False),
-        sa.Column("message_id", _ID, nullable=False),
-        sa.Column("candidate_id", _ID, nullable=False),
+        sa.Column("occurred_at", TS, nullable=False),
+        sa.Column("message_id", ID, nullable=False),
+        sa.Column("candidate_id", ID, nullable=False),
         sa.Column("suspicious", sa.Boolean(), nullable=False),
         sa.Column("suspicious_reason", sa.String(length=300), nullable=True),
         sa.Column("reported_via", sa.String(length=16), nullable=False),
-        sa.Column("first_reported_at", _TS, nullable=False),
+        sa.Column("first_reported_at", TS, nullable=False),
         sa.CheckConstraint(
             "status IN ('registered', 'interviewed', 'placed')", name=op.f("ck_partner_referral_status")
         ),
@@ -81,17 +76,17 @@ def upgrade() -> None:
 
     op.create_table(
         "partner_ledger",
-        sa.Column("id", _ID, nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("partner", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("credits", sa.Integer(), nullable=False),
         sa.Column("value_yen", sa.Integer(), nullable=False),
         sa.Column("credit_no", sa.Integer(), nullable=False),
-        sa.Column("earned_entry_id", _ID, nullable=True),
+        sa.Column("earned_entry_id", ID, nullable=True),
         sa.Column("hire_ref", sa.String(length=200), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("effective_at", _TS, nullable=False),
-        sa.Column("created_at", _TS, nullable=False),
+        sa.Column("effective_at", TS, nullable=False),
+        sa.Column("created_at", TS, nullable=False),
         sa.Column("idempotency_key", sa.String(length=300), nullable=False),
         sa.CheckConstraint("kind IN ('earned', 'redeemed', 'expired')", name=op.f("ck_partner_ledger_kind")),
         sa.CheckConstraint(_LEDGER_SHAPE, name=op.f("ck_partner_ledger_shape")),
@@ -115,10 +110,10 @@ def upgrade() -> None:
     op.create_table(
         "partner_sync_state",
         sa.Column("partner", sa.String(length=64), nullable=False),
-        sa.Column("watermark", _TS, nullable=True),
-        sa.Column("last_synced_at", _TS, nullable=False),
+        sa.Column("watermark", TS, nullable=True),
+        sa.Column("last_synced_at", TS, nullable=False),
         sa.Column("last_kind", sa.String(length=16), nullable=False),
-        sa.Column("last_stats", _JSON, nullable=False),
+        sa.Column("last_stats", JSON, nullable=False),
         sa.PrimaryKeyConstraint("partner", name=op.f("pk_partner_sync_state")),
     )
 

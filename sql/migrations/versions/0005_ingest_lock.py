@@ -7,12 +7,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import junkan.db.types
+from junkan.db.migrations.ddl import TS
 
 revision, down_revision = '0005_ingest_lock', '0004_partner'
 branch_labels = depends_on = None
-
-_TS = junkan.db.types.UtcDateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -21,8 +19,8 @@ def upgrade() -> None:
         "ingest_lock",
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("holder", sa.String(length=64), nullable=False),
-        sa.Column("acquired_at", _TS, nullable=False),
-        sa.Column("expires_at", _TS, nullable=False),
+        sa.Column("acquired_at", TS, nullable=False),
+        sa.Column("expires_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("source", name=op.f("pk_ingest_lock")),
     )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import junkan.db.types
+from junkan.db.migrations.ddl import TS
 
 revision, down_revision = '0009_consent_lifecycle', '0008_report_indexes'
 branch_labels = depends_on = None
@@ -38,7 +38,7 @@ def _backfill_talent_pool() -> None:
 
 def upgrade() -> None:
     with op.batch_alter_table("consent", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("expires_at", junkan.db.types.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("expires_at", TS, nullable=True))
         batch_op.drop_constraint(op.f("ck_consent_purpose"), type_="check")
         batch_op.create_check_constraint(op.f("ck_consent_purpose"), NEW_PURPOSES)
         batch_op.create_index("ix_consent_purpose_expires", ["purpose", "expires_at"], unique=False)

@@ -12,16 +12,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
-import junkan.db.types
+from junkan.db.migrations.ddl import ID, JSON, TS
 
 revision, down_revision = '0010_retention', '0009_consent_lifecycle'
 branch_labels = depends_on = None
-
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
-_TS = junkan.db.types.UtcDateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -31,25 +26,25 @@ def upgrade() -> None:
         batch.create_unique_constraint(op.f("uq_suppression_email_hash"), ["email_hash"])
     op.create_table(
         "privacy_audit",
-        sa.Column("id", _ID, nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("rule", sa.String(length=32), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=True),
         sa.Column("candidates", sa.Integer(), nullable=False),
-        sa.Column("tables", _JSON, nullable=False),
+        sa.Column("tables", JSON, nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("performed_at", _TS, nullable=False),
+        sa.Column("performed_at", TS, nullable=False),
         sa.CheckConstraint("action IN ('anonymise', 'erase')", name=op.f("ck_privacy_audit_action")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_privacy_audit")),
     )
     op.create_table(
         "erasure_tombstone",
-        sa.Column("id", _ID, nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("source", sa.String(length=64), nullable=False),
         sa.Column("external_id", sa.String(length=128), nullable=False),
         sa.Column("email_hash", sa.String(length=64), nullable=True),
-        sa.Column("audit_id", _ID, nullable=True),
-        sa.Column("created_at", _TS, nullable=False),
+        sa.Column("audit_id", ID, nullable=True),
+        sa.Column("created_at", TS, nullable=False),
         sa.ForeignKeyConstraint(["audit_id"], ["privacy_audit.id"],
                                 name=op.f("fk_erasure_tombstone_audit_id_privacy_audit")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_erasure_tombstone")),
