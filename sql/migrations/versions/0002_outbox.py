@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from junkan.db.migrations.ddl import TS
+from junkan.db.migrations.ddl import TS, drop_columns
 
 revision, down_revision = '0002_outbox', '0001'
 branch_labels = depends_on = None
@@ -25,8 +25,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("message", schema=None) as batch_op:
-        batch_op.drop_index("ix_message_state_lease")
-        batch_op.drop_column("resolved_at")
-        batch_op.drop_column("resolution")
-        batch_op.drop_column("last_error_code")
+    op.drop_index("ix_message_state_lease", table_name="message")
+    drop_columns("message", "resolved_at", "resolution", "last_error_code")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from junkan.db.migrations.ddl import ID, JSON, TS
+from junkan.db.migrations.ddl import ID, JSON, TS, drop_table
 
 revision, down_revision = '0003_engagement', '0002_outbox'
 branch_labels = depends_on = None
@@ -64,11 +64,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("suppression_sync")
-    with op.batch_alter_table("click", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_click_message_id"))
-    op.drop_table("click")
-    with op.batch_alter_table("email_event", schema=None) as batch_op:
-        batch_op.drop_index("ix_email_event_received_at")
-        batch_op.drop_index("ix_email_event_message_event")
-    op.drop_table("email_event")
+    drop_table("suppression_sync")
+    drop_table("click", "ix_click_message_id")
+    drop_table("email_event", "ix_email_event_received_at", "ix_email_event_message_event")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from junkan.db.migrations.ddl import ID, JSON, TS
+from junkan.db.migrations.ddl import ID, JSON, TS, drop_table
 
 revision, down_revision = '0004_partner', '0003_engagement'
 branch_labels = depends_on = None
@@ -130,12 +130,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS partner_ledger_append_only()")
     else:
         op.execute("DROP TRIGGER IF EXISTS partner_ledger_no_update")
-    op.drop_table("partner_sync_state")
-    with op.batch_alter_table("partner_ledger", schema=None) as batch_op:
-        batch_op.drop_index("ix_partner_ledger_partner_kind_credit")
-    op.drop_table("partner_ledger")
-    with op.batch_alter_table("partner_referral", schema=None) as batch_op:
-        batch_op.drop_index("ix_partner_referral_partner_status_occurred")
-        batch_op.drop_index(batch_op.f("ix_partner_referral_message_id"))
-        batch_op.drop_index(batch_op.f("ix_partner_referral_candidate_id"))
-    op.drop_table("partner_referral")
+    drop_table("partner_sync_state")
+    drop_table("partner_ledger", "ix_partner_ledger_partner_kind_credit")
+    drop_table("partner_referral", "ix_partner_referral_partner_status_occurred",
+               "ix_partner_referral_message_id", "ix_partner_referral_candidate_id")

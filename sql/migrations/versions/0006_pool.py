@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from junkan.db.migrations.ddl import ID, JSON, TS
+from junkan.db.migrations.ddl import ID, JSON, TS, drop_columns, drop_table
 
 revision, down_revision = '0006_pool', '0005_ingest_lock'
 branch_labels = depends_on = None
@@ -158,31 +158,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('job', schema=None) as batch_op:
-        batch_op.drop_column('location')
-        batch_op.drop_column('preferred_skills')
-        batch_op.drop_column('required_skills')
-        batch_op.drop_column('description')
-
-    with op.batch_alter_table('candidate', schema=None) as batch_op:
-        batch_op.drop_column('location')
-        batch_op.drop_column('skills')
-
-    with op.batch_alter_table('pool_reapplication', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_pool_reapplication_candidate_id'))
-
-    op.drop_table('pool_reapplication')
-    with op.batch_alter_table('pool_match', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_pool_match_run_id'))
-        batch_op.drop_index('ix_pool_match_candidate')
-
-    op.drop_table('pool_match')
-    op.drop_table('pool_member')
-    with op.batch_alter_table('pool_tag', schema=None) as batch_op:
-        batch_op.drop_index('ix_pool_tag_tag')
-
-    op.drop_table('pool_tag')
-    op.drop_table('pool_score')
-    op.drop_table('pool_opening_state')
-    op.drop_table('pool_model')
-    op.drop_table('match_run')
+    drop_columns('job', 'location', 'preferred_skills', 'required_skills', 'description')
+    drop_columns('candidate', 'location', 'skills')
+    drop_table('pool_reapplication', 'ix_pool_reapplication_candidate_id')
+    drop_table('pool_match', 'ix_pool_match_run_id', 'ix_pool_match_candidate')
+    drop_table('pool_member')
+    drop_table('pool_tag', 'ix_pool_tag_tag')
+    drop_table('pool_score')
+    drop_table('pool_opening_state')
+    drop_table('pool_model')
+    drop_table('match_run')
