@@ -31,6 +31,7 @@ from junkan.mail.templates import partner_section_allowed
 from junkan.mail.timing import due_at as notice_due_at
 from junkan.outbox.cancel import cancel_pending
 from junkan.partner.choice import choose_partner
+from junkan.tally import Tally
 
 #: Application status -> notice kind. The logical key is "application:<id>:<kind>".
 KIND_BY_STATUS: dict[str, str] = {"rejected": "rejection", "withdrawn": "withdrawal"}
@@ -77,30 +78,31 @@ class PlannedNotice:
 
 
 @dataclass
-class EnqueueResult:
+class EnqueueTally(Tally):
+    """What every enqueue run counts alike (decision notices, consent renewals, re-contact mails)."""
+
+    #: New `pending` mails.
+    enqueued: int = 0
+    #: Not mailed: the address is on the suppression list.
+    suppressed: int = 0
+    #: Not mailed: the person has no usable address.
+    no_address: int = 0
+
+
+@dataclass
+class EnqueueResult(EnqueueTally):
+    """Due notices without an address are recorded as not sendable (`cancelled`, reason `no_address`),
+    looked at again each run, and revived once the application has an address."""
+
+    ORDER = ("due", "backlog", "enqueued", "suppressed", "cancelled", "revived", "no_address")
+
     #: Notices due by `now` that were not settled when the run started (backlog + newly found).
     due: int = 0
     #: Pending notices that were already due before this run (a previous run left them, e.g. retries).
     backlog: int = 0
-    enqueued: int = 0
-    suppressed: int = 0
     cancelled: int = 0
     revived: int = 0
-    #: Due notices recorded as not sendable (`cancelled`, reason `no_address`): the candidate has no
-    #: usable address. Looked at again each run, and revived once the application has an address.
-    no_address: int = 0
     planned: list[PlannedNotice] = field(default_factory=list, repr=False)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "due": self.due,
-            "backlog": self.backlog,
-            "enqueued": self.enqueued,
-            "suppressed": self.suppressed,
-            "cancelled": self.cancelled,
-            "revived": self.revived,
-            "no_address": self.no_address,
-        }
 
 
 def _kind_expr() -> Case[str]:
