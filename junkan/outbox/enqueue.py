@@ -15,8 +15,9 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Case, Select, case, exists, func, literal, or_, select, update
+from sqlalchemy import Case, ScalarSelect, Select, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
@@ -119,6 +120,17 @@ def _statuses(settings: Settings) -> list[str]:
     return statuses
 
 
+def _revivable(column: Any, kind: Case[str]) -> ScalarSelect[Any]:
+    """`column` of the application's notice of `kind` that was cancelled and may come back (REVIVABLE)."""
+    return (
+        select(column)
+        .where(Message.application_id == Application.id, Message.kind == kind,
+               Message.state == "cancelled", Message.cancelled_reason.in_(REVIVABLE))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[type-arg]
     consent = current_consents(now, ["partner_info"])
     kind = _kind_expr()
@@ -131,20 +143,6 @@ def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[typ
         or_(Message.state != "cancelled", Message.cancelled_reason.is_(None),
             Message.cancelled_reason.not_in(REVIVABLE)),
         or_(Message.state != "pending", Message.kind == kind),
-    )
-    revivable = (
-        select(Message.id)
-        .where(Message.application_id == Application.id, Message.kind == kind,
-               Message.state == "cancelled", Message.cancelled_reason.in_(REVIVABLE))
-        .limit(1)
-        .scalar_subquery()
-    )
-    revive_reason = (
-        select(Message.cancelled_reason)
-        .where(Message.application_id == Application.id, Message.kind == kind,
-               Message.state == "cancelled", Message.cancelled_reason.in_(REVIVABLE))
-        .limit(1)
-        .scalar_subquery()
     )
     return (
         select(
@@ -160,8 +158,8 @@ def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[typ
             Candidate.locale,
             Candidate.anonymized_at,
             consent.c.granted,
-            revivable.label("revive_id"),
-            revive_reason.label("revive_reason"),
+            _revivable(Message.id, kind).label("revive_id"),
+            _revivable(Message.cancelled_reason, kind).label("revive_reason"),
         )
         .join(Candidate, Candidate.id == Application.candidate_id)
         .outerjoin(Job, Job.id == Application.job_id)
