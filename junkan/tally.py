@@ -21,13 +21,14 @@ class Tally:
     #: Published key of a count whose attribute says it shorter: the artifact's key is what users, docs and
     #: stored run stats know.
     RENAMED: ClassVar[Mapping[str, str]] = {}
-    #: The published order, where it is not the declaration order: a shared base's fields come first, but
-    #: an artifact keeps its rows where readers expect them.
+    #: The counts published first, in this order, where the declaration order will not do: a shared base's
+    #: fields come first, but an artifact keeps its rows where readers expect them. Any count not named
+    #: follows in declaration order, so none goes unpublished.
     ORDER: ClassVar[tuple[str, ...]] = ()
 
     def counts(self) -> dict[str, int]:
-        names = self.ORDER or _count_names(type(self))
-        return {self.RENAMED.get(name, name): int(getattr(self, name)) for name in names}
+        rest = tuple(name for name in _count_names(type(self)) if name not in self.ORDER)
+        return {self.RENAMED.get(name, name): int(getattr(self, name)) for name in self.ORDER + rest}
 
     #: The name the ingest results have always published under.
     as_dict = counts
