@@ -16,9 +16,10 @@ and a new expiry.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -33,7 +34,7 @@ from junkan.db.models import Candidate, Consent, Message
 from junkan.engagement.optout import ALL_MAIL
 from junkan.engagement.suppressed import suppressed_among
 from junkan.outbox.cancel import cancel_pending
-from junkan.outbox.enqueue import new_public_id
+from junkan.outbox.enqueue import EnqueueTally, new_public_id
 
 RENEWAL_KIND = "consent_renewal"
 PURPOSE = "talent_pool"
@@ -48,19 +49,15 @@ def logical_key(consent_id: int) -> str:
 
 
 @dataclass
-class RenewalEnqueue:
+class RenewalEnqueue(EnqueueTally):
+    ORDER = ("expiring", "enqueued", "already", "opted_out", "suppressed", "no_address")
+    RENAMED: ClassVar[Mapping[str, str]] = {"already": "already_asked"}
+
     #: Current grants expiring within the renewal window.
     expiring: int = 0
-    enqueued: int = 0
     #: Asked already by an earlier run (same consent record).
     already: int = 0
     opted_out: int = 0
-    suppressed: int = 0
-    no_address: int = 0
-
-    def counts(self) -> dict[str, int]:
-        return {"expiring": self.expiring, "enqueued": self.enqueued, "already_asked": self.already,
-                "opted_out": self.opted_out, "suppressed": self.suppressed, "no_address": self.no_address}
 
 
 def _opted_out(candidate_id: ColumnElement[Any] | Any, now: datetime) -> ColumnElement[bool]:

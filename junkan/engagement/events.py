@@ -36,6 +36,7 @@ from junkan.engagement.optout import (
 from junkan.engagement.privacy import email_hash, scrub_event
 from junkan.engagement.storable import MAX_DEPTH, nested_deeper_than, storable_copy, text_problem, unstorable
 from junkan.identity import normalize_email
+from junkan.tally import Tally
 
 #: The custom arg the outbox puts on every send: our opaque message id, never personal data.
 MESSAGE_ID_ARG = "junkan_message_id"
@@ -96,7 +97,7 @@ class ParsedEvent:
 
 
 @dataclass(slots=True)
-class IngestResult:
+class IngestResult(Tally):
     received: int = 0
     stored: int = 0
     duplicates: int = 0
@@ -107,11 +108,6 @@ class IngestResult:
     consents_withdrawn: int = 0
     cancelled: int = 0
     by_event: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in ("received", "stored", "duplicates", "invalid", "unmatched",
-                                              "state_changes", "suppressed", "consents_withdrawn",
-                                              "cancelled")}
 
 
 @dataclass(slots=True)

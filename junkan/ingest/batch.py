@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,7 @@ from junkan.ingest.validate import (
 )
 from junkan.privacy import tombstone
 from junkan.privacy.keyed import email_hash
+from junkan.tally import Tally
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ _REAPPLICATION_COLUMNS = (A.c.id, A.c.candidate_id, A.c.status, A.c.applied_at, 
 
 
 @dataclass(slots=True)
-class IngestCounts:
+class IngestCounts(Tally):
     """What one ingest run did; the flow publishes it as an artifact (counts only, no personal data)."""
 
     new: int = 0
@@ -92,13 +93,6 @@ class IngestCounts:
     notices_cancelled: int = 0
     #: Records of erased or anonymised people (a tombstone matches), skipped: never stored again.
     erased: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-    def add(self, other: IngestCounts) -> None:
-        for name, value in asdict(other).items():
-            setattr(self, name, getattr(self, name) + value)
 
 
 def cancel_reason(old: str, new: str) -> str | None:

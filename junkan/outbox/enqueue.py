@@ -15,8 +15,9 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Case, Select, case, exists, func, literal, or_, select, update
+from sqlalchemy import Case, ScalarSelect, Select, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
@@ -31,6 +32,7 @@ from junkan.mail.templates import partner_section_allowed
 from junkan.mail.timing import due_at as notice_due_at
 from junkan.outbox.cancel import cancel_pending
 from junkan.partner.choice import choose_partner
+from junkan.tally import Tally
 
 #: Application status -> notice kind. The logical key is "application:<id>:<kind>".
 KIND_BY_STATUS: dict[str, str] = {"rejected": "rejection", "withdrawn": "withdrawal"}
@@ -77,30 +79,31 @@ class PlannedNotice:
 
 
 @dataclass
-class EnqueueResult:
+class EnqueueTally(Tally):
+    """What every enqueue run counts alike (decision notices, consent renewals, re-contact mails)."""
+
+    #: New `pending` mails.
+    enqueued: int = 0
+    #: Not mailed: the address is on the suppression list.
+    suppressed: int = 0
+    #: Not mailed: the person has no usable address.
+    no_address: int = 0
+
+
+@dataclass
+class EnqueueResult(EnqueueTally):
+    """Due notices without an address are recorded as not sendable (`cancelled`, reason `no_address`),
+    looked at again each run, and revived once the application has an address."""
+
+    ORDER = ("due", "backlog", "enqueued", "suppressed", "cancelled", "revived", "no_address")
+
     #: Notices due by `now` that were not settled when the run started (backlog + newly found).
     due: int = 0
     #: Pending notices that were already due before this run (a previous run left them, e.g. retries).
     backlog: int = 0
-    enqueued: int = 0
-    suppressed: int = 0
     cancelled: int = 0
     revived: int = 0
-    #: Due notices recorded as not sendable (`cancelled`, reason `no_address`): the candidate has no
-    #: usable address. Looked at again each run, and revived once the application has an address.
-    no_address: int = 0
     planned: list[PlannedNotice] = field(default_factory=list, repr=False)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "due": self.due,
-            "backlog": self.backlog,
-            "enqueued": self.enqueued,
-            "suppressed": self.suppressed,
-            "cancelled": self.cancelled,
-            "revived": self.revived,
-            "no_address": self.no_address,
-        }
 
 
 def _kind_expr() -> Case[str]:
@@ -117,6 +120,17 @@ def _statuses(settings: Settings) -> list[str]:
     return statuses
 
 
+def _revivable(column: Any, kind: Case[str]) -> ScalarSelect[Any]:
+    """`column` of the application's notice of `kind` that was cancelled and may come back (REVIVABLE)."""
+    return (
+        select(column)
+        .where(Message.application_id == Application.id, Message.kind == kind,
+               Message.state == "cancelled", Message.cancelled_reason.in_(REVIVABLE))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[type-arg]
     consent = current_consents(now, ["partner_info"])
     kind = _kind_expr()
@@ -129,20 +143,6 @@ def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[typ
         or_(Message.state != "cancelled", Message.cancelled_reason.is_(None),
             Message.cancelled_reason.not_in(REVIVABLE)),
         or_(Message.state != "pending", Message.kind == kind),
-    )
-    revivable = (
-        select(Message.id)
-        .where(Message.application_id == Application.id, Message.kind == kind,
-               Message.state == "cancelled", Message.cancelled_reason.in_(REVIVABLE))
-        .limit(1)
-        .scalar_subquery()
-    )
-    revive_reason = (
-        select(Message.cancelled_reason)
-        .where(Message.application_id == Application.id, Message.kind == kind,
-               Message.state == "cancelled", Message.cancelled_reason.in_(REVIVABLE))
-        .limit(1)
-        .scalar_subquery()
     )
     return (
         select(
@@ -158,8 +158,8 @@ def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[typ
             Candidate.locale,
             Candidate.anonymized_at,
             consent.c.granted,
-            revivable.label("revive_id"),
-            revive_reason.label("revive_reason"),
+            _revivable(Message.id, kind).label("revive_id"),
+            _revivable(Message.cancelled_reason, kind).label("revive_reason"),
         )
         .join(Candidate, Candidate.id == Application.candidate_id)
         .outerjoin(Job, Job.id == Application.job_id)

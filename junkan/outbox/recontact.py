@@ -11,10 +11,10 @@ partner section of notices). Consent is checked again just before sending (`canc
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from junkan.mail.headers import clean_display_name, clean_subject
 from junkan.mail.sender_identity import recruiting_contact
 from junkan.mail.templates import TemplateStore, signature_values
 from junkan.outbox.cancel import cancel_pending
-from junkan.outbox.enqueue import new_public_id
+from junkan.outbox.enqueue import EnqueueTally, new_public_id
 from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared
 from junkan.outbox.sender import OutboxSender, SendCounts
 
@@ -57,20 +57,16 @@ class PlannedMail:
 
 
 @dataclass
-class RecontactEnqueue:
+class RecontactEnqueue(EnqueueTally):
+    ORDER = ("people", "enqueued", "already", "held_out", "no_consent", "suppressed", "no_address")
+    RENAMED: ClassVar[Mapping[str, str]] = {"enqueued": "mails_enqueued", "already": "already_enqueued",
+                                            "no_consent": "no_recontact_consent"}
+
     people: int = 0
-    enqueued: int = 0
     already: int = 0
     held_out: int = 0
     no_consent: int = 0
-    suppressed: int = 0
-    no_address: int = 0
     planned: list[PlannedMail] = field(default_factory=list, repr=False)
-
-    def counts(self) -> dict[str, int]:
-        return {"people": self.people, "mails_enqueued": self.enqueued, "already_enqueued": self.already,
-                "held_out": self.held_out, "no_recontact_consent": self.no_consent,
-                "suppressed": self.suppressed, "no_address": self.no_address}
 
 
 @dataclass(frozen=True, slots=True)

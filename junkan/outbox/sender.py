@@ -58,6 +58,7 @@ from junkan.outbox.render import (
     load_rows,
     strip_partner_if_withdrawn,
 )
+from junkan.tally import Tally
 
 log = logging.getLogger("junkan.outbox")
 _HTTP_STATUS = re.compile(r"^HTTP (\d{3})\b")
@@ -71,7 +72,7 @@ _T = Message.__table__
 
 
 @dataclass
-class SendCounts:
+class SendCounts(Tally):
     claimed: int = 0
     sent: int = 0
     failed: int = 0
@@ -97,15 +98,6 @@ class SendCounts:
     #: Dry run: mails rendered and handed to the backend in dry-run mode; no state changed.
     previewed: int = 0
     errors: dict[str, int] = field(default_factory=dict)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "claimed": self.claimed, "sent": self.sent, "failed": self.failed, "retry": self.retry,
-            "suppressed": self.suppressed, "cancelled": self.cancelled, "unknown": self.unknown,
-            "fatal": int(self.fatal), "held": self.held,
-            "provider_unavailable": int(self.provider_unavailable), "template_error": self.template_error,
-            "outside_window": int(self.outside_window), "previewed": self.previewed,
-        }
 
 
 @dataclass

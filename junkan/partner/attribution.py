@@ -30,13 +30,14 @@ from junkan.db.models import Message, Quarantine
 from junkan.db.models_partner import PartnerReferral
 from junkan.db.types import utcnow
 from junkan.partner.records import BadReferral, ReferralRecord
+from junkan.tally import Tally
 
 CHUNK = 1000
 RECORD_TYPE = "referral"
 
 
 @dataclass(slots=True)
-class AttributionCounts:
+class AttributionCounts(Tally):
     fetched: int = 0
     new_referrals: int = 0
     already_known: int = 0
@@ -48,15 +49,14 @@ class AttributionCounts:
     max_occurred_at: datetime | None = None
     by_status: dict[str, int] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "fetched": self.fetched,
-            "new_referrals": self.new_referrals,
-            "already_known": self.already_known,
-            "quarantined": self.quarantined,
-            "new_suspicious": self.new_suspicious,
-            "signature_mismatch": self.signature_mismatch,
-        }
+    def add(self, other: AttributionCounts) -> None:
+        Tally.add(self, other)  # not super(): a slots dataclass is a new class, zero-argument super() fails
+        if other.max_occurred_at is not None and (
+            self.max_occurred_at is None or other.max_occurred_at > self.max_occurred_at
+        ):
+            self.max_occurred_at = other.max_occurred_at
+        for status, n in other.by_status.items():
+            self.by_status[status] = self.by_status.get(status, 0) + n
 
 
 def quarantine_source(partner: str) -> str:

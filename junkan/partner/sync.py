@@ -55,7 +55,7 @@ def sync_partner(
             part = store_referrals(
                 session, partner.name, source.kind, chunk, verify_code=verify_code, now=now
             )
-        _merge(counts, part)
+        counts.add(part)
 
     with session_scope(engine) as session:
         earned = accrue(session, rule, now=now)
@@ -84,21 +84,6 @@ def sync_partner(
             state.last_stats = stats
     log.info("partner %s synced: %s", partner.name, stats)
     return stats
-
-
-def _merge(total: AttributionCounts, part: AttributionCounts) -> None:
-    total.fetched += part.fetched
-    total.new_referrals += part.new_referrals
-    total.already_known += part.already_known
-    total.quarantined += part.quarantined
-    total.new_suspicious += part.new_suspicious
-    total.signature_mismatch += part.signature_mismatch
-    if part.max_occurred_at is not None and (
-        total.max_occurred_at is None or part.max_occurred_at > total.max_occurred_at
-    ):
-        total.max_occurred_at = part.max_occurred_at
-    for status, n in part.by_status.items():
-        total.by_status[status] = total.by_status.get(status, 0) + n
 
 
 def code_verifier(settings: Settings) -> Callable[[str], bool]:
