@@ -10,6 +10,8 @@ Autoescaping is on: company names and addresses come from configuration but are 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from jinja2 import DictLoader, Environment, select_autoescape
 
 from junkan.config import SenderSettings
@@ -38,6 +40,9 @@ footer { margin-top: 2rem; font-size: .85rem; color: #57606a; }
 </head>
 <body><main>
 {% block content %}{% endblock %}
+{% if version %}
+<p class="version">{{ t.version }}: {{ version }}</p>
+{% endif %}
 {% if sender %}
 <footer>
 <div>{{ sender.company_name }}</div>
@@ -49,34 +54,39 @@ footer { margin-top: 2rem; font-size: .85rem; color: #57606a; }
 </html>
 """
 
+#: One button that POSTs a choice back to the page's own URL: GET never changes anything.
+_FORMS = """{% macro post_button(name, value, label, class="") -%}
+<form method="post">
+<input type="hidden" name="{{ name }}" value="{{ value }}">
+<button type="submit"{% if class %} class="{{ class }}"{% endif %}>{{ label }}</button>
+</form>
+{%- endmacro %}
+"""
+
+#: The second choice, stopping all mail: offered on the confirmation and again after advertising only.
+_ALL_MAIL = """{% from "forms.html" import post_button %}
+<p>{{ t.all_text }}</p>
+{{ post_button("choice", "all_mail", t.all_button, "secondary") }}
+"""
+
 _CONFIRM = """{% extends "base.html" %}
+{% from "forms.html" import post_button %}
 {% block content %}
 <h1>{{ t.confirm_title }}</h1>
 <p>{{ t.confirm_text }}</p>
-<form method="post">
-<input type="hidden" name="List-Unsubscribe" value="One-Click">
-<button type="submit">{{ t.button }}</button>
-</form>
+{{ post_button("List-Unsubscribe", "One-Click", t.button) }}
 <h2>{{ t.all_title }}</h2>
-<p>{{ t.all_text }}</p>
-<form method="post">
-<input type="hidden" name="choice" value="all_mail">
-<button type="submit" class="secondary">{{ t.all_button }}</button>
-</form>
-<p class="version">{{ t.version }}: {{ version }}</p>
+{% include "all_mail.html" %}
 {% endblock %}
 """
 
+#: Also the renewal page's: without `offer_all` it is just the title and the text.
 _DONE = """{% extends "base.html" %}
 {% block content %}
 <h1>{{ t.done_title }}</h1>
 <p>{{ t.done_text }}</p>
 {% if offer_all %}
-<p>{{ t.all_text }}</p>
-<form method="post">
-<input type="hidden" name="choice" value="all_mail">
-<button type="submit" class="secondary">{{ t.all_button }}</button>
-</form>
+{% include "all_mail.html" %}
 {% endif %}
 {% endblock %}
 """
@@ -131,14 +141,19 @@ _TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-BASE_TEMPLATE = _BASE
 
-_env = Environment(
-    loader=DictLoader({"base.html": _BASE, "confirm.html": _CONFIRM, "done.html": _DONE,
-                       "invalid.html": _INVALID}),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    auto_reload=False,
-)
+def page_environment(templates: Mapping[str, str]) -> Environment:
+    """The pages' frame (`base.html`, which shows the wording `version` when given), `done.html` and the
+    `post_button` macro of `forms.html`, with `templates`; autoescaped."""
+    return Environment(
+        loader=DictLoader({"base.html": _BASE, "forms.html": _FORMS, "all_mail.html": _ALL_MAIL,
+                           "done.html": _DONE, **templates}),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        auto_reload=False,
+    )
+
+
+_env = page_environment({"confirm.html": _CONFIRM, "invalid.html": _INVALID})
 
 #: Content-Security-Policy for every page: no scripts, no external resources, forms only back to us.
 PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "

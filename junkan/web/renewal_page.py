@@ -1,33 +1,21 @@
 """The consent renewal page: what the person agrees to (with its wording version), a button, the result.
 
 A GET only shows the page (mail scanners and link previews open links); the button POSTs back to the same
-URL, and only that records the consent (junkan/consent/renewal.py). Same frame and CSP as pages.py.
+URL, and only that records the consent (junkan/consent/renewal.py). Same frame, done page and CSP as pages.py.
 """
 
 from __future__ import annotations
 
-from jinja2 import DictLoader, Environment, select_autoescape
-
 from junkan.config import SenderSettings
 from junkan.consent.wording import RENEWAL_WORDING_VERSION
-from junkan.web.pages import BASE_TEMPLATE, page_locale
+from junkan.web.pages import page_environment, page_locale
 
 _CONFIRM = """{% extends "base.html" %}
+{% from "forms.html" import post_button %}
 {% block content %}
 <h1>{{ t.title }}</h1>
 <p>{{ t.text }}</p>
-<form method="post">
-<input type="hidden" name="renew" value="talent_pool">
-<button type="submit">{{ t.button }}</button>
-</form>
-<p class="version">{{ t.version }}: {{ version }}</p>
-{% endblock %}
-"""
-
-_DONE = """{% extends "base.html" %}
-{% block content %}
-<h1>{{ t.done_title }}</h1>
-<p>{{ t.done_text }}</p>
+{{ post_button("renew", "talent_pool", t.button) }}
 {% endblock %}
 """
 
@@ -61,11 +49,7 @@ _TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-_env = Environment(
-    loader=DictLoader({"base.html": BASE_TEMPLATE, "confirm.html": _CONFIRM, "done.html": _DONE}),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    auto_reload=False,
-)
+_env = page_environment({"confirm.html": _CONFIRM})
 
 
 def _texts(lang: str, sender: SenderSettings, **values: str) -> dict[str, str]:
