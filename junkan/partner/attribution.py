@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 
 from junkan.batching import batched
 from junkan.db.dialect import conflict_insert
-from junkan.db.models import Message, Quarantine
+from junkan.db.models import Message
 from junkan.db.models_partner import PartnerReferral
 from junkan.db.types import utcnow
+from junkan.ingest.quarantine import merge_quarantine
 from junkan.partner.records import BadReferral, ReferralRecord
 
 CHUNK = 1000
@@ -232,13 +233,4 @@ def _quarantine(
             "last_seen": now,
             "seen_count": 1,
         }
-    stmt = conflict_insert(session, Quarantine)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source", "fingerprint"],
-        set_={
-            "last_seen": stmt.excluded.last_seen,
-            "reason": stmt.excluded.reason,
-            "seen_count": Quarantine.seen_count + stmt.excluded.seen_count,
-        },
-    )
-    session.execute(stmt, list(merged.values()))
+    merge_quarantine(session, list(merged.values()), reopen=False)
