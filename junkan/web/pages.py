@@ -10,7 +10,7 @@ Autoescaping is on: company names and addresses come from configuration but are 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import Any
 
 from jinja2 import DictLoader, Environment, select_autoescape
 
@@ -69,12 +69,19 @@ _ALL_MAIL = """{% from "forms.html" import post_button %}
 {{ post_button("choice", "all_mail", t.all_button, "secondary") }}
 """
 
-_CONFIRM = """{% extends "base.html" %}
+#: A page asking for one thing: its `title` as heading, a `text`, and a button posting `field=value`.
+_ASK = """{% extends "base.html" %}
 {% from "forms.html" import post_button %}
 {% block content %}
-<h1>{{ t.confirm_title }}</h1>
-<p>{{ t.confirm_text }}</p>
-{{ post_button("List-Unsubscribe", "One-Click", t.button) }}
+<h1>{{ title }}</h1>
+<p>{{ text }}</p>
+{{ post_button(field, value, t.button) }}
+{% block more %}{% endblock %}
+{% endblock %}
+"""
+
+_CONFIRM = """{% extends "ask.html" %}
+{% block more %}
 <h2>{{ t.all_title }}</h2>
 {% include "all_mail.html" %}
 {% endblock %}
@@ -142,22 +149,22 @@ _TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def page_environment(templates: Mapping[str, str]) -> Environment:
-    """The pages' frame (`base.html`, which shows the wording `version` when given), `done.html` and the
-    `post_button` macro of `forms.html`, with `templates`; autoescaped."""
-    return Environment(
-        loader=DictLoader({"base.html": _BASE, "forms.html": _FORMS, "all_mail.html": _ALL_MAIL,
-                           "done.html": _DONE, **templates}),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        auto_reload=False,
-    )
-
-
-_env = page_environment({"confirm.html": _CONFIRM, "invalid.html": _INVALID})
+_env = Environment(
+    loader=DictLoader({"base.html": _BASE, "forms.html": _FORMS, "all_mail.html": _ALL_MAIL, "ask.html": _ASK,
+                       "confirm.html": _CONFIRM, "done.html": _DONE, "invalid.html": _INVALID}),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    auto_reload=False,
+)
 
 #: Content-Security-Policy for every page: no scripts, no external resources, forms only back to us.
 PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
             "base-uri 'none'")
+
+
+def render_page(template: str, **context: Any) -> str:
+    """One of the pages above: `ask.html` and `done.html` serve the renewal page too. `base.html` shows the
+    wording `version` when one is given."""
+    return _env.get_template(template).render(**context)
 
 
 def page_locale(locale: str | None) -> str:
@@ -171,8 +178,10 @@ def _texts(locale: str, sender: SenderSettings) -> dict[str, str]:
 def unsubscribe_confirm(locale: str, sender: SenderSettings) -> str:
     lang = page_locale(locale)
     t = _texts(lang, sender)
-    return _env.get_template("confirm.html").render(lang=lang, title=t["confirm_title"], t=t, sender=sender,
-                                                     version=OPTOUT_WORDING_VERSION)
+    # RFC 8058's one-click body: what a mail client posts without the page is the same choice.
+    return render_page("confirm.html", lang=lang, title=t["confirm_title"], text=t["confirm_text"],
+                       field="List-Unsubscribe", value="One-Click", t=t, sender=sender,
+                       version=OPTOUT_WORDING_VERSION)
 
 
 def unsubscribe_done(locale: str, sender: SenderSettings, *, all_mail: bool = False) -> str:
@@ -181,11 +190,10 @@ def unsubscribe_done(locale: str, sender: SenderSettings, *, all_mail: bool = Fa
     t = _texts(lang, sender)
     if all_mail:
         t = {**t, "done_title": t["done_all_title"], "done_text": t["done_all_text"]}
-    return _env.get_template("done.html").render(lang=lang, title=t["done_title"], t=t, sender=sender,
-                                                  offer_all=not all_mail)
+    return render_page("done.html", lang=lang, title=t["done_title"], t=t, sender=sender,
+                       offer_all=not all_mail)
 
 
 def invalid_link() -> str:
     """Deliberately the same page for forged, tampered, expired and unknown links: it reveals nothing."""
-    return _env.get_template("invalid.html").render(lang="ja", title="リンクが無効です / Invalid link",
-                                                     t={}, sender=None)
+    return render_page("invalid.html", lang="ja", title="リンクが無効です / Invalid link", t={}, sender=None)

@@ -1,23 +1,15 @@
 """The consent renewal page: what the person agrees to (with its wording version), a button, the result.
 
 A GET only shows the page (mail scanners and link previews open links); the button POSTs back to the same
-URL, and only that records the consent (junkan/consent/renewal.py). Same frame, done page and CSP as pages.py.
+URL, and only that records the consent (junkan/consent/renewal.py). It is drawn with pages.py's
+`ask.html` and `done.html`: the same frame and CSP as the unsubscribe pages.
 """
 
 from __future__ import annotations
 
 from junkan.config import SenderSettings
 from junkan.consent.wording import RENEWAL_WORDING_VERSION
-from junkan.web.pages import page_environment, page_locale
-
-_CONFIRM = """{% extends "base.html" %}
-{% from "forms.html" import post_button %}
-{% block content %}
-<h1>{{ t.title }}</h1>
-<p>{{ t.text }}</p>
-{{ post_button("renew", "talent_pool", t.button) }}
-{% endblock %}
-"""
+from junkan.web.pages import page_locale, render_page
 
 #: RENEWAL_WORDING_VERSION names this text: change the version whenever it changes.
 _TEXT: dict[str, dict[str, str]] = {
@@ -49,8 +41,6 @@ _TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-_env = page_environment({"confirm.html": _CONFIRM})
-
 
 def _texts(lang: str, sender: SenderSettings, **values: str) -> dict[str, str]:
     return {k: v.format(company=sender.company_name, **values) for k, v in _TEXT[lang].items()}
@@ -59,11 +49,11 @@ def _texts(lang: str, sender: SenderSettings, **values: str) -> dict[str, str]:
 def renewal_confirm(locale: str, sender: SenderSettings, *, days: int) -> str:
     lang = page_locale(locale)
     t = _texts(lang, sender, days=str(days), until="")
-    return _env.get_template("confirm.html").render(lang=lang, title=t["title"], t=t, sender=sender,
-                                                     version=RENEWAL_WORDING_VERSION)
+    return render_page("ask.html", lang=lang, title=t["title"], text=t["text"], field="renew",
+                       value="talent_pool", t=t, sender=sender, version=RENEWAL_WORDING_VERSION)
 
 
 def renewal_done(locale: str, sender: SenderSettings, *, until: str) -> str:
     lang = page_locale(locale)
     t = _texts(lang, sender, days="", until=until)
-    return _env.get_template("done.html").render(lang=lang, title=t["done_title"], t=t, sender=sender)
+    return render_page("done.html", lang=lang, title=t["done_title"], t=t, sender=sender)
