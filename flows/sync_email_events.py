@@ -6,24 +6,24 @@ opt-outs. A failed pull does not stop reconciliation; the run still ends Failed 
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 
 from flows.artifacts import publish_counts
-from flows.params import Day, as_of_field, run_namer
+from flows.declare import PartsFailed, junkan_flow
+from flows.params import Day, as_of_field
 from tasks.engagement import pull_suppressions_task, reconcile_task
-from tasks.persistence import RESULT_SERIALIZER
 
 ARTIFACT_KEY = "sync-email-events-counts"
 
 
-class EmailEventSyncFailed(RuntimeError):
-    """Raised after the artifact is published, so the run ends Failed and names the part that failed."""
+class EmailEventSyncFailed(PartsFailed):
+    """The pull of the provider's suppressions failed; stored events were still reconciled."""
 
 
-@flow(name="sync-email-events", log_prints=False, result_serializer=RESULT_SERIALIZER,
-      flow_run_name=run_namer("sync-email-events"),
-      description="Pull SendGrid's bounces, blocks and unsubscribes, and settle messages from the stored "
-      "webhook events. Part of `daily` (before `send-rejections`); run it by hand after an outage.")
+@junkan_flow("sync-email-events",
+             description="Pull SendGrid's bounces, blocks and unsubscribes, and settle messages from the "
+             "stored webhook events. Part of `daily` (before `send-rejections`); run it by hand after an "
+             "outage.")
 def sync_email_events(as_of: Day | None = as_of_field()) -> dict[str, int]:
     logger = get_run_logger()
     failed: list[str] = []
@@ -44,5 +44,5 @@ def sync_email_events(as_of: Day | None = as_of_field()) -> dict[str, int]:
         notes=[f"{name} が失敗したため、その件数はありません" for name in failed],
     )
     if failed:
-        raise EmailEventSyncFailed(f"sync-email-events failed: {', '.join(failed)}")
+        raise EmailEventSyncFailed.naming("sync-email-events", failed)
     return counts

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.params import Day, as_of_field, run_namer
+from flows.declare import PartsFailed, junkan_flow
+from flows.params import Day, as_of_field
 from tasks.partner import partner_names, summarize_partners, sync_one_partner
-from tasks.persistence import RESULT_SERIALIZER
 
 ARTIFACT_KEY = "sync-partner-stats"
 _TOTALS = ("fetched", "new_referrals", "quarantined", "new_suspicious", "credits_earned", "credits_expired")
 
 
-class PartnerSyncFailed(RuntimeError):
-    """Raised after the artifact is published, so the run ends Failed and names the partners that failed."""
+class PartnerSyncFailed(PartsFailed):
+    """The sync of one or more partners failed; the others' figures are in the artifact."""
 
 
-@flow(name="sync-partner-stats", log_prints=False, result_serializer=RESULT_SERIALIZER,
-      flow_run_name=run_namer("sync-partner-stats"),
-      description="Pull each career partner's registrations by referral code and update the credit ledger. "
-      "Part of `daily`; run it by hand after a partner outage.")
+@junkan_flow("sync-partner-stats",
+             description="Pull each career partner's registrations by referral code and update the credit "
+             "ledger. Part of `daily`; run it by hand after a partner outage.")
 def sync_partner_stats(as_of: Day | None = as_of_field()) -> dict[str, int]:
     logger = get_run_logger()
     totals = dict.fromkeys(("partners", *_TOTALS), 0)
@@ -47,7 +46,7 @@ def sync_partner_stats(as_of: Day | None = as_of_field()) -> dict[str, int]:
         description="Referral registrations and partner credit balances",
     )
     if failed:
-        raise PartnerSyncFailed(f"partner sync failed: {', '.join(failed)}")
+        raise PartnerSyncFailed.naming("partner sync", failed)
     return totals
 
 

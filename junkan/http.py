@@ -266,10 +266,7 @@ class RetryingClient:
                         retryable=True,
                     ) from exc
                 delay = self.policy.backoff(attempt + 1, self._rng)
-                log.warning("%s %s; retrying in %.1fs (attempt %d/%d)",
-                            what, kind, delay, attempt + 1, attempts)
-                self.stats["retries"] += 1
-                self._wait(delay)
+                self._retry_after(f"{what} {kind}", delay, attempt, attempts)
                 continue
 
             status = response.status_code
@@ -293,10 +290,7 @@ class RetryingClient:
                         self._not_before = 0.0
                 else:
                     delay = self.policy.backoff(attempt + 1, self._rng)
-                log.warning("%s answered %d; retrying in %.1fs (attempt %d/%d)",
-                            answered, status, delay, attempt + 1, attempts)
-                self.stats["retries"] += 1
-                self._wait(delay)
+                self._retry_after(f"{answered} answered {status}", delay, attempt, attempts)
                 continue
 
             detail = _short_error_detail(response)
@@ -306,6 +300,12 @@ class RetryingClient:
                 message += f" — {detail}"
             raise HttpError(message, vendor=self.vendor, status=status, retryable=False)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _retry_after(self, problem: str, delay: float, attempt: int, attempts: int) -> None:
+        """Says why attempt `attempt + 1` of `attempts` failed and waits `delay` seconds before the next."""
+        log.warning("%s; retrying in %.1fs (attempt %d/%d)", problem, delay, attempt + 1, attempts)
+        self.stats["retries"] += 1
+        self._wait(delay)
 
     def get_json(
         self,

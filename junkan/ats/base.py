@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from junkan.ats.errors import AtsError
+from junkan.unparsed import Unparsed
 
 ApplicationStatus = Literal["in_process", "hired", "rejected", "withdrawn"]
 STATUSES: tuple[str, ...] = ("in_process", "hired", "rejected", "withdrawn")
@@ -80,11 +81,9 @@ class ApplicationRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class BadRecord:
+class BadRecord(Unparsed):
     """A record the adapter could not even parse; ingest quarantines it with this reason."""
 
-    reason: str
-    raw: dict[str, Any]
     external_id: str | None = None
 
 

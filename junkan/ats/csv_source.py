@@ -45,13 +45,13 @@ from junkan.ats.base import (
 from junkan.ats.csv_reader import CsvRows, check_csv_file, detect_encoding
 from junkan.ats.job_text import split_skills
 from junkan.ats.jobs_sheet import JobsSheet
+from junkan.ats.sheet_body import raw_cells, rows_below_header
 from junkan.ats.sheet_headers import MAX_TITLE_ROWS, HeaderSearch, header_key, map_headers
 from junkan.ats.sheet_rows import UnreadableRow
 from junkan.ats.sheet_values import (
     cell_phone,
     cell_text,
     excel_serial_to_datetime,
-    json_safe,
     map_status,
     norm,
     parse_consent,
@@ -217,27 +217,21 @@ class CsvAdapter:
         end of the file marks what was learned as complete. `count` updates `stats` (the applications
         pass), so a scan for reference data alone does not count rows twice.
         """
-        columns: dict[int, str] | None = None
-        headers: list[str] = []
-        search = HeaderSearch(self.path, _HEADER_LOOKUP)
-        wanted: list[tuple[str, int]] = []
-        learn = self._learn
-        plain_raw = False
         reader = self._raw_rows()
-        for index, cells in enumerate(reader, start=1):
-            if columns is None:
-                found = search.offer(index, cells)
-                if found is None:
-                    continue
-                headers = found
-                columns = self._map_headers(headers)
-                self._header_row = headers
-                wanted = [(field, i) for i, field in columns.items()]
-                plain_raw = self._kind == "csv"  # CSV cells are already text (JSON-safe)
-                if isinstance(reader, CsvRows):
-                    reader.row_shape = self._row_shape(columns)
-                self._start_learning()
-                continue
+        found = rows_below_header(reader, HeaderSearch(self.path, _HEADER_LOOKUP), self._map_headers,
+                                  self._row_shape)
+        if found is None:
+            start = reader.describe_start() if isinstance(reader, CsvRows) else "none of the first rows " \
+                "names a known column"
+            raise SourceFileError(self.path, f"the file has no header row: {start} (expected e.g. "
+                                             f"{HEADER_MAP['email'][0]}, {HEADER_MAP['status'][0]})")
+        headers, columns, rows = found
+        self._header_row = headers
+        wanted = [(field, i) for i, field in columns.items()]
+        learn = self._learn
+        plain_raw = self._kind == "csv"  # CSV cells are already text (JSON-safe)
+        self._start_learning()
+        for index, cells in rows:
             if isinstance(cells, UnreadableRow):
                 yield self._unreadable(index, cells)
                 continue
@@ -252,15 +246,9 @@ class CsvAdapter:
             if plain_raw and width <= len(headers):
                 raw: dict[str, Any] = dict(zip(headers, cells, strict=False))
             else:
-                raw = {headers[i] if i < len(headers) else f"column{i + 1}": json_safe(c)
-                       for i, c in enumerate(cells)}
+                raw = raw_cells(headers, cells)
             raw["_row"] = index
             yield index, values, raw
-        if columns is None:
-            start = reader.describe_start() if isinstance(reader, CsvRows) else "none of the first rows " \
-                "names a known column"
-            raise SourceFileError(self.path, f"the file has no header row: {start} (expected e.g. "
-                                             f"{HEADER_MAP['email'][0]}, {HEADER_MAP['status'][0]})")
         self._learned_complete = True
 
     def _unreadable(self, row: int, problem: UnreadableRow) -> BadRecord:
@@ -274,8 +262,7 @@ class CsvAdapter:
             header = headers[column] if column < len(headers) else f"column{column + 1}"
             field = _HEADER_LOOKUP.get(_header_key(header))
             where += f": column {header}" + (f" ({field})" if field and field != header else "")
-        raw: dict[str, Any] = {headers[i] if i < len(headers) else f"column{i + 1}": json_safe(c)
-                               for i, c in enumerate(problem.cells)}
+        raw = raw_cells(headers, problem.cells)
         raw["_row"] = row
         if problem.lines:
             raw["_lines"] = list(problem.lines)

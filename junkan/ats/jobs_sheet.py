@@ -20,9 +20,10 @@ from typing import Any
 from junkan.ats.base import BadRecord, JobRecord, SourceFileError
 from junkan.ats.csv_reader import CsvRows, check_csv_file, detect_encoding
 from junkan.ats.job_text import split_skills
+from junkan.ats.sheet_body import raw_cells, rows_below_header
 from junkan.ats.sheet_headers import MAX_TITLE_ROWS, HeaderSearch, header_key, map_headers
 from junkan.ats.sheet_rows import UnreadableRow
-from junkan.ats.sheet_values import cell_text, json_safe, norm, parse_date
+from junkan.ats.sheet_values import cell_text, norm, parse_date
 from junkan.ats.xlsx_reader import WorkbookLimits, XlsxRows
 
 #: Canonical field -> accepted header names; matched through `header_key`.
@@ -83,29 +84,21 @@ class JobsSheet:
         return CsvRows(self.path, self._encoding, header_score=_score, sniff_rows=MAX_TITLE_ROWS + 1)
 
     def records(self) -> Iterator[JobRecord | BadRecord]:
-        columns: dict[int, str] | None = None
-        headers: list[str] = []
-        search = HeaderSearch(self.path, _LOOKUP)
+        found = rows_below_header(self._raw_rows(), HeaderSearch(self.path, _LOOKUP), self._map_headers,
+                                  self._row_shape)
+        if found is None:
+            raise SourceFileError(self.path, f"the jobs sheet has no header row (expected "
+                                             f"{JOB_HEADER_MAP['job_id'][0]}, {JOB_HEADER_MAP['title'][0]})")
+        headers, columns, rows = found
         first_row: dict[str, int] = {}
-        reader = self._raw_rows()
-        for index, cells in enumerate(reader, start=1):
-            if columns is None:
-                found = search.offer(index, cells)
-                if found is None:
-                    continue
-                headers = found
-                columns = self._map_headers(headers)
-                if isinstance(reader, CsvRows):
-                    reader.row_shape = self._row_shape(columns)
-                continue
+        for index, cells in rows:
             if isinstance(cells, UnreadableRow):
                 yield self._unreadable(index, cells, headers)
                 continue
             if all(cell_text(c) is None for c in cells):
                 continue
             values = {field: cells[i] for i, field in columns.items() if i < len(cells)}
-            raw: dict[str, Any] = {headers[i] if i < len(headers) else f"column{i + 1}": json_safe(c)
-                                   for i, c in enumerate(cells)}
+            raw = raw_cells(headers, cells)
             raw["_row"] = index
             record = self._record(index, values, raw)
             if isinstance(record, JobRecord):
@@ -116,9 +109,6 @@ class JobsSheet:
                     continue
                 first_row[record.external_id] = index
             yield record
-        if columns is None:
-            raise SourceFileError(self.path, f"the jobs sheet has no header row (expected "
-                                             f"{JOB_HEADER_MAP['job_id'][0]}, {JOB_HEADER_MAP['title'][0]})")
 
     def _map_headers(self, headers: list[str]) -> dict[int, str]:
         columns, seen = map_headers(self.path, headers, _LOOKUP, JOB_HEADER_MAP, REQUIRED_JOB_FIELDS,
@@ -147,8 +137,7 @@ class JobsSheet:
         if problem.column is not None:
             column = problem.column
             where += f": column {headers[column] if column < len(headers) else f'column{column + 1}'}"
-        raw: dict[str, Any] = {headers[i] if i < len(headers) else f"column{i + 1}": json_safe(c)
-                               for i, c in enumerate(problem.cells)}
+        raw = raw_cells(headers, problem.cells)
         raw["_row"] = row
         return BadRecord(reason=f"{where}: {problem.problem}", raw=raw)
 

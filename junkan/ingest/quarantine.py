@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, null, update
+from sqlalchemy.orm import Session
 
 from junkan.batching import batched
 from junkan.db.dialect import conflict_insert
@@ -42,18 +44,22 @@ def upsert_quarantine(
         }
     if not rows:
         return 0
-    stmt = conflict_insert(conn, Q)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source", "fingerprint"],
-        set_={
-            "last_seen": stmt.excluded.last_seen,
-            "reason": stmt.excluded.reason,
-            "seen_count": Q.c.seen_count + 1,
-            "resolved_at": null(),
-        },
-    )
-    conn.execute(stmt, list(rows.values()))
+    merge_quarantine(conn, list(rows.values()), reopen=True)
     return given
+
+
+def merge_quarantine(bind: Connection | Session, rows: list[dict[str, Any]], *, reopen: bool) -> None:
+    """INSERT quarantine rows, one per (source, fingerprint); a known one takes the newer `last_seen` and
+    `reason` and adds the row's `seen_count`. `reopen` marks a resolved one open again."""
+    stmt = conflict_insert(bind, Q)
+    updates: dict[str, Any] = {
+        "last_seen": stmt.excluded.last_seen,
+        "reason": stmt.excluded.reason,
+        "seen_count": Q.c.seen_count + stmt.excluded.seen_count,
+    }
+    if reopen:
+        updates["resolved_at"] = null()
+    bind.execute(stmt.on_conflict_do_update(index_elements=["source", "fingerprint"], set_=updates), rows)
 
 
 def resolve_quarantine(conn: Connection, source: str, external_ids: list[str], now: datetime, *,

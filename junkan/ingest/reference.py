@@ -8,10 +8,10 @@ Only rows whose content differs are written, so a re-run leaves `updated_at` unt
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
 
@@ -28,6 +28,8 @@ from junkan.ingest.validate import QuarantineEntry, ValidApplication, _aware, js
 J = Job.__table__
 O = Opening.__table__  # noqa: E741
 R = RejectionReason.__table__
+#: A job, opening or rejection reason as the adapter gives it.
+Rec = TypeVar("Rec", JobRecord, OpeningRecord, ReasonRecord)
 
 JOB_ID_LEN = string_length(J.c.external_id)
 JOB_TITLE_LEN = string_length(J.c.title)
@@ -115,15 +117,7 @@ class ReferenceData:
     def _sync_jobs(self, conn: Connection, records: Iterable[JobRecord | BadRecord],
                    bad: list[QuarantineEntry]) -> int:
         wanted: dict[str, dict[str, Any]] = {}
-        for rec in records:
-            if isinstance(rec, BadRecord):  # an unreadable row of a jobs sheet
-                entry = quarantine_bad(rec)
-                bad.append(QuarantineEntry(reason=entry.reason, raw=entry.raw, external_id=entry.external_id,
-                                           record_type="job"))
-                continue
-            key = _checked_key(rec, JOB_ID_LEN, "job", "job", bad)
-            if key is None:
-                continue
+        for key, rec in _keyed(records, JOB_ID_LEN, "job", "job", bad):
             wanted[key] = {
                 "title": _clip(normalize_text(rec.title) or key, JOB_TITLE_LEN),
                 "department": _clip(d, JOB_DEPT_LEN) if (d := normalize_text(rec.department)) else None,
@@ -144,10 +138,7 @@ class ReferenceData:
     def _sync_openings(self, conn: Connection, records: Iterable[OpeningRecord],
                        bad: list[QuarantineEntry]) -> int:
         wanted: dict[str, dict[str, Any]] = {}
-        for rec in records:
-            key = _checked_key(rec, JOB_ID_LEN, "opening", "opening", bad)
-            if key is None:
-                continue
+        for key, rec in _keyed(records, JOB_ID_LEN, "opening", "opening", bad):
             wanted[key] = {
                 "job_id": self.jobs.get(normalize_text(rec.job_external_id) or ""),
                 "status": (normalize_text(rec.status) or "open").casefold()[:STATUS_LEN],
@@ -159,10 +150,7 @@ class ReferenceData:
     def _sync_reasons(self, conn: Connection, records: Iterable[ReasonRecord],
                       bad: list[QuarantineEntry]) -> int:
         wanted: dict[str, dict[str, Any]] = {}
-        for rec in records:
-            key = _checked_key(rec, REASON_ID_LEN, "rejection reason", "rejection_reason", bad)
-            if key is None:
-                continue
+        for key, rec in _keyed(records, REASON_ID_LEN, "rejection reason", "rejection_reason", bad):
             kind = rec.kind if rec.kind in REASON_KINDS else "unspecified"
             name = _clip(normalize_text(rec.name) or key, REASON_NAME_LEN)
             wanted[key] = self._reason_row(name, kind)
@@ -271,6 +259,21 @@ def _description(value: str | None) -> str | None:
     if not value or not value.strip():
         return None
     return _clip(value.strip(), JOB_DESCRIPTION_LEN)
+
+
+def _keyed(records: Iterable[Rec | BadRecord], limit: int, label: str, record_type: str,
+           bad: list[QuarantineEntry]) -> Iterator[tuple[str, Rec]]:
+    """(normalised id, record) of every record fit to store. The others go to `bad`: a row the adapter
+    could not read (a jobs sheet's) and what `_checked_key` refuses."""
+    for rec in records:
+        if isinstance(rec, BadRecord):
+            entry = quarantine_bad(rec)
+            bad.append(QuarantineEntry(reason=entry.reason, raw=entry.raw, external_id=entry.external_id,
+                                       record_type=record_type))
+            continue
+        key = _checked_key(rec, limit, label, record_type, bad)
+        if key is not None:
+            yield key, rec
 
 
 def _checked_key(

@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 
 from junkan.batching import batched
 from junkan.db.dialect import conflict_insert
-from junkan.db.models import Message, Quarantine
+from junkan.db.models import Message
 from junkan.db.models_partner import PartnerReferral
 from junkan.db.types import utcnow
+from junkan.ingest.quarantine import merge_quarantine
 from junkan.partner.records import BadReferral, ReferralRecord
 from junkan.tally import Tally
 
@@ -73,23 +74,29 @@ def store_referrals(
     now: datetime | None = None,
 ) -> AttributionCounts:
     """Attribute and store every item (in the caller's transaction). Returns what happened."""
-    now = now or utcnow()
+    report = _Report(partner, kind, verify_code, now or utcnow())
     counts = AttributionCounts()
     for chunk in batched(items, CHUNK):
         counts.fetched += len(chunk)
-        _store_chunk(session, partner, kind, chunk, verify_code, now, counts)
+        _store_chunk(session, report, chunk, counts)
     return counts
 
 
+@dataclass(frozen=True, slots=True)
+class _Report:
+    """Whose report is stored, how it came in (`kind`, recorded on each referral), how its codes are
+    checked, and when."""
+
+    partner: str
+    kind: str
+    verify_code: Callable[[str], bool]
+    now: datetime
+
+
 def _store_chunk(
-    session: Session,
-    partner: str,
-    kind: str,
-    chunk: list[ReferralRecord | BadReferral],
-    verify_code: Callable[[str], bool],
-    now: datetime,
-    counts: AttributionCounts,
+    session: Session, report: _Report, chunk: list[ReferralRecord | BadReferral], counts: AttributionCounts
 ) -> None:
+    partner = report.partner
     bad: list[tuple[str, dict[str, Any], str | None]] = []
     # First report of a (code, status) in this chunk wins, as it does across runs.
     records: dict[tuple[str, str], ReferralRecord] = {}
@@ -141,7 +148,7 @@ def _store_chunk(
     for (code, status), record in records.items():
         message = messages.get(code)
         if message is None:
-            if verify_code(code):
+            if report.verify_code(code):
                 reason = "unknown referral code: validly signed, but no message of ours carried it"
             else:
                 reason = "forged or tampered referral code: signature check failed"
@@ -159,7 +166,7 @@ def _store_chunk(
         if (code, status) in known:
             counts.already_known += 1
             continue
-        if not verify_code(code):
+        if not report.verify_code(code):
             counts.signature_mismatch += 1
         suspicious_reason = _suspicion(record.occurred_at, message.accepted_at, message.state)
         rows.append(
@@ -172,8 +179,8 @@ def _store_chunk(
                 "candidate_id": message.candidate_id,
                 "suspicious": suspicious_reason is not None,
                 "suspicious_reason": suspicious_reason,
-                "reported_via": kind,
-                "first_reported_at": now,
+                "reported_via": report.kind,
+                "first_reported_at": report.now,
             }
         )
 
@@ -192,7 +199,7 @@ def _store_chunk(
             counts.new_suspicious += int(bool(suspicious))
     if bad:
         counts.quarantined += len(bad)
-        _quarantine(session, partner, bad, now)
+        _quarantine(session, partner, bad, report.now)
 
 
 def _suspicion(occurred_at: datetime, accepted_at: datetime | None, state: str) -> str | None:
@@ -232,13 +239,4 @@ def _quarantine(
             "last_seen": now,
             "seen_count": 1,
         }
-    stmt = conflict_insert(session, Quarantine)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["source", "fingerprint"],
-        set_={
-            "last_seen": stmt.excluded.last_seen,
-            "reason": stmt.excluded.reason,
-            "seen_count": Quarantine.seen_count + stmt.excluded.seen_count,
-        },
-    )
-    session.execute(stmt, list(merged.values()))
+    merge_quarantine(session, list(merged.values()), reopen=False)

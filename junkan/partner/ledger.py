@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import ColumnExpressionArgument, Engine, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -133,36 +133,24 @@ def count_referrals(
     return int(session.scalar(select(func.count()).select_from(PartnerReferral).where(*conditions)) or 0)
 
 
+def _entries_sum(session: Session, value: ColumnExpressionArgument[int],
+                 *where: ColumnExpressionArgument[bool]) -> int:
+    """SUM(value) over the ledger entries that match `where`; 0 when none do."""
+    return int(session.scalar(select(func.coalesce(func.sum(value), 0)).where(*where)) or 0)
+
+
 def _kind_total(session: Session, partner: str, kind: str) -> int:
-    total = session.scalar(
-        select(func.coalesce(func.sum(func.abs(PartnerLedgerEntry.credits)), 0)).where(
-            PartnerLedgerEntry.partner == partner, PartnerLedgerEntry.kind == kind
-        )
-    )
-    return int(total or 0)
+    return _entries_sum(session, func.abs(PartnerLedgerEntry.credits), PartnerLedgerEntry.partner == partner,
+                        PartnerLedgerEntry.kind == kind)
 
 
 def balance(session: Session, partner: str) -> int:
     """The balance is by definition the sum of the entries: there is no stored total to drift."""
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(PartnerLedgerEntry.credits), 0)).where(
-                PartnerLedgerEntry.partner == partner
-            )
-        )
-        or 0
-    )
+    return _entries_sum(session, PartnerLedgerEntry.credits, PartnerLedgerEntry.partner == partner)
 
 
 def balance_value_yen(session: Session, partner: str) -> int:
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(PartnerLedgerEntry.value_yen), 0)).where(
-                PartnerLedgerEntry.partner == partner
-            )
-        )
-        or 0
-    )
+    return _entries_sum(session, PartnerLedgerEntry.value_yen, PartnerLedgerEntry.partner == partner)
 
 
 def _insert_entries(session: Session, rows: list[dict[str, Any]]) -> int:

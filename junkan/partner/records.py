@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Literal, Protocol
 
+from junkan.unparsed import Unparsed
+
 ReferralStatus = Literal["registered", "interviewed", "placed"]
 STATUSES: tuple[str, ...] = ("registered", "interviewed", "placed")
 
@@ -60,11 +62,9 @@ class ReferralRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class BadReferral:
+class BadReferral(Unparsed):
     """An item the adapter could not parse; it is quarantined with this reason and never counted."""
 
-    reason: str
-    raw: dict[str, Any]
     ref_code: str | None = None
 
 

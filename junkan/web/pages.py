@@ -10,6 +10,8 @@ Autoescaping is on: company names and addresses come from configuration but are 
 
 from __future__ import annotations
 
+from typing import Any
+
 from jinja2 import DictLoader, Environment, select_autoescape
 
 from junkan.config import SenderSettings
@@ -38,6 +40,9 @@ footer { margin-top: 2rem; font-size: .85rem; color: #57606a; }
 </head>
 <body><main>
 {% block content %}{% endblock %}
+{% if version %}
+<p class="version">{{ t.version }}: {{ version }}</p>
+{% endif %}
 {% if sender %}
 <footer>
 <div>{{ sender.company_name }}</div>
@@ -49,34 +54,46 @@ footer { margin-top: 2rem; font-size: .85rem; color: #57606a; }
 </html>
 """
 
-_CONFIRM = """{% extends "base.html" %}
-{% block content %}
-<h1>{{ t.confirm_title }}</h1>
-<p>{{ t.confirm_text }}</p>
+#: One button that POSTs a choice back to the page's own URL: GET never changes anything.
+_FORMS = """{% macro post_button(name, value, label, class="") -%}
 <form method="post">
-<input type="hidden" name="List-Unsubscribe" value="One-Click">
-<button type="submit">{{ t.button }}</button>
+<input type="hidden" name="{{ name }}" value="{{ value }}">
+<button type="submit"{% if class %} class="{{ class }}"{% endif %}>{{ label }}</button>
 </form>
-<h2>{{ t.all_title }}</h2>
+{%- endmacro %}
+"""
+
+#: The second choice, stopping all mail: offered on the confirmation and again after advertising only.
+_ALL_MAIL = """{% from "forms.html" import post_button %}
 <p>{{ t.all_text }}</p>
-<form method="post">
-<input type="hidden" name="choice" value="all_mail">
-<button type="submit" class="secondary">{{ t.all_button }}</button>
-</form>
-<p class="version">{{ t.version }}: {{ version }}</p>
+{{ post_button("choice", "all_mail", t.all_button, "secondary") }}
+"""
+
+#: A page asking for one thing: its `title` as heading, a `text`, and a button posting `field=value`.
+_ASK = """{% extends "base.html" %}
+{% from "forms.html" import post_button %}
+{% block content %}
+<h1>{{ title }}</h1>
+<p>{{ text }}</p>
+{{ post_button(field, value, t.button) }}
+{% block more %}{% endblock %}
 {% endblock %}
 """
 
+_CONFIRM = """{% extends "ask.html" %}
+{% block more %}
+<h2>{{ t.all_title }}</h2>
+{% include "all_mail.html" %}
+{% endblock %}
+"""
+
+#: Also the renewal page's: without `offer_all` it is just the title and the text.
 _DONE = """{% extends "base.html" %}
 {% block content %}
 <h1>{{ t.done_title }}</h1>
 <p>{{ t.done_text }}</p>
 {% if offer_all %}
-<p>{{ t.all_text }}</p>
-<form method="post">
-<input type="hidden" name="choice" value="all_mail">
-<button type="submit" class="secondary">{{ t.all_button }}</button>
-</form>
+{% include "all_mail.html" %}
 {% endif %}
 {% endblock %}
 """
@@ -131,11 +148,10 @@ _TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-BASE_TEMPLATE = _BASE
 
 _env = Environment(
-    loader=DictLoader({"base.html": _BASE, "confirm.html": _CONFIRM, "done.html": _DONE,
-                       "invalid.html": _INVALID}),
+    loader=DictLoader({"base.html": _BASE, "forms.html": _FORMS, "all_mail.html": _ALL_MAIL, "ask.html": _ASK,
+                       "confirm.html": _CONFIRM, "done.html": _DONE, "invalid.html": _INVALID}),
     autoescape=select_autoescape(default=True, default_for_string=True),
     auto_reload=False,
 )
@@ -143,6 +159,12 @@ _env = Environment(
 #: Content-Security-Policy for every page: no scripts, no external resources, forms only back to us.
 PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
             "base-uri 'none'")
+
+
+def render_page(template: str, **context: Any) -> str:
+    """One of the pages above: `ask.html` and `done.html` serve the renewal page too. `base.html` shows the
+    wording `version` when one is given."""
+    return _env.get_template(template).render(**context)
 
 
 def page_locale(locale: str | None) -> str:
@@ -156,8 +178,10 @@ def _texts(locale: str, sender: SenderSettings) -> dict[str, str]:
 def unsubscribe_confirm(locale: str, sender: SenderSettings) -> str:
     lang = page_locale(locale)
     t = _texts(lang, sender)
-    return _env.get_template("confirm.html").render(lang=lang, title=t["confirm_title"], t=t, sender=sender,
-                                                     version=OPTOUT_WORDING_VERSION)
+    # RFC 8058's one-click body: what a mail client posts without the page is the same choice.
+    return render_page("confirm.html", lang=lang, title=t["confirm_title"], text=t["confirm_text"],
+                       field="List-Unsubscribe", value="One-Click", t=t, sender=sender,
+                       version=OPTOUT_WORDING_VERSION)
 
 
 def unsubscribe_done(locale: str, sender: SenderSettings, *, all_mail: bool = False) -> str:
@@ -166,11 +190,10 @@ def unsubscribe_done(locale: str, sender: SenderSettings, *, all_mail: bool = Fa
     t = _texts(lang, sender)
     if all_mail:
         t = {**t, "done_title": t["done_all_title"], "done_text": t["done_all_text"]}
-    return _env.get_template("done.html").render(lang=lang, title=t["done_title"], t=t, sender=sender,
-                                                  offer_all=not all_mail)
+    return render_page("done.html", lang=lang, title=t["done_title"], t=t, sender=sender,
+                       offer_all=not all_mail)
 
 
 def invalid_link() -> str:
     """Deliberately the same page for forged, tampered, expired and unknown links: it reveals nothing."""
-    return _env.get_template("invalid.html").render(lang="ja", title="リンクが無効です / Invalid link",
-                                                     t={}, sender=None)
+    return render_page("invalid.html", lang="ja", title="リンクが無効です / Invalid link", t={}, sender=None)

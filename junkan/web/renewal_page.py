@@ -1,35 +1,15 @@
 """The consent renewal page: what the person agrees to (with its wording version), a button, the result.
 
 A GET only shows the page (mail scanners and link previews open links); the button POSTs back to the same
-URL, and only that records the consent (junkan/consent/renewal.py). Same frame and CSP as pages.py.
+URL, and only that records the consent (junkan/consent/renewal.py). It is drawn with pages.py's
+`ask.html` and `done.html`: the same frame and CSP as the unsubscribe pages.
 """
 
 from __future__ import annotations
 
-from jinja2 import DictLoader, Environment, select_autoescape
-
 from junkan.config import SenderSettings
 from junkan.consent.wording import RENEWAL_WORDING_VERSION
-from junkan.web.pages import BASE_TEMPLATE, page_locale
-
-_CONFIRM = """{% extends "base.html" %}
-{% block content %}
-<h1>{{ t.title }}</h1>
-<p>{{ t.text }}</p>
-<form method="post">
-<input type="hidden" name="renew" value="talent_pool">
-<button type="submit">{{ t.button }}</button>
-</form>
-<p class="version">{{ t.version }}: {{ version }}</p>
-{% endblock %}
-"""
-
-_DONE = """{% extends "base.html" %}
-{% block content %}
-<h1>{{ t.done_title }}</h1>
-<p>{{ t.done_text }}</p>
-{% endblock %}
-"""
+from junkan.web.pages import page_locale, render_page
 
 #: RENEWAL_WORDING_VERSION names this text: change the version whenever it changes.
 _TEXT: dict[str, dict[str, str]] = {
@@ -61,12 +41,6 @@ _TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-_env = Environment(
-    loader=DictLoader({"base.html": BASE_TEMPLATE, "confirm.html": _CONFIRM, "done.html": _DONE}),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    auto_reload=False,
-)
-
 
 def _texts(lang: str, sender: SenderSettings, **values: str) -> dict[str, str]:
     return {k: v.format(company=sender.company_name, **values) for k, v in _TEXT[lang].items()}
@@ -75,11 +49,11 @@ def _texts(lang: str, sender: SenderSettings, **values: str) -> dict[str, str]:
 def renewal_confirm(locale: str, sender: SenderSettings, *, days: int) -> str:
     lang = page_locale(locale)
     t = _texts(lang, sender, days=str(days), until="")
-    return _env.get_template("confirm.html").render(lang=lang, title=t["title"], t=t, sender=sender,
-                                                     version=RENEWAL_WORDING_VERSION)
+    return render_page("ask.html", lang=lang, title=t["title"], text=t["text"], field="renew",
+                       value="talent_pool", t=t, sender=sender, version=RENEWAL_WORDING_VERSION)
 
 
 def renewal_done(locale: str, sender: SenderSettings, *, until: str) -> str:
     lang = page_locale(locale)
     t = _texts(lang, sender, days="", until=until)
-    return _env.get_template("done.html").render(lang=lang, title=t["done_title"], t=t, sender=sender)
+    return render_page("done.html", lang=lang, title=t["done_title"], t=t, sender=sender)
