@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 
 from flows import registry
 from flows.artifacts import FLAG_KEYS, flag_notes, publish_counts
+from flows.declare import PartsFailed, junkan_flow
 from flows.overlap import holds_sending_slot
-from flows.params import Day, as_of_field, dry_run_field, run_namer, supported_kwargs
-from tasks.persistence import RESULT_SERIALIZER
+from flows.params import Day, as_of_field, dry_run_field, supported_kwargs
 
 ARTIFACT_KEY = "daily-summary"
 
@@ -22,14 +22,14 @@ DRY_RUN_HELP = (
 )
 
 
-class SubFlowsFailed(RuntimeError):
+class SubFlowsFailed(PartsFailed):
     """Raised at the end of `daily` so the run ends Failed and names the sub-flows that failed."""
 
 
-@flow(name="daily", log_prints=False, result_serializer=RESULT_SERIALIZER, flow_run_name=run_namer("daily"),
-      description="The whole daily job, at 09:00 Asia/Tokyo: every flow in order (ingest-decisions, "
-      "sync-email-events, send-rejections, sync-partner-stats, recontact, retention). One failing flow does "
-      "not stop the others; the run then ends Failed and names it.")
+@junkan_flow("daily",
+             description="The whole daily job, at 09:00 Asia/Tokyo: every flow in order (ingest-decisions, "
+             "sync-email-events, send-rejections, sync-partner-stats, recontact, retention). One failing "
+             "flow does not stop the others; the run then ends Failed and names it.")
 @holds_sending_slot("daily")
 def daily(as_of: Day | None = as_of_field(), dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> dict[str, Any]:
     logger = get_run_logger()
@@ -50,7 +50,7 @@ def daily(as_of: Day | None = as_of_field(), dry_run: bool = dry_run_field(DRY_R
     publish_counts(ARTIFACT_KEY, rows, description="What the daily run did: one row per count of each flow",
                    notes=[DRY_RUN_HELP, *notes] if dry_run else notes, dry_run=dry_run)
     if failed:
-        raise SubFlowsFailed(f"sub-flows failed: {', '.join(failed)}")
+        raise SubFlowsFailed.naming("sub-flows", failed)
     return results
 
 

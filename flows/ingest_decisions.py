@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from prefect import flow
 from pydantic import Field
 
 from flows.artifacts import publish_counts
-from flows.params import Day, as_of_field, run_namer
+from flows.declare import junkan_flow
+from flows.params import Day, as_of_field
 from tasks.ingest import ingest_applications_task
-from tasks.persistence import RESULT_SERIALIZER
 
 ARTIFACT_KEY = "ingest-decisions-counts"
 #: (label shown in the UI, key in the counts) — the figures an operator checks after a run.
@@ -25,10 +24,9 @@ ARTIFACT_ROWS = (
 )
 
 
-@flow(name="ingest-decisions", log_prints=False, result_serializer=RESULT_SERIALIZER,
-      flow_run_name=run_namer("ingest-decisions"),
-      description="Pull new and changed hiring decisions from the ATS, store them, and quarantine bad "
-      "records. Part of `daily`; run it by hand to re-read a past day.")
+@junkan_flow("ingest-decisions",
+             description="Pull new and changed hiring decisions from the ATS, store them, and quarantine "
+             "bad records. Part of `daily`; run it by hand to re-read a past day.")
 def ingest_decisions(
     as_of: Day | None = as_of_field("Re-read the ATS from this day on (YYYY-MM-DD, Asia/Tokyo), as if the "
                                     "watermark were there. Empty: from the watermark."),

@@ -6,11 +6,9 @@ what would be anonymised, by rule and count, and changes nothing.
 
 from __future__ import annotations
 
-from prefect import flow
-
 from flows.artifacts import publish_counts
-from flows.params import Day, as_of_field, dry_run_field, run_namer
-from tasks.persistence import RESULT_SERIALIZER
+from flows.declare import junkan_flow
+from flows.params import Day, as_of_field, dry_run_field
 from tasks.retention import anonymise_due_task
 
 ARTIFACT_KEY = "retention"
@@ -19,11 +17,10 @@ DRY_RUN_HELP = ("List who would be anonymised, by rule and count (artifact `rete
                 "changed.")
 
 
-@flow(name="retention", log_prints=False, result_serializer=RESULT_SERIALIZER,
-      flow_run_name=run_namer("retention"),
-      description="Anonymise the candidates the retention rules say are due: rejected or withdrawn without "
-      "talent-pool consent after the configured days, pool members whose consent lapsed. Hired candidates "
-      "are never touched. Last in `daily`; counts only in its artifact.")
+@junkan_flow("retention",
+             description="Anonymise the candidates the retention rules say are due: rejected or withdrawn "
+             "without talent-pool consent after the configured days, pool members whose consent lapsed. "
+             "Hired candidates are never touched. Last in `daily`; counts only in its artifact.")
 def retention(as_of: Day | None = as_of_field(),
               dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> dict[str, int]:
     counts = anonymise_due_task(as_of=as_of, dry_run=dry_run)

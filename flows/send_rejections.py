@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-from prefect import flow
-
 from flows.artifacts import flag_notes, publish_counts
+from flows.declare import junkan_flow
 from flows.overlap import holds_sending_slot
-from flows.params import Day, as_of_field, dry_run_field, run_namer
+from flows.params import Day, as_of_field, dry_run_field
 from junkan.outbox.notices import flow_counts
 from tasks.alerts import emit_message_alerts
 from tasks.consent import send_consent_renewals_task
 from tasks.notify import enqueue_notices_task, send_notices_task
-from tasks.persistence import RESULT_SERIALIZER
 
 ARTIFACT_KEY = "send-rejections-counts"
 
@@ -27,10 +25,9 @@ DRY_RUN_HELP = ("Render the due notices without sending them: SendGrid sandbox m
                 "enqueued, sent or marked.")
 
 
-@flow(name="send-rejections", log_prints=False, result_serializer=RESULT_SERIALIZER,
-      flow_run_name=run_namer("send-rejections"),
-      description="Enqueue the rejection notices that are due and send them through the outbox, exactly "
-      "once, inside the sending window. Part of `daily`; run it by hand to catch up.")
+@junkan_flow("send-rejections",
+             description="Enqueue the rejection notices that are due and send them through the outbox, "
+             "exactly once, inside the sending window. Part of `daily`; run it by hand to catch up.")
 @holds_sending_slot("send-rejections")
 def send_rejections(as_of: Day | None = as_of_field(),
                     dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> dict[str, int]:
