@@ -7,6 +7,8 @@ override directory, `JUNKAN_MAIL__TEMPLATE_DIR`, share it; the override wins fil
     <locale>/<kind>.<category>.subject.txt  ...       a variant for one reason category
     <locale>/_layout.txt, _layout.html                 shared frame: blocks greeting, body, partner,
                                                        signature, footer (the 特定電子メール法 block)
+    _frame.html                                        the HTML markup every <locale>/_layout.html
+                                                       extends; the locale's layout fills in the words
     jobs/<job_external_id>/<locale>/<kind>[.<category>].*   per-job override (override dir only)
 
 Each part resolves on its own, most specific first: job+category, job, category, plain; the candidate's
