@@ -1,5 +1,6 @@
-"""Pieces the mail backend tests share: one rendered notice as the backends receive it, the check
-that retry waits follow the jittered schedule, and a real-looking sender identity for live sends."""
+"""Pieces the mail backend tests share: one rendered notice as the backends receive it, the sender its
+headers name, the check that retry waits follow the jittered schedule, and a real-looking sender
+identity for live sends."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ import pytest
 
 from junkan.config import SenderSettings
 from junkan.mail.backends import OutgoingMail
+from junkan.mail.sender_identity import SenderHeaders
 from junkan.mail.templates import NoticeContext, PartnerBlock, TemplateStore, render_notice
 
 UNSUB = "https://junkan.example/u/UNSUB-token"
 STORE = TemplateStore()
+#: The sender the backend tests build their backends with.
+SENDER = SenderHeaders(from_email="recruit@junkan.example", from_name="株式会社サンプル 採用担当",
+                       unsubscribe_mailto="privacy@junkan.example")
 
 
 def notice_mail(

@@ -1,17 +1,22 @@
 """Who a mail is from, as every backend and template shows it: the From display name, Reply-To, the
 recruiting desk of the signature, and the Date header in the notice time zone.
 
-One place, so that SendGrid, SMTP and the `.eml` files all show the reader the same sender.
+One place, so that SendGrid, SMTP and the `.eml` files all show the reader the same sender: the backends
+and `build_message` take one `SenderHeaders`, built once from the settings.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
-from junkan.config import RecruitingContact, Settings
+from junkan.config import NoticeSettings, RecruitingContact, Settings
 from junkan.mail.headers import clean_display_name
+
+#: The notice time zone's default: what the Date header shows when no settings say otherwise.
+DEFAULT_TIMEZONE: str = NoticeSettings.model_fields["timezone"].default
 
 
 def from_display_name(settings: Settings) -> str:
@@ -35,3 +40,28 @@ def date_header(moment: datetime, timezone: str) -> str:
     if moment.tzinfo is None:
         raise ValueError("the Date header needs a timezone-aware datetime")
     return format_datetime(moment.astimezone(ZoneInfo(timezone)))
+
+
+@dataclass(frozen=True, slots=True)
+class SenderHeaders:
+    """The sender as the headers of every mail name it, whichever backend delivers it."""
+
+    from_email: str
+    #: Display name of From, and of Reply-To: replies reach the desk the From line names.
+    from_name: str | None = None
+    reply_to: str | None = None
+    #: The mailto: alternative of List-Unsubscribe.
+    unsubscribe_mailto: str | None = None
+    #: The notice time zone the Date header is written in.
+    timezone: str = DEFAULT_TIMEZONE
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SenderHeaders:
+        mail = settings.mail
+        return cls(
+            from_email=mail.from_email,
+            from_name=from_display_name(settings),
+            reply_to=mail.reply_to,
+            unsubscribe_mailto=mail.unsubscribe_mailto or settings.sender.contact_email,
+            timezone=settings.notice.timezone,
+        )

@@ -7,6 +7,7 @@ import random
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
@@ -16,10 +17,11 @@ import pytest
 from junkan.config import Settings
 from junkan.mail.backends import BackendConfigError, build_backend
 from junkan.mail.backends.sendgrid import SendGridBackend
+from junkan.mail.sender_identity import SenderHeaders
 from tests.fakes._common import FakeClock
 from tests.fakes.sendgrid import Reply, SendGridFake, errors_body, schema_errors
 from tests.fakes.silent_http import SilentHTTPServer, never_accepting_port
-from tests.mail_support import UNSUB, assert_backoff, notice_mail
+from tests.mail_support import SENDER, UNSUB, assert_backoff, notice_mail
 
 KEY = "SG.test-key-123"
 
@@ -37,11 +39,9 @@ def clock() -> FakeClock:
 
 def make_backend(fake: SendGridFake, clock: FakeClock, **overrides: object) -> SendGridBackend:
     values: dict[str, object] = {
+        "sender": SENDER,
         "host": fake.url,
-        "from_email": "recruit@junkan.example",
-        "from_name": "株式会社サンプル 採用担当",
         "asm_group_id": 321,
-        "unsubscribe_mailto": "privacy@junkan.example",
         "max_retries": 3,
         "backoff_base_s": 1.0,
         "backoff_max_s": 8.0,
@@ -56,7 +56,7 @@ def make_backend(fake: SendGridFake, clock: FakeClock, **overrides: object) -> S
 
 
 def make_backend_for(host: str, clock: FakeClock, **overrides: object) -> SendGridBackend:
-    values: dict[str, object] = {"host": host, "from_email": "r@junkan.example", "timeout_s": 0.3,
+    values: dict[str, object] = {"sender": SenderHeaders("r@junkan.example"), "host": host, "timeout_s": 0.3,
                                  "max_retries": 3, "sleep": clock.sleep, "clock": clock}
     values.update(overrides)
     return SendGridBackend(KEY, **values)  # type: ignore[arg-type]
@@ -106,7 +106,8 @@ def test_accepted_send_and_the_request_body(fake: SendGridFake, clock: FakeClock
 
 
 def test_reply_to_names_the_same_desk_as_from(fake: SendGridFake, clock: FakeClock) -> None:
-    make_backend(fake, clock, reply_to="saiyo@junkan.example").send(notice_mail(), dry_run=False)
+    backend = make_backend(fake, clock, sender=replace(SENDER, reply_to="saiyo@junkan.example"))
+    backend.send(notice_mail(), dry_run=False)
     body = fake.received[0].body
     assert body["reply_to"] == {"email": "saiyo@junkan.example", "name": "株式会社サンプル 採用担当"}
     assert schema_errors(body) == []
@@ -317,7 +318,7 @@ def test_413_fails_the_message(fake: SendGridFake, clock: FakeClock) -> None:
 
 
 def test_a_bad_key_is_fatal(fake: SendGridFake, clock: FakeClock) -> None:
-    backend = SendGridBackend("SG.wrong", host=fake.url, from_email="r@junkan.example", sleep=clock.sleep)
+    backend = SendGridBackend("SG.wrong", SenderHeaders("r@junkan.example"), host=fake.url, sleep=clock.sleep)
     result = backend.send(notice_mail(), dry_run=False)
     assert result.status == "fatal" and (result.error or "").startswith("HTTP 401")
     assert fake.received[0].status == 401
@@ -357,7 +358,7 @@ def test_tls_spoken_to_a_plain_port_is_fatal_and_not_retried(fake: SendGridFake,
                                   "https://"])
 def test_a_host_setting_that_is_no_http_url_is_refused_when_built(host: str) -> None:
     with pytest.raises(BackendConfigError, match="JUNKAN_MAIL__SENDGRID_HOST"):
-        SendGridBackend(KEY, host=host, from_email="r@junkan.example")
+        SendGridBackend(KEY, SenderHeaders("r@junkan.example"), host=host)
 
 
 def test_a_request_the_contract_rejects_fails(fake: SendGridFake, clock: FakeClock) -> None:

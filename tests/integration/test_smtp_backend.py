@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 from junkan.config import Settings
 from junkan.mail.backends import build_backend
 from junkan.mail.backends.smtp import SmtpBackend, _TrackedSMTP
+from junkan.mail.sender_identity import SenderHeaders
 from tests.fakes._common import FakeClock
 from tests.integration._smtp_relay import (
     PASSWORD,
@@ -24,7 +25,7 @@ from tests.integration._smtp_relay import (
     parsed,
     relay,
 )
-from tests.mail_support import UNSUB, assert_backoff, notice_mail
+from tests.mail_support import SENDER, UNSUB, assert_backoff, notice_mail
 
 
 @pytest.fixture(scope="module")
@@ -61,17 +62,9 @@ def clock() -> FakeClock:
 
 
 def backend_for(controller: Controller, clock: FakeClock, **overrides: object) -> SmtpBackend:
-    values: dict[str, object] = {
-        "security": "none",
-        "from_email": "recruit@junkan.example",
-        "from_name": "株式会社サンプル 採用担当",
-        "unsubscribe_mailto": "privacy@junkan.example",
-        "timeout_s": 5.0,
-        "max_retries": 2,
-        "sleep": clock.sleep,
-    }
+    values: dict[str, object] = {"security": "none", "timeout_s": 5.0, "max_retries": 2, "sleep": clock.sleep}
     values.update(overrides)
-    return SmtpBackend(controller.hostname, controller.port, **values)  # type: ignore[arg-type]
+    return SmtpBackend(controller.hostname, controller.port, SENDER, **values)  # type: ignore[arg-type]
 
 
 def test_plain_smtp_delivers_a_proper_japanese_message(
@@ -177,8 +170,8 @@ def test_an_unreachable_server_leaves_the_message_for_the_next_run(clock: FakeCl
     backend = SmtpBackend(
         "127.0.0.1",
         free_port(),
+        SenderHeaders("r@junkan.example"),
         security="none",
-        from_email="r@junkan.example",
         max_retries=2,
         sleep=clock.sleep,
         timeout_s=2.0,
@@ -201,7 +194,7 @@ def test_a_dropped_idle_connection_is_reopened(
 
 def test_dry_run_builds_but_never_connects(clock: FakeClock) -> None:
     backend = SmtpBackend(
-        "127.0.0.1", free_port(), security="none", from_email="r@junkan.example", sleep=clock.sleep
+        "127.0.0.1", free_port(), SenderHeaders("r@junkan.example"), security="none", sleep=clock.sleep
     )
     result = backend.send(notice_mail(), dry_run=True)
     assert result.status == "accepted" and result.provider_message_id is None

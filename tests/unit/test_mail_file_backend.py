@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.utils import parsedate_to_datetime
@@ -13,7 +14,8 @@ from junkan.config import Settings
 from junkan.mail.backends import OutgoingMail, build_backend
 from junkan.mail.backends.file import FileBackend
 from junkan.mail.backends.mime import build_message, list_unsubscribe_headers, to_bytes
-from tests.mail_support import notice_mail, shown_address, shown_headers
+from junkan.mail.sender_identity import SenderHeaders
+from tests.mail_support import SENDER, notice_mail, shown_address, shown_headers
 
 UNSUB = "https://junkan.example/u/eyJtIjoibXNnXzEifQ.abc-DEF_123" + "x" * 80
 
@@ -25,10 +27,7 @@ def rendered_mail(message_id: str = "msg_0001", **overrides: object) -> Outgoing
 def backend(tmp_path: Path) -> FileBackend:
     return FileBackend(
         tmp_path / "outbox",
-        from_email="recruit@junkan.example",
-        from_name="株式会社サンプル 採用担当",
-        reply_to="jobs@junkan.example",
-        unsubscribe_mailto="privacy@junkan.example",
+        replace(SENDER, reply_to="jobs@junkan.example"),
         clock=lambda: datetime(2026, 6, 3, 0, 0, tzinfo=UTC),
     )
 
@@ -91,7 +90,8 @@ def test_one_click_target_and_no_headers_without_an_unsubscribe_url() -> None:
     headers = list_unsubscribe_headers(mail, None)
     assert headers["List-Unsubscribe"] == "<https://junkan.example/u/post%2C1>"
     assert list_unsubscribe_headers(rendered_mail(unsubscribe_url=None), "privacy@junkan.example") == {}
-    msg = build_message(rendered_mail(unsubscribe_url=None, advertising=False), from_email="r@junkan.example")
+    transactional = rendered_mail(unsubscribe_url=None, advertising=False)
+    msg = build_message(transactional, SenderHeaders("r@junkan.example"))
     assert msg["List-Unsubscribe"] is None and msg["List-Unsubscribe-Post"] is None
 
 
@@ -144,7 +144,7 @@ def test_resending_replaces_the_file_atomically_and_threads_do_not_collide(tmp_p
 def test_unwritable_outbox_is_reported_not_raised(tmp_path: Path) -> None:
     blocker = tmp_path / "outbox"
     blocker.write_text("a file where the directory should be")
-    result = FileBackend(blocker, from_email="r@junkan.example").send(rendered_mail(), dry_run=False)
+    result = FileBackend(blocker, SenderHeaders("r@junkan.example")).send(rendered_mail(), dry_run=False)
     assert result.status in {"retry", "fatal"}
     assert "taro" not in (result.error or "")
 
@@ -183,5 +183,5 @@ def test_outgoing_mail_repr_shows_no_personal_data() -> None:
 
 
 def test_smtp_bodies_are_7bit_safe() -> None:
-    raw = to_bytes(build_message(rendered_mail(), from_email="r@junkan.example", readable=False))
+    raw = to_bytes(build_message(rendered_mail(), SenderHeaders("r@junkan.example"), readable=False))
     assert raw.isascii()

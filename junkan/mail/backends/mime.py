@@ -17,10 +17,7 @@ from urllib.parse import quote
 
 from junkan.mail.backends.base import OutgoingMail
 from junkan.mail.headers import clean_display_name, clean_subject
-from junkan.mail.sender_identity import date_header
-
-#: The notice time zone's default (NoticeSettings.timezone): what the Date header shows.
-DEFAULT_TIMEZONE = "Asia/Tokyo"
+from junkan.mail.sender_identity import SenderHeaders, date_header
 
 #: CRLF line endings. refold_source="none" only affects headers stored raw (List-Unsubscribe below):
 #: the default would RFC 2047-encode a long URL, which no mail client would then recognise as a link.
@@ -73,30 +70,23 @@ def _needs_base64(text: str) -> bool:
 
 
 def build_message(
-    mail: OutgoingMail,
-    *,
-    from_email: str,
-    from_name: str | None = None,
-    reply_to: str | None = None,
-    unsubscribe_mailto: str | None = None,
-    readable: bool = False,
-    now: datetime | None = None,
-    timezone: str = DEFAULT_TIMEZONE,
+    mail: OutgoingMail, sender: SenderHeaders, *, readable: bool = False, now: datetime | None = None
 ) -> EmailMessage:
     """One notice as an EmailMessage. `readable=True` keeps bodies 8-bit (for .eml files). Reply-To
-    carries the From display name (the same desk); Date is `now` in `timezone` (+0900 for JST)."""
+    carries the From display name (the same desk); Date is `now` in the sender's time zone (+0900 for
+    JST)."""
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["Subject"] = clean_subject(mail.subject)
-    sender_name = clean_display_name(from_name)
-    msg["From"] = Address(display_name=sender_name, addr_spec=from_email)
+    sender_name = clean_display_name(sender.from_name)
+    msg["From"] = Address(display_name=sender_name, addr_spec=sender.from_email)
     msg["To"] = Address(display_name=clean_display_name(mail.to_name), addr_spec=mail.to_email)
-    if reply_to:
-        msg["Reply-To"] = Address(display_name=sender_name, addr_spec=reply_to)
-    msg["Date"] = date_header(now or datetime.now(UTC), timezone)
-    msg["Message-ID"] = message_id_header(mail.message_id, from_email)
+    if sender.reply_to:
+        msg["Reply-To"] = Address(display_name=sender_name, addr_spec=sender.reply_to)
+    msg["Date"] = date_header(now or datetime.now(UTC), sender.timezone)
+    msg["Message-ID"] = message_id_header(mail.message_id, sender.from_email)
     # RFC 3834: tells auto-responders (vacation replies) not to answer a machine-sent notice.
     msg["Auto-Submitted"] = "auto-generated"
-    for name, value in list_unsubscribe_headers(mail, unsubscribe_mailto).items():
+    for name, value in list_unsubscribe_headers(mail, sender.unsubscribe_mailto).items():
         # Raw and pre-folded between the targets: URLs must never be encoded or broken (RFC 2369).
         msg.set_raw(name, value.replace(", <", ",\n <"))
 

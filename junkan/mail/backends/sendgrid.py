@@ -57,9 +57,9 @@ from junkan.mail.backends.base import (
     SendResult,
     scrub_error,
 )
-from junkan.mail.backends.mime import DEFAULT_TIMEZONE, list_unsubscribe_headers
+from junkan.mail.backends.mime import list_unsubscribe_headers
 from junkan.mail.headers import clean_display_name, clean_subject
-from junkan.mail.sender_identity import date_header, from_display_name
+from junkan.mail.sender_identity import SenderHeaders, date_header
 
 CUSTOM_ARG_MESSAGE_ID = "junkan_message_id"
 _MAX_CATEGORIES = 10
@@ -152,13 +152,10 @@ class SendGridBackend:
     def __init__(
         self,
         api_key: str,
+        sender: SenderHeaders,
         *,
         host: str = "https://api.sendgrid.com",
-        from_email: str,
-        from_name: str | None = None,
-        reply_to: str | None = None,
         asm_group_id: int | None = None,
-        unsubscribe_mailto: str | None = None,
         timeout_s: float = 30.0,
         max_retries: int = 4,
         backoff_base_s: float = 1.0,
@@ -168,7 +165,6 @@ class SendGridBackend:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
-        timezone: str = DEFAULT_TIMEZONE,
         throttle: Throttle | None = None,
     ) -> None:
         if not api_key:
@@ -180,13 +176,14 @@ class SendGridBackend:
             )
         self._api_key = api_key
         self.host = host.rstrip("/")
-        name = clean_display_name(from_name) or None
-        self._from: dict[str, str] = From(from_email, name).get()
+        self._sender = sender
+        name = clean_display_name(sender.from_name) or None
+        self._from: dict[str, str] = From(sender.from_email, name).get()
         # Replies reach the same desk the From line names.
-        self._reply_to: dict[str, str] | None = ReplyTo(reply_to, name).get() if reply_to else None
-        self._timezone = timezone
+        self._reply_to: dict[str, str] | None = (
+            ReplyTo(sender.reply_to, name).get() if sender.reply_to else None
+        )
         self._asm_group_id = asm_group_id
-        self._mailto = unsubscribe_mailto
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.backoff_base_s = backoff_base_s
@@ -215,12 +212,9 @@ class SendGridBackend:
         key = mail.sendgrid_api_key.get_secret_value() if mail.sendgrid_api_key else ""
         return cls(
             key,
+            SenderHeaders.from_settings(settings),
             host=mail.sendgrid_host,
-            from_email=mail.from_email,
-            from_name=from_display_name(settings),
-            reply_to=mail.reply_to,
             asm_group_id=mail.asm_group_id,
-            unsubscribe_mailto=mail.unsubscribe_mailto or settings.sender.contact_email,
             timeout_s=mail.timeout_s,
             max_retries=mail.max_retries,
             backoff_base_s=mail.backoff_base_s,
@@ -229,7 +223,6 @@ class SendGridBackend:
             rate_limit_retries=mail.rate_limit_retries,
             sleep=sleep,
             clock=clock,
-            timezone=settings.notice.timezone,
             throttle=throttle,
         )
 
@@ -263,8 +256,9 @@ class SendGridBackend:
             body["reply_to"] = dict(self._reply_to)
         # `Date` is not among the headers the Mail Send contract reserves, so the mail carries the time
         # of the request in the notice time zone (+0900) instead of the one SendGrid would add (UTC).
-        body["headers"] = {"Date": date_header(datetime.fromtimestamp(self._clock(), UTC), self._timezone),
-                           **list_unsubscribe_headers(mail, self._mailto)}
+        moment = datetime.fromtimestamp(self._clock(), UTC)
+        body["headers"] = {"Date": date_header(moment, self._sender.timezone),
+                           **list_unsubscribe_headers(mail, self._sender.unsubscribe_mailto)}
         # Only advertising mail honours the unsubscribe group: the rejection notice itself must reach every
         # candidate (DESIGN.md §3), whatever they chose about partner news.
         if self._asm_group_id is not None and mail.advertising:

@@ -31,8 +31,8 @@ from typing import Literal
 from junkan.backoff import jittered_backoff
 from junkan.config import Settings
 from junkan.mail.backends.base import OutgoingMail, SendResult, scrub_error
-from junkan.mail.backends.mime import DEFAULT_TIMEZONE, build_message, message_id_header
-from junkan.mail.sender_identity import from_display_name
+from junkan.mail.backends.mime import build_message, message_id_header
+from junkan.mail.sender_identity import SenderHeaders
 
 Security = Literal["starttls", "ssl", "none"]
 
@@ -103,15 +103,11 @@ class SmtpBackend:
         self,
         host: str,
         port: int,
+        sender: SenderHeaders,
         *,
         security: Security = "starttls",
         username: str | None = None,
         password: str | None = None,
-        from_email: str,
-        from_name: str | None = None,
-        reply_to: str | None = None,
-        unsubscribe_mailto: str | None = None,
-        timezone: str = DEFAULT_TIMEZONE,
         ca_file: Path | None = None,
         ssl_context: ssl.SSLContext | None = None,
         timeout_s: float = 30.0,
@@ -127,11 +123,7 @@ class SmtpBackend:
         self.security = security
         self._username = username
         self._password = password
-        self._from_email = from_email
-        self._from_name = from_name
-        self._reply_to = reply_to
-        self._mailto = unsubscribe_mailto
-        self._timezone = timezone
+        self._sender = sender
         if ssl_context is None and security != "none":
             ssl_context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
         self._ssl_context = ssl_context
@@ -152,14 +144,10 @@ class SmtpBackend:
         return cls(
             mail.smtp_host,
             mail.smtp_port,
+            SenderHeaders.from_settings(settings),
             security=mail.smtp_security,
             username=mail.smtp_username,
             password=mail.smtp_password.get_secret_value() if mail.smtp_password else None,
-            from_email=mail.from_email,
-            from_name=from_display_name(settings),
-            reply_to=mail.reply_to,
-            unsubscribe_mailto=mail.unsubscribe_mailto or settings.sender.contact_email,
-            timezone=settings.notice.timezone,
             ca_file=mail.smtp_ca_file,
             timeout_s=mail.timeout_s,
             max_retries=mail.max_retries,
@@ -243,19 +231,10 @@ class SmtpBackend:
     # -- sending ----------------------------------------------------------------------------------------
     def send(self, mail: OutgoingMail, *, dry_run: bool) -> SendResult:
         try:
-            msg = build_message(
-                mail,
-                from_email=self._from_email,
-                from_name=self._from_name,
-                reply_to=self._reply_to,
-                unsubscribe_mailto=self._mailto,
-                readable=False,
-                now=self._clock(),
-                timezone=self._timezone,
-            )
+            msg = build_message(mail, self._sender, readable=False, now=self._clock())
         except (ValueError, TypeError) as exc:
             return SendResult("failed", error=scrub_error(f"message could not be built: {exc}"))
-        provider_id = message_id_header(mail.message_id, self._from_email)
+        provider_id = message_id_header(mail.message_id, self._sender.from_email)
         if dry_run:
             # Built and checked, never handed to the relay.
             return SendResult("accepted", provider_message_id=None, attempts=0)
@@ -266,7 +245,7 @@ class SmtpBackend:
             try:
                 conn = self._connection()
                 conn.data_sent = False
-                conn.send_message(msg, from_addr=self._from_email, to_addrs=[mail.to_email])
+                conn.send_message(msg, from_addr=self._sender.from_email, to_addrs=[mail.to_email])
                 return SendResult("accepted", provider_message_id=provider_id, attempts=attempts)
             except _Fatal as exc:
                 self._drop_connection()
