@@ -7,13 +7,16 @@ from __future__ import annotations
 import email
 import email.utils
 from collections.abc import Sequence
+from dataclasses import replace
 from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
 
 from junkan.config import SenderSettings
+from junkan.http import RetryPolicy
 from junkan.mail.backends import OutgoingMail
+from junkan.mail.backends.base import DEFAULT_RETRY
 from junkan.mail.sender_identity import SenderHeaders
 from junkan.mail.templates import NoticeContext, PartnerBlock, TemplateStore, render_notice
 
@@ -60,6 +63,11 @@ def notice_mail(
     }
     values.update(overrides)
     return OutgoingMail(**values)  # type: ignore[arg-type]
+
+
+def retries(max_retries: int, **policy: Any) -> RetryPolicy:
+    """The backends' default retry policy with `max_retries` and any other `policy` field changed."""
+    return replace(DEFAULT_RETRY, max_retries=max_retries, **policy)
 
 
 def assert_backoff(sleeps: Sequence[float], nominal: Sequence[float]) -> None:

@@ -21,7 +21,7 @@ from junkan.mail.sender_identity import SenderHeaders
 from tests.fakes._common import FakeClock
 from tests.fakes.sendgrid import Reply, SendGridFake, errors_body, schema_errors
 from tests.fakes.silent_http import SilentHTTPServer, never_accepting_port
-from tests.mail_support import SENDER, UNSUB, assert_backoff, notice_mail
+from tests.mail_support import SENDER, UNSUB, assert_backoff, notice_mail, retries
 
 KEY = "SG.test-key-123"
 
@@ -42,10 +42,7 @@ def make_backend(fake: SendGridFake, clock: FakeClock, **overrides: object) -> S
         "sender": SENDER,
         "host": fake.url,
         "asm_group_id": 321,
-        "max_retries": 3,
-        "backoff_base_s": 1.0,
-        "backoff_max_s": 8.0,
-        "rate_limit_max_wait_s": 60.0,
+        "retry": retries(3, backoff_base_s=1.0, backoff_max_s=8.0, max_wait_s=60.0),
         "rate_limit_retries": 3,
         "timeout_s": 5.0,
         "sleep": clock.sleep,
@@ -57,7 +54,7 @@ def make_backend(fake: SendGridFake, clock: FakeClock, **overrides: object) -> S
 
 def make_backend_for(host: str, clock: FakeClock, **overrides: object) -> SendGridBackend:
     values: dict[str, object] = {"sender": SenderHeaders("r@junkan.example"), "host": host, "timeout_s": 0.3,
-                                 "max_retries": 3, "sleep": clock.sleep, "clock": clock}
+                                 "retry": retries(3), "sleep": clock.sleep, "clock": clock}
     values.update(overrides)
     return SendGridBackend(KEY, **values)  # type: ignore[arg-type]
 
@@ -174,7 +171,7 @@ def test_429_waits_until_the_rate_limit_reset_then_retries(fake: SendGridFake, c
 
 def test_429_wait_is_bounded_and_retries_are_capped(fake: SendGridFake, clock: FakeClock) -> None:
     fake.rate_limit_next(clock() + 3600, times=10)
-    result = make_backend(fake, clock, rate_limit_max_wait_s=30.0, rate_limit_retries=3).send(
+    result = make_backend(fake, clock, retry=retries(3, max_wait_s=30.0), rate_limit_retries=3).send(
         notice_mail(), dry_run=False
     )
     assert result.status == "retry"
@@ -220,7 +217,7 @@ def test_sends_that_fail_alike_do_not_wait_alike(fake: SendGridFake, clock: Fake
 
 def test_persistent_5xx_gives_up_with_retry_status(fake: SendGridFake, clock: FakeClock) -> None:
     fake.fail_next(502, times=10)
-    result = make_backend(fake, clock, max_retries=4).send(notice_mail(), dry_run=False)
+    result = make_backend(fake, clock, retry=retries(4, backoff_max_s=8.0)).send(notice_mail(), dry_run=False)
     assert result.status == "retry"
     assert result.error == "HTTP 502: bad gateway"
     assert result.attempts == 5
@@ -262,7 +259,8 @@ def test_an_unreadable_answer_is_unknown_never_a_refusal_to_retry_later(
 
 def test_a_slow_fake_answer_past_the_timeout_is_unknown_not_retried(clock: FakeClock) -> None:
     with SendGridFake(KEY, latency_s=1.0) as slow:
-        result = make_backend(slow, clock, timeout_s=0.05, max_retries=3).send(notice_mail(), dry_run=False)
+        backend = make_backend(slow, clock, timeout_s=0.05, retry=retries(3))
+        result = backend.send(notice_mail(), dry_run=False)
     # The fake answers 202 a moment later: a retry here would have been a second, real send.
     assert result.status == "unknown" and result.code == "read_timeout" and result.attempts == 1
     assert clock.sleeps == []
@@ -271,7 +269,7 @@ def test_a_slow_fake_answer_past_the_timeout_is_unknown_not_retried(clock: FakeC
 def test_a_connect_timeout_is_retried_then_left_pending(clock: FakeClock) -> None:
     # Nothing can have been sent when the TCP connection never opened.
     with never_accepting_port() as port:
-        result = make_backend_for(f"http://127.0.0.1:{port}", clock, max_retries=2).send(
+        result = make_backend_for(f"http://127.0.0.1:{port}", clock, retry=retries(2)).send(
             notice_mail(), dry_run=False
         )
     assert result.status == "retry" and result.code == "connect_error" and result.attempts == 3
@@ -283,7 +281,7 @@ def test_unreachable_host_is_retried_then_left_pending(clock: FakeClock) -> None
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = make_backend_for(f"http://127.0.0.1:{port}", clock, max_retries=2).send(
+    result = make_backend_for(f"http://127.0.0.1:{port}", clock, retry=retries(2)).send(
         notice_mail(), dry_run=False
     )
     assert result.status == "retry" and result.attempts == 3 and result.code == "connect_error"

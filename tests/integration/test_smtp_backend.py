@@ -25,7 +25,7 @@ from tests.integration._smtp_relay import (
     parsed,
     relay,
 )
-from tests.mail_support import SENDER, UNSUB, assert_backoff, notice_mail
+from tests.mail_support import SENDER, UNSUB, assert_backoff, notice_mail, retries
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,8 @@ def clock() -> FakeClock:
 
 
 def backend_for(controller: Controller, clock: FakeClock, **overrides: object) -> SmtpBackend:
-    values: dict[str, object] = {"security": "none", "timeout_s": 5.0, "max_retries": 2, "sleep": clock.sleep}
+    values: dict[str, object] = {"security": "none", "timeout_s": 5.0, "retry": retries(2),
+                                 "sleep": clock.sleep}
     values.update(overrides)
     return SmtpBackend(controller.hostname, controller.port, SENDER, **values)  # type: ignore[arg-type]
 
@@ -158,11 +159,11 @@ def test_a_temporary_refusal_is_retried_with_backoff(
     plain_server: Controller, recorder: Recorder, clock: FakeClock
 ) -> None:
     recorder.rcpt_replies.extend(["451 4.7.1 try again later"] * 2)
-    result = backend_for(plain_server, clock, max_retries=3).send(notice_mail(), dry_run=False)
+    result = backend_for(plain_server, clock, retry=retries(3)).send(notice_mail(), dry_run=False)
     assert result.status == "accepted" and result.attempts == 3
     assert_backoff(clock.sleeps, [1.0, 2.0])
     recorder.rcpt_replies.extend(["451 4.7.1 try again later"] * 5)
-    result = backend_for(plain_server, clock, max_retries=1).send(notice_mail("m2"), dry_run=False)
+    result = backend_for(plain_server, clock, retry=retries(1)).send(notice_mail("m2"), dry_run=False)
     assert result.status == "retry" and result.error == "SMTP 451: 4.7.1 try again later"
 
 
@@ -172,7 +173,7 @@ def test_an_unreachable_server_leaves_the_message_for_the_next_run(clock: FakeCl
         free_port(),
         SenderHeaders("r@junkan.example"),
         security="none",
-        max_retries=2,
+        retry=retries(2),
         sleep=clock.sleep,
         timeout_s=2.0,
     )
@@ -243,7 +244,7 @@ def test_no_reply_after_the_data_is_unknown_and_never_resent(
     handler = SilentAfter(stall_at="DATA")
     with relay(handler, "ssl" if security == "ssl" else "plain", tls_files) as controller:
         client_tls = {"ca_file": tls_files[0]} if security == "ssl" else {}
-        backend = backend_for(controller, clock, security=security, timeout_s=0.5, max_retries=3,
+        backend = backend_for(controller, clock, security=security, timeout_s=0.5, retry=retries(3),
                               **client_tls)
         result = backend.send(notice_mail("m_silent"), dry_run=False)
         backend.close()
@@ -257,7 +258,7 @@ def test_no_reply_after_the_data_is_unknown_and_never_resent(
 def test_a_stall_before_the_data_is_retried_because_nothing_was_handed_over(clock: FakeClock) -> None:
     handler = SilentAfter(stall_at="RCPT")
     with relay(handler) as controller:
-        backend = backend_for(controller, clock, timeout_s=0.5, max_retries=1)
+        backend = backend_for(controller, clock, timeout_s=0.5, retry=retries(1))
         result = backend.send(notice_mail(), dry_run=False)
     assert result.status == "retry" and result.attempts == 2
     assert_backoff(clock.sleeps, [1.0])

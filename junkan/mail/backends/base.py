@@ -30,6 +30,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from junkan.config import MailSettings
+from junkan.http import RetryPolicy
+
 SendStatus = Literal["accepted", "retry", "failed", "fatal", "unknown"]
 
 _EMAIL_RE = re.compile(r"[^\s<>\"'(),;:@\[\]]+@[^\s<>\"'(),;:@\[\]]+")
@@ -75,6 +78,17 @@ class MailBackend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def retry_policy(mail: MailSettings) -> RetryPolicy:
+    """The provider retries of the mail settings, the same for SendGrid and SMTP: how often a transient
+    failure is tried again, the backoff between tries, and the longest wait for one rate-limit reset."""
+    return RetryPolicy(max_retries=mail.max_retries, backoff_base_s=mail.backoff_base_s,
+                       backoff_max_s=mail.backoff_max_s, max_wait_s=mail.rate_limit_max_wait_s)
+
+
+#: The retries of a backend built without settings: the settings' defaults.
+DEFAULT_RETRY = retry_policy(MailSettings())
 
 
 class BackendConfigError(ValueError):

@@ -48,13 +48,14 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import From, ReplyTo
 
-from junkan.backoff import jittered_backoff
 from junkan.config import Settings
-from junkan.http import Throttle
+from junkan.http import RetryPolicy, Throttle
 from junkan.mail.backends.base import (
+    DEFAULT_RETRY,
     BackendConfigError,
     OutgoingMail,
     SendResult,
+    retry_policy,
     scrub_error,
 )
 from junkan.mail.backends.mime import list_unsubscribe_headers
@@ -157,10 +158,7 @@ class SendGridBackend:
         host: str = "https://api.sendgrid.com",
         asm_group_id: int | None = None,
         timeout_s: float = 30.0,
-        max_retries: int = 4,
-        backoff_base_s: float = 1.0,
-        backoff_max_s: float = 30.0,
-        rate_limit_max_wait_s: float = 60.0,
+        retry: RetryPolicy = DEFAULT_RETRY,
         rate_limit_retries: int = 10,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
@@ -185,14 +183,11 @@ class SendGridBackend:
         )
         self._asm_group_id = asm_group_id
         self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.backoff_base_s = backoff_base_s
-        self.backoff_max_s = backoff_max_s
-        self.rate_limit_max_wait_s = rate_limit_max_wait_s
+        self._retry = retry
         self.rate_limit_retries = rate_limit_retries
         self._sleep = sleep
         self._clock = clock
-        self._rng = rng
+        self._rng = rng or random.Random()
         self._throttle = throttle
         self._local = threading.local()
         self._gate_lock = threading.Lock()
@@ -216,10 +211,7 @@ class SendGridBackend:
             host=mail.sendgrid_host,
             asm_group_id=mail.asm_group_id,
             timeout_s=mail.timeout_s,
-            max_retries=mail.max_retries,
-            backoff_base_s=mail.backoff_base_s,
-            backoff_max_s=mail.backoff_max_s,
-            rate_limit_max_wait_s=mail.rate_limit_max_wait_s,
+            retry=retry_policy(mail),
             rate_limit_retries=mail.rate_limit_retries,
             sleep=sleep,
             clock=clock,
@@ -279,7 +271,7 @@ class SendGridBackend:
         return response
 
     def _backoff(self, attempt: int) -> float:
-        return jittered_backoff(attempt, self.backoff_base_s, self.backoff_max_s, self._rng)
+        return self._retry.backoff(attempt, self._rng)
 
     def _wait_for_gate(self) -> None:
         with self._gate_lock:
@@ -300,7 +292,7 @@ class SendGridBackend:
             wait = None
         if wait is None:
             wait = self._backoff(throttles)
-        return min(max(wait, 0.0), self.rate_limit_max_wait_s)
+        return min(max(wait, 0.0), self._retry.max_wait_s)
 
     def send(self, mail: OutgoingMail, *, dry_run: bool) -> SendResult:
         if self._closed:
@@ -324,7 +316,7 @@ class SendGridBackend:
                     continue
                 if status >= 500 or status in _RETRY_STATUSES:
                     failures += 1
-                    if failures > self.max_retries:
+                    if failures > self._retry.max_retries:
                         return SendResult("retry", error=_error_text(exc, errors), attempts=attempts)
                     self._sleep(self._backoff(failures))
                     continue
@@ -338,7 +330,7 @@ class SendGridBackend:
                     return SendResult("fatal", error=scrub_error(f"TLS failed: {_describe(reason)}"),
                                       attempts=attempts, code="tls_error")
                 failures += 1
-                if failures > self.max_retries:
+                if failures > self._retry.max_retries:
                     return SendResult(
                         "retry",
                         error=scrub_error(f"not sent: {_describe(reason)}"),

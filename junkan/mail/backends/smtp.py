@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from junkan.backoff import jittered_backoff
 from junkan.config import Settings
-from junkan.mail.backends.base import OutgoingMail, SendResult, scrub_error
+from junkan.http import RetryPolicy
+from junkan.mail.backends.base import DEFAULT_RETRY, OutgoingMail, SendResult, retry_policy, scrub_error
 from junkan.mail.backends.mime import build_message, message_id_header
 from junkan.mail.sender_identity import SenderHeaders
 
@@ -111,9 +111,7 @@ class SmtpBackend:
         ca_file: Path | None = None,
         ssl_context: ssl.SSLContext | None = None,
         timeout_s: float = 30.0,
-        max_retries: int = 4,
-        backoff_base_s: float = 1.0,
-        backoff_max_s: float = 30.0,
+        retry: RetryPolicy = DEFAULT_RETRY,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
@@ -128,12 +126,10 @@ class SmtpBackend:
             ssl_context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
         self._ssl_context = ssl_context
         self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.backoff_base_s = backoff_base_s
-        self.backoff_max_s = backoff_max_s
+        self._retry = retry
         self._sleep = sleep
         self._clock = clock
-        self._rng = rng
+        self._rng = rng or random.Random()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: set[smtplib.SMTP] = set()
@@ -150,9 +146,7 @@ class SmtpBackend:
             password=mail.smtp_password.get_secret_value() if mail.smtp_password else None,
             ca_file=mail.smtp_ca_file,
             timeout_s=mail.timeout_s,
-            max_retries=mail.max_retries,
-            backoff_base_s=mail.backoff_base_s,
-            backoff_max_s=mail.backoff_max_s,
+            retry=retry_policy(mail),
             sleep=sleep,
         )
 
@@ -296,9 +290,9 @@ class SmtpBackend:
                     return _no_reply(exc, attempts)
                 outcome, error = "retry", scrub_error(f"{type(exc).__name__}: {exc}")
             failures += 1
-            if failures > self.max_retries:
+            if failures > self._retry.max_retries:
                 return SendResult(outcome, error=error, attempts=attempts)  # type: ignore[arg-type]
-            self._sleep(jittered_backoff(failures, self.backoff_base_s, self.backoff_max_s, self._rng))
+            self._sleep(self._retry.backoff(failures, self._rng))
 
     def close(self) -> None:
         with self._lock:
