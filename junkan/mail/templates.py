@@ -180,6 +180,16 @@ class _NoticeSandbox(SandboxedEnvironment):
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateChoice:
+    """What picks a notice's templates: its kind, the locale, the reason category and the job (ATS id)."""
+
+    kind: str
+    locale: str | None = None
+    category: str | None = None
+    job_external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NoticeTemplates:
     """The three parts chosen for one (kind, locale, category, job), compiled, with their version hash."""
 
@@ -241,7 +251,7 @@ class TemplateStore:
         # Which file answers a lookup, compiled templates and version hashes are cached per store. Edits to
         # a file in use drop them all (so text and version always match); a newly added file is seen by
         # the next store, i.e. the next run.
-        self._resolved: dict[tuple[str, ...], str] = {}
+        self._resolved: dict[tuple[TemplateChoice, str], str] = {}
         self._compiled: dict[str, Template] = {}
         self._versions: dict[tuple[str, ...], str] = {}
         self._selected: dict[tuple[str, str, str, str], NoticeTemplates] = {}
@@ -253,24 +263,17 @@ class TemplateStore:
         return cls(mail.template_dir, default_locale=notice.default_locale)
 
     # -- selection --------------------------------------------------------------------------------------
-    def candidates(
-        self,
-        kind: str,
-        part: str,
-        *,
-        locale: str | None = None,
-        category: str | None = None,
-        job_external_id: str | None = None,
-    ) -> list[str]:
+    def candidates(self, choice: TemplateChoice, part: str) -> list[str]:
         """Template names tried for one part, most specific first."""
+        kind = choice.kind
         if not _KIND_RE.match(kind):
             raise ValueError(f"invalid mail kind {kind!r}")
         if part not in PARTS:
             raise ValueError(f"invalid template part {part!r}")
-        job = _safe_job_id(job_external_id)
-        cat = _safe_category(category)
+        job = _safe_job_id(choice.job_external_id)
+        cat = _safe_category(choice.category)
         names: list[str] = []
-        for loc in dict.fromkeys((normalize_locale(locale, self.default_locale), self.default_locale)):
+        for loc in dict.fromkeys((normalize_locale(choice.locale, self.default_locale), self.default_locale)):
             stems = []
             if job:
                 if cat:
@@ -282,28 +285,22 @@ class TemplateStore:
             names.extend(f"{stem}.{part}" for stem in stems)
         return names
 
-    def resolve(
-        self,
-        kind: str,
-        part: str,
-        *,
-        locale: str | None = None,
-        category: str | None = None,
-        job_external_id: str | None = None,
-    ) -> str:
-        key = (kind, part, locale or "", category or "", job_external_id or "")
-        cached = self._resolved.get(key)
+    def resolve(self, choice: TemplateChoice, part: str) -> str:
+        """The name of the most specific template there is for one part."""
+        cached = self._resolved.get((choice, part))
         if cached is not None:
             return cached
-        names = self.candidates(kind, part, locale=locale, category=category, job_external_id=job_external_id)
+        names = self.candidates(choice, part)
         for name in names:
             try:
                 self._env.loader.get_source(self._env, name)  # type: ignore[union-attr]
             except TemplateNotFound:
                 continue
-            self._resolved[key] = name
+            self._resolved[(choice, part)] = name
             return name
-        raise MailTemplateError(names[-1], f"no template for kind={kind!r} part={part!r} (tried {names})")
+        raise MailTemplateError(
+            names[-1], f"no template for kind={choice.kind!r} part={part!r} (tried {names})"
+        )
 
     # -- rendering --------------------------------------------------------------------------------------
     def refresh_if_stale(self) -> bool:
@@ -342,10 +339,8 @@ class TemplateStore:
         if chosen is not None:
             return chosen
         loc = normalize_locale(locale, self.default_locale)
-        subject, text, html = (
-            self.resolve(kind, part, locale=loc, category=category, job_external_id=job_external_id)
-            for part in PARTS
-        )
+        choice = TemplateChoice(kind, loc, category, job_external_id)
+        subject, text, html = (self.resolve(choice, part) for part in PARTS)
         names = (subject, text, html)
         # Hash first: the edit checks it records then also cover a file changed while compiling.
         version = self.version(names)
