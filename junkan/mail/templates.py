@@ -184,9 +184,10 @@ class TemplateChoice:
     """What picks a notice's templates: its kind, the locale, the reason category and the job (ATS id)."""
 
     kind: str
-    locale: str | None = None
-    category: str | None = None
-    job_external_id: str | None = None
+    #: Normalised ("ja-JP" -> "ja"); the store's default locale is tried after it.
+    locale: str
+    category: str | None
+    job_external_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
