@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from junkan.config import Settings
+from junkan.http import RetryPolicy
 from junkan.mail.backends import BackendConfigError, build_backend
+from junkan.mail.backends.base import Retrying
 from junkan.mail.backends.sendgrid import SendGridBackend
 from junkan.mail.sender_identity import SenderHeaders
 from tests.fakes._common import FakeClock
@@ -37,26 +39,28 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def make_backend(fake: SendGridFake, clock: FakeClock, **overrides: object) -> SendGridBackend:
+#: The retries of `make_backend`: few, and short waits, so the backoff schedule shows in a few sleeps.
+RETRY = retries(3, backoff_base_s=1.0, backoff_max_s=8.0, max_wait_s=60.0)
+
+
+def make_backend(fake: SendGridFake, clock: FakeClock, *, retry: RetryPolicy = RETRY,
+                 rng: random.Random | None = None, **overrides: object) -> SendGridBackend:
     values: dict[str, object] = {
         "sender": SENDER,
         "host": fake.url,
         "asm_group_id": 321,
-        "retry": retries(3, backoff_base_s=1.0, backoff_max_s=8.0, max_wait_s=60.0),
         "rate_limit_retries": 3,
         "timeout_s": 5.0,
-        "sleep": clock.sleep,
         "clock": clock,
     }
     values.update(overrides)
-    return SendGridBackend(KEY, **values)  # type: ignore[arg-type]
+    waits = Retrying(retry, sleep=clock.sleep, rng=rng or random.Random())
+    return SendGridBackend(KEY, retrying=waits, **values)  # type: ignore[arg-type]
 
 
-def make_backend_for(host: str, clock: FakeClock, **overrides: object) -> SendGridBackend:
-    values: dict[str, object] = {"sender": SenderHeaders("r@junkan.example"), "host": host, "timeout_s": 0.3,
-                                 "retry": retries(3), "sleep": clock.sleep, "clock": clock}
-    values.update(overrides)
-    return SendGridBackend(KEY, **values)  # type: ignore[arg-type]
+def make_backend_for(host: str, clock: FakeClock, *, max_retries: int = 3) -> SendGridBackend:
+    return SendGridBackend(KEY, SenderHeaders("r@junkan.example"), host=host, timeout_s=0.3, clock=clock,
+                           retrying=Retrying(retries(max_retries), sleep=clock.sleep))
 
 
 # -- the request -----------------------------------------------------------------------------------
@@ -171,7 +175,7 @@ def test_429_waits_until_the_rate_limit_reset_then_retries(fake: SendGridFake, c
 
 def test_429_wait_is_bounded_and_retries_are_capped(fake: SendGridFake, clock: FakeClock) -> None:
     fake.rate_limit_next(clock() + 3600, times=10)
-    result = make_backend(fake, clock, retry=retries(3, max_wait_s=30.0), rate_limit_retries=3).send(
+    result = make_backend(fake, clock, retry=replace(RETRY, max_wait_s=30.0), rate_limit_retries=3).send(
         notice_mail(), dry_run=False
     )
     assert result.status == "retry"
@@ -217,7 +221,7 @@ def test_sends_that_fail_alike_do_not_wait_alike(fake: SendGridFake, clock: Fake
 
 def test_persistent_5xx_gives_up_with_retry_status(fake: SendGridFake, clock: FakeClock) -> None:
     fake.fail_next(502, times=10)
-    result = make_backend(fake, clock, retry=retries(4, backoff_max_s=8.0)).send(notice_mail(), dry_run=False)
+    result = make_backend(fake, clock, retry=replace(RETRY, max_retries=4)).send(notice_mail(), dry_run=False)
     assert result.status == "retry"
     assert result.error == "HTTP 502: bad gateway"
     assert result.attempts == 5
@@ -259,7 +263,7 @@ def test_an_unreadable_answer_is_unknown_never_a_refusal_to_retry_later(
 
 def test_a_slow_fake_answer_past_the_timeout_is_unknown_not_retried(clock: FakeClock) -> None:
     with SendGridFake(KEY, latency_s=1.0) as slow:
-        backend = make_backend(slow, clock, timeout_s=0.05, retry=retries(3))
+        backend = make_backend(slow, clock, timeout_s=0.05)
         result = backend.send(notice_mail(), dry_run=False)
     # The fake answers 202 a moment later: a retry here would have been a second, real send.
     assert result.status == "unknown" and result.code == "read_timeout" and result.attempts == 1
@@ -269,7 +273,7 @@ def test_a_slow_fake_answer_past_the_timeout_is_unknown_not_retried(clock: FakeC
 def test_a_connect_timeout_is_retried_then_left_pending(clock: FakeClock) -> None:
     # Nothing can have been sent when the TCP connection never opened.
     with never_accepting_port() as port:
-        result = make_backend_for(f"http://127.0.0.1:{port}", clock, retry=retries(2)).send(
+        result = make_backend_for(f"http://127.0.0.1:{port}", clock, max_retries=2).send(
             notice_mail(), dry_run=False
         )
     assert result.status == "retry" and result.code == "connect_error" and result.attempts == 3
@@ -281,7 +285,7 @@ def test_unreachable_host_is_retried_then_left_pending(clock: FakeClock) -> None
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = make_backend_for(f"http://127.0.0.1:{port}", clock, retry=retries(2)).send(
+    result = make_backend_for(f"http://127.0.0.1:{port}", clock, max_retries=2).send(
         notice_mail(), dry_run=False
     )
     assert result.status == "retry" and result.attempts == 3 and result.code == "connect_error"
@@ -316,7 +320,8 @@ def test_413_fails_the_message(fake: SendGridFake, clock: FakeClock) -> None:
 
 
 def test_a_bad_key_is_fatal(fake: SendGridFake, clock: FakeClock) -> None:
-    backend = SendGridBackend("SG.wrong", SenderHeaders("r@junkan.example"), host=fake.url, sleep=clock.sleep)
+    backend = SendGridBackend("SG.wrong", SenderHeaders("r@junkan.example"), host=fake.url,
+                              retrying=Retrying(sleep=clock.sleep))
     result = backend.send(notice_mail(), dry_run=False)
     assert result.status == "fatal" and (result.error or "").startswith("HTTP 401")
     assert fake.received[0].status == 401

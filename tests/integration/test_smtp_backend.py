@@ -6,13 +6,15 @@ import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from junkan.config import Settings
 from junkan.mail.backends import build_backend
-from junkan.mail.backends.smtp import SmtpBackend, _TrackedSMTP
+from junkan.mail.backends.base import Retrying
+from junkan.mail.backends.smtp import SmtpBackend, SmtpRelay, _TrackedSMTP
 from junkan.mail.sender_identity import SenderHeaders
 from tests.fakes._common import FakeClock
 from tests.integration._smtp_relay import (
@@ -61,11 +63,14 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def backend_for(controller: Controller, clock: FakeClock, **overrides: object) -> SmtpBackend:
-    values: dict[str, object] = {"security": "none", "timeout_s": 5.0, "retry": retries(2),
-                                 "sleep": clock.sleep}
-    values.update(overrides)
-    return SmtpBackend(controller.hostname, controller.port, SENDER, **values)  # type: ignore[arg-type]
+def backend_for(
+    controller: Controller, clock: FakeClock, *, max_retries: int = 2, **relay: Any
+) -> SmtpBackend:
+    """A backend for `controller`'s relay (plain, 5 s timeout unless `relay` says otherwise), waiting on
+    `clock`."""
+    settings: dict[str, Any] = {"security": "none", "timeout_s": 5.0, **relay}
+    return SmtpBackend(SmtpRelay(controller.hostname, controller.port, **settings), SENDER,
+                       retrying=Retrying(retries(max_retries), sleep=clock.sleep))
 
 
 def test_plain_smtp_delivers_a_proper_japanese_message(
@@ -159,23 +164,19 @@ def test_a_temporary_refusal_is_retried_with_backoff(
     plain_server: Controller, recorder: Recorder, clock: FakeClock
 ) -> None:
     recorder.rcpt_replies.extend(["451 4.7.1 try again later"] * 2)
-    result = backend_for(plain_server, clock, retry=retries(3)).send(notice_mail(), dry_run=False)
+    result = backend_for(plain_server, clock, max_retries=3).send(notice_mail(), dry_run=False)
     assert result.status == "accepted" and result.attempts == 3
     assert_backoff(clock.sleeps, [1.0, 2.0])
     recorder.rcpt_replies.extend(["451 4.7.1 try again later"] * 5)
-    result = backend_for(plain_server, clock, retry=retries(1)).send(notice_mail("m2"), dry_run=False)
+    result = backend_for(plain_server, clock, max_retries=1).send(notice_mail("m2"), dry_run=False)
     assert result.status == "retry" and result.error == "SMTP 451: 4.7.1 try again later"
 
 
 def test_an_unreachable_server_leaves_the_message_for_the_next_run(clock: FakeClock) -> None:
     backend = SmtpBackend(
-        "127.0.0.1",
-        free_port(),
+        SmtpRelay("127.0.0.1", free_port(), security="none", timeout_s=2.0),
         SenderHeaders("r@junkan.example"),
-        security="none",
-        retry=retries(2),
-        sleep=clock.sleep,
-        timeout_s=2.0,
+        retrying=Retrying(retries(2), sleep=clock.sleep),
     )
     result = backend.send(notice_mail(), dry_run=False)
     assert result.status == "retry" and result.attempts == 3
@@ -194,9 +195,8 @@ def test_a_dropped_idle_connection_is_reopened(
 
 
 def test_dry_run_builds_but_never_connects(clock: FakeClock) -> None:
-    backend = SmtpBackend(
-        "127.0.0.1", free_port(), SenderHeaders("r@junkan.example"), security="none", sleep=clock.sleep
-    )
+    backend = SmtpBackend(SmtpRelay("127.0.0.1", free_port(), security="none"),
+                          SenderHeaders("r@junkan.example"), retrying=Retrying(sleep=clock.sleep))
     result = backend.send(notice_mail(), dry_run=True)
     assert result.status == "accepted" and result.provider_message_id is None
 
@@ -244,7 +244,7 @@ def test_no_reply_after_the_data_is_unknown_and_never_resent(
     handler = SilentAfter(stall_at="DATA")
     with relay(handler, "ssl" if security == "ssl" else "plain", tls_files) as controller:
         client_tls = {"ca_file": tls_files[0]} if security == "ssl" else {}
-        backend = backend_for(controller, clock, security=security, timeout_s=0.5, retry=retries(3),
+        backend = backend_for(controller, clock, security=security, timeout_s=0.5, max_retries=3,
                               **client_tls)
         result = backend.send(notice_mail("m_silent"), dry_run=False)
         backend.close()
@@ -258,7 +258,7 @@ def test_no_reply_after_the_data_is_unknown_and_never_resent(
 def test_a_stall_before_the_data_is_retried_because_nothing_was_handed_over(clock: FakeClock) -> None:
     handler = SilentAfter(stall_at="RCPT")
     with relay(handler) as controller:
-        backend = backend_for(controller, clock, timeout_s=0.5, retry=retries(1))
+        backend = backend_for(controller, clock, timeout_s=0.5, max_retries=1)
         result = backend.send(notice_mail(), dry_run=False)
     assert result.status == "retry" and result.attempts == 2
     assert_backoff(clock.sleeps, [1.0])

@@ -26,7 +26,10 @@ retry in lockstep.
 
 from __future__ import annotations
 
+import random
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -89,6 +92,31 @@ def retry_policy(mail: MailSettings) -> RetryPolicy:
 
 #: The retries of a backend built without settings: the settings' defaults.
 DEFAULT_RETRY = retry_policy(MailSettings())
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """How a backend tries one mail again after a transient failure: the retry policy, and the sleep and
+    the random jitter it waits with (tests pass a fake clock's sleep and a seeded random)."""
+
+    policy: RetryPolicy = DEFAULT_RETRY
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    @classmethod
+    def from_settings(cls, mail: MailSettings, *, sleep: Callable[[float], None] = time.sleep) -> Retrying:
+        return cls(retry_policy(mail), sleep=sleep)
+
+    def gives_up(self, failures: int) -> bool:
+        """True once a mail has failed more often than the policy tries it again."""
+        return failures > self.policy.max_retries
+
+    def backoff(self, failures: int) -> float:
+        return self.policy.backoff(failures, self.rng)
+
+    def wait(self, failures: int) -> None:
+        """Sleep the jittered backoff before the try after failure number `failures`."""
+        self.sleep(self.backoff(failures))
 
 
 class BackendConfigError(ValueError):

@@ -33,7 +33,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import random
 import ssl
 import threading
 import time
@@ -49,13 +48,12 @@ from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import From, ReplyTo
 
 from junkan.config import Settings
-from junkan.http import RetryPolicy, Throttle
+from junkan.http import Throttle
 from junkan.mail.backends.base import (
-    DEFAULT_RETRY,
     BackendConfigError,
     OutgoingMail,
+    Retrying,
     SendResult,
-    retry_policy,
     scrub_error,
 )
 from junkan.mail.backends.mime import list_unsubscribe_headers
@@ -158,11 +156,9 @@ class SendGridBackend:
         host: str = "https://api.sendgrid.com",
         asm_group_id: int | None = None,
         timeout_s: float = 30.0,
-        retry: RetryPolicy = DEFAULT_RETRY,
+        retrying: Retrying | None = None,
         rate_limit_retries: int = 10,
-        sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
-        rng: random.Random | None = None,
         throttle: Throttle | None = None,
     ) -> None:
         if not api_key:
@@ -183,11 +179,9 @@ class SendGridBackend:
         )
         self._asm_group_id = asm_group_id
         self.timeout_s = timeout_s
-        self._retry = retry
+        self._retrying = retrying or Retrying()
         self.rate_limit_retries = rate_limit_retries
-        self._sleep = sleep
         self._clock = clock
-        self._rng = rng or random.Random()
         self._throttle = throttle
         self._local = threading.local()
         self._gate_lock = threading.Lock()
@@ -211,9 +205,8 @@ class SendGridBackend:
             host=mail.sendgrid_host,
             asm_group_id=mail.asm_group_id,
             timeout_s=mail.timeout_s,
-            retry=retry_policy(mail),
+            retrying=Retrying.from_settings(mail, sleep=sleep),
             rate_limit_retries=mail.rate_limit_retries,
-            sleep=sleep,
             clock=clock,
             throttle=throttle,
         )
@@ -270,14 +263,11 @@ class SendGridBackend:
         response: Response = api.client.mail.send.post(request_body=body, timeout=self.timeout_s)
         return response
 
-    def _backoff(self, attempt: int) -> float:
-        return self._retry.backoff(attempt, self._rng)
-
     def _wait_for_gate(self) -> None:
         with self._gate_lock:
             wait = self._blocked_until - self._clock()
         if wait > 0:
-            self._sleep(wait)
+            self._retrying.sleep(wait)
 
     def _hold_all(self, wait: float) -> None:
         with self._gate_lock:
@@ -291,8 +281,8 @@ class SendGridBackend:
         except ValueError:
             wait = None
         if wait is None:
-            wait = self._backoff(throttles)
-        return min(max(wait, 0.0), self._retry.max_wait_s)
+            wait = self._retrying.backoff(throttles)
+        return min(max(wait, 0.0), self._retrying.policy.max_wait_s)
 
     def send(self, mail: OutgoingMail, *, dry_run: bool) -> SendResult:
         if self._closed:
@@ -316,9 +306,9 @@ class SendGridBackend:
                     continue
                 if status >= 500 or status in _RETRY_STATUSES:
                     failures += 1
-                    if failures > self._retry.max_retries:
+                    if self._retrying.gives_up(failures):
                         return SendResult("retry", error=_error_text(exc, errors), attempts=attempts)
-                    self._sleep(self._backoff(failures))
+                    self._retrying.wait(failures)
                     continue
                 about_us = status in _FATAL_STATUSES or (status == 400 and _about_our_settings(errors))
                 return SendResult("fatal" if about_us else "failed", error=_error_text(exc, errors),
@@ -330,14 +320,14 @@ class SendGridBackend:
                     return SendResult("fatal", error=scrub_error(f"TLS failed: {_describe(reason)}"),
                                       attempts=attempts, code="tls_error")
                 failures += 1
-                if failures > self._retry.max_retries:
+                if self._retrying.gives_up(failures):
                     return SendResult(
                         "retry",
                         error=scrub_error(f"not sent: {_describe(reason)}"),
                         attempts=attempts,
                         code="connect_error",
                     )
-                self._sleep(self._backoff(failures))
+                self._retrying.wait(failures)
                 continue
             except (OSError, http.client.HTTPException) as exc:
                 # The request went out whole and the answer never came: SendGrid may have accepted it.

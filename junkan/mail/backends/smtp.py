@@ -17,20 +17,19 @@ retried.
 
 from __future__ import annotations
 
-import random
 import re
 import smtplib
 import ssl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from junkan.config import Settings
-from junkan.http import RetryPolicy
-from junkan.mail.backends.base import DEFAULT_RETRY, OutgoingMail, SendResult, retry_policy, scrub_error
+from junkan.config import MailSettings, Settings
+from junkan.mail.backends.base import OutgoingMail, Retrying, SendResult, scrub_error
 from junkan.mail.backends.mime import build_message, message_id_header
 from junkan.mail.sender_identity import SenderHeaders
 
@@ -96,86 +95,93 @@ def _reply_text(code: int, message: bytes | str) -> str:
     return scrub_error(f"SMTP {code}: {text}")
 
 
+@dataclass(frozen=True, slots=True)
+class SmtpRelay:
+    """Where the SMTP backend hands mail over, and how it secures the connection and logs in."""
+
+    host: str
+    port: int
+    security: Security = "starttls"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    #: CA bundle that signs the relay's certificate (a private relay); the system store otherwise.
+    ca_file: Path | None = None
+    #: Socket timeout for one SMTP command.
+    timeout_s: float = 30.0
+
+    @classmethod
+    def from_settings(cls, mail: MailSettings) -> SmtpRelay:
+        return cls(
+            mail.smtp_host,
+            mail.smtp_port,
+            security=mail.smtp_security,
+            username=mail.smtp_username,
+            password=mail.smtp_password.get_secret_value() if mail.smtp_password else None,
+            ca_file=mail.smtp_ca_file,
+            timeout_s=mail.timeout_s,
+        )
+
+
 class SmtpBackend:
     name = "smtp"
 
     def __init__(
         self,
-        host: str,
-        port: int,
+        relay: SmtpRelay,
         sender: SenderHeaders,
         *,
-        security: Security = "starttls",
-        username: str | None = None,
-        password: str | None = None,
-        ca_file: Path | None = None,
+        retrying: Retrying | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        timeout_s: float = 30.0,
-        retry: RetryPolicy = DEFAULT_RETRY,
-        sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        rng: random.Random | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
-        self.security = security
-        self._username = username
-        self._password = password
+        self.relay = relay
         self._sender = sender
-        if ssl_context is None and security != "none":
+        self._retrying = retrying or Retrying()
+        self._clock = clock
+        if ssl_context is None and relay.security != "none":
+            ca_file = relay.ca_file
             ssl_context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
         self._ssl_context = ssl_context
-        self.timeout_s = timeout_s
-        self._retry = retry
-        self._sleep = sleep
-        self._clock = clock
-        self._rng = rng or random.Random()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: set[smtplib.SMTP] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> SmtpBackend:
-        mail = settings.mail
         return cls(
-            mail.smtp_host,
-            mail.smtp_port,
+            SmtpRelay.from_settings(settings.mail),
             SenderHeaders.from_settings(settings),
-            security=mail.smtp_security,
-            username=mail.smtp_username,
-            password=mail.smtp_password.get_secret_value() if mail.smtp_password else None,
-            ca_file=mail.smtp_ca_file,
-            timeout_s=mail.timeout_s,
-            retry=retry_policy(mail),
-            sleep=sleep,
+            retrying=Retrying.from_settings(settings.mail, sleep=sleep),
         )
 
     def __repr__(self) -> str:
-        return f"SmtpBackend(host={self.host!r}, port={self.port}, security={self.security!r})"
+        relay = self.relay
+        return f"SmtpBackend(host={relay.host!r}, port={relay.port}, security={relay.security!r})"
 
     # -- connections ------------------------------------------------------------------------------------
     def _connect(self) -> _TrackedSMTP:
         conn: _TrackedSMTP
+        relay = self.relay
         try:
-            if self.security == "ssl":
+            if relay.security == "ssl":
                 conn = _TrackedSMTPSSL(
-                    self.host, self.port, timeout=self.timeout_s, context=self._ssl_context
+                    relay.host, relay.port, timeout=relay.timeout_s, context=self._ssl_context
                 )
             else:
-                conn = _TrackedSMTP(self.host, self.port, timeout=self.timeout_s)
+                conn = _TrackedSMTP(relay.host, relay.port, timeout=relay.timeout_s)
         except smtplib.SMTPConnectError as exc:  # the greeting: "554 no service for you" refuses us
             if exc.smtp_code >= 500:
                 raise _Fatal(_reply_text(exc.smtp_code, exc.smtp_error)) from exc
             raise
         try:
             conn.ehlo()
-            if self.security == "starttls":
+            if relay.security == "starttls":
                 if not conn.has_extn("starttls"):
                     raise _Fatal("the SMTP server does not offer STARTTLS")
                 conn.starttls(context=self._ssl_context)
                 conn.ehlo()
-            if self._username:
-                conn.login(self._username, self._password or "")
+            if relay.username:
+                conn.login(relay.username, relay.password or "")
         except smtplib.SMTPResponseException as exc:
             self._quietly_close(conn)
             if exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPAuthenticationError):
@@ -290,9 +296,9 @@ class SmtpBackend:
                     return _no_reply(exc, attempts)
                 outcome, error = "retry", scrub_error(f"{type(exc).__name__}: {exc}")
             failures += 1
-            if failures > self._retry.max_retries:
+            if self._retrying.gives_up(failures):
                 return SendResult(outcome, error=error, attempts=attempts)  # type: ignore[arg-type]
-            self._sleep(self._retry.backoff(failures, self._rng))
+            self._retrying.wait(failures)
 
     def close(self) -> None:
         with self._lock:
