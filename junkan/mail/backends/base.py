@@ -97,7 +97,7 @@ DEFAULT_RETRY = retry_policy(MailSettings())
 @dataclass(frozen=True, slots=True)
 class Retrying:
     """How a backend tries one mail again after a transient failure: the retry policy, and the sleep and
-    the random jitter it waits with (tests pass a fake clock's sleep and a seeded random)."""
+    random jitter of its waits (tests pass a fake clock's sleep, and a seeded random)."""
 
     policy: RetryPolicy = DEFAULT_RETRY
     sleep: Callable[[float], None] = time.sleep
