@@ -19,6 +19,7 @@ ARTIFACT_ROWS = (
     ("withdrawn", "withdrawn"),
     ("re-applied", "reapplied"),
     ("quarantined", "quarantined"),
+    ("quarantined jobs and reasons", "reference_quarantined"),
     ("no address", "no_address"),
     ("erased (skipped)", "erased"),
 )
@@ -38,8 +39,8 @@ def ingest_decisions(
         ARTIFACT_KEY,
         [(label, counts[key]) for label, key in ARTIFACT_ROWS],
         description="Decision ingest: applications new, updated, rejected, hired, withdrawn, re-applied "
-        "and records quarantined; no address: stored, listed for review; erased: records of erased people, "
-        "skipped "
+        "and records quarantined (jobs, openings and reasons apart); no address: stored, listed for "
+        "review; erased: records of erased people, skipped "
         f"(unchanged: {counts['unchanged']}, un-rejected: {counts['unrejected']})",
     )
     return counts

@@ -93,6 +93,9 @@ class IngestCounts(Tally):
     notices_cancelled: int = 0
     #: Records of erased or anonymised people (a tombstone matches), skipped: never stored again.
     erased: int = 0
+    #: Jobs, openings and rejection reasons quarantined while the run synced the ATS's reference data
+    #: (`quarantined` counts applications only).
+    reference_quarantined: int = 0
 
 
 def cancel_reason(old: str, new: str) -> str | None:

@@ -235,12 +235,13 @@ def _ingest_locked(
     dates = DateBounds.around(started, business_zone, future_skew)
     reference = ReferenceData(source, mapping or default_mapping(), clock)
     reference_after = bool(getattr(adapter, "reference_from_applications", False))
+    counts = IngestCounts()
     with engine.begin() as conn, without_prepared_statements(conn):
         lock.renew(conn)
         if reference_after:
             reference.load(conn)
         else:
-            reference.sync(conn, adapter)
+            counts.reference_quarantined += reference.sync(conn, adapter).quarantined
         watermark = read_watermark(conn, source)
         open_quarantine = _open_entries(conn, source, "application")
         open_review = _open_entries(conn, source, ADDRESS_REVIEW)
@@ -255,7 +256,6 @@ def _ingest_locked(
     writer = BatchWriter(source=source, run_id=run_id, reference=reference, clock=clock,
                          open_quarantine=open_quarantine, open_review=open_review, consent=consent,
                          hash_key=hash_key)
-    counts = IngestCounts()
     newest: datetime | None = None
     validator = Validator(phone_region=phone_region, dates=dates)
     reader = _Reader(adapter.fetch_applications(since), validator, batch_size)
@@ -273,7 +273,7 @@ def _ingest_locked(
                 counts.add(writer.write(conn, current.result))
                 if following is None:
                     if reference_after:
-                        reference.sync(conn, adapter)
+                        counts.reference_quarantined += reference.sync(conn, adapter).quarantined
                     _settle_watermark(conn, source, newest, started, clock(), untrusted=untrusted)
             log.debug("ingest %s: batch %d committed (%d records)", source, number, current.size)
             current = following
@@ -281,7 +281,7 @@ def _ingest_locked(
             with engine.begin() as conn, without_prepared_statements(conn):
                 lock.renew(conn)
                 if reference_after:
-                    reference.sync(conn, adapter)
+                    counts.reference_quarantined += reference.sync(conn, adapter).quarantined
                 _settle_watermark(conn, source, None, started, clock(), untrusted=untrusted)
     finally:
         reader.close()

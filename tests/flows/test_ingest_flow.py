@@ -51,6 +51,6 @@ def test_ingest_decisions_reads_every_page_and_publishes_the_counts(
     shown = {row["metric"]: row["count"] for row in rows}
     assert shown == {"new": 1100, "updated": 0, "rejected": counts["rejected"], "hired": counts["hired"],
                      "withdrawn": counts["withdrawn"], "re-applied": counts["reapplied"], "quarantined": 0,
-                     "no address": 0, "erased (skipped)": 0}
+                     "quarantined jobs and reasons": 0, "no address": 0, "erased (skipped)": 0}
     # Counts only: no e-mail address or name of the fake's candidates reaches the artifact.
     assert "@" not in str(table) and "山田" not in str(table)

@@ -145,7 +145,7 @@ def test_reference_records_with_control_characters_are_quarantined_the_rest_sync
 
     counts = ingest(engine, adapter, clock=FixedClock())
 
-    assert counts.new == 1
+    assert (counts.new, counts.quarantined, counts.reference_quarantined) == (1, 0, 3)
     assert [j.external_id for j in rows(engine, Job)] == ["job-1"]
     assert [r.external_id for r in rows(engine, RejectionReason)] == ["r-skill"]
     reasons = {(q.record_type, q.external_id): q.reason for q in rows(engine, Quarantine)}

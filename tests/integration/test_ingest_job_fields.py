@@ -154,10 +154,11 @@ def test_cp932_jobs_sheet_is_ingested_and_bad_rows_are_quarantined(
     export = _write_csv(tmp_path / "apps.csv", APP_HEADER, APP_ROWS, "cp932")
     sheet = _write_csv(tmp_path / "求人一覧.csv", JOB_HEADER, job_rows(now), "cp932")
 
-    ingest(engine, CsvAdapter(export, jobs_path=sheet, timezone=JST), clock=FixedClock(now))
+    counts = ingest(engine, CsvAdapter(export, jobs_path=sheet, timezone=JST), clock=FixedClock(now))
 
     jobs = _jobs(engine, "csv")
     assert set(jobs) == {"J001", "J002", "J003"}  # the rows in, less the five quarantined
+    assert counts.reference_quarantined == 5
     backend = jobs["J001"]
     assert backend.status == "open" and backend.department == "開発本部" and backend.location == "東京都"
     assert backend.required_skills == ["Python", "Go", "SQL"]
