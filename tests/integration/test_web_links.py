@@ -25,7 +25,7 @@ from junkan.db.models_engagement import Click, EmailEvent
 from junkan.links import LinkSigner
 from junkan.web import create_app
 from tests.integration._asgi import call
-from tests.integration._engagement_data import add_job, add_message, grant
+from tests.integration._engagement_data import add_job, add_message, grant, sent_message
 from tests.privacy_support import hashed
 
 T0 = datetime(2026, 11, 18, 1, 0, tzinfo=UTC).timestamp()
@@ -74,12 +74,6 @@ def signed_tracking(payload: Any, secret: str = "current-secret") -> str:
 
 def signed_unsubscribe(payload: Any, secret: str = "current-secret") -> str:
     return URLSafeSerializer(secret, salt=UNSUB_SALT).dumps(payload)
-
-
-def sent_message(engine: Engine, **fields: Any) -> Message:
-    """One message already sent (committed), built by add_message with these fields."""
-    with session_scope(engine) as s:
-        return add_message(s, **fields)
 
 
 def partner_link(engine: Engine, ref_code: str) -> tuple[Message, str]:
