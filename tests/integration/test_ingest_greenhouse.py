@@ -13,7 +13,7 @@ from junkan.ats.greenhouse import RATE_LIMIT_WINDOW_S, GreenhouseAdapter
 from junkan.db.models import Application, Quarantine
 from junkan.http import HttpError
 from junkan.ingest import ingest
-from tests.conftest import _wipe
+from tests.db_support import wipe
 from tests.fakes._common import FakeClock, client_for
 from tests.fakes.greenhouse import GreenhouseData, GreenhouseFake, sample_data
 from tests.integration._ingest_support import RERUN_BOOKKEEPING, FixedClock, dump
@@ -70,7 +70,7 @@ def _clean_run_then_wipe(httpserver: HTTPServer, engine: Engine, clock: FixedClo
     clean_fake = GreenhouseFake(httpserver, company(), clock=FakeClock())
     ingest(engine, adapter_for(clean_fake, FakeClock()), as_of=None, clock=clock)
     clean = dump(engine)
-    _wipe(engine)
+    wipe(engine)
     httpserver.clear()
     return clean
 

@@ -18,7 +18,7 @@ from junkan.db.models_ingest import IngestLock
 from junkan.db.types import utcnow
 from junkan.ingest import ingest
 from junkan.ingest.service import IngestBusy
-from tests.conftest import _wipe
+from tests.db_support import wipe
 from tests.integration._ingest_support import RERUN_BOOKKEEPING, T0, FixedClock, ListAdapter, app, dump, rows
 
 #: Generous bound for one thread to reach a point; only a broken build ever waits this long.
@@ -102,7 +102,7 @@ def test_two_overlapping_runs_end_in_exactly_the_state_of_one_run(
 ) -> None:
     ingest(engine, ListAdapter(_records()), clock=FixedClock(), batch_size=7)
     one_run = dump(engine, RERUN_BOOKKEEPING)
-    _wipe(engine)
+    wipe(engine)
 
     # The first run holds the source and is reading; it goes on only once the second one waits for it.
     first = _Run(engine, GatedAdapter(_records(), gate=waiting), full=True)
