@@ -30,11 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
-from sqlalchemy import create_engine, text
+from scratch_db import postgres_scratch
 from sqlalchemy.engine import make_url
 
 from junkan.ats.csv_source import CsvAdapter
-from junkan.db import make_engine, upgrade
+from junkan.db import make_engine
 from junkan.ingest import ingest
 from junkan.ingest.service import DEFAULT_BATCH_SIZE
 
@@ -147,24 +147,17 @@ def scratch_database(parser: argparse.ArgumentParser, args: argparse.Namespace,
     if not admin.drivername.startswith("postgresql"):
         parser.error("the benchmark needs PostgreSQL (COPY is the floor it compares against)")
     name = f"{prefix}_{os.getpid()}"
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
     csv_path = args.workdir / f"{name}.csv"
-    try:
-        started = time.perf_counter()
-        generate(csv_path, args.n)
-        print(f"generated {args.n:,} applications ({csv_path.stat().st_size / 1e6:.1f} MB) "
-              f"in {time.perf_counter() - started:.1f} s")
-        url = admin.set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
-        yield url, url.replace("postgresql+psycopg://", "postgresql://"), csv_path
-    finally:
-        if not args.keep:
-            csv_path.unlink(missing_ok=True)
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    with postgres_scratch(args.database_url, name, drop=not args.keep) as url:
+        try:
+            started = time.perf_counter()
+            generate(csv_path, args.n)
+            print(f"generated {args.n:,} applications ({csv_path.stat().st_size / 1e6:.1f} MB) "
+                  f"in {time.perf_counter() - started:.1f} s")
+            yield url, url.replace("postgresql+psycopg://", "postgresql://"), csv_path
+        finally:
+            if not args.keep:
+                csv_path.unlink(missing_ok=True)
 
 
 def main() -> int:

@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from sqlalchemy import create_engine, text
+from scratch_db import postgres_scratch
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -164,20 +164,8 @@ def scratch(args: argparse.Namespace) -> Iterator[str]:
                 path.replace(kept)
                 print(f"kept {kept}")
         return
-    admin = make_url(args.database_url)
-    name = f"junkan_bench_match_{os.getpid()}"
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = admin.set(database=name).render_as_string(hide_password=False)
-        upgrade(url)
+    with postgres_scratch(args.database_url, f"junkan_bench_match_{os.getpid()}", drop=not args.keep) as url:
         yield url
-    finally:
-        if not args.keep:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
 
 
 def naive_seconds_per_pair(signals, eligible, potential, targets, weights, sample: int, seed: int) -> float:  # type: ignore[no-untyped-def]

@@ -29,11 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Connection, Engine, create_engine, text
+from scratch_db import postgres_scratch
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
 from junkan.config import Settings
-from junkan.db import make_engine, upgrade
+from junkan.db import make_engine
 from junkan.reports.calendar import sla_rows
 from junkan.reports.compute import compute_kpis, run_query, tune_transaction
 from junkan.reports.periods import Period
@@ -110,21 +111,12 @@ def scratch(url: str, keep: bool, name: str | None = None) -> Iterator[str]:
         raise SystemExit("the benchmark needs PostgreSQL")
     reuse = name is not None
     name = name or f"bench_report_{os.getpid()}"
-    admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    if not reuse:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        scratch_url = admin.set(database=name).render_as_string(hide_password=False)
-        upgrade(scratch_url)
-        yield scratch_url
+        with postgres_scratch(url, name, create=not reuse, drop=not (keep or reuse)) as scratch_url:
+            yield scratch_url
     finally:
         if keep or reuse:
             print(f"kept database {name} (re-run with --reuse {name}; drop it with DROP DATABASE)")
-        else:
-            with admin_engine.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
 
 
 def generate(engine: Engine, n: int) -> None:

@@ -16,7 +16,6 @@ Goal (issue 4): at least 5,000 events/s on both dialects.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import random
@@ -36,14 +35,13 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 import psutil  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
-import junkan.db.all_models  # noqa: E402, F401
 from junkan.db import make_engine, upgrade  # noqa: E402
-from junkan.db.models import Base, Candidate, Message  # noqa: E402
+from junkan.db.models import Candidate, Message  # noqa: E402
 from junkan.db.models_engagement import EmailEvent  # noqa: E402
+from tests.db_support import wipe  # noqa: E402
+from tests.integration._engagement_data import WebhookKeys  # noqa: E402
 
 SENT = datetime(2026, 11, 18, 1, 0, tzinfo=UTC)
 MIX = [("processed", 20), ("delivered", 38), ("open", 25), ("click", 10), ("deferred", 3),
@@ -58,14 +56,7 @@ def free_port() -> int:
 
 def reset(url: str) -> None:
     upgrade(url)
-    engine = make_engine(url)
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+    wipe(make_engine(url))
 
 
 def seed(url: str, n: int) -> list[tuple[str, str, str]]:
@@ -113,20 +104,6 @@ def make_batches(messages: list[tuple[str, str, str]], total: int, size: int, rn
     return batches
 
 
-class Signer:
-    def __init__(self) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        der = self.key.public_key().public_bytes(serialization.Encoding.DER,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
-        self.public_key = base64.b64encode(der).decode()
-
-    def headers(self, body: bytes) -> dict[str, str]:
-        stamp = str(int(time.time()))
-        signature = self.key.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-        return {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-                "X-Twilio-Email-Event-Webhook-Timestamp": stamp, "Content-Type": "application/json"}
-
-
 def start_server(url: str, public_key: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "JUNKAN_DATABASE_URL": url, "JUNKAN_WEBHOOK__SENDGRID_PUBLIC_KEY": public_key}
     return subprocess.Popen(
@@ -150,10 +127,11 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) 
     raise SystemExit("server did not become ready")
 
 
-def post_all(base: str, signer: Signer, batches: list[bytes], concurrency: int) -> tuple[list[float], float]:
+def post_all(base: str, keys: WebhookKeys, batches: list[bytes], concurrency: int
+             ) -> tuple[list[float], float]:
     def send(client: httpx.Client, body: bytes) -> float:
         start = time.perf_counter()
-        resp = client.post(f"{base}/hooks/sendgrid", content=body, headers=signer.headers(body))
+        resp = client.post(f"{base}/hooks/sendgrid", content=body, headers=keys.sign(body, int(time.time())))
         elapsed = time.perf_counter() - start
         if resp.status_code != 200:
             raise SystemExit(f"webhook answered {resp.status_code}: {resp.text[:200]}")
@@ -203,17 +181,17 @@ def main() -> None:
     messages = seed(url, args.messages)
     rng = random.Random(args.seed)
     batches = make_batches(messages, args.events, args.batch, rng)
-    signer = Signer()
+    keys = WebhookKeys()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = start_server(url, signer.public_key, port, args.workers)
+    proc = start_server(url, keys.public_key, port, args.workers)
     try:
         wait_ready(base, proc)
         server = psutil.Process(proc.pid)
         # Start-up (imports, migrations check, first connections) is not per-event work: measure from here.
         startup_cpu_s = _cpu_seconds(server)
-        latencies, wall = post_all(base, signer, batches, args.concurrency)
-        replay_latencies, _ = post_all(base, signer, batches[:10], 1)
+        latencies, wall = post_all(base, keys, batches, args.concurrency)
+        replay_latencies, _ = post_all(base, keys, batches[:10], 1)
         rss = sum(p.memory_info().rss for p in [server, *server.children(recursive=True)]) / 2**20
         server_cpu_s = _cpu_seconds(server) - startup_cpu_s
     finally:

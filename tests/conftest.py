@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-import junkan.db.all_models  # noqa: F401  (every table on Base.metadata, for cleanup)
 from junkan.config import Settings
 from junkan.db import make_engine, upgrade
-from junkan.db.models import Base
+from tests.db_support import wipe
 
 # Prefect must never reach the network from tests, nor start anything in unit tests.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -63,27 +62,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def _wipe(engine: Engine) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
-            if _has_sqlite_sequence(conn):
-                conn.execute(text("DELETE FROM sqlite_sequence"))
-
-
-def _has_sqlite_sequence(conn) -> bool:  # type: ignore[no-untyped-def]
-    return conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() is not None
-
-
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """A migrated database, emptied before each test."""
     eng = make_engine(database_url)
-    _wipe(eng)
+    wipe(eng)
     yield eng
 
 

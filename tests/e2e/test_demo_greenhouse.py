@@ -13,7 +13,7 @@ from junkan.config import AtsSettings
 from junkan.db import session_scope
 from junkan.db.models import Application, Consent
 from junkan.ingest import ingest
-from tests.conftest import _wipe
+from tests.db_support import wipe
 from tests.e2e._demo_greenhouse import from_demo
 from tests.e2e._scenario import demo_company
 from tests.fakes._common import FakeClock, client_for
@@ -36,7 +36,7 @@ def test_the_greenhouse_copy_of_the_demo_company_ingests_like_the_export(
     csv = build_adapter(AtsSettings(kind="csv", path=company.export, jobs_path=company.jobs_sheet))
     from_csv = ingest(engine, csv)
     csv_apps, csv_consents = _stored(engine)
-    _wipe(engine)
+    wipe(engine)
     fake = GreenhouseFake(httpserver, from_demo(company.export, company.jobs_sheet))
     clock = FakeClock()
     client = client_for("greenhouse", clock, rate_limit_window_s=RATE_LIMIT_WINDOW_S)

@@ -216,6 +216,11 @@ class VendorFake:
     def calls(self, path_suffix: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.endswith(path_suffix)]
 
+    def route(self, path: str, handler: Handler, *, method: str = "GET", rate_limited: bool = True) -> None:
+        """Answers `method` requests to the prefix + `path` with `handler`, `guarded`."""
+        self.server.expect_request(f"{self.prefix}{path}", method=method).respond_with_handler(
+            self.guarded(handler, rate_limited=rate_limited))
+
     def guarded(self, handler: Handler, *, rate_limited: bool = True) -> Handler:
         """`handler` behind the faults and (when `rate_limited`) the rate limit, one request at a time;
         `on_request`, when set, sees each request's log line before its answer goes out."""

@@ -13,7 +13,6 @@ headers and seeded fault injection (a fraction of requests answered 429 + Retry-
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Unpack
@@ -178,12 +177,6 @@ class GreenhouseFake(VendorFake):
         server: HTTPServer,
         data: GreenhouseData | None = None,
         *,
-        applications: Iterable[dict[str, Any]] = (),
-        candidates: Iterable[dict[str, Any]] = (),
-        jobs: Iterable[dict[str, Any]] = (),
-        openings: Iterable[dict[str, Any]] = (),
-        job_posts: Iterable[dict[str, Any]] = (),
-        rejection_reasons: Iterable[dict[str, Any]] | None = None,
         client_id: str = "gh-client",
         client_secret: str = "gh-secret",
         user_id: str = "4711",
@@ -194,15 +187,12 @@ class GreenhouseFake(VendorFake):
         super().__init__(server, prefix=prefix, **options)
         data = data or GreenhouseData()
         self.resources: dict[str, list[dict[str, Any]]] = {
-            "applications": list(data.applications) + list(applications),
-            "candidates": list(data.candidates) + list(candidates),
-            "jobs": list(data.jobs) + list(jobs),
-            "openings": list(data.openings) + list(openings),
-            "job_posts": list(data.job_posts) + list(job_posts),
-            "rejection_reasons": (
-                list(rejection_reasons) if rejection_reasons is not None
-                else (list(data.rejection_reasons) or [dict(r) for r in DEFAULT_REASONS])
-            ),
+            "applications": list(data.applications),
+            "candidates": list(data.candidates),
+            "jobs": list(data.jobs),
+            "openings": list(data.openings),
+            "job_posts": list(data.job_posts),
+            "rejection_reasons": list(data.rejection_reasons) or [dict(r) for r in DEFAULT_REASONS],
         }
         self.client_id = client_id
         self.client_secret = client_secret
@@ -241,11 +231,9 @@ class GreenhouseFake(VendorFake):
     # -- handlers -----------------------------------------------------------------------------------
 
     def _install(self) -> None:
-        self.server.expect_request(f"{self.prefix}/auth/token", method="POST").respond_with_handler(
-            self.guarded(self._token, rate_limited=False))
+        self.route("/auth/token", self._token, method="POST", rate_limited=False)
         for resource in self.resources:
-            self.server.expect_request(f"{self.prefix}/v3/{resource}", method="GET").respond_with_handler(
-                self.guarded(self._authorized(lambda req, r=resource: self._list(req, r))))
+            self.route(f"/v3/{resource}", self._authorized(lambda req, r=resource: self._list(req, r)))
 
     def _token(self, request: Request) -> Response:
         auth = request.authorization

@@ -11,7 +11,6 @@ and the same seeded fault injection and rate limiting as the Greenhouse fake.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Unpack
@@ -88,25 +87,19 @@ class LeverFake(VendorFake):
         server: HTTPServer,
         data: LeverData | None = None,
         *,
-        opportunities: Iterable[dict[str, Any]] = (),
-        archive_reasons: Iterable[dict[str, Any]] | None = None,
-        postings: Iterable[dict[str, Any]] = (),
         api_key: str = "lever-key",
         prefix: str = "/v1",
         **options: Unpack[FakeOptions],
     ) -> None:
         super().__init__(server, prefix=prefix, **options)
         data = data or LeverData()
-        self.opportunities = list(data.opportunities) + list(opportunities)
-        if archive_reasons is None:
-            archive_reasons = data.archive_reasons or [dict(r) for r in DEFAULT_ARCHIVE_REASONS]
-        self.archive_reasons = list(archive_reasons)
-        self.postings = list(data.postings) + list(postings)
+        self.opportunities = list(data.opportunities)
+        self.archive_reasons = list(data.archive_reasons) or [dict(r) for r in DEFAULT_ARCHIVE_REASONS]
+        self.postings = list(data.postings)
         self.api_key = api_key
         for path, handler in (("/opportunities", self._opportunities), ("/archive_reasons", self._reasons),
                               ("/postings", self._postings)):
-            self.server.expect_request(f"{self.prefix}{path}", method="GET").respond_with_handler(
-                self.guarded(self._authorized(handler)))
+            self.route(path, self._authorized(handler))
 
     def adapter_kwargs(self) -> dict[str, Any]:
         return {"base_url": self.base_url, "api_key": self.api_key}

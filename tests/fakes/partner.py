@@ -42,8 +42,7 @@ class PartnerFake(VendorFake):
         self.registrations = registrations
         self.token = token
         self.name = name
-        server.expect_request(f"{self.prefix}/v1/referrals", method="GET").respond_with_handler(
-            self.guarded(self._referrals))
+        self.route("/v1/referrals", self._referrals)
 
     def env(self) -> dict[str, str]:
         return {

@@ -8,16 +8,18 @@ list of strings. Faults can be queued per path (`fail_next`), and every request 
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from tests.fakes._common import json_response
 
 SPEC = Path(__file__).parent / "contracts" / "sendgrid" / "tsg_suppressions_v3.yaml"
 API_KEY = "SG.fake-suppressions-key"
@@ -57,7 +59,8 @@ class SuppressionFake:
 
     def __post_init__(self) -> None:
         for name, path in LIST_PATHS.items():
-            self.server.expect_request(path, method="GET").respond_with_handler(self._list_handler(name))
+            self.server.expect_request(path, method="GET").respond_with_handler(
+                self._answered(partial(self._list, name)))
 
     @property
     def url(self) -> str:
@@ -70,7 +73,7 @@ class SuppressionFake:
         """Serve `GET /v3/asm/groups/{group_id}/suppressions` with these addresses."""
         if group_id not in self.groups:
             self.server.expect_request(f"/v3/asm/groups/{group_id}/suppressions", method="GET"
-                                       ).respond_with_handler(self._group_handler(group_id))
+                                       ).respond_with_handler(self._answered(partial(self._group, group_id)))
         self.groups[group_id] = list(emails)
 
     def fail_next(self, path: str, status: int, headers: dict[str, str] | None = None) -> None:
@@ -82,11 +85,11 @@ class SuppressionFake:
     # -- handlers ---------------------------------------------------------------------------------------
     def _check(self, request: Request) -> Response | None:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return _json({"errors": [{"field": None, "message": "authorization required"}]}, 401)
+            return json_response({"errors": [{"field": None, "message": "authorization required"}]}, 401)
         queued = self._faults.get(request.path)
         if queued:
             status, headers = queued.popleft()
-            return _json({"errors": [{"field": None, "message": "injected fault"}]}, status, headers)
+            return json_response({"errors": [{"field": None, "message": "injected fault"}]}, status, headers)
         return None
 
     def _record(self, request: Request, response: Response) -> Response:
@@ -94,37 +97,29 @@ class SuppressionFake:
                                   response.status_code))
         return response
 
-    def _list_handler(self, name: str):  # type: ignore[no-untyped-def]
+    def _answered(self, answer: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        """`answer` behind the key check and the queued faults; every request is recorded with its status."""
         def handle(request: Request) -> Response:
             error = self._check(request)
-            if error is not None:
-                return self._record(request, error)
-            lo, hi = limit_bounds()
-            try:
-                limit = int(request.args.get("limit", hi))
-                offset = int(request.args.get("offset", 0))
-                start = int(request.args["start_time"]) if "start_time" in request.args else None
-                end = int(request.args["end_time"]) if "end_time" in request.args else None
-            except ValueError:
-                return self._record(request, _json({"errors": [{"field": "query", "message": "bad"}]}, 400))
-            if not lo <= limit <= hi or offset < 0:
-                return self._record(request, _json({"errors": [{"field": "limit", "message": "bad"}]}, 400))
-            rows = [r for r in self.lists[name]
-                    if (start is None or r["created"] >= start) and (end is None or r["created"] <= end)]
-            rows.sort(key=lambda r: (-r["created"], r["email"]))
-            return self._record(request, _json(rows[offset:offset + limit]))
+            return self._record(request, error if error is not None else answer(request))
 
         return handle
 
-    def _group_handler(self, group_id: int):  # type: ignore[no-untyped-def]
-        def handle(request: Request) -> Response:
-            error = self._check(request)
-            if error is not None:
-                return self._record(request, error)
-            return self._record(request, _json(self.groups.get(group_id, [])))
+    def _list(self, name: str, request: Request) -> Response:
+        lo, hi = limit_bounds()
+        try:
+            limit = int(request.args.get("limit", hi))
+            offset = int(request.args.get("offset", 0))
+            start = int(request.args["start_time"]) if "start_time" in request.args else None
+            end = int(request.args["end_time"]) if "end_time" in request.args else None
+        except ValueError:
+            return json_response({"errors": [{"field": "query", "message": "bad"}]}, 400)
+        if not lo <= limit <= hi or offset < 0:
+            return json_response({"errors": [{"field": "limit", "message": "bad"}]}, 400)
+        rows = [r for r in self.lists[name]
+                if (start is None or r["created"] >= start) and (end is None or r["created"] <= end)]
+        rows.sort(key=lambda r: (-r["created"], r["email"]))
+        return json_response(rows[offset:offset + limit])
 
-        return handle
-
-
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
+    def _group(self, group_id: int, request: Request) -> Response:
+        return json_response(self.groups.get(group_id, []))

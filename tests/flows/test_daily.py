@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import types
 from datetime import date
-from typing import Any
 
 import pytest
 from prefect import flow, get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from flows import registry
 from flows.daily import SubFlowsFailed, daily
+from tests.flows._artifacts import newest, table_rows
 
 calls: list[tuple[str, dict]] = []
 
@@ -77,19 +75,13 @@ def test_retention_runs_last_in_daily() -> None:
     assert list(registry.FLOWS)[-2:] == ["recontact", "retention"]
 
 
-def _newest(client: Any, key: str) -> Any:
-    (artifact,) = client.read_artifacts(
-        artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort="CREATED_DESC", limit=1)
-    return artifact
-
-
 def test_a_dry_run_is_named_so_and_keeps_its_summary_apart(fake_registry: None) -> None:
     state = daily(as_of=date(2026, 11, 24), dry_run=True, return_state=True)
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(state.state_details.flow_run_id)
-        summary = _newest(client, "daily-summary-dry-run")
+        summary = newest("daily-summary-dry-run")
     assert run.name == "daily 2026-11-24 (dry run)"
-    table = summary.data if isinstance(summary.data, list) else json.loads(summary.data)
+    table = table_rows(summary)
     # One row per count, in registry order; the failed flow and the dry run in words.
     assert table == [{"metric": "first: new", "count": 3}, {"metric": "sender: sent", "count": 2}]
     assert "broken: 失敗" in summary.description
@@ -103,6 +95,6 @@ def test_a_real_run_is_named_by_its_day_and_publishes_the_real_summary(
     state = daily(as_of=date(2026, 11, 25), return_state=True)
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(state.state_details.flow_run_id)
-        summary = _newest(client, "daily-summary")
+        summary = newest("daily-summary")
     assert run.name == "daily 2026-11-25"
     assert summary.flow_run_id == run.id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from flows.ingest_decisions import ARTIFACT_KEY, ingest_decisions
 from junkan.db.models import Application, Candidate, Watermark
 from tests.fakes.greenhouse import GreenhouseFake, sample_data
+from tests.flows._artifacts import table_rows
 
 
 def test_ingest_decisions_reads_every_page_and_publishes_the_counts(
@@ -47,7 +47,7 @@ def test_ingest_decisions_reads_every_page_and_publishes_the_counts(
         )
     assert len(artifacts) == 1
     table = artifacts[0].data
-    rows = json.loads(table) if isinstance(table, str) else table
+    rows = table_rows(artifacts[0])
     shown = {row["metric"]: row["count"] for row in rows}
     assert shown == {"new": 1100, "updated": 0, "rejected": counts["rejected"], "hired": counts["hired"],
                      "withdrawn": counts["withdrawn"], "re-applied": counts["reapplied"], "quarantined": 0,

@@ -6,24 +6,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from flows.recontact import ARTIFACT_KEY, MODEL_KEY, SHORTLIST_KEY, recontact
 from junkan.db import session_scope
 from junkan.db.models import Message
+from tests.flows._artifacts import newest_text
 from tests.integration._pool_data import AS_OF, NOW, add_job, add_member
-
-
-def latest_artifact(key: str) -> str:
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort="CREATED_DESC", limit=1,
-        )
-    assert found, f"no {key} artifact"
-    return str(found[0].data)
 
 
 @pytest.fixture
@@ -45,11 +35,11 @@ def test_shortlist_run_publishes_counts_digest_and_model_report(engine: Engine, 
     counts = recontact(as_of=AS_OF)
     assert counts["new_openings"] == 2 and counts["eligible_pool"] == 2 and counts["shortlists"] == 2
     assert counts["matches"] >= 2 and "mails_enqueued" not in counts
-    summary = latest_artifact(ARTIFACT_KEY)
+    summary = newest_text(ARTIFACT_KEY)
     assert "| new openings | 2 |" in summary and "| eligible pool | 2 |" in summary
-    digest = latest_artifact(SHORTLIST_KEY)
+    digest = newest_text(SHORTLIST_KEY)
     assert "必須スキル 1/1 一致（Go）" in digest and "c_" in digest and "高橋" not in digest
-    assert "Rule-based score in use" in latest_artifact(MODEL_KEY)
+    assert "Rule-based score in use" in newest_text(MODEL_KEY)
     assert list((env / "shortlists").glob("recontact-2026-11-20-run*.csv"))
 
 
@@ -57,7 +47,7 @@ def test_auto_run_mails_one_person_once_and_reports_it(engine: Engine, env: Path
     counts = recontact(as_of=AS_OF, mode="auto")
     assert counts["mails_enqueued"] == 1 and counts["mails_sent"] == 1
     assert counts["no_recontact_consent"] == 1
-    assert "| mails enqueued | 1 |" in latest_artifact(ARTIFACT_KEY)
+    assert "| mails enqueued | 1 |" in newest_text(ARTIFACT_KEY)
     assert len(list((env / "outbox").glob("*.eml"))) == 1
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Message).where(Message.kind == "recontact")) == 1
@@ -69,4 +59,4 @@ def test_dry_run_changes_nothing(engine: Engine, env: Path) -> None:
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 0
     # Under its own key: the preview never replaces the real run's artifact in the UI.
-    assert "dry run" in latest_artifact(f"{ARTIFACT_KEY}-dry-run")
+    assert "dry run" in newest_text(f"{ARTIFACT_KEY}-dry-run")

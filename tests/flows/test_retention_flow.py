@@ -5,22 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy import Engine, select
 
 from flows.retention import ARTIFACT_KEY, retention
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate
-
-
-def latest_artifact() -> str:
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY])), sort="CREATED_DESC",
-            limit=1)
-    assert found
-    return str(found[0].data)
+from tests.flows._artifacts import newest_text
 
 
 def test_dry_run_then_run(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine) -> None:
@@ -40,7 +30,7 @@ def test_dry_run_then_run(monkeypatch: pytest.MonkeyPatch, database_url: str, en
 
     counts = retention(as_of=date(2026, 7, 9))
     assert counts["anonymised_rejected_days"] == 1 and counts["rows_candidate"] == 1
-    artifact = latest_artifact()
+    artifact = newest_text(ARTIFACT_KEY)
     assert "anonymised_rejected_days" in artifact
     assert "old@example.jp" not in artifact and "古田" not in artifact
     with session_scope(engine) as s:

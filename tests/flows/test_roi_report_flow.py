@@ -7,20 +7,12 @@ from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy import Engine
 
 from flows.roi_report import roi_report
 from tasks.report import ARTIFACT_KEY
+from tests.flows._artifacts import newest_text
 from tests.integration._report_data import load_october
-
-
-def _artifact(key: str) -> str:
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-                                      sort="CREATED_DESC", limit=1)
-    assert found, f"no artifact {key}"
-    return str(found[0].data)
 
 
 def test_roi_report_defaults_to_the_previous_month(engine: Engine, database_url: str, tmp_path: Path,
@@ -35,9 +27,9 @@ def test_roi_report_defaults_to_the_previous_month(engine: Engine, database_url:
         assert client.read_flow_run(state.state_details.flow_run_id).name == "roi-report 2026-10"
     assert result["rejections"] == 6 and result["follow_up_rate"] == 0.25
     assert (tmp_path / "roi-2026-10.html").is_file() and (tmp_path / "roi-2026-10.json").is_file()
-    assert "フォローアップ率" in _artifact(ARTIFACT_KEY)
+    assert "フォローアップ率" in newest_text(ARTIFACT_KEY)
     assert f"{ARTIFACT_KEY}-follow-up" in result["artifacts"]
-    assert "25.0%" in _artifact(f"{ARTIFACT_KEY}-follow-up")
+    assert "25.0%" in newest_text(f"{ARTIFACT_KEY}-follow-up")
 
 
 def test_roi_report_takes_a_period_from_the_form(engine: Engine, database_url: str, tmp_path: Path,

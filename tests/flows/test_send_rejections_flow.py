@@ -6,9 +6,6 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-from prefect.client.schemas.sorting import ArtifactSort
 from sqlalchemy import Engine, select
 
 from flows.send_rejections import ARTIFACT_KEY, SendingStopped, send_rejections
@@ -17,6 +14,7 @@ from junkan.consent.expiry import expires_at
 from junkan.db import session_scope
 from junkan.db.models import Consent, Message
 from tests.fakes.sendgrid import SendGridFake
+from tests.flows._artifacts import newest_table
 from tests.integration._outbox_data import add_application, suppress
 
 #: Wednesday: notices decided on Monday 2026-11-16 became due at 09:00.
@@ -33,22 +31,6 @@ def _seed(engine: Engine) -> None:
         add_application(s, status="hired", email="hired@example.com")
 
 
-def _latest(key: str = ARTIFACT_KEY) -> tuple[list[dict[str, object]], str]:
-    """The newest artifact under `key`: its table and its description."""
-    with get_client(sync_client=True) as client:
-        (artifact,) = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            sort=ArtifactSort.CREATED_DESC, limit=1,
-        )
-    data = artifact.data
-    table = json.loads(data) if isinstance(data, str) else data
-    return table, artifact.description or ""  # type: ignore[return-value]
-
-
-def _latest_artifact(key: str = ARTIFACT_KEY) -> list[dict[str, object]]:
-    return _latest(key)[0]
-
-
 def test_flow_sends_due_notices_once_and_publishes_counts_without_personal_data(
     engine: Engine, sendgrid_fake: SendGridFake
 ) -> None:
@@ -58,7 +40,7 @@ def test_flow_sends_due_notices_once_and_publishes_counts_without_personal_data(
                                    "cancelled")} == {
         "due": 4, "enqueued": 3, "sent": 3, "suppressed": 1, "failed": 0, "unknown": 0, "cancelled": 0}
     assert len(sendgrid_fake.accepted) == 3
-    table = _latest_artifact()
+    table = newest_table(ARTIFACT_KEY)[0]
     assert all(set(row) == {"metric", "count"} for row in table)  # the layout of every counts table
     shown = {row["metric"]: row["count"] for row in table}
     assert shown["sent"] == 3 and shown["due"] == 4
@@ -79,7 +61,7 @@ def test_dry_run_uses_the_sandbox_and_changes_nothing(engine: Engine, sendgrid_f
     with session_scope(engine) as s:
         assert list(s.scalars(select(Message))) == []
     # The preview has its own key: the real run's figures stay what the UI shows under the real one.
-    table, description = _latest(f"{ARTIFACT_KEY}-dry-run")
+    table, description = newest_table(f"{ARTIFACT_KEY}-dry-run")
     assert {row["metric"]: row["count"] for row in table}["previewed"] == 3
     assert "ドライラン: 何も送信せず、状態も変更していない" in description
 
@@ -93,7 +75,7 @@ def test_a_bad_api_key_fails_the_run_after_publishing_counts(
     assert state.is_failed()
     with pytest.raises(SendingStopped):
         state.result()
-    table, description = _latest()
+    table, description = newest_table(ARTIFACT_KEY)
     shown = {row["metric"]: row["count"] for row in table}
     # The refused notices wait for the fixed key instead of failing for good (issue 9 §4).
     assert shown["sent"] == 0 and shown["failed"] == 0 and shown["held"] >= 1
@@ -125,6 +107,6 @@ def test_a_run_outside_the_sending_window_says_so_and_when_it_opens(
     # Saturday 21 November 2026; Monday the 23rd is a holiday (勤労感謝の日).
     counts = send_rejections(as_of=date(2026, 11, 21))
     assert counts["outside_window"] == 1 and counts["sent"] == 0
-    table, description = _latest()
+    table, description = newest_table(ARTIFACT_KEY)
     assert "outside_window" not in {row["metric"] for row in table}
     assert "送信時間帯（9:00–18:00 JST）の外のため未送信。次回: 11/24 09:00" in description

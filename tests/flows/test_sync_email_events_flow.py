@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, select
 
@@ -16,28 +13,12 @@ from junkan.db import session_scope
 from junkan.db.models import Message, Suppression
 from junkan.engagement.events import ingest_events
 from tests.fakes.sendgrid_suppressions import API_KEY, SuppressionFake
+from tests.flows._artifacts import newest_table
 from tests.integration._engagement_data import add_message, event
 from tests.privacy_support import KEY, hashed
 
 AS_OF = date(2026, 11, 18)
 CREATED = int(datetime(2026, 11, 17, 3, 0, tzinfo=UTC).timestamp())
-
-
-def latest() -> tuple[list[dict[str, object]], str]:
-    """The newest sync-email-events artifact: its table and its description."""
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY])),
-            sort="CREATED_DESC",
-            limit=1,
-        )
-    assert found, "no sync-email-events artifact"
-    data = found[0].data
-    return (json.loads(data) if isinstance(data, str) else data), found[0].description or ""
-
-
-def latest_table() -> list[dict[str, object]]:
-    return latest()[0]
 
 
 @pytest.fixture
@@ -70,7 +51,7 @@ def test_sync_email_events_merges_suppressions_settles_unknown_messages_and_publ
     assert result["bounces_added"] == 1 and result["spam_reports_added"] == 1
     assert result["asm_group_added"] == 1 and result["suppressions_added"] == 3
     assert result["unknown_resolved"] == 1 and result["unknown_remaining"] == 0
-    table = {row["metric"]: row["count"] for row in latest_table()}
+    table = {row["metric"]: row["count"] for row in newest_table(ARTIFACT_KEY)[0]}
     assert table["suppressions_added"] == 3 and table["unknown_resolved"] == 1
     assert all("@" not in str(key) for key in table)  # counts only, no addresses
     with session_scope(engine) as s:
@@ -99,7 +80,7 @@ def test_a_failed_pull_still_reconciles_and_fails_the_run(engine: Engine, fake: 
 
     with session_scope(engine) as s:
         assert s.get(Message, unknown.id).state == "accepted"
-    table, description = latest()
+    table, description = newest_table(ARTIFACT_KEY)
     assert "unknown_resolved" in {row["metric"] for row in table}
     # The failed part in words, not as a row counting 0.
     assert "pull-sendgrid-suppressions が失敗したため、その件数はありません" in description

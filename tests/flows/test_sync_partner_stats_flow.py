@@ -7,23 +7,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlalchemy import Engine
 
 from flows.sync_partner_stats import ARTIFACT_KEY, PartnerSyncFailed, sync_partner_stats
+from tests.flows._artifacts import newest_text
 from tests.integration._partner_data import SECRET, add_notices, forged_code, rows, write_report
-
-
-def latest_artifact() -> str:
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY])),
-            sort="CREATED_DESC",
-            limit=1,
-        )
-    assert found, "no sync-partner-stats artifact"
-    return str(found[0].data)
 
 
 @pytest.fixture
@@ -58,7 +46,7 @@ def test_sync_partner_stats_updates_the_ledger_and_publishes_the_artifact(
         "balance": 2,
         "value_yen": 600_000,
     }
-    markdown = latest_artifact()
+    markdown = newest_text(ARTIFACT_KEY)
     assert "Period: 2026-10-01 – 2026-10-20" in markdown
     assert "| careerrelay | 27 | 27 | 3 | 0 | 2 | 0 | 0 | 2 | 7 / 10 | ¥600,000 |" in markdown
     assert "1 reported item(s) in quarantine" in markdown
@@ -94,7 +82,7 @@ def test_one_failing_partner_fails_the_run_but_the_others_are_synced(
     assert state.is_failed()
     with pytest.raises(PartnerSyncFailed, match="partner sync failed: nextstep"):
         state.result()
-    markdown = latest_artifact()
+    markdown = newest_text(ARTIFACT_KEY)
     assert "| careerrelay | 10 | 10 | 0 | 0 | 1 | 0 | 0 | 1 | 0 / 10 | ¥300,000 |" in markdown
     assert "| nextstep (**sync failed**) | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 / 5 | ¥0 |" in markdown
     assert "Sync failed for: nextstep" in markdown

@@ -11,8 +11,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from junkan.db import session_scope
 from junkan.db.models import Candidate, Consent, Job, Message
 
 _seq = itertools.count(1)
@@ -51,6 +53,18 @@ def add_message(
     session.add(msg)
     session.flush()
     return msg
+
+
+def sent_message(engine: Engine, **fields: Any) -> Message:
+    """One message, committed: add_message with these fields in a transaction of its own."""
+    with session_scope(engine) as s:
+        return add_message(s, **fields)
+
+
+def messages_to(engine: Engine, *emails: str, **fields: Any) -> list[Message]:
+    """A message to each address, committed together, all with the same other add_message fields."""
+    with session_scope(engine) as s:
+        return [add_message(s, email=address, **fields) for address in emails]
 
 
 GRANTED_AT = datetime(2026, 11, 1, tzinfo=UTC)

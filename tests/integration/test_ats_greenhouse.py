@@ -18,7 +18,7 @@ from junkan.ats.greenhouse_auth import GreenhouseAuth
 from junkan.config import AtsSettings, Settings
 from junkan.http import HttpError
 from tests.fakes._common import FakeClock, client_for
-from tests.fakes.greenhouse import GreenhouseFake, sample_data
+from tests.fakes.greenhouse import GreenhouseData, GreenhouseFake, sample_data
 
 
 @pytest.fixture
@@ -141,9 +141,7 @@ def test_consents_come_from_candidate_custom_fields_and_can_email(
     httpserver: HTTPServer, clock: FakeClock
 ) -> None:
     base = {"first_name": "花子", "last_name": "佐藤", "email_addresses": [{"value": "h@example.jp"}]}
-    fake = GreenhouseFake(
-        httpserver,
-        clock=clock,
+    data = GreenhouseData(
         candidates=[
             {**base, "id": 1, "can_email": True,
              "keyed_custom_fields": {"talent_pool_consent": {"name": "Talent pool", "value": True},
@@ -156,6 +154,7 @@ def test_consents_come_from_candidate_custom_fields_and_can_email(
         ],
         applications=[_app(n, "rejected", candidate_id=n, rejection_reason_id=9001) for n in (1, 2, 3, 4)],
     )
+    fake = GreenhouseFake(httpserver, data, clock=clock)
     records = {r.external_id: r for r in make_adapter(fake, clock).fetch_applications(None)}
     assert records["1"].consents == {"talent_pool": True, "recontact": False}  # type: ignore[union-attr]
     assert records["1"].raw["consent_wording_version"] == "2026-04"
@@ -182,9 +181,7 @@ def test_maps_statuses_reasons_candidates_and_skips_prospects(
         "tags": ["newgrad", {"id": 3, "name": "referral"}],
         "can_email": False,
     }
-    fake = GreenhouseFake(
-        httpserver,
-        clock=clock,
+    data = GreenhouseData(
         candidates=[candidate],
         applications=[
             _app(1, "rejected", rejected_at="2026-10-02T01:00:00.000Z", rejection_reason_id=9001),
@@ -199,6 +196,7 @@ def test_maps_statuses_reasons_candidates_and_skips_prospects(
             {"candidate_id": 1, "status": "active"},
         ],
     )
+    fake = GreenhouseFake(httpserver, data, clock=clock)
 
     records = list(make_adapter(fake, clock).fetch_applications(None))
 
@@ -524,9 +522,7 @@ def test_consent_custom_fields_state_consent_and_can_email_false_overrides_them(
                 "keyed_custom_fields": {k: {"name": k, "type": "yes_no", "value": v}
                                         for k, v in fields.items()}}
 
-    fake = GreenhouseFake(
-        httpserver,
-        clock=clock,
+    data = GreenhouseData(
         candidates=[
             candidate(1, True, talent_pool_consent=True, partner_info_consent=True, recontact_consent=False),
             candidate(2, False, talent_pool_consent=True, partner_info_consent=True, recontact_consent=True),
@@ -534,6 +530,7 @@ def test_consent_custom_fields_state_consent_and_can_email_false_overrides_them(
         ],
         applications=[_app(i, "active", candidate_id=i) for i in (1, 2, 3)],
     )
+    fake = GreenhouseFake(httpserver, data, clock=clock)
 
     by_id = {r.external_id: r.consents for r in applications(make_adapter(fake, clock))}
 

@@ -14,7 +14,7 @@ from junkan.ats.lever import RATE_LIMIT_WINDOW_S, LeverAdapter
 from junkan.config import AtsSettings, Settings
 from junkan.http import HttpError
 from tests.fakes._common import FakeClock, client_for
-from tests.fakes.lever import LeverFake, ms, sample_data
+from tests.fakes.lever import LeverData, LeverFake, ms, sample_data
 
 
 @pytest.fixture
@@ -69,9 +69,7 @@ def test_maps_archive_reasons_statuses_and_fields(httpserver: HTTPServer, clock:
         "applications": [{"id": "a-1", "posting": "post-0"}],
     }
     archived_at = ms(datetime(2026, 10, 2, 12, tzinfo=UTC))
-    fake = LeverFake(
-        httpserver,
-        clock=clock,
+    data = LeverData(
         opportunities=[
             {**base, "id": "o1", "archived": None},
             {**base, "id": "o2", "archived": {"archivedAt": archived_at, "reason": "ar-underqualified"}},
@@ -82,6 +80,7 @@ def test_maps_archive_reasons_statuses_and_fields(httpserver: HTTPServer, clock:
             {**base, "archived": None},
         ],
     )
+    fake = LeverFake(httpserver, data, clock=clock)
 
     records = list(make_adapter(fake, clock).fetch_applications(None))
 

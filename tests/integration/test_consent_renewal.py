@@ -37,11 +37,6 @@ SECRET = "renewal-test-secret"
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def cfg(settings: Settings) -> Settings:
     return settings.model_copy(update={
         "consent": ConsentSettings(renewal_enabled=True),

@@ -22,7 +22,7 @@ from junkan.db.models import (
 )
 from junkan.ingest import MAPPING_VERSION, ReasonMapping, ingest
 from junkan.ingest.service import WATERMARK_OVERLAP
-from tests.conftest import _wipe
+from tests.db_support import wipe
 from tests.integration._ingest_support import RERUN_BOOKKEEPING, T0, FixedClock, ListAdapter, app, dump, rows
 
 
@@ -287,7 +287,7 @@ def test_crash_mid_run_keeps_the_watermark_and_the_next_run_completes(engine: En
     ingest(engine, ListAdapter(records), as_of=None, batch_size=3, clock=clock)
     clean = dump(engine, RERUN_BOOKKEEPING)
 
-    _wipe(engine)  # start again from an empty database
+    wipe(engine)  # start again from an empty database
     with pytest.raises(ConnectionError):
         ingest(engine, ListAdapter(records, fail_after=7), as_of=None, batch_size=3, clock=clock)
     # Batch 1 committed; batch 2 was read but not yet written when reading ahead for batch 3 failed.
@@ -367,6 +367,6 @@ def test_many_batches_give_the_same_result_as_one(engine: Engine) -> None:
     small = ingest(engine, ListAdapter(records), as_of=None, batch_size=5, clock=clock)
     small_dump = dump(engine, RERUN_BOOKKEEPING)
     assert (small.new, small.rejected, small.hired) == (57, 19, 19)
-    _wipe(engine)
+    wipe(engine)
     ingest(engine, ListAdapter(records), as_of=None, batch_size=1000, clock=clock)
     assert dump(engine, RERUN_BOOKKEEPING) == small_dump

@@ -13,7 +13,7 @@ from junkan.ats.greenhouse import RATE_LIMIT_WINDOW_S, GreenhouseAdapter
 from junkan.db.models import Application, Quarantine
 from junkan.http import HttpError
 from junkan.ingest import ingest
-from tests.conftest import _wipe
+from tests.db_support import wipe
 from tests.fakes._common import FakeClock, client_for
 from tests.fakes.greenhouse import GreenhouseData, GreenhouseFake, sample_data
 from tests.integration._ingest_support import RERUN_BOOKKEEPING, FixedClock, dump
@@ -42,12 +42,21 @@ def _count(engine: Engine, table: Any) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
 
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(AFTER_THE_DATA)
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """The fake's clock, which the adapter waits on: retries and Retry-After pauses take no real time."""
+    return FakeClock()
+
+
 def test_ingesting_the_same_window_twice_leaves_the_database_unchanged(
-    httpserver: HTTPServer, engine: Engine
+    httpserver: HTTPServer, engine: Engine, clock: FixedClock, fake_clock: FakeClock
 ) -> None:
-    fake_clock = FakeClock()
     fake = GreenhouseFake(httpserver, company(), clock=fake_clock)
-    clock = FixedClock(AFTER_THE_DATA)
 
     first = ingest(engine, adapter_for(fake, fake_clock), as_of=None, clock=clock)
     assert (first.new, first.quarantined, first.no_address) == (701, 0, 1)
@@ -65,24 +74,26 @@ def test_ingesting_the_same_window_twice_leaves_the_database_unchanged(
     assert fake.calls("/v3/applications")[-1].args["updated_at"][0].startswith("gte|2026-")
 
 
-def _clean_run_then_wipe(httpserver: HTTPServer, engine: Engine, clock: FixedClock) -> dict[str, list[Any]]:
-    """What a fault-free ingest of the company stores; the database and the fake are emptied after it."""
+def _clean_state_then_faults(
+    httpserver: HTTPServer, engine: Engine, clock: FixedClock, fake_clock: FakeClock, *, seed: int,
+    statuses: tuple[int, ...]
+) -> tuple[dict[str, list[Any]], GreenhouseFake]:
+    """What a fault-free ingest of the company stores (the database and the fake are emptied after it),
+    and then the same company behind a fake that answers a seeded fifth of its requests with `statuses`."""
     clean_fake = GreenhouseFake(httpserver, company(), clock=FakeClock())
     ingest(engine, adapter_for(clean_fake, FakeClock()), as_of=None, clock=clock)
     clean = dump(engine)
-    _wipe(engine)
+    wipe(engine)
     httpserver.clear()
-    return clean
+    return clean, GreenhouseFake(httpserver, company(), clock=fake_clock, fault_rate=0.2, seed=seed,
+                                 fault_statuses=statuses)
 
 
 def test_a_run_with_20_percent_faults_ends_in_the_same_state_as_a_clean_run(
-    httpserver: HTTPServer, engine: Engine
+    httpserver: HTTPServer, engine: Engine, clock: FixedClock, fake_clock: FakeClock
 ) -> None:
-    clock = FixedClock(AFTER_THE_DATA)
-    clean = _clean_run_then_wipe(httpserver, engine, clock)
-    fake_clock = FakeClock()
-    faulty = GreenhouseFake(httpserver, company(), clock=fake_clock, fault_rate=0.2, seed=11,
-                            fault_statuses=(429, 500, 502, 503, 504))
+    clean, faulty = _clean_state_then_faults(httpserver, engine, clock, fake_clock, seed=11,
+                                             statuses=(429, 500, 502, 503, 504))
     counts = ingest(engine, adapter_for(faulty, fake_clock), as_of=None, clock=clock)
 
     assert faulty.faults.injected >= 5
@@ -93,13 +104,10 @@ def test_a_run_with_20_percent_faults_ends_in_the_same_state_as_a_clean_run(
 
 
 def test_a_run_that_gives_up_mid_way_is_completed_by_the_retry(
-    httpserver: HTTPServer, engine: Engine
+    httpserver: HTTPServer, engine: Engine, clock: FixedClock, fake_clock: FakeClock
 ) -> None:
-    clock = FixedClock(AFTER_THE_DATA)
-    clean = _clean_run_then_wipe(httpserver, engine, clock)
-    fake_clock = FakeClock()
-    flaky = GreenhouseFake(httpserver, company(), clock=fake_clock, fault_rate=0.2, seed=5,
-                           fault_statuses=(500, 503))
+    clean, flaky = _clean_state_then_faults(httpserver, engine, clock, fake_clock, seed=5,
+                                            statuses=(500, 503))
     # Without adapter-level retries, the first 5xx ends the run: what a Prefect task retry then repeats.
     with pytest.raises(HttpError) as failure:
         ingest(engine, adapter_for(flaky, fake_clock, max_retries=0), as_of=None, clock=clock)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from junkan.db.models_ingest import IngestLock
 from junkan.db.types import utcnow
 from junkan.ingest import ingest
 from junkan.ingest.service import IngestBusy
-from tests.conftest import _wipe
+from tests.db_support import wipe
 from tests.integration._ingest_support import RERUN_BOOKKEEPING, T0, FixedClock, ListAdapter, app, dump, rows
 
 #: Generous bound for one thread to reach a point; only a broken build ever waits this long.
@@ -102,7 +103,7 @@ def test_two_overlapping_runs_end_in_exactly_the_state_of_one_run(
 ) -> None:
     ingest(engine, ListAdapter(_records()), clock=FixedClock(), batch_size=7)
     one_run = dump(engine, RERUN_BOOKKEEPING)
-    _wipe(engine)
+    wipe(engine)
 
     # The first run holds the source and is reading; it goes on only once the second one waits for it.
     first = _Run(engine, GatedAdapter(_records(), gate=waiting), full=True)
@@ -118,16 +119,22 @@ def test_two_overlapping_runs_end_in_exactly_the_state_of_one_run(
     assert len(rows(engine, DecisionLog)) == len(rows(engine, Application)) == 25
 
 
-def test_a_run_that_cannot_get_the_source_in_time_is_refused_and_writes_nothing(engine: Engine) -> None:
+@contextmanager
+def _reading_run(engine: Engine, n: int) -> Iterator[_Run]:
+    """A run of n records that holds the source and is paused while reading, until the block ends."""
     gate = threading.Event()
-    first = _Run(engine, GatedAdapter(_records(5), gate=gate))
-    first.start()
+    run = _Run(engine, GatedAdapter(_records(n), gate=gate))
+    run.start()
     try:
-        assert first.adapter.entered.wait(WAIT_S)
-        with pytest.raises(IngestBusy) as refused:
-            ingest(engine, ListAdapter([app("other")]), clock=FixedClock(), lock_timeout_s=0.2)
+        assert run.adapter.entered.wait(WAIT_S)
+        yield run
     finally:
         gate.set()
+
+
+def test_a_run_that_cannot_get_the_source_in_time_is_refused_and_writes_nothing(engine: Engine) -> None:
+    with _reading_run(engine, 5) as first, pytest.raises(IngestBusy) as refused:
+        ingest(engine, ListAdapter([app("other")]), clock=FixedClock(), lock_timeout_s=0.2)
     assert str(refused.value) == ("ingest of source 'test' is already running: gave up after waiting 0.2 s "
                                   "for it to finish (try again later)")
     assert first.outcome().new == 5
@@ -137,14 +144,8 @@ def test_a_run_that_cannot_get_the_source_in_time_is_refused_and_writes_nothing(
 
 
 def test_other_sources_are_not_held_up(engine: Engine) -> None:
-    gate = threading.Event()
-    first = _Run(engine, GatedAdapter(_records(3), gate=gate))
-    first.start()
-    try:
-        assert first.adapter.entered.wait(WAIT_S)
+    with _reading_run(engine, 3) as first:
         other = ingest(engine, ListAdapter([app("x")], source="other"), clock=FixedClock(), lock_timeout_s=0)
-    finally:
-        gate.set()
     assert other.new == 1 and first.outcome().new == 3
 
 

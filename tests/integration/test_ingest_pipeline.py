@@ -16,7 +16,7 @@ from junkan.ats.csv_source import CsvAdapter
 from junkan.db.models import Application, Candidate, Job, RejectionReason, Watermark
 from junkan.ingest import ingest
 from junkan.ingest.upsert import select_in
-from tests.conftest import _wipe
+from tests.db_support import wipe
 from tests.integration._ingest_support import RERUN_BOOKKEEPING, T0, FixedClock, ListAdapter, app, dump, rows
 from tests.integration.test_ingest_csv import write_export
 
@@ -63,7 +63,7 @@ def test_single_pass_gives_the_same_database_as_reading_reference_data_first(
     reference_first = dump(engine, RERUN_BOOKKEEPING)
     assert rows(engine, RejectionReason) and rows(engine, Job)
 
-    _wipe(engine)
+    wipe(engine)
     ingest(engine, CsvAdapter(path), as_of=None, clock=clock, batch_size=90)
     # Ids can differ (placeholders are created in a different order); compare what is stored by key.
     single_pass = dump(engine, RERUN_BOOKKEEPING)

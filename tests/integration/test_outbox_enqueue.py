@@ -13,6 +13,7 @@ from junkan.db.types import utcnow
 from junkan.links import LinkSigner
 from junkan.outbox.enqueue import enqueue_due_notices
 from tests.integration._outbox_data import DECIDED, JST, SEND_NOW, add_application, add_consent, jst, suppress
+from tests.integration._outbox_steps import change_status, rejected_ids
 
 
 def _enqueue(engine: Engine, settings: Settings, now=SEND_NOW, **kw):  # type: ignore[no-untyped-def]
@@ -118,14 +119,9 @@ def test_suppressed_address_is_recorded_as_suppressed_matching_the_normalised_ke
 def test_unreject_or_hire_cancels_the_pending_notice_and_a_re_rejection_revives_it(
     engine: Engine, settings: Settings
 ) -> None:
-    with session_scope(engine) as s:
-        unrejected = add_application(s).id
-        hired = add_application(s).id
-        kept = add_application(s).id
+    unrejected, hired, kept = rejected_ids(engine, 3)
     _enqueue(engine, settings)
-    with session_scope(engine) as s:
-        s.get(Application, unrejected).status = "in_process"  # type: ignore[union-attr]
-        s.get(Application, hired).status = "hired"  # type: ignore[union-attr]
+    change_status(engine, {unrejected: "in_process", hired: "hired"})
     result = _enqueue(engine, settings)
     assert result.cancelled == 2
     by_app = {m.application_id: m for m in _messages(engine)}
@@ -195,8 +191,7 @@ def test_decisions_older_than_max_age_get_no_notice(engine: Engine, settings: Se
 def test_a_sent_notice_settles_the_application_when_it_flips_between_rejected_and_withdrawn(
     engine: Engine, settings: Settings
 ) -> None:
-    with session_scope(engine) as s:
-        app_id = add_application(s).id
+    (app_id,) = rejected_ids(engine, 1)
     assert _enqueue(engine, settings).enqueued == 1
     with session_scope(engine) as s:
         s.execute(update(Message).values(state="accepted"))
@@ -215,15 +210,13 @@ def test_a_pending_notice_of_the_other_kind_gives_way_in_the_same_run(
     with session_scope(engine) as s:
         app_id = add_application(s, status="withdrawn").id
     _enqueue(engine, settings)
-    with session_scope(engine) as s:
-        s.execute(update(Application).where(Application.id == app_id).values(status="rejected"))
+    change_status(engine, {app_id: "rejected"})
     flipped = _enqueue(engine, settings, now=jst(2026, 11, 18, 11, 0))
     assert (flipped.enqueued, flipped.cancelled) == (1, 1)
     assert sorted((m.kind, m.state) for m in _messages(engine)) == [
         ("rejection", "pending"), ("withdrawal", "cancelled")]
     # And back again: the withdrawal that was never sent is revived; the rejection gives way.
-    with session_scope(engine) as s:
-        s.execute(update(Application).where(Application.id == app_id).values(status="withdrawn"))
+    change_status(engine, {app_id: "withdrawn"})
     back = _enqueue(engine, settings, now=jst(2026, 11, 18, 12, 0))
     assert (back.revived, back.cancelled) == (1, 1)
     assert sorted((m.kind, m.state) for m in _messages(engine)) == [

@@ -11,12 +11,13 @@ from typer.testing import CliRunner
 
 from junkan.config import Settings
 from junkan.db import session_scope
-from junkan.db.models import Application, Message
+from junkan.db.models import Message
 from junkan.db.types import utcnow
 from junkan.outbox.enqueue import enqueue_due_notices
 from junkan.outbox.review import ReviewError, list_messages, resolve
 from junkan.outbox.sender import OutboxSender
 from tests.integration._outbox_data import SEND_NOW, add_application, add_consent, jst, suppress
+from tests.integration._outbox_steps import change_status, rejected_ids
 
 
 def _enqueue(engine: Engine, settings: Settings, now=SEND_NOW) -> None:  # type: ignore[no-untyped-def]
@@ -123,13 +124,9 @@ def test_suppression_added_after_enqueue_is_honoured_just_before_sending(
 
 
 def test_unreject_or_hire_between_enqueue_and_send_cancels(engine: Engine, settings: Settings) -> None:
-    with session_scope(engine) as s:
-        hired = add_application(s).id
-        unrejected = add_application(s).id
+    hired, unrejected = rejected_ids(engine, 2)
     _enqueue(engine, settings)
-    with session_scope(engine) as s:
-        s.execute(update(Application).where(Application.id == hired).values(status="hired"))
-        s.execute(update(Application).where(Application.id == unrejected).values(status="in_process"))
+    change_status(engine, {hired: "hired", unrejected: "in_process"})
     counts = _send(engine, settings)
     assert (counts.sent, counts.cancelled) == (0, 2)
     assert {m.state for m in _by_app(engine).values()} == {"cancelled"}
@@ -139,9 +136,7 @@ def test_unreject_or_hire_between_enqueue_and_send_cancels(engine: Engine, setti
 def test_crash_leftover_in_sending_becomes_unknown_and_is_never_resent(
     engine: Engine, settings: Settings
 ) -> None:
-    with session_scope(engine) as s:
-        stale = add_application(s).id
-        live = add_application(s).id
+    stale, live = rejected_ids(engine, 2)
     _enqueue(engine, settings)
     wall = utcnow()
     with session_scope(engine) as s:
@@ -158,9 +153,7 @@ def test_crash_leftover_in_sending_becomes_unknown_and_is_never_resent(
 
 
 def test_operator_resolves_unknown_messages(engine: Engine, settings: Settings) -> None:
-    with session_scope(engine) as s:
-        went_out = add_application(s).id
-        did_not = add_application(s).id
+    went_out, did_not = rejected_ids(engine, 2)
     _enqueue(engine, settings)
     with session_scope(engine) as s:
         s.execute(update(Message).values(state="unknown"))
@@ -267,8 +260,7 @@ def test_a_broken_template_keeps_its_notices_pending_and_the_others_go_out(
 
 
 def test_eml_names_never_start_with_a_dash(engine: Engine, settings: Settings) -> None:
-    with session_scope(engine) as s:
-        app_id = add_application(s).id
+    (app_id,) = rejected_ids(engine, 1)
     _enqueue(engine, settings)
     with session_scope(engine) as s:
         # Random ids start with "-" one time in 64; a file named like that reads as an option to tools.
@@ -282,9 +274,7 @@ def test_eml_names_never_start_with_a_dash(engine: Engine, settings: Settings) -
 def test_resolve_sent_dates_acceptance_at_the_send_not_at_the_review(
     engine: Engine, settings: Settings
 ) -> None:
-    with session_scope(engine) as s:
-        with_send = add_application(s).id
-        without = add_application(s).id
+    with_send, without = rejected_ids(engine, 2)
     _enqueue(engine, settings)
     handed_over = utcnow() - timedelta(hours=3)
     with session_scope(engine) as s:

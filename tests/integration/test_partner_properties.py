@@ -22,7 +22,7 @@ from junkan.db.models_partner import PartnerLedgerEntry
 from junkan.partner import ledger
 from junkan.partner.ledger import ContractRule, NoCreditsError
 from junkan.partner.sync import sync_partner
-from tests.conftest import _wipe
+from tests.db_support import wipe
 from tests.integration._partner_data import (
     SIGNER,
     add_notices,
@@ -90,7 +90,7 @@ def _check_invariants(engine: Engine, rule: ContractRule) -> None:
 def test_ledger_invariants_hold_for_any_history(
     engine: Engine, contract: dict[str, Any], ops: list[tuple[Any, ...]]
 ) -> None:
-    _wipe(engine)
+    wipe(engine)
     accepted = START - timedelta(days=1)
     codes = add_notices(engine, POOL, accepted_at=accepted)
     with tempfile.TemporaryDirectory() as tmp:

@@ -7,13 +7,14 @@ from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db import session_scope
-from junkan.db.models import Message
+from junkan.db.models import Candidate, Message
 from junkan.db.models_pool import MatchRun, PoolMatch
 from junkan.outbox.recontact import enqueue_recontact
 from junkan.pool.recontact import match_and_store, send
@@ -36,13 +37,19 @@ def _jobs(s: Session, n: int) -> list[int]:
                     location="東京都").id for k in range(n)]
 
 
+def _go_sql_members(engine: Engine, openings: int, *members: dict[str, Any]) -> list[Candidate]:
+    """That many recent openings asking for Go and SQL, and pool members skilled in both: one for each
+    set of add_member fields given, or a single plain one."""
+    with session_scope(engine) as s:
+        _jobs(s, openings)
+        return [add_member(s, skills=["Go", "SQL"], **fields) for fields in members or ({},)]
+
+
 def test_a_person_matched_to_several_openings_gets_one_mail_listing_three(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     cfg = auto(settings, tmp_path)
-    with session_scope(engine) as s:
-        _jobs(s, 4)
-        cand = add_member(s, skills=["Go", "SQL"])
+    (cand,) = _go_sql_members(engine, 4)
     out = match_and_store(engine, cfg, as_of=AS_OF)
     assert out.counts["matches"] == 4 and out.counts["mails_enqueued"] == 1
     with Session(engine) as s:
@@ -70,10 +77,7 @@ def test_a_person_matched_to_several_openings_gets_one_mail_listing_three(
 def test_only_people_with_a_current_recontact_consent_are_mailed(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
-    with session_scope(engine) as s:
-        _jobs(s, 1)
-        add_member(s, skills=["Go", "SQL"])
-        add_member(s, skills=["Go", "SQL"], recontact=None)  # pooled, never asked about re-contact
+    _go_sql_members(engine, 1, {}, {"recontact": None})  # the second: pooled, never asked about re-contact
     out = match_and_store(engine, auto(settings, tmp_path), as_of=AS_OF)
     assert out.counts["matched_people"] == 2
     assert out.counts["mails_enqueued"] == 1 and out.counts["no_recontact_consent"] == 1
@@ -83,9 +87,7 @@ def test_consent_withdrawn_after_enqueue_cancels_the_mail(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     cfg = auto(settings, tmp_path)
-    with session_scope(engine) as s:
-        _jobs(s, 1)
-        cand = add_member(s, skills=["Go", "SQL"])
+    (cand,) = _go_sql_members(engine, 1)
     match_and_store(engine, cfg, as_of=AS_OF)
     with session_scope(engine) as s:
         add_consent(s, cand.id, "recontact", False, at=NOW + timedelta(hours=1))
@@ -98,10 +100,7 @@ def test_holdout_is_recorded_with_the_matches_and_not_mailed(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     cfg = auto(settings, tmp_path, holdout_share=0.5)
-    with session_scope(engine) as s:
-        _jobs(s, 1)
-        for _ in range(16):
-            add_member(s, skills=["Go", "SQL"])
+    _go_sql_members(engine, 1, *({} for _ in range(16)))
     preview = match_and_store(engine, cfg, as_of=AS_OF, dry_run=True)
     out = match_and_store(engine, cfg, as_of=AS_OF)
     with Session(engine) as s:
@@ -115,9 +114,7 @@ def test_holdout_is_recorded_with_the_matches_and_not_mailed(
 
 
 def test_shortlist_mode_never_enqueues_mail(engine: Engine, settings: Settings, tmp_path: Path) -> None:
-    with session_scope(engine) as s:
-        _jobs(s, 2)
-        add_member(s, skills=["Go", "SQL"])
+    _go_sql_members(engine, 2)
     out = match_and_store(engine, pool_settings(settings, shortlist_dir=tmp_path / "sl"), as_of=AS_OF)
     assert out.counts["matches"] == 2 and out.counts["shortlists"] == 2
     assert "mails_enqueued" not in out.counts
@@ -129,10 +126,7 @@ def test_shortlist_mode_never_enqueues_mail(engine: Engine, settings: Settings, 
 def test_dry_run_previews_the_mails_and_writes_nothing(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
-    with session_scope(engine) as s:
-        _jobs(s, 2)
-        add_member(s, skills=["Go", "SQL"])
-        add_member(s, skills=["Go", "SQL"], locale="en")
+    _go_sql_members(engine, 2, {}, {"locale": "en"})
     out = match_and_store(engine, auto(settings, tmp_path), as_of=AS_OF, dry_run=True)
     assert out.run_id is None
     assert out.counts["mails_enqueued"] == 2 and out.counts["mails_previewed"] == 2
@@ -149,9 +143,7 @@ def test_dry_run_previews_the_mails_and_writes_nothing(
 
 def test_enqueueing_a_run_twice_adds_nothing(engine: Engine, settings: Settings, tmp_path: Path) -> None:
     cfg = auto(settings, tmp_path)
-    with session_scope(engine) as s:
-        _jobs(s, 2)
-        add_member(s, skills=["Go", "SQL"])
+    _go_sql_members(engine, 2)
     out = match_and_store(engine, cfg, as_of=AS_OF)
     assert out.run_id is not None
     with session_scope(engine) as s:
@@ -165,9 +157,7 @@ def test_a_person_mailed_is_not_matched_again_within_90_days(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     cfg = auto(settings, tmp_path)
-    with session_scope(engine) as s:
-        _jobs(s, 1)
-        add_member(s, skills=["Go", "SQL"])
+    _go_sql_members(engine, 1)
     match_and_store(engine, cfg, as_of=AS_OF)
     with session_scope(engine) as s:
         add_job(s, "Goエンジニア", required=["Go"], opened_at=NOW + timedelta(days=1))

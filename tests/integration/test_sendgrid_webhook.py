@@ -16,9 +16,20 @@ from junkan.db import session_scope
 from junkan.db.models import Candidate, Consent, Message, Quarantine, Suppression
 from junkan.db.models_engagement import EmailEvent
 from junkan.engagement.privacy import email_hash
-from tests.integration._engagement_data import WebhookKeys, add_message, body, event, grant
+from tests.integration._engagement_data import (
+    WebhookKeys,
+    add_message,
+    body,
+    event,
+    grant,
+    messages_to,
+    sent_message,
+)
 from tests.integration._webhook import NOW, TS, client
 from tests.privacy_support import hashed
+
+# The anyio_backend fixture (asyncio) comes from tests/integration/conftest.py.
+pytestmark = pytest.mark.anyio
 
 
 async def post(c: httpx.AsyncClient, keys: WebhookKeys, events: list[dict[str, Any]],
@@ -40,13 +51,10 @@ def state(engine: Engine) -> dict[str, Any]:
         }
 
 
-@pytest.mark.anyio
 async def test_valid_batch_is_stored_without_personal_data_and_updates_messages(
     engine: Engine, hook_settings: Settings, keys: WebhookKeys
 ) -> None:
-    with session_scope(engine) as s:
-        m1 = add_message(s, email="taro@example.jp")
-        m2 = add_message(s, email="jiro@example.jp")
+    m1, m2 = messages_to(engine, "taro@example.jp", "jiro@example.jp")
     events = [
         event("processed", m1, email="taro@example.jp", ts=TS),
         event("delivered", m1, email="taro@example.jp", ts=TS + 5, ip="203.0.113.9",
@@ -78,12 +86,10 @@ async def test_valid_batch_is_stored_without_personal_data_and_updates_messages(
     assert msgs[m2.id].state == "delivered"
 
 
-@pytest.mark.anyio
 async def test_tampered_body_wrong_key_stale_or_missing_signature_get_403(
     engine: Engine, hook_settings: Settings, keys: WebhookKeys
 ) -> None:
-    with session_scope(engine) as s:
-        msg = add_message(s)
+    msg = sent_message(engine)
     raw = body([event("delivered", msg, email="a@example.jp", ts=TS)])
     good = keys.sign(raw, int(NOW))
     async with client(hook_settings) as c:
@@ -109,7 +115,6 @@ async def test_tampered_body_wrong_key_stale_or_missing_signature_get_403(
         assert len(s.scalars(select(EmailEvent)).all()) == 1
 
 
-@pytest.mark.anyio
 async def test_unconfigured_key_and_malformed_bodies(engine: Engine, settings: Settings,
                                                      hook_settings: Settings, keys: WebhookKeys) -> None:
     raw = body([])
@@ -123,7 +128,6 @@ async def test_unconfigured_key_and_malformed_bodies(engine: Engine, settings: S
         assert (await post(c, keys, [])).json()["stored"] == 0
 
 
-@pytest.mark.anyio
 async def test_three_deliveries_in_random_order_leave_the_state_of_one(
     engine: Engine, hook_settings: Settings, keys: WebhookKeys
 ) -> None:
@@ -183,12 +187,10 @@ async def test_three_deliveries_in_random_order_leave_the_state_of_one(
     assert sorted(withdrawn) == [("partner_info", "sendgrid"), ("recontact", "sendgrid")]
 
 
-@pytest.mark.anyio
 async def test_out_of_order_events_never_move_a_message_backwards(
     engine: Engine, hook_settings: Settings, keys: WebhookKeys
 ) -> None:
-    with session_scope(engine) as s:
-        msg = add_message(s, email="late@example.jp", state="unknown")
+    msg = sent_message(engine, email="late@example.jp", state="unknown")
     async with client(hook_settings) as c:
         await post(c, keys, [event("bounce", msg, email="late@example.jp", ts=TS + 50, type="bounce")])
         await post(c, keys, [event("delivered", msg, email="late@example.jp", ts=TS + 10)])
@@ -200,7 +202,6 @@ async def test_out_of_order_events_never_move_a_message_backwards(
         assert m.accepted_at == datetime.fromtimestamp(TS + 50, UTC)
 
 
-@pytest.mark.anyio
 async def test_events_without_custom_arg_resolve_by_x_message_id_and_recipient(
     engine: Engine, hook_settings: Settings, keys: WebhookKeys
 ) -> None:
@@ -228,12 +229,10 @@ async def test_events_without_custom_arg_resolve_by_x_message_id_and_recipient(
     assert states == {a.id: "accepted", b.id: "delivered", lone.id: "delivered"}
 
 
-@pytest.mark.anyio
 async def test_invalid_events_are_quarantined_without_the_address_and_the_rest_is_kept(
     engine: Engine, hook_settings: Settings, keys: WebhookKeys
 ) -> None:
-    with session_scope(engine) as s:
-        msg = add_message(s)
+    msg = sent_message(engine)
     events = [
         {"email": "noevent@example.jp", "timestamp": TS, "sg_event_id": "bad-1"},
         {"event": "delivered", "email": "nots@example.jp", "timestamp": "yesterday", "sg_event_id": "bad-2"},

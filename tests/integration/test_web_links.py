@@ -25,7 +25,7 @@ from junkan.db.models_engagement import Click, EmailEvent
 from junkan.links import LinkSigner
 from junkan.web import create_app
 from tests.integration._asgi import call
-from tests.integration._engagement_data import add_job, add_message, grant
+from tests.integration._engagement_data import add_job, add_message, grant, sent_message
 from tests.privacy_support import hashed
 
 T0 = datetime(2026, 11, 18, 1, 0, tzinfo=UTC).timestamp()
@@ -34,9 +34,8 @@ DAY = 86_400.0
 LANDING = "https://careerrelay.example/register?utm_source=junkan"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+# The anyio_backend fixture (asyncio) comes from tests/integration/conftest.py.
+pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
@@ -77,6 +76,26 @@ def signed_unsubscribe(payload: Any, secret: str = "current-secret") -> str:
     return URLSafeSerializer(secret, salt=UNSUB_SALT).dumps(payload)
 
 
+def partner_link(engine: Engine, ref_code: str) -> tuple[Message, str]:
+    """A sent message with this referral code, and the token of its tracked partner link (minted at T0)."""
+    msg = sent_message(engine, ref_code=ref_code)
+    return msg, signer().tracking_token(msg.public_id, "partner")
+
+
+def unsubscribe_path(msg: Message) -> str:
+    """The message's one-click unsubscribe path, as its footer and List-Unsubscribe header carry it."""
+    return f"/u/{signer().unsubscribe_token(msg.public_id)}"
+
+
+def advertised_mail(engine: Engine, email: str, *purposes: str) -> Message:
+    """An advertising mail already sent to this address, whose candidate granted these purposes."""
+    with session_scope(engine) as s:
+        sent = add_message(s, email=email, advertising=True)
+        for purpose in purposes:
+            grant(s, sent.candidate_id, purpose)
+    return sent
+
+
 def snapshot(engine: Engine) -> dict[str, Any]:
     with session_scope(engine) as s:
         return {
@@ -89,13 +108,10 @@ def snapshot(engine: Engine) -> dict[str, Any]:
         }
 
 
-@pytest.mark.anyio
 async def test_partner_click_is_recorded_and_redirects_to_landing_with_ref_code(
     engine: Engine, web_settings: Settings
 ) -> None:
-    with session_scope(engine) as s:
-        msg = add_message(s, ref_code="abcdefghijklmnop12345678")
-    token = signer().tracking_token(msg.public_id, "partner")
+    msg, token = partner_link(engine, "abcdefghijklmnop12345678")
 
     async with client_for(web_settings) as client:
         resp = await client.get(f"/r/{token}")
@@ -116,13 +132,10 @@ def test_click_records_hold_no_ip_address_or_user_agent(engine: Engine) -> None:
     assert columns == {"id", "message_id", "link", "clicked_at"}
 
 
-@pytest.mark.anyio
 async def test_every_click_counts_but_a_head_request_is_not_a_click(
     engine: Engine, web_settings: Settings
 ) -> None:
-    with session_scope(engine) as s:
-        msg = add_message(s, ref_code="code-1")
-    token = signer().tracking_token(msg.public_id, "partner")
+    _, token = partner_link(engine, "code-1")
     async with client_for(web_settings) as client:
         assert (await client.head(f"/r/{token}")).status_code == 302
         assert (await client.get(f"/r/{token}")).status_code == 302
@@ -130,7 +143,6 @@ async def test_every_click_counts_but_a_head_request_is_not_a_click(
     assert snapshot(engine)["clicks"] == 2
 
 
-@pytest.mark.anyio
 async def test_destination_comes_from_the_message_never_from_the_request(
     engine: Engine, web_settings: Settings
 ) -> None:
@@ -156,11 +168,8 @@ async def test_destination_comes_from_the_message_never_from_the_request(
     assert snapshot(engine)["clicks"] == 1
 
 
-@pytest.mark.anyio
 async def test_tampered_or_foreign_tokens_get_the_neutral_404(engine: Engine, web_settings: Settings) -> None:
-    with session_scope(engine) as s:
-        msg = add_message(s, ref_code="code-3")
-    good = signer().tracking_token(msg.public_id, "partner")
+    msg, good = partner_link(engine, "code-3")
     flipped = good[:-3] + ("A" if good[-3] != "A" else "B") + good[-2:]
     forged = signer("attacker-secret").tracking_token(msg.public_id, "partner")
     unsubscribe_token = signer().unsubscribe_token(msg.public_id)  # right key, wrong purpose
@@ -177,13 +186,10 @@ async def test_tampered_or_foreign_tokens_get_the_neutral_404(engine: Engine, we
     assert snapshot(engine)["clicks"] == 0
 
 
-@pytest.mark.anyio
 async def test_tracking_tokens_expire_after_the_configured_age(
     engine: Engine, web_settings: Settings
 ) -> None:
-    with session_scope(engine) as s:
-        msg = add_message(s, ref_code="code-4")
-    token = signer().tracking_token(msg.public_id, "partner")  # minted at T0, default max age 180 days
+    msg, token = partner_link(engine, "code-4")  # minted at T0, default max age 180 days
     async with client_for(web_settings, clock=lambda: T0 + 179 * DAY) as client:
         assert (await client.get(f"/r/{token}")).status_code == 302
     async with client_for(web_settings, clock=lambda: T0 + 181 * DAY) as client:
@@ -198,12 +204,10 @@ async def test_tracking_tokens_expire_after_the_configured_age(
         assert (await client.get(f"/u/{unsub}")).status_code == 200
 
 
-@pytest.mark.anyio
 async def test_tokens_signed_with_a_rotated_out_secret_work_while_it_is_a_fallback(
     engine: Engine, web_settings: Settings
 ) -> None:
-    with session_scope(engine) as s:
-        msg = add_message(s, ref_code="code-5")
+    msg = sent_message(engine, ref_code="code-5")
     old_track = signer("old-secret").tracking_token(msg.public_id, "partner")
     old_unsub = signer("old-secret").unsubscribe_token(msg.public_id)
     async with client_for(web_settings) as client:  # secret=current, fallback=[old]
@@ -215,24 +219,21 @@ async def test_tokens_signed_with_a_rotated_out_secret_work_while_it_is_a_fallba
         assert (await client.get(f"/u/{old_unsub}")).status_code == 404
 
 
-@pytest.mark.anyio
 async def test_tracked_unsubscribe_link_leads_to_the_confirmation_page_under_the_root_path(
     engine: Engine, web_settings: Settings
 ) -> None:
-    with session_scope(engine) as s:
-        msg = add_message(s)
+    msg = sent_message(engine)
     token = signer().tracking_token(msg.public_id, "unsubscribe")
     async with client_for(web_settings, root_path="/junkan") as client:
         resp = await client.get(f"/junkan/r/{token}")
         assert resp.status_code == 302
         location = resp.headers["location"]
-        assert location == f"/junkan/u/{signer().unsubscribe_token(msg.public_id)}"
+        assert location == "/junkan" + unsubscribe_path(msg)
         page = await client.get(location)
     assert page.status_code == 200
     assert "配信停止の確認" in page.text
 
 
-@pytest.mark.anyio
 async def test_get_unsubscribe_shows_a_confirmation_in_the_message_language_and_changes_nothing(
     engine: Engine, web_settings: Settings
 ) -> None:
@@ -242,9 +243,9 @@ async def test_get_unsubscribe_shows_a_confirmation_in_the_message_language_and_
         grant(s, ja.candidate_id, "partner_info")
     before = snapshot(engine)
     async with client_for(web_settings) as client:
-        ja_page = await client.get(f"/u/{signer().unsubscribe_token(ja.public_id)}")
-        en_page = await client.get(f"/u/{signer().unsubscribe_token(en.public_id)}")
-        head = await client.head(f"/u/{signer().unsubscribe_token(ja.public_id)}")
+        ja_page = await client.get(unsubscribe_path(ja))
+        en_page = await client.get(unsubscribe_path(en))
+        head = await client.head(unsubscribe_path(ja))
     assert ja_page.status_code == en_page.status_code == head.status_code == 200
     assert '<html lang="ja">' in ja_page.text
     assert ">ご案内の配信を停止する</button>" in ja_page.text
@@ -265,22 +266,18 @@ async def test_get_unsubscribe_shows_a_confirmation_in_the_message_language_and_
     assert snapshot(engine) == before
 
 
-@pytest.mark.anyio
 async def test_one_click_post_unsubscribes_at_once_and_repeating_it_is_harmless(
     engine: Engine, web_settings: Settings
 ) -> None:
+    sent = advertised_mail(engine, "hanako@example.jp", "partner_info", "recontact", "talent_pool")
+    cand_id = sent.candidate_id
     with session_scope(engine) as s:
-        sent = add_message(s, email="hanako@example.jp", advertising=True)
-        cand_id = sent.candidate_id
         cand = s.get(Candidate, cand_id)
         pending_ad = add_message(s, candidate=cand, kind="recontact", advertising=True, state="pending")
         pending_notice = add_message(s, candidate=cand, kind="withdrawn_thanks", advertising=False,
                                      state="pending")
         other = add_message(s, advertising=True, state="pending")
-        grant(s, cand_id, "partner_info")
-        grant(s, cand_id, "recontact")
-        grant(s, cand_id, "talent_pool")
-    url = f"/u/{signer().unsubscribe_token(sent.public_id)}"
+    url = unsubscribe_path(sent)
     async with client_for(web_settings, clock=lambda: T0 + 60) as client:
         # What Gmail/Yahoo send for RFC 8058: a form POST with this body, no cookies, no referer.
         first = await client.post(url, content=b"List-Unsubscribe=One-Click",
@@ -319,15 +316,11 @@ async def test_one_click_post_unsubscribes_at_once_and_repeating_it_is_harmless(
     assert events == [(sent.id, "unsubscribe", "junkan")]
 
 
-@pytest.mark.anyio
 async def test_the_pages_second_choice_stops_all_mail_and_is_recorded(
     engine: Engine, web_settings: Settings
 ) -> None:
-    with session_scope(engine) as s:
-        sent = add_message(s, email="taro@example.jp", advertising=True)
-        cand_id = sent.candidate_id
-        grant(s, cand_id, "partner_info")
-    url = f"/u/{signer().unsubscribe_token(sent.public_id)}"
+    sent = advertised_mail(engine, "taro@example.jp", "partner_info")
+    url = unsubscribe_path(sent)
     async with client_for(web_settings, clock=lambda: T0 + 60) as client:
         advertising = await client.post(url, data={"List-Unsubscribe": "One-Click"})
         everything = await client.post(url, data={"choice": "all_mail"})
@@ -347,10 +340,8 @@ async def test_the_pages_second_choice_stops_all_mail_and_is_recorded(
     ])
 
 
-@pytest.mark.anyio
 async def test_post_with_a_bad_token_changes_nothing(engine: Engine, web_settings: Settings) -> None:
-    with session_scope(engine) as s:
-        msg = add_message(s)
+    msg = sent_message(engine)
     before = snapshot(engine)
     async with client_for(web_settings) as client:
         forged = signer("attacker-secret").unsubscribe_token(msg.public_id)
@@ -361,7 +352,6 @@ async def test_post_with_a_bad_token_changes_nothing(engine: Engine, web_setting
     assert snapshot(engine) == before
 
 
-@pytest.mark.anyio
 async def test_healthz_and_unknown_paths(engine: Engine, web_settings: Settings) -> None:
     async with client_for(web_settings) as client:
         health = await client.get("/healthz")
@@ -370,7 +360,6 @@ async def test_healthz_and_unknown_paths(engine: Engine, web_settings: Settings)
         assert (await client.post("/r/abc")).status_code == 405
 
 
-@pytest.mark.anyio
 async def test_signed_job_links_with_odd_digits_lead_nowhere(engine: Engine, web_settings: Settings) -> None:
     with session_scope(engine) as s:
         msg = add_message(s)

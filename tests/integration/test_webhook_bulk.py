@@ -19,9 +19,19 @@ from junkan.db.models import Message, Suppression
 from junkan.db.models_engagement import EmailEvent
 from junkan.engagement.event_sql import EventRow, StateTarget, event_sql
 from junkan.engagement.events import begin_webhook_batch, ingest_events
-from tests.integration._engagement_data import WebhookKeys, add_message, body, event
+from tests.integration._engagement_data import (
+    WebhookKeys,
+    add_message,
+    body,
+    event,
+    messages_to,
+    sent_message,
+)
 from tests.integration._webhook import NOW, TS, client
 from tests.privacy_support import KEY, hashed
+
+# The anyio_backend fixture (asyncio) comes from tests/integration/conftest.py.
+pytestmark = pytest.mark.anyio
 
 
 async def post(c: httpx.AsyncClient, keys: WebhookKeys, events: list[dict[str, Any]]) -> dict[str, int]:
@@ -32,12 +42,10 @@ async def post(c: httpx.AsyncClient, keys: WebhookKeys, events: list[dict[str, A
     return result
 
 
-@pytest.mark.anyio
 async def test_concurrent_duplicate_deliveries_store_every_event_once(
     engine: Engine, hook_settings: Settings, keys: WebhookKeys
 ) -> None:
-    with session_scope(engine) as s:
-        msgs = [add_message(s, email=f"c{i}@example.jp") for i in range(40)]
+    msgs = messages_to(engine, *(f"c{i}@example.jp" for i in range(40)))
     events = []
     for i, m in enumerate(msgs):
         events.append(event("delivered", m, email=f"c{i}@example.jp", ts=TS + i))
@@ -68,7 +76,6 @@ async def test_concurrent_duplicate_deliveries_store_every_event_once(
     assert suppressed == {hashed(f"c{i}@example.jp") for i in range(0, 40, 10)}
 
 
-@pytest.mark.anyio
 async def test_a_batch_larger_than_every_chunk_updates_each_message_right(
     engine: Engine, hook_settings: Settings, keys: WebhookKeys
 ) -> None:
@@ -109,8 +116,7 @@ async def test_a_batch_larger_than_every_chunk_updates_each_message_right(
 
 def test_delivery_time_comes_from_an_event_stored_before_the_message_could_move(engine: Engine) -> None:
     at = datetime.fromtimestamp(NOW, UTC)
-    with session_scope(engine) as s:
-        msg = add_message(s, email="w@example.jp", state="sending")
+    msg = sent_message(engine, email="w@example.jp", state="sending")
     with session_scope(engine) as s:
         begin_webhook_batch(s)
         ingest_events(s, [event("delivered", msg, email="w@example.jp", ts=TS)], now=at, key=KEY)
@@ -130,8 +136,7 @@ def test_delivery_time_comes_from_an_event_stored_before_the_message_could_move(
 def test_driver_level_insert_reports_only_rows_new_on_both_keys(engine: Engine) -> None:
     now = datetime(2026, 11, 18, 4, 30, 15, 123456, tzinfo=UTC)
     occurred = datetime(2026, 11, 18, 1, 2, 3, tzinfo=UTC)
-    with session_scope(engine) as s:
-        msg = add_message(s)
+    msg = sent_message(engine)
 
     def row(event_id: str, dedup: str, payload: dict[str, Any] | None = None) -> EventRow:
         return EventRow(event_id, dedup, msg.id, "xid", "delivered", occurred, "h" * 64,
@@ -185,13 +190,10 @@ def test_driver_level_state_update_only_moves_messages_forward(engine: Engine) -
                     m_sending.id: ("sending", False)}
 
 
-@pytest.mark.anyio
 async def test_a_delivery_reported_after_an_open_or_a_bounce_still_sets_the_delivery_time(
     engine: Engine, hook_settings: Settings, keys: WebhookKeys
 ) -> None:
-    with session_scope(engine) as s:
-        opened = add_message(s, email="o@example.jp")
-        bounced = add_message(s, email="b@example.jp")
+    opened, bounced = messages_to(engine, "o@example.jp", "b@example.jp")
     async with client(hook_settings) as c:
         early = [event("open", opened, email="o@example.jp", ts=TS + 60),
                  event("bounce", bounced, email="b@example.jp", ts=TS + 60, type="bounce")]

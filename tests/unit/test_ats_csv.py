@@ -18,6 +18,7 @@ from junkan.ats.csv_source import HEADER_MAP, CsvAdapter, excel_serial_to_dateti
 from junkan.ats.errors import AtsError
 from junkan.ats.factory import build_adapter
 from junkan.config import AtsSettings
+from junkan.demo.company import HEADERS as DEMO_EXPORT_HEADERS
 
 JST = ZoneInfo("Asia/Tokyo")
 JA_HEADER = [
@@ -204,18 +205,9 @@ def test_tab_separated_export(tmp_path: Path) -> None:
 
 
 def test_xlsx_with_date_cells_serials_and_numeric_cells(tmp_path: Path) -> None:
-    header = [
-        "応募ID",
-        "氏名",
-        "メールアドレス",
-        "電話番号",
-        "応募日",
-        "求人ID",
-        "求人",
-        "選考結果",
-        "選考結果日",
-        "タレントプール同意",
-    ]
+    # The demo company's export columns, less those this sheet leaves out; the rows follow their order.
+    left_out = {"選考段階", "不採用理由", "パートナー案内同意", "再連絡同意", "スキル", "タグ"}
+    header = [name for name in DEMO_EXPORT_HEADERS if name not in left_out]
     rows: list[list[object]] = [
         [
             1001,
@@ -254,6 +246,7 @@ def test_xlsx_with_date_cells_serials_and_numeric_cells(tmp_path: Path) -> None:
             None,
         ],
     ]
+    assert all(len(row) == len(header) for row in rows)  # the demo export gained or lost a column
     path = write_xlsx(tmp_path / "export.xlsx", header, rows)
 
     by_id = good(CsvAdapter(path))

@@ -1,0 +1,38 @@
+"""The artifacts flows publish, read back through the Prefect API as an operator would see them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.objects import Artifact
+from prefect.client.schemas.sorting import ArtifactSort
+
+
+def newest(key: str) -> Artifact:
+    """The newest artifact published under `key`; the test fails when there is none."""
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                                      sort=ArtifactSort.CREATED_DESC, limit=1)
+    assert found, f"no {key} artifact"
+    return found[0]
+
+
+def newest_text(key: str) -> str:
+    """The newest markdown artifact under `key`."""
+    return str(newest(key).data)
+
+
+def newest_table(key: str) -> tuple[list[dict[str, Any]], str]:
+    """The newest table artifact under `key`: its rows and its description."""
+    artifact = newest(key)
+    return table_rows(artifact), artifact.description or ""
+
+
+def table_rows(artifact: Artifact) -> list[dict[str, Any]]:
+    """A table artifact's rows; the API hands them back as JSON text or already parsed."""
+    data = artifact.data
+    rows: list[dict[str, Any]] = json.loads(data) if isinstance(data, str) else data
+    return rows
