@@ -1,7 +1,7 @@
 """A local SendGrid v3 Mail Send fake: a real threaded HTTP server on 127.0.0.1 (DESIGN.md §4).
 
     with SendGridFake(api_key="SG.test") as fake:
-        backend = SendGridBackend("SG.test", host=fake.url, ...)
+        backend = SendGridBackend("SG.test", sender, host=fake.url, ...)
         ...
         assert len(fake.accepted) == 1
 
