@@ -65,7 +65,7 @@ def reconcile_task(as_of: date | None = None) -> dict[str, int]:
     engine = make_engine(settings.database_url)
     now = run_moment(as_of, settings.notice.timezone)
     with session_scope(engine) as session:
-        counts: dict[str, Any] = reconcile_messages(session, now=now)
+        counts: dict[str, Any] = reconcile_messages(session, now=now, key=settings.retention.key_bytes())
         counts["webhook_events_24h"] = events_received(session, since=now - timedelta(days=1), until=now)
     get_run_logger().info("reconciliation: %s", counts)
     return counts

@@ -33,9 +33,10 @@ from junkan.engagement.optout import (
     suppress,
     withdraw_consents,
 )
-from junkan.engagement.privacy import email_hash, scrub_event
+from junkan.engagement.privacy import scrub_event
 from junkan.engagement.storable import MAX_DEPTH, nested_deeper_than, storable_copy, text_problem, unstorable
 from junkan.identity import normalize_email
+from junkan.privacy.keyed import hash_normalised
 from junkan.tally import Tally
 
 #: The custom arg the outbox puts on every send: our opaque message id, never personal data.
@@ -86,6 +87,8 @@ class ParsedEvent:
     event: str
     occurred_at: datetime
     email_key: str | None
+    #: Keyed hash of the recipient (junkan.privacy.keyed). Stored only while the event has no message, to
+    #: attach it later; a plain SHA-256 would give the address back to anyone who hashes guessed ones.
     recipient_hash: str | None
     public_id: str | None
     provider_message_id: str | None
@@ -119,13 +122,14 @@ class PreparedBatch:
     invalid: list[tuple[Any, str]]
 
 
-def prepare_events(events: Sequence[Any]) -> PreparedBatch:
-    """The CPU-bound half of ingestion; the web app runs it outside its SQLite write lock."""
+def prepare_events(events: Sequence[Any], key: bytes) -> PreparedBatch:
+    """The CPU-bound half of ingestion; the web app runs it outside its SQLite write lock. `key` is the
+    address hash key (`JUNKAN_RETENTION__HASH_KEY`)."""
     parsed: list[ParsedEvent] = []
     invalid: list[tuple[Any, str]] = []
     for raw in events:
         try:
-            parsed.append(parse_event(raw))
+            parsed.append(parse_event(raw, key))
         except ValueError as exc:
             invalid.append((raw, str(exc)))
     return PreparedBatch(received=len(events), parsed=parsed, invalid=invalid)
@@ -134,7 +138,7 @@ def prepare_events(events: Sequence[Any]) -> PreparedBatch:
 def ingest_events(session: Session, events: Sequence[Any] | PreparedBatch, *, now: datetime,
                   key: bytes) -> IngestResult:
     """Store and apply one webhook batch. Invalid entries are quarantined, never silently dropped."""
-    batch = events if isinstance(events, PreparedBatch) else prepare_events(events)
+    batch = events if isinstance(events, PreparedBatch) else prepare_events(events, key)
     conn = session.connection()
     sql = event_sql(conn)
     parsed = batch.parsed
@@ -142,10 +146,13 @@ def ingest_events(session: Session, events: Sequence[Any] | PreparedBatch, *, no
     _quarantine(session, batch.invalid, now)
 
     unique = _dedupe_in_batch(parsed)
-    _resolve_messages(session, unique)
+    _resolve_messages(session, unique, key)
     result.unmatched = sum(1 for e in unique if e.message_id is None)
+    # An event with its message needs no recipient hash: the message names the candidate (and an erased
+    # candidate's late events then keep nothing of the address).
     rows = [EventRow(e.sg_event_id, e.dedup_key, e.message_id, e.provider_message_id, e.event, e.occurred_at,
-                     e.recipient_hash, e.payload_json or _to_json(e.payload)) for e in unique]
+                     None if e.message_id else e.recipient_hash, e.payload_json or _to_json(e.payload))
+            for e in unique]
     stored_ids = sql.insert_events(conn, rows, now=now)
     # A row skipped on the dedup key rather than the event id is a re-send too; either way, not new.
     new = [e for e in unique if e.sg_event_id in stored_ids]
@@ -169,7 +176,7 @@ def begin_webhook_batch(session: Session) -> None:
     event_sql(conn).begin_batch(conn)
 
 
-def parse_event(raw: Any) -> ParsedEvent:
+def parse_event(raw: Any, hash_key: bytes) -> ParsedEvent:
     """Validate one event and reduce it to what we keep. Raises ValueError with a reason (no PII in it).
 
     Anything either database could not store (NUL, lone surrogates, NaN, huge or deeply nested values)
@@ -207,7 +214,7 @@ def parse_event(raw: Any) -> ParsedEvent:
     if sg_message_id:
         # sg_message_id is "<X-Message-Id>.<filter suffix>"; the outbox stored only the X-Message-Id.
         provider_id = sg_message_id.split(".", 1)[0][:200] or None
-    recipient_hash = email_hash(email_key)
+    recipient_hash = hash_normalised(hash_key, email_key) if email_key else None
     # The most stable identity the event itself carries, so a replay dedupes however the DB looks by then.
     who = f"j:{public_id}" if public_id else f"s:{sg_message_id}" if sg_message_id else f"e:{recipient_hash}"
     url = get("url") if name == "click" else None
@@ -338,17 +345,17 @@ def _apply_opt_outs(session: Session, new: list[ParsedEvent], now: datetime, res
     result.cancelled = cancel_pending_advertising(session, candidates, reason="unsubscribed", at=now)
 
 
-def _resolve_messages(session: Session, events: list[ParsedEvent]) -> None:
+def _resolve_messages(session: Session, events: list[ParsedEvent], key: bytes) -> None:
     wanted = [(e.public_id, e.provider_message_id, e.recipient_hash) for e in events]
-    found = match_messages(session, wanted)
+    found = match_messages(session, wanted, key)
     for e, message_id in zip(events, found, strict=True):
         e.message_id = message_id
 
 
 def match_messages(
-    session: Session, wanted: Sequence[tuple[str | None, str | None, str | None]]
+    session: Session, wanted: Sequence[tuple[str | None, str | None, str | None]], key: bytes
 ) -> list[int | None]:
-    """Message ids for (public id, X-Message-Id, recipient hash) triples, in order; None when unknown.
+    """Message ids for (public id, X-Message-Id, keyed recipient hash) triples, in order; None when unknown.
 
     Our custom arg decides first. Otherwise the X-Message-Id, which one API request with several
     personalizations shares between messages; then the recipient (by hash) tells them apart.
@@ -364,10 +371,11 @@ def match_messages(
             .join(Candidate, Candidate.id == Message.candidate_id)
             .where(Message.provider_message_id.in_(batch))
         ).all()
-        for provider_id, mid, key in rows:
+        for provider_id, mid, email_key in rows:
             if provider_id is None:
                 continue
-            by_provider.setdefault(provider_id, []).append((mid, email_hash(key)))
+            by_provider.setdefault(provider_id, []).append(
+                (mid, hash_normalised(key, email_key) if email_key else None))
     for i, (_, provider_id, recipient) in enumerate(wanted):
         if out[i] is not None or not provider_id:
             continue

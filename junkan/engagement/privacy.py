@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
@@ -12,13 +11,6 @@ _PERSONAL_KEYS = frozenset({"email", "ip", "useragent", "user_agent"})
 _ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
 _REDACTED = "[address]"
 _SCALARS = frozenset({int, float, bool, type(None)})
-
-
-def email_hash(normalized_email: str | None) -> str | None:
-    """SHA-256 of an already normalised address: correlates events without storing the address."""
-    if not normalized_email:
-        return None
-    return hashlib.sha256(normalized_email.encode("utf-8")).hexdigest()
 
 
 def scrub_text(value: str) -> str:

@@ -21,8 +21,10 @@ from junkan.engagement.events import MESSAGE_ID_ARG, STATE_EVENTS, apply_message
 ORPHAN_WINDOW = timedelta(days=30)
 
 
-def reconcile_messages(session: Session, *, now: datetime) -> dict[str, int]:
-    attached = attach_orphan_events(session, now=now)
+def reconcile_messages(session: Session, *, now: datetime, key: bytes) -> dict[str, int]:
+    """`key`: the address hash key (`JUNKAN_RETENTION__HASH_KEY`) the orphan events were stored under."""
+    attached = attach_orphan_events(session, now=now, key=key)
+    forget_stale_recipients(session, now=now)
     unknown_before = _count_unknown(session)
     ids: set[int] = set()
     # `accepted` too: an event that came while the worker still held the message was stored, not applied.
@@ -42,7 +44,7 @@ def reconcile_messages(session: Session, *, now: datetime) -> dict[str, int]:
     }
 
 
-def attach_orphan_events(session: Session, *, now: datetime) -> int:
+def attach_orphan_events(session: Session, *, now: datetime, key: bytes) -> int:
     rows = session.execute(
         select(EmailEvent.id, EmailEvent.payload, EmailEvent.provider_message_id, EmailEvent.email_hash)
         .where(EmailEvent.message_id.is_(None), EmailEvent.received_at >= now - ORPHAN_WINDOW)
@@ -54,14 +56,23 @@ def attach_orphan_events(session: Session, *, now: datetime) -> int:
         public_id = payload.get(MESSAGE_ID_ARG) if isinstance(payload, dict) else None
         wanted.append((public_id if isinstance(public_id, str) else None, provider_id, recipient))
     params = [{"b_id": row[0], "b_message": mid}
-              for row, mid in zip(rows, match_messages(session, wanted), strict=True) if mid is not None]
+              for row, mid in zip(rows, match_messages(session, wanted, key), strict=True) if mid is not None]
     table = EmailEvent.__table__
     for batch in batched(params, 1000):
         session.execute(
-            update(table).where(table.c.id == bindparam("b_id")).values(message_id=bindparam("b_message")),
+            # Attached, the event needs the recipient hash no more (see junkan.engagement.events).
+            update(table).where(table.c.id == bindparam("b_id")).values(message_id=bindparam("b_message"),
+                                                                        email_hash=None),
             batch,
         )
     return len(params)
+
+
+def forget_stale_recipients(session: Session, *, now: datetime) -> None:
+    """An orphan past ORPHAN_WINDOW will never be attached: its recipient hash has served its purpose."""
+    table = EmailEvent.__table__
+    session.execute(update(table).where(table.c.message_id.is_(None), table.c.email_hash.is_not(None),
+                                        table.c.received_at < now - ORPHAN_WINDOW).values(email_hash=None))
 
 
 def _count_unknown(session: Session) -> int:

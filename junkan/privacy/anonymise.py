@@ -2,8 +2,9 @@
 
 Removed or replaced: names, addresses, phones, skills, location and operator tags (candidate); the raw
 source payloads (decision_log.payload, quarantine.raw); rendered subjects and bodies, which carry the
-name and the personal links, and error texts (message); webhook payloads and the plain address hash
-(email_event); free text (application.reason_text, pool_match.why and skill lists, operator tags).
+name and the personal links, and error texts (message); webhook payloads and the recipient hash
+(email_event: the keyed hash an unmatched event keeps, or the plain SHA-256 of rows stored before it was
+keyed); free text (application.reason_text, pool_match.why and skill lists, operator tags).
 
 Kept, so every KPI in docs/kpis.md gives the same numbers: ids, statuses, dates, counts, reason
 categories, stages, consent records (purpose, granted, when), clicks, referral codes and partner
@@ -26,6 +27,7 @@ from sqlalchemy import Connection, delete, or_, select, update
 from junkan.db.models import Application, Candidate
 from junkan.db.results import rows_affected
 from junkan.outbox.enqueue import CANCEL_ANONYMISED
+from junkan.privacy.keyed import hash_normalised
 from junkan.privacy.tables import People, rows_of, table
 
 #: Stands in for the content hash of an anonymised application (a hash of its personal fields).
@@ -58,7 +60,7 @@ def _count(conn: Connection, counts: dict[str, int], name: str, statement: Any) 
 
 def scrub(conn: Connection, candidate_ids: Sequence[int], *, at: datetime,
           application_keys: Sequence[tuple[str, str]], addresses: Sequence[str] = (),
-          search_terms: Sequence[str] = ()) -> dict[str, int]:
+          search_terms: Sequence[str] = (), hash_key: bytes | None = None) -> dict[str, int]:
     """Scrub the candidates in one transaction; returns rows changed or deleted per table.
 
     `addresses` are their normalised addresses (for events that reached us without a message); an
@@ -71,7 +73,10 @@ def scrub(conn: Connection, candidate_ids: Sequence[int], *, at: datetime,
                     search_terms=list(search_terms))
     counts: dict[str, int] = {}
     event = table("email_event")
-    sha = [hashlib.sha256(a.encode("utf-8")).hexdigest() for a in addresses if a]
+    # Events that never matched a message are found by their recipient hash: keyed (`hash_key`), or the
+    # plain SHA-256 that rows stored before the keyed hash still hold.
+    plain = [hashlib.sha256(a.encode("utf-8")).hexdigest() for a in addresses if a]
+    sha = plain + ([hash_normalised(hash_key, a) for a in addresses if a] if hash_key else [])
     events = rows_of("email_event", people)
     _count(conn, counts, "email_event", update(event).where(
         or_(events, event.c.email_hash.in_(sha)) if sha else events).values(payload={}, email_hash=None))

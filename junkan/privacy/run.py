@@ -91,7 +91,8 @@ def run_retention(engine: Engine, settings: Settings, *, as_of: date | None, now
                 people, keys = load_people(conn, batch)
                 tombstone.leave(conn, keys, email_hash=None, audit_id=audit_id, at=now)
                 counts = scrub(conn, batch, at=now, application_keys=keys,
-                               addresses=[p.email_key for p in people if p.email_key])
+                               addresses=[p.email_key for p in people if p.email_key],
+                               hash_key=settings.retention.key_bytes())
                 audit.add_counts(conn, audit_id, len(batch), counts)
             by_rule[rule] += len(batch)
             for name, n in counts.items():
@@ -135,7 +136,8 @@ def erase(engine: Engine, settings: Settings, address: str, *, reason: str | Non
         left = tombstone.leave(conn, keys, email_hash=digest, audit_id=audit_id, at=now)
         # Quarantined records of the person that never became an application carry the address.
         terms = [normalised, *(p.phone_key for p in people if p.phone_key)]
-        counts = scrub(conn, ids, at=now, application_keys=keys, addresses=[normalised], search_terms=terms)
+        counts = scrub(conn, ids, at=now, application_keys=keys, addresses=[normalised], search_terms=terms,
+                       hash_key=key)
         audit.add_counts(conn, audit_id, len(ids), counts)
     return ErasureResult(len(ids), counts, left, audit_id)
 

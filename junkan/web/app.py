@@ -219,7 +219,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 events = read_events(body)  # an unreadable element costs only itself (quarantined)
             except NotAnArray as exc:
                 return _json({"error": str(exc)}, 400)
-            prepared = prepare_events(events)
+            prepared = prepare_events(events, hash_key)
             # SQLite has one writer: queueing here is fair and fast, where its busy handler would poll and
             # sleep. PostgreSQL batches run concurrently (row locks; ON CONFLICT settles duplicates).
             for attempt in range(1, TRANSIENT_ATTEMPTS + 1):

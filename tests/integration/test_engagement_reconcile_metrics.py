@@ -12,9 +12,9 @@ from junkan.db.models_engagement import Click, EmailEvent
 from junkan.engagement.events import ingest_events
 from junkan.engagement.metrics import EngagementRow, engagement_summary, message_engagement
 from junkan.engagement.optout import unsubscribe_message
-from junkan.engagement.reconcile import reconcile_messages
+from junkan.engagement.reconcile import ORPHAN_WINDOW, reconcile_messages
 from tests.integration._engagement_data import add_message, event
-from tests.privacy_support import KEY
+from tests.privacy_support import KEY, hashed
 
 NOW = datetime(2026, 11, 19, 0, 0, tzinfo=UTC)
 TS = int(datetime(2026, 11, 18, 2, 0, tzinfo=UTC).timestamp())
@@ -40,13 +40,13 @@ def test_unknown_and_stale_accepted_messages_settle_from_stored_events(engine: E
         s.get(Message, raced.id).state = "accepted"
 
     with session_scope(engine) as s:
-        counts = reconcile_messages(s, now=NOW)
+        counts = reconcile_messages(s, now=NOW, key=KEY)
 
     assert counts == {"events_attached": 0, "messages_updated": 2, "unknown_resolved": 1,
                       "unknown_remaining": 1}
     assert states(engine) == {crashed.id: "accepted", raced.id: "delivered", silent.id: "unknown"}
     with session_scope(engine) as s:
-        assert reconcile_messages(s, now=NOW)["messages_updated"] == 0  # idempotent
+        assert reconcile_messages(s, now=NOW, key=KEY)["messages_updated"] == 0  # idempotent
 
 
 def test_events_that_came_before_their_message_was_known_are_attached_later(engine: Engine) -> None:
@@ -59,10 +59,25 @@ def test_events_that_came_before_their_message_was_known_are_attached_later(engi
         s.get(Message, msg.id).provider_message_id = "xid-early"  # the outbox learns the id afterwards
 
     with session_scope(engine) as s:
-        counts = reconcile_messages(s, now=NOW + timedelta(hours=1))
+        counts = reconcile_messages(s, now=NOW + timedelta(hours=1), key=KEY)
 
     assert counts["events_attached"] == 1 and counts["unknown_resolved"] == 1
     assert states(engine)[msg.id] == "delivered"
+    with session_scope(engine) as s:  # attached, the event keeps no hash of its recipient
+        assert s.execute(select(EmailEvent.message_id, EmailEvent.email_hash)).all() == [(msg.id, None)]
+
+
+def test_an_orphan_event_forgets_its_recipient_once_it_can_no_longer_be_attached(engine: Engine) -> None:
+    stray = event("bounce", None, email="stray@example.jp", ts=TS)
+    stray["sg_message_id"] = "xid-never.filter0001.1"
+    with session_scope(engine) as s:
+        ingest_events(s, [stray], now=NOW, key=KEY)
+    with session_scope(engine) as s:
+        reconcile_messages(s, now=NOW + ORPHAN_WINDOW - timedelta(seconds=1), key=KEY)
+        assert s.scalars(select(EmailEvent.email_hash)).all() == [hashed("stray@example.jp")]
+    with session_scope(engine) as s:
+        reconcile_messages(s, now=NOW + ORPHAN_WINDOW + timedelta(seconds=1), key=KEY)
+        assert s.execute(select(EmailEvent.message_id, EmailEvent.email_hash)).all() == [(None, None)]
 
 
 def test_metrics_per_message_and_per_kind_template_and_period(engine: Engine) -> None:

@@ -17,6 +17,7 @@ from junkan.db.models import Base, Candidate, Consent, Message, Quarantine
 from junkan.db.models_engagement import EmailEvent
 from junkan.db.models_pool import PoolTag
 from junkan.db.models_privacy import ErasureTombstone, PrivacyAudit
+from junkan.engagement.events import ingest_events
 from junkan.engagement.optout import suppress
 from junkan.engagement.suppressed import suppressed_among
 from junkan.ingest import ingest
@@ -102,6 +103,32 @@ def test_after_an_erasure_no_table_holds_the_address_name_or_phone(
         assert audit.tables["candidate"] == 1 and audit.tables["decision_log"] == 2
         # Suppression still stops mail to the address.
         assert suppressed_among(s, [EMAIL], KEY) == {EMAIL}
+
+
+def test_provider_events_of_an_erased_person_keep_nothing_of_the_address(
+    engine: Engine, settings: Settings
+) -> None:
+    load_hanako(engine)
+    stamp = int(NOW.timestamp())
+    # An event SendGrid could not tie to a message keeps the keyed hash of its recipient, to attach it later.
+    orphan = {"event": "bounce", "email": EMAIL, "timestamp": stamp - 60, "sg_event_id": "orphan-1"}
+    with session_scope(engine) as s:
+        ingest_events(s, [orphan], now=NOW, key=KEY)
+        stored = s.scalar(select(EmailEvent.email_hash).where(EmailEvent.sg_event_id == "orphan-1"))
+    assert stored == hashed(EMAIL)
+
+    erase(engine, settings, EMAIL, reason=None, now=NOW)
+    # Her notice's open arrives after the erasure, as SendGrid reports late.
+    late = {"event": "open", "email": EMAIL, "timestamp": stamp + 60, "sg_event_id": "late-1",
+            "junkan_message_id": "pub1"}
+    with session_scope(engine) as s:
+        ingest_events(s, [late], now=NOW, key=KEY)
+        rows = dict(s.execute(select(EmailEvent.sg_event_id, EmailEvent.email_hash)).all())
+        late_row = s.scalars(select(EmailEvent).where(EmailEvent.sg_event_id == "late-1")).one()
+
+    assert late_row.message_id is not None and "email" not in late_row.payload
+    assert rows["orphan-1"] is None and rows["late-1"] is None  # no hash of her address, keyed or plain
+    assert holding(engine, EMAIL, NAME, PHONE) == []
 
 
 def test_ingesting_the_same_old_export_again_does_not_bring_the_person_back(

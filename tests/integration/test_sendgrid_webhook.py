@@ -15,7 +15,6 @@ from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Candidate, Consent, Message, Quarantine, Suppression
 from junkan.db.models_engagement import EmailEvent
-from junkan.engagement.privacy import email_hash
 from tests.integration._engagement_data import (
     WebhookKeys,
     add_message,
@@ -79,7 +78,8 @@ async def test_valid_batch_is_stored_without_personal_data_and_updates_messages(
         text = json.dumps(e.payload)
         assert "example.jp" not in text and "203.0.113.9" not in text and "Mozilla" not in text
         assert "email" not in e.payload and "ip" not in e.payload and "useragent" not in e.payload
-    assert stored[2].email_hash == email_hash("jiro@example.jp")  # normalised before hashing
+    # Each event has its message, which names the recipient: no hash of the address is kept at all.
+    assert [e.email_hash for e in stored] == [None] * 5
     assert stored[1].payload["response"] == "250 2.0.0 OK <[address]> queued"
     assert msgs[m1.id].state == "delivered"
     assert msgs[m1.id].delivered_at == datetime.fromtimestamp(TS + 5, UTC)
@@ -213,7 +213,7 @@ async def test_events_without_custom_arg_resolve_by_x_message_id_and_recipient(
     events = [
         {**event("delivered", a, email="B@example.jp", ts=TS), "junkan_message_id": None},
         {**event("delivered", lone, email="someone-else@example.jp", ts=TS)},
-        {"event": "delivered", "email": "x@example.jp", "timestamp": TS, "sg_event_id": "orphan-1",
+        {"event": "delivered", "email": "X@Example.jp", "timestamp": TS, "sg_event_id": "orphan-1",
          "sg_message_id": "nobody-knows.filter0001"},
     ]
     del events[1]["junkan_message_id"]
@@ -222,10 +222,14 @@ async def test_events_without_custom_arg_resolve_by_x_message_id_and_recipient(
     assert resp.json()["unmatched"] == 1
     with session_scope(engine) as s:
         by_event = dict(s.execute(select(EmailEvent.sg_event_id, EmailEvent.message_id)).all())
+        hashes = dict(s.execute(select(EmailEvent.sg_event_id, EmailEvent.email_hash)).all())
         states = dict(s.execute(select(Message.id, Message.state)).all())
     assert by_event[events[0]["sg_event_id"]] == b.id  # told apart by the (normalised) recipient
     assert by_event[events[1]["sg_event_id"]] == lone.id
     assert by_event["orphan-1"] is None  # stored all the same: reconciliation may attach it later
+    # Only the orphan keeps its recipient, as the keyed hash of the normalised address (to attach it later).
+    assert hashes == {events[0]["sg_event_id"]: None, events[1]["sg_event_id"]: None,
+                      "orphan-1": hashed("x@example.jp")}
     assert states == {a.id: "accepted", b.id: "delivered", lone.id: "delivered"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 
@@ -17,6 +18,7 @@ from junkan.engagement.events import email_key_of, parse_event
 from junkan.engagement.privacy import scrub_event
 from junkan.identity import normalize_email
 from junkan.web.signature import normalize_public_key
+from tests.privacy_support import KEY, hashed
 
 
 def test_scrub_drops_address_ip_and_user_agent_at_any_depth() -> None:
@@ -29,20 +31,34 @@ def test_scrub_drops_address_ip_and_user_agent_at_any_depth() -> None:
 def test_a_resent_event_under_a_new_id_has_the_same_dedup_key() -> None:
     base = {"event": "delivered", "email": "A@Example.jp", "timestamp": 1_795_000_000, "sg_event_id": "one",
             "sg_message_id": "xid.filter.1", "junkan_message_id": "m1"}
-    first, resent = parse_event(base), parse_event({**base, "sg_event_id": "two", "email": "a@example.jp"})
+    first = parse_event(base, KEY)
+    resent = parse_event({**base, "sg_event_id": "two", "email": "a@example.jp"}, KEY)
     assert first.dedup_key == resent.dedup_key and first.sg_event_id != resent.sg_event_id
-    assert parse_event({**base, "timestamp": 1_795_000_001}).dedup_key != first.dedup_key
+    assert parse_event({**base, "timestamp": 1_795_000_001}, KEY).dedup_key != first.dedup_key
     # Two different links clicked in the same second are two clicks.
     click = {**base, "event": "click", "url": "https://x.example/a"}
-    assert parse_event(click).dedup_key != parse_event({**click, "url": "https://x.example/b"}).dedup_key
+    other_link = {**click, "url": "https://x.example/b"}
+    assert parse_event(click, KEY).dedup_key != parse_event(other_link, KEY).dedup_key
     assert first.provider_message_id == "xid" and first.email_key == "a@example.jp"
+
+
+def test_the_recipient_is_known_only_by_its_keyed_hash() -> None:
+    # An event with neither our id nor SendGrid's is told apart by its recipient: hashed with the key, so
+    # neither the stored hash nor the dedup key can be confirmed by hashing guessed addresses.
+    bare = {"event": "bounce", "email": "Taro@Example.jp", "timestamp": 1_795_000_000}
+    parsed = parse_event(bare, KEY)
+    assert parsed.recipient_hash == hashed("taro@example.jp")
+    assert parsed.recipient_hash != hashlib.sha256(b"taro@example.jp").hexdigest()
+    other_key = parse_event(bare, b"another key of at least 32 bytes..")
+    assert other_key.recipient_hash != parsed.recipient_hash and other_key.dedup_key != parsed.dedup_key
+    assert parse_event({k: v for k, v in bare.items() if k != "email"}, KEY).recipient_hash is None
 
 
 @pytest.mark.parametrize("raw", [[], {"event": "delivered"}, {"event": "x" * 40, "timestamp": 1_795_000_000},
                                  {"event": "open", "timestamp": True}, {"event": "open", "timestamp": 1e20}])
 def test_malformed_events_are_rejected(raw: object) -> None:
     with pytest.raises(ValueError):
-        parse_event(raw)
+        parse_event(raw, KEY)
 
 
 def test_with_query_keeps_existing_parameters_and_refuses_non_http_urls() -> None:
@@ -97,7 +113,7 @@ def test_scrub_treats_container_subclasses_like_containers() -> None:
 def test_parsed_event_carries_the_minimised_payload_as_json() -> None:
     raw = {"event": "open", "email": "A@Example.jp", "timestamp": 1_795_000_000, "sg_event_id": "e1",
            "ip": "198.51.100.1", "useragent": "UA", "junkan_message_id": "m1", "note": "ünïcode"}
-    parsed = parse_event(raw)
+    parsed = parse_event(raw, KEY)
     assert json.loads(parsed.payload_json) == parsed.payload == {
         "event": "open", "timestamp": 1_795_000_000, "sg_event_id": "e1", "junkan_message_id": "m1",
         "note": "ünïcode"}
