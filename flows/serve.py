@@ -18,6 +18,8 @@ from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL
 
 from flows import catalog, ownership
+from junkan.config import get_settings
+from tasks.limits import ensure_limits
 
 log = get_logger("junkan.serve")
 
@@ -67,6 +69,15 @@ def check_can_serve(full_names: list[str]) -> None:
         raise ServeRefused(_taken_message(taken, "junkan serve does not take them over"))
 
 
+def prepare_server(full_names: list[str]) -> list[str]:
+    """Check that this server can be served (`check_can_serve`), then set its concurrency limits from the
+    settings: the served flows take them strictly, so without them the first scheduled run would fail."""
+    check_can_serve(full_names)
+    limits = ensure_limits(get_settings())
+    log.info("junkan serve: concurrency limits %s set from the settings", ", ".join(limits))
+    return limits
+
+
 def _taken_message(taken: dict[str, str], what: str) -> str:
     pools = ", ".join(sorted(set(taken.values())))
     verb = "belongs" if len(taken) == 1 else "belong"
@@ -80,7 +91,7 @@ def _taken_message(taken: dict[str, str], what: str) -> str:
 def serve_all(limit: int | None = None, watch_seconds: float = WATCH_SECONDS) -> None:
     """Serve until interrupted (Ctrl-C, SIGTERM) or until a deployment is taken over by a work pool."""
     names = catalog.full_names()
-    check_can_serve(names)
+    prepare_server(names)
     deployments = build_deployments()
     print(_start_message(), flush=True)
     try:

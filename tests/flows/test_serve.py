@@ -15,8 +15,16 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from typer.testing import CliRunner
 
 from flows import catalog, ownership, steps
-from flows.serve import ServeRefused, _stop_when_taken_over, build_deployments, check_can_serve
+from flows.serve import (
+    ServeRefused,
+    _stop_when_taken_over,
+    build_deployments,
+    check_can_serve,
+    prepare_server,
+)
 from junkan.cli import app
+from junkan.config import get_settings
+from tasks.limits import ATS_LIMIT, SEND_LIMIT, SENDGRID_LIMIT, ensure_limits
 
 
 @pytest.fixture
@@ -97,6 +105,27 @@ def test_serve_refuses_deployments_that_belong_to_the_work_pool(clean_server: No
 def test_serve_starts_over_its_own_deployments(clean_server: None) -> None:
     _served("daily")
     check_can_serve(catalog.full_names())  # no error: a restarted serve takes its own back
+
+
+def test_serve_sets_the_concurrency_limits_its_flows_need(
+    clean_server: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [SEND_LIMIT, SENDGRID_LIMIT, ATS_LIMIT]
+    with get_client(sync_client=True) as client:
+        for name in names:
+            with contextlib.suppress(ObjectNotFound):
+                client.delete_global_concurrency_limit_by_name(name)
+    monkeypatch.setenv("JUNKAN_LIMITS__SENDGRID_PER_SECOND", "7")
+
+    assert prepare_server(catalog.full_names()) == names
+
+    with get_client(sync_client=True) as client:
+        found = {n: client.read_global_concurrency_limit_by_name(n) for n in names}
+    assert {n: limit.limit for n, limit in found.items()} == {SEND_LIMIT: 1, SENDGRID_LIMIT: 7, ATS_LIMIT: 5}
+    assert found[SENDGRID_LIMIT].slot_decay_per_second == 7
+    # The harness server is shared by the later flow tests: give it back the default rate.
+    monkeypatch.delenv("JUNKAN_LIMITS__SENDGRID_PER_SECOND")
+    ensure_limits(get_settings())
 
 
 def test_stopping_serve_pauses_only_what_it_still_serves(clean_server: None) -> None:
