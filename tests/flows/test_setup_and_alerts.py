@@ -12,14 +12,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from prefect.blocks.notifications import CustomWebhookNotificationBlock
+from prefect.blocks.notifications import CustomWebhookNotificationBlock, SendgridEmail
 from prefect.client.orchestration import get_client
 from pytest_httpserver import HTTPServer
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
-from flows.setup import AUTOMATIONS_FILE, load_automations
+from flows.setup import AUTOMATIONS_FILE, load_automations, notification_block
 from junkan.cli import app
+from junkan.config import get_settings
 from tasks.alerts import emit_message_alerts
 from tasks.limits import ATS_LIMIT, SEND_LIMIT, SENDGRID_LIMIT
 
@@ -91,6 +92,42 @@ def test_setup_refuses_a_notification_without_its_target_and_names_the_setting(
 
     assert result.exit_code == 2
     assert "JUNKAN_ALERTS__NOTIFY is slack, so JUNKAN_ALERTS__SLACK_WEBHOOK_URL must be set" in result.output
+
+
+def test_email_alerts_use_the_mail_key_and_sender_unless_their_own_are_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Only the block is checked here: Prefect's SendgridEmail block posts to SendGrid itself, with no base
+    # URL to point at a local fake, so no alert e-mail is sent by the suite.
+    monkeypatch.setenv("JUNKAN_ALERTS__NOTIFY", "email")
+    monkeypatch.setenv("JUNKAN_ALERTS__EMAIL_TO", '["hr-ops@example.co.jp", "it@example.co.jp"]')
+    monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", "SG.mail-key")
+    monkeypatch.setenv("JUNKAN_MAIL__FROM_EMAIL", "recruiting@example.co.jp")
+
+    block = notification_block(get_settings())
+    assert isinstance(block, SendgridEmail)
+    assert block.api_key.get_secret_value() == "SG.mail-key"
+    assert (block.sender_email, block.to_emails) == ("recruiting@example.co.jp",
+                                                      ["hr-ops@example.co.jp", "it@example.co.jp"])
+
+    monkeypatch.setenv("JUNKAN_ALERTS__SENDGRID_API_KEY", "SG.alerts-key")
+    monkeypatch.setenv("JUNKAN_ALERTS__EMAIL_FROM", "junkan-alerts@example.co.jp")
+    own = notification_block(get_settings())
+    assert isinstance(own, SendgridEmail)
+    assert own.api_key.get_secret_value() == "SG.alerts-key"
+    assert own.sender_email == "junkan-alerts@example.co.jp"
+
+
+def test_email_alerts_without_recipients_are_refused_and_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JUNKAN_ALERTS__NOTIFY", "email")
+    monkeypatch.setenv("JUNKAN_MAIL__SENDGRID_API_KEY", "SG.mail-key")
+
+    result = CliRunner().invoke(app, ["setup"])
+
+    assert result.exit_code == 2
+    assert "JUNKAN_ALERTS__NOTIFY is email, so JUNKAN_ALERTS__EMAIL_TO must list addresses" in result.output
 
 
 def test_unknown_messages_over_the_threshold_reach_the_webhook(
