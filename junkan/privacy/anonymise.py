@@ -3,8 +3,8 @@
 Removed or replaced: names, addresses, phones, skills, location and operator tags (candidate); the raw
 source payloads (decision_log.payload, quarantine.raw); rendered subjects and bodies, which carry the
 name and the personal links, and error texts (message); webhook payloads and the recipient hash
-(email_event: the keyed hash an unmatched event keeps, or the plain SHA-256 of rows stored before it was
-keyed); free text (application.reason_text, pool_match.why and skill lists, operator tags).
+(email_event: the keyed hash an event keeps while it has no message); free text (application.reason_text,
+pool_match.why and skill lists, operator tags).
 
 Kept, so every KPI in docs/kpis.md gives the same numbers: ids, statuses, dates, counts, reason
 categories, stages, consent records (purpose, granted, when), clicks, referral codes and partner
@@ -16,7 +16,6 @@ never a Python loop over rows.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,7 +59,7 @@ def _count(conn: Connection, counts: dict[str, int], name: str, statement: Any) 
 
 def scrub(conn: Connection, candidate_ids: Sequence[int], *, at: datetime,
           application_keys: Sequence[tuple[str, str]], addresses: Sequence[str] = (),
-          search_terms: Sequence[str] = (), hash_key: bytes | None = None) -> dict[str, int]:
+          search_terms: Sequence[str] = (), hash_key: bytes) -> dict[str, int]:
     """Scrub the candidates in one transaction; returns rows changed or deleted per table.
 
     `addresses` are their normalised addresses (for events that reached us without a message); an
@@ -73,13 +72,11 @@ def scrub(conn: Connection, candidate_ids: Sequence[int], *, at: datetime,
                     search_terms=list(search_terms))
     counts: dict[str, int] = {}
     event = table("email_event")
-    # Events that never matched a message are found by their recipient hash: keyed (`hash_key`), or the
-    # plain SHA-256 that rows stored before the keyed hash still hold.
-    plain = [hashlib.sha256(a.encode("utf-8")).hexdigest() for a in addresses if a]
-    sha = plain + ([hash_normalised(hash_key, a) for a in addresses if a] if hash_key else [])
+    # Events that never matched a message are found by their recipient's keyed hash (`hash_key`).
+    hashes = [hash_normalised(hash_key, a) for a in addresses if a]
     events = rows_of("email_event", people)
-    _count(conn, counts, "email_event", update(event).where(
-        or_(events, event.c.email_hash.in_(sha)) if sha else events).values(payload={}, email_hash=None))
+    of_them = or_(events, event.c.email_hash.in_(hashes)) if hashes else events
+    _count(conn, counts, "email_event", update(event).where(of_them).values(payload={}, email_hash=None))
     message = table("message")
     _count(conn, counts, "message", update(message).where(rows_of("message", people)).values(
         subject=None, body_text=None, body_html=None, last_error=None))

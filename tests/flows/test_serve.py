@@ -116,16 +116,16 @@ def test_serve_sets_the_concurrency_limits_its_flows_need(
             with contextlib.suppress(ObjectNotFound):
                 client.delete_global_concurrency_limit_by_name(name)
     monkeypatch.setenv("JUNKAN_LIMITS__SENDGRID_PER_SECOND", "7")
-
-    assert prepare_server(catalog.full_names()) == names
-
-    with get_client(sync_client=True) as client:
-        found = {n: client.read_global_concurrency_limit_by_name(n) for n in names}
+    try:
+        assert prepare_server(catalog.full_names()) == names
+        with get_client(sync_client=True) as client:
+            found = {n: client.read_global_concurrency_limit_by_name(n) for n in names}
+    finally:
+        # The harness server is shared by the later flow tests: give it back the default rate.
+        monkeypatch.delenv("JUNKAN_LIMITS__SENDGRID_PER_SECOND")
+        ensure_limits(get_settings())
     assert {n: limit.limit for n, limit in found.items()} == {SEND_LIMIT: 1, SENDGRID_LIMIT: 7, ATS_LIMIT: 5}
     assert found[SENDGRID_LIMIT].slot_decay_per_second == 7
-    # The harness server is shared by the later flow tests: give it back the default rate.
-    monkeypatch.delenv("JUNKAN_LIMITS__SENDGRID_PER_SECOND")
-    ensure_limits(get_settings())
 
 
 def test_stopping_serve_pauses_only_what_it_still_serves(clean_server: None) -> None:

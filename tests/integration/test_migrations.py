@@ -98,3 +98,23 @@ def test_0009_gives_existing_talent_pool_grants_a_365_day_expiry(scratch_url: st
               else r.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") for r in rows]
     assert expiry[0] == "2027-03-04 05:06:07.250000"
     assert expiry[1:] == [None, None]  # a withdrawal never lapses; other purposes: no validity configured
+
+
+def test_0012_forgets_the_plain_recipient_hash_of_every_stored_event(scratch_url: str) -> None:
+    cfg = alembic_config(scratch_url)
+    command.upgrade(cfg, "0011_report_covering")
+    engine = create_engine(scratch_url)
+    plain = "0" * 64  # what the old code stored: the unkeyed SHA-256 of the address
+    try:
+        with engine.begin() as conn:
+            for n in (1, 2):
+                conn.execute(text("INSERT INTO email_event (sg_event_id, dedup_key, event, occurred_at, "
+                                  "received_at, source, email_hash, payload) VALUES (:id, :d, 'delivered', "
+                                  "'2026-11-01 00:00:00', '2026-11-01 00:00:00', 'sendgrid', :h, '{}')"),
+                             {"id": f"e{n}", "d": f"d{n}", "h": plain})
+        command.upgrade(cfg, "0012_event_recipient_hash")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT sg_event_id, email_hash FROM email_event ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [("e1", None), ("e2", None)]
