@@ -216,7 +216,7 @@ def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
     """The same definitions in pandas, from the rows loaded into data frames (loading is timed too)."""
     import pandas as pd
 
-    start, end = (pd.Timestamp(t) for t in PERIOD.bounds(settings.notice.timezone))
+    start, end = (pd.Timestamp(t) for t in PERIOD.bounds(settings.business.timezone))
     with engine.connect() as conn:
         before = backend_cpu(conn)
         apps = pd.read_sql("SELECT id, candidate_id, job_id, status, applied_at, decided_at,"

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, insert, make_url, text
 
 from junkan.batching import batched
+from junkan.clock import RunClock
 from junkan.config import Settings
 from junkan.db import make_engine, upgrade
 from junkan.db.models import Application, Candidate, DecisionLog, Message
@@ -145,10 +146,10 @@ def main() -> None:
         settings = Settings(database_url=url)
         engine = make_engine(url)
         started = time.perf_counter()
-        dry = run_retention(engine, settings, as_of=date(2026, 12, 1), now=NOW, dry_run=True)
+        dry = run_retention(engine, settings, RunClock.fixed(NOW, as_of=date(2026, 12, 1)), dry_run=True)
         dry_s = time.perf_counter() - started
         started = time.perf_counter()
-        result = run_retention(engine, settings, as_of=date(2026, 12, 1), now=NOW)
+        result = run_retention(engine, settings, RunClock.fixed(NOW, as_of=date(2026, 12, 1)))
         run_s = time.perf_counter() - started
         engine.dispose()
         assert dry.by_rule["rejected_days"] == args.n == result.by_rule["rejected_days"]

@@ -9,10 +9,8 @@ from datetime import date
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from junkan.config import get_settings
-from junkan.db.types import utcnow
 from junkan.mail.timing import closed_window_note
-from junkan.outbox.notices import as_of_now
+from junkan.runtime import runtime
 
 DRY_RUN_SUFFIX = "-dry-run"
 
@@ -31,10 +29,11 @@ def count_rows(counts: Mapping[str, int] | Iterable[tuple[str, int]]) -> list[di
 
 
 def flag_notes(counts: Mapping[str, int], as_of: date | None = None) -> list[str]:
-    settings = get_settings()
+    # The window is judged by the real clock whatever as_of says, so the note names the next real opening.
     notes = []
     if counts.get("outside_window"):
-        notes.append(closed_window_note(as_of_now(as_of, settings) or utcnow(), settings.notice))
+        rt = runtime()
+        notes.append(closed_window_note(rt.clock.now(), rt.settings.notice))
     if counts.get("fatal"):
         notes.append("送信サービスが認証情報を拒否したため送信を停止。APIキーを確認してください（未送信分は次回送信）")
     if counts.get("provider_unavailable"):

@@ -26,7 +26,7 @@ from prefect.concurrency.sync import concurrency
 from prefect.exceptions import MissingContextError
 from prefect.logging import get_logger, get_run_logger
 
-from junkan.config import get_settings
+from junkan.runtime import settings as run_settings
 from tasks.limits import SEND_LIMIT, LimitMissing, is_missing_limit, missing_limit_message
 
 P = ParamSpec("P")
@@ -45,7 +45,7 @@ def sending_slot(flow_name: str) -> Iterator[None]:
     if _held.get():
         yield
         return
-    limits = get_settings().limits
+    limits = run_settings().limits
     wait_s = limits.send_wait_s
     try:
         logger: Any = get_run_logger()

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from junkan.config import get_settings
+from junkan.runtime import runtime
 
 DATE_PATTERN = (
     r"^\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)"
@@ -29,8 +28,8 @@ DATE_PATTERN = (
 #: A calendar day, YYYY-MM-DD: a date picker in the UI, refused by the API when it is no real day.
 Day = Annotated[date, Field(json_schema_extra={"pattern": DATE_PATTERN})]
 
-AS_OF_HELP = ("Re-run a past day (YYYY-MM-DD, Asia/Tokyo): the run does what a run late that day would "
-              "have done. Empty: today.")
+AS_OF_HELP = ("Do the work of a past day (YYYY-MM-DD, business time zone): what was due by then. Mails "
+              "still go out only inside today's sending window; a future day is refused. Empty: today.")
 
 
 def as_of_field(description: str = AS_OF_HELP) -> Any:
@@ -53,7 +52,7 @@ _FLAGS = {"dry_run": "dry run", "full_refresh": "full refresh", "recompute": "re
 
 
 def today_local() -> date:
-    return datetime.now(ZoneInfo(get_settings().notice.timezone)).date()
+    return runtime().clock.today()
 
 
 def run_namer(flow_name: str, day: Callable[[dict[str, Any]], object] | None = None) -> Callable[[], str]:

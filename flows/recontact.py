@@ -15,7 +15,7 @@ from pydantic import Field
 from flows.artifacts import publish_markdown
 from flows.overlap import holds_sending_slot
 from flows.params import Day, as_of_field, dry_run_field, run_namer
-from junkan.config import get_settings
+from junkan.runtime import settings as run_settings
 from tasks.alerts import emit_message_alerts
 from tasks.recontact import match_new_openings_task, record_reapplications_task, send_recontact_task
 
@@ -39,7 +39,7 @@ def recontact(
         "those who consented. Empty: JUNKAN_RECONTACT__MODE (shortlist unless configured)."),
     dry_run: bool = dry_run_field(DRY_RUN_HELP),
 ) -> dict[str, int]:
-    mode = mode or get_settings().recontact.mode
+    mode = mode or run_settings().recontact.mode
     recorded = 0 if dry_run else record_reapplications_task(as_of)
     run = match_new_openings_task(as_of, mode, dry_run)
     counts: dict[str, int] = {"reapplications_recorded": recorded, **run["counts"]}

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from prefect import flow
 from pydantic import BaseModel, Field, model_validator
 
 from flows.params import Day, as_of_field, run_namer
-from junkan.config import get_settings
-from junkan.db.types import utcnow
+from junkan.clock import RunClock
 from junkan.reports.periods import Period, previous_month
+from junkan.runtime import clock_for, settings
 from tasks.report import build, publish, write
 
 
@@ -32,14 +31,14 @@ class ReportPeriod(BaseModel):
         return self
 
 
-def default_period(as_of: date | None, timezone: str) -> Period:
-    today = as_of or utcnow().astimezone(ZoneInfo(timezone)).date()
-    return previous_month(today)
+def default_period(clock: RunClock) -> Period:
+    """The calendar month before the run's day."""
+    return previous_month(clock.day)
 
 
 def chosen_period(period: ReportPeriod | dict[str, Any] | None, as_of: date | None) -> Period:
     if period is None:
-        return default_period(as_of, get_settings().notice.timezone)
+        return default_period(clock_for(settings(), as_of))
     chosen = ReportPeriod.model_validate(period)
     return Period(chosen.start, chosen.end)
 

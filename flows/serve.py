@@ -18,7 +18,7 @@ from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL
 
 from flows import catalog, ownership
-from junkan.config import get_settings
+from junkan.runtime import settings as run_settings
 from tasks.limits import ensure_limits
 
 log = get_logger("junkan.serve")
@@ -73,7 +73,7 @@ def prepare_server(full_names: list[str]) -> list[str]:
     """Check that this server can be served (`check_can_serve`), then set its concurrency limits from the
     settings: the served flows take them strictly, so without them the first scheduled run would fail."""
     check_can_serve(full_names)
-    limits = ensure_limits(get_settings())
+    limits = ensure_limits(run_settings())
     log.info("junkan serve: concurrency limits %s set from the settings", ", ".join(limits))
     return limits
 

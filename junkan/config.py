@@ -14,8 +14,18 @@ import tomllib
 from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -102,9 +112,29 @@ class MailSettings(_Section):
     unsubscribe_mailto: str | None = None
 
 
+#: The business time zone unless `business.timezone` says otherwise.
+DEFAULT_BUSINESS_TIMEZONE = "Asia/Tokyo"
+
+
+class BusinessSettings(_Section):
+    #: The employer's time zone: the sending window and business days of notices, report periods,
+    #: retention days, as_of days, day-only ATS dates, the Date header. One setting for all of them.
+    timezone: str = DEFAULT_BUSINESS_TIMEZONE
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"not a known time zone: {value!r} (e.g. Asia/Tokyo)") from None
+        return value
+
+
 class NoticeSettings(_Section):
     delay_business_days: int = 2
-    timezone: str = "Asia/Tokyo"
+    # Not a setting of its own: Settings hands down `business.timezone`, the zone the window is read in.
+    _zone: str = PrivateAttr(default=DEFAULT_BUSINESS_TIMEZONE)
     window_start: time = time(9, 0)
     window_end: time = time(18, 0)
     #: What withdrawn (辞退) candidates receive: a thank-you notice, or nothing.
@@ -117,6 +147,11 @@ class NoticeSettings(_Section):
     max_age_days: int = 30
     #: Template locale when the candidate's is unknown or has no templates.
     default_locale: str = "ja"
+
+    @property
+    def timezone(self) -> str:
+        """The business time zone (`business.timezone`) the window and business days are read in."""
+        return self._zone
 
 
 class RecruitingContact(_Section):
@@ -330,7 +365,7 @@ class RetentionSettings(_Section):
     """Automatic anonymisation, erasure and the keyed e-mail hash (docs/privacy.md)."""
 
     #: Days after the last decision before a rejected or withdrawn candidate without `talent_pool`
-    #: consent is anonymised (business-zone calendar days, `notice.timezone`).
+    #: consent is anonymised (business-zone calendar days, `business.timezone`).
     rejected_days: int = Field(default=180, ge=1)
     #: Per ATS source name (`ats.source_name`): its own `rejected_days`.
     sources: dict[str, RetentionRule] = Field(default_factory=dict)
@@ -392,6 +427,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///./junkan.db"
+    business: BusinessSettings = Field(default_factory=BusinessSettings)
     ats: AtsSettings = Field(default_factory=AtsSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
     notice: NoticeSettings = Field(default_factory=NoticeSettings)
@@ -425,6 +461,11 @@ class Settings(BaseSettings):
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
         return (*sources, file_secret_settings)
+
+    @model_validator(mode="after")
+    def _hand_down_zone(self) -> Settings:
+        self.notice._zone = self.business.timezone
+        return self
 
     def all_partners(self) -> list[PartnerSettings]:
         """Several partners via `partners` (TOML list), else the single `JUNKAN_PARTNER__*` one."""

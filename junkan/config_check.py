@@ -64,7 +64,7 @@ def _file_keys(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
 
 
 #: Settings that moved: the old name is refused with the new one, never silently ignored.
-MOVED = {"recontact.pool_consent_days": "consent.talent_pool_days"}
+MOVED = {"recontact.pool_consent_days": "consent.talent_pool_days", "notice.timezone": "business.timezone"}
 
 
 def _moved(wrong: str) -> str | None:

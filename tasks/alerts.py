@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from prefect.events import emit_event
 
-from junkan.config import get_settings
+from junkan.runtime import settings as run_settings
 
 EVENT_PREFIX = "junkan.messages."
 OUTCOMES = ("unknown", "failed")
@@ -26,7 +26,7 @@ def emit_message_alerts(flow_name: str, counts: dict[str, int]) -> list[str]:
 
     `counts` holds `unknown` and `failed` (the send counts of the run).
     """
-    alerts = get_settings().alerts
+    alerts = run_settings().alerts
     thresholds = {"unknown": alerts.unknown_threshold, "failed": alerts.failed_threshold}
     emitted: list[str] = []
     for outcome in OUTCOMES:

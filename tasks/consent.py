@@ -7,11 +7,9 @@ from datetime import date
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from junkan.config import get_settings
-from junkan.db import make_engine
 from junkan.db.errors import database_errors_scrubbed
-from junkan.outbox.notices import as_of_now
 from junkan.outbox.renewal_mail import run_renewals
+from junkan.runtime import runtime
 from tasks.persistence import RESULT_SERIALIZER
 
 
@@ -21,9 +19,8 @@ from tasks.persistence import RESULT_SERIALIZER
 def send_consent_renewals_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
     """Safe to retry: one renewal per consent record (logical key), and the outbox sends exactly once.
     Does nothing unless `consent.renewal_enabled`."""
-    settings = get_settings()
-    run = run_renewals(make_engine(settings.database_url), settings, now=as_of_now(as_of, settings),
-                       dry_run=dry_run)
+    rt = runtime(as_of)
+    run = run_renewals(rt.engine, rt.settings, rt.clock, dry_run=dry_run)
     counts = run.counts()
     get_run_logger().info("consent renewals: %s", counts)
     return counts

@@ -1,32 +1,26 @@
 """Tasks of `sync-email-events`: pull SendGrid's suppression lists, then settle messages from stored events.
 
-Each task builds its settings, engine and HTTP client inside, so nothing unpicklable or personal becomes a
-task parameter. Both are safe to retry: merging suppressions and applying events are idempotent.
+Each task obtains the run's Runtime (junkan/runtime.py) and builds its HTTP client inside, so nothing
+unpicklable or personal becomes a task parameter. Both are safe to retry: merging suppressions and applying
+events are idempotent.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from junkan.clock import reference_time
-from junkan.config import get_settings
-from junkan.db import make_engine, session_scope
+from junkan.db import session_scope
 from junkan.db.errors import database_errors_scrubbed
 from junkan.engagement.reconcile import events_received, reconcile_messages
 from junkan.engagement.suppressions import sendgrid_client, sync_suppressions
+from junkan.runtime import runtime
 from tasks.limits import SENDGRID_LIMIT, provider_throttle
 from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
-
-
-def run_moment(as_of: date | None, timezone: str) -> datetime:
-    """Now, or the end of `as_of` (local day) when an analyst re-runs a past day."""
-    return reference_time(as_of, ZoneInfo(timezone), datetime.now(UTC))
 
 
 @task(
@@ -41,16 +35,15 @@ def run_moment(as_of: date | None, timezone: str) -> datetime:
 @database_errors_scrubbed
 def pull_suppressions_task(as_of: date | None = None) -> dict[str, int]:
     """Merge bounces, blocks, spam reports, invalid e-mails, unsubscribes and the ASM group's list."""
-    settings = get_settings()
+    rt = runtime(as_of)
+    settings = rt.settings
     logger = get_run_logger()
     if settings.mail.sendgrid_api_key is None:
         logger.info("no SendGrid API key configured (mail backend %s): suppression lists not pulled",
                     settings.mail.backend)
         return {}
-    engine = make_engine(settings.database_url)
     with sendgrid_client(settings.mail, throttle=provider_throttle(SENDGRID_LIMIT)) as client:
-        counts = sync_suppressions(engine, settings.mail, client,
-                                   now=run_moment(as_of, settings.notice.timezone),
+        counts = sync_suppressions(rt.engine, settings.mail, client, now=rt.clock.end_of_day(),
                                    key=settings.retention.key_bytes())
         logger.info("SendGrid suppressions: %s (client: %s)", counts, client.stats)
     return counts
@@ -61,11 +54,10 @@ def pull_suppressions_task(as_of: date | None = None) -> dict[str, int]:
 @database_errors_scrubbed
 def reconcile_task(as_of: date | None = None) -> dict[str, int]:
     """Attach early events to their messages and settle `unknown` ones; count the day's webhook events."""
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
-    now = run_moment(as_of, settings.notice.timezone)
-    with session_scope(engine) as session:
-        counts: dict[str, Any] = reconcile_messages(session, now=now, key=settings.retention.key_bytes())
+    rt = runtime(as_of)
+    now = rt.clock.end_of_day()
+    with session_scope(rt.engine) as session:
+        counts: dict[str, Any] = reconcile_messages(session, now=now, key=rt.settings.retention.key_bytes())
         counts["webhook_events_24h"] = events_received(session, since=now - timedelta(days=1), until=now)
     get_run_logger().info("reconciliation: %s", counts)
     return counts

@@ -1,8 +1,8 @@
 """The ingest task: one task per run, streaming every batch inside it (never one task per record).
 
-Settings, adapter and engine are built inside the task, so nothing unpicklable or personal becomes a
-task parameter, and a retry starts from a fresh connection. Retrying is safe because ingest is
-idempotent and the watermark only moves with the last committed batch.
+The adapter is built inside the task, from the run's Runtime (junkan/runtime.py), so nothing unpicklable
+or personal becomes a task parameter. Retrying is safe because ingest is idempotent and the watermark only
+moves with the last committed batch.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from junkan.ats.factory import build_adapter
-from junkan.config import get_settings
-from junkan.db import make_engine
 from junkan.db.errors import database_errors_scrubbed
 from junkan.ingest import ingest
+from junkan.runtime import runtime
 from tasks.limits import ATS_LIMIT, provider_throttle
 from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
@@ -35,21 +34,22 @@ from tasks.retry import retry_transient
 @database_errors_scrubbed
 def ingest_applications_task(as_of: date | None = None, full: bool = False) -> dict[str, int]:
     """Ingest the configured ATS source; returns counts only (no personal data)."""
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
-    adapter = build_adapter(settings.ats, timezone=settings.notice.timezone,
+    rt = runtime(as_of)
+    settings = rt.settings
+    adapter = build_adapter(settings.ats, timezone=settings.business.timezone,
                             throttle=provider_throttle(ATS_LIMIT))
     logger = get_run_logger()
     try:
         counts = ingest(
-            engine,
+            rt.engine,
             adapter,
             source=settings.ats.source,
-            as_of=as_of,
+            as_of=rt.clock.as_of,
+            clock=rt.clock.now,
             run_id=flow_run.get_id(),
             phone_region=settings.ats.phone_region,
             full=full,
-            timezone=settings.notice.timezone,
+            timezone=settings.business.timezone,
             consent=settings.consent,
             hash_key=settings.retention.key_bytes(),
         )

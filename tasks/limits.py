@@ -13,9 +13,10 @@ often run against a fresh ephemeral server.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from prefect.client.orchestration import get_client
 from prefect.concurrency.asyncio import ConcurrencySlotAcquisitionError
@@ -88,9 +89,11 @@ def provider_throttle(name: str) -> Throttle:
 
 
 @contextmanager
-def throttled_backend(settings: Settings) -> Iterator[MailBackend]:
-    """The configured mail backend, its SendGrid requests under `junkan-sendgrid`; closed afterwards."""
-    backend = build_backend(settings, throttle=provider_throttle(SENDGRID_LIMIT))
+def throttled_backend(settings: Settings,
+                      clock: Callable[[], datetime] | None = None) -> Iterator[MailBackend]:
+    """The configured mail backend, its SendGrid requests under `junkan-sendgrid`, dated by the run's
+    real `clock`; closed afterwards."""
+    backend = build_backend(settings, throttle=provider_throttle(SENDGRID_LIMIT), clock=clock)
     try:
         yield backend
     finally:

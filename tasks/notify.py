@@ -12,9 +12,9 @@ from datetime import date
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from junkan.config import get_settings
 from junkan.db.errors import database_errors_scrubbed
 from junkan.outbox.notices import enqueue_notices, send_notices
+from junkan.runtime import runtime
 from tasks.limits import throttled_backend
 from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
@@ -24,7 +24,8 @@ from tasks.retry import retry_transient
       result_serializer=RESULT_SERIALIZER)
 @database_errors_scrubbed
 def enqueue_notices_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
-    result = enqueue_notices(get_settings(), as_of=as_of, dry_run=dry_run)
+    rt = runtime(as_of)
+    result = enqueue_notices(rt.engine, rt.settings, rt.clock, dry_run=dry_run)
     counts = result.counts()
     get_run_logger().info("enqueue: %s", counts)
     return counts
@@ -34,9 +35,9 @@ def enqueue_notices_task(as_of: date | None = None, dry_run: bool = False) -> di
       result_serializer=RESULT_SERIALIZER, retry_condition_fn=retry_transient)
 @database_errors_scrubbed
 def send_notices_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
-    settings = get_settings()
-    with throttled_backend(settings) as backend:
-        counts = send_notices(settings, as_of=as_of, dry_run=dry_run, backend=backend)
+    rt = runtime(as_of)
+    with throttled_backend(rt.settings, rt.clock.now) as backend:
+        counts = send_notices(rt.engine, rt.settings, rt.clock, dry_run=dry_run, backend=backend)
     result = counts.counts()
     get_run_logger().info("send: %s (errors by cause: %s)", result, counts.errors)
     return result

@@ -8,11 +8,10 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from junkan.config import get_settings
-from junkan.db import make_engine
 from junkan.db.errors import database_errors_scrubbed
 from junkan.partner.factory import find_partner, syncable_partners
 from junkan.partner.sync import code_verifier, partner_summaries, sync_partner
+from junkan.runtime import runtime
 from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
 
@@ -21,7 +20,7 @@ from tasks.retry import retry_transient
 @database_errors_scrubbed
 def partner_names() -> list[str]:
     """Partners to sync; those without a report path or API URL have nothing to sync yet."""
-    return [p.name for p in syncable_partners(get_settings())]
+    return [p.name for p in syncable_partners(runtime().settings)]
 
 
 @task(
@@ -39,16 +38,14 @@ def sync_one_partner(partner_name: str, as_of: date | None = None) -> dict[str, 
 
     Safe to retry as a whole: stored facts are unique and ledger rows are keyed.
     """
-    settings = get_settings()
-    partner = find_partner(settings, partner_name)
-    engine = make_engine(settings.database_url)
-    return sync_partner(engine, partner, verify_code=code_verifier(settings), as_of=as_of)
+    rt = runtime(as_of)
+    partner = find_partner(rt.settings, partner_name)
+    return sync_partner(rt.engine, partner, verify_code=code_verifier(rt.settings), clock=rt.clock)
 
 
 @task(name="summarize-partners", cache_policy=NO_CACHE, result_serializer=RESULT_SERIALIZER)
 @database_errors_scrubbed
 def summarize_partners(as_of: date | None = None) -> list[dict[str, Any]]:
     """Per partner: registrations this period and all-time, credits, balance, progress, value in yen."""
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
-    return [s.as_dict() for s in partner_summaries(engine, settings, as_of=as_of)]
+    rt = runtime(as_of)
+    return [s.as_dict() for s in partner_summaries(rt.engine, rt.settings, rt.clock)]

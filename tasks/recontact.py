@@ -17,12 +17,12 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from junkan.config import Settings, get_settings
-from junkan.db import make_engine
+from junkan.config import Settings
 from junkan.pool import recontact
 from junkan.pool.match_problem import MatchProblem, PoolPartition
 from junkan.pool.matcher import PartitionMapper
 from junkan.pool.partition_scoring import PartialMatches, score_partition
+from junkan.runtime import runtime
 from tasks.limits import throttled_backend
 from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
@@ -31,8 +31,8 @@ from tasks.retry import retry_transient
 @task(name="record-reapplications", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
 def record_reapplications_task(as_of: date | None = None) -> int:
     """Idempotent: an application is recorded at most once."""
-    settings = get_settings()
-    return recontact.attribute(make_engine(settings.database_url), settings, as_of)
+    rt = runtime(as_of)
+    return recontact.attribute(rt.engine, rt.settings, rt.clock)
 
 
 @task(name="match-partition", cache_policy=NO_CACHE, persist_result=False,
@@ -68,9 +68,9 @@ def match_new_openings_task(as_of: date | None = None, mode: str | None = None,
                             dry_run: bool = False) -> dict[str, Any]:
     """Refresh the pool and scores, match every new opening, store the run (and, in auto mode, enqueue
     the mails in the same transaction). Not retried: a retry would be a second run."""
-    settings = get_settings()
-    out = recontact.match_and_store(make_engine(settings.database_url), settings, as_of=as_of, mode=mode,
-                                    dry_run=dry_run, map_partitions=on_task_runner(settings))
+    rt = runtime(as_of)
+    out = recontact.match_and_store(rt.engine, rt.settings, rt.clock, mode=mode, dry_run=dry_run,
+                                    map_partitions=on_task_runner(rt.settings))
     get_run_logger().info("recontact run %s: %s", out.run_id, out.counts)
     return {"run_id": out.run_id, "counts": out.counts, "summary_md": out.summary_md,
             "digest_md": out.digest_md, "model_md": out.model_md, "csv_path": out.csv_path}
@@ -80,8 +80,8 @@ def match_new_openings_task(as_of: date | None = None, mode: str | None = None,
       retry_condition_fn=retry_transient)
 def send_recontact_task(as_of: date | None = None) -> dict[str, int]:
     """The outbox makes sending exactly-once; a retried send run skips what is sending or settled."""
-    settings = get_settings()
-    with throttled_backend(settings) as backend:
-        counts = recontact.send(make_engine(settings.database_url), settings, as_of=as_of, backend=backend)
+    rt = runtime(as_of)
+    with throttled_backend(rt.settings, rt.clock.now) as backend:
+        counts = recontact.send(rt.engine, rt.settings, rt.clock, backend=backend)
     get_run_logger().info("recontact send: %s", counts)
     return counts

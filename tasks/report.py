@@ -10,27 +10,25 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from junkan.config import get_settings
-from junkan.db import make_engine
 from junkan.reports.build import Report, build_report
 from junkan.reports.export import to_markdown
 from junkan.reports.periods import Period
 from junkan.reports.sections import sections
 from junkan.reports.write import write_report
+from junkan.runtime import runtime
 
 ARTIFACT_KEY = "roi-report"
 
 
 @task(name="build-report", cache_policy=NO_CACHE)
 def build(start: date, end: date, recompute: bool = False) -> Report:
-    settings = get_settings()
-    return build_report(make_engine(settings.database_url), settings, Period(start, end), recompute=recompute)
+    rt = runtime()
+    return build_report(rt.engine, rt.settings, Period(start, end), recompute=recompute)
 
 
 @task(name="write-report", cache_policy=NO_CACHE)
 def write(report: Report, lang: str = "ja", formats: tuple[str, ...] = ("html", "json")) -> list[str]:
-    settings = get_settings()
-    out_dir: Path = settings.report.output_dir
+    out_dir: Path = runtime().settings.report.output_dir
     return [str(write_report(report, f, lang, None, out_dir)) for f in formats]  # type: ignore[arg-type]
 
 

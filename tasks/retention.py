@@ -7,11 +7,9 @@ from datetime import date
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from junkan.config import get_settings
-from junkan.db import make_engine
 from junkan.db.errors import database_errors_scrubbed
-from junkan.db.types import utcnow
 from junkan.privacy.run import run_retention
+from junkan.runtime import runtime
 from tasks.persistence import RESULT_SERIALIZER
 
 
@@ -20,12 +18,12 @@ from tasks.persistence import RESULT_SERIALIZER
 @database_errors_scrubbed
 def anonymise_due_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
     """Idempotent: a retry finds the committed batches anonymised and goes on with the rest."""
-    settings = get_settings()
+    rt = runtime(as_of)
+    settings = rt.settings
     logger = get_run_logger()
     if settings.retention.uses_default_key:
         logger.warning("JUNKAN_RETENTION__HASH_KEY is the shipped demo key; set your own (docs/privacy.md)")
-    result = run_retention(make_engine(settings.database_url), settings, as_of=as_of, now=utcnow(),
-                           dry_run=dry_run)
+    result = run_retention(rt.engine, settings, rt.clock, dry_run=dry_run)
     counts = result.counts()
     logger.info("retention %s%s: %s", result.as_of, " (dry run)" if dry_run else "", counts)
     return counts

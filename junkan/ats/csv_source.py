@@ -5,7 +5,7 @@ meaning:
 - headers are matched through HEADER_MAP after NFKC, case-folding and dropping spaces, `_`, `-` and
   bracketed notes, so 「メールアドレス（必須）」, "E-mail" and "email" all find the e-mail column;
 - cells are read by `junkan.ats.sheet_values`: dates may be Excel serials, 2026/11/01, 令和8年11月1日 …;
-  a value without a zone is in the business time zone (`JUNKAN_NOTICE__TIMEZONE`, passed in);
+  a value without a zone is in the business time zone (`JUNKAN_BUSINESS__TIMEZONE`, passed in);
 - a row whose date, status or consent cannot be read, or that the reader could not take apart (a cell
   past the size limit, an unclosed quote), becomes a BadRecord naming the row and column, and the rest
   of the file goes on; a file that cannot be read as a whole is refused with one SourceFileError.
@@ -59,14 +59,14 @@ from junkan.ats.sheet_values import (
 )
 from junkan.ats.values import as_utc
 from junkan.ats.xlsx_reader import WorkbookLimits, XlsxRows
-from junkan.config import AtsSettings, NoticeSettings
+from junkan.config import DEFAULT_BUSINESS_TIMEZONE, AtsSettings
 from junkan.identity import normalize_email
 
 __all__ = ["HEADER_MAP", "CsvAdapter", "detect_encoding", "excel_serial_to_datetime", "parse_consent",
            "parse_date"]
 
 #: Used when the caller passes none: the defaults of the settings, so there is one place for each.
-DEFAULT_TIMEZONE: str = NoticeSettings.model_fields["timezone"].default
+DEFAULT_TIMEZONE: str = DEFAULT_BUSINESS_TIMEZONE
 DEFAULT_LIMITS = WorkbookLimits(
     max_uncompressed_mb=AtsSettings.model_fields["max_uncompressed_mb"].default,
     max_rows=AtsSettings.model_fields["max_rows"].default,

@@ -39,7 +39,7 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
 
     `throttle` runs before every API request (Greenhouse, Lever): the provider-wide rate limit.
 
-    `timezone` is the business time zone (`settings.notice.timezone`): a spreadsheet's dates without a
+    `timezone` is the business time zone (`settings.business.timezone`): a spreadsheet's dates without a
     zone are in it.
     """
     if settings.kind == "csv":
@@ -53,7 +53,8 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
         try:
             zone = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise AtsConfigError(f"JUNKAN_NOTICE__TIMEZONE is not a known time zone: {timezone!r}") from None
+            raise AtsConfigError(f"JUNKAN_BUSINESS__TIMEZONE is not a known time zone: {timezone!r}") \
+                from None
         limits = WorkbookLimits(max_uncompressed_mb=settings.max_uncompressed_mb, max_rows=settings.max_rows,
                                 max_columns=settings.max_columns)
         return CsvAdapter(settings.path, source=settings.source, phone_region=settings.phone_region,

@@ -3,7 +3,7 @@
 Japanese HR exports rarely agree on anything, so these are forgiving about form and strict about meaning:
 dates may be Excel serials (45600), 2026/11/01, 2026-11-01, 2026年11月1日, 令和8年11月1日 or 20261101,
 with an optional time. A value without a zone is in the business time zone the caller passes
-(`JUNKAN_NOTICE__TIMEZONE`); nothing here assumes one.
+(`JUNKAN_BUSINESS__TIMEZONE`); nothing here assumes one.
 """
 
 from __future__ import annotations

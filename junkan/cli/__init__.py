@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from junkan.cli.days import command_runtime
 from junkan.cli.outbox import app as outbox_app
 from junkan.cli.partner import app as partner_app
 from junkan.cli.pool import app as pool_app
@@ -20,7 +21,8 @@ from junkan.cli.privacy import app as privacy_app
 from junkan.cli.quiet_errors import quiet_operator_error_tracebacks
 from junkan.cli.report import report as report_command
 from junkan.cli.web import web as web_command
-from junkan.config import ConfigError, get_settings
+from junkan.config import ConfigError
+from junkan.runtime import settings as run_settings
 
 app = typer.Typer(
     help="Junkan: courteous rejection notices, talent pool and partner credits, run by Prefect.",
@@ -43,7 +45,7 @@ def _refuse_a_bad_configuration() -> None:
     # Every command reads the same settings: a typo or a bad value stops here, in a few plain lines, before
     # any work starts (and before a flow would fail with it inside Prefect).
     try:
-        get_settings()
+        run_settings()
     except ConfigError as exc:
         typer.echo("junkan: the configuration is refused:", err=True)
         for problem in exc.problems:
@@ -65,7 +67,7 @@ def db_upgrade(revision: str = "head") -> None:
     """Apply the migrations in sql/migrations to JUNKAN_DATABASE_URL."""
     from junkan.db import upgrade
 
-    upgrade(get_settings().database_url, revision)
+    upgrade(run_settings().database_url, revision)
     typer.echo(f"database upgraded to {revision}")
 
 
@@ -94,7 +96,7 @@ def run_flow(name: str, as_of: date | None = None, dry_run: bool = False) -> Any
     """
     flow_obj = load_flow(name)
     quiet_operator_error_tracebacks()
-    importlib.import_module("tasks.limits").ensure_limits(get_settings())
+    importlib.import_module("tasks.limits").ensure_limits(run_settings())
     params = importlib.import_module("flows.params")
     return flow_obj(**params.supported_kwargs(flow_obj, as_of=as_of, dry_run=dry_run))
 
@@ -104,11 +106,14 @@ def run(
     flow: Annotated[
         str, typer.Argument(help="Flow name, e.g. ingest-decisions or daily (see `junkan flows`).")
     ],
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Re-run a past day: YYYY-MM-DD.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Do the work of a past day (YYYY-MM-DD): what was due by then. Mails still go out "
+                        "only inside today's sending window; a future day is refused.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Render but do not really send.")] = False,
 ) -> None:
     """Run any flow once, in-process, and print its counts as JSON."""
-    day = _parse_date(as_of) if as_of else None
+    # A far or future day is refused here, in one line, before Prefect starts (the tasks refuse it too).
+    day = command_runtime(as_of).clock.as_of
     try:
         load_flow(flow)
     except KeyError as exc:
@@ -158,7 +163,7 @@ def setup(
                    "database (what `junkan run` uses), not a server", err=True)
     module = importlib.import_module("flows.setup")
     try:
-        report = module.setup(get_settings(), automations or module.AUTOMATIONS_FILE)
+        report = module.setup(run_settings(), automations or module.AUTOMATIONS_FILE)
     except module.SetupError as exc:
         typer.echo(f"junkan setup: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -178,13 +183,6 @@ def demo(
 
     summary = run_demo(workdir, seed=seed, run_flow=run_flow)
     typer.echo(summary)
-
-
-def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"not a date: {value!r} (expected YYYY-MM-DD)") from None
 
 
 def main() -> None:

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from junkan.config import get_settings
-from junkan.db import make_engine, session_scope
+from junkan.cli.days import command_runtime
+from junkan.db import session_scope
 from junkan.outbox.review import ReviewError, list_messages, resolve, state_counts
 
 app = typer.Typer(help="Review the outbox: list messages, settle 'unknown' ones.", no_args_is_help=True)
@@ -20,7 +20,7 @@ def list_cmd(
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
 ) -> None:
     """List messages: id, kind, state, due time, attempts and last error. No addresses or names."""
-    engine = make_engine(get_settings().database_url)
+    engine = command_runtime().engine
     try:
         with session_scope(engine) as session:
             rows = list_messages(session, states=state, kinds=kind, limit=limit)
@@ -47,7 +47,7 @@ def resolve_cmd(
     if sent == resend:
         typer.echo("give exactly one of --sent or --resend", err=True)
         raise typer.Exit(2)
-    engine = make_engine(get_settings().database_url)
+    engine = command_runtime().engine
     try:
         with session_scope(engine) as session:
             new_state = resolve(session, message_id, "sent" if sent else "resend")

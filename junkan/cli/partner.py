@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated
 
 import typer
 
-from junkan.config import get_settings
-from junkan.db import make_engine, session_scope
+from junkan.cli.days import command_runtime
+from junkan.db import session_scope
 from junkan.partner import ledger
 from junkan.partner.factory import configured_partners, find_partner, partner_timezone
 from junkan.partner.records import PartnerError
@@ -20,15 +19,6 @@ app = typer.Typer(help="Relay partner: referral credits (balance, redemption, le
 
 def _yen(value: int) -> str:
     return f"¥{value:,}"
-
-
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"not a date: {value!r} (expected YYYY-MM-DD)") from None
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -45,9 +35,9 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Balance, progress to the next credit and registrations for every configured partner."""
-    settings = get_settings()
+    rt = command_runtime(as_of)
     try:
-        summaries = partner_summaries(make_engine(settings.database_url), settings, as_of=_day(as_of))
+        summaries = partner_summaries(rt.engine, rt.settings, rt.clock)
     except PartnerError as exc:
         raise _fail(str(exc), 2) from None
     if as_json:
@@ -91,10 +81,10 @@ def redeem(
     ] = None,
 ) -> None:
     """Spend one credit (the oldest) on a hire supported by the partner."""
-    settings = get_settings()
+    rt = command_runtime()
     try:
-        rule = ledger.ContractRule.from_settings(find_partner(settings, partner))
-        result = ledger.redeem_credit(make_engine(settings.database_url), rule, hire, note=note)
+        rule = ledger.ContractRule.from_settings(find_partner(rt.settings, partner))
+        result = ledger.redeem_credit(rt.engine, rule, hire, note=note)
     except PartnerError as exc:
         raise _fail(str(exc), 2) from None
     except ledger.LedgerError as exc:
@@ -117,12 +107,12 @@ def show_ledger(
     limit: Annotated[int, typer.Option(help="Newest entries to show.")] = 50,
 ) -> None:
     """The partner's ledger entries, newest first, with the balance (= their sum)."""
-    settings = get_settings()
+    rt = command_runtime()
     try:
-        tz = partner_timezone(find_partner(settings, partner))
+        tz = partner_timezone(find_partner(rt.settings, partner))
     except PartnerError as exc:
         raise _fail(str(exc), 2) from None
-    with session_scope(make_engine(settings.database_url)) as session:
+    with session_scope(rt.engine) as session:
         rows = ledger.entries(session, partner, limit=limit)
         total = ledger.balance(session, partner)
     for e in rows:
@@ -139,12 +129,11 @@ def sync(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Judge expiry at the end of this day.")] = None,
 ) -> None:
     """Pull and apply partner reports now, without Prefect (the flow `sync-partner-stats` does the same)."""
-    settings = get_settings()
+    rt = command_runtime(as_of)
     try:
-        partners = [find_partner(settings, partner)] if partner else configured_partners(settings)
-        engine = make_engine(settings.database_url)
-        verify = code_verifier(settings)
-        results = {p.name: sync_partner(engine, p, verify_code=verify, as_of=_day(as_of)) for p in partners}
+        partners = [find_partner(rt.settings, partner)] if partner else configured_partners(rt.settings)
+        verify = code_verifier(rt.settings)
+        results = {p.name: sync_partner(rt.engine, p, verify_code=verify, clock=rt.clock) for p in partners}
     except PartnerError as exc:
         raise _fail(str(exc)) from None
     typer.echo(json.dumps(results, ensure_ascii=False, indent=2))

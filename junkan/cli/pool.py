@@ -14,16 +14,15 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from junkan.config import get_settings
-from junkan.db import make_engine
+from junkan.cli.days import command_runtime
 from junkan.db.models import Candidate
 from junkan.db.models_pool import PotentialScore
-from junkan.db.types import utcnow
 from junkan.pool.eligibility import pool_membership
 from junkan.pool.export import latest_run_id, match_rows, to_csv, to_json
 from junkan.pool.refs import ref_map, resolve_refs
 from junkan.pool.signals import load_signals
 from junkan.pool.tags import TagImportError, add_tags, all_tags, clean_tag, read_tag_csv
+from junkan.runtime import Runtime
 
 app = typer.Typer(help="Talent pool: members, tags, re-contact matches.", no_args_is_help=True)
 
@@ -45,9 +44,8 @@ def list_members(
     """Pool members as of now: ref, why, potential score, tags."""
     if show_names and not stdout_is_terminal():
         raise _fail("--show-names needs a terminal: names are not written to files or pipes", 2)
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
-    now = utcnow()
+    rt = command_runtime()
+    settings, engine, now = rt.settings, rt.engine, rt.clock.now()
     wanted = clean_tag(tag) if tag else None
     with Session(engine) as session:
         signals = load_signals(session, settings, now)
@@ -77,10 +75,9 @@ def list_members(
     typer.echo(f"{shown} member(s)", err=True)
 
 
-def _members(session: Session) -> list[int]:
+def _members(session: Session, rt: Runtime) -> list[int]:
     """Current members (computed now, so tagging works before the first recontact run too)."""
-    settings = get_settings()
-    now = utcnow()
+    settings, now = rt.settings, rt.clock.now()
     signals = load_signals(session, settings, now)
     membership = pool_membership(signals, settings, now)
     return [int(c) for c in signals.candidate_ids[membership.mask]]
@@ -93,12 +90,12 @@ def tag_members(
     from_csv: Annotated[Path | None, typer.Option("--csv", help="Import candidate_ref,tag rows.")] = None,
 ) -> None:
     """Set an operator tag on pool members, by ref or from a CSV file (columns candidate_ref,tag)."""
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
+    rt = command_runtime()
+    settings = rt.settings
     pairs: list[tuple[int, str]] = []
     rejected: list[str] = []
-    with Session(engine) as session:
-        members = _members(session)
+    with Session(rt.engine) as session:
+        members = _members(session, rt)
         if from_csv is not None:
             try:
                 rows = read_tag_csv(from_csv)
@@ -142,9 +139,9 @@ def export_matches(
     why (CSV in UTF-8 with a BOM)."""
     if fmt not in ("csv", "json"):
         raise _fail(f"--format must be csv or json, not {fmt!r}", 2)
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
-    with Session(engine) as session:
+    rt = command_runtime()
+    settings = rt.settings
+    with Session(rt.engine) as session:
         run_id = latest_run_id(session)
         if run_id is None:
             raise _fail("no recontact run yet: run `junkan run recontact` first", 1)

@@ -6,22 +6,16 @@ The address given on the command line is never echoed back: output names counts 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from junkan.config import get_settings
-from junkan.db import make_engine
+from junkan.cli.days import command_runtime
 from junkan.privacy.export import export_person
 from junkan.privacy.run import ReasonNamesThePerson, due_summary, erase
 
 app = typer.Typer(help="Access requests, erasure and retention.", no_args_is_help=True)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @app.command("export")
@@ -30,9 +24,9 @@ def export_command(
     out: Annotated[Path, typer.Option("--out", help="JSON file to write (everything held about them).")],
 ) -> None:
     """Write every row held about a person, from every table, as JSON (an access request)."""
-    settings = get_settings()
-    with make_engine(settings.database_url).connect() as conn:
-        data = export_person(conn, email, settings.retention.key_bytes())
+    rt = command_runtime()
+    with rt.engine.connect() as conn:
+        data = export_person(conn, email, rt.settings.retention.key_bytes())
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     tables = data["tables"]
     typer.echo(f"exported {sum(len(rows) for rows in tables.values())} rows from {len(tables)} tables "
@@ -46,9 +40,9 @@ def erase_command(
         "--reason", help="Why (kept in the audit record; must not name the person).")] = None,
 ) -> None:
     """Erase a person now, in every table; leaves tombstones (ingest skips them) and an audit record."""
-    settings = get_settings()
+    rt = command_runtime()
     try:
-        result = erase(make_engine(settings.database_url), settings, email, reason=reason, now=_now())
+        result = erase(rt.engine, rt.settings, email, reason=reason, now=rt.clock.now())
     except (ReasonNamesThePerson, ValueError) as exc:
         typer.echo(f"junkan privacy erase: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -63,13 +57,9 @@ def due_command(
     = None,
 ) -> None:
     """List the actions due: anonymisations by rule, and consent renewals to send."""
-    settings = get_settings()
-    try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise typer.BadParameter(f"not a date: {as_of!r} (expected YYYY-MM-DD)",
-                                 param_hint="--as-of") from None
-    counts = due_summary(make_engine(settings.database_url), settings, day, _now())
+    rt = command_runtime(as_of)
+    settings = rt.settings
+    counts = due_summary(rt.engine, settings, rt.clock)
     if settings.retention.uses_default_key:
         typer.echo("warning: JUNKAN_RETENTION__HASH_KEY is the shipped demo key; set your own before "
                    "production (docs/privacy.md)", err=True)

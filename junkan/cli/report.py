@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from junkan.config import get_settings
-from junkan.db import make_engine
+from junkan.cli.days import command_runtime, parse_day
 from junkan.reports.build import build_report
 from junkan.reports.costs import CostFileError
 from junkan.reports.periods import Period
 from junkan.reports.write import FORMATS, render, write_report
-
-
-def _date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"not a date: {value!r} (expected YYYY-MM-DD)", param_hint=option) from None
 
 
 def report(
@@ -43,12 +34,13 @@ def report(
     if fmt not in FORMATS:
         raise typer.BadParameter(f"unknown format {fmt!r} ({', '.join(FORMATS)})", param_hint="--format")
     try:
-        period = Period(_date(date_from, "--from"), _date(date_to, "--to"))
+        period = Period(parse_day(date_from, "--from"), parse_day(date_to, "--to"))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--to") from None
-    settings = get_settings()
+    rt = command_runtime()
+    settings = rt.settings
     try:
-        built = build_report(make_engine(settings.database_url), settings, period, recompute=recompute)
+        built = build_report(rt.engine, settings, period, recompute=recompute)
     except CostFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

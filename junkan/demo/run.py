@@ -2,6 +2,10 @@
 
 Two business days, because credits need time: on day one the notices go out; overnight the partner's
 report arrives with the candidates who registered through the link; day two syncs it into the ledger.
+
+Both days are past, so each is replayed as if the real clock stood at that day's window opening
+(`junkan.runtime.simulated_time`): the mails are sent inside the window and dated when they would have gone
+out, never at the hour the demo happens to run.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from junkan.config import get_settings
-from junkan.db import make_engine, upgrade
+from junkan.config import Settings
+from junkan.db import upgrade
 from junkan.demo.company import CompanyStats, write_export, write_jobs_sheet
 from junkan.demo.partner_report import write_partner_report
 from junkan.demo.report import write_demo_report
 from junkan.demo.summary import summarize
 from junkan.mail.timing import is_business_day
+from junkan.runtime import runtime, settings, simulated_time
 
 RunFlow = Callable[[str, date | None, bool], Any]
 PARTNER_HEADER = "ref_code,status,occurred_at\n"
@@ -37,6 +42,11 @@ def demo_days(now: datetime) -> tuple[date, date]:
     """The two business days before today: past days, so their whole sending window has passed."""
     day2 = last_business_day(now.astimezone(ZoneInfo("Asia/Tokyo")).date() - timedelta(days=1))
     return last_business_day(day2 - timedelta(days=1)), day2
+
+
+def window_opening(day: date, settings: Settings) -> datetime:
+    """When `day`'s sending window opened, in the business time zone."""
+    return datetime.combine(day, settings.notice.window_start, tzinfo=ZoneInfo(settings.business.timezone))
 
 
 def prepare_demo(workdir: Path, *, seed: int, day: date) -> tuple[str, CompanyStats]:
@@ -76,11 +86,13 @@ def prepare_demo(workdir: Path, *, seed: int, day: date) -> tuple[str, CompanySt
 def run_demo(workdir: Path, *, seed: int, run_flow: RunFlow, now: datetime | None = None) -> str:
     workdir = workdir.resolve()
     day1, day2 = demo_days(now or datetime.now(ZoneInfo("Asia/Tokyo")))
-    db_url, stats = prepare_demo(workdir, seed=seed, day=day1)
-    engine = make_engine(db_url)
-    run_flow("daily", day1, False)
-    write_partner_report(engine, workdir / "partner-report.csv", seed=seed)
-    run_flow("daily", day2, False)
-    report = write_demo_report(engine, get_settings(), workdir, day2)
-    return summarize(engine, workdir=workdir, stats=stats, days=(day1, day2), settings=get_settings(),
+    _db_url, stats = prepare_demo(workdir, seed=seed, day=day1)
+    rt = runtime()
+    with simulated_time(window_opening(day1, settings())):
+        run_flow("daily", day1, False)
+    write_partner_report(rt.engine, workdir / "partner-report.csv", seed=seed)
+    with simulated_time(window_opening(day2, settings())):
+        run_flow("daily", day2, False)
+    report = write_demo_report(rt.engine, rt.settings, workdir, day2)
+    return summarize(rt.engine, workdir=workdir, stats=stats, days=(day1, day2), settings=rt.settings,
                      report=report)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
 
+from junkan.clock import RunClock
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Message, Quarantine
@@ -63,7 +65,8 @@ def summarize(
         f"  notices:      {_pairs(by_state)}; {with_partner} carry the partner link",
         f"  e-mails:      {len(emails)} .eml files in {outbox}",
     ]
-    for p in partner_summaries(engine, settings, as_of=days[1]):
+    day2 = RunClock(ZoneInfo(settings.business.timezone), as_of=days[1])
+    for p in partner_summaries(engine, settings, day2):
         lines.append(
             f"  partner {p.partner}: {p.registrations_all_time} registrations, "
             f"{p.credits_earned} credit(s) earned, balance {p.balance} (¥{p.value_yen:,}), "

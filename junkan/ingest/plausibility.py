@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from junkan.config import NoticeSettings
+from junkan.config import DEFAULT_BUSINESS_TIMEZONE
 
 #: Left in normalised text: C0 controls that are not whitespace, DEL, C1 controls, unpaired surrogates.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
@@ -37,9 +37,9 @@ DATE_GRANULARITY = timedelta(days=1)
 
 
 def zone(name: str | tzinfo | None) -> tzinfo:
-    """The business time zone: the given one, or the default of the `notice.timezone` setting."""
+    """The business time zone: the given one, or the default of the `business.timezone` setting."""
     if name is None:
-        name = str(NoticeSettings.model_fields["timezone"].default)
+        name = DEFAULT_BUSINESS_TIMEZONE
     return ZoneInfo(name) if isinstance(name, str) else name
 
 

@@ -206,7 +206,7 @@ def ingest(
     """Ingest the source's applications changed since its watermark; returns counts only.
 
     `full=True` ignores the watermark and reads everything (still idempotent). `timezone` is the
-    employer's (setting `notice.timezone`): `as_of` days and the 1990 plausibility bound are its
+    employer's (setting `business.timezone`): `as_of` days and the 1990 plausibility bound are its
     calendar days. Dates later than the run's clock plus `future_skew` are implausible. Consent records
     expire as `consent` (setting `consent`, its defaults when None) says. A run waits up to
     `lock_timeout_s` for another run of the same source, then raises IngestBusy. Records of erased or

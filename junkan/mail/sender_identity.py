@@ -1,5 +1,5 @@
 """Who a mail is from, as every backend and template shows it: the From display name, Reply-To, the
-recruiting desk of the signature, and the Date header in the notice time zone.
+recruiting desk of the signature, and the Date header in the business time zone.
 
 One place, so that SendGrid, SMTP and the `.eml` files all show the reader the same sender: the backends
 and `build_message` take one `SenderHeaders`, built once from the settings.
@@ -12,11 +12,11 @@ from datetime import datetime
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
-from junkan.config import NoticeSettings, RecruitingContact, Settings
+from junkan.config import DEFAULT_BUSINESS_TIMEZONE, RecruitingContact, Settings
 from junkan.mail.headers import clean_display_name
 
-#: The notice time zone's default: what the Date header shows when no settings say otherwise.
-DEFAULT_TIMEZONE: str = NoticeSettings.model_fields["timezone"].default
+#: The business time zone's default: what the Date header shows when no settings say otherwise.
+DEFAULT_TIMEZONE: str = DEFAULT_BUSINESS_TIMEZONE
 
 
 def from_display_name(settings: Settings) -> str:
@@ -36,7 +36,7 @@ def recruiting_contact(settings: Settings) -> RecruitingContact:
 
 
 def date_header(moment: datetime, timezone: str) -> str:
-    """RFC 5322 Date of `moment` in the notice time zone: "Tue, 17 Nov 2026 09:00:00 +0900"."""
+    """RFC 5322 Date of `moment` in the business time zone: "Tue, 17 Nov 2026 09:00:00 +0900"."""
     if moment.tzinfo is None:
         raise ValueError("the Date header needs a timezone-aware datetime")
     return format_datetime(moment.astimezone(ZoneInfo(timezone)))
@@ -52,7 +52,7 @@ class SenderHeaders:
     reply_to: str | None = None
     #: The mailto: alternative of List-Unsubscribe.
     unsubscribe_mailto: str | None = None
-    #: The notice time zone the Date header is written in.
+    #: The business time zone the Date header is written in.
     timezone: str = DEFAULT_TIMEZONE
 
     @classmethod
@@ -63,5 +63,5 @@ class SenderHeaders:
             from_name=from_display_name(settings),
             reply_to=mail.reply_to,
             unsubscribe_mailto=mail.unsubscribe_mailto or settings.sender.contact_email,
-            timezone=settings.notice.timezone,
+            timezone=settings.business.timezone,
         )

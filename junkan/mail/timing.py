@@ -102,7 +102,7 @@ def in_send_window(now: datetime, settings: NoticeSettings) -> bool:
 
 def next_window_start(now: datetime, settings: NoticeSettings) -> datetime:
     """The earliest moment at or after `now` when sending is allowed: `now` itself inside the window,
-    otherwise the opening of the next window. Aware, in the notice timezone."""
+    otherwise the opening of the next window. Aware, in the business time zone."""
     start, _ = _check_window(settings)
     zone = _zone(settings)
     local = _local(now, settings, "now")

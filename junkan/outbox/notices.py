@@ -1,8 +1,8 @@
 """The two steps of `send-rejections` as plain functions: enqueue what is due, then send it.
 
-`as_of` re-runs a past day: "now" becomes the last second of that day's sending window (local time), but
-never later than the real time, so the run enqueues and sends exactly what a run late that day would have.
-Leases and timestamps still use the wall clock.
+The run's clock (junkan/clock.py) decides both: `clock.due_by()` chooses the work (on an as_of re-run,
+what a run late that day would have chosen), and the real clock alone decides whether a mail may leave
+now (the sending window of a business day) and dates it. Leases and timestamps use the real clock.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from junkan.clock import RunClock
 from junkan.config import Settings
-from junkan.db import make_engine, session_scope
-from junkan.db.types import utcnow
+from junkan.db import session_scope
 from junkan.links import LinkSigner
 from junkan.mail.backends import MailBackend, build_backend
 from junkan.outbox.enqueue import EnqueueResult, enqueue_due_notices, plan_due_notices
@@ -24,55 +24,44 @@ from junkan.outbox.render import NoticeRenderer, planned_rows
 from junkan.outbox.sender import OutboxSender, SendCounts
 
 
-def as_of_now(as_of: date | None, settings: Settings, *, real_now: datetime | None = None) -> datetime | None:
-    """The business "now" of a re-run of day `as_of`; None means the live clock.
-
-    Never later than the real time: `--as-of today` must not send notices that fall due later today.
-    """
-    if as_of is None:
-        return None
-    return min(window_end(as_of, settings), real_now or utcnow())
-
-
 def window_end(day: date, settings: Settings) -> datetime:
     """The last second of `day`'s sending window (local time): what a run late that day judges by.
-    Uncapped, so `junkan preview` can look at a day still to come; real runs go through `as_of_now`."""
-    zone = ZoneInfo(settings.notice.timezone)
+    Uncapped, so `junkan preview` can look at a day still to come; runs go through `RunClock.due_by`."""
+    zone = ZoneInfo(settings.business.timezone)
     return datetime.combine(day, settings.notice.window_end, tzinfo=zone) - timedelta(seconds=1)
 
 
-def enqueue_notices(settings: Settings, *, as_of: date | None = None, dry_run: bool = False,
-                    engine: Engine | None = None) -> EnqueueResult:
-    engine = engine or make_engine(settings.database_url)
-    now = as_of_now(as_of, settings) or utcnow()
+def enqueue_notices(engine: Engine, settings: Settings, clock: RunClock, *,
+                    dry_run: bool = False) -> EnqueueResult:
     with session_scope(engine) as session:
-        result = enqueue_due_notices(session, settings, now, dry_run=dry_run)
+        result = enqueue_due_notices(session, settings, clock.due_by(), dry_run=dry_run)
         if dry_run:
             session.rollback()
     return result
 
 
 def send_notices(
+    engine: Engine,
     settings: Settings,
+    clock: RunClock,
     *,
-    as_of: date | None = None,
     dry_run: bool = False,
-    engine: Engine | None = None,
     backend: MailBackend | None = None,
     **sender_kwargs: Any,
 ) -> SendCounts:
-    """Send every due pending notice. A dry run renders and hands each mail to the backend in dry-run mode
-    (SendGrid sandbox, `.eml` files under `dry-run/`, nothing for SMTP) and changes no state; it previews
-    the notices an enqueue would add as well."""
-    engine = engine or make_engine(settings.database_url)
+    """Send every pending notice due by `clock.due_by()`, if the real clock is inside the sending window.
+    A dry run renders and hands each mail to the backend in dry-run mode (SendGrid sandbox, `.eml` files
+    under `dry-run/`, nothing for SMTP) and changes no state; it previews the notices an enqueue would add
+    as well."""
     own_backend = backend is None
-    backend = backend or build_backend(settings)
-    now = as_of_now(as_of, settings)
+    backend = backend or build_backend(settings, clock=clock.now)
+    due_by = clock.due_by()
     try:
-        sender = OutboxSender(engine, settings, backend=backend, now=now, **sender_kwargs)
+        sender = OutboxSender(engine, settings, backend=backend, clock=clock.now, due_by=due_by,
+                              **sender_kwargs)
         counts = sender.run(dry_run=dry_run)
         if dry_run:
-            _preview_planned(engine, settings, sender, now or sender.clock())
+            _preview_planned(engine, settings, sender, due_by)
         return counts
     finally:
         if own_backend:

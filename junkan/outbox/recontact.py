@@ -11,7 +11,7 @@ partner section of notices). Consent is checked again just before sending (`canc
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
@@ -299,9 +299,11 @@ def preview_rows(session: Session,
 
 
 def send_recontact(engine: Engine, settings: Settings, *, now: datetime | None = None,
+                   clock: Callable[[], datetime] = utcnow, due_by: datetime | None = None,
                    backend: MailBackend | None = None, dry_run: bool = False,
                    planned: list[PlannedMail] | None = None) -> SendCounts:
-    """Send due `recontact` mails through the outbox (same exactly-once machinery as notices).
+    """Send `recontact` mails due by `due_by` through the outbox (same exactly-once machinery as notices),
+    only inside the sending window of the real `clock` (or the fixed moment `now`).
 
     A dry run changes no state: it renders the mails `planned` would enqueue and hands them to the
     backend in dry-run mode, like `send-rejections --dry-run`.
@@ -310,8 +312,8 @@ def send_recontact(engine: Engine, settings: Settings, *, now: datetime | None =
         with Session(engine) as session:
             rows, previews = preview_rows(session, planned or [])
         renderer = RecontactRenderer(settings, engine, previews=previews)
-        sender = OutboxSender(engine, settings, backend=backend, renderer=renderer, now=now,
-                              kinds=(RECONTACT_KIND,))
+        sender = OutboxSender(engine, settings, backend=backend, renderer=renderer, now=now, clock=clock,
+                              due_by=due_by, kinds=(RECONTACT_KIND,))
         try:
             sender.preview_rows(rows)
         finally:
@@ -319,11 +321,10 @@ def send_recontact(engine: Engine, settings: Settings, *, now: datetime | None =
                 sender.backend.close()
         return sender.counts
     with Session(engine) as session:
-        sender_now = now or utcnow()
-        cancelled = cancel_without_consent(session, sender_now)
+        cancelled = cancel_without_consent(session, now or clock())
         session.commit()
     sender = OutboxSender(engine, settings, backend=backend, renderer=RecontactRenderer(settings, engine),
-                          now=now, kinds=(RECONTACT_KIND,))
+                          now=now, clock=clock, due_by=due_by, kinds=(RECONTACT_KIND,))
     counts = sender.run()
     counts.cancelled += cancelled
     return counts

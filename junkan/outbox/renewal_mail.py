@@ -9,15 +9,14 @@ opt-out link, and the one-click opt-out cancels it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from sqlalchemy import Engine
 
+from junkan.clock import RunClock
 from junkan.config import Settings
 from junkan.consent.renewal import RENEWAL_KIND, RenewalEnqueue, cancel_moot_renewals, enqueue_renewals
 from junkan.db import session_scope
-from junkan.db.types import utcnow
-from junkan.mail.backends import MailBackend
+from junkan.mail.backends import MailBackend, build_backend
 from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared
 from junkan.outbox.sender import OutboxSender, SendCounts
 
@@ -58,14 +57,15 @@ class RenewalRun:
         }
 
 
-def run_renewals(engine: Engine, settings: Settings, *, now: datetime | None = None,
+def run_renewals(engine: Engine, settings: Settings, clock: RunClock, *,
                  backend: MailBackend | None = None, dry_run: bool = False) -> RenewalRun:
-    """Enqueue due renewals, cancel moot ones, send the pending ones; nothing at all when disabled.
+    """Enqueue the renewals due by `clock.due_by()`, cancel moot ones, send the pending ones (only inside
+    the sending window of the real clock); nothing at all when disabled.
 
     A dry run only counts what would be enqueued (nothing is written or sent).
     """
     consent = settings.consent
-    business_now = now or utcnow()
+    business_now = clock.due_by()
     if not consent.renewal_enabled:
         return RenewalRun(RenewalEnqueue(), 0, None)
     with session_scope(engine) as session:
@@ -75,6 +75,12 @@ def run_renewals(engine: Engine, settings: Settings, *, now: datetime | None = N
             session.rollback()
             return RenewalRun(enqueued, 0, None)
         cancelled = cancel_moot_renewals(session, consent, business_now)
-    sender = OutboxSender(engine, settings, backend=backend, renderer=RenewalRenderer(settings), now=now,
-                          kinds=(RENEWAL_KIND,))
-    return RenewalRun(enqueued, cancelled, sender.run())
+    own_backend = backend is None
+    backend = backend or build_backend(settings, clock=clock.now)
+    try:
+        sender = OutboxSender(engine, settings, backend=backend, renderer=RenewalRenderer(settings),
+                              clock=clock.now, due_by=business_now, kinds=(RENEWAL_KIND,))
+        return RenewalRun(enqueued, cancelled, sender.run())
+    finally:
+        if own_backend:
+            backend.close()

@@ -123,6 +123,7 @@ class OutboxSender:
         renderer: NoticeRenderer | None = None,
         now: datetime | None = None,
         clock: Callable[[], datetime] = utcnow,
+        due_by: datetime | None = None,
         kinds: Sequence[str] = NOTICE_KINDS,
         chunk_size: int | None = None,
         lease: timedelta | None = None,
@@ -139,6 +140,7 @@ class OutboxSender:
         self.renderer = renderer or NoticeRenderer(settings)
         self.fixed_now = now
         self.clock = clock
+        self.due_by = due_by
         self.kinds = tuple(kinds)
         self.workers = max(1, settings.mail.workers)
         self.chunk_size = chunk_size or self.workers * 8
@@ -163,9 +165,14 @@ class OutboxSender:
         self._finished: queue.SimpleQueue[Future[_Outcome]] = queue.SimpleQueue()
 
     # -- clocks -----------------------------------------------------------------------------------------
-    def business_now(self) -> datetime:
-        """`now` for due dates and the window: injected (as_of re-runs) or the live clock."""
+    def send_moment(self) -> datetime:
+        """When a mail would leave: the real clock, or the fixed moment a test stands at. The sending
+        window is judged by it alone, whatever day the run chooses work for (docs/outbox.md)."""
         return self.fixed_now or self.clock()
+
+    def business_now(self) -> datetime:
+        """Work due by this moment is chosen: the run's `due_by` (an as_of re-run), else the send moment."""
+        return self.due_by or self.send_moment()
 
     # -- public -----------------------------------------------------------------------------------------
     def run(self, *, dry_run: bool = False, limit: int | None = None) -> SendCounts:
@@ -188,7 +195,7 @@ class OutboxSender:
             self.counts.unknown += len(found)
             log.warning("outbox: %d message(s) left in 'sending' by an interrupted run marked unknown: %s",
                         len(found), ", ".join(found[:20]))
-        if not in_send_window(self.business_now(), self.settings.notice):
+        if not in_send_window(self.send_moment(), self.settings.notice):
             self.counts.outside_window = True
             log.info("outbox: outside the sending window; nothing sent")
             return self.counts
@@ -203,7 +210,7 @@ class OutboxSender:
         remaining = limit
         try:
             while not self._stopped():
-                if not in_send_window(self.business_now(), self.settings.notice):
+                if not in_send_window(self.send_moment(), self.settings.notice):
                     self.counts.outside_window = True
                     break
                 size = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
@@ -248,14 +255,14 @@ class OutboxSender:
 
     def _claim_and_mark(self, size: int) -> list[Prepared] | None:
         """Claim, re-check, render and mark `sending`. None when nothing is left to claim."""
-        now = self.business_now()
         with Session(self.engine, expire_on_commit=False) as session:
-            ids = claim_batch(session, owner=self.owner, due_by=now, wall=self.clock(), limit=size,
-                              kinds=self.kinds, lease=self.lease)
+            ids = claim_batch(session, owner=self.owner, due_by=self.business_now(), wall=self.clock(),
+                              limit=size, kinds=self.kinds, lease=self.lease)
             if not ids:
                 return None
             self.counts.claimed += len(ids)
-            rows = load_rows(session, ids, now, key=self.settings.retention.key_bytes(), owner=self.owner)
+            rows = load_rows(session, ids, self.send_moment(), key=self.settings.retention.key_bytes(),
+                             owner=self.owner)
             session.commit()  # end the read transaction: SQLite must start the write below afresh
             self.hook("claimed", [r.public_id for r in rows])
             blocked: list[tuple[NoticeRow, str, str]] = []
@@ -531,11 +538,10 @@ class OutboxSender:
         claims nothing and changes no state."""
         from junkan.outbox.render import due_rows_query, rows_from
 
-        now = self.business_now()
-        if not in_send_window(now, self.settings.notice):
+        if not in_send_window(self.send_moment(), self.settings.notice):
             self.counts.outside_window = True
         with Session(self.engine) as session:
-            stmt = due_rows_query(now, self.kinds)
+            stmt = due_rows_query(self.business_now(), self.kinds)
             if limit is not None:
                 stmt = stmt.limit(limit)
             rows = rows_from(session, session.execute(stmt), self.settings.retention.key_bytes())

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
 from junkan.batching import batched
-from junkan.clock import reference_time
+from junkan.clock import RunClock
 from junkan.config import PartnerSettings, Settings
 from junkan.db import session_scope
 from junkan.db.models_partner import PartnerSyncState
-from junkan.db.types import utcnow
 from junkan.links import LinkSigner
 from junkan.partner.attribution import CHUNK, AttributionCounts, store_referrals
 from junkan.partner.factory import configured_partners, make_source, partner_timezone
@@ -34,12 +33,14 @@ def sync_partner(
     partner: PartnerSettings,
     *,
     verify_code: Callable[[str], bool],
-    as_of: date | None = None,
-    now: datetime | None = None,
+    clock: RunClock,
     source: PartnerSource | None = None,
 ) -> dict[str, int]:
-    """Sync one partner; returns counts only (no codes, no personal data)."""
-    now = now or utcnow()
+    """Sync one partner; returns counts only (no codes, no personal data).
+
+    Facts and ledger rows are stamped with the real time; credits expire as of the end of the run's day
+    in the partner's time zone (an as_of re-run expires what had lapsed by then)."""
+    now = clock.now()
     rule = ContractRule.from_settings(partner)
     tz = partner_timezone(partner)
     source = source or make_source(partner)
@@ -59,7 +60,7 @@ def sync_partner(
 
     with session_scope(engine) as session:
         earned = accrue(session, rule, now=now)
-        expired = expire(session, rule, reference=reference_time(as_of, tz, now), now=now)
+        expired = expire(session, rule, reference=clock.in_zone(tz).end_of_day(), now=now)
         stats = {**counts.as_dict(), "credits_earned": earned, "credits_expired": expired}
         newest = counts.max_occurred_at
         if newest is not None:
@@ -90,14 +91,13 @@ def code_verifier(settings: Settings) -> Callable[[str], bool]:
     return LinkSigner.from_settings(settings.links).verify_referral_code
 
 
-def partner_summaries(
-    engine: Engine, settings: Settings, *, as_of: date | None = None
-) -> list[PartnerSummary]:
-    """Balance, progress and period figures for every configured partner."""
+def partner_summaries(engine: Engine, settings: Settings, clock: RunClock) -> list[PartnerSummary]:
+    """Balance, progress and period figures for every configured partner, as of the run's day (today in
+    the partner's time zone when the run names no day)."""
     result = []
     with session_scope(engine) as session:
         for partner in configured_partners(settings):
             tz = partner_timezone(partner)
-            day = as_of or datetime.now(tz).date()
+            day = clock.in_zone(tz).day
             result.append(summarize(session, ContractRule.from_settings(partner), as_of=day, tz=tz))
     return result

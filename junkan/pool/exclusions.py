@@ -29,7 +29,7 @@ APPLIED_RULE = "already_applied"
 
 def exclusion_masks(signals: PoolSignals, settings: Settings, as_of: date) -> dict[str, np.ndarray]:
     cfg = settings.recontact
-    cooling = ~cooldown_over_mask(signals.decided_ts, as_of, cfg.cooldown_months, settings.notice.timezone)
+    cooling = ~cooldown_over_mask(signals.decided_ts, as_of, cfg.cooldown_months, settings.business.timezone)
     return {
         "cooldown": cooling,
         "recently_contacted": signals.recontacted_recently.copy(),

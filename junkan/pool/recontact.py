@@ -10,22 +10,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from junkan.clock import RunClock
 from junkan.config import Settings
-from junkan.db.types import utcnow
 from junkan.mail.backends import MailBackend
-from junkan.outbox.notices import as_of_now
 from junkan.outbox.recontact import enqueue_recontact, plan_mails, send_recontact
 from junkan.pool.attribution import lift, record_reapplications
 from junkan.pool.export import match_rows, to_csv
 from junkan.pool.matcher import PartitionMapper
-from junkan.pool.months import local_day
 from junkan.pool.report import counts_markdown, digest_markdown, model_markdown
 from junkan.pool.runs import plan_run, store_run
 
@@ -44,13 +42,8 @@ class RunOutcome:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def business_time(settings: Settings, as_of: date | None) -> tuple[date, datetime]:
-    now = as_of_now(as_of, settings) or utcnow()
-    return as_of or local_day(now, settings.notice.timezone), now
-
-
-def attribute(engine: Engine, settings: Settings, as_of: date | None = None) -> int:
-    _day, now = business_time(settings, as_of)
+def attribute(engine: Engine, settings: Settings, clock: RunClock) -> int:
+    now = clock.due_by()
     with Session(engine) as session:
         recorded = record_reapplications(session, now)
         session.commit()
@@ -62,14 +55,14 @@ def _csv_path(settings: Settings, day: date, run_id: int | None) -> Path:
     return Path(settings.recontact.shortlist_dir) / name
 
 
-def match_and_store(engine: Engine, settings: Settings, *, as_of: date | None = None, mode: str | None = None,
+def match_and_store(engine: Engine, settings: Settings, clock: RunClock, *, mode: str | None = None,
                     dry_run: bool = False, backend: MailBackend | None = None,
                     n_threads: int | None = None,
                     map_partitions: PartitionMapper | None = None) -> RunOutcome:
     mode = mode or settings.recontact.mode
     if mode not in ("shortlist", "auto"):
         raise ValueError(f"recontact mode must be 'shortlist' or 'auto', not {mode!r}")
-    day, now = business_time(settings, as_of)
+    day, now = clock.day, clock.due_by()
     with Session(engine) as session:
         plan = plan_run(session, settings, as_of=day, now=now, mode=mode, n_threads=n_threads,
                         map_partitions=map_partitions)
@@ -97,7 +90,8 @@ def match_and_store(engine: Engine, settings: Settings, *, as_of: date | None = 
         path.write_bytes(to_csv(rows))
         csv_path = str(path)
     if dry_run and planned:
-        preview = send_recontact(engine, settings, now=now, backend=backend, dry_run=True, planned=planned)
+        preview = send_recontact(engine, settings, clock=clock.now, due_by=now, backend=backend, dry_run=True,
+                                 planned=planned)
         counts["mails_previewed"] = preview.previewed
     with Session(engine) as session:
         measured = lift(session)
@@ -109,10 +103,10 @@ def match_and_store(engine: Engine, settings: Settings, *, as_of: date | None = 
     )
 
 
-def send(engine: Engine, settings: Settings, *, as_of: date | None = None,
+def send(engine: Engine, settings: Settings, clock: RunClock, *,
          backend: MailBackend | None = None) -> dict[str, int]:
-    _day, now = business_time(settings, as_of)
-    counts = send_recontact(engine, settings, now=now if as_of else None, backend=backend)
+    """Send the re-contact mails due by `clock.due_by()`, only inside the real clock's sending window."""
+    counts = send_recontact(engine, settings, clock=clock.now, due_by=clock.due_by(), backend=backend)
     return {"mails_sent": counts.sent, "mails_failed": counts.failed, "mails_cancelled": counts.cancelled,
             "mails_suppressed": counts.suppressed, "mails_unknown": counts.unknown,
             "outside_window": int(counts.outside_window)}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from junkan.clock import RunClock
 from junkan.config import Settings
-from junkan.db.types import utcnow
 from junkan.mail.identity_guard import LIVE_BACKENDS, sample_identity_values
 from junkan.mail.timing import add_business_days, is_business_day
 from junkan.outbox.notices import window_end
@@ -24,10 +23,15 @@ PreviewStep = Callable[[PreviewDay], SectionPreview]
 SECTIONS: tuple[PreviewStep, ...] = (notices_section, recontact_section, renewals_section)
 
 
-def default_preview_date(settings: Settings, now: datetime | None = None) -> date:
-    """The next business day after today (local date in the notice time zone)."""
-    today = (now or utcnow()).astimezone(ZoneInfo(settings.notice.timezone)).date()
-    return add_business_days(today, 1, extra_closed_days=settings.notice.extra_closed_days)
+def default_preview_date(settings: Settings, clock: RunClock) -> date:
+    """The day of the next sending window that has not closed yet: today until its window closes (the
+    mails still to go out today), else the next business day."""
+    notice = settings.notice
+    local = clock.local(clock.now())
+    if is_business_day(local.date(), extra_closed_days=notice.extra_closed_days) \
+            and local.time() < notice.window_end:
+        return local.date()
+    return add_business_days(local.date(), 1, extra_closed_days=notice.extra_closed_days)
 
 
 def preview_day(engine: Engine, settings: Settings, day: date,

@@ -9,7 +9,7 @@
   at 2026-12-01 00:00 JST goes on the run of 1 December, not on 30 November).
 - Hired candidates are never touched: one hired application keeps the candidate out of both rules.
 
-"N days after" is counted in business-zone calendar days (`notice.timezone`, Asia/Tokyo by default): a
+"N days after" is counted in business-zone calendar days (`business.timezone`, Asia/Tokyo by default): a
 decision on local day D is due on the run whose `as_of` is D + N, not on D + N - 1.
 """
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, func, select
 
 from junkan.batching import batched
+from junkan.clock import RunClock
 from junkan.config import Settings
 from junkan.consent.state import current_consents
 from junkan.db import session_scope
@@ -26,9 +26,9 @@ from junkan.privacy.keyed import email_hash
 from junkan.privacy.rules import RULES, Judgement, due, due_counts
 
 
-def judgement_for(settings: Settings, as_of: date | None, now: datetime) -> Judgement:
-    tz = ZoneInfo(settings.notice.timezone)
-    return Judgement(as_of=as_of or now.astimezone(tz).date(), tz=tz)
+def judgement_for(clock: RunClock) -> Judgement:
+    """Rules are judged on the run's day in the business time zone."""
+    return Judgement(as_of=clock.day, tz=clock.zone)
 
 
 def renewals_due(conn: Connection, settings: Settings, judgement: Judgement) -> int:
@@ -41,9 +41,9 @@ def renewals_due(conn: Connection, settings: Settings, judgement: Judgement) -> 
         current.c.expires_at > judgement.at, current.c.expires_at <= horizon))).scalar_one())
 
 
-def due_summary(engine: Engine, settings: Settings, as_of: date | None, now: datetime) -> dict[str, int]:
+def due_summary(engine: Engine, settings: Settings, clock: RunClock) -> dict[str, int]:
     """{rule: candidates due, "renewals": renewal mails due}. Read-only."""
-    judgement = judgement_for(settings, as_of, now)
+    judgement = judgement_for(clock)
     with engine.connect() as conn:
         counts = due_counts(conn, settings.retention, judgement)
         counts["renewals"] = renewals_due(conn, settings, judgement)
@@ -66,9 +66,10 @@ class RetentionResult:
                 **{f"rows_{name}": n for name, n in sorted(self.tables.items())}}
 
 
-def run_retention(engine: Engine, settings: Settings, *, as_of: date | None, now: datetime,
+def run_retention(engine: Engine, settings: Settings, clock: RunClock, *,
                   dry_run: bool = False) -> RetentionResult:
-    judgement = judgement_for(settings, as_of, now)
+    judgement = judgement_for(clock)
+    now = clock.now()
     key = settings.retention.key_bytes()
     with engine.connect() as conn:
         due_ids = due(conn, settings.retention, judgement)

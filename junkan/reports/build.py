@@ -54,7 +54,7 @@ class Report:
 
 def _inputs(settings: Settings, period: Period, costs: dict[str, Any], absent: list[str]) -> dict[str, Any]:
     return {
-        "timezone": settings.notice.timezone,
+        "timezone": settings.business.timezone,
         "period": [period.start.isoformat(), period.end.isoformat()],
         "follow_up_sla_business_days": settings.report.follow_up_sla_business_days,
         "extra_closed_days": list(settings.notice.extra_closed_days),

@@ -55,7 +55,7 @@ def run_query(conn: Connection, q: QueryDef, period: Period, settings: Settings)
             _PREPARERS[need](conn, period, settings)
         except KeyError:
             raise ValueError(f"{q.path.name}: unknown input '-- needs: {need}'") from None
-    start, end = period.bounds(settings.notice.timezone)
+    start, end = period.bounds(settings.business.timezone)
     instants = {"start": start, "end": end, "horizon": end + HORIZON}
     params = {k: v for k, v in instants.items() if f":{k}" in q.sql}
     return [dict(r) for r in conn.execute(_statement(q), params).mappings()]

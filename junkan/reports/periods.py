@@ -1,5 +1,5 @@
 """Report periods: a month, a quarter or any range of local dates, with boundaries at midnight in the
-business time zone (settings.notice.timezone), converted to UTC instants for the queries."""
+business time zone (settings.business.timezone), converted to UTC instants for the queries."""
 
 from __future__ import annotations
 

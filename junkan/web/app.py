@@ -189,7 +189,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         if not record:
             return _html(renewal_page.renewal_confirm(lang, settings.sender,
                                                       days=settings.consent.talent_pool_days))
-        shown = until.astimezone(ZoneInfo(settings.notice.timezone)).date().isoformat() if until else "—"
+        shown = until.astimezone(ZoneInfo(settings.business.timezone)).date().isoformat() if until else "—"
         return _html(renewal_page.renewal_done(lang, settings.sender, until=shown))
 
     async def sendgrid_webhook(request: Request) -> Response:

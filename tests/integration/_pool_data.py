@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from junkan.clock import RunClock
 from junkan.config import ConsentSettings, Settings
 from junkan.consent.expiry import expires_at
 from junkan.db.models import Application, Candidate, Consent, Job, Opening, RejectionReason, Suppression
@@ -19,6 +20,8 @@ _seq = itertools.count(1)
 #: The business day of most tests (a Friday, in the past so `as_of` re-runs use it): 10:00 JST.
 AS_OF = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=JST)
+#: A run of AS_OF whose real clock stands at NOW (inside the sending window).
+CLOCK = RunClock.fixed(NOW, as_of=AS_OF)
 #: Rejected seven months before AS_OF: past the default cooldown.
 DECIDED = datetime(2026, 4, 10, 12, 0, tzinfo=JST)
 CONSENTED = datetime(2026, 4, 10, 12, 0, tzinfo=JST)

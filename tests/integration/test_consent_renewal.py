@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from junkan.clock import RunClock
 from junkan.config import ConsentSettings, LinkSettings, Settings
 from junkan.consent.expiry import expires_at
 from junkan.consent.renewal import RENEWAL_KIND, cancel_moot_renewals, enqueue_renewals
@@ -75,7 +76,7 @@ def test_renewals_are_off_by_default(engine: Engine, settings: Settings) -> None
     with session_scope(engine) as s:
         person(s, granted_days_ago=362)
     assert settings.consent.renewal_enabled is False
-    run = run_renewals(engine, settings, now=NOW)
+    run = run_renewals(engine, settings, RunClock.fixed(NOW))
     assert run.counts()["renewals_enqueued"] == 0 and renewals(engine) == {}
 
 
@@ -113,7 +114,7 @@ def test_the_renewal_mail_carries_the_signed_link_and_says_what_unsubscribing_st
     with session_scope(engine) as s:
         ja = person(s, granted_days_ago=360)
         en = person(s, granted_days_ago=360, locale="en")
-    run = run_renewals(engine, cfg, now=NOW)
+    run = run_renewals(engine, cfg, RunClock.fixed(NOW))
     assert (run.counts()["renewals_enqueued"], run.counts()["renewals_sent"]) == (2, 2)
     assert renewals(engine) == {ja: "accepted", en: "accepted"}
     by_lang = {("ja" if "タレントプール" in m["Subject"] else "en"): m for m in mails(cfg.mail.outbox_dir)}
@@ -127,7 +128,7 @@ def test_the_renewal_mail_carries_the_signed_link_and_says_what_unsubscribing_st
     for mail in by_lang.values():
         assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     # Sent once: another run has nothing new to ask or send.
-    again = run_renewals(engine, cfg, now=NOW + timedelta(hours=1))
+    again = run_renewals(engine, cfg, RunClock.fixed(NOW + timedelta(hours=1)))
     assert (again.counts()["renewals_enqueued"], again.counts()["renewals_sent"]) == (0, 0)
 
 

@@ -9,10 +9,9 @@ from sqlalchemy import Engine, func, select, update
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Message
-from junkan.db.types import utcnow
 from junkan.links import LinkSigner
 from junkan.outbox.enqueue import enqueue_due_notices
-from tests.integration._outbox_data import DECIDED, JST, SEND_NOW, add_application, add_consent, jst, suppress
+from tests.integration._outbox_data import DECIDED, SEND_NOW, add_application, add_consent, jst, suppress
 from tests.integration._outbox_steps import change_status, rejected_ids
 
 
@@ -221,20 +220,3 @@ def test_a_pending_notice_of_the_other_kind_gives_way_in_the_same_run(
     assert (back.revived, back.cancelled) == (1, 1)
     assert sorted((m.kind, m.state) for m in _messages(engine)) == [
         ("rejection", "cancelled"), ("withdrawal", "pending")]
-
-
-def test_as_of_is_capped_at_the_real_time(settings: Settings) -> None:
-    from datetime import date
-
-    from junkan.outbox.notices import as_of_now
-
-    day = date(2026, 11, 18)
-    # A re-run of a past day: the last second of that day's window.
-    assert as_of_now(day, settings, real_now=jst(2026, 11, 19, 8, 0)) == jst(2026, 11, 18, 17, 59, 59)
-    # `--as-of today` in the morning must not send what falls due this afternoon.
-    assert as_of_now(day, settings, real_now=jst(2026, 11, 18, 10, 30)) == jst(2026, 11, 18, 10, 30)
-    assert as_of_now(None, settings) is None
-    today = utcnow().astimezone(JST).date()
-    before, capped, after = utcnow(), as_of_now(today, settings), utcnow()
-    end = jst(today.year, today.month, today.day, 17, 59, 59)
-    assert capped is not None and min(end, before) <= capped <= min(end, after)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from junkan.cli.partner import app
+from junkan.clock import RunClock
 from junkan.db import session_scope
 from junkan.db.models_partner import PartnerLedgerEntry, PartnerReferral
 from junkan.demo.partner_report import write_partner_report
@@ -86,7 +87,8 @@ def test_demo_report_earns_credits_and_shows_one_quarantined_code(engine: Engine
     assert statuses.count("registered") == 12 + 1  # 30 % of the 40 sent notices, plus the bogus code
     assert statuses.count("interviewed") < statuses.count("registered")
 
-    stats = sync_partner(engine, csv_partner(path), verify_code=SIGNER.verify_referral_code, now=now)
+    stats = sync_partner(engine, csv_partner(path), verify_code=SIGNER.verify_referral_code,
+                         clock=RunClock.fixed(now))
 
     assert stats["quarantined"] == 1 and stats["new_suspicious"] == 0
     assert stats["credits_earned"] == 1

@@ -9,6 +9,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, select
 
+from junkan.clock import RunClock
 from junkan.config import PartnerSettings
 from junkan.db import session_scope
 from junkan.db.models import Quarantine
@@ -193,7 +194,8 @@ def test_sync_over_http_stores_quarantines_and_advances_the_watermark(
 
     def run(now: datetime) -> dict[str, int]:
         src = make_source(partner, sleep=clock.sleep)
-        return sync_partner(engine, partner, verify_code=SIGNER.verify_referral_code, now=now, source=src)
+        return sync_partner(engine, partner, verify_code=SIGNER.verify_referral_code,
+                            clock=RunClock.fixed(now), source=src)
 
     stats = run(datetime(2026, 11, 1, tzinfo=UTC))
     assert (stats["new_referrals"], stats["quarantined"], stats["credits_earned"]) == (10, 1, 1)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from junkan.clock import RunClock
 from junkan.config import PartnerSettings
 from junkan.db import session_scope
 from junkan.db.models import Quarantine
@@ -34,8 +35,8 @@ NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
 def sync(engine: Engine, partner: PartnerSettings, **kwargs: Any) -> dict[str, int]:
-    kwargs.setdefault("now", NOW)
-    return sync_partner(engine, partner, verify_code=SIGNER.verify_referral_code, **kwargs)
+    clock = RunClock.fixed(kwargs.pop("now", NOW), as_of=kwargs.pop("as_of", None))
+    return sync_partner(engine, partner, verify_code=SIGNER.verify_referral_code, clock=clock, **kwargs)
 
 
 def summary(engine: Engine, partner: PartnerSettings, as_of: date = date(2026, 11, 20)) -> PartnerSummary:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from junkan.clock import RunClock
 from junkan.db import session_scope
 from junkan.db.models_partner import PartnerLedgerEntry
 from junkan.partner import ledger
@@ -106,10 +107,12 @@ def test_ledger_invariants_hold_for_any_history(
                 if forged:
                     data.append([forged_code(), status, when.isoformat()])
                 write_report(folder / f"{n:03d}.csv", data)
-                sync_partner(engine, partner, verify_code=SIGNER.verify_referral_code, now=now)
+                sync_partner(engine, partner, verify_code=SIGNER.verify_referral_code,
+                             clock=RunClock.fixed(now))
                 before = _snapshot(engine)
                 # Repeating the sync with no new data changes nothing.
-                again = sync_partner(engine, partner, verify_code=SIGNER.verify_referral_code, now=now)
+                again = sync_partner(engine, partner, verify_code=SIGNER.verify_referral_code,
+                                     clock=RunClock.fixed(now))
                 assert again["new_referrals"] == 0 and again["credits_earned"] == 0
                 assert again["credits_expired"] == 0
                 assert _snapshot(engine) == before

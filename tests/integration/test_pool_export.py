@@ -23,7 +23,7 @@ from junkan.pool.export import COLUMNS
 from junkan.pool.recontact import match_and_store
 from junkan.pool.refs import candidate_ref
 from tests.integration._pool_data import (
-    AS_OF,
+    CLOCK,
     NOW,
     add_application,
     add_job,
@@ -64,7 +64,7 @@ def _data(engine: Engine) -> dict[str, object]:
 
 def test_matches_csv_has_exactly_the_columns(engine: Engine, env: Settings, tmp_path: Path) -> None:
     d = _data(engine)
-    match_and_store(engine, env, as_of=AS_OF)
+    match_and_store(engine, env, CLOCK)
     out = tmp_path / "matches.csv"
     result = runner.invoke(pool_cli.app, ["matches", "--format", "csv", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -87,7 +87,7 @@ def test_matches_json_to_stdout_and_no_run_yet(engine: Engine, env: Settings) ->
     empty = runner.invoke(pool_cli.app, ["matches"])
     assert empty.exit_code == 1 and "no recontact run yet" in empty.output
     _data(engine)
-    match_and_store(engine, env, as_of=AS_OF)
+    match_and_store(engine, env, CLOCK)
     result = runner.invoke(pool_cli.app, ["matches", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -145,7 +145,7 @@ def test_a_later_application_is_recorded_as_a_reapplication_from_recontact(
 ) -> None:
     cfg = pool_settings(env, mode="auto", holdout_share=0.0)
     d = _data(engine)
-    out = match_and_store(engine, cfg, as_of=AS_OF)
+    out = match_and_store(engine, cfg, CLOCK)
     assert out.counts["mails_enqueued"] == 2
     with session_scope(engine) as s:
         for m in s.scalars(select(Message)):

@@ -12,13 +12,13 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from junkan.cli import app
+from junkan.clock import DateRefused, RunClock
 from junkan.config import ConsentSettings, Settings
 from junkan.db import session_scope
 from junkan.db.models import Base, Candidate, Message
 from junkan.db.types import utcnow
 from junkan.mail.timing import add_business_days
 from junkan.outbox.enqueue import enqueue_due_notices
-from junkan.outbox.notices import as_of_now
 from junkan.preview import default_preview_date, preview_day
 from junkan.preview.model import Group, Preview, SectionPreview
 from tests.integration import _outbox_data as notices
@@ -105,19 +105,28 @@ def test_a_day_still_to_come_can_be_previewed(engine: Engine, settings: Settings
         notices.add_application(s, decided_at=decided)
     today = decided.astimezone(JST).date()
     due_day = add_business_days(today, settings.notice.delay_business_days)
-    # A real run of that day is capped at the present, so it could not see the notice ...
-    capped = as_of_now(due_day, settings)
-    assert capped is not None and capped <= utcnow()
+    # A real run of that day is refused (the day has not begun), so it could not see the notice ...
+    with pytest.raises(DateRefused, match="in the future"):
+        RunClock.start(JST, due_day)
     # ... the preview is not.
     assert section(preview_day(engine, settings, due_day), "notices").total == 1
     assert section(preview_day(engine, settings, today), "notices").total == 0
 
 
-def test_the_default_day_is_the_next_business_day(settings: Settings) -> None:
-    friday = datetime(2026, 11, 20, 10, 0, tzinfo=JST)
-    # Monday 2026-11-23 is 勤労感謝の日.
-    assert default_preview_date(settings, friday) == date(2026, 11, 24)
-    assert default_preview_date(settings, datetime(2026, 12, 30, 9, 0, tzinfo=JST)) == date(2027, 1, 4)
+def default_day(settings: Settings, moment: datetime) -> date:
+    return default_preview_date(settings, RunClock.fixed(moment))
+
+
+def test_the_default_day_is_the_next_window_not_yet_closed_today_included(settings: Settings) -> None:
+    # Before the window opens and while it is open, today's mails are still to go out.
+    assert default_day(settings, datetime(2026, 11, 20, 6, 40, tzinfo=JST)) == date(2026, 11, 20)
+    assert default_day(settings, datetime(2026, 11, 20, 17, 59, tzinfo=JST)) == date(2026, 11, 20)
+    # Once it has closed, the next business day (Monday 2026-11-23 is 勤労感謝の日).
+    assert default_day(settings, datetime(2026, 11, 20, 18, 0, tzinfo=JST)) == date(2026, 11, 24)
+    assert default_day(settings, datetime(2026, 11, 21, 10, 0, tzinfo=JST)) == date(2026, 11, 24)
+    # 12-30 is the last business day of the year; after its window, 年末年始 follows.
+    assert default_day(settings, datetime(2026, 12, 30, 9, 0, tzinfo=JST)) == date(2026, 12, 30)
+    assert default_day(settings, datetime(2026, 12, 30, 19, 0, tzinfo=JST)) == date(2027, 1, 4)
 
 
 def seed_pool(engine: Engine) -> None:

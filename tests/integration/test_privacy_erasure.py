@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Engine, String, Text, func, select
 
 import junkan.db.all_models  # noqa: F401
 from junkan.ats.base import BadRecord
+from junkan.clock import RunClock
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Base, Candidate, Consent, Message, Quarantine
@@ -175,7 +176,7 @@ def test_the_kpis_add_up_after_erasure_and_anonymisation(engine: Engine, setting
     before = build_report(engine, configured, month(2026, 10), trend_months=0, recompute=True).kpis
 
     erase(engine, configured, "c1@example.com", reason=None, now=NOW)
-    retention = run_retention(engine, configured, as_of=date(2029, 1, 1), now=NOW)
+    retention = run_retention(engine, configured, RunClock.fixed(NOW, as_of=date(2029, 1, 1)))
     after = build_report(engine, configured, month(2026, 10), trend_months=0, recompute=True).kpis
 
     assert sum(retention.by_rule.values()) > 0

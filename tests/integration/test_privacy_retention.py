@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from junkan.clock import RunClock
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Consent
@@ -40,7 +41,7 @@ def anonymised(engine: Engine) -> set[str]:
 
 
 def due_on(engine: Engine, settings: Settings, day: date) -> dict[str, int]:
-    return run_retention(engine, settings, as_of=day, now=NOW, dry_run=True).by_rule
+    return run_retention(engine, settings, RunClock.fixed(NOW, as_of=day), dry_run=True).by_rule
 
 
 def test_rejected_candidate_is_due_on_day_n_not_day_n_minus_1(engine: Engine, settings: Settings) -> None:
@@ -51,7 +52,7 @@ def test_rejected_candidate_is_due_on_day_n_not_day_n_minus_1(engine: Engine, se
     assert due_on(engine, settings, day_n) == {"rejected_days": 1, "pool_expired": 0}
     assert anonymised(engine) == set()  # a dry run changes nothing
 
-    result = run_retention(engine, settings, as_of=day_n, now=NOW)
+    result = run_retention(engine, settings, RunClock.fixed(NOW, as_of=day_n))
     assert result.by_rule["rejected_days"] == 1
     assert anonymised(engine) == {"r@example.jp-0"}
     with session_scope(engine) as s:
@@ -92,7 +93,7 @@ def test_rejected_days_per_source(engine: Engine, settings: Settings) -> None:
     day_30 = date(2026, 1, 10) + timedelta(days=30)
     assert due_on(engine, configured, day_30 - timedelta(days=1))["rejected_days"] == 0
     assert due_on(engine, configured, day_30)["rejected_days"] == 1
-    run_retention(engine, configured, as_of=day_30, now=NOW)
+    run_retention(engine, configured, RunClock.fixed(NOW, as_of=day_30))
     assert anonymised(engine) == {"gh@example.jp-0"}
 
 
@@ -113,5 +114,5 @@ def test_a_pool_member_goes_on_the_day_the_consent_expires_unrenewed(
     assert due_on(engine, settings, date(2026, 7, 9)) == {"rejected_days": 0, "pool_expired": 0}
     assert due_on(engine, settings, date(2026, 11, 30)) == {"rejected_days": 0, "pool_expired": 0}
     assert due_on(engine, settings, date(2026, 12, 1)) == {"rejected_days": 0, "pool_expired": 1}
-    run_retention(engine, settings, as_of=date(2026, 12, 1), now=NOW)
+    run_retention(engine, settings, RunClock.fixed(NOW, as_of=date(2026, 12, 1)))
     assert anonymised(engine) == {"pool@example.jp-0"}

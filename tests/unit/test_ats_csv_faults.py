@@ -280,6 +280,6 @@ def test_naive_dates_are_in_the_time_zone_passed_in(tmp_path: Path) -> None:
     (built,) = list(adapter.fetch_applications(None))
     assert isinstance(built, ApplicationRecord)
     assert built.decided_at == datetime(2026, 11, 5, tzinfo=ZoneInfo("Europe/Berlin"))
-    with pytest.raises(AtsConfigError, match="JUNKAN_NOTICE__TIMEZONE is not a known time zone: 'Asia/Tok"):
+    with pytest.raises(AtsConfigError, match="JUNKAN_BUSINESS__TIMEZONE is not a known time zone: 'Asia/Tok"):
         build_adapter(AtsSettings(kind="csv", path=path), timezone="Asia/Tokio")
 

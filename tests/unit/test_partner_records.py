@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from junkan.clock import reference_time
 from junkan.partner.csv_report import decode_report
 from junkan.partner.ledger import ContractRule, add_months, month_bounds
 from junkan.partner.records import PartnerError, normalise_code, parse_occurred_at, parse_status
@@ -57,13 +56,6 @@ def test_months_are_calendar_months_clamped_to_month_end() -> None:
     assert add_months(datetime(2026, 3, 31, tzinfo=UTC), -13) == datetime(2025, 2, 28, tzinfo=UTC)
     assert add_months(datetime(2026, 11, 15, tzinfo=UTC), 2) == datetime(2027, 1, 15, tzinfo=UTC)
     assert month_bounds(date(2026, 12, 9)) == (date(2026, 12, 1), date(2027, 1, 1))
-
-
-def test_expiry_reference_is_end_of_as_of_day_but_never_the_future() -> None:
-    now = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
-    assert reference_time(None, JST, now) == now
-    assert reference_time(date(2026, 11, 10), JST, now) == datetime(2026, 11, 10, 15, 0, tzinfo=UTC)
-    assert reference_time(date(2026, 12, 1), JST, now) == now
 
 
 def test_contract_rule_rejects_nonsense() -> None:

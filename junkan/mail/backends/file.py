@@ -32,8 +32,10 @@ class FileBackend:
         self._clock = clock
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> FileBackend:
-        return cls(settings.mail.outbox_dir, SenderHeaders.from_settings(settings))
+    def from_settings(cls, settings: Settings, *, clock: Callable[[], datetime] | None = None) -> FileBackend:
+        if clock is None:
+            return cls(settings.mail.outbox_dir, SenderHeaders.from_settings(settings))
+        return cls(settings.mail.outbox_dir, SenderHeaders.from_settings(settings), clock=clock)
 
     def path_for(self, message_id: str, *, dry_run: bool = False) -> Path:
         folder = self.outbox_dir / DRY_RUN_SUBDIR if dry_run else self.outbox_dir

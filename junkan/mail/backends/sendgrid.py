@@ -240,7 +240,7 @@ class SendGridBackend:
         if self._reply_to:
             body["reply_to"] = dict(self._reply_to)
         # `Date` is not among the headers the Mail Send contract reserves, so the mail carries the time
-        # of the request in the notice time zone (+0900) instead of the one SendGrid would add (UTC).
+        # of the request in the business time zone (+0900) instead of the one SendGrid would add (UTC).
         moment = datetime.fromtimestamp(self._clock(), UTC)
         body["headers"] = {"Date": date_header(moment, self._sender.timezone),
                            **list_unsubscribe_headers(mail, self._sender.unsubscribe_mailto)}

@@ -147,11 +147,13 @@ class SmtpBackend:
         self._open: set[smtplib.SMTP] = set()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> SmtpBackend:
+    def from_settings(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
+                      clock: Callable[[], datetime] | None = None) -> SmtpBackend:
         return cls(
             SmtpRelay.from_settings(settings.mail),
             SenderHeaders.from_settings(settings),
             retrying=Retrying.from_settings(settings.mail, sleep=sleep),
+            clock=clock or (lambda: datetime.now(UTC)),
         )
 
     def __repr__(self) -> str:
