@@ -34,7 +34,7 @@ def _section(section: SectionPreview) -> list[str]:
 def render_text(preview: Preview, settings: Settings) -> str:
     notice = settings.notice
     kind = "business day" if preview.business_day else "no business day"
-    window = f"{notice.window_start:%H:%M}–{notice.window_end:%H:%M} {notice.timezone}"
+    window = f"{notice.window_start:%H:%M}–{notice.window_end:%H:%M} {settings.business.timezone}"
     lines = [f"Preview of {preview.day:%a %Y-%m-%d} ({kind}; sending window {window}). Nothing was changed.",
              ""]
     if preview.refused:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 
 
 def main() -> int:
     from prefect import flow
 
     from junkan.outbox.notices import flow_counts
+    from junkan.runtime import simulated_time
     from tasks.notify import enqueue_notices_task, send_notices_task
 
     # send-rejections' own tasks, without the sending slot its flow takes (flows/overlap.py): the two
@@ -27,7 +28,9 @@ def main() -> int:
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         return 2
-    counts = send_rejections(as_of=date.fromisoformat(sys.argv[1]))
+    # The real clock of the run: argv[2], a moment inside the sending window.
+    with simulated_time(datetime.fromisoformat(sys.argv[2])):
+        counts = send_rejections(as_of=date.fromisoformat(sys.argv[1]))
     print("counts " + json.dumps(counts), flush=True)
     return 0
 

@@ -19,9 +19,21 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.fakes.sendgrid import SendGridFake
+from tests.flows._clock import IN_THE_WINDOW
 from tests.mail_support import live_identity_env
 
 SENDGRID_KEY = "SG.flow-test"
+
+
+@pytest.fixture
+def real_clock_in_the_window() -> Iterator[datetime]:
+    """The flows' real clock stands at IN_THE_WINDOW (junkan.runtime.simulated_time): a run of as_of
+    2026-11-18 sends what was due by then, as it would have that morning. A mail leaves only inside the
+    window of the real clock, whatever as_of says, so a test that sends must say what time it is."""
+    from junkan.runtime import simulated_time
+
+    with simulated_time(IN_THE_WINDOW):
+        yield IN_THE_WINDOW
 
 
 def _create_limits() -> None:

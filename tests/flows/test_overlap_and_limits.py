@@ -43,6 +43,7 @@ from tests.integration._outbox_data import add_application
 
 #: Wednesday: notices decided on Monday 2026-11-16 became due at 09:00.
 AS_OF = date(2026, 11, 18)
+pytestmark = pytest.mark.usefixtures("real_clock_in_the_window")
 
 
 @pytest.fixture

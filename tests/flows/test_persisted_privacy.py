@@ -30,6 +30,7 @@ NEEDLES = ("hanako.yamada", "花子", "9012345678", "1234-5678")
 GUARD = "privacy_test_refuse"
 #: A Wednesday: the notice for a decision of Monday 2026-11-16 is due.
 AS_OF = date(2026, 11, 18)
+pytestmark = pytest.mark.usefixtures("real_clock_in_the_window")
 
 
 def _write_export(path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,8 +13,16 @@ from sqlalchemy.orm import Session
 from flows.recontact import ARTIFACT_KEY, MODEL_KEY, SHORTLIST_KEY, recontact
 from junkan.db import session_scope
 from junkan.db.models import Message
+from junkan.runtime import simulated_time
 from tests.flows._artifacts import newest_text
 from tests.integration._pool_data import AS_OF, NOW, add_job, add_member
+
+
+@pytest.fixture(autouse=True)
+def _real_clock_on_as_of() -> Iterator[None]:
+    """The runs' real clock stands at NOW, 10:00 on AS_OF: inside its sending window."""
+    with simulated_time(NOW):
+        yield
 
 
 @pytest.fixture

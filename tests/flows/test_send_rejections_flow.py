@@ -13,12 +13,14 @@ from junkan.config import ConsentSettings
 from junkan.consent.expiry import expires_at
 from junkan.db import session_scope
 from junkan.db.models import Consent, Message
+from junkan.runtime import simulated_time
 from tests.fakes.sendgrid import SendGridFake
 from tests.flows._artifacts import newest_table
-from tests.integration._outbox_data import add_application, suppress
+from tests.integration._outbox_data import JST, add_application, suppress
 
 #: Wednesday: notices decided on Monday 2026-11-16 became due at 09:00.
 AS_OF = date(2026, 11, 18)
+pytestmark = pytest.mark.usefixtures("real_clock_in_the_window")
 
 
 def _seed(engine: Engine) -> None:
@@ -104,9 +106,29 @@ def test_a_run_outside_the_sending_window_says_so_and_when_it_opens(
     engine: Engine, sendgrid_fake: SendGridFake
 ) -> None:
     _seed(engine)
-    # Saturday 21 November 2026; Monday the 23rd is a holiday (勤労感謝の日).
-    counts = send_rejections(as_of=date(2026, 11, 21))
+    # The real clock on Saturday 21 November 2026; Monday the 23rd is a holiday (勤労感謝の日).
+    with simulated_time(datetime(2026, 11, 21, 10, 0, tzinfo=JST)):
+        counts = send_rejections(as_of=date(2026, 11, 21))
     assert counts["outside_window"] == 1 and counts["sent"] == 0
     table, description = newest_table(ARTIFACT_KEY)
     assert "outside_window" not in {row["metric"] for row in table}
     assert "送信時間帯（9:00–18:00 JST）の外のため未送信。次回: 11/24 09:00" in description
+
+
+def test_a_backfill_before_the_window_holds_the_mails_until_it_opens(
+    engine: Engine, sendgrid_fake: SendGridFake
+) -> None:
+    _seed(engine)
+    # `junkan run send-rejections --as-of 2026-11-18`, run at 06:37 the next morning.
+    with simulated_time(datetime(2026, 11, 19, 6, 37, tzinfo=JST)):
+        early = send_rejections(as_of=AS_OF)
+    assert (early["enqueued"], early["sent"], early["outside_window"]) == (3, 0, 1)
+    assert sendgrid_fake.accepted == []
+    with session_scope(engine) as s:
+        assert set(s.scalars(select(Message.state))) == {"pending"}
+    _, description = newest_table(ARTIFACT_KEY)
+    assert "送信時間帯（9:00–18:00 JST）の外のため未送信。次回: 11/19 09:00" in description
+
+    with simulated_time(datetime(2026, 11, 19, 9, 0, tzinfo=JST)):
+        opened = send_rejections(as_of=AS_OF)
+    assert (opened["sent"], opened["outside_window"]) == (3, 0) and len(sendgrid_fake.accepted) == 3

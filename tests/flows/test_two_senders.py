@@ -23,11 +23,13 @@ import pytest
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy import Engine, select
 
+from junkan.clock import RunClock
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Message
 from junkan.outbox.notices import enqueue_notices
 from tests.fakes.sendgrid import SendGridFake
+from tests.flows._clock import IN_THE_WINDOW
 from tests.flows.test_send_rejections_flow import AS_OF
 from tests.integration._outbox_data import add_application
 from tests.mail_support import live_identity_vars
@@ -68,12 +70,14 @@ def test_two_processes_sending_at_once_send_every_notice_exactly_once(
     with session_scope(engine) as s:
         for _ in range(NOTICES):
             add_application(s)
-    assert enqueue_notices(settings, as_of=AS_OF, engine=engine).counts()["enqueued"] == NOTICES
+    clock = RunClock.fixed(IN_THE_WINDOW, as_of=AS_OF)
+    assert enqueue_notices(engine, settings, clock).counts()["enqueued"] == NOTICES
     with session_scope(engine) as s:
         due = set(s.scalars(select(Message.public_id)))
 
     env = _env(database_url, fake, tmp_path)
-    procs = [subprocess.Popen([sys.executable, "-m", "tests.flows._send_child", AS_OF.isoformat()],
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.flows._send_child", AS_OF.isoformat(),
+                               IN_THE_WINDOW.isoformat()],
                               cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True) for _ in range(2)]
     try:

@@ -82,7 +82,8 @@ def test_a_backfill_before_the_window_holds_every_mail_until_it_opens(engine: En
 
     # The same backfill at the window's opening sends them, dated when they really left.
     assert _backfill(engine, cfg, RunClock.fixed(OPENING, as_of=YESTERDAY)) == (2, 1, False, False)
-    assert _states(engine) == {RENEWAL_KIND: ["accepted"], "rejection": ["accepted"], "withdrawal": ["accepted"]}
+    assert _states(engine) == {RENEWAL_KIND: ["accepted"], "rejection": ["accepted"],
+                               "withdrawal": ["accepted"]}
     assert _dates(cfg.mail.outbox_dir) == ["Thu, 19 Nov 2026 09:00:00 +0900"] * 3
 
 

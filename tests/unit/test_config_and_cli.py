@@ -206,3 +206,27 @@ def test_web_refuses_a_public_interface_with_the_default_link_secret() -> None:
     result = CliRunner().invoke(app, ["web", "--host", "0.0.0.0", "--port", "1"])
     assert result.exit_code == 2
     assert "default JUNKAN_LINKS__SECRET" in result.output
+
+
+def test_the_old_notice_time_zone_is_refused_with_the_business_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "junkan.toml").write_text('[notice]\ntimezone = "Asia/Tokyo"\n', encoding="utf-8")
+    monkeypatch.setenv("JUNKAN_NOTICE__TIMEZONE", "Asia/Tokyo")
+    assert _problems() == [
+        "JUNKAN_NOTICE__TIMEZONE: unknown setting (it moved: use JUNKAN_BUSINESS__TIMEZONE)",
+        f"{Path('junkan.toml')}: unknown setting notice.timezone (it moved: use business.timezone)",
+    ]
+
+
+def test_one_business_time_zone_reaches_the_window_and_the_date_header(monkeypatch: pytest.MonkeyPatch) -> None:
+    from junkan.mail.sender_identity import SenderHeaders
+
+    monkeypatch.setenv("JUNKAN_BUSINESS__TIMEZONE", "Europe/Berlin")
+    settings = get_settings()
+    assert settings.notice.timezone == "Europe/Berlin"
+    assert SenderHeaders.from_settings(settings).timezone == "Europe/Berlin"
+    monkeypatch.setenv("JUNKAN_BUSINESS__TIMEZONE", "Asia/Tokio")
+    (problem,) = _problems()
+    assert problem.startswith("JUNKAN_BUSINESS__TIMEZONE") and "not a known time zone: 'Asia/Tokio'" in problem
