@@ -220,7 +220,9 @@ def test_the_old_notice_time_zone_is_refused_with_the_business_setting(
     ]
 
 
-def test_one_business_time_zone_reaches_the_window_and_the_date_header(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_business_time_zone_reaches_the_window_and_the_date_header(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from junkan.mail.sender_identity import SenderHeaders
 
     monkeypatch.setenv("JUNKAN_BUSINESS__TIMEZONE", "Europe/Berlin")
@@ -229,4 +231,5 @@ def test_one_business_time_zone_reaches_the_window_and_the_date_header(monkeypat
     assert SenderHeaders.from_settings(settings).timezone == "Europe/Berlin"
     monkeypatch.setenv("JUNKAN_BUSINESS__TIMEZONE", "Asia/Tokio")
     (problem,) = _problems()
-    assert problem.startswith("JUNKAN_BUSINESS__TIMEZONE") and "not a known time zone: 'Asia/Tokio'" in problem
+    assert problem.startswith("JUNKAN_BUSINESS__TIMEZONE")
+    assert "not a known time zone: 'Asia/Tokio'" in problem
