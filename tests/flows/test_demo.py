@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import date, time
 from email import policy
 from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
 
 from tests.flows.conftest import DemoRun
 
@@ -54,3 +57,16 @@ def test_demo_shortlists_pool_members_for_the_jobs_that_just_opened(demo_run: De
     assert {r["job_id"] for r in rows} == {"J021", "J022", "J023", "J024"}
     assert all(r["opening_id"] == "" and r["candidate_ref"].startswith("c_") and "@" not in r["why"]
                for r in rows)
+
+
+def test_demo_mails_are_dated_in_the_sending_window_of_the_day_they_belong_to(demo_run: DemoRun) -> None:
+    found = re.search(r"two business days, (\d{4}-\d\d-\d\d) and (\d{4}-\d\d-\d\d)", demo_run.summary)
+    assert found, demo_run.summary
+    days = {date.fromisoformat(found.group(1)), date.fromisoformat(found.group(2))}
+    sent = [parsedate_to_datetime(BytesParser(policy=policy.default).parsebytes(p.read_bytes())["Date"])
+            for p in sorted((demo_run.workdir / "outbox").glob("*.eml"))]
+    assert sent
+    local = [moment.astimezone(ZoneInfo("Asia/Tokyo")) for moment in sent]
+    # Replayed at each day's window opening, whatever hour the demo itself runs at.
+    assert {moment.date() for moment in local} <= days
+    assert all(time(9, 0) <= moment.time() < time(18, 0) for moment in local), sorted(set(local))[:3]
