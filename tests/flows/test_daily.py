@@ -3,11 +3,13 @@ each flow's own result (counts and notes)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 import pytest
 from prefect import Flow, flow, get_client
+from prefect.serializers import JSONSerializer
 
 import flows.daily
 from flows.catalog import IN_DAILY
@@ -118,3 +120,10 @@ def test_a_real_run_is_named_by_its_day_and_publishes_the_real_summary(fakes: No
         summary = newest("daily-summary")
     assert run.name == "daily 2026-11-25"
     assert summary.flow_run_id == run.id
+
+
+def test_a_flow_result_is_stored_as_json_with_its_notes() -> None:
+    stored = JSONSerializer().dumps(RESULTS["send-rejections"])
+    assert json.loads(stored)["data"] == {"counts": {"sent": 2}, "flags": {"outside_window": True,
+                                                                          "dry_run": True}, "notes": [CLOSED]}
+    assert JSONSerializer().loads(stored) == RESULTS["send-rejections"]
