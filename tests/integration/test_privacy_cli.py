@@ -59,8 +59,13 @@ def test_export_then_erase(env: None, engine: Engine, tmp_path: Path) -> None:
 
     refused = runner.invoke(app, ["erase", "--email", EMAIL, "--reason", "山田 太郎 asked"])
     assert refused.exit_code == 2 and "personal data" in refused.output
-    erased = runner.invoke(app, ["erase", "--email", EMAIL, "--reason", "ticket 77"])
+    declined = runner.invoke(app, ["erase", "--email", EMAIL, "--reason", "ticket 77"], input="n\n")
+    assert declined.exit_code == 1 and "nothing erased" in declined.output
+    erased = runner.invoke(app, ["erase", "--email", EMAIL, "--reason", "ticket 77"], input="y\n")
     assert erased.exit_code == 0, erased.output
+    # The records are listed by our ids and the key that matched them before the question.
+    listed = erased.output.split("erase these records?")[0]
+    assert "matched 1 candidate(s):" in listed and ": email" in listed
     assert "erased 1 candidate(s)" in erased.output and EMAIL not in erased.output
     with session_scope(engine) as s:
         erased_row = s.execute(
