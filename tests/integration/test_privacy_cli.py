@@ -113,7 +113,8 @@ def test_erase_by_phone_lists_each_record_and_key_then_erases_them_together(
     assert {(m["table"], m["id"], tuple(m["matched_by"])) for m in data["matched"]} >= {
         ("candidate", ids[0], ("phone",)), ("candidate", ids[1], ("phone",))}
 
-    erased = runner.invoke(app, ["erase", "--phone", "090-1111-2222", "--email", "share1@example.jp", "--yes"])
+    erased = runner.invoke(app, ["erase", "--phone", "090-1111-2222", "--email", "share1@example.jp",
+                                 "--yes"])
     assert erased.exit_code == 0, erased.output
     assert f"candidate {ids[0]}: email, phone" in erased.output
     assert f"candidate {ids[1]}: phone" in erased.output and "erased 2 candidate(s)" in erased.output
@@ -124,8 +125,9 @@ def test_erase_by_phone_lists_each_record_and_key_then_erases_them_together(
 
 
 def test_keys_that_name_no_one_are_refused_in_one_line(env: None, tmp_path: Path) -> None:
-    for args in (["export", "--email", "", "--out", str(tmp_path / "x.json")], ["erase", "--phone", "call me"],
-                 ["erase"], ["export", "--out", str(tmp_path / "x.json")]):
+    out = str(tmp_path / "x.json")
+    for args in (["export", "--email", "", "--out", out], ["erase", "--phone", "call me"], ["erase"],
+                 ["export", "--out", out]):
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
