@@ -64,13 +64,14 @@ def export_command(
     try:
         with make_engine(settings.database_url).connect() as conn:
             keys = _keys(email, phone, candidate_ref, application_id)
-            data = export_person(conn, keys, settings.retention.key_bytes(), links=settings.links)
+            data = export_person(conn, keys, settings.retention.key_bytes(), links=settings.links,
+                                 outbox_dir=settings.mail.outbox_dir)
     except NotAKey as exc:
         _refuse("export", exc)
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     tables = data["tables"]
     typer.echo(f"exported {sum(len(rows) for rows in tables.values())} rows from {len(tables)} tables "
-               f"to {out}")
+               f"and {len(data['files'])} mail file(s) listed to {out}")
 
 
 @app.command("erase")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from junkan.mail.backends.file import FileBackend
 from junkan.mail.sender_identity import SenderHeaders
 from junkan.outbox.renewal_mail import run_renewals
 from junkan.privacy.erasure import erase
+from junkan.privacy.export import export_person
 from junkan.web import create_app
 from tests.integration.test_consent_renewal import DAY, NOW, SECRET, cfg, person  # noqa: F401 (fixture)
 
@@ -95,6 +97,11 @@ def test_the_file_backends_copies_of_an_erased_persons_mails_are_removed(
                  dry_run=True)
     assert {p.name for p in outbox.glob("*.eml")} == {f"msg-{ids[ERASED]}.eml", f"msg-{ids[KEPT]}.eml"}
     assert len(list((outbox / "dry-run").glob("*.eml"))) == 2
+
+    # An access request lists them (they are held about her too).
+    with engine.connect() as conn:
+        listed = export_person(conn, ERASED, cfg.retention.key_bytes(), links=cfg.links, outbox_dir=outbox)
+    assert {Path(p).name for p in listed["files"]} == {f"msg-{ids[ERASED]}.eml", "msg-dry-ERAS.eml"}
 
     result = erase(engine, cfg, ERASED, reason=None, now=NOW + DAY)
 

@@ -75,23 +75,28 @@ class FileBackend:
         """Nothing to release: each send opens and closes its own file."""
 
 
-def forget_mails(outbox_dir: Path, public_ids: Iterable[str], addresses: Collection[str]) -> int:
-    """Delete the `.eml` files of these messages and every file addressed to one of `addresses`
-    (normalised), in `outbox_dir` and its dry-run folder; returns how many went.
+def mail_files(outbox_dir: Path, public_ids: Iterable[str], addresses: Collection[str]) -> list[Path]:
+    """The `.eml` files of these messages and every file addressed to one of `addresses` (normalised),
+    in `outbox_dir` and its dry-run folder.
 
     Dry runs name their files after throwaway ids, so only the `To` header ties them to a person: each
-    file's headers are read (an erasure is rare, and the backend holds a demo's worth of mail).
+    file's headers are read (a request is rare, and the backend holds a demo's worth of mail).
     """
-    gone = 0
     names = {f"msg-{safe_id(p)}.eml" for p in public_ids}
+    found: list[Path] = []
     for folder in (Path(outbox_dir), Path(outbox_dir) / DRY_RUN_SUBDIR):
-        if not folder.is_dir():
-            continue
-        for path in folder.glob("msg-*.eml"):
-            if path.name in names or (addresses and _addressed_to(path, addresses)):
-                path.unlink(missing_ok=True)
-                gone += 1
-    return gone
+        if folder.is_dir():
+            found.extend(path for path in sorted(folder.glob("msg-*.eml"))
+                         if path.name in names or (addresses and _addressed_to(path, addresses)))
+    return found
+
+
+def forget_mails(outbox_dir: Path, public_ids: Iterable[str], addresses: Collection[str]) -> int:
+    """Delete the person's files (`mail_files`); returns how many went."""
+    files = mail_files(outbox_dir, public_ids, addresses)
+    for path in files:
+        path.unlink(missing_ok=True)
+    return len(files)
 
 
 def _addressed_to(path: Path, addresses: Collection[str]) -> bool:
