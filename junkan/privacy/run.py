@@ -11,16 +11,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, String, and_, cast, func, select, update
 
 from junkan.batching import batched
 from junkan.config import Settings
 from junkan.consent.state import current_consents
 from junkan.db import session_scope
+from junkan.db.results import rows_affected
 from junkan.engagement.suppressed import hash_plain_rows
 from junkan.privacy import audit, tombstone
 from junkan.privacy.anonymise import load_people, people_of, scrub
 from junkan.privacy.rules import RULES, Judgement, due, due_counts
+from junkan.privacy.tables import table
+
+#: The audit rule of the quarantine's own retention (records that never became an application).
+STALE_QUARANTINE = "stale_quarantine"
 
 
 def judgement_for(settings: Settings, as_of: date | None, now: datetime) -> Judgement:
@@ -92,4 +97,23 @@ def run_retention(engine: Engine, settings: Settings, *, as_of: date | None, now
             by_rule[rule] += len(batch)
             for name, n in counts.items():
                 tables[name] = tables.get(name, 0) + n
+    with engine.begin() as conn:
+        stale = scrub_stale_quarantine(conn, judgement.last_fresh(settings.retention.rejected_days))
+        if stale:
+            audit_id = audit.open_record(conn, action="anonymise", rule=STALE_QUARANTINE,
+                                         as_of=judgement.as_of, at=now)
+            audit.add_counts(conn, audit_id, 0, {"quarantine": stale})
+            tables["quarantine"] = tables.get("quarantine", 0) + stale
     return RetentionResult(judgement.as_of, by_rule, tables, hashed, False)
+
+
+def scrub_stale_quarantine(conn: Connection, before: datetime) -> int:
+    """Empty the raw record of quarantined records last seen before `before`; returns how many.
+
+    A broken record never became an application, so no candidate rule reaches it, and one without a
+    usable address cannot be found by one either: it would keep a name and a phone forever. Not seen
+    again for `retention.rejected_days`, it is not being fixed at the source; its reason and counts stay.
+    """
+    q = table("quarantine")
+    return rows_affected(conn.execute(update(q).where(q.c.last_seen < before, cast(q.c.raw, String) != "{}")
+                                      .values(raw={})))
