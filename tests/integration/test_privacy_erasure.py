@@ -21,8 +21,8 @@ from junkan.engagement.events import ingest_events
 from junkan.engagement.optout import suppress
 from junkan.engagement.suppressed import suppressed_among
 from junkan.ingest import ingest
-from junkan.privacy.export import export_person
 from junkan.privacy.erasure import erase
+from junkan.privacy.export import export_person
 from junkan.privacy.run import run_retention
 from junkan.privacy.tables import NO_PERSON_TABLES, PERSON_TABLES
 from junkan.reports.build import build_report
