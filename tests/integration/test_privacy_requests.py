@@ -203,3 +203,15 @@ def test_the_erasure_reaches_provider_events_of_the_person(engine: Engine, setti
     with session_scope(engine) as s:
         assert s.scalars(select(EmailEvent.email_hash).where(EmailEvent.sg_event_id.like("o-%"))).all() == [
             None] * 4
+
+
+def test_a_person_held_only_in_the_quarantine_is_erased_by_phone(engine: Engine, settings: Settings) -> None:
+    broken = BadRecord("row 2: unreadable date", {"氏名": SHARE_NAME, "電話": "TEL 090 1111 2222"},
+                       external_id=None)
+    ingest(engine, ListAdapter([broken]), clock=FixedClock(), hash_key=KEY)
+    assert holding(engine, SHARE_NAME)
+
+    result = erase(engine, settings, RequestKeys(phones=("09011112222",)), reason=None, now=NOW)
+
+    assert (result.candidates, result.tables) == (0, {"quarantine": 1})
+    assert holding(engine, SHARE_NAME, "1111") == []
