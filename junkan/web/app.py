@@ -266,7 +266,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         Route("/c/{token}", renewal, methods=["GET", "POST"]),
         Route("/hooks/sendgrid", sendgrid_webhook, methods=["POST"]),
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found,
+                                                        ClientDisconnect: _client_gone})
 
 
 def app_from_env() -> Starlette:
@@ -289,6 +290,15 @@ async def _unsubscribe_scope(request: Request) -> UnsubscribeScope:
         return "advertising"
     fields = parse_qs(body.decode("ascii", errors="replace"), max_num_fields=4)
     return "all_mail" if fields.get("choice") == ["all_mail"] else "advertising"
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """A client that went away before its body arrived (or was cut off at the server's body deadline):
+    nothing was recorded, since every route reads its body before any database work, and nobody is left
+    to read an answer. One debug line, not a traceback per request."""
+    log.debug("%s %s: client went away before its request body arrived; nothing recorded",
+              request.method, request.url.path.split("/", 2)[1] or "/")
+    return Response(status_code=400)
 
 
 def _sqlstate(exc: OperationalError) -> str | None:
