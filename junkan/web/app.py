@@ -40,7 +40,7 @@ from junkan.config import Settings, get_settings
 from junkan.consent.renewal import RenewalTarget, record_renewal, renewal_target
 from junkan.db import make_engine, session_scope
 from junkan.db.models import Message
-from junkan.engagement.clicks import LinkTarget, record_click, resolve_link
+from junkan.engagement.clicks import LinkTarget, ScannerRules, record_click, resolve_link
 from junkan.engagement.event_batch import NotAnArray, read_events
 from junkan.engagement.events import IngestResult, begin_webhook_batch, ingest_events, prepare_events
 from junkan.engagement.optout import UnsubscribeOutcome, UnsubscribeScope, unsubscribe_message
@@ -87,6 +87,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     partners = settings.all_partners()
     # Optional setting (a careers-page URL with {job_id}/{source}/{external_id}); without it job links 404.
     job_url_template: str | None = getattr(settings.links, "job_url_template", None)
+    scanner_rules = ScannerRules.from_settings(settings.links)
 
     sqlite = engine.dialect.name == "sqlite"
     write_lock: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
@@ -113,14 +114,16 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             link = signer.read_tracking(_bounded(token))
         except InvalidLink:
             return _invalid()
-        record = request.method == "GET"  # a HEAD (link checkers) answers the same but is not a click
+        head = request.method == "HEAD"  # link checkers and scanners: answered alike, counted apart
 
         def work() -> LinkTarget | None:
-            with session_scope(engine) as session:
+            # Every fetch is counted (as a person's or a scanner's, junkan.engagement.clicks); on SQLite in
+            # the app's write queue, so two fetches of one mail's links see each other.
+            with write_lock, session_scope(engine) as session:
                 target = resolve_link(session, link.message_id, link.link, partners=partners,
                                       job_url_template=job_url_template)
-                if target is not None and record:
-                    record_click(session, target.message_id, link.link, at=now())
+                if target is not None:
+                    record_click(session, target, link.link, at=now(), head=head, rules=scanner_rules)
                 return target
 
         target = await run_in_threadpool(work)
