@@ -14,6 +14,7 @@ import typer
 
 from junkan.config import get_settings
 from junkan.db import make_engine
+from junkan.files import write_private
 from junkan.privacy.export import export_person
 from junkan.privacy.run import ReasonNamesThePerson, due_summary, erase
 
@@ -33,7 +34,7 @@ def export_command(
     settings = get_settings()
     with make_engine(settings.database_url).connect() as conn:
         data = export_person(conn, email, settings.retention.key_bytes())
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    write_private(out, json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
     tables = data["tables"]
     typer.echo(f"exported {sum(len(rows) for rows in tables.values())} rows from {len(tables)} tables "
                f"to {out}")
