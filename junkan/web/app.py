@@ -171,6 +171,10 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         except InvalidLink:
             return _invalid()
         record = request.method == "POST"
+        if record:
+            # The form is a field or two; reading it first means a client that leaves mid-request (or is
+            # cut off by the server's body deadline) renews nothing. Its content decides nothing.
+            await _read_capped(request, MAX_FORM_BODY)
 
         def work() -> tuple[RenewalTarget, datetime | None] | None:
             with session_scope(engine) as session:
