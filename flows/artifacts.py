@@ -1,6 +1,6 @@
 """Counts artifacts, one layout for every flow: a `metric | count` table under a stable key, flags as
-sentences in the description (never a count of 1), and a separate key for dry runs, so that a preview never
-replaces the real run's figures in the UI."""
+sentences in the description (never a count of 1: a FlowResult keeps them apart, flows/results.py), and a
+separate key for dry runs, so that a preview never replaces the real run's figures in the UI."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from junkan.runtime import runtime
 
 DRY_RUN_SUFFIX = "-dry-run"
 
-#: Keys of the counts dicts that are yes/no flags: shown as a sentence when set, not as a row.
-FLAG_KEYS = frozenset({"outside_window", "fatal", "provider_unavailable", "dry_run"})
+#: Said in a sending flow's own artifact when it was a dry run (`daily` says its dry run once, for all).
+DRY_RUN_NOTE = "ドライラン: 何も送信せず、状態も変更していない"
 
 
 def artifact_key(key: str, dry_run: bool = False) -> str:
@@ -23,23 +23,20 @@ def artifact_key(key: str, dry_run: bool = False) -> str:
 
 
 def count_rows(counts: Mapping[str, int] | Iterable[tuple[str, int]]) -> list[dict[str, object]]:
-    """`metric | count` rows; flags are left out (see flag_notes)."""
+    """`metric | count` rows."""
     pairs = counts.items() if isinstance(counts, Mapping) else counts
-    return [{"metric": label, "count": value} for label, value in pairs if label not in FLAG_KEYS]
+    return [{"metric": label, "count": value} for label, value in pairs]
 
 
-def flag_notes(counts: Mapping[str, int], as_of: date | None = None) -> list[str]:
+def sending_notes(*, outside_window: bool, fatal: bool, as_of: date | None) -> list[str]:
+    """What a sending flow says about its run: the closed window and when it opens, a refused key."""
     # The window is judged by the real clock whatever as_of says, so the note names the next real opening.
     notes = []
-    if counts.get("outside_window"):
+    if outside_window:
         rt = runtime()
         notes.append(closed_window_note(rt.clock.now(), rt.settings.notice))
-    if counts.get("fatal"):
+    if fatal:
         notes.append("送信サービスが認証情報を拒否したため送信を停止。APIキーを確認してください（未送信分は次回送信）")
-    if counts.get("provider_unavailable"):
-        notes.append("送信サービスが応答しないため途中で停止。未送信分は次回送信")
-    if counts.get("dry_run"):
-        notes.append("ドライラン: 何も送信せず、状態も変更していない")
     return notes
 
 

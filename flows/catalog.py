@@ -1,37 +1,38 @@
-"""Every deployment Junkan has, in one place (issue 14 §1).
+"""Every flow Junkan has and its deployment, in one place (issue 14 §1, issue 20 §4).
 
 `junkan serve` builds its deployments from here (flows/serve.py), deployments/prefect.yaml must say the same
-(tests/unit/test_deployments.py), and both ways of running check the server against it before they touch a
-deployment (flows/ownership.py). A flow added to flows/registry.py gets a manual deployment here by itself;
-prefect.yaml needs one entry for it. Each deployment's description is its flow's own `@flow(description=…)`,
-which `prefect deploy` and `serve` both fall back to: one text, shown the same either way.
+(tests/unit/test_deployments.py), `junkan flows` / `junkan run` find flows here, and `prefect deploy`'s build
+step checks the server against it (flows/steps.py). A deployment's description is its flow's own
+`@flow(description=…)`, which `prefect deploy` and `serve` both fall back to: one text, shown the same
+either way. Targets are import paths, so listing the flows (CLI help) does not import Prefect.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from flows import registry
-
 WORK_POOL = "junkan"
 WORK_QUEUE = "default"
-TIMEZONE = registry.TIMEZONE
-DAILY_CRON = "0 9 * * *"
+TIMEZONE = "Asia/Tokyo"
 SCHEDULED_TAGS = ("junkan", "scheduled")
 MANUAL_TAGS = ("junkan", "manual")
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One deployment. Its name is its flow's name, so the server knows it as `NAME/NAME`."""
+    """One flow and its deployment. The deployment's name is its flow's name, so the server knows it as
+    `NAME/NAME`."""
 
     name: str
     #: "module:function"
     target: str
     #: In TIMEZONE; None: manual runs only.
-    cron: str | None
-    tags: tuple[str, ...]
+    cron: str | None = None
+    tags: tuple[str, ...] = MANUAL_TAGS
+    #: Whether the flow takes `dry_run` (`junkan run --dry-run` passes it only then).
+    takes_dry_run: bool = False
     #: One run at a time: a second run waits until the first ends.
     concurrency_limit: int = 1
 
@@ -48,15 +49,48 @@ class Entry:
 
     def load(self) -> Any:
         """The Prefect flow object."""
-        return registry.load(self.name)
+        module, attr = self.target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+#: The parent flow, at 09:00 every day.
+DAILY = Entry("daily", "flows.daily:daily", "0 9 * * *", SCHEDULED_TAGS, takes_dry_run=True)
+
+#: The flows `daily` runs, in its order (flows/daily.py calls them one by one; each reads what the previous
+#: one committed), each deployed again for manual runs.
+IN_DAILY = (
+    Entry("ingest-decisions", "flows.ingest_decisions:ingest_decisions"),
+    Entry("sync-email-events", "flows.sync_email_events:sync_email_events"),
+    Entry("send-rejections", "flows.send_rejections:send_rejections", takes_dry_run=True),
+    Entry("sync-partner-stats", "flows.sync_partner_stats:sync_partner_stats"),
+    Entry("recontact", "flows.recontact:recontact", takes_dry_run=True),
+    Entry("retention", "flows.retention:retention", takes_dry_run=True),
+)
+
+#: Flows outside `daily`, each on its own schedule; also by hand.
+SCHEDULED = (
+    # The previous month's report, on the 1st.
+    Entry("roi-report", "flows.roi_report:roi_report", "0 9 1 * *", SCHEDULED_TAGS),
+)
 
 
 def entries() -> list[Entry]:
-    """`daily` first, then every flow it runs (manual), then the flows with their own schedule."""
-    out = [Entry("daily", registry.DAILY, DAILY_CRON, SCHEDULED_TAGS)]
-    out += [Entry(name, target, None, MANUAL_TAGS) for name, target in registry.FLOWS.items()]
-    out += [Entry(name, target, cron, SCHEDULED_TAGS) for name, (target, cron) in registry.SCHEDULED.items()]
-    return out
+    """The deployments: `daily` first, then every flow it runs (manual), then the flows with their own
+    schedule."""
+    return [DAILY, *IN_DAILY, *SCHEDULED]
+
+
+def flow_names() -> list[str]:
+    """The flows `junkan run` accepts: those of `daily` in its order, `daily`, then the others."""
+    return [*(e.name for e in IN_DAILY), DAILY.name, *(e.name for e in SCHEDULED)]
+
+
+def find(name: str) -> Entry:
+    """The entry of flow `name`; KeyError naming the known flows otherwise."""
+    for entry in entries():
+        if entry.name == name:
+            return entry
+    raise KeyError(f"unknown flow {name!r}; known flows: {', '.join(flow_names())}")
 
 
 def full_names() -> list[str]:

@@ -1,17 +1,20 @@
-"""The parent flow: every sub-flow in registry order. One failure does not stop the others."""
+"""The parent flow: the six flows of a day, one call each, in order. One failure does not stop the others."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 from prefect import get_run_logger
 
-from flows import registry
-from flows.artifacts import FLAG_KEYS, flag_notes, publish_counts
+from flows.artifacts import publish_counts
 from flows.declare import PartsFailed, junkan_flow
+from flows.ingest_decisions import ingest_decisions
 from flows.overlap import holds_sending_slot
-from flows.params import Day, as_of_field, dry_run_field, supported_kwargs
+from flows.params import Day, as_of_field, dry_run_field
+from flows.recontact import recontact
+from flows.results import FlowResult
+from flows.retention import retention
+from flows.send_rejections import send_rejections
+from flows.sync_email_events import sync_email_events
+from flows.sync_partner_stats import sync_partner_stats
 
 ARTIFACT_KEY = "daily-summary"
 
@@ -31,22 +34,30 @@ class SubFlowsFailed(PartsFailed):
              "sync-email-events, send-rejections, sync-partner-stats, recontact, retention). One failing "
              "flow does not stop the others; the run then ends Failed and names it.")
 @holds_sending_slot("daily")
-def daily(as_of: Day | None = as_of_field(), dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> dict[str, Any]:
+def daily(as_of: Day | None = as_of_field(),
+          dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> dict[str, FlowResult]:
     logger = get_run_logger()
     if dry_run:
         logger.warning("dry run: %s", DRY_RUN_HELP)
-    results: dict[str, Any] = {}
+    # Each reads what the previous one committed; `return_state` so that a failure (a partner API outage)
+    # does not stop today's rejection notices. The order is flows/catalog.py's IN_DAILY.
+    states = [
+        (ingest_decisions.name, ingest_decisions(as_of=as_of, return_state=True)),
+        (sync_email_events.name, sync_email_events(as_of=as_of, return_state=True)),
+        (send_rejections.name, send_rejections(as_of=as_of, dry_run=dry_run, return_state=True)),
+        (sync_partner_stats.name, sync_partner_stats(as_of=as_of, return_state=True)),
+        (recontact.name, recontact(as_of=as_of, dry_run=dry_run, return_state=True)),
+        (retention.name, retention(as_of=as_of, dry_run=dry_run, return_state=True)),
+    ]
+    results: dict[str, FlowResult] = {}
     failed: list[str] = []
-    for name in registry.FLOWS:
-        sub = registry.load(name)
-        state = sub(**supported_kwargs(sub, as_of=as_of, dry_run=dry_run), return_state=True)
+    for name, state in states:
         if state.is_completed():
             results[name] = state.result()
         else:
-            # Keep going: a partner API outage must not stop today's rejection notices.
             failed.append(name)
             logger.error("sub-flow %s ended %s", name, state.type.value)
-    rows, notes = summary(results, failed, as_of)
+    rows, notes = summary([name for name, _ in states], results, failed)
     publish_counts(ARTIFACT_KEY, rows, description="What the daily run did: one row per count of each flow",
                    notes=[DRY_RUN_HELP, *notes] if dry_run else notes, dry_run=dry_run)
     if failed:
@@ -54,20 +65,16 @@ def daily(as_of: Day | None = as_of_field(), dry_run: bool = dry_run_field(DRY_R
     return results
 
 
-def summary(results: dict[str, Any], failed: list[str],
-            as_of: date | None = None) -> tuple[list[tuple[str, int]], list[str]]:
-    """One `flow: metric` row per count, in registry order; failures and flags as sentences."""
+def summary(order: list[str], results: dict[str, FlowResult],
+            failed: list[str]) -> tuple[list[tuple[str, int]], list[str]]:
+    """One `flow: metric` row per count, in the order run; failures and each flow's own notes as sentences."""
     rows: list[tuple[str, int]] = []
     notes: list[str] = []
-    for name in registry.FLOWS:
+    for name in order:
         if name in failed:
             notes.append(f"{name}: 失敗（このフローの件数はありません。ログを確認してください）")
             continue
-        counts = results.get(name)
-        if not isinstance(counts, dict):
-            continue
-        rows += [(f"{name}: {key}", value) for key, value in counts.items()
-                 if key not in FLAG_KEYS and isinstance(value, int) and not isinstance(value, bool)]
-        # The dry run is said once, for the whole run, above.
-        notes += [f"{name}: {note}" for note in flag_notes({**counts, "dry_run": 0}, as_of)]
+        result = results[name]
+        rows += [(f"{name}: {key}", value) for key, value in result.counts.items()]
+        notes += [f"{name}: {note}" for note in result.notes]
     return rows, notes

@@ -7,6 +7,7 @@ from pydantic import Field
 from flows.artifacts import publish_counts
 from flows.declare import junkan_flow
 from flows.params import Day, as_of_field
+from flows.results import FlowResult
 from tasks.ingest import ingest_applications_task
 
 ARTIFACT_KEY = "ingest-decisions-counts"
@@ -33,7 +34,7 @@ def ingest_decisions(
                                     "watermark were there. Empty: from the watermark."),
     full_refresh: bool = Field(False, description="Ignore the watermark and re-read every application the "
                                "ATS has. Safe to repeat: nothing is stored twice, no mail is sent."),
-) -> dict[str, int]:
+) -> FlowResult:
     counts = ingest_applications_task(as_of=as_of, full=full_refresh)
     publish_counts(
         ARTIFACT_KEY,
@@ -43,4 +44,4 @@ def ingest_decisions(
         "review; erased: records of erased people, skipped "
         f"(unchanged: {counts['unchanged']}, un-rejected: {counts['unrejected']})",
     )
-    return counts
+    return FlowResult(counts)

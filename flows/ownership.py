@@ -1,9 +1,9 @@
 """Who runs each of Junkan's deployments on the Prefect server: `junkan serve` or a work pool's workers.
 
 Both ways of running use the same deployment names (flows/catalog.py), so on one server the second one to
-start would take the first one's deployments over. These checks make each way see the other first:
-`junkan serve` refuses deployments that belong to a work pool and never pauses them, and `prefect deploy`
-(the build step in flows/steps.py) warns about the ones `junkan serve` has.
+start would take the first one's deployments over. The rule is one way per server (docs/operations.md); these
+checks keep a slip from doing harm: `junkan serve` refuses deployments that belong to a work pool and never
+pauses them, and `prefect deploy` (the build step in flows/steps.py) warns about the ones `junkan serve` has.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ is created (`enforce_parameter_schema`), but its validator ignores `format`, so 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
@@ -39,12 +38,6 @@ def as_of_field(description: str = AS_OF_HELP) -> Any:
 def dry_run_field(description: str) -> Any:
     """Each flow says what its dry run leaves undone, and what it still does for real."""
     return Field(False, description=description)
-
-
-def supported_kwargs(flow_obj: Any, **candidates: Any) -> dict[str, Any]:
-    """`as_of` goes to every flow; `dry_run` only to the flows that send (DESIGN.md §2)."""
-    accepted = inspect.signature(flow_obj.fn).parameters
-    return {k: v for k, v in candidates.items() if k in accepted and v is not None}
 
 
 #: Boolean parameters shown in the run name when they are on.

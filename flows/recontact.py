@@ -12,9 +12,10 @@ from typing import Literal
 from prefect import flow
 from pydantic import Field
 
-from flows.artifacts import publish_markdown
+from flows.artifacts import publish_markdown, sending_notes
 from flows.overlap import holds_sending_slot
 from flows.params import Day, as_of_field, dry_run_field, run_namer
+from flows.results import FlowResult
 from junkan.runtime import settings as run_settings
 from tasks.alerts import emit_message_alerts
 from tasks.recontact import match_new_openings_task, record_reapplications_task, send_recontact_task
@@ -38,13 +39,16 @@ def recontact(
         None, description="shortlist: a digest and CSV for recruiters, no mail; auto: re-contact mails to "
         "those who consented. Empty: JUNKAN_RECONTACT__MODE (shortlist unless configured)."),
     dry_run: bool = dry_run_field(DRY_RUN_HELP),
-) -> dict[str, int]:
+) -> FlowResult:
     mode = mode or run_settings().recontact.mode
     recorded = 0 if dry_run else record_reapplications_task(as_of)
     run = match_new_openings_task(as_of, mode, dry_run)
     counts: dict[str, int] = {"reapplications_recorded": recorded, **run["counts"]}
+    flags: dict[str, bool] = {}
     if mode == "auto" and not dry_run:
-        counts.update(send_recontact_task(as_of))
+        sent = send_recontact_task(as_of)
+        flags["outside_window"] = bool(sent.pop("outside_window"))
+        counts.update(sent)
         emit_message_alerts("recontact",
                             {"unknown": counts["mails_unknown"], "failed": counts["mails_failed"]})
     publish_markdown(ARTIFACT_KEY, run["summary_md"], dry_run=dry_run,
@@ -53,4 +57,5 @@ def recontact(
                      description="Matched people per new opening, by opaque id, with reasons")
     publish_markdown(MODEL_KEY, run["model_md"], dry_run=dry_run,
                      description="Potential score: rules or the calibrated model, and its evaluation")
-    return counts
+    notes = sending_notes(outside_window=flags.get("outside_window", False), fatal=False, as_of=as_of)
+    return FlowResult(counts, flags, notes)

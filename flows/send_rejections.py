@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from flows.artifacts import flag_notes, publish_counts
+from flows.artifacts import DRY_RUN_NOTE, publish_counts, sending_notes
 from flows.declare import junkan_flow
 from flows.overlap import holds_sending_slot
 from flows.params import Day, as_of_field, dry_run_field
+from flows.results import FlowResult
 from junkan.outbox.notices import flow_counts
 from tasks.alerts import emit_message_alerts
 from tasks.consent import send_consent_renewals_task
@@ -30,24 +31,27 @@ DRY_RUN_HELP = ("Render the due notices without sending them: SendGrid sandbox m
              "exactly once, inside the sending window. Part of `daily`; run it by hand to catch up.")
 @holds_sending_slot("send-rejections")
 def send_rejections(as_of: Day | None = as_of_field(),
-                    dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> dict[str, int]:
+                    dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> FlowResult:
     enqueued = enqueue_notices_task(as_of=as_of, dry_run=dry_run)
     sent = send_notices_task(as_of=as_of, dry_run=dry_run)
     renewals = send_consent_renewals_task(as_of=as_of, dry_run=dry_run)
     counts = {**flow_counts(enqueued, sent, dry_run=dry_run), **renewals}
+    flags = {flag: bool(counts.pop(flag)) for flag in ("outside_window", "fatal", "dry_run")}
+    result = FlowResult(counts, flags, sending_notes(outside_window=flags["outside_window"],
+                                                     fatal=flags["fatal"], as_of=as_of))
     publish_counts(
         ARTIFACT_KEY,
-        counts,
+        result.counts,
         description="Rejection notices this run: due, enqueued, sent, suppressed, failed, unknown, "
         "cancelled; consent renewal mails (renewals_*)",
-        notes=flag_notes(counts, as_of),
+        notes=[*result.notes, DRY_RUN_NOTE] if dry_run else result.notes,
         dry_run=dry_run,
     )
     if not dry_run:
         emit_message_alerts("send-rejections", counts)
-    if counts["fatal"] or counts["renewals_fatal"]:
+    if flags["fatal"] or counts["renewals_fatal"]:
         raise SendingStopped("the mail provider refused our credentials; sending stopped (see the counts)")
     if counts["template_error"] or counts["renewals_template_error"]:
         raise SendingStopped("a mail template failed to render; those notices stay pending (see "
                              "`junkan outbox list --state pending`)")
-    return counts
+    return result

@@ -1,9 +1,11 @@
-"""Serve every deployment from this process, without a work pool (`junkan serve`).
+"""Serve every deployment from this process, without a work pool (`junkan serve`): Junkan on one machine.
 
-The same deployments as deployments/prefect.yaml (flows/catalog.py). A server must be running: served
-into Prefect's temporary (ephemeral) server, the deployments and their schedules would vanish with it.
-Deployments that belong to a work pool are a worker's: serve refuses to start over them, stops when
-`prefect deploy` takes one over while it runs, and never pauses them on the way out.
+Production deploys deployments/prefect.yaml to a work pool instead (docs/operations.md, "Deployments"); the
+rule is one or the other on a server, and `prefect deploy` is run only after `junkan serve` is stopped.
+The same deployments either way (flows/catalog.py). What keeps the rule from doing harm: serve refuses to
+start without a real server (served into Prefect's temporary one, the schedules would vanish with it) or over
+deployments a work pool has, and on the way out pauses only the deployments it still serves; `prefect
+deploy` warns about served deployments (flows/steps.py).
 """
 
 from __future__ import annotations
@@ -23,16 +25,8 @@ from tasks.limits import ensure_limits
 
 log = get_logger("junkan.serve")
 
-#: How often a running `junkan serve` looks for deployments `prefect deploy` took over.
-WATCH_SECONDS = 10.0
-
-
 class ServeRefused(RuntimeError):
     """`junkan serve` cannot start; the message says why and what to do."""
-
-
-class ServeStopped(RuntimeError):
-    """`junkan serve` stopped because `prefect deploy` gave its deployments to a work pool."""
 
 
 def build_deployments() -> list[Any]:
@@ -66,7 +60,7 @@ def check_can_serve(full_names: list[str]) -> None:
                            "`prefect server start` running, and is PREFECT_API_URL its address?")
     taken = ownership.in_work_pool(full_names)
     if taken:
-        raise ServeRefused(_taken_message(taken, "junkan serve does not take them over"))
+        raise ServeRefused(_taken_message(taken))
 
 
 def prepare_server(full_names: list[str]) -> list[str]:
@@ -78,24 +72,24 @@ def prepare_server(full_names: list[str]) -> list[str]:
     return limits
 
 
-def _taken_message(taken: dict[str, str], what: str) -> str:
+def _taken_message(taken: dict[str, str]) -> str:
     pools = ", ".join(sorted(set(taken.values())))
     verb = "belongs" if len(taken) == 1 else "belong"
     return (
         f"{', '.join(taken)} {verb} to work pool {pools} (deployed with deployments/prefect.yaml), whose "
-        f"workers run them; {what}. Keep the worker, or delete those deployments first "
-        "(`prefect deployment delete NAME`) to serve them from here."
+        "workers run them; junkan serve does not take them over. Keep the worker, or delete those "
+        "deployments first (`prefect deployment delete NAME`) to serve them from here."
     )
 
 
-def serve_all(limit: int | None = None, watch_seconds: float = WATCH_SECONDS) -> None:
-    """Serve until interrupted (Ctrl-C, SIGTERM) or until a deployment is taken over by a work pool."""
+def serve_all(limit: int | None = None) -> None:
+    """Serve until interrupted (Ctrl-C, SIGTERM)."""
     names = catalog.full_names()
     prepare_server(names)
     deployments = build_deployments()
     print(_start_message(), flush=True)
     try:
-        asyncio.run(_serve(deployments, names, limit, watch_seconds))
+        asyncio.run(_serve(deployments, limit))
     except (KeyboardInterrupt, TerminationSignal):
         log.info("junkan serve: interrupted, shutting down")
     finally:
@@ -103,6 +97,7 @@ def serve_all(limit: int | None = None, watch_seconds: float = WATCH_SECONDS) ->
         if paused:
             log.info("junkan serve: paused %s until served again", ", ".join(paused))
         if left:
+            # `prefect deploy` ran while serve did, against the rule; the warning told them to stop serve.
             log.warning("junkan serve: left %s running: they belong to a work pool now", ", ".join(left))
 
 
@@ -115,30 +110,10 @@ def _start_message() -> str:
     return "\n".join(lines)
 
 
-async def _serve(deployments: list[Any], names: list[str], limit: int | None, watch_seconds: float) -> None:
-    # pause_on_shutdown=False: Prefect would pause every deployment this process ever added, even those a
-    # worker runs by then; serve_all pauses only the ones still served.
+async def _serve(deployments: list[Any], limit: int | None) -> None:
+    # pause_on_shutdown=False: Prefect would pause every deployment this process ever added, even one
+    # `prefect deploy` gave to a work pool meanwhile; serve_all pauses only the ones still served.
     runner = Runner(limit=limit, pause_on_shutdown=False)
     for deployment in deployments:
         await runner.aadd_deployment(deployment)
-    watcher = asyncio.create_task(_stop_when_taken_over(runner, names, watch_seconds))
-    try:
-        await runner.start()
-    finally:
-        watcher.cancel()
-    if watcher.done() and not watcher.cancelled() and watcher.result():
-        raise ServeStopped(_taken_message(watcher.result(), "junkan serve stopped so as not to run them "
-                                                            "as well"))
-
-
-async def _stop_when_taken_over(runner: Runner, names: list[str], every: float) -> dict[str, str]:
-    """Stop the runner as soon as a deployment belongs to a work pool: the runner polls by deployment id,
-    so it would otherwise run the worker's runs too, from the wrong place (a run it started then fails)."""
-    while True:
-        await asyncio.sleep(every)
-        taken = await asyncio.to_thread(ownership.in_work_pool, names)
-        if taken:
-            log.error("junkan serve: %s", _taken_message(taken, "stopping now (runs in progress here are "
-                                                                "cancelled; the worker runs the next ones)"))
-            await runner.astop()
-            return taken
+    await runner.start()

@@ -48,7 +48,7 @@ def warn_about_served() -> dict[str, list[str]]:
         print(
             f"WARNING: {', '.join(fresh)} were created by `junkan serve`. Deploying gives them to work pool "
             f"{catalog.WORK_POOL!r}: its workers run them from now on, and a `junkan serve` still running "
-            "stops (cancelling a run it has in progress). Stop `junkan serve` first, and run "
+            "would run them too, from its own checkout. Stop `junkan serve` first, and run "
             f"`prefect worker start --pool {catalog.WORK_POOL}` with JUNKAN_HOME set.",
             file=sys.stderr,
         )

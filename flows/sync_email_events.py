@@ -11,6 +11,7 @@ from prefect import get_run_logger
 from flows.artifacts import publish_counts
 from flows.declare import PartsFailed, junkan_flow
 from flows.params import Day, as_of_field
+from flows.results import FlowResult
 from tasks.engagement import pull_suppressions_task, reconcile_task
 
 ARTIFACT_KEY = "sync-email-events-counts"
@@ -24,7 +25,7 @@ class EmailEventSyncFailed(PartsFailed):
              description="Pull SendGrid's bounces, blocks and unsubscribes, and settle messages from the "
              "stored webhook events. Part of `daily` (before `send-rejections`); run it by hand after an "
              "outage.")
-def sync_email_events(as_of: Day | None = as_of_field()) -> dict[str, int]:
+def sync_email_events(as_of: Day | None = as_of_field()) -> FlowResult:
     logger = get_run_logger()
     failed: list[str] = []
     counts: dict[str, int] = {}
@@ -45,4 +46,4 @@ def sync_email_events(as_of: Day | None = as_of_field()) -> dict[str, int]:
     )
     if failed:
         raise EmailEventSyncFailed.naming("sync-email-events", failed)
-    return counts
+    return FlowResult(counts)

@@ -9,6 +9,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.declare import PartsFailed, junkan_flow
 from flows.params import Day, as_of_field
+from flows.results import FlowResult
 from tasks.partner import partner_names, summarize_partners, sync_one_partner
 
 ARTIFACT_KEY = "sync-partner-stats"
@@ -22,7 +23,7 @@ class PartnerSyncFailed(PartsFailed):
 @junkan_flow("sync-partner-stats",
              description="Pull each career partner's registrations by referral code and update the credit "
              "ledger. Part of `daily`; run it by hand after a partner outage.")
-def sync_partner_stats(as_of: Day | None = as_of_field()) -> dict[str, int]:
+def sync_partner_stats(as_of: Day | None = as_of_field()) -> FlowResult:
     logger = get_run_logger()
     totals = dict.fromkeys(("partners", *_TOTALS), 0)
     failed: list[str] = []
@@ -47,7 +48,7 @@ def sync_partner_stats(as_of: Day | None = as_of_field()) -> dict[str, int]:
     )
     if failed:
         raise PartnerSyncFailed.naming("partner sync", failed)
-    return totals
+    return FlowResult(totals)
 
 
 def _yen(value: int) -> str:

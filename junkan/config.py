@@ -189,6 +189,10 @@ class LinkSettings(_Section):
     tracking_max_age_days: int = 180
     #: Careers page a `job:<id>` tracked link redirects to; placeholders {job_id}, {source}, {external_id}.
     job_url_template: str | None = None
+    #: A tracked-link fetch this many seconds or less after the mail's delivery is a mail scanner's.
+    scanner_after_delivery_s: float = Field(default=30.0, ge=0, le=3600)
+    #: A fetch this many seconds or less after another link of the same mail was fetched: a scanner.
+    scanner_burst_s: float = Field(default=5.0, ge=0, le=600)
 
     @property
     def uses_default_secret(self) -> bool:

@@ -95,3 +95,19 @@ def normalize_name(value: str | None) -> str | None:
     """For display only: NFKC turns half-width katakana into full-width, the ideographic space into a
     plain one, and runs of spaces into one."""
     return normalize_text(value)
+
+
+#: Candidates inside free text: an address-like token, and a run of digits with the usual separators.
+_EMAIL_IN_TEXT = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
+_PHONE_IN_TEXT = re.compile(r"\+?[0-9][0-9()\- ]{7,}[0-9]")
+
+
+def identifiers_in(text: str, region: str = "JP") -> tuple[set[str], set[str]]:
+    """(normalised e-mails, E.164 phones) written anywhere in `text`, in any stored form: a phone as typed
+    (090-1111-2222, ０９０－１１１１－２２２２, "TEL 09011112222") is found as +819011112222."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    emails = {e for e in (normalize_email(m.strip(".")) for m in _EMAIL_IN_TEXT.findall(text)) if e} \
+        if "@" in text else set()
+    phones = {p for p in (normalize_phone(m, region) for m in _PHONE_IN_TEXT.findall(text)) if p}
+    return emails, phones

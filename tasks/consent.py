@@ -11,10 +11,11 @@ from junkan.db.errors import database_errors_scrubbed
 from junkan.outbox.renewal_mail import run_renewals
 from junkan.runtime import runtime
 from tasks.persistence import RESULT_SERIALIZER
+from tasks.retry import retry_transient
 
 
 @task(name="send-consent-renewals", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE,
-      result_serializer=RESULT_SERIALIZER)
+      result_serializer=RESULT_SERIALIZER, retry_condition_fn=retry_transient)
 @database_errors_scrubbed
 def send_consent_renewals_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
     """Safe to retry: one renewal per consent record (logical key), and the outbox sends exactly once.

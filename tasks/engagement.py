@@ -50,7 +50,7 @@ def pull_suppressions_task(as_of: date | None = None) -> dict[str, int]:
 
 
 @task(name="reconcile-messages", retries=1, retry_delay_seconds=[60], cache_policy=NO_CACHE,
-      result_serializer=RESULT_SERIALIZER)
+      result_serializer=RESULT_SERIALIZER, retry_condition_fn=retry_transient)
 @database_errors_scrubbed
 def reconcile_task(as_of: date | None = None) -> dict[str, int]:
     """Attach early events to their messages and settle `unknown` ones; count the day's webhook events."""

@@ -21,7 +21,7 @@ from tasks.retry import retry_transient
 
 
 @task(name="enqueue-notices", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE,
-      result_serializer=RESULT_SERIALIZER)
+      result_serializer=RESULT_SERIALIZER, retry_condition_fn=retry_transient)
 @database_errors_scrubbed
 def enqueue_notices_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
     rt = runtime(as_of)

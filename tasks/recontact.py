@@ -28,7 +28,8 @@ from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
 
 
-@task(name="record-reapplications", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+@task(name="record-reapplications", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE,
+      retry_condition_fn=retry_transient)
 def record_reapplications_task(as_of: date | None = None) -> int:
     """Idempotent: an application is recorded at most once."""
     rt = runtime(as_of)

@@ -6,6 +6,7 @@ import importlib
 import json
 import os
 import sys
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,18 +75,14 @@ def db_upgrade(revision: str = "head") -> None:
 @app.command("flows")
 def list_flows() -> None:
     """List the flows `junkan run` accepts, in the order `daily` runs them, then those outside `daily`."""
-    registry = importlib.import_module("flows.registry")
-    for name in [*registry.FLOWS, "daily", *registry.SCHEDULED]:
+    for name in importlib.import_module("flows.catalog").flow_names():
         typer.echo(name)
 
 
 def load_flow(name: str) -> Any:
     """The Prefect flow object `junkan run NAME` runs; KeyError naming the known flows otherwise."""
     _prefect_env()
-    registry = importlib.import_module("flows.registry")
-    if name == "daily":
-        return importlib.import_module("flows.daily").daily
-    return registry.load(name)
+    return importlib.import_module("flows.catalog").find(name).load()
 
 
 def run_flow(name: str, as_of: date | None = None, dry_run: bool = False) -> Any:
@@ -97,8 +94,10 @@ def run_flow(name: str, as_of: date | None = None, dry_run: bool = False) -> Any
     flow_obj = load_flow(name)
     quiet_operator_error_tracebacks()
     importlib.import_module("tasks.limits").ensure_limits(run_settings())
-    params = importlib.import_module("flows.params")
-    return flow_obj(**params.supported_kwargs(flow_obj, as_of=as_of, dry_run=dry_run))
+    kwargs: dict[str, Any] = {"as_of": as_of} if as_of else {}
+    if importlib.import_module("flows.catalog").find(name).takes_dry_run:
+        kwargs["dry_run"] = dry_run
+    return flow_obj(**kwargs)
 
 
 @app.command("run")
@@ -126,15 +125,16 @@ def run(
         # non-zero exit for cron or CI. Our exception messages carry counts and names, never personal data.
         typer.echo(f"flow {flow} failed: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=_counts_or_text))
 
 
 @app.command("serve")
 def serve(limit: Annotated[int | None, typer.Option(help="Max concurrent runs.")] = None) -> None:
-    """Serve the `daily` schedule and every sub-flow deployment from this process (no work pool).
+    """Serve the `daily` schedule and every sub-flow deployment from this process: one machine, no work pool.
 
     Needs a running Prefect server (`prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api);
-    refuses deployments that a work pool's workers run (deployments/prefect.yaml).
+    refuses deployments that a work pool's workers run (production: deployments/prefect.yaml). Stop it
+    before `prefect deploy`.
     """
     _prefect_env()
     serving = importlib.import_module("flows.serve")
@@ -143,9 +143,6 @@ def serve(limit: Annotated[int | None, typer.Option(help="Max concurrent runs.")
     except serving.ServeRefused as exc:
         typer.echo(f"junkan serve: refused: {exc}", err=True)
         raise typer.Exit(2) from None
-    except serving.ServeStopped as exc:
-        typer.echo(f"junkan serve: stopped: {exc}", err=True)
-        raise typer.Exit(1) from None
 
 
 @app.command("setup")
@@ -183,6 +180,11 @@ def demo(
 
     summary = run_demo(workdir, seed=seed, run_flow=run_flow)
     typer.echo(summary)
+
+
+def _counts_or_text(value: object) -> object:
+    """A flow's result (flows/results.py FlowResult) prints as its counts and flags, as before."""
+    return dict(value) if isinstance(value, Mapping) else str(value)
 
 
 def main() -> None:

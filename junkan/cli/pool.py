@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from junkan.cli.days import command_runtime
 from junkan.db.models import Candidate
 from junkan.db.models_pool import PotentialScore
+from junkan.files import write_private
 from junkan.pool.eligibility import pool_membership
 from junkan.pool.export import latest_run_id, match_rows, to_csv, to_json
 from junkan.pool.refs import ref_map, resolve_refs
@@ -148,7 +149,7 @@ def export_matches(
         rows = match_rows(session, settings, run_id)
     data = to_csv(rows) if fmt == "csv" else (to_json(rows) + "\n").encode("utf-8")
     if out is not None:
-        out.write_bytes(data)
+        write_private(out, data)
         typer.echo(f"{len(rows)} match(es) of run {run_id} written to {out}", err=True)
     else:
         sys.stdout.buffer.write(data)

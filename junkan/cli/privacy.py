@@ -1,54 +1,104 @@
 """`junkan privacy`: access requests, erasure and what retention has due (docs/privacy.md, Requests).
 
-The address given on the command line is never echoed back: output names counts and tables only.
+The keys given on the command line are never echoed back: output names our row ids, the key that
+matched each record ("email", "phone", …), counts and tables only.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from junkan.cli.days import command_runtime
+from junkan.files import write_private
+from junkan.privacy.erasure import ReasonNamesThePerson, erase, look_up
 from junkan.privacy.export import export_person
-from junkan.privacy.run import ReasonNamesThePerson, due_summary, erase
+from junkan.privacy.find import Found, NotAKey, RequestKeys, describe
+from junkan.privacy.run import due_summary
 
 app = typer.Typer(help="Access requests, erasure and retention.", no_args_is_help=True)
 
 
+# Each key is repeatable; a record matching any of them belongs to the request.
+Emails = Annotated[list[str] | None, typer.Option("--email", help="The person's e-mail address.")]
+Phones = Annotated[list[str] | None, typer.Option("--phone", help="Their phone number, in any form.")]
+Refs = Annotated[list[str] | None, typer.Option("--candidate-ref", help="Their ref (c_…, `junkan pool`).")]
+AppIds = Annotated[list[str] | None, typer.Option("--application-id", help="Their ATS application id.")]
+
+
+def _keys(email: list[str] | None, phone: list[str] | None, ref: list[str] | None,
+          application_id: list[str] | None) -> RequestKeys:
+    return RequestKeys(tuple(email or ()), tuple(phone or ()), tuple(ref or ()), tuple(application_id or ()))
+
+
+def _refuse(command: str, exc: Exception) -> NoReturn:
+    typer.echo(f"junkan privacy {command}: {exc}", err=True)
+    raise typer.Exit(2)
+
+
+def _show(found: Found) -> None:
+    lines = describe(found)
+    typer.echo(f"matched {len(found.candidates)} candidate(s):" if lines else "matched no record")
+    for line in lines:
+        typer.echo(f"  {line}")
+
+
 @app.command("export")
 def export_command(
-    email: Annotated[str, typer.Option("--email", help="The person's e-mail address.")],
     out: Annotated[Path, typer.Option("--out", help="JSON file to write (everything held about them).")],
+    email: Emails = None, phone: Phones = None, candidate_ref: Refs = None, application_id: AppIds = None,
 ) -> None:
-    """Write every row held about a person, from every table, as JSON (an access request)."""
+    """Write every row held about a person, from every table, as JSON (an access request).
+
+    The person is found by any of the keys given; the file also says which key matched each record.
+    """
     rt = command_runtime()
-    with rt.engine.connect() as conn:
-        data = export_person(conn, email, rt.settings.retention.key_bytes())
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    settings = rt.settings
+    try:
+        with rt.engine.connect() as conn:
+            keys = _keys(email, phone, candidate_ref, application_id)
+            data = export_person(conn, keys, settings.retention.key_bytes(), links=settings.links,
+                                 outbox_dir=settings.mail.outbox_dir)
+    except NotAKey as exc:
+        _refuse("export", exc)
+    write_private(out, json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
     tables = data["tables"]
     typer.echo(f"exported {sum(len(rows) for rows in tables.values())} rows from {len(tables)} tables "
-               f"to {out}")
+               f"and {len(data['files'])} mail file(s) listed to {out}")
 
 
 @app.command("erase")
 def erase_command(
-    email: Annotated[str, typer.Option("--email", help="The person's e-mail address.")],
+    email: Emails = None, phone: Phones = None, candidate_ref: Refs = None, application_id: AppIds = None,
     reason: Annotated[str | None, typer.Option(
         "--reason", help="Why (kept in the audit record; must not name the person).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask (the list is still shown).")] = False,
 ) -> None:
-    """Erase a person now, in every table; leaves tombstones (ingest skips them) and an audit record."""
+    """Erase a person now, in every table; leaves tombstones (ingest skips them) and an audit record.
+
+    Every record matching any key given is listed first (our row ids and the key that matched), then
+    erased together once confirmed.
+    """
     rt = command_runtime()
+    settings, engine = rt.settings, rt.engine
+    keys = _keys(email, phone, candidate_ref, application_id)
     try:
-        result = erase(rt.engine, rt.settings, email, reason=reason, now=rt.clock.now())
-    except (ReasonNamesThePerson, ValueError) as exc:
-        typer.echo(f"junkan privacy erase: {exc}", err=True)
-        raise typer.Exit(2) from None
+        _show(look_up(engine, settings, keys, reason=reason))
+    except (ReasonNamesThePerson, NotAKey) as exc:
+        _refuse("erase", exc)
+    if not yes and not typer.confirm("erase these records?", default=False):
+        typer.echo("nothing erased")
+        raise typer.Exit(1)
+    try:
+        result = erase(engine, settings, keys, reason=reason, now=rt.clock.now())
+    except (ReasonNamesThePerson, NotAKey) as exc:
+        _refuse("erase", exc)
     rows = ", ".join(f"{name} {n}" for name, n in sorted(result.tables.items())) or "none"
     typer.echo(f"erased {result.candidates} candidate(s); rows scrubbed: {rows}; tombstones: "
-               f"{result.tombstones}; audit record {result.audit_id}")
+               f"{result.tombstones}; mail files removed: {result.files}; audit record {result.audit_id}")
 
 
 @app.command("due")

@@ -50,7 +50,7 @@ class PrivacyAudit(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     action: Mapped[str] = mapped_column(String(16))
-    #: "rejected_days", "pool_expired" or "request".
+    #: "rejected_days", "pool_expired", "stale_quarantine" or "request".
     rule: Mapped[str] = mapped_column(String(32))
     #: The business day the rules judged by (None for an erasure request).
     as_of: Mapped[date | None] = mapped_column(Date)

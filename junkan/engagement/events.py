@@ -33,7 +33,7 @@ from junkan.engagement.optout import (
     suppress,
     withdraw_consents,
 )
-from junkan.engagement.privacy import scrub_event
+from junkan.engagement.privacy import bare_url, scrub_event
 from junkan.engagement.storable import MAX_DEPTH, nested_deeper_than, storable_copy, text_problem, unstorable
 from junkan.identity import normalize_email
 from junkan.privacy.keyed import hash_normalised
@@ -64,8 +64,10 @@ UPDATABLE_STATES = ("unknown", "accepted", "delivered")
 STATE_EVENTS = tuple(_EVENT_STATE)
 
 _MAX_ID_LEN = 128
-#: Top-level fields whose text goes into columns or lookups (not only into the JSON payload).
-_COLUMN_FIELDS = frozenset({"event", "email", "sg_event_id", MESSAGE_ID_ARG, "sg_message_id", "type", "url"})
+#: Top-level fields whose text goes into columns or lookups, or is minimised away (`scrub_event`), so
+#: it never reaches the JSON payload's own check: a value no database could store is refused here.
+_COLUMN_FIELDS = frozenset({"event", "email", "sg_event_id", MESSAGE_ID_ARG, "sg_message_id", "type", "url",
+                            "reason", "response"})
 
 
 def _json_default(value: Any) -> str:
@@ -218,7 +220,8 @@ def parse_event(raw: Any, hash_key: bytes) -> ParsedEvent:
     # The most stable identity the event itself carries, so a replay dedupes however the DB looks by then.
     who = f"j:{public_id}" if public_id else f"s:{sg_message_id}" if sg_message_id else f"e:{recipient_hash}"
     url = get("url") if name == "click" else None
-    extra = url if type(url) is str else ""
+    # The URL as stored (no query string): the key holds nothing the stored event does not.
+    extra = bare_url(url) if type(url) is str else ""
     dedup_key = sha256(f"{who}|{name}|{ts}|{extra}".encode()).hexdigest()
     sg_event_id = get("sg_event_id")
     if type(sg_event_id) is not str or not sg_event_id:
@@ -406,7 +409,8 @@ def _quarantine(session: Session, invalid: list[tuple[Any, str]], now: datetime)
         return
     rows = {}
     for raw, reason in invalid:
-        # The copy first: it bounds the depth and makes every value storable, then addresses go.
+        # The copy first: it bounds the depth and makes every value storable, then it is minimised like a
+        # stored event (no address, no free text from the mail server, no query string).
         safe = storable_copy(raw)
         kept = scrub_event(safe) if isinstance(safe, dict) else {"value": scrub_event({"v": safe})["v"]}
         text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)

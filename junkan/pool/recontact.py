@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from junkan.clock import RunClock
 from junkan.config import Settings
+from junkan.files import write_private
 from junkan.mail.backends import MailBackend
 from junkan.outbox.recontact import enqueue_recontact, plan_mails, send_recontact
 from junkan.pool.attribution import lift, record_reapplications
@@ -87,7 +88,7 @@ def match_and_store(engine: Engine, settings: Settings, clock: RunClock, *, mode
     if rows:
         path = _csv_path(settings, day, kept_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(to_csv(rows))
+        write_private(path, to_csv(rows))
         csv_path = str(path)
     if dry_run and planned:
         preview = send_recontact(engine, settings, clock=clock.now, due_by=now, backend=backend, dry_run=True,

@@ -6,6 +6,9 @@
 - `anonymise`: the scrub of a set of candidates across every table, in batches;
 - `tombstone`: what an erasure leaves so that ingest never brings the person back;
 - `audit`: one record per anonymisation run or erasure, counts only;
+- `find`: who a request is about: every record matching its keys (address, phone, ref, application id);
 - `export`: everything held about one person, for an access request;
+- `erasure`: an erasure request, erased together in one transaction (and the file backend's copies);
+- `erased`: whether a mailed link still speaks for a person we hold (the web endpoints' check);
 - `run`: the retention run the flow and `junkan privacy` share.
 """

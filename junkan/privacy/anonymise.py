@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from junkan.db.models import Application, Candidate
 from junkan.db.results import rows_affected
@@ -57,26 +57,25 @@ def _count(conn: Connection, counts: dict[str, int], name: str, statement: Any) 
         counts[name] = counts.get(name, 0) + affected
 
 
-def scrub(conn: Connection, candidate_ids: Sequence[int], *, at: datetime,
-          application_keys: Sequence[tuple[str, str]], addresses: Sequence[str] = (),
-          search_terms: Sequence[str] = (), hash_key: bytes) -> dict[str, int]:
-    """Scrub the candidates in one transaction; returns rows changed or deleted per table.
+def people_of(persons: Sequence[Person], application_keys: Sequence[tuple[str, str]],
+              hash_key: bytes) -> People:
+    """The rows of these candidates; events that matched no message are found by the keyed hash of their
+    addresses (`hash_key`, `retention.hash_key`)."""
+    return People(candidate_ids=[p.candidate_id for p in persons], application_keys=list(application_keys),
+                  email_hashes=[hash_normalised(hash_key, p.email_key) for p in persons if p.email_key])
 
-    `addresses` are their normalised addresses (for events that reached us without a message); an
-    erasure passes `search_terms` (the address, the phone) to clear quarantined records of the person
-    that never became an application, found by text search.
+
+def scrub(conn: Connection, people: People, *, at: datetime) -> dict[str, int]:
+    """Scrub `people` in one transaction; returns rows changed or deleted per table.
+
+    A request (junkan.privacy.find) adds the quarantined records its search found, and the hashes of
+    every address it was given.
     """
-    if not candidate_ids and not search_terms:
+    if not people.candidate_ids and not any(people.row_ids.values()) and not people.email_hashes:
         return {}
-    people = People(candidate_ids=list(candidate_ids), application_keys=list(application_keys),
-                    search_terms=list(search_terms))
     counts: dict[str, int] = {}
-    event = table("email_event")
-    # Events that never matched a message are found by their recipient's keyed hash (`hash_key`).
-    hashes = [hash_normalised(hash_key, a) for a in addresses if a]
-    events = rows_of("email_event", people)
-    of_them = or_(events, event.c.email_hash.in_(hashes)) if hashes else events
-    _count(conn, counts, "email_event", update(event).where(of_them).values(payload={}, email_hash=None))
+    _count(conn, counts, "email_event", update(table("email_event")).where(rows_of("email_event", people))
+           .values(payload={}, email_hash=None))
     message = table("message")
     _count(conn, counts, "message", update(message).where(rows_of("message", people)).values(
         subject=None, body_text=None, body_html=None, last_error=None))

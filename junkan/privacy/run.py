@@ -1,4 +1,4 @@
-"""The retention run (the `retention` flow, `junkan privacy due`) and an erasure request.
+"""The retention run (the `retention` flow, `junkan privacy due`); erasure is in junkan.privacy.erasure.
 
 Each rule's due candidates are scrubbed in batches of `retention.batch_size`, one transaction each: the
 scrub, the tombstones and the rule's audit counts commit together, so a crash leaves whole batches and a
@@ -10,20 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, String, and_, cast, func, select, update
 
 from junkan.batching import batched
 from junkan.clock import RunClock
 from junkan.config import Settings
 from junkan.consent.state import current_consents
 from junkan.db import session_scope
-from junkan.db.models import Candidate
+from junkan.db.results import rows_affected
 from junkan.engagement.suppressed import hash_plain_rows
-from junkan.identity import normalize_email
 from junkan.privacy import audit, tombstone
-from junkan.privacy.anonymise import load_people, scrub
-from junkan.privacy.keyed import email_hash
+from junkan.privacy.anonymise import load_people, people_of, scrub
 from junkan.privacy.rules import RULES, Judgement, due, due_counts
+from junkan.privacy.tables import table
+
+#: The audit rule of the quarantine's own retention (records that never became an application).
+STALE_QUARANTINE = "stale_quarantine"
 
 
 def judgement_for(clock: RunClock) -> Judgement:
@@ -91,54 +93,28 @@ def run_retention(engine: Engine, settings: Settings, clock: RunClock, *,
                                                  at=now)
                 people, keys = load_people(conn, batch)
                 tombstone.leave(conn, keys, email_hash=None, audit_id=audit_id, at=now)
-                counts = scrub(conn, batch, at=now, application_keys=keys,
-                               addresses=[p.email_key for p in people if p.email_key],
-                               hash_key=settings.retention.key_bytes())
+                counts = scrub(conn, people_of(people, keys, key), at=now)
                 audit.add_counts(conn, audit_id, len(batch), counts)
             by_rule[rule] += len(batch)
             for name, n in counts.items():
                 tables[name] = tables.get(name, 0) + n
+    with engine.begin() as conn:
+        stale = scrub_stale_quarantine(conn, judgement.last_fresh(settings.retention.rejected_days))
+        if stale:
+            audit_id = audit.open_record(conn, action="anonymise", rule=STALE_QUARANTINE,
+                                         as_of=judgement.as_of, at=now)
+            audit.add_counts(conn, audit_id, 0, {"quarantine": stale})
+            tables["quarantine"] = tables.get("quarantine", 0) + stale
     return RetentionResult(judgement.as_of, by_rule, tables, hashed, False)
 
 
-class ReasonNamesThePerson(ValueError):
-    """An erasure reason that holds the person's address, phone or name (the audit holds no such data)."""
+def scrub_stale_quarantine(conn: Connection, before: datetime) -> int:
+    """Empty the raw record of quarantined records last seen before `before`; returns how many.
 
-
-@dataclass(frozen=True, slots=True)
-class ErasureResult:
-    candidates: int
-    tables: dict[str, int]
-    tombstones: int
-    audit_id: int | None
-
-
-def erase(engine: Engine, settings: Settings, address: str, *, reason: str | None,
-          now: datetime) -> ErasureResult:
-    """Erase everyone held under `address` now, in every table; leaves tombstones and one audit record."""
-    key = settings.retention.key_bytes()
-    normalised = normalize_email(address)
-    if not normalised:
-        raise ValueError("an erasure needs an e-mail address")
-    digest = email_hash(key, normalised)
-    with session_scope(engine) as session:
-        hash_plain_rows(session, key)
-    with engine.begin() as conn:
-        rows = conn.execute(select(Candidate.id, Candidate.display_name, Candidate.phone_key)
-                            .where(Candidate.email_key == normalised)).all()
-        ids = [r.id for r in rows]
-        if reason:
-            personal = [normalised, *(r.display_name for r in rows), *(r.phone_key for r in rows)]
-            folded = normalize_email(reason) or ""
-            if any((n := normalize_email(p)) and n in folded for p in personal):
-                raise ReasonNamesThePerson("the reason names the person; say why without personal data")
-        audit_id = audit.open_record(conn, action="erase", rule="request", as_of=None, at=now, reason=reason)
-        people, keys = load_people(conn, ids) if ids else ([], [])
-        left = tombstone.leave(conn, keys, email_hash=digest, audit_id=audit_id, at=now)
-        # Quarantined records of the person that never became an application carry the address.
-        terms = [normalised, *(p.phone_key for p in people if p.phone_key)]
-        counts = scrub(conn, ids, at=now, application_keys=keys, addresses=[normalised], search_terms=terms,
-                       hash_key=key)
-        audit.add_counts(conn, audit_id, len(ids), counts)
-    return ErasureResult(len(ids), counts, left, audit_id)
-
+    A broken record never became an application, so no candidate rule reaches it, and one without a
+    usable address cannot be found by one either: it would keep a name and a phone forever. Not seen
+    again for `retention.rejected_days`, it is not being fixed at the source; its reason and counts stay.
+    """
+    q = table("quarantine")
+    return rows_affected(conn.execute(update(q).where(q.c.last_seen < before, cast(q.c.raw, String) != "{}")
+                                      .values(raw={})))

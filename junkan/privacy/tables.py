@@ -7,29 +7,31 @@ table is in neither, so a new table cannot be forgotten by the export or the era
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import ColumnElement, String, Table, and_, cast, false, or_, select
+from sqlalchemy import ColumnElement, Table, and_, false, or_, select
 
 import junkan.db.all_models  # noqa: F401  (every table on Base.metadata)
 from junkan.db.models import Application, Base, Message
 
 Link = Literal["self", "candidate_id", "application_id", "message_id", "application_key", "email_hash",
-               "raw_text"]
+               "found"]
 
 #: How rows of a table belong to the candidates: by the candidate's own id, a candidate/application/message
-#: foreign key, the (source, external_id) of one of their applications, the keyed hash of the address, or
-#: (requests only) their address or phone in the raw record of something that never became an application.
+#: foreign key, the (source, external_id) of one of their applications, the keyed hash of the address
+#: (suppressions, tombstones, and provider events that matched no message), or (requests only) the rows a
+#: request's search found (junkan.privacy.find: their address or phone in the raw record of something
+#: that never became an application).
 PERSON_TABLES: dict[str, tuple[Link, ...]] = {
     "candidate": ("self",),
     "application": ("candidate_id",),
     "consent": ("candidate_id",),
     "decision_log": ("application_id",),
-    "quarantine": ("application_key", "raw_text"),
+    "quarantine": ("application_key", "found"),
     "message": ("candidate_id",),
-    "email_event": ("message_id",),
+    "email_event": ("message_id", "email_hash"),
     "click": ("message_id",),
     "partner_referral": ("candidate_id",),
     "pool_member": ("candidate_id",),
@@ -65,8 +67,8 @@ class People:
     candidate_ids: Sequence[int]
     application_keys: Sequence[tuple[str, str]] = ()
     email_hashes: Sequence[str] = field(default_factory=tuple)
-    #: Text searched for in raw records (an access or erasure request: the address, the phone).
-    search_terms: Sequence[str] = field(default_factory=tuple)
+    #: Rows a request's search found, per table (junkan.privacy.find).
+    row_ids: Mapping[str, Sequence[int]] = field(default_factory=dict)
 
 
 def table(name: str) -> Table:
@@ -97,7 +99,6 @@ def rows_of(name: str, people: People) -> ColumnElement[bool]:
                            for source, external_ids in sorted(by_source.items()))
         elif link == "email_hash" and people.email_hashes:
             clauses.append(t.c.email_hash.in_(list(people.email_hashes)))
-        elif link == "raw_text":
-            clauses.extend(cast(t.c.raw, String).contains(term, autoescape=True)
-                           for term in people.search_terms if term)
+        elif link == "found" and people.row_ids.get(name):
+            clauses.append(t.c.id.in_(list(people.row_ids[name])))
     return or_(*clauses) if clauses else and_(false())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from junkan.files import write_private
 from junkan.reports.build import Report
 from junkan.reports.export import to_csv, to_json, to_markdown
 from junkan.reports.html import default_filename, to_html
@@ -30,5 +31,5 @@ def write_report(report: Report, fmt: Format, lang: Lang, out: Path | None, outp
     """Write to `out`, or to output_dir/roi-<period>.<fmt>; returns the path written."""
     path = out if out is not None else output_dir / default_filename(report, fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(render(report, fmt, lang))
+    write_private(path, render(report, fmt, lang))
     return path

@@ -10,6 +10,9 @@ Endpoints (see docs/engagement.md):
   POST /hooks/sendgrid  signed event webhook; events are committed before the 2xx
   GET  /healthz         liveness plus a database round trip
 
+A validly signed token whose person was anonymised or erased since is answered exactly as an unknown one
+(404, the neutral page) and records nothing, on every route (junkan.privacy.erased.link_holder).
+
 Database work is synchronous SQLAlchemy, run in Starlette's thread pool so the event loop stays free.
 """
 
@@ -25,7 +28,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -39,12 +42,12 @@ from junkan.backoff import jittered_backoff
 from junkan.config import Settings, get_settings
 from junkan.consent.renewal import RenewalTarget, record_renewal, renewal_target
 from junkan.db import make_engine, session_scope
-from junkan.db.models import Message
-from junkan.engagement.clicks import LinkTarget, record_click, resolve_link
+from junkan.engagement.clicks import LinkTarget, ScannerRules, record_click, resolve_link
 from junkan.engagement.event_batch import NotAnArray, read_events
 from junkan.engagement.events import IngestResult, begin_webhook_batch, ingest_events, prepare_events
 from junkan.engagement.optout import UnsubscribeOutcome, UnsubscribeScope, unsubscribe_message
 from junkan.links import InvalidLink, LinkSigner
+from junkan.privacy.erased import link_holder
 from junkan.web import pages, renewal_page
 from junkan.web.checkpoint import WalCheckpointer
 from junkan.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
@@ -87,6 +90,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     partners = settings.all_partners()
     # Optional setting (a careers-page URL with {job_id}/{source}/{external_id}); without it job links 404.
     job_url_template: str | None = getattr(settings.links, "job_url_template", None)
+    scanner_rules = ScannerRules.from_settings(settings.links)
 
     sqlite = engine.dialect.name == "sqlite"
     write_lock: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
@@ -113,14 +117,18 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             link = signer.read_tracking(_bounded(token))
         except InvalidLink:
             return _invalid()
-        record = request.method == "GET"  # a HEAD (link checkers) answers the same but is not a click
+        head = request.method == "HEAD"  # link checkers and scanners: answered alike, counted apart
 
         def work() -> LinkTarget | None:
-            with session_scope(engine) as session:
+            # Every fetch is counted (as a person's or a scanner's, junkan.engagement.clicks); on SQLite in
+            # the app's write queue, so two fetches of one mail's links see each other.
+            with write_lock, session_scope(engine) as session:
+                if link_holder(session, link.message_id) is None:  # an erased person: as if unknown
+                    return None
                 target = resolve_link(session, link.message_id, link.link, partners=partners,
                                       job_url_template=job_url_template)
-                if target is not None and record:
-                    record_click(session, target.message_id, link.link, at=now())
+                if target is not None:
+                    record_click(session, target, link.link, at=now(), head=head, rules=scanner_rules)
                 return target
 
         target = await run_in_threadpool(work)
@@ -139,7 +147,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             return _invalid()
         lang = request.query_params.get("lang")
         if request.method in ("GET", "HEAD"):
-            locale = await run_in_threadpool(_message_locale, engine, public_id)
+            locale = await run_in_threadpool(_holder_locale, engine, public_id)
             if locale is None:
                 return _invalid()
             return _html(pages.unsubscribe_confirm(lang or locale, settings.sender))
@@ -148,6 +156,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
         def work() -> UnsubscribeOutcome | None:
             with session_scope(engine) as session:
+                if link_holder(session, public_id) is None:
+                    return None
                 return unsubscribe_message(session, public_id, at=now(), key=hash_key, scope=scope)
 
         outcome = await _in_db_thread(work, "unsubscribe")
@@ -168,10 +178,14 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         except InvalidLink:
             return _invalid()
         record = request.method == "POST"
+        if record:
+            # The form is a field or two; reading it first means a client that leaves mid-request (or is
+            # cut off by the server's body deadline) renews nothing. Its content decides nothing.
+            await _read_capped(request, MAX_FORM_BODY)
 
         def work() -> tuple[RenewalTarget, datetime | None] | None:
             with session_scope(engine) as session:
-                target = renewal_target(session, public_id)
+                target = renewal_target(session, public_id) if link_holder(session, public_id) else None
                 if target is None or not record:
                     return None if target is None else (target, None)
                 renewed = record_renewal(session, target, settings.consent, now())
@@ -266,7 +280,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         Route("/c/{token}", renewal, methods=["GET", "POST"]),
         Route("/hooks/sendgrid", sendgrid_webhook, methods=["POST"]),
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found,
+                                                        ClientDisconnect: _client_gone})
 
 
 def app_from_env() -> Starlette:
@@ -274,11 +289,11 @@ def app_from_env() -> Starlette:
     return create_app(get_settings())
 
 
-def _message_locale(engine: Any, public_id: str) -> str | None:
-    with engine.connect() as conn:
-        locale: str | None = conn.execute(
-            select(Message.locale).where(Message.public_id == public_id)).scalar_one_or_none()
-        return locale
+def _holder_locale(engine: Any, public_id: str) -> str | None:
+    """The message's language; None when no person we hold is behind the link (junkan.privacy.erased)."""
+    with session_scope(engine) as session:
+        holder = link_holder(session, public_id)
+        return None if holder is None else holder.locale
 
 
 async def _unsubscribe_scope(request: Request) -> UnsubscribeScope:
@@ -289,6 +304,15 @@ async def _unsubscribe_scope(request: Request) -> UnsubscribeScope:
         return "advertising"
     fields = parse_qs(body.decode("ascii", errors="replace"), max_num_fields=4)
     return "all_mail" if fields.get("choice") == ["all_mail"] else "advertising"
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """A client that went away before its body arrived (or was cut off at the server's body deadline):
+    nothing was recorded, since every route reads its body before any database work, and nobody is left
+    to read an answer. One debug line, not a traceback per request."""
+    log.debug("%s %s: client went away before its request body arrived; nothing recorded",
+              request.method, request.url.path.split("/", 2)[1] or "/")
+    return Response(status_code=400)
 
 
 def _sqlstate(exc: OperationalError) -> str | None:

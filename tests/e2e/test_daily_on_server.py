@@ -14,13 +14,16 @@ from prefect.client.schemas.objects import Artifact
 from sqlalchemy import Engine, func, select
 
 from flows import ingest_decisions, recontact, send_rejections, sync_email_events, sync_partner_stats
-from flows.registry import FLOWS
+from flows.catalog import IN_DAILY
 from junkan.db import session_scope
 from junkan.db.models import Application, Message, Quarantine
 from tests.e2e._prefect import PrefectServer, Worker
 from tests.e2e._runs import api, artifacts, sub_flow_runs, trigger_daily, wait_for
 from tests.e2e._scenario import SENDGRID_KEY, base_env, csv_ats_env, demo_company
 from tests.fakes.sendgrid import SendGridFake
+
+#: The sub-flows `daily` runs, in its order.
+FLOWS = [entry.name for entry in IN_DAILY]
 
 pytestmark = [pytest.mark.once_per_ci, pytest.mark.timeout(900)]
 

@@ -83,6 +83,11 @@ def _task_run_messages(flow_run_id: object) -> list[str]:
 
 
 def _figures_only(value: object) -> bool:
+    if isinstance(value, dict) and value.get("__class__") == "flows.results.FlowResult":
+        # A flow's result: figures, yes/no flags and the flow's own fixed sentences (leaks() reads them too).
+        data = value["data"]
+        return (set(data) == {"counts", "flags", "notes"} and _figures_only(data["counts"])
+                and _figures_only(data["flags"]) and all(isinstance(note, str) for note in data["notes"]))
     if isinstance(value, dict):
         return all(isinstance(k, str) and _figures_only(v) for k, v in value.items())
     if isinstance(value, list):

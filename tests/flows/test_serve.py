@@ -3,7 +3,6 @@ and neither takes the other's over silently (issue 14 §1)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterator
 
@@ -17,7 +16,6 @@ from typer.testing import CliRunner
 from flows import catalog, ownership, steps
 from flows.serve import (
     ServeRefused,
-    _stop_when_taken_over,
     build_deployments,
     check_can_serve,
     prepare_server,
@@ -138,26 +136,6 @@ def test_stopping_serve_pauses_only_what_it_still_serves(clean_server: None) -> 
     with get_client(sync_client=True) as client:
         assert client.read_deployment_by_name("daily/daily").paused is False
         assert client.read_deployment_by_name("recontact/recontact").paused is True
-
-
-class _RecordingRunner:
-    stopped = False
-
-    async def astop(self) -> None:
-        self.stopped = True
-
-
-def test_a_running_serve_stops_when_deploy_takes_a_deployment_over(clean_server: None) -> None:
-    _served("daily")
-    runner = _RecordingRunner()
-
-    async def scenario() -> dict[str, str]:
-        watcher = asyncio.create_task(_stop_when_taken_over(runner, catalog.full_names(), 0.05))  # type: ignore[arg-type]
-        await asyncio.to_thread(_deployed, "daily")
-        return await asyncio.wait_for(watcher, timeout=60)
-
-    assert asyncio.run(scenario()) == {"daily/daily": catalog.WORK_POOL}
-    assert runner.stopped
 
 
 def test_deploy_warns_once_about_deployments_that_serve_created(

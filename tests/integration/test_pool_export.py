@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def test_matches_csv_has_exactly_the_columns(engine: Engine, env: Settings, tmp_
     out = tmp_path / "matches.csv"
     result = runner.invoke(pool_cli.app, ["matches", "--format", "csv", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # names candidates: owner only
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,14 +54,20 @@ def test_export_then_erase(env: None, engine: Engine, tmp_path: Path) -> None:
     exported = runner.invoke(app, ["export", "--email", "TARO@example.jp", "--out", str(out)])
     assert exported.exit_code == 0, exported.output
     assert EMAIL not in exported.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # everything about the person: owner only
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["tables"]["candidate"][0]["display_name"] == "山田 太郎"
     assert [r["external_id"] for r in data["tables"]["application"]] == ["A0"]
 
     refused = runner.invoke(app, ["erase", "--email", EMAIL, "--reason", "山田 太郎 asked"])
     assert refused.exit_code == 2 and "personal data" in refused.output
-    erased = runner.invoke(app, ["erase", "--email", EMAIL, "--reason", "ticket 77"])
+    declined = runner.invoke(app, ["erase", "--email", EMAIL, "--reason", "ticket 77"], input="n\n")
+    assert declined.exit_code == 1 and "nothing erased" in declined.output
+    erased = runner.invoke(app, ["erase", "--email", EMAIL, "--reason", "ticket 77"], input="y\n")
     assert erased.exit_code == 0, erased.output
+    # The records are listed by our ids and the key that matched them before the question.
+    listed = erased.output.split("erase these records?")[0]
+    assert "matched 1 candidate(s):" in listed and ": email" in listed
     assert "erased 1 candidate(s)" in erased.output and EMAIL not in erased.output
     with session_scope(engine) as s:
         erased_row = s.execute(
@@ -85,3 +92,45 @@ def test_suppressions_from_before_the_migration_are_matched_then_hashed(engine: 
         ], key=lambda r: r[2])
         assert suppressed_among(s, ["legacy@example.jp", "twice@example.jp"], KEY) == {
             "legacy@example.jp", "twice@example.jp"}
+
+
+def test_erase_by_phone_lists_each_record_and_key_then_erases_them_together(
+    env: None, engine: Engine, tmp_path: Path
+) -> None:
+    with session_scope(engine) as s:
+        # The same person under a mistyped address: only the phone ties the two records together.
+        ids = []
+        for n, address in enumerate(("share1@example.jp", "share1@exmaple.jp")):
+            cand = Candidate(email_key=address, display_name="共有 一郎", phone_key="+819011112222")
+            s.add(cand)
+            s.flush()
+            s.add(Application(source="csv", external_id=f"S{n}", candidate_id=cand.id, status="rejected",
+                              content_hash="x"))
+            ids.append(cand.id)
+
+    exported = runner.invoke(app, ["export", "--phone", "090-1111-2222", "--out", str(tmp_path / "s.json")])
+    assert exported.exit_code == 0, exported.output
+    data = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert sorted(r["id"] for r in data["tables"]["candidate"]) == ids
+    assert {(m["table"], m["id"], tuple(m["matched_by"])) for m in data["matched"]} >= {
+        ("candidate", ids[0], ("phone",)), ("candidate", ids[1], ("phone",))}
+
+    erased = runner.invoke(app, ["erase", "--phone", "090-1111-2222", "--email", "share1@example.jp",
+                                 "--yes"])
+    assert erased.exit_code == 0, erased.output
+    assert f"candidate {ids[0]}: email, phone" in erased.output
+    assert f"candidate {ids[1]}: phone" in erased.output and "erased 2 candidate(s)" in erased.output
+    for secret in ("share1@", "共有", "090", "+81"):
+        assert secret not in erased.output
+    with session_scope(engine) as s:
+        assert s.scalars(select(Candidate.display_name).where(Candidate.id.in_(ids))).all() == [None, None]
+
+
+def test_keys_that_name_no_one_are_refused_in_one_line(env: None, tmp_path: Path) -> None:
+    out = str(tmp_path / "x.json")
+    for args in (["export", "--email", "", "--out", out], ["erase", "--phone", "call me"], ["erase"],
+                 ["export", "--out", out]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert not (tmp_path / "x.json").exists()

@@ -22,8 +22,9 @@ from junkan.engagement.events import ingest_events
 from junkan.engagement.optout import suppress
 from junkan.engagement.suppressed import suppressed_among
 from junkan.ingest import ingest
+from junkan.privacy.erasure import erase
 from junkan.privacy.export import export_person
-from junkan.privacy.run import erase, run_retention
+from junkan.privacy.run import run_retention
 from junkan.privacy.tables import NO_PERSON_TABLES, PERSON_TABLES
 from junkan.reports.build import build_report
 from junkan.reports.periods import month
@@ -199,7 +200,7 @@ def test_the_export_holds_the_persons_rows_from_every_table_that_has_any(
 ) -> None:
     cid = load_hanako(engine)
     with engine.connect() as conn:
-        exported = export_person(conn, EMAIL, KEY)
+        exported = export_person(conn, EMAIL, KEY, links=settings.links)
     assert exported["email"] == EMAIL
     tables = exported["tables"]
     # Every table with a row of hers (by candidate id, or naming her) is in the export, with those rows.

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from junkan.clock import RunClock
 from junkan.config import Settings
 from junkan.db import session_scope
-from junkan.db.models import Application, Candidate, Consent
+from junkan.db.models import Application, Candidate, Consent, Quarantine
 from junkan.db.models_privacy import PrivacyAudit
 from junkan.privacy.run import run_retention
 
@@ -116,3 +116,28 @@ def test_a_pool_member_goes_on_the_day_the_consent_expires_unrenewed(
     assert due_on(engine, settings, date(2026, 12, 1)) == {"rejected_days": 0, "pool_expired": 1}
     run_retention(engine, settings, RunClock.fixed(NOW, as_of=date(2026, 12, 1)))
     assert anonymised(engine) == {"pool@example.jp-0"}
+
+
+def test_quarantined_records_not_seen_for_the_retention_period_lose_their_raw_record(
+    engine: Engine, settings: Settings
+) -> None:
+    """A broken record never became an application: no candidate rule reaches it, and without a usable
+    address no request finds it by address either. Retention empties it once stale."""
+    raw = {"氏名": "山田 太郎", "電話番号": "090-1234-5678", "email": "taro@@example.jp"}
+    as_of = date(2027, 12, 31)
+    last_fresh = datetime(2027, 7, 5, tzinfo=JST)  # 180 local days before as_of, the first fresh instant
+    with session_scope(engine) as s:
+        for n, seen in enumerate((last_fresh - timedelta(minutes=1), last_fresh)):
+            s.add(Quarantine(source="csv", external_id=f"Q{n}", fingerprint=f"f{n}", reason="row 3: bad date",
+                             raw=raw, first_seen=seen, last_seen=seen))
+
+    result = run_retention(engine, settings, RunClock.fixed(NOW, as_of=as_of))
+
+    with session_scope(engine) as s:
+        kept = dict(s.execute(select(Quarantine.external_id, Quarantine.raw)).all())
+        audit = s.scalars(select(PrivacyAudit)).one()
+    assert kept == {"Q0": {}, "Q1": raw}
+    assert result.tables == {"quarantine": 1}
+    assert (audit.rule, audit.candidates, audit.tables) == ("stale_quarantine", 0, {"quarantine": 1})
+    # A second run finds nothing more to do.
+    assert run_retention(engine, settings, RunClock.fixed(NOW, as_of=as_of)).tables == {}

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from flows import registry
+from flows import catalog
 
 FILE = Path(__file__).resolve().parents[2] / "deployments" / "automations.yaml"
 
@@ -16,10 +16,10 @@ def _automations() -> dict[str, Any]:
     return {a["name"]: a for a in yaml.safe_load(FILE.read_text(encoding="utf-8"))["automations"]}
 
 
-def test_the_failed_run_automation_watches_every_flow_of_the_registry() -> None:
+def test_the_failed_run_automation_watches_every_flow_of_the_catalog() -> None:
     trigger = _automations()["junkan-flow-run-failed"]["trigger"]
     watched = trigger["match_related"]["prefect.resource.name"]
-    assert sorted(watched) == sorted(["daily", *registry.FLOWS, *registry.SCHEDULED])
+    assert sorted(watched) == sorted(catalog.flow_names())
     assert set(trigger["expect"]) == {"prefect.flow-run.Failed", "prefect.flow-run.Crashed"}
 
 

@@ -23,9 +23,27 @@ from tests.privacy_support import KEY, hashed
 
 def test_scrub_drops_address_ip_and_user_agent_at_any_depth() -> None:
     raw = {"email": "a@example.jp", "ip": "198.51.100.1", "useragent": "UA",
-           "reason": "550 <a@example.jp> no",
+           "note": "550 <a@example.jp> no",
            "nested": {"email": "b@example.jp", "list": ["c@example.jp", 1]}, "n": 3}
-    assert scrub_event(raw) == {"reason": "550 <[address]> no", "nested": {"list": ["[address]", 1]}, "n": 3}
+    assert scrub_event(raw) == {"note": "550 <[address]> no", "nested": {"list": ["[address]", 1]}, "n": 3}
+
+
+def test_a_bounce_keeps_its_smtp_codes_and_class_not_the_servers_free_text() -> None:
+    raw = {"event": "bounce", "type": "bounce", "status": "5.1.1", "bounce_classification": "Invalid Address",
+           "reason": "550 5.1.1 <hanako@example.jp>: 佐藤花子様 (090-1111-2222) is unknown here"}
+    assert scrub_event(raw) == {"event": "bounce", "type": "bounce", "status": "5.1.1",
+                                "bounce_classification": "Invalid Address", "reason_code": "550 5.1.1"}
+    delivered = scrub_event({"event": "delivered", "response": "250-2.0.0 OK queued for Hanako Sato"})
+    assert delivered == {"event": "delivered", "response_code": "250 2.0.0"}
+    # Text without codes (a dropped event's "Bounced Address", a name) leaves nothing behind.
+    assert scrub_event({"event": "dropped", "reason": "Hanako Sato 090-1111-2222"}) == {"event": "dropped"}
+
+
+def test_a_click_keeps_the_url_without_query_string_or_fragment() -> None:
+    raw = {"event": "click", "url": "https://u:p@jobs.example.jp:8443/apply/12?name=佐藤花子&tel=09011112222#me",
+           "url_offset": {"index": 1, "type": "html"}}
+    assert scrub_event(raw) == {"event": "click", "url": "https://jobs.example.jp:8443/apply/12",
+                                "url_offset": {"index": 1, "type": "html"}}
 
 
 def test_a_resent_event_under_a_new_id_has_the_same_dedup_key() -> None:

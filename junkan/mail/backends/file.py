@@ -1,20 +1,24 @@
 """File backend: every mail becomes an RFC 5322 `.eml` file in `outbox_dir`, named
 `msg-<message id>.eml`.
 
-Used by `make demo` and for previews. Files are written to a temporary name and renamed into place, so a
-reader (or a crash) never sees half a message. Dry runs go to `outbox_dir/dry-run/` so that they never
-mix with what was "sent".
+For demos and previews only (`make demo`): the files are copies of every mail, names and addresses
+included. An erasure removes the person's files (`forget_mails`); nothing else ever deletes them.
+Files are written to a temporary name and renamed into place, so a reader (or a crash) never sees half a
+message. Dry runs go to `outbox_dir/dry-run/` so that they never mix with what was "sent".
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
 from pathlib import Path
 
 from junkan.config import Settings
+from junkan.identity import normalize_email
 from junkan.mail.backends.base import OutgoingMail, SendResult, scrub_error
 from junkan.mail.backends.mime import build_message, message_id_header, safe_id, to_bytes
 from junkan.mail.sender_identity import SenderHeaders
@@ -71,3 +75,37 @@ class FileBackend:
 
     def close(self) -> None:
         """Nothing to release: each send opens and closes its own file."""
+
+
+def mail_files(outbox_dir: Path, public_ids: Iterable[str], addresses: Collection[str]) -> list[Path]:
+    """The `.eml` files of these messages and every file addressed to one of `addresses` (normalised),
+    in `outbox_dir` and its dry-run folder.
+
+    Dry runs name their files after throwaway ids, so only the `To` header ties them to a person: each
+    file's headers are read (a request is rare, and the backend holds a demo's worth of mail).
+    """
+    names = {f"msg-{safe_id(p)}.eml" for p in public_ids}
+    found: list[Path] = []
+    for folder in (Path(outbox_dir), Path(outbox_dir) / DRY_RUN_SUBDIR):
+        if folder.is_dir():
+            found.extend(path for path in sorted(folder.glob("msg-*.eml"))
+                         if path.name in names or (addresses and _addressed_to(path, addresses)))
+    return found
+
+
+def forget_mails(outbox_dir: Path, public_ids: Iterable[str], addresses: Collection[str]) -> int:
+    """Delete the person's files (`mail_files`); returns how many went."""
+    files = mail_files(outbox_dir, public_ids, addresses)
+    for path in files:
+        path.unlink(missing_ok=True)
+    return len(files)
+
+
+def _addressed_to(path: Path, addresses: Collection[str]) -> bool:
+    try:
+        with path.open("rb") as fh:
+            headers = BytesHeaderParser().parse(fh)
+    except OSError:
+        return False
+    recipients = getaddresses([str(v) for v in (headers.get_all("To") or [])])
+    return any(normalize_email(address) in addresses for _, address in recipients)
