@@ -92,8 +92,8 @@ LIVE_HASH_KEY = "test-retention-hash-key-0123456789abcdef"
 
 
 def live_identity(mail: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Settings keyword arguments (sender, links, mail, retention) with a real-looking identity; `mail` is merged
-    over the From address, so a test passes its backend settings through here."""
+    """Settings keyword arguments (sender, links, mail, retention) with a real-looking identity; `mail` is
+    merged over the From address, so a test passes its backend settings through here."""
     return {"sender": dict(LIVE_SENDER), "links": dict(LIVE_LINKS),
             "mail": {"from_email": LIVE_FROM_EMAIL, **(mail or {})}, "retention": {"hash_key": LIVE_HASH_KEY}}
 

@@ -108,8 +108,8 @@ class JobsSheet:
             if isinstance(record, JobRecord):
                 problem = self._id_problem(record.external_id, first_row, index)
                 if problem is not None:
-                    yield BadRecord(reason=f"row {index}: column {self._column('job_id')}: {problem}", raw=raw,
-                                    external_id=record.external_id)
+                    where = f"row {index}: column {self._column('job_id')}"
+                    yield BadRecord(reason=f"{where}: {problem}", raw=raw, external_id=record.external_id)
                     continue
             yield record
 

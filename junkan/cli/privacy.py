@@ -31,8 +31,12 @@ def export_command(
 ) -> None:
     """Write every row held about a person, from every table, as JSON (an access request)."""
     settings = get_settings()
-    with make_engine(settings.database_url).connect() as conn:
-        data = export_person(conn, email, settings.retention.key_bytes())
+    try:
+        with make_engine(settings.database_url).connect() as conn:
+            data = export_person(conn, email, settings.retention.key_bytes())
+    except ValueError as exc:  # no usable address: the request is refused as `erase` refuses it
+        typer.echo(f"junkan privacy export: {exc}", err=True)
+        raise typer.Exit(2) from None
     out.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     tables = data["tables"]
     typer.echo(f"exported {sum(len(rows) for rows in tables.values())} rows from {len(tables)} tables "

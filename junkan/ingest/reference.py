@@ -261,7 +261,8 @@ def job_problem(rec: JobRecord, dates: DateBounds) -> str | None:
     for name, limit in JOB_TEXT_LIMITS.items():
         text = normalize_text(getattr(rec, name))
         if text is not None and len(text) > limit:
-            return f"job field {name} is longer than {limit} characters ({len(text):,}); shorten it in the source"
+            return (f"job field {name} is longer than {limit} characters ({len(text):,}); shorten it in "
+                    f"the source")
     opened, closed = _aware(rec.opened_at), _aware(rec.closed_at)
     for name, value in (("opened_at", opened), ("closed_at", closed)):
         if value is not None and (problem := dates.problem(name, value)) is not None:

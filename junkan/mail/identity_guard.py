@@ -81,8 +81,8 @@ def _samples(settings: Settings) -> Iterator[str]:
         yield ("JUNKAN_LINKS__FALLBACK_SECRETS still holds the shipped sample secret; remove it before "
                "sending live mail")
     elif short := [_bytes(s) for s in fallbacks if _bytes(s) < MIN_SECRET_BYTES]:
-        yield (f"JUNKAN_LINKS__FALLBACK_SECRETS holds a secret of {min(short)} bytes; use random secrets of at "
-               f"least {MIN_SECRET_BYTES} bytes before sending live mail")
+        yield (f"JUNKAN_LINKS__FALLBACK_SECRETS holds a secret of {min(short)} bytes; use random secrets "
+               f"of at least {MIN_SECRET_BYTES} bytes before sending live mail")
     if links.public_base_url == LinkSettings().public_base_url:
         yield f"JUNKAN_LINKS__PUBLIC_BASE_URL {_SAMPLE}"
     elif is_loopback_url(links.public_base_url):

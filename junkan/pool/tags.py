@@ -108,7 +108,8 @@ def read_tag_csv(path: Path) -> tuple[list[tuple[int, str, str]], list[tuple[int
         except StopIteration:
             return rows, unreadable
         except csv.Error:  # a cell past the field limit: that line only, the reader goes on
-            unreadable.append((reader.line_num, f"a cell is larger than {csv.field_size_limit():,} characters"))
+            limit = csv.field_size_limit()
+            unreadable.append((reader.line_num, f"a cell is larger than {limit:,} characters"))
             continue
         if not any(cell.strip() for cell in cells):
             continue

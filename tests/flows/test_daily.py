@@ -35,7 +35,9 @@ def fake_sender(as_of: date | None = None, dry_run: bool = False) -> dict[str, i
 
 
 @pytest.fixture
-def fake_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+def fake_registry(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    # `daily` checks the schema revision before it starts its sub-flows: it needs a migrated database.
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
     module = types.ModuleType("fake_daily_flows")
     module.first, module.broken, module.sender = fake_first, fake_broken, fake_sender
     monkeypatch.setitem(sys.modules, "fake_daily_flows", module)

@@ -43,7 +43,9 @@ def _ingest(tmp_path: Path, engine: Engine, jobs: list[list[str]]) -> tuple[set[
     return stored, reasons
 
 
-def test_closing_before_opening_and_an_opening_in_9999_are_quarantined(tmp_path: Path, engine: Engine) -> None:
+def test_closing_before_opening_and_an_opening_in_9999_are_quarantined(
+    tmp_path: Path, engine: Engine
+) -> None:
     stored, reasons = _ingest(tmp_path, engine, [
         ["J100", "経理", "募集中", "2026/10/01", ""],
         ["J101", "人事", "募集中", "2026/10/01", "2026/09/30"],

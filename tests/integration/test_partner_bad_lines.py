@@ -39,7 +39,7 @@ def test_a_line_dated_year_1_or_9999_is_quarantined_and_the_others_count(
     engine: Engine, tmp_path: Path
 ) -> None:
     codes = add_notices(engine, 4)
-    data = rows(codes[:2]) + [[codes[2], "registered", "0001-01-01"], [codes[3], "登録", "9999-12-31 23:59"]]
+    data = [*rows(codes[:2]), [codes[2], "registered", "0001-01-01"], [codes[3], "登録", "9999-12-31 23:59"]]
 
     stats = _sync(engine, write_report(tmp_path / "report.csv", data))
 
@@ -50,9 +50,11 @@ def test_a_line_dated_year_1_or_9999_is_quarantined_and_the_others_count(
     assert "occurred_at" in reasons[codes[3]] and "future" in reasons[codes[3]]
 
 
-def test_a_2_mb_cell_is_quarantined_with_its_line_and_the_others_count(engine: Engine, tmp_path: Path) -> None:
+def test_a_2_mb_cell_is_quarantined_with_its_line_and_the_others_count(
+    engine: Engine, tmp_path: Path
+) -> None:
     codes = add_notices(engine, 3)
-    data = rows(codes[:1]) + [[codes[1], "registered", "x" * 2_000_000]] + rows(codes[2:])
+    data = [*rows(codes[:1]), [codes[1], "registered", "x" * 2_000_000], *rows(codes[2:])]
 
     stats = _sync(engine, write_report(tmp_path / "report.csv", data))
 

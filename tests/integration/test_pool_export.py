@@ -174,7 +174,8 @@ def test_a_tag_longer_than_100_characters_is_rejected_with_its_row_not_cut(
     sre_ref = candidate_ref(d["sre"], env.links)  # type: ignore[arg-type]
     analyst_ref = candidate_ref(d["analyst"], env.links)  # type: ignore[arg-type]
     sheet = tmp_path / "tags.csv"
-    sheet.write_text(f"candidate_ref,tag\n{sre_ref},{'長' * 5000}\n{analyst_ref},{'短' * 100}\n", encoding="utf-8")
+    sheet.write_text(f"candidate_ref,tag\n{sre_ref},{'長' * 5000}\n{analyst_ref},{'短' * 100}\n",
+                     encoding="utf-8")
 
     imported = runner.invoke(pool_cli.app, ["tag", "--csv", str(sheet)])
     by_option = runner.invoke(pool_cli.app, ["tag", sre_ref, "--tag", "x" * 101])
@@ -188,7 +189,9 @@ def test_a_tag_longer_than_100_characters_is_rejected_with_its_row_not_cut(
         assert {(t.candidate_id, t.tag) for t in s.scalars(select(PoolTag))} == {(d["analyst"], "短" * 100)}
 
 
-def test_a_cp932_tag_file_is_read_like_every_other_import(engine: Engine, env: Settings, tmp_path: Path) -> None:
+def test_a_cp932_tag_file_is_read_like_every_other_import(
+    engine: Engine, env: Settings, tmp_path: Path
+) -> None:
     d = _data(engine)
     sre_ref = candidate_ref(d["sre"], env.links)  # type: ignore[arg-type]
     sheet = tmp_path / "タグ.csv"
