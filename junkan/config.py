@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -53,6 +62,26 @@ def _known_zone(name: str) -> str:
 
 #: A time-zone setting: an IANA name that `zoneinfo` can load, refused in one line otherwise.
 TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
+def month_day(text: str) -> tuple[int, int]:
+    """(month, day) of a "MM-DD" calendar day; "02-29" is one (it exists in leap years)."""
+    try:
+        month_s, day_s = text.strip().split("-")
+        month, day = int(month_s), int(day_s)
+        date(2024, month, day)  # a leap year
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid MM-DD day (e.g. 12-31)") from None
+    return month, day
+
+
+def _month_day_text(text: str) -> str:
+    month_day(text)
+    return text
+
+
+#: A yearly closing day such as 年末年始's "12-31", checked when the settings are read.
+MonthDay = Annotated[str, AfterValidator(_month_day_text)]
 
 
 class _Section(BaseModel):
@@ -132,11 +161,19 @@ class NoticeSettings(_Section):
     #: The partner section is shown only with `partner_info` consent; `off` removes it for everyone.
     partner_section: Literal["consent", "off"] = "consent"
     #: Company closing days ("MM-DD") on top of weekends and public holidays; the usual 年末年始.
-    extra_closed_days: list[str] = Field(default_factory=lambda: ["12-31", "01-01", "01-02", "01-03"])
+    extra_closed_days: list[MonthDay] = Field(default_factory=lambda: ["12-31", "01-01", "01-02", "01-03"])
     #: Decisions older than this when first seen get no notice (e.g. history imported on day one).
     max_age_days: int = Field(default=30, ge=1, le=3650)
     #: Template locale when the candidate's is unknown or has no templates.
     default_locale: str = "ja"
+
+    @field_validator("window_end")
+    @classmethod
+    def _window_closes_after_it_opens(cls, end: time, info: ValidationInfo) -> time:
+        start = info.data.get("window_start")
+        if isinstance(start, time) and end <= start:
+            raise ValueError(f"the sending window must close after it opens (window_start {start:%H:%M})")
+        return end
 
 
 class RecruitingContact(_Section):

@@ -35,12 +35,15 @@ def _refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> str:
     ("JUNKAN_WEBHOOK__MAX_AGE_S", "-1", "input should be greater than or equal to 1"),
     ("JUNKAN_MAIL__SMTP_PORT", "70000", "input should be less than or equal to 65535"),
     ("JUNKAN_CONSENT__TALENT_POOL_DAYS", "1000000", "input should be less than or equal to 3650"),
+    ("JUNKAN_NOTICE__WINDOW_END", "08:00",
+     "'08:00' is not valid: the sending window must close after it opens (window_start 09:00)"),
+    ("JUNKAN_NOTICE__EXTRA_CLOSED_DAYS", '["13-45"]', "'13-45' is not a valid MM-DD day (e.g. 12-31)"),
 ])
 def test_an_impossible_value_is_refused_in_one_line_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
 ) -> None:
     line = _refused(monkeypatch, name, value)
-    assert line.startswith(f"{name}: ") and says in line
+    assert line.startswith((f"{name}: ", f"{name} (")) and says in line
 
 
 def test_a_time_zone_path_outside_the_database_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
