@@ -87,5 +87,5 @@ def test_privacy_export_with_an_empty_email_is_one_line(
     result = runner.invoke(app, ["privacy", "export", "--email", "", "--out", str(tmp_path / "x.json")])
 
     assert result.exit_code == 2
-    assert _one_line(result.output) == "junkan privacy export: an access request needs an e-mail address"
+    assert _one_line(result.output) == "junkan privacy export: --email is empty"
     assert not (tmp_path / "x.json").exists()
