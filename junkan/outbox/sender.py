@@ -50,6 +50,7 @@ from junkan.outbox.claim import (
     release_leases,
 )
 from junkan.outbox.enqueue import NOTICE_KINDS
+from junkan.outbox.gate import CONSENT_REASONS, Reason, gate_rows
 from junkan.outbox.render import (
     NoticeRenderer,
     NoticeRow,
@@ -97,7 +98,16 @@ class SendCounts(Tally):
     outside_window: bool = False
     #: Dry run: mails rendered and handed to the backend in dry-run mode; no state changed.
     previewed: int = 0
+    #: Stopped by the send-time gate (junkan/outbox/gate.py), also counted in `cancelled`: a consent the
+    #: kind depends on lapsed or was withdrawn since enqueue; hired since; applied since.
+    no_consent: int = 0
+    hired_since: int = 0
+    applied_since: int = 0
+    #: Notices sent without their partner section: `partner_info` no longer current at send time.
+    partner_dropped: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    #: Every message the send-time gate stopped, by the reason stored on it.
+    stopped: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -258,14 +268,9 @@ class OutboxSender:
             rows = load_rows(session, ids, now, key=self.settings.retention.key_bytes(), owner=self.owner)
             session.commit()  # end the read transaction: SQLite must start the write below afresh
             self.hook("claimed", [r.public_id for r in rows])
-            blocked: list[tuple[NoticeRow, str, str]] = []
+            rows, blocked = self._gate(session, rows, now)  # the send-time gate (junkan/outbox/gate.py)
             prepared: list[Prepared] = []
             for row in rows:
-                why = blocker(row)
-                if why is not None:
-                    blocked.append((row, *why))
-                    continue
-                row = strip_partner_if_withdrawn(row, self.settings)
                 try:
                     prepared.append(self.renderer.prepare(row))
                 except Exception as exc:
@@ -282,6 +287,27 @@ class OutboxSender:
         self._unsubmitted = [p.row.message_id for p in prepared if p.row.message_id is not None]
         self.hook("marked_sending", [p.row.public_id for p in prepared])
         return prepared
+
+    # -- the send-time gate ---------------------------------------------------------------------------------
+    def _gate(self, session: Session, rows: list[NoticeRow],
+              now: datetime) -> tuple[list[NoticeRow], list[tuple[NoticeRow, str, str]]]:
+        """Ask the gate about the claimed chunk, in bulk, just before it is marked `sending`: the rows that
+        may go (partner section dropped where `partner_info` is no longer current) and the blocked ones,
+        which `_write_sending` moves to `suppressed` / `cancelled` with the reason."""
+        gated = gate_rows(session, rows, now, self.settings)
+        self.counts.partner_dropped += gated.partner_dropped
+        for reason, n in gated.reasons.items():
+            self.counts.stopped[reason] = self.counts.stopped.get(reason, 0) + n
+            if reason in CONSENT_REASONS:
+                self.counts.no_consent += n
+            elif reason == Reason.HIRED_SINCE:
+                self.counts.hired_since += n
+            elif reason == Reason.APPLIED_SINCE:
+                self.counts.applied_since += n
+        if gated.reasons:
+            log.info("outbox: the send gate stopped %d message(s): %s", sum(gated.reasons.values()),
+                     ", ".join(f"{r}={n}" for r, n in sorted(gated.reasons.items())))
+        return gated.sendable, gated.blocked
 
     def _template_failure(self, session: Session, row: NoticeRow, exc: Exception) -> None:
         self.counts.template_error += 1
