@@ -339,10 +339,10 @@ def send_recontact(engine: Engine, settings: Settings, *, now: datetime | None =
         return sender.counts
     with Session(engine) as session:
         sender_now = now or utcnow()
-        cancelled = cancel_blocked(session, settings, sender_now)
+        swept = sweep(session, (RECONTACT_KIND,), sender_now, settings)
         session.commit()
     sender = OutboxSender(engine, settings, backend=backend, renderer=RecontactRenderer(settings, engine),
                           now=now, kinds=(RECONTACT_KIND,))
     counts = sender.run()
-    counts.cancelled += cancelled
+    counts.add_stopped(swept)
     return counts

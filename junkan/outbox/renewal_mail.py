@@ -127,7 +127,9 @@ class RenewalRun:
         sent = self.sent.counts() if self.sent is not None else {}
         return {
             "renewals_enqueued": self.enqueued.enqueued,
-            "renewals_cancelled": self.cancelled,
+            # Cancelled by the gate before the run (`cancelled`) and at the moment of sending.
+            "renewals_cancelled": self.cancelled + sent.get("cancelled", 0),
+            "renewals_no_consent": sent.get("no_consent", 0),
             "renewals_sent": sent.get("sent", 0),
             "renewals_failed": sent.get("failed", 0),
             "renewals_unknown": sent.get("unknown", 0),
@@ -151,7 +153,9 @@ def run_renewals(engine: Engine, settings: Settings, *, now: datetime | None = N
         if dry_run:
             session.rollback()
             return RenewalRun(enqueued, 0, None)
-        cancelled = cancel_moot_renewals(session, settings, business_now)
+        swept = sweep(session, (RENEWAL_KIND,), business_now, settings)
     sender = OutboxSender(engine, settings, backend=backend, renderer=RenewalRenderer(settings), now=now,
                           kinds=(RENEWAL_KIND,))
-    return RenewalRun(enqueued, cancelled, sender.run())
+    sent = sender.run()
+    sent.add_stopped(swept, totals=False)
+    return RenewalRun(enqueued, sum(swept.values()), sent)

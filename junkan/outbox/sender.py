@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import queue
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -108,6 +108,21 @@ class SendCounts(Tally):
     errors: dict[str, int] = field(default_factory=dict)
     #: Every message the send-time gate stopped, by the reason stored on it.
     stopped: dict[str, int] = field(default_factory=dict)
+
+    def add_stopped(self, reasons: Mapping[str, int], *, totals: bool = True) -> None:
+        """Count messages the send gate stopped by cause, and (`totals`) in `suppressed` / `cancelled`."""
+        for reason, n in reasons.items():
+            self.stopped[reason] = self.stopped.get(reason, 0) + n
+            if reason == Reason.SUPPRESSED:
+                self.suppressed += n if totals else 0
+                continue
+            self.cancelled += n if totals else 0
+            if reason in CONSENT_REASONS:
+                self.no_consent += n
+            elif reason == Reason.HIRED_SINCE:
+                self.hired_since += n
+            elif reason == Reason.APPLIED_SINCE:
+                self.applied_since += n
 
 
 @dataclass
@@ -296,14 +311,8 @@ class OutboxSender:
         which `_write_sending` moves to `suppressed` / `cancelled` with the reason."""
         gated = gate_rows(session, rows, now, self.settings)
         self.counts.partner_dropped += gated.partner_dropped
-        for reason, n in gated.reasons.items():
-            self.counts.stopped[reason] = self.counts.stopped.get(reason, 0) + n
-            if reason in CONSENT_REASONS:
-                self.counts.no_consent += n
-            elif reason == Reason.HIRED_SINCE:
-                self.counts.hired_since += n
-            elif reason == Reason.APPLIED_SINCE:
-                self.counts.applied_since += n
+        # `_write_sending` counts the blocked rows as suppressed / cancelled; here only their causes.
+        self.counts.add_stopped(gated.reasons, totals=False)
         if gated.reasons:
             log.info("outbox: the send gate stopped %d message(s): %s", sum(gated.reasons.values()),
                      ", ".join(f"{r}={n}" for r, n in sorted(gated.reasons.items())))
