@@ -119,7 +119,8 @@ def load_rows(session: Session, ids: list[int], now: datetime, *, key: bytes,
 
 
 def blocker(row: NoticeRow) -> tuple[str, str] | None:
-    """Why this notice must not go out now: (new state, reason), or None when it may be sent."""
+    """Why this notice would not go out: (new state, reason), or None. For dry runs and previews, which
+    judge the row as loaded; a real send asks the send gate (junkan/outbox/gate.py) instead."""
     if row.suppressed:
         return "suppressed", "suppression list"
     if row.anonymized:
@@ -133,7 +134,8 @@ def blocker(row: NoticeRow) -> tuple[str, str] | None:
 
 
 def strip_partner_if_withdrawn(row: NoticeRow, settings: Settings) -> NoticeRow:
-    """Consent withdrawn (or policy switched off) since enqueue: the partner section goes, not the notice."""
+    """Consent withdrawn (or policy switched off) since enqueue: the partner section goes, not the notice.
+    For dry runs and previews; a real send asks the send gate (junkan/outbox/gate.py)."""
     if row.advertising and not partner_section_allowed(
         {"partner_info"} if row.partner_consent else set(), settings.notice
     ):

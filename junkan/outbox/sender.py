@@ -3,8 +3,8 @@
 One run, chunk by chunk:
 
 1. claim a chunk of due `pending` rows (lease; SKIP LOCKED on PostgreSQL) - committed;
-2. re-check each row just before sending (suppression list, application status, address, consent) and
-   render it; blocked rows become `suppressed` / `cancelled`;
+2. ask the send gate (junkan/outbox/gate.py) about the chunk, in bulk, with the data as it is now, and
+   render what may go; blocked rows become `suppressed` / `cancelled` with the gate's reason;
 3. mark the sendable rows `sending` (with the rendered content) - committed BEFORE any provider call;
 4. hand them to a bounded thread pool that calls the mail backend;
 5. record the outcomes in one write per chunk: `accepted` (provider id), `failed` (the provider refused
@@ -310,6 +310,7 @@ class OutboxSender:
         may go (partner section dropped where `partner_info` is no longer current) and the blocked ones,
         which `_write_sending` moves to `suppressed` / `cancelled` with the reason."""
         gated = gate_rows(session, rows, now, self.settings)
+        session.commit()  # end the gate's read transaction too: SQLite must start the write afresh
         self.counts.partner_dropped += gated.partner_dropped
         # `_write_sending` counts the blocked rows as suppressed / cancelled; here only their causes.
         self.counts.add_stopped(gated.reasons, totals=False)
