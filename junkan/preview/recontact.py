@@ -62,7 +62,7 @@ def recontact_section(day: PreviewDay) -> SectionPreview:
     waiting = len(day.session.execute(due_rows_query(day.now, (RECONTACT_KIND,))).all())
     section.counts.update({"held_out": mails.held_out, "no_recontact_consent": mails.no_consent,
                            "suppressed": mails.suppressed, "no_address": mails.no_address,
-                           "already_pending": waiting})
+                           "no_longer_eligible": mails.no_longer_eligible, "already_pending": waiting})
     by_locale = Counter(m.locale for m in mails.planned)
     section.groups = [Group(f"{loc}/{RECONTACT_KIND}", loc, n) for loc, n in by_locale.most_common()]
     if not day.business_day:
