@@ -116,4 +116,6 @@ def send(engine: Engine, settings: Settings, *, as_of: date | None = None,
     counts = send_recontact(engine, settings, now=now if as_of else None, backend=backend)
     return {"mails_sent": counts.sent, "mails_failed": counts.failed, "mails_cancelled": counts.cancelled,
             "mails_suppressed": counts.suppressed, "mails_unknown": counts.unknown,
+            "mails_no_consent": counts.no_consent, "mails_hired_since": counts.hired_since,
+            "mails_applied_since": counts.applied_since,
             "outside_window": int(counts.outside_window)}
