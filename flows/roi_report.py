@@ -12,6 +12,7 @@ from typing import Any, Literal
 from prefect import flow
 from pydantic import BaseModel, Field, model_validator
 
+from flows.declare import schema_checked
 from flows.params import Day, as_of_field, run_namer
 from junkan.clock import RunClock
 from junkan.reports.periods import Period, previous_month
@@ -52,6 +53,7 @@ def _label(parameters: dict[str, Any]) -> str:
 @flow(name="roi-report", log_prints=False, flow_run_name=run_namer("roi-report", _label),
       description="The KPI and ROI report of a period: HTML and JSON files, and one artifact per section. "
       "On the 1st at 09:00 Asia/Tokyo for the previous month; by hand for any period.")
+@schema_checked
 def roi_report(
     period: ReportPeriod | None = Field(
         None, description="The days to report on. Empty: the calendar month before `as_of`."),

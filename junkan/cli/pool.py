@@ -22,7 +22,7 @@ from junkan.pool.eligibility import pool_membership
 from junkan.pool.export import latest_run_id, match_rows, to_csv, to_json
 from junkan.pool.refs import ref_map, resolve_refs
 from junkan.pool.signals import load_signals
-from junkan.pool.tags import TagImportError, add_tags, all_tags, clean_tag, read_tag_csv
+from junkan.pool.tags import TagImportError, add_tags, all_tags, clean_tag, read_tag_csv, tag_problem
 from junkan.runtime import Runtime
 
 app = typer.Typer(help="Talent pool: members, tags, re-contact matches.", no_args_is_help=True)
@@ -99,13 +99,14 @@ def tag_members(
         members = _members(session, rt)
         if from_csv is not None:
             try:
-                rows = read_tag_csv(from_csv)
+                rows, unreadable = read_tag_csv(from_csv)
             except TagImportError as exc:
                 raise _fail(str(exc), 2) from None
+            rejected.extend(f"{from_csv.name} row {n}: {problem}" for n, problem in unreadable)
             found = resolve_refs([r for _n, r, _t in rows], members, settings.links)
             for n, ref, value in rows:
-                if not clean_tag(value):
-                    rejected.append(f"{from_csv.name} row {n}: column tag is empty")
+                if (problem := tag_problem(value)) is not None:
+                    rejected.append(f"{from_csv.name} row {n}: column tag {problem}")
                 elif ref.lower() not in found:
                     rejected.append(
                         f"{from_csv.name} row {n}: column candidate_ref {ref!r} is not a pool member")
@@ -114,6 +115,8 @@ def tag_members(
         if refs:
             if not tag or not clean_tag(tag):
                 raise _fail("--tag is required (and must not be empty) when refs are given", 2)
+            if (problem := tag_problem(tag)) is not None:
+                raise _fail(f"--tag {problem}", 2)
             found = resolve_refs(refs, members, settings.links)
             for ref in refs:
                 if ref.strip().lower() in found:

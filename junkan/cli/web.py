@@ -66,6 +66,7 @@ def web(
     """
     import uvicorn
 
+    from junkan.cli.ready import refuse_a_database_not_ready
     from junkan.config import get_settings
     from junkan.web.app import app_from_env
     from junkan.web.server import server_options
@@ -81,6 +82,7 @@ def web(
         typer.echo("warning: JUNKAN_LINKS__SECRET is the shipped default; set your own before going live.",
                    err=True)
 
+    refuse_a_database_not_ready(get_settings().database_url)
     common = {
         "host": host,
         "port": port,

@@ -110,4 +110,6 @@ def send(engine: Engine, settings: Settings, clock: RunClock, *,
     counts = send_recontact(engine, settings, clock=clock.now, due_by=clock.due_by(), backend=backend)
     return {"mails_sent": counts.sent, "mails_failed": counts.failed, "mails_cancelled": counts.cancelled,
             "mails_suppressed": counts.suppressed, "mails_unknown": counts.unknown,
+            "mails_no_consent": counts.no_consent, "mails_hired_since": counts.hired_since,
+            "mails_applied_since": counts.applied_since,
             "outside_window": int(counts.outside_window)}
