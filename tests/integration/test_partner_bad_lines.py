@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from junkan.clock import RunClock
 from junkan.db import session_scope
 from junkan.db.models import Quarantine
 from junkan.db.models_partner import PartnerReferral
@@ -22,7 +23,8 @@ NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 def _sync(engine: Engine, path: Path) -> dict[str, int]:
     partner = csv_partner(path, timezone="Asia/Tokyo")
-    return sync_partner(engine, partner, verify_code=SIGNER.verify_referral_code, now=NOW)
+    return sync_partner(engine, partner, verify_code=SIGNER.verify_referral_code,
+                        clock=RunClock.fixed(NOW))
 
 
 def _quarantine(engine: Engine) -> dict[str | None, str]:

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from junkan.clock import RunClock
 from junkan.config import ConsentSettings, LinkSettings, Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Consent, Job, Message
@@ -160,6 +161,8 @@ def test_a_notice_goes_without_its_partner_section_once_partner_info_is_not_curr
 CONSENT_LOST = {"talent_pool_consent_missing", "recontact_consent_missing", "all_mail_withdrawn"}
 #: The match run is a day before the send, so that "since it was queued" has room.
 MATCH_DAY = date(2026, 11, 19)
+#: The match run at 10:00 that day.
+MATCH_CLOCK = RunClock.fixed(pool.NOW - timedelta(days=1), as_of=MATCH_DAY)
 
 RECONTACT_CASES: dict[str, tuple[Change | None, str, str | None]] = {
     "nothing changes": (None, "accepted", None),
@@ -182,7 +185,7 @@ def _queue_recontact(engine: Engine, settings: Settings, tmp_path: Path) -> tupl
         pool.add_job(s, "バックエンドエンジニア", required=["Go", "SQL"],
                      opened_at=pool.NOW - timedelta(days=1))
         cid = pool.add_member(s, skills=["Go", "SQL"]).id
-    assert match_and_store(engine, cfg, as_of=MATCH_DAY).counts["mails_enqueued"] == 1
+    assert match_and_store(engine, cfg, MATCH_CLOCK).counts["mails_enqueued"] == 1
     return cfg, cid, _message(engine, "recontact").created_at
 
 
@@ -213,7 +216,7 @@ def test_audit_a_recontact_mail_queued_in_auto_mode_is_not_sent_once_talent_pool
     with session_scope(engine) as s:
         s.info["at"] = queued + timedelta(hours=1)
         _lapse("talent_pool")(s, cid)
-    sent = send(engine, cfg, as_of=pool.AS_OF)
+    sent = send(engine, cfg, pool.CLOCK)
     assert (sent["mails_sent"], sent["mails_cancelled"], sent["mails_no_consent"]) == (0, 1, 1)
     msg = _message(engine, "recontact")
     assert (msg.state, msg.cancelled_reason) == ("cancelled", "talent_pool_consent_missing")
