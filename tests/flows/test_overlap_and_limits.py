@@ -7,6 +7,7 @@ of a run takes one slot of the strict `junkan-sendgrid` rate limit.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
+from prefect.exceptions import ObjectNotFound
 from sqlalchemy import Engine, func, select
 
 from flows.overlap import SendingBusy, sending_slot
@@ -103,8 +105,11 @@ def test_every_sendgrid_request_of_a_run_takes_a_slot_of_the_rate_limit(
     _seed(engine, 4)
     monkeypatch.setenv("JUNKAN_MAIL__MAX_RETRIES", "1")
     monkeypatch.setenv("JUNKAN_MAIL__BACKOFF_BASE_S", "0.01")
-    # Slots that barely decay, so the run's count is still there to read afterwards.
+    # Slots that barely decay, so the run's count is still there to read afterwards; made afresh, so the
+    # slots an earlier test of the session took (the harness keeps one server) are not counted.
     with get_client(sync_client=True) as client:
+        with contextlib.suppress(ObjectNotFound):
+            client.delete_global_concurrency_limit_by_name(SENDGRID_LIMIT)
         client.upsert_global_concurrency_limit_by_name(SENDGRID_LIMIT, 1000, slot_decay_per_second=0.0001)
     sendgrid_fake.fail_next(503, times=1)  # one request more than mails: retries are throttled too
 
