@@ -27,7 +27,8 @@ def build(start: date, end: date, recompute: bool = False) -> Report:
 
 
 @task(name="write-report", cache_policy=NO_CACHE)
-def write(report: Report, lang: str = "ja", formats: tuple[str, ...] = ("html", "json")) -> list[str]:
+def write(report: Report, lang: str = "ja",
+          formats: tuple[str, ...] = ("html", "pdf", "xlsx", "json")) -> list[str]:
     settings = get_settings()
     out_dir: Path = settings.report.output_dir
     return [str(write_report(report, f, lang, None, out_dir)) for f in formats]  # type: ignore[arg-type]

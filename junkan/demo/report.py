@@ -16,6 +16,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from junkan.config import CostInputs, Settings
+from junkan.partner import ledger
+from junkan.partner.factory import configured_partners
 from junkan.reports.build import build_report
 from junkan.reports.periods import Period, month
 from junkan.reports.render import write_report
@@ -64,6 +66,19 @@ def demo_report_settings(settings: Settings, period: Period) -> Settings:
         "min_group_size": 10,
     })
     return settings.model_copy(update={"report": report})
+
+
+def redeem_demo_credit(engine: Engine, settings: Settings) -> bool:
+    """Spend one earned credit on a sample hire the partner supported, as HR would record it, so the
+    report has a credit value and an ROI. False when there is no credit to spend."""
+    for partner in configured_partners(settings):
+        rule = ledger.ContractRule.from_settings(partner)
+        try:
+            ledger.redeem_credit(engine, rule, "demo:hire:partner-supported", note="demo")
+        except ledger.LedgerError:
+            continue
+        return True
+    return False
 
 
 def write_demo_report(engine: Engine, settings: Settings, workdir: Path, day: date) -> Path:

@@ -18,7 +18,7 @@ from junkan.config import get_settings
 from junkan.db import make_engine, upgrade
 from junkan.demo.company import CompanyStats, write_export, write_jobs_sheet
 from junkan.demo.partner_report import write_partner_report
-from junkan.demo.report import write_demo_report
+from junkan.demo.report import redeem_demo_credit, write_demo_report
 from junkan.demo.summary import summarize
 from junkan.mail.timing import is_business_day
 
@@ -81,6 +81,9 @@ def run_demo(workdir: Path, *, seed: int, run_flow: RunFlow, now: datetime | Non
     run_flow("daily", day1, False)
     write_partner_report(engine, workdir / "partner-report.csv", seed=seed)
     run_flow("daily", day2, False)
-    report = write_demo_report(engine, get_settings(), workdir, day2)
+    redeem_demo_credit(engine, get_settings())
+    # The report runs up to today, the day it is made (cut there: 「〇日時点」), like a customer's would.
+    today = (now or datetime.now(ZoneInfo("Asia/Tokyo"))).astimezone(ZoneInfo("Asia/Tokyo")).date()
+    report = write_demo_report(engine, get_settings(), workdir, today)
     return summarize(engine, workdir=workdir, stats=stats, days=(day1, day2), settings=get_settings(),
                      report=report)

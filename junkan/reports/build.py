@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db import session_scope
-from junkan.db.models import Application, Message
+from junkan.db.models import Message
 from junkan.db.models_reports import ReportSnapshot
 from junkan.db.types import utcnow
 from junkan.reports.compute import compute_kpis
@@ -98,16 +98,22 @@ def store_snapshot(session: Session, period: Period, figures: dict[str, Any], in
 
 
 def go_live(engine: Engine, settings: Settings) -> tuple[datetime | None, str | None]:
-    """(when Junkan started following up, from where): the configured day (local midnight), else the
-    decision time of the first rejection Junkan queued a notice for (sent, pending or withheld: from then
-    on every rejection is Junkan's to follow up); (None, None) before its first notice."""
+    """(when Junkan went live, from where). A rejection whose follow-up deadline had passed by then is
+    history: Junkan could not have followed it up in time.
+
+    - the configured day (`report.go_live`, local midnight): "setting";
+    - else the first rejection notice accepted by the provider: "first_notice";
+    - else, notices queued but none sent yet: (None, "queued"), nothing is history;
+    - else (None, None): Junkan has not started, every rejection is history.
+    """
     if settings.report.go_live is not None:
         return local_midnight(settings.report.go_live, business_timezone(settings)), "setting"
     with engine.connect() as conn:
-        first = conn.scalar(
-            select(func.min(Application.decided_at))
-            .join(Message, (Message.application_id == Application.id) & (Message.kind == "rejection")))
-    return (first, "first_notice") if first is not None else (None, None)
+        first = conn.scalar(select(func.min(Message.accepted_at)).where(Message.kind == "rejection"))
+        if first is not None:
+            return first, "first_notice"
+        queued = conn.scalar(select(Message.id).where(Message.kind == "rejection").limit(1))
+    return (None, "queued") if queued is not None else (None, None)
 
 
 def today(settings: Settings) -> date:
@@ -139,11 +145,13 @@ def _inputs(settings: Settings, period: Period, costs: dict[str, Any], absent: l
 
 
 def _base_figures(engine: Engine, settings: Settings, period: Period, live: datetime | None,
-                  cost_period: Period) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[Any]]:
+                  source: str | None, cost_period: Period,
+                  ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[Any]]:
+    started = source is not None
     with engine.connect() as conn:
-        kpis, tables = compute_kpis(conn, period, settings, go_live=_NOT_YET if live is None else live)
+        kpis, tables = compute_kpis(conn, period, settings, go_live=live if started else _NOT_YET)
         conn.rollback()
-    if live is None:
+    if not started:
         kpis["follow_up_rate"] = figure(
             "follow_up_rate", "follow_up", None, inputs=kpis["follow_up_rate"]["inputs"],
             apart=kpis["follow_up_rate"]["apart"], breakdown=kpis["follow_up_rate"]["breakdown"],
@@ -161,8 +169,9 @@ def _snapshot(engine: Engine, settings: Settings, period: Period, *, replace: bo
         existing = find_snapshot(session, period)
         if existing is not None and not replace:
             return existing.figures, existing.inputs, existing.computed_at, False
-    live, _ = go_live(engine, settings)
-    kpis, tables, costs, absent = _base_figures(engine, settings, period, live, cost_period or period)
+    live, source = go_live(engine, settings)
+    kpis, tables, costs, absent = _base_figures(engine, settings, period, live, source,
+                                                cost_period or period)
     baseline_cph: tuple[float | None, str] = (None, "no baseline configured")
     baseline_rate: tuple[float | None, str] = (None, "no baseline configured")
     if with_baseline:
@@ -256,11 +265,11 @@ def build_report(engine: Engine, settings: Settings, period: Period, *, recomput
         trend=trend(engine, settings, period, trend_months, day) if trend_months else [],
         timezone=business_timezone(settings), cut_from=asked.end if period != asked else None,
         go_live=live, go_live_source=source,
-        settings_missing=missing_settings(settings, inputs, live),
+        settings_missing=missing_settings(settings, inputs, source),
     )
 
 
-def missing_settings(settings: Settings, inputs: dict[str, Any], live: datetime | None) -> dict[str, Any]:
+def missing_settings(settings: Settings, inputs: dict[str, Any], source: str | None) -> dict[str, Any]:
     """What the reader has to configure for every figure to have a value (named once in the report)."""
     out: dict[str, Any] = {}
     costs = inputs.get("costs", {})
@@ -272,6 +281,6 @@ def missing_settings(settings: Settings, inputs: dict[str, Any], live: datetime 
         out["baseline_cost_per_hire"] = True
     if b.reapplication_rate is None and not (b.period_from and b.period_to):
         out["baseline_reapplication_rate"] = True
-    if live is None:
+    if source is None:
         out["go_live"] = True
     return out

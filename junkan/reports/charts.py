@@ -89,24 +89,38 @@ def _input(kpis: dict[str, Any], name: str, key: str) -> float:
     return float(f["inputs"].get(key) or f["apart"].get(key) or 0) if f else 0.0
 
 
-def _stages(kpis: dict[str, Any], lang: Lang) -> list[list[tuple[str, float]]]:
+Stage = tuple[str, float, float]
+
+
+def _stages(kpis: dict[str, Any], lang: Lang) -> list[list[Stage]]:
+    """The loop's two rows of (label, count, the part of the count that came from the step before)."""
     ja = lang == "ja"
     in_time = _input(kpis, "follow_up_rate", "followed_up")
+    notified = in_time + _input(kpis, "follow_up_rate", "late")
+    registered = _value(kpis, "partner_registrations")
+    typed = _input(kpis, "partner_registrations", "via_code")
+    # Registrations with a typed code did not come through a click: only the others flow from it.
+    reg_label = (f"登録（うちコード入力 {typed:,.0f}）" if ja else f"Registered ({typed:,.0f} by code)"
+                 ) if typed else ("登録" if ja else "Registered")
+
+    def plain(label: str, value: float) -> Stage:
+        return label, value, value
+
     return [
-        [("不採用" if ja else "Rejected", _input(kpis, "follow_up_rate", "eligible")),
-         ((f"通知（うち期限内 {in_time:,.0f}）" if ja else f"Notified ({in_time:,.0f} in time)"),
-          in_time + _input(kpis, "follow_up_rate", "late")),
-         ("パートナー案内" if ja else "With partner link",
-          _input(kpis, "partner_registration_rate", "notices_with_link")),
-         ("クリック" if ja else "Clicked", _value(kpis, "partner_link_clicks")),
-         ("登録" if ja else "Registered", _value(kpis, "partner_registrations")),
-         ("クレジット" if ja else "Credits", _value(kpis, "credits_earned"))],
-        [("タレントプール" if ja else "Talent pool", _value(kpis, "pool_size")),
-         ("マッチ" if ja else "Matched", _input(kpis, "recontact_reapplication_rate", "contacted_people")
-          + _input(kpis, "holdout_reapplication_rate", "holdout_people")),
-         ("再コンタクト" if ja else "Re-contacted", _value(kpis, "recontacts_sent")),
-         ("再応募" if ja else "Re-applied", _value(kpis, "reapplications_via_recontact")),
-         ("採用" if ja else "Hired", _value(kpis, "hires_from_pool"))],
+        [plain("不採用" if ja else "Rejected", _input(kpis, "follow_up_rate", "eligible")),
+         plain(f"通知（うち期限内 {in_time:,.0f}）" if ja else f"Notified ({in_time:,.0f} in time)",
+               notified),
+         plain("パートナー案内" if ja else "With partner link",
+               _input(kpis, "partner_registration_rate", "notices_with_link")),
+         plain("クリック" if ja else "Clicked", _value(kpis, "partner_link_clicks")),
+         (reg_label, registered, registered - typed),
+         plain("クレジット" if ja else "Credits", _value(kpis, "credits_earned"))],
+        [plain("タレントプール" if ja else "Talent pool", _value(kpis, "pool_size")),
+         plain("マッチ" if ja else "Matched", _input(kpis, "recontact_reapplication_rate", "contacted_people")
+               + _input(kpis, "holdout_reapplication_rate", "holdout_people")),
+         plain("再コンタクト" if ja else "Re-contacted", _value(kpis, "recontacts_sent")),
+         plain("再応募" if ja else "Re-applied", _value(kpis, "reapplications_via_recontact")),
+         plain("採用" if ja else "Hired", _value(kpis, "hires_from_pool"))],
     ]
 
 
@@ -115,7 +129,7 @@ def loop_chart(kpis: dict[str, Any], lang: Lang) -> Chart:
     of each step over the one before written on the link."""
     title = text("loop", lang)
     rows = _stages(kpis, lang)
-    if not any(v for row in rows for _, v in row):
+    if not any(v for row in rows for _, v, _ in row):
         return _empty("loop", title, text("loop_empty", lang))
     with matplotlib.rc_context(_RC):
         fig = _figure(7.2, 3.0)
@@ -125,10 +139,10 @@ def loop_chart(kpis: dict[str, Any], lang: Lang) -> Chart:
         ax.set_ylim(-0.05, 2.0)
         for r, row in enumerate(rows):
             base_y = 1.05 - r * 1.05
-            top = max(v for _, v in row) or 1.0
+            top = max(v for _, v, _ in row) or 1.0
             color = _COLORS[r]
-            heights = [0.04 + 0.45 * (v / top) for _, v in row]
-            for i, ((label, v), h) in enumerate(zip(row, heights, strict=True)):
+            heights = [0.04 + 0.45 * (v / top) for _, v, _ in row]
+            for i, ((label, v, _), h) in enumerate(zip(row, heights, strict=True)):
                 x = i * 1.15
                 ax.add_patch(Rectangle((x, base_y), 0.16, h, color=color))
                 ax.text(x + 0.08, base_y + h + 0.05, f"{label}\n{v:,.0f}", ha="center", va="bottom",
@@ -138,8 +152,7 @@ def loop_chart(kpis: dict[str, Any], lang: Lang) -> Chart:
                     x1 = (i + 1) * 1.15
                     ax.add_patch(Polygon([(x + 0.16, base_y), (x + 0.16, base_y + h), (x1, base_y + nxt_h),
                                           (x1, base_y)], closed=True, color=color, alpha=0.25, lw=0))
-                    prev = v
-                    rate = "—" if not prev else f"{row[i + 1][1] / prev * 100:.0f}%"
+                    rate = "—" if not v else f"{row[i + 1][2] / v * 100:.0f}%"
                     ax.text((x + 0.16 + x1) / 2, base_y + 0.03, rate, ha="center", va="bottom",
                             fontsize=8, color="#222")
         return Chart("loop", title, _svg(fig))

@@ -59,7 +59,7 @@ KPIS: dict[str, tuple[str, str]] = {
 #: Names of the inputs shown beside a figure; an input without a name here is not shown to the reader.
 INPUTS: dict[str, tuple[str, str]] = {
     "followed_up": ("期限内に通知", "notified in time"), "eligible": ("対象の不採用", "rejections counted"),
-    "before_go_live": ("導入前の不採用（参考）", "before go-live (history)"),
+    "before_go_live": ("導入前に期限切れ（参考）", "before go-live (history)"),
     "excluded_policy": ("対象外（配信停止・匿名化・古い決定）", "excluded (opt-out, erased, too old)"),
     "no_address": ("宛先なし", "no address"), "late": ("期限後に通知", "notified late"),
     "not_sent": ("未送信", "not sent"), "n": ("件数", "count"),
@@ -252,16 +252,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "change_prev": ("前期間比", "vs previous period"),
     "definition": ("定義", "Definition"),
     "definitions": ("指標の定義", "Definitions"),
-    "as_of": ("{day}日時点", "as of {date}"),
+    "as_of": ("{day}時点", "as of {date}"),
     "timezone": ("時刻はすべて {tz}", "All times in {tz}"),
     "go_live": ("Junkan 導入", "Junkan go-live"),
     "go_live_setting": ("設定値", "setting"),
-    "go_live_first_notice": ("Junkan が最初に不採用通知を用意した決定",
-                             "first decision Junkan queued a notice for"),
+    "go_live_first_notice": ("最初の不採用通知の送信", "first rejection notice sent"),
+    "go_live_queued": ("Junkan は不採用通知を用意済みで、まだ送信していません",
+                       "Junkan has queued rejection notices but sent none yet"),
     "go_live_none": ("Junkan はまだ不採用通知を送っていません", "Junkan has not sent a rejection notice yet"),
     "history_note": (
-        "導入前に決定した不採用 {n} 件は参考値として別に示し、フォローアップ率には含めません。",
-        "{n} rejections decided before go-live are history: shown apart, not in the follow-up rate."),
+        "導入時点ですでに通知期限を過ぎていた不採用 {n} 件は、導入前の参考値として別に示し、"
+        "フォローアップ率には含めません。",
+        "{n} rejections whose notice deadline had passed before go-live are history: shown apart, not in "
+        "the follow-up rate."),
     "loop": ("循環の全体像", "The loop"),
     "loop_note": ("矢印の数字は前の段階からの割合です。",
                   "The figures on the arrows are the share of the step before."),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -57,7 +58,7 @@ def period_text(report: Report, lang: Lang) -> str:
             out = f"{p.start.year}年 第{label[-1]}四半期（{p.start.month}月〜{whole.end.month}月）"
         else:
             out = f"{_day_ja(p.start)}〜{_day_ja(whole.end)}"
-        return out + (f"（{text('as_of', lang).format(day=p.end.day)}）" if cut else "")
+        return out + (f"（{text('as_of', lang).format(day=_day_ja(p.end))}）" if cut else "")
     if label.count("-") == 1 and "Q" not in label:
         out = f"{p.start:%B %Y}"
     elif "Q" in label:
@@ -80,7 +81,7 @@ def computed_text(report: Report, lang: Lang) -> str:
 
 def go_live_text(report: Report, lang: Lang) -> str:
     if report.go_live is None:
-        return text("go_live_none", lang)
+        return text("go_live_queued" if report.go_live_source == "queued" else "go_live_none", lang)
     day = report.go_live.astimezone(business_zone(report.timezone)).date()
     source = text(f"go_live_{report.go_live_source}", lang)
     return f"{text('go_live', lang)}: {_day_ja(day) if lang == 'ja' else f'{day:%d %B %Y}'}（{source}）" \
@@ -153,12 +154,21 @@ def html_to_pdf(html: str) -> bytes:
     """A4 PDF of the HTML, printed by Debian's Chromium through Playwright: fonts embedded (subset),
     the page breaks of the print style sheet kept."""
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:  # an optional extra: the one-line reason, not a traceback
         raise RuntimeError("PDF needs the `pdf` extra (pip install 'junkan[pdf]') and Debian's chromium "
                            "(make chromium)") from None
     if not CHROMIUM.exists():
         raise RuntimeError(f"PDF needs Debian's chromium at {CHROMIUM} (make chromium)")
+    # Playwright's sync API refuses to run where an event loop is running (a Prefect task, a test that
+    # already drives a browser): its own thread has none.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_print, html).result()
+
+
+def _print(html: str) -> bytes:
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
         try:

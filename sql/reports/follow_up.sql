@@ -8,12 +8,13 @@
 --   was accepted by the provider before the SLA deadline of its decision day (report_sla_calendar).
 --   Excluded by policy (out of the denominator): suppressed address, anonymised candidate, or a decision
 --   already older than notice.max_age_days when first ingested. No address stays in (a miss), shown apart.
---   Decided before go-live (the go_live bind, see build.go_live) is history: out of the denominator, shown apart.
+--   History (out of the denominator, shown apart): a rejection whose SLA deadline had passed when Junkan
+--   went live (the go_live bind, see build.go_live), so no notice from Junkan could have been on time.
 -- plan: an application has at most one rejection notice (unique index ix_message_rejection_notice), so
 --   each rejection joins its notice directly, read from that index; rows are counted per job first and the
 --   job's department joined to the 200-odd totals, not to every rejection.
 WITH rej AS (
-    SELECT a.id, a.job_id, a.created_at, a.decided_at, cal.deadline, cal.stale_after
+    SELECT a.id, a.job_id, a.created_at, cal.deadline, cal.stale_after
     FROM report_sla_calendar cal
     JOIN application a
       ON a.status = 'rejected' AND a.decided_at >= cal.day_start AND a.decided_at < cal.day_end
@@ -22,7 +23,7 @@ WITH rej AS (
 judged AS (
     SELECT rej.job_id,
            CASE
-               WHEN rej.decided_at < :go_live THEN 'before_go_live'
+               WHEN rej.deadline <= :go_live THEN 'before_go_live'
                WHEN n.accepted_at IS NOT NULL AND n.accepted_at < rej.deadline THEN 'followed_up'
                WHEN n.accepted_at IS NOT NULL THEN 'late'
                WHEN n.state = 'suppressed'

@@ -229,27 +229,28 @@ def test_trend_reads_one_snapshot_per_month(engine: Engine, settings: Settings) 
     assert report.trend[-1]["credits_earned"] == 1 and report.trend[-2]["credits_earned"] == 1
 
 
-def test_rejections_decided_before_go_live_are_history_apart_from_the_follow_up_rate(
+def test_rejections_past_their_deadline_at_go_live_are_history_apart_from_the_follow_up_rate(
         engine: Engine, settings: Settings) -> None:
     load_october(engine)
-    report = build_report(engine, _settings(settings, go_live="2026-10-06"), month(2026, 10), trend_months=0)
+    report = build_report(engine, _settings(settings, go_live="2026-10-14"), month(2026, 10), trend_months=0)
     f = report.kpis["follow_up_rate"]
-    # a1 (on time) and a2 (late), both decided Oct 5, are history now; a3 and the stale one are excluded
-    # by policy; a4 (no address) and the Oct 9 one (never sent) are Junkan's misses.
+    # a1 (on time) and a2 (late), decided Oct 5, had their deadline at the end of Oct 13: history now.
+    # a3 (deadline Oct 14 end) and the stale one are excluded by policy; a4 (no address) and the Oct 9
+    # one (never sent) are Junkan's misses.
     assert f["inputs"] == {"followed_up": 0, "eligible": 2}
     assert f["apart"] == {"before_go_live": 2, "excluded_policy": 2, "no_address": 1, "late": 0,
                           "not_sent": 1}
     assert report.go_live_source == "setting"
-    assert report.go_live is not None and report.go_live.isoformat() == "2026-10-05T15:00:00+00:00"
+    assert report.go_live is not None and report.go_live.isoformat() == "2026-10-13T15:00:00+00:00"
 
 
-def test_go_live_defaults_to_the_first_decision_junkan_queued_a_notice_for(engine: Engine,
-                                                                          settings: Settings) -> None:
+def test_go_live_defaults_to_the_first_notice_sent(engine: Engine, settings: Settings) -> None:
     load_october(engine)
     report = build_report(engine, _settings(settings), month(2026, 10), trend_months=0)
-    # a1, decided Mon Oct 5 10:00 JST, is the earliest decision with a notice (sent or not).
+    # m1, accepted Oct 13 23:59 JST, is the first notice; a1's and a2's deadlines (end of Oct 13) had
+    # not passed then: nothing is history.
     assert report.go_live_source == "first_notice"
-    assert report.go_live is not None and report.go_live.isoformat() == "2026-10-05T01:00:00+00:00"
+    assert report.go_live is not None and report.go_live.isoformat() == "2026-10-13T14:59:00+00:00"
     assert report.kpis["follow_up_rate"]["apart"]["before_go_live"] == 0
 
 
