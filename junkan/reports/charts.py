@@ -106,10 +106,15 @@ def _stages(kpis: dict[str, Any], lang: Lang) -> list[list[Stage]]:
     def plain(label: str, value: float) -> Stage:
         return label, value, value
 
+    sent = sum(float(r["inputs"].get("sent") or 0) for r in kpis.get("email_delivered_rate", {}).get(
+        "breakdown", []) if r["dims"].get("kind") == "rejection")
+    # Three chains that each start from their own population, so that no link reads above 100%: the
+    # rejections Junkan had to follow up, every notice it sent (a backlog included), the talent pool.
     return [
-        [plain("不採用" if ja else "Rejected", _input(kpis, "follow_up_rate", "eligible")),
+        [plain("不採用（対象）" if ja else "Rejected (counted)", _input(kpis, "follow_up_rate", "eligible")),
          plain(f"通知（うち期限内 {in_time:,.0f}）" if ja else f"Notified ({in_time:,.0f} in time)",
-               notified),
+               notified)],
+        [plain("送った不採用通知" if ja else "Notices sent", sent),
          plain("パートナー案内" if ja else "With partner link",
                _input(kpis, "partner_registration_rate", "notices_with_link")),
          plain("クリック" if ja else "Clicked", _value(kpis, "partner_link_clicks")),
@@ -132,15 +137,15 @@ def loop_chart(kpis: dict[str, Any], lang: Lang) -> Chart:
     if not any(v for row in rows for _, v, _ in row):
         return _empty("loop", title, text("loop_empty", lang))
     with matplotlib.rc_context(_RC):
-        fig = _figure(7.2, 3.0)
+        fig = _figure(7.2, 4.2)
         ax = fig.add_subplot()
         ax.set_axis_off()
         ax.set_xlim(-0.3, 6.0)
-        ax.set_ylim(-0.05, 2.0)
+        ax.set_ylim(-0.05, 3.05)
         for r, row in enumerate(rows):
-            base_y = 1.05 - r * 1.05
+            base_y = 2.1 - r * 1.05
             top = max(v for _, v, _ in row) or 1.0
-            color = _COLORS[r]
+            color = _COLORS[r % len(_COLORS)]
             heights = [0.04 + 0.45 * (v / top) for _, v, _ in row]
             for i, ((label, v, _), h) in enumerate(zip(row, heights, strict=True)):
                 x = i * 1.15

@@ -57,7 +57,8 @@ def period_text(report: Report, lang: Lang) -> str:
         elif "Q" in label:
             out = f"{p.start.year}年 第{label[-1]}四半期（{p.start.month}月〜{whole.end.month}月）"
         else:
-            out = f"{_day_ja(p.start)}〜{_day_ja(whole.end)}"
+            # A range cut at the day computed for ends there: 「2026年1月1日〜2026年12月8日時点」.
+            return f"{_day_ja(p.start)}〜{_day_ja(p.end)}" + ("時点" if cut else "")
         return out + (f"（{text('as_of', lang).format(day=_day_ja(p.end))}）" if cut else "")
     if label.count("-") == 1 and "Q" not in label:
         out = f"{p.start:%B %Y}"
