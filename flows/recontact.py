@@ -13,6 +13,7 @@ from prefect import flow
 from pydantic import Field
 
 from flows.artifacts import publish_markdown, sending_notes
+from flows.declare import schema_checked
 from flows.overlap import holds_sending_slot
 from flows.params import Day, as_of_field, dry_run_field, run_namer
 from flows.results import FlowResult
@@ -32,6 +33,7 @@ DRY_RUN_HELP = ("Match and show the results only: no run is stored, no re-applic
 @flow(name="recontact", log_prints=False, flow_run_name=run_namer("recontact"),
       description="Match pooled candidates past their cool-down to newly opened positions: a shortlist for "
       "recruiters, or re-contact mails in `auto` mode. Part of `daily`; run it by hand to preview.")
+@schema_checked
 @holds_sending_slot("recontact")
 def recontact(
     as_of: Day | None = as_of_field(),

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from prefect import flow
 from pydantic import BaseModel, Field, model_validator
 
+from flows.declare import schema_checked
 from flows.params import Day, as_of_field, run_namer
 from junkan.config import get_settings
 from junkan.db.types import utcnow
@@ -57,6 +58,7 @@ def _label(parameters: dict[str, Any]) -> str:
       "手動では任意の期間を対象にします。 / "
       "The KPI and ROI report of a period: HTML, PDF, Excel and JSON files and the headline figures as "
       "artifacts. On the 1st at 09:00 Asia/Tokyo for the previous month; by hand for any period.")
+@schema_checked
 def roi_report(
     period: ReportPeriod | None = Field(
         None, description="対象期間。空欄なら基準日の前月。 / The days to report on. Empty: the calendar "

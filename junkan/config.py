@@ -5,6 +5,10 @@ up each time settings are built, not at import. `get_settings()` refuses unknown
 a `ConfigError` that names each setting as the operator wrote it (see junkan/config_check.py).
 
 Secrets are `SecretStr`: their repr is masked, so printing or logging a Settings object leaks nothing.
+
+A setting that cannot work is refused here, before anything runs, rather than failing mid-run: every
+number has a floor and a ceiling (a retention of 10^14 days overflows a date, 0 mail workers sends
+nothing), and every time zone is a `TimeZoneName`, checked against the IANA database.
 """
 
 from __future__ import annotations
@@ -13,9 +17,19 @@ import os
 import tomllib
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,7 +39,7 @@ from pydantic_settings import (
 
 from junkan.config_check import ConfigError, bad_values, unknown_env_vars, unknown_file_keys
 
-__all__ = ["ConfigError", "Settings", "config_file", "get_settings"]
+__all__ = ["ConfigError", "Settings", "TimeZoneName", "config_file", "get_settings"]
 
 ENV_PREFIX = "JUNKAN_"
 CONFIG_FILE_VARIABLE = "JUNKAN_CONFIG_FILE"
@@ -33,6 +47,41 @@ DEFAULT_CONFIG_FILE = Path("junkan.toml")
 #: JUNKAN_* variables that are not settings, so the typo check leaves them alone: the config file's path,
 #: the test suite's database, and the checkout a Prefect worker runs flows from (deployments/).
 NOT_SETTINGS = frozenset({CONFIG_FILE_VARIABLE, "JUNKAN_TEST_DATABASE_URL", "JUNKAN_HOME"})
+
+
+def _known_zone(name: str) -> str:
+    # ZoneInfo also reads a relative file path ("../x") as a key; only real zone names pass.
+    try:
+        if name.strip() != name or not name or name.startswith(("/", ".")) or ".." in name:
+            raise ValueError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError("not a time zone of the IANA database (e.g. Asia/Tokyo, UTC)") from None
+    return name
+
+
+#: A time-zone setting: an IANA name that `zoneinfo` can load, refused in one line otherwise.
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
+def month_day(text: str) -> tuple[int, int]:
+    """(month, day) of a "MM-DD" calendar day; "02-29" is one (it exists in leap years)."""
+    try:
+        month_s, day_s = text.strip().split("-")
+        month, day = int(month_s), int(day_s)
+        date(2024, month, day)  # a leap year
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid MM-DD day (e.g. 12-31)") from None
+    return month, day
+
+
+def _month_day_text(text: str) -> str:
+    month_day(text)
+    return text
+
+
+#: A yearly closing day such as 年末年始's "12-31", checked when the settings are read.
+MonthDay = Annotated[str, AfterValidator(_month_day_text)]
 
 
 class _Section(BaseModel):
@@ -54,15 +103,15 @@ class AtsSettings(_Section):
     #: Spreadsheet sources: the jobs sheet (求人一覧), CSV or XLSX; what the matcher reads of each job.
     jobs_path: Path | None = None
     phone_region: str = "JP"
-    timeout_s: float = 30.0
-    max_retries: int = 5
-    page_size: int = 500
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    max_retries: int = Field(default=5, ge=0, le=20)
+    page_size: int = Field(default=500, ge=1, le=10_000)
     #: Spreadsheet sources: the workbook sheet to read (default: the only sheet with a header).
     sheet: str | None = None
     #: A workbook is refused, before it is loaded, past these sizes (a ZIP of XML can be a bomb).
-    max_uncompressed_mb: int = 200
-    max_rows: int = 1_000_000
-    max_columns: int = 200
+    max_uncompressed_mb: int = Field(default=200, ge=1, le=100_000)
+    max_rows: int = Field(default=1_000_000, ge=1, le=100_000_000)
+    max_columns: int = Field(default=200, ge=1, le=16_384)
 
     @property
     def source(self) -> str:
@@ -80,31 +129,31 @@ class MailSettings(_Section):
     outbox_dir: Path = Path("./outbox")
     sendgrid_api_key: SecretStr | None = None
     sendgrid_host: str = "https://api.sendgrid.com"
-    asm_group_id: int | None = None
-    workers: int = 8
-    max_retries: int = 4
+    asm_group_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    workers: int = Field(default=8, ge=1, le=64)
+    max_retries: int = Field(default=4, ge=0, le=20)
     smtp_host: str = "localhost"
-    smtp_port: int = 587
+    smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     #: CA bundle that signs the SMTP server's certificate (a private relay); the system store otherwise.
     smtp_ca_file: Path | None = None
     #: Socket timeout for one provider call (SendGrid request or SMTP command).
-    timeout_s: float = 30.0
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
     #: Exponential backoff between retries of 5xx / timeouts: base * 2**(n-1), capped.
-    backoff_base_s: float = 1.0
-    backoff_max_s: float = 30.0
+    backoff_base_s: float = Field(default=1.0, gt=0, le=600)
+    backoff_max_s: float = Field(default=30.0, gt=0, le=3600)
     #: A 429 waits until X-RateLimit-Reset, but never longer than this per wait, and at most this often.
-    rate_limit_max_wait_s: float = 60.0
-    rate_limit_retries: int = 10
+    rate_limit_max_wait_s: float = Field(default=60.0, gt=0, le=3600)
+    rate_limit_retries: int = Field(default=10, ge=0, le=100)
     #: mailto: target of the List-Unsubscribe header; the sender's contact address when unset.
     unsubscribe_mailto: str | None = None
 
 
 class NoticeSettings(_Section):
-    delay_business_days: int = 2
-    timezone: str = "Asia/Tokyo"
+    delay_business_days: int = Field(default=2, ge=0, le=60)
+    timezone: TimeZoneName = "Asia/Tokyo"
     window_start: time = time(9, 0)
     window_end: time = time(18, 0)
     #: What withdrawn (辞退) candidates receive: a thank-you notice, or nothing.
@@ -112,11 +161,19 @@ class NoticeSettings(_Section):
     #: The partner section is shown only with `partner_info` consent; `off` removes it for everyone.
     partner_section: Literal["consent", "off"] = "consent"
     #: Company closing days ("MM-DD") on top of weekends and public holidays; the usual 年末年始.
-    extra_closed_days: list[str] = Field(default_factory=lambda: ["12-31", "01-01", "01-02", "01-03"])
+    extra_closed_days: list[MonthDay] = Field(default_factory=lambda: ["12-31", "01-01", "01-02", "01-03"])
     #: Decisions older than this when first seen get no notice (e.g. history imported on day one).
-    max_age_days: int = 30
+    max_age_days: int = Field(default=30, ge=1, le=3650)
     #: Template locale when the candidate's is unknown or has no templates.
     default_locale: str = "ja"
+
+    @field_validator("window_end")
+    @classmethod
+    def _window_closes_after_it_opens(cls, end: time, info: ValidationInfo) -> time:
+        start = info.data.get("window_start")
+        if isinstance(start, time) and end <= start:
+            raise ValueError(f"the sending window must close after it opens (window_start {start:%H:%M})")
+        return end
 
 
 class RecruitingContact(_Section):
@@ -151,9 +208,13 @@ class LinkSettings(_Section):
     #: Older secrets still accepted, so keys can be rotated without breaking mailed links.
     fallback_secrets: list[SecretStr] = Field(default_factory=list)
     public_base_url: str = "http://127.0.0.1:8000"
-    tracking_max_age_days: int = 180
+    tracking_max_age_days: int = Field(default=180, ge=1, le=3650)
     #: Careers page a `job:<id>` tracked link redirects to; placeholders {job_id}, {source}, {external_id}.
     job_url_template: str | None = None
+    #: A tracked-link fetch this many seconds or less after the mail's delivery is a mail scanner's.
+    scanner_after_delivery_s: float = Field(default=30.0, ge=0, le=3600)
+    #: A fetch this many seconds or less after another link of the same mail was fetched: a scanner.
+    scanner_burst_s: float = Field(default=5.0, ge=0, le=600)
 
     @property
     def uses_default_secret(self) -> bool:
@@ -171,24 +232,24 @@ class PartnerSettings(_Section):
     token: SecretStr | None = None
     path: Path | None = None
     landing_url: str = "https://careerrelay.example/register"
-    registrations_per_credit: int = 10
+    registrations_per_credit: int = Field(default=10, ge=1, le=1_000_000)
     counted_status: Literal["registered", "interviewed", "placed"] = "registered"
-    credit_value_yen: int = 300_000
-    credit_expiry_months: int | None = None
+    credit_value_yen: int = Field(default=300_000, ge=0, le=10**12)
+    credit_expiry_months: int | None = Field(default=None, ge=1, le=1200)
     #: Count referrals flagged suspicious (e.g. reported before the mail was accepted) toward credits.
     count_suspicious: bool = False
     #: Time zone of naive timestamps in the partner's reports.
-    timezone: str = "Asia/Tokyo"
+    timezone: TimeZoneName = "Asia/Tokyo"
     #: The HTTP fetch re-asks this far behind the watermark, for late reports (re-imports are harmless).
-    lookback_days: int = 7
-    timeout_s: float = 30.0
-    max_retries: int = 5
+    lookback_days: int = Field(default=7, ge=0, le=3650)
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    max_retries: int = Field(default=5, ge=0, le=20)
     #: Which applications this partner's link may go to: job external ids and job departments (either
     #: matches; both empty = every application). See junkan/partner/choice.py.
     jobs: list[str] = Field(default_factory=list)
     departments: list[str] = Field(default_factory=list)
     #: Relative weight among the partners eligible for an application (1 and 3: a quarter and three).
-    share: float = Field(default=1.0, gt=0)
+    share: float = Field(default=1.0, gt=0, le=1_000_000)
 
     @property
     def has_source(self) -> bool:
@@ -198,7 +259,7 @@ class PartnerSettings(_Section):
 
 class WebhookSettings(_Section):
     sendgrid_public_key: str | None = None
-    max_age_s: int = 600
+    max_age_s: int = Field(default=600, ge=1, le=86_400)
 
 
 class CostInputs(_Section):
@@ -209,25 +270,25 @@ class CostInputs(_Section):
 
     #: First day of the month the figures are for, "YYYY-MM".
     month: str
-    advertising_yen: int | None = None
-    agency_fees_yen: int | None = None
+    advertising_yen: int | None = Field(default=None, ge=0, le=10**13)
+    agency_fees_yen: int | None = Field(default=None, ge=0, le=10**13)
     #: Other external costs (job boards, assessments, background checks, travel of candidates …).
-    other_external_yen: int | None = None
+    other_external_yen: int | None = Field(default=None, ge=0, le=10**13)
     #: The recruiters' time (salaries and benefits of the recruiting staff, pro rata).
-    recruiter_time_yen: int | None = None
+    recruiter_time_yen: int | None = Field(default=None, ge=0, le=10**13)
     #: Internal costs ISO 30407 counts only in the internal form (CPHI), e.g. hiring managers' time.
-    other_internal_yen: int | None = None
+    other_internal_yen: int | None = Field(default=None, ge=0, le=10**13)
     #: Junkan's running cost (hosting, e-mail provider, operator time): the denominator of ROI.
-    running_cost_yen: int | None = None
+    running_cost_yen: int | None = Field(default=None, ge=0, le=10**13)
     #: First-year pay of the month's hires, for the hire-cost ratio; optional.
-    first_year_pay_yen: int | None = None
+    first_year_pay_yen: int | None = Field(default=None, ge=0, le=10**13)
 
 
 class ReportBaseline(_Section):
     """What the report compares against: configured figures, or a baseline period computed like any other."""
 
-    reapplication_rate: float | None = None
-    cost_per_hire_yen: float | None = None
+    reapplication_rate: float | None = Field(default=None, ge=0, le=1)
+    cost_per_hire_yen: float | None = Field(default=None, ge=0, le=10**12)
     #: A baseline period (local dates, inclusive); used for each figure not configured above.
     period_from: date | None = None
     period_to: date | None = None
@@ -235,9 +296,9 @@ class ReportBaseline(_Section):
 
 class ReportSettings(_Section):
     #: A rejection is followed up when its notice was accepted by the end of this many business days.
-    follow_up_sla_business_days: int = 5
+    follow_up_sla_business_days: int = Field(default=5, ge=1, le=60)
     #: Below this many candidates in a group, a comparison says "not enough data".
-    min_group_size: int = 30
+    min_group_size: int = Field(default=30, ge=1, le=1_000_000)
     baseline: ReportBaseline = Field(default_factory=ReportBaseline)
     costs: list[CostInputs] = Field(default_factory=list)
     #: A CSV of monthly costs (columns as in CostInputs); rows here win over `costs` for the same month.
@@ -252,11 +313,11 @@ class ReportSettings(_Section):
 class MatchWeights(_Section):
     """How much each part of the match score counts; normalised by their sum, so any scale works."""
 
-    required_skills: float = Field(default=0.40, ge=0)
-    preferred_skills: float = Field(default=0.10, ge=0)
-    text: float = Field(default=0.25, ge=0)
-    location: float = Field(default=0.10, ge=0)
-    potential: float = Field(default=0.15, ge=0)
+    required_skills: float = Field(default=0.40, ge=0, le=1000)
+    preferred_skills: float = Field(default=0.10, ge=0, le=1000)
+    text: float = Field(default=0.25, ge=0, le=1000)
+    location: float = Field(default=0.10, ge=0, le=1000)
+    potential: float = Field(default=0.15, ge=0, le=1000)
 
 
 class RecontactSettings(_Section):
@@ -265,12 +326,12 @@ class RecontactSettings(_Section):
     #: `shortlist`: a digest for recruiters (artifact + CSV); `auto`: re-contact mails through the outbox.
     mode: Literal["shortlist", "auto"] = "shortlist"
     #: First run only: an opening is new when it opened within this many days.
-    new_opening_days: int = Field(default=14, ge=1)
+    new_opening_days: int = Field(default=14, ge=1, le=3650)
     #: Calendar months after the last rejection before anyone is matched again.
-    cooldown_months: int = Field(default=6, ge=0)
+    cooldown_months: int = Field(default=6, ge=0, le=1200)
     #: At most one re-contact per person in this many days.
-    recontact_interval_days: int = Field(default=90, ge=0)
-    top_k: int = Field(default=20, ge=1)
+    recontact_interval_days: int = Field(default=90, ge=0, le=3650)
+    top_k: int = Field(default=20, ge=1, le=10_000)
     #: Minimum match score (0–100) to be listed.
     threshold: float = Field(default=35.0, ge=0, le=100)
     #: Bucket limits on the match score: 強い一致 from `strong`, 良い一致 from `good`, 部分一致 below.
@@ -280,17 +341,17 @@ class RecontactSettings(_Section):
     #: Share of the people matched in `auto` mode held out (not mailed), to measure the lift; 0 = off.
     holdout_share: float = Field(default=0.10, ge=0, lt=1)
     #: Re-applications from the pool needed before the potential score switches to the trained model.
-    min_outcomes_for_model: int = Field(default=200, ge=10)
+    min_outcomes_for_model: int = Field(default=200, ge=10, le=10_000_000)
     #: ... of which at least this many ended in a hire (and as many did not).
-    min_hires_for_model: int = Field(default=20, ge=2)
+    min_hires_for_model: int = Field(default=20, ge=2, le=10_000_000)
     #: Openings listed in one re-contact mail.
     max_openings_per_mail: int = Field(default=3, ge=1, le=10)
     #: How much of a past job's description counts as the candidate's text (characters).
-    text_max_chars: int = Field(default=200, ge=0)
+    text_max_chars: int = Field(default=200, ge=0, le=20_000)
     #: Where the shortlist CSV of each run is written.
     shortlist_dir: Path = Path("./shortlists")
     #: Eligible people per matcher partition; each partition is one Prefect task (docs/pool.md "Partitions").
-    partition_size: int = Field(default=250_000, ge=1)
+    partition_size: int = Field(default=250_000, ge=1, le=100_000_000)
     #: Where the partitions run: `thread` (the flow's own process, one after another) or `dask`.
     task_runner: Literal["thread", "dask"] = "thread"
     #: Scheduler of an existing Dask cluster, e.g. `tcp://10.0.0.5:8786`; unset, a `dask` run starts a
@@ -304,15 +365,15 @@ class ConsentSettings(_Section):
     #: Days a grant of each purpose is valid from when it was recorded; unset = never expires.
     #: `talent_pool_days` is also how long a person stays in the talent pool (it replaced
     #: `recontact.pool_consent_days`).
-    talent_pool_days: int = Field(default=365, ge=1)
-    partner_info_days: int | None = Field(default=None, ge=1)
-    recontact_days: int | None = Field(default=None, ge=1)
+    talent_pool_days: int = Field(default=365, ge=1, le=3650)
+    partner_info_days: int | None = Field(default=None, ge=1, le=3650)
+    recontact_days: int | None = Field(default=None, ge=1, le=3650)
     #: Renewal mails (kind `consent_renewal`) through the outbox; off unless switched on.
     renewal_enabled: bool = False
     #: A renewal mail goes out this many days before a `talent_pool` grant expires.
-    renewal_days_before: int = Field(default=7, ge=1)
+    renewal_days_before: int = Field(default=7, ge=1, le=365)
     #: A renewal link in a mail works this long after it was sent.
-    renewal_link_max_age_days: int = Field(default=30, ge=1)
+    renewal_link_max_age_days: int = Field(default=30, ge=1, le=365)
 
     def validity_days(self, purpose: str) -> int | None:
         """Days a grant of `purpose` lasts; None = it never expires (also for unknown purposes)."""
@@ -328,7 +389,7 @@ class RetentionRule(_Section):
     """The retention of one ATS source (overrides `retention.rejected_days`)."""
 
     #: Days after the last decision before a rejected or withdrawn candidate without pool consent goes.
-    rejected_days: int = Field(default=180, ge=1)
+    rejected_days: int = Field(default=180, ge=1, le=3650)
 
 
 class RetentionSettings(_Section):
@@ -336,13 +397,13 @@ class RetentionSettings(_Section):
 
     #: Days after the last decision before a rejected or withdrawn candidate without `talent_pool`
     #: consent is anonymised (business-zone calendar days, `notice.timezone`).
-    rejected_days: int = Field(default=180, ge=1)
+    rejected_days: int = Field(default=180, ge=1, le=3650)
     #: Per ATS source name (`ats.source_name`): its own `rejected_days`.
     sources: dict[str, RetentionRule] = Field(default_factory=dict)
     #: HMAC-SHA256 key of suppressions and tombstones. Changing it forgets every stored hash.
     hash_key: SecretStr = SecretStr(DEFAULT_HASH_KEY)
     #: Candidates scrubbed per transaction.
-    batch_size: int = Field(default=500, ge=1)
+    batch_size: int = Field(default=500, ge=1, le=100_000)
 
     @property
     def uses_default_key(self) -> bool:
@@ -360,11 +421,11 @@ class LimitSettings(_Section):
     """The Prefect limits `junkan setup` creates (docs/operations.md, "Overlap and provider limits")."""
 
     #: SendGrid requests per second, across every worker and run (limit `junkan-sendgrid`).
-    sendgrid_per_second: float = Field(default=10.0, gt=0)
+    sendgrid_per_second: float = Field(default=10.0, gt=0, le=10_000)
     #: ATS API requests per second, across every worker and run (limit `junkan-ats`).
-    ats_per_second: float = Field(default=5.0, gt=0)
+    ats_per_second: float = Field(default=5.0, gt=0, le=10_000)
     #: A flow that sends waits this long for another sending run to finish, then is refused.
-    send_wait_s: float = Field(default=3600.0, gt=0)
+    send_wait_s: float = Field(default=3600.0, gt=0, le=86_400)
     #: The sending slot is a lease its run renews: a worker killed mid-run frees it this long after.
     #: Prefect's API accepts 60 s to a day.
     send_lease_s: float = Field(default=300.0, ge=60, le=86400)
@@ -385,8 +446,8 @@ class AlertSettings(_Section):
     email_from: str | None = None
     sendgrid_api_key: SecretStr | None = None
     #: A sending run emits `junkan.messages.unknown` / `junkan.messages.failed` from this many messages on.
-    unknown_threshold: int = Field(default=1, ge=1)
-    failed_threshold: int = Field(default=10, ge=1)
+    unknown_threshold: int = Field(default=1, ge=1, le=1_000_000)
+    failed_threshold: int = Field(default=10, ge=1, le=1_000_000)
 
 
 class Settings(BaseSettings):

@@ -213,6 +213,8 @@ def bad_values(
         elif error["type"] == "missing":
             lines.append(f"{where}: required")
         else:
-            message = str(error["msg"])
+            # A validator's own ValueError is already a sentence for the operator: drop pydantic's prefix.
+            reason = error.get("ctx", {}).get("error") if error["type"] == "value_error" else None
+            message = str(reason) if reason is not None else str(error["msg"])
             lines.append(f"{where}: {value} is not valid: {message[:1].lower()}{message[1:]}")
     return lines

@@ -87,13 +87,15 @@ LIVE_SENDER: dict[str, Any] = {
 LIVE_FROM_EMAIL = "recruit@junkan.example"
 LIVE_LINKS: dict[str, Any] = {"secret": "test-link-secret-0123456789abcdef",
                               "public_base_url": "https://junkan.example"}
+#: The retention hash key of a live install: not the demo's, and at least 32 bytes.
+LIVE_HASH_KEY = "test-retention-hash-key-0123456789abcdef"
 
 
 def live_identity(mail: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Settings keyword arguments (sender, links, mail) with a real-looking identity; `mail` is merged
-    over the From address, so a test passes its backend settings through here."""
+    """Settings keyword arguments (sender, links, mail, retention) with a real-looking identity; `mail` is
+    merged over the From address, so a test passes its backend settings through here."""
     return {"sender": dict(LIVE_SENDER), "links": dict(LIVE_LINKS),
-            "mail": {"from_email": LIVE_FROM_EMAIL, **(mail or {})}}
+            "mail": {"from_email": LIVE_FROM_EMAIL, **(mail or {})}, "retention": {"hash_key": LIVE_HASH_KEY}}
 
 
 def live_identity_vars() -> dict[str, str]:
@@ -107,6 +109,7 @@ def live_identity_vars() -> dict[str, str]:
         "JUNKAN_MAIL__FROM_EMAIL": LIVE_FROM_EMAIL,
         "JUNKAN_LINKS__SECRET": LIVE_LINKS["secret"],
         "JUNKAN_LINKS__PUBLIC_BASE_URL": LIVE_LINKS["public_base_url"],
+        "JUNKAN_RETENTION__HASH_KEY": LIVE_HASH_KEY,
     }
 
 

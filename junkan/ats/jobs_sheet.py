@@ -5,6 +5,9 @@ One row per job: 求人ID and 求人名 are required; 状態, 募集開始日, �
 without BOM, or CP932) or XLSX, the same file checks, the same header normalisation (and title rows
 above the header are skipped), the same date reading. A row that cannot be read becomes a BadRecord
 naming the row and the column, which ingest quarantines with record_type `job`; the other rows go on.
+A 求人ID that differs from an earlier row's only by upper/lower case, or that holds an invisible
+character, is such a row too. Ingest then refuses texts longer than their column, implausible dates and
+a closing date before the opening date, for every adapter (`junkan.ingest.reference.job_problem`).
 
 A spreadsheet has no openings: each open job is its own opening for the matcher (docs/pool.md), which is
 why a match exported from a spreadsheet has an empty opening_id.
@@ -12,6 +15,7 @@ why a match exported from a spreadsheet has an empty opening_id.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -90,7 +94,7 @@ class JobsSheet:
             raise SourceFileError(self.path, f"the jobs sheet has no header row (expected "
                                              f"{JOB_HEADER_MAP['job_id'][0]}, {JOB_HEADER_MAP['title'][0]})")
         headers, columns, rows = found
-        first_row: dict[str, int] = {}
+        first_row: dict[str, tuple[str, int]] = {}
         for index, cells in rows:
             if isinstance(cells, UnreadableRow):
                 yield self._unreadable(index, cells, headers)
@@ -102,13 +106,32 @@ class JobsSheet:
             raw["_row"] = index
             record = self._record(index, values, raw)
             if isinstance(record, JobRecord):
-                if record.external_id in first_row:
-                    first = first_row[record.external_id]
-                    yield BadRecord(reason=f"row {index}: column {self._column('job_id')}: the same 求人ID "
-                                           f"as row {first}", raw=raw, external_id=record.external_id)
+                problem = self._id_problem(record.external_id, first_row, index)
+                if problem is not None:
+                    where = f"row {index}: column {self._column('job_id')}"
+                    yield BadRecord(reason=f"{where}: {problem}", raw=raw, external_id=record.external_id)
                     continue
-                first_row[record.external_id] = index
             yield record
+
+    @staticmethod
+    def _id_problem(job_id: str, first_row: dict[str, tuple[str, int]], row: int) -> str | None:
+        """Why this 求人ID cannot be a job of its own, or None (then it is remembered as seen).
+
+        Applications name their job by 求人ID as someone typed it. `J107` next to `j107`, or an id with a
+        zero-width space pasted from a web page, would be two jobs that are really one, and the matcher
+        would offer the same posting twice; the later row is quarantined instead of guessed at.
+        """
+        invisible = next((c for c in job_id if unicodedata.category(c) == "Cf"), None)
+        if invisible is not None:
+            return f"contains an invisible character (U+{ord(invisible):04X}); remove it"
+        folded = job_id.casefold()
+        if folded in first_row:
+            first, first_index = first_row[folded]
+            if first == job_id:
+                return f"the same 求人ID as row {first_index}"
+            return f"the same 求人ID as row {first_index} (they differ only in upper/lower case)"
+        first_row[folded] = (job_id, row)
+        return None
 
     def _map_headers(self, headers: list[str]) -> dict[int, str]:
         columns, seen = map_headers(self.path, headers, _LOOKUP, JOB_HEADER_MAP, REQUIRED_JOB_FIELDS,

@@ -19,6 +19,7 @@ from junkan.cli.pool import app as pool_app
 from junkan.cli.preview import preview as preview_command
 from junkan.cli.privacy import app as privacy_app
 from junkan.cli.quiet_errors import quiet_operator_error_tracebacks
+from junkan.cli.ready import refuse_a_database_not_ready
 from junkan.cli.report import report as report_command
 from junkan.cli.web import web as web_command
 from junkan.config import ConfigError, get_settings
@@ -39,17 +40,24 @@ app.command("report")(report_command)
 app.command("preview")(preview_command)
 
 
+#: Commands that read or write the database: they start only on a schema at this Junkan's revision.
+#: (`run` checks in `run_flow`, after its arguments are read; `web` checks when its app starts.)
+SCHEMA_COMMANDS = frozenset({"outbox", "partner", "pool", "privacy", "report", "preview"})
+
+
 @app.callback()
-def _refuse_a_bad_configuration() -> None:
+def _refuse_a_bad_configuration(ctx: typer.Context) -> None:
     # Every command reads the same settings: a typo or a bad value stops here, in a few plain lines, before
     # any work starts (and before a flow would fail with it inside Prefect).
     try:
-        get_settings()
+        settings = get_settings()
     except ConfigError as exc:
         typer.echo("junkan: the configuration is refused:", err=True)
         for problem in exc.problems:
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(2) from None
+    if ctx.invoked_subcommand in SCHEMA_COMMANDS:
+        refuse_a_database_not_ready(settings.database_url)
 
 
 def _prefect_env() -> None:
@@ -64,9 +72,18 @@ def _prefect_env() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply the migrations in sql/migrations to JUNKAN_DATABASE_URL."""
-    from junkan.db import upgrade
+    from sqlalchemy.exc import InterfaceError, OperationalError
 
-    upgrade(get_settings().database_url, revision)
+    from junkan.db import upgrade
+    from junkan.db.schema import unreachable
+
+    url = get_settings().database_url
+    try:
+        upgrade(url, revision)
+    except (OperationalError, InterfaceError) as exc:
+        # A wrong host, port or password: one line, not the driver's and Alembic's tracebacks.
+        typer.echo(f"junkan: {unreachable(url, exc)}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"database upgraded to {revision}")
 
 
@@ -89,6 +106,7 @@ def run_flow(name: str, as_of: date | None = None, dry_run: bool = False) -> Any
     The limits the flows take (`strict`, so a missing one is an error) are created or updated first:
     an ephemeral server starts without them.
     """
+    refuse_a_database_not_ready(get_settings().database_url)
     flow_obj = load_flow(name)
     quiet_operator_error_tracebacks()
     importlib.import_module("tasks.limits").ensure_limits(get_settings())

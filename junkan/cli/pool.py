@@ -19,11 +19,12 @@ from junkan.db import make_engine
 from junkan.db.models import Candidate
 from junkan.db.models_pool import PotentialScore
 from junkan.db.types import utcnow
+from junkan.files import write_private
 from junkan.pool.eligibility import pool_membership
 from junkan.pool.export import latest_run_id, match_rows, to_csv, to_json
 from junkan.pool.refs import ref_map, resolve_refs
 from junkan.pool.signals import load_signals
-from junkan.pool.tags import TagImportError, add_tags, all_tags, clean_tag, read_tag_csv
+from junkan.pool.tags import TagImportError, add_tags, all_tags, clean_tag, read_tag_csv, tag_problem
 
 app = typer.Typer(help="Talent pool: members, tags, re-contact matches.", no_args_is_help=True)
 
@@ -101,13 +102,14 @@ def tag_members(
         members = _members(session)
         if from_csv is not None:
             try:
-                rows = read_tag_csv(from_csv)
+                rows, unreadable = read_tag_csv(from_csv)
             except TagImportError as exc:
                 raise _fail(str(exc), 2) from None
+            rejected.extend(f"{from_csv.name} row {n}: {problem}" for n, problem in unreadable)
             found = resolve_refs([r for _n, r, _t in rows], members, settings.links)
             for n, ref, value in rows:
-                if not clean_tag(value):
-                    rejected.append(f"{from_csv.name} row {n}: column tag is empty")
+                if (problem := tag_problem(value)) is not None:
+                    rejected.append(f"{from_csv.name} row {n}: column tag {problem}")
                 elif ref.lower() not in found:
                     rejected.append(
                         f"{from_csv.name} row {n}: column candidate_ref {ref!r} is not a pool member")
@@ -116,6 +118,8 @@ def tag_members(
         if refs:
             if not tag or not clean_tag(tag):
                 raise _fail("--tag is required (and must not be empty) when refs are given", 2)
+            if (problem := tag_problem(tag)) is not None:
+                raise _fail(f"--tag {problem}", 2)
             found = resolve_refs(refs, members, settings.links)
             for ref in refs:
                 if ref.strip().lower() in found:
@@ -151,7 +155,7 @@ def export_matches(
         rows = match_rows(session, settings, run_id)
     data = to_csv(rows) if fmt == "csv" else (to_json(rows) + "\n").encode("utf-8")
     if out is not None:
-        out.write_bytes(data)
+        write_private(out, data)
         typer.echo(f"{len(rows)} match(es) of run {run_id} written to {out}", err=True)
     else:
         sys.stdout.buffer.write(data)

@@ -15,6 +15,7 @@ import typer
 
 from junkan.config import get_settings
 from junkan.db import make_engine
+from junkan.files import write_private
 from junkan.privacy.erasure import ReasonNamesThePerson, erase, look_up
 from junkan.privacy.export import export_person
 from junkan.privacy.find import Found, NotAKey, RequestKeys, describe
@@ -68,7 +69,7 @@ def export_command(
                                  outbox_dir=settings.mail.outbox_dir)
     except NotAKey as exc:
         _refuse("export", exc)
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    write_private(out, json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
     tables = data["tables"]
     typer.echo(f"exported {sum(len(rows) for rows in tables.values())} rows from {len(tables)} tables "
                f"and {len(data['files'])} mail file(s) listed to {out}")

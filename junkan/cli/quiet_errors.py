@@ -1,6 +1,7 @@
 """Keep tracebacks of operator errors out of the CLI's output.
 
-A refused file or setting (`AtsError`, `ConfigError`) already says in one line what is wrong and how to fix
+A refused file or setting (`AtsError`, `ConfigError`), or a database that is unreachable or not migrated
+(`DatabaseUnreachable`, `SchemaNotCurrent`), already says in one line what is wrong and how to fix
 it; the traceback Prefect's engine logs with it only buries that line. Tracebacks of everything else are kept:
 those are bugs or outages, and whoever looks into them needs the stack.
 """
@@ -11,8 +12,10 @@ import logging
 
 from junkan.ats.errors import AtsError
 from junkan.config import ConfigError
+from junkan.db.schema import DatabaseUnreachable, SchemaNotCurrent
 
-OPERATOR_ERRORS: tuple[type[BaseException], ...] = (AtsError, ConfigError)
+OPERATOR_ERRORS: tuple[type[BaseException], ...] = (AtsError, ConfigError, SchemaNotCurrent,
+                                                    DatabaseUnreachable)
 
 
 class OperatorErrorTracebacks(logging.Filter):

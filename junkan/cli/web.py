@@ -54,7 +54,10 @@ def web(
       --root-path /junkan and set
       JUNKAN_LINKS__PUBLIC_BASE_URL=https://example.co.jp/junkan; the proxy
       strips the prefix before forwarding (as in the example below);
-    - allow request bodies of 16 MB on /hooks/sendgrid and cache nothing.
+    - allow request bodies of 16 MB on /hooks/sendgrid and cache nothing;
+    - time out slow clients at the proxy too (client_header_timeout,
+      client_body_timeout); this server closes a connection whose headers
+      take over 10 s or whose body takes over 30 s.
 
     nginx example:
       location /junkan/ { proxy_pass http://127.0.0.1:8000/;
@@ -63,8 +66,10 @@ def web(
     """
     import uvicorn
 
+    from junkan.cli.ready import refuse_a_database_not_ready
     from junkan.config import get_settings
     from junkan.web.app import app_from_env
+    from junkan.web.server import server_options
 
     if get_settings().links.uses_default_secret:
         if host not in LOOPBACK:
@@ -77,6 +82,7 @@ def web(
         typer.echo("warning: JUNKAN_LINKS__SECRET is the shipped default; set your own before going live.",
                    err=True)
 
+    refuse_a_database_not_ready(get_settings().database_url)
     common = {
         "host": host,
         "port": port,
@@ -86,9 +92,10 @@ def web(
         "access_log": access_log,
         "log_level": log_level,
         "server_header": False,
+        **server_options(),  # header and body deadlines (docs/operations.md "Web service")
     }
     if workers == 1:
         # Build the app here so a bad setting (e.g. a mistyped webhook key) fails before binding the port.
-        uvicorn.run(app_from_env(), **common)  # type: ignore[arg-type]
+        uvicorn.run(app_from_env(), **common)
     else:
-        uvicorn.run(FACTORY, factory=True, workers=workers, **common)  # type: ignore[arg-type]
+        uvicorn.run(FACTORY, factory=True, workers=workers, **common)

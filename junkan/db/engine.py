@@ -9,8 +9,10 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from junkan.files import create_private
 
 #: sql/migrations, reached through the package (a symlink in the source tree, copied files in a wheel),
 #: so `junkan db upgrade` works from an installed wheel as well as from a checkout.
@@ -48,6 +50,7 @@ def make_engine(url: str) -> Engine:
     `hide_parameters`, and the DETAIL/CONTEXT lines are cut from PostgreSQL errors.
     """
     if url.startswith("sqlite"):
+        _create_database_file(url)
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
         )
@@ -56,6 +59,16 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
     event.listen(engine, "handle_error", _strip_pg_detail)
     return engine
+
+
+def _create_database_file(url: str) -> None:
+    """The database holds personal data: a new SQLite file is created 0600 here, before SQLite would create
+    it with the umask's 0644. Its -wal and -shm files take the same mode (SQLite copies it)."""
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database)
+        if path.parent.is_dir():  # otherwise SQLite's own error says the file cannot be opened
+            create_private(path)
 
 
 @cache

@@ -7,6 +7,7 @@ the database except as opaque ids (messages use a random `public_id`).
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -43,17 +44,20 @@ APPLICATION_STATUSES = ("in_process", "hired", "rejected", "withdrawn")
 #: `all_mail` is only ever withdrawn: "send me nothing at all from this employer" (docs/privacy.md).
 CONSENT_PURPOSES = ("talent_pool", "partner_info", "recontact", "all_mail")
 POOL_ELIGIBILITY = ("never", "silver", "standard")
-MESSAGE_STATES = (
-    "pending",
-    "sending",
-    "accepted",
-    "delivered",
-    "bounced",
-    "failed",
-    "unknown",
-    "cancelled",
-    "suppressed",
-)
+class MessageState(StrEnum):
+    """The outbox's states (docs/outbox.md "States"); the values are what the `message.state` column holds.
+
+    Only `junkan/outbox/` moves a message between them (`junkan.outbox.transitions`)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    ACCEPTED = "accepted"
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+    SUPPRESSED = "suppressed"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -247,7 +251,7 @@ class Message(Base):
 
     __tablename__ = "message"
     __table_args__ = (
-        CheckConstraint(_in("state", MESSAGE_STATES), name="state"),
+        CheckConstraint(_in("state", tuple(s.value for s in MessageState)), name="state"),
         Index("ix_message_state_due", "state", "due_at"),
         Index("ix_message_state_lease", "state", "lease_until"),
     )
@@ -260,7 +264,7 @@ class Message(Base):
     kind: Mapped[str] = mapped_column(String(32))
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=MessageState.PENDING.value)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     #: Advertising mail (partner section, re-contact) needs opt-in and an opt-out (特定電子メール法).
     advertising: Mapped[bool] = mapped_column(Boolean, default=False)

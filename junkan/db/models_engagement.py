@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from junkan.db.models import Base, BigId
@@ -50,16 +50,30 @@ class EmailEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
 
 
+#: Who fetched a tracked link: the person it was mailed to, or a mail scanner (junkan/engagement/clicks.py).
+CLICK_KINDS = ("person", "scanner")
+
+
 class Click(Base):
-    """One row per followed tracked link. Deliberately no IP address and no user agent."""
+    """One row per message, link and kind of fetcher: a person's repeated clicks on one link are one row
+    (the KPIs count people, not fetches), with the fetches counted beside it. Scanner fetches are kept
+    apart under `kind = 'scanner'`. Deliberately no IP address and no user agent."""
 
     __tablename__ = "click"
+    __table_args__ = (
+        UniqueConstraint("message_id", "link", "kind", name="uq_click_message_link_kind"),
+        CheckConstraint("kind IN ('person', 'scanner')", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     #: The link name from the signed token: "partner", "job:<id>", "unsubscribe" …
     link: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8), default="person", server_default="person")
+    #: The first fetch: the moment the KPIs count.
     clicked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    fetches: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class SuppressionSync(Base):

@@ -2,7 +2,8 @@
 
 Each message counts at most once per metric, so rates are "share of messages": delivered, bounced, opened,
 clicked and unsubscribed. Evidence comes from the stored provider events, our own tracked-link clicks
-(clicks on the unsubscribe link excluded) and one-click unsubscribes, and from the message state itself for
+(clicks on the unsubscribe link excluded; a mail scanner's fetch proves delivery, not a click) and one-click
+unsubscribes, and from the message state itself for
 backends that send no events (SMTP, file).
 """
 
@@ -75,7 +76,8 @@ def message_engagement(session: Session, start: datetime, end: datetime) -> Iter
         .subquery()
     )
     clicks = (
-        select(Click.message_id.label("mid"), func.count().label("n"))
+        select(Click.message_id.label("mid"), func.count().label("n"),
+               func.sum(case((Click.kind == "person", 1), else_=0)).label("people"))
         .where(Click.link != UNSUBSCRIBE_LINK)
         .group_by(Click.message_id)
         .subquery()
@@ -88,17 +90,19 @@ def message_engagement(session: Session, start: datetime, end: datetime) -> Iter
             func.coalesce(ev.c.delivered, 0).cast(Integer), func.coalesce(ev.c.bounced, 0).cast(Integer),
             func.coalesce(ev.c.opened, 0).cast(Integer), func.coalesce(ev.c.clicked, 0).cast(Integer),
             func.coalesce(ev.c.unsubscribed, 0).cast(Integer), func.coalesce(clicks.c.n, 0),
+            func.coalesce(clicks.c.people, 0),
         )
         .outerjoin(ev, ev.c.mid == Message.id)
         .outerjoin(clicks, clicks.c.mid == Message.id)
         .where(sent_at >= start, sent_at < end)
         .order_by(Message.id)
     )
-    for mid, kind, template, at, state, delivered, bounced, opened, clicked, unsub, own_clicks in (
+    for mid, kind, template, at, state, delivered, bounced, opened, clicked, unsub, fetched, own_clicks in (
         session.execute(query).yield_per(5000)
     ):
-        # Opens and clicks prove delivery even when the delivered event itself was lost.
-        engaged = bool(opened or clicked or own_clicks)
+        # Opens and clicks prove delivery even when the delivered event itself was lost; so does a
+        # scanner's fetch, made as the mail reached the recipient's server.
+        engaged = bool(opened or clicked or fetched)
         yield MessageEngagement(
             message_id=mid, kind=kind, template_name=template, sent_at=at,
             delivered=bool(delivered) or state == "delivered" or engaged,

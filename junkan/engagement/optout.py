@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from junkan.batching import batched
@@ -29,9 +29,9 @@ from junkan.consent.state import latest_by_candidate
 from junkan.consent.wording import OPTOUT_WORDING_VERSION
 from junkan.db.models import Candidate, Consent, Message, Suppression
 from junkan.db.models_engagement import EmailEvent
-from junkan.db.results import rows_affected
 from junkan.engagement.bulk import CHUNK, insert_ignore_returning
 from junkan.engagement.suppressed import suppressed_among
+from junkan.outbox.transitions import cancel
 from junkan.privacy.keyed import email_hash
 
 #: Purposes an unsubscribe withdraws. `talent_pool` stays: leaving a mailing list is not an erasure request
@@ -40,8 +40,6 @@ WITHDRAWN_PURPOSES = ("partner_info", "recontact")
 #: The page's "stop all mail from this employer" also withdraws this one, and suppresses the address.
 ALL_MAIL = "all_mail"
 UnsubscribeScope = Literal["advertising", "all_mail"]
-#: Only messages nobody has started sending may be cancelled; `sending` belongs to an outbox worker.
-CANCELLABLE_STATES = ("pending",)
 
 
 def suppress(session: Session, entries: Iterable[tuple[str, str]], *, source: str, at: datetime,
@@ -95,14 +93,8 @@ def cancel_pending_advertising(session: Session, candidate_ids: Iterable[int], *
                                at: datetime) -> int:
     cancelled = 0
     for batch in batched(sorted(set(candidate_ids)), CHUNK):
-        result = session.execute(
-            update(Message)
-            .where(Message.candidate_id.in_(batch), Message.advertising.is_(True),
-                   Message.state.in_(CANCELLABLE_STATES))
-            .values(state="cancelled", cancelled_reason=reason, updated_at=at)
-            .execution_options(synchronize_session=False)
-        )
-        cancelled += rows_affected(result) or 0
+        cancelled += cancel(session, Message.candidate_id.in_(batch), Message.advertising.is_(True),
+                            reason=reason, now=at)
     return cancelled
 
 

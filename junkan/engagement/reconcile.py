@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from junkan.batching import batched
-from junkan.db.models import Message
+from junkan.db.models import Message, MessageState
 from junkan.db.models_engagement import EmailEvent
 from junkan.engagement.events import MESSAGE_ID_ARG, STATE_EVENTS, apply_message_states, match_messages
 
@@ -28,7 +28,7 @@ def reconcile_messages(session: Session, *, now: datetime, key: bytes) -> dict[s
     unknown_before = _count_unknown(session)
     ids: set[int] = set()
     # `accepted` too: an event that came while the worker still held the message was stored, not applied.
-    for state in ("unknown", "accepted"):
+    for state in (MessageState.UNKNOWN, MessageState.ACCEPTED):
         ids.update(mid for mid in session.scalars(
             select(EmailEvent.message_id).distinct()
             .join(Message, Message.id == EmailEvent.message_id)
@@ -76,7 +76,9 @@ def forget_stale_recipients(session: Session, *, now: datetime) -> None:
 
 
 def _count_unknown(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Message).where(Message.state == "unknown")) or 0
+    return session.scalar(
+        select(func.count()).select_from(Message).where(Message.state == MessageState.UNKNOWN)
+    ) or 0
 
 
 def events_received(session: Session, *, since: datetime, until: datetime) -> int:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
 from junkan.batching import batched
 from junkan.config import ConsentSettings
@@ -48,6 +48,7 @@ from junkan.ingest.validate import (
     ValidApplication,
     address_review,
 )
+from junkan.outbox.transitions import cancel
 from junkan.privacy import tombstone
 from junkan.privacy.keyed import email_hash
 from junkan.tally import Tally
@@ -486,19 +487,15 @@ class BatchWriter:
     # -- outbox -----------------------------------------------------------------------------------
 
     def _cancel_notices(self, conn: Connection, by_reason: dict[str, list[int]], now: datetime) -> int:
-        """Pending decision notices of a reversed decision are cancelled, never sent (DESIGN.md §3).
+        """Pending decision notices of a reversed decision are cancelled, never sent (docs/outbox.md).
 
-        Only `pending` rows: a row in `sending` is owned by a sender, which re-checks the status itself.
+        Through the outbox's transition API: only `pending` rows, lease released; a row in `sending` is
+        owned by a sender, which re-checks the status itself (the send-time gate).
         """
         cancelled = 0
         for why, app_ids in by_reason.items():
             for part in batched(app_ids, IN_CHUNK):
-                result = conn.execute(
-                    update(M)
-                    .where(M.c.application_id.in_(part), M.c.state == "pending")
-                    .values(state="cancelled", cancelled_reason=why, updated_at=now)
-                )
-                cancelled += result.rowcount or 0
+                cancelled += cancel(conn, M.c.application_id.in_(part), reason=why, now=now)
         return cancelled
 
     # -- consents ---------------------------------------------------------------------------------

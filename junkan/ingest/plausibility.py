@@ -92,6 +92,15 @@ class DateBounds:
         return cls(earliest=datetime(EARLIEST_YEAR, 1, 1, tzinfo=zone).astimezone(UTC),
                    latest=(now + skew).astimezone(UTC), skew=skew)
 
+    def problem(self, name: str, value: datetime) -> str | None:
+        """Why the date in field `name` is implausible (the field and the bound, never the value)."""
+        if value < self.earliest:
+            return f"implausible date in field {name}: before {EARLIEST_YEAR}"
+        if value > self.latest:
+            return (f"implausible date in field {name}: in the future (later than the run's clock "
+                    f"plus {_span(self.skew)})")
+        return None
+
     def problems(self, applied_at: datetime | None, decided_at: datetime | None,
                  updated_at: datetime | None) -> list[str]:
         """Readable reasons (field names and bounds only, never the value) for implausible dates."""
@@ -106,13 +115,8 @@ class DateBounds:
         found: list[str] = []
         dated = (("applied_at", applied_at), ("decided_at", decided_at), ("updated_at", updated_at))
         for name, value in dated:
-            if value is None:
-                continue
-            if value < earliest:
-                found.append(f"implausible date in field {name}: before {EARLIEST_YEAR}")
-            elif value > latest:
-                found.append(f"implausible date in field {name}: in the future (later than the run's clock "
-                             f"plus {_span(self.skew)})")
+            if value is not None and (problem := self.problem(name, value)) is not None:
+                found.append(problem)
         if applied_at is not None and decided_at is not None and decided_at < applied_at - DATE_GRANULARITY:
             found.append("implausible dates: the decision (decided_at) precedes the application (applied_at)")
         return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
@@ -19,7 +19,7 @@ from junkan.ats.base import AtsAdapter, BadRecord, JobRecord, OpeningRecord, Rea
 from junkan.db.models import Job, Opening, RejectionReason
 from junkan.db.types import string_length
 from junkan.identity import normalize_text
-from junkan.ingest.plausibility import control_character, storable
+from junkan.ingest.plausibility import DateBounds, control_character, storable
 from junkan.ingest.quarantine import upsert_quarantine
 from junkan.ingest.reasons import ReasonMapping, fold
 from junkan.ingest.upsert import insert_missing, upsert
@@ -43,6 +43,11 @@ SKILL_LEN = 100
 STATUS_LEN = string_length(J.c.status)
 REASON_ID_LEN = string_length(R.c.external_id)
 REASON_NAME_LEN = string_length(R.c.name)
+#: How far ahead a job's opening or closing date may lie: a posting planned for next year is real, one
+#: opening in 9999 is a typo or a "no end" sentinel, and either would sort first in every list.
+JOB_DATE_HORIZON = timedelta(days=5 * 366)
+#: Job texts with a column width: longer ones are quarantined, never cut (docs/ingest.md).
+JOB_TEXT_LIMITS = {"title": JOB_TITLE_LEN, "department": JOB_DEPT_LEN, "location": JOB_LOCATION_LEN}
 #: Status of a job that only appears in applications (no reference data): not known to be open.
 PLACEHOLDER_JOB_STATUS = "unknown"
 REASON_KINDS = ("rejected", "withdrawn", "unspecified", "hired")
@@ -117,7 +122,12 @@ class ReferenceData:
     def _sync_jobs(self, conn: Connection, records: Iterable[JobRecord | BadRecord],
                    bad: list[QuarantineEntry]) -> int:
         wanted: dict[str, dict[str, Any]] = {}
+        dates = DateBounds.around(self.clock(), UTC, JOB_DATE_HORIZON)
         for key, rec in _keyed(records, JOB_ID_LEN, "job", "job", bad):
+            if (problem := job_problem(rec, dates)) is not None:
+                bad.append(QuarantineEntry(reason=problem, raw=jsonable(_record_dict(rec)), external_id=key,
+                                           record_type="job"))
+                continue
             wanted[key] = {
                 "title": _clip(normalize_text(rec.title) or key, JOB_TITLE_LEN),
                 "department": _clip(d, JOB_DEPT_LEN) if (d := normalize_text(rec.department)) else None,
@@ -243,6 +253,23 @@ class ReferenceData:
                 row["updated_at"] = now
             rows.append(row)
         insert_missing(conn, table, rows, conflict=("source", "external_id"))
+
+
+def job_problem(rec: JobRecord, dates: DateBounds) -> str | None:
+    """Why a job cannot be stored as the source gave it: a text longer than its column (cutting it would
+    change what the matcher and the mails say), an implausible date, or a closing before the opening."""
+    for name, limit in JOB_TEXT_LIMITS.items():
+        text = normalize_text(getattr(rec, name))
+        if text is not None and len(text) > limit:
+            return (f"job field {name} is longer than {limit} characters ({len(text):,}); shorten it in "
+                    f"the source")
+    opened, closed = _aware(rec.opened_at), _aware(rec.closed_at)
+    for name, value in (("opened_at", opened), ("closed_at", closed)):
+        if value is not None and (problem := dates.problem(name, value)) is not None:
+            return problem
+    if opened is not None and closed is not None and closed < opened:
+        return "job field closed_at is before opened_at: the closing date precedes the opening date"
+    return None
 
 
 def skill_list(values: Iterable[str]) -> list[str] | None:

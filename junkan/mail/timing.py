@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from junkan.config import NoticeSettings
+from junkan.config import NoticeSettings, month_day
 
 DEFAULT_EXTRA_CLOSED_DAYS: tuple[str, ...] = tuple(NoticeSettings().extra_closed_days)
 
@@ -29,16 +29,7 @@ def _public_holidays(year: int) -> frozenset[date]:
 
 @cache
 def _parse_closed_days(days: tuple[str, ...]) -> frozenset[tuple[int, int]]:
-    parsed: set[tuple[int, int]] = set()
-    for raw in days:
-        try:
-            month_s, day_s = raw.strip().split("-")
-            month, day = int(month_s), int(day_s)
-            date(2024, month, day)  # a leap year, so "02-29" is accepted
-        except ValueError as exc:
-            raise ValueError(f"extra closed day {raw!r} is not a valid MM-DD date") from exc
-        parsed.add((month, day))
-    return frozenset(parsed)
+    return frozenset(month_day(raw) for raw in days)
 
 
 def _closed(extra_closed_days: Iterable[str] | None) -> frozenset[tuple[int, int]]:

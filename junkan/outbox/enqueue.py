@@ -1,9 +1,10 @@
-"""Enqueueing rejection and withdrawal notices into the outbox (DESIGN.md §3 "Outbox", "Timing").
+"""Enqueueing rejection and withdrawal notices into the outbox (docs/outbox.md "Enqueue").
 
 Set-based: one query finds every decided application that has no notice yet (or whose notice was
-cancelled by an un-reject and is due again), with the candidate's current `partner_info` consent and the
-suppression status joined in; rows are inserted in bulk with `ON CONFLICT DO NOTHING` on the logical
-key, so enqueueing twice - or two runs at once - does nothing more.
+cancelled by an un-reject and is due again); the send gate (junkan/outbox/gate.py) judges them in bulk
+(suppression, anonymisation, address, `all_mail`, and the partner section from current `partner_info`
+consent); rows are inserted in bulk with `ON CONFLICT DO NOTHING` on the logical key, so enqueueing
+twice - or two runs at once - does nothing more.
 
 Only notices that are due by `now` are enqueued: the partner section is then decided on consent as
 close to the send as possible, and an application un-rejected before its notice is due never gets one.
@@ -21,29 +22,26 @@ from sqlalchemy import Case, ScalarSelect, Select, case, exists, func, literal, 
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
-from junkan.consent.state import current_consents
 from junkan.db.dialect import ConflictInsert, conflict_insert
-from junkan.db.models import Application, Candidate, Job, Message
+from junkan.db.models import Application, Candidate, Job, Message, MessageState
 from junkan.db.results import rows_affected
 from junkan.db.types import utcnow
-from junkan.engagement.suppressed import suppressed_among
 from junkan.links import LinkSigner
-from junkan.mail.templates import partner_section_allowed
 from junkan.mail.timing import due_at as notice_due_at
-from junkan.outbox.cancel import cancel_pending
+from junkan.outbox.gate import KIND_BY_STATUS as KIND_BY_STATUS  # the notice kinds are the gate's
+from junkan.outbox.gate import NOTICE_KINDS as NOTICE_KINDS
+from junkan.outbox.gate import STATUS_BY_KIND as STATUS_BY_KIND
+from junkan.outbox.gate import Reason, Subject, judge
+from junkan.outbox.transitions import cancel
 from junkan.partner.choice import choose_partner
 from junkan.tally import Tally
 
-#: Application status -> notice kind. The logical key is "application:<id>:<kind>".
-KIND_BY_STATUS: dict[str, str] = {"rejected": "rejection", "withdrawn": "withdrawal"}
-STATUS_BY_KIND: dict[str, str] = {v: k for k, v in KIND_BY_STATUS.items()}
-NOTICE_KINDS: tuple[str, ...] = tuple(KIND_BY_STATUS.values())
-
-#: Why a notice was cancelled; "status_changed" notices come back to life if the decision returns.
-CANCEL_STATUS_CHANGED = "application_status_changed"
+#: Why a notice was cancelled; "status_changed" notices come back to life if the decision returns. The
+#: reasons the send gate gives are its own (junkan/outbox/gate.py `Reason`).
+CANCEL_STATUS_CHANGED = Reason.STATUS_CHANGED.value
 CANCEL_POLICY = "policy_withdrawn_none"
-CANCEL_ANONYMISED = "candidate_anonymised"
-CANCEL_NO_ADDRESS = "no_address"
+CANCEL_ANONYMISED = Reason.ANONYMISED.value
+CANCEL_NO_ADDRESS = Reason.NO_ADDRESS.value
 #: Cancelled notices that were never sent and come back when their cause goes away.
 REVIVABLE = (CANCEL_STATUS_CHANGED, CANCEL_NO_ADDRESS)
 
@@ -125,14 +123,13 @@ def _revivable(column: Any, kind: Case[str]) -> ScalarSelect[Any]:
     return (
         select(column)
         .where(Message.application_id == Application.id, Message.kind == kind,
-               Message.state == "cancelled", Message.cancelled_reason.in_(REVIVABLE))
+               Message.state == MessageState.CANCELLED, Message.cancelled_reason.in_(REVIVABLE))
         .limit(1)
         .scalar_subquery()
     )
 
 
 def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[type-arg]
-    consent = current_consents(now, ["partner_info"])
     kind = _kind_expr()
     # One notice per application: any notice of either kind settles it (a rejection already sent must not
     # be followed by a withdrawal notice when the status flips), except one cancelled by a status change
@@ -140,9 +137,9 @@ def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[typ
     settled = exists().where(
         Message.application_id == Application.id,
         Message.kind.in_(NOTICE_KINDS),
-        or_(Message.state != "cancelled", Message.cancelled_reason.is_(None),
+        or_(Message.state != MessageState.CANCELLED, Message.cancelled_reason.is_(None),
             Message.cancelled_reason.not_in(REVIVABLE)),
-        or_(Message.state != "pending", Message.kind == kind),
+        or_(Message.state != MessageState.PENDING, Message.kind == kind),
     )
     return (
         select(
@@ -154,16 +151,12 @@ def _due_query(settings: Settings, now: datetime) -> Select:  # type: ignore[typ
             Application.external_id,
             Job.external_id.label("job_external_id"),
             Job.department,
-            Candidate.email_key,
             Candidate.locale,
-            Candidate.anonymized_at,
-            consent.c.granted,
             _revivable(Message.id, kind).label("revive_id"),
             _revivable(Message.cancelled_reason, kind).label("revive_reason"),
         )
         .join(Candidate, Candidate.id == Application.candidate_id)
         .outerjoin(Job, Job.id == Application.job_id)
-        .outerjoin(consent, consent.c.candidate_id == Application.candidate_id)
         .where(
             Application.status.in_(_statuses(settings)),
             Application.decided_at.is_not(None),
@@ -182,17 +175,17 @@ def cancel_changed(session: Session, settings: Settings, now: datetime | None = 
     cancelled = 0
     for kind, status in STATUS_BY_KIND.items():
         stale_apps = select(Application.id).where(Application.status != status)
-        cancelled += cancel_pending(session, Message.kind == kind, Message.application_id.in_(stale_apps),
+        cancelled += cancel(session, Message.kind == kind, Message.application_id.in_(stale_apps),
                                     reason=CANCEL_STATUS_CHANGED, now=now)
     if settings.notice.withdrawn == "none":
-        cancelled += cancel_pending(session, Message.kind == "withdrawal", reason=CANCEL_POLICY, now=now)
+        cancelled += cancel(session, Message.kind == "withdrawal", reason=CANCEL_POLICY, now=now)
     return cancelled
 
 
 def pending_due_count(session: Session, now: datetime, kinds: Sequence[str] = NOTICE_KINDS) -> int:
     return session.scalar(
         select(func.count()).select_from(Message)
-        .where(Message.state == "pending", Message.kind.in_(kinds), Message.due_at <= now)
+        .where(Message.state == MessageState.PENDING, Message.kind.in_(kinds), Message.due_at <= now)
     ) or 0
 
 
@@ -202,31 +195,24 @@ def plan_due_notices(session: Session, settings: Settings, now: datetime) -> tup
     A notice whose candidate has no usable address is planned as `cancelled` / `no_address` (a decision
     without a notice is a follow-up miss the report shows apart); one already recorded so is left alone.
     """
-    partner_policy = settings.notice
     partners = settings.all_partners()
     planned: list[PlannedNotice] = []
     no_address = 0
-    rows = session.execute(_due_query(settings, now)).all()
-    suppressed = suppressed_among(session, (row.email_key for row in rows), settings.retention.key_bytes())
-    for row in rows:
-        due = notice_due_at(row.decided_at, settings.notice)
-        if due > now:
-            continue
-        reason = None
-        if row.anonymized_at is not None:
-            state, reason = "cancelled", CANCEL_ANONYMISED
-        elif not row.email_key:
+    rows = [row for row in session.execute(_due_query(settings, now)).all()
+            if notice_due_at(row.decided_at, settings.notice) <= now]
+    verdicts = judge(session, [Subject(row.candidate_id, KIND_BY_STATUS[row.status], row.id) for row in rows],
+                     now, settings)
+    for row, verdict in zip(rows, verdicts, strict=True):
+        reason = verdict.reason.value if verdict.reason is not None else None
+        state = verdict.state
+        if verdict.reason is Reason.NO_ADDRESS:
             if row.revive_reason == CANCEL_NO_ADDRESS:
                 continue  # recorded by an earlier run; still no address
-            state, reason = "cancelled", CANCEL_NO_ADDRESS
             no_address += 1
-        elif row.email_key in suppressed:
-            state = "suppressed"
-        else:
-            state = "pending"
-        consents = {"partner_info"} if row.granted else set()
+        elif verdict.reason is Reason.SUPPRESSED:
+            reason = None  # the state says it; the reason column is for cancellations
         partner_name = None
-        if state == "pending" and partner_section_allowed(consents, partner_policy):
+        if verdict.allowed and verdict.partner:
             partner_name = choose_partner(partners, source=row.source, external_id=row.external_id,
                                           job_external_id=row.job_external_id, department=row.department)
         planned.append(
@@ -234,7 +220,7 @@ def plan_due_notices(session: Session, settings: Settings, now: datetime) -> tup
                 application_id=row.id,
                 candidate_id=row.candidate_id,
                 kind=KIND_BY_STATUS[row.status],
-                due_at=due,
+                due_at=notice_due_at(row.decided_at, settings.notice),
                 locale=row.locale or "ja",
                 state=state,
                 partner=partner_name is not None,
@@ -291,10 +277,10 @@ def enqueue_due_notices(
     result.backlog = pending_due_count(session, now)
     planned, no_address = plan_due_notices(session, settings, now)
     result.planned = planned
-    result.due = result.backlog + sum(1 for p in planned if p.state != "cancelled")
+    result.due = result.backlog + sum(1 for p in planned if p.state != MessageState.CANCELLED)
     if dry_run:
-        result.suppressed = sum(1 for p in planned if p.state == "suppressed")
-        result.enqueued = sum(1 for p in planned if p.state == "pending")
+        result.suppressed = sum(1 for p in planned if p.state == MessageState.SUPPRESSED)
+        result.enqueued = sum(1 for p in planned if p.state == MessageState.PENDING)
         result.no_address = no_address
         return result
 
@@ -314,7 +300,7 @@ def enqueue_due_notices(
             continue
         res = session.execute(
             update(Message)
-            .where(Message.id == p.revive_message_id, Message.state == "cancelled",
+            .where(Message.id == p.revive_message_id, Message.state == MessageState.CANCELLED,
                    Message.cancelled_reason.in_(REVIVABLE))
             .values(state=p.state, due_at=p.due_at, cancelled_reason=p.cancelled_reason,
                     advertising=p.partner, candidate_id=p.candidate_id,
@@ -323,18 +309,18 @@ def enqueue_due_notices(
             .execution_options(synchronize_session=False)
         )
         if rows_affected(res):
-            if p.state != "cancelled":
+            if p.state != MessageState.CANCELLED:
                 result.revived += 1
             _tally(result, p.state, p.cancelled_reason)
     return result
 
 
 def _tally(result: EnqueueResult, state: str, why: str | None) -> None:
-    if state == "pending":
+    if state == MessageState.PENDING:
         result.enqueued += 1
-    elif state == "suppressed":
+    elif state == MessageState.SUPPRESSED:
         result.suppressed += 1
     elif why == CANCEL_NO_ADDRESS:
         result.no_address += 1
-    elif state == "cancelled":
+    elif state == MessageState.CANCELLED:
         result.cancelled += 1

@@ -103,6 +103,10 @@ def flow_counts(enqueued: dict[str, int], sent: dict[str, int], *, dry_run: bool
         "fatal": sent["fatal"],
         "held": sent["held"],
         "template_error": sent["template_error"],
+        # The send-time gate (junkan/outbox/gate.py): stopped because `all_mail` was withdrawn since
+        # enqueue, and notices that went without their partner section (`partner_info` no longer current).
+        "no_consent": sent["no_consent"],
+        "partner_dropped": sent["partner_dropped"],
         "previewed": sent["previewed"],
         "dry_run": int(dry_run),
     }

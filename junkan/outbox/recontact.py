@@ -5,7 +5,10 @@ enqueueing a run twice adds nothing. The mail lists the person's best `max_openi
 of that run, each behind a tracked `job:<id>` link. It is advertising under 特定電子メール法: only people
 whose current `recontact` consent is a grant are mailed, and every mail carries the sender's identity,
 postal address and a one-click opt-out (the same unsubscribe link and List-Unsubscribe headers as the
-partner section of notices). Consent is checked again just before sending (`cancel_without_consent`).
+partner section of notices). Who may be mailed is the send gate's answer (junkan/outbox/gate.py: current
+`recontact` AND `talent_pool` grants, not suppressed, not anonymised, not hired or applied since), asked
+when the mail is queued, again for every pending one before the send run (`cancel_blocked`), and once more
+by the sender just before the chunk is marked `sending`.
 """
 
 from __future__ import annotations
@@ -16,28 +19,26 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from junkan.batching import batched
 from junkan.config import Settings
-from junkan.consent.state import current_consents, current_granted
 from junkan.db.dialect import insert_ignore
-from junkan.db.models import Candidate, Job, Message
+from junkan.db.models import Candidate, Job, Message, MessageState
 from junkan.db.models_pool import PoolMatch
 from junkan.db.types import utcnow
-from junkan.engagement.suppressed import suppressed_among
 from junkan.mail.backends import MailBackend, OutgoingMail
 from junkan.mail.headers import clean_display_name, clean_subject
 from junkan.mail.sender_identity import recruiting_contact
 from junkan.mail.templates import TemplateStore, signature_values
-from junkan.outbox.cancel import cancel_pending
 from junkan.outbox.enqueue import EnqueueTally, new_public_id
+from junkan.outbox.gate import RECONTACT_KIND as RECONTACT_KIND
+from junkan.outbox.gate import Reason, Subject, judge, sweep
 from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared
 from junkan.outbox.sender import OutboxSender, SendCounts
 
-RECONTACT_KIND = "recontact"
-CANCEL_NO_CONSENT = "recontact_consent_missing"
+CANCEL_NO_CONSENT = Reason.NO_RECONTACT_CONSENT.value
 
 
 def logical_key(match_id: int) -> str:
@@ -58,7 +59,8 @@ class PlannedMail:
 
 @dataclass
 class RecontactEnqueue(EnqueueTally):
-    ORDER = ("people", "enqueued", "already", "held_out", "no_consent", "suppressed", "no_address")
+    ORDER = ("people", "enqueued", "already", "held_out", "no_consent", "suppressed", "no_address",
+             "no_longer_eligible")
     RENAMED: ClassVar[Mapping[str, str]] = {"enqueued": "mails_enqueued", "already": "already_enqueued",
                                             "no_consent": "no_recontact_consent"}
 
@@ -66,6 +68,8 @@ class RecontactEnqueue(EnqueueTally):
     already: int = 0
     held_out: int = 0
     no_consent: int = 0
+    #: Hired or applied again since the match run (the send gate).
+    no_longer_eligible: int = 0
     planned: list[PlannedMail] = field(default_factory=list, repr=False)
 
 
@@ -84,34 +88,37 @@ class MatchPick:
 
 @dataclass(frozen=True, slots=True)
 class Reachability:
-    """What decides whether a person may get a re-contact mail now. Holds no address, only flags."""
+    """What the send gate said about a person for a re-contact mail now. Holds no address, only flags."""
 
     locale: str | None
     granted: bool
     suppressed: bool
     no_address: bool
+    #: Hired or applied since the rejection the match is about (the gate's other reasons).
+    no_longer_eligible: bool = False
 
 
-def reachability(session: Session, candidate_ids: Iterable[int], now: datetime, *,
-                 key: bytes) -> dict[int, Reachability]:
-    """Current `recontact` consent, suppression and address of each person, as of `now`. Read-only.
+_NO_CONSENT = frozenset({Reason.NO_RECONTACT_CONSENT, Reason.NO_TALENT_POOL_CONSENT,
+                         Reason.ALL_MAIL_WITHDRAWN})
 
-    `key` is `retention.hash_key`: the suppression list holds keyed hashes of the addresses."""
-    consent = current_consents(now, [RECONTACT_KIND])
-    out: dict[int, Reachability] = {}
-    for chunk in batched(sorted(set(candidate_ids)), 1000):
-        rows = session.execute(
-            select(Candidate.id, Candidate.locale, Candidate.email_key, Candidate.anonymized_at,
-                   consent.c.granted)
-            .outerjoin(consent, consent.c.candidate_id == Candidate.id)
-            .where(Candidate.id.in_(chunk))
-        ).all()
-        suppressed = suppressed_among(session, (r.email_key for r in rows), key)
-        for r in rows:
-            out[r.id] = Reachability(locale=r.locale, granted=bool(r.granted),
-                                     suppressed=bool(r.email_key) and r.email_key in suppressed,
-                                     no_address=r.anonymized_at is not None or not r.email_key)
-    return out
+
+def reachability(session: Session, people: Mapping[int, int | None], now: datetime, *,
+                 settings: Settings) -> dict[int, Reachability]:
+    """The send gate's verdict on a re-contact mail now, per person (candidate id -> the application the
+    match is about). Read-only."""
+    ids = sorted(people)
+    locales: dict[int, str | None] = {}
+    for chunk in batched(ids, 1000):
+        locales.update((cid, locale) for cid, locale in session.execute(
+            select(Candidate.id, Candidate.locale).where(Candidate.id.in_(chunk))))
+    verdicts = judge(session, [Subject(cid, RECONTACT_KIND, people[cid]) for cid in ids], now, settings)
+    return {
+        cid: Reachability(locale=locales.get(cid), granted=v.reason not in _NO_CONSENT,
+                          suppressed=v.reason is Reason.SUPPRESSED,
+                          no_address=v.reason in (Reason.ANONYMISED, Reason.NO_ADDRESS),
+                          no_longer_eligible=v.reason in (Reason.HIRED_SINCE, Reason.APPLIED_SINCE))
+        for cid, v in zip(ids, verdicts, strict=True)
+    }
 
 
 def choose_mails(picks: Iterable[MatchPick], people: dict[int, Reachability],
@@ -137,6 +144,9 @@ def choose_mails(picks: Iterable[MatchPick], people: dict[int, Reachability],
         if person.no_address:
             result.no_address += 1
             continue
+        if person.no_longer_eligible:
+            result.no_longer_eligible += 1
+            continue
         chosen: dict[int, int] = {}
         for m in matches:
             if m.job_id not in chosen and len(chosen) < limit:
@@ -156,8 +166,18 @@ def plan_mails(session: Session, settings: Settings, run_id: int, now: datetime)
                PoolMatch.holdout, PoolMatch.score, PoolMatch.rank)
         .where(PoolMatch.run_id == run_id)
     )]
-    people = reachability(session, (p.candidate_id for p in picks), now, key=settings.retention.key_bytes())
+    people = reachability(session, picked_applications(picks), now, settings=settings)
     return choose_mails(picks, people, settings)
+
+
+def picked_applications(picks: Iterable[MatchPick]) -> dict[int, int | None]:
+    """Candidate id -> the application of their best pick (the rejection a mail would be about)."""
+    best: dict[int, MatchPick] = {}
+    for p in picks:
+        seen = best.get(p.candidate_id)
+        if seen is None or (-p.score, p.rank, p.match_id) < (-seen.score, seen.rank, seen.match_id):
+            best[p.candidate_id] = p
+    return {cid: p.application_id for cid, p in best.items()}
 
 
 def enqueue_recontact(session: Session, settings: Settings, run_id: int, now: datetime) -> RecontactEnqueue:
@@ -168,8 +188,9 @@ def enqueue_recontact(session: Session, settings: Settings, run_id: int, now: da
             insert_ignore(session, Message.__table__).returning(Message.__table__.c.id),
             [{"public_id": new_public_id(), "logical_key": logical_key(mail.match_ids[0]),
               "kind": RECONTACT_KIND, "candidate_id": mail.candidate_id,
-              "application_id": mail.application_id, "state": "pending", "due_at": now, "advertising": True,
-              "locale": mail.locale, "attempts": 0, "created_at": now, "updated_at": now}],
+              "application_id": mail.application_id, "state": MessageState.PENDING, "due_at": now,
+              "advertising": True, "locale": mail.locale, "attempts": 0, "created_at": now,
+              "updated_at": now}],
         ).scalars().all()
         if not inserted:
             result.already += 1
@@ -182,12 +203,10 @@ def enqueue_recontact(session: Session, settings: Settings, run_id: int, now: da
     return result
 
 
-def cancel_without_consent(session: Session, now: datetime) -> int:
-    """Pending re-contact mails whose person no longer has a current `recontact` grant are cancelled."""
-    granted = current_granted(Message.candidate_id, RECONTACT_KIND, now)
-    stale = select(Message.id).where(Message.kind == RECONTACT_KIND,
-                                     or_(granted.is_(None), granted.is_(False)))
-    return cancel_pending(session, Message.id.in_(stale), reason=CANCEL_NO_CONSENT, now=now)
+def cancel_blocked(session: Session, settings: Settings, now: datetime) -> int:
+    """Pending re-contact mails the send gate stops now (a consent lapsed or withdrawn, suppressed, hired
+    or applied since …) are cancelled with the reason; how many."""
+    return sum(sweep(session, (RECONTACT_KIND,), now, settings).values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,10 +339,10 @@ def send_recontact(engine: Engine, settings: Settings, *, now: datetime | None =
         return sender.counts
     with Session(engine) as session:
         sender_now = now or utcnow()
-        cancelled = cancel_without_consent(session, sender_now)
+        swept = sweep(session, (RECONTACT_KIND,), sender_now, settings)
         session.commit()
     sender = OutboxSender(engine, settings, backend=backend, renderer=RecontactRenderer(settings, engine),
                           now=now, kinds=(RECONTACT_KIND,))
     counts = sender.run()
-    counts.cancelled += cancelled
+    counts.add_stopped(swept)
     return counts

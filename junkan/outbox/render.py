@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from junkan.config import PartnerSettings, Settings
 from junkan.consent.state import current_consents, current_granted
-from junkan.db.models import Application, Candidate, Job, Message, RejectionReason
+from junkan.db.models import Application, Candidate, Job, Message, MessageState, RejectionReason
 from junkan.engagement.suppressed import suppressed_among
 from junkan.links import LinkSigner
 from junkan.mail.backends import OutgoingMail
@@ -89,7 +89,7 @@ def notice_rows_query(now: datetime) -> Select:  # type: ignore[type-arg]
 def due_rows_query(now: datetime, kinds: Sequence[str]) -> Select:  # type: ignore[type-arg]
     """The pending messages of `kinds` due by `now`, oldest due first: what a send run at `now` takes."""
     return notice_rows_query(now).where(
-        Message.state == "pending", Message.kind.in_(kinds), Message.due_at <= now
+        Message.state == MessageState.PENDING, Message.kind.in_(kinds), Message.due_at <= now
     ).order_by(Message.due_at, Message.id)
 
 
@@ -112,14 +112,15 @@ def rows_from(session: Session, results: Iterable[Any], key: bytes) -> list[Noti
 
 def load_rows(session: Session, ids: list[int], now: datetime, *, key: bytes,
               owner: str | None = None) -> list[NoticeRow]:
-    stmt = notice_rows_query(now).where(Message.id.in_(ids), Message.state == "pending")
+    stmt = notice_rows_query(now).where(Message.id.in_(ids), Message.state == MessageState.PENDING)
     if owner is not None:
         stmt = stmt.where(Message.lease_owner == owner)
     return rows_from(session, session.execute(stmt.order_by(Message.due_at, Message.id)), key)
 
 
 def blocker(row: NoticeRow) -> tuple[str, str] | None:
-    """Why this notice must not go out now: (new state, reason), or None when it may be sent."""
+    """Why this notice would not go out: (new state, reason), or None. For dry runs and previews, which
+    judge the row as loaded; a real send asks the send gate (junkan/outbox/gate.py) instead."""
     if row.suppressed:
         return "suppressed", "suppression list"
     if row.anonymized:
@@ -133,7 +134,8 @@ def blocker(row: NoticeRow) -> tuple[str, str] | None:
 
 
 def strip_partner_if_withdrawn(row: NoticeRow, settings: Settings) -> NoticeRow:
-    """Consent withdrawn (or policy switched off) since enqueue: the partner section goes, not the notice."""
+    """Consent withdrawn (or policy switched off) since enqueue: the partner section goes, not the notice.
+    For dry runs and previews; a real send asks the send gate (junkan/outbox/gate.py)."""
     if row.advertising and not partner_section_allowed(
         {"partner_info"} if row.partner_consent else set(), settings.notice
     ):
@@ -202,7 +204,7 @@ class NoticeRenderer:
 def planned_rows(session: Session, planned: list[PlannedNotice], now: datetime,
                  signer: LinkSigner, *, key: bytes) -> list[NoticeRow]:
     """Transient rows for notices a dry run would enqueue: throwaway ids, nothing written."""
-    by_app = {p.application_id: p for p in planned if p.state == "pending"}
+    by_app = {p.application_id: p for p in planned if p.state == MessageState.PENDING}
     if not by_app:
         return []
     consent = current_consents(now, ["partner_info"])

@@ -15,7 +15,7 @@ from typing import Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from junkan.db.models import MESSAGE_STATES, Message
+from junkan.db.models import Message, MessageState
 from junkan.db.results import rows_affected
 from junkan.db.types import utcnow
 
@@ -43,8 +43,8 @@ def list_messages(
     limit: int = 200,
 ) -> list[MessageSummary]:
     for state in states or ():
-        if state not in MESSAGE_STATES:
-            raise ReviewError(f"unknown state {state!r}; one of {', '.join(MESSAGE_STATES)}")
+        if state not in tuple(MessageState):
+            raise ReviewError(f"unknown state {state!r}; one of {', '.join(MessageState)}")
     stmt = select(Message.public_id, Message.kind, Message.state, Message.due_at, Message.attempts,
                   Message.last_error_code, Message.last_error, Message.updated_at)
     if states:
@@ -67,7 +67,7 @@ def resolve(session: Session, public_id: str, resolution: Resolution, *, now: da
     if resolution not in ("sent", "resend"):
         raise ReviewError("resolution must be 'sent' or 'resend'")
     now = now or utcnow()
-    new_state = "accepted" if resolution == "sent" else "pending"
+    new_state = MessageState.ACCEPTED if resolution == "sent" else MessageState.PENDING
     values: dict[str, object] = {"state": new_state, "resolution": resolution, "resolved_at": now,
                                  "updated_at": now, "lease_owner": None, "lease_until": None}
     if resolution == "sent":
@@ -75,7 +75,8 @@ def resolve(session: Session, public_id: str, resolution: Resolution, *, now: da
         # between must not look as if they came before the mail.
         values["accepted_at"] = func.coalesce(Message.sending_at, now)
     res = session.execute(
-        update(Message).where(Message.public_id == public_id, Message.state == "unknown").values(**values)
+        update(Message).where(Message.public_id == public_id, Message.state == MessageState.UNKNOWN)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if not rows_affected(res):

@@ -3,8 +3,8 @@
 One run, chunk by chunk:
 
 1. claim a chunk of due `pending` rows (lease; SKIP LOCKED on PostgreSQL) - committed;
-2. re-check each row just before sending (suppression list, application status, address, consent) and
-   render it; blocked rows become `suppressed` / `cancelled`;
+2. ask the send gate (junkan/outbox/gate.py) about the chunk, in bulk, with the data as it is now, and
+   render what may go; blocked rows become `suppressed` / `cancelled` with the gate's reason;
 3. mark the sendable rows `sending` (with the rendered content) - committed BEFORE any provider call;
 4. hand them to a bounded thread pool that calls the mail backend;
 5. record the outcomes in one write per chunk: `accepted` (provider id), `failed` (the provider refused
@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import queue
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -50,6 +50,7 @@ from junkan.outbox.claim import (
     release_leases,
 )
 from junkan.outbox.enqueue import NOTICE_KINDS
+from junkan.outbox.gate import CONSENT_REASONS, Reason, gate_rows
 from junkan.outbox.render import (
     NoticeRenderer,
     NoticeRow,
@@ -97,7 +98,31 @@ class SendCounts(Tally):
     outside_window: bool = False
     #: Dry run: mails rendered and handed to the backend in dry-run mode; no state changed.
     previewed: int = 0
+    #: Stopped by the send-time gate (junkan/outbox/gate.py), also counted in `cancelled`: a consent the
+    #: kind depends on lapsed or was withdrawn since enqueue; hired since; applied since.
+    no_consent: int = 0
+    hired_since: int = 0
+    applied_since: int = 0
+    #: Notices sent without their partner section: `partner_info` no longer current at send time.
+    partner_dropped: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    #: Every message the send-time gate stopped, by the reason stored on it.
+    stopped: dict[str, int] = field(default_factory=dict)
+
+    def add_stopped(self, reasons: Mapping[str, int], *, totals: bool = True) -> None:
+        """Count messages the send gate stopped by cause, and (`totals`) in `suppressed` / `cancelled`."""
+        for reason, n in reasons.items():
+            self.stopped[reason] = self.stopped.get(reason, 0) + n
+            if reason == Reason.SUPPRESSED:
+                self.suppressed += n if totals else 0
+                continue
+            self.cancelled += n if totals else 0
+            if reason in CONSENT_REASONS:
+                self.no_consent += n
+            elif reason == Reason.HIRED_SINCE:
+                self.hired_since += n
+            elif reason == Reason.APPLIED_SINCE:
+                self.applied_since += n
 
 
 @dataclass
@@ -258,14 +283,9 @@ class OutboxSender:
             rows = load_rows(session, ids, now, key=self.settings.retention.key_bytes(), owner=self.owner)
             session.commit()  # end the read transaction: SQLite must start the write below afresh
             self.hook("claimed", [r.public_id for r in rows])
-            blocked: list[tuple[NoticeRow, str, str]] = []
+            rows, blocked = self._gate(session, rows, now)  # the send-time gate (junkan/outbox/gate.py)
             prepared: list[Prepared] = []
             for row in rows:
-                why = blocker(row)
-                if why is not None:
-                    blocked.append((row, *why))
-                    continue
-                row = strip_partner_if_withdrawn(row, self.settings)
                 try:
                     prepared.append(self.renderer.prepare(row))
                 except Exception as exc:
@@ -282,6 +302,22 @@ class OutboxSender:
         self._unsubmitted = [p.row.message_id for p in prepared if p.row.message_id is not None]
         self.hook("marked_sending", [p.row.public_id for p in prepared])
         return prepared
+
+    # -- the send-time gate ---------------------------------------------------------------------------------
+    def _gate(self, session: Session, rows: list[NoticeRow],
+              now: datetime) -> tuple[list[NoticeRow], list[tuple[NoticeRow, str, str]]]:
+        """Ask the gate about the claimed chunk, in bulk, just before it is marked `sending`: the rows that
+        may go (partner section dropped where `partner_info` is no longer current) and the blocked ones,
+        which `_write_sending` moves to `suppressed` / `cancelled` with the reason."""
+        gated = gate_rows(session, rows, now, self.settings)
+        session.commit()  # end the gate's read transaction too: SQLite must start the write afresh
+        self.counts.partner_dropped += gated.partner_dropped
+        # `_write_sending` counts the blocked rows as suppressed / cancelled; here only their causes.
+        self.counts.add_stopped(gated.reasons, totals=False)
+        if gated.reasons:
+            log.info("outbox: the send gate stopped %d message(s): %s", sum(gated.reasons.values()),
+                     ", ".join(f"{r}={n}" for r, n in sorted(gated.reasons.items())))
+        return gated.sendable, gated.blocked
 
     def _template_failure(self, session: Session, row: NoticeRow, exc: Exception) -> None:
         self.counts.template_error += 1

@@ -6,7 +6,10 @@ Rules (issue 5, DESIGN.md §3):
 - a code issued for another partner is quarantined too: a partner cannot claim another's referrals;
 - a code reported as having happened before its message was accepted by the mail provider (or whose
   message was never accepted at all) is stored but flagged suspicious;
-- each (partner, code, status) is stored once, however often it is reported (first report wins).
+- each (partner, code, status) is stored once, however often it is reported (first report wins);
+- a line dated before 1990 or later than the run's clock plus a day is quarantined, not flagged: a
+  registration cannot have happened in 2099, and storing it would make the first report win over a
+  corrected one (docs/partner.md).
 
 Work is done in chunks with one SELECT and one multi-row INSERT each, so a report of 100,000 rows costs a
 few hundred statements, not 100,000 round trips.
@@ -18,7 +21,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, tuple_
@@ -29,6 +32,7 @@ from junkan.db.dialect import conflict_insert
 from junkan.db.models import Message
 from junkan.db.models_partner import PartnerReferral
 from junkan.db.types import utcnow
+from junkan.ingest.plausibility import DateBounds
 from junkan.ingest.quarantine import merge_quarantine
 from junkan.partner.records import BadReferral, ReferralRecord
 from junkan.tally import Tally
@@ -74,7 +78,8 @@ def store_referrals(
     now: datetime | None = None,
 ) -> AttributionCounts:
     """Attribute and store every item (in the caller's transaction). Returns what happened."""
-    report = _Report(partner, kind, verify_code, now or utcnow())
+    now = now or utcnow()
+    report = _Report(partner, kind, verify_code, now, DateBounds.around(now, UTC))
     counts = AttributionCounts()
     for chunk in batched(items, CHUNK):
         counts.fetched += len(chunk)
@@ -91,6 +96,7 @@ class _Report:
     kind: str
     verify_code: Callable[[str], bool]
     now: datetime
+    dates: DateBounds
 
 
 def _store_chunk(
@@ -103,6 +109,8 @@ def _store_chunk(
     for item in chunk:
         if isinstance(item, BadReferral):
             bad.append((item.reason, item.raw, item.ref_code))
+        elif (implausible := report.dates.problem("occurred_at", item.occurred_at)) is not None:
+            bad.append((implausible, item.raw, item.ref_code))
         else:
             key = (item.ref_code, item.status)
             if key in records:

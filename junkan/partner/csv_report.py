@@ -1,4 +1,4 @@
-"""The partner's periodic CSV report: columns ref_code, status, occurred_at (DESIGN.md §4).
+"""The partner's periodic CSV report: columns ref_code, status, occurred_at (docs/partner.md).
 
 Files arrive as UTF-8 (with or without a BOM) or CP932 (Shift_JIS) — Japanese office tools still write
 the latter. `path` may be one file or a folder of reports (every *.csv, oldest name first). A report
@@ -95,7 +95,18 @@ class CsvReportSource:
             raise PartnerError(
                 f"{path.name}: missing column(s) {', '.join(missing)}; expected ref_code, status, occurred_at"
             )
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                # Only "field larger than field limit" can arise here (the dialect is not strict). The
+                # reader drops the rest of that physical line and goes on with the next one.
+                where = f"{path.name} line {reader.line_num}"
+                yield BadReferral(f"{where}: a cell is larger than {csv.field_size_limit():,} characters; "
+                                  f"the line was not read", {})
+                continue
             if not any(cell.strip() for cell in row):
                 continue
             item = {key: (row[i] if i < len(row) else "") for key, i in columns.items()}

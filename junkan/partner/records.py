@@ -110,7 +110,12 @@ def parse_occurred_at(value: object, tz: tzinfo) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01 in a zone ahead of UTC (or 9999-12-31 behind it) has no UTC datetime. Kept at the
+        # edge it lies beyond, the plausibility check of attribution quarantines the line with its reason.
+        return datetime.min.replace(tzinfo=UTC) if parsed.year == 1 else datetime.max.replace(tzinfo=UTC)
 
 
 def _parse_text(text: str) -> datetime | None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db.types import utcnow
+from junkan.files import write_private
 from junkan.mail.backends import MailBackend
 from junkan.outbox.notices import as_of_now
 from junkan.outbox.recontact import enqueue_recontact, plan_mails, send_recontact
@@ -94,7 +95,7 @@ def match_and_store(engine: Engine, settings: Settings, *, as_of: date | None = 
     if rows:
         path = _csv_path(settings, day, kept_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(to_csv(rows))
+        write_private(path, to_csv(rows))
         csv_path = str(path)
     if dry_run and planned:
         preview = send_recontact(engine, settings, now=now, backend=backend, dry_run=True, planned=planned)
@@ -115,4 +116,6 @@ def send(engine: Engine, settings: Settings, *, as_of: date | None = None,
     counts = send_recontact(engine, settings, now=now if as_of else None, backend=backend)
     return {"mails_sent": counts.sent, "mails_failed": counts.failed, "mails_cancelled": counts.cancelled,
             "mails_suppressed": counts.suppressed, "mails_unknown": counts.unknown,
+            "mails_no_consent": counts.no_consent, "mails_hired_since": counts.hired_since,
+            "mails_applied_since": counts.applied_since,
             "outside_window": int(counts.outside_window)}

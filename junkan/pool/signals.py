@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.consent.state import latest_by_candidate
-from junkan.db.models import Application, Candidate, Job, Message, RejectionReason
+from junkan.db.models import Application, Candidate, Job, Message, MessageState, RejectionReason
 from junkan.db.models_pool import PoolTag
 from junkan.engagement.suppressed import suppressed_candidates
 from junkan.ingest.reasons import DEFAULT_FINAL_STAGE_KEYWORDS, fold
@@ -29,7 +29,8 @@ from junkan.ingest.reasons import DEFAULT_FINAL_STAGE_KEYWORDS, fold
 DECIDED_STATUSES = ("rejected", "withdrawn")
 RECONTACT_KIND = "recontact"
 #: Message states that mean a re-contact mail went out or may still go out.
-CONTACTED_STATES = ("pending", "sending", "accepted", "delivered", "unknown", "bounced")
+CONTACTED_STATES = (MessageState.PENDING, MessageState.SENDING, MessageState.ACCEPTED, MessageState.DELIVERED,
+                    MessageState.UNKNOWN, MessageState.BOUNCED)
 
 #: Stage reached -> level: 0 書類 / unknown, 1 一次面接, 2 二次面接 and later rounds, 3 最終面接.
 _STAGE_KEYWORDS: tuple[tuple[int, tuple[str, ...]], ...] = (

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from junkan.ats.base import SourceFileError
+from junkan.ats.csv_reader import check_csv_file, detect_encoding
 from junkan.db.models_pool import PoolTag
 from junkan.engagement.bulk import insert_ignore_returning
 from junkan.identity import normalize_text
@@ -27,8 +29,22 @@ class TagImportError(ValueError):
 
 
 def clean_tag(tag: str | None) -> str | None:
-    text = normalize_text(tag)
-    return text[:MAX_TAG_CHARS] if text else None
+    """The tag as stored (NFKC, trimmed), or None when nothing is left. Never cut: see `tag_problem`."""
+    return normalize_text(tag) or None
+
+
+def tag_problem(tag: str | None) -> str | None:
+    """Why an operator tag cannot be stored ("is empty", "is longer than …"), or None.
+
+    A tag is a label people filter by; cut to the column's width it would be another label, so a long
+    one is refused with its length and never shortened behind the operator's back.
+    """
+    text = clean_tag(tag)
+    if text is None:
+        return "is empty"
+    if len(text) > MAX_TAG_CHARS:
+        return f"is longer than {MAX_TAG_CHARS} characters ({len(text):,}); shorten it"
+    return None
 
 
 def auto_tags(signals: PoolSignals, i: int) -> list[str]:
@@ -46,8 +62,11 @@ def all_tags(signals: PoolSignals, i: int) -> list[str]:
 
 
 def add_tags(session: Session, pairs: Iterable[tuple[int, str]], *, source: str = "operator") -> int:
-    rows = [{"candidate_id": cid, "tag": t, "source": source}
-            for cid, tag in pairs if (t := clean_tag(tag))]
+    rows: list[dict[str, object]] = []
+    for cid, tag in pairs:
+        if (problem := tag_problem(tag)) is not None:
+            raise TagImportError(f"tag {problem}")  # callers check first; never store a cut tag
+        rows.append({"candidate_id": cid, "tag": clean_tag(tag), "source": source})
     if not rows:
         return 0
     # executemany rowcounts are not reliable on every driver; RETURNING counts what was really added.
@@ -62,19 +81,38 @@ class TagImport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
-def read_tag_csv(path: Path) -> list[tuple[int, str, str]]:
-    """(row number, candidate_ref, tag) from a CSV with the header candidate_ref,tag (UTF-8, BOM ok)."""
+def read_tag_csv(path: Path) -> tuple[list[tuple[int, str, str]], list[tuple[int, str]]]:
+    """((row number, candidate_ref, tag) of each row, (row number, problem) of each unreadable row) from
+    a CSV with the header candidate_ref,tag.
+
+    The file is checked and decoded as the ATS export is (UTF-8 with or without BOM, or CP932, which
+    Excel in Japan still writes; anything else is refused in one line naming the first bad byte).
+    """
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        check_csv_file(path)
+        text = path.read_text(encoding=detect_encoding(path))
+    except SourceFileError as exc:
+        raise TagImportError(str(exc)) from None
     except OSError as exc:
         raise TagImportError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise TagImportError(f"{path}: not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
     if "candidate_ref" not in header or "tag" not in header:
         raise TagImportError(f"{path}: the header must have the columns candidate_ref and tag")
-    reader.fieldnames = header
-    return [(n, (row.get("candidate_ref") or "").strip(), (row.get("tag") or "").strip())
-            for n, row in enumerate(reader, start=2)]
-
+    ref_at, tag_at = header.index("candidate_ref"), header.index("tag")
+    rows: list[tuple[int, str, str]] = []
+    unreadable: list[tuple[int, str]] = []
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return rows, unreadable
+        except csv.Error:  # a cell past the field limit: that line only, the reader goes on
+            limit = csv.field_size_limit()
+            unreadable.append((reader.line_num, f"a cell is larger than {limit:,} characters"))
+            continue
+        if not any(cell.strip() for cell in cells):
+            continue
+        ref = cells[ref_at].strip() if ref_at < len(cells) else ""
+        tag = cells[tag_at].strip() if tag_at < len(cells) else ""
+        rows.append((reader.line_num, ref, tag))

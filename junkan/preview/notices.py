@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
+from junkan.db.models import MessageState
 from junkan.mail.templates import TemplateStore
 from junkan.outbox.enqueue import NOTICE_KINDS, plan_due_notices
 from junkan.outbox.render import (
@@ -32,7 +33,7 @@ def _sendable(day: PreviewDay, renderer: NoticeRenderer) -> tuple[list[NoticeRow
     rows = rows_from(session, session.execute(due_rows_query(now, NOTICE_KINDS)), key)
     planned, _ = plan_due_notices(session, settings, now)
     for p in planned:
-        if p.state != "pending":
+        if p.state != MessageState.PENDING:
             not_sent[p.cancelled_reason or p.state] += 1
     rows += planned_rows(session, planned, now, renderer.signer, key=key)
     sendable = []

@@ -17,6 +17,7 @@ from junkan.outbox.recontact import (
     PlannedMail,
     RecontactRenderer,
     choose_mails,
+    picked_applications,
     reachability,
 )
 from junkan.outbox.render import due_rows_query
@@ -55,13 +56,13 @@ def recontact_section(day: PreviewDay) -> SectionPreview:
         section.notes.append(f"shortlist mode: no mail to candidates; {shortlists} shortlist(s) for "
                              f"recruiters (artifact and CSV), {run['matched_people']} people on them")
         return section
-    people = reachability(day.session, {r["candidate_id"] for r in plan.rows}, day.now,
-                          key=settings.retention.key_bytes())
-    mails = choose_mails(_picks(plan), people, settings)
+    picks = _picks(plan)
+    people = reachability(day.session, picked_applications(picks), day.now, settings=settings)
+    mails = choose_mails(picks, people, settings)
     waiting = len(day.session.execute(due_rows_query(day.now, (RECONTACT_KIND,))).all())
     section.counts.update({"held_out": mails.held_out, "no_recontact_consent": mails.no_consent,
                            "suppressed": mails.suppressed, "no_address": mails.no_address,
-                           "already_pending": waiting})
+                           "no_longer_eligible": mails.no_longer_eligible, "already_pending": waiting})
     by_locale = Counter(m.locale for m in mails.planned)
     section.groups = [Group(f"{loc}/{RECONTACT_KIND}", loc, n) for loc, n in by_locale.most_common()]
     if not day.business_day:

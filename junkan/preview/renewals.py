@@ -3,9 +3,9 @@ mails already waiting, with one renewal rendered for the placeholder person."""
 
 from __future__ import annotations
 
-from junkan.consent.renewal import RENEWAL_KIND, enqueue_renewals
+from junkan.consent.renewal import RENEWAL_KIND
 from junkan.outbox.render import due_rows_query
-from junkan.outbox.renewal_mail import RenewalRenderer
+from junkan.outbox.renewal_mail import RenewalRenderer, enqueue_renewals
 from junkan.preview import placeholder
 from junkan.preview.model import PreviewDay, Sample, SectionPreview
 
@@ -24,8 +24,7 @@ def renewals_section(day: PreviewDay) -> SectionPreview:
         section.notes.append("renewals: off (JUNKAN_CONSENT__RENEWAL_ENABLED is false)")
         return section
     # The same selection the send-rejections flow runs, in its dry-run form: nothing is written.
-    planned = enqueue_renewals(day.session, consent, day.now, key=day.settings.retention.key_bytes(),
-                               dry_run=True)
+    planned = enqueue_renewals(day.session, day.settings, day.now, dry_run=True)
     waiting = len(day.session.execute(due_rows_query(day.now, (RENEWAL_KIND,))).all())
     section.total = planned.enqueued + waiting
     section.counts = {**planned.counts(), "already_pending": waiting}

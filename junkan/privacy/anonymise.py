@@ -23,9 +23,10 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
-from junkan.db.models import Application, Candidate
+from junkan.db.models import Application, Candidate, Message
 from junkan.db.results import rows_affected
 from junkan.outbox.enqueue import CANCEL_ANONYMISED
+from junkan.outbox.transitions import cancel
 from junkan.privacy.keyed import hash_normalised
 from junkan.privacy.tables import People, rows_of, table
 
@@ -79,9 +80,8 @@ def scrub(conn: Connection, people: People, *, at: datetime) -> dict[str, int]:
     message = table("message")
     _count(conn, counts, "message", update(message).where(rows_of("message", people)).values(
         subject=None, body_text=None, body_html=None, last_error=None))
-    conn.execute(update(message).where(rows_of("message", people), message.c.state == "pending").values(
-        state="cancelled", cancelled_reason=CANCEL_ANONYMISED, lease_owner=None, lease_until=None,
-        updated_at=at))
+    cancel(conn, Message.id.in_(select(message.c.id).where(rows_of("message", people))),
+           reason=CANCEL_ANONYMISED, now=at)
     _count(conn, counts, "decision_log", update(table("decision_log")).where(
         rows_of("decision_log", people)).values(payload={}))
     _count(conn, counts, "quarantine", update(table("quarantine")).where(rows_of("quarantine", people))

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from junkan.files import write_private
 from junkan.reports.build import Report
 from junkan.reports.charts import all_charts
 from junkan.reports.costs import cost_template
@@ -346,5 +347,5 @@ def write_report(report: Report, fmt: Format, lang: Lang, out: Path | None, outp
     """Write to `out`, or to output_dir/roi-<period>.<fmt>; returns the path written."""
     path = out if out is not None else output_dir / default_filename(report, fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(render(report, fmt, lang))
+    write_private(path, render(report, fmt, lang))
     return path

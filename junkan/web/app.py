@@ -42,7 +42,7 @@ from junkan.backoff import jittered_backoff
 from junkan.config import Settings, get_settings
 from junkan.consent.renewal import RenewalTarget, record_renewal, renewal_target
 from junkan.db import make_engine, session_scope
-from junkan.engagement.clicks import LinkTarget, record_click, resolve_link
+from junkan.engagement.clicks import LinkTarget, ScannerRules, record_click, resolve_link
 from junkan.engagement.event_batch import NotAnArray, read_events
 from junkan.engagement.events import IngestResult, begin_webhook_batch, ingest_events, prepare_events
 from junkan.engagement.optout import UnsubscribeOutcome, UnsubscribeScope, unsubscribe_message
@@ -90,6 +90,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     partners = settings.all_partners()
     # Optional setting (a careers-page URL with {job_id}/{source}/{external_id}); without it job links 404.
     job_url_template: str | None = getattr(settings.links, "job_url_template", None)
+    scanner_rules = ScannerRules.from_settings(settings.links)
 
     sqlite = engine.dialect.name == "sqlite"
     write_lock: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
@@ -116,16 +117,18 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             link = signer.read_tracking(_bounded(token))
         except InvalidLink:
             return _invalid()
-        record = request.method == "GET"  # a HEAD (link checkers) answers the same but is not a click
+        head = request.method == "HEAD"  # link checkers and scanners: answered alike, counted apart
 
         def work() -> LinkTarget | None:
-            with session_scope(engine) as session:
+            # Every fetch is counted (as a person's or a scanner's, junkan.engagement.clicks); on SQLite in
+            # the app's write queue, so two fetches of one mail's links see each other.
+            with write_lock, session_scope(engine) as session:
                 if link_holder(session, link.message_id) is None:  # an erased person: as if unknown
                     return None
                 target = resolve_link(session, link.message_id, link.link, partners=partners,
                                       job_url_template=job_url_template)
-                if target is not None and record:
-                    record_click(session, target.message_id, link.link, at=now())
+                if target is not None:
+                    record_click(session, target, link.link, at=now(), head=head, rules=scanner_rules)
                 return target
 
         target = await run_in_threadpool(work)
@@ -175,6 +178,10 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         except InvalidLink:
             return _invalid()
         record = request.method == "POST"
+        if record:
+            # The form is a field or two; reading it first means a client that leaves mid-request (or is
+            # cut off by the server's body deadline) renews nothing. Its content decides nothing.
+            await _read_capped(request, MAX_FORM_BODY)
 
         def work() -> tuple[RenewalTarget, datetime | None] | None:
             with session_scope(engine) as session:
@@ -273,7 +280,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         Route("/c/{token}", renewal, methods=["GET", "POST"]),
         Route("/hooks/sendgrid", sendgrid_webhook, methods=["POST"]),
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found,
+                                                        ClientDisconnect: _client_gone})
 
 
 def app_from_env() -> Starlette:
@@ -296,6 +304,15 @@ async def _unsubscribe_scope(request: Request) -> UnsubscribeScope:
         return "advertising"
     fields = parse_qs(body.decode("ascii", errors="replace"), max_num_fields=4)
     return "all_mail" if fields.get("choice") == ["all_mail"] else "advertising"
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """A client that went away before its body arrived (or was cut off at the server's body deadline):
+    nothing was recorded, since every route reads its body before any database work, and nobody is left
+    to read an answer. One debug line, not a traceback per request."""
+    log.debug("%s %s: client went away before its request body arrived; nothing recorded",
+              request.method, request.url.path.split("/", 2)[1] or "/")
+    return Response(status_code=400)
 
 
 def _sqlstate(exc: OperationalError) -> str | None:

@@ -7,8 +7,9 @@
 -- dims: kind, template_name, template_version
 -- counts: messages handed to the provider in the period (COALESCE(accepted_at, sending_at)); each message
 --   counts once per metric. Same evidence as junkan.engagement.metrics.message_engagement: provider
---   events, our own tracked-link clicks (unsubscribe link excluded), and the message state for backends
---   without events; an open or a click proves delivery.
+--   events, our own tracked-link clicks (unsubscribe link excluded; a mail scanner's fetch proves delivery
+--   but is not a click), and the message state for backends without events; an open or a click proves
+--   delivery.
 -- plan: one pass over the period's messages; each piece of evidence is a set of message ids (`IN`), which
 --   PostgreSQL builds once as a hash (while it fits the report transaction's work_mem, see compute.py) and
 --   only when a message's state leaves the question open; SQLite builds each as a temporary index.
@@ -25,7 +26,7 @@ SELECT m.kind AS kind, m.template_name AS template_name, m.template_version AS t
        SUM(CASE WHEN m.id IN (SELECT e.message_id FROM email_event e WHERE e.event = 'open')
                 THEN 1 ELSE 0 END) AS opened,
        SUM(CASE WHEN m.id IN (SELECT e.message_id FROM email_event e WHERE e.event = 'click')
-                  OR m.id IN (SELECT c.message_id FROM click c WHERE c.link <> 'unsubscribe')
+                  OR m.id IN (SELECT c.message_id FROM click c WHERE c.link <> 'unsubscribe' AND c.kind = 'person')
                 THEN 1 ELSE 0 END) AS clicked
 FROM message m
 WHERE COALESCE(m.accepted_at, m.sending_at) >= :start AND COALESCE(m.accepted_at, m.sending_at) < :end

@@ -14,7 +14,8 @@ WITH reg AS (
            SUM(CASE WHEN r.suspicious THEN 1 ELSE 0 END) AS suspicious,
            SUM(CASE WHEN NOT r.suspicious AND EXISTS (
                    SELECT 1 FROM click c
-                   WHERE c.message_id = r.message_id AND c.link = 'partner' AND c.clicked_at <= r.occurred_at)
+                   WHERE c.message_id = r.message_id AND c.link = 'partner' AND c.kind = 'person'
+                     AND c.clicked_at <= r.occurred_at)
                THEN 1 ELSE 0 END) AS via_click
     FROM partner_referral r
     WHERE r.status = 'registered' AND r.occurred_at >= :start AND r.occurred_at < :end

@@ -59,12 +59,18 @@ def _use_fakes(monkeypatch: pytest.MonkeyPatch, failing: str | None = None) -> N
 
 
 @pytest.fixture
-def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
+def migrated(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    # `daily` checks the schema revision before it starts its sub-flows: it needs a migrated database.
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch, migrated: None) -> None:
     _use_fakes(monkeypatch)
 
 
 @pytest.fixture
-def partner_down(monkeypatch: pytest.MonkeyPatch) -> None:
+def partner_down(monkeypatch: pytest.MonkeyPatch, migrated: None) -> None:
     _use_fakes(monkeypatch, failing="sync-partner-stats")
 
 

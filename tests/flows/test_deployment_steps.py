@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prefect import flow, get_client
 from prefect.deployments.steps.core import StepExecutionError, run_steps
+from prefect.states import Crashed, Pending
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,3 +46,26 @@ def test_the_pull_step_enters_junkan_home(monkeypatch: pytest.MonkeyPatch, tmp_p
     output = asyncio.run(run_steps(_pull_steps()))
     assert output["directory"] == str(home)
     assert Path.cwd() == home
+
+
+@flow(name="junkan-home-probe")
+def _probe() -> None:
+    """Never runs: a worker without JUNKAN_HOME fails before the flow is loaded."""
+
+
+def test_without_junkan_home_the_flow_run_state_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A worker starts a run's pull steps with the run's id in PREFECT__FLOW_RUN_ID; when they fail, it then
+    # proposes Crashed ("Process exited with status code: 1") and its crash hooks fail reading workspace.json.
+    monkeypatch.delenv("JUNKAN_HOME", raising=False)
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run(_probe, state=Pending())
+        monkeypatch.setenv("PREFECT__FLOW_RUN_ID", str(run.id))
+        with pytest.raises(StepExecutionError):
+            asyncio.run(run_steps(_pull_steps()))
+        client.set_flow_run_state(run.id, Crashed(message="Process exited with status code: 1."))
+        state = client.read_flow_run(run.id).state
+
+    assert state is not None and state.is_failed()
+    assert state.message is not None
+    assert state.message.startswith("JunkanHomeMissing: JUNKAN_HOME is not set in the worker's environment")
+    assert "JUNKAN_HOME=/path/to/junkan prefect worker start --pool junkan" in state.message

@@ -89,8 +89,11 @@ def load_october(engine: Engine) -> None:
             s.add(EmailEvent(sg_event_id=f"e{n}", dedup_key=f"d{n}", message_id=m.id, event=event,
                              occurred_at=m.accepted_at, payload={}))
         s.add_all([
-            Click(message_id=m1.id, link="partner", clicked_at=jst(2026, 10, 15)),
-            Click(message_id=m1.id, link="partner", clicked_at=jst(2026, 10, 16)),
+            # The person clicked twice (one click for the KPIs); a mail scanner fetched the link too.
+            Click(message_id=m1.id, link="partner", clicked_at=jst(2026, 10, 15), last_at=jst(2026, 10, 16),
+                  fetches=2),
+            Click(message_id=m1.id, link="partner", kind="scanner", clicked_at=jst(2026, 10, 14),
+                  last_at=jst(2026, 10, 14), fetches=3),
             Click(message_id=m2.id, link="unsubscribe", clicked_at=jst(2026, 10, 16)),
         ])
         s.add_all([

@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from junkan.config import ConsentSettings, LinkSettings, Settings
 from junkan.consent.expiry import expires_at
-from junkan.consent.renewal import RENEWAL_KIND, cancel_moot_renewals, enqueue_renewals
+from junkan.consent.renewal import RENEWAL_KIND
 from junkan.consent.wording import RENEWAL_WORDING_VERSION
 from junkan.db import session_scope
 from junkan.db.models import Candidate, Consent, Message
 from junkan.engagement.optout import suppress, unsubscribe_message
 from junkan.links import LinkSigner
-from junkan.outbox.renewal_mail import run_renewals
+from junkan.outbox.renewal_mail import cancel_moot_renewals, enqueue_renewals, run_renewals
 from junkan.web import create_app
 
 #: Friday 2026-11-20, 10:00 JST: inside the sending window.
@@ -96,12 +96,12 @@ def test_only_grants_lapsing_within_the_window_are_asked_once_each(engine: Engin
                    Consent(candidate_id=stopped_all, purpose="all_mail", granted=False, source="unsubscribe",
                            recorded_at=NOW - 2 * DAY)])
     with session_scope(engine) as s:
-        first = enqueue_renewals(s, cfg.consent, NOW, key=cfg.retention.key_bytes())
+        first = enqueue_renewals(s, cfg, NOW)
     assert first.counts() == {"expiring": 5, "enqueued": 2, "already_asked": 0, "opted_out": 2,
                               "suppressed": 1, "no_address": 0}
     assert renewals(engine) == {due: "pending", edge: "pending"}
     with session_scope(engine) as s:
-        again = enqueue_renewals(s, cfg.consent, NOW + DAY, key=cfg.retention.key_bytes())
+        again = enqueue_renewals(s, cfg, NOW + DAY)
     assert (again.enqueued, again.already) == (0, 2)  # once per consent record, across runs
     assert set(renewals(engine)) == {due, edge}
     assert {later, lapsed, never}.isdisjoint(renewals(engine))
@@ -136,7 +136,7 @@ def test_a_pending_renewal_is_cancelled_once_moot(engine: Engine, cfg: Settings)
         renewed = person(s, granted_days_ago=360)
         unsubscribed = person(s, granted_days_ago=360)
         waiting = person(s, granted_days_ago=360)
-        enqueue_renewals(s, cfg.consent, NOW, key=cfg.retention.key_bytes())
+        enqueue_renewals(s, cfg, NOW)
     with session_scope(engine) as s:
         s.add(Consent(candidate_id=renewed, purpose="talent_pool", granted=True, source="csv",
                       recorded_at=NOW, expires_at=NOW + 365 * DAY))
@@ -145,7 +145,7 @@ def test_a_pending_renewal_is_cancelled_once_moot(engine: Engine, cfg: Settings)
         # One click: renewals are advertising and stop.
         unsubscribe_message(s, public_id, at=NOW, key=cfg.retention.key_bytes())
     with session_scope(engine) as s:
-        cancelled = cancel_moot_renewals(s, cfg.consent, NOW + timedelta(minutes=1))
+        cancelled = cancel_moot_renewals(s, cfg, NOW + timedelta(minutes=1))
     assert cancelled == 1  # the unsubscribe cancelled its own pending mail already
     assert renewals(engine) == {renewed: "cancelled", unsubscribed: "cancelled", waiting: "pending"}
 
@@ -167,7 +167,7 @@ def _consents(engine: Engine) -> list[tuple[Any, ...]]:
 def _sent_renewal(engine: Engine, cfg: Settings) -> tuple[int, str]:
     with session_scope(engine) as s:
         cid = person(s, granted_days_ago=360)
-        enqueue_renewals(s, cfg.consent, NOW, key=cfg.retention.key_bytes())
+        enqueue_renewals(s, cfg, NOW)
         public_id = s.scalar(select(Message.public_id).where(Message.kind == RENEWAL_KIND))
     assert public_id is not None
     return cid, public_id
@@ -200,7 +200,7 @@ async def test_a_renewal_link_renews_on_post_only(engine: Engine, cfg: Settings)
     assert "ご登録を更新しました" in posted.text and "2027-11-22" in posted.text
     # Renewed: the lapsing grant is no longer the current one, so nobody asks again.
     with session_scope(engine) as s:
-        assert enqueue_renewals(s, cfg.consent, NOW + 3 * DAY, key=cfg.retention.key_bytes()).expiring == 0
+        assert enqueue_renewals(s, cfg, NOW + 3 * DAY).expiring == 0
 
 
 @pytest.mark.anyio

@@ -100,8 +100,9 @@ def test_metrics_per_message_and_per_kind_template_and_period(engine: Engine) ->
             event("bounce", bounced, email="b@example.jp", ts=ts + 2, type="bounce"),
             event("delivered", unsub, email="u@example.jp", ts=ts + 1),
         ], now=NOW, key=KEY)
-        s.add_all([Click(message_id=clicked.id, link="partner", clicked_at=NOW),
-                   Click(message_id=clicked.id, link="partner", clicked_at=NOW),
+        s.add_all([Click(message_id=clicked.id, link="partner", clicked_at=NOW, fetches=2),
+                   Click(message_id=clicked.id, link="partner", kind="scanner", clicked_at=NOW),
+                   Click(message_id=opened.id, link="partner", kind="scanner", clicked_at=NOW),
                    Click(message_id=unsub.id, link="unsubscribe", clicked_at=NOW)])
         unsubscribe_message(s, unsub.public_id, at=NOW, key=KEY)
 
@@ -113,6 +114,7 @@ def test_metrics_per_message_and_per_kind_template_and_period(engine: Engine) ->
 
     assert set(per_message) == {opened.id, clicked.id, bounced.id, unsub.id, recontact.id}
     m = per_message[opened.id]
+    # A mail scanner fetched its link: not a click.
     assert (m.delivered, m.opened, m.clicked, m.bounced, m.unsubscribed) == (True, True, False, False, False)
     assert per_message[clicked.id].clicked and not per_message[unsub.id].clicked  # unsubscribe link excluded
     assert per_message[unsub.id].unsubscribed

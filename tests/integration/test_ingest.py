@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 
 from junkan.ats.base import BadRecord, ReasonRecord
 from junkan.config import ConsentSettings
@@ -175,6 +175,20 @@ def test_hire_after_rejection_cancels_the_pending_notice(engine: Engine) -> None
     assert (counts.hired, counts.unrejected, counts.notices_cancelled) == (1, 0, 1)
     message = rows(engine, Message, Message.id == pending)[0]
     assert (message.state, message.cancelled_reason) == ("cancelled", "hired")
+
+
+def test_a_notice_cancelled_by_ingest_while_claimed_has_its_lease_released(engine: Engine) -> None:
+    """Ingest cancels through the outbox's transition API: a cancelled row never looks claimed."""
+    ingest(engine, ListAdapter([app("1", "rejected")]), as_of=None)
+    pending = _pending_notice(engine, "1")
+    with engine.begin() as conn:
+        conn.execute(update(Message).where(Message.id == pending).values(
+            lease_owner="a-send-run", lease_until=T0 + timedelta(hours=1)))
+    ingest(engine, ListAdapter([app("1", "hired", reason_external_id=None, at=T0 + timedelta(days=1))]),
+           as_of=None, full=True)
+    message = rows(engine, Message, Message.id == pending)[0]
+    assert (message.state, message.cancelled_reason) == ("cancelled", "hired")
+    assert (message.lease_owner, message.lease_until) == (None, None)
 
 
 def test_a_change_without_status_change_is_an_update_without_a_log_entry(engine: Engine) -> None:

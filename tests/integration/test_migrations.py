@@ -118,3 +118,29 @@ def test_0012_forgets_the_plain_recipient_hash_of_every_stored_event(scratch_url
     finally:
         engine.dispose()
     assert [tuple(r) for r in rows] == [("e1", None), ("e2", None)]
+
+
+def test_0013_merges_each_persons_repeated_clicks_on_a_link_into_one_row(scratch_url: str) -> None:
+    cfg = alembic_config(scratch_url)
+    command.upgrade(cfg, "0012_event_recipient_hash")
+    engine = create_engine(scratch_url)
+    fetches = [(1, "partner", "2026-11-02 00:00:00"), (1, "partner", "2026-11-01 00:00:00"),
+               (1, "partner", "2026-11-03 00:00:00"), (1, "unsubscribe", "2026-11-02 00:00:00"),
+               (2, "partner", "2026-11-05 00:00:00")]
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":  # the clicks' messages do not matter here
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for message_id, link, at in fetches:
+                conn.execute(text("INSERT INTO click (message_id, link, clicked_at) VALUES (:m, :l, :at)"),
+                             {"m": message_id, "l": link, "at": at})
+        command.upgrade(cfg, "0013_click_kind")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT message_id, link, kind, fetches, clicked_at, last_at FROM click "
+                                     "ORDER BY message_id, link")).all()
+    finally:
+        engine.dispose()
+    day = [str(r[4])[:10] for r in rows], [str(r[5])[:10] for r in rows]
+    assert [tuple(r[:4]) for r in rows] == [(1, "partner", "person", 3), (1, "unsubscribe", "person", 1),
+                                           (2, "partner", "person", 1)]
+    assert day == (["2026-11-01", "2026-11-02", "2026-11-05"], ["2026-11-03", "2026-11-02", "2026-11-05"])

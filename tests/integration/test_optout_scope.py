@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from junkan.config import ConsentSettings, Settings
 from junkan.consent.expiry import expires_at
-from junkan.consent.renewal import enqueue_renewals
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Consent, Job, Message, RejectionReason
 from junkan.links import LinkSigner
 from junkan.outbox.enqueue import enqueue_due_notices
 from junkan.outbox.recontact import send_recontact
+from junkan.outbox.renewal_mail import enqueue_renewals
 from junkan.outbox.sender import OutboxSender
 from junkan.web import create_app
 from tests.integration._outbox_data import DECIDED, SEND_NOW, jst
@@ -109,7 +109,7 @@ def test_one_click_stops_advertising_but_not_the_next_notice(engine: Engine, set
     counts = send_recontact(engine, cfg, now=LATER)
     with session_scope(engine) as s:
         assert s.get(Message, recontact_id).state == "cancelled"  # type: ignore[union-attr]
-        renewals = enqueue_renewals(s, cfg.consent, LATER, key=cfg.retention.key_bytes())
+        renewals = enqueue_renewals(s, cfg, LATER)
         assert renewals.counts()["opted_out"] == 1
     assert (counts.sent, counts.cancelled) == (0, 1)
 

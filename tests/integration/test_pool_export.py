@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def test_matches_csv_has_exactly_the_columns(engine: Engine, env: Settings, tmp_
     out = tmp_path / "matches.csv"
     result = runner.invoke(pool_cli.app, ["matches", "--format", "csv", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # names candidates: owner only
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -165,3 +167,46 @@ def test_a_later_application_is_recorded_as_a_reapplication_from_recontact(
     assert re.candidate_id == d["sre"] and re.grp == "contacted" and re.message_id is not None
     assert re.run_id == out.run_id
     assert (measured.contacted_people, measured.contacted_reapplied) == (2, 1)
+
+
+def test_a_tag_longer_than_100_characters_is_rejected_with_its_row_not_cut(
+    engine: Engine, env: Settings, tmp_path: Path
+) -> None:
+    d = _data(engine)
+    sre_ref = candidate_ref(d["sre"], env.links)  # type: ignore[arg-type]
+    analyst_ref = candidate_ref(d["analyst"], env.links)  # type: ignore[arg-type]
+    sheet = tmp_path / "tags.csv"
+    sheet.write_text(f"candidate_ref,tag\n{sre_ref},{'長' * 5000}\n{analyst_ref},{'短' * 100}\n",
+                     encoding="utf-8")
+
+    imported = runner.invoke(pool_cli.app, ["tag", "--csv", str(sheet)])
+    by_option = runner.invoke(pool_cli.app, ["tag", sre_ref, "--tag", "x" * 101])
+
+    assert imported.exit_code == 1
+    assert "tags.csv row 2: column tag is longer than 100 characters (5,000); shorten it" in imported.output
+    assert "1 tag(s) added" in imported.output and "1 rejected" in imported.output
+    assert by_option.exit_code == 2
+    assert "--tag is longer than 100 characters (101); shorten it" in by_option.output
+    with Session(engine) as s:
+        assert {(t.candidate_id, t.tag) for t in s.scalars(select(PoolTag))} == {(d["analyst"], "短" * 100)}
+
+
+def test_a_cp932_tag_file_is_read_like_every_other_import(
+    engine: Engine, env: Settings, tmp_path: Path
+) -> None:
+    d = _data(engine)
+    sre_ref = candidate_ref(d["sre"], env.links)  # type: ignore[arg-type]
+    sheet = tmp_path / "タグ.csv"
+    sheet.write_bytes(f"candidate_ref,tag\r\n{sre_ref},要フォロー\r\n".encode("cp932"))
+    not_text = tmp_path / "bad.csv"
+    not_text.write_bytes(b"candidate_ref,tag\n\xff\xfe\xfa,x\n")
+
+    imported = runner.invoke(pool_cli.app, ["tag", "--csv", str(sheet)])
+    refused = runner.invoke(pool_cli.app, ["tag", "--csv", str(not_text)])
+
+    assert imported.exit_code == 0, imported.output
+    assert "1 tag(s) added" in imported.output
+    with Session(engine) as s:
+        assert {(t.candidate_id, t.tag) for t in s.scalars(select(PoolTag))} == {(d["sre"], "要フォロー")}
+    assert refused.exit_code == 2
+    assert len(refused.output.strip().splitlines()) == 1 and "neither UTF-8 nor CP932" in refused.output

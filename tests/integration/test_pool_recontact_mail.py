@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import stat
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
@@ -121,6 +122,7 @@ def test_shortlist_mode_never_enqueues_mail(engine: Engine, settings: Settings, 
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 0
     assert out.csv_path and Path(out.csv_path).read_bytes().startswith(b"\xef\xbb\xbf")
+    assert stat.S_IMODE(Path(out.csv_path).stat().st_mode) == 0o600  # the shortlist names people
 
 
 def test_dry_run_previews_the_mails_and_writes_nothing(

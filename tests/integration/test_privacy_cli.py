@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,6 +54,7 @@ def test_export_then_erase(env: None, engine: Engine, tmp_path: Path) -> None:
     exported = runner.invoke(app, ["export", "--email", "TARO@example.jp", "--out", str(out)])
     assert exported.exit_code == 0, exported.output
     assert EMAIL not in exported.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # everything about the person: owner only
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["tables"]["candidate"][0]["display_name"] == "山田 太郎"
     assert [r["external_id"] for r in data["tables"]["application"]] == ["A0"]

@@ -78,7 +78,8 @@ def test_email_rates_by_message(october: dict) -> None:
 
 
 def test_partner_clicks_registrations_and_credits(october: dict) -> None:
-    assert value(october, "partner_link_clicks") == 2
+    # m1's person clicked its partner link twice: one click; the mail scanner's three fetches: none.
+    assert value(october, "partner_link_clicks") == 1
     assert value(october, "partner_registrations") == 1
     # m1's registration followed its link click; the suspicious one is counted in neither path.
     assert october["partner_registrations"]["apart"] == {"via_click": 1, "via_code": 0, "suspicious": 1}

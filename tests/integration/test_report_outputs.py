@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import stat
 import warnings
 from datetime import date
 from html.parser import HTMLParser
@@ -174,6 +175,7 @@ def test_cli_writes_the_report(engine: Engine, database_url: str, tmp_path: Path
     result = CliRunner().invoke(app, ["report", "--from", "2026-10-01", "--to", "2026-10-31"])
     assert result.exit_code == 0, result.output
     html = (tmp_path / "roi-2026-10.html").read_text(encoding="utf-8")
+    assert stat.S_IMODE((tmp_path / "roi-2026-10.html").stat().st_mode) == 0o600
     assert "応募数" in html
     out = tmp_path / "r.json"
     result = CliRunner().invoke(app, ["report", "--from", "2026-10-01", "--to", "2026-10-31",
@@ -181,9 +183,11 @@ def test_cli_writes_the_report(engine: Engine, database_url: str, tmp_path: Path
     assert result.exit_code == 0, result.output
     assert "from the stored snapshot" in result.output
     assert json.loads(out.read_text(encoding="utf-8"))["kpis"]["rejections"]["value"] == 6
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
     result = CliRunner().invoke(app, ["report", "--from", "2026-10-01", "--to", "2026-10-31",
                                       "--format", "xlsx"])
     assert result.exit_code == 0, result.output
     assert load_workbook(tmp_path / "roi-2026-10.xlsx")["フォローアップ"]["B2"].value == 0.25
+    assert stat.S_IMODE((tmp_path / "roi-2026-10.xlsx").stat().st_mode) == 0o600
     bad = CliRunner().invoke(app, ["report", "--from", "2026-10-31", "--to", "2026-10-01"])
     assert bad.exit_code == 2

@@ -28,6 +28,7 @@ def test_the_shipped_defaults_are_all_named_one_line_per_setting() -> None:
         "JUNKAN_MAIL__FROM_EMAIL is still the shipped sample; set it before sending live mail",
         "JUNKAN_LINKS__SECRET is still the shipped sample; set it before sending live mail",
         "JUNKAN_LINKS__PUBLIC_BASE_URL is still the shipped sample; set it before sending live mail",
+        "JUNKAN_RETENTION__HASH_KEY is still the shipped sample; set it before sending live mail",
     ]
 
 
@@ -78,9 +79,9 @@ def test_live_backends_are_refused_with_every_setting_named(backend: str) -> Non
     message = str(caught.value)
     assert message.splitlines()[0] == f"live mail through {backend} is refused, nothing was sent:"
     assert "JUNKAN_LINKS__SECRET is still the shipped sample" in message
-    assert len(caught.value.problems) == 6
+    assert len(caught.value.problems) == 7
 
 
 def test_the_file_backend_is_exempt() -> None:
-    assert len(sample_identity_values(_settings())) == 6, "every shipped sample is still in use"
+    assert len(sample_identity_values(_settings())) == 7, "every shipped sample is still in use"
     refuse_sample_identity(_settings(), "file")  # the demo's backend: no SampleIdentityError

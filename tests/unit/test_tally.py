@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from junkan.consent.renewal import RenewalEnqueue
 from junkan.outbox.enqueue import EnqueueResult
 from junkan.outbox.recontact import RecontactEnqueue
+from junkan.outbox.renewal_mail import RenewalEnqueue
 from junkan.outbox.sender import SendCounts
 from junkan.partner.attribution import AttributionCounts
 
@@ -15,7 +15,7 @@ def test_send_counts_publish_every_count_in_order_with_flags_as_numbers() -> Non
     counts = SendCounts(sent=3, fatal=True, errors={"HTTP 500": 1}).counts()
     assert list(counts) == ["claimed", "sent", "failed", "retry", "suppressed", "cancelled", "unknown",
                             "fatal", "held", "provider_unavailable", "template_error", "outside_window",
-                            "previewed"]
+                            "previewed", "no_consent", "hired_since", "applied_since", "partner_dropped"]
     assert counts["sent"] == 3 and counts["fatal"] == 1 and counts["outside_window"] == 0
     assert type(counts["fatal"]) is int
 
@@ -27,7 +27,7 @@ def test_enqueue_results_keep_their_published_keys_and_order() -> None:
         "expiring": 4, "enqueued": 1, "already_asked": 2, "opted_out": 0, "suppressed": 0, "no_address": 0}
     assert list(RecontactEnqueue(enqueued=2).counts().items()) == [
         ("people", 0), ("mails_enqueued", 2), ("already_enqueued", 0), ("held_out", 0),
-        ("no_recontact_consent", 0), ("suppressed", 0), ("no_address", 0)]
+        ("no_recontact_consent", 0), ("suppressed", 0), ("no_address", 0), ("no_longer_eligible", 0)]
 
 
 def test_add_sums_the_counts_and_keeps_a_flag_set_in_either() -> None:
