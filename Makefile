@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test test-unit test-flows bench lint clean
+.PHONY: demo test test-unit test-flows bench lint clean chromium
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -16,8 +16,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/junkan demo --workdir demo-output
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
+
+# The PDF report and its browser tests print with Debian's Chromium and a Japanese font (root or sudo
+# needed once); Playwright drives it at /usr/bin/chromium and never downloads a browser of its own.
+chromium:
+	command -v chromium >/dev/null || (apt-get update && \
+		apt-get install -y --no-install-recommends chromium fonts-ipaexfont-gothic)
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'

@@ -234,7 +234,6 @@ def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
     applied = apps[(apps.applied_at >= start) & (apps.applied_at < end)]
     decided = apps[(apps.decided_at >= start) & (apps.decided_at < end)]
     out["applications"] = len(applied)
-    out["reapplications"] = int(applied.is_reapplication.sum())
     for name, status in (("hires", "hired"), ("rejections", "rejected"), ("withdrawals", "withdrawn")):
         out[name] = int((decided.status == status).sum())
     # Follow-up, with the same SLA calendar as the SQL.
@@ -287,6 +286,8 @@ def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
     # Re-application rate.
     rejected = set(apps[(apps.status == "rejected") & (apps.decided_at < start)].candidate_id)
     back = applied[applied.is_reapplication & applied.candidate_id.isin(rejected)].candidate_id.nunique()
+    # One definition of a re-application (sql/reports/reapplication_rate.sql): the people, not applications.
+    out["reapplications"] = int(back)
     if rejected:
         out["reapplication_rate"] = back / len(rejected)
     return out

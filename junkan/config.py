@@ -323,6 +323,11 @@ class ReportSettings(_Section):
     costs_csv: Path | None = None
     #: Where `junkan report` and the `roi-report` flow write files.
     output_dir: Path = Path("./reports")
+    #: The day Junkan started following up (local date). Rejections decided before it are history, shown
+    #: apart from the rates that judge Junkan's work. Unset: the first decision Junkan sent a notice for.
+    go_live: date | None = None
+    #: Internal addresses the monthly `roi-report` run mails the PDF to; empty: no mail.
+    recipients: list[str] = Field(default_factory=list)
 class MatchWeights(_Section):
     """How much each part of the match score counts; normalised by their sum, so any scale works."""
 

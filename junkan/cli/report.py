@@ -12,14 +12,14 @@ from junkan.cli.days import command_runtime, parse_day
 from junkan.reports.build import build_report
 from junkan.reports.costs import CostFileError
 from junkan.reports.periods import Period
-from junkan.reports.write import FORMATS, render, write_report
+from junkan.reports.render import FORMATS, render, write_report
 
 
 def report(
     date_from: Annotated[str, typer.Option("--from", help="First day of the period (YYYY-MM-DD, local).")],
     date_to: Annotated[str, typer.Option("--to", help="Last day of the period, inclusive (YYYY-MM-DD).")],
     lang: Annotated[str, typer.Option("--lang", help="ja or en.")] = "ja",
-    fmt: Annotated[str, typer.Option("--format", help="html, csv, json or md.")] = "html",
+    fmt: Annotated[str, typer.Option("--format", help="html, pdf, xlsx, csv, json or md.")] = "html",
     out: Annotated[
         Path | None, typer.Option("--out", help="File to write; '-' for standard output. "
                                   "Default: <report.output_dir>/roi-<period>.<format>.")

@@ -16,9 +16,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from junkan.config import CostInputs, Settings
+from junkan.partner import ledger
+from junkan.partner.factory import configured_partners
 from junkan.reports.build import build_report
 from junkan.reports.periods import Period, month
-from junkan.reports.write import write_report
+from junkan.reports.render import write_report
 
 #: What a hire cost before Junkan, in yen (the figure the cost-per-hire change is measured against).
 BASELINE_COST_PER_HIRE_YEN = 1_100_000
@@ -66,8 +68,23 @@ def demo_report_settings(settings: Settings, period: Period) -> Settings:
     return settings.model_copy(update={"report": report})
 
 
+def redeem_demo_credit(engine: Engine, settings: Settings) -> bool:
+    """Spend one earned credit on a sample hire the partner supported, as HR would record it, so the
+    report has a credit value and an ROI. False when there is no credit to spend."""
+    for partner in configured_partners(settings):
+        rule = ledger.ContractRule.from_settings(partner)
+        try:
+            ledger.redeem_credit(engine, rule, "demo:hire:partner-supported", note="demo")
+        except ledger.LedgerError:
+            continue
+        return True
+    return False
+
+
 def write_demo_report(engine: Engine, settings: Settings, workdir: Path, day: date) -> Path:
     """Build the report of the 12 months up to `day` with the sample costs; returns the HTML's path."""
     period = demo_period(day)
-    report = build_report(engine, demo_report_settings(settings, period), period)
-    return write_report(report, "html", "ja", None, workdir / "reports")
+    report = build_report(engine, demo_report_settings(settings, period), period, as_of=day)
+    out = workdir / "reports"
+    write_report(report, "xlsx", "ja", None, out)
+    return write_report(report, "html", "ja", None, out)

@@ -22,7 +22,7 @@ from junkan.config import Settings
 from junkan.db import upgrade
 from junkan.demo.company import CompanyStats, write_export, write_jobs_sheet
 from junkan.demo.partner_report import write_partner_report
-from junkan.demo.report import write_demo_report
+from junkan.demo.report import redeem_demo_credit, write_demo_report
 from junkan.demo.summary import summarize
 from junkan.mail.timing import is_business_day
 from junkan.runtime import runtime, settings, simulated_time
@@ -93,6 +93,9 @@ def run_demo(workdir: Path, *, seed: int, run_flow: RunFlow, now: datetime | Non
     write_partner_report(rt.engine, workdir / "partner-report.csv", seed=seed)
     with simulated_time(window_opening(day2, settings())):
         run_flow("daily", day2, False)
-    report = write_demo_report(rt.engine, rt.settings, workdir, day2)
+    redeem_demo_credit(rt.engine, rt.settings)
+    # The report runs up to today, the day it is made (cut there: 「〇日時点」), like a customer's would.
+    today = (now or datetime.now(ZoneInfo("Asia/Tokyo"))).astimezone(ZoneInfo("Asia/Tokyo")).date()
+    report = write_demo_report(rt.engine, rt.settings, workdir, today)
     return summarize(rt.engine, workdir=workdir, stats=stats, days=(day1, day2), settings=rt.settings,
                      report=report)

@@ -16,7 +16,7 @@ from sqlalchemy import Column, Connection, MetaData, Table, delete, insert, text
 from junkan.config import Settings
 from junkan.db.types import UtcDateTime
 from junkan.mail.timing import add_business_days
-from junkan.reports.periods import Period
+from junkan.reports.periods import Period, business_timezone
 
 TABLE_NAME = "report_sla_calendar"
 
@@ -34,7 +34,7 @@ sla_calendar = Table(
 def sla_rows(period: Period, settings: Settings) -> list[dict[str, datetime]]:
     """One row per local day of the period. The deadline is local midnight after the N-th business day
     following the decision day: a notice accepted at 23:59 that day is on time, at 00:00 it is late."""
-    tz = ZoneInfo(settings.business.timezone)
+    tz = ZoneInfo(business_timezone(settings))
     n = settings.report.follow_up_sla_business_days
     closed = settings.notice.extra_closed_days
     rows = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
@@ -18,14 +18,16 @@ from junkan.config import Settings
 from junkan.db.types import UtcDateTime
 from junkan.reports.calendar import prepare_sla_calendar
 from junkan.reports.figures import Figure, figure, ratio
-from junkan.reports.periods import Period
+from junkan.reports.periods import Period, business_timezone
 from junkan.reports.registry import PENDING_KPIS, PENDING_REASON, KpiDef, QueryDef, load_queries
 
 #: Prepared inputs a query may declare with `-- needs:`.
 _PREPARERS = {"sla_calendar": prepare_sla_calendar}
-#: Instants a query may bind: the period [start, end) and `horizon`, 30 days after its end (expiries).
-_INSTANTS = ("start", "end", "horizon")
+#: Instants a query may bind: the period [start, end), `horizon`, 30 days after its end (expiries), and
+#: `go_live`, when Junkan started following up (None: nothing is history; see build.go_live).
+_INSTANTS = ("start", "end", "horizon", "go_live")
 HORIZON = timedelta(days=30)
+NO_HISTORY = datetime(1970, 1, 1, tzinfo=UTC)
 #: PostgreSQL work_mem of the report transaction (per hash or sort; hashes may use twice that).
 REPORT_WORK_MEM = "64MB"
 
@@ -49,14 +51,16 @@ def tune_transaction(conn: Connection) -> None:
     conn.exec_driver_sql(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
 
 
-def run_query(conn: Connection, q: QueryDef, period: Period, settings: Settings) -> list[dict[str, Any]]:
+def run_query(conn: Connection, q: QueryDef, period: Period, settings: Settings,
+              go_live: datetime | None = None) -> list[dict[str, Any]]:
     for need in q.needs:
         try:
             _PREPARERS[need](conn, period, settings)
         except KeyError:
             raise ValueError(f"{q.path.name}: unknown input '-- needs: {need}'") from None
-    start, end = period.bounds(settings.business.timezone)
-    instants = {"start": start, "end": end, "horizon": end + HORIZON}
+    start, end = period.bounds(business_timezone(settings))
+    instants = {"start": start, "end": end, "horizon": end + HORIZON,
+                "go_live": NO_HISTORY if go_live is None else go_live}
     params = {k: v for k, v in instants.items() if f":{k}" in q.sql}
     return [dict(r) for r in conn.execute(_statement(q), params).mappings()]
 
@@ -128,13 +132,14 @@ def pending_figures(defined: set[str]) -> dict[str, Figure]:
 
 
 def compute_kpis(conn: Connection, period: Period, settings: Settings,
-                 queries: Sequence[QueryDef] | None = None) -> tuple[dict[str, Figure], dict[str, list[Any]]]:
+                 queries: Sequence[QueryDef] | None = None, go_live: datetime | None = None,
+                 ) -> tuple[dict[str, Figure], dict[str, list[Any]]]:
     """(figures by KPI name, raw rows by query name) for one period."""
     figures: dict[str, Figure] = {}
     tables: dict[str, list[Any]] = {}
     tune_transaction(conn)
     for q in queries if queries is not None else load_queries():
-        rows = run_query(conn, q, period, settings)
+        rows = run_query(conn, q, period, settings, go_live)
         tables[q.name] = [{k: _json(v) for k, v in r.items()} for r in rows]
         figures.update(figures_from_rows(q, rows))
     figures.update(pending_figures(set(figures)))

@@ -17,6 +17,7 @@ never pro-rated guesses.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,14 @@ COST_FIELDS = ("advertising_yen", "agency_fees_yen", "other_external_yen", "recr
                "other_internal_yen", "running_cost_yen", "first_year_pay_yen")
 #: Inputs that are zero unless given ("no other costs"); the others must be stated to be used.
 _ZERO_UNLESS_GIVEN = ("other_external_yen", "other_internal_yen")
+#: The cost file's Japanese headers (the template the report offers uses them; English ones are read too).
+HEADERS_JA: dict[str, str] = {
+    "month": "月", "advertising_yen": "広告費（円）", "agency_fees_yen": "人材紹介手数料（円）",
+    "other_external_yen": "その他の社外費用（円）", "recruiter_time_yen": "採用担当者の人件費（円）",
+    "other_internal_yen": "その他の社内費用（円）", "running_cost_yen": "Junkan の運用費（円）",
+    "first_year_pay_yen": "採用者の初年度年収（円）",
+}
+_FROM_JA = {v: k for k, v in HEADERS_JA.items()}
 
 
 class CostFileError(ValueError):
@@ -42,6 +51,8 @@ def load_costs_csv(path: Path) -> list[CostInputs]:
     except OSError as exc:
         raise CostFileError(f"{path}: cannot read the cost file ({exc.strerror})") from None
     reader = csv.DictReader(text.splitlines())
+    if reader.fieldnames:
+        reader.fieldnames = [_FROM_JA.get(c.strip(), c.strip()) for c in reader.fieldnames]
     unknown = [c for c in reader.fieldnames or [] if c not in ("month", *COST_FIELDS)]
     if not reader.fieldnames or "month" not in reader.fieldnames or unknown:
         raise CostFileError(f"{path}: needs a 'month' column and only {', '.join(COST_FIELDS)}"
@@ -55,6 +66,16 @@ def load_costs_csv(path: Path) -> list[CostInputs]:
             col = ".".join(str(p) for p in exc.errors()[0]["loc"])
             raise CostFileError(f"{path}: row {line}, column {col}: {exc.errors()[0]['msg']}") from None
     return out
+
+
+def cost_template(months: list[str]) -> str:
+    """A cost CSV to fill in (Japanese headers, one empty row per month), for `report.costs_csv`."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([HEADERS_JA[f] for f in ("month", *COST_FIELDS)])
+    for m in months:
+        writer.writerow([m, *("" for _ in COST_FIELDS)])
+    return buf.getvalue()
 
 
 def monthly_costs(settings: Settings) -> dict[str, CostInputs]:
@@ -127,10 +148,10 @@ def cost_figures(kpis: dict[str, Figure], costs: dict[str, int | None], absent: 
     change_inputs = {"cost_per_hire": current, "baseline_cost_per_hire": base, "baseline": source}
     if current is None:
         out["cost_per_hire_change"] = figure("cost_per_hire_change", "cost", None, inputs=change_inputs,
-                                             missing="cost_per_hire: " + str(current_missing(out)))
+                                             missing=str(current_missing(out)))
     elif base is None:
         out["cost_per_hire_change"] = figure("cost_per_hire_change", "cost", None, inputs=change_inputs,
-                                             missing=f"missing input: baseline cost per hire ({source})")
+                                             missing="missing input: baseline cost per hire")
     else:
         out["cost_per_hire_change"] = figure("cost_per_hire_change", "cost", ratio(current - base, base),
                                              inputs=change_inputs, missing="baseline cost per hire is zero")
@@ -154,7 +175,7 @@ def _pool_savings(hires_from_pool: int | None, base: float | None, source: str) 
     inputs = {"hires_from_pool": hires_from_pool, "baseline_cost_per_hire": base, "baseline": source}
     if base is None:
         return figure("savings_pool_hires", "cost", None, inputs=inputs,
-                      missing=f"missing input: baseline cost per hire ({source})")
+                      missing="missing input: baseline cost per hire")
     return figure("savings_pool_hires", "cost", (hires_from_pool or 0) * base, inputs=inputs, unit="yen")
 
 
@@ -162,13 +183,17 @@ def _roi(pool_savings: Figure, credit_value: float | None, running: int | None, 
     saved = pool_savings["value"]
     inputs = {"savings_pool_hires": saved, "credit_value": credit_value, "running_cost_yen": running}
     lacking = []
-    if saved is None:
-        lacking.append(f"savings_pool_hires ({pool_savings['missing']})")
     if running is None:
         lacking.append("running_cost_yen")
+    if saved is None:
+        lacking.append("baseline cost per hire")
     if lacking:
         return figure("roi", "cost", None, inputs=inputs,
                       missing=_missing(lacking, absent if running is None else []))
     if not running:
         return figure("roi", "cost", None, inputs=inputs, missing="running cost is zero")
+    if not saved and not credit_value:
+        # (0 − cost) / cost = −100% would read as a loss; it only means nothing has been saved *yet*.
+        return figure("roi", "cost", None, inputs=inputs,
+                      missing="no savings recorded yet (no hire from the pool, no credit used)")
     return figure("roi", "cost", (saved + (credit_value or 0) - running) / running, inputs=inputs)

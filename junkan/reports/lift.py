@@ -33,8 +33,11 @@ def lift_figure(contacted: Figure, holdout: Figure, min_group: int) -> Figure:
                                  "holdout_reapplied": c, "min_group_size": min_group}
     name, group = "recontact_lift", "reapplication"
     if n1 < min_group or n2 < min_group:
+        more = max(0, min_group - n1) + max(0, min_group - n2)
+        inputs["more_needed"] = more
         return figure(name, group, None, inputs=inputs,
-                      missing=f"not enough data ({n1} contacted, {n2} held out, minimum {min_group} each)")
+                      missing=f"not enough data ({n1} contacted, {n2} held out, minimum {min_group} each; "
+                              f"{more} more {'person' if more == 1 else 'people'} needed)")
     if c == 0:
         return figure(name, group, None, inputs=inputs,
                       missing="no re-application in the holdout group: the lift is undefined")

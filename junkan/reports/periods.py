@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from junkan.config import Settings
+
 
 @dataclass(frozen=True, slots=True)
 class Period:
@@ -87,3 +89,18 @@ def parse_period(value: str) -> Period:
         lo, hi = value.split("..", 1)
         return Period(date.fromisoformat(lo), date.fromisoformat(hi))
     raise ValueError(f"not a period: {value!r} (expected YYYY-MM, YYYY-Qn or YYYY-MM-DD..YYYY-MM-DD)")
+
+
+def business_timezone(settings: Settings) -> str:
+    """The business time zone's name: the one setting every report date and time is written in."""
+    return settings.business.timezone
+
+
+def business_zone(timezone: str) -> ZoneInfo:
+    """The business time zone as a zone (its name from `business_timezone`)."""
+    return ZoneInfo(timezone)
+
+
+def local_midnight(day: date, timezone: str) -> datetime:
+    """The first instant of a local day, in UTC."""
+    return datetime.combine(day, datetime.min.time(), business_zone(timezone)).astimezone(UTC)

@@ -7,19 +7,51 @@ from collections.abc import Callable
 from typing import Any
 
 from junkan.reports.figures import Figure
-from junkan.reports.labels import Lang, fmt, fmt_input, group_label, kpi_label, missing_text, text
+from junkan.reports.labels import (
+    RATE_INPUTS,
+    YEN_INPUTS,
+    Lang,
+    definition,
+    dim_value,
+    fmt,
+    fmt_input,
+    group_label,
+    input_label,
+    kpi_label,
+    missing_text,
+    text,
+)
 from junkan.reports.registry import kpi_names
 
 SECTION_ORDER = ("funnel", "follow_up", "email", "partner", "pool", "reapplication", "cost")
 HEADLINE = ("applications", "hires", "follow_up_rate", "reapplication_rate", "reapplication_rate_vs_baseline",
             "reapplications_via_recontact", "hires_from_pool", "recontact_lift", "cost_per_hire",
             "cost_per_hire_change", "credits_earned", "credit_value", "roi")
+#: The first screen's cards: is the loop working?
+CARDS = ("follow_up_rate", "reapplication_rate", "credits_earned", "credit_value", "hires_from_pool",
+         "cost_per_hire", "roi")
+#: The baseline each card is compared with, where there is one: (figure holding it, input holding it).
+_BASELINE_OF = {"reapplication_rate": ("reapplication_rate_vs_baseline", "baseline_reapplication_rate"),
+                "cost_per_hire": ("cost_per_hire_change", "baseline_cost_per_hire")}
 
 
-def _inputs_text(f: Figure) -> str:
-    parts = [f"{k}={fmt_input(v)}" for k, v in f["inputs"].items()]
-    parts += [f"{k}={fmt_input(v)}" for k, v in f["apart"].items()]
-    return ", ".join(parts)
+def _input_value(key: str, value: Any) -> str:
+    if key in YEN_INPUTS and isinstance(value, int | float):
+        return f"¥{round(value):,}"
+    if key in RATE_INPUTS and isinstance(value, int | float):
+        return f"{value * 100:.1f}%"
+    return fmt_input(value)
+
+
+def _inputs_text(f: Figure, lang: Lang) -> str:
+    """The counts behind a figure in the reader's words; inputs without a name (sources, internals) are
+    left out rather than shown as identifiers."""
+    parts = []
+    for k, v in [*f["inputs"].items(), *f["apart"].items()]:
+        label = input_label(k, lang)
+        if label is not None and not isinstance(v, str):
+            parts.append(f"{label} {_input_value(k, v)}")
+    return "、".join(parts) if lang == "ja" else ", ".join(parts)
 
 
 def change(current: Any, previous: Any, unit: str) -> str:
@@ -35,7 +67,9 @@ def change(current: Any, previous: Any, unit: str) -> str:
 
 
 def _value_text(f: Figure, lang: Lang) -> str:
-    """The value; a lift also carries its 95% confidence interval."""
+    """The value (「データなし」 without one); a lift also carries its 95% confidence interval."""
+    if f["value"] is None:
+        return text("no_data", lang)
     value = fmt(f["value"], f["unit"], f["name"])
     low, high = f["inputs"].get("ci95_low"), f["inputs"].get("ci95_high")
     if f["value"] is not None and low is not None and high is not None:
@@ -50,11 +84,30 @@ def kpi_row(f: Figure, lang: Lang, previous: dict[str, Figure] | None) -> dict[s
         "key": f["name"],
         "kpi": kpi_label(f["name"], lang),
         "value": _value_text(f, lang),
-        "inputs": _inputs_text(f),
+        "inputs": _inputs_text(f, lang),
         "previous": fmt(prev_value, f["unit"], f["name"]),
         "change": change(f["value"], prev_value, f["unit"]),
         "note": missing_text(f["missing"], lang),
+        "definition": definition(f["name"], lang),
     }
+
+
+def cards(kpis: dict[str, Figure], lang: Lang, previous: dict[str, Figure] | None) -> list[dict[str, str]]:
+    """The headline cards: value, change against the previous period and against the baseline."""
+    out = []
+    for name in CARDS:
+        if name not in kpis:
+            continue
+        row = kpi_row(kpis[name], lang, previous)
+        baseline = ""
+        if name in _BASELINE_OF:
+            holder, key = _BASELINE_OF[name]
+            base = kpis.get(holder, {}).get("inputs", {}).get(key)
+            if base is not None:
+                baseline = f"{text('baseline', lang)} {_input_value(key, base)}"
+        row["baseline"] = baseline
+        out.append(row)
+    return out
 
 
 def ordered_names(kpis: dict[str, Figure]) -> list[str]:
@@ -98,9 +151,13 @@ def breakdowns(kpis: dict[str, Figure], lang: Lang) -> dict[str, dict[str, Any]]
                 if not keep(row["dims"]):
                     continue
                 ident = tuple(row["dims"].get(d) for d in dims)
-                entry = table.setdefault(ident, {d: "" if v is None else str(v) for d, v in zip(dims, ident,
-                                                                                               strict=True)})
+                entry = table.setdefault(ident, {d: dim_value(d, v, lang) for d, v in zip(dims, ident,
+                                                                                         strict=True)})
                 entry[kpi_label(n, lang)] = fmt(row["value"], kpis[n]["unit"], n)
         rows = [table[k] for k in sorted(table, key=lambda t: tuple("" if v is None else str(v) for v in t))]
-        out[key] = {"columns": [*dims, *[kpi_label(n, lang) for n in names if n in kpis]], "rows": rows}
+        out[key] = {"title": text(f"breakdown_{key}", lang),
+                    "columns": [*dims, *[kpi_label(n, lang) for n in names if n in kpis]],
+                    "headers": [*(text(f"dim_{d}", lang) for d in dims),
+                                *[kpi_label(n, lang) for n in names if n in kpis]],
+                    "rows": rows}
     return out

@@ -1,8 +1,10 @@
+-- kpi: reapplications = reapplied
 -- kpi: reapplication_rate = reapplied / rejected_candidates
 -- group: reapplication
 -- empty: no candidates rejected before the period
 -- dims:
--- counts: distinct candidates with a rejection decided before the period start (application.decided_at),
+-- counts: the one definition of a re-application, used by the funnel, the rate and the charts:
+--   distinct candidates with a rejection decided before the period start (application.decided_at),
 --   of whom those who applied again in the period (application.applied_at, flagged is_reapplication).
 WITH rejected AS (
     SELECT DISTINCT a.candidate_id

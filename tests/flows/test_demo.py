@@ -31,14 +31,25 @@ def test_demo_runs_daily_and_writes_japanese_notices(demo_run: DemoRun) -> None:
     page = reports[0].read_text(encoding="utf-8")
 
     def value(label: str) -> str:
-        found = re.search(label + r'</td><td class="value">([^<]*)<', page)
+        found = re.search(label + r'(?:<sup>.*?</sup>)?</td>\s*<td class="value">([^<]*)<', page)
         assert found, label
         return found.group(1)
 
-    assert re.fullmatch(r"\d+\.\d%", value("フォローアップ率")), "a follow-up rate, not —"
-    assert re.fullmatch(r"[+-]\d+\.\d%", value("採用単価の変化（ベースライン比）"))
+    assert re.fullmatch(r"\d+\.\d%", value("フォローアップ率")), "a follow-up rate, not データなし"
+    # The demo's costs and baseline give every cost figure: cost per hire, its change, credits, ROI.
+    assert re.fullmatch(r"¥[\d,]+", value("採用単価（全費用）"))
+    assert re.fullmatch(r"[+-]\d+\.\d%", value("採用単価の変化（導入前比）"))
+    assert re.fullmatch(r"¥[\d,]+", value("利用クレジットの価値"))
+    assert re.fullmatch(r"[+-][\d,]+\.\d%", value("投資対効果（ROI）"))
     assert int(value("獲得クレジット")) > 0
-    assert int(value("再応募数").replace(",", "")) > 0
+    assert int(value("再応募者数").replace(",", "")) > 0
+    # Registrations came from people who clicked the link or typed their code: both paths add up.
+    paths = re.search(r"パートナー登録数.*?登録 (\d+)、リンク経由の登録 (\d+)、"
+                      r"紹介コード入力による登録 (\d+)", page, re.S)
+    assert paths, "registration paths"
+    registered, clicked, typed = (int(g) for g in paths.groups())
+    assert registered == clicked + typed and clicked > 0
+    assert (demo / "reports" / reports[0].name.replace(".html", ".xlsx")).is_file()
 
 
 def test_demo_shortlists_pool_members_for_the_jobs_that_just_opened(demo_run: DemoRun) -> None:

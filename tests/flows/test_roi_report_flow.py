@@ -26,8 +26,12 @@ def test_roi_report_defaults_to_the_previous_month(engine: Engine, database_url:
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(state.state_details.flow_run_id).name == "roi-report 2026-10"
     assert result["rejections"] == 6 and result["follow_up_rate"] == 0.25
-    assert (tmp_path / "roi-2026-10.html").is_file() and (tmp_path / "roi-2026-10.json").is_file()
-    assert "フォローアップ率" in newest_text(ARTIFACT_KEY)
+    for ext in ("html", "pdf", "xlsx", "json"):
+        assert (tmp_path / f"roi-2026-10.{ext}").is_file(), ext
+    assert (tmp_path / "roi-2026-10.pdf").read_bytes().startswith(b"%PDF")
+    # The headline cards as a table in Japanese, with their change and baseline columns.
+    summary = newest_text(ARTIFACT_KEY)
+    assert "| 指標 | 値 | 前期間比 | 導入前 | 備考 |" in summary and "| フォローアップ率 | 25.0% |" in summary
     assert f"{ARTIFACT_KEY}-follow-up" in result["artifacts"]
     assert "25.0%" in newest_text(f"{ARTIFACT_KEY}-follow-up")
 

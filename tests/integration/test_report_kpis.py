@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from junkan.config import Settings
 from junkan.db import session_scope
+from junkan.db.models import Application, Candidate, Job
+from junkan.db.models_partner import PartnerReferral
 from junkan.db.models_reports import ReportSnapshot
 from junkan.reports.build import build_report
 from junkan.reports.periods import Period, month
 from junkan.reports.registry import PENDING_KPIS, PENDING_REASON
-from tests.integration._report_data import OCTOBER_COSTS, load_october, load_october_pool
+from tests.integration._report_data import OCTOBER_COSTS, jst, load_october, load_october_pool
 
 
 def _settings(settings: Settings, **report: object) -> Settings:
@@ -50,7 +53,8 @@ def test_follow_up_rate_counts_only_notices_accepted_within_five_business_days(o
     # a1 on time (23:59 of the 5th business day), a2 one minute late, a3 suppressed and the stale one
     # excluded by policy, a4 no address (a miss, shown apart), the Oct 9 one never sent.
     assert f["inputs"] == {"followed_up": 1, "eligible": 4}
-    assert f["apart"] == {"excluded_policy": 2, "no_address": 1, "late": 1, "not_sent": 1}
+    assert f["apart"] == {"before_go_live": 0, "excluded_policy": 2, "no_address": 1, "late": 1,
+                          "not_sent": 1}
     assert f["value"] == 1 / 4
     depts = {r["dims"]["department"]: r["value"] for r in f["breakdown"] if r["dims"]["job_id"] == "*"}
     assert depts == {"営業部": 1 / 3, "開発部": 0.0}
@@ -77,7 +81,8 @@ def test_partner_clicks_registrations_and_credits(october: dict) -> None:
     # m1's person clicked its partner link twice: one click; the mail scanner's three fetches: none.
     assert value(october, "partner_link_clicks") == 1
     assert value(october, "partner_registrations") == 1
-    assert october["partner_registrations"]["apart"] == {"suspicious": 1}
+    # m1's registration followed its link click; the suspicious one is counted in neither path.
+    assert october["partner_registrations"]["apart"] == {"via_click": 1, "via_code": 0, "suspicious": 1}
     assert value(october, "partner_registration_rate") == 1 / 2
     assert value(october, "credits_earned") == 1  # the September credit is outside the period
     assert value(october, "credits_redeemed") == 1
@@ -162,8 +167,8 @@ def test_roi_without_a_running_cost_or_baseline_names_the_missing_inputs(engine:
     kpis = build_report(engine, _settings(settings, costs=[costs], baseline={}), month(2026, 10),
                         trend_months=0).kpis
     assert value(kpis, "roi") is None
-    assert "running_cost_yen" in kpis["roi"]["missing"]
-    assert "savings_pool_hires" in kpis["roi"]["missing"]
+    # One flat list of what is missing, not reasons nested inside reasons.
+    assert kpis["roi"]["missing"] == "missing input: running_cost_yen, baseline cost per hire"
     assert value(kpis, "savings_pool_hires") is None
     assert "baseline cost per hire" in kpis["savings_pool_hires"]["missing"]
 
@@ -176,12 +181,14 @@ def test_a_group_below_the_minimum_size_is_not_enough_data(engine: Engine, setti
     assert kpis["reapplication_rate_vs_baseline"]["missing"].startswith("not enough data")
     # 6 mailed but only 4 held out: below 5 in one group is enough to withhold the lift.
     assert value(kpis, "recontact_lift") is None
-    assert kpis["recontact_lift"]["missing"] == "not enough data (6 contacted, 4 held out, minimum 5 each)"
+    assert kpis["recontact_lift"]["missing"] == ("not enough data (6 contacted, 4 held out, minimum 5 each; "
+                                                 "1 more person needed)")
 
 
 def test_an_empty_period_has_no_rates_and_names_the_missing_costs(engine: Engine, settings: Settings) -> None:
     load_october(engine)
-    kpis = build_report(engine, _settings(settings), month(2027, 3), trend_months=0).kpis
+    kpis = build_report(engine, _settings(settings), month(2027, 3), trend_months=0,
+                        as_of=date(2027, 4, 1)).kpis
     assert value(kpis, "applications") == 0
     for name in ("follow_up_rate", "email_delivered_rate", "partner_registration_rate", "cost_per_hire"):
         assert value(kpis, name) is None, name
@@ -191,8 +198,6 @@ def test_an_empty_period_has_no_rates_and_names_the_missing_costs(engine: Engine
 
 def test_costs_are_monthly_so_a_partial_month_has_none(engine: Engine, settings: Settings) -> None:
     load_october(engine)
-    from datetime import date
-
     kpis = build_report(engine, _settings(settings), Period(date(2026, 10, 1), date(2026, 10, 15)),
                         trend_months=0).kpis
     assert value(kpis, "cost_per_hire") is None
@@ -223,3 +228,81 @@ def test_trend_reads_one_snapshot_per_month(engine: Engine, settings: Settings) 
     assert [t["month"] for t in report.trend] == ["2026-08", "2026-09", "2026-10"]
     assert report.trend[-1]["follow_up_rate"] == 1 / 4
     assert report.trend[-1]["credits_earned"] == 1 and report.trend[-2]["credits_earned"] == 1
+
+
+def test_rejections_past_their_deadline_at_go_live_are_history_apart_from_the_follow_up_rate(
+        engine: Engine, settings: Settings) -> None:
+    load_october(engine)
+    report = build_report(engine, _settings(settings, go_live="2026-10-14"), month(2026, 10), trend_months=0)
+    f = report.kpis["follow_up_rate"]
+    # a1 (on time) and a2 (late), decided Oct 5, had their deadline at the end of Oct 13: history now.
+    # a3 (deadline Oct 14 end) and the stale one are excluded by policy; a4 (no address) and the Oct 9
+    # one (never sent) are Junkan's misses.
+    assert f["inputs"] == {"followed_up": 0, "eligible": 2}
+    assert f["apart"] == {"before_go_live": 2, "excluded_policy": 2, "no_address": 1, "late": 0,
+                          "not_sent": 1}
+    assert report.go_live_source == "setting"
+    assert report.go_live is not None and report.go_live.isoformat() == "2026-10-13T15:00:00+00:00"
+
+
+def test_go_live_defaults_to_the_first_notice_sent(engine: Engine, settings: Settings) -> None:
+    load_october(engine)
+    report = build_report(engine, _settings(settings), month(2026, 10), trend_months=0)
+    # m1, accepted Oct 13 23:59 JST, is the first notice; a1's and a2's deadlines (end of Oct 13) had
+    # not passed then: nothing is history.
+    assert report.go_live_source == "first_notice"
+    assert report.go_live is not None and report.go_live.isoformat() == "2026-10-13T14:59:00+00:00"
+    assert report.kpis["follow_up_rate"]["apart"]["before_go_live"] == 0
+
+
+def test_before_any_notice_every_rejection_is_history(engine: Engine, settings: Settings) -> None:
+    with session_scope(engine) as s:
+        job = Job(source="csv", external_id="J9", title="営業", department="営業部")
+        cand = Candidate(email_key="h@example.com")
+        s.add_all([job, cand])
+        s.flush()
+        s.add(Application(source="csv", external_id="H1", candidate_id=cand.id, job_id=job.id,
+                          status="rejected", applied_at=jst(2026, 10, 1), decided_at=jst(2026, 10, 5),
+                          content_hash="x"))
+    report = build_report(engine, _settings(settings), month(2026, 10), trend_months=0)
+    f = report.kpis["follow_up_rate"]
+    assert f["value"] is None and "has not sent a rejection notice yet" in f["missing"]
+    assert f["apart"]["before_go_live"] == 1
+    assert report.go_live is None and "go_live" in report.settings_missing
+
+
+def test_registrations_after_a_click_and_with_a_typed_code_are_both_counted(engine: Engine,
+                                                                            settings: Settings) -> None:
+    load_october(engine)
+    with session_scope(engine) as s:
+        # m2's registration, no longer suspicious: m2 had no partner-link click, so the code was typed.
+        s.execute(update(PartnerReferral).values(suspicious=False))
+    kpis = build_report(engine, _settings(settings), month(2026, 10), trend_months=0).kpis
+    assert value(kpis, "partner_registrations") == 2
+    assert kpis["partner_registrations"]["apart"] == {"via_click": 1, "via_code": 1, "suspicious": 0}
+
+
+def test_roi_is_withheld_rather_than_minus_100_percent_when_nothing_is_saved_yet(
+        engine: Engine, settings: Settings) -> None:
+    load_october(engine)
+    november = {**OCTOBER_COSTS, "month": "2026-11"}
+    kpis = build_report(engine, _settings(settings, costs=[november]), month(2026, 11), trend_months=0,
+                        as_of=date(2026, 12, 1)).kpis
+    # No pool hire and no credit used in November: (0 − 50,000) / 50,000 would read −100%.
+    assert value(kpis, "roi") is None
+    assert kpis["roi"]["missing"].startswith("no savings recorded yet")
+
+
+def test_a_month_in_progress_is_cut_at_the_day_computed_for(engine: Engine, settings: Settings) -> None:
+    load_october(engine)
+    report = build_report(engine, _settings(settings), month(2026, 10), trend_months=2,
+                          as_of=date(2026, 10, 9))
+    assert report.period == Period(date(2026, 10, 1), date(2026, 10, 9))
+    assert report.cut_from == date(2026, 10, 31)
+    # Applied Oct 1–9: a1, a3, a4, the hire and the withdrawal.
+    assert value(report.kpis, "applications") == 5
+    # Costs are monthly: the month in progress has October's costs (no cost is reported missing); only
+    # the hire (Oct 20) is still to come.
+    assert report.kpis["cost_per_hire"]["missing"] == "no hires in the period"
+    with pytest.raises(ValueError, match="after the day it is computed for"):
+        build_report(engine, _settings(settings), month(2026, 11), as_of=date(2026, 10, 9))

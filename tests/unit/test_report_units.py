@@ -10,7 +10,7 @@ import pytest
 
 from junkan.config import Settings
 from junkan.reports.calendar import sla_rows
-from junkan.reports.costs import CostFileError, load_costs_csv, period_costs
+from junkan.reports.costs import CostFileError, cost_template, load_costs_csv, period_costs
 from junkan.reports.labels import missing_text
 from junkan.reports.lift import log_rr_interval
 from junkan.reports.periods import Period, month, parse_period, previous_month, quarter
@@ -77,15 +77,26 @@ def test_cost_csv_rows_and_errors(tmp_path: Path) -> None:
         load_costs_csv(typo)
 
 
-def test_missing_input_reasons_are_written_in_japanese_in_the_japanese_report() -> None:
-    reason = ("missing input: savings_pool_hires (missing input: baseline cost per hire (no baseline "
-              "configured (report.baseline))), running_cost_yen (no cost row for 2027-03)")
-    ja = missing_text(reason, "ja")
-    assert ja == ("入力がありません：savings_pool_hires（入力がありません：ベースラインの採用単価"
-                  "（ベースライン未設定（report.baseline）））、running_cost_yen"
-                  "（2027-03 のコスト入力がありません）")
-    assert missing_text(reason, "en") == reason
+def test_missing_input_reasons_are_plain_words_in_both_languages() -> None:
+    reason = "missing input: running_cost_yen, baseline cost per hire (no cost row for 2027-03)"
+    assert missing_text(reason, "ja") == ("未設定：Junkan の運用費、導入前の採用単価"
+                                          "（2027-03 のコストが未入力）")
+    # The English report names the input in words too, never the configuration key.
+    assert missing_text(reason, "en") == ("missing input: Junkan's running cost, baseline cost per hire "
+                                          "(no cost row for 2027-03)")
     assert missing_text("no hires in the period", "ja") == "期間内の採用がありません"
+    lift = "not enough data (6 contacted, 4 held out, minimum 30 each; 50 more people needed)"
+    assert missing_text(lift, "ja") == ("データ不足（送った群 6 人、対照群 4 人。"
+                                        "各群最低 30 人、あと 50 人必要）")
+
+
+def test_a_cost_file_with_japanese_headers_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "costs.csv"
+    path.write_text(cost_template(["2026-10"]).replace("2026-10,,,,,,,", "2026-10,400000,,,600000,,50000,"),
+                    encoding="utf-8")
+    (row,) = load_costs_csv(path)
+    assert row.month == "2026-10" and row.advertising_yen == 400_000 and row.running_cost_yen == 50_000
+    assert row.agency_fees_yen is None
 
 
 def test_lift_interval_is_the_wald_interval_of_the_log_risk_ratio() -> None:
