@@ -100,6 +100,9 @@ class MailSettings(_Section):
     rate_limit_retries: int = 10
     #: mailto: target of the List-Unsubscribe header; the sender's contact address when unset.
     unsubscribe_mailto: str | None = None
+    #: An `unknown` message with no webhook event this long after its hand-over, while the webhook
+    #: reported later messages, was never accepted: back to pending (junkan/outbox/settle.py).
+    unknown_settle_s: float = Field(default=3600.0, gt=0)
 
 
 class NoticeSettings(_Section):
