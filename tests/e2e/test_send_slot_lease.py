@@ -121,7 +121,9 @@ def test_a_killed_junkan_run_frees_the_sending_slot_within_its_lease(
 def test_a_run_killed_on_a_server_restarted_since_frees_the_sending_slot_within_its_lease(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    server = PrefectServer(tmp_path / "server-home").start()
+    home = tmp_path / "server-home"
+    home.mkdir()
+    server = PrefectServer(home).start()
     try:
         server.setup()
         with SendGridFake(KEY) as fake:
