@@ -12,7 +12,9 @@ from flows.artifacts import publish_counts
 from flows.declare import PartsFailed, junkan_flow
 from flows.params import Day, as_of_field
 from flows.results import FlowResult
+from tasks.alerts import emit_message_alerts
 from tasks.engagement import pull_suppressions_task, reconcile_task
+from tasks.notify import settle_unknown_task
 
 ARTIFACT_KEY = "sync-email-events-counts"
 
@@ -23,7 +25,8 @@ class EmailEventSyncFailed(PartsFailed):
 
 @junkan_flow("sync-email-events",
              description="Pull SendGrid's bounces, blocks and unsubscribes, and settle messages from the "
-             "stored webhook events. Part of `daily` (before `send-rejections`); run it by hand after an "
+             "stored webhook events (`unknown` ones the webhook proves never accepted go back to "
+             "pending). Part of `daily` (before `send-rejections`); run it by hand after an "
              "outage.")
 def sync_email_events(as_of: Day | None = as_of_field()) -> FlowResult:
     logger = get_run_logger()
@@ -38,6 +41,10 @@ def sync_email_events(as_of: Day | None = as_of_field()) -> FlowResult:
         failed.append("pull-sendgrid-suppressions")
         logger.error("pulling SendGrid suppressions ended %s", pulled.type.value)
     counts.update(reconcile_task(as_of))
+    # After the events are applied: what they settled as sent is no longer `unknown`.
+    counts.update(settle_unknown_task())
+    # What the evidence could not decide waits for an operator: the alert says how many.
+    emit_message_alerts("sync-email-events", {"unknown": counts["unknown_waiting_for_operator"]})
     publish_counts(
         ARTIFACT_KEY,
         counts,

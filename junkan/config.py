@@ -151,6 +151,9 @@ class MailSettings(_Section):
     rate_limit_retries: int = Field(default=10, ge=0, le=100)
     #: mailto: target of the List-Unsubscribe header; the sender's contact address when unset.
     unsubscribe_mailto: str | None = None
+    #: An `unknown` message with no webhook event this long after its hand-over, while the webhook
+    #: reported later messages, was never accepted: back to pending (junkan/outbox/settle.py).
+    unknown_settle_s: float = Field(default=3600.0, gt=0, le=7 * 86400)
 
 
 #: The business time zone unless `business.timezone` says otherwise.
@@ -326,8 +329,8 @@ class ReportSettings(_Section):
     #: The day Junkan started following up (local date). Rejections decided before it are history, shown
     #: apart from the rates that judge Junkan's work. Unset: the first decision Junkan sent a notice for.
     go_live: date | None = None
-    #: Internal addresses the monthly `roi-report` run mails the PDF to; empty: no mail.
-    recipients: list[str] = Field(default_factory=list)
+
+
 class MatchWeights(_Section):
     """How much each part of the match score counts; normalised by their sum, so any scale works."""
 

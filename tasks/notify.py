@@ -7,13 +7,16 @@ settings (the shipped sample identity, junkan.mail.identity_guard) is not retrie
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from junkan.db import session_scope
 from junkan.db.errors import database_errors_scrubbed
+from junkan.db.types import utcnow
 from junkan.outbox.notices import enqueue_notices, send_notices
+from junkan.outbox.settle import settle_unknown
 from junkan.runtime import runtime
 from tasks.limits import throttled_backend
 from tasks.persistence import RESULT_SERIALIZER
@@ -41,3 +44,23 @@ def send_notices_task(as_of: date | None = None, dry_run: bool = False) -> dict[
     result = counts.counts()
     get_run_logger().info("send: %s (errors by cause: %s)", result, counts.errors)
     return result
+
+
+@task(name="settle-unknown", retries=1, retry_delay_seconds=[60], cache_policy=NO_CACHE,
+      result_serializer=RESULT_SERIALIZER, retry_condition_fn=retry_transient)
+@database_errors_scrubbed
+def settle_unknown_task() -> dict[str, int]:
+    """Put back to pending the `unknown` messages the webhook proves were never accepted; count the rest.
+    Always on the wall clock: the window is about when events arrive, whatever day a run is for."""
+    rt = runtime()
+    settings = rt.settings
+    with session_scope(rt.engine) as session:
+        settled = settle_unknown(session, now=utcnow(),
+                                 window=timedelta(seconds=settings.mail.unknown_settle_s))
+    logger = get_run_logger()
+    if settled.resent:
+        logger.warning("settle-unknown: %d unknown message(s) never reached the provider (no event within "
+                       "%g s while the webhook reported later ones): back to pending (ids: %s)",
+                       len(settled.resent), settings.mail.unknown_settle_s, ", ".join(settled.resent)[:2000])
+    logger.info("settle-unknown: %s", settled.counts())
+    return settled.counts()

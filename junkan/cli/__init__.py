@@ -69,6 +69,12 @@ def _prefect_env() -> None:
     # answers: over Prefect's 20 s on a busy 2-core machine (seen: "Timed out while attempting to connect
     # to ephemeral Prefect API" on a first `make demo` with the load at 11).
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    # Prefect keeps concurrency leases in memory by default: the next temporary server would never learn
+    # of a killed run's lease on `junkan-send`, and the slot would stay taken for good. On disk (under
+    # PREFECT_HOME) they outlive the server, and the next run gives back the expired ones
+    # (tasks/slot_leases.py, docs/operations.md "Concurrency leases").
+    os.environ.setdefault("PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE",
+                          "prefect.server.concurrency.lease_storage.filesystem")
 
 
 @db_app.command("upgrade")

@@ -5,18 +5,21 @@ One run, chunk by chunk:
 1. claim a chunk of due `pending` rows (lease; SKIP LOCKED on PostgreSQL) - committed;
 2. ask the send gate (junkan/outbox/gate.py) about the chunk, in bulk, with the data as it is now, and
    render what may go; blocked rows become `suppressed` / `cancelled` with the gate's reason;
-3. mark the sendable rows `sending` (with the rendered content) - committed BEFORE any provider call;
-4. hand them to a bounded thread pool that calls the mail backend;
+3. hand the sendable rows, still `pending` and leased, to a bounded thread pool; a worker marks its
+   row `sending` (with the rendered content) and commits that immediately BEFORE its own provider call;
+4. the worker calls the mail backend;
 5. record the outcomes in one write per chunk: `accepted` (provider id), `failed` (the provider refused
    the message itself), back to `pending` for a retry in a later run (only when the backend knows the
    mail was not handed over) or after a `fatal` refusal of us rather than the message (bad key, TLS:
    the run stops, the error is recorded, the first run after the fix sends it), or `unknown` when it was
    handed over but no answer came (read timeout, connection lost after the request).
 
-A crash anywhere after step 3 leaves rows in `sending`; the next run turns those (once their lease has
-run out) into `unknown` for an operator to review - they are never re-sent blindly. While one chunk is on
-the wire the next is already claimed and marked, so the pool never idles between chunks; at most two
-chunks are `sending` at any moment, which bounds what a crash can leave for review.
+A crash leaves at most one row `sending` per worker (the one each worker had marked and handed over, or
+was about to); the next run turns those (once their lease has run out) into `unknown` - they are never
+re-sent blindly - and `junkan.outbox.settle` later puts back to `pending` those the provider provably never
+took. Rows claimed but not yet marked stay `pending`: they become claimable again when the lease runs out.
+While one chunk is on the wire the next is already claimed and rendered, so the pool never idles between
+chunks.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import logging
 import queue
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -65,11 +69,23 @@ log = logging.getLogger("junkan.outbox")
 _HTTP_STATUS = re.compile(r"^HTTP (\d{3})\b")
 
 #: Called with a step name and the public ids concerned; raising simulates a crash at that step.
-#: Steps: "claimed", "rendered", "marked_sending", "provider_call" and "provider_returned" (in a worker,
-#: one id), "recorded", "lease_extended" (the rows waiting in or on the pool).
+#: Steps: "claimed", "rendered", then in a worker, one id each: "marked_sending", "provider_call",
+#: "provider_returned"; "recorded", "lease_extended" (the rows waiting in or on the pool).
 Hook = Callable[[str, Sequence[str]], None]
 
 _T = Message.__table__
+
+#: One statement, compiled once, run by each worker for its own message (see `_mark_sending`).
+_MARK_SENDING = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"), _T.c.state == "pending", _T.c.lease_owner == bindparam("b_owner"))
+    .values(state="sending", sending_at=bindparam("b_wall"), attempts=_T.c.attempts + 1,
+            lease_until=bindparam("b_until"), updated_at=bindparam("b_wall"),
+            subject=bindparam("b_subject"), body_text=bindparam("b_text"), body_html=bindparam("b_html"),
+            template_name=bindparam("b_tname"), template_version=bindparam("b_tver"),
+            advertising=bindparam("b_adv"), ref_code=bindparam("b_ref"), partner_name=bindparam("b_partner"))
+    .returning(_T.c.id)
+)
 
 
 @dataclass
@@ -130,6 +146,14 @@ class _Outcome:
     prepared: Prepared
     result: SendResult | None
     error: BaseException | None = None
+    #: False when the row was never marked `sending` (its lease was lost, or the mark failed): it was not
+    #: handed over and stays `pending`, so there is nothing to record.
+    marked: bool = True
+    #: The mark itself failed (database error): the run stops as for any other database error.
+    mark_error: BaseException | None = None
+    #: The worker wrote the outcome itself, right after the provider call; False when that write failed
+    #: (the main thread writes it with the chunk).
+    written: bool = False
 
 
 def _noop_hook(step: str, ids: Sequence[str]) -> None:
@@ -184,7 +208,6 @@ class OutboxSender:
         self.counts = SendCounts()
         self._consecutive_retries = 0
         self._consecutive_unknown = 0
-        self._unsubmitted: list[int] = []
         # Finished sends, in completion order. (`concurrent.futures.wait` over every future in flight, once
         # per completion, cost more CPU than recording the outcomes.)
         self._finished: queue.SimpleQueue[Future[_Outcome]] = queue.SimpleQueue()
@@ -241,7 +264,7 @@ class OutboxSender:
                 size = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
                 if size <= 0:
                     break
-                prepared = self._claim_and_mark(size)
+                prepared = self._claim_and_render(size)
                 if prepared is None:
                     break
                 if remaining is not None:
@@ -251,7 +274,6 @@ class OutboxSender:
                     fut = pool.submit(self._send_one, p)
                     inflight[fut] = p
                     fut.add_done_callback(self._finished.put)
-                self._unsubmitted = []
                 # Keep one chunk queued behind the one on the wire; record what has finished meanwhile.
                 while len(inflight) > self.chunk_size and not self._stopped():
                     done_outcomes.extend(self._collect(inflight, block=True))
@@ -268,7 +290,7 @@ class OutboxSender:
                 self._record(done_outcomes)
                 done_outcomes = []
         except BaseException:
-            self._crash_cleanup(pool, inflight, self._unsubmitted, done_outcomes)
+            self._crash_cleanup(pool, inflight, done_outcomes)
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -278,8 +300,9 @@ class OutboxSender:
     def _stopped(self) -> bool:
         return self.counts.fatal or self.counts.provider_unavailable
 
-    def _claim_and_mark(self, size: int) -> list[Prepared] | None:
-        """Claim, re-check, render and mark `sending`. None when nothing is left to claim."""
+    def _claim_and_render(self, size: int) -> list[Prepared] | None:
+        """Claim, ask the gate and render; the rows stay `pending` (leased) until a worker marks each one
+        `sending` just before its own provider call. None when nothing is left to claim."""
         with Session(self.engine, expire_on_commit=False) as session:
             ids = claim_batch(session, owner=self.owner, due_by=self.business_now(), wall=self.clock(),
                               limit=size, kinds=self.kinds, lease=self.lease)
@@ -302,13 +325,8 @@ class OutboxSender:
                     # others go out, and the flow run ends Failed so that someone looks.
                     self._template_failure(session, row, exc)
             self.hook("rendered", [p.row.public_id for p in prepared])
-            wall = self.clock()
-            sending_ids = self._write_sending(session, prepared, blocked, wall)
+            self._write_blocked(session, blocked, self.clock())
             session.commit()
-        prepared = [p for p in prepared if p.row.message_id in sending_ids]
-        # Until submitted, these rows are `sending` but provably not handed to the provider.
-        self._unsubmitted = [p.row.message_id for p in prepared if p.row.message_id is not None]
-        self.hook("marked_sending", [p.row.public_id for p in prepared])
         return prepared
 
     # -- the send-time gate ---------------------------------------------------------------------------------
@@ -316,11 +334,11 @@ class OutboxSender:
               now: datetime) -> tuple[list[NoticeRow], list[tuple[NoticeRow, str, str]]]:
         """Ask the gate about the claimed chunk, in bulk, just before it is marked `sending`: the rows that
         may go (partner section dropped where `partner_info` is no longer current) and the blocked ones,
-        which `_write_sending` moves to `suppressed` / `cancelled` with the reason."""
+        which `_write_blocked` moves to `suppressed` / `cancelled` with the reason."""
         gated = gate_rows(session, rows, now, self.settings)
         session.commit()  # end the gate's read transaction too: SQLite must start the write afresh
         self.counts.partner_dropped += gated.partner_dropped
-        # `_write_sending` counts the blocked rows as suppressed / cancelled; here only their causes.
+        # `_write_blocked` counts the blocked rows as suppressed / cancelled; here only their causes.
         self.counts.add_stopped(gated.reasons, totals=False)
         if gated.reasons:
             log.info("outbox: the send gate stopped %d message(s): %s", sum(gated.reasons.values()),
@@ -339,55 +357,63 @@ class OutboxSender:
         log.error("outbox: rendering %s failed (%s); it stays pending",
                   row.public_id, type(exc).__name__)
 
-    def _write_sending(self, session: Session, prepared: list[Prepared],
-                       blocked: list[tuple[NoticeRow, str, str]], wall: datetime) -> set[int]:
-        ids = [p.row.message_id for p in prepared]
-        sending: set[int] = set()
-        if ids:
-            # Only rows still pending and still ours: a lease lost to an expiry is never sent twice.
-            sending = set(session.scalars(
-                update(Message)
-                .where(Message.id.in_(ids), Message.state == "pending", Message.lease_owner == self.owner)
-                .values(state="sending", sending_at=wall, attempts=Message.attempts + 1,
-                        lease_until=wall + self.lease, updated_at=wall)
-                .returning(Message.id)
-                .execution_options(synchronize_session=False)
-            ))
-            content = [
-                {"b_id": p.row.message_id, "b_subject": p.mail.subject, "b_text": p.mail.text,
-                 "b_html": p.mail.html, "b_tname": p.template_name, "b_tver": p.template_version,
-                 "b_adv": p.row.advertising, "b_ref": p.row.ref_code, "b_partner": p.row.partner_name}
-                for p in prepared if p.row.message_id in sending
-            ]
-            if content:
-                session.execute(
-                    update(_T).where(_T.c.id == bindparam("b_id")).values(
-                        subject=bindparam("b_subject"), body_text=bindparam("b_text"),
-                        body_html=bindparam("b_html"), template_name=bindparam("b_tname"),
-                        template_version=bindparam("b_tver"), advertising=bindparam("b_adv"),
-                        ref_code=bindparam("b_ref"), partner_name=bindparam("b_partner")),
-                    content,
-                )
-        if blocked:
-            session.execute(
-                update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "pending",
-                                 _T.c.lease_owner == self.owner)
-                .values(state=bindparam("b_state"), cancelled_reason=bindparam("b_reason"),
-                        lease_owner=None, lease_until=None, updated_at=wall),
-                [{"b_id": row.message_id, "b_state": state,
-                  "b_reason": reason} for row, state, reason in blocked],
-            )
-            for _row, state, _reason in blocked:
-                if state == "suppressed":
-                    self.counts.suppressed += 1
-                else:
-                    self.counts.cancelled += 1
-        return sending
+    def _write_blocked(self, session: Session, blocked: list[tuple[NoticeRow, str, str]],
+                       wall: datetime) -> None:
+        if not blocked:
+            return
+        session.execute(
+            update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "pending",
+                             _T.c.lease_owner == self.owner)
+            .values(state=bindparam("b_state"), cancelled_reason=bindparam("b_reason"),
+                    lease_owner=None, lease_until=None, updated_at=wall),
+            [{"b_id": row.message_id, "b_state": state,
+              "b_reason": reason} for row, state, reason in blocked],
+        )
+        for _row, state, _reason in blocked:
+            if state == "suppressed":
+                self.counts.suppressed += 1
+            else:
+                self.counts.cancelled += 1
 
-    # -- worker side (thread-safe: touches no DB and no shared state) ------------------------------------
-    def _send_one(self, prepared: Prepared, *, dry_run: bool = False) -> _Outcome:
+    def _mark_sending(self, p: Prepared) -> bool:
+        """Mark one row `sending` with its rendered content and commit, just before its provider call.
+        Only a row still pending and still ours: a lease lost to an expiry is never sent twice. False when
+        it is not ours any more (then it is not sent)."""
+        wall = self.clock()
+        with self.engine.begin() as conn:
+            marked = conn.execute(_MARK_SENDING, {
+                "b_id": p.row.message_id, "b_owner": self.owner, "b_wall": wall,
+                "b_until": wall + self.lease, "b_subject": p.mail.subject, "b_text": p.mail.text,
+                "b_html": p.mail.html, "b_tname": p.template_name, "b_tver": p.template_version,
+                "b_adv": p.row.advertising, "b_ref": p.row.ref_code, "b_partner": p.row.partner_name,
+            }).scalar()
+        return marked is not None
+
+    # -- worker side (thread-safe: its own session for the mark, no shared state) ----------------------
+    def _send_one(self, prepared: Prepared) -> _Outcome:
+        """Mark the row `sending`, then hand it to the provider: a crash leaves at most this one row
+        uncertain per worker."""
+        try:
+            if not self._mark_sending(prepared):
+                return _Outcome(prepared, None, marked=False)
+        except Exception as exc:
+            return _Outcome(prepared, None, marked=False, mark_error=exc)
+        outcome = self._call_provider(prepared)
+        # Written at once, before this worker takes its next message, so that a crash leaves only the
+        # message on the wire uncertain, not the ones that came back and wait to be recorded.
+        try:
+            self._write_outcomes([outcome], self.clock())
+            outcome.written = True
+        except Exception as exc:  # the main thread writes it again, and meets the error itself if it lasts
+            log.warning("outbox: recording the outcome of %s failed (%s); recorded with its chunk",
+                        prepared.row.public_id, type(exc).__name__)
+        return outcome
+
+    def _call_provider(self, prepared: Prepared, *, dry_run: bool = False) -> _Outcome:
         pid = prepared.row.public_id
         try:
+            if not dry_run:
+                self.hook("marked_sending", [pid])
             self.hook("provider_call", [pid])
             result = self.backend.send(prepared.mail, dry_run=dry_run)
             self.hook("provider_returned", [pid])
@@ -395,9 +421,11 @@ class OutboxSender:
             return _Outcome(prepared, None, exc)
         return _Outcome(prepared, result)
 
-    def _collect(self, inflight: dict[Future[_Outcome], Prepared], *, block: bool) -> list[_Outcome]:
+    def _collect(self, inflight: dict[Future[_Outcome], Prepared], *, block: bool,
+                 after_error: bool = False) -> list[_Outcome]:
         """Outcomes of the sends that finished (waiting for one when `block`). Futures cancelled and already
-        dropped from `inflight` by `_abandon_queued` also pass through the queue; they are skipped."""
+        dropped from `inflight` by `_abandon_queued` also pass through the queue; they are skipped. A mark
+        that failed raises its database error, unless the run is already cleaning up after one."""
         if not inflight:
             return []
         done: list[Future[_Outcome]] = []
@@ -418,6 +446,10 @@ class OutboxSender:
             if inflight.pop(fut, None) is None or fut.cancelled():
                 continue
             outcome = fut.result()
+            if outcome.mark_error is not None and not after_error:
+                raise outcome.mark_error
+            if not outcome.marked:
+                continue  # never handed over: still pending, its lease released when the run ends
             out.append(outcome)
             self._observe(outcome)
         return out
@@ -459,29 +491,45 @@ class OutboxSender:
             self._consecutive_unknown = 0
 
     def _abandon_queued(self, inflight: dict[Future[_Outcome], Prepared]) -> None:
-        """Cancel sends the pool has not started; those rows were never handed over, so back to pending."""
+        """Cancel sends the pool has not started; those rows were never marked, so they are still
+        `pending` and their leases are released when the run ends."""
         if not self._stopped() and not self.counts.outside_window:
             return
-        never_started = [p.row.message_id for f, p in list(inflight.items()) if f.cancel()]
-        for f in [f for f in inflight if f.cancelled()]:
-            inflight.pop(f)
-        self._revert_to_pending([i for i in never_started if i is not None])
-
-    def _revert_to_pending(self, ids: list[int]) -> None:
-        if not ids:
-            return
-        with Session(self.engine) as session:
-            session.execute(
-                update(Message)
-                .where(Message.id.in_(ids), Message.state == "sending", Message.lease_owner == self.owner)
-                .values(state="pending", attempts=Message.attempts - 1, lease_owner=None, lease_until=None)
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
+        for f in list(inflight):
+            if f.cancel():
+                inflight.pop(f)
 
     def _record(self, outcomes: list[_Outcome]) -> None:
-        """One write for every outcome of a chunk; each row moves only out of `sending`."""
-        wall = self.clock()
+        """Count the outcomes of a chunk, writing any a worker could not write itself (one write)."""
+        unwritten = [o for o in outcomes if not o.written]
+        if unwritten:
+            self._write_outcomes(unwritten, self.clock())
+        tally = Counter(_kind(o) for o in outcomes)
+        self.counts.sent += tally["accepted"]
+        self.counts.failed += tally["failed"]
+        self.counts.retry += tally["retry"]
+        self.counts.held += tally["fatal"]
+        self.counts.unknown += tally["unknown"]
+        for o in outcomes:
+            if o.result is not None and o.result.status != "accepted":
+                code = _code(o.result)
+                self.counts.errors[code] = self.counts.errors.get(code, 0) + 1
+        self.hook("recorded", [o.prepared.row.public_id for o in outcomes])
+        if tally["fatal"]:
+            refused = [o for o in outcomes if o.result is not None and o.result.status == "fatal"]
+            log.error("outbox: the provider refused us, not the messages (%s); sending stopped, %d "
+                      "message(s) back to pending for the run after the fix (ids: %s)",
+                      refused[0].result.error if refused[0].result else "", tally["fatal"],
+                      ", ".join(o.prepared.row.public_id for o in refused)[:2000])
+        if tally["failed"] or tally["unknown"]:
+            log.warning("outbox: %d failed, %d unknown in this chunk (ids: %s)", tally["failed"],
+                        tally["unknown"],
+                        ", ".join(o.prepared.row.public_id for o in outcomes
+                                  if _kind(o) in ("failed", "unknown"))[:2000])
+
+    def _write_outcomes(self, outcomes: list[_Outcome], wall: datetime) -> None:
+        """One write for the given outcomes; each row moves only out of `sending`. Thread-safe (its own
+        session): workers call it for their own message."""
         accepted, failed, retry, held, unknown = [], [], [], [], []
         for o in outcomes:
             mid = o.prepared.row.message_id
@@ -506,61 +554,38 @@ class OutboxSender:
             else:  # failed
                 failed.append({"b_id": mid, "b_error": (r.error or "rejected by the provider")[:2000],
                                "b_code": _code(r)})
-        with Session(self.engine) as session:
+        with self.engine.begin() as conn:
             where = (_T.c.id == bindparam("b_id"), _T.c.state == "sending")
             if accepted:
-                session.execute(update(_T).where(*where).values(
+                conn.execute(update(_T).where(*where).values(
                     state="accepted", provider_message_id=bindparam("b_pmid"), accepted_at=wall,
                     last_error=None, last_error_code=None, lease_owner=None, lease_until=None,
                     updated_at=wall), accepted)
             if failed:
-                session.execute(update(_T).where(*where).values(
+                conn.execute(update(_T).where(*where).values(
                     state="failed", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
                     lease_owner=None, lease_until=None, updated_at=wall), failed)
             if retry or held:
                 # Stay leased to this run so it does not pick them up again; released when the run ends.
-                session.execute(update(_T).where(*where).values(
+                conn.execute(update(_T).where(*where).values(
                     state="pending", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
                     updated_at=wall), retry + held)
             if unknown:
-                session.execute(update(_T).where(*where).values(
+                conn.execute(update(_T).where(*where).values(
                     state="unknown", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
                     lease_owner=None, lease_until=None, updated_at=wall), unknown)
-            session.commit()
-        self.counts.sent += len(accepted)
-        self.counts.failed += len(failed)
-        self.counts.retry += len(retry)
-        self.counts.held += len(held)
-        self.counts.unknown += len(unknown)
-        for o in outcomes:
-            if o.result is not None and o.result.status != "accepted":
-                code = _code(o.result)
-                self.counts.errors[code] = self.counts.errors.get(code, 0) + 1
-        self.hook("recorded", [o.prepared.row.public_id for o in outcomes])
-        if held:
-            refused = [o for o in outcomes if o.result is not None and o.result.status == "fatal"]
-            log.error("outbox: the provider refused us, not the messages (%s); sending stopped, %d "
-                      "message(s) back to pending for the run after the fix (ids: %s)",
-                      refused[0].result.error if refused[0].result else "", len(held),
-                      ", ".join(o.prepared.row.public_id for o in refused)[:2000])
-        if failed or unknown:
-            log.warning("outbox: %d failed, %d unknown in this chunk (ids: %s)", len(failed), len(unknown),
-                        ", ".join(o.prepared.row.public_id for o in outcomes
-                                  if o.result is None
-                                  or o.result.status in ("failed", "unknown"))[:2000])
 
     def _crash_cleanup(self, pool: ThreadPoolExecutor, inflight: dict[Future[_Outcome], Prepared],
-                       marked_not_submitted: list[int], done: list[_Outcome]) -> None:
-        """Best effort after an exception: what was never handed over goes back to `pending`, what
-        finished is recorded. Anything else stays `sending` and becomes `unknown` in the next run."""
+                       done: list[_Outcome]) -> None:
+        """Best effort after an exception: sends not started are cancelled (their rows were never marked,
+        so they are still `pending`), what finished is recorded, the leases on pending rows released.
+        Anything else stays `sending` and becomes `unknown` in the next run."""
         try:
-            never_started = [p.row.message_id for f, p in list(inflight.items()) if f.cancel()]
-            pool.shutdown(wait=True, cancel_futures=True)
             for f in list(inflight):
-                if f.cancelled():
+                if f.cancel():
                     inflight.pop(f)
-            done.extend(self._collect(inflight, block=False))
-            self._revert_to_pending([i for i in [*never_started, *marked_not_submitted] if i is not None])
+            pool.shutdown(wait=True, cancel_futures=True)
+            done.extend(self._collect(inflight, block=False, after_error=True))
             if done:
                 self._record(done)
             with Session(self.engine) as session:
@@ -602,11 +627,16 @@ class OutboxSender:
                 self.counts.errors["template"] = self.counts.errors.get("template", 0) + 1
                 log.error("outbox: dry run: rendering %s failed (%s)", row.public_id, type(exc).__name__)
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="outbox-preview") as pool:
-            for outcome in pool.map(lambda p: self._send_one(p, dry_run=True), prepared):
+            for outcome in pool.map(lambda p: self._call_provider(p, dry_run=True), prepared):
                 if outcome.result is not None and outcome.result.status == "accepted":
                     self.counts.previewed += 1
                 else:
                     self.counts.failed += 1
+
+
+def _kind(outcome: _Outcome) -> str:
+    """accepted, failed, retry, fatal or unknown (a send that raised counts as unknown)."""
+    return "unknown" if outcome.result is None else outcome.result.status
 
 
 def _code(result: SendResult) -> str:

@@ -87,6 +87,8 @@ class PrefectServer:
             # A killed run's `junkan-send` lease (JUNKAN_LIMITS__SEND_LEASE_S) is revoked soon after it
             # expires, as the repossessor does every 15 s by default.
             "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "2",
+            # Leases on disk, as docs/operations.md asks of a server: they survive its restart.
+            "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect.server.concurrency.lease_storage.filesystem",
             # Our code first: the venv's editable install may point at another checkout.
             "PYTHONPATH": str(REPO_ROOT),
         }

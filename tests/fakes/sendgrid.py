@@ -213,6 +213,54 @@ def contract_errors(body: Any) -> list[tuple[str, str | None]]:
     return errs
 
 
+# -- event webhook ---------------------------------------------------------------------------------
+class EventWebhook:
+    """SendGrid's event webhook for a fake: every `interval_s` it posts one `processed` event for each send
+    the fake accepted since the last batch (with `sg_message_id` and the `junkan_message_id` custom arg, as
+    SendGrid does), signed by `sign(body, timestamp) -> headers`, to `url`. A batch that is not answered 2xx
+    is posted again, as SendGrid retries."""
+
+    def __init__(self, fake: SendGridFake, url: str, sign: Callable[[bytes, int], dict[str, str]],
+                 interval_s: float = 0.2) -> None:
+        self.fake, self.url, self.sign, self.interval_s = fake, url, sign, interval_s
+        self.posted = 0  # accepted sends whose event was acknowledged
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sendgrid-event-webhook", daemon=True)
+
+    def __enter__(self) -> EventWebhook:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def pending(self) -> int:
+        """Accepted sends whose event has not been acknowledged yet."""
+        return len(self.fake.accepted) - self.posted
+
+    def _run(self) -> None:
+        import urllib.request
+
+        while not self._stop.wait(self.interval_s):
+            batch = self.fake.accepted[self.posted:]
+            if not batch:
+                continue
+            now = int(time.time())
+            events = [{"event": "processed", "email": "redacted@example.invalid", "timestamp": now,
+                       "sg_event_id": secrets.token_urlsafe(16),
+                       "sg_message_id": f"{r.message_id}.filterdrecv-1-1.0",
+                       "junkan_message_id": r.junkan_message_id} for r in batch]
+            body = json.dumps(events).encode()
+            req = urllib.request.Request(self.url, data=body, method="POST", headers=self.sign(body, now))
+            try:
+                with urllib.request.urlopen(req, timeout=30) as answer:
+                    if 200 <= answer.status < 300:
+                        self.posted += len(batch)
+            except OSError:
+                continue  # posted again next time, as SendGrid retries
+
+
 # -- server ----------------------------------------------------------------------------------------
 class SendGridFake:
     def __init__(

@@ -8,6 +8,7 @@ of a run takes one slot of the strict `junkan-sendgrid` rate limit.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -127,20 +128,31 @@ def test_a_manual_send_during_the_scheduled_run_waits_its_turn_and_never_sends_a
     manual = threading.Thread(
         target=lambda: outcome.update(state=send_rejections(as_of=AS_OF, return_state=True)))
 
-    with sending_slot("daily"):  # what the scheduled daily holds for its whole run
-        manual.start()
-        deadline = time.monotonic() + 90
-        while not _running_send_rejections() and time.monotonic() < deadline:
-            manual.join(0.2)
-        assert _running_send_rejections() == 1, "the manual run never started"
-        # Given two seconds, a run that ignored the slot would have sent its three mails by now.
-        manual.join(2)
-        assert manual.is_alive()
-        assert sendgrid_fake.received == [] and _sent(engine) == 0
-    manual.join(120)
+    said: list[str] = []
+    listener = logging.Handler()
+    listener.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
+    prefect_logger = logging.getLogger("prefect")  # Prefect's loggers do not propagate to the root
+    prefect_logger.addHandler(listener)
+    try:
+        with sending_slot("daily"):  # what the scheduled daily holds for its whole run
+            manual.start()
+            deadline = time.monotonic() + 90
+            while not _running_send_rejections() and time.monotonic() < deadline:
+                manual.join(0.2)
+            assert _running_send_rejections() == 1, "the manual run never started"
+            # Given two seconds, a run that ignored the slot would have sent its three mails by now.
+            manual.join(2)
+            assert manual.is_alive()
+            assert sendgrid_fake.received == [] and _sent(engine) == 0
+        manual.join(120)
+    finally:
+        prefect_logger.removeHandler(listener)
 
     assert outcome["state"].is_completed()
     assert outcome["state"].result()["sent"] == 3 and len(sendgrid_fake.accepted) == 3
+    # The waiting run says that the holder may have died, and until when its lease can hold the slot.
+    waiting = [m for m in said if "held by another run that sends or by one that may have died" in m]
+    assert waiting and "at the latest" in waiting[0], said
 
 
 def test_a_manual_send_is_refused_with_a_clear_message_when_the_wait_runs_out(

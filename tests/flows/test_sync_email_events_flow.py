@@ -51,6 +51,7 @@ def test_sync_email_events_merges_suppressions_settles_unknown_messages_and_publ
     assert result["bounces_added"] == 1 and result["spam_reports_added"] == 1
     assert result["asm_group_added"] == 1 and result["suppressions_added"] == 3
     assert result["unknown_resolved"] == 1 and result["unknown_remaining"] == 0
+    assert result["unknown_resent"] == 0 and result["unknown_waiting_for_operator"] == 0
     table = {row["metric"]: row["count"] for row in newest_table(ARTIFACT_KEY)[0]}
     assert table["suppressions_added"] == 3 and table["unknown_resolved"] == 1
     assert all("@" not in str(key) for key in table)  # counts only, no addresses
@@ -84,3 +85,5 @@ def test_a_failed_pull_still_reconciles_and_fails_the_run(engine: Engine, fake: 
     assert "unknown_resolved" in {row["metric"] for row in table}
     # The failed part in words, not as a row counting 0.
     assert "pull-sendgrid-suppressions が失敗したため、その件数はありません" in description
+
+

@@ -36,8 +36,8 @@ from tests.mail_support import live_identity
 
 API_KEY = "SG.crash-test"
 SEED = int(os.environ.get("JUNKAN_CRASH_SEED", "20261125"))
-MAIN_STEPS = ("claimed", "rendered", "marked_sending", "recorded")
-WORKER_STEPS = ("provider_call", "provider_returned")
+MAIN_STEPS = ("claimed", "rendered", "recorded")
+WORKER_STEPS = ("marked_sending", "provider_call", "provider_returned")
 
 
 class InjectedCrash(RuntimeError):
@@ -173,6 +173,7 @@ def test_sigkill_of_a_sending_process_mid_batch(
     fake.latency_s = 0.02  # a remote API: the kill lands while requests are in flight
     settings = _settings(database_url, fake, tmp_path)
     ctx = multiprocessing.get_context("spawn")
+    workers = 4
     for trial in range(3):
         ids = _seed(engine, settings, 30)
         kill_after = rng.randint(2, 20)
@@ -189,7 +190,7 @@ def test_sigkill_of_a_sending_process_mid_batch(
         fake.responder = count  # type: ignore[assignment]
         child_url, child_name = _child_url(database_url, trial)
         proc = ctx.Process(target=child_send,
-                           args=(child_url, fake.url, API_KEY, str(tmp_path), 4, 6))
+                           args=(child_url, fake.url, API_KEY, str(tmp_path), workers, 6))
         proc.start()
         assert reached.wait(timeout=60), "the child never got going"
         on_postgres = engine.dialect.name == "postgresql"
@@ -205,6 +206,9 @@ def test_sigkill_of_a_sending_process_mid_batch(
         with session_scope(engine) as s:
             left = Counter(s.scalars(select(Message.state).where(Message.public_id.in_(ids))))
         assert left["pending"] > 0, "the kill came too late to test anything"
+        # Each worker marks its own message `sending` just before its request: the kill leaves at most one
+        # uncertain message per worker, the rest of the claimed rows are plain `pending`.
+        assert left["sending"] <= workers, f"trial={trial}: {left['sending']} sending, {workers} workers"
         _recover(engine, settings)
         states = _check(engine, fake, ids, f"seed={SEED} kill trial={trial} after={kill_after}")
         assert states["accepted"] + states["unknown"] == 30

@@ -342,8 +342,8 @@ def test_a_queued_chunk_keeps_its_lease_while_a_slow_send_holds_the_pool(
 
     def hook(step: str, ids) -> None:  # type: ignore[no-untyped-def]
         seen[step] = seen.get(step, 0) + 1
-        if step == "marked_sending" and seen[step] == 2:
-            marked.set()  # the second chunk is `sending`, queued behind the first
+        if step == "rendered" and seen[step] == 2:
+            marked.set()  # the second chunk is claimed and rendered (still `pending`), queued
         elif step == "provider_call" and seen[step] == 1:
             started.set()
             assert release.wait(30)  # a send stuck in 429 waits and retries
@@ -365,8 +365,9 @@ def test_a_queued_chunk_keeps_its_lease_while_a_slow_send_holds_the_pool(
         # A concurrent run does not take the rows still being sent for crash leftovers.
         other = OutboxSender(engine, settings, now=SEND_NOW, clock=lambda: wall[0]).run()
         assert (other.unknown, other.claimed) == (0, 0)
-        assert all(m.state == "sending" and m.lease_until is not None
-                   and m.lease_until > wall[0] for m in _by_app(engine).values())
+        # The one on the wire is `sending`; the queued one stays `pending` until its worker takes it.
+        assert sorted(m.state for m in _by_app(engine).values()) == ["pending", "sending"]
+        assert all(m.lease_until is not None and m.lease_until > wall[0] for m in _by_app(engine).values())
     finally:
         release.set()
         runner.join(30)
