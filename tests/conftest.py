@@ -64,6 +64,7 @@ SHARED_FIXTURE_GROUPS = {
 }
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: the suite also runs with -p no:xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """`--dist loadgroup` with the groups of SHARED_FIXTURE_GROUPS: other tests go one by one to whichever
     worker is free."""
