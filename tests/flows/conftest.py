@@ -1,6 +1,7 @@
 """Flow tests share one Prefect test harness per session, per xdist worker (~17 s to start).
 
-When PREFECT_API_URL is already set (CI may start one server for the whole run), that server is used.
+When PREFECT_API_URL is already set, that server is used, by one process only (the tests hold and check its
+concurrency limits).
 The flows take Prefect limits with `strict=True`, so the session creates them first, as `junkan setup`
 does on a real server (tasks/limits.py).
 """
@@ -46,6 +47,10 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     with mock.patch.dict(os.environ, {"PREFECT_HOME": str(home)}), \
             temporary_settings(updates={PREFECT_HOME: home}):
         if os.environ.get("PREFECT_API_URL"):
+            if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+                # The tests hold and check the server's concurrency limits: workers would share them.
+                raise pytest.UsageError("PREFECT_API_URL is set: run the flow tests in one process "
+                                        "(make test TEST_WORKERS=1, or pytest without -n)")
             _create_limits()
             yield
             return
