@@ -1,9 +1,8 @@
 """Flow tests share one Prefect test harness per session, per xdist worker (~17 s to start).
 
 When PREFECT_API_URL is already set, that server is used, by one process only (the tests hold and check its
-concurrency limits).
-The flows take Prefect limits with `strict=True`, so the session creates them first, as `junkan setup`
-does on a real server (tasks/limits.py).
+concurrency limits). The flows take Prefect limits with `strict=True`, so the session creates them first,
+as `junkan setup` does on a real server (tasks/limits.py).
 """
 
 from __future__ import annotations
