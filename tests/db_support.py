@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, NullPool, create_engine, make_url, text
 
 import junkan.db.all_models  # noqa: F401  (every table on Base.metadata, so none is left full)
 from junkan.db import upgrade
@@ -35,8 +35,9 @@ def fresh_postgresql_database(server_url: str, name: str) -> Iterator[str]:
     """Database `name` on the server of `server_url`, created empty and migrated; yields its URL and drops it
     afterwards. One of that name left behind by a killed run is dropped first, so a rerun starts clean."""
     url = make_url(server_url)
-    # CREATE and DROP DATABASE cannot run inside a transaction.
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    # CREATE and DROP DATABASE cannot run inside a transaction. A new connection each time: one kept in a
+    # pool may have been dropped meanwhile (the fault drill terminates every connection of the database).
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
     def drop() -> None:
         with admin.connect() as conn:
