@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test test-unit test-flows bench lint clean chromium
+.PHONY: demo test test-e2e bench lint clean chromium
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -16,8 +16,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/junkan demo --workdir demo-output
 
+# Every test but tests/e2e, spread over one pytest-xdist worker per CPU (each with its own database and
+# Prefect harness); the tests of the shared `demo` run stay on one worker (--dist loadgroup).
+TEST_WORKERS ?= auto
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --ignore=tests/e2e
+
+# The end-to-end run of `daily` on a real Prefect server and the fault drill: minutes each, one server
+# shared by both, so in one process (docs/operations.md, "End-to-end and fault-drill tests").
+test-e2e: $(STAMP)
+	$(BIN)/python -m pytest -q tests/e2e
 
 # The PDF report and its browser tests print with Debian's Chromium and a Japanese font (root or sudo
 # needed once); Playwright drives it at /usr/bin/chromium and never downloads a browser of its own.

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from junkan.config import Settings
 from junkan.db import make_engine, upgrade
-from tests.db_support import wipe
+from tests.db_support import fresh_postgresql_database, wipe
 
 # Prefect must never reach the network from tests, nor start anything in unit tests.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -47,19 +48,61 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="PostgreSQL only (set JUNKAN_TEST_DATABASE_URL)"))
         if on_postgresql and item.get_closest_marker("sqlite_only"):
             item.add_marker(pytest.mark.skip(reason="SQLite only (runs without JUNKAN_TEST_DATABASE_URL)"))
-        # CI runs `make test` once per database; the end-to-end run on a Prefect server needs one of them.
+        # CI runs `make test-e2e` once, on PostgreSQL; the end-to-end run on a Prefect server is in it.
         if not on_postgresql and item.get_closest_marker("once_per_ci"):
             item.add_marker(pytest.mark.skip(reason="once per CI run: in its PostgreSQL pass "
                                                     "(set JUNKAN_TEST_DATABASE_URL)"))
 
 
+#: Test modules whose tests share one expensive session fixture (module -> the fixture): under
+#: `--dist loadgroup` each group runs in one xdist worker, so its fixture is built once. By module, in the
+#: scheduler below, because pytest-xdist 3.8's `xdist_group` mark does not take under pytest 9 (it renames
+#: a node id attribute pytest no longer reads). tests/flows/conftest.py refuses a user missing here.
+SHARED_FIXTURE_GROUPS = {
+    "tests/flows/test_demo.py": "demo_run",
+    "tests/flows/test_demo_privacy.py": "demo_run",
+}
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: the suite also runs with -p no:xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` with the groups of SHARED_FIXTURE_GROUPS: other tests go one by one to whichever
+    worker is free."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ByModuleGroup(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = SHARED_FIXTURE_GROUPS.get(nodeid.split("::", 1)[0])
+            return group if group is not None else super()._split_scope(nodeid)
+
+    return ByModuleGroup(config, log)
+
+
+def xdist_worker() -> str | None:
+    """This process's pytest-xdist worker id (gw0, gw1, ...), or None when the suite runs in one process."""
+    return os.environ.get("PYTEST_XDIST_WORKER")
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The migrated test database of this process.
+
+    Under pytest-xdist each worker has its own, so the `engine` fixture's wipe never empties another
+    worker's tables: on SQLite a file in the worker's temporary directory; on PostgreSQL a database
+    `<name>_<worker>` created next to the one JUNKAN_TEST_DATABASE_URL names and dropped at the end.
+    """
     url = os.environ.get(TEST_DATABASE_VARIABLE)
     if not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'junkan-test.db'}"
-    upgrade(url)
-    return url
+    worker = xdist_worker()
+    if worker is None or not url.startswith("postgresql"):
+        upgrade(url)
+        yield url
+        return
+    with fresh_postgresql_database(url, f"{make_url(url).database}_{worker}") as own:
+        yield own
 
 
 @pytest.fixture

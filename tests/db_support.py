@@ -1,10 +1,15 @@
-"""Emptying a migrated database between runs: what the test fixtures and the benchmarks both need."""
+"""Test databases: emptying a migrated one between runs (what the test fixtures and the benchmarks both
+need), and a fresh PostgreSQL database next to the one given (per xdist worker, per e2e scenario)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, text
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, NullPool, create_engine, make_url, text
 
 import junkan.db.all_models  # noqa: F401  (every table on Base.metadata, so none is left full)
+from junkan.db import upgrade
 from junkan.db.models import Base
 
 
@@ -23,3 +28,28 @@ def wipe(engine: Engine) -> None:
 
 def _has_sqlite_sequence(conn: Connection) -> bool:
     return conn.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() is not None
+
+
+@contextmanager
+def fresh_postgresql_database(server_url: str, name: str) -> Iterator[str]:
+    """Database `name` on the server of `server_url`, created empty and migrated; yields its URL and drops it
+    afterwards. One of that name left behind by a killed run is dropped first, so a rerun starts clean."""
+    url = make_url(server_url)
+    # CREATE and DROP DATABASE cannot run inside a transaction. A new connection each time: one kept in a
+    # pool may have been dropped meanwhile (the fault drill terminates every connection of the database).
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    drop()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        fresh = url.set(database=name).render_as_string(hide_password=False)
+        upgrade(fresh)
+        yield fresh
+    finally:
+        drop()
+        admin.dispose()

@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, make_url, select, text
+from sqlalchemy import Engine, make_url, select
 
 from junkan.config import Settings
-from junkan.db import make_engine, session_scope, upgrade
+from junkan.db import session_scope, upgrade
 from junkan.db.models import Application, Message
 from junkan.demo.company import CompanyStats, write_export, write_jobs_sheet
 from junkan.demo.run import demo_days
 from junkan.reports.compute import compute_kpis
 from junkan.reports.periods import Period
+from tests.db_support import fresh_postgresql_database
 from tests.fakes.sendgrid import SendGridFake
 
 #: A smaller company than `make demo`'s 2,000 applications, so one run takes seconds: about 45 of its
@@ -98,19 +99,8 @@ def scratch_database(database_url: str, workdir: Path, name: str) -> Iterator[st
         upgrade(scratch)
         yield scratch
         return
-    db = f"{url.database}_{name}"
-    admin = make_engine(url.render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{db}"'))
-    scratch = url.set(database=db).render_as_string(hide_password=False)
-    try:
-        upgrade(scratch)
+    with fresh_postgresql_database(database_url, f"{url.database}_{name}") as scratch:
         yield scratch
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def report_period(day: date) -> Period:

@@ -1,8 +1,8 @@
-"""Flow tests share one Prefect test harness per session (~17 s to start, DESIGN.md §5).
+"""Flow tests share one Prefect test harness per session, per xdist worker (~17 s to start).
 
-When PREFECT_API_URL is already set (CI may start one server for the whole run), that server is used.
-The flows take Prefect limits with `strict=True`, so the session creates them first, as `junkan setup`
-does on a real server (tasks/limits.py).
+When PREFECT_API_URL is already set, that server is used, by one process only (the tests hold and check its
+concurrency limits). The flows take Prefect limits with `strict=True`, so the session creates them first,
+as `junkan setup` does on a real server (tasks/limits.py).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from unittest import mock
 import pytest
 from sqlalchemy import Engine
 
+from tests.conftest import SHARED_FIXTURE_GROUPS
 from tests.fakes.sendgrid import SendGridFake
 from tests.flows._clock import IN_THE_WINDOW
 from tests.mail_support import live_identity_env
@@ -44,16 +45,41 @@ def _create_limits() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_harness() -> Iterator[None]:
-    if os.environ.get("PREFECT_API_URL"):
-        _create_limits()
-        yield
-        return
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The Prefect API of this process's flow tests, with a PREFECT_HOME of its own.
 
-    with prefect_test_harness(server_startup_timeout=120):
-        _create_limits()
-        yield
+    Under pytest-xdist every worker that runs a flow test starts its own harness (own server, own SQLite
+    database, own PREFECT_HOME, set in the environment too for the child processes some tests start), so
+    Prefect's concurrency limits, runs and result files of one worker are never another's.
+    """
+    from prefect.settings import PREFECT_HOME, temporary_settings
+
+    home = tmp_path_factory.mktemp("prefect-home")
+    with mock.patch.dict(os.environ, {"PREFECT_HOME": str(home)}), \
+            temporary_settings(updates={PREFECT_HOME: home}):
+        if os.environ.get("PREFECT_API_URL"):
+            if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+                # The tests hold and check the server's concurrency limits: workers would share them.
+                raise pytest.UsageError("PREFECT_API_URL is set: run the flow tests in one process "
+                                        "(make test TEST_WORKERS=1, or pytest without -n)")
+            _create_limits()
+            yield
+            return
+        from prefect.testing.utilities import prefect_test_harness
+
+        with prefect_test_harness(server_startup_timeout=120):
+            _create_limits()
+            yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A module using `demo_run` must be in SHARED_FIXTURE_GROUPS, or under xdist the demo runs twice."""
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        uses = "demo_run" in getattr(item, "fixturenames", ())
+        if uses and SHARED_FIXTURE_GROUPS.get(module) != "demo_run":
+            raise pytest.UsageError(f"{module} uses demo_run: list it in SHARED_FIXTURE_GROUPS "
+                                    "(tests/conftest.py)")
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,35 @@ def _personal_values(export: Path) -> set[str]:
     return values
 
 
+#: Lengths of the pieces `_ruled_out` looks up: three characters for a short name, six for anything longer
+#: (a phone's digits: every three-digit piece is in a text full of timestamps and ids).
+_PIECE_LENGTHS = (3, 6)
+
+
+def _pieces(text: str) -> dict[int, set[str]]:
+    """Every piece of `text` of each length of _PIECE_LENGTHS (length -> pieces)."""
+    return {n: {text[i:i + n] for i in range(len(text) - n + 1)} for n in _PIECE_LENGTHS}
+
+
+def _ruled_out(form: str, pieces: dict[int, set[str]]) -> bool:
+    """True only if `form` cannot be in the text `pieces` were cut from: a piece of `form` is not among them.
+
+    A few set lookups instead of a scan of the whole text: nearly all of the 10,000 or so forms searched are
+    ruled out so, and only the rest are looked for in full (a tenth of the time)."""
+    lengths = [n for n in _PIECE_LENGTHS if n <= len(form)]
+    if not lengths:
+        return False
+    n = lengths[-1]
+    return any(form[i:i + n] not in pieces[n] for i in range(len(form) - n + 1))
+
+
 def _found(texts: dict[str, str], values: Iterable[str]) -> list[str]:
     """'where: value' for each personal value that appears, as written or as JSON escapes it (\\u82b1)."""
     forms = {value: {value, json.dumps(value)[1:-1]} for value in values}
     joined = "\n\x00\n".join(texts.values())  # one pass per value over everything, then say where
-    hits = [value for value, written in forms.items() if any(form in joined for form in written)]
+    pieces = _pieces(joined)
+    hits = [value for value, written in forms.items()
+            if any(not _ruled_out(form, pieces) and form in joined for form in written)]
     return [f"{where}: {value}" for value in hits for where, body in texts.items()
             if any(form in body for form in forms[value])]
 
