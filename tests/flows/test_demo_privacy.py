@@ -15,6 +15,8 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+import openpyxl
+import pypdf
 from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
 from sqlalchemy import create_engine, text
 
@@ -109,14 +111,24 @@ def test_the_demo_leaves_no_personal_data_in_prefect_logs_results_artifacts_or_f
 
     names = {str(p.relative_to(demo)): p.name for p in demo.rglob("*")}
     assert _found(names, values) == [], "file names are opaque"
-    outputs = {str(p): p.read_text(encoding="utf-8-sig") for p in [*demo.glob("recontact-*.csv"),
-                                                                   *demo.glob("reports/*")]}
+    outputs = {str(p): _readable_text(p) for p in [*demo.glob("recontact-*"), *demo.glob("reports/*")]}
     assert outputs, "the shortlists and the report were written"
     assert _found(outputs, values) == []
     with create_engine(f"sqlite:///{demo / 'junkan.db'}").connect() as conn:
         reasons = conn.execute(text("SELECT reason FROM quarantine")).scalars().all()
     assert reasons, "the demo's broken rows are quarantined with a reason"
     assert _found({f"quarantine reason {i}": r for i, r in enumerate(reasons)}, values) == []
+
+
+def _readable_text(path: Path) -> str:
+    """What a reader of the file sees: the cells of a workbook, the text of a PDF, else the file as text."""
+    if path.suffix == ".xlsx":
+        book = openpyxl.load_workbook(path, read_only=True)
+        return "\n".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                         for v in row if v is not None)
+    if path.suffix == ".pdf":
+        return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(path).pages)
+    return path.read_text(encoding="utf-8-sig")
 
 
 def test_the_prefect_servers_own_database_holds_no_personal_data(demo_run: DemoRun) -> None:
