@@ -1,4 +1,5 @@
-"""`junkan pool …`: list the talent pool, tag members, export the latest run's matches.
+"""`junkan pool …`: list the talent pool, tag members, export the latest run's matches, show the words the
+matcher's vocabulary does not know.
 
 Members are shown by their opaque `candidate_ref`. `--show-names` adds names, for an operator at a
 terminal only: it is refused when the output is not a terminal (a file, a pipe, a log collector).
@@ -24,6 +25,8 @@ from junkan.pool.export import latest_run_id, match_rows, to_csv, to_json
 from junkan.pool.refs import ref_map, resolve_refs
 from junkan.pool.signals import load_signals
 from junkan.pool.tags import TagImportError, add_tags, all_tags, clean_tag, read_tag_csv
+from junkan.pool.vocabulary import ThesaurusError
+from junkan.pool.vocabulary_report import lines, vocabulary_report
 
 app = typer.Typer(help="Talent pool: members, tags, re-contact matches.", no_args_is_help=True)
 
@@ -156,3 +159,18 @@ def export_matches(
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+
+
+@app.command("vocabulary")
+def vocabulary() -> None:
+    """Titles, skills and tags of the pool and the open jobs that map to no occupation or canonical skill,
+    with counts, most frequent first, and the links learned from history (docs/pool.md "Vocabulary")."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            report = vocabulary_report(session, settings, utcnow())
+    except ThesaurusError as exc:
+        raise _fail(str(exc), 2) from None
+    for line in lines(report):
+        typer.echo(line)

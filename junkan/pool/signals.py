@@ -119,7 +119,7 @@ def _json_list(raw: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
-def _as_list(value: object) -> list[str]:
+def as_list(value: object) -> list[str]:
     """A JSON list column read as text (SQLite) or decoded already (PostgreSQL JSONB); repeated values
     (most candidates have no tags, skills come from a small vocabulary) are parsed once."""
     if value is None:
@@ -159,7 +159,7 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
     ):
         jobs[jid] = (title, dept, _job_text(title, dept, desc, cfg.text_max_chars))
         past_jobs[jid] = PastJob(title or "", desc[:cfg.text_max_chars * 4] if desc else None,
-                                 (*_as_list(req), *_as_list(pref)))
+                                 (*as_list(req), *as_list(pref)))
     cands = [c for c in conn.execute(
         select(Candidate.id, Candidate.anonymized_at, Candidate.locale, type_coerce(Candidate.tags, Text),
                type_coerce(Candidate.skills, Text), Candidate.location)
@@ -246,8 +246,8 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         candidate_ids=ids,
         anonymized=np.array([c[1] is not None for c in cands], dtype=bool),
         locale=[c[2] or "ja" for c in cands],
-        skills=[_as_list(c[4]) for c in cands],
-        ats_tags=[_as_list(c[3]) for c in cands],
+        skills=[as_list(c[4]) for c in cands],
+        ats_tags=[as_list(c[3]) for c in cands],
         operator_tags=operator_tags,
         location=[c[5] for c in cands],
         app_id=app_id,
