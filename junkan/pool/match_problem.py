@@ -103,33 +103,32 @@ class Prepared:
     occupations: tuple[Occupation | None, ...] = ()
     families: dict[str, int] | None = None
 
-    def skill_keys(self, i: int) -> list[str]:
-        if self.semantics is None:
-            return sorted(candidate_skill_keys(self.signals, i))
-        return sorted(self.semantics.raw_keys(self.signals, i))
-
-    def learned_keys(self, i: int) -> list[str]:
+    def skill_keys(self, i: int) -> tuple[list[str], list[str]]:
+        """A person's skill keys, and the canonical keys linked to their unknown ones by co-occurrence."""
         sem = self.semantics
-        if sem is None or not sem.learned.skills:
-            return []
-        return sorted({link.canonical for k in sem.raw_keys(self.signals, i)
-                       if (link := sem.learned_skill(k)) is not None})
+        if sem is None:
+            return sorted(candidate_skill_keys(self.signals, i)), []
+        keys = sem.raw_keys(self.signals, i)
+        learned = sorted({link.canonical for k in keys if (link := sem.learned_skill(k)) is not None})
+        return sorted(keys), learned
 
     def occupation_row(self, i: int) -> dict[int, float]:
         if self.semantics is None or not self.families:
             return {}
+        families = self.families
         links = self.semantics.family_links(self.signals.past_jobs[i])
-        return {col: links[f].weight for f, col in self.families.items() if f in links}
+        return {families[f]: link.weight for f, link in links.items() if f in families}
 
     def partitions(self, size: int) -> Iterator[PoolPartition]:
         s = self.signals
         for start in range(0, len(self.pool), size):
             idx = [int(i) for i in self.pool[start:start + size]]
+            keys = [self.skill_keys(i) for i in idx]
             yield PoolPartition(
                 start=start, candidate_ids=s.candidate_ids[idx],
                 docs=_objects([s.docs[i] for i in idx]),
-                skill_keys=_objects([self.skill_keys(i) for i in idx]),
-                learned_keys=_objects([self.learned_keys(i) for i in idx]),
+                skill_keys=_objects([k for k, _ in keys]),
+                learned_keys=_objects([learned for _, learned in keys]),
                 occupation=_objects([self.occupation_row(i) for i in idx]),
                 location=_objects([s.location[i] for i in idx]), potential=self.potential[start:start + size],
             )
