@@ -48,6 +48,7 @@ class Semantics:
         self.vocab = vocab
         self.classifier = Classifier(vocab)
         self._skill: dict[str, str] = {}
+        self._terms: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._job: dict[int, Occupation | None] = {}
         self._links: dict[tuple[int, ...], dict[str, FamilyLink]] = {}
         self.learned = Learned({}, {})
@@ -55,7 +56,7 @@ class Semantics:
         if signals is not None:
             self.learned = Learned(
                 families=learn_families(signals.past_jobs, self._job_family, self._job_title),
-                skills=learn_skills([self.raw_keys(signals, i) for i in range(len(signals))],
+                skills=learn_skills((self.raw_keys(signals, i) for i in range(len(signals))),
                                     lambda k: k.startswith(CANONICAL), lambda k: k),
             )
 
@@ -71,9 +72,13 @@ class Semantics:
     def canonical_name(key: str) -> str | None:
         return key[len(CANONICAL):] if key.startswith(CANONICAL) else None
 
-    def raw_keys(self, signals: PoolSignals, i: int) -> list[str]:
+    def raw_keys(self, signals: PoolSignals, i: int) -> tuple[str, ...]:
+        """A person's skill and tag keys, in their order, once each (cached per distinct set of words)."""
         terms = (*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i])
-        return list(dict.fromkeys(k for t in terms if (k := self.skill_key(t))))
+        keys = self._terms.get(terms)
+        if keys is None:
+            keys = self._terms[terms] = tuple(dict.fromkeys(k for t in terms if (k := self.skill_key(t))))
+        return keys
 
     def learned_skill(self, key: str) -> LearnedSkill | None:
         return self.learned.skills.get(key)

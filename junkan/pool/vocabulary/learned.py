@@ -15,7 +15,7 @@ Learned links count less than the thesaurus (`LEARNED_WEIGHT` in the matcher) an
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 MIN_PEOPLE = 2
@@ -71,19 +71,23 @@ def learn_families(past_jobs: Sequence[tuple[int, ...]], family_of_job: Callable
     return out
 
 
-def learn_skills(people_keys: Sequence[Sequence[str]], is_canonical: Callable[[str], bool],
+def learn_skills(people_keys: Iterable[tuple[str, ...]], is_canonical: Callable[[str], bool],
                  label: Callable[[str], str]) -> dict[str, LearnedSkill]:
     """Unknown skill keys -> the canonical skill most of their holders also have."""
+    # People share few distinct sets of skills: count each set once, weighted by its people.
     holders: Counter[str] = Counter()
     pairs: dict[str, Counter[str]] = defaultdict(Counter)
-    for keys in people_keys:
-        unknown = [k for k in keys if not is_canonical(k)]
+    known: dict[str, bool] = {}
+    for keys, n in Counter(people_keys).items():
+        flags = [(k, known[k] if k in known else known.setdefault(k, is_canonical(k))) for k in keys]
+        unknown = [k for k, canonical in flags if not canonical]
         if not unknown:
             continue
-        canonical = [k for k in keys if is_canonical(k)]
-        holders.update(unknown)
+        canonical_keys = [k for k, canonical in flags if canonical]
         for u in unknown:
-            pairs[u].update(canonical)
+            holders[u] += n
+            for c in canonical_keys:
+                pairs[u][c] += n
     out: dict[str, LearnedSkill] = {}
     for u, counts in pairs.items():
         if not counts:
