@@ -44,6 +44,9 @@ class FamilyLink:
 
 
 class Semantics:
+    """One run's vocabulary: skill keys, job occupations and what the signals' history teaches, each
+    computed once per distinct term, job or set of past jobs (the pool repeats them a lot)."""
+
     def __init__(self, vocab: Vocabulary, signals: PoolSignals | None = None) -> None:
         self.vocab = vocab
         self.classifier = Classifier(vocab)
