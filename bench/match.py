@@ -216,7 +216,7 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int,
     from junkan.pool.matcher import match
     from junkan.pool.model import ensure_model
     from junkan.pool.openings import find_new_targets
-    from junkan.pool.runs import RunPlan, explained_rows, store_run
+    from junkan.pool.runs import RunPlan, explained_rows, semantics_of, store_run
     from junkan.pool.scoring import rule_scores
     from junkan.pool.signals import load_signals
 
@@ -242,12 +242,22 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int,
         t = lap("pool, potential score, exclusions", t)
         new = find_new_targets(session, settings, now)
         t = lap("new openings (DB)", t)
+        semantics = semantics_of(settings, signals)
+        t = lap("vocabulary (classify, learn links)", t)
+
         def run(**how: Any) -> Any:
             return match(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
-                         threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=threads, **how)
+                         threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=threads,
+                         semantics=how.pop("semantics", semantics), **how)
 
         found = run()
         t = lap("matcher (TF-IDF + sparse top-K)", t)
+        # Today's matcher without the semantic parts, for the comparison only (not in the wall time).
+        plain_started = time.perf_counter()
+        run(semantics=None)
+        plain_s = time.perf_counter() - plain_started
+        wall += plain_s
+        t = time.perf_counter()
         if dask:
             from bench.match_dask import compare
 
@@ -257,7 +267,7 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int,
             t = time.perf_counter()
         plan = RunPlan(as_of=as_of, now=now, mode="shortlist", new=new, signals=signals,
                        membership=membership, scores=scores, model_report=report, eligible=keep,
-                       excluded=excluded, matches=found, holdout_key=as_of.isoformat())
+                       excluded=excluded, matches=found, holdout_key=as_of.isoformat(), semantics=semantics)
         plan.rows = explained_rows(plan, settings)
         t = lap("explained rows", t)
         store_run(session, settings, plan)
@@ -271,6 +281,9 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int,
     for name, seconds in phases.items():
         print(f"  {name:<36} {seconds:7.2f} s")
     print(f"wall time (end to end, DB reads and writes included): {total:.1f} s")
+    semantic_s = phases["vocabulary (classify, learn links)"] + phases["matcher (TF-IDF + sparse top-K)"]
+    print(f"matcher phase with the semantic parts (vocabulary + product): {semantic_s:.2f} s; without them "
+          f"(the matcher before issue 21): {plain_s:.2f} s; ratio {semantic_s / plain_s:.2f}x")
     print(f"peak RSS: {rss_mb:,.0f} MB")
     per_pair = naive_seconds_per_pair(signals, keep, scores.score, new.targets, cfg.weights, sample, seed)
     naive_total = per_pair * n_pairs

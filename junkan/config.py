@@ -339,6 +339,8 @@ class MatchWeights(_Section):
     text: float = Field(default=0.25, ge=0, le=1000)
     location: float = Field(default=0.10, ge=0, le=1000)
     potential: float = Field(default=0.15, ge=0, le=1000)
+    #: Same occupation family as the opening (a neighbouring or learned family counts less).
+    occupation: float = Field(default=0.25, ge=0, le=1000)
 
 
 class RecontactSettings(_Section):
@@ -367,6 +369,12 @@ class RecontactSettings(_Section):
     min_hires_for_model: int = Field(default=20, ge=2, le=10_000_000)
     #: Openings listed in one re-contact mail.
     max_openings_per_mail: int = Field(default=3, ge=1, le=10)
+    #: Canonical skills and occupation families (docs/pool.md "Vocabulary"); off: the matcher compares
+    #: spellings only, as before issue 21 (`junkan pool evaluate` shows both).
+    semantic: bool = True
+    #: An operator's vocabulary file (YAML, or CSV with the headers 正規形,別名,種別) that adds entries to
+    #: the shipped thesaurus or overrides them; a bad entry refuses the file with its line.
+    thesaurus_path: Path | None = None
     #: How much of a past job's description counts as the candidate's text (characters).
     text_max_chars: int = Field(default=200, ge=0, le=20_000)
     #: Where the shortlist CSV of each run is written.

@@ -1,4 +1,5 @@
-"""`junkan pool …`: list the talent pool, tag members, export the latest run's matches.
+"""`junkan pool …`: list the talent pool, tag members, export the latest run's matches, show the words the
+matcher's vocabulary does not know.
 
 Members are shown by their opaque `candidate_ref`. `--show-names` adds names, for an operator at a
 terminal only: it is refused when the output is not a terminal (a file, a pipe, a log collector).
@@ -7,22 +8,28 @@ terminal only: it is refused when the output is not a terminal (a file, a pipe, 
 from __future__ import annotations
 
 import sys
+from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from junkan.cli.days import command_runtime
+from junkan.cli.days import command_runtime, parse_day
 from junkan.db.models import Candidate
 from junkan.db.models_pool import PotentialScore
 from junkan.files import write_private
 from junkan.pool.eligibility import pool_membership
+from junkan.pool.evaluate import evaluate
+from junkan.pool.evaluate import lines as evaluation_lines
 from junkan.pool.export import latest_run_id, match_rows, to_csv, to_json
 from junkan.pool.refs import ref_map, resolve_refs
 from junkan.pool.signals import load_signals
 from junkan.pool.tags import TagImportError, add_tags, all_tags, clean_tag, read_tag_csv, tag_problem
+from junkan.pool.vocabulary import ThesaurusError
+from junkan.pool.vocabulary_report import lines, vocabulary_report
 from junkan.runtime import Runtime
 
 app = typer.Typer(help="Talent pool: members, tags, re-contact matches.", no_args_is_help=True)
@@ -157,3 +164,38 @@ def export_matches(
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
+
+
+@app.command("vocabulary")
+def vocabulary() -> None:
+    """Titles, skills and tags of the pool and the open jobs that map to no occupation or canonical skill,
+    with counts, most frequent first, and the links learned from history (docs/pool.md "Vocabulary")."""
+    rt = command_runtime()
+    try:
+        with Session(rt.engine) as session:
+            report = vocabulary_report(session, rt.settings, rt.clock.now())
+    except ThesaurusError as exc:
+        raise _fail(str(exc), 2) from None
+    for line in lines(report):
+        typer.echo(line)
+
+
+@app.command("evaluate")
+def evaluate_matcher(
+    since: Annotated[str | None, typer.Option(
+        "--since", help="Only jobs opened on or after this date (YYYY-MM-DD, company time zone).")] = None,
+) -> None:
+    """Back-test: where the matcher would have ranked each pooled person who re-applied, the day the job
+    opened; recall@K and median rank with and without the semantic parts, side by side."""
+    rt = command_runtime()
+    start = None
+    if since is not None:
+        day = parse_day(since, "--since")
+        start = datetime.combine(day, time.min, tzinfo=ZoneInfo(rt.settings.business.timezone))
+    try:
+        with Session(rt.engine) as session:
+            result = evaluate(session, rt.settings, start)
+    except ThesaurusError as exc:
+        raise _fail(str(exc), 2) from None
+    for line in evaluation_lines(result):
+        typer.echo(line)

@@ -1,19 +1,30 @@
 """Why a person was matched, in Japanese, from the stored components only (docs/pool.md "Explanations").
 
-Example: 「必須スキル 4/4 一致（Python、Go、SQL、AWS）、前回は最終面接まで、他の候補者を優先」. The parts
-always come in the same order and skills in the opening's own order, so a fixed dataset always gives the
-same text.
+Example: 「必須スキル 4/4 一致（SFDC＝Salesforce、商談＝顧客折衝、…）、職種: 法人営業（前回: BtoBセールス）、
+前回は最終面接まで、他の候補者を優先」. Every vocabulary link used is named: a skill the person spells
+otherwise (person's form＝opening's form), one linked only by co-occurrence (≈, with its evidence), the
+occupation family and the past title it came from. The parts always come in the same order and skills in
+the opening's own order, so a fixed dataset always gives the same text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from junkan.ingest.reasons import fold
 from junkan.pool.signals import STAGE_LABELS
 
 BUCKETS = ("強い一致", "良い一致", "部分一致")
 TEXT_SIMILAR = 0.35
 _SEP = "、"
+
+
+@dataclass(frozen=True, slots=True)
+class SkillForm:
+    """How the person wrote a skill that matched, and the evidence when the link was only learned."""
+
+    form: str
+    learned: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +55,22 @@ def explain(
     location: str | None,
     stage_level: int,
     pool_why: str,
+    forms: dict[str, SkillForm] | None = None,
+    occupation: str | None = None,
 ) -> Explained:
-    """`key` turns a skill into its comparison form (matcher.skill_key)."""
+    """`key` turns a skill into its comparison form (matcher.skill_key, or the run's canonical key);
+    `forms` says how the person wrote each matched key; `occupation` is the ready 職種 part, which then
+    stands for the text part."""
+    forms = forms or {}
+
+    def label(skill: str) -> str:
+        found = forms.get(key(skill))  # type: ignore[operator]
+        if found is None or (found.learned is None and fold(found.form) == fold(skill)):
+            return skill
+        if found.learned is not None:
+            return f"{found.form}≈{skill}（{found.learned}）"
+        return f"{found.form}＝{skill}"
+
     matched = [s for s in required if key(s) in candidate_keys]  # type: ignore[operator]
     missing = [s for s in required if key(s) not in candidate_keys]  # type: ignore[operator]
     matched_pref = [s for s in preferred if key(s) in candidate_keys]  # type: ignore[operator]
@@ -53,13 +78,16 @@ def explain(
     if required:
         part = f"必須スキル {len(matched)}/{len(required)} 一致"
         if matched:
-            part += f"（{_SEP.join(matched)}）"
+            part += f"（{_SEP.join(label(s) for s in matched)}）"
         if missing:
             part += f"{_SEP}不足：{_SEP.join(missing)}"
         parts.append(part)
     if matched_pref:
-        parts.append(f"歓迎スキル {len(matched_pref)}/{len(preferred)} 一致（{_SEP.join(matched_pref)}）")
-    if text_score >= TEXT_SIMILAR and last_title:
+        parts.append(f"歓迎スキル {len(matched_pref)}/{len(preferred)} 一致"
+                     f"（{_SEP.join(label(s) for s in matched_pref)}）")
+    if occupation:
+        parts.append(occupation)
+    elif text_score >= TEXT_SIMILAR and last_title:
         parts.append(f"過去の応募（{last_title}）と職種が近い")
     if location_match and location:
         parts.append(f"勤務地が合う（{location}）")

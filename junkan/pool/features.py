@@ -68,5 +68,15 @@ def binary_rows(rows: list[list[int]], n_cols: int) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_cols))
 
 
+def weighted_rows(rows: list[dict[int, float]], n_cols: int) -> sp.csr_matrix:
+    """Like `binary_rows`, with a weight per column (sorted columns, as the sparse product wants)."""
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r) for r in rows])
+    n = int(indptr[-1])
+    indices = np.fromiter((c for r in rows for c in sorted(r)), dtype=np.int32, count=n)
+    data = np.fromiter((r[c] for r in rows for c in sorted(r)), dtype=np.float32, count=n)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), n_cols))
+
+
 def rowwise_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
     return np.asarray(a.multiply(b).sum(axis=1)).ravel()

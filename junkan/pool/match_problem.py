@@ -12,7 +12,7 @@ ranges and the merge can break ties by candidate id exactly as one product over 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,9 @@ from junkan.pool.features import (
     target_text,
 )
 from junkan.pool.openings import Target
+from junkan.pool.semantic import Semantics
 from junkan.pool.signals import PoolSignals
+from junkan.pool.vocabulary.classify import Occupation
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +43,16 @@ class MatchProblem:
     #: Folded skill -> column, and place -> column (the openings' vocabularies only).
     skills: dict[str, int]
     places: dict[str, int]
-    #: [w_text·TF-IDF | skill weights | location weights | w_pot | w_loc if remote], one row per opening.
+    #: [w_text·TF-IDF | skill weights | location weights | w_pot | w_loc if remote | w_occ per family],
+    #: one row per opening.
     job: sp.csr_matrix
     text: sp.csr_matrix
     required: sp.csr_matrix
     preferred: sp.csr_matrix
     location: sp.csr_matrix
     remote: np.ndarray
+    #: The opening's occupation family (one-hot over the openings' families; empty row: none or off).
+    occupation: sp.csr_matrix
     #: Best pairs each partition keeps per opening: top_k plus the most "already applied" pairs of one.
     keep: int
     #: Minimum product value (0–1) of a kept pair.
@@ -67,6 +72,10 @@ class PoolPartition:
     #: The past applications' text (str), folded skill and tag keys (list[str]), location (str | None).
     docs: np.ndarray
     skill_keys: np.ndarray
+    #: Canonical skill keys linked to a person's unknown skills by co-occurrence (list[str]).
+    learned_keys: np.ndarray
+    #: Occupation weight per family column ({column: weight}).
+    occupation: np.ndarray
     location: np.ndarray
     #: Potential score / 100 (float32).
     potential: np.ndarray
@@ -89,15 +98,38 @@ class Prepared:
     n_preferred: np.ndarray
     #: Keys target × len(pool) + position of the pairs whose person already applied to that job.
     applied: np.ndarray
+    #: The vocabulary of the run (None: the semantic parts are off) and each opening's occupation.
+    semantics: Semantics | None = None
+    occupations: tuple[Occupation | None, ...] = ()
+    families: dict[str, int] | None = None
+
+    def skill_keys(self, i: int) -> tuple[list[str], list[str]]:
+        """A person's skill keys, and the canonical keys linked to their unknown ones by co-occurrence."""
+        sem = self.semantics
+        if sem is None:
+            return sorted(candidate_skill_keys(self.signals, i)), []
+        keys = sem.raw_keys(self.signals, i)
+        learned = sorted({link.canonical for k in keys if (link := sem.learned_skill(k)) is not None})
+        return sorted(keys), learned
+
+    def occupation_row(self, i: int) -> dict[int, float]:
+        if self.semantics is None or not self.families:
+            return {}
+        families = self.families
+        links = self.semantics.family_links(self.signals.past_jobs[i])
+        return {families[f]: link.weight for f, link in links.items() if f in families}
 
     def partitions(self, size: int) -> Iterator[PoolPartition]:
         s = self.signals
         for start in range(0, len(self.pool), size):
-            idx = self.pool[start:start + size]
+            idx = [int(i) for i in self.pool[start:start + size]]
+            keys = [self.skill_keys(i) for i in idx]
             yield PoolPartition(
                 start=start, candidate_ids=s.candidate_ids[idx],
                 docs=_objects([s.docs[i] for i in idx]),
-                skill_keys=_objects([sorted(candidate_skill_keys(s, int(i))) for i in idx]),
+                skill_keys=_objects([k for k, _ in keys]),
+                learned_keys=_objects([learned for _, learned in keys]),
+                occupation=_objects([self.occupation_row(i) for i in idx]),
                 location=_objects([s.location[i] for i in idx]), potential=self.potential[start:start + size],
             )
 
@@ -109,7 +141,8 @@ def _objects(values: list[Any]) -> np.ndarray:
 
 
 def _weights(w: MatchWeights) -> np.ndarray:
-    raw = np.array([w.required_skills, w.preferred_skills, w.text, w.location, w.potential], dtype=np.float64)
+    raw = np.array([w.required_skills, w.preferred_skills, w.text, w.location, w.potential, w.occupation],
+                   dtype=np.float64)
     if raw.sum() <= 0:
         raise ValueError("recontact.weights: at least one weight must be positive")
     return raw
@@ -144,8 +177,10 @@ def prepare(
     top_k: int,
     threshold: float,
     text_max_chars: int = 200,
+    semantics: Semantics | None = None,
 ) -> Prepared | None:
-    """None when there is nothing to match (no eligible person or no opening)."""
+    """None when there is nothing to match (no eligible person or no opening). Without `semantics` the
+    skills compare by their folded spelling and the occupation part is off (the matcher before issue 21)."""
     pool = np.flatnonzero(eligible)
     if len(pool) == 0 or not targets:
         return None
@@ -160,12 +195,13 @@ def prepare(
     text_j = vectorizer.transform(job_docs).tocsr()
 
     # -- skills: the openings' vocabulary only (a candidate skill no opening asks for changes nothing).
+    key: Callable[[str], str] = semantics.skill_key if semantics is not None else skill_key
     vocab: dict[str, int] = {}
     req_rows: list[list[int]] = []
     pref_rows: list[list[int]] = []
     for t in targets:
-        req_rows.append(sorted({vocab.setdefault(skill_key(s), len(vocab)) for s in t.required_skills}))
-        pref_rows.append(sorted({vocab.setdefault(skill_key(s), len(vocab)) for s in t.preferred_skills}))
+        req_rows.append(sorted({vocab.setdefault(key(s), len(vocab)) for s in t.required_skills}))
+        pref_rows.append(sorted({vocab.setdefault(key(s), len(vocab)) for s in t.preferred_skills}))
     n_s = max(len(vocab), 1)
     req_j, pref_j = binary_rows(req_rows, n_s), binary_rows(pref_rows, n_s)
     n_req = np.array([len(r) for r in req_rows], dtype=np.float64)
@@ -181,8 +217,16 @@ def prepare(
     loc_j = binary_rows(loc_rows, max(len(places), 1))
     has_loc = remote | (np.diff(loc_j.indptr) > 0)
 
+    # -- occupation: the openings' families only, like the skills.
+    occupations = tuple(semantics.target_occupation(t) if semantics is not None else None for t in targets)
+    families: dict[str, int] = {}
+    occ_rows = [[families.setdefault(o.family, len(families))] if o else [] for o in occupations]
+    occ_j = binary_rows(occ_rows, max(len(families), 1))
+    has_occ = np.array([bool(r) for r in occ_rows], dtype=bool)
+
     # -- per-opening weights: parts the opening lacks are spread over the others.
-    present = np.column_stack([n_req > 0, n_pref > 0, np.ones(n_t, bool), has_loc, np.ones(n_t, bool)])
+    present = np.column_stack([n_req > 0, n_pref > 0, np.ones(n_t, bool), has_loc, np.ones(n_t, bool),
+                               has_occ])
     row_w = present * w
     row_w = row_w / row_w.sum(axis=1, keepdims=True)
     safe_req, safe_pref = np.maximum(n_req, 1), np.maximum(n_pref, 1)
@@ -194,14 +238,16 @@ def prepare(
         sp.diags(row_w[:, 3].astype(np.float32)) @ loc_j,
         sp.csr_matrix(row_w[:, 4].astype(np.float32).reshape(-1, 1)),
         sp.csr_matrix((row_w[:, 3] * remote).astype(np.float32).reshape(-1, 1)),
+        sp.diags(row_w[:, 5].astype(np.float32)) @ occ_j,
     ], format="csr", dtype=np.float32)
 
     applied, extra = _applied_pairs(signals, pool, targets)
     problem = MatchProblem(
         vectorizer=vectorizer, skills=vocab, places=places, job=job_m, text=text_j, required=req_j,
-        preferred=pref_j, location=loc_j, remote=remote, keep=min(top_k + extra, len(pool)),
+        preferred=pref_j, location=loc_j, remote=remote, occupation=occ_j, keep=min(top_k + extra, len(pool)),
         threshold=max(threshold / 100.0 - 1e-6, 0.0),
     )
     pot = (np.clip(potential[pool], 0, 100) / 100.0).astype(np.float32)
     return Prepared(problem=problem, signals=signals, pool=pool, potential=pot, top_k=top_k,
-                    n_required=n_req, n_preferred=n_pref, applied=applied)
+                    n_required=n_req, n_preferred=n_pref, applied=applied, semantics=semantics,
+                    occupations=occupations, families=families)

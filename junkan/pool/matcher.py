@@ -33,6 +33,7 @@ from junkan.pool.features import candidate_skill_keys, location_keys, normalize,
 from junkan.pool.match_problem import MatchProblem, PoolPartition, Prepared, prepare
 from junkan.pool.openings import Target
 from junkan.pool.partition_scoring import PartialMatches, ranking_key, score_partition
+from junkan.pool.semantic import Semantics
 from junkan.pool.signals import PoolSignals
 
 __all__ = ["Matches", "PartitionMapper", "candidate_skill_keys", "location_keys", "match", "merge",
@@ -55,6 +56,8 @@ class Matches:
     text: np.ndarray
     location: np.ndarray
     potential: np.ndarray
+    #: The person's weight for the opening's family (1 same, less for learned or neighbouring; 0 none).
+    occupation: np.ndarray
     #: Pairs dropped because the person already applied to that job.
     applied_removed: int = 0
     #: Partitions the pool was matched in.
@@ -67,7 +70,7 @@ class Matches:
 def _empty(partitions: int = 0) -> Matches:
     z = np.zeros(0)
     zi = np.zeros(0, dtype=np.int64)
-    return Matches(zi, zi, zi, z, z, z, z, z, z, partitions=partitions)
+    return Matches(zi, zi, zi, z, z, z, z, z, z, z, partitions=partitions)
 
 
 def _ranks(target: np.ndarray) -> np.ndarray:
@@ -101,7 +104,7 @@ def merge(prepared: Prepared, partials: Iterable[PartialMatches]) -> Matches:
         required=np.where(n_req > 0, p.required_hits[order] / np.maximum(n_req, 1), 0.0),
         preferred=np.where(n_pref > 0, p.preferred_hits[order] / np.maximum(n_pref, 1), 0.0),
         text=np.clip(p.text[order], 0.0, 1.0), location=p.location[order], potential=p.potential[order],
-        applied_removed=removed, partitions=len(parts),
+        occupation=p.occupation[order], applied_removed=removed, partitions=len(parts),
     )
 
 
@@ -125,13 +128,14 @@ def match(
     n_threads: int | None = None,
     partition_size: int | None = None,
     map_partitions: PartitionMapper | None = None,
+    semantics: Semantics | None = None,
 ) -> Matches:
     """Top `top_k` eligible candidates above `threshold` (0–100) for every target.
 
     `partition_size` eligible people per partition (None: the whole pool in one); the partitions go to
     `map_partitions` (default: one after another in this process)."""
     prepared = prepare(signals, eligible, potential, targets, weights, top_k=top_k, threshold=threshold,
-                       text_max_chars=text_max_chars)
+                       text_max_chars=text_max_chars, semantics=semantics)
     if prepared is None:
         return _empty()
     runner = map_partitions or in_process(n_threads)

@@ -58,6 +58,19 @@ def _skills(value: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(s).strip() for s in value if str(s).strip()))
 
 
+def job_target(key: str, job: Job, opening: Opening | None, opened_at: datetime | None,
+               reopened: bool = False) -> Target:
+    """What the matcher reads of a job (and its opening)."""
+    return Target(
+        key=key, job_id=job.id, opening_id=opening.id if opening is not None else None,
+        job_external_id=job.external_id,
+        opening_external_id=opening.external_id if opening is not None else None,
+        source=job.source, title=job.title, department=job.department, description=job.description,
+        required_skills=_skills(job.required_skills), preferred_skills=_skills(job.preferred_skills),
+        location=job.location, opened_at=opened_at, reopened=reopened,
+    )
+
+
 def find_new_targets(session: Session, settings: Settings, now: datetime) -> NewTargets:
     previous = last_run_at(session, now)
     first_run = previous is None
@@ -93,14 +106,7 @@ def find_new_targets(session: Session, settings: Settings, now: datetime) -> New
             else:
                 new = state is None and not first_run
         if new:
-            targets.append(Target(
-                key=key, job_id=job.id, opening_id=opening.id if opening is not None else None,
-                job_external_id=job.external_id,
-                opening_external_id=opening.external_id if opening is not None else None,
-                source=job.source, title=job.title, department=job.department, description=job.description,
-                required_skills=_skills(job.required_skills), preferred_skills=_skills(job.preferred_skills),
-                location=job.location, opened_at=opened_at, reopened=reopened,
-            ))
+            targets.append(job_target(key, job, opening, opened_at, reopened))
         rows.append({"target": key, "is_open": is_open, "seen_at": now,
                      "new_at": now if new else (state.new_at if state is not None else None)})
     return NewTargets(targets=targets, new_since=new_since, first_run=first_run, states=rows,

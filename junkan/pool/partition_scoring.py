@@ -20,8 +20,9 @@ import numpy as np
 import scipy.sparse as sp
 from sparse_dot_topn import sp_matmul_topn
 
-from junkan.pool.features import binary_rows, location_keys, rowwise_dot
+from junkan.pool.features import binary_rows, location_keys, rowwise_dot, weighted_rows
 from junkan.pool.match_problem import MatchProblem, PoolPartition
+from junkan.pool.semantic import LEARNED_SKILL_WEIGHT
 
 #: Pairs held at once when a tied row is computed in full (bounds the memory of that step).
 _FULL_ROW_PAIRS = 4_000_000
@@ -47,26 +48,34 @@ class PartialMatches:
     preferred_hits: np.ndarray
     location: np.ndarray
     potential: np.ndarray
+    occupation: np.ndarray
 
     def __len__(self) -> int:
         return len(self.pos)
 
 
 def candidate_matrix(problem: MatchProblem, part: PoolPartition) -> tuple[sp.csr_matrix, ...]:
-    """[TF-IDF | skills | places | potential | 1] per person, and the text, skill and place blocks."""
+    """[TF-IDF | skills | places | potential | 1 | occupation] per person, and the text, skill, place and
+    occupation blocks. A skill linked only by co-occurrence counts `LEARNED_SKILL_WEIGHT`."""
     unique: dict[str, int] = {}
     inverse = np.fromiter((unique.setdefault(d, len(unique)) for d in part.docs), dtype=np.int64,
                           count=len(part))
     text_c = problem.vectorizer.transform(list(unique))[inverse].tocsr()
     vocab, places = problem.skills, problem.places
-    skills_c = binary_rows([sorted({vocab[k] for k in keys if k in vocab}) for keys in part.skill_keys],
-                           max(len(vocab), 1))
+    rows: list[dict[int, float]] = []
+    for keys, learned in zip(part.skill_keys, part.learned_keys, strict=True):
+        row = {vocab[k]: LEARNED_SKILL_WEIGHT for k in learned if k in vocab}
+        row.update({vocab[k]: 1.0 for k in keys if k in vocab})
+        rows.append(row)
+    skills_c = weighted_rows(rows, max(len(vocab), 1))
     loc_c = binary_rows([sorted({places[p] for p in location_keys(v)[0] if p in places})
                          for v in part.location], max(len(places), 1))
+    occ_c = weighted_rows(list(part.occupation), problem.occupation.shape[1])
     n = len(part)
     cand_m = sp.hstack([text_c, skills_c, loc_c, sp.csr_matrix(part.potential.reshape(-1, 1)),
-                        sp.csr_matrix(np.ones((n, 1), dtype=np.float32))], format="csr", dtype=np.float32)
-    return cand_m, text_c, skills_c, loc_c
+                        sp.csr_matrix(np.ones((n, 1), dtype=np.float32)), occ_c], format="csr",
+                       dtype=np.float32)
+    return cand_m, text_c, skills_c, loc_c, occ_c
 
 
 def _cut(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, ids: np.ndarray,
@@ -110,7 +119,7 @@ def score_partition(problem: MatchProblem, part: PoolPartition,
                     n_threads: int | None = None) -> PartialMatches:
     n = len(part)
     threads = n_threads if n_threads is not None else max(1, min(os.cpu_count() or 1, 2))
-    cand_m, text_c, skills_c, loc_c = candidate_matrix(problem, part)
+    cand_m, text_c, skills_c, loc_c, occ_c = candidate_matrix(problem, part)
     cand_t = cand_m.T.tocsr()
     keep = min(problem.keep, n)
     result = sp_matmul_topn(problem.job, cand_t, top_n=min(keep + 1, n), threshold=problem.threshold,
@@ -135,4 +144,5 @@ def score_partition(problem: MatchProblem, part: PoolPartition,
         preferred_hits=rowwise_dot(problem.preferred[rows], skills_c[cols]),
         location=np.maximum(loc_hit, problem.remote[rows]).astype(np.float64),
         potential=part.potential[cols].astype(np.float64) * 100.0,
+        occupation=rowwise_dot(problem.occupation[rows], occ_c[cols]),
     )

@@ -19,13 +19,15 @@ from junkan.config import Settings
 from junkan.db.models_pool import MatchRun, PoolMatch, PotentialScore
 from junkan.pool.eligibility import Membership, pool_membership, store_members
 from junkan.pool.exclusions import APPLIED_RULE, eligible, exclusion_masks
-from junkan.pool.explain import bucket, explain
+from junkan.pool.explain import SkillForm, bucket, explain
 from junkan.pool.holdout import holdout_mask
 from junkan.pool.matcher import Matches, PartitionMapper, candidate_skill_keys, match, skill_key
 from junkan.pool.model import ModelReport, ensure_model, model_scores
 from junkan.pool.openings import NewTargets, Target, find_new_targets, store_states
 from junkan.pool.scoring import Scores, rule_scores
+from junkan.pool.semantic import Semantics
 from junkan.pool.signals import PoolSignals, load_signals
+from junkan.pool.vocabulary import load_vocabulary
 
 _INSERT_CHUNK = 5000
 
@@ -46,6 +48,8 @@ class RunPlan:
     #: pool_match rows without run_id (index-aligned with `matches`).
     rows: list[dict[str, Any]] = field(default_factory=list)
     holdout_key: str = ""
+    #: The run's vocabulary (None: `recontact.semantic` is off).
+    semantics: Semantics | None = None
 
     @property
     def targets(self) -> list[Target]:
@@ -89,15 +93,22 @@ def plan_run(session: Session, settings: Settings, *, as_of: date, now: datetime
               else rule_scores(signals, now, membership.mask))
     keep, excluded = eligible(membership.mask, exclusion_masks(signals, settings, as_of))
     new = find_new_targets(session, settings, now)
+    semantics = semantics_of(settings, signals)
     found = match(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
                   threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=n_threads,
-                  partition_size=cfg.partition_size, map_partitions=map_partitions)
+                  partition_size=cfg.partition_size, map_partitions=map_partitions, semantics=semantics)
     excluded[APPLIED_RULE] = found.applied_removed
     plan = RunPlan(as_of=as_of, now=now, mode=mode, new=new, signals=signals, membership=membership,
                    scores=scores, model_report=report, eligible=keep, excluded=excluded, matches=found,
-                   holdout_key=as_of.isoformat())
+                   holdout_key=as_of.isoformat(), semantics=semantics)
     plan.rows = explained_rows(plan, settings)
     return plan
+
+
+def semantics_of(settings: Settings, signals: PoolSignals) -> Semantics | None:
+    """The run's vocabulary: shipped + the operator file, and what the pool's history teaches."""
+    cfg = settings.recontact
+    return Semantics(load_vocabulary(cfg.thesaurus_path), signals) if cfg.semantic else None
 
 
 def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
@@ -107,19 +118,24 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
         return []
     share = cfg.holdout_share if plan.mode == "auto" else 0.0
     held = holdout_mask(plan.holdout_key, s.candidate_ids[m.cand], share)
-    keys_cache: dict[int, set[str]] = {}
+    sem = plan.semantics
+    forms_cache: dict[int, dict[str, SkillForm]] = {}
     rows: list[dict[str, Any]] = []
     for n in range(len(m)):
         t = plan.targets[int(m.target[n])]
         i = int(m.cand[n])
-        keys = keys_cache.get(i)
-        if keys is None:
-            keys = keys_cache[i] = candidate_skill_keys(s, i)
+        forms = forms_cache.get(i)
+        if forms is None:
+            forms = forms_cache[i] = (sem.skill_forms(s, i) if sem is not None
+                                      else {k: SkillForm(k) for k in candidate_skill_keys(s, i)})
         why = explain(
-            required=t.required_skills, preferred=t.preferred_skills, candidate_keys=keys, key=skill_key,
+            required=t.required_skills, preferred=t.preferred_skills, candidate_keys=set(forms),
+            key=sem.skill_key if sem is not None else skill_key,
             text_score=float(m.text[n]), last_title=s.last_title[i], location_match=bool(m.location[n]),
             location=t.location,
             stage_level=int(s.max_stage_level[i]), pool_why=plan.membership.why[i],
+            forms=forms if sem is not None else None,
+            occupation=sem.occupation_part(t, s.past_jobs[i]) if sem is not None else None,
         )
         score = float(m.score[n])
         rows.append({

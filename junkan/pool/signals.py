@@ -52,6 +52,15 @@ def stage_level(stage: str | None) -> int:
     return 0
 
 
+@dataclass(frozen=True, slots=True)
+class PastJob:
+    """What the vocabulary reads of a job someone applied to: no person's data."""
+
+    title: str
+    description: str | None
+    skills: tuple[str, ...]
+
+
 @dataclass
 class PoolSignals:
     """Per candidate who has at least one rejected or withdrawn application; index i everywhere."""
@@ -81,6 +90,8 @@ class PoolSignals:
     n_applications: np.ndarray
     #: Titles (and the start of the posting text) of every job applied to: the matcher's text side.
     docs: list[str]
+    #: Ids of the jobs each person applied to (known at `now`), first application first.
+    past_jobs: list[tuple[int, ...]]
     last_title: list[str | None]
     job_family: list[str | None]
     hired_since: np.ndarray
@@ -96,6 +107,8 @@ class PoolSignals:
     suppressed: np.ndarray
     recontacted_recently: np.ndarray
     index: dict[int, int] = field(default_factory=dict)
+    #: Every job someone in the signals applied to, by id: the occupation vocabulary reads these.
+    jobs: dict[int, PastJob] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.candidate_ids)
@@ -107,7 +120,7 @@ def _json_list(raw: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
-def _as_list(value: object) -> list[str]:
+def as_list(value: object) -> list[str]:
     """A JSON list column read as text (SQLite) or decoded already (PostgreSQL JSONB); repeated values
     (most candidates have no tags, skills come from a small vocabulary) are parsed once."""
     if value is None:
@@ -139,12 +152,15 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         .order_by(Application.candidate_id, Application.id)
     ).all()
     pool_set = {r[0] for r in app_rows if r[3] in DECIDED_STATUSES and r[5] is not None and r[5] <= now}
-    jobs = {
-        jid: (title, dept, _job_text(title, dept, desc, cfg.text_max_chars))
-        for jid, title, dept, desc in conn.execute(
-            select(Job.id, Job.title, Job.department, Job.description)
-        )
-    }
+    jobs: dict[int, tuple[str, str | None, str]] = {}
+    past_jobs: dict[int, PastJob] = {}
+    for jid, title, dept, desc, req, pref in conn.execute(
+        select(Job.id, Job.title, Job.department, Job.description, type_coerce(Job.required_skills, Text),
+               type_coerce(Job.preferred_skills, Text))
+    ):
+        jobs[jid] = (title, dept, _job_text(title, dept, desc, cfg.text_max_chars))
+        past_jobs[jid] = PastJob(title or "", desc[:cfg.text_max_chars * 4] if desc else None,
+                                 (*as_list(req), *as_list(pref)))
     cands = [c for c in conn.execute(
         select(Candidate.id, Candidate.anonymized_at, Candidate.locale, type_coerce(Candidate.tags, Text),
                type_coerce(Candidate.skills, Text), Candidate.location)
@@ -231,8 +247,8 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         candidate_ids=ids,
         anonymized=np.array([c[1] is not None for c in cands], dtype=bool),
         locale=[c[2] or "ja" for c in cands],
-        skills=[_as_list(c[4]) for c in cands],
-        ats_tags=[_as_list(c[3]) for c in cands],
+        skills=[as_list(c[4]) for c in cands],
+        ats_tags=[as_list(c[3]) for c in cands],
         operator_tags=operator_tags,
         location=[c[5] for c in cands],
         app_id=app_id,
@@ -248,6 +264,7 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         any_never=any_never,
         n_applications=n_apps,
         docs=[" ".join(parts.values()) for parts in docs_parts],
+        past_jobs=[tuple(parts) for parts in docs_parts],
         last_title=last_title,
         job_family=family,
         hired_since=hired_since,
@@ -263,4 +280,5 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         suppressed=np.array([int(c) in suppressed_ids for c in ids], dtype=bool),
         recontacted_recently=np.array([int(c) in recent_ids for c in ids], dtype=bool),
         index=index,
+        jobs={jid: past_jobs[jid] for jid in {j for parts in docs_parts for j in parts}},
     )

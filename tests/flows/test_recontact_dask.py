@@ -75,6 +75,10 @@ def test_dask_partitions_store_exactly_the_in_process_matches(
         stored = [{k: getattr(m, k) for k in COMPARED}
                   for m in s.scalars(select(PoolMatch).where(PoolMatch.run_id == run_id))]
     assert sorted(stored, key=_key) == expected
+    # The vocabulary's columns (canonical skills, occupation family) went to the workers and counted there.
+    synonym = {r["candidate_id"]: r for r in stored if r["job_id"] == data.sales_job}[data.synonyms[0]]
+    assert synonym["why"].startswith("必須スキル 2/2 一致（BtoB営業＝法人営業、SFDC＝Salesforce）、"
+                                     "職種: 法人営業（前回: アカウントエグゼクティブ）")
 
     partitions = -(-data.members // PARTITION_SIZE)
     with get_client(sync_client=True) as prefect:

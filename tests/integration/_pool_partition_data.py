@@ -1,5 +1,6 @@
 """A pool for the partition tests: ten identical people (ties at the cut), varied others, three openings,
-and people who already applied to one of them."""
+people who already applied to one of them, and people found only through the vocabulary (synonyms,
+occupation families, a link learned from two people who applied to two jobs)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from tests.integration._pool_data import NOW, add_application, add_job, add_memb
 @dataclass(frozen=True)
 class PartitionPool:
     backend_job: int
+    sales_job: int
+    #: Found only through the vocabulary: no character in common with the sales job.
+    synonyms: list[int]
     twins: list[int]
     applied: list[int]
     members: int
@@ -23,7 +27,8 @@ def add_partition_pool(s: Session) -> PartitionPool:
     backend = add_job(s, "バックエンドエンジニア", required=["Python", "Go", "SQL"], preferred=["Docker"],
                       location="東京都", opened_at=NOW - timedelta(days=3),
                       description="Go と Python で決済基盤を開発します")
-    add_job(s, "法人営業", required=["法人営業"], location="大阪府", opened_at=NOW - timedelta(days=2))
+    sales = add_job(s, "法人営業", required=["法人営業", "Salesforce"], location="大阪府",
+                    opened_at=NOW - timedelta(days=2))
     add_job(s, "データエンジニア", required=["SQL", "Python"], location="フルリモート",
             opened_at=NOW - timedelta(days=1))
     twins = [add_member(s, skills=["Python", "Go"]).id for _ in range(10)]
@@ -37,12 +42,16 @@ def add_partition_pool(s: Session) -> PartitionPool:
         add_member(s, skills=["Go"], past_title="インフラエンジニア", category="final_interview"),
         add_member(s, past_title="経理", location=None, stage=None),
     ]
-    sellers = [add_member(s, skills=["法人営業"], past_title="法人営業", location="大阪府") for _ in range(4)]
+    sellers = [add_member(s, skills=["法人営業"], past_title="法人営業", location="大阪府") for _ in range(2)]
+    synonyms = [add_member(s, skills=["BtoB営業", "SFDC"], past_title="アカウントエグゼクティブ",
+                           location="大阪府"),
+                add_member(s, skills=["SFDC"], past_title="BtoBセールス", location="京都府")]
     # Their application was to the open backend job itself: never matched to it, still to the others.
     applied = []
     for _ in range(3):
         person = add_member(s, skills=["Python", "Go", "SQL"])
         add_application(s, person, backend, decided_at=NOW - timedelta(days=200))
         applied.append(person.id)
-    return PartitionPool(backend_job=backend.id, twins=twins, applied=applied,
-                         members=len(twins) + len(varied) + len(sellers) + len(applied))
+    return PartitionPool(backend_job=backend.id, sales_job=sales.id, synonyms=[p.id for p in synonyms],
+                         twins=twins, applied=applied,
+                         members=len(twins) + len(varied) + len(sellers) + len(synonyms) + len(applied))

@@ -44,7 +44,7 @@ def test_ranking_and_explanations_for_a_fixed_dataset(engine: Engine, settings: 
     top = by[(ids["job"], ids["full"])]
     assert top["rank"] == 1 and top["bucket"] == "強い一致"
     assert top["why"] == ("必須スキル 4/4 一致（Python、Go、SQL、AWS）、歓迎スキル 1/1 一致（Docker）、"
-                          "過去の応募（バックエンドエンジニア）と職種が近い、勤務地が合う（東京都）、"
+                          "職種: バックエンドエンジニア、勤務地が合う（東京都）、"
                           "前回は最終面接まで、他の候補者を優先")
     assert top["matched_required"] == ["Python", "Go", "SQL", "AWS"] and top["missing_required"] == []
     second = by[(ids["job"], ids["half"])]
@@ -53,7 +53,7 @@ def test_ranking_and_explanations_for_a_fixed_dataset(engine: Engine, settings: 
     assert second["why"].startswith("必須スキル 2/4 一致（Python、SQL）、不足：Go、AWS")
     assert second["location_score"] == 0.0
     assert by[(ids["sales"], ids["seller"])]["why"] == (
-        "必須スキル 1/1 一致（法人営業）、過去の応募（法人営業）と職種が近い、勤務地が合う（大阪府）、"
+        "必須スキル 1/1 一致（法人営業）、職種: 法人営業、勤務地が合う（大阪府）、"
         "前回は最終面接まで、他の候補者を優先")
     # Every component is kept, and the score is their weighted sum (0–100).
     assert 0 < top["text_score"] <= 100 and top["potential_score"] == 100.0 and top["required_score"] == 100.0

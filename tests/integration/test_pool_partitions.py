@@ -41,6 +41,8 @@ def test_every_partition_size_gives_the_whole_pool_matches(engine: Engine, setti
     assert parts.matches.partitions == -(-data.members // size) > 1 and whole.matches.partitions == 1
     assert rows_of(parts) == rows_of(whole) and len(whole.rows) == 15
     assert parts.excluded["already_applied"] == whole.excluded["already_applied"] == 3
+    # The semantic columns cross partitions too: the people who wrote their work in other words are listed.
+    assert set(data.synonyms) <= {r["candidate_id"] for r in parts.rows if r["job_id"] == data.sales_job}
 
 
 def test_ties_at_the_cut_go_to_the_lowest_candidate_ids(engine: Engine, settings: Settings) -> None:

@@ -1,0 +1,165 @@
+"""The semantic parts of a match: canonical skills and occupation families (docs/pool.md "Vocabulary").
+
+Built once per run in the parent, from the vocabulary (shipped + operator file) and the pool's own
+history (learned links). What partitions receive are plain keys and weights: a worker needs neither
+Sudachi nor the vocabulary.
+
+A person's occupation weights: 1 for the family of every job they applied to, `LEARNED_WEIGHT` when that
+family was only learned from history, `NEIGHBOUR_WEIGHT` for the neighbours of those families; the
+highest wins per family. An opening has one family (from its title, else its posting, else its skills),
+so the occupation part of the product is the person's weight for that family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from junkan.ingest.reasons import fold
+from junkan.pool.explain import SkillForm
+from junkan.pool.openings import Target
+from junkan.pool.signals import PoolSignals
+from junkan.pool.vocabulary.classify import Classifier, Occupation
+from junkan.pool.vocabulary.learned import Learned, LearnedSkill, learn_families, learn_skills
+from junkan.pool.vocabulary.thesaurus import Vocabulary
+
+SAME_WEIGHT = 1.0
+LEARNED_WEIGHT = 0.6
+NEIGHBOUR_WEIGHT = 0.5
+#: A skill linked only by co-occurrence counts this much of a thesaurus match.
+LEARNED_SKILL_WEIGHT = 0.5
+#: Prefix of a canonical skill key: never equal to a folded raw skill.
+CANONICAL = "≡"
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyLink:
+    """Why a person counts for a family: the past job title that gave it, and how."""
+
+    weight: float
+    title: str
+    #: "same", "neighbour" or "learned".
+    how: str
+    #: For a learned family: the job the same people applied to and how many they were.
+    evidence: str = ""
+
+
+class Semantics:
+    """One run's vocabulary: skill keys, job occupations and what the signals' history teaches, each
+    computed once per distinct term, job or set of past jobs (the pool repeats them a lot)."""
+
+    def __init__(self, vocab: Vocabulary, signals: PoolSignals | None = None) -> None:
+        self.vocab = vocab
+        self.classifier = Classifier(vocab)
+        self._skill: dict[str, str] = {}
+        self._terms: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._job: dict[int, Occupation | None] = {}
+        self._links: dict[tuple[int, ...], dict[str, FamilyLink]] = {}
+        self.learned = Learned({}, {})
+        self._signals = signals
+        if signals is not None:
+            self.learned = Learned(
+                families=learn_families(signals.past_jobs, self._job_family, self._job_title),
+                skills=learn_skills((self.raw_keys(signals, i) for i in range(len(signals))),
+                                    lambda k: k.startswith(CANONICAL), lambda k: k),
+            )
+
+    # -- skills
+    def skill_key(self, term: str) -> str:
+        key = self._skill.get(term)
+        if key is None:
+            canonical = self.vocab.canonical_skill(term)
+            key = self._skill[term] = CANONICAL + canonical if canonical else fold(term)
+        return key
+
+    @staticmethod
+    def canonical_name(key: str) -> str | None:
+        return key[len(CANONICAL):] if key.startswith(CANONICAL) else None
+
+    def raw_keys(self, signals: PoolSignals, i: int) -> tuple[str, ...]:
+        """A person's skill and tag keys, in their order, once each (cached per distinct set of words)."""
+        terms = (*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i])
+        keys = self._terms.get(terms)
+        if keys is None:
+            keys = self._terms[terms] = tuple(dict.fromkeys(k for t in terms if (k := self.skill_key(t))))
+        return keys
+
+    def learned_skill(self, key: str) -> LearnedSkill | None:
+        return self.learned.skills.get(key)
+
+    # -- occupations
+    def _job_title(self, job_id: int) -> str:
+        job = self._signals.jobs.get(job_id) if self._signals is not None else None
+        return job.title if job else ""
+
+    def job_occupation(self, job_id: int) -> Occupation | None:
+        if job_id not in self._job:
+            job = self._signals.jobs.get(job_id) if self._signals is not None else None
+            self._job[job_id] = (self.classifier.of_job(job.title, job.description, job.skills)
+                                 if job else None)
+        return self._job[job_id]
+
+    def _job_family(self, job_id: int) -> str | None:
+        found = self.job_occupation(job_id)
+        return found.family if found else None
+
+    def target_occupation(self, t: Target) -> Occupation | None:
+        return self.classifier.of_job(t.title, t.description, (*t.required_skills, *t.preferred_skills))
+
+    def family_links(self, past_jobs: tuple[int, ...]) -> dict[str, FamilyLink]:
+        """Family -> the strongest reason this set of past jobs counts for it."""
+        links = self._links.get(past_jobs)
+        if links is not None:
+            return links
+        links = {}
+        neighbours: list[tuple[str, FamilyLink]] = []
+        for job_id in past_jobs:
+            title = self._job_title(job_id)
+            found = self.job_occupation(job_id)
+            learned = self.learned.families.get(job_id) if found is None else None
+            if found is not None:
+                link = FamilyLink(SAME_WEIGHT, title, "same")
+                family = found.family
+            elif learned is not None:
+                link = FamilyLink(LEARNED_WEIGHT, title, "learned",
+                                  f"{learned.via_title}と同じ人の応募 {learned.people}人")
+                family = learned.family
+            else:
+                continue
+            if family not in links or links[family].weight < link.weight:
+                links[family] = link
+            neighbours.extend((n, FamilyLink(link.weight * NEIGHBOUR_WEIGHT, title, "neighbour"))
+                              for n in self.vocab.families[family].neighbours)
+        for family, link in neighbours:
+            if family not in links or links[family].weight < link.weight:
+                links[family] = link
+        self._links[past_jobs] = links
+        return links
+
+    def family_title(self, family: str) -> str:
+        return self.vocab.families[family].ja
+
+    def occupation_part(self, target: Target, past_jobs: tuple[int, ...]) -> str | None:
+        """The 職種 part of an explanation: 「職種: 法人営業（前回: BtoBセールス）」, None without a link."""
+        found = self.target_occupation(target)
+        link = self.family_links(past_jobs).get(found.family) if found else None
+        if found is None or link is None:
+            return None
+        name = self.family_title(found.family)
+        head = "職種が近い" if link.how == "neighbour" else "職種"
+        notes = [f"前回: {link.title}"] if link.title and fold(link.title) != fold(name) else []
+        if link.evidence:
+            notes.append(f"学習: {link.evidence}")
+        return f"{head}: {name}" + (f"（{'、'.join(notes)}）" if notes else "")
+
+    def skill_forms(self, signals: PoolSignals, i: int) -> dict[str, SkillForm]:
+        """Key -> how the person wrote it (first spelling wins), learned links with their evidence."""
+        forms: dict[str, SkillForm] = {}
+        for term in (*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i]):
+            key = self.skill_key(term)
+            if key:
+                forms.setdefault(key, SkillForm(term))
+            learned = self.learned_skill(key)
+            if learned is not None:
+                forms.setdefault(learned.canonical,
+                                 SkillForm(term, f"学習: 同じ人 {learned.people}/{learned.holders}人"))
+        return forms

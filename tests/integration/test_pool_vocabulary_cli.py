@@ -1,0 +1,59 @@
+"""`junkan pool vocabulary`: the words of the pool and the open jobs that the vocabulary does not know,
+with exact counts, most frequent first, learned links with their evidence; a bad operator file is
+refused in one line."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from junkan.cli import pool as pool_cli
+from junkan.db import session_scope
+from tests.integration._pool_data import DECIDED, NOW, add_application, add_job, add_member
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Path:
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
+    monkeypatch.setenv("JUNKAN_LINKS__SECRET", "vocabulary-test")
+    return tmp_path
+
+
+def test_unknown_titles_and_skills_are_listed_with_counts(env: Path, engine: Engine) -> None:
+    with session_scope(engine) as s:
+        before = DECIDED - timedelta(days=90)
+        backend = add_job(s, "バックエンドエンジニア", status="closed", opened_at=before)
+        internal = add_job(s, "〇〇プロダクトの開発", status="closed", opened_at=before)
+        for _ in range(2):
+            both = add_member(s, past_job=backend, skills=["Python", "社内基盤X"])
+            add_application(s, both, internal, decided_at=DECIDED - timedelta(days=1))
+        add_member(s, past_job=internal, skills=["社内基盤X", "k8s"], tags=["要フォロー"])
+        add_member(s, past_title="BtoBセールス", skills=["SFDC"], tags=["要フォロー"])
+        add_member(s, past_title="ふしぎな係", skills=["ＳＦＤＣ"], talent_pool=False)  # not in the pool
+        add_job(s, "ふしぎな係", required=["社内基盤X", "Go"], opened_at=NOW - timedelta(days=1))
+    result = runner.invoke(pool_cli.app, ["vocabulary"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "プール 4人・募集中の求人 1件のうち、語彙に当たらない語"
+        "（件数 = 持っている人数 + 使っている求人数、多い順）",
+        "職種に当たらない職名: 2",
+        "3\t〇〇プロダクトの開発\t学習: ≈バックエンドエンジニア（バックエンドエンジニアと同じ人の応募 2人）",
+        "1\tふしぎな係",
+        "正規スキルに当たらないスキル・タグ: 2",
+        "4\t社内基盤X\t学習: ≈Python（同じ人 2/3人）",
+        "2\t要フォロー",
+    ]
+
+
+def test_a_bad_operator_file_is_refused_in_one_line(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = env / "thesaurus.csv"
+    bad.write_text("正規形,別名,種別\n,SF,スキル\n", encoding="utf-8")
+    monkeypatch.setenv("JUNKAN_RECONTACT__THESAURUS_PATH", str(bad))
+    result = runner.invoke(pool_cli.app, ["vocabulary"])
+    assert result.exit_code == 2 and result.output.strip() == "thesaurus.csv 2行目: 正規形が空です"
