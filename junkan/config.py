@@ -112,10 +112,21 @@ class AtsSettings(_Section):
     max_uncompressed_mb: int = Field(default=200, ge=1, le=100_000)
     max_rows: int = Field(default=1_000_000, ge=1, le=100_000_000)
     max_columns: int = Field(default=200, ge=1, le=16_384)
+    #: The ATS's web app, for the shortlist's 「ATSで開く」 links (default: Greenhouse
+    #: https://app.greenhouse.io, Lever https://hire.lever.co; a spreadsheet has none).
+    app_url: str | None = None
 
     @property
     def source(self) -> str:
         return self.source_name or self.kind
+
+    @property
+    def web_app_url(self) -> str | None:
+        """Where a person opens in the ATS's own web app, without the trailing slash."""
+        if self.kind == "csv":
+            return None
+        default = {"greenhouse": "https://app.greenhouse.io", "lever": "https://hire.lever.co"}[self.kind]
+        return (self.app_url or default).rstrip("/")
 
 
 class MailSettings(_Section):
@@ -343,8 +354,10 @@ class RecontactSettings(_Section):
     max_openings_per_mail: int = Field(default=3, ge=1, le=10)
     #: How much of a past job's description counts as the candidate's text (characters).
     text_max_chars: int = Field(default=200, ge=0, le=20_000)
-    #: Where the shortlist CSV of each run is written.
+    #: Where the shortlist of each run is written, and as what: an Excel workbook (one sheet per job and a
+    #: summary, Japanese headers) or a CSV with the same Japanese columns.
     shortlist_dir: Path = Path("./shortlists")
+    shortlist_format: Literal["xlsx", "csv"] = "xlsx"
     #: Eligible people per matcher partition; each partition is one Prefect task (docs/pool.md "Partitions").
     partition_size: int = Field(default=250_000, ge=1, le=100_000_000)
     #: Where the partitions run: `thread` (the flow's own process, one after another) or `dask`.

@@ -2,7 +2,8 @@
 
 1. `attribute`: record re-applications from earlier runs (before this run changes anything);
 2. `match_and_store`: refresh the pool and the potential scores, find the new openings, match, store the
-   run; in `auto` mode enqueue one mail per person in the same transaction; write the shortlist CSV.
+   run; in `auto` mode enqueue one mail per person in the same transaction; write the shortlist file
+   (Excel by default, `JUNKAN_RECONTACT__SHORTLIST_FORMAT`).
    A dry run does all of it and rolls back, after rendering the mails it would send;
 3. `send`: hand the run's due `recontact` mails to the outbox sender (auto mode, not in a dry run).
 """
@@ -24,7 +25,7 @@ from junkan.mail.backends import MailBackend
 from junkan.outbox.notices import as_of_now
 from junkan.outbox.recontact import enqueue_recontact, plan_mails, send_recontact
 from junkan.pool.attribution import lift, record_reapplications
-from junkan.pool.export import match_rows, to_csv
+from junkan.pool.export import match_rows, to_csv, to_xlsx
 from junkan.pool.matcher import PartitionMapper
 from junkan.pool.months import local_day
 from junkan.pool.report import counts_markdown, digest_markdown, model_markdown
@@ -58,9 +59,16 @@ def attribute(engine: Engine, settings: Settings, as_of: date | None = None) -> 
     return recorded
 
 
-def _csv_path(settings: Settings, day: date, run_id: int | None) -> Path:
-    name = f"recontact-{day.isoformat()}-{'dry-run' if run_id is None else f'run{run_id}'}.csv"
-    return Path(settings.recontact.shortlist_dir) / name
+def _shortlist_path(settings: Settings, day: date, run_id: int | None) -> Path:
+    name = f"recontact-{day.isoformat()}-{'dry-run' if run_id is None else f'run{run_id}'}"
+    return Path(settings.recontact.shortlist_dir) / f"{name}.{settings.recontact.shortlist_format}"
+
+
+def shortlist_file(settings: Settings, rows: list[dict[str, Any]]) -> bytes:
+    """The flow's own shortlist file: Japanese columns, opaque ids, never a name."""
+    if settings.recontact.shortlist_format == "xlsx":
+        return to_xlsx(rows)
+    return to_csv(rows, lang="ja")
 
 
 def match_and_store(engine: Engine, settings: Settings, *, as_of: date | None = None, mode: str | None = None,
@@ -93,9 +101,9 @@ def match_and_store(engine: Engine, settings: Settings, *, as_of: date | None = 
     kept_id = None if dry_run else run_id
     csv_path = None
     if rows:
-        path = _csv_path(settings, day, kept_id)
+        path = _shortlist_path(settings, day, kept_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_private(path, to_csv(rows))
+        write_private(path, shortlist_file(settings, rows))
         csv_path = str(path)
     if dry_run and planned:
         preview = send_recontact(engine, settings, now=now, backend=backend, dry_run=True, planned=planned)

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+import openpyxl
 from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
 from sqlalchemy import create_engine, text
 
@@ -85,8 +86,10 @@ def test_the_demo_leaves_no_personal_data_in_prefect_logs_results_artifacts_or_f
 
     names = {str(p.relative_to(demo)): p.name for p in demo.rglob("*")}
     assert _found(names, values) == [], "file names are opaque"
-    outputs = {str(p): p.read_text(encoding="utf-8-sig") for p in [*demo.glob("recontact-*.csv"),
-                                                                   *demo.glob("reports/*")]}
+    outputs = {str(p): p.read_text(encoding="utf-8-sig") for p in demo.glob("reports/*")}
+    outputs |= {str(p): "\n".join(str(c.value) for ws in openpyxl.load_workbook(p).worksheets
+                                  for row in ws.iter_rows() for c in row if c.value is not None)
+                for p in demo.glob("recontact-*.xlsx")}
     assert outputs, "the shortlists and the report were written"
     assert _found(outputs, values) == []
     with create_engine(f"sqlite:///{demo / 'junkan.db'}").connect() as conn:
