@@ -326,6 +326,29 @@ class MatchWeights(_Section):
     potential: float = Field(default=0.15, ge=0, le=1000)
 
 
+class WritebackSettings(_Section):
+    """What `recontact` writes back into the source ATS (docs/pool.md "Write-back"); spreadsheets get none.
+
+    Each action is switched on and off by itself: JUNKAN_RECONTACT__WRITEBACK__TAG=false and so on.
+    """
+
+    #: The candidate tag (Greenhouse) / opportunity tag (Lever) a matched person gets.
+    tag: bool = True
+    #: A Japanese note with the new job and why the person matched.
+    note: bool = True
+    #: The person added as a prospect on the new job (Greenhouse) or as a new opportunity (Lever).
+    prospect: bool = False
+    #: A note on a re-contacted person's new application saying it came from re-contact.
+    reapplied_note: bool = True
+    tag_name: str = Field(default="Junkan: 再コンタクト候補", min_length=1, max_length=100)
+    #: Lever: the user the notes, tags and opportunities are written as (`perform_as`).
+    perform_as: str | None = None
+    #: Writes claimed per batch; each batch's claim is committed before any call goes out.
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    #: A write claimed longer ago than this was interrupted (a crash): the next run reconciles it.
+    lease_s: int = Field(default=300, ge=10, le=86_400)
+
+
 class RecontactSettings(_Section):
     """Talent pool, potential score and the `recontact` flow (docs/pool.md)."""
 
@@ -365,6 +388,7 @@ class RecontactSettings(_Section):
     #: Scheduler of an existing Dask cluster, e.g. `tcp://10.0.0.5:8786`; unset, a `dask` run starts a
     #: local cluster of its own for the run.
     dask_address: str | None = None
+    writeback: WritebackSettings = Field(default_factory=WritebackSettings)
 
 
 class ConsentSettings(_Section):
