@@ -19,7 +19,12 @@ from flows.params import Day, as_of_field, dry_run_field, run_namer
 from flows.results import FlowResult
 from junkan.config import get_settings
 from tasks.alerts import emit_message_alerts
-from tasks.recontact import match_new_openings_task, record_reapplications_task, send_recontact_task
+from tasks.recontact import (
+    match_new_openings_task,
+    record_reapplications_task,
+    send_recontact_task,
+    write_back_task,
+)
 
 ARTIFACT_KEY = "recontact"
 SHORTLIST_KEY = "recontact-shortlist"
@@ -53,6 +58,7 @@ def recontact(
         counts.update(sent)
         emit_message_alerts("recontact",
                             {"unknown": counts["mails_unknown"], "failed": counts["mails_failed"]})
+    counts.update(write_back_task(run["run_id"], dry_run))
     publish_markdown(ARTIFACT_KEY, run["summary_md"], dry_run=dry_run,
                      description="Re-contact run: new openings, eligible pool, matches, mails")
     publish_markdown(SHORTLIST_KEY, run["digest_md"], dry_run=dry_run,

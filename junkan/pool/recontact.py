@@ -5,11 +5,13 @@
    run; in `auto` mode enqueue one mail per person in the same transaction; write the shortlist file
    (Excel by default, `JUNKAN_RECONTACT__SHORTLIST_FORMAT`).
    A dry run does all of it and rolls back, after rendering the mails it would send;
-3. `send`: hand the run's due `recontact` mails to the outbox sender (auto mode, not in a dry run).
+3. `send`: hand the run's due `recontact` mails to the outbox sender (auto mode, not in a dry run);
+4. `write_back`: the run's matches into the source ATS, exactly once (junkan.pool.writeback).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -18,18 +20,24 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from junkan.ats.errors import AtsError
+from junkan.ats.factory import build_writer
 from junkan.config import Settings
 from junkan.db.types import utcnow
 from junkan.files import write_private
+from junkan.http import Throttle
 from junkan.mail.backends import MailBackend
 from junkan.outbox.notices import as_of_now
 from junkan.outbox.recontact import enqueue_recontact, plan_mails, send_recontact
+from junkan.pool import writeback
 from junkan.pool.attribution import lift, record_reapplications
 from junkan.pool.export import match_rows, to_csv, to_xlsx
 from junkan.pool.matcher import PartitionMapper
 from junkan.pool.months import local_day
 from junkan.pool.report import counts_markdown, digest_markdown, model_markdown
 from junkan.pool.runs import plan_run, store_run
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -116,6 +124,24 @@ def match_and_store(engine: Engine, settings: Settings, *, as_of: date | None = 
         digest_md=digest_markdown(rows, csv_name=Path(csv_path).name if csv_path else None),
         model_md=model_markdown(plan.model_report), csv_path=csv_path,
     )
+
+
+def write_back(engine: Engine, settings: Settings, *, run_id: int | None, dry_run: bool = False,
+               throttle: Throttle | None = None) -> dict[str, int]:
+    """4. Write the run's matches (and re-applications from re-contact) back into the ATS. Counts only;
+    an ATS that refuses or cannot be configured is counted, never raised: the mail and the run go on."""
+    try:
+        writer = None if dry_run else build_writer(settings.ats, settings.recontact.writeback,
+                                                   throttle=throttle)
+    except AtsError as exc:
+        log.warning("write-back skipped: %s", exc)
+        return {"writeback_not_configured": 1}
+    try:
+        # The lease is measured on the wall clock: --as-of chooses the work, not the moment of writing.
+        return writeback.run(engine, settings, writer, run_id=run_id, now=utcnow(), dry_run=dry_run)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def send(engine: Engine, settings: Settings, *, as_of: date | None = None,

@@ -3,6 +3,10 @@ re-run writes nothing again, 429/5xx are retried, a refusal is counted and the r
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import threading
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -15,12 +19,14 @@ from sqlalchemy.orm import Session
 from junkan.db import session_scope
 from junkan.db.models_pool import AtsWriteback
 from junkan.pool import writeback
-from tests.fakes._common import FakeClock
+from tests.fakes._common import FakeClock, RecordedRequest
 from tests.fakes.greenhouse import GreenhouseFake, sample_data
 from tests.fakes.lever import LeverFake
 from tests.fakes.lever import sample_data as lever_data
 from tests.integration._pool_data import NOW
+from tests.integration._writeback_child import child_write_back
 from tests.integration._writeback_support import TAG, pooled_company, settings_for, writer_for
+from tests.integration.test_outbox_crash import _child_url, _wait_for_child_backends_to_end
 
 N = 6
 
@@ -66,7 +72,8 @@ def test_greenhouse_tag_and_note_land_once_and_a_rerun_writes_nothing(
     assert all(n["type"] == "NOTE" and n["user_id"] == int(fake.user_id) for n in fake.written["notes"])
     body = notes[0]["body"]
     assert body.startswith("循環（Junkan）: 再コンタクト候補として一致しました。")
-    assert "新しい求人: SRE（求人ID 4001）" in body and "一致の理由: 必須スキル 1/1 一致（Kubernetes）" in body
+    assert "新しい求人: SRE（求人ID 4001）" in body
+    assert "一致の理由: 必須スキル 1/1 一致（Kubernetes）" in body
     assert "山田" not in body and "@" not in body
     assert set(_gh_notes(fake).values()) == {1}
     # Junkan sends its own mail: no write carries an e-mail option of Greenhouse's.
@@ -119,7 +126,8 @@ def test_a_refused_scope_is_counted_per_action_and_the_run_goes_on(
     settings = settings_for(database_url, tmp_path, "greenhouse", fake)
     company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
 
-    counts = writeback.run(engine, settings, writer_for(fake, clock, settings), run_id=company.run_id, now=NOW)
+    writer = writer_for(fake, clock, settings)
+    counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
 
     assert counts == {"writeback_planned": 2 * N, "tag_written": N, "note_failed": N}
     assert fake.resources["notes"] == []
@@ -189,3 +197,50 @@ def test_a_typo_in_a_writeback_setting_is_refused(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("JUNKAN_RECONTACT__WRITEBACK__TAGG", "false")
     with pytest.raises(ConfigError, match="TAGG"):
         get_settings()
+
+
+def test_a_sigkill_mid_write_back_then_a_rerun_lands_every_action_exactly_once(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    kill_after = 5  # of the 2 × N writes: the tag and the note of some people are in, others not
+    reached, released, writes = threading.Event(), threading.Event(), Counter[str]()
+
+    def count(line: RecordedRequest) -> None:
+        if line.method == "POST" and not line.path.endswith("/token"):
+            writes["n"] += 1
+            if writes["n"] == kill_after:
+                reached.set()
+                # The fake has made it; its answer waits: the kill lands with the call in flight, the
+                # hardest case (written in the ATS, not recorded in Junkan).
+                released.wait(timeout=60)
+
+    fake.on_request = count
+    child_url, child_name = _child_url(database_url, 0)
+    ats = settings.ats.model_dump(include={"base_url", "auth_url", "client_id", "user_id"})
+    ats |= {"kind": "greenhouse", "client_secret": fake.client_secret}
+    proc = multiprocessing.get_context("spawn").Process(
+        target=child_write_back, args=(child_url, ats, str(tmp_path), company.run_id))
+    proc.start()
+    assert reached.wait(timeout=120), "the child never got going"
+    os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    proc.join(timeout=30)
+    released.set()
+    assert proc.exitcode == -signal.SIGKILL
+    fake.on_request = None
+    if engine.dialect.name == "postgresql":
+        _wait_for_child_backends_to_end(engine, child_name)
+    assert _states(engine)[("tag", "done")] + _states(engine)[("note", "done")] < 2 * N, "killed too late"
+
+    lease = settings.recontact.writeback.lease_s
+    after = writeback.run(engine, settings, writer_for(fake, clock, settings), run_id=company.run_id,
+                          now=NOW + timedelta(seconds=lease + 1))
+
+    assert after["writeback_planned"] == 0
+    tagged = Counter(a["candidate_id"] for a in fake.resources["applied_candidate_tags"])
+    assert tagged == Counter({100_000 + i: 1 for i in range(N)})
+    assert len(_gh_notes(fake)) == N and set(_gh_notes(fake).values()) == {1}
+    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N})
