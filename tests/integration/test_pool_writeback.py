@@ -17,8 +17,10 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from junkan.db import session_scope
+from junkan.db.models import Application, Job
 from junkan.db.models_pool import AtsWriteback
 from junkan.pool import writeback
+from junkan.pool.attribution import record_reapplications
 from tests.fakes._common import FakeClock, RecordedRequest
 from tests.fakes.greenhouse import GreenhouseFake, sample_data
 from tests.fakes.lever import LeverFake
@@ -244,3 +246,32 @@ def test_a_sigkill_mid_write_back_then_a_rerun_lands_every_action_exactly_once(
     assert tagged == Counter({100_000 + i: 1 for i in range(N)})
     assert len(_gh_notes(fake)) == N and set(_gh_notes(fake).values()) == {1}
     assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N})
+
+
+def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake, tag=False, note=False)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    writer = writer_for(fake, clock, settings)
+    with session_scope(engine) as s:
+        person = s.scalars(select(Application).where(Application.external_id == "200001")).one()
+        job = s.scalars(select(Job).where(Job.external_id == "4001")).one()
+        s.add(Application(source="greenhouse", external_id="300001", candidate_id=person.candidate_id,
+                          candidate_external_id="100001", job_id=job.id, status="in_process",
+                          applied_at=NOW + timedelta(days=3), content_hash="x"))
+    with session_scope(engine) as s:
+        assert record_reapplications(s, NOW + timedelta(days=4)) == 1
+
+    first = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(days=4))
+    again = writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=5))
+
+    assert first == {"writeback_planned": 1, "reapplied_note_written": 1}
+    assert again == {"writeback_planned": 0}
+    (note,) = fake.resources["notes"]
+    assert note["candidate_id"] == 100_001
+    assert note["body"].startswith("循環（Junkan）: この応募は再コンタクトからの再応募です。")
+    assert "2026-11-20 の一致" in note["body"]
+    assert "求人「SRE」" in note["body"]
