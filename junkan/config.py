@@ -389,6 +389,11 @@ class RecontactSettings(_Section):
     #: local cluster of its own for the run.
     dask_address: str | None = None
     writeback: WritebackSettings = Field(default_factory=WritebackSettings)
+    #: `ui`: the flow pauses for a recruiter to approve the matches in the Prefect UI before any mail or
+    #: write-back; `none`: no pause.
+    approval: Literal["none", "ui"] = "none"
+    #: A pause not answered within this many seconds approves nobody (nothing is sent or written).
+    approval_timeout_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
 
 
 class ConsentSettings(_Section):

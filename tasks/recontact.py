@@ -20,6 +20,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from junkan.config import Settings, get_settings
 from junkan.db import make_engine
 from junkan.pool import recontact
+from junkan.pool.approval import form_markdown
 from junkan.pool.match_problem import MatchProblem, PoolPartition
 from junkan.pool.matcher import PartitionMapper
 from junkan.pool.partition_scoring import PartialMatches, score_partition
@@ -75,6 +76,26 @@ def match_new_openings_task(as_of: date | None = None, mode: str | None = None,
     get_run_logger().info("recontact run %s: %s", out.run_id, out.counts)
     return {"run_id": out.run_id, "counts": out.counts, "summary_md": out.summary_md,
             "digest_md": out.digest_md, "model_md": out.model_md, "csv_path": out.csv_path}
+
+
+@task(name="approval-form", cache_policy=NO_CACHE)
+def approval_form_task(run_id: int) -> dict[str, Any]:
+    """What the approval form shows: per job, its people by opaque id with score and a one-line reason."""
+    settings = get_settings()
+    options = recontact.approval_choices(make_engine(settings.database_url), settings, run_id)
+    jobs = [{"field": o.field, "title": o.title, "refs": [p.ref for p in o.people]} for o in options]
+    return {"markdown": form_markdown(options), "jobs": jobs}
+
+
+@task(name="apply-approval", cache_policy=NO_CACHE)
+def apply_approval_task(run_id: int, approved: dict[str, list[str]] | None, reviewer: str = "",
+                        comment: str = "") -> dict[str, Any]:
+    """Keep the approved matches only (None: the pause timed out, nobody is approved); counts + markdown."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    counts, markdown = recontact.apply_approval(engine, settings, run_id, approved, reviewer=reviewer,
+                                                comment=comment)
+    return {"counts": counts, "markdown": markdown}
 
 
 @task(name="write-back-to-ats", cache_policy=NO_CACHE)

@@ -29,7 +29,7 @@ from junkan.http import Throttle
 from junkan.mail.backends import MailBackend
 from junkan.outbox.notices import as_of_now
 from junkan.outbox.recontact import enqueue_recontact, plan_mails, send_recontact
-from junkan.pool import writeback
+from junkan.pool import approval, writeback
 from junkan.pool.attribution import lift, record_reapplications
 from junkan.pool.export import match_rows, to_csv, to_xlsx
 from junkan.pool.matcher import PartitionMapper
@@ -124,6 +124,24 @@ def match_and_store(engine: Engine, settings: Settings, *, as_of: date | None = 
         digest_md=digest_markdown(rows, csv_name=Path(csv_path).name if csv_path else None),
         model_md=model_markdown(plan.model_report), csv_path=csv_path,
     )
+
+
+def approval_choices(engine: Engine, settings: Settings, run_id: int) -> list[approval.JobChoice]:
+    with Session(engine) as session:
+        return approval.choices(match_rows(session, settings, run_id, extra=True))
+
+
+def apply_approval(engine: Engine, settings: Settings, run_id: int,
+                   approved: dict[str, list[str]] | None, *, reviewer: str = "",
+                   comment: str = "") -> tuple[dict[str, int], str]:
+    """Record the recruiter's decision (None: the pause timed out); counts and the artifact's markdown."""
+    now = utcnow()
+    with Session(engine) as session:
+        rows = match_rows(session, settings, run_id, extra=True)
+        decision = approval.apply(session, run_id, rows, approved, reviewer=reviewer, comment=comment,
+                                  now=now)
+        session.commit()
+    return decision.counts(), approval.decision_markdown(decision, reviewer=reviewer, at=now)
 
 
 def write_back(engine: Engine, settings: Settings, *, run_id: int | None, dry_run: bool = False,

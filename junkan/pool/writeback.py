@@ -35,6 +35,7 @@ from junkan.db.dialect import insert_ignore
 from junkan.db.models import Application, Job
 from junkan.db.models_pool import AtsWriteback, MatchRun, PoolMatch, PoolReapplication
 from junkan.http import HttpError
+from junkan.pool.approval import not_approved
 from junkan.pool.months import local_day
 
 #: The actions planned per match, in the order they are written (the tag first: the quickest to see).
@@ -82,7 +83,10 @@ def plan(session: Session, settings: Settings, run_id: int | None, now: datetime
             .join(Job, Job.id == PoolMatch.job_id).join(app, app.id == PoolMatch.application_id)
             .where(PoolMatch.run_id == run_id, Job.source == source, app.source == source)
         ).all()
+        skipped = not_approved(session, run_id)
         for m in matches:
+            if m.id in skipped:
+                continue  # deselected by the recruiter, or the approval timed out
             if m.mode == "auto" and (m.holdout or m.message_id is None):
                 continue  # auto mode writes back for the people mailed
             rows += [_row(source, m.candidate_id, m.job_id, a, m.application_id, m.id, now) for a in actions]
