@@ -115,7 +115,9 @@ def apply(session: Session, run_id: int, rows: list[dict[str, Any]],
     assert run is not None
     run.params = {**run.params, "approval": {
         "state": "timed_out" if approved is None else "decided", "by": reviewer, "at": now.isoformat(),
-        "comment": comment, "deselected": decision.deselected_refs, "deselected_match_ids": dropped}}
+        # The comment is free text and may name someone: it stays in Prefect's run input only.
+        "commented": bool(comment.strip()), "deselected": decision.deselected_refs,
+        "deselected_match_ids": dropped}}
     return decision
 
 

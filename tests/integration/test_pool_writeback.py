@@ -21,6 +21,8 @@ from junkan.db.models import Application, Job
 from junkan.db.models_pool import AtsWriteback
 from junkan.pool import writeback
 from junkan.pool.attribution import record_reapplications
+from junkan.privacy.anonymise import scrub
+from junkan.privacy.tables import People
 from tests.fakes._common import FakeClock, RecordedRequest
 from tests.fakes.greenhouse import GreenhouseFake, sample_data
 from tests.fakes.lever import LeverFake
@@ -275,3 +277,25 @@ def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
     assert note["body"].startswith("循環（Junkan）: この応募は再コンタクトからの再応募です。")
     assert "2026-11-20 の一致" in note["body"]
     assert "求人「SRE」" in note["body"]
+
+
+def test_a_person_erased_before_the_write_is_not_written_back(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake, note=False)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    with session_scope(engine) as s:
+        assert writeback.plan(s, settings, company.run_id, NOW) == N
+        erased = s.scalars(select(Application.candidate_id).where(Application.external_id == "200001")).one()
+    with engine.begin() as conn:
+        scrub(conn, People(candidate_ids=[erased]), at=NOW)
+
+    counts = writeback.write_back(engine, settings, writer_for(fake, clock, settings), now=NOW)
+
+    assert counts == {"tag_written": N - 1}
+    assert 100_001 not in {a["candidate_id"] for a in fake.resources["applied_candidate_tags"]}
+    with Session(engine) as s:
+        row = s.scalars(select(AtsWriteback).where(AtsWriteback.candidate_id == erased)).one()
+    assert (row.state, row.error) == ("failed", "erased before it was written")
