@@ -299,3 +299,17 @@ def test_a_person_erased_before_the_write_is_not_written_back(
     with Session(engine) as s:
         row = s.scalars(select(AtsWriteback).where(AtsWriteback.candidate_id == erased)).one()
     assert (row.state, row.error) == ("failed", "erased before it was written")
+
+
+def test_a_dry_run_counts_what_it_would_write_and_writes_nothing(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+
+    counts = writeback.run(engine, settings, None, run_id=company.run_id, now=NOW, dry_run=True)
+
+    assert counts == {"writeback_planned": 2 * N, "tag_would_write": N, "note_would_write": N}
+    assert fake.requests == [] and _states(engine) == Counter()
