@@ -15,6 +15,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, Fl
 from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
 from prefect.input.run_input import keyset_from_paused_state
+from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -24,8 +25,10 @@ from junkan.db import session_scope
 from junkan.db.models import Message
 from junkan.db.models_pool import MatchRun
 from junkan.pool.refs import candidate_ref
+from tests.fakes.greenhouse import GreenhouseFake, sample_data
 from tests.flows._artifacts import newest_text
 from tests.integration._pool_data import AS_OF, NOW, add_job, add_member
+from tests.integration._writeback_support import add_people
 
 
 @pytest.fixture
@@ -101,3 +104,21 @@ def test_a_pause_that_times_out_sends_nothing_and_says_so(
     with Session(engine) as s:
         assert {m.state for m in s.scalars(select(Message))} == {"cancelled"}
     assert "期限切れ" in newest_text(APPROVAL_KEY) and "誰にもメールを送らず" in newest_text(APPROVAL_KEY)
+
+
+def test_the_flow_writes_the_approved_matches_back_into_greenhouse(
+    httpserver: HTTPServer, engine: Engine, env: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = GreenhouseFake(httpserver, sample_data(3, n_jobs=2))
+    for key, value in fake.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("JUNKAN_RECONTACT__APPROVAL", "none")
+    add_people(engine, "greenhouse", [("200000", "100000"), ("200001", "100001")], past_job="4000",
+               new_job="4001")
+
+    counts = recontact(as_of=AS_OF)
+
+    # Both of the Greenhouse people: tagged and noted once (the csv fixture's people are not Greenhouse's).
+    assert (counts["tag_written"], counts["note_written"]) == (2, 2)
+    assert sorted(a["candidate_id"] for a in fake.resources["applied_candidate_tags"]) == [100_000, 100_001]
+    assert recontact(as_of=AS_OF).get("tag_written", 0) == 0

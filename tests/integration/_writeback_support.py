@@ -60,7 +60,14 @@ def pooled_company(engine: Engine, settings: Settings, people: list[tuple[str, s
                    *, past_job: str, new_job: str) -> Company:
     """`people`: (the ATS's application id, the ATS's person id or None) of rejected, pooled people who
     all match the new job; returns the stored shortlist run."""
-    source = settings.ats.source
+    add_people(engine, settings.ats.source, people, past_job=past_job, new_job=new_job)
+    run = match_and_store(engine, settings, as_of=AS_OF)
+    assert run.run_id is not None and run.counts["matches"] == len(people)
+    return Company(settings, run.run_id, len(people))
+
+
+def add_people(engine: Engine, source: str, people: list[tuple[str, str | None]], *, past_job: str,
+               new_job: str) -> None:
     with session_scope(engine) as s:
         add_job(s, "SRE", source=source, external_id=new_job, required=["Kubernetes"],
                 opened_at=NOW - timedelta(days=2))
@@ -70,6 +77,3 @@ def pooled_company(engine: Engine, settings: Settings, people: list[tuple[str, s
             member = add_member(s, skills=["Kubernetes"], past_job=past, name="山田 太郎")
             s.execute(update(Application).where(Application.candidate_id == member.id)
                       .values(external_id=app_ext, candidate_external_id=person_ext))
-    run = match_and_store(engine, settings, as_of=AS_OF)
-    assert run.run_id is not None and run.counts["matches"] == len(people)
-    return Company(settings, run.run_id, len(people))
