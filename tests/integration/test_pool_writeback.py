@@ -313,3 +313,20 @@ def test_a_dry_run_counts_what_it_would_write_and_writes_nothing(
 
     assert counts == {"writeback_planned": 2 * N, "tag_would_write": N, "note_would_write": N}
     assert fake.requests == [] and _states(engine) == Counter()
+
+
+def test_lever_refusing_the_perform_as_user_is_counted_and_the_run_goes_on(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = LeverFake(httpserver, lever_data(N, n_postings=2), clock=clock)
+    fake.users = {"someone-else"}
+    settings = settings_for(database_url, tmp_path, "lever", fake)
+    people: list[tuple[str, str | None]] = [(f"opp-{i:05d}", f"contact-{i:05d}") for i in range(N)]
+    company = pooled_company(engine, settings, people, past_job="post-0", new_job="post-1")
+
+    writer = writer_for(fake, clock, settings)
+    counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
+
+    assert counts == {"writeback_planned": 2 * N, "tag_failed": N, "note_failed": N}
+    assert fake.written == [] and _states(engine) == Counter({("tag", "failed"): N, ("note", "failed"): N})
