@@ -7,10 +7,13 @@ Part of `daily`, after `sync-partner-stats`. Artifacts: `recontact` (counts), `r
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from prefect import flow
-from pydantic import Field
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
+from pydantic import Field, create_model
 
 from flows.artifacts import publish_markdown, sending_notes
 from flows.declare import schema_checked
@@ -19,15 +22,45 @@ from flows.params import Day, as_of_field, dry_run_field, run_namer
 from flows.results import FlowResult
 from junkan.runtime import settings as run_settings
 from tasks.alerts import emit_message_alerts
-from tasks.recontact import match_new_openings_task, record_reapplications_task, send_recontact_task
+from tasks.recontact import (
+    apply_approval_task,
+    approval_form_task,
+    match_new_openings_task,
+    record_reapplications_task,
+    send_recontact_task,
+    write_back_task,
+)
 
 ARTIFACT_KEY = "recontact"
 SHORTLIST_KEY = "recontact-shortlist"
 MODEL_KEY = "recontact-model"
+APPROVAL_KEY = "recontact-approval"
+#: How often a paused run asks the API whether it was resumed.
+APPROVAL_POLL_S = 2
 
 
 DRY_RUN_HELP = ("Match and show the results only: no run is stored, no re-application recorded, no mail "
                 "enqueued or sent.")
+
+
+def _approval(run_id: int, timeout_s: int) -> dict[str, Any]:
+    """Pause for a recruiter: per job a multi-select of the matched people's opaque ids, all selected,
+    with the scores and reasons above the form, a reviewer and a comment field. A time-out approves
+    nobody."""
+    form = approval_form_task(run_id)
+    jobs = {job["field"]: (list[Literal[tuple(job["refs"])]],  # type: ignore[misc]
+                           Field(default=list(job["refs"]), title=job["title"])) for job in form["jobs"]}
+    answer_type = create_model(
+        "RecontactApproval", __base__=RunInput,
+        reviewer=(str, Field("", title="承認者（社員IDなど）")), comment=(str, Field("", title="コメント")),
+        **jobs,
+    ).with_initial_data(description=form["markdown"])
+    try:
+        answer = pause_flow_run(wait_for_input=answer_type, timeout=timeout_s, poll_interval=APPROVAL_POLL_S)
+    except FlowPauseTimeout:
+        return apply_approval_task(run_id, None)
+    approved = {name: list(getattr(answer, name)) for name in jobs}
+    return apply_approval_task(run_id, approved, answer.reviewer, answer.comment)
 
 
 @flow(name="recontact", log_prints=False, flow_run_name=run_namer("recontact"),
@@ -42,17 +75,24 @@ def recontact(
         "those who consented. Empty: JUNKAN_RECONTACT__MODE (shortlist unless configured)."),
     dry_run: bool = dry_run_field(DRY_RUN_HELP),
 ) -> FlowResult:
-    mode = mode or run_settings().recontact.mode
+    settings = run_settings()
+    mode = mode or settings.recontact.mode
     recorded = 0 if dry_run else record_reapplications_task(as_of)
     run = match_new_openings_task(as_of, mode, dry_run)
     counts: dict[str, int] = {"reapplications_recorded": recorded, **run["counts"]}
     flags: dict[str, bool] = {}
+    if settings.recontact.approval == "ui" and not dry_run and run["run_id"] is not None \
+            and run["counts"].get("matches"):
+        decided = _approval(run["run_id"], settings.recontact.approval_timeout_s)
+        counts.update(decided["counts"])
+        publish_markdown(APPROVAL_KEY, decided["markdown"], description="Who approved which matches, when")
     if mode == "auto" and not dry_run:
         sent = send_recontact_task(as_of)
         flags["outside_window"] = bool(sent.pop("outside_window"))
         counts.update(sent)
         emit_message_alerts("recontact",
                             {"unknown": counts["mails_unknown"], "failed": counts["mails_failed"]})
+    counts.update(write_back_task(run["run_id"], dry_run))
     publish_markdown(ARTIFACT_KEY, run["summary_md"], dry_run=dry_run,
                      description="Re-contact run: new openings, eligible pool, matches, mails")
     publish_markdown(SHORTLIST_KEY, run["digest_md"], dry_run=dry_run,

@@ -114,10 +114,21 @@ class AtsSettings(_Section):
     max_uncompressed_mb: int = Field(default=200, ge=1, le=100_000)
     max_rows: int = Field(default=1_000_000, ge=1, le=100_000_000)
     max_columns: int = Field(default=200, ge=1, le=16_384)
+    #: The ATS's web app, for the shortlist's 「ATSで開く」 links (default: Greenhouse
+    #: https://app.greenhouse.io, Lever https://hire.lever.co; a spreadsheet has none).
+    app_url: str | None = None
 
     @property
     def source(self) -> str:
         return self.source_name or self.kind
+
+    @property
+    def web_app_url(self) -> str | None:
+        """Where a person opens in the ATS's own web app, without the trailing slash."""
+        if self.kind == "csv":
+            return None
+        default = {"greenhouse": "https://app.greenhouse.io", "lever": "https://hire.lever.co"}[self.kind]
+        return (self.app_url or default).rstrip("/")
 
 
 class MailSettings(_Section):
@@ -343,6 +354,29 @@ class MatchWeights(_Section):
     occupation: float = Field(default=0.25, ge=0, le=1000)
 
 
+class WritebackSettings(_Section):
+    """What `recontact` writes back into the source ATS (docs/pool.md "Write-back"); spreadsheets get none.
+
+    Each action is switched on and off by itself: JUNKAN_RECONTACT__WRITEBACK__TAG=false and so on.
+    """
+
+    #: The candidate tag (Greenhouse) / opportunity tag (Lever) a matched person gets.
+    tag: bool = True
+    #: A Japanese note with the new job and why the person matched.
+    note: bool = True
+    #: The person added as a prospect on the new job (Greenhouse) or as a new opportunity (Lever).
+    prospect: bool = False
+    #: A note on a re-contacted person's new application saying it came from re-contact.
+    reapplied_note: bool = True
+    tag_name: str = Field(default="Junkan: 再コンタクト候補", min_length=1, max_length=100)
+    #: Lever: the user the notes, tags and opportunities are written as (`perform_as`).
+    perform_as: str | None = None
+    #: Writes claimed per batch; each batch's claim is committed before any call goes out.
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    #: A write claimed longer ago than this was interrupted (a crash): the next run reconciles it.
+    lease_s: int = Field(default=300, ge=10, le=86_400)
+
+
 class RecontactSettings(_Section):
     """Talent pool, potential score and the `recontact` flow (docs/pool.md)."""
 
@@ -377,8 +411,10 @@ class RecontactSettings(_Section):
     thesaurus_path: Path | None = None
     #: How much of a past job's description counts as the candidate's text (characters).
     text_max_chars: int = Field(default=200, ge=0, le=20_000)
-    #: Where the shortlist CSV of each run is written.
+    #: Where the shortlist of each run is written, and as what: an Excel workbook (one sheet per job and a
+    #: summary, Japanese headers) or a CSV with the same Japanese columns.
     shortlist_dir: Path = Path("./shortlists")
+    shortlist_format: Literal["xlsx", "csv"] = "xlsx"
     #: Eligible people per matcher partition; each partition is one Prefect task (docs/pool.md "Partitions").
     partition_size: int = Field(default=250_000, ge=1, le=100_000_000)
     #: Where the partitions run: `thread` (the flow's own process, one after another) or `dask`.
@@ -386,6 +422,12 @@ class RecontactSettings(_Section):
     #: Scheduler of an existing Dask cluster, e.g. `tcp://10.0.0.5:8786`; unset, a `dask` run starts a
     #: local cluster of its own for the run.
     dask_address: str | None = None
+    writeback: WritebackSettings = Field(default_factory=WritebackSettings)
+    #: `ui`: the flow pauses for a recruiter to approve the matches in the Prefect UI before any mail or
+    #: write-back; `none`: no pause.
+    approval: Literal["none", "ui"] = "none"
+    #: A pause not answered within this many seconds approves nobody (nothing is sent or written).
+    approval_timeout_s: int = Field(default=86_400, ge=1, le=30 * 86_400)
 
 
 class ConsentSettings(_Section):

@@ -234,6 +234,7 @@ class RetryingClient:
         *,
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, str] | None = None,
+        json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         auth: httpx.Auth | tuple[str, str] | None = None,
         allow_statuses: tuple[int, ...] = (),
@@ -254,6 +255,8 @@ class RetryingClient:
             self.stats["requests"] += 1
             try:
                 kwargs: dict[str, Any] = {"params": params, "data": data, "headers": headers}
+                if json_body is not None:
+                    kwargs["json"] = json_body
                 if auth is not None:
                     kwargs["auth"] = auth
                 response = self._client.request(method, url, **kwargs)

@@ -19,11 +19,12 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from junkan.config import Settings
 from junkan.pool import recontact
+from junkan.pool.approval import form_markdown
 from junkan.pool.match_problem import MatchProblem, PoolPartition
 from junkan.pool.matcher import PartitionMapper
 from junkan.pool.partition_scoring import PartialMatches, score_partition
 from junkan.runtime import runtime
-from tasks.limits import throttled_backend
+from tasks.limits import ATS_LIMIT, provider_throttle, throttled_backend
 from tasks.persistence import RESULT_SERIALIZER
 from tasks.retry import retry_transient
 
@@ -75,6 +76,37 @@ def match_new_openings_task(as_of: date | None = None, mode: str | None = None,
     get_run_logger().info("recontact run %s: %s", out.run_id, out.counts)
     return {"run_id": out.run_id, "counts": out.counts, "summary_md": out.summary_md,
             "digest_md": out.digest_md, "model_md": out.model_md, "csv_path": out.csv_path}
+
+
+@task(name="approval-form", cache_policy=NO_CACHE)
+def approval_form_task(run_id: int) -> dict[str, Any]:
+    """What the approval form shows: per job, its people by opaque id with score and a one-line reason."""
+    rt = runtime()
+    options = recontact.approval_choices(rt.engine, rt.settings, run_id)
+    jobs = [{"field": o.field, "title": o.title, "refs": [p.ref for p in o.people]} for o in options]
+    return {"markdown": form_markdown(options), "jobs": jobs}
+
+
+@task(name="apply-approval", cache_policy=NO_CACHE)
+def apply_approval_task(run_id: int, approved: dict[str, list[str]] | None, reviewer: str = "",
+                        comment: str = "") -> dict[str, Any]:
+    """Keep the approved matches only (None: the pause timed out, nobody is approved); counts + markdown."""
+    rt = runtime()
+    counts, markdown = recontact.apply_approval(rt.engine, rt.settings, run_id, approved, reviewer=reviewer,
+                                                comment=comment)
+    return {"counts": counts, "markdown": markdown}
+
+
+@task(name="write-back-to-ats", cache_policy=NO_CACHE)
+def write_back_task(run_id: int | None, dry_run: bool = False) -> dict[str, int]:
+    """One batch task for every write of the run: tags, notes (and prospects) in Greenhouse or Lever,
+    under the ATS rate limit. Not retried by Prefect: the writes are keyed, and what failed waits for the
+    next run; a failure is counted, never raised."""
+    rt = runtime()
+    counts = recontact.write_back(rt.engine, rt.settings, run_id=run_id, dry_run=dry_run,
+                                  throttle=provider_throttle(ATS_LIMIT))
+    get_run_logger().info("recontact write-back: %s", counts)
+    return counts
 
 
 @task(name="send-recontact", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE,

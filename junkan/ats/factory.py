@@ -12,8 +12,9 @@ from junkan.ats.csv_source import DEFAULT_TIMEZONE, CsvAdapter
 from junkan.ats.errors import AtsError
 from junkan.ats.greenhouse import GreenhouseAdapter
 from junkan.ats.lever import LeverAdapter
+from junkan.ats.writeback import AtsWriter, GreenhouseWriter, LeverWriter
 from junkan.ats.xlsx_reader import WorkbookLimits
-from junkan.config import AtsSettings
+from junkan.config import AtsSettings, WritebackSettings
 from junkan.http import Throttle, build_client
 
 LEVER_DEFAULT_BASE_URL = "https://api.lever.co/v1"
@@ -90,3 +91,34 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
         )
 
     raise AtsConfigError(f"JUNKAN_ATS__KIND must be csv, greenhouse or lever (got {settings.kind!r})")
+
+
+def build_writer(settings: AtsSettings, writeback: WritebackSettings, *,
+                 sleep: Callable[[float], None] = time.sleep,
+                 throttle: Throttle | None = None) -> AtsWriter | None:
+    """The write-back client for `settings.kind`, under the same rate limit and retry policy as ingest;
+    None for spreadsheets (their shortlist is the output)."""
+    if settings.kind == "greenhouse":
+        secret = settings.client_secret.get_secret_value() if settings.client_secret else None
+        _require(settings, client_id=settings.client_id, client_secret=secret, user_id=settings.user_id)
+        assert settings.client_id and secret and settings.user_id
+        client = build_client(greenhouse_auth.VENDOR, settings, sleep=sleep, throttle=throttle,
+                              rate_limit_window_s=greenhouse.RATE_LIMIT_WINDOW_S)
+        auth = greenhouse_auth.GreenhouseAuth(
+            auth_url=settings.auth_url or GREENHOUSE_DEFAULT_AUTH_URL, client_id=settings.client_id,
+            client_secret=secret, user_id=settings.user_id, clock=client.clock)
+        return GreenhouseWriter(client, base_url=settings.base_url or GREENHOUSE_DEFAULT_BASE_URL, auth=auth,
+                                user_id=settings.user_id, tag_name=writeback.tag_name)
+    if settings.kind == "lever":
+        api_key = settings.api_key.get_secret_value() if settings.api_key else None
+        _require(settings, api_key=api_key)
+        if not writeback.perform_as:
+            raise AtsConfigError("JUNKAN_RECONTACT__WRITEBACK__PERFORM_AS is required for write-back to "
+                                 "Lever (the Lever user the tags and notes are written as)")
+        assert api_key
+        return LeverWriter(
+            build_client(lever.VENDOR, settings, rate_limit_window_s=lever.RATE_LIMIT_WINDOW_S, sleep=sleep,
+                         throttle=throttle),
+            base_url=settings.base_url or LEVER_DEFAULT_BASE_URL, api_key=api_key,
+            perform_as=writeback.perform_as, tag_name=writeback.tag_name)
+    return None

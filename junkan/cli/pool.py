@@ -24,7 +24,7 @@ from junkan.files import write_private
 from junkan.pool.eligibility import pool_membership
 from junkan.pool.evaluate import evaluate
 from junkan.pool.evaluate import lines as evaluation_lines
-from junkan.pool.export import latest_run_id, match_rows, to_csv, to_json
+from junkan.pool.export import latest_run_id, match_rows, to_csv, to_json, to_xlsx
 from junkan.pool.refs import ref_map, resolve_refs
 from junkan.pool.signals import load_signals
 from junkan.pool.tags import TagImportError, add_tags, all_tags, clean_tag, read_tag_csv, tag_problem
@@ -62,11 +62,9 @@ def list_members(
             select(PotentialScore.candidate_id, PotentialScore.score, PotentialScore.method))}
         members = [i for i in range(len(signals)) if membership.mask[i]]
         refs = ref_map([int(signals.candidate_ids[i]) for i in members], settings.links)
-        names: dict[int, str | None] = {}
-        if show_names:
-            ids = [int(signals.candidate_ids[i]) for i in members]
-            names = {cid: name for cid, name in session.execute(
-                select(Candidate.id, Candidate.display_name).where(Candidate.id.in_(ids)))}
+        names = _names(session, {int(signals.candidate_ids[i]) for i in members}) if show_names else {}
+    header = "候補者ID\tプール理由\t潜在スコア\tタグ"
+    typer.echo(f"氏名\t{header}" if show_names else header)
     shown = 0
     for i in members:
         cid = int(signals.candidate_ids[i])
@@ -141,23 +139,45 @@ def tag_members(
         raise typer.Exit(1)
 
 
+def _names(session: Session, candidate_ids: set[int]) -> dict[int, str | None]:
+    return {cid: name for cid, name in session.execute(
+        select(Candidate.id, Candidate.display_name).where(Candidate.id.in_(candidate_ids)))}
+
+
 @app.command("matches")
 def export_matches(
-    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or json.")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="ja (shortlist columns) or en (csv only).")] = "ja",
+    with_names: Annotated[bool, typer.Option("--with-names", help="Add 氏名 (csv and xlsx).")] = False,
 ) -> None:
-    """The latest recontact run's matches: job_id, opening_id, rank, score, candidate_ref, application_id,
-    why (CSV in UTF-8 with a BOM)."""
-    if fmt not in ("csv", "json"):
-        raise _fail(f"--format must be csv or json, not {fmt!r}", 2)
+    """The latest recontact run's matches. csv and xlsx: the Japanese shortlist (求人ID, 求人名, 順位, …,
+    ATSで開く; xlsx has one sheet per job and a summary); `--lang en` gives the CSV's English columns;
+    json keeps the English keys job_id, opening_id, rank, score, candidate_ref, application_id, why.
+    A CSV written to a file starts with a BOM (for Excel); to a terminal it does not."""
+    if fmt not in ("csv", "json", "xlsx"):
+        raise _fail(f"--format must be csv, xlsx or json, not {fmt!r}", 2)
+    if lang not in ("ja", "en"):
+        raise _fail(f"--lang must be ja or en, not {lang!r}", 2)
+    to_terminal = out is None and stdout_is_terminal()
+    if fmt == "xlsx" and to_terminal:
+        raise _fail("--format xlsx writes a workbook: give --out FILE (or redirect the output)", 2)
+    if with_names and (fmt == "json" or lang == "en"):
+        raise _fail("--with-names adds 氏名 to the Japanese csv or xlsx only", 2)
     rt = command_runtime()
     settings = rt.settings
     with Session(rt.engine) as session:
         run_id = latest_run_id(session)
         if run_id is None:
             raise _fail("no recontact run yet: run `junkan run recontact` first", 1)
-        rows = match_rows(session, settings, run_id)
-    data = to_csv(rows) if fmt == "csv" else (to_json(rows) + "\n").encode("utf-8")
+        rows = match_rows(session, settings, run_id, extra=True)
+        names = _names(session, {r["candidate_id"] for r in rows}) if with_names else None
+    if fmt == "json":
+        data = (to_json(rows) + "\n").encode("utf-8")
+    elif fmt == "xlsx":
+        data = to_xlsx(rows, names=names)
+    else:
+        data = to_csv(rows, lang=lang, names=names, bom=not to_terminal)
     if out is not None:
         write_private(out, data)
         typer.echo(f"{len(rows)} match(es) of run {run_id} written to {out}", err=True)

@@ -159,6 +159,9 @@ class Application(Base):
     source: Mapped[str] = mapped_column(String(64))
     external_id: Mapped[str] = mapped_column(String(128))
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
+    #: The source's id of the person (Greenhouse candidate, Lever contact): write-back and the shortlist's
+    #: link reach the person by it (migration 0014).
+    candidate_external_id: Mapped[str | None] = mapped_column(String(128))
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
     status: Mapped[str] = mapped_column(String(16))
     applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

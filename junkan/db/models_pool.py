@@ -188,3 +188,43 @@ class PoolReapplication(Base):
     #: True when the new application is for one of the jobs the run matched the person to.
     same_job: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+WRITEBACK_ACTIONS = ("tag", "note", "prospect", "reapplied_note")
+WRITEBACK_STATES = ("pending", "sending", "done", "failed")
+
+
+class AtsWriteback(Base):
+    """One write into the source ATS for one (person, job, action), kept exactly once (docs/pool.md
+    "Write-back"): planned `pending`, claimed `sending` (attempts counted before the call), recorded `done`
+    with the ATS's id of what it made, or `failed` for good. A row found `sending` after its lease ran out
+    was interrupted mid-call: the next run looks in the ATS before writing again."""
+
+    __tablename__ = "ats_writeback"
+    __table_args__ = (
+        UniqueConstraint("source", "candidate_id", "job_id", "action", name="uq_ats_writeback_target"),
+        CheckConstraint("action IN ('tag', 'note', 'prospect', 'reapplied_note')", name="action"),
+        CheckConstraint("state IN ('pending', 'sending', 'done', 'failed')", name="state"),
+        Index("ix_ats_writeback_state", "state", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"))
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    #: Opaque key written into the ATS with the note, so a re-run finds what an interrupted run wrote.
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    #: The application the write is about (the matched person's last one, or the re-application).
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("pool_match.id"))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The ATS's id of what was written (tag id, note id, application id), or "present" when found there.
+    ats_ref: Mapped[str | None] = mapped_column(String(128))
+    #: Why it failed: the HTTP status and the ATS's own words about the request, never personal data.
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -71,7 +71,7 @@ def prepare_demo(workdir: Path, *, seed: int, day: date) -> tuple[str, CompanySt
             "JUNKAN_ATS__KIND": "csv",
             "JUNKAN_ATS__PATH": str(export),
             "JUNKAN_ATS__JOBS_PATH": str(jobs_sheet),
-            # The recruiters' shortlist CSV of each recontact run lands next to the rest of the demo.
+            # The recruiters' shortlist workbook of each recontact run lands next to the rest of the demo.
             "JUNKAN_RECONTACT__SHORTLIST_DIR": str(workdir),
             "JUNKAN_MAIL__BACKEND": "file",
             "JUNKAN_MAIL__OUTBOX_DIR": str(workdir / "outbox"),

@@ -72,7 +72,7 @@ def summarize(
             f"{p.credits_earned} credit(s) earned, balance {p.balance} (¥{p.value_yen:,}), "
             f"next credit {p.progress}"
         )
-    shortlists = sorted(workdir.glob("recontact-*.csv"))
+    shortlists = sorted(workdir.glob("recontact-*.xlsx"))
     lines.append(f"  re-contact:   {runs} run(s): {matches} matches for {matched_jobs} new job(s), "
                  f"{shortlisted} people shortlisted from the talent pool")
     for path in shortlists:

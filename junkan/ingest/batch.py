@@ -65,7 +65,7 @@ CLOSED_STATUSES = frozenset({"rejected", "withdrawn"})
 
 _APPLICATION_UPDATE_COLUMNS = (
     "candidate_id", "job_id", "status", "applied_at", "decided_at", "reason_id", "reason_text",
-    "stage_reached", "source_updated_at", "content_hash", "updated_at",
+    "stage_reached", "source_updated_at", "content_hash", "updated_at", "candidate_external_id",
 )
 _DECISION_LOG_COLUMNS = ("application_id", "old_status", "new_status", "decided_at", "recorded_at", "source",
                          "run_id", "payload")
@@ -142,13 +142,14 @@ class _AppRow:
     content_hash: str
     created_at: datetime
     updated_at: datetime
+    candidate_external_id: str | None = None
 
     def as_tuple(self) -> tuple[Any, ...]:
         """The values in _APPLICATION_COLUMNS order (spelled out: dataclasses.astuple deep-copies)."""
         return (self.id, self.source, self.external_id, self.candidate_id, self.job_id, self.status,
                 self.applied_at, self.decided_at, self.reason_id, self.reason_text, self.stage_reached,
                 self.is_reapplication, self.previous_application_id, self.source_updated_at,
-                self.content_hash, self.created_at, self.updated_at)
+                self.content_hash, self.created_at, self.updated_at, self.candidate_external_id)
 
     def insert_values(self) -> dict[str, Any]:
         """Every column but the id (the upsert returns it)."""
@@ -299,7 +300,7 @@ class BatchWriter:
                 reason_id=reason_ids.get(rkey) if rkey else None, reason_text=item.reason_text,
                 stage_reached=item.stage, is_reapplication=False, previous_application_id=None,
                 source_updated_at=item.updated_at, content_hash=item.content_hash, created_at=now,
-                updated_at=now,
+                updated_at=now, candidate_external_id=item.candidate_external_id,
             ))
 
         if postgres:

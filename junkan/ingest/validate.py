@@ -83,6 +83,8 @@ class ValidApplication:
     skills: tuple[str, ...] = ()
     location: str | None = None
     address_problem: str | None = None
+    #: The source's id of the person (not hashed: it identifies, it does not describe).
+    candidate_external_id: str | None = None
 
     def compute_hash(self) -> str:
         """Hash of what we store; `updated_at` and `raw` are left out so a mere touch is 'unchanged'.
@@ -345,6 +347,7 @@ def validate_record(
         skills=skills,
         location=location,
         address_problem=_where(raw) + address_problem if address_problem else None,
+        candidate_external_id=_person_id(record.candidate_external_id),
     )
     valid.content_hash = valid.compute_hash()
     return valid
@@ -477,3 +480,14 @@ class Validator:
                    "the first occurrence was ingested)",
             raw=item.raw, external_id=key[:200], updated_at=item.updated_at,
         ))
+
+
+#: application.candidate_external_id's length (an ATS id is a number or a short token).
+PERSON_ID_LEN = 128
+
+
+def _person_id(value: str | None) -> str | None:
+    """The source's person id, or None when absent or longer than any real ATS id (it would not be an id:
+    cutting it would link to another person)."""
+    text = (value or "").strip()
+    return text if text and len(text) <= PERSON_ID_LEN else None

@@ -2,13 +2,16 @@
 
 1. `attribute`: record re-applications from earlier runs (before this run changes anything);
 2. `match_and_store`: refresh the pool and the potential scores, find the new openings, match, store the
-   run; in `auto` mode enqueue one mail per person in the same transaction; write the shortlist CSV.
+   run; in `auto` mode enqueue one mail per person in the same transaction; write the shortlist file
+   (Excel by default, `JUNKAN_RECONTACT__SHORTLIST_FORMAT`).
    A dry run does all of it and rolls back, after rendering the mails it would send;
-3. `send`: hand the run's due `recontact` mails to the outbox sender (auto mode, not in a dry run).
+3. `send`: hand the run's due `recontact` mails to the outbox sender (auto mode, not in a dry run);
+4. `write_back`: the run's matches into the source ATS, exactly once (junkan.pool.writeback).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,16 +20,23 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from junkan.ats.errors import AtsError
+from junkan.ats.factory import build_writer
 from junkan.clock import RunClock
 from junkan.config import Settings
+from junkan.db.types import utcnow
 from junkan.files import write_private
+from junkan.http import Throttle
 from junkan.mail.backends import MailBackend
 from junkan.outbox.recontact import enqueue_recontact, plan_mails, send_recontact
+from junkan.pool import approval, writeback
 from junkan.pool.attribution import lift, record_reapplications
-from junkan.pool.export import match_rows, to_csv
+from junkan.pool.export import match_rows, to_csv, to_xlsx
 from junkan.pool.matcher import PartitionMapper
 from junkan.pool.report import counts_markdown, digest_markdown, model_markdown
 from junkan.pool.runs import plan_run, store_run
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,9 +61,16 @@ def attribute(engine: Engine, settings: Settings, clock: RunClock) -> int:
     return recorded
 
 
-def _csv_path(settings: Settings, day: date, run_id: int | None) -> Path:
-    name = f"recontact-{day.isoformat()}-{'dry-run' if run_id is None else f'run{run_id}'}.csv"
-    return Path(settings.recontact.shortlist_dir) / name
+def _shortlist_path(settings: Settings, day: date, run_id: int | None) -> Path:
+    name = f"recontact-{day.isoformat()}-{'dry-run' if run_id is None else f'run{run_id}'}"
+    return Path(settings.recontact.shortlist_dir) / f"{name}.{settings.recontact.shortlist_format}"
+
+
+def shortlist_file(settings: Settings, rows: list[dict[str, Any]]) -> bytes:
+    """The flow's own shortlist file: Japanese columns, opaque ids, never a name."""
+    if settings.recontact.shortlist_format == "xlsx":
+        return to_xlsx(rows)
+    return to_csv(rows, lang="ja")
 
 
 def match_and_store(engine: Engine, settings: Settings, clock: RunClock, *, mode: str | None = None,
@@ -86,9 +103,9 @@ def match_and_store(engine: Engine, settings: Settings, clock: RunClock, *, mode
     kept_id = None if dry_run else run_id
     csv_path = None
     if rows:
-        path = _csv_path(settings, day, kept_id)
+        path = _shortlist_path(settings, day, kept_id)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_private(path, to_csv(rows))
+        write_private(path, shortlist_file(settings, rows))
         csv_path = str(path)
     if dry_run and planned:
         preview = send_recontact(engine, settings, clock=clock.now, due_by=now, backend=backend, dry_run=True,
@@ -102,6 +119,42 @@ def match_and_store(engine: Engine, settings: Settings, clock: RunClock, *, mode
         digest_md=digest_markdown(rows, csv_name=Path(csv_path).name if csv_path else None),
         model_md=model_markdown(plan.model_report), csv_path=csv_path,
     )
+
+
+def approval_choices(engine: Engine, settings: Settings, run_id: int) -> list[approval.JobChoice]:
+    with Session(engine) as session:
+        return approval.choices(match_rows(session, settings, run_id, extra=True))
+
+
+def apply_approval(engine: Engine, settings: Settings, run_id: int,
+                   approved: dict[str, list[str]] | None, *, reviewer: str = "",
+                   comment: str = "") -> tuple[dict[str, int], str]:
+    """Record the recruiter's decision (None: the pause timed out); counts and the artifact's markdown."""
+    now = utcnow()
+    with Session(engine) as session:
+        rows = match_rows(session, settings, run_id, extra=True)
+        decision = approval.apply(session, run_id, rows, approved, reviewer=reviewer, comment=comment,
+                                  now=now)
+        session.commit()
+    return decision.counts(), approval.decision_markdown(decision, reviewer=reviewer, at=now)
+
+
+def write_back(engine: Engine, settings: Settings, *, run_id: int | None, dry_run: bool = False,
+               throttle: Throttle | None = None) -> dict[str, int]:
+    """4. Write the run's matches (and re-applications from re-contact) back into the ATS. Counts only;
+    an ATS that refuses or cannot be configured is counted, never raised: the mail and the run go on."""
+    try:
+        writer = None if dry_run else build_writer(settings.ats, settings.recontact.writeback,
+                                                   throttle=throttle)
+    except AtsError as exc:
+        log.warning("write-back skipped: %s", exc)
+        return {"writeback_not_configured": 1}
+    try:
+        # The lease is measured on the wall clock: --as-of chooses the work, not the moment of writing.
+        return writeback.run(engine, settings, writer, run_id=run_id, now=utcnow(), dry_run=dry_run)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def send(engine: Engine, settings: Settings, clock: RunClock, *,

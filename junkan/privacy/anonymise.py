@@ -92,6 +92,10 @@ def scrub(conn: Connection, people: People, *, at: datetime) -> dict[str, int]:
     # Operator tags are free text. Pool membership and scores stay (categories and numbers, which the
     # pool KPIs count); the next pool refresh drops the anonymised, who are never eligible.
     _count(conn, counts, "pool_tag", delete(table("pool_tag")).where(rows_of("pool_tag", people)))
+    # A write into the ATS not yet made is not made for someone erased (docs/pool.md "Write-back").
+    writes = table("ats_writeback")
+    conn.execute(update(writes).where(rows_of("ats_writeback", people), writes.c.state == "pending")
+                 .values(state="failed", error="erased before it was written"))
     app = table("application")
     _count(conn, counts, "application", update(app).where(rows_of("application", people)).values(
         reason_text=None, content_hash=SCRUBBED_HASH, updated_at=at))

@@ -39,6 +39,7 @@ PERSON_TABLES: dict[str, tuple[Link, ...]] = {
     "pool_score": ("candidate_id",),
     "pool_match": ("candidate_id",),
     "pool_reapplication": ("candidate_id",),
+    "ats_writeback": ("candidate_id",),
     "suppression": ("email_hash",),
     "erasure_tombstone": ("application_key", "email_hash"),
 }

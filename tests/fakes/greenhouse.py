@@ -33,6 +33,24 @@ _FILTERS: dict[str, set[str]] = {
     "openings": {"ids", "updated_at", "created_at", "job_id"},
     "job_posts": {"ids", "updated_at", "created_at", "job_id", "live"},
     "rejection_reasons": {"ids"},
+    "candidate_tags": {"ids"},
+    "applied_candidate_tags": {"ids", "candidate_id"},
+    "notes": {"ids", "candidate_id"},
+}
+#: Write endpoints and the scope each needs (Harvest v3 credentials carry a list of granted scopes).
+WRITE_SCOPES = {
+    "candidate_tags": "harvest:candidate_tags:create",
+    "applied_candidate_tags": "harvest:applied_candidate_tags:create",
+    "notes": "harvest:notes:create",
+    "applications": "harvest:applications:create",
+}
+#: Body fields each write accepts; anything else (say, a rejection e-mail option) is a 422.
+_WRITE_FIELDS = {
+    "candidate_tags": ({"name"}, {"name"}),
+    "applied_candidate_tags": ({"candidate_id", "candidate_tag_id"}, {"candidate_id", "candidate_tag_id"}),
+    "notes": ({"candidate_id", "user_id", "body", "type", "visibility"}, {"candidate_id", "user_id", "body"}),
+    "applications": ({"candidate_id", "job_id", "prospect", "source_id", "prospect_pool_id"},
+                     {"candidate_id", "prospect"}),
 }
 
 
@@ -193,7 +211,15 @@ class GreenhouseFake(VendorFake):
             "openings": list(data.openings),
             "job_posts": list(data.job_posts),
             "rejection_reasons": list(data.rejection_reasons) or [dict(r) for r in DEFAULT_REASONS],
+            "candidate_tags": [],
+            "applied_candidate_tags": [],
+            "notes": [],
         }
+        #: Scopes the credentials were granted; None grants every write scope.
+        self.scopes: set[str] | None = None
+        #: JSON bodies of every write that was accepted, by resource.
+        self.written: dict[str, list[dict[str, Any]]] = {r: [] for r in WRITE_SCOPES}
+        self._next_id = 900_000
         self.client_id = client_id
         self.client_secret = client_secret
         self.user_id = user_id
@@ -234,6 +260,45 @@ class GreenhouseFake(VendorFake):
         self.route("/auth/token", self._token, method="POST", rate_limited=False)
         for resource in self.resources:
             self.route(f"/v3/{resource}", self._authorized(lambda req, r=resource: self._list(req, r)))
+        for resource in WRITE_SCOPES:
+            self.route(f"/v3/{resource}", self._authorized(lambda req, r=resource: self._create(req, r)),
+                       method="POST")
+
+    def _create(self, request: Request, resource: str) -> Response:
+        """A write as Harvest v3 answers it: the scope, a JSON body with known fields only, the ids it
+        names must exist; 201 with the new object."""
+        scope = WRITE_SCOPES[resource]
+        if self.scopes is not None and scope not in self.scopes:
+            return json_response({"message": f"Missing scope: {scope}"}, 403)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return json_response({"errors": [{"message": "the body must be a JSON object"}]}, 400)
+        allowed, required = _WRITE_FIELDS[resource]
+        unknown, missing = set(body) - allowed, required - set(body)
+        if unknown or missing:
+            problem = (f"unknown field(s): {sorted(unknown)}" if unknown
+                       else f"missing field(s): {sorted(missing)}")
+            return json_response({"errors": [{"message": problem}]}, 422)
+        candidates = {c.get("id") for c in self.resources["candidates"]}
+        if "candidate_id" in body and body["candidate_id"] not in candidates:
+            return json_response({"errors": [{"message": "candidate not found"}]}, 404)
+        if resource == "applied_candidate_tags":
+            tags = {t["id"] for t in self.resources["candidate_tags"]}
+            if body["candidate_tag_id"] not in tags:
+                return json_response({"errors": [{"message": "candidate tag not found"}]}, 404)
+        if resource == "candidate_tags" and any(t["name"] == body["name"]
+                                                for t in self.resources["candidate_tags"]):
+            return json_response({"errors": [{"message": "name has already been taken"}]}, 422)
+        if resource == "applications" and body.get("prospect") is not True:
+            return json_response({"errors": [{"message": "only prospects can be created here"}]}, 422)
+        self._next_id += 1
+        item = {"id": self._next_id, **body, "created_at": iso(datetime.fromtimestamp(self.clock(), UTC)),
+                "updated_at": iso(datetime.fromtimestamp(self.clock(), UTC))}
+        if resource == "applications":
+            item.update({"status": "active", "prospect": True})
+        self.resources[resource].append(item)
+        self.written[resource].append(body)
+        return json_response(item, 201)
 
     def _token(self, request: Request) -> Response:
         auth = request.authorization
@@ -306,6 +371,8 @@ class GreenhouseFake(VendorFake):
             if not all(s.isdigit() for s in wanted):
                 raise ValueError("ids must be integers")
             items = [i for i in items if str(i.get("id")) in wanted]
+        if "candidate_id" in filters:
+            items = [i for i in items if str(i.get("candidate_id")) == filters["candidate_id"]]
         if "candidate_ids" in filters:
             wanted = {s.strip() for s in filters["candidate_ids"].split(",")}
             items = [i for i in items if str(i.get("candidate_id")) in wanted]

@@ -11,6 +11,7 @@ and the same seeded fault injection and rate limiting as the Greenhouse fake.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Unpack
@@ -97,9 +98,85 @@ class LeverFake(VendorFake):
         self.archive_reasons = list(data.archive_reasons) or [dict(r) for r in DEFAULT_ARCHIVE_REASONS]
         self.postings = list(data.postings)
         self.api_key = api_key
+        #: Lever users a write may be performed as (`perform_as`).
+        self.users: set[str] = {"user-recruiter"}
+        #: Notes by opportunity id, and the bodies of every accepted write.
+        self.notes: dict[str, list[dict[str, Any]]] = {}
+        self.written: list[tuple[str, dict[str, Any]]] = []
+        self._note_seq = 0
         for path, handler in (("/opportunities", self._opportunities), ("/archive_reasons", self._reasons),
                               ("/postings", self._postings)):
             self.route(path, self._authorized(handler))
+        one = rf"{re.escape(self.prefix)}/opportunities/(?P<id>[^/]+)"
+        for pattern, method, handler in ((one + "$", "GET", self._opportunity),
+                                         (one + "/notes$", "GET", self._list_notes),
+                                         (one + "/notes$", "POST", self._add_note),
+                                         (one + "/addTags$", "POST", self._add_tags)):
+            server.expect_request(re.compile(pattern), method=method).respond_with_handler(
+                self.guarded(self._authorized(handler)))
+
+    # -- one opportunity, and the writes Lever v1 documents on it ----------------------------------
+
+    def _find(self, request: Request) -> dict[str, Any] | None:
+        found = re.search(r"/opportunities/([^/]+)", request.path)
+        wanted = found.group(1) if found else ""
+        return next((o for o in self.opportunities if str(o.get("id")) == wanted), None)
+
+    def _not_found(self) -> Response:
+        return json_response({"code": "ResourceNotFound", "message": "Opportunity not found"}, 404)
+
+    def _write_refused(self, request: Request) -> Response | None:
+        """Writes need `perform_as` naming a Lever user, and a JSON object body."""
+        user = request.args.get("perform_as")
+        if not user:
+            return json_response({"code": "BadRequest", "message": "perform_as is required"}, 400)
+        if user not in self.users:
+            return json_response({"code": "BadRequest", "message": "perform_as: user not found"}, 400)
+        if not isinstance(request.get_json(silent=True), dict):
+            return json_response({"code": "BadRequest", "message": "body must be a JSON object"}, 400)
+        return None
+
+    def _opportunity(self, request: Request) -> Response:
+        opp = self._find(request)
+        return json_response({"data": opp}) if opp is not None else self._not_found()
+
+    def _list_notes(self, request: Request) -> Response:
+        opp = self._find(request)
+        if opp is None:
+            return self._not_found()
+        return json_response({"data": self.notes.get(str(opp["id"]), []), "hasNext": False})
+
+    def _add_note(self, request: Request) -> Response:
+        opp = self._find(request)
+        if opp is None:
+            return self._not_found()
+        if (refused := self._write_refused(request)) is not None:
+            return refused
+        body = request.get_json()
+        if not isinstance(body.get("value"), str) or not body["value"]:
+            return json_response({"code": "BadRequest", "message": "value is required"}, 400)
+        self._note_seq += 1
+        note_id = f"note-{self._note_seq}"
+        self.notes.setdefault(str(opp["id"]), []).append(
+            {"id": note_id, "text": "", "fields": [{"type": "note", "value": body["value"]}],
+             "user": request.args["perform_as"]})
+        self.written.append(("note", body))
+        return json_response({"data": {"noteId": note_id}}, 201)
+
+    def _add_tags(self, request: Request) -> Response:
+        opp = self._find(request)
+        if opp is None:
+            return self._not_found()
+        if (refused := self._write_refused(request)) is not None:
+            return refused
+        body = request.get_json()
+        tags = body.get("tags")
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            return json_response({"code": "BadRequest", "message": "tags must be a list of strings"}, 400)
+        # Lever keeps a tag once however often it is added.
+        opp["tags"] = list(dict.fromkeys([*(opp.get("tags") or []), *tags]))
+        self.written.append(("addTags", body))
+        return json_response({"data": opp}, 200)
 
     def adapter_kwargs(self) -> dict[str, Any]:
         return {"base_url": self.base_url, "api_key": self.api_key}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from datetime import date, time
 from email import policy
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
+
+import openpyxl
 
 from tests.flows.conftest import DemoRun
 
@@ -60,14 +61,19 @@ def test_demo_shortlists_pool_members_for_the_jobs_that_just_opened(demo_run: De
     assert found, summary
     matches, jobs, people = (int(g) for g in found.groups())
     assert matches > 0 and people > 0 and jobs == 4  # the demo company's four jobs opened in the last days
-    shortlists = sorted(demo.glob("recontact-*.csv"))
+    shortlists = sorted(demo.glob("recontact-*.xlsx"))
     assert shortlists and all(str(path) in summary for path in shortlists)
-    rows = [row for path in shortlists
-            for row in csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines())]
+    rows = []
+    for path in shortlists:
+        book = openpyxl.load_workbook(path)
+        for sheet in book.worksheets[1:]:  # the first is the summary
+            header, *body = sheet.iter_rows(values_only=True)
+            rows += [dict(zip(header, values, strict=True)) for values in body]
     assert len(rows) == matches
-    assert {r["job_id"] for r in rows} == {"J021", "J022", "J023", "J024"}
-    assert all(r["opening_id"] == "" and r["candidate_ref"].startswith("c_") and "@" not in r["why"]
-               for r in rows)
+    assert {r["求人ID"] for r in rows} == {"J021", "J022", "J023", "J024"}
+    # A spreadsheet source has no openings and no ATS to open: both columns stay empty.
+    assert all(r["募集枠ID"] is None and r["ATSで開く"] is None and r["候補者ID"].startswith("c_")
+               and "@" not in (r["一致の理由"] or "") for r in rows)
 
 
 def test_demo_mails_are_dated_in_the_sending_window_of_the_day_they_belong_to(demo_run: DemoRun) -> None:

@@ -49,7 +49,7 @@ def test_shortlist_run_publishes_counts_digest_and_model_report(engine: Engine, 
     digest = newest_text(SHORTLIST_KEY)
     assert "必須スキル 1/1 一致（Go）" in digest and "c_" in digest and "高橋" not in digest
     assert "Rule-based score in use" in newest_text(MODEL_KEY)
-    assert list((env / "shortlists").glob("recontact-2026-11-20-run*.csv"))
+    assert list((env / "shortlists").glob("recontact-2026-11-20-run*.xlsx"))
 
 
 def test_auto_run_mails_one_person_once_and_reports_it(engine: Engine, env: Path) -> None:

@@ -22,7 +22,7 @@ from junkan.ats.greenhouse import RATE_LIMIT_WINDOW_S, GreenhouseAdapter
 from junkan.ats.lever import RATE_LIMIT_WINDOW_S as LEVER_WINDOW_S
 from junkan.ats.lever import LeverAdapter
 from junkan.config import AtsSettings, Settings
-from junkan.db.models import Candidate, Job, Opening, Quarantine
+from junkan.db.models import Application, Candidate, Job, Opening, Quarantine
 from junkan.ingest import ingest
 from junkan.pool.openings import find_new_targets
 from tests.fakes._common import FakeClock, client_for
@@ -64,6 +64,10 @@ def test_greenhouse_jobs_bring_post_text_skills_location_and_openings(
         openings = {o.external_id: o for o in s.scalars(select(Opening))}
     assert openings["5001"].job_id == job.id and openings["5001"].status == "open"
     assert openings["5000"].status == "closed"
+    with Session(engine) as s:
+        people = dict(s.execute(select(Application.external_id, Application.candidate_external_id)).all())
+    # The person's id in Greenhouse: write-back and the shortlist's link reach the candidate by it.
+    assert people["200000"] == "100000" and people["200006"] == people["200005"] == "100005"
 
 
 def test_greenhouse_without_the_job_posts_scope_uses_the_notes(httpserver: HTTPServer) -> None:

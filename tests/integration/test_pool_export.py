@@ -67,7 +67,7 @@ def test_matches_csv_has_exactly_the_columns(engine: Engine, env: Settings, tmp_
     d = _data(engine)
     match_and_store(engine, env, CLOCK)
     out = tmp_path / "matches.csv"
-    result = runner.invoke(pool_cli.app, ["matches", "--format", "csv", "--out", str(out)])
+    result = runner.invoke(pool_cli.app, ["matches", "--format", "csv", "--lang", "en", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600  # names candidates: owner only
     raw = out.read_bytes()
@@ -95,7 +95,7 @@ def test_matches_json_to_stdout_and_no_run_yet(engine: Engine, env: Settings) ->
     data = json.loads(result.output)
     assert len(data) == 2 and set(data[0]) == set(COLUMNS)
     bad = runner.invoke(pool_cli.app, ["matches", "--format", "xml"])
-    assert bad.exit_code == 2 and "csv or json" in bad.output
+    assert bad.exit_code == 2 and "csv, xlsx or json" in bad.output
 
 
 def test_list_shows_refs_and_refuses_names_outside_a_terminal(

