@@ -297,7 +297,7 @@ class Message(Base):
 class Suppression(Base):
     """Addresses never to mail: hard bounces, unsubscribes, complaints, manual entries.
 
-    Only the keyed hash of the address is kept (junkan.privacy.keyed, migration 0010): a suppression
+    Only the keyed hash of the address is kept (junkan.keyed, migration 0010): a suppression
     outlives the person's anonymisation or erasure.
     """
 
@@ -306,7 +306,7 @@ class Suppression(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: HMAC-SHA256 of the normalised address; None only on a row from before 0010 not yet hashed.
     email_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    #: Plain address of a row from before 0010, until `junkan.engagement.suppressed.hash_plain_rows`
+    #: Plain address of a row from before 0010, until `junkan.consent.suppressed.hash_plain_rows`
     #: replaces it by `email_hash` (the retention flow does, every day). Never written any more.
     email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
     reason: Mapped[str] = mapped_column(String(32))

@@ -32,9 +32,9 @@ from junkan.db.dialect import conflict_insert
 from junkan.db.models import Message
 from junkan.db.models_partner import PartnerReferral
 from junkan.db.types import utcnow
-from junkan.ingest.plausibility import DateBounds
-from junkan.ingest.quarantine import merge_quarantine
 from junkan.partner.records import BadReferral, ReferralRecord
+from junkan.plausibility import DateBounds
+from junkan.quarantine import merge_quarantine
 from junkan.tally import Tally
 
 CHUNK = 1000
