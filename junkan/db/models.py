@@ -105,7 +105,8 @@ class Opening(Base):
 
 
 class RejectionReason(Base):
-    """A source's rejection reason with our category and pool eligibility (DESIGN.md §3)."""
+    """A source's rejection reason with our category and pool eligibility (docs/ingest.md, "Rejection reason
+    mapping")."""
 
     __tablename__ = "rejection_reason"
     __table_args__ = (
@@ -247,7 +248,7 @@ class Quarantine(Base):
 
 
 class Message(Base):
-    """The outbox: one row per logical message, the unit of exactly-once sending (DESIGN.md §3)."""
+    """The outbox: one row per logical message, the unit of exactly-once sending (docs/outbox.md)."""
 
     __tablename__ = "message"
     __table_args__ = (

@@ -1,6 +1,6 @@
 """Attribution: each reported code resolves to the message (and candidate) that carried it.
 
-Rules (issue 5, DESIGN.md §3):
+Rules (docs/partner.md "Attribution"):
 - a code that no message of ours carried is quarantined (record_type "referral") with its reason — as
   "forged or tampered" when its signature check fails, else as "unknown" — and is never counted;
 - a code issued for another partner is quarantined too: a partner cannot claim another's referrals;
