@@ -1,4 +1,4 @@
-"""`sync-email-events`: pull the provider's suppressions and apply stored webhook events (DESIGN.md §2).
+"""`sync-email-events`: pull the provider's suppressions and apply stored webhook events (docs/engagement.md).
 
 Runs inside `daily` before `send-rejections`, so today's sends already skip yesterday's bounces and
 opt-outs. A failed pull does not stop reconciliation; the run still ends Failed and says which part failed.

@@ -1,4 +1,5 @@
-"""Batch tasks of `send-rejections`: one enqueue, one send run. Never one task per message (DESIGN.md §5).
+"""Batch tasks of `send-rejections`: one enqueue, one send run. Never one task per message
+(docs/architecture.md, "Batch work").
 
 Both are safe to retry: enqueueing is idempotent on the logical key, and the outbox - not Prefect - makes
 sending exactly-once (a retried send run skips what is `sending` or settled). A send refused for its

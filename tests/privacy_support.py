@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from junkan.config import RetentionSettings
-from junkan.privacy.keyed import email_hash
+from junkan.keyed import email_hash
 
 KEY = RetentionSettings().key_bytes()
 

@@ -1,6 +1,6 @@
 """Greenhouse Harvest v3 adapter (v1/v2 were shut down on 2026-08-31).
 
-Contract (DESIGN.md §4 and harvestdocs.greenhouse.io):
+Contract (docs/ingest.md "The ATS APIs", and harvestdocs.greenhouse.io):
 - OAuth client credentials, as an httpx.Auth flow: see junkan/ats/greenhouse_auth.py.
 - Lists are bare JSON arrays; the next page is only in `Link: <...?cursor=...>; rel="next"`, and that
   request must carry nothing but the cursor (the cursor embeds the original filters), else 422.

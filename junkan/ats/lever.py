@@ -1,7 +1,7 @@
 """Lever adapter (`https://api.lever.co/v1`).
 
-Contract (DESIGN.md §4): Basic auth with the API key as user and a blank password; lists answer
-`{"data": [...], "hasNext": bool, "next": "token"}` and the next page repeats the query with
+Contract (docs/ingest.md "The ATS APIs"): Basic auth with the API key as user and a blank password;
+lists answer `{"data": [...], "hasNext": bool, "next": "token"}` and the next page repeats the query with
 `offset=<token>`; timestamps are epoch milliseconds. An opportunity is archived with a reason whose
 `type` is `hired` or `non-hired`; any non-hired archive is a rejection.
 

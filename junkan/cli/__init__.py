@@ -63,7 +63,8 @@ def _refuse_a_bad_configuration(ctx: typer.Context) -> None:
 
 
 def _prefect_env() -> None:
-    # Without network the analytics ping only logs errors (DESIGN.md §5).
+    # Junkan never reaches the internet (docs/architecture.md "Offline"); without network the analytics
+    # ping would only log errors.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # The ephemeral server of `junkan run`/`junkan demo` migrates a new PREFECT_HOME's database before it
     # answers: over Prefect's 20 s on a busy 2-core machine (seen: "Timed out while attempting to connect

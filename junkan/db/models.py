@@ -105,7 +105,8 @@ class Opening(Base):
 
 
 class RejectionReason(Base):
-    """A source's rejection reason with our category and pool eligibility (DESIGN.md §3)."""
+    """A source's rejection reason with our category and pool eligibility (docs/ingest.md, "Rejection reason
+    mapping")."""
 
     __tablename__ = "rejection_reason"
     __table_args__ = (
@@ -250,7 +251,7 @@ class Quarantine(Base):
 
 
 class Message(Base):
-    """The outbox: one row per logical message, the unit of exactly-once sending (DESIGN.md §3)."""
+    """The outbox: one row per logical message, the unit of exactly-once sending (docs/outbox.md)."""
 
     __tablename__ = "message"
     __table_args__ = (
@@ -300,7 +301,7 @@ class Message(Base):
 class Suppression(Base):
     """Addresses never to mail: hard bounces, unsubscribes, complaints, manual entries.
 
-    Only the keyed hash of the address is kept (junkan.privacy.keyed, migration 0010): a suppression
+    Only the keyed hash of the address is kept (junkan.keyed, migration 0010): a suppression
     outlives the person's anonymisation or erasure.
     """
 
@@ -309,7 +310,7 @@ class Suppression(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: HMAC-SHA256 of the normalised address; None only on a row from before 0010 not yet hashed.
     email_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    #: Plain address of a row from before 0010, until `junkan.engagement.suppressed.hash_plain_rows`
+    #: Plain address of a row from before 0010, until `junkan.consent.suppressed.hash_plain_rows`
     #: replaces it by `email_hash` (the retention flow does, every day). Never written any more.
     email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
     reason: Mapped[str] = mapped_column(String(32))

@@ -36,7 +36,7 @@ from junkan.engagement.optout import (
 from junkan.engagement.privacy import bare_url, scrub_event
 from junkan.engagement.storable import MAX_DEPTH, nested_deeper_than, storable_copy, text_problem, unstorable
 from junkan.identity import normalize_email
-from junkan.privacy.keyed import hash_normalised
+from junkan.keyed import hash_normalised
 from junkan.tally import Tally
 
 #: The custom arg the outbox puts on every send: our opaque message id, never personal data.
@@ -89,7 +89,7 @@ class ParsedEvent:
     event: str
     occurred_at: datetime
     email_key: str | None
-    #: Keyed hash of the recipient (junkan.privacy.keyed). Stored only while the event has no message, to
+    #: Keyed hash of the recipient (junkan.keyed). Stored only while the event has no message, to
     #: attach it later; a plain SHA-256 would give the address back to anyone who hashes guessed ones.
     recipient_hash: str | None
     public_id: str | None

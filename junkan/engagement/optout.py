@@ -26,13 +26,13 @@ from sqlalchemy.orm import Session
 
 from junkan.batching import batched
 from junkan.consent.state import latest_by_candidate
+from junkan.consent.suppressed import suppressed_among
 from junkan.consent.wording import OPTOUT_WORDING_VERSION
 from junkan.db.models import Candidate, Consent, Message, Suppression
 from junkan.db.models_engagement import EmailEvent
 from junkan.engagement.bulk import CHUNK, insert_ignore_returning
-from junkan.engagement.suppressed import suppressed_among
+from junkan.keyed import email_hash
 from junkan.outbox.transitions import cancel
-from junkan.privacy.keyed import email_hash
 
 #: Purposes an unsubscribe withdraws. `talent_pool` stays: leaving a mailing list is not an erasure request
 #: (and without `recontact` nobody is in the pool or is asked to renew, junkan/consent/renewal.py).
@@ -46,7 +46,7 @@ def suppress(session: Session, entries: Iterable[tuple[str, str]], *, source: st
              key: bytes) -> set[str]:
     """Add (normalised e-mail, reason) pairs to the suppression list; returns the addresses that were new.
 
-    Only the keyed hash of each address is stored (junkan.privacy.keyed). An address already suppressed
+    Only the keyed hash of each address is stored (junkan.keyed). An address already suppressed
     keeps its first reason: the earliest cause is the useful one to audit.
     """
     rows: dict[str, dict[str, object]] = {}

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from junkan import tombstone
 from junkan.batching import batched
 from junkan.config import ConsentSettings
 from junkan.consent.expiry import expires_at
@@ -48,9 +49,8 @@ from junkan.ingest.validate import (
     ValidApplication,
     address_review,
 )
+from junkan.keyed import email_hash
 from junkan.outbox.transitions import cancel
-from junkan.privacy import tombstone
-from junkan.privacy.keyed import email_hash
 from junkan.tally import Tally
 
 log = logging.getLogger(__name__)

@@ -1,19 +1,18 @@
-"""Quarantine writes: one row per (source, fingerprint); seeing the same bad record again bumps it."""
+"""Ingest's quarantine writes: its validation entries (one row per (source, fingerprint), merged by
+junkan.quarantine), and resolving them once a valid version arrives."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, null, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, update
 
 from junkan.batching import batched
-from junkan.db.dialect import conflict_insert
 from junkan.db.models import Quarantine
 from junkan.ingest.upsert import IN_CHUNK
 from junkan.ingest.validate import QuarantineEntry
+from junkan.quarantine import merge_quarantine
 
 Q = Quarantine.__table__
 
@@ -46,20 +45,6 @@ def upsert_quarantine(
         return 0
     merge_quarantine(conn, list(rows.values()), reopen=True)
     return given
-
-
-def merge_quarantine(bind: Connection | Session, rows: list[dict[str, Any]], *, reopen: bool) -> None:
-    """INSERT quarantine rows, one per (source, fingerprint); a known one takes the newer `last_seen` and
-    `reason` and adds the row's `seen_count`. `reopen` marks a resolved one open again."""
-    stmt = conflict_insert(bind, Q)
-    updates: dict[str, Any] = {
-        "last_seen": stmt.excluded.last_seen,
-        "reason": stmt.excluded.reason,
-        "seen_count": Q.c.seen_count + stmt.excluded.seen_count,
-    }
-    if reopen:
-        updates["resolved_at"] = null()
-    bind.execute(stmt.on_conflict_do_update(index_elements=["source", "fingerprint"], set_=updates), rows)
 
 
 def resolve_quarantine(conn: Connection, source: str, external_ids: list[str], now: datetime, *,

@@ -1,4 +1,4 @@
-"""Rejection reason -> category and pool eligibility (DESIGN.md §3).
+"""Rejection reason -> category and pool eligibility (docs/ingest.md "Rejection reason mapping").
 
 ATS reason lists are free text that every employer words differently ("他の候補者を優先", "Position filled",
 "スキル不足 (Java)"), so the mapping is keyword based on NFKC + case-folded names, in Japanese and English.

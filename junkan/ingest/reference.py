@@ -19,11 +19,11 @@ from junkan.ats.base import AtsAdapter, BadRecord, JobRecord, OpeningRecord, Rea
 from junkan.db.models import Job, Opening, RejectionReason
 from junkan.db.types import string_length
 from junkan.identity import normalize_text
-from junkan.ingest.plausibility import DateBounds, control_character, storable
 from junkan.ingest.quarantine import upsert_quarantine
 from junkan.ingest.reasons import ReasonMapping, fold
 from junkan.ingest.upsert import insert_missing, upsert
 from junkan.ingest.validate import QuarantineEntry, ValidApplication, _aware, jsonable, quarantine_bad
+from junkan.plausibility import DateBounds, control_character, storable
 
 J = Job.__table__
 O = Opening.__table__  # noqa: E741

@@ -42,10 +42,10 @@ from junkan.db.types import utcnow
 from junkan.ingest.batch import BatchWriter, IngestCounts
 from junkan.ingest.lock import DEFAULT_LOCK_TIMEOUT_S, IngestBusy, SourceLock, source_lock
 from junkan.ingest.pgcopy import without_prepared_statements
-from junkan.ingest.plausibility import DEFAULT_FUTURE_SKEW, DateBounds, zone
 from junkan.ingest.reasons import ReasonMapping, default_mapping
 from junkan.ingest.reference import ReferenceData
 from junkan.ingest.validate import ADDRESS_REVIEW, BatchResult, Validator
+from junkan.plausibility import DEFAULT_FUTURE_SKEW, DateBounds, zone
 
 log = logging.getLogger(__name__)
 

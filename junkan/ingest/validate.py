@@ -22,7 +22,7 @@ from typing import Any
 from junkan.ats.base import STATUSES, ApplicationRecord, BadRecord
 from junkan.db.models import Application, Candidate, Job, RejectionReason
 from junkan.identity import is_valid_email, normalize_email, normalize_name, normalize_phone, normalize_text
-from junkan.ingest.plausibility import DateBounds, control_character, has_unstorable, storable, zone
+from junkan.plausibility import DateBounds, control_character, has_unstorable, storable, zone
 
 DECIDED_STATUSES = frozenset({"rejected", "hired", "withdrawn"})
 #: Statuses that carry a reason (ours or theirs).

@@ -59,7 +59,7 @@ from junkan.mail.headers import DEFAULT_SUBJECT_MAX_CHARS, clean_header_text, cl
 
 NoticeKind = Literal["rejection", "withdrawal"]
 PARTS: tuple[str, ...] = ("subject.txt", "txt", "html")
-#: Consent purpose that unlocks the partner section (DESIGN.md §3).
+#: Consent purpose that unlocks the partner section (docs/privacy.md "Purposes").
 PARTNER_CONSENT = "partner_info"
 
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")

@@ -1,4 +1,4 @@
-"""Claiming outbox rows so that two senders never take the same message (DESIGN.md §3).
+"""Claiming outbox rows so that two senders never take the same message (docs/outbox.md "Sending").
 
 PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED` picks rows no other transaction holds, and the lease written
 in the same transaction keeps them ours after the commit. SQLite has no row locks: one conditional

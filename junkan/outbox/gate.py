@@ -35,8 +35,8 @@ from junkan.batching import batched
 from junkan.config import Settings
 from junkan.consent.renewal import RENEWAL_KIND
 from junkan.consent.state import ConsentState, latest_by_candidate
+from junkan.consent.suppressed import suppressed_among
 from junkan.db.models import Application, Candidate, Message, MessageState
-from junkan.engagement.suppressed import suppressed_among
 from junkan.mail.templates import partner_section_allowed
 from junkan.outbox.transitions import cancel_ids
 

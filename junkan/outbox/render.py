@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from junkan.config import PartnerSettings, Settings
 from junkan.consent.state import current_consents, current_granted
+from junkan.consent.suppressed import suppressed_among
 from junkan.db.models import Application, Candidate, Job, Message, MessageState, RejectionReason
-from junkan.engagement.suppressed import suppressed_among
 from junkan.links import LinkSigner
 from junkan.mail.backends import OutgoingMail
 from junkan.mail.headers import clean_display_name

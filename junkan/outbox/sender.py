@@ -1,4 +1,4 @@
-"""Sending the outbox exactly once (DESIGN.md §3 "Outbox").
+"""Sending the outbox exactly once (docs/outbox.md).
 
 One run, chunk by chunk:
 

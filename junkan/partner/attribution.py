@@ -1,6 +1,6 @@
 """Attribution: each reported code resolves to the message (and candidate) that carried it.
 
-Rules (issue 5, DESIGN.md §3):
+Rules (docs/partner.md "Attribution"):
 - a code that no message of ours carried is quarantined (record_type "referral") with its reason — as
   "forged or tampered" when its signature check fails, else as "unknown" — and is never counted;
 - a code issued for another partner is quarantined too: a partner cannot claim another's referrals;
@@ -32,9 +32,9 @@ from junkan.db.dialect import conflict_insert
 from junkan.db.models import Message
 from junkan.db.models_partner import PartnerReferral
 from junkan.db.types import utcnow
-from junkan.ingest.plausibility import DateBounds
-from junkan.ingest.quarantine import merge_quarantine
 from junkan.partner.records import BadReferral, ReferralRecord
+from junkan.plausibility import DateBounds
+from junkan.quarantine import merge_quarantine
 from junkan.tally import Tally
 
 CHUNK = 1000

@@ -1,4 +1,4 @@
-"""The partner's HTTP JSON stats endpoint (DESIGN.md §4, "Relay partner").
+"""The partner's HTTP JSON stats endpoint (docs/partner.md, "The two adapters").
 
 `GET {base}/v1/referrals?since=ISO` with `Authorization: Bearer TOKEN` answers
 `{"items": [{"ref_code", "status", "occurred_at"}], "next": cursor | null}`. A non-null `next` is fetched

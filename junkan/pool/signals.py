@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.consent.state import latest_by_candidate
+from junkan.consent.suppressed import suppressed_candidates
 from junkan.db.models import Application, Candidate, Job, Message, MessageState, RejectionReason
 from junkan.db.models_pool import PoolTag
-from junkan.engagement.suppressed import suppressed_candidates
 from junkan.ingest.reasons import DEFAULT_FINAL_STAGE_KEYWORDS, fold
 
 DECIDED_STATUSES = ("rejected", "withdrawn")
@@ -232,7 +232,7 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
 
     tp = latest_by_candidate(conn, "talent_pool", now)
     rc = latest_by_candidate(conn, "recontact", now)
-    # The list holds keyed hashes; the addresses are read and hashed inside junkan.engagement.suppressed.
+    # The list holds keyed hashes; the addresses are read and hashed inside junkan.consent.suppressed.
     suppressed_ids = suppressed_candidates(conn, (int(c) for c in ids), settings.retention.key_bytes())
     since = now - timedelta(days=cfg.recontact_interval_days)
     recent_ids = set(conn.scalars(

@@ -1,10 +1,11 @@
 """Retention, anonymisation, erasure and access requests (docs/privacy.md).
 
-- `keyed`: the keyed hash (HMAC-SHA256) of a normalised e-mail, what suppressions and tombstones keep;
+The keyed e-mail hash (`junkan.keyed`) and the erasure tombstones ingest reads (`junkan.tombstone`) live
+lower down, so that ingest, consent and engagement can use them without importing this package.
+
 - `tables`: where a person's rows are, per table (the map the scrub, erasure and export share);
 - `rules`: who is due for anonymisation, one bulk query per rule, per source;
 - `anonymise`: the scrub of a set of candidates across every table, in batches;
-- `tombstone`: what an erasure leaves so that ingest never brings the person back;
 - `audit`: one record per anonymisation run or erasure, counts only;
 - `find`: who a request is about: every record matching its keys (address, phone, ref, application id);
 - `export`: everything held about one person, for an access request;

@@ -25,9 +25,9 @@ from sqlalchemy import Connection, delete, select, update
 
 from junkan.db.models import Application, Candidate, Message
 from junkan.db.results import rows_affected
+from junkan.keyed import hash_normalised
 from junkan.outbox.enqueue import CANCEL_ANONYMISED
 from junkan.outbox.transitions import cancel
-from junkan.privacy.keyed import hash_normalised
 from junkan.privacy.tables import People, rows_of, table
 
 #: Stands in for the content hash of an anonymised application (a hash of its personal fields).

@@ -13,16 +13,17 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, select
 
+from junkan import tombstone
 from junkan.config import Settings
+from junkan.consent.suppressed import hash_plain_rows
 from junkan.db import session_scope
 from junkan.db.models import Candidate, Message
-from junkan.engagement.suppressed import hash_plain_rows
 from junkan.identity import identifiers_in, normalize_email
+from junkan.keyed import hash_normalised
 from junkan.mail.backends.file import forget_mails
-from junkan.privacy import audit, tombstone
+from junkan.privacy import audit
 from junkan.privacy.anonymise import scrub
 from junkan.privacy.find import Found, RequestKeys, find
-from junkan.privacy.keyed import hash_normalised
 
 
 class ReasonNamesThePerson(ValueError):

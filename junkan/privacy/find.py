@@ -32,9 +32,9 @@ from junkan.config import LinkSettings
 from junkan.db.models import Application, Candidate, Quarantine
 from junkan.db.models_engagement import EmailEvent
 from junkan.identity import identifiers_in, normalize_email, normalize_phone
+from junkan.keyed import hash_normalised
 from junkan.pool.refs import PREFIX as REF_PREFIX
 from junkan.pool.refs import resolve_refs
-from junkan.privacy.keyed import hash_normalised
 from junkan.privacy.tables import People
 
 EMAIL, PHONE, CANDIDATE_REF, APPLICATION_ID = "email", "phone", "candidate_ref", "application_id"

@@ -12,14 +12,15 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, String, and_, cast, func, select, update
 
+from junkan import tombstone
 from junkan.batching import batched
 from junkan.clock import RunClock
 from junkan.config import Settings
 from junkan.consent.state import current_consents
+from junkan.consent.suppressed import hash_plain_rows
 from junkan.db import session_scope
 from junkan.db.results import rows_affected
-from junkan.engagement.suppressed import hash_plain_rows
-from junkan.privacy import audit, tombstone
+from junkan.privacy import audit
 from junkan.privacy.anonymise import load_people, people_of, scrub
 from junkan.privacy.rules import RULES, Judgement, due, due_counts
 from junkan.privacy.tables import table

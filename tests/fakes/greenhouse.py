@@ -1,4 +1,5 @@
-"""A Greenhouse Harvest v3 fake on a pytest-httpserver, built from the contract in DESIGN.md §4.
+"""A Greenhouse Harvest v3 fake on a pytest-httpserver, built from the contract in
+docs/ingest.md "The ATS APIs".
 
     fake = GreenhouseFake(httpserver, applications=[...], candidates=[...], jobs=[...], clock=clock)
     adapter = GreenhouseAdapter(client_for("greenhouse", clock), **fake.adapter_kwargs())

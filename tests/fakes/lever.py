@@ -1,4 +1,4 @@
-"""A Lever v1 fake on a pytest-httpserver, built from the contract in DESIGN.md §4.
+"""A Lever v1 fake on a pytest-httpserver, built from the contract in docs/ingest.md "The ATS APIs".
 
     fake = LeverFake(httpserver, opportunities=[...], archive_reasons=[...], postings=[...], clock=clock)
     adapter = LeverAdapter(client_for("lever", clock), **fake.adapter_kwargs())

@@ -1,4 +1,4 @@
-"""A local SendGrid v3 Mail Send fake: a real threaded HTTP server on 127.0.0.1 (DESIGN.md §4).
+"""A local SendGrid v3 Mail Send fake: a real threaded HTTP server on 127.0.0.1 (docs/outbox.md "Sending").
 
     with SendGridFake(api_key="SG.test") as fake:
         backend = SendGridBackend("SG.test", sender, host=fake.url, ...)

@@ -1,4 +1,5 @@
-"""A local fake of SendGrid's suppression endpoints, served by pytest-httpserver (DESIGN.md §4).
+"""A local fake of SendGrid's suppression endpoints, served by pytest-httpserver
+(docs/engagement.md "`sync-email-events`").
 
 It answers as the official spec (`contracts/sendgrid/tsg_suppressions_v3.yaml`) describes: Bearer key check
 (401 with `{"errors": [...]}`), `start_time`/`end_time` inclusive filters on `created`, `limit` within the

@@ -172,7 +172,7 @@ def test_matching_never_reads_personal_or_protected_data(engine: Engine, setting
     assert p.rows
     selects = [s for s in statements if s.lstrip().startswith(("select", "with"))]
     assert selects
-    # The suppression check (junkan.engagement.suppressed.suppressed_candidates) reads id and address only,
+    # The suppression check (junkan.consent.suppressed.suppressed_candidates) reads id and address only,
     # to hash the address against the suppression list (and its pre-0010 plain rows); nothing else may
     # select a personal column.
     def columns(sql: str) -> list[str]:

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from junkan.cli.privacy import app
+from junkan.consent.suppressed import hash_plain_rows, suppressed_among
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Consent, Suppression
-from junkan.engagement.suppressed import hash_plain_rows, suppressed_among
 from tests.privacy_support import KEY, hashed
 
 runner = CliRunner()

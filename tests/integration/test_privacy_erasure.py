@@ -13,6 +13,7 @@ import junkan.db.all_models  # noqa: F401
 from junkan.ats.base import BadRecord
 from junkan.clock import RunClock
 from junkan.config import Settings
+from junkan.consent.suppressed import suppressed_among
 from junkan.db import session_scope
 from junkan.db.models import Base, Candidate, Consent, Message, Quarantine
 from junkan.db.models_engagement import EmailEvent
@@ -20,7 +21,6 @@ from junkan.db.models_pool import PoolTag
 from junkan.db.models_privacy import ErasureTombstone, PrivacyAudit
 from junkan.engagement.events import ingest_events
 from junkan.engagement.optout import suppress
-from junkan.engagement.suppressed import suppressed_among
 from junkan.ingest import ingest
 from junkan.privacy.erasure import erase
 from junkan.privacy.export import export_person

@@ -1,4 +1,4 @@
-"""Rejection reason -> category and pool eligibility (DESIGN.md §3)."""
+"""Rejection reason -> category and pool eligibility (docs/ingest.md "Rejection reason mapping")."""
 
 from __future__ import annotations
 

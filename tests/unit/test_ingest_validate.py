@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from junkan.ats.base import ApplicationRecord, BadRecord
-from junkan.ingest.plausibility import DateBounds
 from junkan.ingest.validate import (
     LIMITS,
     QuarantineEntry,
@@ -18,6 +17,7 @@ from junkan.ingest.validate import (
     jsonable,
     validate_record,
 )
+from junkan.plausibility import DateBounds
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""SendGrid v3 Mail Send through the official `sendgrid` package (DESIGN.md §4).
+"""SendGrid v3 Mail Send through the official `sendgrid` package (docs/outbox.md "Sending").
 
 One request per mail, one personalization per request, so that one bad address fails one message and the
 provider's X-Message-Id maps to exactly one outbox row. `custom_args` carries only the opaque message id:
@@ -245,7 +245,7 @@ class SendGridBackend:
         body["headers"] = {"Date": date_header(moment, self._sender.timezone),
                            **list_unsubscribe_headers(mail, self._sender.unsubscribe_mailto)}
         # Only advertising mail honours the unsubscribe group: the rejection notice itself must reach every
-        # candidate (DESIGN.md §3), whatever they chose about partner news.
+        # candidate (docs/privacy.md "The send gate"), whatever they chose about partner news.
         if self._asm_group_id is not None and mail.advertising:
             body["asm"] = {"group_id": self._asm_group_id}
         if dry_run:

@@ -5,7 +5,7 @@ Revision 0010_retention, after 0009_consent_lifecycle; written 2026-12-02.
 Suppressions get `email_hash` (HMAC-SHA256 of the normalised address) and `email_key` becomes nullable.
 Existing rows are not hashed here: the key is a runtime secret the migration should not need (an upgrade
 run with another key, or none, would hash every row wrongly and stop suppressing silently). Until the
-first retention run hashes them (`junkan.engagement.suppressed.hash_plain_rows`), every suppression check
+first retention run hashes them (`junkan.consent.suppressed.hash_plain_rows`), every suppression check
 matches the plain column as well as the hash, so no suppressed address is mailed in between.
 """
 from __future__ import annotations

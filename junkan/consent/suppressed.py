@@ -1,4 +1,4 @@
-"""Whether addresses are on the suppression list, which holds keyed hashes (junkan.privacy.keyed).
+"""Whether addresses are on the suppression list, which holds keyed hashes (junkan.keyed).
 
 SQL cannot compute the HMAC on both dialects, so the check runs on a batch of addresses: hash them here,
 then look the hashes up with one IN query per chunk. Rows from before migration 0010 still hold the plain
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from junkan.batching import batched
 from junkan.db.models import Candidate, Suppression
-from junkan.privacy.keyed import email_hash, email_hashes
+from junkan.keyed import email_hash, email_hashes
 
 #: IN-list size: well below SQLite's bound-parameter limit.
 CHUNK = 500

@@ -1,7 +1,7 @@
 """Tombstones: what an anonymisation or erasure leaves so that ingest never brings the person back.
 
 One row per application: the source, its external id and, for an erasure, the keyed hash of the address
-(junkan.privacy.keyed). Ingest skips a record whose (source, external id) or address hash matches, and
+(junkan.keyed). Ingest skips a record whose (source, external id) or address hash matches, and
 counts it as `erased` (docs/ingest.md). An anonymisation keeps no hash: a new application of the person
 under a new id is a new start, which is what "the clock restarts" means.
 """
