@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from junkan.ats.errors import AtsError
+from junkan.ats.base import AtsError
 from junkan.config import ConfigError
 from junkan.http import HttpError
 from junkan.partner.records import PartnerError
