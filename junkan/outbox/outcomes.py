@@ -104,21 +104,20 @@ class Outcome:
     written: bool = False
 
 
+@dataclass
 class OutcomeRecorder:
     """Writes and counts the outcomes of one send run into `counts`, and tells when the provider looks
     down (too many retries or unanswered sends in a row)."""
 
-    def __init__(self, engine: Engine, counts: SendCounts, *, owner: str, clock: Callable[[], datetime],
-                 hook: Hook, max_consecutive_retries: int, max_consecutive_unknown: int) -> None:
-        self.engine = engine
-        self.counts = counts
-        self.owner = owner
-        self.clock = clock
-        self.hook = hook
-        self.max_consecutive_retries = max_consecutive_retries
-        self.max_consecutive_unknown = max_consecutive_unknown
-        self._consecutive_retries = 0
-        self._consecutive_unknown = 0
+    engine: Engine
+    counts: SendCounts
+    owner: str
+    clock: Callable[[], datetime]
+    hook: Hook
+    max_consecutive_retries: int
+    max_consecutive_unknown: int
+    _consecutive_retries: int = field(default=0, init=False)
+    _consecutive_unknown: int = field(default=0, init=False)
 
     def template_failure(self, session: Session, row: NoticeRow, exc: Exception) -> None:
         self.counts.template_error += 1
