@@ -1,7 +1,7 @@
 """How a Junkan flow is declared, and how a flow that goes on past a failed part ends.
 
 `junkan_flow` is `@flow` with what every flow takes the same way: the run named by `run_namer`, prints not
-captured as logs, results written as JSON by `tasks.persistence` (never a pickle of what a task returned).
+captured as logs, results written as JSON by `tasks.common` (never a pickle of what a task returned).
 A flow that keeps going when one of its parts fails raises a `PartsFailed` once its artifact is published,
 so the run ends Failed and names what failed, with the other parts' figures already in the artifact.
 
@@ -22,7 +22,7 @@ from flows.params import run_namer
 from junkan.config import get_settings
 from junkan.db import make_engine
 from junkan.db.schema import require_current_schema
-from tasks.persistence import RESULT_SERIALIZER
+from tasks.common import RESULT_SERIALIZER
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -10,7 +10,7 @@ one global slot the second run waits its turn (JUNKAN_LIMITS__SEND_WAIT_S), then
 it (a context variable) and do not wait for themselves. The slot is a lease that the holder renews, so
 a crashed worker frees it when the lease expires (JUNKAN_LIMITS__SEND_LEASE_S, 5 minutes by default)
 rather than blocking for ever - provided the lease storage survives the server and something revokes
-expired leases (tasks/slot_leases.py). A run that finds the slot taken says that its holder may have
+expired leases (tasks/limits.py). A run that finds the slot taken says that its holder may have
 died, and until when its lease holds the slot.
 """
 
@@ -34,8 +34,15 @@ from prefect.settings.context import get_current_settings
 
 from junkan.db.types import utcnow
 from junkan.runtime import settings as run_settings
-from tasks.limits import SEND_LIMIT, LimitMissing, is_missing_limit, missing_limit_message
-from tasks.slot_leases import holder_expiry, on_temporary_server, repossess_expired
+from tasks.limits import (
+    SEND_LIMIT,
+    LimitMissing,
+    holder_expiry,
+    is_missing_limit,
+    missing_limit_message,
+    on_temporary_server,
+    repossess_expired,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -21,7 +21,7 @@ from flows.overlap import holds_sending_slot
 from flows.params import Day, as_of_field, dry_run_field, run_namer
 from flows.results import FlowResult
 from junkan.runtime import settings as run_settings
-from tasks.alerts import emit_message_alerts
+from tasks.common import emit_message_alerts
 from tasks.recontact import (
     apply_approval_task,
     approval_form_task,

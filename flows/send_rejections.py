@@ -9,9 +9,8 @@ from flows.overlap import holds_sending_slot
 from flows.params import Day, as_of_field, dry_run_field
 from flows.results import FlowResult
 from junkan.outbox.notices import flow_counts
-from tasks.alerts import emit_message_alerts
-from tasks.consent import send_consent_renewals_task
-from tasks.notify import enqueue_notices_task, send_notices_task
+from tasks.common import emit_message_alerts
+from tasks.notify import enqueue_notices_task, send_consent_renewals_task, send_notices_task
 
 ARTIFACT_KEY = "send-rejections-counts"
 

@@ -12,9 +12,8 @@ from flows.artifacts import publish_counts
 from flows.declare import PartsFailed, junkan_flow
 from flows.params import Day, as_of_field
 from flows.results import FlowResult
-from tasks.alerts import emit_message_alerts
-from tasks.engagement import pull_suppressions_task, reconcile_task
-from tasks.notify import settle_unknown_task
+from tasks.common import emit_message_alerts
+from tasks.engagement import pull_suppressions_task, reconcile_task, settle_unknown_task
 
 ARTIFACT_KEY = "sync-email-events-counts"
 

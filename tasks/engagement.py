@@ -1,8 +1,9 @@
-"""Tasks of `sync-email-events`: pull SendGrid's suppression lists, then settle messages from stored events.
+"""Tasks of `sync-email-events`: pull SendGrid's suppression lists, settle messages from stored events, and
+put back to pending the `unknown` messages the webhook proves were never accepted.
 
 Each task obtains the run's Runtime (junkan/runtime.py) and builds its HTTP client inside, so nothing
-unpicklable or personal becomes a task parameter. Both are safe to retry: merging suppressions and applying
-events are idempotent.
+unpicklable or personal becomes a task parameter. All are safe to retry: merging suppressions, applying
+events and settling are idempotent.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from prefect.cache_policies import NO_CACHE
 
 from junkan.db import session_scope
 from junkan.db.errors import database_errors_scrubbed
+from junkan.db.types import utcnow
 from junkan.engagement.reconcile import events_received, reconcile_messages
 from junkan.engagement.suppressions import sendgrid_client, sync_suppressions
+from junkan.outbox.settle import settle_unknown
 from junkan.runtime import runtime
+from tasks.common import RESULT_SERIALIZER, retry_transient
 from tasks.limits import SENDGRID_LIMIT, provider_throttle
-from tasks.persistence import RESULT_SERIALIZER
-from tasks.retry import retry_transient
 
 
 @task(
@@ -61,3 +63,23 @@ def reconcile_task(as_of: date | None = None) -> dict[str, int]:
         counts["webhook_events_24h"] = events_received(session, since=now - timedelta(days=1), until=now)
     get_run_logger().info("reconciliation: %s", counts)
     return counts
+
+
+@task(name="settle-unknown", retries=1, retry_delay_seconds=[60], cache_policy=NO_CACHE,
+      result_serializer=RESULT_SERIALIZER, retry_condition_fn=retry_transient)
+@database_errors_scrubbed
+def settle_unknown_task() -> dict[str, int]:
+    """Put back to pending the `unknown` messages the webhook proves were never accepted; count the rest.
+    Always on the wall clock: the window is about when events arrive, whatever day a run is for."""
+    rt = runtime()
+    settings = rt.settings
+    with session_scope(rt.engine) as session:
+        settled = settle_unknown(session, now=utcnow(),
+                                 window=timedelta(seconds=settings.mail.unknown_settle_s))
+    logger = get_run_logger()
+    if settled.resent:
+        logger.warning("settle-unknown: %d unknown message(s) never reached the provider (no event within "
+                       "%g s while the webhook reported later ones): back to pending (ids: %s)",
+                       len(settled.resent), settings.mail.unknown_settle_s, ", ".join(settled.resent)[:2000])
+    logger.info("settle-unknown: %s", settled.counts())
+    return settled.counts()

@@ -17,9 +17,8 @@ from junkan.ats.factory import build_adapter
 from junkan.db.errors import database_errors_scrubbed
 from junkan.ingest import ingest
 from junkan.runtime import runtime
+from tasks.common import RESULT_SERIALIZER, retry_transient
 from tasks.limits import ATS_LIMIT, provider_throttle
-from tasks.persistence import RESULT_SERIALIZER
-from tasks.retry import retry_transient
 
 
 @task(

@@ -1,5 +1,5 @@
-"""Batch tasks of `send-rejections`: one enqueue, one send run. Never one task per message
-(docs/architecture.md, "Batch work").
+"""Batch tasks of `send-rejections`: one enqueue, one send run, one consent-renewal run (enqueue, cancel the
+moot, send). Never one task per message (docs/architecture.md, "Batch work"). Each returns counts only.
 
 Both are safe to retry: enqueueing is idempotent on the logical key, and the outbox - not Prefect - makes
 sending exactly-once (a retried send run skips what is `sending` or settled). A send refused for its
@@ -8,20 +8,17 @@ settings (the shipped sample identity, junkan.mail.identity_guard) is not retrie
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from junkan.db import session_scope
 from junkan.db.errors import database_errors_scrubbed
-from junkan.db.types import utcnow
 from junkan.outbox.notices import enqueue_notices, send_notices
-from junkan.outbox.settle import settle_unknown
+from junkan.outbox.renewal_mail import run_renewals
 from junkan.runtime import runtime
+from tasks.common import RESULT_SERIALIZER, retry_transient
 from tasks.limits import throttled_backend
-from tasks.persistence import RESULT_SERIALIZER
-from tasks.retry import retry_transient
 
 
 @task(name="enqueue-notices", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE,
@@ -47,21 +44,14 @@ def send_notices_task(as_of: date | None = None, dry_run: bool = False) -> dict[
     return result
 
 
-@task(name="settle-unknown", retries=1, retry_delay_seconds=[60], cache_policy=NO_CACHE,
+@task(name="send-consent-renewals", retries=1, retry_delay_seconds=30, cache_policy=NO_CACHE,
       result_serializer=RESULT_SERIALIZER, retry_condition_fn=retry_transient)
 @database_errors_scrubbed
-def settle_unknown_task() -> dict[str, int]:
-    """Put back to pending the `unknown` messages the webhook proves were never accepted; count the rest.
-    Always on the wall clock: the window is about when events arrive, whatever day a run is for."""
-    rt = runtime()
-    settings = rt.settings
-    with session_scope(rt.engine) as session:
-        settled = settle_unknown(session, now=utcnow(),
-                                 window=timedelta(seconds=settings.mail.unknown_settle_s))
-    logger = get_run_logger()
-    if settled.resent:
-        logger.warning("settle-unknown: %d unknown message(s) never reached the provider (no event within "
-                       "%g s while the webhook reported later ones): back to pending (ids: %s)",
-                       len(settled.resent), settings.mail.unknown_settle_s, ", ".join(settled.resent)[:2000])
-    logger.info("settle-unknown: %s", settled.counts())
-    return settled.counts()
+def send_consent_renewals_task(as_of: date | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Safe to retry: one renewal per consent record (logical key), and the outbox sends exactly once.
+    Does nothing unless `consent.renewal_enabled`."""
+    rt = runtime(as_of)
+    run = run_renewals(rt.engine, rt.settings, rt.clock, dry_run=dry_run)
+    counts = run.counts()
+    get_run_logger().info("consent renewals: %s", counts)
+    return counts

@@ -12,8 +12,7 @@ from junkan.db.errors import database_errors_scrubbed
 from junkan.partner.factory import find_partner, syncable_partners
 from junkan.partner.sync import code_verifier, partner_summaries, sync_partner
 from junkan.runtime import runtime
-from tasks.persistence import RESULT_SERIALIZER
-from tasks.retry import retry_transient
+from tasks.common import RESULT_SERIALIZER, retry_transient
 
 
 @task(name="partner-names", cache_policy=NO_CACHE, result_serializer=RESULT_SERIALIZER)

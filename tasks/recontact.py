@@ -24,9 +24,8 @@ from junkan.pool.match_problem import MatchProblem, PoolPartition
 from junkan.pool.matcher import PartitionMapper
 from junkan.pool.partition_scoring import PartialMatches, score_partition
 from junkan.runtime import runtime
+from tasks.common import RESULT_SERIALIZER, retry_transient
 from tasks.limits import ATS_LIMIT, provider_throttle, throttled_backend
-from tasks.persistence import RESULT_SERIALIZER
-from tasks.retry import retry_transient
 
 
 @task(name="record-reapplications", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE,

@@ -10,8 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from junkan.db.errors import database_errors_scrubbed
 from junkan.privacy.run import run_retention
 from junkan.runtime import runtime
-from tasks.persistence import RESULT_SERIALIZER
-from tasks.retry import retry_transient
+from tasks.common import RESULT_SERIALIZER, retry_transient
 
 
 @task(name="anonymise-due", retries=1, retry_delay_seconds=[30], cache_policy=NO_CACHE,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from junkan.ats.sheet_values import parse_consent
+from junkan.ats.sheet_cells import parse_consent
 
 #: Greenhouse candidate custom fields (key or name, after case-folding) -> purpose.
 GREENHOUSE_FIELDS: dict[str, tuple[str, ...]] = {

@@ -25,9 +25,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from junkan.ats.base import SourceFileError
-from junkan.ats.sheet_rows import MAX_CELL_CHARS, UnreadableRow
-from junkan.ats.source_file import OLE_MAGIC, UTF16_BOMS, ZIP_MAGIC, check_source_file, read_head
+from junkan.ats.base import (
+    MAX_CELL_CHARS,
+    OLE_MAGIC,
+    UTF16_BOMS,
+    ZIP_MAGIC,
+    SourceFileError,
+    UnreadableRow,
+    check_source_file,
+    read_head,
+)
 
 #: Lines are read at most this many characters at a time.
 PIECE_CHARS = 1 << 16

@@ -4,7 +4,7 @@ Japanese HR exports rarely agree on anything, so this reader is forgiving about 
 meaning:
 - headers are matched through HEADER_MAP after NFKC, case-folding and dropping spaces, `_`, `-` and
   bracketed notes, so 「メールアドレス（必須）」, "E-mail" and "email" all find the e-mail column;
-- cells are read by `junkan.ats.sheet_values`: dates may be Excel serials, 2026/11/01, 令和8年11月1日 …;
+- cells are read by `junkan.ats.sheet_cells`: dates may be Excel serials, 2026/11/01, 令和8年11月1日 …;
   a value without a zone is in the business time zone (`JUNKAN_BUSINESS__TIMEZONE`, passed in);
 - a row whose date, status or consent cannot be read, or that the reader could not take apart (a cell
   past the size limit, an unclosed quote), becomes a BadRecord naming the row and column, and the rest
@@ -41,21 +41,25 @@ from junkan.ats.base import (
     OpeningRecord,
     ReasonRecord,
     SourceFileError,
+    UnreadableRow,
 )
 from junkan.ats.csv_reader import CsvRows, check_csv_file, detect_encoding
 from junkan.ats.job_text import split_skills
 from junkan.ats.jobs_sheet import JobsSheet
-from junkan.ats.sheet_body import raw_cells, rows_below_header
-from junkan.ats.sheet_headers import MAX_TITLE_ROWS, HeaderSearch, header_key, map_headers
-from junkan.ats.sheet_rows import UnreadableRow
-from junkan.ats.sheet_values import (
+from junkan.ats.sheet_cells import (
+    MAX_TITLE_ROWS,
+    HeaderSearch,
     cell_phone,
     cell_text,
     excel_serial_to_datetime,
+    header_key,
+    map_headers,
     map_status,
     norm,
     parse_consent,
     parse_date,
+    raw_cells,
+    rows_below_header,
 )
 from junkan.ats.values import as_utc
 from junkan.ats.xlsx_reader import WorkbookLimits, XlsxRows

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from junkan.ats import greenhouse, greenhouse_auth, lever
-from junkan.ats.base import AtsAdapter
+from junkan.ats.base import AtsAdapter, AtsError
 from junkan.ats.csv_source import DEFAULT_TIMEZONE, CsvAdapter
-from junkan.ats.errors import AtsError
 from junkan.ats.greenhouse import GreenhouseAdapter
 from junkan.ats.lever import LeverAdapter
 from junkan.ats.writeback import AtsWriter, GreenhouseWriter, LeverWriter

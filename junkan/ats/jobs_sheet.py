@@ -21,13 +21,20 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from junkan.ats.base import BadRecord, JobRecord, SourceFileError
+from junkan.ats.base import BadRecord, JobRecord, SourceFileError, UnreadableRow
 from junkan.ats.csv_reader import CsvRows, check_csv_file, detect_encoding
 from junkan.ats.job_text import split_skills
-from junkan.ats.sheet_body import raw_cells, rows_below_header
-from junkan.ats.sheet_headers import MAX_TITLE_ROWS, HeaderSearch, header_key, map_headers
-from junkan.ats.sheet_rows import UnreadableRow
-from junkan.ats.sheet_values import cell_text, norm, parse_date
+from junkan.ats.sheet_cells import (
+    MAX_TITLE_ROWS,
+    HeaderSearch,
+    cell_text,
+    header_key,
+    map_headers,
+    norm,
+    parse_date,
+    raw_cells,
+    rows_below_header,
+)
 from junkan.ats.xlsx_reader import WorkbookLimits, XlsxRows
 
 #: Canonical field -> accepted header names; matched through `header_key`.

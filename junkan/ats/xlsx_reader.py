@@ -21,9 +21,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
 
-from junkan.ats.base import SourceFileError
-from junkan.ats.sheet_rows import MAX_CELL_CHARS, UnreadableRow
-from junkan.ats.source_file import OLE_MAGIC, ZIP_MAGIC, check_source_file, read_head
+from junkan.ats.base import (
+    MAX_CELL_CHARS,
+    OLE_MAGIC,
+    ZIP_MAGIC,
+    SourceFileError,
+    UnreadableRow,
+    check_source_file,
+    read_head,
+)
 
 _HEAD_BYTES = 1 << 16  # a sheet's <dimension> comes before its data, within the first bytes
 _DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?\"")

@@ -73,7 +73,7 @@ def _prefect_env() -> None:
     # Prefect keeps concurrency leases in memory by default: the next temporary server would never learn
     # of a killed run's lease on `junkan-send`, and the slot would stay taken for good. On disk (under
     # PREFECT_HOME) they outlive the server, and the next run gives back the expired ones
-    # (tasks/slot_leases.py, docs/operations.md "Concurrency leases").
+    # (tasks/limits.py, docs/operations.md "Concurrency leases").
     os.environ.setdefault("PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE",
                           "prefect.server.concurrency.lease_storage.filesystem")
 

@@ -17,7 +17,7 @@ def preview(
     """List the notices, re-contact mails or shortlists and renewals the sending flows would produce on a
     day, with counts and one sample mail rendered for a placeholder candidate. Changes nothing."""
     from junkan.preview import default_preview_date, preview_day
-    from junkan.preview.text import render_text
+    from junkan.preview.model import render_text
 
     target = parse_day(day, "--date") if day is not None else None
     rt = command_runtime()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from junkan.ats.errors import AtsError
+from junkan.ats.base import AtsError
 from junkan.config import ConfigError
 from junkan.db.schema import DatabaseUnreachable, SchemaNotCurrent
 

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import secrets
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from junkan.config import MailSettings
 from junkan.db.models import Message
 from junkan.db.results import rows_affected
+
+if TYPE_CHECKING:
+    from junkan.outbox.render import Prepared
 
 #: Floor of a lease, and the margin added on top of one send's worst case.
 MIN_LEASE = timedelta(minutes=15)
@@ -158,3 +162,40 @@ def mark_stale_sending_unknown(session: Session, *, wall: datetime,
     ))
     session.commit()
     return marked
+
+
+class LeaseKeeper:
+    """Keeps one run's claimed rows its own while they wait in or on the send pool: their leases are pushed
+    out once a quarter of the lease has passed, so a concurrent run never takes a queued or slow send for a
+    crash leftover (the queued chunk may sit behind one whose sends spend their whole retry budget)."""
+
+    def __init__(self, engine: Engine, owner: str, lease: timedelta, *, clock: Callable[[], datetime],
+                 hook: Callable[[str, Sequence[str]], None]) -> None:
+        self.engine = engine
+        self.owner = owner
+        self.lease = lease
+        self.clock = clock
+        self.hook = hook
+        self._extend_every = lease / 4
+        self._extended_at: datetime | None = None
+
+    def keep(self, inflight: Sequence[Prepared]) -> None:
+        """Extend the leases of `inflight` (the rows handed to the pool) when they are due."""
+        wall = self.clock()
+        if self._extended_at is None:
+            self._extended_at = wall  # rows marked in this run got a full lease when they were marked
+            return
+        if wall - self._extended_at < self._extend_every or not inflight:
+            return
+        ids = [p.row.message_id for p in inflight if p.row.message_id is not None]
+        if not ids:
+            return
+        with Session(self.engine) as session:
+            kept = set(extend_leases(session, self.owner, ids, until=wall + self.lease))
+        self._extended_at = wall
+        self.hook("lease_extended", [p.row.public_id for p in inflight if p.row.message_id in kept])
+
+    def release(self) -> None:
+        """Give back the leases on this run's rows still `pending` (claimed, never handed over)."""
+        with Session(self.engine) as session:
+            release_leases(session, self.owner)

@@ -20,17 +20,18 @@ re-sent blindly - and `junkan.outbox.settle` later puts back to `pending` those 
 took. Rows claimed but not yet marked stay `pending`: they become claimable again when the lease runs out.
 While one chunk is on the wire the next is already claimed and rendered, so the pool never idles between
 chunks.
+
+This module is the send loop (claim, gate, render, hand to the workers; the dry-run preview); the leases of
+rows in flight are kept by `junkan.outbox.claim.LeaseKeeper`, and outcomes, blocked rows and template
+failures are written and counted by `junkan.outbox.outcomes.OutcomeRecorder`.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import re
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,20 +42,13 @@ from junkan.config import Settings
 from junkan.db.engine import session_scope
 from junkan.db.models import Message
 from junkan.db.types import utcnow
-from junkan.mail.backends import MailBackend, SendResult, build_backend
-from junkan.mail.backends.base import scrub_error
+from junkan.mail.backends import MailBackend, build_backend
 from junkan.mail.identity_guard import refuse_sample_identity
 from junkan.mail.timing import in_send_window
-from junkan.outbox.claim import (
-    claim_batch,
-    extend_leases,
-    lease_for,
-    mark_stale_sending_unknown,
-    new_owner,
-    release_leases,
-)
+from junkan.outbox.claim import LeaseKeeper, claim_batch, lease_for, mark_stale_sending_unknown, new_owner
 from junkan.outbox.enqueue import NOTICE_KINDS
-from junkan.outbox.gate import CONSENT_REASONS, Reason, gate_rows
+from junkan.outbox.gate import gate_rows
+from junkan.outbox.outcomes import Hook, Outcome, OutcomeRecorder, SendCounts
 from junkan.outbox.render import (
     NoticeRenderer,
     NoticeRow,
@@ -63,15 +57,10 @@ from junkan.outbox.render import (
     load_rows,
     strip_partner_if_withdrawn,
 )
-from junkan.tally import Tally
+
+__all__ = ["Hook", "OutboxSender", "SendCounts", "send_due"]
 
 log = logging.getLogger("junkan.outbox")
-_HTTP_STATUS = re.compile(r"^HTTP (\d{3})\b")
-
-#: Called with a step name and the public ids concerned; raising simulates a crash at that step.
-#: Steps: "claimed", "rendered", then in a worker, one id each: "marked_sending", "provider_call",
-#: "provider_returned"; "recorded", "lease_extended" (the rows waiting in or on the pool).
-Hook = Callable[[str, Sequence[str]], None]
 
 _T = Message.__table__
 
@@ -86,74 +75,6 @@ _MARK_SENDING = (
             advertising=bindparam("b_adv"), ref_code=bindparam("b_ref"), partner_name=bindparam("b_partner"))
     .returning(_T.c.id)
 )
-
-
-@dataclass
-class SendCounts(Tally):
-    claimed: int = 0
-    sent: int = 0
-    failed: int = 0
-    #: Left `pending` after the backend's own retries (5xx, timeouts); the next run tries again.
-    retry: int = 0
-    suppressed: int = 0
-    cancelled: int = 0
-    #: Outcome not known: crash leftovers found at the start, sends that raised mid-call, and sends the
-    #: provider got but never answered (read timeout): none of them is re-sent automatically.
-    unknown: int = 0
-    #: The provider refused us, not the message (401/403, TLS, our sender address): the run stopped at
-    #: once.
-    fatal: bool = False
-    #: Sends refused that way: back to `pending` with the error recorded, sent by the run after the fix.
-    held: int = 0
-    #: Repeated retryable failures or unanswered sends: the provider looks down, so the run stopped early.
-    provider_unavailable: bool = False
-    #: Notices whose template failed to render: they stay pending, with the error recorded, until the
-    #: template is fixed; the flow run ends Failed.
-    template_error: int = 0
-    #: Nothing (more) was sent because the sending window is closed.
-    outside_window: bool = False
-    #: Dry run: mails rendered and handed to the backend in dry-run mode; no state changed.
-    previewed: int = 0
-    #: Stopped by the send-time gate (junkan/outbox/gate.py), also counted in `cancelled`: a consent the
-    #: kind depends on lapsed or was withdrawn since enqueue; hired since; applied since.
-    no_consent: int = 0
-    hired_since: int = 0
-    applied_since: int = 0
-    #: Notices sent without their partner section: `partner_info` no longer current at send time.
-    partner_dropped: int = 0
-    errors: dict[str, int] = field(default_factory=dict)
-    #: Every message the send-time gate stopped, by the reason stored on it.
-    stopped: dict[str, int] = field(default_factory=dict)
-
-    def add_stopped(self, reasons: Mapping[str, int], *, totals: bool = True) -> None:
-        """Count messages the send gate stopped by cause, and (`totals`) in `suppressed` / `cancelled`."""
-        for reason, n in reasons.items():
-            self.stopped[reason] = self.stopped.get(reason, 0) + n
-            if reason == Reason.SUPPRESSED:
-                self.suppressed += n if totals else 0
-                continue
-            self.cancelled += n if totals else 0
-            if reason in CONSENT_REASONS:
-                self.no_consent += n
-            elif reason == Reason.HIRED_SINCE:
-                self.hired_since += n
-            elif reason == Reason.APPLIED_SINCE:
-                self.applied_since += n
-
-
-@dataclass
-class _Outcome:
-    prepared: Prepared
-    result: SendResult | None
-    error: BaseException | None = None
-    #: False when the row was never marked `sending` (its lease was lost, or the mark failed): it was not
-    #: handed over and stays `pending`, so there is nothing to record.
-    marked: bool = True
-    #: The mark itself failed (database error): the run stops as for any other database error.
-    mark_error: BaseException | None = None
-    #: The worker wrote the outcome itself, right after the provider call; False when that write failed
-    #: (the main thread writes it with the chunk).
-    written: bool = False
 
 
 def _noop_hook(step: str, ids: Sequence[str]) -> None:
@@ -194,23 +115,21 @@ class OutboxSender:
         self.workers = max(1, settings.mail.workers)
         self.chunk_size = chunk_size or self.workers * 8
         self.lease = lease or lease_for(settings.mail)
-        # While rows wait in the pool (the queued chunk sits behind one whose sends may spend their whole
-        # retry budget), their leases are pushed out every quarter lease, checked every `heartbeat_s`.
+        # Leases of rows waiting in the pool are checked every `heartbeat_s` (see LeaseKeeper).
         self.heartbeat_s = heartbeat_s
-        self._extend_every = self.lease / 4
-        self._extended_at: datetime | None = None
         self.owner = owner or new_owner()
         self.hook = hook or _noop_hook
-        self.max_consecutive_retries = max_consecutive_retries or self.workers * 4
+        self.counts = SendCounts()
+        self.leases = LeaseKeeper(engine, self.owner, self.lease, clock=clock, hook=self.hook)
         # Every unanswered send needs a person to settle it, so a provider that stops answering ends the
         # run after about one pool's worth of them.
-        self.max_consecutive_unknown = max_consecutive_unknown or max(2, self.workers)
-        self.counts = SendCounts()
-        self._consecutive_retries = 0
-        self._consecutive_unknown = 0
+        self.recorder = OutcomeRecorder(
+            engine, self.counts, owner=self.owner, clock=clock, hook=self.hook,
+            max_consecutive_retries=max_consecutive_retries or self.workers * 4,
+            max_consecutive_unknown=max_consecutive_unknown or max(2, self.workers))
         # Finished sends, in completion order. (`concurrent.futures.wait` over every future in flight, once
         # per completion, cost more CPU than recording the outcomes.)
-        self._finished: queue.SimpleQueue[Future[_Outcome]] = queue.SimpleQueue()
+        self._finished: queue.SimpleQueue[Future[Outcome]] = queue.SimpleQueue()
 
     # -- clocks -----------------------------------------------------------------------------------------
     def send_moment(self) -> datetime:
@@ -252,8 +171,8 @@ class OutboxSender:
 
     # -- the loop ---------------------------------------------------------------------------------------
     def _send_loop(self, limit: int | None) -> None:
-        inflight: dict[Future[_Outcome], Prepared] = {}
-        done_outcomes: list[_Outcome] = []
+        inflight: dict[Future[Outcome], Prepared] = {}
+        done_outcomes: list[Outcome] = []
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="outbox-send")
         remaining = limit
         try:
@@ -269,7 +188,7 @@ class OutboxSender:
                     break
                 if remaining is not None:
                     remaining -= len(prepared)
-                self._keep_leases(inflight)
+                self.leases.keep(list(inflight.values()))
                 for p in prepared:
                     fut = pool.submit(self._send_one, p)
                     inflight[fut] = p
@@ -279,7 +198,7 @@ class OutboxSender:
                     done_outcomes.extend(self._collect(inflight, block=True))
                 done_outcomes.extend(self._collect(inflight, block=False))
                 if done_outcomes:
-                    self._record(done_outcomes)
+                    self.recorder.record(done_outcomes)
                     done_outcomes = []
             # Stopped (fatal, provider down, window closed) or drained: give back what never started.
             self._abandon_queued(inflight)
@@ -287,15 +206,14 @@ class OutboxSender:
                 done_outcomes.extend(self._collect(inflight, block=True))
                 self._abandon_queued(inflight)  # a stop noticed while draining spares what has not started
             if done_outcomes:
-                self._record(done_outcomes)
+                self.recorder.record(done_outcomes)
                 done_outcomes = []
         except BaseException:
             self._crash_cleanup(pool, inflight, done_outcomes)
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        with Session(self.engine) as session:
-            release_leases(session, self.owner)
+        self.leases.release()
 
     def _stopped(self) -> bool:
         return self.counts.fatal or self.counts.provider_unavailable
@@ -323,9 +241,9 @@ class OutboxSender:
                     # Values are data, never template code, so a render error is a template's (or the
                     # sender settings') fault: the notice stays pending for the run after the fix, the
                     # others go out, and the flow run ends Failed so that someone looks.
-                    self._template_failure(session, row, exc)
+                    self.recorder.template_failure(session, row, exc)
             self.hook("rendered", [p.row.public_id for p in prepared])
-            self._write_blocked(session, blocked, self.clock())
+            self.recorder.write_blocked(session, blocked, self.clock())
             session.commit()
         return prepared
 
@@ -345,36 +263,6 @@ class OutboxSender:
                      ", ".join(f"{r}={n}" for r, n in sorted(gated.reasons.items())))
         return gated.sendable, gated.blocked
 
-    def _template_failure(self, session: Session, row: NoticeRow, exc: Exception) -> None:
-        self.counts.template_error += 1
-        self.counts.errors["template"] = self.counts.errors.get("template", 0) + 1
-        session.execute(
-            update(Message).where(Message.id == row.message_id, Message.state == "pending")
-            .values(last_error=scrub_error(f"render: {type(exc).__name__}: {exc}"),
-                    last_error_code="template")
-            .execution_options(synchronize_session=False)
-        )
-        log.error("outbox: rendering %s failed (%s); it stays pending",
-                  row.public_id, type(exc).__name__)
-
-    def _write_blocked(self, session: Session, blocked: list[tuple[NoticeRow, str, str]],
-                       wall: datetime) -> None:
-        if not blocked:
-            return
-        session.execute(
-            update(_T).where(_T.c.id == bindparam("b_id"), _T.c.state == "pending",
-                             _T.c.lease_owner == self.owner)
-            .values(state=bindparam("b_state"), cancelled_reason=bindparam("b_reason"),
-                    lease_owner=None, lease_until=None, updated_at=wall),
-            [{"b_id": row.message_id, "b_state": state,
-              "b_reason": reason} for row, state, reason in blocked],
-        )
-        for _row, state, _reason in blocked:
-            if state == "suppressed":
-                self.counts.suppressed += 1
-            else:
-                self.counts.cancelled += 1
-
     def _mark_sending(self, p: Prepared) -> bool:
         """Mark one row `sending` with its rendered content and commit, just before its provider call.
         Only a row still pending and still ours: a lease lost to an expiry is never sent twice. False when
@@ -390,26 +278,26 @@ class OutboxSender:
         return marked is not None
 
     # -- worker side (thread-safe: its own session for the mark, no shared state) ----------------------
-    def _send_one(self, prepared: Prepared) -> _Outcome:
+    def _send_one(self, prepared: Prepared) -> Outcome:
         """Mark the row `sending`, then hand it to the provider: a crash leaves at most this one row
         uncertain per worker."""
         try:
             if not self._mark_sending(prepared):
-                return _Outcome(prepared, None, marked=False)
+                return Outcome(prepared, None, marked=False)
         except Exception as exc:
-            return _Outcome(prepared, None, marked=False, mark_error=exc)
+            return Outcome(prepared, None, marked=False, mark_error=exc)
         outcome = self._call_provider(prepared)
         # Written at once, before this worker takes its next message, so that a crash leaves only the
         # message on the wire uncertain, not the ones that came back and wait to be recorded.
         try:
-            self._write_outcomes([outcome], self.clock())
+            self.recorder.write([outcome], self.clock())
             outcome.written = True
         except Exception as exc:  # the main thread writes it again, and meets the error itself if it lasts
             log.warning("outbox: recording the outcome of %s failed (%s); recorded with its chunk",
                         prepared.row.public_id, type(exc).__name__)
         return outcome
 
-    def _call_provider(self, prepared: Prepared, *, dry_run: bool = False) -> _Outcome:
+    def _call_provider(self, prepared: Prepared, *, dry_run: bool = False) -> Outcome:
         pid = prepared.row.public_id
         try:
             if not dry_run:
@@ -418,19 +306,19 @@ class OutboxSender:
             result = self.backend.send(prepared.mail, dry_run=dry_run)
             self.hook("provider_returned", [pid])
         except Exception as exc:
-            return _Outcome(prepared, None, exc)
-        return _Outcome(prepared, result)
+            return Outcome(prepared, None, exc)
+        return Outcome(prepared, result)
 
-    def _collect(self, inflight: dict[Future[_Outcome], Prepared], *, block: bool,
-                 after_error: bool = False) -> list[_Outcome]:
+    def _collect(self, inflight: dict[Future[Outcome], Prepared], *, block: bool,
+                 after_error: bool = False) -> list[Outcome]:
         """Outcomes of the sends that finished (waiting for one when `block`). Futures cancelled and already
         dropped from `inflight` by `_abandon_queued` also pass through the queue; they are skipped. A mark
         that failed raises its database error, unless the run is already cleaning up after one."""
         if not inflight:
             return []
-        done: list[Future[_Outcome]] = []
+        done: list[Future[Outcome]] = []
         while block:
-            self._keep_leases(inflight)
+            self.leases.keep(list(inflight.values()))
             try:
                 done.append(self._finished.get(timeout=self.heartbeat_s))
                 break
@@ -441,7 +329,7 @@ class OutboxSender:
                 done.append(self._finished.get_nowait())
             except queue.Empty:
                 break
-        out: list[_Outcome] = []
+        out: list[Outcome] = []
         for fut in done:
             if inflight.pop(fut, None) is None or fut.cancelled():
                 continue
@@ -451,46 +339,10 @@ class OutboxSender:
             if not outcome.marked:
                 continue  # never handed over: still pending, its lease released when the run ends
             out.append(outcome)
-            self._observe(outcome)
+            self.recorder.observe(outcome)
         return out
 
-    def _keep_leases(self, inflight: dict[Future[_Outcome], Prepared]) -> None:
-        """Extend the leases of the rows handed to the pool once a quarter of the lease has passed, so that
-        a concurrent run never takes a queued or slow send for a crash leftover."""
-        wall = self.clock()
-        if self._extended_at is None:
-            self._extended_at = wall  # rows marked in this run got a full lease when they were marked
-            return
-        if wall - self._extended_at < self._extend_every or not inflight:
-            return
-        ids = [p.row.message_id for p in list(inflight.values()) if p.row.message_id is not None]
-        if not ids:
-            return
-        with Session(self.engine) as session:
-            kept = set(extend_leases(session, self.owner, ids, until=wall + self.lease))
-        self._extended_at = wall
-        self.hook("lease_extended", [p.row.public_id for p in list(inflight.values())
-                                     if p.row.message_id in kept])
-
-    def _observe(self, outcome: _Outcome) -> None:
-        result = outcome.result
-        if result is None:
-            return
-        if result.status == "fatal":
-            self.counts.fatal = True
-        elif result.status == "retry":
-            self._consecutive_retries += 1
-            if self._consecutive_retries >= self.max_consecutive_retries:
-                self.counts.provider_unavailable = True
-        elif result.status == "unknown":
-            self._consecutive_unknown += 1
-            if self._consecutive_unknown >= self.max_consecutive_unknown:
-                self.counts.provider_unavailable = True
-        elif result.status == "accepted":
-            self._consecutive_retries = 0
-            self._consecutive_unknown = 0
-
-    def _abandon_queued(self, inflight: dict[Future[_Outcome], Prepared]) -> None:
+    def _abandon_queued(self, inflight: dict[Future[Outcome], Prepared]) -> None:
         """Cancel sends the pool has not started; those rows were never marked, so they are still
         `pending` and their leases are released when the run ends."""
         if not self._stopped() and not self.counts.outside_window:
@@ -499,84 +351,8 @@ class OutboxSender:
             if f.cancel():
                 inflight.pop(f)
 
-    def _record(self, outcomes: list[_Outcome]) -> None:
-        """Count the outcomes of a chunk, writing any a worker could not write itself (one write)."""
-        unwritten = [o for o in outcomes if not o.written]
-        if unwritten:
-            self._write_outcomes(unwritten, self.clock())
-        tally = Counter(_kind(o) for o in outcomes)
-        self.counts.sent += tally["accepted"]
-        self.counts.failed += tally["failed"]
-        self.counts.retry += tally["retry"]
-        self.counts.held += tally["fatal"]
-        self.counts.unknown += tally["unknown"]
-        for o in outcomes:
-            if o.result is not None and o.result.status != "accepted":
-                code = _code(o.result)
-                self.counts.errors[code] = self.counts.errors.get(code, 0) + 1
-        self.hook("recorded", [o.prepared.row.public_id for o in outcomes])
-        if tally["fatal"]:
-            refused = [o for o in outcomes if o.result is not None and o.result.status == "fatal"]
-            log.error("outbox: the provider refused us, not the messages (%s); sending stopped, %d "
-                      "message(s) back to pending for the run after the fix (ids: %s)",
-                      refused[0].result.error if refused[0].result else "", tally["fatal"],
-                      ", ".join(o.prepared.row.public_id for o in refused)[:2000])
-        if tally["failed"] or tally["unknown"]:
-            log.warning("outbox: %d failed, %d unknown in this chunk (ids: %s)", tally["failed"],
-                        tally["unknown"],
-                        ", ".join(o.prepared.row.public_id for o in outcomes
-                                  if _kind(o) in ("failed", "unknown"))[:2000])
-
-    def _write_outcomes(self, outcomes: list[_Outcome], wall: datetime) -> None:
-        """One write for the given outcomes; each row moves only out of `sending`. Thread-safe (its own
-        session): workers call it for their own message."""
-        accepted, failed, retry, held, unknown = [], [], [], [], []
-        for o in outcomes:
-            mid = o.prepared.row.message_id
-            r = o.result
-            if r is None:
-                err = o.error
-                unknown.append({"b_id": mid, "b_code": "exception",
-                                "b_error": scrub_error(f"{type(err).__name__}: {err}")})
-            elif r.status == "accepted":
-                accepted.append({"b_id": mid, "b_pmid": r.provider_message_id})
-            elif r.status == "retry":
-                retry.append({"b_id": mid, "b_error": (r.error or "retryable provider error")[:2000],
-                              "b_code": _code(r)})
-            elif r.status == "unknown":
-                # Handed over, never answered: the provider may have it. Re-sending could mail twice.
-                unknown.append({"b_id": mid, "b_code": _code(r),
-                                "b_error": (r.error or "sent, but the provider's answer was lost")[:2000]})
-            elif r.status == "fatal":
-                # About us (key, TLS, sender), not the message: it waits for the fix, like a retry.
-                held.append({"b_id": mid, "b_error": (r.error or "the provider refused us")[:2000],
-                             "b_code": _code(r)})
-            else:  # failed
-                failed.append({"b_id": mid, "b_error": (r.error or "rejected by the provider")[:2000],
-                               "b_code": _code(r)})
-        with self.engine.begin() as conn:
-            where = (_T.c.id == bindparam("b_id"), _T.c.state == "sending")
-            if accepted:
-                conn.execute(update(_T).where(*where).values(
-                    state="accepted", provider_message_id=bindparam("b_pmid"), accepted_at=wall,
-                    last_error=None, last_error_code=None, lease_owner=None, lease_until=None,
-                    updated_at=wall), accepted)
-            if failed:
-                conn.execute(update(_T).where(*where).values(
-                    state="failed", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
-                    lease_owner=None, lease_until=None, updated_at=wall), failed)
-            if retry or held:
-                # Stay leased to this run so it does not pick them up again; released when the run ends.
-                conn.execute(update(_T).where(*where).values(
-                    state="pending", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
-                    updated_at=wall), retry + held)
-            if unknown:
-                conn.execute(update(_T).where(*where).values(
-                    state="unknown", last_error=bindparam("b_error"), last_error_code=bindparam("b_code"),
-                    lease_owner=None, lease_until=None, updated_at=wall), unknown)
-
-    def _crash_cleanup(self, pool: ThreadPoolExecutor, inflight: dict[Future[_Outcome], Prepared],
-                       done: list[_Outcome]) -> None:
+    def _crash_cleanup(self, pool: ThreadPoolExecutor, inflight: dict[Future[Outcome], Prepared],
+                       done: list[Outcome]) -> None:
         """Best effort after an exception: sends not started are cancelled (their rows were never marked,
         so they are still `pending`), what finished is recorded, the leases on pending rows released.
         Anything else stays `sending` and becomes `unknown` in the next run."""
@@ -587,9 +363,8 @@ class OutboxSender:
             pool.shutdown(wait=True, cancel_futures=True)
             done.extend(self._collect(inflight, block=False, after_error=True))
             if done:
-                self._record(done)
-            with Session(self.engine) as session:
-                release_leases(session, self.owner)
+                self.recorder.record(done)
+            self.leases.release()
         except Exception as exc:  # the original error matters more; the next run cleans up
             log.error("outbox: cleanup after an error failed too (%s); the next run will review",
                       type(exc).__name__)
@@ -632,19 +407,6 @@ class OutboxSender:
                     self.counts.previewed += 1
                 else:
                     self.counts.failed += 1
-
-
-def _kind(outcome: _Outcome) -> str:
-    """accepted, failed, retry, fatal or unknown (a send that raised counts as unknown)."""
-    return "unknown" if outcome.result is None else outcome.result.status
-
-
-def _code(result: SendResult) -> str:
-    """A short, stable cause for counts and review: "http_400", "read_timeout", "fatal", "retry" …"""
-    if result.code:
-        return result.code
-    match = _HTTP_STATUS.match(result.error or "")
-    return f"http_{match.group(1)}" if match else result.status
 
 
 def send_due(engine: Engine, settings: Settings, *, dry_run: bool = False, **kwargs: Any) -> SendCounts:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from junkan.ats.errors import AtsError
+from junkan.ats.base import AtsError
 from junkan.ats.factory import build_writer
 from junkan.clock import RunClock
 from junkan.config import Settings

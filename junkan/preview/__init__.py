@@ -5,6 +5,6 @@ planning), so the preview and the real run cannot drift apart; `sections.SECTION
 """
 
 from junkan.preview.model import Preview, SectionPreview
-from junkan.preview.run import default_preview_date, preview_day
+from junkan.preview.sections import default_preview_date, preview_day
 
 __all__ = ["Preview", "SectionPreview", "default_preview_date", "preview_day"]

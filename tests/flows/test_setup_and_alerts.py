@@ -21,7 +21,7 @@ from werkzeug import Request, Response
 from flows.setup import AUTOMATIONS_FILE, load_automations, notification_block
 from junkan.cli import app
 from junkan.config import get_settings
-from tasks.alerts import emit_message_alerts
+from tasks.common import emit_message_alerts
 from tasks.limits import ATS_LIMIT, SEND_LIMIT, SENDGRID_LIMIT
 
 NAMES = ("junkan-flow-run-failed", "junkan-messages-unknown", "junkan-messages-failed")

@@ -16,7 +16,7 @@ from junkan.db.errors import DatabaseConnectionLost, ScrubbedDatabaseError, data
 from junkan.db.models import Candidate
 from junkan.db.types import utcnow
 from junkan.ingest.pgcopy import staged_upsert
-from tasks.retry import is_transient
+from tasks.common import is_transient
 
 ADDRESS = "taro.yamada@example.jp"
 NAME = "山田 太郎"

@@ -183,7 +183,7 @@ def test_lever_tags_and_notes_as_the_configured_user_once(
 
 
 def test_lever_without_perform_as_and_spreadsheets_get_no_writer(database_url: str, tmp_path: Path) -> None:
-    from junkan.ats.errors import AtsError
+    from junkan.ats.base import AtsError
     from junkan.ats.factory import build_writer
     from junkan.config import Settings
 

@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from junkan.ats.base import ApplicationRecord, BadRecord
+from junkan.ats.base import ApplicationRecord, AtsError, BadRecord
 from junkan.ats.csv_source import HEADER_MAP, CsvAdapter, excel_serial_to_datetime, parse_date
-from junkan.ats.errors import AtsError
 from junkan.ats.factory import build_adapter
 from junkan.config import AtsSettings
 from junkan.demo.company import HEADERS as DEMO_EXPORT_HEADERS

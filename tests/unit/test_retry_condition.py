@@ -1,4 +1,4 @@
-"""The one retry condition of the Prefect tasks (tasks/retry.py): which failures are worth a later retry."""
+"""The one retry condition of the Prefect tasks (tasks/common.py): which failures are worth a later retry."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from junkan.ats.errors import AtsError
+from junkan.ats.base import AtsError
 from junkan.config import ConfigError
 from junkan.http import HttpError
 from junkan.partner.records import PartnerError
-from tasks.retry import is_transient, retry_transient
+from tasks.common import is_transient, retry_transient
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from junkan.ats.sheet_values import parse_date
+from junkan.ats.sheet_cells import parse_date
 
 JST = ZoneInfo("Asia/Tokyo")
 
