@@ -26,7 +26,7 @@ from junkan.db.models import Candidate, Message, Quarantine
 from junkan.db.models_engagement import EmailEvent
 from junkan.engagement.bulk import CHUNK
 from junkan.engagement.event_batch import HugeInt, Unreadable
-from junkan.engagement.event_sql import EventRow, StateTarget, event_sql
+from junkan.engagement.event_sql import EventRow, event_sql
 from junkan.engagement.optout import (
     cancel_pending_advertising,
     candidates_by_email,
@@ -37,6 +37,7 @@ from junkan.engagement.privacy import bare_url, scrub_event
 from junkan.engagement.storable import MAX_DEPTH, nested_deeper_than, storable_copy, text_problem, unstorable
 from junkan.identity import normalize_email
 from junkan.keyed import hash_normalised
+from junkan.outbox.delivery import StateTarget, advance_states
 from junkan.tally import Tally
 
 #: The custom arg the outbox puts on every send: our opaque message id, never personal data.
@@ -316,7 +317,7 @@ def _update_states(session: Session, target: dict[int, str], delivered: set[int]
         return 0
     targets = [StateTarget(mid, state, _RANK[state]) for mid, state in target.items()]
     conn = session.connection()
-    return event_sql(conn).advance_states(conn, targets, now=now, delivered=delivered)
+    return advance_states(conn, targets, now=now, delivered=delivered)
 
 
 def _apply_opt_outs(session: Session, new: list[ParsedEvent], now: datetime, result: IngestResult,

@@ -17,8 +17,9 @@ from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Message, Suppression
 from junkan.db.models_engagement import EmailEvent
-from junkan.engagement.event_sql import EventRow, StateTarget, event_sql
+from junkan.engagement.event_sql import EventRow, event_sql
 from junkan.engagement.events import begin_webhook_batch, ingest_events
+from junkan.outbox.delivery import StateTarget, advance_states
 from tests.integration._engagement_data import (
     WebhookKeys,
     add_message,
@@ -181,7 +182,7 @@ def test_driver_level_state_update_only_moves_messages_forward(engine: Engine) -
                StateTarget(m_sending.id, "delivered", 2), StateTarget(10**9, "delivered", 2)]
     with session_scope(engine) as s:
         conn = s.connection()
-        changed = event_sql(conn).advance_states(conn, targets, now=now)
+        changed = advance_states(conn, targets, now=now)
     assert changed == 2
     with session_scope(engine) as s:
         rows = {m.id: (m.state, m.updated_at == now) for m in s.scalars(select(Message))}

@@ -12,11 +12,7 @@ LIBRARY = ROOT / "junkan"
 OWNER = LIBRARY / "outbox"
 
 #: Modules outside the outbox that may write the state, and why. Keep it short: each entry is a debt.
-ALLOWED: dict[str, str] = {
-    # The webhook's driver-level hot path advances accepted → delivered/bounced from provider events
-    # (never out of or into pending/sending/cancelled); its statements are written per dialect for speed.
-    "junkan/engagement/event_sql.py": "provider events advance delivery states",
-}
+ALLOWED: dict[str, str] = {}
 
 _RAW_UPDATE = re.compile(r"\bUPDATE\s+message\b", re.IGNORECASE)
 _RAW_STATE = re.compile(r"\bstate\s*=", re.IGNORECASE)
