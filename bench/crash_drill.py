@@ -55,11 +55,12 @@ from junkan.db.types import utcnow  # noqa: E402
 from junkan.engagement.reconcile import reconcile_messages  # noqa: E402
 from junkan.outbox.settle import settle_unknown  # noqa: E402
 from junkan.web.app import create_app  # noqa: E402
-from tests.fakes.sendgrid import EventWebhook, ReceivedRequest, SendGridFake  # noqa: E402
+from tests.fakes.sendgrid import EventWebhook, SendGridFake  # noqa: E402
 from tests.integration._engagement_data import WebhookKeys  # noqa: E402
 from tests.integration._outbox_child import (  # noqa: E402
     child_send,
     child_url,
+    reached_after,
     seed_due_notices,
     send_run,
     wait_for_child_backends_to_end,
@@ -118,17 +119,7 @@ def main() -> int:
                 trial = seed_due_notices(engine, settings, rng.randint(8, 30))
                 ids |= trial
                 target = rng.randint(1, len(trial) - 1)
-                reached = threading.Event()
-                seen = Counter[str]()
-
-                def count(req: ReceivedRequest, mine: set[str] = trial, n: int = target,
-                          event: threading.Event = reached, tally: Counter[str] = seen) -> None:
-                    if req.junkan_message_id in mine:
-                        tally["n"] += 1
-                        if tally["n"] >= n:
-                            event.set()
-
-                fake.responder = count  # type: ignore[assignment]
+                reached = reached_after(fake, trial, target)
                 name = f"junkan-drill-{os.getpid()}-{kill}"
                 proc = ctx.Process(target=child_send, args=(child_url(database_url, name), fake.url, API_KEY,
                                                             str(tmp), args.workers, rng.randint(2, 16)))

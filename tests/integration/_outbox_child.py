@@ -4,6 +4,7 @@ backends, and the next send run after the killed one."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from junkan.db.types import utcnow
 from junkan.mail.backends import build_backend
 from junkan.outbox.enqueue import enqueue_due_notices
 from junkan.outbox.sender import OutboxSender
+from tests.fakes.sendgrid import ReceivedRequest, SendGridFake
 from tests.integration._outbox_data import SEND_NOW, add_application
 from tests.mail_support import live_identity
 
@@ -51,6 +53,25 @@ def send_run(engine: Engine, settings: Settings, *, hours_later: float = 0.0) ->
 
     backend = build_backend(settings, sleep=lambda _s: None)
     OutboxSender(engine, settings, backend=backend, now=SEND_NOW, clock=clock).run()
+
+
+def reached_after(fake: SendGridFake, ids: set[str], n: int) -> threading.Event:
+    """An event set once the fake has received `n` requests for the messages `ids` (it becomes the fake's
+    responder, answering as usual: set `fake.responder = None` afterwards)."""
+    reached = threading.Event()
+    lock = threading.Lock()
+    seen = 0
+
+    def count(req: ReceivedRequest) -> None:
+        nonlocal seen
+        if req.junkan_message_id in ids:
+            with lock:  # the fake serves requests on several threads
+                seen += 1
+                if seen >= n:
+                    reached.set()
+
+    fake.responder = count
+    return reached
 
 
 def child_url(database_url: str, name: str) -> str:

@@ -30,6 +30,7 @@ from tests.integration._outbox_child import (
     child_backends,
     child_send,
     child_url,
+    reached_after,
     seed_due_notices,
     send_run,
     wait_for_child_backends_to_end,
@@ -138,17 +139,7 @@ def test_sigkill_of_a_sending_process_mid_batch(
     for trial in range(3):
         ids = seed_due_notices(engine, settings, 30)
         kill_after = rng.randint(2, 20)
-        reached = threading.Event()
-        seen = Counter[str]()
-
-        def count(req: ReceivedRequest, trial_ids: set[str] = ids, target: int = kill_after,
-                  event: threading.Event = reached, tally: Counter[str] = seen) -> None:
-            if req.junkan_message_id in trial_ids:
-                tally["n"] += 1
-                if tally["n"] >= target:
-                    event.set()
-
-        fake.responder = count  # type: ignore[assignment]
+        reached = reached_after(fake, ids, kill_after)
         child_name = f"junkan-crash-child-{os.getpid()}-{trial}"
         proc = ctx.Process(target=child_send, args=(child_url(database_url, child_name), fake.url, API_KEY,
                                                     str(tmp_path), workers, 6))
