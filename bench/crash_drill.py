@@ -56,15 +56,8 @@ from junkan.engagement.reconcile import reconcile_messages  # noqa: E402
 from junkan.outbox.settle import settle_unknown  # noqa: E402
 from junkan.web.app import create_app  # noqa: E402
 from tests.fakes.sendgrid import EventWebhook, SendGridFake  # noqa: E402
+from tests.integration import _outbox_child as child  # noqa: E402
 from tests.integration._engagement_data import WebhookKeys  # noqa: E402
-from tests.integration._outbox_child import (  # noqa: E402
-    child_send,
-    child_url,
-    reached_after,
-    seed_due_notices,
-    send_run,
-    wait_for_child_backends_to_end,
-)
 from tests.mail_support import live_identity  # noqa: E402
 
 API_KEY = "SG.crash-drill"
@@ -116,26 +109,29 @@ def main() -> int:
         threading.Thread(target=web.run, daemon=True).start()
         with EventWebhook(fake, f"http://127.0.0.1:{port}/hooks/sendgrid", keys.sign) as webhook:
             for kill in range(args.kills):
-                trial = seed_due_notices(engine, settings, rng.randint(8, 30))
+                trial = child.seed_due_notices(engine, settings, rng.randint(8, 30))
                 ids |= trial
                 target = rng.randint(1, len(trial) - 1)
-                reached = reached_after(fake, trial, target)
+                reached = child.reached_after(fake, trial, target)
                 name = f"junkan-drill-{os.getpid()}-{kill}"
-                proc = ctx.Process(target=child_send, args=(child_url(database_url, name), fake.url, API_KEY,
-                                                            str(tmp), args.workers, rng.randint(2, 16)))
+                url = child.child_url(database_url, name)
+                proc = ctx.Process(target=child.child_send,
+                                   args=(url, fake.url, API_KEY, str(tmp), args.workers, rng.randint(2, 16)))
                 proc.start()
                 if not reached.wait(120):
                     raise SystemExit(f"kill {kill}: the child never got going")
                 os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
                 proc.join(30)
                 fake.responder = None
-                wait_for_child_backends_to_end(engine, name)
+                child.wait_for_child_backends_to_end(engine, name)
                 with session_scope(engine) as s:
                     uncertain.append(len(s.scalars(select(Message.id).where(
                         Message.public_id.in_(trial), Message.state == "sending")).all()))
-                send_run(engine, settings, hours_later=2)  # the next run, once the killed run's leases ended
-            ids |= seed_due_notices(engine, settings, 20)  # the next day's notices: the webhook reports them
-            send_run(engine, settings, hours_later=2)
+                # The next run, once the killed run's leases ended.
+                child.send_run(engine, settings, hours_later=2)
+            # The next day's notices: the webhook reports them.
+            ids |= child.seed_due_notices(engine, settings, 20)
+            child.send_run(engine, settings, hours_later=2)
             deadline = time.monotonic() + 120
             while webhook.pending() and time.monotonic() < deadline:
                 time.sleep(0.1)  # the webhook posts every 0.2 s; polled under a deadline
@@ -143,7 +139,7 @@ def main() -> int:
                 unknown_before = len(s.scalars(select(Message.id).where(Message.state == "unknown")).all())
                 reconcile_messages(s, now=utcnow(), key=settings.retention.key_bytes())
                 settled = settle_unknown(s, now=utcnow() + timedelta(hours=2) + WINDOW, window=WINDOW)
-            send_run(engine, settings, hours_later=4)  # what went back to pending
+            child.send_run(engine, settings, hours_later=4)  # what went back to pending
         web.should_exit = True
         log = fake.snapshot()
     accepted = Counter(r.junkan_message_id for r in log if r.status == 202)
