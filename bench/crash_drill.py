@@ -39,29 +39,25 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import uvicorn  # noqa: E402
-from sqlalchemy import Engine, make_url, select, text  # noqa: E402
+from sqlalchemy import make_url, select  # noqa: E402
 
 from junkan.config import Settings  # noqa: E402
 from junkan.db import make_engine, session_scope, upgrade  # noqa: E402
 from junkan.db.models import Message  # noqa: E402
 from junkan.db.types import utcnow  # noqa: E402
 from junkan.engagement.reconcile import reconcile_messages  # noqa: E402
-from junkan.mail.backends import build_backend  # noqa: E402
-from junkan.outbox.enqueue import enqueue_due_notices  # noqa: E402
-from junkan.outbox.sender import OutboxSender  # noqa: E402
 from junkan.outbox.settle import settle_unknown  # noqa: E402
 from junkan.web.app import create_app  # noqa: E402
-from tests.fakes.sendgrid import EventWebhook, ReceivedRequest, SendGridFake  # noqa: E402
+from tests.fakes.sendgrid import EventWebhook, SendGridFake  # noqa: E402
+from tests.integration import _outbox_child as child  # noqa: E402
 from tests.integration._engagement_data import WebhookKeys  # noqa: E402
-from tests.integration._outbox_child import child_send  # noqa: E402
-from tests.integration._outbox_data import SEND_NOW, add_application  # noqa: E402
 from tests.mail_support import live_identity  # noqa: E402
 
 API_KEY = "SG.crash-drill"
@@ -83,48 +79,6 @@ def _settings(database_url: str, fake: SendGridFake, tmp: Path, workers: int, pu
         webhook={"sendgrid_public_key": public_key},
         _env_file=None,  # type: ignore[call-arg]
     )
-
-
-def _seed(engine: Engine, settings: Settings, n: int) -> set[str]:
-    with session_scope(engine) as s:
-        before = set(s.scalars(select(Message.public_id)))
-        for _ in range(n):
-            add_application(s)
-    with session_scope(engine) as s:
-        enqueue_due_notices(s, settings, SEND_NOW)
-        return set(s.scalars(select(Message.public_id))) - before
-
-
-def _send(engine: Engine, settings: Settings, *, hours_later: float = 0.0) -> None:
-    """A send run; `hours_later` moves its wall clock past every lease of a killed run."""
-    def clock() -> datetime:
-        return utcnow() + timedelta(hours=hours_later)
-
-    backend = build_backend(settings, sleep=lambda _s: None)
-    OutboxSender(engine, settings, backend=backend, now=SEND_NOW, clock=clock).run()
-
-
-def _wait_for_backends(engine: Engine, name: str) -> None:
-    """PostgreSQL: a killed client's backend may still commit what it had received; wait until it is gone."""
-    if engine.dialect.name != "postgresql":
-        return
-    end = time.monotonic() + 30
-    sql = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n")
-    while True:
-        with engine.connect() as conn:
-            if not conn.execute(sql, {"n": name}).scalar_one():
-                return
-        if time.monotonic() > end:
-            raise SystemExit(f"the killed child's PostgreSQL backends outlived 30 s ({name})")
-        time.sleep(0.05)  # polling a condition under a deadline
-
-
-def _child_url(database_url: str, kill: int) -> tuple[str, str]:
-    name = f"junkan-drill-{os.getpid()}-{kill}"
-    url = make_url(database_url)
-    if url.get_backend_name() == "postgresql":
-        url = url.update_query_dict({"application_name": name})
-    return url.render_as_string(hide_password=False), name
 
 
 def main() -> int:
@@ -155,36 +109,29 @@ def main() -> int:
         threading.Thread(target=web.run, daemon=True).start()
         with EventWebhook(fake, f"http://127.0.0.1:{port}/hooks/sendgrid", keys.sign) as webhook:
             for kill in range(args.kills):
-                trial = _seed(engine, settings, rng.randint(8, 30))
+                trial = child.seed_due_notices(engine, settings, rng.randint(8, 30))
                 ids |= trial
                 target = rng.randint(1, len(trial) - 1)
-                reached = threading.Event()
-                seen = Counter[str]()
-
-                def count(req: ReceivedRequest, mine: set[str] = trial, n: int = target,
-                          event: threading.Event = reached, tally: Counter[str] = seen) -> None:
-                    if req.junkan_message_id in mine:
-                        tally["n"] += 1
-                        if tally["n"] >= n:
-                            event.set()
-
-                fake.responder = count  # type: ignore[assignment]
-                url, name = _child_url(database_url, kill)
-                proc = ctx.Process(target=child_send, args=(url, fake.url, API_KEY, str(tmp), args.workers,
-                                                            rng.randint(2, 16)))
+                reached = child.reached_after(fake, trial, target)
+                name = f"junkan-drill-{os.getpid()}-{kill}"
+                url = child.child_url(database_url, name)
+                proc = ctx.Process(target=child.child_send,
+                                   args=(url, fake.url, API_KEY, str(tmp), args.workers, rng.randint(2, 16)))
                 proc.start()
                 if not reached.wait(120):
                     raise SystemExit(f"kill {kill}: the child never got going")
                 os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
                 proc.join(30)
                 fake.responder = None
-                _wait_for_backends(engine, name)
+                child.wait_for_child_backends_to_end(engine, name)
                 with session_scope(engine) as s:
                     uncertain.append(len(s.scalars(select(Message.id).where(
                         Message.public_id.in_(trial), Message.state == "sending")).all()))
-                _send(engine, settings, hours_later=2)  # the next run, once the killed run's leases ran out
-            ids |= _seed(engine, settings, 20)  # the next day's notices: the webhook reports them
-            _send(engine, settings, hours_later=2)
+                # The next run, once the killed run's leases ended.
+                child.send_run(engine, settings, hours_later=2)
+            # The next day's notices: the webhook reports them.
+            ids |= child.seed_due_notices(engine, settings, 20)
+            child.send_run(engine, settings, hours_later=2)
             deadline = time.monotonic() + 120
             while webhook.pending() and time.monotonic() < deadline:
                 time.sleep(0.1)  # the webhook posts every 0.2 s; polled under a deadline
@@ -192,7 +139,7 @@ def main() -> int:
                 unknown_before = len(s.scalars(select(Message.id).where(Message.state == "unknown")).all())
                 reconcile_messages(s, now=utcnow(), key=settings.retention.key_bytes())
                 settled = settle_unknown(s, now=utcnow() + timedelta(hours=2) + WINDOW, window=WINDOW)
-            _send(engine, settings, hours_later=4)  # what went back to pending
+            child.send_run(engine, settings, hours_later=4)  # what went back to pending
         web.should_exit = True
         log = fake.snapshot()
     accepted = Counter(r.junkan_message_id for r in log if r.status == 202)

@@ -30,13 +30,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
-from scratch_db import postgres_scratch
 from sqlalchemy.engine import make_url
 
 from junkan.ats.csv_source import CsvAdapter
 from junkan.db import make_engine
 from junkan.ingest import ingest
 from junkan.ingest.service import DEFAULT_BATCH_SIZE
+from tests.db_support import fresh_postgresql_database
 
 HEADERS = ["応募ID", "氏名", "メールアドレス", "電話番号", "応募日", "求人ID", "求人", "選考段階", "選考結果",
            "不採用理由", "選考結果日", "タレントプール同意"]
@@ -148,7 +148,7 @@ def scratch_database(parser: argparse.ArgumentParser, args: argparse.Namespace,
         parser.error("the benchmark needs PostgreSQL (COPY is the floor it compares against)")
     name = f"{prefix}_{os.getpid()}"
     csv_path = args.workdir / f"{name}.csv"
-    with postgres_scratch(args.database_url, name, drop=not args.keep) as url:
+    with fresh_postgresql_database(args.database_url, name, drop=not args.keep) as url:
         try:
             started = time.perf_counter()
             generate(csv_path, args.n)

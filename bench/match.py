@@ -40,13 +40,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from scratch_db import postgres_scratch
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db import make_engine, upgrade
 from junkan.db.models import Application, Candidate, Consent, Job, RejectionReason
+from tests.db_support import fresh_postgresql_database
 
 FAMILIES: dict[str, tuple[list[str], list[str]]] = {
     "エンジニア": (["バックエンドエンジニア", "フロントエンドエンジニア", "インフラエンジニア", "ＳＲＥ",
@@ -164,7 +164,8 @@ def scratch(args: argparse.Namespace) -> Iterator[str]:
                 path.replace(kept)
                 print(f"kept {kept}")
         return
-    with postgres_scratch(args.database_url, f"junkan_bench_match_{os.getpid()}", drop=not args.keep) as url:
+    name = f"junkan_bench_match_{os.getpid()}"
+    with fresh_postgresql_database(args.database_url, name, drop=not args.keep) as url:
         yield url
 
 

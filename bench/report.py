@@ -29,7 +29,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scratch_db import postgres_scratch
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
@@ -39,6 +38,7 @@ from junkan.reports.calendar import sla_rows
 from junkan.reports.compute import compute_kpis, run_query, tune_transaction
 from junkan.reports.periods import Period
 from junkan.reports.registry import load_queries
+from tests.db_support import fresh_postgresql_database
 
 PERIOD = Period(date(2025, 12, 1), date(2026, 11, 30))
 
@@ -112,7 +112,7 @@ def scratch(url: str, keep: bool, name: str | None = None) -> Iterator[str]:
     reuse = name is not None
     name = name or f"bench_report_{os.getpid()}"
     try:
-        with postgres_scratch(url, name, create=not reuse, drop=not (keep or reuse)) as scratch_url:
+        with fresh_postgresql_database(url, name, create=not reuse, drop=not (keep or reuse)) as scratch_url:
             yield scratch_url
     finally:
         if keep or reuse:

@@ -31,25 +31,31 @@ def _has_sqlite_sequence(conn: Connection) -> bool:
 
 
 @contextmanager
-def fresh_postgresql_database(server_url: str, name: str) -> Iterator[str]:
+def fresh_postgresql_database(
+    server_url: str, name: str, *, create: bool = True, drop: bool = True
+) -> Iterator[str]:
     """Database `name` on the server of `server_url`, created empty and migrated; yields its URL and drops it
-    afterwards. One of that name left behind by a killed run is dropped first, so a rerun starts clean."""
+    afterwards. One of that name left behind by a killed run is dropped first, so a rerun starts clean.
+    A benchmark keeping its data between runs turns `create` off (the database exists and is only migrated)
+    or `drop` off (it is left behind)."""
     url = make_url(server_url)
     # CREATE and DROP DATABASE cannot run inside a transaction. A new connection each time: one kept in a
     # pool may have been dropped meanwhile (the fault drill terminates every connection of the database).
     admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
-    def drop() -> None:
+    def drop_database() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-    drop()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if create:
+        drop_database()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         fresh = url.set(database=name).render_as_string(hide_password=False)
         upgrade(fresh)
         yield fresh
     finally:
-        drop()
+        if drop:
+            drop_database()
         admin.dispose()

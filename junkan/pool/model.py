@@ -38,6 +38,7 @@ from junkan.pool.scoring import (
     RECENCY_ZERO_MONTHS,
     STAGE_POINTS,
     Scores,
+    months_between,
     months_since,
     rule_scores,
 )
@@ -47,7 +48,6 @@ METHOD = "logreg_calibrated_sigmoid"
 CATEGORIES = tuple(CATEGORY_POINTS)
 FEATURES = ("stage_level", "months", "applications", "rule_score", *(f"cat_{c}" for c in CATEGORIES))
 TEST_SHARE = 0.25
-_DAYS_PER_MONTH = 30.4375
 _BINS = 10
 
 
@@ -129,7 +129,7 @@ def load_outcomes(session: Session, now: datetime) -> Outcomes:
             last = max(earlier, key=lambda a: a[3])
             level.append(max(stage_level(a[4]) for a in earlier))
             cats.append(last[5] or ("withdrawn" if last[0] == "withdrawn" else "other"))
-            months.append(max((start - last[3]).total_seconds() / 86400.0 / _DAYS_PER_MONTH, 0.0))
+            months.append(months_between(last[3], start))
             apps.append(k)
             ys.append(1 if status == "hired" else 0)
             ats.append(start)

@@ -42,6 +42,12 @@ class Scores:
     model_version: str | None = None
 
 
+def months_between(earlier: datetime, later: datetime) -> float:
+    """Average-length months from `earlier` to `later`, 0 when `later` is not after it: the unit of
+    `months_since`, for one pair of moments (training rows)."""
+    return max((later - earlier).total_seconds() / 86400.0 / _DAYS_PER_MONTH, 0.0)
+
+
 def months_since(signals: PoolSignals, now: datetime) -> np.ndarray:
     days = (now.timestamp() - np.nan_to_num(signals.decided_ts, nan=now.timestamp())) / 86400.0
     months: np.ndarray = np.maximum(days / _DAYS_PER_MONTH, 0.0)

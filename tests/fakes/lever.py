@@ -136,6 +136,15 @@ class LeverFake(VendorFake):
             return json_response({"code": "BadRequest", "message": "body must be a JSON object"}, 400)
         return None
 
+    def _writable(self, request: Request) -> dict[str, Any] | Response:
+        """The opportunity a write is for, or Lever's answer refusing the write (unknown opportunity,
+        missing or unknown `perform_as` user, no JSON object body)."""
+        opp = self._find(request)
+        if opp is None:
+            return self._not_found()
+        refused = self._write_refused(request)
+        return opp if refused is None else refused
+
     def _opportunity(self, request: Request) -> Response:
         opp = self._find(request)
         return json_response({"data": opp}) if opp is not None else self._not_found()
@@ -147,11 +156,9 @@ class LeverFake(VendorFake):
         return json_response({"data": self.notes.get(str(opp["id"]), []), "hasNext": False})
 
     def _add_note(self, request: Request) -> Response:
-        opp = self._find(request)
-        if opp is None:
-            return self._not_found()
-        if (refused := self._write_refused(request)) is not None:
-            return refused
+        opp = self._writable(request)
+        if isinstance(opp, Response):
+            return opp
         body = request.get_json()
         if not isinstance(body.get("value"), str) or not body["value"]:
             return json_response({"code": "BadRequest", "message": "value is required"}, 400)
@@ -164,11 +171,9 @@ class LeverFake(VendorFake):
         return json_response({"data": {"noteId": note_id}}, 201)
 
     def _add_tags(self, request: Request) -> Response:
-        opp = self._find(request)
-        if opp is None:
-            return self._not_found()
-        if (refused := self._write_refused(request)) is not None:
-            return refused
+        opp = self._writable(request)
+        if isinstance(opp, Response):
+            return opp
         body = request.get_json()
         tags = body.get("tags")
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):

@@ -142,6 +142,19 @@ def add_application(session: Session, cand: Candidate, job: Job, *, status: str 
     return app
 
 
+def add_in_house_job_learned_as_backend(session: Session, people: int) -> Job:
+    """A closed バックエンドエンジニア job, a closed job with an in-house name (〇〇プロダクトの開発), and
+    `people` pool members (Python, 社内基盤X) who applied to both, 90 days back: what teaches the learned
+    vocabulary that the in-house name is backend work. Returns the in-house job."""
+    before = DECIDED - timedelta(days=90)
+    backend = add_job(session, "バックエンドエンジニア", status="closed", opened_at=before)
+    internal = add_job(session, "〇〇プロダクトの開発", status="closed", opened_at=before)
+    for _ in range(people):
+        both = add_member(session, past_job=backend, skills=["Python", "社内基盤X"])
+        add_application(session, both, internal, decided_at=DECIDED - timedelta(days=1))
+    return internal
+
+
 def suppress(session: Session, email_key: str) -> None:
     session.add(Suppression(email_hash=hashed(email_key), reason="unsubscribe", source="manual",
                             created_at=datetime(2026, 9, 1, tzinfo=UTC)))

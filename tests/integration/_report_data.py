@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, select
 
+from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Job, Message
 from junkan.db.models_engagement import Click, EmailEvent
@@ -121,6 +122,13 @@ def load_october(engine: Engine) -> None:
 OCTOBER_COSTS = {"month": "2026-10", "advertising_yen": 400_000, "agency_fees_yen": 1_000_000,
                  "recruiter_time_yen": 600_000, "other_internal_yen": 200_000, "running_cost_yen": 50_000,
                  "first_year_pay_yen": 5_000_000}
+
+
+def october_settings(settings: Settings, **report: object) -> Settings:
+    """`settings` with October's costs, a baseline to compare with and groups of two people or more."""
+    return settings.model_copy(update={"report": settings.report.model_validate(
+        {"costs": [OCTOBER_COSTS], "baseline": {"cost_per_hire_yen": 2_750_000, "reapplication_rate": 0.25},
+         "min_group_size": 2, **report})})
 
 
 def _pool_person(s, job: Job, n: int) -> tuple[Candidate, Application]:  # type: ignore[no-untyped-def]

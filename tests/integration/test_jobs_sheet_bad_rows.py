@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -43,37 +44,35 @@ def _ingest(tmp_path: Path, engine: Engine, jobs: list[list[str]]) -> tuple[set[
     return stored, reasons
 
 
-def test_closing_before_opening_and_an_opening_in_9999_are_quarantined(
-    tmp_path: Path, engine: Engine
+@pytest.mark.parametrize(("jobs", "expected_stored", "expected_reasons"), [
+    pytest.param(
+        [["J100", "経理", "募集中", "2026/10/01", ""],
+         ["J101", "人事", "募集中", "2026/10/01", "2026/09/30"],
+         ["J102", "法務", "募集中", "9999/12/31", ""]],
+        {"J100"},
+        ["implausible date in field opened_at: in the future (later than the run's clock plus 1830 days)",
+         "job field closed_at is before opened_at: the closing date precedes the opening date"],
+        id="closing-before-opening-and-an-opening-in-9999",
+    ),
+    pytest.param(
+        [["J107", "営業", "募集中", "", ""],
+         ["j107", "営業（重複）", "募集中", "", ""],
+         ["J108", "広報", "募集中", "", ""],
+         ["J108\u200b", "広報（重複）", "募集中", "", ""]],
+        {"J107", "J108"},
+        ["row 3: column 求人ID (job_id): the same 求人ID as row 2 (they differ only in upper/lower case)",
+         "row 5: column 求人ID (job_id): contains an invisible character (U+200B); remove it"],
+        id="ids-differing-only-by-case-or-an-invisible-character-are-not-two-jobs",
+    ),
+])
+def test_a_bad_job_row_is_quarantined_with_its_reason_and_the_others_are_stored(
+    tmp_path: Path, engine: Engine, jobs: list[list[str]], expected_stored: set[str],
+    expected_reasons: list[str],
 ) -> None:
-    stored, reasons = _ingest(tmp_path, engine, [
-        ["J100", "経理", "募集中", "2026/10/01", ""],
-        ["J101", "人事", "募集中", "2026/10/01", "2026/09/30"],
-        ["J102", "法務", "募集中", "9999/12/31", ""],
-    ])
+    stored, reasons = _ingest(tmp_path, engine, jobs)
 
-    assert stored == {"J100"}
-    assert reasons == [
-        "implausible date in field opened_at: in the future (later than the run's clock plus 1830 days)",
-        "job field closed_at is before opened_at: the closing date precedes the opening date",
-    ]
-
-
-def test_ids_differing_only_by_case_or_an_invisible_character_are_not_two_jobs(
-    tmp_path: Path, engine: Engine
-) -> None:
-    stored, reasons = _ingest(tmp_path, engine, [
-        ["J107", "営業", "募集中", "", ""],
-        ["j107", "営業（重複）", "募集中", "", ""],
-        ["J108", "広報", "募集中", "", ""],
-        ["J108\u200b", "広報（重複）", "募集中", "", ""],
-    ])
-
-    assert stored == {"J107", "J108"}
-    assert reasons == [
-        "row 3: column 求人ID (job_id): the same 求人ID as row 2 (they differ only in upper/lower case)",
-        "row 5: column 求人ID (job_id): contains an invisible character (U+200B); remove it",
-    ]
+    assert stored == expected_stored
+    assert reasons == expected_reasons
 
 
 def test_a_10000_character_title_is_quarantined_not_cut(tmp_path: Path, engine: Engine) -> None:

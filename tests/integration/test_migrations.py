@@ -6,7 +6,6 @@ uses its own database file (SQLite) or its own schema (PostgreSQL), so the share
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
@@ -15,11 +14,12 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect, text
 
 import junkan.db.all_models  # noqa: F401  (every table on Base.metadata)
 from junkan.db.engine import alembic_config, upgrade
 from junkan.db.models import Base
+from tests.empty_database import empty_database
 
 
 def schema_drift(url: str) -> list[object]:
@@ -36,20 +36,8 @@ def schema_drift(url: str) -> list[object]:
 @pytest.fixture
 def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """An empty database of the dialect under test."""
-    if not database_url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'roundtrip.db'}"
-        return
-    schema = f"roundtrip_{secrets.token_hex(4)}"
-    admin = create_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with empty_database(database_url, tmp_path) as url:
+        yield url
 
 
 def test_the_migrated_test_database_matches_the_models(database_url: str) -> None:

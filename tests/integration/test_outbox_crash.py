@@ -13,25 +13,29 @@ import os
 import random
 import signal
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url, select, text
+from sqlalchemy import Engine, select
 
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Message
-from junkan.db.types import utcnow
 from junkan.mail.backends import build_backend
-from junkan.outbox.enqueue import enqueue_due_notices
 from junkan.outbox.sender import OutboxSender
 from tests.fakes.sendgrid import ReceivedRequest, SendGridFake
-from tests.integration._outbox_child import child_send
-from tests.integration._outbox_data import SEND_NOW, add_application
+from tests.integration._outbox_child import (
+    child_backends,
+    child_send,
+    child_url,
+    reached_after,
+    seed_due_notices,
+    send_run,
+    wait_for_child_backends_to_end,
+)
+from tests.integration._outbox_data import SEND_NOW
 from tests.mail_support import live_identity
 
 API_KEY = "SG.crash-test"
@@ -76,48 +80,6 @@ def _settings(database_url: str, fake: SendGridFake, tmp: Path, workers: int = 2
     )
 
 
-def _seed(engine: Engine, settings: Settings, n: int) -> set[str]:
-    with session_scope(engine) as s:
-        before = set(s.scalars(select(Message.public_id)))
-        for _ in range(n):
-            add_application(s)
-    with session_scope(engine) as s:
-        enqueue_due_notices(s, settings, SEND_NOW)
-        return set(s.scalars(select(Message.public_id))) - before
-
-
-def _child_url(database_url: str, trial: int) -> tuple[str, str]:
-    """The child's database URL, tagged so that its server backends can be found in pg_stat_activity."""
-    name = f"junkan-crash-child-{os.getpid()}-{trial}"
-    url = make_url(database_url)
-    if url.get_backend_name() == "postgresql":
-        url = url.update_query_dict({"application_name": name})
-    return url.render_as_string(hide_password=False), name
-
-
-def _child_backends(engine: Engine, application_name: str) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n"),
-                                {"n": application_name}).scalar_one())
-
-
-def _wait_for_child_backends_to_end(engine: Engine, application_name: str, deadline_s: float = 30.0) -> None:
-    """After SIGKILL, a PostgreSQL backend may still be working through what the child sent before it
-    died, and can commit its last transaction after we looked. Only once every backend of the child has
-    left pg_stat_activity is the database final."""
-    end = time.monotonic() + deadline_s
-    while (left := _child_backends(engine, application_name)) > 0:
-        assert time.monotonic() < end, f"{left} backend(s) of the killed child left after {deadline_s} s"
-        time.sleep(0.05)  # polling a condition under a deadline, not a guessed wait
-
-
-def _recover(engine: Engine, settings: Settings) -> None:
-    """The next run, after every lease of the crashed one has run out."""
-    later = utcnow() + timedelta(hours=2)
-    backend = build_backend(settings, sleep=lambda _s: None)
-    OutboxSender(engine, settings, backend=backend, now=SEND_NOW, clock=lambda: later).run()
-
-
 def _check(engine: Engine, fake: SendGridFake, ids: set[str], context: str) -> Counter[str]:
     log: list[ReceivedRequest] = fake.snapshot()
     sent = Counter(r.junkan_message_id for r in log if r.status == 202)
@@ -147,7 +109,7 @@ def test_randomised_exceptions_between_claim_and_commit(
     for trial in range(36):
         step = rng.choice((*MAIN_STEPS, *WORKER_STEPS))
         nth = rng.randint(1, 3) if step in MAIN_STEPS else rng.randint(1, 8)
-        ids = _seed(engine, settings, rng.randint(4, 10))
+        ids = seed_due_notices(engine, settings, rng.randint(4, 10))
         hook = CrashAt(step, nth)
         backend = build_backend(settings, sleep=lambda _s: None)
         sender = OutboxSender(engine, settings, backend=backend, now=SEND_NOW, hook=hook,
@@ -159,7 +121,7 @@ def test_randomised_exceptions_between_claim_and_commit(
         else:
             if hook.seen >= nth:
                 steps_hit[step] += 1  # worker-side raise: recorded as unknown, the run went on
-        _recover(engine, settings)
+        send_run(engine, settings, hours_later=2)
         totals += _check(engine, fake, ids, f"seed={SEED} trial={trial} step={step} nth={nth}")
     # The trials really did crash at every kind of step, and some of them lost a send's outcome.
     assert set(steps_hit) == {*MAIN_STEPS, *WORKER_STEPS}, steps_hit
@@ -175,33 +137,21 @@ def test_sigkill_of_a_sending_process_mid_batch(
     ctx = multiprocessing.get_context("spawn")
     workers = 4
     for trial in range(3):
-        ids = _seed(engine, settings, 30)
+        ids = seed_due_notices(engine, settings, 30)
         kill_after = rng.randint(2, 20)
-        reached = threading.Event()
-        seen = Counter[str]()
-
-        def count(req: ReceivedRequest, trial_ids: set[str] = ids, target: int = kill_after,
-                  event: threading.Event = reached, tally: Counter[str] = seen) -> None:
-            if req.junkan_message_id in trial_ids:
-                tally["n"] += 1
-                if tally["n"] >= target:
-                    event.set()
-
-        fake.responder = count  # type: ignore[assignment]
-        child_url, child_name = _child_url(database_url, trial)
-        proc = ctx.Process(target=child_send,
-                           args=(child_url, fake.url, API_KEY, str(tmp_path), workers, 6))
+        reached = reached_after(fake, ids, kill_after)
+        child_name = f"junkan-crash-child-{os.getpid()}-{trial}"
+        proc = ctx.Process(target=child_send, args=(child_url(database_url, child_name), fake.url, API_KEY,
+                                                    str(tmp_path), workers, 6))
         proc.start()
         assert reached.wait(timeout=60), "the child never got going"
         on_postgres = engine.dialect.name == "postgresql"
         if on_postgres:
-            assert _child_backends(engine, child_name) > 0, "the child's connections are not tagged"
+            assert child_backends(engine, child_name) > 0, "the child's connections are not tagged"
         os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
         proc.join(timeout=30)
         assert proc.exitcode == -signal.SIGKILL
-        if on_postgres:
-            # SQLite has no server: the child's writes ended with the child.
-            _wait_for_child_backends_to_end(engine, child_name)
+        wait_for_child_backends_to_end(engine, child_name)
         fake.responder = None
         with session_scope(engine) as s:
             left = Counter(s.scalars(select(Message.state).where(Message.public_id.in_(ids))))
@@ -209,6 +159,6 @@ def test_sigkill_of_a_sending_process_mid_batch(
         # Each worker marks its own message `sending` just before its request: the kill leaves at most one
         # uncertain message per worker, the rest of the claimed rows are plain `pending`.
         assert left["sending"] <= workers, f"trial={trial}: {left['sending']} sending, {workers} workers"
-        _recover(engine, settings)
+        send_run(engine, settings, hours_later=2)
         states = _check(engine, fake, ids, f"seed={SEED} kill trial={trial} after={kill_after}")
         assert states["accepted"] + states["unknown"] == 30

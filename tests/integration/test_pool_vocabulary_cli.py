@@ -13,7 +13,12 @@ from typer.testing import CliRunner
 
 from junkan.cli import pool as pool_cli
 from junkan.db import session_scope
-from tests.integration._pool_data import DECIDED, NOW, add_application, add_job, add_member
+from tests.integration._pool_data import (
+    NOW,
+    add_in_house_job_learned_as_backend,
+    add_job,
+    add_member,
+)
 
 runner = CliRunner()
 
@@ -27,12 +32,7 @@ def env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> P
 
 def test_unknown_titles_and_skills_are_listed_with_counts(env: Path, engine: Engine) -> None:
     with session_scope(engine) as s:
-        before = DECIDED - timedelta(days=90)
-        backend = add_job(s, "バックエンドエンジニア", status="closed", opened_at=before)
-        internal = add_job(s, "〇〇プロダクトの開発", status="closed", opened_at=before)
-        for _ in range(2):
-            both = add_member(s, past_job=backend, skills=["Python", "社内基盤X"])
-            add_application(s, both, internal, decided_at=DECIDED - timedelta(days=1))
+        internal = add_in_house_job_learned_as_backend(s, people=2)
         add_member(s, past_job=internal, skills=["社内基盤X", "k8s"], tags=["要フォロー"])
         add_member(s, past_title="BtoBセールス", skills=["SFDC"], tags=["要フォロー"])
         add_member(s, past_title="ふしぎな係", skills=["ＳＦＤＣ"], talent_pool=False)  # not in the pool

@@ -17,9 +17,8 @@ from junkan.pool.runs import RunPlan, plan_run
 from junkan.pool.vocabulary import ThesaurusError
 from tests.integration._pool_data import (
     AS_OF,
-    DECIDED,
     NOW,
-    add_application,
+    add_in_house_job_learned_as_backend,
     add_job,
     add_member,
     pool_settings,
@@ -82,13 +81,8 @@ def test_infrastructure_is_not_infrastructure_sales(engine: Engine, settings: Se
 
 def test_a_learned_link_is_used_with_its_evidence(engine: Engine, settings: Settings) -> None:
     with session_scope(engine) as s:
-        before = DECIDED - timedelta(days=90)
-        backend = add_job(s, "バックエンドエンジニア", status="closed", opened_at=before)
-        internal = add_job(s, "〇〇プロダクトの開発", status="closed", opened_at=before)
         # Three people applied to both: the internal name is backend work, learned from them.
-        for _ in range(3):
-            both = add_member(s, past_job=backend, skills=["Python", "社内基盤X"])
-            add_application(s, both, internal, decided_at=DECIDED - timedelta(days=1))
+        internal = add_in_house_job_learned_as_backend(s, people=3)
         new = add_job(s, "Go バックエンドエンジニア", required=["Python"], preferred=["Go"], location=None,
                       opened_at=NOW - timedelta(days=1))
         only = add_member(s, past_job=internal, skills=["社内基盤X"], location=None)

@@ -16,6 +16,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Job
 from junkan.db.models_pool import AtsWriteback
@@ -27,10 +28,10 @@ from tests.fakes._common import FakeClock, RecordedRequest
 from tests.fakes.greenhouse import GreenhouseFake, sample_data
 from tests.fakes.lever import LeverFake
 from tests.fakes.lever import sample_data as lever_data
+from tests.integration._outbox_child import child_url, wait_for_child_backends_to_end
 from tests.integration._pool_data import NOW
 from tests.integration._writeback_child import child_write_back
-from tests.integration._writeback_support import TAG, pooled_company, settings_for, writer_for
-from tests.integration.test_outbox_crash import _child_url, _wait_for_child_backends_to_end
+from tests.integration._writeback_support import TAG, Company, pooled_company, settings_for, writer_for
 
 N = 6
 
@@ -54,13 +55,29 @@ def _states(engine: Engine) -> Counter[tuple[str, str]]:
         return Counter((r.action, r.state) for r in s.scalars(select(AtsWriteback)))
 
 
+def _greenhouse_company(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path, *,
+    faults: dict[str, object] | None = None, **writeback: object,
+) -> tuple[FakeClock, GreenhouseFake, Settings, Company]:
+    """A Greenhouse fake (with `faults` injected) and a company whose N pooled people match job 4001."""
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock, **(faults or {}))
+    settings = settings_for(database_url, tmp_path, "greenhouse", fake, **writeback)
+    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    return clock, fake, settings, company
+
+
+def _assert_each_person_tagged_and_noted_once(fake: GreenhouseFake, engine: Engine) -> None:
+    tagged = Counter(a["candidate_id"] for a in fake.resources["applied_candidate_tags"])
+    assert tagged == Counter({100_000 + i: 1 for i in range(N)})
+    assert len(_gh_notes(fake)) == N and set(_gh_notes(fake).values()) == {1}
+    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N})
+
+
 def test_greenhouse_tag_and_note_land_once_and_a_rerun_writes_nothing(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock()
-    fake = _greenhouse(httpserver, clock)
-    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
-    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    clock, fake, settings, company = _greenhouse_company(httpserver, engine, database_url, tmp_path)
     writer = writer_for(fake, clock, settings)
 
     first = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
@@ -88,10 +105,8 @@ def test_greenhouse_tag_and_note_land_once_and_a_rerun_writes_nothing(
 def test_prospect_is_off_by_default_and_lands_once_when_switched_on(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock()
-    fake = _greenhouse(httpserver, clock)
-    settings = settings_for(database_url, tmp_path, "greenhouse", fake, tag=False, note=False, prospect=True)
-    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, tag=False, note=False, prospect=True)
     writer = writer_for(fake, clock, settings)
 
     first = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
@@ -105,30 +120,22 @@ def test_prospect_is_off_by_default_and_lands_once_when_switched_on(
 def test_throttling_and_server_errors_are_retried_and_every_action_lands_exactly_once(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock()
-    fake = _greenhouse(httpserver, clock, fault_rate=0.2, seed=7)
-    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
-    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, faults={"fault_rate": 0.2, "seed": 7})
     writer = writer_for(fake, clock, settings)
 
     for hour in range(4):  # a write the retry policy gave up on stays pending for the next run
         writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(hours=hour))
 
     assert fake.faults.injected > 0 and any(r.status == 429 for r in fake.requests)
-    tagged = Counter(a["candidate_id"] for a in fake.resources["applied_candidate_tags"])
-    assert tagged == Counter({100_000 + i: 1 for i in range(N)})
-    assert len(_gh_notes(fake)) == N and set(_gh_notes(fake).values()) == {1}
-    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N})
+    _assert_each_person_tagged_and_noted_once(fake, engine)
 
 
 def test_a_refused_scope_is_counted_per_action_and_the_run_goes_on(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock()
-    fake = _greenhouse(httpserver, clock)
+    clock, fake, settings, company = _greenhouse_company(httpserver, engine, database_url, tmp_path)
     fake.scopes = {"harvest:candidate_tags:create", "harvest:applied_candidate_tags:create"}
-    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
-    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
 
     writer = writer_for(fake, clock, settings)
     counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
@@ -143,10 +150,7 @@ def test_a_refused_scope_is_counted_per_action_and_the_run_goes_on(
 def test_a_write_interrupted_after_the_call_is_found_in_the_ats_not_written_again(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock()
-    fake = _greenhouse(httpserver, clock)
-    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
-    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    clock, fake, settings, company = _greenhouse_company(httpserver, engine, database_url, tmp_path)
     writer = writer_for(fake, clock, settings)
     writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
     # As after a crash between the ATS's answer and the record: claimed, written, not recorded.
@@ -206,10 +210,7 @@ def test_a_typo_in_a_writeback_setting_is_refused(monkeypatch: pytest.MonkeyPatc
 def test_a_sigkill_mid_write_back_then_a_rerun_lands_every_action_exactly_once(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock()
-    fake = _greenhouse(httpserver, clock)
-    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
-    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    clock, fake, settings, company = _greenhouse_company(httpserver, engine, database_url, tmp_path)
     kill_after = 5  # of the 2 × N writes: the tag and the note of some people are in, others not
     reached, released, writes = threading.Event(), threading.Event(), Counter[str]()
 
@@ -223,11 +224,12 @@ def test_a_sigkill_mid_write_back_then_a_rerun_lands_every_action_exactly_once(
                 released.wait(timeout=60)
 
     fake.on_request = count
-    child_url, child_name = _child_url(database_url, 0)
+    child_name = f"junkan-writeback-child-{os.getpid()}"
     ats = settings.ats.model_dump(include={"base_url", "auth_url", "client_id", "user_id"})
     ats |= {"kind": "greenhouse", "client_secret": fake.client_secret}
     proc = multiprocessing.get_context("spawn").Process(
-        target=child_write_back, args=(child_url, ats, str(tmp_path), company.run_id))
+        target=child_write_back,
+        args=(child_url(database_url, child_name), ats, str(tmp_path), company.run_id))
     proc.start()
     assert reached.wait(timeout=120), "the child never got going"
     os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
@@ -235,8 +237,7 @@ def test_a_sigkill_mid_write_back_then_a_rerun_lands_every_action_exactly_once(
     released.set()
     assert proc.exitcode == -signal.SIGKILL
     fake.on_request = None
-    if engine.dialect.name == "postgresql":
-        _wait_for_child_backends_to_end(engine, child_name)
+    wait_for_child_backends_to_end(engine, child_name)
     assert _states(engine)[("tag", "done")] + _states(engine)[("note", "done")] < 2 * N, "killed too late"
 
     lease = settings.recontact.writeback.lease_s
@@ -244,19 +245,14 @@ def test_a_sigkill_mid_write_back_then_a_rerun_lands_every_action_exactly_once(
                           now=NOW + timedelta(seconds=lease + 1))
 
     assert after["writeback_planned"] == 0
-    tagged = Counter(a["candidate_id"] for a in fake.resources["applied_candidate_tags"])
-    assert tagged == Counter({100_000 + i: 1 for i in range(N)})
-    assert len(_gh_notes(fake)) == N and set(_gh_notes(fake).values()) == {1}
-    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N})
+    _assert_each_person_tagged_and_noted_once(fake, engine)
 
 
 def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock()
-    fake = _greenhouse(httpserver, clock)
-    settings = settings_for(database_url, tmp_path, "greenhouse", fake, tag=False, note=False)
-    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, tag=False, note=False)
     writer = writer_for(fake, clock, settings)
     with session_scope(engine) as s:
         person = s.scalars(select(Application).where(Application.external_id == "200001")).one()
@@ -282,10 +278,8 @@ def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
 def test_a_person_erased_before_the_write_is_not_written_back(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock()
-    fake = _greenhouse(httpserver, clock)
-    settings = settings_for(database_url, tmp_path, "greenhouse", fake, note=False)
-    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, note=False)
     with session_scope(engine) as s:
         assert writeback.plan(s, settings, company.run_id, NOW) == N
         erased = s.scalars(select(Application.candidate_id).where(Application.external_id == "200001")).one()
@@ -304,10 +298,7 @@ def test_a_person_erased_before_the_write_is_not_written_back(
 def test_a_dry_run_counts_what_it_would_write_and_writes_nothing(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock = FakeClock()
-    fake = _greenhouse(httpserver, clock)
-    settings = settings_for(database_url, tmp_path, "greenhouse", fake)
-    company = pooled_company(engine, settings, _gh_people(), past_job="4000", new_job="4001")
+    _clock, fake, settings, company = _greenhouse_company(httpserver, engine, database_url, tmp_path)
 
     counts = writeback.run(engine, settings, None, run_id=company.run_id, now=NOW, dry_run=True)
 

@@ -29,7 +29,7 @@ from junkan.privacy.tables import NO_PERSON_TABLES, PERSON_TABLES
 from junkan.reports.build import build_report
 from junkan.reports.periods import month
 from tests.integration._ingest_support import FixedClock, ListAdapter, app
-from tests.integration._report_data import OCTOBER_COSTS, load_october, load_october_pool
+from tests.integration._report_data import load_october, load_october_pool, october_settings
 from tests.privacy_support import KEY, hashed
 
 EMAIL = "hanako.sato@example.jp"
@@ -171,9 +171,7 @@ def test_a_reason_naming_the_person_is_refused(engine: Engine, settings: Setting
 def test_the_kpis_add_up_after_erasure_and_anonymisation(engine: Engine, settings: Settings) -> None:
     load_october(engine)
     load_october_pool(engine)
-    configured = settings.model_copy(update={"report": settings.report.model_validate(
-        {"costs": [OCTOBER_COSTS], "baseline": {"cost_per_hire_yen": 2_750_000, "reapplication_rate": 0.25},
-         "min_group_size": 2})})
+    configured = october_settings(settings)
     before = build_report(engine, configured, month(2026, 10), trend_months=0, recompute=True).kpis
 
     erase(engine, configured, "c1@example.com", reason=None, now=NOW)

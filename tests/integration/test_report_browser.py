@@ -18,7 +18,7 @@ from junkan.config import Settings
 from junkan.reports.build import build_report
 from junkan.reports.periods import month
 from junkan.reports.render import CHROMIUM, CHROMIUM_ARGS, html_to_pdf, to_html
-from tests.integration._report_data import OCTOBER_COSTS, load_october, load_october_pool
+from tests.integration._report_data import load_october, load_october_pool, october_settings
 
 IDENTIFIER = re.compile(r"[a-z]+_[a-z_]+")
 
@@ -37,9 +37,7 @@ def browser() -> Iterator[Browser]:
 def html(engine: Engine, settings: Settings) -> str:
     load_october(engine)
     load_october_pool(engine)
-    s = settings.model_copy(update={"report": settings.report.model_validate(
-        {"costs": [OCTOBER_COSTS], "baseline": {"cost_per_hire_yen": 2_750_000, "reapplication_rate": 0.25},
-         "min_group_size": 2})})
+    s = october_settings(settings)
     return to_html(build_report(engine, s, month(2026, 10), trend_months=3), "ja")
 
 

@@ -16,20 +16,20 @@ from junkan.db.models_reports import ReportSnapshot
 from junkan.reports.build import build_report
 from junkan.reports.periods import Period, month
 from junkan.reports.registry import PENDING_KPIS, PENDING_REASON
-from tests.integration._report_data import OCTOBER_COSTS, jst, load_october, load_october_pool
-
-
-def _settings(settings: Settings, **report: object) -> Settings:
-    return settings.model_copy(update={"report": settings.report.model_validate(
-        {"costs": [OCTOBER_COSTS], "baseline": {"cost_per_hire_yen": 2_750_000, "reapplication_rate": 0.25},
-         "min_group_size": 2, **report})})
+from tests.integration._report_data import (
+    OCTOBER_COSTS,
+    jst,
+    load_october,
+    load_october_pool,
+    october_settings,
+)
 
 
 @pytest.fixture
 def october(engine: Engine, settings: Settings) -> dict:
     load_october(engine)
     load_october_pool(engine)
-    report = build_report(engine, _settings(settings), month(2026, 10), trend_months=0)
+    report = build_report(engine, october_settings(settings), month(2026, 10), trend_months=0)
     return report.kpis
 
 
@@ -164,7 +164,7 @@ def test_roi_without_a_running_cost_or_baseline_names_the_missing_inputs(engine:
     load_october(engine)
     load_october_pool(engine)
     costs = {k: v for k, v in OCTOBER_COSTS.items() if k != "running_cost_yen"}
-    kpis = build_report(engine, _settings(settings, costs=[costs], baseline={}), month(2026, 10),
+    kpis = build_report(engine, october_settings(settings, costs=[costs], baseline={}), month(2026, 10),
                         trend_months=0).kpis
     assert value(kpis, "roi") is None
     # One flat list of what is missing, not reasons nested inside reasons.
@@ -176,7 +176,8 @@ def test_roi_without_a_running_cost_or_baseline_names_the_missing_inputs(engine:
 def test_a_group_below_the_minimum_size_is_not_enough_data(engine: Engine, settings: Settings) -> None:
     load_october(engine)
     load_october_pool(engine)
-    kpis = build_report(engine, _settings(settings, min_group_size=5), month(2026, 10), trend_months=0).kpis
+    configured = october_settings(settings, min_group_size=5)
+    kpis = build_report(engine, configured, month(2026, 10), trend_months=0).kpis
     assert value(kpis, "reapplication_rate_vs_baseline") is None
     assert kpis["reapplication_rate_vs_baseline"]["missing"].startswith("not enough data")
     # 6 mailed but only 4 held out: below 5 in one group is enough to withhold the lift.
@@ -187,7 +188,7 @@ def test_a_group_below_the_minimum_size_is_not_enough_data(engine: Engine, setti
 
 def test_an_empty_period_has_no_rates_and_names_the_missing_costs(engine: Engine, settings: Settings) -> None:
     load_october(engine)
-    kpis = build_report(engine, _settings(settings), month(2027, 3), trend_months=0,
+    kpis = build_report(engine, october_settings(settings), month(2027, 3), trend_months=0,
                         as_of=date(2027, 4, 1)).kpis
     assert value(kpis, "applications") == 0
     for name in ("follow_up_rate", "email_delivered_rate", "partner_registration_rate", "cost_per_hire"):
@@ -198,7 +199,7 @@ def test_an_empty_period_has_no_rates_and_names_the_missing_costs(engine: Engine
 
 def test_costs_are_monthly_so_a_partial_month_has_none(engine: Engine, settings: Settings) -> None:
     load_october(engine)
-    kpis = build_report(engine, _settings(settings), Period(date(2026, 10, 1), date(2026, 10, 15)),
+    kpis = build_report(engine, october_settings(settings), Period(date(2026, 10, 1), date(2026, 10, 15)),
                         trend_months=0).kpis
     assert value(kpis, "cost_per_hire") is None
     assert "whole months" in kpis["cost_per_hire"]["missing"]
@@ -206,7 +207,7 @@ def test_costs_are_monthly_so_a_partial_month_has_none(engine: Engine, settings:
 
 def test_snapshot_is_kept_until_recompute(engine: Engine, settings: Settings) -> None:
     load_october(engine)
-    s = _settings(settings)
+    s = october_settings(settings)
     first = build_report(engine, s, month(2026, 10), trend_months=0)
     assert first.computed_now
     changed = s.model_copy(update={"report": s.report.model_copy(update={"costs": []})})
@@ -224,7 +225,7 @@ def test_snapshot_is_kept_until_recompute(engine: Engine, settings: Settings) ->
 
 def test_trend_reads_one_snapshot_per_month(engine: Engine, settings: Settings) -> None:
     load_october(engine)
-    report = build_report(engine, _settings(settings), month(2026, 10), trend_months=3)
+    report = build_report(engine, october_settings(settings), month(2026, 10), trend_months=3)
     assert [t["month"] for t in report.trend] == ["2026-08", "2026-09", "2026-10"]
     assert report.trend[-1]["follow_up_rate"] == 1 / 4
     assert report.trend[-1]["credits_earned"] == 1 and report.trend[-2]["credits_earned"] == 1
@@ -233,7 +234,8 @@ def test_trend_reads_one_snapshot_per_month(engine: Engine, settings: Settings) 
 def test_rejections_past_their_deadline_at_go_live_are_history_apart_from_the_follow_up_rate(
         engine: Engine, settings: Settings) -> None:
     load_october(engine)
-    report = build_report(engine, _settings(settings, go_live="2026-10-14"), month(2026, 10), trend_months=0)
+    configured = october_settings(settings, go_live="2026-10-14")
+    report = build_report(engine, configured, month(2026, 10), trend_months=0)
     f = report.kpis["follow_up_rate"]
     # a1 (on time) and a2 (late), decided Oct 5, had their deadline at the end of Oct 13: history now.
     # a3 (deadline Oct 14 end) and the stale one are excluded by policy; a4 (no address) and the Oct 9
@@ -247,7 +249,7 @@ def test_rejections_past_their_deadline_at_go_live_are_history_apart_from_the_fo
 
 def test_go_live_defaults_to_the_first_notice_sent(engine: Engine, settings: Settings) -> None:
     load_october(engine)
-    report = build_report(engine, _settings(settings), month(2026, 10), trend_months=0)
+    report = build_report(engine, october_settings(settings), month(2026, 10), trend_months=0)
     # m1, accepted Oct 13 23:59 JST, is the first notice; a1's and a2's deadlines (end of Oct 13) had
     # not passed then: nothing is history.
     assert report.go_live_source == "first_notice"
@@ -264,7 +266,7 @@ def test_before_any_notice_every_rejection_is_history(engine: Engine, settings: 
         s.add(Application(source="csv", external_id="H1", candidate_id=cand.id, job_id=job.id,
                           status="rejected", applied_at=jst(2026, 10, 1), decided_at=jst(2026, 10, 5),
                           content_hash="x"))
-    report = build_report(engine, _settings(settings), month(2026, 10), trend_months=0)
+    report = build_report(engine, october_settings(settings), month(2026, 10), trend_months=0)
     f = report.kpis["follow_up_rate"]
     assert f["value"] is None and "has not sent a rejection notice yet" in f["missing"]
     assert f["apart"]["before_go_live"] == 1
@@ -277,7 +279,7 @@ def test_registrations_after_a_click_and_with_a_typed_code_are_both_counted(engi
     with session_scope(engine) as s:
         # m2's registration, no longer suspicious: m2 had no partner-link click, so the code was typed.
         s.execute(update(PartnerReferral).values(suspicious=False))
-    kpis = build_report(engine, _settings(settings), month(2026, 10), trend_months=0).kpis
+    kpis = build_report(engine, october_settings(settings), month(2026, 10), trend_months=0).kpis
     assert value(kpis, "partner_registrations") == 2
     assert kpis["partner_registrations"]["apart"] == {"via_click": 1, "via_code": 1, "suspicious": 0}
 
@@ -286,7 +288,7 @@ def test_roi_is_withheld_rather_than_minus_100_percent_when_nothing_is_saved_yet
         engine: Engine, settings: Settings) -> None:
     load_october(engine)
     november = {**OCTOBER_COSTS, "month": "2026-11"}
-    kpis = build_report(engine, _settings(settings, costs=[november]), month(2026, 11), trend_months=0,
+    kpis = build_report(engine, october_settings(settings, costs=[november]), month(2026, 11), trend_months=0,
                         as_of=date(2026, 12, 1)).kpis
     # No pool hire and no credit used in November: (0 − 50,000) / 50,000 would read −100%.
     assert value(kpis, "roi") is None
@@ -295,7 +297,7 @@ def test_roi_is_withheld_rather_than_minus_100_percent_when_nothing_is_saved_yet
 
 def test_a_month_in_progress_is_cut_at_the_day_computed_for(engine: Engine, settings: Settings) -> None:
     load_october(engine)
-    report = build_report(engine, _settings(settings), month(2026, 10), trend_months=2,
+    report = build_report(engine, october_settings(settings), month(2026, 10), trend_months=2,
                           as_of=date(2026, 10, 9))
     assert report.period == Period(date(2026, 10, 1), date(2026, 10, 9))
     assert report.cut_from == date(2026, 10, 31)
@@ -305,4 +307,4 @@ def test_a_month_in_progress_is_cut_at_the_day_computed_for(engine: Engine, sett
     # the hire (Oct 20) is still to come.
     assert report.kpis["cost_per_hire"]["missing"] == "no hires in the period"
     with pytest.raises(ValueError, match="after the day it is computed for"):
-        build_report(engine, _settings(settings), month(2026, 11), as_of=date(2026, 10, 9))
+        build_report(engine, october_settings(settings), month(2026, 11), as_of=date(2026, 10, 9))

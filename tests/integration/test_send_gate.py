@@ -103,6 +103,16 @@ def _message(engine: Engine, kind: str) -> Message:
         return s.scalars(select(Message).where(Message.kind == kind)).one()
 
 
+def _assert_ended(engine: Engine, kind: str, state: str, reason: str | None, counts: SendCounts,
+                  outbox_dir: Path) -> None:
+    """The one message of `kind` ended `state` for `reason`; the run counted it sent only if it was, and
+    the outbox holds exactly the mails it sent."""
+    msg = _message(engine, kind)
+    assert (msg.state, msg.cancelled_reason) == (state, reason)
+    assert counts.sent == (1 if state == "accepted" else 0)
+    assert len(_mails(outbox_dir)) == counts.sent
+
+
 def _mails(directory: Path) -> list[EmailMessage]:
     return [email.message_from_bytes(p.read_bytes(), policy=policy.default)  # type: ignore[misc]
             for p in sorted(directory.glob("*.eml"))]
@@ -128,10 +138,7 @@ def test_a_notice_is_stopped_by_what_changed_since_it_was_queued(engine: Engine,
         enqueue_due_notices(s, settings, notices.SEND_NOW)
     assert _message(engine, "rejection").state == "pending"
     counts = _sender(engine, settings, "rejection", notices.SEND_NOW, change, cid, notices.SEND_NOW)
-    msg = _message(engine, "rejection")
-    assert (msg.state, msg.cancelled_reason) == (state, reason)
-    assert counts.sent == (1 if state == "accepted" else 0)
-    assert len(_mails(settings.mail.outbox_dir)) == counts.sent
+    _assert_ended(engine, "rejection", state, reason, counts, settings.mail.outbox_dir)
     if reason is not None and state == "cancelled":
         assert counts.stopped == {reason: 1} and counts.cancelled == 1
     assert counts.no_consent == (1 if reason == "all_mail_withdrawn" else 0)
@@ -196,10 +203,7 @@ def test_a_recontact_mail_is_stopped_by_what_changed_since_it_was_queued(
     change, state, reason = RECONTACT_CASES[case]
     cfg, cid, queued = _queue_recontact(engine, settings, tmp_path)
     counts = _sender(engine, cfg, "recontact", pool.NOW, change, cid, queued + timedelta(hours=1))
-    msg = _message(engine, "recontact")
-    assert (msg.state, msg.cancelled_reason) == (state, reason)
-    assert counts.sent == (1 if state == "accepted" else 0)
-    assert len(_mails(settings.mail.outbox_dir)) == counts.sent
+    _assert_ended(engine, "recontact", state, reason, counts, settings.mail.outbox_dir)
     if reason is not None:
         assert counts.stopped == {reason: 1}
     assert counts.no_consent == (1 if reason in CONSENT_LOST else 0)
@@ -253,9 +257,6 @@ def test_a_renewal_mail_is_stopped_by_what_changed_since_it_was_queued(
         assert enqueue_renewals(s, cfg, RENEWAL_NOW).enqueued == 1
     send_at = RENEWAL_NOW + timedelta(hours=2)
     counts = _sender(engine, cfg, "consent_renewal", send_at, change, cid, send_at - timedelta(hours=1))
-    msg = _message(engine, "consent_renewal")
-    assert (msg.state, msg.cancelled_reason) == (state, reason)
-    assert counts.sent == (1 if state == "accepted" else 0)
-    assert len(_mails(cfg.mail.outbox_dir)) == counts.sent
+    _assert_ended(engine, "consent_renewal", state, reason, counts, cfg.mail.outbox_dir)
     if reason is not None:
         assert counts.stopped == {reason: 1}

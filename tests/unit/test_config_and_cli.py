@@ -100,20 +100,6 @@ def test_unknown_junkan_variables_are_refused_with_the_closest_name(monkeypatch:
     ]
 
 
-def test_the_old_pool_consent_days_is_refused_with_its_new_name(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "junkan.toml").write_text("[recontact]\npool_consent_days = 200\n", encoding="utf-8")
-    monkeypatch.setenv("JUNKAN_RECONTACT__POOL_CONSENT_DAYS", "200")
-    assert _problems() == [
-        "JUNKAN_RECONTACT__POOL_CONSENT_DAYS: unknown setting "
-        "(it moved: use JUNKAN_CONSENT__TALENT_POOL_DAYS)",
-        f"{Path('junkan.toml')}: unknown setting recontact.pool_consent_days "
-        "(it moved: use consent.talent_pool_days)",
-    ]
-
-
 def test_consent_validity_per_purpose_and_a_bad_value_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUNKAN_CONSENT__PARTNER_INFO_DAYS", "90")
     consent = get_settings().consent
@@ -208,16 +194,29 @@ def test_web_refuses_a_public_interface_with_the_default_link_secret() -> None:
     assert "default JUNKAN_LINKS__SECRET" in result.output
 
 
-def test_the_old_notice_time_zone_is_refused_with_the_business_setting(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+@pytest.mark.parametrize(("toml", "env", "expected"), [
+    pytest.param(
+        "[recontact]\npool_consent_days = 200\n", ("JUNKAN_RECONTACT__POOL_CONSENT_DAYS", "200"),
+        ["JUNKAN_RECONTACT__POOL_CONSENT_DAYS: unknown setting "
+         "(it moved: use JUNKAN_CONSENT__TALENT_POOL_DAYS)",
+         f"{Path('junkan.toml')}: unknown setting recontact.pool_consent_days "
+         "(it moved: use consent.talent_pool_days)"],
+        id="pool-consent-days-is-now-consent-talent-pool-days",
+    ),
+    pytest.param(
+        '[notice]\ntimezone = "Asia/Tokyo"\n', ("JUNKAN_NOTICE__TIMEZONE", "Asia/Tokyo"),
+        ["JUNKAN_NOTICE__TIMEZONE: unknown setting (it moved: use JUNKAN_BUSINESS__TIMEZONE)",
+         f"{Path('junkan.toml')}: unknown setting notice.timezone (it moved: use business.timezone)"],
+        id="notice-timezone-is-now-business-timezone",
+    ),
+])
+def test_a_moved_setting_is_refused_with_its_new_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, toml: str, env: tuple[str, str], expected: list[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "junkan.toml").write_text('[notice]\ntimezone = "Asia/Tokyo"\n', encoding="utf-8")
-    monkeypatch.setenv("JUNKAN_NOTICE__TIMEZONE", "Asia/Tokyo")
-    assert _problems() == [
-        "JUNKAN_NOTICE__TIMEZONE: unknown setting (it moved: use JUNKAN_BUSINESS__TIMEZONE)",
-        f"{Path('junkan.toml')}: unknown setting notice.timezone (it moved: use business.timezone)",
-    ]
+    (tmp_path / "junkan.toml").write_text(toml, encoding="utf-8")
+    monkeypatch.setenv(*env)
+    assert _problems() == expected
 
 
 def test_one_business_time_zone_reaches_the_window_and_the_date_header(
