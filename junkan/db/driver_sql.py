@@ -16,6 +16,16 @@ from junkan.db.types import UtcDateTime
 T = TypeVar("T")
 
 
+def by_dialect(conn: Connection, *, sqlite: T, postgresql: T) -> T:
+    """The implementation written for this connection's dialect: Junkan runs on SQLite or PostgreSQL."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        return sqlite
+    if name == "postgresql":
+        return postgresql
+    raise ValueError(f"unsupported database dialect {name!r}: Junkan runs on SQLite or PostgreSQL")
+
+
 def stored_time(conn: Connection) -> Callable[[datetime], Any]:
     """The bind processor of the columns' own type (UtcDateTime) on this connection's dialect.
 

@@ -24,7 +24,7 @@ from typing import NamedTuple, TypeVar
 
 from sqlalchemy import Connection
 
-from junkan.db.driver_sql import ensure_write_transaction, parts, stored_time
+from junkan.db.driver_sql import by_dialect, ensure_write_transaction, parts, stored_time
 
 T = TypeVar("T")
 
@@ -68,12 +68,7 @@ class EventSql(ABC):
 
 
 def event_sql(conn: Connection) -> EventSql:
-    name = conn.dialect.name
-    if name == "sqlite":
-        return _SQLITE
-    if name == "postgresql":
-        return _POSTGRES
-    raise ValueError(f"unsupported database dialect {name!r}: Junkan runs on SQLite or PostgreSQL")
+    return by_dialect(conn, sqlite=_SQLITE, postgresql=_POSTGRES)
 
 
 class _SqliteEventSql(EventSql):

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
-from junkan.db.driver_sql import ensure_write_transaction, parts, stored_time
+from junkan.db.driver_sql import by_dialect, ensure_write_transaction, parts, stored_time
 
 
 class StateTarget(NamedTuple):
@@ -154,12 +154,7 @@ class _PostgresDeliverySql(_DeliverySql):
 
 
 def _for(conn: Connection) -> _DeliverySql:
-    name = conn.dialect.name
-    if name == "sqlite":
-        return _SQLITE
-    if name == "postgresql":
-        return _POSTGRES
-    raise ValueError(f"unsupported database dialect {name!r}: Junkan runs on SQLite or PostgreSQL")
+    return by_dialect(conn, sqlite=_SQLITE, postgresql=_POSTGRES)
 
 
 _SQLITE = _SqliteDeliverySql()
