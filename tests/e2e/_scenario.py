@@ -23,6 +23,7 @@ from junkan.reports.compute import compute_kpis
 from junkan.reports.periods import Period
 from tests.db_support import fresh_postgresql_database
 from tests.fakes.sendgrid import SendGridFake
+from tests.mail_support import LIVE_HASH_KEY
 
 #: A smaller company than `make demo`'s 2,000 applications, so one run takes seconds: about 45 of its
 #: decisions fall in the last month and are due a notice on the day the run is for.
@@ -69,6 +70,8 @@ def base_env(database_url: str, workdir: Path, sendgrid: SendGridFake) -> dict[s
         "JUNKAN_MAIL__WORKERS": "4",
         "JUNKAN_MAIL__OUTBOX_DIR": str(workdir / "outbox"),
         "JUNKAN_LINKS__SECRET": secrets.token_urlsafe(32),
+        # A live send refuses the shipped demo hash key (docs/privacy.md): the key of a real deployment.
+        "JUNKAN_RETENTION__HASH_KEY": LIVE_HASH_KEY,
         "JUNKAN_RECONTACT__SHORTLIST_DIR": str(workdir / "shortlists"),
         "JUNKAN_REPORT__OUTPUT_DIR": str(workdir / "reports"),
         # The shortest lease Prefect takes: a killed run holds up the next one for a minute, not five.
