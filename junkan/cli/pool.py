@@ -72,8 +72,8 @@ def list_members(
         if wanted and wanted not in tags:
             continue
         score = scores.get(cid)
-        score_text = f"{score[0]:.1f} ({score[1]})" if score else "–"
-        line = f"{refs[cid]}\t{membership.why[i]}\tpotential {score_text}\t{', '.join(tags)}"
+        score_text = f"{score[0]:.1f}（{_score_source(score[1])}）" if score else "–"
+        line = f"{refs[cid]}\t{membership.why[i]}\t{score_text}\t{', '.join(tags)}"
         if show_names:
             line = f"{names.get(cid) or ''}\t{line}"
         typer.echo(line)
@@ -142,6 +142,11 @@ def tag_members(
 def _names(session: Session, candidate_ids: set[int]) -> dict[int, str | None]:
     return {cid: name for cid, name in session.execute(
         select(Candidate.id, Candidate.display_name).where(Candidate.id.in_(candidate_ids)))}
+
+
+def _score_source(version: str) -> str:
+    """Which score the number is (docs/pool.md "Potential score"), in the column's language."""
+    return "ルール" if version == "rules" else f"モデル {version}"
 
 
 @app.command("matches")
