@@ -90,6 +90,20 @@ class Job(Base):
     location: Mapped[str | None] = mapped_column(String(200))
 
 
+class JobTitleHistory(Base):
+    """A title a job had before the source renamed it (migration 0016), recorded once per job and title by
+    ingest: what teaches the matcher that the old name is the same work (docs/pool.md "Learned links")."""
+
+    __tablename__ = "job_title_history"
+    __table_args__ = (UniqueConstraint("job_id", "title", name="uq_job_title_history_job_title"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    #: When ingest first saw the job under another title: the old title was in use until then.
+    replaced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class Opening(Base):
     __tablename__ = "opening"
     __table_args__ = (UniqueConstraint("source", "external_id", name="uq_opening_source_external"),)
