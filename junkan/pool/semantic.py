@@ -51,6 +51,15 @@ class FamilyLink:
     #: For a learned family, as the explanation says it: the job the same people applied to and how many
     #: they were, or the rename that links the title.
     evidence: str = ""
+    #: Whether it comes from the job the person applied to last: what the shortlist calls 前回の応募求人.
+    latest: bool = True
+
+
+def _keep(links: dict[str, FamilyLink], family: str, link: FamilyLink) -> None:
+    """Keep the strongest link per family; of equal ones the latest application's."""
+    old = links.get(family)
+    if old is None or old.weight < link.weight or (old.weight == link.weight and link.latest):
+        links[family] = link
 
 
 class Semantics:
@@ -138,32 +147,32 @@ class Semantics:
         neighbours: list[tuple[str, FamilyLink]] = []
         for job_id in past_jobs:
             title = self._job_title(job_id)
+            latest = job_id == past_jobs[-1]
             found = self.job_occupation(job_id)
             rename = self.renamed(title) if found is None else None
             learned = self.learned.families.get(job_id) if found is None else None
             if found is not None:
-                link = FamilyLink(SAME_WEIGHT, title, "same")
+                link = FamilyLink(SAME_WEIGHT, title, "same", latest=latest)
                 family = found.family
             elif rename is not None:
                 # The person's past title is the job's old name, or its new one: the note names the other
                 # (and an old name once only: no 「前回」 besides it).
                 was_old = term_key(title) == term_key(rename.old)
                 link = FamilyLink(LEARNED_WEIGHT, "" if was_old else title, "renamed",
-                                  self._rename_note(was_old, rename))
+                                  self._rename_note(was_old, rename), latest)
                 family = rename.family
             elif learned is not None:
                 link = FamilyLink(LEARNED_WEIGHT, title, "learned",
-                                  f"学習: {learned.via_title}と同じ人の応募 {learned.people}人")
+                                  f"学習: {learned.via_title}と同じ人の応募 {learned.people}人", latest)
                 family = learned.family
             else:
                 continue
-            if family not in links or links[family].weight < link.weight:
-                links[family] = link
-            neighbours.extend((n, FamilyLink(link.weight * NEIGHBOUR_WEIGHT, title, "neighbour"))
+            _keep(links, family, link)
+            near = link.weight * NEIGHBOUR_WEIGHT
+            neighbours.extend((n, FamilyLink(near, title, "neighbour", latest=latest))
                               for n in self.vocab.families[family].neighbours)
         for family, link in neighbours:
-            if family not in links or links[family].weight < link.weight:
-                links[family] = link
+            _keep(links, family, link)
         self._links[past_jobs] = links
         return links
 
@@ -184,7 +193,13 @@ class Semantics:
             return None
         name = self.family_title(found.family)
         head = "職種が近い" if link.how == "neighbour" else "職種"
-        notes = [f"前回: {link.title}"] if link.title and fold(link.title) != fold(name) else []
+        # The family may come from an earlier application than the last one (a backend engineer who
+        # applied to 法務 since): that one is named even when its title is the family's own, or the
+        # shortlist's 前回の応募求人 (法務) would be the only job shown.
+        if not link.latest and link.title:
+            notes = [f"過去の応募: {link.title}"]
+        else:
+            notes = [f"前回: {link.title}"] if link.title and fold(link.title) != fold(name) else []
         if link.evidence:
             notes.append(link.evidence)
         return f"{head}: {name}" + (f"（{'、'.join(notes)}）" if notes else "")
