@@ -123,7 +123,8 @@ def test_a_family_from_an_earlier_application_names_that_application(engine: Eng
     with session_scope(engine) as s:
         job = add_job(s, "シニアバックエンドエンジニア（決済基盤）", required=["Python", "Go", "SQL"],
                       location=None, opened_at=NOW - timedelta(days=1))
-        backend = add_job(s, "バックエンドエンジニア", status="closed", opened_at=DECIDED - timedelta(days=120))
+        backend = add_job(s, "バックエンドエンジニア", status="closed",
+                          opened_at=DECIDED - timedelta(days=120))
         both = add_member(s, past_job=backend, skills=["Go", "SQL", "契約審査"], location=None,
                           decided_at=DECIDED - timedelta(days=60))
         add_application(s, both, add_job(s, "法務", status="closed"), decided_at=DECIDED)
