@@ -46,6 +46,7 @@ PERSON_TABLES: dict[str, tuple[Link, ...]] = {
 
 NO_PERSON_TABLES: dict[str, str] = {
     "job": "jobs of the employer",
+    "job_title_history": "titles the employer's jobs had before a rename",
     "opening": "openings of the employer",
     "rejection_reason": "the source's reason list and our categories",
     "watermark": "per-source positions",
