@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -85,12 +86,17 @@ def test_a_jobs_sheet_rename_is_recorded_once_per_title(tmp_path: Path, engine: 
         ("J001", "ソリューションパートナー"), ("J001", "法人営業")]
 
 
-def test_a_past_title_that_is_an_old_name_matches_the_renamed_job(engine: Engine, settings: Settings) -> None:
+@pytest.mark.parametrize(("new_title", "occupation"), [
+    ("法人営業", "職種: 法人営業（旧求人名: ソリューションパートナー）"),
+    ("法人営業（SaaS）", "職種: 法人営業（旧求人名: ソリューションパートナー→法人営業（SaaS））"),
+])
+def test_a_past_title_that_is_an_old_name_matches_the_renamed_job(engine: Engine, settings: Settings,
+                                                                   new_title: str, occupation: str) -> None:
     with session_scope(engine) as s:
         # Applied to last year's posting, whose title names no family; the running requisition of the same
-        # work has been renamed 法人営業 since.
+        # work has been renamed since.
         person = add_member(s, past_title="ソリューションパートナー", skills=["Excel"], location=None)
-        renamed = add_job(s, "法人営業", location=None, opened_at=NOW - timedelta(days=1))
+        renamed = add_job(s, new_title, location=None, opened_at=NOW - timedelta(days=1))
         s.add(JobTitleHistory(job_id=renamed.id, title="ソリューションパートナー",
                               replaced_at=DECIDED - timedelta(days=30)))
         stranger = add_member(s, past_title="ふしぎな係", skills=["Excel"], location=None)
@@ -103,7 +109,23 @@ def test_a_past_title_that_is_an_old_name_matches_the_renamed_job(engine: Engine
         if not semantic:
             assert rows[person.id]["score"] == rows[stranger.id]["score"]  # nothing tells them apart
             continue
-        assert rows[person.id]["why"] == ("職種: 法人営業（旧求人名: ソリューションパートナー）、"
-                                          "前回は最終面接まで、他の候補者を優先")
+        assert rows[person.id]["why"] == f"{occupation}、前回は最終面接まで、他の候補者を優先"
         assert rows[person.id]["rank"] == 1 and "職種" not in rows[stranger.id]["why"]
         assert rows[person.id]["score"] > rows[stranger.id]["score"]
+
+
+def test_a_job_renamed_to_an_in_house_name_keeps_its_family(engine: Engine, settings: Settings) -> None:
+    with session_scope(engine) as s:
+        # The backend requisition is now called by its team's name; people who applied under that name
+        # are backend applicants.
+        team = add_job(s, "Xチーム開発", status="closed", opened_at=DECIDED - timedelta(days=60))
+        s.add(JobTitleHistory(job_id=team.id, title="バックエンドエンジニア",
+                              replaced_at=DECIDED - timedelta(days=90)))
+        person = add_member(s, past_job=team, skills=["Excel"], location=None)
+        new = add_job(s, "バックエンドエンジニア", location=None, opened_at=NOW - timedelta(days=1))
+    with Session(engine) as s:
+        plan = plan_run(s, pool_settings(settings, threshold=0), as_of=AS_OF, now=NOW, mode="shortlist")
+        s.rollback()
+    [row] = [r for r in plan.rows if r["job_id"] == new.id and r["candidate_id"] == person.id]
+    assert row["why"].startswith("職種: バックエンドエンジニア"
+                                 "（前回: Xチーム開発、旧求人名: バックエンドエンジニア）")
