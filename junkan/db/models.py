@@ -92,7 +92,7 @@ class Job(Base):
 
 class JobTitleHistory(Base):
     """A title a job had before the source renamed it (migration 0016), recorded once per job and title by
-    ingest: what teaches the matcher that the old name is the same work (docs/pool.md "Learned links")."""
+    ingest: what teaches the matcher that the old name is the same work (docs/pool.md "Vocabulary")."""
 
     __tablename__ = "job_title_history"
     __table_args__ = (UniqueConstraint("job_id", "title", name="uq_job_title_history_job_title"),)

@@ -151,7 +151,7 @@ class ReferenceData:
     def _record_renames(self, conn: Connection, stored: dict[str, Any],
                         wanted: dict[str, dict[str, Any]]) -> None:
         """Keep the title a job had before the source renamed it (once per job and title): the matcher
-        learns from it that the old name is the same work (docs/pool.md "Learned links")."""
+        learns from it that the old name is the same work (docs/pool.md "Vocabulary")."""
         now = self.clock()
         rows = [{"job_id": old.id, "title": old.title, "replaced_at": now}
                 for key, values in wanted.items()

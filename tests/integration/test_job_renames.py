@@ -1,5 +1,5 @@
 """A job the source renamed keeps its old titles (`job_title_history`), and the matcher learns from them that
-the old name is the same work (docs/pool.md "Learned links"). Every source renames through the same job
+the old name is the same work (docs/pool.md "Vocabulary"). Every source renames through the same job
 sync: Greenhouse and a spreadsheet's jobs sheet here."""
 
 from __future__ import annotations

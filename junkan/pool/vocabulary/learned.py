@@ -1,4 +1,4 @@
-"""Links learned from the company's own history, never sent anywhere (docs/pool.md "Learned links").
+"""Links learned from the company's own history, never sent anywhere (docs/pool.md "Vocabulary").
 
 - **Applied to both**: a job the vocabulary cannot classify (「〇〇プロダクトの開発」, a team's internal
   name) takes the family of the classified jobs the same people applied to, when at least
@@ -6,14 +6,13 @@
 - **Skills that co-occur**: a skill or tag the thesaurus does not know is linked to the canonical skill most
   of its holders also have, when at least `MIN_PEOPLE` people have both and they are at least
   `MIN_SHARE` of its holders.
-
 - **Renamed jobs**: ingest keeps the titles a job had before the source renamed it
   (`job_title_history`). A title that names no family takes the family of the renamed job it was (or
   became) a name of: an old title the family of the job's current title, a current title the family of
   its newest old title that names one. Its evidence is the rename itself.
 
 Learned links count less than the thesaurus (`LEARNED_WEIGHT` in the matcher) and each keeps its evidence
-(how many people), which the explanation and `junkan pool vocabulary` show.
+(how many people, or the rename), which the explanation and `junkan pool vocabulary` show.
 """
 
 from __future__ import annotations

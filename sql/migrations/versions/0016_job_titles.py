@@ -3,7 +3,7 @@
 Revision 0016_job_titles, after 0015_ats_writeback; written 2026-12-08.
 
 One row per (job, old title), written by ingest when a job arrives with a title other than the stored
-one; the re-contact vocabulary links an old title to the job's occupation (docs/pool.md "Learned links").
+one; the re-contact vocabulary links an old title to the job's occupation (docs/pool.md "Vocabulary").
 """
 from __future__ import annotations
 
