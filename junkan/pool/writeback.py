@@ -8,9 +8,12 @@ action), so planning twice adds nothing.
    (JUNKAN_RECONTACT__WRITEBACK__*). Spreadsheet sources get none.
 2. `write_back`: claims a batch (state `sending`, attempts + 1, a lease) and commits that before any call;
    then, per row, a row claimed before (attempts > 1: a crash or a retry came between) is first looked
-   up in the ATS (`present`), and only written when it is not there; the outcome is recorded at once.
+   up in the ATS (`present`), and only written when it is not there; a new application or opportunity
+   (`prospect`) is always looked up first, since the person may be on that job already. The outcome is
+   recorded at once.
    A throttled or failing ATS (after the shared retry policy) leaves the row `pending` for the next run;
-   a permanent refusal (403 scope, 404, 422) marks it `failed` with the status. Nothing raises: a failure
+   a permanent refusal (403 scope, 404, 422), or a write the ATS cannot take (`Unwritable`), marks it
+   `failed` with the reason. Nothing raises: a failure
    is counted per action and the mail and the run go on.
 
 A dry run plans and counts without storing or calling the ATS.
@@ -28,11 +31,11 @@ from typing import Any
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from junkan.ats.writeback import AtsWriter, Write, marker
+from junkan.ats.writeback import AtsWriter, Unwritable, Write, marker
 from junkan.batching import batched
 from junkan.config import Settings
 from junkan.db.dialect import insert_ignore
-from junkan.db.models import Application, Job
+from junkan.db.models import Application, Candidate, Job
 from junkan.db.models_pool import AtsWriteback, MatchRun, PoolMatch, PoolReapplication
 from junkan.http import HttpError
 from junkan.pool.approval import not_approved
@@ -40,6 +43,9 @@ from junkan.pool.months import local_day
 
 #: The actions planned per match, in the order they are written (the tag first: the quickest to see).
 MATCH_ACTIONS = ("tag", "note", "prospect")
+#: Looked up in the ATS before every write, not only after an interruption: the person may have applied
+#: to the job themselves, and a second application or opportunity would be a duplicate.
+_LOOK_FIRST = frozenset({"prospect"})
 _WRITABLE_KINDS = ("greenhouse", "lever")
 _INSERT_CHUNK = 1000
 
@@ -51,12 +57,11 @@ def writeback_key(source: str, candidate_id: int, job_id: int, action: str) -> s
 
 
 def enabled_actions(settings: Settings) -> tuple[str, ...]:
-    """Match actions switched on for this source (none for spreadsheets; Lever has no prospect write)."""
+    """Match actions switched on for this source (none for spreadsheets)."""
     if settings.ats.kind not in _WRITABLE_KINDS:
         return ()
     cfg = settings.recontact.writeback
-    prospect = cfg.prospect and settings.ats.kind == "greenhouse"
-    wanted = {"tag": cfg.tag, "note": cfg.note, "prospect": prospect}
+    wanted = {"tag": cfg.tag, "note": cfg.note, "prospect": cfg.prospect}
     return tuple(a for a in MATCH_ACTIONS if wanted[a])
 
 
@@ -149,6 +154,16 @@ def note_text(action: str, key: str, facts: dict[str, Any], timezone: str) -> st
     return "\n".join(line for line in lines if line)
 
 
+def _emails(session: Session, rows: Iterable[AtsWriteback], actions: frozenset[str]) -> dict[int, str]:
+    """`candidate id -> address` of the writes among `rows` whose action names the person by it: loaded
+    only for those, handed to the writer only, never logged or returned."""
+    wanted = {wb.candidate_id for wb in rows if wb.action in actions}
+    if not wanted:
+        return {}
+    found = session.execute(select(Candidate.id, Candidate.email_key).where(Candidate.id.in_(wanted)))
+    return {cid: email for cid, email in found if email}
+
+
 def _load(session: Session, ids: list[int]) -> list[tuple[AtsWriteback, Write, dict[str, Any]]]:
     app, job, matched_job = aliased(Application), aliased(Job), aliased(Job)
     rows = session.execute(
@@ -197,18 +212,24 @@ def write_back(engine: Engine, settings: Settings, writer: AtsWriter, *, now: da
         with Session(engine) as session:
             loaded = _load(session, ids)
             people = _people(writer, [w for _wb, w, _f in loaded], counts)
+            emails = _emails(session, [wb for wb, _w, _f in loaded], writer.needs_email)
             for wb, planned, facts in loaded:
                 action = wb.action
                 write = Write(key=planned.key, action=action, application_ext=planned.application_ext,
                               person_ext=planned.person_ext or people.get(planned.application_ext),
-                              job_ext=planned.job_ext, text=note_text(action, wb.key, facts, zone))
+                              job_ext=planned.job_ext, text=note_text(action, wb.key, facts, zone),
+                              email=emails.get(wb.candidate_id) if action in writer.needs_email else None)
                 if action not in writer.actions:
                     _record(session, wb.id, state="failed", error="not offered by this ATS", claim_token=None)
                     counts[f"{action}_failed"] += 1
                     continue
                 try:
-                    found = writer.present(write) if wb.attempts > 1 else None
+                    found = writer.present(write) if wb.attempts > 1 or action in _LOOK_FIRST else None
                     ref = found or writer.write(write)
+                except Unwritable as exc:  # its message names no person
+                    counts[f"{action}_failed"] += 1
+                    _record(session, wb.id, state="failed", claim_token=None, error=str(exc)[:300])
+                    continue
                 except HttpError as exc:
                     counts[f"{action}_failed"] += 1
                     if exc.retryable:  # throttled or down past the retry policy: the next run tries again

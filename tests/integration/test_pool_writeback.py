@@ -3,10 +3,6 @@ re-run writes nothing again, 429/5xx are retried, a refusal is counted and the r
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
-import threading
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -24,13 +20,12 @@ from junkan.pool import writeback
 from junkan.pool.attribution import record_reapplications
 from junkan.privacy.anonymise import scrub
 from junkan.privacy.tables import People
-from tests.fakes._common import FakeClock, RecordedRequest
+from tests.fakes._common import FakeClock
 from tests.fakes.greenhouse import GreenhouseFake, sample_data
 from tests.fakes.lever import LeverFake
 from tests.fakes.lever import sample_data as lever_data
-from tests.integration._outbox_child import child_url, wait_for_child_backends_to_end
 from tests.integration._pool_data import NOW
-from tests.integration._writeback_child import child_write_back
+from tests.integration._writeback_child import kill_mid_write_back
 from tests.integration._writeback_support import TAG, Company, pooled_company, settings_for, writer_for
 
 N = 6
@@ -90,7 +85,9 @@ def test_greenhouse_tag_and_note_land_once_and_a_rerun_writes_nothing(
     assert tagged == Counter({100_000 + i: 1 for i in range(N)})
     notes = fake.resources["notes"]
     assert sorted(n["candidate_id"] for n in notes) == [100_000 + i for i in range(N)]
-    assert all(n["type"] == "NOTE" and n["user_id"] == int(fake.user_id) for n in fake.written["notes"])
+    # A plain note, written as the credential's user (the token's `sub`): Harvest v3 takes no author field.
+    assert all(n["type"] == "NOTE" and n["user_id"] == fake.user_id for n in notes)
+    assert all(set(b) == {"candidate_id", "body", "note_type", "visibility"} for b in fake.written["notes"])
     body = notes[0]["body"]
     assert body.startswith("循環（Junkan）: 再コンタクト候補として一致しました。")
     assert "新しい求人: SRE（求人ID 4001）" in body
@@ -108,12 +105,19 @@ def test_prospect_is_off_by_default_and_lands_once_when_switched_on(
     clock, fake, settings, company = _greenhouse_company(
         httpserver, engine, database_url, tmp_path, tag=False, note=False, prospect=True)
     writer = writer_for(fake, clock, settings)
+    # sample_data: the people with an odd index applied to job 4001 themselves; they get no prospect.
+    on_the_job = {100_000 + i for i in range(N) if i % 2}
 
     first = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
-    writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(hours=1))
+    again = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(hours=1))
 
-    assert first == {"writeback_planned": N, "prospect_written": N}
-    assert [(b["job_id"], b["prospect"]) for b in fake.written["applications"]] == [(4001, True)] * N
+    assert first == {"writeback_planned": N, "prospect_written": N - len(on_the_job),
+                     "prospect_already_there": len(on_the_job)}
+    assert again == {"writeback_planned": 0}
+    prospects = fake.written["applications"]
+    assert {b["candidate_id"] for b in prospects} == {100_000 + i for i in range(N)} - on_the_job
+    assert len(prospects) == N - len(on_the_job)
+    assert all(b["prospect"] is True and b["job_ids"] == [4001] for b in prospects)
     assert settings_for(database_url, tmp_path, "greenhouse", fake).recontact.writeback.prospect is False
 
 
@@ -135,7 +139,10 @@ def test_a_refused_scope_is_counted_per_action_and_the_run_goes_on(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     clock, fake, settings, company = _greenhouse_company(httpserver, engine, database_url, tmp_path)
-    fake.scopes = {"harvest:candidate_tags:create", "harvest:applied_candidate_tags:create"}
+    # The tag's scopes (docs/pool.md "Minimum API permissions"), and none for notes.
+    fake.scopes = {"harvest:candidate_tags:list", "harvest:candidate_tags:create",
+                   "harvest:applied_candidate_tags:list", "harvest:applied_candidate_tags:create",
+                   "harvest:applications:list"}
 
     writer = writer_for(fake, clock, settings)
     counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
@@ -211,33 +218,10 @@ def test_a_sigkill_mid_write_back_then_a_rerun_lands_every_action_exactly_once(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     clock, fake, settings, company = _greenhouse_company(httpserver, engine, database_url, tmp_path)
-    kill_after = 5  # of the 2 × N writes: the tag and the note of some people are in, others not
-    reached, released, writes = threading.Event(), threading.Event(), Counter[str]()
-
-    def count(line: RecordedRequest) -> None:
-        if line.method == "POST" and not line.path.endswith("/token"):
-            writes["n"] += 1
-            if writes["n"] == kill_after:
-                reached.set()
-                # The fake has made it; its answer waits: the kill lands with the call in flight, the
-                # hardest case (written in the ATS, not recorded in Junkan).
-                released.wait(timeout=60)
-
-    fake.on_request = count
-    child_name = f"junkan-writeback-child-{os.getpid()}"
     ats = settings.ats.model_dump(include={"base_url", "auth_url", "client_id", "user_id"})
     ats |= {"kind": "greenhouse", "client_secret": fake.client_secret}
-    proc = multiprocessing.get_context("spawn").Process(
-        target=child_write_back,
-        args=(child_url(database_url, child_name), ats, str(tmp_path), company.run_id))
-    proc.start()
-    assert reached.wait(timeout=120), "the child never got going"
-    os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
-    proc.join(timeout=30)
-    released.set()
-    assert proc.exitcode == -signal.SIGKILL
-    fake.on_request = None
-    wait_for_child_backends_to_end(engine, child_name)
+    # Of the 2 × N writes, the tag and the note of some people are in, others not.
+    kill_mid_write_back(fake, engine, database_url, ats, tmp_path, company.run_id, kill_after=5)
     assert _states(engine)[("tag", "done")] + _states(engine)[("note", "done")] < 2 * N, "killed too late"
 
     lease = settings.recontact.writeback.lease_s
@@ -260,6 +244,8 @@ def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
         s.add(Application(source="greenhouse", external_id="300001", candidate_id=person.candidate_id,
                           candidate_external_id="100001", job_id=job.id, status="in_process",
                           applied_at=NOW + timedelta(days=3), content_hash="x"))
+    fake.resources["applications"].append({"id": 300_001, "candidate_id": 100_001, "job_id": 4001,
+                                           "status": "active", "prospect": False})
     with session_scope(engine) as s:
         assert record_reapplications(s, NOW + timedelta(days=4)) == 1
 
@@ -269,7 +255,7 @@ def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
     assert first == {"writeback_planned": 1, "reapplied_note_written": 1}
     assert again == {"writeback_planned": 0}
     (note,) = fake.resources["notes"]
-    assert note["candidate_id"] == 100_001
+    assert (note["candidate_id"], note["application_id"]) == (100_001, 300_001)  # on the new application
     assert note["body"].startswith("循環（Junkan）: この応募は再コンタクトからの再応募です。")
     assert "2026-11-20 の一致" in note["body"]
     assert "求人「SRE」" in note["body"]
