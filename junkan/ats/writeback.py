@@ -8,8 +8,8 @@ tag is present when the person has it; an application or opportunity when the pe
 
 Greenhouse (OAuth client credentials, as for ingest; the author of every write is the token's `sub`
 user): the tag is created once (`POST /v3/candidate_tags`) and applied (`POST /v3/applied_candidate_tags`);
-notes are `POST /v3/notes` with `note_type` NOTE on the candidate (a re-application's note anchored to that
-application); a prospect is `POST /v3/applications` with `prospect: true` and `job_ids`. Lists filter by
+notes are `POST /v3/notes` with `note_type` NOTE on the candidate (the notes about a re-application, and
+its hire, anchored to that application); a prospect is `POST /v3/applications` with `prospect: true` and `job_ids`. Lists filter by
 `candidate_ids` (Harvest v3 answers a singular cross-reference filter with 422). No call carries a
 rejection e-mail option: Junkan sends its own mail, exactly once.
 Lever (API key, every write with `perform_as`): `POST /opportunities/:id/addTags`,
@@ -69,6 +69,10 @@ class AtsWriter(Protocol):
     def close(self) -> None: ...
 
 
+#: Notes about a re-application (it came from re-contact; it ended in a hire), written on that application.
+APPLICATION_NOTES = frozenset({"reapplied_note", "hired_note"})
+
+
 def marker(key: str) -> str:
     """The last line of every note we write: how a re-run recognises it."""
     return f"[junkan:{key}]"
@@ -86,7 +90,7 @@ def _on_job(app: dict[str, Any], job: str) -> bool:
 
 
 class GreenhouseWriter:
-    actions = frozenset({"tag", "note", "prospect", "reapplied_note"})
+    actions = frozenset({"tag", "note", "prospect", "reapplied_note", "hired_note"})
     needs_email: frozenset[str] = frozenset()
 
     def __init__(self, client: RetryingClient, *, base_url: str, auth: GreenhouseAuth, tag_name: str) -> None:
@@ -160,13 +164,13 @@ class GreenhouseWriter:
                               {"candidate_id": person, "prospect": True, "job_ids": [_num(write.job_ext)]})
         note: dict[str, Any] = {"candidate_id": person, "body": write.text, "note_type": "NOTE",
                                 "visibility": "public"}
-        if write.action == "reapplied_note":  # on the new application itself, where the recruiter looks
+        if write.action in APPLICATION_NOTES:  # on the new application itself, where the recruiter looks
             note["application_id"] = _num(write.application_ext)
         return self._post("/v3/notes", note)
 
 
 class LeverWriter:
-    actions = frozenset({"tag", "note", "prospect", "reapplied_note"})
+    actions = frozenset({"tag", "note", "prospect", "reapplied_note", "hired_note"})
     needs_email = frozenset({"prospect"})
 
     def __init__(self, client: RetryingClient, *, base_url: str, api_key: str, perform_as: str,

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from junkan.ats.writeback import AtsWriter, Unwritable, Write, marker
+from junkan.ats.writeback import APPLICATION_NOTES, AtsWriter, Unwritable, Write, marker
 from junkan.batching import batched
 from junkan.config import Settings
 from junkan.db.dialect import insert_ignore
@@ -95,16 +95,20 @@ def plan(session: Session, settings: Settings, run_id: int | None, now: datetime
             if m.mode == "auto" and (m.holdout or m.message_id is None):
                 continue  # auto mode writes back for the people mailed
             rows += [_row(source, m.candidate_id, m.job_id, a, m.application_id, m.id, now) for a in actions]
-    if settings.recontact.writeback.reapplied_note:
+    cfg = settings.recontact.writeback
+    if cfg.reapplied_note or cfg.hired_note:
         reapplied = session.execute(
             select(PoolReapplication.application_id, PoolReapplication.candidate_id,
-                   PoolReapplication.match_id, Application.job_id)
+                   PoolReapplication.match_id, Application.job_id, Application.status)
             .join(Application, Application.id == PoolReapplication.application_id)
             .where(PoolReapplication.grp == "contacted", Application.source == source,
                    Application.job_id.is_not(None))
         ).all()
-        rows += [_row(source, r.candidate_id, r.job_id, "reapplied_note", r.application_id, r.match_id, now)
-                 for r in reapplied]
+        for r in reapplied:
+            hired = cfg.hired_note and r.status == "hired"
+            wanted = [("reapplied_note", cfg.reapplied_note), ("hired_note", hired)]
+            rows += [_row(source, r.candidate_id, r.job_id, a, r.application_id, r.match_id, now)
+                     for a, on in wanted if on]
     added = 0
     for part in batched(rows, _INSERT_CHUNK):
         # RETURNING lists the rows inserted (executemany's rowcount is -1 on PostgreSQL).
@@ -139,10 +143,12 @@ def _claim(engine: Engine, settings: Settings, now: datetime, after_id: int) -> 
 
 def note_text(action: str, key: str, facts: dict[str, Any], timezone: str) -> str:
     """The note's Japanese text: what happened, the job, why; our key as the last line."""
-    if action == "reapplied_note":
+    if action in APPLICATION_NOTES:
         day = local_day(facts["run_at"], timezone).isoformat() if facts.get("run_at") else "—"
-        first = (f"循環（Junkan）: この応募は再コンタクトからの再応募です。{day} の一致"
-                 f"（求人「{facts.get('matched_title') or '—'}」）の後に応募がありました。")
+        match = f"{day} の一致（求人「{facts.get('matched_title') or '—'}」）"
+        first = (f"循環（Junkan）: この応募は再コンタクトからの再応募です。{match}の後に応募がありました。"
+                 if action == "reapplied_note" else
+                 f"循環（Junkan）: 再コンタクトからの採用です。{match}の後に応募があり、採用に至りました。")
         return f"{first}\n{marker(key)}"
     lines = [
         "循環（Junkan）: 再コンタクト候補として一致しました。",

@@ -261,6 +261,39 @@ def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
     assert "求人「SRE」" in note["body"]
 
 
+def test_a_reapplication_that_ends_in_a_hire_gets_a_hire_note_once(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, tag=False, note=False)
+    writer = writer_for(fake, clock, settings)
+    with session_scope(engine) as s:
+        person = s.scalars(select(Application).where(Application.external_id == "200001")).one()
+        job = s.scalars(select(Job).where(Job.external_id == "4001")).one()
+        s.add(Application(source="greenhouse", external_id="300001", candidate_id=person.candidate_id,
+                          candidate_external_id="100001", job_id=job.id, status="in_process",
+                          applied_at=NOW + timedelta(days=3), content_hash="x"))
+    fake.resources["applications"].append({"id": 300_001, "candidate_id": 100_001, "job_id": 4001,
+                                           "status": "active", "prospect": False})
+    with session_scope(engine) as s:
+        record_reapplications(s, NOW + timedelta(days=4))
+    writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=4))
+    # Ingest later sees the hire in Greenhouse.
+    with session_scope(engine) as s:
+        s.execute(update(Application).where(Application.external_id == "300001").values(status="hired"))
+
+    hired = writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=40))
+    again = writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=41))
+
+    assert hired == {"writeback_planned": 1, "hired_note_written": 1}
+    assert again == {"writeback_planned": 0}
+    reapplied, hire = fake.resources["notes"]
+    assert reapplied["body"].startswith("循環（Junkan）: この応募は再コンタクトからの再応募です。")
+    assert hire["body"].startswith("循環（Junkan）: 再コンタクトからの採用です。2026-11-20 の一致（求人「SRE」）")
+    assert (hire["candidate_id"], hire["application_id"]) == (100_001, 300_001)
+    assert _states(engine) == Counter({("reapplied_note", "done"): 1, ("hired_note", "done"): 1})
+
+
 def test_a_person_erased_before_the_write_is_not_written_back(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
