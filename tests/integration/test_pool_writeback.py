@@ -232,12 +232,9 @@ def test_a_sigkill_mid_write_back_then_a_rerun_lands_every_action_exactly_once(
     _assert_each_person_tagged_and_noted_once(fake, engine)
 
 
-def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
-    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
-) -> None:
-    clock, fake, settings, company = _greenhouse_company(
-        httpserver, engine, database_url, tmp_path, tag=False, note=False)
-    writer = writer_for(fake, clock, settings)
+def _reapply(engine: Engine, fake: GreenhouseFake) -> None:
+    """Person 1 (candidate 100001) applies to the matched job 4001 after the match: application 300001,
+    in Greenhouse and ingested, recorded as a re-application from re-contact."""
     with session_scope(engine) as s:
         person = s.scalars(select(Application).where(Application.external_id == "200001")).one()
         job = s.scalars(select(Job).where(Job.external_id == "4001")).one()
@@ -248,6 +245,15 @@ def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
                                            "status": "active", "prospect": False})
     with session_scope(engine) as s:
         assert record_reapplications(s, NOW + timedelta(days=4)) == 1
+
+
+def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, tag=False, note=False)
+    writer = writer_for(fake, clock, settings)
+    _reapply(engine, fake)
 
     first = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(days=4))
     again = writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=5))
@@ -264,19 +270,10 @@ def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
 def test_a_reapplication_that_ends_in_a_hire_gets_a_hire_note_once(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock, fake, settings, company = _greenhouse_company(
+    clock, fake, settings, _company = _greenhouse_company(
         httpserver, engine, database_url, tmp_path, tag=False, note=False)
     writer = writer_for(fake, clock, settings)
-    with session_scope(engine) as s:
-        person = s.scalars(select(Application).where(Application.external_id == "200001")).one()
-        job = s.scalars(select(Job).where(Job.external_id == "4001")).one()
-        s.add(Application(source="greenhouse", external_id="300001", candidate_id=person.candidate_id,
-                          candidate_external_id="100001", job_id=job.id, status="in_process",
-                          applied_at=NOW + timedelta(days=3), content_hash="x"))
-    fake.resources["applications"].append({"id": 300_001, "candidate_id": 100_001, "job_id": 4001,
-                                           "status": "active", "prospect": False})
-    with session_scope(engine) as s:
-        record_reapplications(s, NOW + timedelta(days=4))
+    _reapply(engine, fake)
     writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=4))
     # Ingest later sees the hire in Greenhouse.
     with session_scope(engine) as s:
@@ -289,7 +286,8 @@ def test_a_reapplication_that_ends_in_a_hire_gets_a_hire_note_once(
     assert again == {"writeback_planned": 0}
     reapplied, hire = fake.resources["notes"]
     assert reapplied["body"].startswith("循環（Junkan）: この応募は再コンタクトからの再応募です。")
-    assert hire["body"].startswith("循環（Junkan）: 再コンタクトからの採用です。2026-11-20 の一致（求人「SRE」）")
+    assert hire["body"].startswith("循環（Junkan）: 再コンタクトからの採用です。"
+                                   "2026-11-20 の一致（求人「SRE」）")
     assert (hire["candidate_id"], hire["application_id"]) == (100_001, 300_001)
     assert _states(engine) == Counter({("reapplied_note", "done"): 1, ("hired_note", "done"): 1})
 
