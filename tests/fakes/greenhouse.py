@@ -61,6 +61,8 @@ _WRITE_FIELDS = {
                       "recruiter_id", "coordinator_id", "initial_stage_id", "prospect_pool_id",
                       "prospect_pool_stage_id", "prospect_owner_id"}, {"candidate_id"}),
 }
+#: Every scope this fake knows: the write scopes above and `harvest:<resource>:list` for each list.
+ALL_SCOPES = frozenset(WRITE_SCOPES.values()) | {f"harvest:{r}:list" for r in _FILTERS}
 _NOTE_TYPES = {"NOTE", "ACTIVITY", "EMAIL"}
 _VISIBILITIES = {"admin_only", "private", "public"}
 
@@ -387,7 +389,7 @@ class GreenhouseFake(VendorFake):
         else:
             unknown = set(args) - _FILTERS[resource] - {"per_page"}
             if unknown:
-                return json_response({"message": f"unknown parameter(s): {', '.join(sorted(unknown))}"}, 422)
+                return json_response({"message": f"Invalid query params: {', '.join(sorted(unknown))}"}, 422)
             if any(len(v) > 1 for v in args.values()):
                 return json_response({"message": "repeated query parameter"}, 422)
             filters = {k: v[0] for k, v in args.items() if k != "per_page"}

@@ -21,7 +21,7 @@ from junkan.pool.attribution import record_reapplications
 from junkan.privacy.anonymise import scrub
 from junkan.privacy.tables import People
 from tests.fakes._common import FakeClock
-from tests.fakes.greenhouse import GreenhouseFake, sample_data
+from tests.fakes.greenhouse import ALL_SCOPES, GreenhouseFake, sample_data
 from tests.fakes.lever import LeverFake
 from tests.fakes.lever import sample_data as lever_data
 from tests.integration._pool_data import NOW
@@ -62,11 +62,14 @@ def _greenhouse_company(
     return clock, fake, settings, company
 
 
-def _assert_each_person_tagged_and_noted_once(fake: GreenhouseFake, engine: Engine) -> None:
+def _assert_each_person_tagged_and_noted_once(fake: GreenhouseFake, engine: Engine,
+                                               extra: Counter[tuple[str, str]] | None = None) -> None:
+    """Each person tagged once, every note (one per key) written once; the rows done (with `extra`)."""
     tagged = Counter(a["candidate_id"] for a in fake.resources["applied_candidate_tags"])
     assert tagged == Counter({100_000 + i: 1 for i in range(N)})
-    assert len(_gh_notes(fake)) == N and set(_gh_notes(fake).values()) == {1}
-    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N})
+    notes = sum(n for (action, _state), n in (extra or Counter()).items() if action.endswith("note"))
+    assert len(_gh_notes(fake)) == N + notes and set(_gh_notes(fake).values()) == {1}
+    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N}) + (extra or Counter())
 
 
 def test_greenhouse_tag_and_note_land_once_and_a_rerun_writes_nothing(
@@ -152,6 +155,49 @@ def test_a_refused_scope_is_counted_per_action_and_the_run_goes_on(
     with Session(engine) as s:
         errors = set(s.scalars(select(AtsWriteback.error).where(AtsWriteback.action == "note")))
     assert errors == {"HTTP 403: refused by the ATS"}
+
+
+@pytest.mark.parametrize(("action", "scope"), [("tag", "harvest:applied_candidate_tags:create"),
+                                               ("note", "harvest:notes:create"),
+                                               ("prospect", "harvest:applications:create")])
+def test_each_action_refused_its_scope_fails_alone(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path, action: str, scope: str
+) -> None:
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, prospect=True)
+    fake.scopes = set(ALL_SCOPES - {scope})
+
+    writer = writer_for(fake, clock, settings)
+    counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
+
+    # The people who applied to job 4001 themselves get no prospect whatever the scopes (see above).
+    prospects = N // 2
+    expected = {"tag": N, "note": N, "prospect": prospects}
+    assert counts[f"{action}_failed"] == expected[action]
+    assert {k: v for k, v in counts.items() if k.endswith("_written")} == {
+        f"{a}_written": n for a, n in expected.items() if a != action}
+    assert fake.written[scope.split(":")[1]] == []
+
+
+def test_every_action_lands_exactly_once_under_faults(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, faults={"fault_rate": 0.2, "seed": 3}, prospect=True)
+    writer = writer_for(fake, clock, settings)
+    _reapply(engine, fake)
+    with session_scope(engine) as s:
+        s.execute(update(Application).where(Application.external_id == "300001").values(status="hired"))
+
+    for hour in range(5):
+        later = NOW + timedelta(days=4, hours=hour)
+        writeback.run(engine, settings, writer, run_id=company.run_id, now=later)
+
+    assert fake.faults.injected > 0
+    _assert_each_person_tagged_and_noted_once(fake, engine, extra=Counter(
+        {("prospect", "done"): N, ("reapplied_note", "done"): 1, ("hired_note", "done"): 1}))
+    assert len(fake.written["applications"]) == N // 2  # one prospect each for those not on the job
+    assert len({a["candidate_id"] for a in fake.written["applications"]}) == N // 2
 
 
 def test_a_write_interrupted_after_the_call_is_found_in_the_ats_not_written_again(
