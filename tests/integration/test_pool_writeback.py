@@ -12,6 +12,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from junkan.ats.writeback import AtsWriter
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Job
@@ -242,7 +243,6 @@ def test_lever_tags_and_notes_as_the_configured_user_once(
 def test_lever_without_perform_as_and_spreadsheets_get_no_writer(database_url: str, tmp_path: Path) -> None:
     from junkan.ats.base import AtsError
     from junkan.ats.factory import build_writer
-    from junkan.config import Settings
 
     lever = Settings(ats={"kind": "lever", "api_key": "k"}, _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(AtsError, match="JUNKAN_RECONTACT__WRITEBACK__PERFORM_AS"):
@@ -293,13 +293,19 @@ def _reapply(engine: Engine, fake: GreenhouseFake) -> None:
         assert record_reapplications(s, NOW + timedelta(days=4)) == 1
 
 
+def _reapplied_company(httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+                       ) -> tuple[GreenhouseFake, Settings, Company, AtsWriter]:
+    """The Greenhouse company with only the re-application notes on, after person 1 applied again."""
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, tag=False, note=False)
+    _reapply(engine, fake)
+    return fake, settings, company, writer_for(fake, clock, settings)
+
+
 def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock, fake, settings, company = _greenhouse_company(
-        httpserver, engine, database_url, tmp_path, tag=False, note=False)
-    writer = writer_for(fake, clock, settings)
-    _reapply(engine, fake)
+    fake, settings, company, writer = _reapplied_company(httpserver, engine, database_url, tmp_path)
 
     first = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(days=4))
     again = writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=5))
@@ -316,10 +322,7 @@ def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
 def test_a_reapplication_that_ends_in_a_hire_gets_a_hire_note_once(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock, fake, settings, _company = _greenhouse_company(
-        httpserver, engine, database_url, tmp_path, tag=False, note=False)
-    writer = writer_for(fake, clock, settings)
-    _reapply(engine, fake)
+    fake, settings, _company, writer = _reapplied_company(httpserver, engine, database_url, tmp_path)
     writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=4))
     # Ingest later sees the hire in Greenhouse.
     with session_scope(engine) as s:

@@ -14,7 +14,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from junkan.ats.writeback import Write
+from junkan.ats.writeback import AtsWriter, Write
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models_pool import AtsWriteback
@@ -48,14 +48,16 @@ def _lever_company(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path, *,
     faults: dict[str, object] | None = None, new_posting: str = NEW_POSTING,
     addresses: dict[str, str | None] | None = None, **switches: object,
-) -> tuple[FakeClock, LeverFake, Settings, Company]:
+) -> tuple[LeverFake, Settings, Company, AtsWriter]:
+    """The Lever fake and a company whose N pooled people match `new_posting`, the new opportunity switched
+    on (with `switches`), and the writer."""
     clock = FakeClock()
     fake = LeverFake(httpserver, lever_data(N, n_postings=2), clock=clock, **(faults or {}))  # type: ignore[arg-type]
     settings = settings_for(database_url, tmp_path, "lever", fake, **{"prospect": True, **switches})
     people: list[tuple[str, str | None]] = [(f"opp-{i:05d}", f"contact-{i:05d}") for i in range(N)]
     emails = {f"opp-{i:05d}": _address(i) for i in range(N)} | (addresses or {})
     company = pooled_company(engine, settings, people, past_job="post-0", new_job=new_posting, emails=emails)
-    return clock, fake, settings, company
+    return fake, settings, company, writer_for(fake, clock, settings)
 
 
 def _on_posting(fake: LeverFake, posting: str = NEW_POSTING) -> Counter[str]:
@@ -75,9 +77,8 @@ def _assert_one_opportunity_each(fake: LeverFake) -> None:
 def test_off_by_default_and_switched_on_each_person_gets_one_opportunity_linked_to_their_contact(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock, fake, settings, company = _lever_company(
+    fake, settings, company, writer = _lever_company(
         httpserver, engine, database_url, tmp_path, tag=False, note=False)
-    writer = writer_for(fake, clock, settings)
     default = settings_for(database_url, tmp_path, "lever", fake)
     assert default.recontact.writeback.prospect is False
     assert writeback.enabled_actions(default) == ("tag", "note")
@@ -101,9 +102,8 @@ def test_off_by_default_and_switched_on_each_person_gets_one_opportunity_linked_
 def test_an_interrupted_write_finds_the_opportunity_and_makes_no_second(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock, fake, settings, company = _lever_company(
+    fake, settings, company, writer = _lever_company(
         httpserver, engine, database_url, tmp_path, tag=False, note=False)
-    writer = writer_for(fake, clock, settings)
     writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
     # As after a crash between Lever's answer and the record: claimed, made, not recorded.
     with session_scope(engine) as s:
@@ -118,9 +118,8 @@ def test_an_interrupted_write_finds_the_opportunity_and_makes_no_second(
 def test_throttling_and_server_errors_are_retried_and_each_opportunity_is_made_once(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock, fake, settings, company = _lever_company(
+    fake, settings, company, writer = _lever_company(
         httpserver, engine, database_url, tmp_path, faults={"fault_rate": 0.2, "seed": 11})
-    writer = writer_for(fake, clock, settings)
 
     for hour in range(4):  # what the retry policy gave up on stays pending for the next run
         writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(hours=hour))
@@ -136,10 +135,9 @@ def test_a_refusal_is_counted_and_the_tags_and_notes_go_on(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     # A posting Lever does not have: Lever answers 400 to every new opportunity for it.
-    clock, fake, settings, company = _lever_company(
+    fake, settings, company, writer = _lever_company(
         httpserver, engine, database_url, tmp_path, new_posting="post-9")
 
-    writer = writer_for(fake, clock, settings)
     counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
 
     assert counts == {"writeback_planned": 3 * N, "tag_written": N, "note_written": N, "prospect_failed": N}
@@ -152,10 +150,9 @@ def test_a_refusal_is_counted_and_the_tags_and_notes_go_on(
 def test_a_person_without_an_address_gets_no_opportunity_and_the_reason_is_recorded(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    clock, fake, settings, company = _lever_company(
+    fake, settings, company, writer = _lever_company(
         httpserver, engine, database_url, tmp_path, tag=False, note=False, addresses={"opp-00000": None})
 
-    writer = writer_for(fake, clock, settings)
     counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
 
     assert counts["prospect_failed"] == 1 and "contact-00000" not in _on_posting(fake)
@@ -168,13 +165,13 @@ def test_the_address_goes_into_the_request_body_only(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    clock, fake, settings, company = _lever_company(
+    fake, settings, company, writer = _lever_company(
         httpserver, engine, database_url, tmp_path, faults={"fault_rate": 0.2, "seed": 5})
     caplog.set_level(logging.DEBUG)
 
     counts = {}
     for hour in range(3):
-        counts |= writeback.run(engine, settings, writer_for(fake, clock, settings), run_id=company.run_id,
+        counts |= writeback.run(engine, settings, writer, run_id=company.run_id,
                                 now=NOW + timedelta(hours=hour))
 
     sent = [body["emails"][0] for kind, body in fake.written if kind == "opportunity"]
@@ -192,7 +189,7 @@ def test_a_sigkill_mid_write_back_then_a_rerun_makes_each_opportunity_exactly_on
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     only = {"prospect": True, "tag": False, "note": False}
-    clock, fake, settings, company = _lever_company(httpserver, engine, database_url, tmp_path, **only)
+    fake, settings, company, writer = _lever_company(httpserver, engine, database_url, tmp_path, **only)
     ats = {"kind": "lever", "base_url": fake.base_url, "api_key": fake.api_key}
     # Killed while Lever holds its answer to the second new opportunity: made there, not recorded here.
     kill_mid_write_back(fake, engine, database_url, ats, tmp_path, company.run_id, kill_after=2,
@@ -200,7 +197,7 @@ def test_a_sigkill_mid_write_back_then_a_rerun_makes_each_opportunity_exactly_on
     assert _states(engine)[("prospect", "done")] < N, "killed too late"
 
     lease = settings.recontact.writeback.lease_s
-    after = writeback.run(engine, settings, writer_for(fake, clock, settings), run_id=company.run_id,
+    after = writeback.run(engine, settings, writer, run_id=company.run_id,
                           now=NOW + timedelta(seconds=lease + 1))
 
     assert after["writeback_planned"] == 0
