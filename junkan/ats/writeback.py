@@ -10,8 +10,8 @@ Greenhouse (OAuth client credentials, as for ingest; the author of every write i
 user): the tag is created once (`POST /v3/candidate_tags`) and applied (`POST /v3/applied_candidate_tags`);
 notes are `POST /v3/notes` with `note_type` NOTE on the candidate (the notes about a re-application, and
 its hire, anchored to that application); a prospect is `POST /v3/applications` with `prospect: true` and
-`job_ids`. Lists filter by `candidate_ids` (Harvest v3 answers a singular cross-reference filter with
-422). No call carries a rejection e-mail option: Junkan sends its own mail, exactly once.
+`job_ids`. Lists narrow to a parent resource by `candidate_ids` (the documented plural; the singular is
+answered 422). No call carries a rejection e-mail option: Junkan sends its own mail, exactly once.
 Lever (API key, every write with `perform_as`): `POST /opportunities/:id/addTags`,
 `POST /opportunities/:id/notes`, and a new opportunity for the posting, `POST /opportunities` with the
 person's e-mail address so that Lever links it to the existing contact (Lever dedupes by e-mail). The
