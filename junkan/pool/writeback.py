@@ -3,9 +3,10 @@
 The same discipline as mail: every write is a keyed row of `ats_writeback`, one per (source, person, job,
 action), so planning twice adds nothing.
 
-1. `plan`: rows for the run's matches (shortlist mode: every match; auto: the people mailed) and for every
-   re-application from re-contact (`reapplied_note`), for the actions switched on
-   (JUNKAN_RECONTACT__WRITEBACK__*). Spreadsheet sources get none.
+1. `plan`: rows for the run's matches (shortlist mode: every match; auto: the matches in a mail that was not
+   cancelled or suppressed — a person hired since, or who withdrew consent, is not tagged) and for every
+   re-application from re-contact (`reapplied_note`, and `hired_note` once it ended in a hire), for the
+   actions switched on (JUNKAN_RECONTACT__WRITEBACK__*). Spreadsheet sources get none.
 2. `write_back`: claims a batch (state `sending`, attempts + 1, a lease) and commits that before any call;
    then, per row, a row claimed before (attempts > 1: a crash or a retry came between) is first looked
    up in the ATS (`present`), and only written when it is not there; a new application or opportunity
@@ -35,7 +36,7 @@ from junkan.ats.writeback import APPLICATION_NOTES, AtsWriter, Unwritable, Write
 from junkan.batching import batched
 from junkan.config import Settings
 from junkan.db.dialect import insert_ignore
-from junkan.db.models import Application, Candidate, Job
+from junkan.db.models import Application, Candidate, Job, Message, MessageState
 from junkan.db.models_pool import AtsWriteback, MatchRun, PoolMatch, PoolReapplication
 from junkan.http import HttpError
 from junkan.pool.approval import not_approved
@@ -47,6 +48,9 @@ MATCH_ACTIONS = ("tag", "note", "prospect")
 #: to the job themselves, and a second application or opportunity would be a duplicate.
 _LOOK_FIRST = frozenset({"prospect"})
 _WRITABLE_KINDS = ("greenhouse", "lever")
+#: A re-contact mail in these states will not go out (the send gate cancelled it, or the address is
+#: suppressed): its matches are not written back. A mail still due is: it goes out in its window.
+_NOT_SENT = frozenset({MessageState.CANCELLED.value, MessageState.SUPPRESSED.value})
 _INSERT_CHUNK = 1000
 
 
@@ -83,16 +87,17 @@ def plan(session: Session, settings: Settings, run_id: int | None, now: datetime
         app = aliased(Application)
         matches = session.execute(
             select(PoolMatch.id, PoolMatch.candidate_id, PoolMatch.job_id, PoolMatch.application_id,
-                   PoolMatch.message_id, PoolMatch.holdout, MatchRun.mode)
+                   PoolMatch.message_id, PoolMatch.holdout, MatchRun.mode, Message.state)
             .join(MatchRun, MatchRun.id == PoolMatch.run_id)
             .join(Job, Job.id == PoolMatch.job_id).join(app, app.id == PoolMatch.application_id)
+            .outerjoin(Message, Message.id == PoolMatch.message_id)
             .where(PoolMatch.run_id == run_id, Job.source == source, app.source == source)
         ).all()
         skipped = not_approved(session, run_id)
         for m in matches:
             if m.id in skipped:
                 continue  # deselected by the recruiter, or the approval timed out
-            if m.mode == "auto" and (m.holdout or m.message_id is None):
+            if m.mode == "auto" and (m.holdout or m.message_id is None or m.state in _NOT_SENT):
                 continue  # auto mode writes back for the people mailed
             rows += [_row(source, m.candidate_id, m.job_id, a, m.application_id, m.id, now) for a in actions]
     cfg = settings.recontact.writeback

@@ -13,21 +13,29 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from junkan.ats.writeback import AtsWriter
-from junkan.config import Settings
+from junkan.config import MailSettings, Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Job
 from junkan.db.models_pool import AtsWriteback
 from junkan.pool import writeback
 from junkan.pool.attribution import record_reapplications
+from junkan.pool.recontact import match_and_store, send
 from junkan.privacy.anonymise import scrub
 from junkan.privacy.tables import People
 from tests.fakes._common import FakeClock
 from tests.fakes.greenhouse import ALL_SCOPES, GreenhouseFake, sample_data
 from tests.fakes.lever import LeverFake
 from tests.fakes.lever import sample_data as lever_data
-from tests.integration._pool_data import NOW
+from tests.integration._pool_data import CLOCK, NOW, add_consent, pool_settings
 from tests.integration._writeback_child import kill_mid_write_back
-from tests.integration._writeback_support import TAG, Company, pooled_company, settings_for, writer_for
+from tests.integration._writeback_support import (
+    TAG,
+    Company,
+    add_people,
+    pooled_company,
+    settings_for,
+    writer_for,
+)
 
 N = 6
 
@@ -339,6 +347,29 @@ def test_a_reapplication_that_ends_in_a_hire_gets_a_hire_note_once(
                                    "2026-11-20 の一致（求人「SRE」）")
     assert (hire["candidate_id"], hire["application_id"]) == (100_001, 300_001)
     assert _states(engine) == Counter({("reapplied_note", "done"): 1, ("hired_note", "done"): 1})
+
+
+def test_auto_mode_writes_back_the_people_mailed_not_a_cancelled_mail(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    base = settings_for(database_url, tmp_path, "greenhouse", fake, note=False)
+    mail = MailSettings(backend="file", outbox_dir=tmp_path / "out")
+    settings = pool_settings(base.model_copy(update={"mail": mail}), mode="auto", holdout_share=0.0)
+    add_people(engine, "greenhouse", _gh_people(), past_job="4000", new_job="4001")
+    run = match_and_store(engine, settings, CLOCK)
+    assert run.run_id is not None and run.counts["mails_enqueued"] == N
+    with session_scope(engine) as s:  # person 2 withdraws consent before the send: the gate cancels
+        withdrawn = s.scalars(select(Application.candidate_id)
+                              .where(Application.external_id == "200002")).one()
+        add_consent(s, withdrawn, "recontact", False, at=NOW)
+    assert send(engine, settings, CLOCK)["mails_sent"] == N - 1
+
+    counts = writeback.run(engine, settings, writer_for(fake, clock, settings), run_id=run.run_id, now=NOW)
+
+    assert counts == {"writeback_planned": N - 1, "tag_written": N - 1}
+    assert 100_002 not in {a["candidate_id"] for a in fake.resources["applied_candidate_tags"]}
 
 
 def test_a_person_erased_before_the_write_is_not_written_back(
