@@ -364,10 +364,13 @@ class WritebackSettings(_Section):
     tag: bool = True
     #: A Japanese note with the new job and why the person matched.
     note: bool = True
-    #: The person added as a prospect on the new job (Greenhouse) or as a new opportunity (Lever).
+    #: The person added as a prospect on the new job (Greenhouse) or as a new opportunity for the posting
+    #: (Lever, linked to the person by their e-mail address).
     prospect: bool = False
     #: A note on a re-contacted person's new application saying it came from re-contact.
     reapplied_note: bool = True
+    #: A note on that application once it ended in a hire: the hire from re-contact, seen in the ATS.
+    hired_note: bool = True
     tag_name: str = Field(default="Junkan: 再コンタクト候補", min_length=1, max_length=100)
     #: Lever: the user the notes, tags and opportunities are written as (`perform_as`).
     perform_as: str | None = None
