@@ -1,6 +1,6 @@
 """ats_writeback: a `hired_note` action, the hire from re-contact made visible in the ATS
 
-Revision 0016_writeback_hired_note, after 0015_ats_writeback; written 2026-12-08.
+Revision 0017_writeback_hired_note, after 0016_job_titles; written 2026-12-08.
 
 A re-application from re-contact that ends in a hire gets a note on that application in Greenhouse or
 Lever, written exactly once like every other write-back (docs/pool.md "Write-back").
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision, down_revision = '0016_writeback_hired_note', '0015_ats_writeback'
+revision, down_revision = '0017_writeback_hired_note', '0016_job_titles'
 branch_labels = depends_on = None
 
 _OLD = "action IN ('tag', 'note', 'prospect', 'reapplied_note')"
