@@ -54,12 +54,13 @@ _STYLE = """
 fieldset { border: 1px solid #d0d7de; border-radius: 6px; margin: 0 0 1.25rem; padding: .75rem 1rem 1rem; }
 fieldset fieldset { border: 0; padding: 0; margin: .75rem 0 0; }
 legend { font-weight: bold; padding: 0 .25rem; }
-fieldset fieldset legend { font-weight: normal; color: #1f2328; padding: 0; }
-.choices { display: grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr));
-           gap: .25rem .75rem; }
-.choices label, .stack label { display: flex; align-items: flex-start; gap: .5rem; min-height: 44px;
-                               padding: .35rem 0; }
-.choices input, .stack input { width: 1.25rem; height: 1.25rem; margin: .25rem 0 0; flex: none; }
+fieldset fieldset legend { color: #1f2328; padding: 0; font-weight: 600; }
+.choices { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr));
+           gap: 0 .75rem; }
+/* Each choice is a touch target of at least 2.5rem: the whole label is clickable. */
+.choices label, .stack label { display: flex; align-items: flex-start; gap: .5rem; min-height: 2.5rem;
+                               padding: .2rem 0; box-sizing: border-box; line-height: 1.45; }
+.choices input, .stack input { width: 1.25rem; height: 1.25rem; margin: .05rem 0 0; flex: none; }
 label.field { display: block; margin: .9rem 0 .3rem; }
 textarea, input[type=text] { box-sizing: border-box; width: 100%; font: inherit; padding: .5rem;
                              border: 1px solid #6e7781; border-radius: 6px; }
