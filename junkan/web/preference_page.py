@@ -73,8 +73,13 @@ dl.summary dt { font-weight: bold; margin-top: .5rem; }
 dl.summary dd { margin: 0; }
 """
 
-_FORM = """{% extends "base.html" %}
+#: The frame of pages.py with this page's styles.
+_FRAME = """{% extends "base.html" %}
 {% block style %}""" + _STYLE + """{% endblock %}
+"""
+
+_FORM = """{% extends "preferences_frame.html" %}
+{% from "forms.html" import post_button %}
 {% macro radio(name, value, label, current) -%}
 <label><input type="radio" name="{{ name }}" value="{{ value }}"{% if current == value %} checked{% endif %}>
 <span>{{ label }}</span></label>
@@ -155,20 +160,13 @@ _FORM = """{% extends "base.html" %}
 </form>
 <h2>{{ t.data_title }}</h2>
 <p>{{ t.copy_text }}</p>
-<form method="post">
-<input type="hidden" name="action" value="copy">
-<button type="submit" class="secondary">{{ t.copy_button }}</button>
-</form>
+{{ post_button("action", "copy", t.copy_button, "secondary") }}
 <p>{{ t.erase_text }}</p>
-<form method="post">
-<input type="hidden" name="action" value="erase">
-<button type="submit" class="danger">{{ t.erase_button }}</button>
-</form>
+{{ post_button("action", "erase", t.erase_button, "danger") }}
 {% endblock %}
 """
 
-_SAVED = """{% extends "base.html" %}
-{% block style %}""" + _STYLE + """{% endblock %}
+_SAVED = """{% extends "preferences_frame.html" %}
 {% block content %}
 <h1>{{ t.saved_title }}</h1>
 <p>{{ t.saved_text }}</p>
@@ -181,8 +179,7 @@ _SAVED = """{% extends "base.html" %}
 {% endblock %}
 """
 
-_MESSAGE = """{% extends "base.html" %}
-{% block style %}""" + _STYLE + """{% endblock %}
+_MESSAGE = """{% extends "preferences_frame.html" %}
 {% block content %}
 <h1>{{ heading }}</h1>
 <p>{{ text }}</p>
@@ -190,15 +187,12 @@ _MESSAGE = """{% extends "base.html" %}
 {% endblock %}
 """
 
-_CONFIRM = """{% extends "base.html" %}
-{% block style %}""" + _STYLE + """{% endblock %}
+_CONFIRM = """{% extends "preferences_frame.html" %}
+{% from "forms.html" import post_button %}
 {% block content %}
 <h1>{{ t.confirm_title }}</h1>
 <p>{{ t.confirm_text }}</p>
-<form method="post">
-<input type="hidden" name="action" value="erase_confirm">
-<button type="submit" class="danger">{{ t.confirm_button }}</button>
-</form>
+{{ post_button("action", "erase_confirm", t.confirm_button, "danger") }}
 <p><a href="{{ back }}">{{ t.back }}</a></p>
 {% endblock %}
 """
@@ -212,9 +206,9 @@ _REFUSED = """{% extends "base.html" %}
 {% endblock %}
 """
 
-_env = page_environment({"preferences.html": _FORM, "preferences_saved.html": _SAVED,
-                         "preferences_message.html": _MESSAGE, "preferences_erase.html": _CONFIRM,
-                         "preferences_refused.html": _REFUSED})
+_env = page_environment({"preferences_frame.html": _FRAME, "preferences.html": _FORM,
+                         "preferences_saved.html": _SAVED, "preferences_message.html": _MESSAGE,
+                         "preferences_erase.html": _CONFIRM, "preferences_refused.html": _REFUSED})
 
 
 @dataclass(frozen=True, slots=True)
