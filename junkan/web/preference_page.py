@@ -294,6 +294,9 @@ def _text(fields: Mapping[str, list[str]], name: str, limit: int) -> str:
     value = values[0].replace("\r\n", "\n") if values else ""
     if len(value) > limit:
         raise FormRefused(f"field {name} over {limit} characters")
+    # A browser sends no control character but line breaks and tabs; PostgreSQL stores no NUL at all.
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
+        raise FormRefused(f"field {name} holds a control character")
     return value
 
 

@@ -348,8 +348,8 @@ async def test_a_form_no_page_of_ours_sends_is_refused(engine: Engine, cfg: Sett
     async with _client(cfg) as client:
         answers = [await client.post(_path(mailed.link), data=form, headers=SAME_ORIGIN) for form in (
             {"family": "no_such_family"}, {"timing": "9"}, {"other_interest": "あ" * 501},
-            {"action": "drop_tables"}, {"place": "火星"})]
-    assert [a.status_code for a in answers] == [400] * 5
+            {"action": "drop_tables"}, {"place": "火星"}, {"skills_text": "簿記\x00"})]
+    assert [a.status_code for a in answers] == [400] * 6
     with engine.connect() as conn:
         assert latest_preferences(conn) == {}
 
