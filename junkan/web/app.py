@@ -282,8 +282,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                     new = request_copy(session, holder.candidate_id, at=now(), source=PAGE_SOURCE)
                     if new:
                         log.info("preference page: copy of the data asked for message %s", public_id)
-                    return _preference_html(preference_page.copy_requested(locale, settings.sender, new=new,
-                                                                     back=back))
+                    return _preference_html(
+                        preference_page.copy_requested(locale, settings.sender, new=new, back=back))
                 if form.action == "erase":  # the confirmation: nothing is changed yet
                     return _preference_html(preference_page.erase_confirm(locale, settings.sender, back=back))
                 return holder, locale  # erase_confirm: erased below, outside this transaction
