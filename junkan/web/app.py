@@ -294,7 +294,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             state = preference_page.page_state(session.connection(), holder.candidate_id, at, places)
             days = settings.consent.talent_pool_days
             return preference_page.preference_form(
-                locale, settings.sender, partners[0], state, families=words.families, zone=zone,
+                locale, settings.sender, partners[0] if settings.notice.partner_section != "off" else None,
+                state, families=words.families, zone=zone,
                 pool_days=days, renewed_until=at + timedelta(days=days))
 
         def _save(session: Any, holder: LinkHolder, form: FormInput, locale: str) -> str:

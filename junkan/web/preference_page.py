@@ -136,12 +136,14 @@ _FORM = """{% extends "preferences_frame.html" %}
 {% endfor %}
 {{ radio("timing", "never", t.timing_never, form.timing) }}
 </fieldset>
+{% if partner_offered %}
 <fieldset class="stack">
 <legend>{{ t.partner }}</legend>
 <p class="hint">{{ t.partner_text }}</p>
 {{ radio("partner", "yes", t.partner_yes, form.partner) }}
 {{ radio("partner", "no", t.partner_no, form.partner) }}
 </fieldset>
+{% endif %}
 <fieldset class="stack">
 <legend>{{ t.pool }}</legend>
 <p class="hint">{{ t.pool_text }}</p>
@@ -371,9 +373,10 @@ def _timing_value(p: Preferences) -> str | None:
     return "never" if p.never else (None if p.timing_months is None else str(p.timing_months))
 
 
-def preference_form(locale: str, sender: SenderSettings, partner: PartnerSettings, state: PageState, *,
-                    families: Mapping[str, Family], zone: str, pool_days: int,
+def preference_form(locale: str, sender: SenderSettings, partner: PartnerSettings | None, state: PageState,
+                    *, families: Mapping[str, Family], zone: str, pool_days: int,
                     renewed_until: datetime) -> str:
+    """The form; without a `partner` (the partner section is off) it does not ask about one."""
     lang = page_locale(locale)
     t = _texts(lang, sender, partner, days=str(pool_days), renewed=show_date(renewed_until, lang, zone))
     p = state.saved.preferences if state.saved else Preferences()
@@ -398,6 +401,7 @@ def preference_form(locale: str, sender: SenderSettings, partner: PartnerSetting
         lang=lang, title=t["title"], t=t, sender=sender, version=PREFERENCE_WORDING_VERSION,
         groups=_groups(families, lang, set(p.families)), form=form, last_saved=last,
         places=[{"name": x, "checked": x in p.locations} for x in state.places], timings=TIMINGS,
+        partner_offered=partner is not None,
         pool_status=status,
         limits={"other_interest": MAX_OTHER_INTEREST, "other_places": MAX_OTHER_PLACES,
                 "skills_text": MAX_SKILLS_TEXT})

@@ -166,6 +166,18 @@ async def test_get_shows_the_form_records_a_visit_and_changes_nothing_else(
 
 
 @pytest.mark.anyio
+async def test_no_partner_question_when_the_partner_section_is_off(engine: Engine, cfg: Settings) -> None:
+    mailed = mail_a_rejection(engine, cfg)
+    off = cfg.model_copy(update={"notice": cfg.notice.model_copy(update={"partner_section": "off"})})
+    async with _client(cfg) as client:
+        offered = await client.get(_path(mailed.link))
+    async with _client(off) as client:
+        page = await client.get(_path(mailed.link))
+    assert "提携キャリア支援サービスのご案内" in offered.text
+    assert "提携キャリア支援サービスのご案内" not in page.text and 'name="partner"' not in page.text
+
+
+@pytest.mark.anyio
 async def test_an_english_candidate_gets_the_page_in_english(engine: Engine, cfg: Settings) -> None:
     mailed = mail_a_rejection(engine, cfg, locale="en")
     async with _client(cfg) as client:
