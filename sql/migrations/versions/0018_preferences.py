@@ -1,6 +1,6 @@
 """preferences: the candidate's own page — choices (candidate_preference), visits, copy requests
 
-Revision 0016_preferences, after 0015_ats_writeback; written 2026-12-08.
+Revision 0018_preferences, after 0017_writeback_hired_note; written 2026-12-08.
 
 candidate_preference and preference_visit are append-only person tables (docs/privacy.md "The preference page"): a later save adds a
 row, the newest counts, and the erasure and the export follow them by candidate id. data_copy_request
@@ -13,7 +13,7 @@ from alembic import op
 
 from junkan.db.migrations.ddl import ID, JSON, TS, drop_table
 
-revision, down_revision = '0016_preferences', '0015_ats_writeback'
+revision, down_revision = '0018_preferences', '0017_writeback_hired_note'
 branch_labels = depends_on = None
 
 
