@@ -448,6 +448,9 @@ class ConsentSettings(_Section):
     renewal_days_before: int = Field(default=7, ge=1, le=365)
     #: A renewal link in a mail works this long after it was sent.
     renewal_link_max_age_days: int = Field(default=30, ge=1, le=365)
+    #: The link to the preference page 「今後のご案内の設定」, which every mail carries, works this long after
+    #: the mail was sent (junkan/web/preference_page.py).
+    preference_link_max_age_days: int = Field(default=180, ge=7, le=730)
 
     def validity_days(self, purpose: str) -> int | None:
         """Days a grant of `purpose` lasts; None = it never expires (also for unknown purposes)."""

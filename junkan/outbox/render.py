@@ -159,6 +159,10 @@ class NoticeRenderer:
     def unsubscribe_url(self, public_id: str) -> str:
         return f"{self.base}/u/{self.signer.unsubscribe_token(public_id)}"
 
+    def preferences_url(self, public_id: str) -> str:
+        """The person's own page; its token is stamped now, so it expires counting from this mail."""
+        return f"{self.base}/p/{self.signer.preferences_token(public_id)}"
+
     def partner_url(self, public_id: str) -> str:
         return f"{self.base}/r/{self.signer.tracking_token(public_id, PARTNER_LINK)}"
 
@@ -182,6 +186,8 @@ class NoticeRenderer:
             kind=row.kind, sender=self.settings.sender, candidate_name=row.name, job_title=row.job_title,
             locale=row.locale, reason_category=row.reason_category, job_external_id=row.job_external_id,
             partner=partner, unsubscribe_url=unsubscribe, recruiting=self.recruiting,
+            preferences_url=self.preferences_url(row.public_id),
+            preferences_days=self.settings.consent.preference_link_max_age_days,
             extra=self.extra_values(row),
         ))
         mail = OutgoingMail(
