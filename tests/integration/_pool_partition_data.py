@@ -50,8 +50,8 @@ def add_partition_pool(s: Session) -> PartitionPool:
     synonyms = [add_member(s, skills=["BtoB営業", "SFDC"], past_title="アカウントエグゼクティブ",
                            location="大阪府"),
                 add_member(s, skills=["SFDC"], past_title="BtoBセールス", location="京都府")]
-    record_preferences(s, synonyms[1].id, Preferences(families=("corporate_sales",)), at=NOW - timedelta(days=5),
-                       wording_version=PREFERENCE_WORDING_VERSION)
+    record_preferences(s, synonyms[1].id, Preferences(families=("corporate_sales",)),
+                       at=NOW - timedelta(days=5), wording_version=PREFERENCE_WORDING_VERSION)
     # Their application was to the open backend job itself: never matched to it, still to the others.
     applied = []
     for _ in range(3):
