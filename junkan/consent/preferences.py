@@ -5,8 +5,11 @@ person counts, and a later save can change everything again while the history st
 (junkan/web/preference_page.py) and the demo write through `record_preferences`; the matcher and the
 reports read through `latest_preferences` and `preference_counts`.
 
-The consents the page changes (`partner_info`, leaving the pool = withdrawing `talent_pool`) are ordinary
-consent records, written beside these by the page's save.
+The consents the page changes are ordinary consent records with source `preference_page`, written beside
+the preferences by `save_choices` (the page's save, and the demo's visits through the same path):
+`partner_info` as answered, `talent_pool` granted (stay, join or renew) or withdrawn (leave), and
+`recontact` withdrawn for "never" or granted for a timing. A consent is recorded only when the answer
+changes its current state (or renews the pool), so saving the page again does not silently extend a grant.
 
 Mapping skills text to canonical skills needs the thesaurus (junkan.pool), which is above this package:
 the caller maps and hands in both the text as typed and the skills it found.
@@ -22,18 +25,26 @@ from sqlalchemy import Connection, distinct, func, insert, select
 from sqlalchemy.orm import Session
 
 from junkan.batching import batched
+from junkan.config import ConsentSettings
+from junkan.consent.expiry import expires_at
+from junkan.consent.state import latest_by_candidate
+from junkan.consent.wording import PREFERENCE_WORDING_VERSION
+from junkan.db.models import Consent
 from junkan.db.models_preferences import CandidatePreference, PreferenceVisit
 
 __all__ = [
     "PAGE_SOURCE",
     "TIMINGS",
+    "ConsentChoices",
     "PreferenceCounts",
     "Preferences",
+    "Saved",
     "StoredPreferences",
     "latest_preferences",
     "preference_counts",
     "record_preferences",
     "record_visit",
+    "save_choices",
 ]
 
 #: Months after which the person wants to hear again; "never" is `Preferences.never`.
@@ -162,3 +173,64 @@ def preference_counts(conn: Connection | Session, start: datetime, end: datetime
     for key in newest.values():
         timings[key] += 1
     return PreferenceCounts(visits=int(visits), saved=len(newest), timings=timings)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChoices:
+    """The page's consent answers; None = not answered (nothing is recorded)."""
+
+    #: Receive the career-support partner's information.
+    partner_info: bool | None = None
+    #: Stay in (or join) the talent pool: True; leave it: False.
+    talent_pool: bool | None = None
+    #: Renew the pool registration from today (only with talent_pool=True).
+    renew_pool: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    #: Purposes whose consent this save recorded, e.g. ("partner_info", "talent_pool").
+    consents: tuple[str, ...]
+    #: Whether the person is in the pool after the save, and until when (None = no expiry or not in it).
+    in_pool: bool
+    pool_until: datetime | None
+
+
+def save_choices(session: Session, candidate_id: int, preferences: Preferences, consents: ConsentChoices, *,
+                 at: datetime, settings: ConsentSettings, wording_version: str = PREFERENCE_WORDING_VERSION,
+                 source: str = PAGE_SOURCE) -> Saved:
+    """One save of the page: the preferences, and the consents whose answer changes their state."""
+    record_preferences(session, candidate_id, preferences, at=at, wording_version=wording_version,
+                       source=source)
+    conn = session.connection()
+    current = {purpose: latest_by_candidate(conn, purpose, at, [candidate_id]).get(candidate_id)
+               for purpose in ("partner_info", "talent_pool", "recontact")}
+
+    def granted(purpose: str) -> bool | None:
+        state = current[purpose]
+        return None if state is None else state.granted
+
+    wanted: dict[str, bool] = {}
+    if consents.partner_info is not None and granted("partner_info") is not consents.partner_info:
+        wanted["partner_info"] = consents.partner_info
+    if consents.talent_pool is False and granted("talent_pool") is not False:
+        wanted["talent_pool"] = False
+    elif consents.talent_pool and (consents.renew_pool or granted("talent_pool") is not True):
+        wanted["talent_pool"] = True
+    if preferences.never and granted("recontact") is not False:
+        wanted["recontact"] = False
+    elif preferences.timing_months is not None and granted("recontact") is not True:
+        wanted["recontact"] = True
+    for purpose, grant in wanted.items():
+        session.add(Consent(candidate_id=candidate_id, purpose=purpose, granted=grant, recorded_at=at,
+                            source=source, wording_version=wording_version,
+                            expires_at=expires_at(purpose, grant, at, settings)))
+    session.flush()
+    pool = current["talent_pool"]
+    if "talent_pool" in wanted:
+        in_pool = wanted["talent_pool"]
+        until = expires_at("talent_pool", True, at, settings) if in_pool else None
+    else:
+        in_pool = pool is not None and pool.granted
+        until = pool.expires_at if pool is not None and pool.granted else None
+    return Saved(consents=tuple(wanted), in_pool=in_pool, pool_until=until)

@@ -1,5 +1,6 @@
-"""The candidate's own page (docs/privacy.md "The preference page"): what a person chose, and when they
-opened the page. Both are person tables: exported and erased with the person (junkan/privacy/tables.py).
+"""The candidate's own page (docs/privacy.md "The preference page"): what a person chose, when they
+opened the page, and the copies of their data they asked for there. All are person tables: exported and
+erased with the person (junkan/privacy/tables.py).
 
 Append-only, like `consent`: a later save adds a row and the newest one counts
 (junkan/consent/preferences.py), so the history of a person's choices stays.
@@ -62,3 +63,20 @@ class PreferenceVisit(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"))
     visited_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DataCopyRequest(Base):
+    """A person asked on their page for a copy of their data. Junkan has no mail path that sends an
+    export, so the request waits for the operator: `junkan privacy copy-requests` lists the open ones,
+    the operator sends the `junkan privacy export` file to the address on file, then marks it done."""
+
+    __tablename__ = "data_copy_request"
+    __table_args__ = (Index("ix_data_copy_request_open", "done_at", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: "preference_page".
+    source: Mapped[str] = mapped_column(String(64))
+    #: When the operator marked it sent; NULL = still open.
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

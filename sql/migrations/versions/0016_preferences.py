@@ -1,9 +1,10 @@
-"""preferences: the candidate's own page — their choices (candidate_preference) and visits (preference_visit)
+"""preferences: the candidate's own page — choices (candidate_preference), visits, copy requests
 
 Revision 0016_preferences, after 0015_ats_writeback; written 2026-12-08.
 
-Both tables are append-only person tables (docs/privacy.md "The preference page"): a later save adds a
-row, the newest counts, and the erasure and the export follow them by candidate id.
+candidate_preference and preference_visit are append-only person tables (docs/privacy.md "The preference page"): a later save adds a
+row, the newest counts, and the erasure and the export follow them by candidate id. data_copy_request
+holds the copies of their data people asked for on the page, open until the operator sends one.
 """
 from __future__ import annotations
 
@@ -54,9 +55,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_preference_visit_candidate", "preference_visit", ["candidate_id", "visited_at"])
     op.create_index("ix_preference_visit_visited", "preference_visit", ["visited_at"])
+    op.create_table(
+        "data_copy_request",
+        sa.Column("id", ID, nullable=False),
+        _candidate("data_copy_request"),
+        sa.Column("requested_at", TS, nullable=False),
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("done_at", TS, nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_data_copy_request")),
+    )
+    op.create_index("ix_data_copy_request_open", "data_copy_request", ["done_at", "requested_at"])
 
 
 def downgrade() -> None:
+    drop_table("data_copy_request", "ix_data_copy_request_open")
     drop_table("preference_visit", "ix_preference_visit_candidate", "ix_preference_visit_visited")
     drop_table("candidate_preference", "ix_candidate_preference_candidate",
                "ix_candidate_preference_recorded")
