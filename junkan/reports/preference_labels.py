@@ -16,9 +16,9 @@ KPIS: dict[str, tuple[str, str]] = {
     "preference_timing_12m_rate": ("希望時期「12か月後」の割合", "Chose to hear again in 12 months"),
     "preference_timing_never_rate": ("「今後の案内は不要」の割合", "Chose never to hear again"),
     "preference_timing_default_rate": ("希望時期の指定なしの割合", "Chose no timing (default cooldown)"),
-    "reapplication_rate_stated_interest": ("希望職種を伝えた人の再応募率",
+    "stated_interest_reapplication_rate": ("希望職種を伝えた人の再応募率",
                                            "Re-application rate, interest stated"),
-    "reapplication_rate_no_stated_interest": ("希望職種を伝えていない人の再応募率",
+    "no_stated_interest_reapplication_rate": ("希望職種を伝えていない人の再応募率",
                                               "Re-application rate, no interest stated"),
 }
 
@@ -57,14 +57,14 @@ DEFINITIONS: dict[str, tuple[_D, _D]] = {
                                         "保存日"),
                                        ("of them, chose no timing (the default cooldown applies)",
                                         _SAVERS[1], "save date")),
-    "reapplication_rate_stated_interest": (
+    "stated_interest_reapplication_rate": (
         ("期間内にもう一度応募した人",
          "期間開始前に不採用となり、期間末までの最新の保存で希望職種（または希望する仕事の自由記入）を伝えた人",
          "応募日"),
         ("people who applied again",
          "people rejected before the period whose newest save before its end names the work they want",
          "application date")),
-    "reapplication_rate_no_stated_interest": (
+    "no_stated_interest_reapplication_rate": (
         ("期間内にもう一度応募した人", "期間開始前に不採用となり、希望職種を伝えていない人（未保存を含む）",
          "応募日"),
         ("people who applied again",

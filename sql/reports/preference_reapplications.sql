@@ -1,5 +1,5 @@
--- kpi: reapplication_rate_stated_interest = reapplied_stated / stated_people
--- kpi: reapplication_rate_no_stated_interest = reapplied_unstated / unstated_people
+-- kpi: stated_interest_reapplication_rate = reapplied_stated / stated_people
+-- kpi: no_stated_interest_reapplication_rate = reapplied_unstated / unstated_people
 -- group: preference_page
 -- empty: nobody in this group among the people rejected before the period
 -- dims:

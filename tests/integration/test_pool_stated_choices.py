@@ -49,10 +49,10 @@ def test_a_stated_interest_outranks_an_otherwise_equal_person_and_is_named(engin
         choose(s, wants_sales, families=("corporate_sales",))
         choose(s, wants_other, families=("accounting",))
     rows = {r["candidate_id"]: r for r in plan(engine, settings).rows if r["job_id"] == job}
-    # Without the page all three tie and rank by id; the person who chose 法人営業 comes first, 20 points up.
+    # Without the page all three tie and rank by id; the person who chose 法人営業 comes first, the bonus up.
     assert [c for c, _ in sorted(rows.items(), key=lambda kv: kv[1]["rank"])] == [wants_sales, plain,
                                                                                  wants_other]
-    assert rows[wants_sales]["score"] == round(rows[plain]["score"] + 20.0, 1)
+    assert rows[wants_sales]["score"] == round(rows[plain]["score"] + settings.recontact.interest_bonus, 1)
     assert rows[wants_other]["score"] == rows[plain]["score"]
     assert rows[wants_sales]["why"].startswith("ご本人の希望職種: 法人営業、必須スキル 1/2 一致")
     assert "ご本人の希望" not in rows[plain]["why"] + rows[wants_other]["why"]

@@ -43,8 +43,8 @@ def test_visits_saves_and_the_spread_of_timings(october: dict, engine: Engine) -
 
 
 def test_reapplication_with_and_without_a_stated_interest(october: dict) -> None:
-    stated, unstated = (october["reapplication_rate_stated_interest"],
-                        october["reapplication_rate_no_stated_interest"])
+    stated, unstated = (october["stated_interest_reapplication_rate"],
+                        october["no_stated_interest_reapplication_rate"])
     assert stated["inputs"] == {"reapplied_stated": 1, "stated_people": 1} and stated["value"] == 1.0
     assert unstated["inputs"] == {"reapplied_unstated": 0, "unstated_people": 1} and unstated["value"] == 0.0
     # Together they are the re-application rate's people.
@@ -57,7 +57,7 @@ def test_a_month_without_the_page_says_why_in_japanese(engine: Engine, settings:
     rows = {r["key"]: r for r in sections(report.kpis, "ja")["preference_page"]["rows"]}
     assert rows["preference_page_visitors"]["value"] == "0"
     assert rows["preference_timing_3m_rate"]["note"] == "期間内に設定を保存した人がいません"
-    assert rows["reapplication_rate_stated_interest"]["note"] == \
+    assert rows["stated_interest_reapplication_rate"]["note"] == \
         "期間開始前に不採用となった人のうち、この群に当たる人がいません"
 
 
@@ -69,6 +69,10 @@ def test_the_section_is_japanese_with_a_definition_for_every_figure(october: dic
         shown = " ".join(row[k] for k in ("kpi", "inputs", "note", "definition"))
         assert not re.search(r"[A-Za-z]", shown), shown
         assert row["definition"].startswith(("分子：", "数えるもの：")), row["key"]
+    shown = {r["key"]: r["value"] for r in section["rows"]}
+    assert [shown[k] for k in ("stated_interest_reapplication_rate", "no_stated_interest_reapplication_rate",
+                               "preference_timing_12m_rate", "preference_page_savers")] == [
+        "100.0%", "0.0%", "25.0%", "4"]
     english = {r["key"]: r for r in sections(october, "en")["preference_page"]["rows"]}
-    assert english["reapplication_rate_stated_interest"]["kpi"] == "Re-application rate, interest stated"
+    assert english["stated_interest_reapplication_rate"]["kpi"] == "Re-application rate, interest stated"
     assert english["preference_timing_12m_rate"]["inputs"] == "12 months 1, saved 4"
