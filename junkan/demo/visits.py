@@ -18,6 +18,7 @@ Who does what (people chosen by candidate id among day one's recipients, so a se
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,8 +27,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import Engine, func, select
-from starlette.testclient import TestClient
 
 from junkan.config import Settings
 from junkan.db import session_scope
@@ -119,15 +120,20 @@ def visit_pages(engine: Engine, settings: Settings, outbox: Path,
     cast = [c for c in _cast(engine, links) if c[0] in personas]
     base = settings.links.public_base_url
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(base))
-    visits: list[Visit] = []
-    with TestClient(create_app(settings), base_url=base) as client:
-        for persona, cid, link in cast:
-            path = urlsplit(link).path
-            shown = client.get(path).status_code
-            saved = (client.post(path, data=persona.form, headers={"Origin": origin}).status_code
-                     if persona.form is not None else None)
-            visits.append(Visit(cid, candidate_ref(cid, settings.links), persona, shown, saved))
-    return visits
+
+    async def browse() -> list[Visit]:
+        visits: list[Visit] = []
+        transport = httpx.ASGITransport(app=create_app(settings))
+        async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+            for persona, cid, link in cast:
+                path = urlsplit(link).path
+                shown = (await client.get(path)).status_code
+                saved = ((await client.post(path, data=persona.form, headers={"Origin": origin})).status_code
+                         if persona.form is not None else None)
+                visits.append(Visit(cid, candidate_ref(cid, settings.links), persona, shown, saved))
+        return visits
+
+    return asyncio.run(browse())
 
 
 _FROM = {"consent_renewal": "renewal mail", "rejection": "rejection notice"}
