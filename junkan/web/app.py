@@ -282,8 +282,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                     new = request_copy(session, holder.candidate_id, at=now(), source=PAGE_SOURCE)
                     if new:
                         log.info("preference page: copy of the data asked for message %s", public_id)
-                    return _preference_html(preference_page.copy_requested(locale, settings.sender, new=new,
-                                                                     back=back))
+                    return _preference_html(
+                        preference_page.copy_requested(locale, settings.sender, new=new, back=back))
                 if form.action == "erase":  # the confirmation: nothing is changed yet
                     return _preference_html(preference_page.erase_confirm(locale, settings.sender, back=back))
                 return holder, locale  # erase_confirm: erased below, outside this transaction
@@ -294,7 +294,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             state = preference_page.page_state(session.connection(), holder.candidate_id, at, places)
             days = settings.consent.talent_pool_days
             return preference_page.preference_form(
-                locale, settings.sender, partners[0], state, families=words.families, zone=zone,
+                locale, settings.sender, partners[0] if settings.notice.partner_section != "off" else None,
+                state, families=words.families, zone=zone,
                 pool_days=days, renewed_until=at + timedelta(days=days))
 
         def _save(session: Any, holder: LinkHolder, form: FormInput, locale: str) -> str:

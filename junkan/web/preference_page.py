@@ -54,12 +54,13 @@ _STYLE = """
 fieldset { border: 1px solid #d0d7de; border-radius: 6px; margin: 0 0 1.25rem; padding: .75rem 1rem 1rem; }
 fieldset fieldset { border: 0; padding: 0; margin: .75rem 0 0; }
 legend { font-weight: bold; padding: 0 .25rem; }
-fieldset fieldset legend { font-weight: normal; color: #1f2328; padding: 0; }
-.choices { display: grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr));
-           gap: .25rem .75rem; }
-.choices label, .stack label { display: flex; align-items: flex-start; gap: .5rem; min-height: 44px;
-                               padding: .35rem 0; }
-.choices input, .stack input { width: 1.25rem; height: 1.25rem; margin: .25rem 0 0; flex: none; }
+fieldset fieldset legend { color: #1f2328; padding: 0; font-weight: 600; }
+.choices { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr));
+           gap: 0 .75rem; }
+/* Each choice is a touch target of at least 2.5rem: the whole label is clickable. */
+.choices label, .stack label { display: flex; align-items: flex-start; gap: .5rem; min-height: 2.5rem;
+                               padding: .2rem 0; box-sizing: border-box; line-height: 1.45; }
+.choices input, .stack input { width: 1.25rem; height: 1.25rem; margin: .05rem 0 0; flex: none; }
 label.field { display: block; margin: .9rem 0 .3rem; }
 textarea, input[type=text] { box-sizing: border-box; width: 100%; font: inherit; padding: .5rem;
                              border: 1px solid #6e7781; border-radius: 6px; }
@@ -72,8 +73,13 @@ dl.summary dt { font-weight: bold; margin-top: .5rem; }
 dl.summary dd { margin: 0; }
 """
 
-_FORM = """{% extends "base.html" %}
+#: The frame of pages.py with this page's styles.
+_FRAME = """{% extends "base.html" %}
 {% block style %}""" + _STYLE + """{% endblock %}
+"""
+
+_FORM = """{% extends "preferences_frame.html" %}
+{% from "forms.html" import post_button %}
 {% macro radio(name, value, label, current) -%}
 <label><input type="radio" name="{{ name }}" value="{{ value }}"{% if current == value %} checked{% endif %}>
 <span>{{ label }}</span></label>
@@ -130,12 +136,14 @@ _FORM = """{% extends "base.html" %}
 {% endfor %}
 {{ radio("timing", "never", t.timing_never, form.timing) }}
 </fieldset>
+{% if partner_offered %}
 <fieldset class="stack">
 <legend>{{ t.partner }}</legend>
 <p class="hint">{{ t.partner_text }}</p>
 {{ radio("partner", "yes", t.partner_yes, form.partner) }}
 {{ radio("partner", "no", t.partner_no, form.partner) }}
 </fieldset>
+{% endif %}
 <fieldset class="stack">
 <legend>{{ t.pool }}</legend>
 <p class="hint">{{ t.pool_text }}</p>
@@ -154,20 +162,13 @@ _FORM = """{% extends "base.html" %}
 </form>
 <h2>{{ t.data_title }}</h2>
 <p>{{ t.copy_text }}</p>
-<form method="post">
-<input type="hidden" name="action" value="copy">
-<button type="submit" class="secondary">{{ t.copy_button }}</button>
-</form>
+{{ post_button("action", "copy", t.copy_button, "secondary") }}
 <p>{{ t.erase_text }}</p>
-<form method="post">
-<input type="hidden" name="action" value="erase">
-<button type="submit" class="danger">{{ t.erase_button }}</button>
-</form>
+{{ post_button("action", "erase", t.erase_button, "danger") }}
 {% endblock %}
 """
 
-_SAVED = """{% extends "base.html" %}
-{% block style %}""" + _STYLE + """{% endblock %}
+_SAVED = """{% extends "preferences_frame.html" %}
 {% block content %}
 <h1>{{ t.saved_title }}</h1>
 <p>{{ t.saved_text }}</p>
@@ -180,8 +181,7 @@ _SAVED = """{% extends "base.html" %}
 {% endblock %}
 """
 
-_MESSAGE = """{% extends "base.html" %}
-{% block style %}""" + _STYLE + """{% endblock %}
+_MESSAGE = """{% extends "preferences_frame.html" %}
 {% block content %}
 <h1>{{ heading }}</h1>
 <p>{{ text }}</p>
@@ -189,15 +189,12 @@ _MESSAGE = """{% extends "base.html" %}
 {% endblock %}
 """
 
-_CONFIRM = """{% extends "base.html" %}
-{% block style %}""" + _STYLE + """{% endblock %}
+_CONFIRM = """{% extends "preferences_frame.html" %}
+{% from "forms.html" import post_button %}
 {% block content %}
 <h1>{{ t.confirm_title }}</h1>
 <p>{{ t.confirm_text }}</p>
-<form method="post">
-<input type="hidden" name="action" value="erase_confirm">
-<button type="submit" class="danger">{{ t.confirm_button }}</button>
-</form>
+{{ post_button("action", "erase_confirm", t.confirm_button, "danger") }}
 <p><a href="{{ back }}">{{ t.back }}</a></p>
 {% endblock %}
 """
@@ -211,9 +208,9 @@ _REFUSED = """{% extends "base.html" %}
 {% endblock %}
 """
 
-_env = page_environment({"preferences.html": _FORM, "preferences_saved.html": _SAVED,
-                         "preferences_message.html": _MESSAGE, "preferences_erase.html": _CONFIRM,
-                         "preferences_refused.html": _REFUSED})
+_env = page_environment({"preferences_frame.html": _FRAME, "preferences.html": _FORM,
+                         "preferences_saved.html": _SAVED, "preferences_message.html": _MESSAGE,
+                         "preferences_erase.html": _CONFIRM, "preferences_refused.html": _REFUSED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +296,9 @@ def _text(fields: Mapping[str, list[str]], name: str, limit: int) -> str:
     value = values[0].replace("\r\n", "\n") if values else ""
     if len(value) > limit:
         raise FormRefused(f"field {name} over {limit} characters")
+    # A browser sends no control character but line breaks and tabs; PostgreSQL stores no NUL at all.
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
+        raise FormRefused(f"field {name} holds a control character")
     return value
 
 
@@ -373,9 +373,10 @@ def _timing_value(p: Preferences) -> str | None:
     return "never" if p.never else (None if p.timing_months is None else str(p.timing_months))
 
 
-def preference_form(locale: str, sender: SenderSettings, partner: PartnerSettings, state: PageState, *,
-                    families: Mapping[str, Family], zone: str, pool_days: int,
+def preference_form(locale: str, sender: SenderSettings, partner: PartnerSettings | None, state: PageState,
+                    *, families: Mapping[str, Family], zone: str, pool_days: int,
                     renewed_until: datetime) -> str:
+    """The form; without a `partner` (the partner section is off) it does not ask about one."""
     lang = page_locale(locale)
     t = _texts(lang, sender, partner, days=str(pool_days), renewed=show_date(renewed_until, lang, zone))
     p = state.saved.preferences if state.saved else Preferences()
@@ -400,6 +401,7 @@ def preference_form(locale: str, sender: SenderSettings, partner: PartnerSetting
         lang=lang, title=t["title"], t=t, sender=sender, version=PREFERENCE_WORDING_VERSION,
         groups=_groups(families, lang, set(p.families)), form=form, last_saved=last,
         places=[{"name": x, "checked": x in p.locations} for x in state.places], timings=TIMINGS,
+        partner_offered=partner is not None,
         pool_status=status,
         limits={"other_interest": MAX_OTHER_INTEREST, "other_places": MAX_OTHER_PLACES,
                 "skills_text": MAX_SKILLS_TEXT})

@@ -166,6 +166,18 @@ async def test_get_shows_the_form_records_a_visit_and_changes_nothing_else(
 
 
 @pytest.mark.anyio
+async def test_no_partner_question_when_the_partner_section_is_off(engine: Engine, cfg: Settings) -> None:
+    mailed = mail_a_rejection(engine, cfg)
+    off = cfg.model_copy(update={"notice": cfg.notice.model_copy(update={"partner_section": "off"})})
+    async with _client(cfg) as client:
+        offered = await client.get(_path(mailed.link))
+    async with _client(off) as client:
+        page = await client.get(_path(mailed.link))
+    assert "提携キャリア支援サービスのご案内" in offered.text
+    assert "提携キャリア支援サービスのご案内" not in page.text and 'name="partner"' not in page.text
+
+
+@pytest.mark.anyio
 async def test_an_english_candidate_gets_the_page_in_english(engine: Engine, cfg: Settings) -> None:
     mailed = mail_a_rejection(engine, cfg, locale="en")
     async with _client(cfg) as client:
@@ -348,8 +360,8 @@ async def test_a_form_no_page_of_ours_sends_is_refused(engine: Engine, cfg: Sett
     async with _client(cfg) as client:
         answers = [await client.post(_path(mailed.link), data=form, headers=SAME_ORIGIN) for form in (
             {"family": "no_such_family"}, {"timing": "9"}, {"other_interest": "あ" * 501},
-            {"action": "drop_tables"}, {"place": "火星"})]
-    assert [a.status_code for a in answers] == [400] * 5
+            {"action": "drop_tables"}, {"place": "火星"}, {"skills_text": "簿記\x00"})]
+    assert [a.status_code for a in answers] == [400] * 6
     with engine.connect() as conn:
         assert latest_preferences(conn) == {}
 
