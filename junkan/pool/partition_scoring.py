@@ -55,8 +55,8 @@ class PartialMatches:
 
 
 def candidate_matrix(problem: MatchProblem, part: PoolPartition) -> tuple[sp.csr_matrix, ...]:
-    """[TF-IDF | skills | places | potential | 1 | occupation | stated interest] per person, and the text,
-    skill, place and occupation blocks. A skill linked only by co-occurrence counts `LEARNED_SKILL_WEIGHT`."""
+    """[TF-IDF | skills | places | potential | 1 | occupation] per person, and the text, skill, place and
+    occupation blocks. A skill linked only by co-occurrence counts `LEARNED_SKILL_WEIGHT`."""
     unique: dict[str, int] = {}
     inverse = np.fromiter((unique.setdefault(d, len(unique)) for d in part.docs), dtype=np.int64,
                           count=len(part))
@@ -71,9 +71,10 @@ def candidate_matrix(problem: MatchProblem, part: PoolPartition) -> tuple[sp.csr
     loc_c = binary_rows([sorted({places[p] for p in location_keys(v)[0] if p in places})
                          for v in part.location], max(len(places), 1))
     occ_c = weighted_rows(list(part.occupation), problem.occupation.shape[1])
-    # The families the person chose themselves (the job side holds the bonus there: match_problem.prepare).
-    interest_c = binary_rows(list(part.interest), problem.occupation.shape[1])
     n = len(part)
+    # Last, the families the person chose on their own page (the job side holds the bonus there:
+    # match_problem.prepare).
+    interest_c = binary_rows(list(part.interest), problem.occupation.shape[1])
     cand_m = sp.hstack([text_c, skills_c, loc_c, sp.csr_matrix(part.potential.reshape(-1, 1)),
                         sp.csr_matrix(np.ones((n, 1), dtype=np.float32)), occ_c, interest_c], format="csr",
                        dtype=np.float32)

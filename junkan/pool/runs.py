@@ -91,9 +91,10 @@ def plan_run(session: Session, settings: Settings, *, as_of: date, now: datetime
     """The run of day `as_of`, in memory. With `persist_model=False` it reads only (`junkan preview`)."""
     cfg = settings.recontact
     signals = load_signals(session, settings, now)
-    stated = read_stated(session, signals, cfg.cooldown_months)
-    signals = with_stated_skills(signals, stated)
     membership = pool_membership(signals, settings, now)
+    # What people chose on their own page: skills count like the ATS's; interests and timing below.
+    stated = read_stated(session, signals, settings.recontact.cooldown_months)
+    signals = with_stated_skills(signals, stated)
     model, report = ensure_model(session, settings, now, persist=persist_model)
     scores = (model_scores(model, signals, now, membership.mask) if model is not None
               else rule_scores(signals, now, membership.mask))
