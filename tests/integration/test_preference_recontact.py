@@ -44,12 +44,14 @@ async def test_stated_interest_and_timing_change_the_ranking_and_the_exclusions(
     cfg = pool_settings(page_settings(settings, BASE), threshold=0, shortlist_format="csv",
                         shortlist_dir=tmp_path / "shortlists")
     # The fifth person saves nothing: the default cooldown.
-    sales, soon, never, late, _default = (mail_a_rejection(engine, cfg) for _ in range(5))
+    sales, soon, never, late, _default, leaves = (mail_a_rejection(engine, cfg) for _ in range(6))
     stay = {"action": "save", "pool": "stay", "remote": "any"}
     await _save(cfg, sales, {**stay, "family": "corporate_sales", "timing": "3"})
     await _save(cfg, soon, {**stay, "timing": "3"})
     await _save(cfg, never, {**stay, "timing": "never"})
     await _save(cfg, late, {**stay, "timing": "12"})
+    # Leaving the pool withdraws the talent_pool consent: out of the pool, whatever the timing.
+    await _save(cfg, leaves, {"action": "save", "pool": "leave", "timing": "3", "family": "corporate_sales"})
     with session_scope(engine) as s:
         add_job(s, "法人営業", location="東京都", opened_at=RUN_AT - timedelta(days=2),
                 external_id="SALES-2027")
@@ -68,6 +70,6 @@ async def test_stated_interest_and_timing_change_the_ranking_and_the_exclusions(
     scores = [float(r["スコア（0–100）"]) for r in rows]
     assert scores[0] == scores[1] + cfg.recontact.interest_bonus
     # Twelve months and the default six keep the other two waiting; "never" left the pool altogether
-    # (the page withdrew its re-contact consent).
+    # (the page withdrew its re-contact consent), and so did the person who left it.
     assert outcome.counts["excluded_cooldown"] == 2 and outcome.counts["pool"] == 4
     assert outcome.counts["eligible_pool"] == 2
