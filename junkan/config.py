@@ -398,6 +398,10 @@ class RecontactSettings(_Section):
     strong: float = Field(default=70.0, ge=0, le=100)
     good: float = Field(default=50.0, ge=0, le=100)
     weights: MatchWeights = Field(default_factory=MatchWeights)
+    #: Points (0–100 scale) added on top of the weighted sum when the opening's occupation family is one
+    #: the person chose on their own page (docs/pool.md "The person's own choices"): more than a past
+    #: application to that family gives (20–29), since the person's own word is the better signal; 0 = off.
+    interest_bonus: float = Field(default=30.0, ge=0, le=100)
     #: Share of the people matched in `auto` mode held out (not mailed), to measure the lift; 0 = off.
     holdout_share: float = Field(default=0.10, ge=0, lt=1)
     #: Re-applications from the pool needed before the potential score switches to the trained model.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
+from junkan.reports import preference_labels
+
 Lang = str  # "ja" or "en"
 T = TypeVar("T")
 
@@ -423,3 +425,11 @@ def missing_text(reason: str | None, lang: Lang) -> str:
     for pattern, repl in _REASONS_JA:
         out = re.sub(pattern, repl, out)
     return out
+
+
+# The preference page's figures: their words live in their own module (junkan/reports/preference_labels.py).
+GROUPS.update(preference_labels.GROUPS)
+KPIS.update(preference_labels.KPIS)
+INPUTS.update(preference_labels.INPUTS)
+DEFINITIONS.update(preference_labels.DEFINITIONS)
+_REASONS_JA = preference_labels.REASONS_JA + _REASONS_JA
