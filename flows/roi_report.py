@@ -17,7 +17,7 @@ from flows.params import Day, as_of_field, run_namer
 from junkan.clock import RunClock
 from junkan.reports.periods import Period, previous_month
 from junkan.runtime import clock_for, settings
-from tasks.report import build, publish, write
+from tasks.report import build, mail, publish, write
 
 
 class ReportPeriod(BaseModel):
@@ -75,12 +75,14 @@ def roi_report(
     chosen = chosen_period(period, as_of)
     report = build(chosen.start, chosen.end, recompute)
     files = write(report, lang)
-    artifacts = publish(report, lang)
+    mailed = mail(report, files, lang)
+    artifacts = publish(report, lang, mailed["note"])
     k = report.kpis
     return {
         "period": chosen.label,
         "computed": report.computed_now,
         "files": files,
+        "mail": mailed["counts"],
         "artifacts": artifacts["tables"],
         **{n: k[n]["value"] for n in ("applications", "hires", "rejections", "follow_up_rate")},
     }

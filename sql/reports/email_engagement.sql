@@ -5,8 +5,8 @@
 -- group: email
 -- empty: no messages sent in the period
 -- dims: kind, template_name, template_version
--- counts: messages handed to the provider in the period (COALESCE(accepted_at, sending_at)); each message
---   counts once per metric. Same evidence as junkan.engagement.metrics.message_engagement: provider
+-- counts: mails to candidates handed to the provider in the period (COALESCE(accepted_at, sending_at);
+--   the monthly report to internal recipients is not one); each message counts once per metric. Same evidence as junkan.engagement.metrics.message_engagement: provider
 --   events, our own tracked-link clicks (unsubscribe link excluded; a mail scanner's fetch proves delivery
 --   but is not a click), and the message state for backends without events; an open or a click proves
 --   delivery.
@@ -30,4 +30,5 @@ SELECT m.kind AS kind, m.template_name AS template_name, m.template_version AS t
                 THEN 1 ELSE 0 END) AS clicked
 FROM message m
 WHERE COALESCE(m.accepted_at, m.sending_at) >= :start AND COALESCE(m.accepted_at, m.sending_at) < :end
+  AND m.candidate_id IS NOT NULL
 GROUP BY m.kind, m.template_name, m.template_version
