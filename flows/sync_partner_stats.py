@@ -8,7 +8,7 @@ from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.declare import PartsFailed, junkan_flow
-from flows.params import Day, as_of_field
+from flows.params import OptionalDay, as_of_field, ja_en
 from flows.results import FlowResult
 from tasks.partner import partner_names, summarize_partners, sync_one_partner
 
@@ -21,9 +21,12 @@ class PartnerSyncFailed(PartsFailed):
 
 
 @junkan_flow("sync-partner-stats",
-             description="Pull each career partner's registrations by referral code and update the credit "
-             "ledger. Part of `daily`; run it by hand after a partner outage.")
-def sync_partner_stats(as_of: Day | None = as_of_field()) -> FlowResult:
+             description=ja_en(
+                 "各キャリア支援パートナーから紹介コードごとの登録を取り込み、クレジット台帳を更新します。"
+                 "daily の一部。パートナー側の障害のあとは手動で実行します。",
+                 "Pull each career partner's registrations by referral code and update the credit "
+                 "ledger. Part of `daily`; run it by hand after a partner outage."))
+def sync_partner_stats(as_of: OptionalDay = as_of_field()) -> FlowResult:
     logger = get_run_logger()
     totals = dict.fromkeys(("partners", *_TOTALS), 0)
     failed: list[str] = []
@@ -44,7 +47,8 @@ def sync_partner_stats(as_of: Day | None = as_of_field()) -> FlowResult:
     create_markdown_artifact(
         key=ARTIFACT_KEY,
         markdown=render_markdown(summaries, failed),
-        description="Referral registrations and partner credit balances",
+        description=ja_en("紹介経由の登録とパートナークレジットの残高",
+                          "Referral registrations and partner credit balances"),
     )
     if failed:
         raise PartnerSyncFailed.naming("partner sync", failed)

@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from junkan.db.errors import database_errors_scrubbed
 from junkan.reports.build import Report, build_report
 from junkan.reports.distribution import distribute, distribution_note
-from junkan.reports.labels import text
+from junkan.reports.labels import group_label, text
 from junkan.reports.periods import Period
 from junkan.reports.render import period_text, reader_rows, to_markdown, write_report
 from junkan.reports.sections import sections
@@ -67,6 +67,7 @@ def publish(report: Report, lang: str = "ja", mail_note: str = "") -> dict[str, 
     keys = []
     for group, section in sections(report.kpis, lang, report.previous).items():
         key = f"{ARTIFACT_KEY}-{group.replace('_', '-')}"
-        create_table_artifact(key=key, table=reader_rows(section["rows"], lang), description=section["title"])
+        create_table_artifact(key=key, table=reader_rows(section["rows"], lang),  # type: ignore[arg-type]
+                              description=f"{group_label(group, 'ja')} / {group_label(group, 'en')}")
         keys.append(key)
     return {"summary": ARTIFACT_KEY, "tables": keys}

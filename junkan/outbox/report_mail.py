@@ -129,7 +129,8 @@ def _lines(payload: dict[str, Any], words: dict[str, str], attached: bool, limit
     if cards:
         lines += ["", words["headline"]]
         for card in cards:
-            change = f"（{words['change']} {card['change']}）" if card.get("change") else ""
+            shown = card.get("change") not in (None, "", "—")
+            change = f"（{words['change']} {card['change']}）" if shown else ""
             lines.append(f"・{card['label']}: {card['value']}{change}")
     lines += ["", words["files"].format(file=file)]
     return lines

@@ -92,7 +92,7 @@ def _input(kpis: dict[str, Any], name: str, key: str) -> float:
 Stage = tuple[str, float, float]
 
 
-def _stages(kpis: dict[str, Any], lang: Lang) -> list[list[Stage]]:
+def loop_stages(kpis: dict[str, Any], lang: Lang) -> list[list[Stage]]:
     """The loop's two rows of (label, count, the part of the count that came from the step before)."""
     ja = lang == "ja"
     in_time = _input(kpis, "follow_up_rate", "followed_up")
@@ -135,7 +135,7 @@ def loop_chart(kpis: dict[str, Any], lang: Lang) -> Chart:
     """The circulation as a Sankey-like flow: one band per step, its width the step's count, the rate
     of each step over the one before written on the link."""
     title = text("loop", lang)
-    rows = _stages(kpis, lang)
+    rows = loop_stages(kpis, lang)
     if not any(v for row in rows for _, v, _ in row):
         return _empty("loop", title, text("loop_empty", lang))
     with matplotlib.rc_context(_RC):

@@ -65,7 +65,8 @@ def test_the_monthly_run_mails_the_pdf_to_each_recipient_once(engine: Engine, da
     assert len(mails) == 2
     pdf = (tmp_path / "reports" / "roi-2026-10.pdf").read_bytes()
     for path in mails:
-        (attachment,) = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).iter_attachments()
+        parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        (attachment,) = parsed.iter_attachments()
         assert attachment.get_content() == pdf
     summary = newest_text(ARTIFACT_KEY)
     assert "配布先 2 件：今回送信 2 件" in summary
