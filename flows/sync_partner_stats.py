@@ -67,7 +67,8 @@ def render_markdown(summaries: list[dict[str, Any]], failed: list[str]) -> str:
         lines += [f"対象期間（今月）/ Period: {span} (month to date)", ""]
     lines += [
         "| パートナー / partner | 登録（期間）/ registrations (period) "
-        "| 登録（累計）/ registrations (all-time) | 面接 / interviewed | 入社 / placed | 獲得クレジット / credits earned | 利用 / redeemed "
+        "| 登録（累計）/ registrations (all-time) | 面接 / interviewed | 入社 / placed "
+        "| 獲得クレジット / credits earned | 利用 / redeemed "
         "| 失効 / expired | 残高 / balance | 次のクレジットまで / next credit | 金額 / value |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: |",
     ]
