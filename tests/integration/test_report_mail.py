@@ -178,3 +178,26 @@ def test_erasure_and_export_of_a_candidate_pass_over_internal_mail(
     assert result.candidates == 1
     assert [(m.kind, m.candidate_id is None, m.state) for m in messages(engine)] == [
         ("rejection", False, "accepted"), ("report", True, "pending")]
+
+
+def test_a_run_that_dies_after_handing_the_mail_over_is_never_followed_by_a_second_mail(
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+) -> None:
+    settings = mail_settings(database_url, tmp_path, fake.url, [HR])
+    with session_scope(engine) as s:
+        enqueue_report_mail(s, settings, NOW, period="2026-11", payload=payload(tmp_path), lang="ja")
+
+    def crash(step: str, ids: object) -> None:
+        if step == "provider_returned":
+            raise KeyboardInterrupt("the worker died before recording SendGrid's answer")
+
+    with pytest.raises(KeyboardInterrupt):
+        OutboxSender(engine, settings, backend=build_backend(settings), renderer=ReportMailRenderer(settings),
+                     now=NOW, kinds=("report",), windowed=False, hook=crash).run()
+    assert len(fake.accepted) == 1
+    # The run of the month again (a Prefect retry, or by hand): the mail is taken and stays unsent.
+    again = send(engine, settings, tmp_path)
+    assert (again.enqueued, again.already, again.sent) == (0, 1, 0)
+    assert len(fake.accepted) == 1
+    # Left `sending` by the dead worker: never sent again by itself (docs/outbox.md "Crash semantics").
+    assert [m.state for m in messages(engine)] == ["sending"]
