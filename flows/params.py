@@ -7,9 +7,15 @@ English (`ja_en`).
 
 A parameter the form may leave empty is `blankable(T)`, not `T | None`: pydantic writes `T | None` as
 `anyOf: [T, {"type": "null"}]`, which the Prefect UI draws as two tabs with the null one chosen for the
-default, reading `Property is type "None"`. `blankable(T)` keeps the Python type `T | None` (the flow still
-gets None when the field is left empty: the form sends nothing and the default applies) but shows the form
-T's schema alone (tests/flows/test_deployment_forms.py checks no parameter has a null branch).
+default, reading `Property is type "None"`. `blankable(T)` keeps the Python type `T | None` but shows the
+form T's schema alone. Its `"default": null` would then be wrong twice over: the UI puts the default in the
+field and refuses to submit it ("None is not of type 'string'"), and the API refuses a null where the
+schema has a default. So the parameter schemas Prefect generates leave out a None default where the
+schema admits no null (`_parameter_default_schema` below, in force wherever a flow module is imported:
+`prefect deploy` and `junkan serve` alike): the field starts empty, an empty field is not sent, the
+flow's default None applies, and the API (which adds null to the types of a property without a default)
+still takes an explicit null. tests/flows/test_deployment_forms.py checks the schemas and what the API
+accepts; the forms were checked in the Prefect 3.9 UI (docs/operations.md "Run forms").
 
 Dates carry a `pattern` as well as `format: date`: the API checks parameters against the schema when a run
 is created (`enforce_parameter_schema`), but its validator ignores `format`, so without the pattern
@@ -23,7 +29,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
+from prefect._internal.pydantic.schemas import GenerateEmptySchemaForUserClasses
 from pydantic import Field, TypeAdapter, WithJsonSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from junkan.runtime import runtime
 
@@ -43,6 +52,28 @@ def blankable(kind: Any) -> Any:
 
 #: A day the form may leave empty.
 OptionalDay = blankable(Day)
+
+
+def _admits_null(schema: JsonSchemaValue) -> bool:
+    kinds = schema.get("type")
+    return kinds == "null" or (isinstance(kinds, list) and "null" in kinds) or any(
+        _admits_null(branch) for branch in schema.get("anyOf", []) if isinstance(branch, dict))
+
+
+_prefect_default_schema = GenerateEmptySchemaForUserClasses.default_schema
+
+
+def _parameter_default_schema(self: GenerateEmptySchemaForUserClasses,
+                              schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+    """Prefect's parameter schemas (its own generator class, pinned Prefect 3.9), less a None default
+    that the property's schema does not admit (see the module's docstring)."""
+    json_schema = _prefect_default_schema(self, schema)
+    if schema.get("default", ...) is None and not _admits_null(json_schema):
+        json_schema.pop("default", None)
+    return json_schema
+
+
+GenerateEmptySchemaForUserClasses.default_schema = _parameter_default_schema  # type: ignore[method-assign]
 
 
 def ja_en(ja: str, en: str) -> str:

@@ -54,7 +54,9 @@ def test_every_parameter_has_a_described_typed_field_with_a_default(
     assert schema["properties"], name
     for param, prop in schema["properties"].items():
         assert prop.get("description"), f"{name}.{param} has no description"
-        assert "default" in prop, f"{name}.{param} has no default"
+        # A value to start from, or none (the field starts empty and is not sent): never a null the form
+        # would put in the field and then refuse.
+        assert prop.get("default", "absent") is not None, f"{name}.{param} starts as null"
         branch = _branch(prop, schema)
         assert branch.get("type") in {"string", "boolean", "object", "integer"}, (name, param, branch)
         if param == "as_of":
@@ -146,8 +148,10 @@ def test_no_parameter_that_may_stay_empty_offers_a_none_choice(
 ) -> None:
     schema = _schema(deployment_ids[name])
     assert _null_branches(schema) == [], name
-    # Left empty, the field is not sent and the flow's default (None: today, the previous month) applies.
+    # Left empty, the field is not sent and the flow's default (None: today, the previous month) applies;
+    # a caller of the API may still pass None outright.
     assert _create_run(deployment_ids[name], {})
+    assert _create_run(deployment_ids[name], {"as_of": None})
 
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
