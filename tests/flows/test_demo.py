@@ -44,6 +44,8 @@ def test_demo_runs_daily_and_writes_japanese_notices(demo_run: DemoRun) -> None:
     assert re.fullmatch(r"¥[\d,]+", value("利用クレジットの価値"))
     assert re.fullmatch(r"[+-][\d,]+\.\d%", value("投資対効果（ROI）"))
     assert int(value("獲得クレジット")) > 0
+    # The file backend reports no bounce or open: no data, not 0.0%.
+    assert value("開封率") == value("バウンス率") == "データなし"
     assert int(value("再応募者数").replace(",", "")) > 0
     # Registrations came from people who clicked the link or typed their code: both paths add up.
     paths = re.search(r"パートナー登録数.*?登録 (\d+)、リンク経由の登録 (\d+)、"

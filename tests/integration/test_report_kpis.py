@@ -6,16 +6,18 @@ import math
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 
 from junkan.config import Settings
 from junkan.db import session_scope
-from junkan.db.models import Application, Candidate, Job
+from junkan.db.models import Application, Candidate, Job, Message
+from junkan.db.models_engagement import EmailEvent
 from junkan.db.models_partner import PartnerReferral
 from junkan.db.models_pool import MatchRun, PoolMatch
 from junkan.db.models_reports import ReportSnapshot
 from junkan.reports.build import build_report
 from junkan.reports.charts import loop_stages
+from junkan.reports.labels import missing_text
 from junkan.reports.periods import Period, month
 from junkan.reports.registry import PENDING_KPIS, PENDING_REASON
 from tests.integration._report_data import (
@@ -344,3 +346,23 @@ def test_the_loop_counts_people_matched_by_every_run_shortlists_included(engine:
     assert matched["apart"] == {"matches": 13, "shortlisted": 2, "auto_matched": 10}
     pool_row = loop_stages(kpis, "ja")[2]
     assert pool_row[1][:2] == ("マッチ（13組）", 12.0)
+
+
+def test_without_provider_events_bounces_and_opens_are_no_data_not_zero(engine: Engine,
+                                                                         settings: Settings) -> None:
+    """The file and SMTP backends report nothing: a bounce or an open cannot be known, so their rates read
+    「データなし」 with the reason, while delivery (proven by a click) and clicks still count."""
+    load_october(engine)
+    load_october_pool(engine)
+    with session_scope(engine) as s:
+        s.execute(delete(EmailEvent))
+        s.execute(update(Message).where(Message.state.in_(["delivered", "bounced"])).values(state="accepted"))
+    kpis = build_report(engine, october_settings(settings), month(2026, 10), trend_months=0).kpis
+    for name in ("email_bounced_rate", "email_opened_rate"):
+        assert kpis[name]["value"] is None, name
+        assert missing_text(kpis[name]["missing"], "ja") == (
+            "期間内のメールについて配信事業者からの報告がありません"
+            "（ファイル出力や SMTP での送信では、不達や開封は報告されません）")
+    # Our own tracked links still tell: m1's partner link and c1's job link (p1's click was only an event).
+    assert kpis["email_clicked_rate"]["value"] == 2 / 8
+    assert kpis["email_delivered_rate"]["inputs"] == {"delivered": 2, "sent": 8}
