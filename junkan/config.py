@@ -13,6 +13,7 @@ nothing), and every time zone is a `TimeZoneName`, checked against the IANA data
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from datetime import date, time
@@ -34,12 +35,14 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 from junkan.config_check import ConfigError, bad_values, unknown_env_vars, unknown_file_keys
+from junkan.identity import is_valid_email, normalize_email
 
 __all__ = ["ConfigError", "Settings", "TimeZoneName", "config_file", "get_settings"]
 
@@ -340,6 +343,40 @@ class ReportSettings(_Section):
     #: The day Junkan started following up (local date). Rejections decided before it are history, shown
     #: apart from the rates that judge Junkan's work. Unset: the first decision Junkan sent a notice for.
     go_live: date | None = None
+    #: Internal addresses the monthly report's PDF is mailed to (JUNKAN_REPORT__RECIPIENTS: a JSON list,
+    #: or addresses separated by commas). Empty: the report is not mailed, and the run says so.
+    recipients: Annotated[list[str], NoDecode] = Field(default_factory=list, max_length=50,
+                                                       json_schema_extra={"withheld": True})
+    #: A PDF larger than this is not attached: the mail says where the file is instead (docs/kpis.md).
+    attachment_max_mb: int = Field(default=10, ge=1, le=25)
+
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> Any:
+        """An environment variable holds a JSON list or comma-separated addresses; TOML a list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except ValueError:
+                    raise ValueError("not a JSON list of addresses") from None
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        """Each a usable address, normalised (junkan.identity) and listed once."""
+        out: list[str] = []
+        for raw in value:
+            address = normalize_email(raw)
+            if not is_valid_email(address):
+                # The position, not the value: a setting's error message is printed and logged.
+                raise ValueError(f"entry {value.index(raw) + 1} is not an e-mail address")
+            if address not in out:
+                out.append(address)  # type: ignore[arg-type]
+        return out
 
 
 class MatchWeights(_Section):

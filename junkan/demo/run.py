@@ -22,7 +22,7 @@ from junkan.config import Settings
 from junkan.db import upgrade
 from junkan.demo.company import CompanyStats, write_export, write_jobs_sheet
 from junkan.demo.partner_report import write_partner_report
-from junkan.demo.report import redeem_demo_credit, write_demo_report
+from junkan.demo.report import DEMO_RECIPIENT, mail_demo_report, redeem_demo_credit, write_demo_report
 from junkan.demo.summary import summarize
 from junkan.demo.visits import visit_lines, visit_pages
 from junkan.mail.timing import is_business_day
@@ -81,6 +81,9 @@ def prepare_demo(workdir: Path, *, seed: int, day: date) -> tuple[str, CompanySt
             "JUNKAN_MAIL__OUTBOX_DIR": str(workdir / "outbox"),
             "JUNKAN_PARTNER__KIND": "csv",
             "JUNKAN_PARTNER__PATH": str(partner_report),
+            # The monthly report goes to one internal address (as reports/mail/*.eml, see report.py).
+            "JUNKAN_REPORT__RECIPIENTS": DEMO_RECIPIENT,
+            "JUNKAN_REPORT__OUTPUT_DIR": str(workdir / "reports"),
         }
     )
     upgrade(db_url)
@@ -107,6 +110,7 @@ def run_demo(workdir: Path, *, seed: int, run_flow: RunFlow, now: datetime | Non
     redeem_demo_credit(rt.engine, rt.settings)
     # The report runs up to today, the day it is made (cut there: 「〇日時点」), like a customer's would.
     report = write_demo_report(rt.engine, rt.settings, workdir, today)
+    mailed = mail_demo_report(rt.engine, rt.settings, workdir, today)
     summary = summarize(rt.engine, workdir=workdir, stats=stats, days=(day1, day2), settings=rt.settings,
-                        report=report)
+                        report=report, report_mail=mailed)
     return "\n".join([summary, *visit_lines(rt.engine, rt.settings, visits)])
