@@ -106,7 +106,8 @@ def _cast(engine: Engine, links: dict[str, str]) -> list[tuple[Persona, int, str
     cast: list[tuple[Persona, int, str]] = []
     for persona in PERSONAS:
         for public_id, kind, cid in rows:
-            if kind == persona.mail_kind and cid not in taken and (cid in members) == persona.in_pool:
+            if (cid is not None and kind == persona.mail_kind and cid not in taken
+                    and (cid in members) == persona.in_pool):
                 taken.add(cid)
                 cast.append((persona, cid, links[public_id]))
                 break
