@@ -135,12 +135,14 @@ _COLUMNS = (_P.candidate_id, _P.families, _P.other_interest, _P.locations, _P.re
 _OLDEST_FIRST = (_P.candidate_id, _P.recorded_at, _P.id)
 
 
-def latest_preferences(conn: Connection | Session, candidate_ids: Sequence[int] | None = None
-                       ) -> dict[int, StoredPreferences]:
+def latest_preferences(conn: Connection | Session, candidate_ids: Sequence[int] | None = None, *,
+                       at: datetime | None = None) -> dict[int, StoredPreferences]:
     """The newest save per candidate (those who never saved are absent): one ordered scan, or one query
-    per chunk of `candidate_ids`."""
-    queries = ([select(*_COLUMNS).order_by(*_OLDEST_FIRST)] if candidate_ids is None else
-               [select(*_COLUMNS).where(CandidatePreference.candidate_id.in_(batch)).order_by(*_OLDEST_FIRST)
+    per chunk of `candidate_ids`. With `at`, the newest save made by then: a run for a past day must not
+    see choices made after it."""
+    base = select(*_COLUMNS) if at is None else select(*_COLUMNS).where(CandidatePreference.recorded_at <= at)
+    queries = ([base.order_by(*_OLDEST_FIRST)] if candidate_ids is None else
+               [base.where(CandidatePreference.candidate_id.in_(batch)).order_by(*_OLDEST_FIRST)
                 for batch in batched(sorted(set(candidate_ids)), CHUNK)])
     found: dict[int, StoredPreferences] = {}
     for query in queries:

@@ -93,7 +93,7 @@ def plan_run(session: Session, settings: Settings, *, as_of: date, now: datetime
     signals = load_signals(session, settings, now)
     membership = pool_membership(signals, settings, now)
     # What people chose on their own page: skills count like the ATS's; interests and timing below.
-    stated = read_stated(session, signals, settings.recontact.cooldown_months)
+    stated = read_stated(session, signals, settings.recontact.cooldown_months, now)
     signals = with_stated_skills(signals, stated)
     model, report = ensure_model(session, settings, now, persist=persist_model)
     scores = (model_scores(model, signals, now, membership.mask) if model is not None

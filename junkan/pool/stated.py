@@ -13,6 +13,7 @@ A person who never saved the page gets the defaults and nothing else changes for
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -44,10 +45,11 @@ def no_choices(n: int, default_months: int) -> Stated:
                   timing=[None] * n, families=[()] * n, skills=[()] * n)
 
 
-def read_stated(session: Session, signals: PoolSignals, default_months: int) -> Stated:
-    """Everyone's newest choices (people who saved are few: one ordered scan, not an IN list of the pool)."""
+def read_stated(session: Session, signals: PoolSignals, default_months: int, now: datetime) -> Stated:
+    """Everyone's newest choices made by `now` (people who saved are few: one ordered scan, not an IN list
+    of the pool)."""
     stated = no_choices(len(signals), default_months)
-    for candidate_id, saved in latest_preferences(session).items():
+    for candidate_id, saved in latest_preferences(session, at=now).items():
         i = signals.index.get(candidate_id)
         if i is None:
             continue

@@ -83,6 +83,16 @@ def test_the_latest_save_counts(engine: Engine, settings: Settings) -> None:
     assert [r["candidate_id"] for r in plan(engine, settings).rows if r["job_id"] == job] == [plain, changed]
 
 
+def test_a_run_for_an_earlier_moment_does_not_see_a_later_save(engine: Engine, settings: Settings) -> None:
+    with session_scope(engine) as s:
+        job = _sales_job(s)
+        plain, later = _seller(s), _seller(s)
+        choose(s, later, at=NOW + timedelta(days=1), families=("corporate_sales",))
+    rows = [r for r in plan(engine, settings).rows if r["job_id"] == job]
+    assert [r["candidate_id"] for r in rows] == [plain, later]
+    assert not any("ご本人の希望職種" in r["why"] for r in rows)
+
+
 def test_timing_three_months_makes_a_person_eligible_earlier(engine: Engine, settings: Settings) -> None:
     with session_scope(engine) as s:
         _sales_job(s)
