@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 from junkan.config import Settings
 from junkan.consent.state import latest_by_candidate
 from junkan.consent.suppressed import suppressed_candidates
-from junkan.db.models import Application, Candidate, Job, Message, MessageState, RejectionReason
+from junkan.db.models import (
+    Application,
+    Candidate,
+    Job,
+    JobTitleHistory,
+    Message,
+    MessageState,
+    RejectionReason,
+)
 from junkan.db.models_pool import PoolTag
 from junkan.ingest.reasons import DEFAULT_FINAL_STAGE_KEYWORDS, fold
 
@@ -107,8 +115,11 @@ class PoolSignals:
     suppressed: np.ndarray
     recontacted_recently: np.ndarray
     index: dict[int, int] = field(default_factory=dict)
-    #: Every job someone in the signals applied to, by id: the occupation vocabulary reads these.
+    #: Every job someone in the signals applied to, and every renamed job, by id: the occupation
+    #: vocabulary reads these.
     jobs: dict[int, PastJob] = field(default_factory=dict)
+    #: Jobs the source renamed (known at `now`) -> their titles before, oldest first.
+    former_titles: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.candidate_ids)
@@ -243,6 +254,12 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
     )) if cfg.recontact_interval_days else set()
 
     applied_arr = np.array(applied, dtype=np.int64).reshape(-1, 2)
+    former: dict[int, list[str]] = {}
+    for jid, title in conn.execute(
+        select(JobTitleHistory.job_id, JobTitleHistory.title).where(JobTitleHistory.replaced_at <= now)
+        .order_by(JobTitleHistory.replaced_at, JobTitleHistory.id)
+    ):
+        former.setdefault(jid, []).append(title)
     return PoolSignals(
         candidate_ids=ids,
         anonymized=np.array([c[1] is not None for c in cands], dtype=bool),
@@ -280,5 +297,6 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         suppressed=np.array([int(c) in suppressed_ids for c in ids], dtype=bool),
         recontacted_recently=np.array([int(c) in recent_ids for c in ids], dtype=bool),
         index=index,
-        jobs={jid: past_jobs[jid] for jid in {j for parts in docs_parts for j in parts}},
+        jobs={jid: past_jobs[jid] for jid in {j for parts in docs_parts for j in parts} | former.keys()},
+        former_titles={jid: tuple(titles) for jid, titles in former.items()},
     )
