@@ -166,32 +166,36 @@ class LinkSigner:
 
     # -- consent renewal (expires: a renewal is a fresh consent, given while the mail is recent) -----------
     def renewal_token(self, message_id: str) -> str:
-        if not message_id or not _MESSAGE_ID_RE.fullmatch(message_id):
-            raise ValueError("renewal token needs an opaque message id")
-        return self._renewal.dumps({"r": message_id})
+        return self._message_token(self._renewal, "r", "renewal", message_id)
 
     def read_renewal(self, token: str, *, max_age_s: int) -> str:
         """The renewal mail's message id; InvalidLink when forged, malformed or older than `max_age_s`."""
-        data = self._load(self._renewal, token, "renewal", max_age=max_age_s)
-        if not (isinstance(data, dict) and set(data) == {"r"} and isinstance(data["r"], str)
-                and _MESSAGE_ID_RE.fullmatch(data["r"])):
-            raise InvalidLink("renewal link payload malformed")
-        return data["r"]
+        return self._read_message_token(self._renewal, "r", "renewal", token, max_age_s)
 
     # -- the preference page 「今後のご案内の設定」 (expires: `consent.preference_link_max_age_days`) --------
     def preferences_token(self, message_id: str) -> str:
         """The link every mail carries to its person's own page; names the mail, never the person."""
-        if not message_id or not _MESSAGE_ID_RE.fullmatch(message_id):
-            raise ValueError("preferences token needs an opaque message id")
-        return self._preferences.dumps({"p": message_id})
+        return self._message_token(self._preferences, "p", "preferences", message_id)
 
     def read_preferences(self, token: str, *, max_age_s: int) -> str:
         """The mail's message id; InvalidLink when forged, malformed or older than `max_age_s`."""
-        data = self._load(self._preferences, token, "preferences", max_age=max_age_s)
-        if not (isinstance(data, dict) and set(data) == {"p"} and isinstance(data["p"], str)
-                and _MESSAGE_ID_RE.fullmatch(data["p"])):
-            raise InvalidLink("preferences link payload malformed")
-        return data["p"]
+        return self._read_message_token(self._preferences, "p", "preferences", token, max_age_s)
+
+    # -- expiring links that name one mail (renewal, preferences): {key: message id} -----------------------
+    @staticmethod
+    def _message_token(serializer: URLSafeTimedSerializer, key: str, kind: str, message_id: str) -> str:
+        if not message_id or not _MESSAGE_ID_RE.fullmatch(message_id):
+            raise ValueError(f"{kind} token needs an opaque message id")
+        return serializer.dumps({key: message_id})
+
+    @classmethod
+    def _read_message_token(cls, serializer: URLSafeTimedSerializer, key: str, kind: str, token: str,
+                            max_age_s: int) -> str:
+        data = cls._load(serializer, token, kind, max_age=max_age_s)
+        if not (isinstance(data, dict) and set(data) == {key} and isinstance(data[key], str)
+                and _MESSAGE_ID_RE.fullmatch(data[key])):
+            raise InvalidLink(f"{kind} link payload malformed")
+        return str(data[key])
 
     @staticmethod
     def _load(serializer: URLSafeSerializer | URLSafeTimedSerializer, token: str, kind: str,

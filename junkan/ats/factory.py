@@ -55,10 +55,9 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
         except (ZoneInfoNotFoundError, ValueError):
             raise AtsConfigError(f"JUNKAN_BUSINESS__TIMEZONE is not a known time zone: {timezone!r}") \
                 from None
-        limits = WorkbookLimits(max_uncompressed_mb=settings.max_uncompressed_mb, max_rows=settings.max_rows,
-                                max_columns=settings.max_columns)
         return CsvAdapter(settings.path, source=settings.source, phone_region=settings.phone_region,
-                          sheet=settings.sheet, timezone=zone, limits=limits, jobs_path=settings.jobs_path)
+                          sheet=settings.sheet, timezone=zone, limits=WorkbookLimits.of(settings),
+                          jobs_path=settings.jobs_path)
 
     if settings.kind == "greenhouse":
         secret = settings.client_secret.get_secret_value() if settings.client_secret else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +37,22 @@ def _schema(deployment_id: UUID) -> dict[str, Any]:
         return client.read_deployment(deployment_id).parameter_openapi_schema  # type: ignore[return-value]
 
 
+@dataclass(frozen=True)
+class Form:
+    """One deployment's run form: its name, its id on the API, and the parameter schema the UI draws."""
+
+    name: str
+    deployment_id: UUID
+    schema: dict[str, Any]
+
+
+@pytest.fixture(params=[e.name for e in catalog.entries()])
+def form(request: pytest.FixtureRequest, deployment_ids: dict[str, UUID]) -> Form:
+    """Every deployment's form in turn: a test taking it runs once per deployment."""
+    deployment_id = deployment_ids[request.param]
+    return Form(request.param, deployment_id, _schema(deployment_id))
+
+
 def _branch(prop: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     """The non-null branch of an optional parameter, with a `$ref` resolved."""
     branches = [b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"]
@@ -45,11 +62,8 @@ def _branch(prop: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return only
 
 
-@pytest.mark.parametrize("name", [e.name for e in catalog.entries()])
-def test_every_parameter_has_a_described_typed_field_with_a_default(
-    name: str, deployment_ids: dict[str, UUID]
-) -> None:
-    schema = _schema(deployment_ids[name])
+def test_every_parameter_has_a_described_typed_field_with_a_default(form: Form) -> None:
+    name, schema = form.name, form.schema
     assert not schema.get("required")  # a scheduled run passes no parameters
     assert schema["properties"], name
     for param, prop in schema["properties"].items():
@@ -142,29 +156,22 @@ def _null_branches(node: Any, path: str = "") -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", [e.name for e in catalog.entries()])
-def test_no_parameter_that_may_stay_empty_offers_a_none_choice(
-    name: str, deployment_ids: dict[str, UUID]
-) -> None:
-    schema = _schema(deployment_ids[name])
-    assert _null_branches(schema) == [], name
+def test_no_parameter_that_may_stay_empty_offers_a_none_choice(form: Form) -> None:
+    assert _null_branches(form.schema) == [], form.name
     # Left empty, the field is not sent and the flow's default (None: today, the previous month) applies;
     # a caller of the API may still pass None outright.
-    assert _create_run(deployment_ids[name], {})
-    assert _create_run(deployment_ids[name], {"as_of": None})
+    assert _create_run(form.deployment_id, {})
+    assert _create_run(form.deployment_id, {"as_of": None})
 
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
-@pytest.mark.parametrize("name", [e.name for e in catalog.entries()])
-def test_the_deployment_and_every_parameter_are_described_in_japanese_first(
-    name: str, deployment_ids: dict[str, UUID]
-) -> None:
+def test_the_deployment_and_every_parameter_are_described_in_japanese_first(form: Form) -> None:
+    name, schema = form.name, form.schema
     with get_client(sync_client=True) as client:
-        described = client.read_deployment(deployment_ids[name]).description or ""
+        described = client.read_deployment(form.deployment_id).description or ""
     texts = {"deployment": described}
-    schema = _schema(deployment_ids[name])
     texts |= {param: prop["description"] for param, prop in schema["properties"].items()}
     for definition in schema.get("definitions", {}).values():
         texts |= {f"{definition['title']}.{p}": v["description"] for p, v in definition["properties"].items()}

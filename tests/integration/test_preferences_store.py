@@ -19,18 +19,11 @@ from junkan.consent.preferences import (
 )
 from junkan.consent.wording import PREFERENCE_WORDING_VERSION
 from junkan.db import session_scope
-from junkan.db.models import Candidate
 from junkan.db.models_preferences import CandidatePreference
+from tests.integration._outbox_data import add_candidate
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-
-
-def _candidate(s: Session) -> int:
-    c = Candidate(locale="ja", tags=[])
-    s.add(c)
-    s.flush()
-    return c.id
 
 
 def _save(s: Session, cid: int, prefs: Preferences, at: datetime) -> None:
@@ -42,7 +35,7 @@ def test_the_newest_save_counts_and_every_earlier_one_stays(engine: Engine) -> N
                         timing_months=6, skills_text="簿記2級", skills=("bookkeeping",))
     second = Preferences(families=("engineering", "data"), never=False, timing_months=12)
     with session_scope(engine) as s:
-        a, b, untouched = _candidate(s), _candidate(s), _candidate(s)
+        a, b, untouched = add_candidate(s), add_candidate(s), add_candidate(s)
         _save(s, a, first, NOW)
         _save(s, a, second, NOW + DAY)
         _save(s, b, Preferences(never=True), NOW)
@@ -67,7 +60,7 @@ def test_text_is_kept_as_typed_and_read_back_unchanged(engine: Engine) -> None:
                         skills_text="TOEIC 850、基本情報技術者",
                         skills=("english", "it_passport"))
     with session_scope(engine) as s:
-        cid = _candidate(s)
+        cid = add_candidate(s)
         _save(s, cid, typed, NOW)
     with engine.connect() as conn:
         assert latest_preferences(conn, [cid])[cid].preferences == typed
@@ -80,7 +73,7 @@ def test_a_timing_outside_the_choices_or_beside_never_is_refused(engine: Engine)
         Preferences(timing_months=3, never=True)
     # The table refuses it too, whoever writes it.
     with pytest.raises(IntegrityError), session_scope(engine) as s:
-        cid = _candidate(s)
+        cid = add_candidate(s)
         s.add(CandidatePreference(candidate_id=cid, families=[], other_interest="", locations=[], remote=None,
                                   timing_months=3, never=True, skills_text="", skills=[],
                                   source="preference_page", wording_version="v", recorded_at=NOW))
@@ -89,7 +82,7 @@ def test_a_timing_outside_the_choices_or_beside_never_is_refused(engine: Engine)
 
 def test_counts_of_a_period_visits_savers_and_the_spread_of_their_newest_timing(engine: Engine) -> None:
     with session_scope(engine) as s:
-        a, b, c, d, e = (_candidate(s) for _ in range(5))
+        a, b, c, d, e = (add_candidate(s) for _ in range(5))
         for cid in (a, a, b, c, d):  # a opened it twice: one person
             record_visit(s.connection(), cid, at=NOW)
         record_visit(s.connection(), e, at=NOW - 40 * DAY)  # before the period
@@ -109,7 +102,7 @@ def test_counts_of_a_period_visits_savers_and_the_spread_of_their_newest_timing(
 
 def test_bulk_reading_many_candidates_answers_for_each(engine: Engine) -> None:
     with session_scope(engine) as s:
-        ids = [_candidate(s) for _ in range(1_200)]
+        ids = [add_candidate(s) for _ in range(1_200)]
         for n, cid in enumerate(ids[::2]):
             _save(s, cid, Preferences(timing_months=(3, 6, 12)[n % 3]), NOW)
     with engine.connect() as conn:
