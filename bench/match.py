@@ -3,7 +3,7 @@
     python bench/match.py --pool 200000 --openings 1000 [--database-url postgresql+psycopg://…/postgres]
 
 A child process builds a scratch database (SQLite file by default; with --database-url a fresh PostgreSQL
-database on that server, dropped afterwards unless --keep): `--pool` rejected candidates with Japanese job
+database on that server, dropped afterwards): `--pool` rejected candidates with Japanese job
 titles, skills, locations, stages, reasons and consents, and `--openings` new open jobs with required and
 welcome skills and posting text. This process then runs the real pipeline with timings per phase — read
 the signals, pool membership, rule scores, exclusions, new openings, the sparse top-K matcher, building the
@@ -16,6 +16,10 @@ every pair, and the speed-up of the matcher phase over it is printed as `N.Nx`.
 
     python bench/match.py --pool 1000000 --openings 1000 --dask [--partition-size 100000] [--dask-workers 2]
 
+Building takes minutes at 1,000,000 (about 5). `--keep` keeps a copy of the built database (a SQLite file
+in `--workdir`, or a PostgreSQL database `junkan_bench_match_built_<pool>`) and prints the `--reuse URL`
+that runs on a fresh copy of it instead of building again.
+
 `--dask` also times the matcher phase in partitions, one after another in this process and as Prefect
 tasks on a local Dask cluster, with peak memory, and checks both against the one product
 (bench/match_dask.py).
@@ -27,6 +31,7 @@ import argparse
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,8 +45,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from junkan.config import Settings
 from junkan.db import make_engine, upgrade
@@ -151,21 +158,59 @@ def build(url: str, pool: int, openings: int, seed: int) -> None:
     engine.dispose()
 
 
+def _admin(url: str) -> Any:
+    return create_engine(make_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def keep_built(args: argparse.Namespace, url: str) -> None:
+    """Keep the built data before the run writes its results (a later run would see them as the previous
+    run and find no new opening): a copy of the SQLite file in `--workdir`, or a PostgreSQL database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        kept = args.workdir / f"match-bench-{args.pool}.db"
+        shutil.copyfile(str(parsed.database), kept)
+        print(f"kept the built database: --reuse sqlite:///{kept}")
+        return
+    name = f"junkan_bench_match_built_{args.pool}"
+    with _admin(url).connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"'))
+    kept = parsed.set(database=name).render_as_string(hide_password=False)
+    print(f"kept the built database: --reuse {kept}")
+
+
+@contextmanager
+def reused(args: argparse.Namespace) -> Iterator[str]:
+    """A fresh copy of a database kept by `--keep`, so that every run starts from the same built data."""
+    url = make_url(args.reuse)
+    if url.get_backend_name() == "sqlite":
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+            copy = Path(tmp) / "match-bench.db"
+            shutil.copyfile(str(url.database), copy)
+            yield f"sqlite:///{copy}"
+        return
+    name = f"junkan_bench_match_{os.getpid()}"
+    admin = _admin(args.reuse)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @contextmanager
 def scratch(args: argparse.Namespace) -> Iterator[str]:
     if not args.database_url:
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-            path = Path(tmp) / "match-bench.db"
-            url = f"sqlite:///{path}"
+            url = f"sqlite:///{Path(tmp) / 'match-bench.db'}"
             upgrade(url)
             yield url
-            if args.keep:
-                kept = args.workdir / path.name
-                path.replace(kept)
-                print(f"kept {kept}")
         return
     name = f"junkan_bench_match_{os.getpid()}"
-    with fresh_postgresql_database(args.database_url, name, drop=not args.keep) as url:
+    with fresh_postgresql_database(args.database_url, name) as url:
         yield url
 
 
@@ -306,7 +351,10 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=20_000, help="pairs timed in the naive loop")
     parser.add_argument("--threads", type=int, default=None, help="sparse_dot_topn threads (default: ≤2)")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--keep", action="store_true", help="keep a copy of the built database (see --reuse)")
+    parser.add_argument("--reuse", metavar="URL",
+                        help="run on a copy of a database kept by --keep (sqlite:///path or a PostgreSQL URL)"
+                             " instead of building one; --pool and --openings are then what it holds")
     parser.add_argument("--dask", action="store_true",
                         help="also time the matcher in partitions (here and on a local Dask cluster)")
     parser.add_argument("--partition-size", type=int, default=100_000, help="with --dask (default 100000)")
@@ -317,6 +365,13 @@ def main() -> int:
         build(args.build_only, args.pool, args.openings, args.seed)
         return 0
     print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    if args.reuse:
+        with reused(args) as url:
+            print(f"reusing the database built before ({make_url(url).get_backend_name()}, a copy)")
+            run_matcher(url, args.sample, args.threads, args.seed,
+                        (args.partition_size, args.dask_workers) if args.dask else None)
+        print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return 0
     with scratch(args) as url:
         started = time.perf_counter()
         # The build runs in a child so that the peak RSS printed below is the matcher's alone.
@@ -324,6 +379,8 @@ def main() -> int:
                         "--openings", str(args.openings), "--seed", str(args.seed)], check=True)
         print(f"built {args.pool:,} candidates and {args.openings:,} openings in "
               f"{time.perf_counter() - started:.1f} s ({make_url(url).get_backend_name()})")
+        if args.keep:
+            keep_built(args, url)
         run_matcher(url, args.sample, args.threads, args.seed,
                     (args.partition_size, args.dask_workers) if args.dask else None)
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")

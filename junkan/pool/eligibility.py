@@ -19,7 +19,11 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db.models_pool import PoolMember
+from junkan.pool.bulk import insert_rows
 from junkan.pool.signals import PoolSignals
+
+MEMBER_COLUMNS = ("candidate_id", "eligibility", "why_code", "why", "application_id", "decided_at",
+                  "consent_until", "refreshed_at")
 
 #: Reason category -> why, in the words a recruiter uses. Other categories fall back to the stage.
 WHY_BY_CATEGORY: dict[str, str] = {
@@ -76,13 +80,11 @@ def pool_membership(signals: PoolSignals, settings: Settings, now: datetime) -> 
 def store_members(session: Session, signals: PoolSignals, membership: Membership, now: datetime) -> int:
     """Replace the pool_member snapshot with this one (the pool is a view of today, not a history)."""
     session.execute(delete(PoolMember))
-    rows = [
-        {"candidate_id": int(signals.candidate_ids[i]), "eligibility": signals.eligibility[i],
-         "why_code": membership.why_code[i], "why": membership.why[i],
-         "application_id": int(signals.app_id[i]), "decided_at": signals.decided_at[i],
-         "consent_until": membership.consent_until[i], "refreshed_at": now}
-        for i in np.flatnonzero(membership.mask)
-    ]
-    for start in range(0, len(rows), 5000):
-        session.execute(PoolMember.__table__.insert(), rows[start:start + 5000])
-    return len(rows)
+    members = np.flatnonzero(membership.mask).tolist()
+    ids, app_ids = signals.candidate_ids.tolist(), signals.app_id.tolist()
+    insert_rows(session.connection(), PoolMember.__table__, MEMBER_COLUMNS, [
+        (ids[i], signals.eligibility[i], membership.why_code[i], membership.why[i], app_ids[i],
+         signals.decided_at[i], membership.consent_until[i], now)
+        for i in members
+    ])
+    return len(members)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db.models_pool import MatchRun, PoolMatch, PotentialScore
+from junkan.pool.bulk import gc_paused, insert_rows
 from junkan.pool.eligibility import Membership, pool_membership, store_members
 from junkan.pool.exclusions import APPLIED_RULE, eligible, exclusion_masks
 from junkan.pool.explain import SkillForm, bucket, explain
@@ -29,7 +30,11 @@ from junkan.pool.semantic import Semantics
 from junkan.pool.signals import PoolSignals, load_signals
 from junkan.pool.vocabulary import load_vocabulary
 
-_INSERT_CHUNK = 5000
+SCORE_COLUMNS = ("candidate_id", "score", "method", "model_version", "reasons", "computed_at")
+#: The keys of an explained row, in the order they are stored.
+MATCH_COLUMNS = ("job_id", "opening_id", "candidate_id", "application_id", "rank", "score", "required_score",
+                 "preferred_score", "text_score", "location_score", "potential_score", "matched_required",
+                 "missing_required", "matched_preferred", "bucket", "why", "holdout", "message_id")
 
 
 @dataclass
@@ -156,17 +161,14 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
 def store_run(session: Session, settings: Settings, plan: RunPlan) -> int:
     """Keep the plan; returns the run id. The caller commits."""
     s = plan.signals
-    store_members(session, s, plan.membership, plan.now)
-    session.execute(delete(PotentialScore))
-    members = np.flatnonzero(plan.membership.mask)
-    score_rows = [
-        {"candidate_id": int(s.candidate_ids[i]), "score": float(plan.scores.score[i]),
-         "method": plan.scores.method, "model_version": plan.scores.model_version,
-         "reasons": plan.scores.reasons[i], "computed_at": plan.now}
-        for i in members
-    ]
-    for start in range(0, len(score_rows), _INSERT_CHUNK):
-        session.execute(PotentialScore.__table__.insert(), score_rows[start:start + _INSERT_CHUNK])
+    with gc_paused():
+        store_members(session, s, plan.membership, plan.now)
+        session.execute(delete(PotentialScore))
+        members = np.flatnonzero(plan.membership.mask).tolist()
+        ids, score = s.candidate_ids.tolist(), plan.scores.score.tolist()
+        method, version, reasons = plan.scores.method, plan.scores.model_version, plan.scores.reasons
+        insert_rows(session.connection(), PotentialScore.__table__, SCORE_COLUMNS,
+                    [(ids[i], score[i], method, version, reasons[i], plan.now) for i in members])
     store_states(session, plan.new.states)
     run = MatchRun(as_of=plan.as_of, run_at=plan.now, new_since=plan.new.new_since, mode=plan.mode,
                    params=params_of(settings, plan.mode), counts=plan.counts(),
@@ -174,7 +176,6 @@ def store_run(session: Session, settings: Settings, plan: RunPlan) -> int:
                    created_at=plan.now)
     session.add(run)
     session.flush()
-    rows = [{**r, "run_id": run.id} for r in plan.rows]
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        session.execute(PoolMatch.__table__.insert(), rows[start:start + _INSERT_CHUNK])
+    insert_rows(session.connection(), PoolMatch.__table__, (*MATCH_COLUMNS, "run_id"),
+                [(*(r[c] for c in MATCH_COLUMNS), run.id) for r in plan.rows])
     return run.id
