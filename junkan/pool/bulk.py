@@ -61,16 +61,15 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
         return
     processors: list[tuple[int, Callable[[Any], Any]]] = []
     for i, name in enumerate(columns):
-        kind = table.c[name].type.dialect_impl(conn.dialect)
-        process = kind.bind_processor(conn.dialect)
-        if process is not None:
-            processors.append((i, _memo(process)))
+        bind = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if bind is not None:
+            processors.append((i, _memo(bind)))
     if processors:
         prepared: list[Sequence[Any]] = []
         for row in rows:
             values = list(row)
-            for i, process in processors:
-                values[i] = process(values[i])
+            for i, run in processors:
+                values[i] = run(values[i])
             prepared.append(values)
         rows = prepared
     marks = ", ".join("?" for _ in columns)

@@ -65,15 +65,12 @@ def pool_membership(signals: PoolSignals, settings: Settings, now: datetime) -> 
         & (signals.recontact_consent != 0)
         & ~signals.anonymized
     )
-    why_code: list[str] = []
-    why: list[str] = []
-    for i in range(len(signals)):
-        code = signals.category[i]
-        if code not in ("other_candidate", "position_filled", "final_interview") and \
-                signals.max_stage_level[i] >= 3:
-            code = "final_interview"
-        why_code.append(code)
-        why.append(WHY_BY_CATEGORY.get(code, WHY_BY_CATEGORY["other"]))
+    # A final interview says more than the reason's own category, unless that says the most already.
+    telling = ("other_candidate", "position_filled", "final_interview")
+    why_code = [code if code in telling or level < 3 else "final_interview"
+                for code, level in zip(signals.category, signals.max_stage_level.tolist(), strict=True)]
+    other = WHY_BY_CATEGORY["other"]
+    why = [WHY_BY_CATEGORY.get(code, other) for code in why_code]
     return Membership(mask=mask, why_code=why_code, why=why, consent_until=until)
 
 

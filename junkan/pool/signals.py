@@ -157,7 +157,7 @@ NO_TIME = np.iinfo(np.int64).min
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _micros_sql(column: Any, dialect: str) -> Any:
+def micros_column(column: Any, dialect: str) -> Any:
     """A UTC time column read as integer microseconds since the epoch without a datetime per value:
     PostgreSQL computes it, SQLite hands over its stored text (parsed by numpy in `_micros`)."""
     if dialect == "postgresql":
@@ -165,24 +165,24 @@ def _micros_sql(column: Any, dialect: str) -> Any:
     return type_coerce(column, String)
 
 
-def _micros(values: Sequence[Any], dialect: str) -> np.ndarray:
+def micros_array(values: Sequence[Any], dialect: str) -> np.ndarray:
     if dialect == "postgresql":
         return np.array(values, dtype=np.int64).reshape(-1)
     # SQLite stores naive UTC text ("2026-05-18 01:51:14.589130"); numpy parses it exactly, None -> NaT.
     return np.array(values, dtype="datetime64[us]").reshape(-1).astype(np.int64)
 
 
-def as_micros(moment: datetime) -> int:
+def asmicros_array(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-def _datetimes(micros: np.ndarray) -> list[datetime | None]:
+def datetimes_of(micros: np.ndarray) -> list[datetime | None]:
     """Aware UTC datetimes (None for NO_TIME), equal to what the ORM reads."""
     naive = micros.astype("datetime64[us]").astype(object)
     return [None if d is None else d.replace(tzinfo=UTC) for d in naive]
 
 
-def _columns(rows: Sequence[Any], width: int) -> list[tuple[Any, ...]]:
+def columns_of(rows: Sequence[Any], width: int) -> list[tuple[Any, ...]]:
     return list(zip(*rows, strict=True)) if rows else [()] * width
 
 
@@ -207,11 +207,11 @@ def _current_consents(conn: Connection, purpose: str, now: datetime, ids: np.nda
     wins), read as columns: the last row per candidate in (recorded_at, id) order is the current one."""
     rows = conn.execute(
         select(Consent.candidate_id, type_coerce(Consent.granted, Integer),
-               _micros_sql(Consent.expires_at, dialect))
+               micros_column(Consent.expires_at, dialect))
         .where(Consent.purpose == purpose, unexpired(now))
         .order_by(Consent.candidate_id, Consent.recorded_at, Consent.id)
     ).all()
-    cand, granted, expires = _columns(rows, 3)
+    cand, granted, expires = columns_of(rows, 3)
     cand_a = np.array(cand, dtype=np.int64)
     last = _last_of_runs(cand_a)
     pos = np.searchsorted(ids, cand_a[last])
@@ -223,7 +223,7 @@ def _current_consents(conn: Connection, purpose: str, now: datetime, ids: np.nda
     until = np.full(len(ids), NO_TIME, dtype=np.int64)
     has[pos] = True
     grant[pos] = np.array(granted, dtype=bool)[last]
-    until[pos] = _micros(expires, dialect)[last]
+    until[pos] = micros_array(expires, dialect)[last]
     return has, grant, until
 
 
@@ -239,25 +239,25 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
     # (times as integer microseconds), and the per-person values are computed on the arrays.
     conn = session.connection()
     dialect = conn.dialect.name
-    now_us = as_micros(now)
+    now_us = asmicros_array(now)
     # Every read is a plain scan filtered here: an `IN (SELECT DISTINCT …)` costs SQLite a temporary
     # index per query, and a correlated EXISTS may walk the status index once per candidate.
     app_rows = conn.execute(
         select(Application.candidate_id, Application.id, Application.external_id, Application.status,
-               func.coalesce(Application.job_id, -1), _micros_sql(Application.decided_at, dialect),
-               _micros_sql(Application.applied_at, dialect), Application.stage_reached,
+               func.coalesce(Application.job_id, -1), micros_column(Application.decided_at, dialect),
+               micros_column(Application.applied_at, dialect), Application.stage_reached,
                RejectionReason.category, RejectionReason.pool_eligibility)
         .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
         .order_by(Application.candidate_id, Application.id)
     ).all()
-    a_cand, a_id, a_ext, a_status, a_job, a_dec, a_applied, a_stage, a_cat, a_elig = _columns(app_rows, 10)
+    a_cand, a_id, a_ext, a_status, a_job, a_dec, a_applied, a_stage, a_cat, a_elig = columns_of(app_rows, 10)
     del app_rows
     cand_all = np.array(a_cand, dtype=np.int64)
     aid = np.array(a_id, dtype=np.int64)
     status = _objects(a_status)
     job = np.array(a_job, dtype=np.int64)
-    dec = _micros(a_dec, dialect)
-    applied_at = _micros(a_applied, dialect)
+    dec = micros_array(a_dec, dialect)
+    applied_at = micros_array(a_applied, dialect)
     decided_status = (status == "rejected") | (status == "withdrawn")
     has_dec = dec != NO_TIME
     pool_ids = np.unique(cand_all[decided_status & has_dec & (dec <= now_us)])
@@ -276,7 +276,7 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
                type_coerce(Candidate.tags, Text), type_coerce(Candidate.skills, Text), Candidate.location)
         .order_by(Candidate.id)
     ).all()
-    c_id, c_anon, c_locale, c_tags, c_skills, c_location = _columns(cand_rows, 6)
+    c_id, c_anon, c_locale, c_tags, c_skills, c_location = columns_of(cand_rows, 6)
     del cand_rows
     all_ids = np.array(c_id, dtype=np.int64)
     picked = np.flatnonzero(np.isin(all_ids, pool_ids))
@@ -345,7 +345,7 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
     def per_person_text(values: Sequence[Any], default: Any) -> list[Any]:
         out = np.full(n, default, dtype=object)
         out[who] = [values[r] for r in latest_rows.tolist()]
-        return out.tolist()  # type: ignore[no-any-return]
+        return out.tolist()
 
     app_external = per_person_text(a_ext, "")
     app_status = per_person_text(a_status, "")
@@ -388,7 +388,7 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
         app_id=app_id,
         app_external_id=app_external,
         app_status=app_status,
-        decided_at=_datetimes(decided_us),
+        decided_at=datetimes_of(decided_us),
         decided_ts=np.where(decided_us == NO_TIME, np.nan, decided_us.astype(np.float64) / 1e6),
         category=category,
         eligibility=eligibility,
@@ -407,7 +407,7 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
         applied_job=applied_arr[:, 1].copy(),
         talent_pool_granted=tp_granted,
         talent_pool_until=[None if u == NO_TIME else d for u, d in
-                           zip(tp_until.tolist(), _datetimes(tp_until), strict=True)],
+                           zip(tp_until.tolist(), datetimes_of(tp_until), strict=True)],
         recontact_consent=np.where(rc_has, rc_granted.astype(np.int8), np.int8(-1)).astype(np.int8),
         suppressed=np.isin(ids, np.fromiter(suppressed_ids, dtype=np.int64, count=len(suppressed_ids))),
         recontacted_recently=np.isin(ids, np.fromiter(recent_ids, dtype=np.int64, count=len(recent_ids))),
