@@ -1,4 +1,5 @@
-"""Bulk work over the whole pool: writing its snapshot tables at the driver level, without GC pauses.
+"""Bulk work over the whole pool: its snapshot tables written at the driver level, garbage collection kept
+from walking the pool's millions of objects again and again.
 
 A run rewrites the pool snapshot and the potential scores (a row per member: hundreds of thousands) and
 stores its matches. Through Core, every row's every value goes through its type's bind processor; here
@@ -30,6 +31,18 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+@contextmanager
+def heap_frozen() -> Iterator[None]:
+    """The objects alive now (after `load_signals`: millions) are left out of garbage collection until
+    the block ends, so the collections that the matcher's own allocations trigger do not walk them again
+    and again. Reference counting still frees them as usual; only cycles among them wait for the end."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -14,7 +14,9 @@ the merge of all partitions is exactly what one product over the whole pool give
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -57,25 +59,38 @@ class PartialMatches:
 def candidate_matrix(problem: MatchProblem, part: PoolPartition) -> tuple[sp.csr_matrix, ...]:
     """[TF-IDF | skills | places | potential | 1 | occupation] per person, and the text, skill, place and
     occupation blocks. A skill linked only by co-occurrence counts `LEARNED_SKILL_WEIGHT`."""
-    unique: dict[str, int] = {}
-    inverse = np.fromiter((unique.setdefault(d, len(unique)) for d in part.docs), dtype=np.int64,
-                          count=len(part))
-    text_c = problem.vectorizer.transform(list(unique))[inverse].tocsr()
+    text_c = _distinct_rows(part.docs, lambda docs: problem.vectorizer.transform(docs).tocsr())
     vocab, places = problem.skills, problem.places
-    rows: list[dict[int, float]] = []
-    for keys, learned in zip(part.skill_keys, part.learned_keys, strict=True):
-        row = {vocab[k]: LEARNED_SKILL_WEIGHT for k in learned if k in vocab}
-        row.update({vocab[k]: 1.0 for k in keys if k in vocab})
-        rows.append(row)
-    skills_c = weighted_rows(rows, max(len(vocab), 1))
-    loc_c = binary_rows([sorted({places[p] for p in location_keys(v)[0] if p in places})
-                         for v in part.location], max(len(places), 1))
-    occ_c = weighted_rows(list(part.occupation), problem.occupation.shape[1])
+
+    def skill_rows(pairs: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> sp.csr_matrix:
+        rows: list[dict[int, float]] = []
+        for keys, learned in pairs:
+            row = {vocab[k]: LEARNED_SKILL_WEIGHT for k in learned if k in vocab}
+            row.update({vocab[k]: 1.0 for k in keys if k in vocab})
+            rows.append(row)
+        return weighted_rows(rows, max(len(vocab), 1))
+
+    skills_c = _distinct_rows(list(zip(part.skill_keys, part.learned_keys, strict=True)), skill_rows)
+    loc_c = _distinct_rows(part.location, lambda values: binary_rows(
+        [sorted({places[p] for p in location_keys(v)[0] if p in places}) for v in values],
+        max(len(places), 1)))
+    occ_c = _distinct_rows(part.occupation, lambda rows: weighted_rows(
+        [dict(r) for r in rows], problem.occupation.shape[1]))
     n = len(part)
     cand_m = sp.hstack([text_c, skills_c, loc_c, sp.csr_matrix(part.potential.reshape(-1, 1)),
                         sp.csr_matrix(np.ones((n, 1), dtype=np.float32)), occ_c], format="csr",
                        dtype=np.float32)
     return cand_m, text_c, skills_c, loc_c, occ_c
+
+
+def _distinct_rows(values: Sequence[Any] | np.ndarray,
+                   build: Callable[[list[Any]], sp.csr_matrix]) -> sp.csr_matrix:
+    """`build` on each distinct value once, then a row per person: the pool repeats a few thousand past
+    titles, skill sets and places over hundreds of thousands of people."""
+    seen: dict[Any, int] = {}
+    inverse = np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.int64, count=len(values))
+    rows: sp.csr_matrix = build(list(seen))[inverse].tocsr()
+    return rows
 
 
 def _cut(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, ids: np.ndarray,

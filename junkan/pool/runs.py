@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db.models_pool import MatchRun, PoolMatch, PotentialScore
-from junkan.pool.bulk import gc_paused, insert_rows
+from junkan.pool.bulk import gc_paused, heap_frozen, insert_rows
 from junkan.pool.eligibility import Membership, pool_membership, store_members
 from junkan.pool.exclusions import APPLIED_RULE, eligible, exclusion_masks
 from junkan.pool.explain import SkillForm, bucket, explain
@@ -90,8 +90,17 @@ def plan_run(session: Session, settings: Settings, *, as_of: date, now: datetime
              n_threads: int | None = None, map_partitions: PartitionMapper | None = None,
              persist_model: bool = True) -> RunPlan:
     """The run of day `as_of`, in memory. With `persist_model=False` it reads only (`junkan preview`)."""
-    cfg = settings.recontact
     signals = load_signals(session, settings, now)
+    with heap_frozen():
+        return _plan_run(session, settings, signals, as_of=as_of, now=now, mode=mode, n_threads=n_threads,
+                         map_partitions=map_partitions, persist_model=persist_model)
+
+
+def _plan_run(session: Session, settings: Settings, signals: PoolSignals, *, as_of: date, now: datetime,
+              mode: str, n_threads: int | None, map_partitions: PartitionMapper | None,
+              persist_model: bool) -> RunPlan:
+    """`plan_run` once the signals are read (and left out of garbage collection)."""
+    cfg = settings.recontact
     membership = pool_membership(signals, settings, now)
     model, report = ensure_model(session, settings, now, persist=persist_model)
     scores = (model_scores(model, signals, now, membership.mask) if model is not None

@@ -77,7 +77,10 @@ class Semantics:
 
     def raw_keys(self, signals: PoolSignals, i: int) -> tuple[str, ...]:
         """A person's skill and tag keys, in their order, once each (cached per distinct set of words)."""
-        terms = (*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i])
+        return self.keys_of_terms((*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i]))
+
+    def keys_of_terms(self, terms: tuple[str, ...]) -> tuple[str, ...]:
+        """The keys of skills and tags written `terms`, in their order, once each."""
         keys = self._terms.get(terms)
         if keys is None:
             keys = self._terms[terms] = tuple(dict.fromkeys(k for t in terms if (k := self.skill_key(t))))
