@@ -45,19 +45,14 @@ def heap_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    seen: dict[Any, Any] = {}
-
-    def run(value: Any) -> Any:
-        key = tuple(value) if isinstance(value, list) else value
-        try:
-            return seen[key]
-        except KeyError:
-            done = seen[key] = process(value)
-            return done
-        except TypeError:  # unhashable (a dict): no memo
-            return process(value)
-    return run
+def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """`process` applied once per distinct value of a column (lists, as JSON values, by their items)."""
+    keys = [tuple(v) if isinstance(v, list) else v for v in values]
+    done: dict[Any, Any] = {}
+    for key, value in zip(keys, values, strict=True):
+        if key not in done:
+            done[key] = process(value)
+    return [done[key] for key in keys]
 
 
 def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
@@ -65,26 +60,20 @@ def insert_rows(conn: Connection, table: Table, columns: Sequence[str],
     """INSERT `rows` (value sequences in `columns` order, Python values as for Core) into `table`."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        jsons = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
-        if jsons:
-            to_text = _memo(dump_json)
-            rows = [[to_text(v) if i in jsons else v for i, v in enumerate(row)] for row in rows]
-        copy_rows(conn, table, columns, rows)
-        return
-    processors: list[tuple[int, Callable[[Any], Any]]] = []
+    columns_of = [list(c) for c in zip(*rows, strict=True)]
     for i, name in enumerate(columns):
-        bind = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        kind = table.c[name].type
+        if conn.dialect.name == "postgresql":
+            # COPY takes JSON as text; copy_rows formats the times.
+            if isinstance(kind, JSON):
+                columns_of[i] = _processed(columns_of[i], dump_json)
+            continue
+        bind = kind.dialect_impl(conn.dialect).bind_processor(conn.dialect)
         if bind is not None:
-            processors.append((i, _memo(bind)))
-    if processors:
-        prepared: list[Sequence[Any]] = []
-        for row in rows:
-            values = list(row)
-            for i, run in processors:
-                values[i] = run(values[i])
-            prepared.append(values)
-        rows = prepared
+            columns_of[i] = _processed(columns_of[i], bind)
+    prepared = list(zip(*columns_of, strict=True))
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, table, columns, prepared)
+        return
     marks = ", ".join("?" for _ in columns)
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})",
-                         [tuple(r) for r in rows])
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", prepared)

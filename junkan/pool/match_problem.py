@@ -173,10 +173,10 @@ def _applied_pairs(signals: PoolSignals, pool: np.ndarray, targets: list[Target]
     for k, t in enumerate(targets):
         target_of_job.setdefault(t.job_id, []).append(k)
     keys: set[int] = set()  # two applications to one job are one pair
-    for c, job in zip(signals.applied_cand.tolist(), signals.applied_job.tolist(), strict=True):
-        p = int(pos_in_pool[c])
-        if p >= 0 and job in target_of_job:
-            keys.update(k * n_p + p for k in target_of_job[job])
+    pos = pos_in_pool[signals.applied_cand]
+    hit = (pos >= 0) & np.isin(signals.applied_job, np.fromiter(target_of_job, dtype=np.int64))
+    for p, job in zip(pos[hit].tolist(), signals.applied_job[hit].tolist(), strict=True):
+        keys.update(k * n_p + p for k in target_of_job[job])
     applied = np.array(sorted(keys), dtype=np.int64)
     extra = int(np.bincount(applied // n_p).max()) if len(applied) else 0
     return applied, extra

@@ -97,13 +97,15 @@ def rule_scores(signals: PoolSignals, now: datetime, members: np.ndarray | None 
         codes: dict[str, int] = {}
         cat_code = np.array([codes.setdefault(signals.category[i], len(codes)) for i in wanted.tolist()],
                             dtype=np.int64)
-        key = np.column_stack([signals.max_stage_level[wanted].astype(np.int64), cat_code,
-                               np.rint(_round_1(recency[wanted]) * 10).astype(np.int64),
-                               months[wanted].astype(np.int64)])
-        distinct, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        texts = [_reasons(int(level), signals.category[int(wanted[f])], float(stage[wanted[f]]),
-                          float(category[wanted[f]]), rec / 10.0, int(m))
-                 for (level, _c, rec, m), f in zip(distinct.tolist(), first.tolist(), strict=True)]
+        # One integer per combination: stage level (< 4), category, recency in tenths (≤ 250), months.
+        tenths = np.rint(_round_1(recency[wanted]) * 10).astype(np.int64)
+        whole_months = np.minimum(months[wanted], 2.0 ** 20 - 1).astype(np.int64)
+        key = ((signals.max_stage_level[wanted].astype(np.int64) * 65536 + cat_code) * 256 + tenths) \
+            * 2 ** 20 + whole_months
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        texts = [_reasons(int(signals.max_stage_level[i]), signals.category[i], float(stage[i]),
+                          float(category[i]), tenths[f] / 10.0, int(whole_months[f]))
+                 for f, i in zip(first.tolist(), wanted[first].tolist(), strict=True)]
         for i, k in zip(wanted.tolist(), inverse.reshape(-1).tolist(), strict=True):
             reasons[i] = list(texts[k])
     return Scores(score=np.round(total, 1), reasons=reasons, method="rules")
