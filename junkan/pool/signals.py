@@ -192,6 +192,12 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
     return out
 
 
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """`np.unique` of values already in order (rows read ordered by candidate), without sorting again."""
+    distinct: np.ndarray = values[np.append(True, values[1:] != values[:-1])] if len(values) else values
+    return distinct
+
+
 def _last_of_runs(keys: np.ndarray) -> np.ndarray:
     """Positions of the last element of each run of equal values in sorted `keys`."""
     if not len(keys):
@@ -260,7 +266,7 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
     applied_at = micros_array(a_applied, dialect)
     decided_status = (status == "rejected") | (status == "withdrawn")
     has_dec = dec != NO_TIME
-    pool_ids = np.unique(cand_all[decided_status & has_dec & (dec <= now_us)])
+    pool_ids = _distinct_sorted(cand_all[decided_status & has_dec & (dec <= now_us)])
 
     jobs: dict[int, tuple[str, str | None, str]] = {}
     past_jobs: dict[int, PastJob] = {}
@@ -342,18 +348,19 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
     decided_us = np.full(n, NO_TIME, dtype=np.int64)
     decided_us[who] = dec[latest_rows]
 
-    def per_person_text(values: Sequence[Any], default: Any) -> list[Any]:
+    latest = latest_rows.tolist()
+
+    def by_person(values: list[Any], default: Any) -> list[Any]:
         out = np.full(n, default, dtype=object)
-        out[who] = [values[r] for r in latest_rows.tolist()]
+        out[who] = values
         return out.tolist()
 
-    app_external = per_person_text(a_ext, "")
-    app_status = per_person_text(a_status, "")
-    stage = per_person_text(a_stage, None)
-    category = per_person_text(
-        [c or ("withdrawn" if st == "withdrawn" else "other") for c, st in zip(a_cat, a_status, strict=True)],
-        "other")
-    eligibility = per_person_text([e or "standard" for e in a_elig], "standard")
+    app_external = by_person([a_ext[r] for r in latest], "")
+    app_status = by_person([a_status[r] for r in latest], "")
+    stage = by_person([a_stage[r] for r in latest], None)
+    category = by_person(
+        [a_cat[r] or ("withdrawn" if a_status[r] == "withdrawn" else "other") for r in latest], "other")
+    eligibility = by_person([a_elig[r] or "standard" for r in latest], "standard")
     latest_job = np.full(n, -1, dtype=np.int64)
     latest_job[who] = job[latest_rows]
     last_title = [jobs[j][0] if j in jobs else None for j in latest_job.tolist()]
