@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
-from junkan.consent.state import unexpired
+from junkan.consent.state import oldest_first
 from junkan.consent.suppressed import suppressed_candidates
 from junkan.db.models import Application, Candidate, Consent, Job, Message, MessageState, RejectionReason
 from junkan.db.models_pool import PoolTag
@@ -209,14 +209,10 @@ def _current_consents(conn: Connection, purpose: str, now: datetime, ids: np.nda
                       dialect: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per person of `ids`: has a current `purpose` record, is it a grant, when does it expire (µs).
 
-    The same rule as `junkan.consent.state.latest_by_candidate` (records that count at `now`, the newest
-    wins), read as columns: the last row per candidate in (recorded_at, id) order is the current one."""
-    rows = conn.execute(
-        select(Consent.candidate_id, type_coerce(Consent.granted, Integer),
-               micros_column(Consent.expires_at, dialect))
-        .where(Consent.purpose == purpose, unexpired(now))
-        .order_by(Consent.candidate_id, Consent.recorded_at, Consent.id)
-    ).all()
+    The rule of `junkan.consent.state` (records that count at `now`, the newest wins), read as columns:
+    the last row per candidate of `oldest_first` is the current one."""
+    rows = conn.execute(oldest_first(purpose, now, type_coerce(Consent.granted, Integer),
+                                     micros_column(Consent.expires_at, dialect))).all()
     cand, granted, expires = columns_of(rows, 3)
     cand_a = np.array(cand, dtype=np.int64)
     last = _last_of_runs(cand_a)
