@@ -43,6 +43,10 @@ class FamilyLink:
     evidence: str = ""
 
 
+#: One past job's family and why (None: none), and its family's neighbours.
+_JobLinks = tuple[tuple[str, FamilyLink] | None, tuple[tuple[str, FamilyLink], ...]]
+
+
 class Semantics:
     """One run's vocabulary: skill keys, job occupations and what the signals' history teaches, each
     computed once per distinct term, job or set of past jobs (the pool repeats them a lot)."""
@@ -54,6 +58,7 @@ class Semantics:
         self._terms: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._job: dict[int, Occupation | None] = {}
         self._links: dict[tuple[int, ...], dict[str, FamilyLink]] = {}
+        self._job_links_cache: dict[int, _JobLinks] = {}
         self.learned = Learned({}, {})
         self._signals = signals
         if signals is not None:
@@ -108,30 +113,45 @@ class Semantics:
     def target_occupation(self, t: Target) -> Occupation | None:
         return self.classifier.of_job(t.title, t.description, (*t.required_skills, *t.preferred_skills))
 
+    def _job_links(self, job_id: int) -> _JobLinks:
+        """What one past job says: its family and why, and its family's neighbours (once per job)."""
+        cached = self._job_links_cache.get(job_id)
+        if cached is not None:
+            return cached
+        title = self._job_title(job_id)
+        found = self.job_occupation(job_id)
+        learned = self.learned.families.get(job_id) if found is None else None
+        if found is not None:
+            link = FamilyLink(SAME_WEIGHT, title, "same")
+            family = found.family
+        elif learned is not None:
+            link = FamilyLink(LEARNED_WEIGHT, title, "learned",
+                              f"{learned.via_title}と同じ人の応募 {learned.people}人")
+            family = learned.family
+        else:
+            self._job_links_cache[job_id] = (None, ())
+            return None, ()
+        near = tuple((n, FamilyLink(link.weight * NEIGHBOUR_WEIGHT, title, "neighbour"))
+                     for n in self.vocab.families[family].neighbours)
+        self._job_links_cache[job_id] = ((family, link), near)
+        return (family, link), near
+
     def family_links(self, past_jobs: tuple[int, ...]) -> dict[str, FamilyLink]:
-        """Family -> the strongest reason this set of past jobs counts for it."""
+        """Family -> the strongest reason this set of past jobs counts for it (a neighbour only where no
+        job of the set gives that family itself a stronger reason)."""
         links = self._links.get(past_jobs)
         if links is not None:
             return links
         links = {}
         neighbours: list[tuple[str, FamilyLink]] = []
         for job_id in past_jobs:
-            title = self._job_title(job_id)
-            found = self.job_occupation(job_id)
-            learned = self.learned.families.get(job_id) if found is None else None
-            if found is not None:
-                link = FamilyLink(SAME_WEIGHT, title, "same")
-                family = found.family
-            elif learned is not None:
-                link = FamilyLink(LEARNED_WEIGHT, title, "learned",
-                                  f"{learned.via_title}と同じ人の応募 {learned.people}人")
-                family = learned.family
-            else:
+            direct, near = self._job_links(job_id)
+            if direct is None:
                 continue
+            family, link = direct
             if family not in links or links[family].weight < link.weight:
                 links[family] = link
-            neighbours.extend((n, FamilyLink(link.weight * NEIGHBOUR_WEIGHT, title, "neighbour"))
-                              for n in self.vocab.families[family].neighbours)
+            neighbours.extend(near)
         for family, link in neighbours:
             if family not in links or links[family].weight < link.weight:
                 links[family] = link
