@@ -7,8 +7,9 @@ database on that server, dropped afterwards): `--pool` rejected candidates with 
 titles, skills, locations, stages, reasons and consents, and `--openings` new open jobs with required and
 welcome skills and posting text. This process then runs the real pipeline with timings per phase — read
 the signals, pool membership, rule scores, exclusions, new openings, the sparse top-K matcher, building the
-explained rows, storing the run — and prints wall time and peak RSS (of this process only: the build ran
-in the child).
+explained rows, storing the run — and prints wall time, CPU time (all threads of this process: on a
+shared machine the wall time follows the load, the CPU time much less) and peak RSS (of this process
+only: the build ran in the child). The matcher runs in `recontact.partition_size` partitions, as a run does.
 
 The naive reference scores sampled (opening, candidate) pairs in a pure-Python loop (dict TF-IDF cosine,
 set overlaps, location, potential; the vectors are prepared beforehand and not timed), extrapolates to
