@@ -5,10 +5,13 @@ Runs wherever the partition is sent (this process, a thread, a Dask worker): it 
 partition: its candidate matrix and openings × `keep` pairs.
 
 **Exact cut.** `sp_matmul_topn` keeps the best `keep` values of a row, but which of several equal values
-it keeps at the cut is its own affair. So it is asked for one more: when that one ties with the last kept
-(at the 6-decimal key the ranking uses), the row is computed again in full for this partition and cut by
-(score, candidate id). Each partition's list is then exactly its best `keep` pairs in ranking order, and
-the merge of all partitions is exactly what one product over the whole pool gives.
+it keeps at the cut is its own affair. So it is asked for `keep` more (for the same cost): unless the last
+of those ties with the `keep`-th (at the 6-decimal key the ranking uses), every pair tied with the
+`keep`-th is among them, and the cut by (score, candidate id) is exact; a row where it does tie is
+computed again in full for this partition. (Asked for one more only, 52 of 1,000 rows had to be redone
+at 200,000 people, where many share a score; asked for `keep` more, none.) Each partition's list is then
+exactly its best `keep` pairs in ranking order, and the merge of all partitions is exactly what one
+product over the whole pool gives.
 """
 
 from __future__ import annotations
@@ -103,13 +106,14 @@ def _cut(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, ids: np.ndarray,
     return picked
 
 
-def _tied_rows(result: sp.csr_matrix, keep: int) -> np.ndarray:
-    """Rows whose `keep`-th and (`keep`+1)-th best values share a key: the cut may have dropped a tie."""
+def _tied_rows(result: sp.csr_matrix, keep: int, asked: int) -> np.ndarray:
+    """Full rows (`asked` pairs) whose `keep`-th and last values share a key: the cut may have dropped a
+    tie with the `keep`-th."""
     counts = np.diff(result.indptr)
     tied: list[int] = []
-    for r in np.flatnonzero(counts > keep):
+    for r in np.flatnonzero(counts >= asked):
         row = np.sort(ranking_key(result.data[result.indptr[r]:result.indptr[r + 1]]))[::-1]
-        if row[keep - 1] == row[keep]:
+        if row[keep - 1] == row[asked - 1]:
             tied.append(int(r))
     return np.array(tied, dtype=np.int64)
 
@@ -137,9 +141,11 @@ def score_partition(problem: MatchProblem, part: PoolPartition,
     cand_m, text_c, skills_c, loc_c, occ_c = candidate_matrix(problem, part)
     cand_t = cand_m.T.tocsr()
     keep = min(problem.keep, n)
-    result = sp_matmul_topn(problem.job, cand_t, top_n=min(keep + 1, n), threshold=problem.threshold,
+    asked = min(2 * keep, n)
+    result = sp_matmul_topn(problem.job, cand_t, top_n=asked, threshold=problem.threshold,
                             n_threads=threads).tocsr()
-    tied = _tied_rows(result, keep) if keep < n else np.zeros(0, dtype=np.int64)
+    # Every pair above the threshold is there when fewer than the partition's people were asked for.
+    tied = _tied_rows(result, keep, asked) if asked < n else np.zeros(0, dtype=np.int64)
     coo = result.tocoo()
     rows, cols, vals = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
     if len(tied):
