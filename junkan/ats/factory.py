@@ -107,13 +107,13 @@ def build_writer(settings: AtsSettings, writeback: WritebackSettings, *,
             auth_url=settings.auth_url or GREENHOUSE_DEFAULT_AUTH_URL, client_id=settings.client_id,
             client_secret=secret, user_id=settings.user_id, clock=client.clock)
         return GreenhouseWriter(client, base_url=settings.base_url or GREENHOUSE_DEFAULT_BASE_URL, auth=auth,
-                                user_id=settings.user_id, tag_name=writeback.tag_name)
+                                tag_name=writeback.tag_name)
     if settings.kind == "lever":
         api_key = settings.api_key.get_secret_value() if settings.api_key else None
         _require(settings, api_key=api_key)
         if not writeback.perform_as:
             raise AtsConfigError("JUNKAN_RECONTACT__WRITEBACK__PERFORM_AS is required for write-back to "
-                                 "Lever (the Lever user the tags and notes are written as)")
+                                 "Lever (the Lever user the tags, notes and opportunities are written as)")
         assert api_key
         return LeverWriter(
             build_client(lever.VENDOR, settings, rate_limit_window_s=lever.RATE_LIMIT_WINDOW_S, sleep=sleep,

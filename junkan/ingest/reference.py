@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, select
 
 from junkan.ats.base import AtsAdapter, BadRecord, JobRecord, OpeningRecord, ReasonRecord
-from junkan.db.models import Job, Opening, RejectionReason
+from junkan.db.models import Job, JobTitleHistory, Opening, RejectionReason
 from junkan.db.types import string_length
 from junkan.identity import normalize_text
 from junkan.ingest.quarantine import upsert_quarantine
@@ -26,6 +26,7 @@ from junkan.ingest.validate import QuarantineEntry, ValidApplication, _aware, js
 from junkan.plausibility import DateBounds, control_character, storable
 
 J = Job.__table__
+JT = JobTitleHistory.__table__
 O = Opening.__table__  # noqa: E741
 R = RejectionReason.__table__
 #: A job, opening or rejection reason as the adapter gives it.
@@ -141,9 +142,21 @@ class ReferenceData:
             }
         columns = ("title", "department", "status", "opened_at", "closed_at", "description",
                    "required_skills", "preferred_skills", "location")
-        written = self._write(conn, J, wanted, columns)
+        stored = self._stored(conn, J, columns)
+        written = self._write(conn, J, wanted, columns, stored)
+        self._record_renames(conn, stored, wanted)
         self.jobs = self._load_ids(conn, J)
         return written
+
+    def _record_renames(self, conn: Connection, stored: dict[str, Any],
+                        wanted: dict[str, dict[str, Any]]) -> None:
+        """Keep the title a job had before the source renamed it (once per job and title): the matcher
+        learns from it that the old name is the same work (docs/pool.md "Vocabulary")."""
+        now = self.clock()
+        rows = [{"job_id": old.id, "title": old.title, "replaced_at": now}
+                for key, values in wanted.items()
+                if (old := stored.get(key)) is not None and old.title != values["title"]]
+        insert_missing(conn, JT, rows, conflict=("job_id", "title"))
 
     def _sync_openings(self, conn: Connection, records: Iterable[OpeningRecord],
                        bad: list[QuarantineEntry]) -> int:
@@ -155,7 +168,8 @@ class ReferenceData:
                 "opened_at": _aware(rec.opened_at),
                 "closed_at": _aware(rec.closed_at),
             }
-        return self._write(conn, O, wanted, ("job_id", "status", "opened_at", "closed_at"))
+        columns = ("job_id", "status", "opened_at", "closed_at")
+        return self._write(conn, O, wanted, columns, self._stored(conn, O, columns))
 
     def _sync_reasons(self, conn: Connection, records: Iterable[ReasonRecord],
                       bad: list[QuarantineEntry]) -> int:
@@ -172,8 +186,8 @@ class ReferenceData:
         for row in existing:
             if row.external_id not in wanted:
                 wanted[row.external_id] = self._reason_row(row.name, row.kind)
-        written = self._write(conn, R, wanted, ("name", "kind", "category", "pool_eligibility",
-                                                "mapping_version"))
+        columns = ("name", "kind", "category", "pool_eligibility", "mapping_version")
+        written = self._write(conn, R, wanted, columns, self._stored(conn, R, columns))
         self.reasons = self._load_ids(conn, R)
         return written
 
@@ -182,18 +196,16 @@ class ReferenceData:
         return {"name": name, "kind": kind, "category": found.category,
                 "pool_eligibility": found.pool_eligibility, "mapping_version": found.mapping_version}
 
+    def _stored(self, conn: Connection, table: Any, columns: tuple[str, ...]) -> dict[str, Any]:
+        """The source's stored rows by external id: their id and `columns`."""
+        query = select(table.c.external_id, table.c.id, *(table.c[c] for c in columns))
+        return {row.external_id: row for row in conn.execute(query.where(table.c.source == self.source))}
+
     def _write(self, conn: Connection, table: Any, wanted: dict[str, dict[str, Any]],
-               columns: tuple[str, ...]) -> int:
-        """Upsert the rows of `wanted` whose columns differ from what is stored."""
+               columns: tuple[str, ...], stored: dict[str, Any]) -> int:
+        """Upsert the rows of `wanted` whose columns differ from what is `stored`."""
         if not wanted:
             return 0
-        stored = {
-            row.external_id: row
-            for row in conn.execute(
-                select(table.c.external_id, *(table.c[c] for c in columns))
-                .where(table.c.source == self.source)
-            ).all()
-        }
         has_updated_at = "updated_at" in table.c
         now = self.clock()
         rows = []

@@ -12,7 +12,7 @@ ranges and the merge can break ties by candidate id exactly as one product over 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +79,8 @@ class PoolPartition:
     location: np.ndarray
     #: Potential score / 100 (float32).
     potential: np.ndarray
+    #: Family columns the person chose on their own page (list[int]; junkan/pool/stated.py).
+    interest: np.ndarray
 
     def __len__(self) -> int:
         return len(self.candidate_ids)
@@ -102,6 +104,8 @@ class Prepared:
     semantics: Semantics | None = None
     occupations: tuple[Occupation | None, ...] = ()
     families: dict[str, int] | None = None
+    #: Per signals index, the families the person chose on their own page (empty: none stated).
+    interests: Sequence[tuple[str, ...]] = ()
 
     def _skill_keys(self, terms: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Skill keys of a person's words, and the canonical keys linked to their unknown ones by
@@ -119,6 +123,11 @@ class Prepared:
         families = self.families
         links = self.semantics.family_links(past_jobs)
         return tuple(sorted((families[f], link.weight) for f, link in links.items() if f in families))
+
+    def interest_row(self, i: int) -> list[int]:
+        if not self.interests or not self.families:
+            return []
+        return sorted({self.families[f] for f in self.interests[i] if f in self.families})
 
     def partitions(self, size: int) -> Iterator[PoolPartition]:
         s = self.signals
@@ -146,6 +155,7 @@ class Prepared:
                 docs=_objects([s.docs[i] for i in idx]), skill_keys=_objects(keys),
                 learned_keys=_objects(learned), occupation=_objects(occupation),
                 location=_objects([s.location[i] for i in idx]), potential=self.potential[start:start + size],
+                interest=_objects([self.interest_row(i) for i in idx]),
             )
 
 
@@ -193,9 +203,13 @@ def prepare(
     threshold: float,
     text_max_chars: int = 200,
     semantics: Semantics | None = None,
+    interests: Sequence[tuple[str, ...]] = (),
+    interest_bonus: float = 0.0,
 ) -> Prepared | None:
     """None when there is nothing to match (no eligible person or no opening). Without `semantics` the
-    skills compare by their folded spelling and the occupation part is off (the matcher before issue 21)."""
+    skills compare by their folded spelling and the occupation part is off (the matcher before issue 21).
+    `interests` (per signals index) adds `interest_bonus` (0–1) when the opening's family is one the person
+    chose: a block of family columns outside the normalised weights, so nobody else's score changes."""
     pool = np.flatnonzero(eligible)
     if len(pool) == 0 or not targets:
         return None
@@ -254,6 +268,9 @@ def prepare(
         sp.csr_matrix(row_w[:, 4].astype(np.float32).reshape(-1, 1)),
         sp.csr_matrix((row_w[:, 3] * remote).astype(np.float32).reshape(-1, 1)),
         sp.diags(row_w[:, 5].astype(np.float32)) @ occ_j,
+        # The person's own stated interest (junkan/pool/stated.py): a bonus on top, not a share.
+        (occ_j * np.float32(interest_bonus)).tocsr() if interests and interest_bonus > 0
+        else sp.csr_matrix(occ_j.shape, dtype=np.float32),
     ], format="csr", dtype=np.float32)
 
     applied, extra = _applied_pairs(signals, pool, targets)
@@ -265,4 +282,4 @@ def prepare(
     pot = (np.clip(potential[pool], 0, 100) / 100.0).astype(np.float32)
     return Prepared(problem=problem, signals=signals, pool=pool, potential=pot, top_k=top_k,
                     n_required=n_req, n_preferred=n_pref, applied=applied, semantics=semantics,
-                    occupations=occupations, families=families)
+                    occupations=occupations, families=families, interests=interests)

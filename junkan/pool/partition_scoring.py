@@ -80,8 +80,11 @@ def candidate_matrix(problem: MatchProblem, part: PoolPartition) -> tuple[sp.csr
     occ_c = _distinct_rows(part.occupation, lambda rows: weighted_rows(
         [dict(r) for r in rows], problem.occupation.shape[1]))
     n = len(part)
+    # Last, the families the person chose on their own page (the job side holds the bonus there:
+    # match_problem.prepare).
+    interest_c = binary_rows(list(part.interest), problem.occupation.shape[1])
     cand_m = sp.hstack([text_c, skills_c, loc_c, sp.csr_matrix(part.potential.reshape(-1, 1)),
-                        sp.csr_matrix(np.ones((n, 1), dtype=np.float32)), occ_c], format="csr",
+                        sp.csr_matrix(np.ones((n, 1), dtype=np.float32)), occ_c, interest_c], format="csr",
                        dtype=np.float32)
     return cand_m, text_c, skills_c, loc_c, occ_c
 

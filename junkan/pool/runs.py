@@ -28,6 +28,7 @@ from junkan.pool.openings import NewTargets, Target, find_new_targets, store_sta
 from junkan.pool.scoring import Scores, rule_scores
 from junkan.pool.semantic import Semantics
 from junkan.pool.signals import PoolSignals, load_signals
+from junkan.pool.stated import Stated, interest_part, read_stated, timing_part, with_stated_skills
 from junkan.pool.vocabulary import load_vocabulary
 
 SCORE_COLUMNS = ("candidate_id", "score", "method", "model_version", "reasons", "computed_at")
@@ -55,6 +56,8 @@ class RunPlan:
     holdout_key: str = ""
     #: The run's vocabulary (None: `recontact.semantic` is off).
     semantics: Semantics | None = None
+    #: What people chose on their own page (None: nobody is read, e.g. a plan built by hand).
+    stated: Stated | None = None
 
     @property
     def targets(self) -> list[Target]:
@@ -81,6 +84,7 @@ def params_of(settings: Settings, mode: str) -> dict[str, Any]:
     return {
         "mode": mode, "top_k": cfg.top_k, "threshold": cfg.threshold, "weights": cfg.weights.model_dump(),
         "cooldown_months": cfg.cooldown_months, "recontact_interval_days": cfg.recontact_interval_days,
+        "interest_bonus": cfg.interest_bonus,
         "holdout_share": cfg.holdout_share if mode == "auto" else 0.0,
         "new_opening_days": cfg.new_opening_days, "strong": cfg.strong, "good": cfg.good,
     }
@@ -102,19 +106,23 @@ def _plan_run(session: Session, settings: Settings, signals: PoolSignals, *, as_
     """`plan_run` once the signals are read (and left out of garbage collection)."""
     cfg = settings.recontact
     membership = pool_membership(signals, settings, now)
+    # What people chose on their own page: skills count like the ATS's; interests and timing below.
+    stated = read_stated(session, signals, settings.recontact.cooldown_months)
+    signals = with_stated_skills(signals, stated)
     model, report = ensure_model(session, settings, now, persist=persist_model)
     scores = (model_scores(model, signals, now, membership.mask) if model is not None
               else rule_scores(signals, now, membership.mask))
-    keep, excluded = eligible(membership.mask, exclusion_masks(signals, settings, as_of))
+    keep, excluded = eligible(membership.mask, exclusion_masks(signals, settings, as_of, stated))
     new = find_new_targets(session, settings, now)
     semantics = semantics_of(settings, signals)
     found = match(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
                   threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=n_threads,
-                  partition_size=cfg.partition_size, map_partitions=map_partitions, semantics=semantics)
+                  partition_size=cfg.partition_size, map_partitions=map_partitions, semantics=semantics,
+                  interests=stated.families if stated.any_interest else (), interest_bonus=cfg.interest_bonus)
     excluded[APPLIED_RULE] = found.applied_removed
     plan = RunPlan(as_of=as_of, now=now, mode=mode, new=new, signals=signals, membership=membership,
                    scores=scores, model_report=report, eligible=keep, excluded=excluded, matches=found,
-                   holdout_key=as_of.isoformat(), semantics=semantics)
+                   holdout_key=as_of.isoformat(), semantics=semantics, stated=stated)
     plan.rows = explained_rows(plan, settings)
     return plan
 
@@ -133,6 +141,9 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
     share = cfg.holdout_share if plan.mode == "auto" else 0.0
     held = holdout_mask(plan.holdout_key, s.candidate_ids[m.cand], share)
     sem = plan.semantics
+    # Each opening's family, once: a stated interest counts only there (and only with a bonus).
+    families = [found.family if sem is not None and cfg.interest_bonus > 0
+                and (found := sem.target_occupation(t)) is not None else None for t in plan.targets]
     forms_cache: dict[int, dict[str, SkillForm]] = {}
     rows: list[dict[str, Any]] = []
     for n in range(len(m)):
@@ -150,8 +161,11 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
             stage_level=int(s.max_stage_level[i]), pool_why=plan.membership.why[i],
             forms=forms if sem is not None else None,
             occupation=sem.occupation_part(t, s.past_jobs[i]) if sem is not None else None,
+            stated=stated_parts(plan, families[int(m.target[n])], i),
         )
-        score = float(m.score[n])
+        # A stated interest's bonus comes on top of the weighted sum; the score shown stays 0–100 (the
+        # ranking used the uncapped sum).
+        score = min(float(m.score[n]), 100.0)
         rows.append({
             "job_id": t.job_id, "opening_id": t.opening_id, "candidate_id": int(s.candidate_ids[i]),
             "application_id": int(s.app_id[i]), "rank": int(m.rank[n]), "score": score,
@@ -165,6 +179,21 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
             "why": why.why, "holdout": bool(held[n]), "message_id": None,
         })
     return rows
+
+
+def stated_parts(plan: RunPlan, family: str | None, i: int) -> tuple[str, ...]:
+    """「ご本人の希望職種: 法人営業」 when the person chose the opening's `family` (the bonus counted),
+    「ご本人の希望時期: 3か月後から」 when their own timing replaced the default cooldown."""
+    stated, sem = plan.stated, plan.semantics
+    if stated is None:
+        return ()
+    parts: list[str] = []
+    if family is not None and sem is not None and family in stated.families[i]:
+        parts.append(interest_part(sem.family_title(family)))
+    timing = timing_part(stated.timing[i])
+    if timing:
+        parts.append(timing)
+    return tuple(parts)
 
 
 def store_run(session: Session, settings: Settings, plan: RunPlan) -> int:

@@ -19,7 +19,16 @@ from junkan.pool.explain import SkillForm
 from junkan.pool.openings import Target
 from junkan.pool.signals import PoolSignals
 from junkan.pool.vocabulary.classify import Classifier, Occupation
-from junkan.pool.vocabulary.learned import Learned, LearnedSkill, learn_families, learn_skills
+from junkan.pool.vocabulary.learned import (
+    Learned,
+    LearnedRename,
+    LearnedSkill,
+    RenamedJob,
+    learn_families,
+    learn_renames,
+    learn_skills,
+)
+from junkan.pool.vocabulary.terms import term_key
 from junkan.pool.vocabulary.thesaurus import Vocabulary
 
 SAME_WEIGHT = 1.0
@@ -37,10 +46,20 @@ class FamilyLink:
 
     weight: float
     title: str
-    #: "same", "neighbour" or "learned".
+    #: "same", "neighbour", "renamed" or "learned".
     how: str
-    #: For a learned family: the job the same people applied to and how many they were.
+    #: For a learned family, as the explanation says it: the job the same people applied to and how many
+    #: they were, or the rename that links the title.
     evidence: str = ""
+    #: Whether it comes from the job the person applied to last: what the shortlist calls 前回の応募求人.
+    latest: bool = True
+
+
+def _keep(links: dict[str, FamilyLink], family: str, link: FamilyLink) -> None:
+    """Keep the strongest link per family; of equal ones the latest application's."""
+    old = links.get(family)
+    if old is None or old.weight < link.weight or (old.weight == link.weight and link.latest):
+        links[family] = link
 
 
 #: One past job's family and why (None: none), and its family's neighbours.
@@ -58,7 +77,7 @@ class Semantics:
         self._terms: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._job: dict[int, Occupation | None] = {}
         self._links: dict[tuple[int, ...], dict[str, FamilyLink]] = {}
-        self._job_links_cache: dict[int, _JobLinks] = {}
+        self._job_links_cache: dict[tuple[int, bool], _JobLinks] = {}
         self.learned = Learned({}, {})
         self._signals = signals
         if signals is not None:
@@ -66,6 +85,10 @@ class Semantics:
                 families=learn_families(signals.past_jobs, self._job_family, self._job_title),
                 skills=learn_skills((self.raw_keys(signals, i) for i in range(len(signals))),
                                     lambda k: k.startswith(CANONICAL), lambda k: k),
+                renames=learn_renames(
+                    (RenamedJob(self._job_family(j), self._job_title(j), former)
+                     for j, former in sorted(signals.former_titles.items())),
+                    self._title_family, term_key),
             )
 
     # -- skills
@@ -110,31 +133,51 @@ class Semantics:
         found = self.job_occupation(job_id)
         return found.family if found else None
 
-    def target_occupation(self, t: Target) -> Occupation | None:
-        return self.classifier.of_job(t.title, t.description, (*t.required_skills, *t.preferred_skills))
+    def _title_family(self, title: str) -> str | None:
+        found = self.classifier.head(title)
+        return found[0] if found else None
 
-    def _job_links(self, job_id: int) -> _JobLinks:
-        """What one past job says: its family and why, and its family's neighbours (once per job)."""
-        cached = self._job_links_cache.get(job_id)
+    def renamed(self, title: str) -> LearnedRename | None:
+        """The family a rename links a title to that names none itself."""
+        return self.learned.renames.get(term_key(title)) if self.learned.renames and title else None
+
+    def target_occupation(self, t: Target) -> Occupation | None:
+        found = self.classifier.of_job(t.title, t.description, (*t.required_skills, *t.preferred_skills))
+        rename = self.renamed(t.title) if found is None else None
+        return Occupation(rename.family, "renamed", rename.old) if rename is not None else found
+
+    def _job_links(self, job_id: int, latest: bool) -> _JobLinks:
+        """What one past job says: its family and why, and its family's neighbours (once per job, and
+        whether it was the person's last application)."""
+        cached = self._job_links_cache.get((job_id, latest))
         if cached is not None:
             return cached
         title = self._job_title(job_id)
         found = self.job_occupation(job_id)
+        rename = self.renamed(title) if found is None else None
         learned = self.learned.families.get(job_id) if found is None else None
         if found is not None:
-            link = FamilyLink(SAME_WEIGHT, title, "same")
+            link = FamilyLink(SAME_WEIGHT, title, "same", latest=latest)
             family = found.family
+        elif rename is not None:
+            # The person's past title is the job's old name, or its new one: the note names the other
+            # (and an old name once only: no 「前回」 besides it).
+            was_old = term_key(title) == term_key(rename.old)
+            link = FamilyLink(LEARNED_WEIGHT, "" if was_old else title, "renamed",
+                              self._rename_note(was_old, rename), latest)
+            family = rename.family
         elif learned is not None:
             link = FamilyLink(LEARNED_WEIGHT, title, "learned",
-                              f"{learned.via_title}と同じ人の応募 {learned.people}人")
+                              f"学習: {learned.via_title}と同じ人の応募 {learned.people}人", latest)
             family = learned.family
         else:
-            self._job_links_cache[job_id] = (None, ())
+            self._job_links_cache[(job_id, latest)] = (None, ())
             return None, ()
-        near = tuple((n, FamilyLink(link.weight * NEIGHBOUR_WEIGHT, title, "neighbour"))
-                     for n in self.vocab.families[family].neighbours)
-        self._job_links_cache[job_id] = ((family, link), near)
-        return (family, link), near
+        near = link.weight * NEIGHBOUR_WEIGHT
+        neighbours = tuple((n, FamilyLink(near, title, "neighbour", latest=latest))
+                           for n in self.vocab.families[family].neighbours)
+        self._job_links_cache[(job_id, latest)] = ((family, link), neighbours)
+        return (family, link), neighbours
 
     def family_links(self, past_jobs: tuple[int, ...]) -> dict[str, FamilyLink]:
         """Family -> the strongest reason this set of past jobs counts for it (a neighbour only where no
@@ -145,18 +188,21 @@ class Semantics:
         links = {}
         neighbours: list[tuple[str, FamilyLink]] = []
         for job_id in past_jobs:
-            direct, near = self._job_links(job_id)
+            direct, near = self._job_links(job_id, job_id == past_jobs[-1])
             if direct is None:
                 continue
-            family, link = direct
-            if family not in links or links[family].weight < link.weight:
-                links[family] = link
+            _keep(links, *direct)
             neighbours.extend(near)
         for family, link in neighbours:
-            if family not in links or links[family].weight < link.weight:
-                links[family] = link
+            _keep(links, family, link)
         self._links[past_jobs] = links
         return links
+
+    def _rename_note(self, was_old: bool, rename: LearnedRename) -> str:
+        """「旧求人名: BtoBセールス」: the old name, followed by the new one (→法人営業（SaaS）) when the past
+        title was the old name and the new one is not simply the family's name."""
+        same = not was_old or fold(rename.new) == fold(self.family_title(rename.family))
+        return f"旧求人名: {rename.old}" + ("" if same else f"→{rename.new}")
 
     def family_title(self, family: str) -> str:
         return self.vocab.families[family].ja
@@ -169,9 +215,15 @@ class Semantics:
             return None
         name = self.family_title(found.family)
         head = "職種が近い" if link.how == "neighbour" else "職種"
-        notes = [f"前回: {link.title}"] if link.title and fold(link.title) != fold(name) else []
+        # The family may come from an earlier application than the last one (a backend engineer who
+        # applied to 法務 since): that one is named even when its title is the family's own, or the
+        # shortlist's 前回の応募求人 (法務) would be the only job shown.
+        if not link.latest and link.title:
+            notes = [f"過去の応募: {link.title}"]
+        else:
+            notes = [f"前回: {link.title}"] if link.title and fold(link.title) != fold(name) else []
         if link.evidence:
-            notes.append(f"学習: {link.evidence}")
+            notes.append(link.evidence)
         return f"{head}: {name}" + (f"（{'、'.join(notes)}）" if notes else "")
 
     def skill_forms(self, signals: PoolSignals, i: int) -> dict[str, SkillForm]:

@@ -36,7 +36,16 @@ from sqlalchemy.orm import Session
 from junkan.config import Settings
 from junkan.consent.state import oldest_first
 from junkan.consent.suppressed import suppressed_candidates
-from junkan.db.models import Application, Candidate, Consent, Job, Message, MessageState, RejectionReason
+from junkan.db.models import (
+    Application,
+    Candidate,
+    Consent,
+    Job,
+    JobTitleHistory,
+    Message,
+    MessageState,
+    RejectionReason,
+)
 from junkan.db.models_pool import PoolTag
 from junkan.ingest.reasons import DEFAULT_FINAL_STAGE_KEYWORDS, fold
 from junkan.pool.bulk import gc_paused
@@ -122,8 +131,11 @@ class PoolSignals:
     suppressed: np.ndarray
     recontacted_recently: np.ndarray
     index: dict[int, int] = field(default_factory=dict)
-    #: Every job someone in the signals applied to, by id: the occupation vocabulary reads these.
+    #: Every job someone in the signals applied to, and every renamed job, by id: the occupation
+    #: vocabulary reads these.
     jobs: dict[int, PastJob] = field(default_factory=dict)
+    #: Jobs the source renamed (known at `now`) -> their titles before, oldest first.
+    former_titles: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.candidate_ids)
@@ -380,6 +392,12 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
         ).distinct()
     )) if cfg.recontact_interval_days else set()
 
+    former: dict[int, list[str]] = {}
+    for jid, title in conn.execute(
+        select(JobTitleHistory.job_id, JobTitleHistory.title).where(JobTitleHistory.replaced_at <= now)
+        .order_by(JobTitleHistory.replaced_at, JobTitleHistory.id)
+    ):
+        former.setdefault(jid, []).append(title)
     return PoolSignals(
         candidate_ids=ids,
         anonymized=np.array(c_anon, dtype=bool)[picked] if n else np.zeros(0, dtype=bool),
@@ -415,5 +433,6 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
         suppressed=np.isin(ids, np.fromiter(suppressed_ids, dtype=np.int64, count=len(suppressed_ids))),
         recontacted_recently=np.isin(ids, np.fromiter(recent_ids, dtype=np.int64, count=len(recent_ids))),
         index=index,
-        jobs={jid: past_jobs[jid] for jid in np.unique(dj).tolist()},
+        jobs={jid: past_jobs[jid] for jid in sorted({*dj.tolist(), *former})},
+        former_titles={jid: tuple(titles) for jid, titles in former.items()},
     )

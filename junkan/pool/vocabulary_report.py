@@ -75,6 +75,12 @@ def build(signals: PoolSignals, members: list[int], open_jobs: list[tuple[str, s
         for term in dict.fromkeys(job_skills):
             if sem.vocab.canonical_skill(term) is None:
                 skills[term] += 1
+    for title in titles:
+        rename = sem.renamed(title)
+        if rename is not None:
+            # A rename is what the company itself says: it is the link the matcher uses first.
+            family = sem.family_title(rename.family)
+            learned_titles[title] = f"≈{family}（求人名の変更 {rename.old}→{rename.new}）"
     learned_skills: dict[str, str] = {}
     for term in skills:
         skill = sem.learned_skill(sem.skill_key(term))

@@ -40,12 +40,16 @@ PERSON_TABLES: dict[str, tuple[Link, ...]] = {
     "pool_match": ("candidate_id",),
     "pool_reapplication": ("candidate_id",),
     "ats_writeback": ("candidate_id",),
+    "candidate_preference": ("candidate_id",),
+    "preference_visit": ("candidate_id",),
+    "data_copy_request": ("candidate_id",),
     "suppression": ("email_hash",),
     "erasure_tombstone": ("application_key", "email_hash"),
 }
 
 NO_PERSON_TABLES: dict[str, str] = {
     "job": "jobs of the employer",
+    "job_title_history": "titles the employer's jobs had before a rename",
     "opening": "openings of the employer",
     "rejection_reason": "the source's reason list and our categories",
     "watermark": "per-source positions",

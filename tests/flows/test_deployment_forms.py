@@ -6,6 +6,7 @@ against it: a bad value is refused when the run is created, not when it starts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -53,7 +54,9 @@ def test_every_parameter_has_a_described_typed_field_with_a_default(
     assert schema["properties"], name
     for param, prop in schema["properties"].items():
         assert prop.get("description"), f"{name}.{param} has no description"
-        assert "default" in prop, f"{name}.{param} has no default"
+        # A value to start from, or none (the field starts empty and is not sent): never a null the form
+        # would put in the field and then refuse.
+        assert prop.get("default", "absent") is not None, f"{name}.{param} starts as null"
         branch = _branch(prop, schema)
         assert branch.get("type") in {"string", "boolean", "object", "integer"}, (name, param, branch)
         if param == "as_of":
@@ -122,3 +125,51 @@ def test_a_valid_value_is_accepted(
     name: str, parameters: dict[str, Any], deployment_ids: dict[str, UUID]
 ) -> None:
     assert _create_run(deployment_ids[name], parameters)
+
+
+def _null_branches(node: Any, path: str = "") -> list[str]:
+    """Where the schema offers `null` as a choice: the UI draws it as a tab reading `Property is type
+    "None"`, chosen for a `None` default."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("type") == "null" or (isinstance(node.get("type"), list) and "null" in node["type"]):
+            found.append(path)
+        for key, value in node.items():
+            found += _null_branches(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _null_branches(value, f"{path}/{i}")
+    return found
+
+
+@pytest.mark.parametrize("name", [e.name for e in catalog.entries()])
+def test_no_parameter_that_may_stay_empty_offers_a_none_choice(
+    name: str, deployment_ids: dict[str, UUID]
+) -> None:
+    schema = _schema(deployment_ids[name])
+    assert _null_branches(schema) == [], name
+    # Left empty, the field is not sent and the flow's default (None: today, the previous month) applies;
+    # a caller of the API may still pass None outright.
+    assert _create_run(deployment_ids[name], {})
+    assert _create_run(deployment_ids[name], {"as_of": None})
+
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("name", [e.name for e in catalog.entries()])
+def test_the_deployment_and_every_parameter_are_described_in_japanese_first(
+    name: str, deployment_ids: dict[str, UUID]
+) -> None:
+    with get_client(sync_client=True) as client:
+        described = client.read_deployment(deployment_ids[name]).description or ""
+    texts = {"deployment": described}
+    schema = _schema(deployment_ids[name])
+    texts |= {param: prop["description"] for param, prop in schema["properties"].items()}
+    for definition in schema.get("definitions", {}).values():
+        texts |= {f"{definition['title']}.{p}": v["description"] for p, v in definition["properties"].items()}
+    for what, text in texts.items():
+        japanese, _, english = text.partition(" / ")
+        assert _JAPANESE.search(japanese), (name, what, "does not start in Japanese")
+        assert re.search(r"[A-Za-z]{3,} [a-z]+", english) and not _JAPANESE.search(english), (
+            name, what, "no English after the Japanese")

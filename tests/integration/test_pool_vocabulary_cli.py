@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 
 from junkan.cli import pool as pool_cli
 from junkan.db import session_scope
+from junkan.db.models import JobTitleHistory
 from tests.integration._pool_data import (
+    DECIDED,
     NOW,
     add_in_house_job_learned_as_backend,
     add_job,
@@ -57,3 +59,18 @@ def test_a_bad_operator_file_is_refused_in_one_line(env: Path, monkeypatch: pyte
     monkeypatch.setenv("JUNKAN_RECONTACT__THESAURUS_PATH", str(bad))
     result = runner.invoke(pool_cli.app, ["vocabulary"])
     assert result.exit_code == 2 and result.output.strip() == "thesaurus.csv 2行目: 正規形が空です"
+
+
+def test_a_title_linked_by_a_rename_shows_the_rename(env: Path, engine: Engine) -> None:
+    with session_scope(engine) as s:
+        add_member(s, past_title="ソリューションパートナー")
+        add_member(s, past_title="ソリューションパートナー")
+        renamed = add_job(s, "法人営業", opened_at=NOW - timedelta(days=1))
+        s.add(JobTitleHistory(job_id=renamed.id, title="ソリューションパートナー",
+                              replaced_at=DECIDED - timedelta(days=30)))
+    result = runner.invoke(pool_cli.app, ["vocabulary"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:3] == [
+        "職種に当たらない職名: 1",
+        "2\tソリューションパートナー\t学習: ≈法人営業（求人名の変更 ソリューションパートナー→法人営業）",
+    ]

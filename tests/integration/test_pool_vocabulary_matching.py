@@ -17,7 +17,9 @@ from junkan.pool.runs import RunPlan, plan_run
 from junkan.pool.vocabulary import ThesaurusError
 from tests.integration._pool_data import (
     AS_OF,
+    DECIDED,
     NOW,
+    add_application,
     add_in_house_job_learned_as_backend,
     add_job,
     add_member,
@@ -111,3 +113,27 @@ def test_the_operator_file_is_used_and_a_bad_one_refuses_the_run(engine: Engine,
     bad.write_text("正規形,別名,種別\nSalesforce,社内CRM-Z,ツール\n", encoding="utf-8")
     with pytest.raises(ThesaurusError, match=r"bad\.csv 2行目: 種別「ツール」"):
         _plan(engine, pool_settings(settings, threshold=0, thesaurus_path=bad))
+
+
+def test_a_family_from_an_earlier_application_names_that_application(engine: Engine,
+                                                                       settings: Settings) -> None:
+    # The demo's top match for its backend job: a person who applied to バックエンドエンジニア, then to
+    # 法務. The shortlist's 前回の応募求人 shows 法務, so the explanation names the application the
+    # family came from — even though its title is the family's own name.
+    with session_scope(engine) as s:
+        job = add_job(s, "シニアバックエンドエンジニア（決済基盤）", required=["Python", "Go", "SQL"],
+                      location=None, opened_at=NOW - timedelta(days=1))
+        backend = add_job(s, "バックエンドエンジニア", status="closed",
+                          opened_at=DECIDED - timedelta(days=120))
+        both = add_member(s, past_job=backend, skills=["Go", "SQL", "契約審査"], location=None,
+                          decided_at=DECIDED - timedelta(days=60))
+        add_application(s, both, add_job(s, "法務", status="closed"), decided_at=DECIDED)
+        legal = add_member(s, past_title="法務", skills=["Go", "SQL", "契約審査"], location=None)
+        engineer = add_member(s, past_title="バックエンドエンジニア", skills=["Go", "SQL"], location=None)
+    rows = {r["candidate_id"]: r for r in _plan(engine, pool_settings(settings, threshold=0)).rows
+            if r["job_id"] == job.id}
+    assert "職種: バックエンドエンジニア（過去の応募: バックエンドエンジニア）" in rows[both.id]["why"]
+    # The last application was to that family: nothing more to say.
+    assert "職種: バックエンドエンジニア、" in rows[engineer.id]["why"]
+    assert "職種" not in rows[legal.id]["why"]
+    assert rows[legal.id]["rank"] == 3

@@ -1,4 +1,4 @@
-"""Links learned from the company's own history, never sent anywhere (docs/pool.md "Learned links").
+"""Links learned from the company's own history, never sent anywhere (docs/pool.md "Vocabulary").
 
 - **Applied to both**: a job the vocabulary cannot classify (「〇〇プロダクトの開発」, a team's internal
   name) takes the family of the classified jobs the same people applied to, when at least
@@ -6,17 +6,20 @@
 - **Skills that co-occur**: a skill or tag the thesaurus does not know is linked to the canonical skill most
   of its holders also have, when at least `MIN_PEOPLE` people have both and they are at least
   `MIN_SHARE` of its holders.
+- **Renamed jobs**: ingest keeps the titles a job had before the source renamed it
+  (`job_title_history`). A title that names no family takes the family of the renamed job it was (or
+  became) a name of: an old title the family of the job's current title, a current title the family of
+  its newest old title that names one. Its evidence is the rename itself.
 
-A job renamed over time cannot be learned yet: the schema keeps only a job's current title.
 Learned links count less than the thesaurus (`LEARNED_WEIGHT` in the matcher) and each keeps its evidence
-(how many people), which the explanation and `junkan pool vocabulary` show.
+(how many people, or the rename), which the explanation and `junkan pool vocabulary` show.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MIN_PEOPLE = 2
 MIN_SHARE = 0.5
@@ -41,11 +44,31 @@ class LearnedSkill:
 
 
 @dataclass(frozen=True, slots=True)
+class LearnedRename:
+    family: str
+    #: The renamed job's title before and after: one of them is the title this link is for.
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenamedJob:
+    """A job the source renamed: its family (None when its current words name none), its current title and
+    the titles it had before, oldest first."""
+
+    family: str | None
+    title: str
+    former: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Learned:
     #: Unclassified job id -> its learned family.
     families: dict[int, LearnedFamily]
     #: Skill key of an unknown term -> its learned canonical skill.
     skills: dict[str, LearnedSkill]
+    #: Comparison key of a title that names no family -> the family a rename links it to.
+    renames: dict[str, LearnedRename] = field(default_factory=dict)
 
 
 def learn_families(past_jobs: Sequence[tuple[int, ...]], family_of_job: Callable[[int], str | None],
@@ -95,4 +118,28 @@ def learn_skills(people_keys: Iterable[tuple[str, ...]], is_canonical: Callable[
         c, n = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         if n >= MIN_PEOPLE and n >= MIN_SHARE * holders[u]:
             out[u] = LearnedSkill(label(u), c, n, holders[u])
+    return out
+
+
+def learn_renames(jobs: Iterable[RenamedJob], family_of_title: Callable[[str], str | None],
+                  key: Callable[[str], str]) -> dict[str, LearnedRename]:
+    """Titles that name no family -> the family of a renamed job they are a name of. When renamed jobs
+    disagree about one title, the family most of them give wins (then the first family id)."""
+    found: dict[str, dict[str, list[LearnedRename]]] = defaultdict(lambda: defaultdict(list))
+    for job in jobs:
+        current = key(job.title)
+        former = [t for t in dict.fromkeys(job.former) if key(t) != current]
+        if job.family is not None:
+            for old in former:
+                if family_of_title(old) is None:
+                    found[key(old)][job.family].append(LearnedRename(job.family, old, job.title))
+            continue
+        named = [(old, f) for old in former if (f := family_of_title(old)) is not None]
+        if named:
+            old, family = named[-1]
+            found[current][family].append(LearnedRename(family, old, job.title))
+    out: dict[str, LearnedRename] = {}
+    for title, by_family in found.items():
+        family = min(by_family, key=lambda f: (-len(by_family[f]), f))
+        out[title] = by_family[family][0]
     return out
