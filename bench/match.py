@@ -183,12 +183,14 @@ def keep_built(args: argparse.Namespace, url: str) -> None:
 
 @contextmanager
 def reused(args: argparse.Namespace) -> Iterator[str]:
-    """A fresh copy of a database kept by `--keep`, so that every run starts from the same built data."""
+    """A fresh copy of a database kept by `--keep`, so that every run starts from the same built data,
+    migrated to this checkout's schema."""
     url = make_url(args.reuse)
     if url.get_backend_name() == "sqlite":
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             copy = Path(tmp) / "match-bench.db"
             shutil.copyfile(str(url.database), copy)
+            upgrade(f"sqlite:///{copy}")  # kept by an older checkout: the schema this code reads
             yield f"sqlite:///{copy}"
         return
     name = f"junkan_bench_match_{os.getpid()}"
@@ -196,7 +198,9 @@ def reused(args: argparse.Namespace) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"'))
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        copy = url.set(database=name).render_as_string(hide_password=False)
+        upgrade(copy)
+        yield copy
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
