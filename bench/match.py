@@ -47,10 +47,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from junkan.config import Settings
 from junkan.db import make_engine, upgrade
@@ -160,10 +158,6 @@ def build(url: str, pool: int, openings: int, seed: int) -> None:
     engine.dispose()
 
 
-def _admin(url: str) -> Any:
-    return create_engine(make_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
-
-
 def keep_built(args: argparse.Namespace, url: str) -> None:
     """Keep the built data before the run writes its results (a later run would see them as the previous
     run and find no new opening): a copy of the SQLite file in `--workdir`, or a PostgreSQL database."""
@@ -173,12 +167,9 @@ def keep_built(args: argparse.Namespace, url: str) -> None:
         shutil.copyfile(str(parsed.database), kept)
         print(f"kept the built database: --reuse sqlite:///{kept}")
         return
-    name = f"junkan_bench_match_built_{args.pool}"
-    with _admin(url).connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{parsed.database}"'))
-    kept = parsed.set(database=name).render_as_string(hide_password=False)
-    print(f"kept the built database: --reuse {kept}")
+    with fresh_postgresql_database(url, f"junkan_bench_match_built_{args.pool}", drop=False,
+                                   template=parsed.database) as kept:
+        print(f"kept the built database: --reuse {kept}")
 
 
 @contextmanager
@@ -193,18 +184,9 @@ def reused(args: argparse.Namespace) -> Iterator[str]:
             upgrade(f"sqlite:///{copy}")  # kept by an older checkout: the schema this code reads
             yield f"sqlite:///{copy}"
         return
-    name = f"junkan_bench_match_{os.getpid()}"
-    admin = _admin(args.reuse)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"'))
-    try:
-        copy = url.set(database=name).render_as_string(hide_password=False)
-        upgrade(copy)
+    with fresh_postgresql_database(args.reuse, f"junkan_bench_match_{os.getpid()}",
+                                   template=url.database) as copy:
         yield copy
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
