@@ -23,7 +23,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from junkan.config import MatchWeights
 from junkan.pool.features import (
     binary_rows,
-    candidate_skill_keys,
     location_keys,
     normalize,
     skill_key,
@@ -69,12 +68,13 @@ class PoolPartition:
     #: Position of the first person in the eligible pool.
     start: int
     candidate_ids: np.ndarray
-    #: The past applications' text (str), folded skill and tag keys (list[str]), location (str | None).
+    #: The past applications' text (str), folded skill and tag keys (tuple[str, ...], sorted), location
+    #: (str | None).
     docs: np.ndarray
     skill_keys: np.ndarray
-    #: Canonical skill keys linked to a person's unknown skills by co-occurrence (list[str]).
+    #: Canonical skill keys linked to a person's unknown skills by co-occurrence (tuple[str, ...]).
     learned_keys: np.ndarray
-    #: Occupation weight per family column ({column: weight}).
+    #: Occupation weight per family column ((column, weight) pairs, by column).
     occupation: np.ndarray
     location: np.ndarray
     #: Potential score / 100 (float32).
@@ -107,21 +107,22 @@ class Prepared:
     #: Per signals index, the families the person chose on their own page (empty: none stated).
     interests: Sequence[tuple[str, ...]] = ()
 
-    def skill_keys(self, i: int) -> tuple[list[str], list[str]]:
-        """A person's skill keys, and the canonical keys linked to their unknown ones by co-occurrence."""
+    def _skill_keys(self, terms: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Skill keys of a person's words, and the canonical keys linked to their unknown ones by
+        co-occurrence."""
         sem = self.semantics
         if sem is None:
-            return sorted(candidate_skill_keys(self.signals, i)), []
-        keys = sem.raw_keys(self.signals, i)
+            return tuple(sorted({k for t in terms if (k := skill_key(t))})), ()
+        keys = sem.keys_of_terms(terms)
         learned = sorted({link.canonical for k in keys if (link := sem.learned_skill(k)) is not None})
-        return sorted(keys), learned
+        return tuple(sorted(keys)), tuple(learned)
 
-    def occupation_row(self, i: int) -> dict[int, float]:
+    def _occupation_row(self, past_jobs: tuple[int, ...]) -> tuple[tuple[int, float], ...]:
         if self.semantics is None or not self.families:
-            return {}
+            return ()
         families = self.families
-        links = self.semantics.family_links(self.signals.past_jobs[i])
-        return {families[f]: link.weight for f, link in links.items() if f in families}
+        links = self.semantics.family_links(past_jobs)
+        return tuple(sorted((families[f], link.weight) for f, link in links.items() if f in families))
 
     def interest_row(self, i: int) -> list[int]:
         if not self.interests or not self.families:
@@ -130,15 +131,29 @@ class Prepared:
 
     def partitions(self, size: int) -> Iterator[PoolPartition]:
         s = self.signals
+        # People repeat the same words and the same past jobs: each distinct set is worked out once, and
+        # equal values are one object (shipped once per partition, recognised as one by its matrix).
+        keys_of: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        occupation_of: dict[tuple[int, ...], tuple[tuple[int, float], ...]] = {}
         for start in range(0, len(self.pool), size):
-            idx = [int(i) for i in self.pool[start:start + size]]
-            keys = [self.skill_keys(i) for i in idx]
+            idx = self.pool[start:start + size].tolist()
+            keys, learned, occupation = [], [], []
+            for i in idx:
+                terms = (*s.skills[i], *s.ats_tags[i], *s.operator_tags[i])
+                found = keys_of.get(terms)
+                if found is None:
+                    found = keys_of[terms] = self._skill_keys(terms)
+                keys.append(found[0])
+                learned.append(found[1])
+                jobs = s.past_jobs[i]
+                row = occupation_of.get(jobs)
+                if row is None:
+                    row = occupation_of[jobs] = self._occupation_row(jobs)
+                occupation.append(row)
             yield PoolPartition(
                 start=start, candidate_ids=s.candidate_ids[idx],
-                docs=_objects([s.docs[i] for i in idx]),
-                skill_keys=_objects([k for k, _ in keys]),
-                learned_keys=_objects([learned for _, learned in keys]),
-                occupation=_objects([self.occupation_row(i) for i in idx]),
+                docs=_objects([s.docs[i] for i in idx]), skill_keys=_objects(keys),
+                learned_keys=_objects(learned), occupation=_objects(occupation),
                 location=_objects([s.location[i] for i in idx]), potential=self.potential[start:start + size],
                 interest=_objects([self.interest_row(i) for i in idx]),
             )
@@ -168,10 +183,10 @@ def _applied_pairs(signals: PoolSignals, pool: np.ndarray, targets: list[Target]
     for k, t in enumerate(targets):
         target_of_job.setdefault(t.job_id, []).append(k)
     keys: set[int] = set()  # two applications to one job are one pair
-    for c, job in zip(signals.applied_cand.tolist(), signals.applied_job.tolist(), strict=True):
-        p = int(pos_in_pool[c])
-        if p >= 0 and job in target_of_job:
-            keys.update(k * n_p + p for k in target_of_job[job])
+    pos = pos_in_pool[signals.applied_cand]
+    hit = (pos >= 0) & np.isin(signals.applied_job, np.fromiter(target_of_job, dtype=np.int64))
+    for p, job in zip(pos[hit].tolist(), signals.applied_job[hit].tolist(), strict=True):
+        keys.update(k * n_p + p for k in target_of_job[job])
     applied = np.array(sorted(keys), dtype=np.int64)
     extra = int(np.bincount(applied // n_p).max()) if len(applied) else 0
     return applied, extra

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db.models_pool import MatchRun, PoolMatch, PotentialScore
+from junkan.pool.bulk import gc_paused, heap_frozen, insert_rows
 from junkan.pool.eligibility import Membership, pool_membership, store_members
 from junkan.pool.exclusions import APPLIED_RULE, eligible, exclusion_masks
 from junkan.pool.explain import SkillForm, bucket, explain
@@ -30,7 +31,11 @@ from junkan.pool.signals import PoolSignals, load_signals
 from junkan.pool.stated import Stated, interest_part, read_stated, timing_part, with_stated_skills
 from junkan.pool.vocabulary import load_vocabulary
 
-_INSERT_CHUNK = 5000
+SCORE_COLUMNS = ("candidate_id", "score", "method", "model_version", "reasons", "computed_at")
+#: The keys of an explained row, in the order they are stored.
+MATCH_COLUMNS = ("job_id", "opening_id", "candidate_id", "application_id", "rank", "score", "required_score",
+                 "preferred_score", "text_score", "location_score", "potential_score", "matched_required",
+                 "missing_required", "matched_preferred", "bucket", "why", "holdout", "message_id")
 
 
 @dataclass
@@ -89,8 +94,17 @@ def plan_run(session: Session, settings: Settings, *, as_of: date, now: datetime
              n_threads: int | None = None, map_partitions: PartitionMapper | None = None,
              persist_model: bool = True) -> RunPlan:
     """The run of day `as_of`, in memory. With `persist_model=False` it reads only (`junkan preview`)."""
-    cfg = settings.recontact
     signals = load_signals(session, settings, now)
+    with heap_frozen():
+        return _plan_run(session, settings, signals, as_of=as_of, now=now, mode=mode, n_threads=n_threads,
+                         map_partitions=map_partitions, persist_model=persist_model)
+
+
+def _plan_run(session: Session, settings: Settings, signals: PoolSignals, *, as_of: date, now: datetime,
+              mode: str, n_threads: int | None, map_partitions: PartitionMapper | None,
+              persist_model: bool) -> RunPlan:
+    """`plan_run` once the signals are read (and left out of garbage collection)."""
+    cfg = settings.recontact
     membership = pool_membership(signals, settings, now)
     # What people chose on their own page: skills count like the ATS's; interests and timing below.
     stated = read_stated(session, signals, settings.recontact.cooldown_months, now)
@@ -185,17 +199,14 @@ def stated_parts(plan: RunPlan, family: str | None, i: int) -> tuple[str, ...]:
 def store_run(session: Session, settings: Settings, plan: RunPlan) -> int:
     """Keep the plan; returns the run id. The caller commits."""
     s = plan.signals
-    store_members(session, s, plan.membership, plan.now)
-    session.execute(delete(PotentialScore))
-    members = np.flatnonzero(plan.membership.mask)
-    score_rows = [
-        {"candidate_id": int(s.candidate_ids[i]), "score": float(plan.scores.score[i]),
-         "method": plan.scores.method, "model_version": plan.scores.model_version,
-         "reasons": plan.scores.reasons[i], "computed_at": plan.now}
-        for i in members
-    ]
-    for start in range(0, len(score_rows), _INSERT_CHUNK):
-        session.execute(PotentialScore.__table__.insert(), score_rows[start:start + _INSERT_CHUNK])
+    with gc_paused():
+        store_members(session, s, plan.membership, plan.now)
+        session.execute(delete(PotentialScore))
+        members = np.flatnonzero(plan.membership.mask).tolist()
+        ids, score = s.candidate_ids.tolist(), plan.scores.score.tolist()
+        method, version, reasons = plan.scores.method, plan.scores.model_version, plan.scores.reasons
+        insert_rows(session.connection(), PotentialScore.__table__, SCORE_COLUMNS,
+                    [(ids[i], score[i], method, version, reasons[i], plan.now) for i in members])
     store_states(session, plan.new.states)
     run = MatchRun(as_of=plan.as_of, run_at=plan.now, new_since=plan.new.new_since, mode=plan.mode,
                    params=params_of(settings, plan.mode), counts=plan.counts(),
@@ -203,7 +214,6 @@ def store_run(session: Session, settings: Settings, plan: RunPlan) -> int:
                    created_at=plan.now)
     session.add(run)
     session.flush()
-    rows = [{**r, "run_id": run.id} for r in plan.rows]
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        session.execute(PoolMatch.__table__.insert(), rows[start:start + _INSERT_CHUNK])
+    insert_rows(session.connection(), PoolMatch.__table__, (*MATCH_COLUMNS, "run_id"),
+                [(*(r[c] for c in MATCH_COLUMNS), run.id) for r in plan.rows])
     return run.id
