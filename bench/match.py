@@ -247,6 +247,7 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int,
                 dask: tuple[int, int] | None = None) -> None:
     from junkan.pool.eligibility import pool_membership
     from junkan.pool.exclusions import eligible, exclusion_masks
+    from junkan.pool.match_problem import MatchRequest
     from junkan.pool.matcher import match
     from junkan.pool.model import ensure_model
     from junkan.pool.openings import find_new_targets
@@ -289,9 +290,10 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int,
         def run(**how: Any) -> Any:
             # In partitions of `recontact.partition_size`, one after another, as a `recontact` run does.
             how.setdefault("partition_size", cfg.partition_size)
-            return match(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
-                         threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=threads,
-                         semantics=how.pop("semantics", semantics), **how)
+            request = MatchRequest(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
+                                   threshold=cfg.threshold, text_max_chars=cfg.text_max_chars,
+                                   semantics=how.pop("semantics", semantics))
+            return match(request, n_threads=threads, **how)
 
         found = run()
         t = lap("matcher (TF-IDF + sparse top-K)", t)

@@ -40,6 +40,7 @@ def main() -> int:
 
     from junkan.pool.eligibility import pool_membership
     from junkan.pool.exclusions import eligible, exclusion_masks
+    from junkan.pool.match_problem import MatchRequest
     from junkan.pool.matcher import match
     from junkan.pool.openings import find_new_targets
     from junkan.pool.runs import semantics_of
@@ -71,9 +72,10 @@ def main() -> int:
 
         def timed(stated: list[tuple[str, ...]]) -> tuple[float, set[tuple[int, int]]]:
             started = time.perf_counter()
-            found = match(signals, keep, scores.score, targets, cfg.weights, top_k=cfg.top_k,
-                          threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, semantics=semantics,
-                          interests=stated, interest_bonus=cfg.interest_bonus)
+            found = match(MatchRequest(signals, keep, scores.score, targets, cfg.weights, top_k=cfg.top_k,
+                                       threshold=cfg.threshold, text_max_chars=cfg.text_max_chars,
+                                       semantics=semantics, interests=stated,
+                                       interest_bonus=cfg.interest_bonus))
             return time.perf_counter() - started, set(zip(found.target.tolist(), found.cand.tolist(),
                                                           strict=True))
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from junkan.config import Settings
 from junkan.db.models import Application, Job
 from junkan.pool.eligibility import pool_membership
+from junkan.pool.match_problem import MatchRequest
 from junkan.pool.matcher import match
 from junkan.pool.openings import job_target
 from junkan.pool.runs import semantics_of
@@ -94,8 +95,8 @@ def evaluate(session: Session, settings: Settings, since: datetime | None = None
         depth = int(min(MAX_RANK, max(int(members.sum()), 1)))
         ranked = {}
         for label, sem in (("semantic", semantics_of(settings, signals)), ("plain", None)):
-            found = match(signals, members, scores.score, [target], cfg.weights, top_k=depth, threshold=0.0,
-                          text_max_chars=cfg.text_max_chars, semantics=sem)
+            found = match(MatchRequest(signals, members, scores.score, [target], cfg.weights, top_k=depth,
+                                       threshold=0.0, text_max_chars=cfg.text_max_chars, semantics=sem))
             ranked[label] = {int(signals.candidate_ids[c]): int(r) for c, r in zip(found.cand, found.rank,
                                                                                    strict=True)}
         for cid in sorted(events[job_id]):

@@ -192,34 +192,45 @@ def _applied_pairs(signals: PoolSignals, pool: np.ndarray, targets: list[Target]
     return applied, extra
 
 
-def prepare(
-    signals: PoolSignals,
-    eligible: np.ndarray,
-    potential: np.ndarray,
-    targets: list[Target],
-    weights: MatchWeights,
-    *,
-    top_k: int,
-    threshold: float,
-    text_max_chars: int = 200,
-    semantics: Semantics | None = None,
-    interests: Sequence[tuple[str, ...]] = (),
-    interest_bonus: float = 0.0,
-) -> Prepared | None:
-    """None when there is nothing to match (no eligible person or no opening). Without `semantics` the
-    skills compare by their folded spelling and the occupation part is off (the matcher before issue 21).
-    `interests` (per signals index) adds `interest_bonus` (0–1) when the opening's family is one the person
-    chose: a block of family columns outside the normalised weights, so nobody else's score changes."""
+@dataclass(frozen=True, slots=True)
+class MatchRequest:
+    """One matching question: the `eligible` people (a mask over the signals' indexes, with their
+    `potential` 0–100) against the `targets`, the best `top_k` above `threshold` (0–100) for each.
+
+    Without `semantics` the skills compare by their folded spelling and the occupation part is off (the
+    matcher before issue 21). `interests` (per signals index) adds `interest_bonus` points (0–100) when the
+    opening's family is one the person chose on their own page."""
+
+    signals: PoolSignals
+    eligible: np.ndarray
+    potential: np.ndarray
+    targets: list[Target]
+    weights: MatchWeights
+    top_k: int
+    threshold: float
+    text_max_chars: int = 200
+    semantics: Semantics | None = None
+    interests: Sequence[tuple[str, ...]] = ()
+    interest_bonus: float = 0.0
+
+
+def prepare(request: MatchRequest) -> Prepared | None:
+    """None when there is nothing to match (no eligible person or no opening). The stated interests are a
+    block of family columns outside the normalised weights, so nobody else's score changes."""
+    signals, eligible, targets = request.signals, request.eligible, request.targets
+    semantics, interests = request.semantics, request.interests
+    top_k, threshold = request.top_k, request.threshold
+    interest_bonus = request.interest_bonus / 100.0
     pool = np.flatnonzero(eligible)
     if len(pool) == 0 or not targets:
         return None
-    w = _weights(weights)
+    w = _weights(request.weights)
     n_t = len(targets)
 
     # -- text: char n-grams after NFKC, fitted on every distinct document of the pool and the openings.
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), preprocessor=normalize,
                                  dtype=np.float32)
-    job_docs = [target_text(t, text_max_chars) for t in targets]
+    job_docs = [target_text(t, request.text_max_chars) for t in targets]
     vectorizer.fit([*dict.fromkeys(signals.docs[i] for i in pool), *job_docs])
     text_j = vectorizer.transform(job_docs).tocsr()
 
@@ -279,7 +290,7 @@ def prepare(
         preferred=pref_j, location=loc_j, remote=remote, occupation=occ_j, keep=min(top_k + extra, len(pool)),
         threshold=max(threshold / 100.0 - 1e-6, 0.0),
     )
-    pot = (np.clip(potential[pool], 0, 100) / 100.0).astype(np.float32)
+    pot = (np.clip(request.potential[pool], 0, 100) / 100.0).astype(np.float32)
     return Prepared(problem=problem, signals=signals, pool=pool, potential=pot, top_k=top_k,
                     n_required=n_req, n_preferred=n_pref, applied=applied, semantics=semantics,
                     occupations=occupations, families=families, interests=interests)

@@ -23,18 +23,14 @@ are `PoolSignals` (see its docstring) and the opening's title, posting text, ski
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 
 import numpy as np
 
-from junkan.config import MatchWeights
 from junkan.pool.features import candidate_skill_keys, location_keys, normalize, skill_key, target_text
-from junkan.pool.match_problem import MatchProblem, PoolPartition, Prepared, prepare
-from junkan.pool.openings import Target
+from junkan.pool.match_problem import MatchProblem, MatchRequest, PoolPartition, Prepared, prepare
 from junkan.pool.partition_scoring import PartialMatches, ranking_key, score_partition
-from junkan.pool.semantic import Semantics
-from junkan.pool.signals import PoolSignals
 
 __all__ = ["Matches", "PartitionMapper", "candidate_skill_keys", "location_keys", "match", "merge",
            "normalize", "skill_key", "target_text"]
@@ -115,31 +111,13 @@ def in_process(n_threads: int | None = None) -> PartitionMapper:
     return run
 
 
-def match(
-    signals: PoolSignals,
-    eligible: np.ndarray,
-    potential: np.ndarray,
-    targets: list[Target],
-    weights: MatchWeights,
-    *,
-    top_k: int,
-    threshold: float,
-    text_max_chars: int = 200,
-    n_threads: int | None = None,
-    partition_size: int | None = None,
-    map_partitions: PartitionMapper | None = None,
-    semantics: Semantics | None = None,
-    interests: Sequence[tuple[str, ...]] = (),
-    interest_bonus: float = 0.0,
-) -> Matches:
-    """Top `top_k` eligible candidates above `threshold` (0–100) for every target.
+def match(request: MatchRequest, *, n_threads: int | None = None, partition_size: int | None = None,
+          map_partitions: PartitionMapper | None = None) -> Matches:
+    """The best `request.top_k` eligible candidates above `request.threshold` for every target.
 
     `partition_size` eligible people per partition (None: the whole pool in one); the partitions go to
-    `map_partitions` (default: one after another in this process). `interests` and `interest_bonus`
-    (points, 0–100): the families each person chose on their own page (`match_problem.prepare`)."""
-    prepared = prepare(signals, eligible, potential, targets, weights, top_k=top_k, threshold=threshold,
-                       text_max_chars=text_max_chars, semantics=semantics, interests=interests,
-                       interest_bonus=interest_bonus / 100.0)
+    `map_partitions` (default: one after another in this process)."""
+    prepared = prepare(request)
     if prepared is None:
         return _empty()
     runner = map_partitions or in_process(n_threads)

@@ -22,6 +22,7 @@ from junkan.pool.eligibility import Membership, pool_membership, store_members
 from junkan.pool.exclusions import APPLIED_RULE, eligible, exclusion_masks
 from junkan.pool.explain import SkillForm, bucket, explain
 from junkan.pool.holdout import holdout_mask
+from junkan.pool.match_problem import MatchRequest
 from junkan.pool.matcher import Matches, PartitionMapper, candidate_skill_keys, match, skill_key
 from junkan.pool.model import ModelReport, ensure_model, model_scores
 from junkan.pool.openings import NewTargets, Target, find_new_targets, store_states
@@ -115,10 +116,12 @@ def _plan_run(session: Session, settings: Settings, signals: PoolSignals, *, as_
     keep, excluded = eligible(membership.mask, exclusion_masks(signals, settings, as_of, stated))
     new = find_new_targets(session, settings, now)
     semantics = semantics_of(settings, signals)
-    found = match(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
-                  threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=n_threads,
-                  partition_size=cfg.partition_size, map_partitions=map_partitions, semantics=semantics,
-                  interests=stated.families if stated.any_interest else (), interest_bonus=cfg.interest_bonus)
+    request = MatchRequest(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
+                           threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, semantics=semantics,
+                           interests=stated.families if stated.any_interest else (),
+                           interest_bonus=cfg.interest_bonus)
+    found = match(request, n_threads=n_threads, partition_size=cfg.partition_size,
+                  map_partitions=map_partitions)
     excluded[APPLIED_RULE] = found.applied_removed
     plan = RunPlan(as_of=as_of, now=now, mode=mode, new=new, signals=signals, membership=membership,
                    scores=scores, model_report=report, eligible=keep, excluded=excluded, matches=found,
