@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
-from junkan.reports import preference_labels
-
 Lang = str  # "ja" or "en"
 T = TypeVar("T")
 
@@ -18,6 +16,8 @@ GROUPS: dict[str, tuple[str, str]] = {
     "pool": ("タレントプール", "Talent pool"),
     "reapplication": ("再応募", "Re-application"),
     "cost": ("採用単価と ROI", "Cost per hire and ROI"),
+    # The preference page's figures (sql/reports/preference_*.sql).
+    "preference_page": ("今後のご案内の設定（ご本人のページ）", "The candidate's own page"),
 }
 
 KPIS: dict[str, tuple[str, str]] = {
@@ -57,6 +57,18 @@ KPIS: dict[str, tuple[str, str]] = {
     "savings_partner_credits": ("パートナークレジットによる削減", "Savings from partner credits"),
     "savings_pool_hires": ("プール採用による削減", "Savings from pool hires"),
     "roi": ("投資対効果（ROI）", "ROI"),
+    # The preference page's figures (sql/reports/preference_*.sql).
+    "preference_page_visitors": ("ページを開いた人", "People who opened the page"),
+    "preference_page_savers": ("設定を保存した人", "People who saved their choices"),
+    "preference_timing_3m_rate": ("希望時期「3か月後」の割合", "Chose to hear again in 3 months"),
+    "preference_timing_6m_rate": ("希望時期「6か月後」の割合", "Chose to hear again in 6 months"),
+    "preference_timing_12m_rate": ("希望時期「12か月後」の割合", "Chose to hear again in 12 months"),
+    "preference_timing_never_rate": ("「今後の案内は不要」の割合", "Chose never to hear again"),
+    "preference_timing_default_rate": ("希望時期の指定なしの割合", "Chose no timing (default cooldown)"),
+    "stated_interest_reapplication_rate": ("希望職種を伝えた人の再応募率",
+                                           "Re-application rate, interest stated"),
+    "no_stated_interest_reapplication_rate": ("希望職種を伝えていない人の再応募率",
+                                              "Re-application rate, no interest stated"),
 }
 
 #: Names of the inputs shown beside a figure; an input without a name here is not shown to the reader.
@@ -107,6 +119,18 @@ INPUTS: dict[str, tuple[str, str]] = {
     "credits_redeemed": ("利用クレジット", "credits used"),
     "credit_value": ("クレジットの価値", "credit value"),
     "savings_pool_hires": ("プール採用による削減", "savings from pool hires"),
+    # The preference page's figures (sql/reports/preference_*.sql).
+    "visitors": ("開いた人", "opened"),
+    "savers": ("保存した人", "saved"),
+    "timing_3m": ("3か月後", "3 months"),
+    "timing_6m": ("6か月後", "6 months"),
+    "timing_12m": ("12か月後", "12 months"),
+    "timing_never": ("案内不要", "never"),
+    "timing_default": ("指定なし", "no choice"),
+    "stated_people": ("希望職種を伝えた人", "interest stated"),
+    "reapplied_stated": ("うち再応募した人", "of whom re-applied"),
+    "unstated_people": ("希望職種を伝えていない人", "no interest stated"),
+    "reapplied_unstated": ("うち再応募した人", "of whom re-applied"),
 }
 #: Inputs in yen and as rates, for their formatting.
 YEN_INPUTS = {k for k in INPUTS if k.endswith("_yen") or k in (
@@ -115,6 +139,9 @@ RATE_INPUTS = {"baseline_reapplication_rate", "reapplication_rate"}
 
 #: Each figure's definition: (numerator, denominator or None for a count, which date puts it in the period).
 _D = tuple[str, str | None, str]
+#: The denominator of the preference page's timing rates.
+_SAVERS = ("期間内に設定を保存した人（各人の期間末までの最新の保存）",
+           "people who saved in the period (each by their newest save before its end)")
 DEFINITIONS: dict[str, tuple[_D, _D]] = {
     "applications": (("期間内の応募", None, "応募日"), ("applications", None, "application date")),
     "hires": (("期間内に採用が決まった応募", None, "決定日"), ("applications hired", None, "decision date")),
@@ -193,6 +220,37 @@ DEFINITIONS: dict[str, tuple[_D, _D]] = {
                            ("hires from the pool × baseline cost per hire", None, "decision date")),
     "roi": (("プール採用による削減＋クレジットの価値 − Junkan の運用費", "Junkan の運用費", "月"),
             ("savings from pool hires + credit value − running cost", "running cost", "month")),
+    # The preference page's figures (sql/reports/preference_*.sql).
+    "preference_page_visitors": (("有効なリンクで「今後のご案内の設定」を開いた人（1人1回）", None, "閲覧日"),
+                                 ("people who opened their page with a valid link (once each)", None,
+                                  "visit date")),
+    "preference_page_savers": (("設定を保存した人（1人1回）", None, "保存日"),
+                               ("people who saved their choices (once each)", None, "save date")),
+    "preference_timing_3m_rate": (("そのうち「3か月後」を選んだ人", _SAVERS[0], "保存日"),
+                                  ("of them, chose 3 months", _SAVERS[1], "save date")),
+    "preference_timing_6m_rate": (("そのうち「6か月後」を選んだ人", _SAVERS[0], "保存日"),
+                                  ("of them, chose 6 months", _SAVERS[1], "save date")),
+    "preference_timing_12m_rate": (("そのうち「12か月後」を選んだ人", _SAVERS[0], "保存日"),
+                                   ("of them, chose 12 months", _SAVERS[1], "save date")),
+    "preference_timing_never_rate": (("そのうち「今後の案内は不要」を選んだ人", _SAVERS[0], "保存日"),
+                                     ("of them, chose never", _SAVERS[1], "save date")),
+    "preference_timing_default_rate": (("そのうち時期を選ばなかった人（通常の期間を適用）", _SAVERS[0],
+                                        "保存日"),
+                                       ("of them, chose no timing (the default cooldown applies)",
+                                        _SAVERS[1], "save date")),
+    "stated_interest_reapplication_rate": (
+        ("期間内にもう一度応募した人",
+         "期間開始前に不採用となり、期間末までの最新の保存で希望職種（または希望する仕事の自由記入）を伝えた人",
+         "応募日"),
+        ("people who applied again",
+         "people rejected before the period whose newest save before its end names the work they want",
+         "application date")),
+    "no_stated_interest_reapplication_rate": (
+        ("期間内にもう一度応募した人", "期間開始前に不採用となり、希望職種を伝えていない人（未保存を含む）",
+         "応募日"),
+        ("people who applied again",
+         "people rejected before the period who have not stated an interest (never saved included)",
+         "application date")),
 }
 
 
@@ -396,6 +454,10 @@ def fmt_input(value: Any) -> str:
 #: for scripts); the Japanese report translates it here, phrase by phrase, so a composite reason comes out
 #: whole. Input names (`running_cost_yen`) become the reader's words in both languages (`_named`).
 _REASONS_JA: tuple[tuple[str, str], ...] = (
+    # The preference page's reasons, tried before the shared phrases.
+    (r"nobody saved the preference page in the period", "期間内に設定を保存した人がいません"),
+    (r"nobody in this group among the people rejected before the period",
+     "期間開始前に不採用となった人のうち、この群に当たる人がいません"),
     (r"not enough data \((\d+) rejected candidates, minimum (\d+)\)",
      r"データ不足（過去の不採用者 \1 人、最低 \2 人必要）"),
     (r"not enough data \((\d+) contacted, (\d+) held out, minimum (\d+) each; "
@@ -451,11 +513,3 @@ def missing_text(reason: str | None, lang: Lang) -> str:
     for pattern, repl in _REASONS_JA:
         out = re.sub(pattern, repl, out)
     return out
-
-
-# The preference page's figures: their words live in their own module (junkan/reports/preference_labels.py).
-GROUPS.update(preference_labels.GROUPS)
-KPIS.update(preference_labels.KPIS)
-INPUTS.update(preference_labels.INPUTS)
-DEFINITIONS.update(preference_labels.DEFINITIONS)
-_REASONS_JA = preference_labels.REASONS_JA + _REASONS_JA

@@ -9,12 +9,18 @@ A file starts with `-- key: value` header lines:
     -- dims: job_id, department                       (columns the rows are broken down by; may be empty)
     -- apart: no_address, late                        (extra columns shown next to the figure)
     -- needs: sla_calendar                            (prepared inputs, see compute.py)
+    -- with: reapplied                                (shared common table expressions, see below)
 
 Besides :start and :end, a query may bind :horizon (the period end + 30 days).
     -- empty: no rejections in the period             (why a rate has no value when its denominator is 0)
 
 The query binds `:start` and `:end` (UTC instants, end exclusive) and returns one row per combination of
 the dims; overall figures are sums of the rows, so every column but the dims must be additive.
+
+Where figures of two files must count the same people, the definition is written once, in
+sql/reports/parts/<name>.sql (common table expressions, `name AS (...)` separated by commas), and each file
+names it in a `-- with:` header: its CTEs come first, then the file's own (the file's query starts with
+`SELECT`, or with `WITH` for CTEs of its own). The query run, and hashed, is the file with its parts in place.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from functools import cache
 from pathlib import Path
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
+#: Folder (inside a queries folder) of the shared CTEs a `-- with:` header names.
+PARTS = "parts"
 
 #: KPIs of the issue's table whose data does not exist yet: reported as "—" with this reason, never
 #: omitted, so analysts' scripts see a stable set of keys. A `.sql` file defining one replaces its entry.
@@ -35,6 +43,7 @@ PENDING_KPIS: dict[str, str] = {}
 
 _HEADER = re.compile(r"^--\s*([a-z_]+):(.*)$")
 _KPI = re.compile(r"^([a-z][a-z0-9_]*)\s*=\s*([a-z][a-z0-9_]*)(?:\s*/\s*([a-z][a-z0-9_]*))?$")
+_OWN_WITH = re.compile(r"WITH\s", re.IGNORECASE)
 
 
 class RegistryError(ValueError):
@@ -78,15 +87,38 @@ def _names(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+def _part(path: Path, name: str) -> str:
+    """The CTEs of parts/<name>.sql beside `path`, without their leading comment."""
+    part = path.parent / PARTS / f"{name}.sql"
+    if not part.is_file():
+        raise RegistryError(f"{path.name}: '-- with: {name}' names no file {PARTS}/{name}.sql")
+    lines = part.read_text(encoding="utf-8").splitlines()
+    while lines and lines[0].startswith("--"):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+def _with_parts(path: Path, body: str, names: tuple[str, ...]) -> str:
+    if not names:
+        return body
+    shared = ",\n".join(_part(path, name) for name in names)
+    own = _OWN_WITH.match(body)
+    return f"WITH {shared},\n{body[own.end():]}" if own else f"WITH {shared}\n{body}"
+
+
 def parse_query(path: Path) -> QueryDef:
-    text = path.read_text(encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     headers: dict[str, list[str]] = {}
-    for line in text.splitlines():
+    n_header = 0
+    for line in lines:
         if not line.startswith("--"):
             break
+        n_header += 1
         match = _HEADER.match(line)
         if match:
             headers.setdefault(match.group(1), []).append(match.group(2).strip())
+    with_names = _names(",".join(headers.get("with", [])))
+    text = "".join(lines[:n_header]) + _with_parts(path, "".join(lines[n_header:]), with_names)
     name = path.stem
     if "group" not in headers:
         raise RegistryError(f"{path.name}: no '-- group:' header")

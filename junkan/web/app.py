@@ -190,11 +190,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                     return None
                 return unsubscribe_message(session, public_id, at=now(), key=hash_key, scope=scope)
 
-        outcome = await _in_db_thread(work, "unsubscribe")
+        outcome = await _holder_work(work, "unsubscribe")
         if isinstance(outcome, Response):
             return outcome
-        if outcome is None:
-            return _invalid()
         if outcome.consents_withdrawn or outcome.suppressed:
             log.info("unsubscribe (%s) recorded: consents withdrawn=%d, cancelled=%d", scope,
                      outcome.consents_withdrawn, outcome.messages_cancelled)
@@ -223,11 +221,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                     log.info("consent renewal recorded for message %s", public_id)
                 return target, renewed.expires_at
 
-        found = await _in_db_thread(work, "consent renewal")
+        found = await _holder_work(work, "consent renewal")
         if isinstance(found, Response):
             return found
-        if found is None:
-            return _invalid()
         target, until = found
         lang = request.query_params.get("lang") or target.locale
         if not record:
@@ -307,11 +303,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 locale, settings.sender, form.preferences, families=vocab().families, in_pool=saved.in_pool,
                 pool_until=saved.pool_until, zone=zone, back=back)
 
-        found = await _in_db_thread(work, "preference page")
+        found: Response | tuple[LinkHolder, str] = await _holder_work(work, "preference page")
         if isinstance(found, Response):
             return found
-        if found is None:
-            return _invalid()
         holder, locale = found
 
         def erase_person() -> bool:
@@ -516,6 +510,13 @@ async def _in_db_thread(work: Callable[[], _T], what: str) -> _T | Response:
         # Parameters may hold the address: log the kind of failure only.
         log.error("%s failed: %s", what, type(exc).__name__)
         return _json({"error": "temporarily unavailable"}, 503)
+
+
+async def _holder_work(work: Callable[[], _T | None], what: str) -> _T | Response:
+    """`_in_db_thread` for a link's work that returns None when the link names nobody (unknown,
+    anonymised or erased): that answers like an invalid link."""
+    found = await _in_db_thread(work, what)
+    return _invalid() if found is None else found
 
 
 def _json(data: dict[str, Any], status: int = 200) -> Response:

@@ -3,23 +3,13 @@
 -- group: preference_page
 -- empty: nobody in this group among the people rejected before the period
 -- dims:
--- counts: the re-application rate (reapplication_rate.sql: people rejected before the period start, of
---   whom those who applied again in the period) in two groups: the people whose newest save of the
---   preference page before the period's end names the work they want (an occupation family or a free-text
---   interest), and everyone else (no save, or a save naming no work). Together they are the re-application
---   rate's people.
-WITH rejected AS (
-    SELECT DISTINCT a.candidate_id
-    FROM application a
-    WHERE a.status = 'rejected' AND a.decided_at < :start
-),
-back AS (
-    SELECT DISTINCT a.candidate_id
-    FROM application a
-    JOIN rejected r ON r.candidate_id = a.candidate_id
-    WHERE a.is_reapplication AND a.applied_at >= :start AND a.applied_at < :end
-),
-stated AS (
+-- with: reapplied
+-- counts: the re-application rate (parts/reapplied.sql, as in reapplication_rate.sql: people rejected
+--   before the period start, of whom those who applied again in the period) in two groups: the people whose
+--   newest save of the preference page before the period's end names the work they want (an occupation
+--   family or a free-text interest), and everyone else (no save, or a save naming no work). Together they
+--   are the re-application rate's people.
+WITH stated AS (
     SELECT p.candidate_id
     FROM candidate_preference p
     WHERE p.recorded_at < :end

@@ -59,6 +59,24 @@ def test_a_malformed_kpi_file_is_refused_by_name(tmp_path: Path) -> None:
         parse_query(bad)
 
 
+
+def test_a_with_header_puts_the_shared_definition_before_the_files_own(tmp_path: Path) -> None:
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "people.sql").write_text("-- who counts\npeople AS (SELECT 1 AS n)\n",
+                                                   encoding="utf-8")
+    head = "-- group: funnel\n-- kpi: hires = n\n-- with: people\n"
+    own = tmp_path / "own.sql"
+    own.write_text(head + "WITH twice AS (SELECT n FROM people)\nSELECT n FROM twice\n", encoding="utf-8")
+    bare = tmp_path / "bare.sql"
+    bare.write_text(head + "SELECT n FROM people\n", encoding="utf-8")
+    assert parse_query(own).sql == head + ("WITH people AS (SELECT 1 AS n),\n"
+                                           "twice AS (SELECT n FROM people)\nSELECT n FROM twice\n")
+    assert parse_query(bare).sql == head + "WITH people AS (SELECT 1 AS n)\nSELECT n FROM people\n"
+    typo = tmp_path / "typo.sql"
+    typo.write_text("-- group: funnel\n-- kpi: hires = n\n-- with: peple\nSELECT 1\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"typo\.sql: '-- with: peple' names no file parts/peple\.sql"):
+        parse_query(typo)
+
 def test_cost_csv_rows_and_errors(tmp_path: Path) -> None:
     good = tmp_path / "costs.csv"
     good.write_text("\ufeffmonth,advertising_yen,agency_fees_yen,recruiter_time_yen\n2026-10,1,2,3\n",
