@@ -72,7 +72,7 @@ class PoolPartition:
     #: The past applications' text (str), folded skill and tag keys (list[str]), location (str | None).
     docs: np.ndarray
     skill_keys: np.ndarray
-    #: Canonical skill keys linked to a person's unknown skills by co-occurrence (list[str]).
+    #: Opening skill keys linked to a person's unknown skills by co-occurrence or as general synonyms.
     learned_keys: np.ndarray
     #: Occupation weight per family column ({column: weight}).
     occupation: np.ndarray
@@ -104,13 +104,13 @@ class Prepared:
     families: dict[str, int] | None = None
 
     def skill_keys(self, i: int) -> tuple[list[str], list[str]]:
-        """A person's skill keys, and the canonical keys linked to their unknown ones by co-occurrence."""
+        """A person's skill keys, and the opening keys linked to them below a thesaurus match (learned by
+        co-occurrence, or general synonyms)."""
         sem = self.semantics
         if sem is None:
             return sorted(candidate_skill_keys(self.signals, i)), []
         keys = sem.raw_keys(self.signals, i)
-        learned = sorted({link.canonical for k in keys if (link := sem.learned_skill(k)) is not None})
-        return sorted(keys), learned
+        return sorted(keys), sem.linked_keys(keys, self.problem.skills)
 
     def occupation_row(self, i: int) -> dict[int, float]:
         if self.semantics is None or not self.families:

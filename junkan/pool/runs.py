@@ -119,6 +119,9 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
     share = cfg.holdout_share if plan.mode == "auto" else 0.0
     held = holdout_mask(plan.holdout_key, s.candidate_ids[m.cand], share)
     sem = plan.semantics
+    # The openings' skill keys: a general synonym links a person only to these (as in the matcher).
+    wanted = frozenset(sem.skill_key(x) for t in plan.targets for x in (*t.required_skills, *t.preferred_skills)
+                       ) if sem is not None else frozenset()
     forms_cache: dict[int, dict[str, SkillForm]] = {}
     rows: list[dict[str, Any]] = []
     for n in range(len(m)):
@@ -126,7 +129,7 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
         i = int(m.cand[n])
         forms = forms_cache.get(i)
         if forms is None:
-            forms = forms_cache[i] = (sem.skill_forms(s, i) if sem is not None
+            forms = forms_cache[i] = (sem.skill_forms(s, i, wanted) if sem is not None
                                       else {k: SkillForm(k) for k in candidate_skill_keys(s, i)})
         why = explain(
             required=t.required_skills, preferred=t.preferred_skills, candidate_keys=set(forms),
