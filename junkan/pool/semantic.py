@@ -79,6 +79,7 @@ class Semantics:
         #: The openings' skill keys by synonym signature, for the last set of openings asked about.
         self._synonyms: tuple[Collection[str], dict[str, tuple[str, ...]]] | None = None
         self._linked: dict[tuple[str, ...], list[str]] = {}
+        self._contested_sigs: frozenset[str] | None = None
         self.learned = Learned({}, {})
         self._signals = signals
         if signals is not None:
@@ -116,8 +117,26 @@ class Semantics:
         return self.learned.skills.get(key)
 
     def synonym(self, key: str) -> str | None:
-        """The general-synonym signature of a skill key the thesaurus does not know (its keys never get one)."""
-        return None if key.startswith(CANONICAL) else synonym_signature(key)
+        """The general-synonym signature of a skill key the thesaurus does not know (its keys never get one),
+        unless the vocabulary tells that signature's words apart."""
+        if key.startswith(CANONICAL):
+            return None
+        sig = synonym_signature(key)
+        return None if sig is None or sig in self._contested() else sig
+
+    def _contested(self) -> frozenset[str]:
+        """Signatures whose words the vocabulary itself puts in different families or skills: Sudachi has
+        介護＝看護 (group 22138), the job vocabulary has care and nursing, so that group links nothing."""
+        if self._contested_sigs is None:
+            targets: dict[str, set[str]] = {}
+            for index, kind in ((self.vocab.family_of, "family"), (self.vocab.skill_of, "skill")):
+                for key, target in index.items():
+                    if (sig := synonym_signature(key)) is not None:
+                        targets.setdefault(sig, set()).add(f"{kind}:{target}")
+            self._contested_sigs = frozenset(sig for sig, found in targets.items()
+                                             if len({t for t in found if t.startswith("family:")}) > 1
+                                             or len({t for t in found if t.startswith("skill:")}) > 1)
+        return self._contested_sigs
 
     def _synonym_index(self, wanted: Collection[str]) -> dict[str, tuple[str, ...]]:
         if self._synonyms is None or self._synonyms[0] is not wanted:

@@ -165,3 +165,16 @@ def test_a_word_the_thesaurus_knows_gets_no_general_synonym() -> None:
     client, customer = sem.skill_key("クライアント"), sem.skill_key("顧客")
     assert sem.synonym_links((customer,), {client, key}) == {client: customer}
     assert sem.synonym_links((sem.skill_key("PC"),), {sem.skill_key("パソコン")}) == {}
+
+
+def test_a_group_the_vocabulary_splits_links_nothing() -> None:
+    from junkan.pool.semantic import Semantics
+    from junkan.pool.vocabulary.synonyms import synonym_signature
+
+    # Sudachi puts 介護 and 看護 in one group; the job vocabulary has care and nursing apart.
+    assert synonym_signature("介護") == synonym_signature("看護")
+    sem = Semantics(shipped())
+    care, nursing = sem.skill_key("介護"), sem.skill_key("看護")
+    assert sem.synonym(care) is None and sem.synonym_links((care,), {nursing}) == {}
+    # A group it does not split still links.
+    assert sem.synonym(sem.skill_key("ミーティング")) == sem.synonym(sem.skill_key("打ち合わせ")) is not None

@@ -31,8 +31,8 @@ def _tokenizer() -> Any:
 
 
 @functools.lru_cache(maxsize=262_144)
-def synonym_signature(term: str) -> str | None:
-    """「∼法人#425」 for 法人営業 and 法人セールス; None when the term's head is in no group or in several."""
+def _analyse(term: str) -> tuple[str, int] | None:
+    """(the words before the head, normalised; the head's one group), or None."""
     words = [m for m in _tokenizer().tokenize(term.strip()) if m.part_of_speech()[0] != "空白"]
     if not words:
         return None
@@ -43,4 +43,16 @@ def synonym_signature(term: str) -> str | None:
     groups = head.synonym_group_ids()
     if len(groups) != 1:
         return None
-    return SYNONYM + "".join(m.normalized_form() for m in words[:-1]) + f"#{groups[0]}"
+    return "".join(m.normalized_form() for m in words[:-1]), int(groups[0])
+
+
+def synonym_group(term: str) -> int | None:
+    """The one synonym group of the term's head (介護 and 看護: 22138), or None."""
+    found = _analyse(term)
+    return found[1] if found else None
+
+
+def synonym_signature(term: str) -> str | None:
+    """「∼法人#425」 for 法人営業 and 法人セールス; None when the term's head is in no group or in several."""
+    found = _analyse(term)
+    return f"{SYNONYM}{found[0]}#{found[1]}" if found else None
