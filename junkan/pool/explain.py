@@ -2,8 +2,9 @@
 
 Example: 「必須スキル 4/4 一致（SFDC＝Salesforce、商談＝顧客折衝、…）、職種: 法人営業（前回: BtoBセールス）、
 前回は最終面接まで、他の候補者を優先」. Every vocabulary link used is named: a skill the person spells
-otherwise (person's form＝opening's form), a general synonym (顧客＝クライアント（一般語の同義語）), one
-linked only by co-occurrence (≈, with its evidence), the occupation family and the past title it came from. The parts always come in the same order and skills in
+otherwise (person's form＝opening's form), a general synonym (顧客＝クライアント（一般語の同義語）),
+one linked only by co-occurrence (≈, with its evidence), the occupation family and the past title it
+came from. The parts always come in the same order and skills in
 the opening's own order, so a fixed dataset always gives the same text.
 """
 

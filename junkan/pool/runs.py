@@ -120,8 +120,8 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
     held = holdout_mask(plan.holdout_key, s.candidate_ids[m.cand], share)
     sem = plan.semantics
     # The openings' skill keys: a general synonym links a person only to these (as in the matcher).
-    wanted = frozenset(sem.skill_key(x) for t in plan.targets for x in (*t.required_skills, *t.preferred_skills)
-                       ) if sem is not None else frozenset()
+    wanted = frozenset(sem.skill_key(x) for t in plan.targets
+                       for x in (*t.required_skills, *t.preferred_skills)) if sem is not None else frozenset()
     forms_cache: dict[int, dict[str, SkillForm]] = {}
     rows: list[dict[str, Any]] = []
     for n in range(len(m)):

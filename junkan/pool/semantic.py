@@ -149,8 +149,8 @@ class Semantics:
         return self._synonyms[1]
 
     def synonym_links(self, keys: tuple[str, ...], wanted: Collection[str]) -> dict[str, str]:
-        """An opening's skill key -> the person's key it is a general synonym of (クライアント -> 顧客), for the
-        opening keys `wanted` the person does not already have."""
+        """An opening's skill key -> the person's key it is a general synonym of (クライアント -> 顧客),
+        for the opening keys `wanted` the person does not already have."""
         index = self._synonym_index(wanted)
         links: dict[str, str] = {}
         for key in keys:
@@ -161,8 +161,8 @@ class Semantics:
         return links
 
     def linked_keys(self, keys: tuple[str, ...], wanted: Collection[str]) -> list[str]:
-        """The opening keys a person's keys link to below a thesaurus match (`LEARNED_SKILL_WEIGHT`): learned by
-        co-occurrence, or general synonyms. Cached per distinct set of keys."""
+        """The opening keys a person's keys link to below a thesaurus match (`LEARNED_SKILL_WEIGHT`):
+        learned by co-occurrence, or general synonyms. Cached per distinct set of keys."""
         self._synonym_index(wanted)
         found = self._linked.get(keys)
         if found is None:

@@ -1,4 +1,4 @@
-"""General-vocabulary synonyms from Sudachi's synonym groups: the lowest layer of the vocabulary (docs/pool.md).
+"""General synonyms from Sudachi's synonym groups: the lowest layer of the vocabulary (docs/pool.md).
 
 The Sudachi synonym dictionary's group ids are carried by `sudachidict-core` itself on every word
 (`Morpheme.synonym_group_ids()`), so no other package and no download is needed (chikkarpy, which reads the
