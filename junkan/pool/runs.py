@@ -108,7 +108,9 @@ def plan_run(session: Session, settings: Settings, *, as_of: date, now: datetime
 def semantics_of(settings: Settings, signals: PoolSignals) -> Semantics | None:
     """The run's vocabulary: shipped + the operator file, and what the pool's history teaches."""
     cfg = settings.recontact
-    return Semantics(load_vocabulary(cfg.thesaurus_path), signals) if cfg.semantic else None
+    if not cfg.semantic:
+        return None
+    return Semantics(load_vocabulary(cfg.thesaurus_path), signals, general_synonyms=cfg.general_synonyms)
 
 
 def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:

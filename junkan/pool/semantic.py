@@ -69,8 +69,10 @@ class Semantics:
     """One run's vocabulary: skill keys, job occupations and what the signals' history teaches, each
     computed once per distinct term, job or set of past jobs (the pool repeats them a lot)."""
 
-    def __init__(self, vocab: Vocabulary, signals: PoolSignals | None = None) -> None:
+    def __init__(self, vocab: Vocabulary, signals: PoolSignals | None = None, *,
+                 general_synonyms: bool = True) -> None:
         self.vocab = vocab
+        self.general_synonyms = general_synonyms
         self.classifier = Classifier(vocab)
         self._skill: dict[str, str] = {}
         self._terms: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -119,7 +121,7 @@ class Semantics:
     def synonym(self, key: str) -> str | None:
         """The general-synonym signature of a skill key the thesaurus does not know (its keys never get one),
         unless the vocabulary tells that signature's words apart."""
-        if key.startswith(CANONICAL):
+        if not self.general_synonyms or key.startswith(CANONICAL):
             return None
         sig = synonym_signature(key)
         return None if sig is None or sig in self._contested() else sig
