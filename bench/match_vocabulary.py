@@ -148,7 +148,7 @@ def build(url: str, seed: int) -> dict[str, dict[int, str]]:
 def evaluate(url: str, kinds: dict[str, dict[int, str]], semantic: bool,
              general_synonyms: bool = True) -> dict[str, tuple[float, float, int]]:
     cfg = {"semantic": semantic, "general_synonyms": general_synonyms}
-    settings = Settings(database_url=url, recontact=cfg, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=url, recontact=cfg, _env_file=None)  # type: ignore[call-arg,arg-type]
     engine = make_engine(url)
     now = datetime.now(UTC)
     with Session(engine) as session:
