@@ -130,14 +130,14 @@ class Semantics:
         """Signatures whose words the vocabulary itself puts in different families or skills: Sudachi has
         介護＝看護 (group 22138), the job vocabulary has care and nursing, so that group links nothing."""
         if self._contested_sigs is None:
-            targets: dict[str, set[str]] = {}
-            for index, kind in ((self.vocab.family_of, "family"), (self.vocab.skill_of, "skill")):
+            families: dict[str, set[str]] = {}
+            skills: dict[str, set[str]] = {}
+            for index, seen in ((self.vocab.family_of, families), (self.vocab.skill_of, skills)):
                 for key, target in index.items():
                     if (sig := synonym_signature(key)) is not None:
-                        targets.setdefault(sig, set()).add(f"{kind}:{target}")
-            self._contested_sigs = frozenset(sig for sig, found in targets.items()
-                                             if len({t for t in found if t.startswith("family:")}) > 1
-                                             or len({t for t in found if t.startswith("skill:")}) > 1)
+                        seen.setdefault(sig, set()).add(target)
+            self._contested_sigs = frozenset(sig for seen in (families, skills)
+                                             for sig, targets in seen.items() if len(targets) > 1)
         return self._contested_sigs
 
     def _synonym_index(self, wanted: Collection[str]) -> dict[str, tuple[str, ...]]:
