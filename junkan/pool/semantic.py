@@ -82,6 +82,7 @@ class Semantics:
         self._synonyms: tuple[Collection[str], dict[str, tuple[str, ...]]] | None = None
         self._linked: dict[tuple[str, ...], list[str]] = {}
         self._contested_sigs: frozenset[str] | None = None
+        self._sig: dict[str, str | None] = {}
         self.learned = Learned({}, {})
         self._signals = signals
         if signals is not None:
@@ -121,10 +122,11 @@ class Semantics:
     def synonym(self, key: str) -> str | None:
         """The general-synonym signature of a skill key the thesaurus does not know (its keys never get one),
         unless the vocabulary tells that signature's words apart."""
-        if not self.general_synonyms or key.startswith(CANONICAL):
-            return None
-        sig = synonym_signature(key)
-        return None if sig is None or sig in self._contested() else sig
+        if key in self._sig:
+            return self._sig[key]
+        sig = synonym_signature(key) if self.general_synonyms and not key.startswith(CANONICAL) else None
+        found = self._sig[key] = None if sig is None or sig in self._contested() else sig
+        return found
 
     def _contested(self) -> frozenset[str]:
         """Signatures whose words the vocabulary itself puts in different families or skills: Sudachi has
@@ -155,6 +157,8 @@ class Semantics:
         for the opening keys `wanted` the person does not already have."""
         index = self._synonym_index(wanted)
         links: dict[str, str] = {}
+        if not index:
+            return links
         for key in keys:
             sig = self.synonym(key)
             for other in index.get(sig, ()) if sig is not None else ():
