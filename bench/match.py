@@ -3,18 +3,23 @@
     python bench/match.py --pool 200000 --openings 1000 [--database-url postgresql+psycopg://…/postgres]
 
 A child process builds a scratch database (SQLite file by default; with --database-url a fresh PostgreSQL
-database on that server, dropped afterwards unless --keep): `--pool` rejected candidates with Japanese job
+database on that server, dropped afterwards): `--pool` rejected candidates with Japanese job
 titles, skills, locations, stages, reasons and consents, and `--openings` new open jobs with required and
 welcome skills and posting text. This process then runs the real pipeline with timings per phase — read
 the signals, pool membership, rule scores, exclusions, new openings, the sparse top-K matcher, building the
-explained rows, storing the run — and prints wall time and peak RSS (of this process only: the build ran
-in the child).
+explained rows, storing the run — and prints wall time, CPU time (all threads of this process: on a
+shared machine the wall time follows the load, the CPU time much less) and peak RSS (of this process
+only: the build ran in the child). The matcher runs in `recontact.partition_size` partitions, as a run does.
 
 The naive reference scores sampled (opening, candidate) pairs in a pure-Python loop (dict TF-IDF cosine,
 set overlaps, location, potential; the vectors are prepared beforehand and not timed), extrapolates to
 every pair, and the speed-up of the matcher phase over it is printed as `N.Nx`.
 
     python bench/match.py --pool 1000000 --openings 1000 --dask [--partition-size 100000] [--dask-workers 2]
+
+Building takes minutes at 1,000,000 (about 5). `--keep` keeps a copy of the built database (a SQLite file
+in `--workdir`, or a PostgreSQL database `junkan_bench_match_built_<pool>`) and prints the `--reuse URL`
+that runs on a fresh copy of it instead of building again.
 
 `--dask` also times the matcher phase in partitions, one after another in this process and as Prefect
 tasks on a local Dask cluster, with peak memory, and checks both against the one product
@@ -24,9 +29,11 @@ tasks on a local Dask cluster, with peak memory, and checks both against the one
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -151,21 +158,47 @@ def build(url: str, pool: int, openings: int, seed: int) -> None:
     engine.dispose()
 
 
+def keep_built(args: argparse.Namespace, url: str) -> None:
+    """Keep the built data before the run writes its results (a later run would see them as the previous
+    run and find no new opening): a copy of the SQLite file in `--workdir`, or a PostgreSQL database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        kept = args.workdir / f"match-bench-{args.pool}.db"
+        shutil.copyfile(str(parsed.database), kept)
+        print(f"kept the built database: --reuse sqlite:///{kept}")
+        return
+    with fresh_postgresql_database(url, f"junkan_bench_match_built_{args.pool}", drop=False,
+                                   template=parsed.database) as kept:
+        print(f"kept the built database: --reuse {kept}")
+
+
+@contextmanager
+def reused(args: argparse.Namespace) -> Iterator[str]:
+    """A fresh copy of a database kept by `--keep`, so that every run starts from the same built data,
+    migrated to this checkout's schema."""
+    url = make_url(args.reuse)
+    if url.get_backend_name() == "sqlite":
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+            copy = Path(tmp) / "match-bench.db"
+            shutil.copyfile(str(url.database), copy)
+            upgrade(f"sqlite:///{copy}")  # kept by an older checkout: the schema this code reads
+            yield f"sqlite:///{copy}"
+        return
+    with fresh_postgresql_database(args.reuse, f"junkan_bench_match_{os.getpid()}",
+                                   template=url.database) as copy:
+        yield copy
+
+
 @contextmanager
 def scratch(args: argparse.Namespace) -> Iterator[str]:
     if not args.database_url:
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-            path = Path(tmp) / "match-bench.db"
-            url = f"sqlite:///{path}"
+            url = f"sqlite:///{Path(tmp) / 'match-bench.db'}"
             upgrade(url)
             yield url
-            if args.keep:
-                kept = args.workdir / path.name
-                path.replace(kept)
-                print(f"kept {kept}")
         return
     name = f"junkan_bench_match_{os.getpid()}"
-    with fresh_postgresql_database(args.database_url, name, drop=not args.keep) as url:
+    with fresh_postgresql_database(args.database_url, name) as url:
         yield url
 
 
@@ -227,15 +260,22 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int,
     now = datetime.now(UTC)
     as_of = now.date()
     phases: dict[str, float] = {}
+    # CPU seconds of this process per phase (all its threads): on a shared machine the wall time grows
+    # with the load, the CPU time much less, so both are printed.
+    cpu: dict[str, float] = {}
+    cpu_mark = [time.process_time()]
 
     def lap(name: str, started: float) -> float:
         phases[name] = time.perf_counter() - started
+        cpu[name] = time.process_time() - cpu_mark[0]
+        cpu_mark[0] = time.process_time()
         return time.perf_counter()
 
     wall = t = time.perf_counter()
     with Session(engine) as session:
         signals = load_signals(session, settings, now)
         t = lap("read signals (DB)", t)
+        gc.freeze()  # as `plan_run` does (junkan.pool.bulk.heap_frozen)
         membership = pool_membership(signals, settings, now)
         _model, report = ensure_model(session, settings, now)
         scores = rule_scores(signals, now, membership.mask)
@@ -247,6 +287,8 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int,
         t = lap("vocabulary (classify, learn links)", t)
 
         def run(**how: Any) -> Any:
+            # In partitions of `recontact.partition_size`, one after another, as a `recontact` run does.
+            how.setdefault("partition_size", cfg.partition_size)
             return match(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
                          threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=threads,
                          semantics=how.pop("semantics", semantics), **how)
@@ -254,11 +296,12 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int,
         found = run()
         t = lap("matcher (TF-IDF + sparse top-K)", t)
         # Today's matcher without the semantic parts, for the comparison only (not in the wall time).
-        plain_started = time.perf_counter()
+        plain_started, plain_cpu = time.perf_counter(), time.process_time()
         run(semantics=None)
-        plain_s = time.perf_counter() - plain_started
+        plain_s, plain_cpu = time.perf_counter() - plain_started, time.process_time() - plain_cpu
         wall += plain_s
         t = time.perf_counter()
+        cpu_mark[0] = time.process_time()
         if dask:
             from bench.match_dask import compare
 
@@ -266,6 +309,7 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int,
             compare(run, found, settings, partition_size=dask[0], workers=dask[1])
             wall += time.perf_counter() - compared  # the comparison is not part of the pipeline's time
             t = time.perf_counter()
+            cpu_mark[0] = time.process_time()
         plan = RunPlan(as_of=as_of, now=now, mode="shortlist", new=new, signals=signals,
                        membership=membership, scores=scores, model_report=report, eligible=keep,
                        excluded=excluded, matches=found, holdout_key=as_of.isoformat(), semantics=semantics)
@@ -274,17 +318,22 @@ def run_matcher(url: str, sample: int, threads: int | None, seed: int,
         store_run(session, settings, plan)
         session.commit()
         t = lap("store run (DB)", t)
+    gc.unfreeze()
     total = time.perf_counter() - wall
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n_pairs = int(keep.sum()) * len(new.targets)
     print(f"pool {len(signals):,} candidates, {membership.size:,} members, {int(keep.sum()):,} eligible; "
           f"{len(new.targets):,} new openings; {len(plan.rows):,} matches kept")
+    print(f"  {'phase':<36} {'wall':>9} {'CPU':>9}")
     for name, seconds in phases.items():
-        print(f"  {name:<36} {seconds:7.2f} s")
-    print(f"wall time (end to end, DB reads and writes included): {total:.1f} s")
+        print(f"  {name:<36} {seconds:7.2f} s {cpu[name]:7.2f} s")
+    print(f"wall time (end to end, DB reads and writes included): {total:.1f} s "
+          f"(CPU time {sum(cpu.values()):.1f} s)")
     semantic_s = phases["vocabulary (classify, learn links)"] + phases["matcher (TF-IDF + sparse top-K)"]
+    semantic_cpu = cpu["vocabulary (classify, learn links)"] + cpu["matcher (TF-IDF + sparse top-K)"]
     print(f"matcher phase with the semantic parts (vocabulary + product): {semantic_s:.2f} s; without them "
-          f"(the matcher before issue 21): {plain_s:.2f} s; ratio {semantic_s / plain_s:.2f}x")
+          f"(the matcher before issue 21): {plain_s:.2f} s; ratio {semantic_s / plain_s:.2f}x "
+          f"(CPU {semantic_cpu:.2f} s vs {plain_cpu:.2f} s: {semantic_cpu / plain_cpu:.2f}x)")
     print(f"peak RSS: {rss_mb:,.0f} MB")
     per_pair = naive_seconds_per_pair(signals, keep, scores.score, new.targets, cfg.weights, sample, seed)
     naive_total = per_pair * n_pairs
@@ -306,7 +355,10 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=20_000, help="pairs timed in the naive loop")
     parser.add_argument("--threads", type=int, default=None, help="sparse_dot_topn threads (default: ≤2)")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--keep", action="store_true", help="keep a copy of the built database (see --reuse)")
+    parser.add_argument("--reuse", metavar="URL",
+                        help="run on a copy of a database kept by --keep (sqlite:///path or a PostgreSQL URL)"
+                             " instead of building one; --pool and --openings are then what it holds")
     parser.add_argument("--dask", action="store_true",
                         help="also time the matcher in partitions (here and on a local Dask cluster)")
     parser.add_argument("--partition-size", type=int, default=100_000, help="with --dask (default 100000)")
@@ -317,6 +369,13 @@ def main() -> int:
         build(args.build_only, args.pool, args.openings, args.seed)
         return 0
     print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    if args.reuse:
+        with reused(args) as url:
+            print(f"reusing the database built before ({make_url(url).get_backend_name()}, a copy)")
+            run_matcher(url, args.sample, args.threads, args.seed,
+                        (args.partition_size, args.dask_workers) if args.dask else None)
+        print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return 0
     with scratch(args) as url:
         started = time.perf_counter()
         # The build runs in a child so that the peak RSS printed below is the matcher's alone.
@@ -324,6 +383,8 @@ def main() -> int:
                         "--openings", str(args.openings), "--seed", str(args.seed)], check=True)
         print(f"built {args.pool:,} candidates and {args.openings:,} openings in "
               f"{time.perf_counter() - started:.1f} s ({make_url(url).get_backend_name()})")
+        if args.keep:
+            keep_built(args, url)
         run_matcher(url, args.sample, args.threads, args.seed,
                     (args.partition_size, args.dask_workers) if args.dask else None)
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -41,7 +41,7 @@ def sending_notes(*, outside_window: bool, fatal: bool, as_of: date | None) -> l
 
 
 def _describe(description: str, notes: Iterable[str], dry_run: bool) -> str:
-    head = description + (" (dry run)" if dry_run else "")
+    head = description + ("（ドライラン） / (dry run)" if dry_run else "")
     lines = [f"- {note}" for note in notes]
     return "\n\n".join([head, "\n".join(lines)]) if lines else head
 

@@ -8,7 +8,7 @@ from flows.artifacts import publish_counts
 from flows.declare import PartsFailed, junkan_flow
 from flows.ingest_decisions import ingest_decisions
 from flows.overlap import holds_sending_slot
-from flows.params import Day, as_of_field, dry_run_field
+from flows.params import OptionalDay, as_of_field, dry_run_field, ja_en
 from flows.recontact import recontact
 from flows.results import FlowResult
 from flows.retention import retention
@@ -18,11 +18,13 @@ from flows.sync_partner_stats import sync_partner_stats
 
 ARTIFACT_KEY = "daily-summary"
 
-DRY_RUN_HELP = (
+DRY_RUN_HELP = ja_en(
+    "送信するフロー（send-rejections、recontact）を試行だけにします。メールは送らず、通知も再コンタクトも"
+    "状態を変えません。ほかのフローは通常どおり実行します（ingest-decisions は ATS の選考結果を保存し、"
+    "sync-email-events は配信停止を、sync-partner-stats はパートナーの登録を取り込みます）。",
     "Dry run of the flows that send (send-rejections, recontact): nothing is mailed, no notice or re-contact "
     "changes state. The other flows still run for real: ingest-decisions stores the ATS's decisions, "
-    "sync-email-events the suppressions, sync-partner-stats the partner's registrations."
-)
+    "sync-email-events the suppressions, sync-partner-stats the partner's registrations.")
 
 
 class SubFlowsFailed(PartsFailed):
@@ -30,11 +32,15 @@ class SubFlowsFailed(PartsFailed):
 
 
 @junkan_flow("daily",
-             description="The whole daily job, at 09:00 Asia/Tokyo: every flow in order (ingest-decisions, "
-             "sync-email-events, send-rejections, sync-partner-stats, recontact, retention). One failing "
-             "flow does not stop the others; the run then ends Failed and names it.")
+             description=ja_en(
+                 "毎日 9:00（日本時間）の処理全体：各フローを順に実行します（ingest-decisions、"
+                 "sync-email-events、send-rejections、sync-partner-stats、recontact、retention）。"
+                 "1つが失敗してもほかは続け、最後に失敗したフロー名を示して Failed で終わります。",
+                 "The whole daily job, at 09:00 Asia/Tokyo: every flow in order (ingest-decisions, "
+                 "sync-email-events, send-rejections, sync-partner-stats, recontact, retention). One failing "
+                 "flow does not stop the others; the run then ends Failed and names it."))
 @holds_sending_slot("daily")
-def daily(as_of: Day | None = as_of_field(),
+def daily(as_of: OptionalDay = as_of_field(),
           dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> dict[str, FlowResult]:
     logger = get_run_logger()
     if dry_run:
@@ -58,7 +64,9 @@ def daily(as_of: Day | None = as_of_field(),
             failed.append(name)
             logger.error("sub-flow %s ended %s", name, state.type.value)
     rows, notes = summary([name for name, _ in states], results, failed)
-    publish_counts(ARTIFACT_KEY, rows, description="What the daily run did: one row per count of each flow",
+    publish_counts(ARTIFACT_KEY, rows,
+                   description=ja_en("日次処理の結果：各フローの件数を1行ずつ",
+                                     "What the daily run did: one row per count of each flow"),
                    notes=[DRY_RUN_HELP, *notes] if dry_run else notes, dry_run=dry_run)
     if failed:
         raise SubFlowsFailed.naming("sub-flows", failed)

@@ -1,7 +1,21 @@
 """Flow parameters: the types and descriptions the Prefect UI turns into a form, and the run names.
 
 Descriptions are given as `param: T = Field(default, description=…)`: Prefect 3.9 builds the form from that
-(or from the docstring) but drops the description of an `Annotated[T, Field(…)]` parameter.
+(or from the docstring) but drops the description of an `Annotated[T, Field(…)]` parameter. Every text an
+operator reads in the UI (flow and parameter descriptions, artifact descriptions) is Japanese first, then
+English (`ja_en`).
+
+A parameter the form may leave empty is `blankable(T)`, not `T | None`: pydantic writes `T | None` as
+`anyOf: [T, {"type": "null"}]`, which the Prefect UI draws as two tabs with the null one chosen for the
+default, reading `Property is type "None"`. `blankable(T)` keeps the Python type `T | None` but shows the
+form T's schema alone. Its `"default": null` would then be wrong twice over: the UI puts the default in the
+field and refuses to submit it ("None is not of type 'string'"), and the API refuses a null where the
+schema has a default. So the parameter schemas Prefect generates leave out a None default where the
+schema admits no null (`_parameter_default_schema` below, in force wherever a flow module is imported:
+`prefect deploy` and `junkan serve` alike): the field starts empty, an empty field is not sent, the
+flow's default None applies, and the API (which adds null to the types of a property without a default)
+still takes an explicit null. tests/flows/test_deployment_forms.py checks the schemas and what the API
+accepts; the forms were checked in the Prefect 3.9 UI (docs/operations.md "Run forms").
 
 Dates carry a `pattern` as well as `format: date`: the API checks parameters against the schema when a run
 is created (`enforce_parameter_schema`), but its validator ignores `format`, so without the pattern
@@ -15,7 +29,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import Field
+from prefect._internal.pydantic.schemas import GenerateEmptySchemaForUserClasses
+from pydantic import Field, TypeAdapter, WithJsonSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from junkan.runtime import runtime
 
@@ -27,8 +44,48 @@ DATE_PATTERN = (
 #: A calendar day, YYYY-MM-DD: a date picker in the UI, refused by the API when it is no real day.
 Day = Annotated[date, Field(json_schema_extra={"pattern": DATE_PATTERN})]
 
-AS_OF_HELP = ("Do the work of a past day (YYYY-MM-DD, business time zone): what was due by then. Mails "
-              "still go out only inside today's sending window; a future day is refused. Empty: today.")
+
+def blankable(kind: Any) -> Any:
+    """`kind | None` drawn as `kind` alone: no "None" tab in the form (see the module's docstring)."""
+    return Annotated[kind | None, WithJsonSchema(TypeAdapter(kind).json_schema())]
+
+
+#: A day the form may leave empty.
+OptionalDay = blankable(Day)
+
+
+def _admits_null(schema: JsonSchemaValue) -> bool:
+    kinds = schema.get("type")
+    return kinds == "null" or (isinstance(kinds, list) and "null" in kinds) or any(
+        _admits_null(branch) for branch in schema.get("anyOf", []) if isinstance(branch, dict))
+
+
+_prefect_default_schema = GenerateEmptySchemaForUserClasses.default_schema
+
+
+def _parameter_default_schema(self: GenerateEmptySchemaForUserClasses,
+                              schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+    """Prefect's parameter schemas (its own generator class, pinned Prefect 3.9), less a None default
+    that the property's schema does not admit (see the module's docstring)."""
+    json_schema = _prefect_default_schema(self, schema)
+    if schema.get("default", ...) is None and not _admits_null(json_schema):
+        json_schema.pop("default", None)
+    return json_schema
+
+
+GenerateEmptySchemaForUserClasses.default_schema = _parameter_default_schema  # type: ignore[method-assign]
+
+
+def ja_en(ja: str, en: str) -> str:
+    """A text shown to operators: Japanese first, then English."""
+    return f"{ja} / {en}"
+
+
+AS_OF_HELP = ja_en(
+    "過去の日の処理をやり直します（YYYY-MM-DD、業務のタイムゾーン）。その日までに期限が来たものを対象にします。"
+    "メールは今日の送信時間帯にのみ送られ、未来の日は受け付けません。空欄なら今日。",
+    "Do the work of a past day (YYYY-MM-DD, business time zone): what was due by then. Mails "
+    "still go out only inside today's sending window; a future day is refused. Empty: today.")
 
 
 def as_of_field(description: str = AS_OF_HELP) -> Any:

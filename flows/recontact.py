@@ -18,7 +18,7 @@ from pydantic import Field, create_model
 from flows.artifacts import publish_markdown, sending_notes
 from flows.declare import schema_checked
 from flows.overlap import holds_sending_slot
-from flows.params import Day, as_of_field, dry_run_field, run_namer
+from flows.params import OptionalDay, as_of_field, blankable, dry_run_field, ja_en, run_namer
 from flows.results import FlowResult
 from junkan.runtime import settings as run_settings
 from tasks.common import emit_message_alerts
@@ -39,8 +39,10 @@ APPROVAL_KEY = "recontact-approval"
 APPROVAL_POLL_S = 2
 
 
-DRY_RUN_HELP = ("Match and show the results only: no run is stored, no re-application recorded, no mail "
-                "enqueued or sent.")
+DRY_RUN_HELP = ja_en(
+    "マッチングして結果を示すだけです。実行記録・再応募の記録は残さず、メールもキューに入れず送りません。",
+    "Match and show the results only: no run is stored, no re-application recorded, no mail "
+    "enqueued or sent.")
 
 
 def _approval(run_id: int, timeout_s: int) -> dict[str, Any]:
@@ -64,15 +66,22 @@ def _approval(run_id: int, timeout_s: int) -> dict[str, Any]:
 
 
 @flow(name="recontact", log_prints=False, flow_run_name=run_namer("recontact"),
-      description="Match pooled candidates past their cool-down to newly opened positions: a shortlist for "
-      "recruiters, or re-contact mails in `auto` mode. Part of `daily`; run it by hand to preview.")
+      description=ja_en(
+          "待機期間を過ぎたタレントプールの候補者を新しく募集を始めた求人とマッチングします。採用担当者向けの"
+          "候補リスト、または auto モードでは再コンタクトメール。daily の一部。事前確認は手動で実行します。",
+          "Match pooled candidates past their cool-down to newly opened positions: a shortlist for "
+          "recruiters, or re-contact mails in `auto` mode. Part of `daily`; run it by hand to preview."))
 @schema_checked
 @holds_sending_slot("recontact")
 def recontact(
-    as_of: Day | None = as_of_field(),
-    mode: Literal["shortlist", "auto"] | None = Field(
-        None, description="shortlist: a digest and CSV for recruiters, no mail; auto: re-contact mails to "
-        "those who consented. Empty: JUNKAN_RECONTACT__MODE (shortlist unless configured)."),
+    as_of: OptionalDay = as_of_field(),
+    mode: blankable(Literal["shortlist", "auto"]) = Field(  # type: ignore[valid-type]
+        None, description=ja_en(
+            "shortlist：採用担当者向けの候補リストと CSV（メールなし）。"
+            "auto：同意した人への再コンタクトメール。"
+            "空欄なら設定 JUNKAN_RECONTACT__MODE（未設定なら shortlist）。",
+            "shortlist: a digest and CSV for recruiters, no mail; auto: re-contact mails to "
+            "those who consented. Empty: JUNKAN_RECONTACT__MODE (shortlist unless configured).")),
     dry_run: bool = dry_run_field(DRY_RUN_HELP),
 ) -> FlowResult:
     settings = run_settings()
@@ -85,7 +94,9 @@ def recontact(
             and run["counts"].get("matches"):
         decided = _approval(run["run_id"], settings.recontact.approval_timeout_s)
         counts.update(decided["counts"])
-        publish_markdown(APPROVAL_KEY, decided["markdown"], description="Who approved which matches, when")
+        publish_markdown(APPROVAL_KEY, decided["markdown"],
+                         description=ja_en("誰がどのマッチをいつ承認したか",
+                                           "Who approved which matches, when"))
     if mode == "auto" and not dry_run:
         sent = send_recontact_task(as_of)
         flags["outside_window"] = bool(sent.pop("outside_window"))
@@ -94,10 +105,13 @@ def recontact(
                             {"unknown": counts["mails_unknown"], "failed": counts["mails_failed"]})
     counts.update(write_back_task(run["run_id"], dry_run))
     publish_markdown(ARTIFACT_KEY, run["summary_md"], dry_run=dry_run,
-                     description="Re-contact run: new openings, eligible pool, matches, mails")
+                     description=ja_en("再コンタクトの実行：新しい求人・対象のプール・マッチ・メール",
+                                       "Re-contact run: new openings, eligible pool, matches, mails"))
     publish_markdown(SHORTLIST_KEY, run["digest_md"], dry_run=dry_run,
-                     description="Matched people per new opening, by opaque id, with reasons")
+                     description=ja_en("新しい求人ごとのマッチした人（匿名 ID）と理由",
+                                       "Matched people per new opening, by opaque id, with reasons"))
     publish_markdown(MODEL_KEY, run["model_md"], dry_run=dry_run,
-                     description="Potential score: rules or the calibrated model, and its evaluation")
+                     description=ja_en("ポテンシャルスコア：ルールか学習済みモデルか、その評価",
+                                       "Potential score: rules or the calibrated model, and its evaluation"))
     notes = sending_notes(outside_window=flags.get("outside_window", False), fatal=False, as_of=as_of)
     return FlowResult(counts, flags, notes)

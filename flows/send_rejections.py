@@ -6,7 +6,7 @@ from __future__ import annotations
 from flows.artifacts import DRY_RUN_NOTE, publish_counts, sending_notes
 from flows.declare import junkan_flow
 from flows.overlap import holds_sending_slot
-from flows.params import Day, as_of_field, dry_run_field
+from flows.params import OptionalDay, as_of_field, dry_run_field, ja_en
 from flows.results import FlowResult
 from junkan.outbox.notices import flow_counts
 from tasks.common import emit_message_alerts
@@ -20,16 +20,22 @@ class SendingStopped(RuntimeError):
     that someone looks. The counts artifact is published first."""
 
 
-DRY_RUN_HELP = ("Render the due notices without sending them: SendGrid sandbox mode, or .eml files under "
-                "outbox/dry-run/ for the file backend; consent renewals are only counted. Nothing is "
-                "enqueued, sent or marked.")
+DRY_RUN_HELP = ja_en(
+    "期限の来た通知を作るだけで送りません（SendGrid のサンドボックス、file バックエンドなら outbox/dry-run/ "
+    "の .eml）。同意更新メールは数えるだけです。キューへの追加・送信・状態の変更はしません。",
+    "Render the due notices without sending them: SendGrid sandbox mode, or .eml files under "
+    "outbox/dry-run/ for the file backend; consent renewals are only counted. Nothing is "
+    "enqueued, sent or marked.")
 
 
 @junkan_flow("send-rejections",
-             description="Enqueue the rejection notices that are due and send them through the outbox, "
-             "exactly once, inside the sending window. Part of `daily`; run it by hand to catch up.")
+             description=ja_en(
+                 "期限の来た不採用通知をキューに入れ、送信時間帯のうちにアウトボックスから1通ずつ確実に1回だけ"
+                 "送ります。daily の一部。遅れを取り戻すときは手動で実行します。",
+                 "Enqueue the rejection notices that are due and send them through the outbox, "
+                 "exactly once, inside the sending window. Part of `daily`; run it by hand to catch up."))
 @holds_sending_slot("send-rejections")
-def send_rejections(as_of: Day | None = as_of_field(),
+def send_rejections(as_of: OptionalDay = as_of_field(),
                     dry_run: bool = dry_run_field(DRY_RUN_HELP)) -> FlowResult:
     enqueued = enqueue_notices_task(as_of=as_of, dry_run=dry_run)
     sent = send_notices_task(as_of=as_of, dry_run=dry_run)
@@ -41,8 +47,10 @@ def send_rejections(as_of: Day | None = as_of_field(),
     publish_counts(
         ARTIFACT_KEY,
         result.counts,
-        description="Rejection notices this run: due, enqueued, sent, suppressed, failed, unknown, "
-        "cancelled; consent renewal mails (renewals_*)",
+        description=ja_en("今回の不採用通知：期限到来・キュー追加・送信・配信停止・失敗・結果不明・取消の件数と、"
+                          "同意更新メール（renewals_*）",
+                          "Rejection notices this run: due, enqueued, sent, suppressed, failed, unknown, "
+                          "cancelled; consent renewal mails (renewals_*)"),
         notes=[*result.notes, DRY_RUN_NOTE] if dry_run else result.notes,
         dry_run=dry_run,
     )

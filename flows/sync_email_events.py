@@ -10,7 +10,7 @@ from prefect import get_run_logger
 
 from flows.artifacts import publish_counts
 from flows.declare import PartsFailed, junkan_flow
-from flows.params import Day, as_of_field
+from flows.params import OptionalDay, as_of_field, ja_en
 from flows.results import FlowResult
 from tasks.common import emit_message_alerts
 from tasks.engagement import pull_suppressions_task, reconcile_task, settle_unknown_task
@@ -23,11 +23,15 @@ class EmailEventSyncFailed(PartsFailed):
 
 
 @junkan_flow("sync-email-events",
-             description="Pull SendGrid's bounces, blocks and unsubscribes, and settle messages from the "
-             "stored webhook events (`unknown` ones the webhook proves never accepted go back to "
-             "pending). Part of `daily` (before `send-rejections`); run it by hand after an "
-             "outage.")
-def sync_email_events(as_of: Day | None = as_of_field()) -> FlowResult:
+             description=ja_en(
+                 "SendGrid の不達・ブロック・配信停止を取り込み、保存済みの Webhook イベントでメールの状態を"
+                 "確定します（受け付けられなかったと分かった結果不明のメールは送信待ちに戻します）。"
+                 "daily の一部（send-rejections の前）。障害のあとは手動で実行します。",
+                 "Pull SendGrid's bounces, blocks and unsubscribes, and settle messages from the "
+                 "stored webhook events (`unknown` ones the webhook proves never accepted go back to "
+                 "pending). Part of `daily` (before `send-rejections`); run it by hand after an "
+                 "outage."))
+def sync_email_events(as_of: OptionalDay = as_of_field()) -> FlowResult:
     logger = get_run_logger()
     failed: list[str] = []
     counts: dict[str, int] = {}
@@ -47,7 +51,8 @@ def sync_email_events(as_of: Day | None = as_of_field()) -> FlowResult:
     publish_counts(
         ARTIFACT_KEY,
         counts,
-        description="SendGrid suppressions merged and messages reconciled from stored webhook events",
+        description=ja_en("SendGrid の配信停止リストの取り込みと、Webhook イベントによるメール状態の照合",
+                          "SendGrid suppressions merged and messages reconciled from stored webhook events"),
         notes=[f"{name} が失敗したため、その件数はありません" for name in failed],
     )
     if failed:

@@ -8,7 +8,7 @@ from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.declare import PartsFailed, junkan_flow
-from flows.params import Day, as_of_field
+from flows.params import OptionalDay, as_of_field, ja_en
 from flows.results import FlowResult
 from tasks.partner import partner_names, summarize_partners, sync_one_partner
 
@@ -21,9 +21,12 @@ class PartnerSyncFailed(PartsFailed):
 
 
 @junkan_flow("sync-partner-stats",
-             description="Pull each career partner's registrations by referral code and update the credit "
-             "ledger. Part of `daily`; run it by hand after a partner outage.")
-def sync_partner_stats(as_of: Day | None = as_of_field()) -> FlowResult:
+             description=ja_en(
+                 "各キャリア支援パートナーから紹介コードごとの登録を取り込み、クレジット台帳を更新します。"
+                 "daily の一部。パートナー側の障害のあとは手動で実行します。",
+                 "Pull each career partner's registrations by referral code and update the credit "
+                 "ledger. Part of `daily`; run it by hand after a partner outage."))
+def sync_partner_stats(as_of: OptionalDay = as_of_field()) -> FlowResult:
     logger = get_run_logger()
     totals = dict.fromkeys(("partners", *_TOTALS), 0)
     failed: list[str] = []
@@ -44,7 +47,8 @@ def sync_partner_stats(as_of: Day | None = as_of_field()) -> FlowResult:
     create_markdown_artifact(
         key=ARTIFACT_KEY,
         markdown=render_markdown(summaries, failed),
-        description="Referral registrations and partner credit balances",
+        description=ja_en("紹介経由の登録とパートナークレジットの残高",
+                          "Referral registrations and partner credit balances"),
     )
     if failed:
         raise PartnerSyncFailed.naming("partner sync", failed)
@@ -56,17 +60,20 @@ def _yen(value: int) -> str:
 
 
 def render_markdown(summaries: list[dict[str, Any]], failed: list[str]) -> str:
-    lines = ["# Partner referrals and credits", ""]
+    lines = ["# パートナー紹介とクレジット / Partner referrals and credits", ""]
     if summaries:
         first = summaries[0]
-        lines += [f"Period: {first['period_start']} – {first['period_end']} (month to date)", ""]
+        span = f"{first['period_start']} – {first['period_end']}"
+        lines += [f"対象期間（今月）/ Period: {span} (month to date)", ""]
     lines += [
-        "| partner | registrations (period) | registrations (all-time) | interviewed | placed "
-        "| credits earned | redeemed | expired | balance | next credit | value |",
+        "| パートナー / partner | 登録（期間）/ registrations (period) "
+        "| 登録（累計）/ registrations (all-time) | 面接 / interviewed | 入社 / placed "
+        "| 獲得クレジット / credits earned | 利用 / redeemed "
+        "| 失効 / expired | 残高 / balance | 次のクレジットまで / next credit | 金額 / value |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: |",
     ]
     for s in summaries:
-        name = s["partner"] + (" (**sync failed**)" if s["partner"] in failed else "")
+        name = s["partner"] + (" （**取り込み失敗** / **sync failed**）" if s["partner"] in failed else "")
         lines.append(
             f"| {name} | {s['registrations_period']} | {s['registrations_all_time']} "
             f"| {s['interviewed_all_time']} | {s['placed_all_time']} | {s['credits_earned']} "
@@ -77,21 +84,26 @@ def render_markdown(summaries: list[dict[str, Any]], failed: list[str]) -> str:
     for s in summaries:
         if s["counted_status"] != "registered":
             notes.append(
-                f"- {s['partner']}: credits count `{s['counted_status']}` referrals "
+                f"- {s['partner']}: クレジットは `{s['counted_status']}` の紹介で数えます（これまで "
+                f"{s['counted_all_time']} 件）。 / credits count `{s['counted_status']}` referrals "
                 f"({s['counted_all_time']} so far)."
             )
         if s["suspicious"]:
             notes.append(
-                f"- {s['partner']}: {s['suspicious']} referral(s) flagged suspicious "
+                f"- {s['partner']}: 要確認の紹介 {s['suspicious']} 件（通知の送信より前に報告されたもの）。"
+                f"確認してください。 / {s['suspicious']} referral(s) flagged suspicious "
                 "(reported before the notice was accepted); review them."
             )
         if s["quarantined"]:
             notes.append(
-                f"- {s['partner']}: {s['quarantined']} reported item(s) in quarantine "
+                f"- {s['partner']}: 隔離した報告 {s['quarantined']} 件（不明・偽造・不正な形式のコード）。"
+                f"集計には含めません。 / {s['quarantined']} reported item(s) in quarantine "
                 "(unknown, forged or malformed codes); never counted."
             )
     if failed:
-        notes.append(f"- Sync failed for: {', '.join(failed)} (figures above are from earlier syncs).")
+        names = ", ".join(failed)
+        notes.append(f"- 取り込みに失敗したパートナー: {names}（上の数字は前回までの取り込みのもの）。"
+                     f" / Sync failed for: {names} (figures above are from earlier syncs).")
     if notes:
         lines += ["", *notes]
     return "\n".join(lines)

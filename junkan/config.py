@@ -13,6 +13,7 @@ nothing), and every time zone is a `TimeZoneName`, checked against the IANA data
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from datetime import date, time
@@ -34,12 +35,14 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 from junkan.config_check import ConfigError, bad_values, unknown_env_vars, unknown_file_keys
+from junkan.identity import is_valid_email, normalize_email
 
 __all__ = ["ConfigError", "Settings", "TimeZoneName", "config_file", "get_settings"]
 
@@ -340,6 +343,40 @@ class ReportSettings(_Section):
     #: The day Junkan started following up (local date). Rejections decided before it are history, shown
     #: apart from the rates that judge Junkan's work. Unset: the first decision Junkan sent a notice for.
     go_live: date | None = None
+    #: Internal addresses the monthly report's PDF is mailed to (JUNKAN_REPORT__RECIPIENTS: a JSON list,
+    #: or addresses separated by commas). Empty: the report is not mailed, and the run says so.
+    recipients: Annotated[list[str], NoDecode] = Field(default_factory=list, max_length=50,
+                                                       json_schema_extra={"withheld": True})
+    #: A PDF larger than this is not attached: the mail says where the file is instead (docs/kpis.md).
+    attachment_max_mb: int = Field(default=10, ge=1, le=25)
+
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> Any:
+        """An environment variable holds a JSON list or comma-separated addresses; TOML a list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except ValueError:
+                    raise ValueError("not a JSON list of addresses") from None
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("recipients")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        """Each a usable address, normalised (junkan.identity) and listed once."""
+        out: list[str] = []
+        for raw in value:
+            address = normalize_email(raw)
+            if not is_valid_email(address):
+                # The position, not the value: a setting's error message is printed and logged.
+                raise ValueError(f"entry {value.index(raw) + 1} is not an e-mail address")
+            if address not in out:
+                out.append(address)  # type: ignore[arg-type]
+        return out
 
 
 class MatchWeights(_Section):
@@ -364,10 +401,13 @@ class WritebackSettings(_Section):
     tag: bool = True
     #: A Japanese note with the new job and why the person matched.
     note: bool = True
-    #: The person added as a prospect on the new job (Greenhouse) or as a new opportunity (Lever).
+    #: The person added as a prospect on the new job (Greenhouse) or as a new opportunity for the posting
+    #: (Lever, linked to the person by their e-mail address).
     prospect: bool = False
     #: A note on a re-contacted person's new application saying it came from re-contact.
     reapplied_note: bool = True
+    #: A note on that application once it ended in a hire: the hire from re-contact, seen in the ATS.
+    hired_note: bool = True
     tag_name: str = Field(default="Junkan: 再コンタクト候補", min_length=1, max_length=100)
     #: Lever: the user the notes, tags and opportunities are written as (`perform_as`).
     perform_as: str | None = None
@@ -395,6 +435,10 @@ class RecontactSettings(_Section):
     strong: float = Field(default=70.0, ge=0, le=100)
     good: float = Field(default=50.0, ge=0, le=100)
     weights: MatchWeights = Field(default_factory=MatchWeights)
+    #: Points (0–100 scale) added on top of the weighted sum when the opening's occupation family is one
+    #: the person chose on their own page (docs/pool.md "The person's own choices"): more than a past
+    #: application to that family gives (20–29), since the person's own word is the better signal; 0 = off.
+    interest_bonus: float = Field(default=30.0, ge=0, le=100)
     #: Share of the people matched in `auto` mode held out (not mailed), to measure the lift; 0 = off.
     holdout_share: float = Field(default=0.10, ge=0, lt=1)
     #: Re-applications from the pool needed before the potential score switches to the trained model.
@@ -448,6 +492,9 @@ class ConsentSettings(_Section):
     renewal_days_before: int = Field(default=7, ge=1, le=365)
     #: A renewal link in a mail works this long after it was sent.
     renewal_link_max_age_days: int = Field(default=30, ge=1, le=365)
+    #: The link to the preference page 「今後のご案内の設定」, which every mail carries, works this long after
+    #: the mail was sent (junkan/web/preference_page.py).
+    preference_link_max_age_days: int = Field(default=180, ge=7, le=730)
 
     def validity_days(self, purpose: str) -> int | None:
         """Days a grant of `purpose` lasts; None = it never expires (also for unknown purposes)."""

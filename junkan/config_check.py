@@ -146,8 +146,12 @@ def _field_at(model: type[BaseModel], loc: Loc) -> FieldInfo | None:
 
 
 def _is_secret(field: FieldInfo | None) -> bool:
+    """A secret, or a setting marked `json_schema_extra={"withheld": True}` (addresses): never echoed."""
     if field is None:
         return False
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and extra.get("withheld"):
+        return True
     annotation = field.annotation
     return annotation is SecretStr or SecretStr in typing.get_args(annotation) or any(
         SecretStr in typing.get_args(arg) for arg in typing.get_args(annotation)

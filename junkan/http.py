@@ -42,30 +42,36 @@ DEFAULT_RATE_LIMIT_WINDOW_S = 10.0
 _EPOCH_THRESHOLD = 1_000_000_000
 
 
-class HttpError(RuntimeError):
-    """A vendor call failed for good. `status` is the HTTP status (None for transport errors).
+class RetryableError(RuntimeError):
+    """A library error that knows whether it is worth trying again (HttpError, PartnerError).
 
     `retryable` tells a caller (e.g. a Prefect task's retry condition) whether trying the whole batch
     again later could help: throttling, 5xx and timeouts yes; bad credentials, parameters or replies no.
     """
 
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class HttpError(RetryableError):
+    """A vendor call failed for good. `status` is the HTTP status (None for transport errors)."""
+
     def __init__(
         self, message: str, *, vendor: str, status: int | None = None, retryable: bool = False
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, retryable=retryable)
         self.vendor = vendor
         self.status = status
-        self.retryable = retryable
 
 
 def is_retryable(exc: BaseException) -> bool:
     """Whether a later retry of the whole batch could help: throttling, 5xx, timeouts, lost connections.
 
-    A library error that carries a `retryable` flag (HttpError, PartnerError) decides for itself.
+    A RetryableError decides for itself.
     """
-    flag = getattr(exc, "retryable", None)
-    if isinstance(flag, bool):
-        return flag
+    if isinstance(exc, RetryableError):
+        return exc.retryable
     return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)
 
 

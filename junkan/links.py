@@ -1,4 +1,5 @@
-"""Signed tokens for tracked links, unsubscribe links, consent renewal links and partner referral codes.
+"""Signed tokens for tracked links, unsubscribe links, consent renewal links, preference-page links and
+partner referral codes.
 
 Everything a candidate can click carries only opaque ids (message ids, random referral codes), signed so
 that nobody can forge a click, an opt-out for someone else, or a registration credit. Keys rotate: the
@@ -34,6 +35,7 @@ _TRACK_SALT = "junkan.link.track.v1"
 _UNSUB_SALT = "junkan.link.unsubscribe.v1"
 _REFERRAL_SALT = "junkan.link.referral.v1"
 _RENEWAL_SALT = "junkan.link.renewal.v1"
+_PREFERENCES_SALT = "junkan.link.preferences.v1"
 
 #: 80 random bits: unguessable, and collisions are negligible even across millions of notices.
 _REFERRAL_RANDOM_BYTES = 10
@@ -114,6 +116,9 @@ class LinkSigner:
         self._renewal = URLSafeTimedSerializer(_derived(self._keys, _RENEWAL_SALT), salt=_RENEWAL_SALT,
                                                signer=_ClockedSigner,
                                                signer_kwargs={"clock": clock, "key_derivation": "none"})
+        self._preferences = URLSafeTimedSerializer(
+            _derived(self._keys, _PREFERENCES_SALT), salt=_PREFERENCES_SALT, signer=_ClockedSigner,
+            signer_kwargs={"clock": clock, "key_derivation": "none"})
         # The referral check is an HMAC under itsdangerous' derived key for each secret, computed once.
         self._referral_keys = [Signer(key, salt=_REFERRAL_SALT, digest_method=hashlib.sha256).derive_key()
                                for key in self._keys]
@@ -161,17 +166,36 @@ class LinkSigner:
 
     # -- consent renewal (expires: a renewal is a fresh consent, given while the mail is recent) -----------
     def renewal_token(self, message_id: str) -> str:
-        if not message_id or not _MESSAGE_ID_RE.fullmatch(message_id):
-            raise ValueError("renewal token needs an opaque message id")
-        return self._renewal.dumps({"r": message_id})
+        return self._message_token(self._renewal, "r", "renewal", message_id)
 
     def read_renewal(self, token: str, *, max_age_s: int) -> str:
         """The renewal mail's message id; InvalidLink when forged, malformed or older than `max_age_s`."""
-        data = self._load(self._renewal, token, "renewal", max_age=max_age_s)
-        if not (isinstance(data, dict) and set(data) == {"r"} and isinstance(data["r"], str)
-                and _MESSAGE_ID_RE.fullmatch(data["r"])):
-            raise InvalidLink("renewal link payload malformed")
-        return data["r"]
+        return self._read_message_token(self._renewal, "r", "renewal", token, max_age_s)
+
+    # -- the preference page 「今後のご案内の設定」 (expires: `consent.preference_link_max_age_days`) --------
+    def preferences_token(self, message_id: str) -> str:
+        """The link every mail carries to its person's own page; names the mail, never the person."""
+        return self._message_token(self._preferences, "p", "preferences", message_id)
+
+    def read_preferences(self, token: str, *, max_age_s: int) -> str:
+        """The mail's message id; InvalidLink when forged, malformed or older than `max_age_s`."""
+        return self._read_message_token(self._preferences, "p", "preferences", token, max_age_s)
+
+    # -- expiring links that name one mail (renewal, preferences): {key: message id} -----------------------
+    @staticmethod
+    def _message_token(serializer: URLSafeTimedSerializer, key: str, kind: str, message_id: str) -> str:
+        if not message_id or not _MESSAGE_ID_RE.fullmatch(message_id):
+            raise ValueError(f"{kind} token needs an opaque message id")
+        return serializer.dumps({key: message_id})
+
+    @classmethod
+    def _read_message_token(cls, serializer: URLSafeTimedSerializer, key: str, kind: str, token: str,
+                            max_age_s: int) -> str:
+        data = cls._load(serializer, token, kind, max_age=max_age_s)
+        if not (isinstance(data, dict) and set(data) == {key} and isinstance(data[key], str)
+                and _MESSAGE_ID_RE.fullmatch(data[key])):
+            raise InvalidLink(f"{kind} link payload malformed")
+        return str(data[key])
 
     @staticmethod
     def _load(serializer: URLSafeSerializer | URLSafeTimedSerializer, token: str, kind: str,

@@ -32,12 +32,12 @@ def _has_sqlite_sequence(conn: Connection) -> bool:
 
 @contextmanager
 def fresh_postgresql_database(
-    server_url: str, name: str, *, create: bool = True, drop: bool = True
+    server_url: str, name: str, *, create: bool = True, drop: bool = True, template: str | None = None
 ) -> Iterator[str]:
     """Database `name` on the server of `server_url`, created empty and migrated; yields its URL and drops it
     afterwards. One of that name left behind by a killed run is dropped first, so a rerun starts clean.
     A benchmark keeping its data between runs turns `create` off (the database exists and is only migrated)
-    or `drop` off (it is left behind)."""
+    or `drop` off (it is left behind); `template` makes it a copy of that database instead of empty."""
     url = make_url(server_url)
     # CREATE and DROP DATABASE cannot run inside a transaction. A new connection each time: one kept in a
     # pool may have been dropped meanwhile (the fault drill terminates every connection of the database).
@@ -50,7 +50,7 @@ def fresh_postgresql_database(
     if create:
         drop_database()
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     try:
         fresh = url.set(database=name).render_as_string(hide_password=False)
         upgrade(fresh)

@@ -71,11 +71,7 @@ __all__ = ["HEADER_MAP", "CsvAdapter", "detect_encoding", "excel_serial_to_datet
 
 #: Used when the caller passes none: the defaults of the settings, so there is one place for each.
 DEFAULT_TIMEZONE: str = DEFAULT_BUSINESS_TIMEZONE
-DEFAULT_LIMITS = WorkbookLimits(
-    max_uncompressed_mb=AtsSettings.model_fields["max_uncompressed_mb"].default,
-    max_rows=AtsSettings.model_fields["max_rows"].default,
-    max_columns=AtsSettings.model_fields["max_columns"].default,
-)
+DEFAULT_LIMITS = WorkbookLimits.of(AtsSettings())
 
 #: Canonical field -> accepted header names (English and Japanese). Matching ignores width, case,
 #: spaces, `_`, `-`, `・` and bracketed notes such as （必須） or [任意].

@@ -55,10 +55,9 @@ def build_adapter(settings: AtsSettings, *, timezone: str = DEFAULT_TIMEZONE,
         except (ZoneInfoNotFoundError, ValueError):
             raise AtsConfigError(f"JUNKAN_BUSINESS__TIMEZONE is not a known time zone: {timezone!r}") \
                 from None
-        limits = WorkbookLimits(max_uncompressed_mb=settings.max_uncompressed_mb, max_rows=settings.max_rows,
-                                max_columns=settings.max_columns)
         return CsvAdapter(settings.path, source=settings.source, phone_region=settings.phone_region,
-                          sheet=settings.sheet, timezone=zone, limits=limits, jobs_path=settings.jobs_path)
+                          sheet=settings.sheet, timezone=zone, limits=WorkbookLimits.of(settings),
+                          jobs_path=settings.jobs_path)
 
     if settings.kind == "greenhouse":
         secret = settings.client_secret.get_secret_value() if settings.client_secret else None
@@ -107,13 +106,13 @@ def build_writer(settings: AtsSettings, writeback: WritebackSettings, *,
             auth_url=settings.auth_url or GREENHOUSE_DEFAULT_AUTH_URL, client_id=settings.client_id,
             client_secret=secret, user_id=settings.user_id, clock=client.clock)
         return GreenhouseWriter(client, base_url=settings.base_url or GREENHOUSE_DEFAULT_BASE_URL, auth=auth,
-                                user_id=settings.user_id, tag_name=writeback.tag_name)
+                                tag_name=writeback.tag_name)
     if settings.kind == "lever":
         api_key = settings.api_key.get_secret_value() if settings.api_key else None
         _require(settings, api_key=api_key)
         if not writeback.perform_as:
             raise AtsConfigError("JUNKAN_RECONTACT__WRITEBACK__PERFORM_AS is required for write-back to "
-                                 "Lever (the Lever user the tags and notes are written as)")
+                                 "Lever (the Lever user the tags, notes and opportunities are written as)")
         assert api_key
         return LeverWriter(
             build_client(lever.VENDOR, settings, rate_limit_window_s=lever.RATE_LIMIT_WINDOW_S, sleep=sleep,

@@ -30,6 +30,7 @@ from junkan.ats.base import (
     check_source_file,
     read_head,
 )
+from junkan.config import AtsSettings
 
 _HEAD_BYTES = 1 << 16  # a sheet's <dimension> comes before its data, within the first bytes
 _DIMENSION_RE = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?\"")
@@ -45,6 +46,11 @@ class WorkbookLimits:
     max_uncompressed_mb: int
     max_rows: int
     max_columns: int
+
+    @classmethod
+    def of(cls, ats: AtsSettings) -> WorkbookLimits:
+        """The limits the ATS settings set (`AtsSettings()`: their defaults)."""
+        return cls(ats.max_uncompressed_mb, ats.max_rows, ats.max_columns)
 
 
 @dataclass(frozen=True, slots=True)

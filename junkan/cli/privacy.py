@@ -13,7 +13,9 @@ from typing import Annotated, NoReturn
 import typer
 
 from junkan.cli.days import command_runtime
+from junkan.db import session_scope
 from junkan.files import write_private
+from junkan.privacy.copy_requests import mark_done, open_requests
 from junkan.privacy.erasure import ReasonNamesThePerson, erase, look_up
 from junkan.privacy.export import export_person
 from junkan.privacy.find import Found, NotAKey, RequestKeys, describe
@@ -99,6 +101,28 @@ def erase_command(
     rows = ", ".join(f"{name} {n}" for name, n in sorted(result.tables.items())) or "none"
     typer.echo(f"erased {result.candidates} candidate(s); rows scrubbed: {rows}; tombstones: "
                f"{result.tombstones}; mail files removed: {result.files}; audit record {result.audit_id}")
+
+
+@app.command("copy-requests")
+def copy_requests_command(
+    done: Annotated[int | None, typer.Option("--done", help="Mark this request as sent.")] = None,
+) -> None:
+    """List the copies of their data people asked for on their own page, or mark one sent (--done).
+
+    Send each with `junkan privacy export --candidate-ref REF`, to the address on file, then mark it done.
+    """
+    rt = command_runtime()
+    if done is not None:
+        with session_scope(rt.engine) as session:
+            if not mark_done(session, done, at=rt.clock.now()):
+                _refuse("copy-requests", ValueError(f"no open request {done}"))
+        typer.echo(f"request {done} marked as sent")
+        return
+    with rt.engine.connect() as conn:
+        found = open_requests(conn, rt.settings.links)
+    typer.echo(f"{len(found)} open request(s)")
+    for request in found:
+        typer.echo(f"  {request.id}  {request.candidate_ref}  asked {request.requested_at.isoformat()}")
 
 
 @app.command("due")

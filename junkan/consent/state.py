@@ -9,7 +9,9 @@ This module is the one definition of that rule; everything that reads consent go
 - `current_granted(candidate_id, purpose, at)`: the current record's `granted` (NULL without one) as a
   correlated scalar subquery, one index lookup per row, for a select list over a few rows;
 - `latest_by_candidate(conn, purpose, at)`: the same answer as a dict, read in one ordered scan, for
-  bulk readers such as the pool (a window function is much slower on SQLite at pool sizes).
+  bulk readers (a window function is much slower on SQLite at pool sizes);
+- `oldest_first(purpose, at, *columns)`: that scan's query, for a reader that takes the last row per
+  candidate itself (the pool reads it as columns).
 
 No record that counts = never asked (or the grant lapsed): neither granted nor withdrawn.
 """
@@ -24,6 +26,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Select,
     Subquery,
     and_,
     exists,
@@ -44,6 +47,7 @@ __all__ = [
     "is_granted",
     "is_withdrawn",
     "latest_by_candidate",
+    "oldest_first",
     "unexpired",
 ]
 
@@ -130,15 +134,21 @@ class ConsentState:
     expires_at: datetime | None
 
 
+def oldest_first(purpose: str, at: datetime, *columns: Any) -> Select[Any]:
+    """`candidate_id` and `columns` of the `purpose` records that count at `at`, by candidate, oldest first:
+    the last row read per candidate is the current one (for readers that take it row by row or as
+    columns, like the pool)."""
+    return (
+        select(Consent.candidate_id, *columns)
+        .where(Consent.purpose == purpose, unexpired(at))
+        .order_by(Consent.candidate_id, Consent.recorded_at, Consent.id)
+    )
+
+
 def latest_by_candidate(conn: Connection, purpose: str, at: datetime,
                         candidate_ids: Sequence[int] | None = None) -> dict[int, ConsentState]:
     """Current `purpose` record per candidate (those with none are absent), in one ordered scan."""
-    query = (
-        select(Consent.candidate_id, Consent.granted, Consent.recorded_at, Consent.expires_at)
-        .where(Consent.purpose == purpose, unexpired(at))
-        # Oldest first: the last row read per candidate is the current one.
-        .order_by(Consent.candidate_id, Consent.recorded_at, Consent.id)
-    )
+    query = oldest_first(purpose, at, Consent.granted, Consent.recorded_at, Consent.expires_at)
     if candidate_ids is not None:
         query = query.where(Consent.candidate_id.in_(list(candidate_ids)))
     return {cid: ConsentState(bool(granted), rec, exp) for cid, granted, rec, exp in conn.execute(query)}

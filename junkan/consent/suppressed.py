@@ -2,7 +2,8 @@
 
 SQL cannot compute the HMAC on both dialects, so the check runs on a batch of addresses: hash them here,
 then look the hashes up with one IN query per chunk. Rows from before migration 0010 still hold the plain
-address until `hash_plain_rows` replaces it; until then the plain column is matched as well.
+address until `hash_plain_rows` replaces it; until then the plain column is matched as well. The pool's
+bulk check (`suppressed_candidates`, a million people) reads the list once and compares in memory instead.
 """
 
 from __future__ import annotations
@@ -41,16 +42,19 @@ def suppressed_among(bind: Session | Connection, addresses: Iterable[str | None]
 def suppressed_candidates(conn: Connection, candidate_ids: Iterable[int], key: bytes) -> set[int]:
     """The candidates among `candidate_ids` whose address is suppressed.
 
-    The one read of addresses a bulk reader (the pool) needs: (id, address) pairs, chunk by chunk, hashed
-    here and dropped; the caller only ever sees ids.
+    The one read of addresses a bulk reader (the pool) needs: the list (its hashes, and the plain
+    addresses of rows not hashed yet) is read once, then (id, address) pairs in one scan, hashed here and
+    dropped — none hashed when the list is empty; the caller only ever sees ids.
     """
-    found: set[int] = set()
-    for batch in batched(sorted(set(candidate_ids)), CHUNK):
-        pairs = conn.execute(select(Candidate.id, Candidate.email_key)
-                             .where(Candidate.id.in_(batch), Candidate.email_key.is_not(None))).all()
-        hit = suppressed_among(conn, (address for _, address in pairs), key)
-        found.update(cid for cid, address in pairs if address in hit)
-    return found
+    hashes = {h for h in conn.execute(select(Suppression.email_hash)).scalars() if h is not None}
+    plain = {a for a in conn.execute(select(Suppression.email_key)).scalars() if a}
+    wanted = set(candidate_ids)
+    pairs = conn.execute(select(Candidate.id, Candidate.email_key).where(Candidate.email_key.is_not(None)))
+    if not (hashes or plain):
+        pairs.close()
+        return set()
+    return {cid for cid, address in pairs
+            if cid in wanted and address and (address in plain or email_hash(key, address) in hashes)}
 
 
 def hash_plain_rows(session: Session, key: bytes) -> int:

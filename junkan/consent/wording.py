@@ -12,3 +12,6 @@ OPTOUT_WORDING_VERSION = "optout-2026-12"
 #: The renewal mail and the renewal page (junkan/templates/mail/*/consent_renewal.*,
 #: junkan/web/renewal_page.py).
 RENEWAL_WORDING_VERSION = "renewal-2026-12"
+#: The preference page 「今後のご案内の設定」 (junkan/web/preference_page.py): every choice it records,
+#: and the consents its save gives or withdraws, carry this version.
+PREFERENCE_WORDING_VERSION = "preferences-2026-12"

@@ -6,6 +6,7 @@ from junkan.db import (
     models_ingest,  # noqa: F401
     models_partner,  # noqa: F401
     models_pool,  # noqa: F401
+    models_preferences,  # noqa: F401
     models_privacy,  # noqa: F401
     models_reports,  # noqa: F401
 )

@@ -60,6 +60,12 @@ class MessageState(StrEnum):
     SUPPRESSED = "suppressed"
 
 
+#: The kind of the one mail without a candidate: the monthly report to internal recipients.
+INTERNAL_REPORT_KIND = "report"
+ADDRESSEE_CHECK = (f"candidate_id IS NOT NULL OR (kind = '{INTERNAL_REPORT_KIND}' "
+                   "AND recipient_hash IS NOT NULL)")
+
+
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
@@ -270,6 +276,8 @@ class Message(Base):
     __tablename__ = "message"
     __table_args__ = (
         CheckConstraint(_in("state", tuple(s.value for s in MessageState)), name="state"),
+        # A mail goes to a candidate, or (the monthly report) to an internal recipient known by hash only.
+        CheckConstraint(ADDRESSEE_CHECK, name="addressee"),
         Index("ix_message_state_due", "state", "due_at"),
         Index("ix_message_state_lease", "state", "lease_until"),
     )
@@ -280,7 +288,8 @@ class Message(Base):
     #: "(application|match):<id>:<kind>"; unique, so enqueueing twice does nothing.
     logical_key: Mapped[str] = mapped_column(String(128), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
-    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
+    #: None only for internal mail (kind `report`, migration 0016), which has `recipient_hash` instead.
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidate.id"), index=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
     state: Mapped[str] = mapped_column(String(16), default=MessageState.PENDING.value)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -310,6 +319,11 @@ class Message(Base):
     #: Operator decision on an `unknown` message ("sent" or "resend") and when it was taken.
     resolution: Mapped[str | None] = mapped_column(String(16))
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Internal mail: the keyed hash (junkan.keyed) of the configured recipient's address; the address
+    #: itself is read from the settings when the mail is sent, and never stored.
+    recipient_hash: Mapped[str | None] = mapped_column(String(64))
+    #: Internal mail: what the mail is about (the report's period, its PDF, the headline figures).
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
 class Suppression(Base):

@@ -190,7 +190,7 @@ class PoolReapplication(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-WRITEBACK_ACTIONS = ("tag", "note", "prospect", "reapplied_note")
+WRITEBACK_ACTIONS = ("tag", "note", "prospect", "reapplied_note", "hired_note")
 WRITEBACK_STATES = ("pending", "sending", "done", "failed")
 
 
@@ -203,7 +203,8 @@ class AtsWriteback(Base):
     __tablename__ = "ats_writeback"
     __table_args__ = (
         UniqueConstraint("source", "candidate_id", "job_id", "action", name="uq_ats_writeback_target"),
-        CheckConstraint("action IN ('tag', 'note', 'prospect', 'reapplied_note')", name="action"),
+        CheckConstraint("action IN ('tag', 'note', 'prospect', 'reapplied_note', 'hired_note')",
+                        name="action"),
         CheckConstraint("state IN ('pending', 'sending', 'done', 'failed')", name="state"),
         Index("ix_ats_writeback_state", "state", "lease_until"),
     )

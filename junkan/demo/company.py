@@ -80,6 +80,11 @@ NEW_JOBS: tuple[tuple[str, str, str, int, tuple[str, ...], tuple[str, ...], str,
      ("Salesforce", "オンボーディング", "カスタマー支援"), "東京都",
      "導入企業のオンボーディングと活用支援をリードし、解約率の改善を担います。"),
 )
+#: The job that opens on the day the demo is run, after its two past days (same fields as NEW_JOBS, opened
+#: that day): 総務 work, which nobody in the pool applied for; who said on their own page they want it is
+#: listed first (junkan/demo/visits.py). No required skills, as many real postings.
+LATER_JOB = ("J025", "総務担当", "コーポレート本部", 0, (), ("簿記2級", "社内規程管理"), "東京都",
+               "オフィス運営、社内規程の管理、株主総会の準備など総務業務全般を担当します。")
 JOBS_SHEET_HEADERS = ("求人ID", "求人名", "状態", "募集開始日", "募集終了日", "必須スキル", "歓迎スキル",
                       "勤務地", "部署", "仕事内容")
 _TAGS = ("リファラル", "スカウト経由", "イベント参加", "ダイレクト応募")
@@ -220,9 +225,10 @@ def _skills(rng: random.Random, job_no: int) -> str:
     return "、".join(rng.sample(family, min(len(family), rng.randint(2, 4))))
 
 
-def write_jobs_sheet(path: Path, *, today: date, seed: int = 7) -> int:
+def write_jobs_sheet(path: Path, *, today: date, seed: int = 7, later: date | None = None) -> int:
     """The CP932 jobs sheet (求人一覧): JOBS open for months (a few closed), NEW_JOBS opened in the last
-    days. Returns how many jobs opened in the last days."""
+    days, and with `later` the LATER_JOB opened that day. Returns how many jobs opened in the last days
+    (before `today`)."""
     rng = random.Random(seed + 2)
     rows: list[list[str]] = []
     for no, ((title, dept), (required, preferred, place)) in enumerate(zip(JOBS, JOB_SKILLS, strict=True)):
@@ -235,6 +241,10 @@ def write_jobs_sheet(path: Path, *, today: date, seed: int = 7) -> int:
     for job_id, title, dept, days_ago, required, preferred, place, text in NEW_JOBS:
         rows.append([job_id, title, "募集中", (today - timedelta(days=days_ago)).strftime("%Y/%m/%d"), "",
                      "、".join(required), "、".join(preferred), place, dept, text])
+    if later is not None:
+        job_id, title, dept, _, required, preferred, place, text = LATER_JOB
+        rows.append([job_id, title, "募集中", later.strftime("%Y/%m/%d"), "", "、".join(required),
+                     "、".join(preferred), place, dept, text])
     with path.open("w", encoding="cp932", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(JOBS_SHEET_HEADERS)

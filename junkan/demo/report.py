@@ -15,18 +15,24 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from junkan.clock import RunClock
 from junkan.config import CostInputs, Settings
+from junkan.mail.backends.file import FileBackend
+from junkan.mail.sender_identity import SenderHeaders
 from junkan.partner import ledger
 from junkan.partner.factory import configured_partners
 from junkan.reports.build import build_report
-from junkan.reports.periods import Period, month
-from junkan.reports.render import write_report
+from junkan.reports.distribution import distribute
+from junkan.reports.periods import Period, month, previous_month
+from junkan.reports.render import period_text, write_report
 
 #: What a hire cost before Junkan, in yen (the figure the cost-per-hire change is measured against).
 BASELINE_COST_PER_HIRE_YEN = 1_100_000
 #: The re-application rate of rejected candidates before Junkan.
 BASELINE_REAPPLICATION_RATE = 0.02
 MONTHS = 12
+#: The demo company's one internal recipient of the monthly report (JUNKAN_REPORT__RECIPIENTS).
+DEMO_RECIPIENT = "keiei-kikaku@example.co.jp"
 
 
 def demo_period(day: date) -> Period:
@@ -88,3 +94,26 @@ def write_demo_report(engine: Engine, settings: Settings, workdir: Path, day: da
     out = workdir / "reports"
     write_report(report, "xlsx", "ja", None, out)
     return write_report(report, "html", "ja", None, out)
+
+
+def mail_demo_report(engine: Engine, settings: Settings, workdir: Path, day: date) -> str:
+    """The monthly distribution as the run on the 1st does it: last month's report printed to PDF and
+    mailed to the configured internal recipient, written as an .eml file to reports/mail/ (apart from
+    the candidates' notices). One line for the demo's summary; no address in it."""
+    period = previous_month(day)
+    demo = demo_report_settings(settings, demo_period(day))
+    report = build_report(engine, demo, period, as_of=day)
+    folder = workdir / "reports"
+    write_report(report, "html", "ja", None, folder)  # as the monthly run writes them beside the PDF
+    write_report(report, "xlsx", "ja", None, folder)
+    try:
+        pdf = write_report(report, "pdf", "ja", None, folder)
+    except RuntimeError as exc:  # no Chromium on this machine: the rest of the demo stands
+        return f"not mailed ({exc})"
+    backend = FileBackend(folder / "mail", SenderHeaders.from_settings(settings))
+    run = distribute(engine, demo, RunClock.start(settings.business.timezone, day), report, pdf, "ja",
+                     backend=backend)
+    if run is None:
+        return "not mailed (no whole month before the demo day)"
+    return (f"{period_text(report, 'en')}: {pdf.name} mailed to {run.recipients} internal recipient(s), "
+            f"{run.sent} sent now, {run.already} before, as .eml in {folder / 'mail'}")

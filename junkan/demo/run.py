@@ -22,8 +22,9 @@ from junkan.config import Settings
 from junkan.db import upgrade
 from junkan.demo.company import CompanyStats, write_export, write_jobs_sheet
 from junkan.demo.partner_report import write_partner_report
-from junkan.demo.report import redeem_demo_credit, write_demo_report
+from junkan.demo.report import DEMO_RECIPIENT, mail_demo_report, redeem_demo_credit, write_demo_report
 from junkan.demo.summary import summarize
+from junkan.demo.visits import visit_lines, visit_pages
 from junkan.mail.timing import is_business_day
 from junkan.runtime import runtime, settings, simulated_time
 
@@ -73,10 +74,16 @@ def prepare_demo(workdir: Path, *, seed: int, day: date) -> tuple[str, CompanySt
             "JUNKAN_ATS__JOBS_PATH": str(jobs_sheet),
             # The recruiters' shortlist workbook of each recontact run lands next to the rest of the demo.
             "JUNKAN_RECONTACT__SHORTLIST_DIR": str(workdir),
+            # Pool registrations lapsing this week get a renewal mail; like every mail it links to the
+            # person's own page, which the demo's visitors open (junkan/demo/visits.py).
+            "JUNKAN_CONSENT__RENEWAL_ENABLED": "true",
             "JUNKAN_MAIL__BACKEND": "file",
             "JUNKAN_MAIL__OUTBOX_DIR": str(workdir / "outbox"),
             "JUNKAN_PARTNER__KIND": "csv",
             "JUNKAN_PARTNER__PATH": str(partner_report),
+            # The monthly report goes to one internal address (as reports/mail/*.eml, see report.py).
+            "JUNKAN_REPORT__RECIPIENTS": DEMO_RECIPIENT,
+            "JUNKAN_REPORT__OUTPUT_DIR": str(workdir / "reports"),
         }
     )
     upgrade(db_url)
@@ -86,6 +93,7 @@ def prepare_demo(workdir: Path, *, seed: int, day: date) -> tuple[str, CompanySt
 def run_demo(workdir: Path, *, seed: int, run_flow: RunFlow, now: datetime | None = None) -> str:
     workdir = workdir.resolve()
     day1, day2 = demo_days(now or datetime.now(ZoneInfo("Asia/Tokyo")))
+    today = (now or datetime.now(ZoneInfo("Asia/Tokyo"))).astimezone(ZoneInfo("Asia/Tokyo")).date()
     _db_url, stats = prepare_demo(workdir, seed=seed, day=day1)
     rt = runtime()
     with simulated_time(window_opening(day1, settings())):
@@ -93,9 +101,16 @@ def run_demo(workdir: Path, *, seed: int, run_flow: RunFlow, now: datetime | Non
     write_partner_report(rt.engine, workdir / "partner-report.csv", seed=seed)
     with simulated_time(window_opening(day2, settings())):
         run_flow("daily", day2, False)
+    # Today, on the real clock (the links in the mails were signed by it): a few people open their own
+    # page from their mail and save their choices, a 総務 job opens, and re-contact runs for it.
+    visits = visit_pages(rt.engine, rt.settings, workdir / "outbox")
+    write_jobs_sheet(workdir / "jobs.csv", today=day1, seed=seed, later=today)
+    run_flow("ingest-decisions", None, False)
+    run_flow("recontact", None, False)
     redeem_demo_credit(rt.engine, rt.settings)
     # The report runs up to today, the day it is made (cut there: 「〇日時点」), like a customer's would.
-    today = (now or datetime.now(ZoneInfo("Asia/Tokyo"))).astimezone(ZoneInfo("Asia/Tokyo")).date()
     report = write_demo_report(rt.engine, rt.settings, workdir, today)
-    return summarize(rt.engine, workdir=workdir, stats=stats, days=(day1, day2), settings=rt.settings,
-                     report=report)
+    mailed = mail_demo_report(rt.engine, rt.settings, workdir, today)
+    summary = summarize(rt.engine, workdir=workdir, stats=stats, days=(day1, day2), settings=rt.settings,
+                        report=report, report_mail=mailed)
+    return "\n".join([summary, *visit_lines(rt.engine, rt.settings, visits)])

@@ -24,7 +24,7 @@ def _pairs(counts: dict[str, int]) -> str:
 
 def summarize(
     engine: Engine, *, workdir: Path, stats: CompanyStats, days: tuple[date, date], settings: Settings,
-    report: Path | None = None,
+    report: Path | None = None, report_mail: str | None = None,
 ) -> str:
     with session_scope(engine) as s:
         by_status = dict(
@@ -41,7 +41,9 @@ def summarize(
         no_address = s.scalar(
             select(func.count()).select_from(Quarantine).where(Quarantine.record_type == "address")
         ) or 0
-        by_state = dict(s.execute(select(Message.state, func.count()).group_by(Message.state)).all())
+        # The candidates' mails only: the monthly report to internal recipients is told apart below.
+        by_state = dict(s.execute(select(Message.state, func.count()).where(Message.candidate_id.is_not(None))
+                                  .group_by(Message.state)).all())
         with_partner = s.scalar(select(func.count()).where(Message.ref_code.is_not(None))) or 0
         runs = s.scalar(select(func.count()).select_from(MatchRun)) or 0
         matches = s.scalar(select(func.count()).select_from(PoolMatch)) or 0
@@ -81,4 +83,5 @@ def summarize(
                  f"({_pairs({k: int(v or 0) for k, v in by_rule.items()})})")
     lines.append(f"  database:     {workdir / 'junkan.db'}")
     lines += [f"  KPI report:   {report}"] if report else []
+    lines += [f"  report mail:  {report_mail}"] if report_mail else []
     return "\n".join(lines)

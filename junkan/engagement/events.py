@@ -342,9 +342,9 @@ def _apply_opt_outs(session: Session, new: list[ParsedEvent], now: datetime, res
         return
     candidates = set(candidates_by_email(session, optout_emails).values())
     for batch in batched(sorted(optout_messages), CHUNK):
-        candidates.update(session.execute(
+        candidates.update(cid for cid in session.execute(
             select(Message.candidate_id).where(Message.id.in_(batch))
-        ).scalars().all())
+        ).scalars() if cid is not None)  # internal mail (the monthly report) has no candidate
     result.consents_withdrawn = withdraw_consents(session, candidates, source="sendgrid", at=now)
     result.cancelled = cancel_pending_advertising(session, candidates, reason="unsubscribed", at=now)
 

@@ -127,9 +127,9 @@ def unsubscribe_message(session: Session, public_id: str, *, at: datetime,
         .join(Candidate, Candidate.id == Message.candidate_id)
         .where(Message.public_id == public_id)
     ).first()
-    if row is None:
+    if row is None or row.candidate_id is None:
         return None
-    message_id, locale, candidate_id, email_key = row
+    message_id, locale, candidate_id, email_key = row.id, row.locale, row.candidate_id, row.email_key
     # Recorded as an event of its own (once per message, whichever scope came first), so metrics count
     # unsubscribes per message whichever way they came.
     first = bool(insert_ignore_returning(session, EmailEvent.__table__, [{

@@ -38,20 +38,24 @@ MAX_PAGE_SIZE = 500
 
 @dataclass(frozen=True, slots=True)
 class SuppressionList:
+    #: SendGrid's name of the list, which is also the last part of its endpoint's path.
     name: str
-    path: str
     #: Our Suppression.reason for addresses from this list.
     reason: str
     #: A recipient's own opt-out: also withdraws advertising consents, as the unsubscribe endpoint does.
     opt_out: bool = False
 
+    @property
+    def path(self) -> str:
+        return f"/v3/suppression/{self.name}"
+
 
 LISTS: tuple[SuppressionList, ...] = (
-    SuppressionList("bounces", "/v3/suppression/bounces", "bounce"),
-    SuppressionList("blocks", "/v3/suppression/blocks", "block"),
-    SuppressionList("spam_reports", "/v3/suppression/spam_reports", "spamreport"),
-    SuppressionList("invalid_emails", "/v3/suppression/invalid_emails", "invalid"),
-    SuppressionList("unsubscribes", "/v3/suppression/unsubscribes", "unsubscribe", opt_out=True),
+    SuppressionList("bounces", "bounce"),
+    SuppressionList("blocks", "block"),
+    SuppressionList("spam_reports", "spamreport"),
+    SuppressionList("invalid_emails", "invalid"),
+    SuppressionList("unsubscribes", "unsubscribe", opt_out=True),
 )
 ASM_GROUP_LIST = "asm_group"
 

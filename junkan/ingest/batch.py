@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -188,32 +188,22 @@ class _CandidateAttrs:
 CANDIDATE_LOCATION_LEN = string_length(C.c.location)
 
 
+@dataclass(kw_only=True)
 class BatchWriter:
-    def __init__(
-        self,
-        *,
-        source: str,
-        run_id: str | None,
-        reference: ReferenceData,
-        clock: Callable[[], datetime],
-        open_quarantine: set[str],
-        open_review: set[str] | None = None,
-        consent: ConsentSettings | None = None,
-        hash_key: bytes | None = None,
-    ) -> None:
-        self.source = source
-        #: Key of the address hash tombstones keep; None: only (source, external id) tombstones apply.
-        self.hash_key = hash_key
-        self.run_id = run_id
-        self.reference = reference
-        self.clock = clock
-        #: External ids with an unresolved quarantine entry when the run started.
-        self.open_quarantine = open_quarantine
-        #: External ids with an unresolved address review entry when the run started.
-        self.open_review = open_review if open_review is not None else set()
-        self.quarantined_now: set[str] = set()
-        #: How long the consent records written here last.
-        self.consent = consent or ConsentSettings()
+    source: str
+    run_id: str | None
+    reference: ReferenceData
+    clock: Callable[[], datetime]
+    #: External ids with an unresolved quarantine entry when the run started.
+    open_quarantine: set[str]
+    #: External ids with an unresolved address review entry when the run started.
+    open_review: set[str] = field(default_factory=set)
+    #: How long the consent records written here last.
+    consent: ConsentSettings = field(default_factory=ConsentSettings)
+    #: Key of the address hash tombstones keep; None: only (source, external id) tombstones apply.
+    hash_key: bytes | None = None
+    #: External ids this run quarantined so far.
+    quarantined_now: set[str] = field(default_factory=set, init=False)
 
     def _unburied(self, conn: Connection, batch: BatchResult,
                   counts: IngestCounts) -> tuple[list[ValidApplication], list[QuarantineEntry]]:

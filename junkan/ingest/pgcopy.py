@@ -177,43 +177,25 @@ def stage(conn: Connection, table: Table, columns: Sequence[str]) -> str:
     return name
 
 
-def staged_upsert(
-    conn: Connection,
-    table: Table,
-    rows: list[dict[str, Any]],
-    *,
-    conflict: Sequence[str],
-    update_columns: Sequence[str],
-) -> list[int]:
-    """INSERT … SELECT FROM stage ON CONFLICT DO UPDATE; ids returned in the order of `rows`."""
-    columns = list(rows[0])
-    name = stage(conn, table, columns)
-    copy_into(conn, name, table, columns, rows)
-    column_list = ", ".join(_quote(c) for c in columns)
-    sets = ", ".join(f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in update_columns)
-    keys = ", ".join(_quote(c) for c in conflict)
-    with _dbapi(conn).cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_quote(table.name)} ({column_list}) SELECT {column_list} FROM {_quote(name)} "
-            f"ON CONFLICT ({keys}) DO UPDATE SET {sets} RETURNING id, {keys}"
-        )
-        ids = {tuple(found[1:]): found[0] for found in cursor.fetchall()}
-    return [ids[tuple(row[c] for c in conflict)] for row in rows]
-
-
-def staged_insert_missing(conn: Connection, table: Table, rows: list[dict[str, Any]],
-                          conflict: Sequence[str], *, returning: Sequence[str] = ()) -> list[tuple[Any, ...]]:
-    """INSERT … SELECT FROM stage ON CONFLICT DO NOTHING; returns `returning` of the inserted rows."""
+def staged_insert(conn: Connection, table: Table, rows: list[dict[str, Any]], conflict: Sequence[str], *,
+                  update_columns: Sequence[str] | None = None,
+                  returning: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+    """INSERT … SELECT FROM stage ON CONFLICT (conflict) DO UPDATE SET `update_columns` from the new row,
+    or DO NOTHING without them; returns `returning` of the rows inserted or updated."""
     columns = list(rows[0])
     name = stage(conn, table, columns)
     copy_into(conn, name, table, columns, rows)
     column_list = ", ".join(_quote(c) for c in columns)
     keys = ", ".join(_quote(c) for c in conflict)
+    if update_columns is None:
+        action = "DO NOTHING"
+    else:
+        action = "DO UPDATE SET " + ", ".join(f"{_quote(c)} = EXCLUDED.{_quote(c)}" for c in update_columns)
     tail = f" RETURNING {', '.join(_quote(c) for c in returning)}" if returning else ""
     with _dbapi(conn).cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_quote(table.name)} ({column_list}) SELECT {column_list} FROM {_quote(name)} "
-            f"ON CONFLICT ({keys}) DO NOTHING{tail}"
+            f"ON CONFLICT ({keys}) {action}{tail}"
         )
         return [tuple(found) for found in cursor.fetchall()] if returning else []
 

@@ -50,7 +50,10 @@ def upsert(
     if not rows:
         return []
     if conn.dialect.name == "postgresql":
-        return pgcopy.staged_upsert(conn, table, rows, conflict=conflict, update_columns=update_columns)
+        found = pgcopy.staged_insert(conn, table, rows, conflict, update_columns=update_columns,
+                                     returning=("id", *conflict))
+        ids = {tuple(key): row_id for row_id, *key in found}
+        return [ids[tuple(row[c] for c in conflict)] for row in rows]
     stmt = conflict_insert(conn, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(conflict),
@@ -71,7 +74,7 @@ def insert_missing(
     if not rows:
         return []
     if conn.dialect.name == "postgresql":
-        return pgcopy.staged_insert_missing(conn, table, rows, conflict, returning=returning)
+        return pgcopy.staged_insert(conn, table, rows, conflict, returning=returning)
     stmt = conflict_insert(conn, table).on_conflict_do_nothing(index_elements=list(conflict))
     wanted = [table.c[name] for name in returning] or [table.c.id]
     found = conn.execute(stmt.returning(*wanted), rows).all()

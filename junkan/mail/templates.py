@@ -97,6 +97,10 @@ class NoticeContext:
     job_external_id: str | None = None
     partner: PartnerBlock | None = None
     unsubscribe_url: str | None = None
+    #: The person's own page 「今後のご案内の設定」 (junkan/web/preference_page.py), in every mail, and
+    #: how many days its link works.
+    preferences_url: str | None = None
+    preferences_days: int | None = None
     #: The recruiting desk of the signature (junkan.mail.sender_identity.recruiting_contact fills in its
     #: address); `sender.recruiting_contact` when unset. Never the privacy address of the footer.
     recruiting: RecruitingContact | None = None
@@ -487,6 +491,8 @@ def _context(ctx: NoticeContext, locale: str) -> dict[str, Any]:
         "partner": partner,
         "advertising": partner is not None,
         "unsubscribe_url": ctx.unsubscribe_url or "",
+        "preferences_url": ctx.preferences_url or "",
+        "preferences_days": ctx.preferences_days or "",
         **signature_values(ctx.recruiting or sender.recruiting_contact, locale),
         **ctx.extra,
     }

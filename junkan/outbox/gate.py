@@ -11,7 +11,10 @@ never one per message) and judged in one place (docs/privacy.md "The send gate")
   given: pool membership has ended); hired since the rejection the mail is about; applied since (back in
   a selection, or applied after the mail was queued);
 - `consent_renewal`: `recontact` withdrawn (opted out of advertising); the current `talent_pool` grant no
-  longer lapses within `renewal_days_before` days (renewed, withdrawn, or already lapsed).
+  longer lapses within `renewal_days_before` days (renewed, withdrawn, or already lapsed);
+- `report` (the monthly report to internal recipients, no candidate): the recipient is no longer in
+  `report.recipients`, or the address is on the suppression list. No consent is asked: the mail goes to
+  the employer's own staff and holds aggregate figures only.
 
 "Current" is junkan/consent/state.py: the newest record that has not expired, so a grant that lapses
 between enqueue and send stops the mail. The enqueue steps plan with `judge`; the sender calls
@@ -36,7 +39,8 @@ from junkan.config import Settings
 from junkan.consent.renewal import RENEWAL_KIND
 from junkan.consent.state import ConsentState, latest_by_candidate
 from junkan.consent.suppressed import suppressed_among
-from junkan.db.models import Application, Candidate, Message, MessageState
+from junkan.db.models import INTERNAL_REPORT_KIND, Application, Candidate, Message, MessageState
+from junkan.keyed import email_hash
 from junkan.mail.templates import partner_section_allowed
 from junkan.outbox.transitions import cancel_ids
 
@@ -48,6 +52,8 @@ KIND_BY_STATUS: dict[str, str] = {"rejected": "rejection", "withdrawn": "withdra
 STATUS_BY_KIND: dict[str, str] = {v: k for k, v in KIND_BY_STATUS.items()}
 NOTICE_KINDS: tuple[str, ...] = tuple(KIND_BY_STATUS.values())
 RECONTACT_KIND = "recontact"
+#: The monthly report mailed to internal recipients (junkan/outbox/report_mail.py).
+REPORT_KIND = INTERNAL_REPORT_KIND
 ALL_MAIL = "all_mail"
 
 _CHUNK = 1000
@@ -67,6 +73,7 @@ class Reason(StrEnum):
     HIRED_SINCE = "hired_since"
     APPLIED_SINCE = "applied_since"
     RENEWAL_NOT_NEEDED = "renewal_not_needed"
+    RECIPIENT_REMOVED = "recipient_not_configured"
 
 
 #: Reasons that mean a consent the kind depends on is not current (the `no_consent` count).
@@ -76,12 +83,14 @@ CONSENT_REASONS = frozenset({Reason.ALL_MAIL_WITHDRAWN, Reason.NO_RECONTACT_CONS
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """One mail to judge: whose, which kind, about which application, queued when (None at enqueue)."""
+    """One mail to judge: whose, which kind, about which application, queued when (None at enqueue).
+    Internal mail has no candidate, only the keyed hash of its configured recipient."""
 
-    candidate_id: int
+    candidate_id: int | None
     kind: str
     application_id: int | None = None
     queued_at: datetime | None = None
+    recipient_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +128,9 @@ class _Facts:
     suppressed: set[int]
     consents: dict[str, dict[int, ConsentState]]
     apps: dict[int, list[_App]]
+    #: Internal mail: the keyed hashes of the configured recipients, and those of them suppressed.
+    recipients: set[str]
+    suppressed_recipients: set[str]
 
 
 def _purposes(kinds: set[str]) -> list[str]:
@@ -130,8 +142,9 @@ def _purposes(kinds: set[str]) -> list[str]:
     return purposes
 
 
-def _read(session: Session, subjects: Sequence[Subject], now: datetime, key: bytes) -> _Facts:
-    ids = sorted({s.candidate_id for s in subjects})
+def _read(session: Session, subjects: Sequence[Subject], now: datetime, key: bytes,
+          settings: Settings) -> _Facts:
+    ids = sorted({s.candidate_id for s in subjects if s.candidate_id is not None})
     people = session.execute(
         select(Candidate.id, Candidate.email_key, Candidate.anonymized_at).where(Candidate.id.in_(ids))
     ).all()
@@ -146,9 +159,13 @@ def _read(session: Session, subjects: Sequence[Subject], now: datetime, key: byt
                    Application.decided_at).where(Application.candidate_id.in_(ids))
         ):
             apps.setdefault(r.candidate_id, []).append(_App(r.id, r.status, r.applied_at, r.decided_at))
+    recipients = {email_hash(key, a): a for a in settings.report.recipients
+                  if any(s.kind == REPORT_KIND for s in subjects)}
+    stopped = suppressed_among(session, recipients.values(), key) if recipients else set()
     return _Facts(email=email, anonymised={r.id for r in people if r.anonymized_at is not None},
                   suppressed={cid for cid, e in email.items() if e and e in hit},
-                  consents=consents, apps=apps)
+                  consents=consents, apps=apps, recipients=set(recipients),
+                  suppressed_recipients={h for h, a in recipients.items() if a in stopped})
 
 
 def _granted(facts: _Facts, purpose: str, candidate_id: int) -> bool:
@@ -161,8 +178,7 @@ def _withdrawn(facts: _Facts, purpose: str, candidate_id: int) -> bool:
     return state is not None and not state.granted
 
 
-def _recontact_reason(s: Subject, facts: _Facts) -> Reason | None:
-    cid = s.candidate_id
+def _recontact_reason(s: Subject, cid: int, facts: _Facts) -> Reason | None:
     if not _granted(facts, "recontact", cid):
         return Reason.NO_RECONTACT_CONSENT
     if not _granted(facts, "talent_pool", cid):
@@ -182,18 +198,30 @@ def _recontact_reason(s: Subject, facts: _Facts) -> Reason | None:
     return None
 
 
-def _renewal_reason(s: Subject, facts: _Facts, now: datetime, settings: Settings) -> Reason | None:
-    if _withdrawn(facts, "recontact", s.candidate_id):
+def _renewal_reason(cid: int, facts: _Facts, now: datetime, settings: Settings) -> Reason | None:
+    if _withdrawn(facts, "recontact", cid):
         return Reason.RECONTACT_WITHDRAWN
-    pool = facts.consents["talent_pool"].get(s.candidate_id)
+    pool = facts.consents["talent_pool"].get(cid)
     horizon = now + timedelta(days=settings.consent.renewal_days_before)
     if pool is None or not pool.granted or pool.expires_at is None or pool.expires_at > horizon:
         return Reason.RENEWAL_NOT_NEEDED
     return None
 
 
+def _report_reason(s: Subject, facts: _Facts) -> Reason | None:
+    if s.recipient_hash not in facts.recipients:
+        return Reason.RECIPIENT_REMOVED
+    if s.recipient_hash in facts.suppressed_recipients:
+        return Reason.SUPPRESSED
+    return None
+
+
 def _judge_one(s: Subject, facts: _Facts, now: datetime, settings: Settings) -> Verdict:
+    if s.kind == REPORT_KIND:
+        return Verdict(_report_reason(s, facts))
     cid = s.candidate_id
+    if cid is None:
+        raise ValueError(f"a {s.kind!r} mail needs a candidate")
     if cid in facts.anonymised:
         return Verdict(Reason.ANONYMISED)
     if not facts.email.get(cid):
@@ -209,9 +237,9 @@ def _judge_one(s: Subject, facts: _Facts, now: datetime, settings: Settings) -> 
         consents = {"partner_info"} if _granted(facts, "partner_info", cid) else set()
         return Verdict(partner=partner_section_allowed(consents, settings.notice))
     if s.kind == RECONTACT_KIND:
-        return Verdict(_recontact_reason(s, facts))
+        return Verdict(_recontact_reason(s, cid, facts))
     if s.kind == RENEWAL_KIND:
-        return Verdict(_renewal_reason(s, facts, now, settings))
+        return Verdict(_renewal_reason(cid, facts, now, settings))
     raise ValueError(f"the send gate knows no mail kind {s.kind!r}")
 
 
@@ -220,7 +248,7 @@ def judge(session: Session, subjects: Sequence[Subject], now: datetime, settings
     out: list[Verdict] = []
     key = settings.retention.key_bytes()
     for part in batched(list(subjects), _CHUNK):
-        facts = _read(session, part, now, key)
+        facts = _read(session, part, now, key, settings)
         out.extend(_judge_one(s, facts, now, settings) for s in part)
     return out
 
@@ -229,10 +257,11 @@ def _subjects(session: Session, message_ids: Iterable[int]) -> dict[int, Subject
     out: dict[int, Subject] = {}
     for part in batched(sorted(set(message_ids)), _CHUNK):
         for r in session.execute(
-            select(Message.id, Message.candidate_id, Message.kind, Message.application_id, Message.created_at)
+            select(Message.id, Message.candidate_id, Message.kind, Message.application_id, Message.created_at,
+                   Message.recipient_hash)
             .where(Message.id.in_(part))
         ):
-            out[r.id] = Subject(r.candidate_id, r.kind, r.application_id, r.created_at)
+            out[r.id] = Subject(r.candidate_id, r.kind, r.application_id, r.created_at, r.recipient_hash)
     return out
 
 

@@ -256,6 +256,8 @@ class RecontactRenderer(NoticeRenderer):
             "sender": {"company_name": company, "postal_address": sender.postal_address,
                        "contact_email": sender.contact_email},
             "partner": None, "advertising": True, "unsubscribe_url": unsubscribe,
+            "preferences_url": self.preferences_url(row.public_id),
+            "preferences_days": self.settings.consent.preference_link_max_age_days,
             **signature_values(recruiting_contact(self.settings), chosen.locale),
             "openings": [{"title": clean_display_name(j.title, 200), "location": j.location or "",
                           "url": self.job_url(row.public_id, j.job_id)} for j in jobs],

@@ -55,6 +55,9 @@ class NoticeRow:
     reason_category: str | None
     suppressed: bool
     partner_consent: bool
+    #: Internal mail (kind `report`): the recipient's keyed hash and what the mail is about; no candidate.
+    recipient_hash: str | None = None
+    payload: dict[str, Any] | None = None
 
     def __repr__(self) -> str:  # a stray log line or traceback shows only opaque ids
         return f"NoticeRow(public_id={self.public_id!r}, kind={self.kind!r})"
@@ -70,7 +73,8 @@ class Prepared:
 
 def notice_rows_query(now: datetime) -> Select:  # type: ignore[type-arg]
     """Message rows joined with candidate, application, job, reason and current consent (the suppression
-    list holds keyed hashes, so `rows_from` checks it on the fetched addresses)."""
+    list holds keyed hashes, so `rows_from` checks it on the fetched addresses). Internal mail has no
+    candidate (an outer join): its row carries the recipient's hash and the payload instead."""
     return (
         select(
             Message.id, Message.public_id, Message.kind, Message.locale, Message.advertising,
@@ -78,8 +82,9 @@ def notice_rows_query(now: datetime) -> Select:  # type: ignore[type-arg]
             Candidate.email_key, Candidate.display_name, Candidate.anonymized_at,
             Application.status, Job.title, Job.external_id, RejectionReason.category,
             current_granted(Message.candidate_id, "partner_info", now).label("granted"),
+            Message.recipient_hash, Message.payload,
         )
-        .join(Candidate, Candidate.id == Message.candidate_id)
+        .outerjoin(Candidate, Candidate.id == Message.candidate_id)
         .outerjoin(Application, Application.id == Message.application_id)
         .outerjoin(Job, Job.id == Application.job_id)
         .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
@@ -100,6 +105,7 @@ def row_from(r, *, suppressed: bool) -> NoticeRow:  # type: ignore[no-untyped-de
         email=r.email_key, name=r.display_name, anonymized=r.anonymized_at is not None,
         application_status=r.status, job_title=r.title, job_external_id=r.external_id,
         reason_category=r.category, suppressed=suppressed, partner_consent=bool(r.granted),
+        recipient_hash=r.recipient_hash, payload=r.payload,
     )
 
 
@@ -159,6 +165,10 @@ class NoticeRenderer:
     def unsubscribe_url(self, public_id: str) -> str:
         return f"{self.base}/u/{self.signer.unsubscribe_token(public_id)}"
 
+    def preferences_url(self, public_id: str) -> str:
+        """The person's own page; its token is stamped now, so it expires counting from this mail."""
+        return f"{self.base}/p/{self.signer.preferences_token(public_id)}"
+
     def partner_url(self, public_id: str) -> str:
         return f"{self.base}/r/{self.signer.tracking_token(public_id, PARTNER_LINK)}"
 
@@ -182,6 +192,8 @@ class NoticeRenderer:
             kind=row.kind, sender=self.settings.sender, candidate_name=row.name, job_title=row.job_title,
             locale=row.locale, reason_category=row.reason_category, job_external_id=row.job_external_id,
             partner=partner, unsubscribe_url=unsubscribe, recruiting=self.recruiting,
+            preferences_url=self.preferences_url(row.public_id),
+            preferences_days=self.settings.consent.preference_link_max_age_days,
             extra=self.extra_values(row),
         ))
         mail = OutgoingMail(

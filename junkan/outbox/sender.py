@@ -102,6 +102,7 @@ class OutboxSender:
         hook: Hook | None = None,
         max_consecutive_retries: int | None = None,
         max_consecutive_unknown: int | None = None,
+        windowed: bool = True,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -112,6 +113,9 @@ class OutboxSender:
         self.clock = clock
         self.due_by = due_by
         self.kinds = tuple(kinds)
+        # Candidates' mail leaves only inside the sending window; internal mail (the monthly report to
+        # the employer's staff) whenever its run happens.
+        self.windowed = windowed
         self.workers = max(1, settings.mail.workers)
         self.chunk_size = chunk_size or self.workers * 8
         self.lease = lease or lease_for(settings.mail)
@@ -162,7 +166,7 @@ class OutboxSender:
             self.counts.unknown += len(found)
             log.warning("outbox: %d message(s) left in 'sending' by an interrupted run marked unknown: %s",
                         len(found), ", ".join(found[:20]))
-        if not in_send_window(self.send_moment(), self.settings.notice):
+        if self._window_closed():
             self.counts.outside_window = True
             log.info("outbox: outside the sending window; nothing sent")
             return self.counts
@@ -177,7 +181,7 @@ class OutboxSender:
         remaining = limit
         try:
             while not self._stopped():
-                if not in_send_window(self.send_moment(), self.settings.notice):
+                if self._window_closed():
                     self.counts.outside_window = True
                     break
                 size = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
@@ -214,6 +218,9 @@ class OutboxSender:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         self.leases.release()
+
+    def _window_closed(self) -> bool:
+        return self.windowed and not in_send_window(self.send_moment(), self.settings.notice)
 
     def _stopped(self) -> bool:
         return self.counts.fatal or self.counts.provider_unavailable

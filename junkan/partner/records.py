@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Literal, Protocol
 
+from junkan.http import RetryableError
 from junkan.unparsed import Unparsed
 
 ReferralStatus = Literal["registered", "interviewed", "placed"]
@@ -40,15 +41,11 @@ STATUS_ALIASES: dict[str, str] = {
 _DATETIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d")
 
 
-class PartnerError(RuntimeError):
+class PartnerError(RetryableError):
     """A partner source failed as a whole (unreachable, bad credentials, unreadable report).
 
     `retryable` tells the task's retry condition whether trying the whole sync later could help.
     """
-
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 @dataclass(frozen=True, slots=True)

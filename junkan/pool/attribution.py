@@ -27,23 +27,25 @@ ATTRIBUTION_DAYS = 180
 
 
 @dataclass(frozen=True, slots=True)
+class Group:
+    """One side of the lift measurement: its people, and how many of them applied again."""
+
+    people: int
+    reapplied: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.reapplied / self.people if self.people else None
+
+
+@dataclass(frozen=True, slots=True)
 class Lift:
-    contacted_people: int
-    contacted_reapplied: int
-    holdout_people: int
-    holdout_reapplied: int
-
-    @property
-    def contacted_rate(self) -> float | None:
-        return self.contacted_reapplied / self.contacted_people if self.contacted_people else None
-
-    @property
-    def holdout_rate(self) -> float | None:
-        return self.holdout_reapplied / self.holdout_people if self.holdout_people else None
+    contacted: Group
+    holdout: Group
 
     @property
     def lift(self) -> float | None:
-        c, h = self.contacted_rate, self.holdout_rate
+        c, h = self.contacted.rate, self.holdout.rate
         return c / h if c is not None and h else None
 
 
@@ -100,4 +102,4 @@ def lift(session: Session) -> Lift:
                                 PoolReapplication.grp)).all()
     c_re = {(r.candidate_id, r.run_id) for r in re if r.grp == "contacted"} & contacted
     h_re = {(r.candidate_id, r.run_id) for r in re if r.grp == "holdout"} & held
-    return Lift(len(contacted), len(c_re), len(held), len(h_re))
+    return Lift(Group(len(contacted), len(c_re)), Group(len(held), len(h_re)))

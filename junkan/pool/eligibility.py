@@ -19,7 +19,11 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db.models_pool import PoolMember
+from junkan.pool.bulk import insert_rows
 from junkan.pool.signals import PoolSignals
+
+MEMBER_COLUMNS = ("candidate_id", "eligibility", "why_code", "why", "application_id", "decided_at",
+                  "consent_until", "refreshed_at")
 
 #: Reason category -> why, in the words a recruiter uses. Other categories fall back to the stage.
 WHY_BY_CATEGORY: dict[str, str] = {
@@ -61,28 +65,23 @@ def pool_membership(signals: PoolSignals, settings: Settings, now: datetime) -> 
         & (signals.recontact_consent != 0)
         & ~signals.anonymized
     )
-    why_code: list[str] = []
-    why: list[str] = []
-    for i in range(len(signals)):
-        code = signals.category[i]
-        if code not in ("other_candidate", "position_filled", "final_interview") and \
-                signals.max_stage_level[i] >= 3:
-            code = "final_interview"
-        why_code.append(code)
-        why.append(WHY_BY_CATEGORY.get(code, WHY_BY_CATEGORY["other"]))
+    # A final interview says more than the reason's own category, unless that says the most already.
+    telling = ("other_candidate", "position_filled", "final_interview")
+    why_code = [code if code in telling or level < 3 else "final_interview"
+                for code, level in zip(signals.category, signals.max_stage_level.tolist(), strict=True)]
+    other = WHY_BY_CATEGORY["other"]
+    why = [WHY_BY_CATEGORY.get(code, other) for code in why_code]
     return Membership(mask=mask, why_code=why_code, why=why, consent_until=until)
 
 
 def store_members(session: Session, signals: PoolSignals, membership: Membership, now: datetime) -> int:
     """Replace the pool_member snapshot with this one (the pool is a view of today, not a history)."""
     session.execute(delete(PoolMember))
-    rows = [
-        {"candidate_id": int(signals.candidate_ids[i]), "eligibility": signals.eligibility[i],
-         "why_code": membership.why_code[i], "why": membership.why[i],
-         "application_id": int(signals.app_id[i]), "decided_at": signals.decided_at[i],
-         "consent_until": membership.consent_until[i], "refreshed_at": now}
-        for i in np.flatnonzero(membership.mask)
-    ]
-    for start in range(0, len(rows), 5000):
-        session.execute(PoolMember.__table__.insert(), rows[start:start + 5000])
-    return len(rows)
+    members = np.flatnonzero(membership.mask).tolist()
+    ids, app_ids = signals.candidate_ids.tolist(), signals.app_id.tolist()
+    insert_rows(session.connection(), PoolMember.__table__, MEMBER_COLUMNS, [
+        (ids[i], signals.eligibility[i], membership.why_code[i], membership.why[i], app_ids[i],
+         signals.decided_at[i], membership.consent_until[i], now)
+        for i in members
+    ])
+    return len(members)

@@ -1,7 +1,8 @@
 """Who must never be matched, rule by rule, with a count per rule for the run's artifact.
 
-Per person: still in the cooldown (calendar months after the last rejection), re-contacted within the
-interval, opted out or consent withdrawn, hired since, suppressed, or back in a selection already.
+Per person: still in the cooldown (calendar months after the last rejection: the months the person chose
+on their own page, else the default), re-contacted within the interval, opted out or consent withdrawn,
+hired since, suppressed, back in a selection already, or asked on their page never to hear again.
 Per pair: already applied to that job (applied in `matcher`, where the pairs are).
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 from junkan.config import Settings
 from junkan.pool.months import cooldown_over_mask
 from junkan.pool.signals import PoolSignals
+from junkan.pool.stated import Stated
 
 #: Rule name -> label shown in the artifact.
 RULES: dict[str, str] = {
@@ -23,13 +25,23 @@ RULES: dict[str, str] = {
     "hired": "入社済み",
     "suppressed": "配信停止リスト",
     "in_process": "選考中",
+    "stated_never": "ご本人が今後の案内を希望しない",
 }
 APPLIED_RULE = "already_applied"
 
 
-def exclusion_masks(signals: PoolSignals, settings: Settings, as_of: date) -> dict[str, np.ndarray]:
+def exclusion_masks(signals: PoolSignals, settings: Settings, as_of: date,
+                    stated: Stated | None = None) -> dict[str, np.ndarray]:
     cfg = settings.recontact
-    cooling = ~cooldown_over_mask(signals.decided_ts, as_of, cfg.cooldown_months, settings.business.timezone)
+    zone = settings.business.timezone
+    if stated is None:
+        cooling = ~cooldown_over_mask(signals.decided_ts, as_of, cfg.cooldown_months, zone)
+    else:
+        # One mask per distinct cooldown (the default and the timings people chose: a handful).
+        cooling = np.zeros(len(signals), dtype=bool)
+        for months in np.unique(stated.cooldown_months):
+            who = stated.cooldown_months == months
+            cooling[who] = ~cooldown_over_mask(signals.decided_ts[who], as_of, int(months), zone)
     return {
         "cooldown": cooling,
         "recently_contacted": signals.recontacted_recently.copy(),
@@ -37,6 +49,7 @@ def exclusion_masks(signals: PoolSignals, settings: Settings, as_of: date) -> di
         "hired": signals.hired_since.copy(),
         "suppressed": signals.suppressed.copy(),
         "in_process": signals.in_process.copy(),
+        "stated_never": stated.never.copy() if stated is not None else np.zeros(len(signals), dtype=bool),
     }
 
 

@@ -61,10 +61,12 @@ def explain(
     pool_why: str,
     forms: dict[str, SkillForm] | None = None,
     occupation: str | None = None,
+    stated: tuple[str, ...] = (),
 ) -> Explained:
     """`key` turns a skill into its comparison form (matcher.skill_key, or the run's canonical key);
     `forms` says how the person wrote each matched key; `occupation` is the ready 職種 part, which then
-    stands for the text part."""
+    stands for the text part; `stated` are the ready parts of what the person chose on their own page
+    (junkan/pool/stated.py), said first: they weigh most."""
     forms = forms or {}
 
     def label(skill: str) -> str:
@@ -80,7 +82,7 @@ def explain(
     matched = [s for s in required if key(s) in candidate_keys]  # type: ignore[operator]
     missing = [s for s in required if key(s) not in candidate_keys]  # type: ignore[operator]
     matched_pref = [s for s in preferred if key(s) in candidate_keys]  # type: ignore[operator]
-    parts: list[str] = []
+    parts: list[str] = list(stated)
     if required:
         part = f"必須スキル {len(matched)}/{len(required)} 一致"
         if matched:

@@ -12,7 +12,7 @@ ranges and the merge can break ties by candidate id exactly as one product over 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from junkan.config import MatchWeights
 from junkan.pool.features import (
     binary_rows,
-    candidate_skill_keys,
     location_keys,
     normalize,
     skill_key,
@@ -69,16 +68,20 @@ class PoolPartition:
     #: Position of the first person in the eligible pool.
     start: int
     candidate_ids: np.ndarray
-    #: The past applications' text (str), folded skill and tag keys (list[str]), location (str | None).
+    #: The past applications' text (str), folded skill and tag keys (tuple[str, ...], sorted), location
+    #: (str | None).
     docs: np.ndarray
     skill_keys: np.ndarray
-    #: Opening skill keys linked to a person's unknown skills by co-occurrence or as general synonyms.
+    #: Opening skill keys linked to a person's unknown skills by co-occurrence or as general synonyms
+    #: (tuple[str, ...]).
     learned_keys: np.ndarray
-    #: Occupation weight per family column ({column: weight}).
+    #: Occupation weight per family column ((column, weight) pairs, by column).
     occupation: np.ndarray
     location: np.ndarray
     #: Potential score / 100 (float32).
     potential: np.ndarray
+    #: Family columns the person chose on their own page (list[int]; junkan/pool/stated.py).
+    interest: np.ndarray
 
     def __len__(self) -> int:
         return len(self.candidate_ids)
@@ -102,35 +105,57 @@ class Prepared:
     semantics: Semantics | None = None
     occupations: tuple[Occupation | None, ...] = ()
     families: dict[str, int] | None = None
+    #: Per signals index, the families the person chose on their own page (empty: none stated).
+    interests: Sequence[tuple[str, ...]] = ()
 
-    def skill_keys(self, i: int) -> tuple[list[str], list[str]]:
-        """A person's skill keys, and the opening keys linked to them below a thesaurus match (learned by
-        co-occurrence, or general synonyms)."""
+    def _skill_keys(self, terms: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Skill keys of a person's words, and the opening keys linked to them below a thesaurus match
+        (learned by co-occurrence, or general synonyms)."""
         sem = self.semantics
         if sem is None:
-            return sorted(candidate_skill_keys(self.signals, i)), []
-        keys = sem.raw_keys(self.signals, i)
-        return sorted(keys), sem.linked_keys(keys, self.problem.skills)
+            return tuple(sorted({k for t in terms if (k := skill_key(t))})), ()
+        keys = sem.keys_of_terms(terms)
+        return tuple(sorted(keys)), tuple(sem.linked_keys(keys, self.problem.skills))
 
-    def occupation_row(self, i: int) -> dict[int, float]:
+    def _occupation_row(self, past_jobs: tuple[int, ...]) -> tuple[tuple[int, float], ...]:
         if self.semantics is None or not self.families:
-            return {}
+            return ()
         families = self.families
-        links = self.semantics.family_links(self.signals.past_jobs[i])
-        return {families[f]: link.weight for f, link in links.items() if f in families}
+        links = self.semantics.family_links(past_jobs)
+        return tuple(sorted((families[f], link.weight) for f, link in links.items() if f in families))
+
+    def interest_row(self, i: int) -> list[int]:
+        if not self.interests or not self.families:
+            return []
+        return sorted({self.families[f] for f in self.interests[i] if f in self.families})
 
     def partitions(self, size: int) -> Iterator[PoolPartition]:
         s = self.signals
+        # People repeat the same words and the same past jobs: each distinct set is worked out once, and
+        # equal values are one object (shipped once per partition, recognised as one by its matrix).
+        keys_of: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        occupation_of: dict[tuple[int, ...], tuple[tuple[int, float], ...]] = {}
         for start in range(0, len(self.pool), size):
-            idx = [int(i) for i in self.pool[start:start + size]]
-            keys = [self.skill_keys(i) for i in idx]
+            idx = self.pool[start:start + size].tolist()
+            keys, learned, occupation = [], [], []
+            for i in idx:
+                terms = (*s.skills[i], *s.ats_tags[i], *s.operator_tags[i])
+                found = keys_of.get(terms)
+                if found is None:
+                    found = keys_of[terms] = self._skill_keys(terms)
+                keys.append(found[0])
+                learned.append(found[1])
+                jobs = s.past_jobs[i]
+                row = occupation_of.get(jobs)
+                if row is None:
+                    row = occupation_of[jobs] = self._occupation_row(jobs)
+                occupation.append(row)
             yield PoolPartition(
                 start=start, candidate_ids=s.candidate_ids[idx],
-                docs=_objects([s.docs[i] for i in idx]),
-                skill_keys=_objects([k for k, _ in keys]),
-                learned_keys=_objects([learned for _, learned in keys]),
-                occupation=_objects([self.occupation_row(i) for i in idx]),
+                docs=_objects([s.docs[i] for i in idx]), skill_keys=_objects(keys),
+                learned_keys=_objects(learned), occupation=_objects(occupation),
                 location=_objects([s.location[i] for i in idx]), potential=self.potential[start:start + size],
+                interest=_objects([self.interest_row(i) for i in idx]),
             )
 
 
@@ -158,10 +183,10 @@ def _applied_pairs(signals: PoolSignals, pool: np.ndarray, targets: list[Target]
     for k, t in enumerate(targets):
         target_of_job.setdefault(t.job_id, []).append(k)
     keys: set[int] = set()  # two applications to one job are one pair
-    for c, job in zip(signals.applied_cand.tolist(), signals.applied_job.tolist(), strict=True):
-        p = int(pos_in_pool[c])
-        if p >= 0 and job in target_of_job:
-            keys.update(k * n_p + p for k in target_of_job[job])
+    pos = pos_in_pool[signals.applied_cand]
+    hit = (pos >= 0) & np.isin(signals.applied_job, np.fromiter(target_of_job, dtype=np.int64))
+    for p, job in zip(pos[hit].tolist(), signals.applied_job[hit].tolist(), strict=True):
+        keys.update(k * n_p + p for k in target_of_job[job])
     applied = np.array(sorted(keys), dtype=np.int64)
     extra = int(np.bincount(applied // n_p).max()) if len(applied) else 0
     return applied, extra
@@ -178,9 +203,13 @@ def prepare(
     threshold: float,
     text_max_chars: int = 200,
     semantics: Semantics | None = None,
+    interests: Sequence[tuple[str, ...]] = (),
+    interest_bonus: float = 0.0,
 ) -> Prepared | None:
     """None when there is nothing to match (no eligible person or no opening). Without `semantics` the
-    skills compare by their folded spelling and the occupation part is off (the matcher before issue 21)."""
+    skills compare by their folded spelling and the occupation part is off (the matcher before issue 21).
+    `interests` (per signals index) adds `interest_bonus` (0–1) when the opening's family is one the person
+    chose: a block of family columns outside the normalised weights, so nobody else's score changes."""
     pool = np.flatnonzero(eligible)
     if len(pool) == 0 or not targets:
         return None
@@ -239,6 +268,9 @@ def prepare(
         sp.csr_matrix(row_w[:, 4].astype(np.float32).reshape(-1, 1)),
         sp.csr_matrix((row_w[:, 3] * remote).astype(np.float32).reshape(-1, 1)),
         sp.diags(row_w[:, 5].astype(np.float32)) @ occ_j,
+        # The person's own stated interest (junkan/pool/stated.py): a bonus on top, not a share.
+        (occ_j * np.float32(interest_bonus)).tocsr() if interests and interest_bonus > 0
+        else sp.csr_matrix(occ_j.shape, dtype=np.float32),
     ], format="csr", dtype=np.float32)
 
     applied, extra = _applied_pairs(signals, pool, targets)
@@ -250,4 +282,4 @@ def prepare(
     pot = (np.clip(potential[pool], 0, 100) / 100.0).astype(np.float32)
     return Prepared(problem=problem, signals=signals, pool=pool, potential=pot, top_k=top_k,
                     n_required=n_req, n_preferred=n_pref, applied=applied, semantics=semantics,
-                    occupations=occupations, families=families)
+                    occupations=occupations, families=families, interests=interests)

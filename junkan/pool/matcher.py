@@ -23,7 +23,7 @@ are `PoolSignals` (see its docstring) and the opening's title, posting text, ski
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -129,13 +129,17 @@ def match(
     partition_size: int | None = None,
     map_partitions: PartitionMapper | None = None,
     semantics: Semantics | None = None,
+    interests: Sequence[tuple[str, ...]] = (),
+    interest_bonus: float = 0.0,
 ) -> Matches:
     """Top `top_k` eligible candidates above `threshold` (0–100) for every target.
 
     `partition_size` eligible people per partition (None: the whole pool in one); the partitions go to
-    `map_partitions` (default: one after another in this process)."""
+    `map_partitions` (default: one after another in this process). `interests` and `interest_bonus`
+    (points, 0–100): the families each person chose on their own page (`match_problem.prepare`)."""
     prepared = prepare(signals, eligible, potential, targets, weights, top_k=top_k, threshold=threshold,
-                       text_max_chars=text_max_chars, semantics=semantics)
+                       text_max_chars=text_max_chars, semantics=semantics, interests=interests,
+                       interest_bonus=interest_bonus / 100.0)
     if prepared is None:
         return _empty()
     runner = map_partitions or in_process(n_threads)

@@ -5,16 +5,21 @@ Runs wherever the partition is sent (this process, a thread, a Dask worker): it 
 partition: its candidate matrix and openings × `keep` pairs.
 
 **Exact cut.** `sp_matmul_topn` keeps the best `keep` values of a row, but which of several equal values
-it keeps at the cut is its own affair. So it is asked for one more: when that one ties with the last kept
-(at the 6-decimal key the ranking uses), the row is computed again in full for this partition and cut by
-(score, candidate id). Each partition's list is then exactly its best `keep` pairs in ranking order, and
-the merge of all partitions is exactly what one product over the whole pool gives.
+it keeps at the cut is its own affair. So it is asked for `keep` more (for the same cost): unless the last
+of those ties with the `keep`-th (at the 6-decimal key the ranking uses), every pair tied with the
+`keep`-th is among them, and the cut by (score, candidate id) is exact; a row where it does tie is
+computed again in full for this partition. (Asked for one more only, 52 of 1,000 rows had to be redone
+at 200,000 people, where many share a score; asked for `keep` more, none.) Each partition's list is then
+exactly its best `keep` pairs in ranking order, and the merge of all partitions is exactly what one
+product over the whole pool gives.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -57,25 +62,41 @@ class PartialMatches:
 def candidate_matrix(problem: MatchProblem, part: PoolPartition) -> tuple[sp.csr_matrix, ...]:
     """[TF-IDF | skills | places | potential | 1 | occupation] per person, and the text, skill, place and
     occupation blocks. A skill linked only by co-occurrence counts `LEARNED_SKILL_WEIGHT`."""
-    unique: dict[str, int] = {}
-    inverse = np.fromiter((unique.setdefault(d, len(unique)) for d in part.docs), dtype=np.int64,
-                          count=len(part))
-    text_c = problem.vectorizer.transform(list(unique))[inverse].tocsr()
+    text_c = _distinct_rows(part.docs, lambda docs: problem.vectorizer.transform(docs).tocsr())
     vocab, places = problem.skills, problem.places
-    rows: list[dict[int, float]] = []
-    for keys, learned in zip(part.skill_keys, part.learned_keys, strict=True):
-        row = {vocab[k]: LEARNED_SKILL_WEIGHT for k in learned if k in vocab}
-        row.update({vocab[k]: 1.0 for k in keys if k in vocab})
-        rows.append(row)
-    skills_c = weighted_rows(rows, max(len(vocab), 1))
-    loc_c = binary_rows([sorted({places[p] for p in location_keys(v)[0] if p in places})
-                         for v in part.location], max(len(places), 1))
-    occ_c = weighted_rows(list(part.occupation), problem.occupation.shape[1])
+
+    def skill_rows(pairs: list[tuple[tuple[str, ...], tuple[str, ...]]]) -> sp.csr_matrix:
+        rows: list[dict[int, float]] = []
+        for keys, learned in pairs:
+            row = {vocab[k]: LEARNED_SKILL_WEIGHT for k in learned if k in vocab}
+            row.update({vocab[k]: 1.0 for k in keys if k in vocab})
+            rows.append(row)
+        return weighted_rows(rows, max(len(vocab), 1))
+
+    skills_c = _distinct_rows(list(zip(part.skill_keys, part.learned_keys, strict=True)), skill_rows)
+    loc_c = _distinct_rows(part.location, lambda values: binary_rows(
+        [sorted({places[p] for p in location_keys(v)[0] if p in places}) for v in values],
+        max(len(places), 1)))
+    occ_c = _distinct_rows(part.occupation, lambda rows: weighted_rows(
+        [dict(r) for r in rows], problem.occupation.shape[1]))
     n = len(part)
+    # Last, the families the person chose on their own page (the job side holds the bonus there:
+    # match_problem.prepare).
+    interest_c = binary_rows(list(part.interest), problem.occupation.shape[1])
     cand_m = sp.hstack([text_c, skills_c, loc_c, sp.csr_matrix(part.potential.reshape(-1, 1)),
-                        sp.csr_matrix(np.ones((n, 1), dtype=np.float32)), occ_c], format="csr",
+                        sp.csr_matrix(np.ones((n, 1), dtype=np.float32)), occ_c, interest_c], format="csr",
                        dtype=np.float32)
     return cand_m, text_c, skills_c, loc_c, occ_c
+
+
+def _distinct_rows(values: Sequence[Any] | np.ndarray,
+                   build: Callable[[list[Any]], sp.csr_matrix]) -> sp.csr_matrix:
+    """`build` on each distinct value once, then a row per person: the pool repeats a few thousand past
+    titles, skill sets and places over hundreds of thousands of people."""
+    seen: dict[Any, int] = {}
+    inverse = np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.int64, count=len(values))
+    rows: sp.csr_matrix = build(list(seen))[inverse].tocsr()
+    return rows
 
 
 def _cut(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, ids: np.ndarray,
@@ -88,13 +109,14 @@ def _cut(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, ids: np.ndarray,
     return picked
 
 
-def _tied_rows(result: sp.csr_matrix, keep: int) -> np.ndarray:
-    """Rows whose `keep`-th and (`keep`+1)-th best values share a key: the cut may have dropped a tie."""
+def _tied_rows(result: sp.csr_matrix, keep: int, asked: int) -> np.ndarray:
+    """Full rows (`asked` pairs) whose `keep`-th and last values share a key: the cut may have dropped a
+    tie with the `keep`-th."""
     counts = np.diff(result.indptr)
     tied: list[int] = []
-    for r in np.flatnonzero(counts > keep):
+    for r in np.flatnonzero(counts >= asked):
         row = np.sort(ranking_key(result.data[result.indptr[r]:result.indptr[r + 1]]))[::-1]
-        if row[keep - 1] == row[keep]:
+        if row[keep - 1] == row[asked - 1]:
             tied.append(int(r))
     return np.array(tied, dtype=np.int64)
 
@@ -122,9 +144,11 @@ def score_partition(problem: MatchProblem, part: PoolPartition,
     cand_m, text_c, skills_c, loc_c, occ_c = candidate_matrix(problem, part)
     cand_t = cand_m.T.tocsr()
     keep = min(problem.keep, n)
-    result = sp_matmul_topn(problem.job, cand_t, top_n=min(keep + 1, n), threshold=problem.threshold,
+    asked = min(2 * keep, n)
+    result = sp_matmul_topn(problem.job, cand_t, top_n=asked, threshold=problem.threshold,
                             n_threads=threads).tocsr()
-    tied = _tied_rows(result, keep) if keep < n else np.zeros(0, dtype=np.int64)
+    # Every pair above the threshold is there when fewer than the partition's people were asked for.
+    tied = _tied_rows(result, keep, asked) if asked < n else np.zeros(0, dtype=np.int64)
     coo = result.tocoo()
     rows, cols, vals = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
     if len(tied):

@@ -38,15 +38,12 @@ def counts_markdown(counts: dict[str, Any], *, mode: str, dry_run: bool, lift: L
         lines += ["", "Excluded from matching (a person can hit several rules):", "",
                   "| rule | people |", "| --- | ---: |"]
         lines += [f"| {k} | {v} |" for k, v in excluded.items()]
-    if lift is not None and (lift.contacted_people or lift.holdout_people):
-        def pct(rate: float | None) -> str:
-            return "–" if rate is None else f"{rate:.1%}"
+    if lift is not None and (lift.contacted.people or lift.holdout.people):
         lines += ["", "Re-application after re-contact (auto runs, all time):", "",
-                  "| group | people | re-applied | rate |", "| --- | ---: | ---: | ---: |",
-                  f"| mailed | {lift.contacted_people} | {lift.contacted_reapplied} "
-                  f"| {pct(lift.contacted_rate)} |",
-                  f"| held out | {lift.holdout_people} | {lift.holdout_reapplied} "
-                  f"| {pct(lift.holdout_rate)} |"]
+                  "| group | people | re-applied | rate |", "| --- | ---: | ---: | ---: |"]
+        for label, group in (("mailed", lift.contacted), ("held out", lift.holdout)):
+            rate = "–" if group.rate is None else f"{group.rate:.1%}"
+            lines.append(f"| {label} | {group.people} | {group.reapplied} | {rate} |")
         if lift.lift is not None:
             lines.append(f"\nLift (mailed rate / held-out rate): {lift.lift:.2f}×")
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db.models_pool import MatchRun, PoolMatch, PotentialScore
+from junkan.pool.bulk import gc_paused, heap_frozen, insert_rows
 from junkan.pool.eligibility import Membership, pool_membership, store_members
 from junkan.pool.exclusions import APPLIED_RULE, eligible, exclusion_masks
 from junkan.pool.explain import SkillForm, bucket, explain
@@ -27,9 +28,14 @@ from junkan.pool.openings import NewTargets, Target, find_new_targets, store_sta
 from junkan.pool.scoring import Scores, rule_scores
 from junkan.pool.semantic import Semantics
 from junkan.pool.signals import PoolSignals, load_signals
+from junkan.pool.stated import Stated, interest_part, read_stated, timing_part, with_stated_skills
 from junkan.pool.vocabulary import load_vocabulary
 
-_INSERT_CHUNK = 5000
+SCORE_COLUMNS = ("candidate_id", "score", "method", "model_version", "reasons", "computed_at")
+#: The keys of an explained row, in the order they are stored.
+MATCH_COLUMNS = ("job_id", "opening_id", "candidate_id", "application_id", "rank", "score", "required_score",
+                 "preferred_score", "text_score", "location_score", "potential_score", "matched_required",
+                 "missing_required", "matched_preferred", "bucket", "why", "holdout", "message_id")
 
 
 @dataclass
@@ -50,6 +56,8 @@ class RunPlan:
     holdout_key: str = ""
     #: The run's vocabulary (None: `recontact.semantic` is off).
     semantics: Semantics | None = None
+    #: What people chose on their own page (None: nobody is read, e.g. a plan built by hand).
+    stated: Stated | None = None
 
     @property
     def targets(self) -> list[Target]:
@@ -76,6 +84,7 @@ def params_of(settings: Settings, mode: str) -> dict[str, Any]:
     return {
         "mode": mode, "top_k": cfg.top_k, "threshold": cfg.threshold, "weights": cfg.weights.model_dump(),
         "cooldown_months": cfg.cooldown_months, "recontact_interval_days": cfg.recontact_interval_days,
+        "interest_bonus": cfg.interest_bonus,
         "holdout_share": cfg.holdout_share if mode == "auto" else 0.0,
         "new_opening_days": cfg.new_opening_days, "strong": cfg.strong, "good": cfg.good,
     }
@@ -85,22 +94,35 @@ def plan_run(session: Session, settings: Settings, *, as_of: date, now: datetime
              n_threads: int | None = None, map_partitions: PartitionMapper | None = None,
              persist_model: bool = True) -> RunPlan:
     """The run of day `as_of`, in memory. With `persist_model=False` it reads only (`junkan preview`)."""
-    cfg = settings.recontact
     signals = load_signals(session, settings, now)
+    with heap_frozen():
+        return _plan_run(session, settings, signals, as_of=as_of, now=now, mode=mode, n_threads=n_threads,
+                         map_partitions=map_partitions, persist_model=persist_model)
+
+
+def _plan_run(session: Session, settings: Settings, signals: PoolSignals, *, as_of: date, now: datetime,
+              mode: str, n_threads: int | None, map_partitions: PartitionMapper | None,
+              persist_model: bool) -> RunPlan:
+    """`plan_run` once the signals are read (and left out of garbage collection)."""
+    cfg = settings.recontact
     membership = pool_membership(signals, settings, now)
+    # What people chose on their own page: skills count like the ATS's; interests and timing below.
+    stated = read_stated(session, signals, settings.recontact.cooldown_months, now)
+    signals = with_stated_skills(signals, stated)
     model, report = ensure_model(session, settings, now, persist=persist_model)
     scores = (model_scores(model, signals, now, membership.mask) if model is not None
               else rule_scores(signals, now, membership.mask))
-    keep, excluded = eligible(membership.mask, exclusion_masks(signals, settings, as_of))
+    keep, excluded = eligible(membership.mask, exclusion_masks(signals, settings, as_of, stated))
     new = find_new_targets(session, settings, now)
     semantics = semantics_of(settings, signals)
     found = match(signals, keep, scores.score, new.targets, cfg.weights, top_k=cfg.top_k,
                   threshold=cfg.threshold, text_max_chars=cfg.text_max_chars, n_threads=n_threads,
-                  partition_size=cfg.partition_size, map_partitions=map_partitions, semantics=semantics)
+                  partition_size=cfg.partition_size, map_partitions=map_partitions, semantics=semantics,
+                  interests=stated.families if stated.any_interest else (), interest_bonus=cfg.interest_bonus)
     excluded[APPLIED_RULE] = found.applied_removed
     plan = RunPlan(as_of=as_of, now=now, mode=mode, new=new, signals=signals, membership=membership,
                    scores=scores, model_report=report, eligible=keep, excluded=excluded, matches=found,
-                   holdout_key=as_of.isoformat(), semantics=semantics)
+                   holdout_key=as_of.isoformat(), semantics=semantics, stated=stated)
     plan.rows = explained_rows(plan, settings)
     return plan
 
@@ -124,6 +146,9 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
     # The openings' skill keys: a general synonym links a person only to these (as in the matcher).
     wanted = frozenset(sem.skill_key(x) for t in plan.targets
                        for x in (*t.required_skills, *t.preferred_skills)) if sem is not None else frozenset()
+    # Each opening's family, once: a stated interest counts only there (and only with a bonus).
+    families = [found.family if sem is not None and cfg.interest_bonus > 0
+                and (found := sem.target_occupation(t)) is not None else None for t in plan.targets]
     forms_cache: dict[int, dict[str, SkillForm]] = {}
     rows: list[dict[str, Any]] = []
     for n in range(len(m)):
@@ -141,8 +166,11 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
             stage_level=int(s.max_stage_level[i]), pool_why=plan.membership.why[i],
             forms=forms if sem is not None else None,
             occupation=sem.occupation_part(t, s.past_jobs[i]) if sem is not None else None,
+            stated=stated_parts(plan, families[int(m.target[n])], i),
         )
-        score = float(m.score[n])
+        # A stated interest's bonus comes on top of the weighted sum; the score shown stays 0–100 (the
+        # ranking used the uncapped sum).
+        score = min(float(m.score[n]), 100.0)
         rows.append({
             "job_id": t.job_id, "opening_id": t.opening_id, "candidate_id": int(s.candidate_ids[i]),
             "application_id": int(s.app_id[i]), "rank": int(m.rank[n]), "score": score,
@@ -158,20 +186,32 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
     return rows
 
 
+def stated_parts(plan: RunPlan, family: str | None, i: int) -> tuple[str, ...]:
+    """「ご本人の希望職種: 法人営業」 when the person chose the opening's `family` (the bonus counted),
+    「ご本人の希望時期: 3か月後から」 when their own timing replaced the default cooldown."""
+    stated, sem = plan.stated, plan.semantics
+    if stated is None:
+        return ()
+    parts: list[str] = []
+    if family is not None and sem is not None and family in stated.families[i]:
+        parts.append(interest_part(sem.family_title(family)))
+    timing = timing_part(stated.timing[i])
+    if timing:
+        parts.append(timing)
+    return tuple(parts)
+
+
 def store_run(session: Session, settings: Settings, plan: RunPlan) -> int:
     """Keep the plan; returns the run id. The caller commits."""
     s = plan.signals
-    store_members(session, s, plan.membership, plan.now)
-    session.execute(delete(PotentialScore))
-    members = np.flatnonzero(plan.membership.mask)
-    score_rows = [
-        {"candidate_id": int(s.candidate_ids[i]), "score": float(plan.scores.score[i]),
-         "method": plan.scores.method, "model_version": plan.scores.model_version,
-         "reasons": plan.scores.reasons[i], "computed_at": plan.now}
-        for i in members
-    ]
-    for start in range(0, len(score_rows), _INSERT_CHUNK):
-        session.execute(PotentialScore.__table__.insert(), score_rows[start:start + _INSERT_CHUNK])
+    with gc_paused():
+        store_members(session, s, plan.membership, plan.now)
+        session.execute(delete(PotentialScore))
+        members = np.flatnonzero(plan.membership.mask).tolist()
+        ids, score = s.candidate_ids.tolist(), plan.scores.score.tolist()
+        method, version, reasons = plan.scores.method, plan.scores.model_version, plan.scores.reasons
+        insert_rows(session.connection(), PotentialScore.__table__, SCORE_COLUMNS,
+                    [(ids[i], score[i], method, version, reasons[i], plan.now) for i in members])
     store_states(session, plan.new.states)
     run = MatchRun(as_of=plan.as_of, run_at=plan.now, new_since=plan.new.new_since, mode=plan.mode,
                    params=params_of(settings, plan.mode), counts=plan.counts(),
@@ -179,7 +219,6 @@ def store_run(session: Session, settings: Settings, plan: RunPlan) -> int:
                    created_at=plan.now)
     session.add(run)
     session.flush()
-    rows = [{**r, "run_id": run.id} for r in plan.rows]
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        session.execute(PoolMatch.__table__.insert(), rows[start:start + _INSERT_CHUNK])
+    insert_rows(session.connection(), PoolMatch.__table__, (*MATCH_COLUMNS, "run_id"),
+                [(*(r[c] for c in MATCH_COLUMNS), run.id) for r in plan.rows])
     return run.id

@@ -76,18 +76,36 @@ def _reasons(level: int, category: str, stage: float, cat: float, recency: float
     return tuple(label for _, (points, label) in ranked if points > 0)[:3]
 
 
-def rule_reasons(signals: PoolSignals, i: int, stage: float, category: float, recency: float,
-                 months: float) -> list[str]:
-    return list(_reasons(int(signals.max_stage_level[i]), signals.category[i], float(stage),
-                         float(category), round(float(recency), 1), int(months)))
+def _round_1(values: np.ndarray) -> np.ndarray:
+    """Python's `round(x, 1)` on every value: numpy's rounding (×10, rint) except near a half, where the
+    two may disagree and Python's is taken."""
+    tenfold = values * 10.0
+    out: np.ndarray = np.rint(tenfold) / 10.0
+    near_half = np.flatnonzero(np.abs(tenfold - np.floor(tenfold) - 0.5) < 1e-6)
+    out[near_half] = [round(float(v), 1) for v in values[near_half]]
+    return out
 
 
 def rule_scores(signals: PoolSignals, now: datetime, members: np.ndarray | None = None) -> Scores:
     stage, category, recency = rule_components(signals, now)
     total = np.clip(stage + category + recency, 0.0, 100.0)
     months = months_since(signals, now)
-    wanted = np.flatnonzero(members) if members is not None else range(len(signals))
+    wanted = np.flatnonzero(members) if members is not None else np.arange(len(signals))
     reasons: list[list[str]] = [[] for _ in range(len(signals))]
-    for i in wanted:
-        reasons[i] = rule_reasons(signals, int(i), stage[i], category[i], recency[i], months[i])
+    if len(wanted):
+        # The reasons depend on a few values only: computed once per distinct combination.
+        codes: dict[str, int] = {}
+        cat_code = np.array([codes.setdefault(signals.category[i], len(codes)) for i in wanted.tolist()],
+                            dtype=np.int64)
+        # One integer per combination: stage level (< 4), category, recency in tenths (≤ 250), months.
+        tenths = np.rint(_round_1(recency[wanted]) * 10).astype(np.int64)
+        whole_months = np.minimum(months[wanted], 2.0 ** 20 - 1).astype(np.int64)
+        key = ((signals.max_stage_level[wanted].astype(np.int64) * 65536 + cat_code) * 256 + tenths) \
+            * 2 ** 20 + whole_months
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        texts = [_reasons(int(signals.max_stage_level[i]), signals.category[i], float(stage[i]),
+                          float(category[i]), tenths[f] / 10.0, int(whole_months[f]))
+                 for f, i in zip(first.tolist(), wanted[first].tolist(), strict=True)]
+        for i, k in zip(wanted.tolist(), inverse.reshape(-1).tolist(), strict=True):
+            reasons[i] = list(texts[k])
     return Scores(score=np.round(total, 1), reasons=reasons, method="rules")

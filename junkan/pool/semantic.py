@@ -65,6 +65,10 @@ def _keep(links: dict[str, FamilyLink], family: str, link: FamilyLink) -> None:
         links[family] = link
 
 
+#: One past job's family and why (None: none), and its family's neighbours.
+_JobLinks = tuple[tuple[str, FamilyLink] | None, tuple[tuple[str, FamilyLink], ...]]
+
+
 class Semantics:
     """One run's vocabulary: skill keys, job occupations and what the signals' history teaches, each
     computed once per distinct term, job or set of past jobs (the pool repeats them a lot)."""
@@ -78,9 +82,9 @@ class Semantics:
         self._terms: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._job: dict[int, Occupation | None] = {}
         self._links: dict[tuple[int, ...], dict[str, FamilyLink]] = {}
+        self._job_links_cache: dict[tuple[int, bool], _JobLinks] = {}
         #: The openings' skill keys by synonym signature, for the last set of openings asked about.
         self._synonyms: tuple[Collection[str], dict[str, tuple[str, ...]]] | None = None
-        self._linked: dict[tuple[str, ...], list[str]] = {}
         self._contested_sigs: frozenset[str] | None = None
         self._sig: dict[str, str | None] = {}
         self.learned = Learned({}, {})
@@ -110,7 +114,10 @@ class Semantics:
 
     def raw_keys(self, signals: PoolSignals, i: int) -> tuple[str, ...]:
         """A person's skill and tag keys, in their order, once each (cached per distinct set of words)."""
-        terms = (*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i])
+        return self.keys_of_terms((*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i]))
+
+    def keys_of_terms(self, terms: tuple[str, ...]) -> tuple[str, ...]:
+        """The keys of skills and tags written `terms`, in their order, once each."""
         keys = self._terms.get(terms)
         if keys is None:
             keys = self._terms[terms] = tuple(dict.fromkeys(k for t in terms if (k := self.skill_key(t))))
@@ -149,7 +156,6 @@ class Semantics:
                 if (sig := self.synonym(key)) is not None:
                     index.setdefault(sig, []).append(key)
             self._synonyms = (wanted, {sig: tuple(keys) for sig, keys in index.items()})
-            self._linked = {}
         return self._synonyms[1]
 
     def synonym_links(self, keys: tuple[str, ...], wanted: Collection[str]) -> dict[str, str]:
@@ -168,13 +174,9 @@ class Semantics:
 
     def linked_keys(self, keys: tuple[str, ...], wanted: Collection[str]) -> list[str]:
         """The opening keys a person's keys link to below a thesaurus match (`LEARNED_SKILL_WEIGHT`):
-        learned by co-occurrence, or general synonyms. Cached per distinct set of keys."""
-        self._synonym_index(wanted)
-        found = self._linked.get(keys)
-        if found is None:
-            learned = {link.canonical for k in keys if (link := self.learned_skill(k)) is not None}
-            found = self._linked[keys] = sorted(learned | set(self.synonym_links(keys, wanted)))
-        return found
+        learned by co-occurrence, or general synonyms."""
+        learned = {link.canonical for k in keys if (link := self.learned_skill(k)) is not None}
+        return sorted(learned | set(self.synonym_links(keys, wanted)))
 
     # -- occupations
     def _job_title(self, job_id: int) -> str:
@@ -205,39 +207,53 @@ class Semantics:
         rename = self.renamed(t.title) if found is None else None
         return Occupation(rename.family, "renamed", rename.old) if rename is not None else found
 
+    def _job_links(self, job_id: int, latest: bool) -> _JobLinks:
+        """What one past job says: its family and why, and its family's neighbours (once per job, and
+        whether it was the person's last application)."""
+        cached = self._job_links_cache.get((job_id, latest))
+        if cached is not None:
+            return cached
+        title = self._job_title(job_id)
+        found = self.job_occupation(job_id)
+        rename = self.renamed(title) if found is None else None
+        learned = self.learned.families.get(job_id) if found is None else None
+        if found is not None:
+            link = FamilyLink(SAME_WEIGHT, title, "same", latest=latest)
+            family = found.family
+        elif rename is not None:
+            # The person's past title is the job's old name, or its new one: the note names the other
+            # (and an old name once only: no 「前回」 besides it).
+            was_old = term_key(title) == term_key(rename.old)
+            link = FamilyLink(LEARNED_WEIGHT, "" if was_old else title, "renamed",
+                              self._rename_note(was_old, rename), latest)
+            family = rename.family
+        elif learned is not None:
+            link = FamilyLink(LEARNED_WEIGHT, title, "learned",
+                              f"学習: {learned.via_title}と同じ人の応募 {learned.people}人", latest)
+            family = learned.family
+        else:
+            self._job_links_cache[(job_id, latest)] = (None, ())
+            return None, ()
+        near = link.weight * NEIGHBOUR_WEIGHT
+        neighbours = tuple((n, FamilyLink(near, title, "neighbour", latest=latest))
+                           for n in self.vocab.families[family].neighbours)
+        self._job_links_cache[(job_id, latest)] = ((family, link), neighbours)
+        return (family, link), neighbours
+
     def family_links(self, past_jobs: tuple[int, ...]) -> dict[str, FamilyLink]:
-        """Family -> the strongest reason this set of past jobs counts for it."""
+        """Family -> the strongest reason this set of past jobs counts for it (a neighbour only where no
+        job of the set gives that family itself a stronger reason)."""
         links = self._links.get(past_jobs)
         if links is not None:
             return links
         links = {}
         neighbours: list[tuple[str, FamilyLink]] = []
         for job_id in past_jobs:
-            title = self._job_title(job_id)
-            latest = job_id == past_jobs[-1]
-            found = self.job_occupation(job_id)
-            rename = self.renamed(title) if found is None else None
-            learned = self.learned.families.get(job_id) if found is None else None
-            if found is not None:
-                link = FamilyLink(SAME_WEIGHT, title, "same", latest=latest)
-                family = found.family
-            elif rename is not None:
-                # The person's past title is the job's old name, or its new one: the note names the other
-                # (and an old name once only: no 「前回」 besides it).
-                was_old = term_key(title) == term_key(rename.old)
-                link = FamilyLink(LEARNED_WEIGHT, "" if was_old else title, "renamed",
-                                  self._rename_note(was_old, rename), latest)
-                family = rename.family
-            elif learned is not None:
-                link = FamilyLink(LEARNED_WEIGHT, title, "learned",
-                                  f"学習: {learned.via_title}と同じ人の応募 {learned.people}人", latest)
-                family = learned.family
-            else:
+            direct, near = self._job_links(job_id, job_id == past_jobs[-1])
+            if direct is None:
                 continue
-            _keep(links, family, link)
-            near = link.weight * NEIGHBOUR_WEIGHT
-            neighbours.extend((n, FamilyLink(near, title, "neighbour", latest=latest))
-                              for n in self.vocab.families[family].neighbours)
+            _keep(links, *direct)
+            neighbours.extend(near)
         for family, link in neighbours:
             _keep(links, family, link)
         self._links[past_jobs] = links

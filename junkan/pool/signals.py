@@ -12,19 +12,34 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Text, and_, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    String,
+    Text,
+    and_,
+    cast,
+    extract,
+    func,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from junkan.config import Settings
-from junkan.consent.state import latest_by_candidate
+from junkan.consent.state import oldest_first
 from junkan.consent.suppressed import suppressed_candidates
 from junkan.db.models import (
     Application,
     Candidate,
+    Consent,
     Job,
     JobTitleHistory,
     Message,
@@ -33,6 +48,7 @@ from junkan.db.models import (
 )
 from junkan.db.models_pool import PoolTag
 from junkan.ingest.reasons import DEFAULT_FINAL_STAGE_KEYWORDS, fold
+from junkan.pool.bulk import gc_paused
 
 DECIDED_STATUSES = ("rejected", "withdrawn")
 RECONTACT_KIND = "recontact"
@@ -148,21 +164,118 @@ def _job_text(title: str | None, department: str | None, description: str | None
     return " ".join(p for p in parts if p)
 
 
+#: A missing time in the integer-microsecond columns (numpy's NaT).
+NO_TIME = np.iinfo(np.int64).min
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros_column(column: Any, dialect: str) -> Any:
+    """A UTC time column read as integer microseconds since the epoch without a datetime per value:
+    PostgreSQL computes it, SQLite hands over its stored text (parsed by numpy in `_micros`)."""
+    if dialect == "postgresql":
+        return func.coalesce(cast(extract("epoch", column) * 1_000_000, BigInteger), NO_TIME)
+    return type_coerce(column, String)
+
+
+def micros_array(values: Sequence[Any], dialect: str) -> np.ndarray:
+    if dialect == "postgresql":
+        return np.array(values, dtype=np.int64).reshape(-1)
+    # SQLite stores naive UTC text ("2026-05-18 01:51:14.589130"); numpy parses it exactly, None -> NaT.
+    return np.array(values, dtype="datetime64[us]").reshape(-1).astype(np.int64)
+
+
+def asmicros_array(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def datetimes_of(micros: np.ndarray) -> list[datetime | None]:
+    """Aware UTC datetimes (None for NO_TIME), equal to what the ORM reads."""
+    naive = micros.astype("datetime64[us]").astype(object)
+    return [None if d is None else d.replace(tzinfo=UTC) for d in naive]
+
+
+def columns_of(rows: Sequence[Any], width: int) -> list[tuple[Any, ...]]:
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """`np.unique` of values already in order (rows read ordered by candidate), without sorting again."""
+    distinct: np.ndarray = values[np.append(True, values[1:] != values[:-1])] if len(values) else values
+    return distinct
+
+
+def _last_of_runs(keys: np.ndarray) -> np.ndarray:
+    """Positions of the last element of each run of equal values in sorted `keys`."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.append(keys[1:] != keys[:-1], True))
+
+
+def _current_consents(conn: Connection, purpose: str, now: datetime, ids: np.ndarray,
+                      dialect: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per person of `ids`: has a current `purpose` record, is it a grant, when does it expire (µs).
+
+    The rule of `junkan.consent.state` (records that count at `now`, the newest wins), read as columns:
+    the last row per candidate of `oldest_first` is the current one."""
+    rows = conn.execute(oldest_first(purpose, now, type_coerce(Consent.granted, Integer),
+                                     micros_column(Consent.expires_at, dialect))).all()
+    cand, granted, expires = columns_of(rows, 3)
+    cand_a = np.array(cand, dtype=np.int64)
+    last = _last_of_runs(cand_a)
+    pos = np.searchsorted(ids, cand_a[last])
+    found = pos < len(ids)
+    found[found] = ids[pos[found]] == cand_a[last][found]
+    pos, last = pos[found], last[found]
+    has = np.zeros(len(ids), dtype=bool)
+    grant = np.zeros(len(ids), dtype=bool)
+    until = np.full(len(ids), NO_TIME, dtype=np.int64)
+    has[pos] = True
+    grant[pos] = np.array(granted, dtype=bool)[last]
+    until[pos] = micros_array(expires, dialect)[last]
+    return has, grant, until
+
+
 def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSignals:
     """Read the pool's inputs as of `now` (decisions, consents and mails after `now` are ignored)."""
+    with gc_paused():
+        return _load_signals(session, settings, now)
+
+
+def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSignals:
     cfg = settings.recontact
-    # Core connection, not ORM: hundreds of thousands of plain rows, no objects needed.
+    # Core connection, not ORM, and columns, not objects: a million rows are read as a few numpy arrays
+    # (times as integer microseconds), and the per-person values are computed on the arrays.
     conn = session.connection()
+    dialect = conn.dialect.name
+    now_us = asmicros_array(now)
     # Every read is a plain scan filtered here: an `IN (SELECT DISTINCT …)` costs SQLite a temporary
     # index per query, and a correlated EXISTS may walk the status index once per candidate.
     app_rows = conn.execute(
         select(Application.candidate_id, Application.id, Application.external_id, Application.status,
-               Application.job_id, Application.decided_at, Application.applied_at, Application.stage_reached,
+               func.coalesce(Application.job_id, -1), micros_column(Application.decided_at, dialect),
+               micros_column(Application.applied_at, dialect), Application.stage_reached,
                RejectionReason.category, RejectionReason.pool_eligibility)
         .outerjoin(RejectionReason, RejectionReason.id == Application.reason_id)
         .order_by(Application.candidate_id, Application.id)
     ).all()
-    pool_set = {r[0] for r in app_rows if r[3] in DECIDED_STATUSES and r[5] is not None and r[5] <= now}
+    a_cand, a_id, a_ext, a_status, a_job, a_dec, a_applied, a_stage, a_cat, a_elig = columns_of(app_rows, 10)
+    del app_rows
+    cand_all = np.array(a_cand, dtype=np.int64)
+    aid = np.array(a_id, dtype=np.int64)
+    status = _objects(a_status)
+    job = np.array(a_job, dtype=np.int64)
+    dec = micros_array(a_dec, dialect)
+    applied_at = micros_array(a_applied, dialect)
+    decided_status = (status == "rejected") | (status == "withdrawn")
+    has_dec = dec != NO_TIME
+    pool_ids = _distinct_sorted(cand_all[decided_status & has_dec & (dec <= now_us)])
+
     jobs: dict[int, tuple[str, str | None, str]] = {}
     past_jobs: dict[int, PastJob] = {}
     for jid, title, dept, desc, req, pref in conn.execute(
@@ -172,14 +285,18 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         jobs[jid] = (title, dept, _job_text(title, dept, desc, cfg.text_max_chars))
         past_jobs[jid] = PastJob(title or "", desc[:cfg.text_max_chars * 4] if desc else None,
                                  (*as_list(req), *as_list(pref)))
-    cands = [c for c in conn.execute(
-        select(Candidate.id, Candidate.anonymized_at, Candidate.locale, type_coerce(Candidate.tags, Text),
-               type_coerce(Candidate.skills, Text), Candidate.location)
+    cand_rows = conn.execute(
+        select(Candidate.id, Candidate.anonymized_at.is_not(None), Candidate.locale,
+               type_coerce(Candidate.tags, Text), type_coerce(Candidate.skills, Text), Candidate.location)
         .order_by(Candidate.id)
-    ) if c[0] in pool_set]
-    n = len(cands)
-    ids = np.fromiter((c[0] for c in cands), dtype=np.int64, count=n)
-    index = {int(cid): i for i, cid in enumerate(ids)}
+    ).all()
+    c_id, c_anon, c_locale, c_tags, c_skills, c_location = columns_of(cand_rows, 6)
+    del cand_rows
+    all_ids = np.array(c_id, dtype=np.int64)
+    picked = np.flatnonzero(np.isin(all_ids, pool_ids))
+    ids = all_ids[picked]
+    n = len(ids)
+    index = dict(zip(ids.tolist(), range(n), strict=True))
 
     operator_tags: list[list[str]] = [[] for _ in range(n)]
     for cid, tag in conn.execute(select(PoolTag.candidate_id, PoolTag.tag).order_by(PoolTag.id)):
@@ -187,64 +304,86 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         if i is not None:
             operator_tags[i].append(tag)
 
-    app_id = np.zeros(n, dtype=np.int64)
-    app_external: list[str] = [""] * n
-    app_status: list[str] = [""] * n
-    decided: list[datetime | None] = [None] * n
-    category: list[str] = ["other"] * n
-    eligibility: list[str] = ["standard"] * n
-    stage: list[str | None] = [None] * n
-    level = np.zeros(n, dtype=np.int8)
-    max_level = np.zeros(n, dtype=np.int8)
-    any_never = np.zeros(n, dtype=bool)
-    n_apps = np.zeros(n, dtype=np.int32)
-    docs_parts: list[dict[int, str]] = [{} for _ in range(n)]
-    last_title: list[str | None] = [None] * n
-    family: list[str | None] = [None] * n
-    hired_at: list[list[datetime]] = [[] for _ in range(n)]
+    # -- applications: the person of each row, and the rows known at `now`.
+    pos = np.searchsorted(ids, cand_all)
+    in_pool = pos < n
+    in_pool[in_pool] = ids[pos[in_pool]] == cand_all[in_pool]
+    when = np.where(has_dec, dec, applied_at)
+    valid = in_pool & ((when == NO_TIME) | (when <= now_us))
+    n_apps = np.bincount(pos[valid], minlength=n).astype(np.int32)
     in_process = np.zeros(n, dtype=bool)
-    applied: list[tuple[int, int]] = []
+    in_process[pos[valid & (status == "in_process")]] = True
+    with_job = valid & (job >= 0)
+    applied_arr = np.column_stack([pos[with_job], job[with_job]]).astype(np.int64)
 
-    for cid, aid, ext, status, job_id, dec, applied_at, stg, cat, elig in app_rows:
-        i = index.get(cid)
-        if i is None:
-            continue
-        when = dec or applied_at
-        if when is not None and when > now:
-            continue  # not known yet on `now` (an as_of re-run)
-        n_apps[i] += 1
-        if job_id is not None:
-            applied.append((i, job_id))
-            job = jobs.get(job_id)
-            if job is not None:
-                docs_parts[i][job_id] = job[2]
-        if status == "hired":
-            hired_at[i].append(when or now)
-        elif status == "in_process":
-            in_process[i] = True
-        elif status in DECIDED_STATUSES and dec is not None:
-            lvl = stage_level(stg)
-            max_level[i] = max(max_level[i], lvl)
-            if elig == "never":
-                any_never[i] = True
-            previous = decided[i]
-            if previous is None or (dec, aid) >= (previous, int(app_id[i])):
-                app_id[i], app_external[i], app_status[i], decided[i] = aid, ext, status, dec
-                category[i] = cat or ("withdrawn" if status == "withdrawn" else "other")
-                eligibility[i] = elig or "standard"
-                stage[i], level[i] = stg, lvl
-                job = jobs.get(job_id) if job_id is not None else None
-                last_title[i] = job[0] if job else None
-                family[i] = job[1] if job else None
+    # -- the jobs each person applied to, first application first, once each: the matcher's text.
+    known_job = with_job & np.isin(job, np.fromiter(jobs, dtype=np.int64, count=len(jobs)))
+    kp, kj = pos[known_job], job[known_job]
+    _, first = np.unique(kp * (int(kj.max(initial=0)) + 1) + kj, return_index=True)
+    first.sort()
+    dp, dj = kp[first], kj[first]
+    per_person = np.bincount(dp, minlength=n)
+    starts = np.concatenate([[0], np.cumsum(per_person)])
+    single = {j: (j,) for j in jobs}
+    first_job = np.full(n, -1, dtype=np.int64)
+    anyone = per_person > 0
+    first_job[anyone] = dj[starts[:-1][anyone]]
+    person_jobs: list[tuple[int, ...]] = [single.get(j, ()) for j in first_job.tolist()]
+    docs = [jobs[j][2] if j >= 0 else "" for j in first_job.tolist()]
+    dj_list = dj.tolist()
+    for i in np.flatnonzero(per_person > 1).tolist():
+        mine = tuple(dj_list[starts[i]:starts[i + 1]])
+        person_jobs[i] = mine
+        docs[i] = " ".join(jobs[j][2] for j in mine)
 
-    hired_since = np.array(
-        [any(d is not None and h >= d for h in hired_at[i]) for i, d in enumerate(decided)], dtype=bool
-    ) if n else np.zeros(0, dtype=bool)
+    # -- decisions: the latest (by time, then id) rejected/withdrawn application, the highest stage.
+    decided = np.flatnonzero(valid & decided_status & has_dec)
+    stage_of = {v: stage_level(v) for v in set(a_stage)}
+    levels = np.fromiter((stage_of[a_stage[r]] for r in decided.tolist()), dtype=np.int8, count=len(decided))
+    max_level = np.zeros(n, dtype=np.int8)
+    np.maximum.at(max_level, pos[decided], levels)
+    any_never = np.zeros(n, dtype=bool)
+    elig_col = _objects(a_elig)
+    any_never[pos[decided[elig_col[decided] == "never"]]] = True
+    order = np.lexsort((aid[decided], dec[decided], pos[decided]))
+    latest_rows = decided[order][_last_of_runs(pos[decided][order])]
+    who = pos[latest_rows]
 
-    tp = latest_by_candidate(conn, "talent_pool", now)
-    rc = latest_by_candidate(conn, "recontact", now)
+    app_id = np.zeros(n, dtype=np.int64)
+    app_id[who] = aid[latest_rows]
+    level = np.zeros(n, dtype=np.int8)
+    level[who] = levels[order][_last_of_runs(pos[decided][order])]
+    decided_us = np.full(n, NO_TIME, dtype=np.int64)
+    decided_us[who] = dec[latest_rows]
+
+    latest = latest_rows.tolist()
+
+    def by_person(values: list[Any], default: Any) -> list[Any]:
+        out = np.full(n, default, dtype=object)
+        out[who] = values
+        return out.tolist()
+
+    app_external = by_person([a_ext[r] for r in latest], "")
+    app_status = by_person([a_status[r] for r in latest], "")
+    stage = by_person([a_stage[r] for r in latest], None)
+    category = by_person(
+        [a_cat[r] or ("withdrawn" if a_status[r] == "withdrawn" else "other") for r in latest], "other")
+    eligibility = by_person([a_elig[r] or "standard" for r in latest], "standard")
+    latest_job = np.full(n, -1, dtype=np.int64)
+    latest_job[who] = job[latest_rows]
+    last_title = [jobs[j][0] if j in jobs else None for j in latest_job.tolist()]
+    family = [jobs[j][1] if j in jobs else None for j in latest_job.tolist()]
+
+    # -- hired since the latest decision (a hire without any date counts as hired now).
+    hired = valid & (status == "hired")
+    latest_hire = np.full(n, NO_TIME, dtype=np.int64)
+    np.maximum.at(latest_hire, pos[hired], np.where(when[hired] == NO_TIME, now_us, when[hired]))
+    hired_since = (decided_us != NO_TIME) & (latest_hire != NO_TIME) & (latest_hire >= decided_us)
+
+    _, tp_granted, tp_until = _current_consents(conn, "talent_pool", now, ids, dialect)
+    rc_has, rc_granted, _ = _current_consents(conn, "recontact", now, ids, dialect)
     # The list holds keyed hashes; the addresses are read and hashed inside junkan.consent.suppressed.
-    suppressed_ids = suppressed_candidates(conn, (int(c) for c in ids), settings.retention.key_bytes())
+    suppressed_ids = suppressed_candidates(conn, ids.tolist(), settings.retention.key_bytes())
     since = now - timedelta(days=cfg.recontact_interval_days)
     recent_ids = set(conn.scalars(
         select(Message.candidate_id).where(
@@ -253,7 +392,6 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         ).distinct()
     )) if cfg.recontact_interval_days else set()
 
-    applied_arr = np.array(applied, dtype=np.int64).reshape(-1, 2)
     former: dict[int, list[str]] = {}
     for jid, title in conn.execute(
         select(JobTitleHistory.job_id, JobTitleHistory.title).where(JobTitleHistory.replaced_at <= now)
@@ -262,17 +400,17 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         former.setdefault(jid, []).append(title)
     return PoolSignals(
         candidate_ids=ids,
-        anonymized=np.array([c[1] is not None for c in cands], dtype=bool),
-        locale=[c[2] or "ja" for c in cands],
-        skills=[as_list(c[4]) for c in cands],
-        ats_tags=[as_list(c[3]) for c in cands],
+        anonymized=np.array(c_anon, dtype=bool)[picked] if n else np.zeros(0, dtype=bool),
+        locale=[c_locale[k] or "ja" for k in picked.tolist()],
+        skills=[as_list(c_skills[k]) for k in picked.tolist()],
+        ats_tags=[as_list(c_tags[k]) for k in picked.tolist()],
         operator_tags=operator_tags,
-        location=[c[5] for c in cands],
+        location=[c_location[k] for k in picked.tolist()],
         app_id=app_id,
         app_external_id=app_external,
         app_status=app_status,
-        decided_at=decided,
-        decided_ts=np.array([np.nan if d is None else d.timestamp() for d in decided], dtype=np.float64),
+        decided_at=datetimes_of(decided_us),
+        decided_ts=np.where(decided_us == NO_TIME, np.nan, decided_us.astype(np.float64) / 1e6),
         category=category,
         eligibility=eligibility,
         stage=stage,
@@ -280,23 +418,21 @@ def load_signals(session: Session, settings: Settings, now: datetime) -> PoolSig
         max_stage_level=max_level,
         any_never=any_never,
         n_applications=n_apps,
-        docs=[" ".join(parts.values()) for parts in docs_parts],
-        past_jobs=[tuple(parts) for parts in docs_parts],
+        docs=docs,
+        past_jobs=person_jobs,
         last_title=last_title,
         job_family=family,
         hired_since=hired_since,
         in_process=in_process,
         applied_cand=applied_arr[:, 0].copy(),
         applied_job=applied_arr[:, 1].copy(),
-        talent_pool_granted=np.array([(s := tp.get(int(c))) is not None and s.granted for c in ids],
-                                     dtype=bool),
-        talent_pool_until=[s.expires_at if (s := tp.get(int(c))) is not None else None for c in ids],
-        recontact_consent=np.array(
-            [(1 if rc[int(c)].granted else 0) if int(c) in rc else -1 for c in ids], dtype=np.int8
-        ),
-        suppressed=np.array([int(c) in suppressed_ids for c in ids], dtype=bool),
-        recontacted_recently=np.array([int(c) in recent_ids for c in ids], dtype=bool),
+        talent_pool_granted=tp_granted,
+        talent_pool_until=[None if u == NO_TIME else d for u, d in
+                           zip(tp_until.tolist(), datetimes_of(tp_until), strict=True)],
+        recontact_consent=np.where(rc_has, rc_granted.astype(np.int8), np.int8(-1)).astype(np.int8),
+        suppressed=np.isin(ids, np.fromiter(suppressed_ids, dtype=np.int64, count=len(suppressed_ids))),
+        recontacted_recently=np.isin(ids, np.fromiter(recent_ids, dtype=np.int64, count=len(recent_ids))),
         index=index,
-        jobs={jid: past_jobs[jid] for jid in {j for parts in docs_parts for j in parts} | former.keys()},
+        jobs={jid: past_jobs[jid] for jid in sorted({*dj.tolist(), *former})},
         former_titles={jid: tuple(titles) for jid, titles in former.items()},
     )

@@ -3,14 +3,18 @@
 The same discipline as mail: every write is a keyed row of `ats_writeback`, one per (source, person, job,
 action), so planning twice adds nothing.
 
-1. `plan`: rows for the run's matches (shortlist mode: every match; auto: the people mailed) and for every
-   re-application from re-contact (`reapplied_note`), for the actions switched on
-   (JUNKAN_RECONTACT__WRITEBACK__*). Spreadsheet sources get none.
+1. `plan`: rows for the run's matches (shortlist mode: every match; auto: the matches in a mail that was not
+   cancelled or suppressed — a person hired since, or who withdrew consent, is not tagged) and for every
+   re-application from re-contact (`reapplied_note`, and `hired_note` once it ended in a hire), for the
+   actions switched on (JUNKAN_RECONTACT__WRITEBACK__*). Spreadsheet sources get none.
 2. `write_back`: claims a batch (state `sending`, attempts + 1, a lease) and commits that before any call;
    then, per row, a row claimed before (attempts > 1: a crash or a retry came between) is first looked
-   up in the ATS (`present`), and only written when it is not there; the outcome is recorded at once.
+   up in the ATS (`present`), and only written when it is not there; a new application or opportunity
+   (`prospect`) is always looked up first, since the person may be on that job already. The outcome is
+   recorded at once.
    A throttled or failing ATS (after the shared retry policy) leaves the row `pending` for the next run;
-   a permanent refusal (403 scope, 404, 422) marks it `failed` with the status. Nothing raises: a failure
+   a permanent refusal (403 scope, 404, 422), or a write the ATS cannot take (`Unwritable`), marks it
+   `failed` with the reason. Nothing raises: a failure
    is counted per action and the mail and the run go on.
 
 A dry run plans and counts without storing or calling the ATS.
@@ -28,11 +32,11 @@ from typing import Any
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from junkan.ats.writeback import AtsWriter, Write, marker
+from junkan.ats.writeback import APPLICATION_NOTES, AtsWriter, Unwritable, Write, marker
 from junkan.batching import batched
 from junkan.config import Settings
 from junkan.db.dialect import insert_ignore
-from junkan.db.models import Application, Job
+from junkan.db.models import Application, Candidate, Job, Message, MessageState
 from junkan.db.models_pool import AtsWriteback, MatchRun, PoolMatch, PoolReapplication
 from junkan.http import HttpError
 from junkan.pool.approval import not_approved
@@ -40,7 +44,13 @@ from junkan.pool.months import local_day
 
 #: The actions planned per match, in the order they are written (the tag first: the quickest to see).
 MATCH_ACTIONS = ("tag", "note", "prospect")
+#: Looked up in the ATS before every write, not only after an interruption: the person may have applied
+#: to the job themselves, and a second application or opportunity would be a duplicate.
+_LOOK_FIRST = frozenset({"prospect"})
 _WRITABLE_KINDS = ("greenhouse", "lever")
+#: A re-contact mail in these states will not go out (the send gate cancelled it, or the address is
+#: suppressed): its matches are not written back. A mail still due is: it goes out in its window.
+_NOT_SENT = frozenset({MessageState.CANCELLED.value, MessageState.SUPPRESSED.value})
 _INSERT_CHUNK = 1000
 
 
@@ -51,12 +61,11 @@ def writeback_key(source: str, candidate_id: int, job_id: int, action: str) -> s
 
 
 def enabled_actions(settings: Settings) -> tuple[str, ...]:
-    """Match actions switched on for this source (none for spreadsheets; Lever has no prospect write)."""
+    """Match actions switched on for this source (none for spreadsheets)."""
     if settings.ats.kind not in _WRITABLE_KINDS:
         return ()
     cfg = settings.recontact.writeback
-    prospect = cfg.prospect and settings.ats.kind == "greenhouse"
-    wanted = {"tag": cfg.tag, "note": cfg.note, "prospect": prospect}
+    wanted = {"tag": cfg.tag, "note": cfg.note, "prospect": cfg.prospect}
     return tuple(a for a in MATCH_ACTIONS if wanted[a])
 
 
@@ -78,28 +87,33 @@ def plan(session: Session, settings: Settings, run_id: int | None, now: datetime
         app = aliased(Application)
         matches = session.execute(
             select(PoolMatch.id, PoolMatch.candidate_id, PoolMatch.job_id, PoolMatch.application_id,
-                   PoolMatch.message_id, PoolMatch.holdout, MatchRun.mode)
+                   PoolMatch.message_id, PoolMatch.holdout, MatchRun.mode, Message.state)
             .join(MatchRun, MatchRun.id == PoolMatch.run_id)
             .join(Job, Job.id == PoolMatch.job_id).join(app, app.id == PoolMatch.application_id)
+            .outerjoin(Message, Message.id == PoolMatch.message_id)
             .where(PoolMatch.run_id == run_id, Job.source == source, app.source == source)
         ).all()
         skipped = not_approved(session, run_id)
         for m in matches:
             if m.id in skipped:
                 continue  # deselected by the recruiter, or the approval timed out
-            if m.mode == "auto" and (m.holdout or m.message_id is None):
+            if m.mode == "auto" and (m.holdout or m.message_id is None or m.state in _NOT_SENT):
                 continue  # auto mode writes back for the people mailed
             rows += [_row(source, m.candidate_id, m.job_id, a, m.application_id, m.id, now) for a in actions]
-    if settings.recontact.writeback.reapplied_note:
+    cfg = settings.recontact.writeback
+    if cfg.reapplied_note or cfg.hired_note:
         reapplied = session.execute(
             select(PoolReapplication.application_id, PoolReapplication.candidate_id,
-                   PoolReapplication.match_id, Application.job_id)
+                   PoolReapplication.match_id, Application.job_id, Application.status)
             .join(Application, Application.id == PoolReapplication.application_id)
             .where(PoolReapplication.grp == "contacted", Application.source == source,
                    Application.job_id.is_not(None))
         ).all()
-        rows += [_row(source, r.candidate_id, r.job_id, "reapplied_note", r.application_id, r.match_id, now)
-                 for r in reapplied]
+        for r in reapplied:
+            hired = cfg.hired_note and r.status == "hired"
+            wanted = [("reapplied_note", cfg.reapplied_note), ("hired_note", hired)]
+            rows += [_row(source, r.candidate_id, r.job_id, a, r.application_id, r.match_id, now)
+                     for a, on in wanted if on]
     added = 0
     for part in batched(rows, _INSERT_CHUNK):
         # RETURNING lists the rows inserted (executemany's rowcount is -1 on PostgreSQL).
@@ -134,10 +148,12 @@ def _claim(engine: Engine, settings: Settings, now: datetime, after_id: int) -> 
 
 def note_text(action: str, key: str, facts: dict[str, Any], timezone: str) -> str:
     """The note's Japanese text: what happened, the job, why; our key as the last line."""
-    if action == "reapplied_note":
+    if action in APPLICATION_NOTES:
         day = local_day(facts["run_at"], timezone).isoformat() if facts.get("run_at") else "—"
-        first = (f"循環（Junkan）: この応募は再コンタクトからの再応募です。{day} の一致"
-                 f"（求人「{facts.get('matched_title') or '—'}」）の後に応募がありました。")
+        match = f"{day} の一致（求人「{facts.get('matched_title') or '—'}」）"
+        first = (f"循環（Junkan）: この応募は再コンタクトからの再応募です。{match}の後に応募がありました。"
+                 if action == "reapplied_note" else
+                 f"循環（Junkan）: 再コンタクトからの採用です。{match}の後に応募があり、採用に至りました。")
         return f"{first}\n{marker(key)}"
     lines = [
         "循環（Junkan）: 再コンタクト候補として一致しました。",
@@ -147,6 +163,16 @@ def note_text(action: str, key: str, facts: dict[str, Any], timezone: str) -> st
         marker(key),
     ]
     return "\n".join(line for line in lines if line)
+
+
+def _emails(session: Session, rows: Iterable[AtsWriteback], actions: frozenset[str]) -> dict[int, str]:
+    """`candidate id -> address` of the writes among `rows` whose action names the person by it: loaded
+    only for those, handed to the writer only, never logged or returned."""
+    wanted = {wb.candidate_id for wb in rows if wb.action in actions}
+    if not wanted:
+        return {}
+    found = session.execute(select(Candidate.id, Candidate.email_key).where(Candidate.id.in_(wanted)))
+    return {cid: email for cid, email in found if email}
 
 
 def _load(session: Session, ids: list[int]) -> list[tuple[AtsWriteback, Write, dict[str, Any]]]:
@@ -197,18 +223,24 @@ def write_back(engine: Engine, settings: Settings, writer: AtsWriter, *, now: da
         with Session(engine) as session:
             loaded = _load(session, ids)
             people = _people(writer, [w for _wb, w, _f in loaded], counts)
+            emails = _emails(session, [wb for wb, _w, _f in loaded], writer.needs_email)
             for wb, planned, facts in loaded:
                 action = wb.action
                 write = Write(key=planned.key, action=action, application_ext=planned.application_ext,
                               person_ext=planned.person_ext or people.get(planned.application_ext),
-                              job_ext=planned.job_ext, text=note_text(action, wb.key, facts, zone))
+                              job_ext=planned.job_ext, text=note_text(action, wb.key, facts, zone),
+                              email=emails.get(wb.candidate_id) if action in writer.needs_email else None)
                 if action not in writer.actions:
                     _record(session, wb.id, state="failed", error="not offered by this ATS", claim_token=None)
                     counts[f"{action}_failed"] += 1
                     continue
                 try:
-                    found = writer.present(write) if wb.attempts > 1 else None
+                    found = writer.present(write) if wb.attempts > 1 or action in _LOOK_FIRST else None
                     ref = found or writer.write(write)
+                except Unwritable as exc:  # its message names no person
+                    counts[f"{action}_failed"] += 1
+                    _record(session, wb.id, state="failed", claim_token=None, error=str(exc)[:300])
+                    continue
                 except HttpError as exc:
                     counts[f"{action}_failed"] += 1
                     if exc.retryable:  # throttled or down past the retry policy: the next run tries again

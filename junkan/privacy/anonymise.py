@@ -4,11 +4,14 @@ Removed or replaced: names, addresses, phones, skills, location and operator tag
 source payloads (decision_log.payload, quarantine.raw); rendered subjects and bodies, which carry the
 name and the personal links, and error texts (message); webhook payloads and the recipient hash
 (email_event: the keyed hash an event keeps while it has no message); free text (application.reason_text,
-pool_match.why and skill lists, operator tags).
+pool_match.why and skill lists, operator tags, what the person typed on the preference page and the
+places and skills they chose there).
 
 Kept, so every KPI in docs/kpis.md gives the same numbers: ids, statuses, dates, counts, reason
 categories, stages, consent records (purpose, granted, when), clicks, referral codes and partner
-attribution. Suppressions are already keyed hashes and stay, so the address is still never mailed.
+attribution, the preference page's visits and its categorical choices (occupation families, timing,
+remote), which the report counts. Suppressions are already keyed hashes and stay, so the address is still
+never mailed.
 
 Every statement is one bulk UPDATE or DELETE per table for a batch of candidates (`retention.batch_size`),
 never a Python loop over rows.
@@ -92,6 +95,11 @@ def scrub(conn: Connection, people: People, *, at: datetime) -> dict[str, int]:
     # Operator tags are free text. Pool membership and scores stay (categories and numbers, which the
     # pool KPIs count); the next pool refresh drops the anonymised, who are never eligible.
     _count(conn, counts, "pool_tag", delete(table("pool_tag")).where(rows_of("pool_tag", people)))
+    # The page's free text and the places and skills chosen say who the person is; the families and the
+    # timing are categories the report counts.
+    _count(conn, counts, "candidate_preference", update(table("candidate_preference")).where(
+        rows_of("candidate_preference", people)).values(other_interest="", locations=[], skills_text="",
+                                                         skills=[]))
     # A write into the ATS not yet made is not made for someone erased (docs/pool.md "Write-back").
     writes = table("ats_writeback")
     conn.execute(update(writes).where(rows_of("ats_writeback", people), writes.c.state == "pending")

@@ -40,6 +40,9 @@ PERSON_TABLES: dict[str, tuple[Link, ...]] = {
     "pool_match": ("candidate_id",),
     "pool_reapplication": ("candidate_id",),
     "ats_writeback": ("candidate_id",),
+    "candidate_preference": ("candidate_id",),
+    "preference_visit": ("candidate_id",),
+    "data_copy_request": ("candidate_id",),
     "suppression": ("email_hash",),
     "erasure_tombstone": ("application_key", "email_hash"),
 }

@@ -92,7 +92,7 @@ def _input(kpis: dict[str, Any], name: str, key: str) -> float:
 Stage = tuple[str, float, float]
 
 
-def _stages(kpis: dict[str, Any], lang: Lang) -> list[list[Stage]]:
+def loop_stages(kpis: dict[str, Any], lang: Lang) -> list[list[Stage]]:
     """The loop's two rows of (label, count, the part of the count that came from the step before)."""
     ja = lang == "ja"
     in_time = _input(kpis, "follow_up_rate", "followed_up")
@@ -106,6 +106,8 @@ def _stages(kpis: dict[str, Any], lang: Lang) -> list[list[Stage]]:
     def plain(label: str, value: float) -> Stage:
         return label, value, value
 
+    # People matched in every run of the period, shortlists included (a shortlist run mails nobody).
+    matches = _input(kpis, "pool_matched", "matches")
     sent = sum(float(r["inputs"].get("sent") or 0) for r in kpis.get("email_delivered_rate", {}).get(
         "breakdown", []) if r["dims"].get("kind") == "rejection")
     # Three chains that each start from their own population, so that no link reads above 100%: the
@@ -121,8 +123,8 @@ def _stages(kpis: dict[str, Any], lang: Lang) -> list[list[Stage]]:
          (reg_label, registered, registered - typed),
          plain("クレジット" if ja else "Credits", _value(kpis, "credits_earned"))],
         [plain("タレントプール" if ja else "Talent pool", _value(kpis, "pool_size")),
-         plain("マッチ" if ja else "Matched", _input(kpis, "recontact_reapplication_rate", "contacted_people")
-               + _input(kpis, "holdout_reapplication_rate", "holdout_people")),
+         plain(f"マッチ（{matches:,.0f}組）" if ja else f"Matched ({matches:,.0f} pairs)",
+               _value(kpis, "pool_matched")),
          plain("再コンタクト" if ja else "Re-contacted", _value(kpis, "recontacts_sent")),
          plain("再応募" if ja else "Re-applied", _value(kpis, "reapplications_via_recontact")),
          plain("採用" if ja else "Hired", _value(kpis, "hires_from_pool"))],
@@ -133,7 +135,7 @@ def loop_chart(kpis: dict[str, Any], lang: Lang) -> Chart:
     """The circulation as a Sankey-like flow: one band per step, its width the step's count, the rate
     of each step over the one before written on the link."""
     title = text("loop", lang)
-    rows = _stages(kpis, lang)
+    rows = loop_stages(kpis, lang)
     if not any(v for row in rows for _, v, _ in row):
         return _empty("loop", title, text("loop_empty", lang))
     with matplotlib.rc_context(_RC):

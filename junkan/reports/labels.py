@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
+from junkan.reports import preference_labels
+
 Lang = str  # "ja" or "en"
 T = TypeVar("T")
 
@@ -38,6 +40,7 @@ KPIS: dict[str, tuple[str, str]] = {
     "pool_size": ("プール人数", "Pool size"),
     "pool_eligibility": ("プール内のシルバー層の割合", "Silver share of the pool"),
     "pool_consents_expiring_30d": ("30日以内に期限切れの同意", "Consents expiring in 30 days"),
+    "pool_matched": ("新しい求人にマッチした人", "People matched to new positions"),
     "recontacts_sent": ("再コンタクト送信数", "Re-contacts sent"),
     "recontact_click_rate": ("再コンタクトのクリック率", "Re-contact click rate"),
     "reapplication_rate": ("不採用者の再応募率", "Re-application rate of rejected candidates"),
@@ -65,6 +68,7 @@ INPUTS: dict[str, tuple[str, str]] = {
     "not_sent": ("未送信", "not sent"), "n": ("件数", "count"),
     "delivered": ("到達", "delivered"), "bounced": ("不達", "bounced"), "opened": ("開封", "opened"),
     "clicked": ("クリック", "clicked"), "sent": ("送信", "sent"),
+    "reported": ("配信事業者の報告があったメール", "mails the provider reported on"),
     "earned": ("獲得", "earned"), "redeemed": ("利用", "used"),
     "redeemed_value_yen": ("利用額", "value used"),
     "expired": ("失効", "expired"), "earned_value_yen": ("獲得額", "value earned"),
@@ -85,6 +89,9 @@ INPUTS: dict[str, tuple[str, str]] = {
     "holdout_reapplied": ("再応募（対照群）", "re-applied, held out"),
     "holdout_people": ("対照群の人数", "held out"),
     "more_needed": ("あと必要な人数", "more people needed"),
+    "people": ("人数", "people"), "matches": ("求人との組み合わせ", "person–position pairs"),
+    "shortlisted": ("採用担当者への候補リスト", "shortlisted for recruiters"),
+    "auto_matched": ("自動再コンタクトの対象（対照群を含む）", "in automatic re-contact (holdout included)"),
     "hires": ("採用数", "hires"), "hires_from_pool": ("プールからの採用", "hires from the pool"),
     "advertising_yen": ("広告費", "advertising"), "agency_fees_yen": ("人材紹介手数料", "agency fees"),
     "other_external_yen": ("その他の社外費用", "other external costs"),
@@ -123,10 +130,11 @@ DEFINITIONS: dict[str, tuple[_D, _D]] = {
                         "rejections after go-live, less exclusions", "decision date")),
     "email_delivered_rate": (("到達したメール", "送信したメール", "送信日"),
                              ("delivered", "sent", "sending date")),
-    "email_bounced_rate": (("不達となったメール", "送信したメール", "送信日"),
-                           ("bounced", "sent", "sending date")),
-    "email_opened_rate": (("開封されたメール", "送信したメール", "送信日"),
-                          ("opened", "sent", "sending date")),
+    "email_bounced_rate": (("不達となったメール", "送信したメールのうち配信事業者の報告があったもの",
+                            "送信日"),
+                           ("bounced", "mails sent that the provider reported on", "sending date")),
+    "email_opened_rate": (("開封されたメール", "送信したメールのうち配信事業者の報告があったもの", "送信日"),
+                          ("opened", "mails sent that the provider reported on", "sending date")),
     "email_clicked_rate": (("リンクがクリックされたメール", "送信したメール", "送信日"),
                            ("clicked", "sent", "sending date")),
     "partner_link_clicks": (("パートナーリンクのクリック（延べ）", None, "クリック日"),
@@ -149,6 +157,8 @@ DEFINITIONS: dict[str, tuple[_D, _D]] = {
     "pool_consents_expiring_30d": (("期間末から30日以内に同意期限を迎える人", None, "期間末"),
                                    ("consents ending within 30 days after the period",
                                     None, "end of the period")),
+    "pool_matched": (("再コンタクトの実行で新しい求人にマッチした人（実行ごとに1人1回）", None, "実行日"),
+                     ("people a re-contact run matched to a new position (once per run)", None, "run date")),
     "recontacts_sent": (("送った再コンタクトメール", None, "送信日"),
                         ("re-contact mails sent", None, "sending date")),
     "recontact_click_rate": (("クリックされた再コンタクトメール", "送った再コンタクトメール", "送信日"),
@@ -322,6 +332,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "holdout_group": ("対照群", "Held out"),
     "people": ("{n} 人", "{n} people"),
     "reapplication_pct": ("再応募率（%）・横線は95%信頼区間", "Re-application rate (%), lines: 95% interval"),
+    "mail": ("メール配布", "Distribution"),
+    "mail_not_monthly": (
+        "月単位の締まった期間ではないため、レポートはメールで配布していません（配布は前月分の月次レポートのみ）。",
+        "Not mailed: only the report of a whole month that has ended is mailed to the recipients."),
+    "mail_no_recipients": (
+        "配布先が設定されていないため、メールは送っていません（環境変数 JUNKAN_REPORT__RECIPIENTS に"
+        "社内のメールアドレスを設定すると、毎月 PDF をお送りします）。",
+        "Not mailed: no recipients are set (set JUNKAN_REPORT__RECIPIENTS to internal addresses to mail "
+        "the PDF every month)."),
+    "mail_done": (
+        "配布先 {recipients} 件：今回送信 {sent} 件、以前の実行で送付済み {already} 件、失敗 {failed} 件、"
+        "停止 {stopped} 件、結果不明 {unknown} 件、次回に再送 {pending} 件。",
+        "{recipients} recipient(s): {sent} sent now, {already} mailed before, {failed} failed, "
+        "{stopped} stopped, {unknown} unknown, {pending} left for the next run."),
 }
 
 
@@ -394,6 +418,10 @@ _REASONS_JA: tuple[tuple[str, str], ...] = (
     (r"running cost is zero", "運用費が 0 です"),
     (r"no hires in the period", "期間内の採用がありません"),
     (r"no messages sent in the period", "期間内に送信したメールがありません"),
+    (r"the mail provider reported nothing about the period's mails \(the file and SMTP backends report no "
+     r"bounces or opens\)",
+     "期間内のメールについて配信事業者からの報告がありません（ファイル出力や SMTP での送信では、不達や開封は"
+     "報告されません）"),
     (r"no rejections to follow up in the period", "期間内にフォローアップ対象の不採用がありません"),
     (r"no notices carrying a partner link in the period", "期間内にパートナーリンク付きの通知がありません"),
     (r"the talent pool is empty", "タレントプールが空です"),
@@ -423,3 +451,11 @@ def missing_text(reason: str | None, lang: Lang) -> str:
     for pattern, repl in _REASONS_JA:
         out = re.sub(pattern, repl, out)
     return out
+
+
+# The preference page's figures: their words live in their own module (junkan/reports/preference_labels.py).
+GROUPS.update(preference_labels.GROUPS)
+KPIS.update(preference_labels.KPIS)
+INPUTS.update(preference_labels.INPUTS)
+DEFINITIONS.update(preference_labels.DEFINITIONS)
+_REASONS_JA = preference_labels.REASONS_JA + _REASONS_JA

@@ -23,7 +23,8 @@ from junkan.reports.labels import (
 )
 from junkan.reports.registry import kpi_names
 
-SECTION_ORDER = ("funnel", "follow_up", "email", "partner", "pool", "reapplication", "cost")
+SECTION_ORDER = ("funnel", "follow_up", "email", "partner", "pool", "reapplication", "cost",
+                 "preference_page")
 HEADLINE = ("applications", "hires", "follow_up_rate", "reapplication_rate", "reapplication_rate_vs_baseline",
             "reapplications_via_recontact", "hires_from_pool", "recontact_lift", "cost_per_hire",
             "cost_per_hire_change", "credits_earned", "credit_value", "roi")

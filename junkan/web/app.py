@@ -7,6 +7,9 @@ Endpoints (see docs/engagement.md):
                         page (all mail); 200, never a redirect, idempotent
   GET  /c/{token}       consent renewal page (wording version, a button); no side effect
   POST /c/{token}       records the renewed `talent_pool` consent; forged or expired token: 404, nothing
+  GET  /p/{token}       the person's own page 「今後のご案内の設定」; records a visit, nothing else
+  POST /p/{token}       saves the page (preferences and consents), asks for a copy of the data, or erases
+                        it after a confirmation; same origin only, rate-limited per token
   POST /hooks/sendgrid  signed event webhook; events are committed before the 2xx
   GET  /healthz         liveness plus a database round trip
 
@@ -23,12 +26,12 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -40,16 +43,25 @@ from starlette.routing import Route
 
 from junkan.backoff import jittered_backoff
 from junkan.config import Settings, get_settings
+from junkan.consent.preferences import PAGE_SOURCE, record_visit, save_choices
 from junkan.consent.renewal import RenewalTarget, record_renewal, renewal_target
 from junkan.db import make_engine, session_scope
+from junkan.db.models import Candidate, Job
 from junkan.engagement.clicks import LinkTarget, ScannerRules, record_click, resolve_link
 from junkan.engagement.event_batch import NotAnArray, read_events
 from junkan.engagement.events import IngestResult, begin_webhook_batch, ingest_events, prepare_events
 from junkan.engagement.optout import UnsubscribeOutcome, UnsubscribeScope, unsubscribe_message
 from junkan.links import InvalidLink, LinkSigner
-from junkan.privacy.erased import link_holder
-from junkan.web import pages, renewal_page
+from junkan.pool.refs import candidate_ref
+from junkan.pool.vocabulary.thesaurus import Vocabulary, load_vocabulary
+from junkan.privacy.copy_requests import request_copy
+from junkan.privacy.erased import LinkHolder, link_holder
+from junkan.privacy.erasure import erase
+from junkan.privacy.find import RequestKeys
+from junkan.web import pages, preference_page, renewal_page
 from junkan.web.checkpoint import WalCheckpointer
+from junkan.web.preference_page import FormInput, FormRefused
+from junkan.web.ratelimit import RateLimiter
 from junkan.web.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
 
 log = logging.getLogger("junkan.web")
@@ -72,6 +84,15 @@ MAX_TOKEN_LEN = 512
 #: The unsubscribe page's forms post a field or two; RFC 8058 clients post `List-Unsubscribe=One-Click`.
 MAX_FORM_BODY = 1024
 
+#: POSTs to the preference page per token in PREFERENCE_WINDOW_S: a person saves, asks for a copy and
+#: erases a handful of times at most; more is a script (docs/privacy.md "The preference page").
+PREFERENCE_POSTS = 10
+PREFERENCE_WINDOW_S = 600.0
+#: The preference page's own policy: its forms POST back to itself, and a browser sends the Origin of a
+#: form POST only when the page's policy lets it (under `no-referrer` it sends `Origin: null`). The page
+#: has no link to another site, so the token in its URL still never leaves us.
+PREFERENCE_REFERRER_POLICY = "same-origin"
+
 _COMMON_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -91,6 +112,15 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     # Optional setting (a careers-page URL with {job_id}/{source}/{external_id}); without it job links 404.
     job_url_template: str | None = getattr(settings.links, "job_url_template", None)
     scanner_rules = ScannerRules.from_settings(settings.links)
+    own_origin = _origin(settings.links.public_base_url)
+    preference_posts = RateLimiter(PREFERENCE_POSTS, PREFERENCE_WINDOW_S)
+    vocabulary: list[Vocabulary] = []
+
+    def vocab() -> Vocabulary:
+        # Loaded on the first visit, not at start-up: it reads the tokenizer's dictionary.
+        if not vocabulary:
+            vocabulary.append(load_vocabulary(settings.recontact.thesaurus_path))
+        return vocabulary[0]
 
     sqlite = engine.dialect.name == "sqlite"
     write_lock: AbstractContextManager[Any] = threading.Lock() if sqlite else nullcontext()
@@ -206,6 +236,102 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         shown = until.astimezone(ZoneInfo(settings.business.timezone)).date().isoformat() if until else "—"
         return _html(renewal_page.renewal_done(lang, settings.sender, until=shown))
 
+    async def preferences(request: Request) -> Response:
+        token = request.path_params["token"]
+        post = request.method == "POST"
+        body = b""
+        if post:
+            # Refused before the token is read, so the answer is the same whoever's link it is.
+            if not _same_origin(request, own_origin):
+                return _preference_html(preference_page.refused("origin"), 403)
+            if not preference_posts.allow(token):
+                return _preference_html(preference_page.refused("rate"), 429)
+            read = await _read_capped(request, preference_page.MAX_BODY)
+            if read is None:
+                return _preference_html(preference_page.refused("form"), 413)
+            body = read
+        try:
+            public_id = signer.read_preferences(
+                _bounded(token), max_age_s=settings.consent.preference_link_max_age_days * 24 * 3600)
+        except InvalidLink:
+            return _invalid()
+        lang = request.query_params.get("lang")
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        zone = settings.business.timezone
+
+        def work() -> Response | tuple[LinkHolder, str] | None:
+            words = vocab()
+            with session_scope(engine) as session:
+                holder = link_holder(session, public_id)
+                if holder is None:  # unknown, or the person was anonymised or erased: as if unknown
+                    return None
+                locale = lang or holder.locale
+                places = preference_page.place_choices(session.execute(
+                    select(Job.location).where(Job.location.is_not(None))).scalars())
+                if not post:
+                    if request.method == "GET":
+                        record_visit(session, holder.candidate_id, at=now())
+                    return _preference_html(_form_page(session, holder, locale, places, words))
+                try:
+                    form = preference_page.read_form(body, words.families, places, words)
+                except FormRefused:
+                    return _preference_html(preference_page.refused("form"), 400)
+                if form.action == "save":
+                    return _preference_html(_save(session, holder, form, locale))
+                if form.action == "copy":
+                    new = request_copy(session, holder.candidate_id, at=now(), source=PAGE_SOURCE)
+                    if new:
+                        log.info("preference page: copy of the data asked for message %s", public_id)
+                    return _preference_html(
+                        preference_page.copy_requested(locale, settings.sender, new=new, back=back))
+                if form.action == "erase":  # the confirmation: nothing is changed yet
+                    return _preference_html(preference_page.erase_confirm(locale, settings.sender, back=back))
+                return holder, locale  # erase_confirm: erased below, outside this transaction
+
+        def _form_page(session: Any, holder: LinkHolder, locale: str, places: tuple[str, ...],
+                       words: Vocabulary) -> str:
+            at = now()
+            state = preference_page.page_state(session.connection(), holder.candidate_id, at, places)
+            days = settings.consent.talent_pool_days
+            return preference_page.preference_form(
+                locale, settings.sender, partners[0] if settings.notice.partner_section != "off" else None,
+                state, families=words.families, zone=zone,
+                pool_days=days, renewed_until=at + timedelta(days=days))
+
+        def _save(session: Any, holder: LinkHolder, form: FormInput, locale: str) -> str:
+            saved = save_choices(session, holder.candidate_id, form.preferences, form.consents, at=now(),
+                                 settings=settings.consent)
+            log.info("preference page saved for message %s; consents recorded: %s", public_id,
+                     ", ".join(saved.consents) or "none")
+            return preference_page.preference_saved(
+                locale, settings.sender, form.preferences, families=vocab().families, in_pool=saved.in_pool,
+                pool_until=saved.pool_until, zone=zone, back=back)
+
+        found = await _in_db_thread(work, "preference page")
+        if isinstance(found, Response):
+            return found
+        if found is None:
+            return _invalid()
+        holder, locale = found
+
+        def erase_person() -> bool:
+            with session_scope(engine) as session:
+                if link_holder(session, public_id) is None:  # erased in between (a double click)
+                    return False
+                email = session.scalar(select(Candidate.email_key).where(Candidate.id == holder.candidate_id))
+            keys = RequestKeys(emails=(email,) if email else (),
+                               candidate_refs=(candidate_ref(holder.candidate_id, settings.links),))
+            erase(engine, settings, keys, reason="asked by the person on the preference page", now=now())
+            return True
+
+        done = await _in_db_thread(erase_person, "preference page erasure")
+        if isinstance(done, Response):
+            return done
+        if not done:
+            return _invalid()
+        log.info("preference page: erasure done for message %s", public_id)
+        return _preference_html(preference_page.erased(locale, settings.sender))
+
     async def sendgrid_webhook(request: Request) -> Response:
         if verifier is None:
             # 503, not 2xx: SendGrid keeps retrying, so nothing is lost while the key is being configured.
@@ -278,6 +404,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         Route("/r/{token}", tracked_link, methods=["GET"]),
         Route("/u/{token}", unsubscribe, methods=["GET", "POST"]),
         Route("/c/{token}", renewal, methods=["GET", "POST"]),
+        Route("/p/{token}", preferences, methods=["GET", "POST"]),
         Route("/hooks/sendgrid", sendgrid_webhook, methods=["POST"]),
     ]
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found,
@@ -344,6 +471,32 @@ def _secure(response: Response, html: bool = False) -> Response:
     if html:
         response.headers["Content-Security-Policy"] = pages.PAGE_CSP
     return response
+
+
+def _preference_html(body: str, status: int = 200) -> Response:
+    response = _html(body, status)
+    response.headers["Referrer-Policy"] = PREFERENCE_REFERRER_POLICY
+    return response
+
+
+def _origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL, lower-cased, without the scheme's default port."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    port = parts.port
+    default = {"http": 80, "https": 443}.get(scheme)
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}" + (f":{port}" if port and port != default else "")
+
+
+def _same_origin(request: Request, own: str) -> bool:
+    """The POST comes from a page of ours: its Origin (or, without one, its Referer) is the public base
+    URL's origin. Neither header, or `Origin: null`, is refused."""
+    origin = request.headers.get("origin")
+    if origin is not None:
+        return origin != "null" and _origin(origin) == own
+    referer = request.headers.get("referer")
+    return referer is not None and _origin(referer) == own
 
 
 def _html(body: str, status: int = 200) -> Response:

@@ -10,9 +10,10 @@ Autoescaping is on: company names and addresses come from configuration but are 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import DictLoader, Environment, select_autoescape
+from jinja2 import ChoiceLoader, DictLoader, Environment, select_autoescape
 
 from junkan.config import SenderSettings
 from junkan.consent.wording import OPTOUT_WORDING_VERSION
@@ -36,6 +37,7 @@ h2 { font-size: 1.05rem; margin-top: 2rem; }
 button.secondary { background: #57606a; }
 .version { font-size: .8rem; color: #57606a; }
 footer { margin-top: 2rem; font-size: .85rem; color: #57606a; }
+{% block style %}{% endblock %}
 </style>
 </head>
 <body><main>
@@ -165,6 +167,13 @@ def render_page(template: str, **context: Any) -> str:
     """One of the pages above: `ask.html` and `done.html` serve the renewal page too. `base.html` shows the
     wording `version` when one is given."""
     return _env.get_template(template).render(**context)
+
+
+def page_environment(templates: Mapping[str, str]) -> Environment:
+    """An environment whose `templates` may extend the frame above (`base.html`, `forms.html`): a page of
+    its own module (junkan/web/preference_page.py) in the same frame, CSP and escaping."""
+    return Environment(loader=ChoiceLoader([DictLoader(dict(templates)), _env.loader]),  # type: ignore[list-item]
+                       autoescape=select_autoescape(default=True, default_for_string=True), auto_reload=False)
 
 
 def page_locale(locale: str | None) -> str:

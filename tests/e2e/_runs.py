@@ -11,12 +11,10 @@ from uuid import UUID
 
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterFlowRunId,
     FlowRunFilter,
     FlowRunFilterParentFlowRunId,
 )
-from prefect.client.schemas.objects import Artifact, FlowRun
+from prefect.client.schemas.objects import FlowRun
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Crashed
 
@@ -56,11 +54,6 @@ def wait_for(client: SyncPrefectClient, run_id: UUID, *, deadline_s: float = RUN
 def sub_flow_runs(client: SyncPrefectClient, parent: UUID) -> list[FlowRun]:
     return client.read_flow_runs(
         flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[parent])))
-
-
-def artifacts(client: SyncPrefectClient, run_ids: list[UUID]) -> list[Artifact]:
-    return client.read_artifacts(
-        artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=run_ids)))
 
 
 def mark_crashed(client: SyncPrefectClient, run_id: UUID) -> None:

@@ -18,9 +18,10 @@ from flows.catalog import IN_DAILY
 from junkan.db import session_scope
 from junkan.db.models import Application, Message, Quarantine
 from tests.e2e._prefect import PrefectServer, Worker
-from tests.e2e._runs import api, artifacts, sub_flow_runs, trigger_daily, wait_for
+from tests.e2e._runs import api, sub_flow_runs, trigger_daily, wait_for
 from tests.e2e._scenario import SENDGRID_KEY, base_env, csv_ats_env, demo_company
 from tests.fakes.sendgrid import SendGridFake
+from tests.flows._artifacts import of_runs
 
 #: The sub-flows `daily` runs, in its order.
 FLOWS = [entry.name for entry in IN_DAILY]
@@ -59,7 +60,7 @@ def test_daily_runs_on_a_prefect_server_through_a_process_worker(
             run = wait_for(client, run_id)
             subs = sub_flow_runs(client, run_id)
             names = Counter(client.read_flow(s.flow_id).name for s in subs)
-            found = artifacts(client, [run_id, *(s.id for s in subs)])
+            found = of_runs(client, [run_id, *(s.id for s in subs)])
     finally:
         assert worker.stop() is not None
 

@@ -26,33 +26,45 @@ from tests.fakes._common import FakeOptions, Handler, VendorFake, decode_token, 
 MAX_PER_PAGE = 500
 DEFAULT_PER_PAGE = 100
 _DATE_OPS = ("gte", "gt", "lte", "lt")
-# Filters each list accepts besides per_page/cursor; anything else is a 422 as in the real API.
+# Filters each list accepts besides per_page/cursor; anything else is a 422 as in the real API. A filter
+# on another resource's id is plural (`candidate_ids`): Harvest v3 answers `candidate_id` with 422.
 _FILTERS: dict[str, set[str]] = {
-    "applications": {"ids", "updated_at", "created_at", "status", "job_id", "candidate_ids"},
+    "applications": {"ids", "updated_at", "created_at", "status", "job_ids", "candidate_ids"},
     "candidates": {"ids", "updated_at", "created_at"},
     "jobs": {"ids", "updated_at", "created_at", "status"},
-    "openings": {"ids", "updated_at", "created_at", "job_id"},
-    "job_posts": {"ids", "updated_at", "created_at", "job_id", "live"},
+    "openings": {"ids", "updated_at", "created_at", "job_ids"},
+    "job_posts": {"ids", "updated_at", "created_at", "job_ids", "live"},
     "rejection_reasons": {"ids"},
     "candidate_tags": {"ids"},
-    "applied_candidate_tags": {"ids", "candidate_id"},
-    "notes": {"ids", "candidate_id"},
+    "applied_candidate_tags": {"ids", "candidate_ids", "candidate_tag_ids"},
+    "notes": {"ids", "candidate_ids", "application_ids"},
 }
-#: Write endpoints and the scope each needs (Harvest v3 credentials carry a list of granted scopes).
+#: Cross-reference filters and the field of the item each one matches.
+_CROSS_FILTERS = {"candidate_ids": "candidate_id", "job_ids": "job_id",
+                  "candidate_tag_ids": "candidate_tag_id", "application_ids": "application_id"}
+#: Write endpoints and the scope each needs (a Harvest v3 credential carries the scopes granted to it, one
+#: per endpoint and verb); every list needs `harvest:<resource>:list`.
 WRITE_SCOPES = {
     "candidate_tags": "harvest:candidate_tags:create",
     "applied_candidate_tags": "harvest:applied_candidate_tags:create",
     "notes": "harvest:notes:create",
     "applications": "harvest:applications:create",
 }
-#: Body fields each write accepts; anything else (say, a rejection e-mail option) is a 422.
+#: Body fields each write accepts, and those it requires; anything else (say, a rejection e-mail option)
+#: is a 422. A note's author is the token's `sub` user, not a body field.
 _WRITE_FIELDS = {
     "candidate_tags": ({"name"}, {"name"}),
     "applied_candidate_tags": ({"candidate_id", "candidate_tag_id"}, {"candidate_id", "candidate_tag_id"}),
-    "notes": ({"candidate_id", "user_id", "body", "type", "visibility"}, {"candidate_id", "user_id", "body"}),
-    "applications": ({"candidate_id", "job_id", "prospect", "source_id", "prospect_pool_id"},
-                     {"candidate_id", "prospect"}),
+    "notes": ({"candidate_id", "application_id", "body", "note_type", "visibility"},
+              {"candidate_id", "body", "note_type"}),
+    "applications": ({"candidate_id", "job_id", "job_ids", "prospect", "source_id", "referrer_id",
+                      "recruiter_id", "coordinator_id", "initial_stage_id", "prospect_pool_id",
+                      "prospect_pool_stage_id", "prospect_owner_id"}, {"candidate_id"}),
 }
+#: Every scope this fake knows: the write scopes above and `harvest:<resource>:list` for each list.
+ALL_SCOPES = frozenset(WRITE_SCOPES.values()) | {f"harvest:{r}:list" for r in _FILTERS}
+_NOTE_TYPES = {"NOTE", "ACTIVITY", "EMAIL"}
+_VISIBILITIES = {"admin_only", "private", "public"}
 
 
 def iso(value: datetime) -> str:
@@ -216,7 +228,7 @@ class GreenhouseFake(VendorFake):
             "applied_candidate_tags": [],
             "notes": [],
         }
-        #: Scopes the credentials were granted; None grants every write scope.
+        #: Scopes the credentials were granted; None grants every scope.
         self.scopes: set[str] | None = None
         #: JSON bodies of every write that was accepted, by resource.
         self.written: dict[str, list[dict[str, Any]]] = {r: [] for r in WRITE_SCOPES}
@@ -226,6 +238,8 @@ class GreenhouseFake(VendorFake):
         self.user_id = user_id
         self.token_ttl_s = token_ttl_s
         self.tokens: dict[str, float] = {}
+        #: The user (`sub`) each token was issued for: the author of what is written with it.
+        self.token_users: dict[str, str] = {}
         self._token_seq = 0
         self._install()
 
@@ -265,15 +279,9 @@ class GreenhouseFake(VendorFake):
             self.route(f"/v3/{resource}", self._authorized(lambda req, r=resource: self._create(req, r)),
                        method="POST")
 
-    def _create(self, request: Request, resource: str) -> Response:
-        """A write as Harvest v3 answers it: the scope, a JSON body with known fields only, the ids it
-        names must exist; 201 with the new object."""
-        scope = WRITE_SCOPES[resource]
-        if self.scopes is not None and scope not in self.scopes:
-            return json_response({"message": f"Missing scope: {scope}"}, 403)
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return json_response({"errors": [{"message": "the body must be a JSON object"}]}, 400)
+    def _refused(self, body: dict[str, Any], resource: str) -> Response | None:
+        """Harvest's 422/404 for a write body: unknown or missing fields, bad values, ids that do not
+        exist (or do not belong together)."""
         allowed, required = _WRITE_FIELDS[resource]
         unknown, missing = set(body) - allowed, required - set(body)
         if unknown or missing:
@@ -283,20 +291,55 @@ class GreenhouseFake(VendorFake):
         candidates = {c.get("id") for c in self.resources["candidates"]}
         if "candidate_id" in body and body["candidate_id"] not in candidates:
             return json_response({"errors": [{"message": "candidate not found"}]}, 404)
+        problem = None
         if resource == "applied_candidate_tags":
-            tags = {t["id"] for t in self.resources["candidate_tags"]}
-            if body["candidate_tag_id"] not in tags:
+            if body["candidate_tag_id"] not in {t["id"] for t in self.resources["candidate_tags"]}:
                 return json_response({"errors": [{"message": "candidate tag not found"}]}, 404)
-        if resource == "candidate_tags" and any(t["name"] == body["name"]
-                                                for t in self.resources["candidate_tags"]):
-            return json_response({"errors": [{"message": "name has already been taken"}]}, 422)
-        if resource == "applications" and body.get("prospect") is not True:
-            return json_response({"errors": [{"message": "only prospects can be created here"}]}, 422)
+        elif resource == "candidate_tags":
+            if any(t["name"] == body["name"] for t in self.resources["candidate_tags"]):
+                problem = "name has already been taken"
+        elif resource == "notes":
+            apps = {a["id"]: a for a in self.resources["applications"]}
+            if body["note_type"] not in _NOTE_TYPES:
+                problem = f"note_type must be one of {sorted(_NOTE_TYPES)}"
+            elif body.get("visibility", "private") not in _VISIBILITIES:
+                problem = f"visibility must be one of {sorted(_VISIBILITIES)}"
+            elif "application_id" in body and apps.get(body["application_id"], {}).get("candidate_id") \
+                    != body["candidate_id"]:
+                problem = "application_id does not belong to the candidate"
+        elif resource == "applications":
+            jobs = {j["id"] for j in self.resources["jobs"]}
+            if body.get("prospect") is True:
+                wanted = body.get("job_ids", [])
+                if "job_id" in body:
+                    problem = "a prospect application takes job_ids, not job_id"
+                elif not isinstance(wanted, list) or not set(wanted) <= jobs:
+                    problem = "job_ids must list existing jobs"
+            elif body.get("job_id") not in jobs or "job_ids" in body:
+                problem = "a candidate application takes one existing job_id"
+        return json_response({"errors": [{"message": problem}]}, 422) if problem else None
+
+    def _create(self, request: Request, resource: str) -> Response:
+        """A write as Harvest v3 answers it: the scope, a JSON body with known fields only, the ids it
+        names must exist; 201 with the new object."""
+        scope = WRITE_SCOPES[resource]
+        if self.scopes is not None and scope not in self.scopes:
+            return json_response({"message": f"Missing scope: {scope}"}, 403)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return json_response({"errors": [{"message": "the body must be a JSON object"}]}, 400)
+        refused = self._refused(body, resource)
+        if refused is not None:
+            return refused
         self._next_id += 1
-        item = {"id": self._next_id, **body, "created_at": iso(datetime.fromtimestamp(self.clock(), UTC)),
-                "updated_at": iso(datetime.fromtimestamp(self.clock(), UTC))}
+        now = iso(datetime.fromtimestamp(self.clock(), UTC))
+        item = {"id": self._next_id, **body, "created_at": now, "updated_at": now}
         if resource == "applications":
-            item.update({"status": "active", "prospect": True})
+            item.update({"status": "active", "prospect": body.get("prospect") is True})
+        if resource == "notes":
+            token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            item["type"] = item.pop("note_type")
+            item.update({"visibility": body.get("visibility", "private"), "user_id": self.token_users[token]})
         self.resources[resource].append(item)
         self.written[resource].append(body)
         return json_response(item, 201)
@@ -314,6 +357,7 @@ class GreenhouseFake(VendorFake):
         token = f"gh-token-{self._token_seq}"
         expires = self.clock() + self.token_ttl_s
         self.tokens[token] = expires
+        self.token_users[token] = str(request.form.get("sub"))
         expires_at = datetime.fromtimestamp(expires, tz=UTC)
         return json_response({"access_token": token, "token_type": "Bearer", "expires_at": iso(expires_at)})
 
@@ -329,6 +373,9 @@ class GreenhouseFake(VendorFake):
         return run
 
     def _list(self, request: Request, resource: str) -> Response:
+        scope = f"harvest:{resource}:list"
+        if self.scopes is not None and scope not in self.scopes:
+            return json_response({"message": f"Missing scope: {scope}"}, 403)
         args = {key: request.args.getlist(key) for key in request.args}
         if "cursor" in args:
             if set(args) != {"cursor"}:
@@ -342,7 +389,7 @@ class GreenhouseFake(VendorFake):
         else:
             unknown = set(args) - _FILTERS[resource] - {"per_page"}
             if unknown:
-                return json_response({"message": f"unknown parameter(s): {', '.join(sorted(unknown))}"}, 422)
+                return json_response({"message": f"Invalid query params: {', '.join(sorted(unknown))}"}, 422)
             if any(len(v) > 1 for v in args.values()):
                 return json_response({"message": "repeated query parameter"}, 422)
             filters = {k: v[0] for k, v in args.items() if k != "per_page"}
@@ -372,13 +419,11 @@ class GreenhouseFake(VendorFake):
             if not all(s.isdigit() for s in wanted):
                 raise ValueError("ids must be integers")
             items = [i for i in items if str(i.get("id")) in wanted]
-        if "candidate_id" in filters:
-            items = [i for i in items if str(i.get("candidate_id")) == filters["candidate_id"]]
-        if "candidate_ids" in filters:
-            wanted = {s.strip() for s in filters["candidate_ids"].split(",")}
-            items = [i for i in items if str(i.get("candidate_id")) in wanted]
-        if "job_id" in filters:
-            items = [i for i in items if str(i.get("job_id")) == filters["job_id"]]
+        for name, item_field in _CROSS_FILTERS.items():
+            if name in filters:
+                wanted = {s.strip() for s in filters[name].split(",")}
+                items = [i for i in items
+                         if {str(v) for v in [i.get(item_field), *(i.get(name) or [])]} & wanted]
         if "status" in filters:
             items = [i for i in items if i.get("status") == filters["status"]]
         for date_field in ("updated_at", "created_at"):

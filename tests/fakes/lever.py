@@ -4,8 +4,12 @@
     adapter = LeverAdapter(client_for("lever", clock), **fake.adapter_kwargs())
 
 Basic auth (API key as user, blank password), `{"data", "hasNext", "next"}` envelopes with opaque
-offset tokens, `updated_at_start` (epoch ms) filtering, `limit` ≤ 100, `state=published` postings,
-and the same seeded fault injection and rate limiting as the Greenhouse fake.
+offset tokens, `updated_at_start` (epoch ms), `contact_id`, `posting_id` and `email` filtering, `limit`
+≤ 100, `state=published` postings, and the same seeded fault injection and rate limiting as the Greenhouse
+fake. Writes (`addTags`, notes, a new opportunity) need `perform_as` naming a Lever user and answer
+`{"code", "message"}` errors as Lever does (`BadRequestError: Missing required parameter: perform_as`).
+A new opportunity is linked to the contact whose e-mail address it gives (Lever's dedupe), else to a new
+contact; it takes at most one posting.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ from werkzeug import Request, Response
 from tests.fakes._common import FakeOptions, Handler, VendorFake, decode_token, encode_token, json_response
 
 MAX_LIMIT = 100
+#: Fields `POST /opportunities` accepts (Lever v1 "Create an opportunity"); anything else is a 400.
+_OPPORTUNITY_FIELDS = {"name", "headline", "stage", "location", "phones", "emails", "links", "tags",
+                       "sources", "origin", "owner", "followers", "postings", "createdAt", "archived"}
+_ORIGINS = {"agency", "applied", "internal", "referred", "sourced", "university"}
 
 DEFAULT_ARCHIVE_REASONS: list[dict[str, Any]] = [
     {"id": "ar-hired", "text": "Hired", "status": "active", "type": "hired"},
@@ -104,9 +112,11 @@ class LeverFake(VendorFake):
         self.notes: dict[str, list[dict[str, Any]]] = {}
         self.written: list[tuple[str, dict[str, Any]]] = []
         self._note_seq = 0
+        self._opp_seq = 0
         for path, handler in (("/opportunities", self._opportunities), ("/archive_reasons", self._reasons),
                               ("/postings", self._postings)):
             self.route(path, self._authorized(handler))
+        self.route("/opportunities", self._authorized(self._create_opportunity), method="POST")
         one = rf"{re.escape(self.prefix)}/opportunities/(?P<id>[^/]+)"
         for pattern, method, handler in ((one + "$", "GET", self._opportunity),
                                          (one + "/notes$", "GET", self._list_notes),
@@ -125,16 +135,56 @@ class LeverFake(VendorFake):
     def _not_found(self) -> Response:
         return json_response({"code": "ResourceNotFound", "message": "Opportunity not found"}, 404)
 
+    @staticmethod
+    def _bad(message: str) -> Response:
+        return json_response({"code": "BadRequestError", "message": message}, 400)
+
     def _write_refused(self, request: Request) -> Response | None:
         """Writes need `perform_as` naming a Lever user, and a JSON object body."""
         user = request.args.get("perform_as")
         if not user:
-            return json_response({"code": "BadRequest", "message": "perform_as is required"}, 400)
+            return self._bad("Missing required parameter: perform_as")
         if user not in self.users:
-            return json_response({"code": "BadRequest", "message": "perform_as: user not found"}, 400)
+            return self._bad("perform_as: user not found")
         if not isinstance(request.get_json(silent=True), dict):
-            return json_response({"code": "BadRequest", "message": "body must be a JSON object"}, 400)
+            return self._bad("body must be a JSON object")
         return None
+
+    def _create_opportunity(self, request: Request) -> Response:
+        """`POST /opportunities?perform_as=`: a new opportunity, linked to the contact with one of its
+        e-mail addresses when there is one (Lever's dedupe), with at most one posting."""
+        refused = self._write_refused(request)
+        if refused is not None:
+            return refused
+        body = request.get_json()
+        unknown = sorted(set(body) - _OPPORTUNITY_FIELDS)
+        emails, postings = body.get("emails", []), body.get("postings", [])
+        if unknown:
+            return self._bad(f"Unknown field(s): {', '.join(unknown)}")
+        if not isinstance(emails, list) or not all(isinstance(e, str) and "@" in e for e in emails):
+            return self._bad("emails must be a list of e-mail addresses")
+        if not isinstance(postings, list) or len(postings) > 1:
+            return self._bad("postings: only one posting can be specified per request")
+        if postings and postings[0] not in {p.get("id") for p in self.postings}:
+            return self._bad("postings: posting not found")
+        if "origin" in body and body["origin"] not in _ORIGINS:
+            return self._bad(f"origin must be one of {sorted(_ORIGINS)}")
+        same = {e.casefold() for e in emails}
+        known = next((o for o in self.opportunities
+                      if same & {str(e).casefold() for e in o.get("emails") or []}), None)
+        self._opp_seq += 1
+        now = int(self.clock() * 1000)
+        opp = {"id": f"opp-new-{self._opp_seq:05d}",
+               "contact": known["contact"] if known else f"contact-new-{self._opp_seq:05d}",
+               "name": body.get("name") or (known or {}).get("name"), "emails": emails,
+               "tags": list(body.get("tags") or []), "sources": list(body.get("sources") or []),
+               "origin": body.get("origin", "sourced"), "stage": "lead-new", "archived": None,
+               "owner": request.args["perform_as"],
+               "applications": [{"id": f"app-new-{self._opp_seq:05d}", "posting": p} for p in postings],
+               "createdAt": now, "updatedAt": now}
+        self.opportunities.append(opp)
+        self.written.append(("opportunity", body))
+        return json_response({"data": opp}, 201)
 
     def _writable(self, request: Request) -> dict[str, Any] | Response:
         """The opportunity a write is for, or Lever's answer refusing the write (unknown opportunity,
@@ -161,7 +211,7 @@ class LeverFake(VendorFake):
             return opp
         body = request.get_json()
         if not isinstance(body.get("value"), str) or not body["value"]:
-            return json_response({"code": "BadRequest", "message": "value is required"}, 400)
+            return self._bad("value is required")
         self._note_seq += 1
         note_id = f"note-{self._note_seq}"
         self.notes.setdefault(str(opp["id"]), []).append(
@@ -177,7 +227,7 @@ class LeverFake(VendorFake):
         body = request.get_json()
         tags = body.get("tags")
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            return json_response({"code": "BadRequest", "message": "tags must be a list of strings"}, 400)
+            return self._bad("tags must be a list of strings")
         # Lever keeps a tag once however often it is added.
         opp["tags"] = list(dict.fromkeys([*(opp.get("tags") or []), *tags]))
         self.written.append(("addTags", body))
@@ -202,14 +252,14 @@ class LeverFake(VendorFake):
         try:
             limit = int(request.args.get("limit", str(MAX_LIMIT)))
         except ValueError:
-            return json_response({"code": "BadRequest", "message": "limit must be an integer"}, 400)
+            return self._bad("limit must be an integer")
         if not 1 <= limit <= MAX_LIMIT:
-            return json_response({"code": "BadRequest", "message": f"limit must be 1..{MAX_LIMIT}"}, 400)
+            return self._bad(f"limit must be 1..{MAX_LIMIT}")
         offset = 0
         if "offset" in request.args:
             state = decode_token(request.args["offset"])
             if state is None or state.get("k") != kind:
-                return json_response({"code": "BadRequest", "message": "invalid offset"}, 400)
+                return self._bad("invalid offset")
             offset = int(state["o"])
         page = items[offset:offset + limit]
         body: dict[str, Any] = {"data": page, "hasNext": offset + limit < len(items)}
@@ -223,8 +273,15 @@ class LeverFake(VendorFake):
             try:
                 start = int(request.args["updated_at_start"])
             except ValueError:
-                return json_response({"code": "BadRequest", "message": "updated_at_start: epoch ms"}, 400)
+                return self._bad("updated_at_start: epoch ms")
             items = [o for o in items if isinstance(o.get("updatedAt"), int) and o["updatedAt"] >= start]
+        if "contact_id" in request.args:
+            items = [o for o in items if o.get("contact") == request.args["contact_id"]]
+        if "email" in request.args:
+            wanted = request.args["email"].casefold()
+            items = [o for o in items if wanted in {str(e).casefold() for e in o.get("emails") or []}]
+        if "posting_id" in request.args:
+            items = [o for o in items if request.args["posting_id"] in postings_of(o)]
         if request.args.get("archived") == "true":
             items = [o for o in items if o.get("archived")]
         elif request.args.get("archived") == "false":
@@ -240,3 +297,12 @@ class LeverFake(VendorFake):
         if "state" in request.args:
             items = [p for p in items if p.get("state") == request.args["state"]]
         return self._page(request, items, "postings")
+
+
+def postings_of(opp: dict[str, Any]) -> set[str]:
+    """The postings an opportunity's applications are for."""
+    out = set()
+    for app in opp.get("applications") or []:
+        posting = app.get("posting") if isinstance(app, dict) else None
+        out.add(str(posting.get("id") if isinstance(posting, dict) else posting))
+    return out

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 from prefect.client.schemas.objects import Artifact
 from prefect.client.schemas.sorting import ArtifactSort
+
+#: Artifacts asked for at once (the API hands out a limited page).
+_PAGE = 200
 
 
 def newest(key: str) -> Artifact:
@@ -18,6 +23,15 @@ def newest(key: str) -> Artifact:
                                       sort=ArtifactSort.CREATED_DESC, limit=1)
     assert found, f"no {key} artifact"
     return found[0]
+
+
+def of_runs(client: SyncPrefectClient, run_ids: Sequence[UUID]) -> list[Artifact]:
+    """Every artifact the flow runs `run_ids` published, page by page."""
+    chosen = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=list(run_ids)))
+    found: list[Artifact] = []
+    while page := client.read_artifacts(artifact_filter=chosen, limit=_PAGE, offset=len(found)):
+        found += page
+    return found
 
 
 def newest_text(key: str) -> str:

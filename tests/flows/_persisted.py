@@ -18,8 +18,6 @@ from pathlib import Path
 
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterFlowRunId,
     FlowRunFilter,
     FlowRunFilterStartTime,
     LogFilter,
@@ -34,6 +32,8 @@ from prefect.settings import (
     PREFECT_RESULTS_PERSIST_BY_DEFAULT,
     temporary_settings,
 )
+
+from tests.flows._artifacts import of_runs
 
 _PAGE = 200
 
@@ -121,9 +121,8 @@ def api_records(since: datetime) -> dict[str, str]:
 def _artifacts(client: SyncPrefectClient, flow_run_ids: list) -> dict[str, str]:  # type: ignore[type-arg]
     if not flow_run_ids:
         return {}
-    chosen = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=flow_run_ids))
     return {f"artifact {a.key}": json.dumps([a.data, a.description], ensure_ascii=False, default=str)
-            for a in _pages(client.read_artifacts, artifact_filter=chosen)}
+            for a in of_runs(client, flow_run_ids)}
 
 
 def leaks(texts: dict[str, bytes] | dict[str, str], needles: tuple[str, ...]) -> list[str]:

@@ -111,8 +111,11 @@ def test_the_demo_leaves_no_personal_data_in_prefect_logs_results_artifacts_or_f
 
     names = {str(p.relative_to(demo)): p.name for p in demo.rglob("*")}
     assert _found(names, values) == [], "file names are opaque"
-    outputs = {str(p): _readable_text(p) for p in [*demo.glob("recontact-*"), *demo.glob("reports/*")]}
+    # The report and its monthly mail to the internal recipient (reports/mail/*.eml) included.
+    outputs = {str(p): _readable_text(p) for p in [*demo.glob("recontact-*"), *demo.glob("reports/**/*")]
+               if p.is_file()}
     assert outputs, "the shortlists and the report were written"
+    assert any("/reports/mail/" in where for where in outputs), "the report's mail was written"
     assert _found(outputs, values) == []
     with create_engine(f"sqlite:///{demo / 'junkan.db'}").connect() as conn:
         reasons = conn.execute(text("SELECT reason FROM quarantine")).scalars().all()

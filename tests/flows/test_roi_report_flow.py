@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import date
 from pathlib import Path
 
@@ -47,3 +49,44 @@ def test_roi_report_takes_a_period_from_the_form(engine: Engine, database_url: s
     backwards = roi_report(period={"start": "2026-10-31", "end": "2026-10-01"}, return_state=True)
     assert backwards.is_failed()
     assert "period ends (2026-10-01) before it starts (2026-10-31)" in str(backwards.message)
+
+
+def test_the_monthly_run_mails_the_pdf_to_each_recipient_once(engine: Engine, database_url: str,
+                                                               tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    load_october(engine)
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
+    monkeypatch.setenv("JUNKAN_REPORT__OUTPUT_DIR", str(tmp_path / "reports"))
+    monkeypatch.setenv("JUNKAN_MAIL__OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("JUNKAN_REPORT__RECIPIENTS", "keiei@example.co.jp, jinji@example.co.jp")
+    result = roi_report(as_of=date(2026, 11, 1))
+    assert result["mail"]["recipients"] == 2 and result["mail"]["sent"] == 2
+    mails = sorted((tmp_path / "outbox").glob("msg-*.eml"))
+    assert len(mails) == 2
+    pdf = (tmp_path / "reports" / "roi-2026-10.pdf").read_bytes()
+    for path in mails:
+        parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        (attachment,) = parsed.iter_attachments()
+        assert attachment.get_content() == pdf
+    summary = newest_text(ARTIFACT_KEY)
+    assert "配布先 2 件：今回送信 2 件" in summary
+    assert "example.co.jp" not in summary and "example.co.jp" not in str(result)
+
+    # The run again (a retry, or by hand with recompute): nothing more is mailed.
+    again = roi_report(as_of=date(2026, 11, 1), recompute=True)
+    assert again["mail"]["sent"] == 0 and again["mail"]["already"] == 2
+    assert len(list((tmp_path / "outbox").glob("msg-*.eml"))) == 2
+
+
+def test_no_recipients_or_no_whole_month_means_no_mail_and_the_artifact_says_why(
+        engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load_october(engine)
+    monkeypatch.setenv("JUNKAN_DATABASE_URL", database_url)
+    monkeypatch.setenv("JUNKAN_REPORT__OUTPUT_DIR", str(tmp_path))
+    assert roi_report(as_of=date(2026, 11, 1))["mail"] == {"recipients": 0, **dict.fromkeys(
+        ("enqueued", "already", "sent", "failed", "stopped", "unknown", "pending", "fatal"), 0)}
+    assert "配布先が設定されていないため、メールは送っていません" in newest_text(ARTIFACT_KEY)
+
+    monkeypatch.setenv("JUNKAN_REPORT__RECIPIENTS", "keiei@example.co.jp")
+    roi_report(period={"start": "2026-10-01", "end": "2026-10-15"})
+    assert "月単位の締まった期間ではないため" in newest_text(ARTIFACT_KEY)

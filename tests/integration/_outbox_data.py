@@ -24,6 +24,15 @@ def jst(*args: int) -> datetime:
     return datetime(*args, tzinfo=JST)  # type: ignore[misc]
 
 
+def add_candidate(session: Session) -> int:
+    """A person with no address or name: enough for records that only point at someone (consent,
+    preferences). Returns the candidate id."""
+    candidate = Candidate(locale="ja", tags=[])
+    session.add(candidate)
+    session.flush()
+    return candidate.id
+
+
 def add_application(
     session: Session,
     *,

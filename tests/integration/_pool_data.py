@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from junkan.cli import pool as pool_cli
 from junkan.clock import RunClock
 from junkan.config import ConsentSettings, Settings
 from junkan.consent.expiry import expires_at
@@ -36,6 +38,13 @@ _REASONS = {
 
 def jst(*args: int) -> datetime:
     return datetime(*args, tzinfo=JST)  # type: ignore[misc]
+
+
+def pool_command(*args: str) -> list[str]:
+    """The output lines of `junkan pool <args>`, which must succeed (the failure shows its output)."""
+    result = CliRunner().invoke(pool_cli.app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
 
 
 def pool_settings(settings: Settings, **recontact: object) -> Settings:

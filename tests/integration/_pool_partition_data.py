@@ -1,6 +1,7 @@
 """A pool for the partition tests: ten identical people (ties at the cut), varied others, three openings,
 people who already applied to one of them, and people found only through the vocabulary (synonyms,
-occupation families, a link learned from two people who applied to two jobs)."""
+occupation families, a link learned from two people who applied to two jobs), and one person whose own
+stated interest (the preference page) is a column of the product too."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from junkan.consent.preferences import Preferences, record_preferences
+from junkan.consent.wording import PREFERENCE_WORDING_VERSION
 from tests.integration._pool_data import NOW, add_application, add_job, add_member
 
 
@@ -16,7 +19,8 @@ from tests.integration._pool_data import NOW, add_application, add_job, add_memb
 class PartitionPool:
     backend_job: int
     sales_job: int
-    #: Found only through the vocabulary: no character in common with the sales job.
+    #: Found only through the vocabulary: no character in common with the sales job. The second one chose
+    #: 法人営業 on their own page.
     synonyms: list[int]
     twins: list[int]
     applied: list[int]
@@ -46,6 +50,8 @@ def add_partition_pool(s: Session) -> PartitionPool:
     synonyms = [add_member(s, skills=["BtoB営業", "SFDC"], past_title="アカウントエグゼクティブ",
                            location="大阪府"),
                 add_member(s, skills=["SFDC"], past_title="BtoBセールス", location="京都府")]
+    record_preferences(s, synonyms[1].id, Preferences(families=("corporate_sales",)),
+                       at=NOW - timedelta(days=5), wording_version=PREFERENCE_WORDING_VERSION)
     # Their application was to the open backend job itself: never matched to it, still to the others.
     applied = []
     for _ in range(3):

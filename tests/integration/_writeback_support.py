@@ -51,23 +51,24 @@ def writer_for(fake: GreenhouseFake | LeverFake, clock: FakeClock, settings: Set
         client = client_for("greenhouse", clock)
         auth = GreenhouseAuth(auth_url=fake.auth_url, client_id=fake.client_id,
                               client_secret=fake.client_secret, user_id=fake.user_id, clock=clock)
-        return GreenhouseWriter(client, base_url=fake.base_url, auth=auth, user_id=fake.user_id, tag_name=TAG)
+        return GreenhouseWriter(client, base_url=fake.base_url, auth=auth, tag_name=TAG)
     return LeverWriter(client_for("lever", clock), base_url=fake.base_url, api_key=fake.api_key,
                        perform_as=PERFORM_AS, tag_name=TAG)
 
 
 def pooled_company(engine: Engine, settings: Settings, people: list[tuple[str, str | None]],
-                   *, past_job: str, new_job: str) -> Company:
+                   *, past_job: str, new_job: str, emails: dict[str, str | None] | None = None) -> Company:
     """`people`: (the ATS's application id, the ATS's person id or None) of rejected, pooled people who
-    all match the new job; returns the stored shortlist run."""
-    add_people(engine, settings.ats.source, people, past_job=past_job, new_job=new_job)
+    all match the new job; `emails`: their addresses by application id (else made up); returns the stored
+    shortlist run."""
+    add_people(engine, settings.ats.source, people, past_job=past_job, new_job=new_job, emails=emails)
     run = match_and_store(engine, settings, CLOCK)
     assert run.run_id is not None and run.counts["matches"] == len(people)
     return Company(settings, run.run_id, len(people))
 
 
 def add_people(engine: Engine, source: str, people: list[tuple[str, str | None]], *, past_job: str,
-               new_job: str) -> None:
+               new_job: str, emails: dict[str, str | None] | None = None) -> None:
     with session_scope(engine) as s:
         add_job(s, "SRE", source=source, external_id=new_job, required=["Kubernetes"],
                 opened_at=NOW - timedelta(days=2))
@@ -77,3 +78,5 @@ def add_people(engine: Engine, source: str, people: list[tuple[str, str | None]]
             member = add_member(s, skills=["Kubernetes"], past_job=past, name="山田 太郎")
             s.execute(update(Application).where(Application.candidate_id == member.id)
                       .values(external_id=app_ext, candidate_external_id=person_ext))
+            if emails is not None and app_ext in emails:
+                member.email_key = emails[app_ext]

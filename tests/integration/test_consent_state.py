@@ -22,16 +22,10 @@ from junkan.consent.state import (
 )
 from junkan.db import session_scope
 from junkan.db.models import Candidate, Consent
+from tests.integration._outbox_data import add_candidate
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-
-
-def _candidate(s: Session) -> int:
-    c = Candidate(locale="ja", tags=[])
-    s.add(c)
-    s.flush()
-    return c.id
 
 
 def _record(s: Session, cid: int, granted: bool, at: datetime, expires: datetime | None,
@@ -59,24 +53,24 @@ def _states(s: Session, at: datetime) -> dict[int, bool | None]:
 
 def test_the_newest_unexpired_record_is_the_state(engine: Engine) -> None:
     with session_scope(engine) as s:
-        lapsed = _candidate(s)
+        lapsed = add_candidate(s)
         _record(s, lapsed, True, NOW - 400 * DAY, NOW - 35 * DAY)
-        renewed = _candidate(s)
+        renewed = add_candidate(s)
         _record(s, renewed, True, NOW - 400 * DAY, NOW - 35 * DAY)
         _record(s, renewed, True, NOW - 10 * DAY, NOW + 355 * DAY)
-        refused = _candidate(s)
+        refused = add_candidate(s)
         _record(s, refused, True, NOW - 10 * DAY, NOW + 355 * DAY)
         _record(s, refused, False, NOW - 5 * DAY, None)
-        forever = _candidate(s)
+        forever = add_candidate(s)
         _record(s, forever, True, NOW - 900 * DAY, None)
         # A withdrawal stays after the newer grant lapsed: the grant no longer counts, the refusal does.
-        refused_then_lapsed = _candidate(s)
+        refused_then_lapsed = add_candidate(s)
         _record(s, refused_then_lapsed, False, NOW - 500 * DAY, None)
         _record(s, refused_then_lapsed, True, NOW - 400 * DAY, NOW - 35 * DAY)
-        future = _candidate(s)
+        future = add_candidate(s)
         _record(s, future, True, NOW + DAY, NOW + 366 * DAY)
-        never = _candidate(s)
-        other_purpose = _candidate(s)
+        never = add_candidate(s)
+        other_purpose = add_candidate(s)
         _record(s, other_purpose, True, NOW - DAY, None, purpose="recontact")
 
         assert _states(s, NOW) == {lapsed: None, renewed: True, refused: False, forever: True,
@@ -89,11 +83,11 @@ def test_the_newest_unexpired_record_is_the_state(engine: Engine) -> None:
 
 def test_a_grant_expires_exactly_at_its_expiry_and_ties_go_to_the_later_row(engine: Engine) -> None:
     with session_scope(engine) as s:
-        cid = _candidate(s)
+        cid = add_candidate(s)
         _record(s, cid, True, NOW - 365 * DAY, NOW)
         assert _states(s, NOW - timedelta(microseconds=1)) == {cid: True}
         assert _states(s, NOW) == {cid: None}
-        tie = _candidate(s)
+        tie = add_candidate(s)
         _record(s, tie, True, NOW - DAY, None)
         _record(s, tie, False, NOW - DAY, None)
         assert _states(s, NOW)[tie] is False

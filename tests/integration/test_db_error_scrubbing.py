@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert, text
 from junkan.db.errors import DatabaseConnectionLost, ScrubbedDatabaseError, database_errors_scrubbed
 from junkan.db.models import Candidate
 from junkan.db.types import utcnow
-from junkan.ingest.pgcopy import staged_upsert
+from junkan.ingest.upsert import upsert
 from tasks.common import is_transient
 
 ADDRESS = "taro.yamada@example.jp"
@@ -94,9 +94,8 @@ def guarded_candidate(engine: Engine) -> Iterator[str]:
 
 
 def _staged_upsert(engine: Engine) -> None:
-    with engine.begin() as conn:
-        staged_upsert(conn, Candidate.__table__, [_row()], conflict=("email_key",),
-                      update_columns=("display_name",))
+    with engine.begin() as conn:  # on PostgreSQL, upsert stages the rows by COPY and uses a raw cursor
+        upsert(conn, Candidate.__table__, [_row()], conflict=("email_key",), update_columns=("display_name",))
 
 
 @postgres_only  # a raw DBAPI cursor (COPY, staged upserts) is used on PostgreSQL only

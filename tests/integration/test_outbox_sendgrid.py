@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -43,12 +44,23 @@ def sendgrid_settings(database_url: str, fake_url: str, tmp: Path, *, workers: i
     )
 
 
-def _seed(engine: Engine, settings: Settings, n: int) -> None:
-    with session_scope(engine) as s:
-        for _ in range(n):
-            add_application(s)
-    with session_scope(engine) as s:
-        enqueue_due_notices(s, settings, SEND_NOW)
+#: `waiting(host, n, **options)`: settings for the SendGrid at `host` (options as in sendgrid_settings),
+#: with `n` rejection notices enqueued under them.
+Waiting = Callable[..., Settings]
+
+
+@pytest.fixture
+def waiting(engine: Engine, database_url: str, tmp_path: Path) -> Waiting:
+    def seeded(host: str, n: int, **options: Any) -> Settings:
+        settings = sendgrid_settings(database_url, host, tmp_path, **options)
+        with session_scope(engine) as s:
+            for _ in range(n):
+                add_application(s)
+        with session_scope(engine) as s:
+            enqueue_due_notices(s, settings, SEND_NOW)
+        return settings
+
+    return seeded
 
 
 def _states(engine: Engine) -> dict[str, Message]:
@@ -95,7 +107,8 @@ def test_request_carries_only_the_opaque_id_and_the_provider_id_is_stored(
      ("unverified sender", "http_400"), ("TLS spoken to a plain port", "tls_error")],
 )
 def test_a_refusal_of_us_fails_no_notice_and_the_run_after_the_fix_sends_each_once(
-    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake, fault: str, code: str
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake, waiting: Waiting, fault: str,
+    code: str,
 ) -> None:
     fake.latency_s = 0.2  # eight requests are in flight when the first refusal comes back
     host, key = fake.url, API_KEY
@@ -108,8 +121,7 @@ def test_a_refusal_of_us_fails_no_notice_and_the_run_after_the_fix_sends_each_on
             ("The from address does not match a verified Sender Identity.", "from")))
     else:
         host = fake.url.replace("http://", "https://")
-    broken = sendgrid_settings(database_url, host, tmp_path, workers=8, key=key)
-    _seed(engine, broken, 94)
+    broken = waiting(host, 94, workers=8, key=key)
 
     counts = _run(engine, broken)
 
@@ -141,13 +153,12 @@ def test_a_refusal_of_us_fails_no_notice_and_the_run_after_the_fix_sends_each_on
 
 
 def test_a_host_that_refuses_connections_fails_no_notice(
-    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake, waiting: Waiting
 ) -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{s.getsockname()[1]}"
-    settings = sendgrid_settings(database_url, closed, tmp_path, workers=8, max_retries=1)
-    _seed(engine, settings, 60)
+    settings = waiting(closed, 60, workers=8, max_retries=1)
     counts = _run(engine, settings, max_consecutive_retries=16)
     assert counts.provider_unavailable and (counts.sent, counts.failed) == (0, 0)
     states = _states(engine)
@@ -161,10 +172,9 @@ def test_a_host_that_refuses_connections_fails_no_notice(
 
 
 def test_400_fails_that_message_with_sendgrids_message_and_the_rest_go_out(
-    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+    engine: Engine, fake: SendGridFake, waiting: Waiting
 ) -> None:
-    settings = sendgrid_settings(database_url, fake.url, tmp_path, workers=1)
-    _seed(engine, settings, 3)
+    settings = waiting(fake.url, 3, workers=1)
     fake.fail_next(400, body=errors_body(("Does not contain a valid address.", "personalizations.0.to")))
     counts = _run(engine, settings)
     assert (counts.sent, counts.failed, counts.fatal) == (2, 1, False)
@@ -174,10 +184,9 @@ def test_400_fails_that_message_with_sendgrids_message_and_the_rest_go_out(
 
 
 def test_5xx_exhausted_leaves_pending_with_backoff_and_the_next_run_sends(
-    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+    engine: Engine, fake: SendGridFake, waiting: Waiting
 ) -> None:
-    settings = sendgrid_settings(database_url, fake.url, tmp_path, workers=1, max_retries=2)
-    _seed(engine, settings, 1)
+    settings = waiting(fake.url, 1, workers=1, max_retries=2)
     fake.fail_next(503, times=3)
     sleeps: list[float] = []
     counts = _run(engine, settings, sleeps)
@@ -191,10 +200,9 @@ def test_5xx_exhausted_leaves_pending_with_backoff_and_the_next_run_sends(
 
 
 def test_provider_down_stops_the_run_early_instead_of_retrying_every_message(
-    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+    engine: Engine, fake: SendGridFake, waiting: Waiting
 ) -> None:
-    settings = sendgrid_settings(database_url, fake.url, tmp_path, workers=2, max_retries=0)
-    _seed(engine, settings, 60)
+    settings = waiting(fake.url, 60, workers=2, max_retries=0)
     fake.fail_next(500, times=1000)
     counts = _run(engine, settings, chunk_size=4, max_consecutive_retries=6)
     assert counts.provider_unavailable and counts.sent == 0
@@ -203,11 +211,10 @@ def test_provider_down_stops_the_run_early_instead_of_retrying_every_message(
 
 
 def test_two_concurrent_send_runs_never_send_the_same_message_twice(
-    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+    engine: Engine, fake: SendGridFake, waiting: Waiting
 ) -> None:
     fake.latency_s = 0.002
-    settings = sendgrid_settings(database_url, fake.url, tmp_path, workers=3)
-    _seed(engine, settings, 150)
+    settings = waiting(fake.url, 150, workers=3)
     start = threading.Barrier(3)
     results: list[object] = []
 
@@ -229,11 +236,10 @@ def test_two_concurrent_send_runs_never_send_the_same_message_twice(
 
 
 def test_a_read_timeout_ends_unknown_is_never_resent_and_the_operator_decides(
-    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake
+    engine: Engine, database_url: str, tmp_path: Path, fake: SendGridFake, waiting: Waiting
 ) -> None:
     with SilentHTTPServer() as silent:
-        settings = sendgrid_settings(database_url, silent.url, tmp_path, workers=1, timeout_s=0.3)
-        _seed(engine, settings, 1)
+        settings = waiting(silent.url, 1, workers=1, timeout_s=0.3)
         sleeps: list[float] = []
         counts = _run(engine, settings, sleeps)
         assert (counts.sent, counts.retry, counts.unknown) == (0, 0, 1)
@@ -257,11 +263,10 @@ def test_a_read_timeout_ends_unknown_is_never_resent_and_the_operator_decides(
 
 
 def test_a_provider_that_stops_answering_ends_the_run_after_a_pool_of_unknowns(
-    engine: Engine, database_url: str, tmp_path: Path
+    engine: Engine, waiting: Waiting
 ) -> None:
     with SilentHTTPServer() as silent:
-        settings = sendgrid_settings(database_url, silent.url, tmp_path, workers=2, timeout_s=0.3)
-        _seed(engine, settings, 20)
+        settings = waiting(silent.url, 20, workers=2, timeout_s=0.3)
         counts = _run(engine, settings, chunk_size=20)
         received = {_junkan_id(r) for r in silent.received}
     states = _states(engine)
@@ -276,12 +281,10 @@ def test_a_provider_that_stops_answering_ends_the_run_after_a_pool_of_unknowns(
 
 
 def test_a_connect_timeout_is_retried_and_leaves_the_message_pending(
-    engine: Engine, database_url: str, tmp_path: Path
+    engine: Engine, waiting: Waiting
 ) -> None:
     with never_accepting_port() as port:
-        settings = sendgrid_settings(database_url, f"http://127.0.0.1:{port}", tmp_path, workers=1,
-                                     max_retries=1, timeout_s=0.3)
-        _seed(engine, settings, 1)
+        settings = waiting(f"http://127.0.0.1:{port}", 1, workers=1, max_retries=1, timeout_s=0.3)
         sleeps: list[float] = []
         counts = _run(engine, settings, sleeps)
     assert (counts.sent, counts.retry, counts.unknown) == (0, 1, 0)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from junkan.cli import pool as pool_cli
 from junkan.db import session_scope
-from tests.integration._pool_data import NOW, add_application, add_job, add_member
+from tests.integration._pool_data import NOW, add_application, add_job, add_member, pool_command
 
 runner = CliRunner()
 
@@ -39,11 +39,9 @@ def history(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine, 
 
 
 def test_recall_and_median_rank_with_and_without_the_semantic_parts(history: None) -> None:
-    result = runner.invoke(pool_cli.app, ["evaluate"])
-    assert result.exit_code == 0, result.output
     # Without the vocabulary the seller (BtoBセールス, SFDC, 商談) comes 7th, after the six 営業事務; the SRE
     # is 1st either way (ＡＷＳ folds to AWS). With it, both are 1st.
-    assert result.output.splitlines() == [
+    assert pool_command("evaluate") == [
         "再応募 2件で検証（プールの人が、不採用・辞退の後に開いた求人へ応募したもの。"
         "その日にプール外だった 1件は除外）",
         "指標\t語彙あり\t語彙なし",
@@ -56,8 +54,6 @@ def test_recall_and_median_rank_with_and_without_the_semantic_parts(history: Non
 
 def test_since_keeps_the_jobs_opened_from_that_day(history: None) -> None:
     since = (NOW - timedelta(days=12)).date().isoformat()
-    result = runner.invoke(pool_cli.app, ["evaluate", "--since", since])
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0].startswith("再応募 1件で検証")
+    assert pool_command("evaluate", "--since", since)[0].startswith("再応募 1件で検証")
     bad = runner.invoke(pool_cli.app, ["evaluate", "--since", "2026-13-01"])
     assert bad.exit_code == 2 and "2026-13-01" in bad.output and "expected YYYY-MM-DD" in bad.output

@@ -166,7 +166,7 @@ def test_a_later_application_is_recorded_as_a_reapplication_from_recontact(
         measured = lift(s)
     assert re.candidate_id == d["sre"] and re.grp == "contacted" and re.message_id is not None
     assert re.run_id == out.run_id
-    assert (measured.contacted_people, measured.contacted_reapplied) == (2, 1)
+    assert (measured.contacted.people, measured.contacted.reapplied) == (2, 1)
 
 
 def test_a_tag_longer_than_100_characters_is_rejected_with_its_row_not_cut(

@@ -42,7 +42,10 @@ def test_every_partition_size_gives_the_whole_pool_matches(engine: Engine, setti
     assert rows_of(parts) == rows_of(whole) and len(whole.rows) == 15
     assert parts.excluded["already_applied"] == whole.excluded["already_applied"] == 3
     # The semantic columns cross partitions too: the people who wrote their work in other words are listed.
-    assert set(data.synonyms) <= {r["candidate_id"] for r in parts.rows if r["job_id"] == data.sales_job}
+    sales = {r["candidate_id"]: r for r in parts.rows if r["job_id"] == data.sales_job}
+    assert set(data.synonyms) <= set(sales)
+    # So does the bonus of a stated interest: the person who chose 法人営業 is listed for it, and told why.
+    assert sales[data.synonyms[1]]["why"].startswith("ご本人の希望職種: 法人営業、")
 
 
 def test_ties_at_the_cut_go_to_the_lowest_candidate_ids(engine: Engine, settings: Settings) -> None:

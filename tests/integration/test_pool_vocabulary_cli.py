@@ -20,6 +20,7 @@ from tests.integration._pool_data import (
     add_in_house_job_learned_as_backend,
     add_job,
     add_member,
+    pool_command,
 )
 
 runner = CliRunner()
@@ -39,9 +40,7 @@ def test_unknown_titles_and_skills_are_listed_with_counts(env: Path, engine: Eng
         add_member(s, past_title="BtoBセールス", skills=["SFDC"], tags=["要フォロー"])
         add_member(s, past_title="ふしぎな係", skills=["ＳＦＤＣ"], talent_pool=False)  # not in the pool
         add_job(s, "ふしぎな係", required=["社内基盤X", "Go"], opened_at=NOW - timedelta(days=1))
-    result = runner.invoke(pool_cli.app, ["vocabulary"])
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
+    assert pool_command("vocabulary") == [
         "プール 4人・募集中の求人 1件のうち、語彙に当たらない語"
         "（件数 = 持っている人数 + 使っている求人数、多い順）",
         "職種に当たらない職名: 2",

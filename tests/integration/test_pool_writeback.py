@@ -3,10 +3,6 @@ re-run writes nothing again, 429/5xx are retried, a refusal is counted and the r
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
-import threading
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -16,22 +12,30 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from junkan.config import Settings
+from junkan.ats.writeback import AtsWriter
+from junkan.config import MailSettings, Settings
 from junkan.db import session_scope
 from junkan.db.models import Application, Job
 from junkan.db.models_pool import AtsWriteback
 from junkan.pool import writeback
 from junkan.pool.attribution import record_reapplications
+from junkan.pool.recontact import match_and_store, send
 from junkan.privacy.anonymise import scrub
 from junkan.privacy.tables import People
-from tests.fakes._common import FakeClock, RecordedRequest
-from tests.fakes.greenhouse import GreenhouseFake, sample_data
+from tests.fakes._common import FakeClock
+from tests.fakes.greenhouse import ALL_SCOPES, GreenhouseFake, sample_data
 from tests.fakes.lever import LeverFake
 from tests.fakes.lever import sample_data as lever_data
-from tests.integration._outbox_child import child_url, wait_for_child_backends_to_end
-from tests.integration._pool_data import NOW
-from tests.integration._writeback_child import child_write_back
-from tests.integration._writeback_support import TAG, Company, pooled_company, settings_for, writer_for
+from tests.integration._pool_data import CLOCK, NOW, add_consent, pool_settings
+from tests.integration._writeback_child import kill_mid_write_back
+from tests.integration._writeback_support import (
+    TAG,
+    Company,
+    add_people,
+    pooled_company,
+    settings_for,
+    writer_for,
+)
 
 N = 6
 
@@ -67,11 +71,14 @@ def _greenhouse_company(
     return clock, fake, settings, company
 
 
-def _assert_each_person_tagged_and_noted_once(fake: GreenhouseFake, engine: Engine) -> None:
+def _assert_each_person_tagged_and_noted_once(fake: GreenhouseFake, engine: Engine,
+                                               extra: Counter[tuple[str, str]] | None = None) -> None:
+    """Each person tagged once, every note (one per key) written once; the rows done (with `extra`)."""
     tagged = Counter(a["candidate_id"] for a in fake.resources["applied_candidate_tags"])
     assert tagged == Counter({100_000 + i: 1 for i in range(N)})
-    assert len(_gh_notes(fake)) == N and set(_gh_notes(fake).values()) == {1}
-    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N})
+    notes = sum(n for (action, _state), n in (extra or Counter()).items() if action.endswith("note"))
+    assert len(_gh_notes(fake)) == N + notes and set(_gh_notes(fake).values()) == {1}
+    assert _states(engine) == Counter({("tag", "done"): N, ("note", "done"): N}) + (extra or Counter())
 
 
 def test_greenhouse_tag_and_note_land_once_and_a_rerun_writes_nothing(
@@ -90,7 +97,9 @@ def test_greenhouse_tag_and_note_land_once_and_a_rerun_writes_nothing(
     assert tagged == Counter({100_000 + i: 1 for i in range(N)})
     notes = fake.resources["notes"]
     assert sorted(n["candidate_id"] for n in notes) == [100_000 + i for i in range(N)]
-    assert all(n["type"] == "NOTE" and n["user_id"] == int(fake.user_id) for n in fake.written["notes"])
+    # A plain note, written as the credential's user (the token's `sub`): Harvest v3 takes no author field.
+    assert all(n["type"] == "NOTE" and n["user_id"] == fake.user_id for n in notes)
+    assert all(set(b) == {"candidate_id", "body", "note_type", "visibility"} for b in fake.written["notes"])
     body = notes[0]["body"]
     assert body.startswith("循環（Junkan）: 再コンタクト候補として一致しました。")
     assert "新しい求人: SRE（求人ID 4001）" in body
@@ -108,12 +117,19 @@ def test_prospect_is_off_by_default_and_lands_once_when_switched_on(
     clock, fake, settings, company = _greenhouse_company(
         httpserver, engine, database_url, tmp_path, tag=False, note=False, prospect=True)
     writer = writer_for(fake, clock, settings)
+    # sample_data: the people with an odd index applied to job 4001 themselves; they get no prospect.
+    on_the_job = {100_000 + i for i in range(N) if i % 2}
 
     first = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
-    writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(hours=1))
+    again = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(hours=1))
 
-    assert first == {"writeback_planned": N, "prospect_written": N}
-    assert [(b["job_id"], b["prospect"]) for b in fake.written["applications"]] == [(4001, True)] * N
+    assert first == {"writeback_planned": N, "prospect_written": N - len(on_the_job),
+                     "prospect_already_there": len(on_the_job)}
+    assert again == {"writeback_planned": 0}
+    prospects = fake.written["applications"]
+    assert {b["candidate_id"] for b in prospects} == {100_000 + i for i in range(N)} - on_the_job
+    assert len(prospects) == N - len(on_the_job)
+    assert all(b["prospect"] is True and b["job_ids"] == [4001] for b in prospects)
     assert settings_for(database_url, tmp_path, "greenhouse", fake).recontact.writeback.prospect is False
 
 
@@ -135,7 +151,10 @@ def test_a_refused_scope_is_counted_per_action_and_the_run_goes_on(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     clock, fake, settings, company = _greenhouse_company(httpserver, engine, database_url, tmp_path)
-    fake.scopes = {"harvest:candidate_tags:create", "harvest:applied_candidate_tags:create"}
+    # The tag's scopes (docs/pool.md "Minimum API permissions"), and none for notes.
+    fake.scopes = {"harvest:candidate_tags:list", "harvest:candidate_tags:create",
+                   "harvest:applied_candidate_tags:list", "harvest:applied_candidate_tags:create",
+                   "harvest:applications:list"}
 
     writer = writer_for(fake, clock, settings)
     counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
@@ -145,6 +164,49 @@ def test_a_refused_scope_is_counted_per_action_and_the_run_goes_on(
     with Session(engine) as s:
         errors = set(s.scalars(select(AtsWriteback.error).where(AtsWriteback.action == "note")))
     assert errors == {"HTTP 403: refused by the ATS"}
+
+
+@pytest.mark.parametrize(("action", "scope"), [("tag", "harvest:applied_candidate_tags:create"),
+                                               ("note", "harvest:notes:create"),
+                                               ("prospect", "harvest:applications:create")])
+def test_each_action_refused_its_scope_fails_alone(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path, action: str, scope: str
+) -> None:
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, prospect=True)
+    fake.scopes = set(ALL_SCOPES - {scope})
+
+    writer = writer_for(fake, clock, settings)
+    counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
+
+    # The people who applied to job 4001 themselves get no prospect whatever the scopes (see above).
+    prospects = N // 2
+    expected = {"tag": N, "note": N, "prospect": prospects}
+    assert counts[f"{action}_failed"] == expected[action]
+    assert {k: v for k, v in counts.items() if k.endswith("_written")} == {
+        f"{a}_written": n for a, n in expected.items() if a != action}
+    assert fake.written[scope.split(":")[1]] == []
+
+
+def test_every_action_lands_exactly_once_under_faults(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, faults={"fault_rate": 0.2, "seed": 3}, prospect=True)
+    writer = writer_for(fake, clock, settings)
+    _reapply(engine, fake)
+    with session_scope(engine) as s:
+        s.execute(update(Application).where(Application.external_id == "300001").values(status="hired"))
+
+    for hour in range(5):
+        later = NOW + timedelta(days=4, hours=hour)
+        writeback.run(engine, settings, writer, run_id=company.run_id, now=later)
+
+    assert fake.faults.injected > 0
+    _assert_each_person_tagged_and_noted_once(fake, engine, extra=Counter(
+        {("prospect", "done"): N, ("reapplied_note", "done"): 1, ("hired_note", "done"): 1}))
+    assert len(fake.written["applications"]) == N // 2  # one prospect each for those not on the job
+    assert len({a["candidate_id"] for a in fake.written["applications"]}) == N // 2
 
 
 def test_a_write_interrupted_after_the_call_is_found_in_the_ats_not_written_again(
@@ -189,7 +251,6 @@ def test_lever_tags_and_notes_as_the_configured_user_once(
 def test_lever_without_perform_as_and_spreadsheets_get_no_writer(database_url: str, tmp_path: Path) -> None:
     from junkan.ats.base import AtsError
     from junkan.ats.factory import build_writer
-    from junkan.config import Settings
 
     lever = Settings(ats={"kind": "lever", "api_key": "k"}, _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(AtsError, match="JUNKAN_RECONTACT__WRITEBACK__PERFORM_AS"):
@@ -211,33 +272,10 @@ def test_a_sigkill_mid_write_back_then_a_rerun_lands_every_action_exactly_once(
     httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     clock, fake, settings, company = _greenhouse_company(httpserver, engine, database_url, tmp_path)
-    kill_after = 5  # of the 2 × N writes: the tag and the note of some people are in, others not
-    reached, released, writes = threading.Event(), threading.Event(), Counter[str]()
-
-    def count(line: RecordedRequest) -> None:
-        if line.method == "POST" and not line.path.endswith("/token"):
-            writes["n"] += 1
-            if writes["n"] == kill_after:
-                reached.set()
-                # The fake has made it; its answer waits: the kill lands with the call in flight, the
-                # hardest case (written in the ATS, not recorded in Junkan).
-                released.wait(timeout=60)
-
-    fake.on_request = count
-    child_name = f"junkan-writeback-child-{os.getpid()}"
     ats = settings.ats.model_dump(include={"base_url", "auth_url", "client_id", "user_id"})
     ats |= {"kind": "greenhouse", "client_secret": fake.client_secret}
-    proc = multiprocessing.get_context("spawn").Process(
-        target=child_write_back,
-        args=(child_url(database_url, child_name), ats, str(tmp_path), company.run_id))
-    proc.start()
-    assert reached.wait(timeout=120), "the child never got going"
-    os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
-    proc.join(timeout=30)
-    released.set()
-    assert proc.exitcode == -signal.SIGKILL
-    fake.on_request = None
-    wait_for_child_backends_to_end(engine, child_name)
+    # Of the 2 × N writes, the tag and the note of some people are in, others not.
+    kill_mid_write_back(fake, engine, database_url, ats, tmp_path, company.run_id, kill_after=5)
     assert _states(engine)[("tag", "done")] + _states(engine)[("note", "done")] < 2 * N, "killed too late"
 
     lease = settings.recontact.writeback.lease_s
@@ -248,20 +286,34 @@ def test_a_sigkill_mid_write_back_then_a_rerun_lands_every_action_exactly_once(
     _assert_each_person_tagged_and_noted_once(fake, engine)
 
 
-def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
-    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
-) -> None:
-    clock, fake, settings, company = _greenhouse_company(
-        httpserver, engine, database_url, tmp_path, tag=False, note=False)
-    writer = writer_for(fake, clock, settings)
+def _reapply(engine: Engine, fake: GreenhouseFake) -> None:
+    """Person 1 (candidate 100001) applies to the matched job 4001 after the match: application 300001,
+    in Greenhouse and ingested, recorded as a re-application from re-contact."""
     with session_scope(engine) as s:
         person = s.scalars(select(Application).where(Application.external_id == "200001")).one()
         job = s.scalars(select(Job).where(Job.external_id == "4001")).one()
         s.add(Application(source="greenhouse", external_id="300001", candidate_id=person.candidate_id,
                           candidate_external_id="100001", job_id=job.id, status="in_process",
                           applied_at=NOW + timedelta(days=3), content_hash="x"))
+    fake.resources["applications"].append({"id": 300_001, "candidate_id": 100_001, "job_id": 4001,
+                                           "status": "active", "prospect": False})
     with session_scope(engine) as s:
         assert record_reapplications(s, NOW + timedelta(days=4)) == 1
+
+
+def _reapplied_company(httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+                       ) -> tuple[GreenhouseFake, Settings, Company, AtsWriter]:
+    """The Greenhouse company with only the re-application notes on, after person 1 applied again."""
+    clock, fake, settings, company = _greenhouse_company(
+        httpserver, engine, database_url, tmp_path, tag=False, note=False)
+    _reapply(engine, fake)
+    return fake, settings, company, writer_for(fake, clock, settings)
+
+
+def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    fake, settings, company, writer = _reapplied_company(httpserver, engine, database_url, tmp_path)
 
     first = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW + timedelta(days=4))
     again = writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=5))
@@ -269,10 +321,55 @@ def test_a_reapplication_from_recontact_gets_a_note_on_the_new_application(
     assert first == {"writeback_planned": 1, "reapplied_note_written": 1}
     assert again == {"writeback_planned": 0}
     (note,) = fake.resources["notes"]
-    assert note["candidate_id"] == 100_001
+    assert (note["candidate_id"], note["application_id"]) == (100_001, 300_001)  # on the new application
     assert note["body"].startswith("循環（Junkan）: この応募は再コンタクトからの再応募です。")
     assert "2026-11-20 の一致" in note["body"]
     assert "求人「SRE」" in note["body"]
+
+
+def test_a_reapplication_that_ends_in_a_hire_gets_a_hire_note_once(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    fake, settings, _company, writer = _reapplied_company(httpserver, engine, database_url, tmp_path)
+    writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=4))
+    # Ingest later sees the hire in Greenhouse.
+    with session_scope(engine) as s:
+        s.execute(update(Application).where(Application.external_id == "300001").values(status="hired"))
+
+    hired = writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=40))
+    again = writeback.run(engine, settings, writer, run_id=None, now=NOW + timedelta(days=41))
+
+    assert hired == {"writeback_planned": 1, "hired_note_written": 1}
+    assert again == {"writeback_planned": 0}
+    reapplied, hire = fake.resources["notes"]
+    assert reapplied["body"].startswith("循環（Junkan）: この応募は再コンタクトからの再応募です。")
+    assert hire["body"].startswith("循環（Junkan）: 再コンタクトからの採用です。"
+                                   "2026-11-20 の一致（求人「SRE」）")
+    assert (hire["candidate_id"], hire["application_id"]) == (100_001, 300_001)
+    assert _states(engine) == Counter({("reapplied_note", "done"): 1, ("hired_note", "done"): 1})
+
+
+def test_auto_mode_writes_back_the_people_mailed_not_a_cancelled_mail(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    fake = _greenhouse(httpserver, clock)
+    base = settings_for(database_url, tmp_path, "greenhouse", fake, note=False)
+    mail = MailSettings(backend="file", outbox_dir=tmp_path / "out")
+    settings = pool_settings(base.model_copy(update={"mail": mail}), mode="auto", holdout_share=0.0)
+    add_people(engine, "greenhouse", _gh_people(), past_job="4000", new_job="4001")
+    run = match_and_store(engine, settings, CLOCK)
+    assert run.run_id is not None and run.counts["mails_enqueued"] == N
+    with session_scope(engine) as s:  # person 2 withdraws consent before the send: the gate cancels
+        withdrawn = s.scalars(select(Application.candidate_id)
+                              .where(Application.external_id == "200002")).one()
+        add_consent(s, withdrawn, "recontact", False, at=NOW)
+    assert send(engine, settings, CLOCK)["mails_sent"] == N - 1
+
+    counts = writeback.run(engine, settings, writer_for(fake, clock, settings), run_id=run.run_id, now=NOW)
+
+    assert counts == {"writeback_planned": N - 1, "tag_written": N - 1}
+    assert 100_002 not in {a["candidate_id"] for a in fake.resources["applied_candidate_tags"]}
 
 
 def test_a_person_erased_before_the_write_is_not_written_back(

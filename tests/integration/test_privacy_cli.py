@@ -12,9 +12,12 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from junkan.cli.privacy import app
+from junkan.config import Settings
 from junkan.consent.suppressed import hash_plain_rows, suppressed_among
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate, Consent, Suppression
+from junkan.pool.refs import candidate_ref
+from junkan.privacy.copy_requests import request_copy
 from tests.privacy_support import KEY, hashed
 
 runner = CliRunner()
@@ -134,3 +137,28 @@ def test_keys_that_name_no_one_are_refused_in_one_line(env: None, tmp_path: Path
         assert result.exit_code == 2, (args, result.output)
         assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_copy_requests_from_the_preference_page_are_listed_by_ref_exported_and_marked_sent(
+    env: None, engine: Engine, tmp_path: Path
+) -> None:
+    with session_scope(engine) as s:
+        taro = s.scalars(select(Candidate).where(Candidate.email_key == EMAIL)).one()
+        assert request_copy(s, taro.id, at=datetime(2026, 12, 1, tzinfo=UTC), source="preference_page")
+        taro_id = taro.id
+    listed = runner.invoke(app, ["copy-requests"])
+    assert listed.exit_code == 0, listed.output
+    ref = candidate_ref(taro_id, Settings(_env_file=None).links)  # type: ignore[call-arg]
+    assert "1 open request(s)" in listed.output and ref in listed.output
+    assert EMAIL not in listed.output and "山田" not in listed.output
+    # The operator writes the copy with the ref the list shows, sends it, and marks the request done.
+    out = tmp_path / "copy.json"
+    exported = runner.invoke(app, ["export", "--candidate-ref", ref, "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(out.read_text(encoding="utf-8"))["tables"]["candidate"][0]["id"] == taro_id
+    (request_id,) = [line.split()[0] for line in listed.output.splitlines()[1:]]
+    done = runner.invoke(app, ["copy-requests", "--done", request_id])
+    assert done.exit_code == 0 and "marked as sent" in done.output
+    assert "0 open request(s)" in runner.invoke(app, ["copy-requests"]).output
+    again = runner.invoke(app, ["copy-requests", "--done", request_id])
+    assert again.exit_code == 2 and f"no open request {request_id}" in again.output

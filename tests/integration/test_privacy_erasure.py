@@ -13,6 +13,7 @@ import junkan.db.all_models  # noqa: F401
 from junkan.ats.base import BadRecord
 from junkan.clock import RunClock
 from junkan.config import Settings
+from junkan.consent.preferences import Preferences, latest_preferences, record_preferences, record_visit
 from junkan.consent.suppressed import suppressed_among
 from junkan.db import session_scope
 from junkan.db.models import Base, Candidate, Consent, Message, Quarantine
@@ -62,6 +63,11 @@ def load_hanako(engine: Engine) -> int:
                          raw={"email": EMAIL, "name": NAME}))
         s.add(PoolTag(candidate_id=cid, tag=f"{NAME}さん 要連絡"))
         s.add(Consent(candidate_id=cid, purpose="talent_pool", granted=True, recorded_at=NOW, source="test"))
+        # What she typed on her own page names her; the places and skills she chose say who she is.
+        record_visit(s, cid, at=NOW)
+        record_preferences(s, cid, Preferences(
+            families=("sales",), other_interest=f"{NAME}: 法人営業", locations=("札幌市",), timing_months=6,
+            skills_text=f"連絡は {EMAIL} へ", skills=("bookkeeping",)), at=NOW, wording_version="v")
         suppress(s, [(EMAIL, "unsubscribe")], source="unsubscribe", at=NOW, key=KEY)
     return cid
 
@@ -88,7 +94,7 @@ def holding(engine: Engine, *needles: str) -> list[tuple[str, str]]:
 def test_after_an_erasure_no_table_holds_the_address_name_or_phone(
     engine: Engine, settings: Settings
 ) -> None:
-    load_hanako(engine)
+    cid = load_hanako(engine)
     assert holding(engine, EMAIL, NAME, PHONE)  # the scan sees them before
 
     result = erase(engine, settings, " Hanako.Sato@EXAMPLE.jp ", reason="access request ticket 1234", now=NOW)
@@ -105,6 +111,10 @@ def test_after_an_erasure_no_table_holds_the_address_name_or_phone(
         assert audit.tables["candidate"] == 1 and audit.tables["decision_log"] == 2
         # Suppression still stops mail to the address.
         assert suppressed_among(s, [EMAIL], KEY) == {EMAIL}
+        # Her page's choices keep only what the report counts: the kinds of work and the timing.
+        kept = latest_preferences(s)[cid].preferences
+        assert kept == Preferences(families=("sales",), timing_months=6)
+        assert audit.tables["candidate_preference"] == 1
 
 
 def test_provider_events_of_an_erased_person_keep_nothing_of_the_address(

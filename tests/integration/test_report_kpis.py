@@ -6,14 +6,18 @@ import math
 from datetime import date
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 
 from junkan.config import Settings
 from junkan.db import session_scope
-from junkan.db.models import Application, Candidate, Job
+from junkan.db.models import Application, Candidate, Job, Message
+from junkan.db.models_engagement import EmailEvent
 from junkan.db.models_partner import PartnerReferral
+from junkan.db.models_pool import MatchRun, PoolMatch
 from junkan.db.models_reports import ReportSnapshot
 from junkan.reports.build import build_report
+from junkan.reports.charts import loop_stages
+from junkan.reports.labels import missing_text
 from junkan.reports.periods import Period, month
 from junkan.reports.registry import PENDING_KPIS, PENDING_REASON
 from tests.integration._report_data import (
@@ -308,3 +312,57 @@ def test_a_month_in_progress_is_cut_at_the_day_computed_for(engine: Engine, sett
     assert report.kpis["cost_per_hire"]["missing"] == "no hires in the period"
     with pytest.raises(ValueError, match="after the day it is computed for"):
         build_report(engine, october_settings(settings), month(2026, 11), as_of=date(2026, 10, 9))
+
+
+def test_the_loop_counts_people_matched_by_every_run_shortlists_included(engine: Engine,
+                                                                          settings: Settings) -> None:
+    """A shortlist run mails nobody, yet its matches are matches: the loop's 「マッチ」 counts them."""
+    load_october(engine)
+    load_october_pool(engine)
+    with session_scope(engine) as s:
+        sales = s.scalar(select(Job).where(Job.external_id == "J1"))
+        dev = s.scalar(select(Job).where(Job.external_id == "J2"))
+        people = s.execute(select(Candidate.id, Application.id).join(Application)
+                           .where(Candidate.email_key.in_(["c1@example.com", "c3@example.com"]))
+                           .order_by(Candidate.id, Application.id)).all()
+        first = {cid: aid for cid, aid in reversed(people)}
+        run = MatchRun(as_of=date(2026, 10, 20), run_at=jst(2026, 10, 20, 9), new_since=jst(2026, 10, 2),
+                       mode="shortlist", params={}, counts={}, score_method="rules")
+        late = MatchRun(as_of=date(2026, 11, 2), run_at=jst(2026, 11, 1, 0, 0), new_since=jst(2026, 10, 20),
+                        mode="shortlist", params={}, counts={}, score_method="rules")
+        s.add_all([run, late])
+        s.flush()
+        october = [(run, cid, job) for cid in first for job in (sales, dev)][:3]
+        for rank, (r, cid, job) in enumerate([*october, (late, next(iter(first)), sales)], start=1):
+            s.add(PoolMatch(run_id=r.id, job_id=job.id, candidate_id=cid, application_id=first[cid],
+                            rank=rank, score=50.0, required_score=1.0, preferred_score=0.0, text_score=0.5,
+                            location_score=1.0, potential_score=40.0, bucket="良い一致", why="t",
+                            holdout=False))
+    kpis = build_report(engine, october_settings(settings), month(2026, 10), trend_months=0).kpis
+    matched = kpis["pool_matched"]
+    # The auto run: 10 people (6 mailed, 4 held out), one position each; the shortlist run of 20 October:
+    # 2 people, 3 (person, position) pairs; the run at 00:00 JST on 1 November is November's.
+    assert matched["value"] == 12
+    assert matched["apart"] == {"matches": 13, "shortlisted": 2, "auto_matched": 10}
+    pool_row = loop_stages(kpis, "ja")[2]
+    assert pool_row[1][:2] == ("マッチ（13組）", 12.0)
+
+
+def test_without_provider_events_bounces_and_opens_are_no_data_not_zero(engine: Engine,
+                                                                         settings: Settings) -> None:
+    """The file and SMTP backends report nothing: a bounce or an open cannot be known, so their rates read
+    「データなし」 with the reason, while delivery (proven by a click) and clicks still count."""
+    load_october(engine)
+    load_october_pool(engine)
+    with session_scope(engine) as s:
+        s.execute(delete(EmailEvent))
+        s.execute(update(Message).where(Message.state.in_(["delivered", "bounced"])).values(state="accepted"))
+    kpis = build_report(engine, october_settings(settings), month(2026, 10), trend_months=0).kpis
+    for name in ("email_bounced_rate", "email_opened_rate"):
+        assert kpis[name]["value"] is None, name
+        assert missing_text(kpis[name]["missing"], "ja") == (
+            "期間内のメールについて配信事業者からの報告がありません"
+            "（ファイル出力や SMTP での送信では、不達や開封は報告されません）")
+    # Our own tracked links still tell: m1's partner link and c1's job link (p1's click was only an event).
+    assert kpis["email_clicked_rate"]["value"] == 2 / 8
+    assert kpis["email_delivered_rate"]["inputs"] == {"delivered": 2, "sent": 8}

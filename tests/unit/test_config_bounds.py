@@ -98,3 +98,16 @@ def test_a_live_send_with_the_demo_hash_key_or_a_short_secret_is_refused() -> No
     with pytest.raises(SampleIdentityError):
         refuse_sample_identity(short, "sendgrid")
     refuse_sample_identity(short, "file")  # delivers nothing: the demo keeps working
+
+
+def test_report_recipients_are_addresses_listed_once_and_a_bad_one_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JUNKAN_REPORT__RECIPIENTS",
+                       " Keiei@Example.co.jp, jinji@example.co.jp,keiei@example.co.jp")
+    assert get_settings().report.recipients == ["keiei@example.co.jp", "jinji@example.co.jp"]
+    monkeypatch.setenv("JUNKAN_REPORT__RECIPIENTS", '["jinji@example.co.jp"]')
+    assert get_settings().report.recipients == ["jinji@example.co.jp"]
+    line = _refused(monkeypatch, "JUNKAN_REPORT__RECIPIENTS", "jinji@example.co.jp, taro.yamada at example")
+    assert line.startswith("JUNKAN_REPORT__RECIPIENTS: ") and "entry 2 is not an e-mail address" in line
+    assert "jinji" not in line and "yamada" not in line

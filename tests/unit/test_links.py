@@ -220,3 +220,24 @@ def test_only_opaque_ids_and_short_link_names_are_minted() -> None:
             signer.tracking_token(message_id, link)
     with pytest.raises(ValueError):
         signer.unsubscribe_token("taro@example.com")
+
+
+def test_preference_tokens_name_the_mail_expire_and_are_their_own_kind() -> None:
+    clock = FakeClock()
+    signer = LinkSigner("secret-1", clock=clock)
+    token = signer.preferences_token("msg_1")
+    clock.advance(180 * DAY - 5)
+    assert signer.read_preferences(token, max_age_s=180 * DAY) == "msg_1"
+    clock.advance(10)
+    with pytest.raises(InvalidLink) as info:
+        signer.read_preferences(token, max_age_s=180 * DAY)
+    assert info.value.expired is True
+    # Not a renewal token, nor readable as one; signed with another secret: refused.
+    for other in (signer.renewal_token("msg_1"), signer.unsubscribe_token("msg_1"),
+                  LinkSigner("attacker", clock=clock).preferences_token("msg_1")):
+        with pytest.raises(InvalidLink):
+            signer.read_preferences(other, max_age_s=180 * DAY)
+    with pytest.raises(InvalidLink):
+        signer.read_renewal(signer.preferences_token("msg_1"), max_age_s=DAY)
+    with pytest.raises(ValueError, match="opaque"):
+        signer.preferences_token("taro@example.com")

@@ -9,6 +9,7 @@ from datetime import datetime
 from junkan.config import Settings
 from junkan.http import Throttle
 from junkan.mail.backends.base import (
+    Attachment,
     BackendConfigError,
     MailBackend,
     OutgoingMail,
@@ -17,6 +18,7 @@ from junkan.mail.backends.base import (
 )
 
 __all__ = [
+    "Attachment",
     "BackendConfigError",
     "MailBackend",
     "OutgoingMail",

@@ -43,6 +43,16 @@ _ERROR_MAX_CHARS = 1000
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with the mail (the monthly report's PDF)."""
+
+    #: ASCII, no path: what the reader's mail client saves it as.
+    filename: str
+    content: bytes = field(repr=False)
+    mime_type: str = "application/pdf"
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMail:
     #: Opaque outbox id; it travels to the provider (custom_args, Message-ID) and comes back in events.
     message_id: str
@@ -58,6 +68,7 @@ class OutgoingMail:
     unsubscribe_post_url: str | None = field(default=None, repr=False)
     #: Advertising mail (partner section, re-contact) under 特定電子メール法.
     advertising: bool = False
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,10 @@ def build_message(
     msg.set_content(text, subtype="plain", charset="utf-8", cte=cte(text))
     if mail.html:
         msg.add_alternative(mail.html, subtype="html", charset="utf-8", cte=cte(mail.html))
+    for attachment in mail.attachments:  # the message becomes multipart/mixed around the bodies
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        msg.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                           filename=attachment.filename)
     return msg
 
 

@@ -30,6 +30,7 @@ share; the client objects keep mutable per-request state (headers), so each thre
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import logging
@@ -237,6 +238,10 @@ class SendGridBackend:
             # own redirect domain and break the referral attribution.
             "tracking_settings": {"click_tracking": {"enable": False, "enable_text": False}},
         }
+        if mail.attachments:
+            body["attachments"] = [
+                {"content": base64.b64encode(a.content).decode("ascii"), "type": a.mime_type,
+                 "filename": a.filename, "disposition": "attachment"} for a in mail.attachments]
         if self._reply_to:
             body["reply_to"] = dict(self._reply_to)
         # `Date` is not among the headers the Mail Send contract reserves, so the mail carries the time
