@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from junkan.pool.vocabulary.terms import dictionary
+
 #: Prefix of a synonym signature: never equal to a thesaurus key (≡…) or a folded term.
 SYNONYM = "∼"
 _CONTENT = ("名詞", "動詞", "形容詞", "形状詞")
@@ -24,10 +26,9 @@ _CONTENT = ("名詞", "動詞", "形容詞", "形状詞")
 
 @functools.lru_cache(maxsize=1)
 def _tokenizer() -> Any:
-    from sudachipy import Dictionary, SplitMode  # imported lazily, like terms.py
+    from sudachipy import SplitMode  # imported lazily, like terms.py
 
-    return Dictionary(dict="core").tokenizer(
-        mode=SplitMode.C, fields={"normalized_form", "pos", "synonym_group_ids"})
+    return dictionary().tokenizer(mode=SplitMode.C, fields={"normalized_form", "pos", "synonym_group_ids"})
 
 
 @functools.lru_cache(maxsize=262_144)
