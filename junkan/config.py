@@ -450,6 +450,9 @@ class RecontactSettings(_Section):
     #: Canonical skills and occupation families (docs/pool.md "Vocabulary"); off: the matcher compares
     #: spellings only, as before issue 21 (`junkan pool evaluate` shows both).
     semantic: bool = True
+    #: With `semantic`: general synonyms from Sudachi's synonym groups (顧客＝クライアント) for skills and
+    #: tags the thesaurus does not know, at half a thesaurus match (docs/pool.md "Vocabulary").
+    general_synonyms: bool = True
     #: An operator's vocabulary file (YAML, or CSV with the headers 正規形,別名,種別) that adds entries to
     #: the shipped thesaurus or overrides them; a bad entry refuses the file with its line.
     thesaurus_path: Path | None = None

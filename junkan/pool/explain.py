@@ -2,8 +2,9 @@
 
 Example: 「必須スキル 4/4 一致（SFDC＝Salesforce、商談＝顧客折衝、…）、職種: 法人営業（前回: BtoBセールス）、
 前回は最終面接まで、他の候補者を優先」. Every vocabulary link used is named: a skill the person spells
-otherwise (person's form＝opening's form), one linked only by co-occurrence (≈, with its evidence), the
-occupation family and the past title it came from. The parts always come in the same order and skills in
+otherwise (person's form＝opening's form), a general synonym (顧客＝クライアント（一般語の同義語）),
+one linked only by co-occurrence (≈, with its evidence), the occupation family and the past title it
+came from. The parts always come in the same order and skills in
 the opening's own order, so a fixed dataset always gives the same text.
 """
 
@@ -15,6 +16,7 @@ from junkan.ingest.reasons import fold
 from junkan.pool.signals import STAGE_LABELS
 
 BUCKETS = ("強い一致", "良い一致", "部分一致")
+SYNONYM_NOTE = "一般語の同義語"
 TEXT_SIMILAR = 0.35
 _SEP = "、"
 
@@ -25,6 +27,8 @@ class SkillForm:
 
     form: str
     learned: str | None = None
+    #: Linked only as a general synonym (Sudachi's synonym groups, docs/pool.md "Vocabulary").
+    synonym: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,8 @@ def explain(
             return skill
         if found.learned is not None:
             return f"{found.form}≈{skill}（{found.learned}）"
+        if found.synonym:
+            return f"{found.form}＝{skill}（{SYNONYM_NOTE}）"
         return f"{found.form}＝{skill}"
 
     matched = [s for s in required if key(s) in candidate_keys]  # type: ignore[operator]

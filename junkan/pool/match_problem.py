@@ -72,7 +72,8 @@ class PoolPartition:
     #: (str | None).
     docs: np.ndarray
     skill_keys: np.ndarray
-    #: Canonical skill keys linked to a person's unknown skills by co-occurrence (tuple[str, ...]).
+    #: Opening skill keys linked to a person's unknown skills by co-occurrence or as general synonyms
+    #: (tuple[str, ...]).
     learned_keys: np.ndarray
     #: Occupation weight per family column ((column, weight) pairs, by column).
     occupation: np.ndarray
@@ -108,14 +109,13 @@ class Prepared:
     interests: Sequence[tuple[str, ...]] = ()
 
     def _skill_keys(self, terms: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Skill keys of a person's words, and the canonical keys linked to their unknown ones by
-        co-occurrence."""
+        """Skill keys of a person's words, and the opening keys linked to them below a thesaurus match
+        (learned by co-occurrence, or general synonyms)."""
         sem = self.semantics
         if sem is None:
             return tuple(sorted({k for t in terms if (k := skill_key(t))})), ()
         keys = sem.keys_of_terms(terms)
-        learned = sorted({link.canonical for k in keys if (link := sem.learned_skill(k)) is not None})
-        return tuple(sorted(keys)), tuple(learned)
+        return tuple(sorted(keys)), tuple(sem.linked_keys(keys, self.problem.skills))
 
     def _occupation_row(self, past_jobs: tuple[int, ...]) -> tuple[tuple[int, float], ...]:
         if self.semantics is None or not self.families:

@@ -133,7 +133,9 @@ def _plan_run(session: Session, settings: Settings, signals: PoolSignals, *, as_
 def semantics_of(settings: Settings, signals: PoolSignals) -> Semantics | None:
     """The run's vocabulary: shipped + the operator file, and what the pool's history teaches."""
     cfg = settings.recontact
-    return Semantics(load_vocabulary(cfg.thesaurus_path), signals) if cfg.semantic else None
+    if not cfg.semantic:
+        return None
+    return Semantics(load_vocabulary(cfg.thesaurus_path), signals, general_synonyms=cfg.general_synonyms)
 
 
 def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
@@ -144,6 +146,9 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
     share = cfg.holdout_share if plan.mode == "auto" else 0.0
     held = holdout_mask(plan.holdout_key, s.candidate_ids[m.cand], share)
     sem = plan.semantics
+    # The openings' skill keys: a general synonym links a person only to these (as in the matcher).
+    wanted = frozenset(sem.skill_key(x) for t in plan.targets
+                       for x in (*t.required_skills, *t.preferred_skills)) if sem is not None else frozenset()
     # Each opening's family, once: a stated interest counts only there (and only with a bonus).
     families = [found.family if sem is not None and cfg.interest_bonus > 0
                 and (found := sem.target_occupation(t)) is not None else None for t in plan.targets]
@@ -154,7 +159,7 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
         i = int(m.cand[n])
         forms = forms_cache.get(i)
         if forms is None:
-            forms = forms_cache[i] = (sem.skill_forms(s, i) if sem is not None
+            forms = forms_cache[i] = (sem.skill_forms(s, i, wanted) if sem is not None
                                       else {k: SkillForm(k) for k in candidate_skill_keys(s, i)})
         why = explain(
             required=t.required_skills, preferred=t.preferred_skills, candidate_keys=set(forms),

@@ -12,6 +12,7 @@ so the occupation part of the product is the person's weight for that family.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from junkan.ingest.reasons import fold
@@ -28,13 +29,15 @@ from junkan.pool.vocabulary.learned import (
     learn_renames,
     learn_skills,
 )
+from junkan.pool.vocabulary.synonyms import synonym_signature
 from junkan.pool.vocabulary.terms import term_key
 from junkan.pool.vocabulary.thesaurus import Vocabulary
 
 SAME_WEIGHT = 1.0
 LEARNED_WEIGHT = 0.6
 NEIGHBOUR_WEIGHT = 0.5
-#: A skill linked only by co-occurrence counts this much of a thesaurus match.
+#: A skill linked only by co-occurrence, or only as a general synonym (Sudachi's synonym groups), counts
+#: this much of a thesaurus match.
 LEARNED_SKILL_WEIGHT = 0.5
 #: Prefix of a canonical skill key: never equal to a folded raw skill.
 CANONICAL = "≡"
@@ -70,14 +73,20 @@ class Semantics:
     """One run's vocabulary: skill keys, job occupations and what the signals' history teaches, each
     computed once per distinct term, job or set of past jobs (the pool repeats them a lot)."""
 
-    def __init__(self, vocab: Vocabulary, signals: PoolSignals | None = None) -> None:
+    def __init__(self, vocab: Vocabulary, signals: PoolSignals | None = None, *,
+                 general_synonyms: bool = True) -> None:
         self.vocab = vocab
+        self.general_synonyms = general_synonyms
         self.classifier = Classifier(vocab)
         self._skill: dict[str, str] = {}
         self._terms: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._job: dict[int, Occupation | None] = {}
         self._links: dict[tuple[int, ...], dict[str, FamilyLink]] = {}
         self._job_links_cache: dict[tuple[int, bool], _JobLinks] = {}
+        #: The openings' skill keys by synonym signature, for the last set of openings asked about.
+        self._synonyms: tuple[Collection[str], dict[str, tuple[str, ...]]] | None = None
+        self._contested_sigs: frozenset[str] | None = None
+        self._sig: dict[str, str | None] = {}
         self.learned = Learned({}, {})
         self._signals = signals
         if signals is not None:
@@ -116,6 +125,58 @@ class Semantics:
 
     def learned_skill(self, key: str) -> LearnedSkill | None:
         return self.learned.skills.get(key)
+
+    def synonym(self, key: str) -> str | None:
+        """The general-synonym signature of a skill key the thesaurus does not know (its keys never get one),
+        unless the vocabulary tells that signature's words apart."""
+        if key in self._sig:
+            return self._sig[key]
+        sig = synonym_signature(key) if self.general_synonyms and not key.startswith(CANONICAL) else None
+        found = self._sig[key] = None if sig is None or sig in self._contested() else sig
+        return found
+
+    def _contested(self) -> frozenset[str]:
+        """Signatures whose words the vocabulary itself puts in different families or skills: Sudachi has
+        介護＝看護 (group 22138), the job vocabulary has care and nursing, so that group links nothing."""
+        if self._contested_sigs is None:
+            families: dict[str, set[str]] = {}
+            skills: dict[str, set[str]] = {}
+            for index, seen in ((self.vocab.family_of, families), (self.vocab.skill_of, skills)):
+                for key, target in index.items():
+                    if (sig := synonym_signature(key)) is not None:
+                        seen.setdefault(sig, set()).add(target)
+            self._contested_sigs = frozenset(sig for seen in (families, skills)
+                                             for sig, targets in seen.items() if len(targets) > 1)
+        return self._contested_sigs
+
+    def _synonym_index(self, wanted: Collection[str]) -> dict[str, tuple[str, ...]]:
+        if self._synonyms is None or self._synonyms[0] is not wanted:
+            index: dict[str, list[str]] = {}
+            for key in wanted:
+                if (sig := self.synonym(key)) is not None:
+                    index.setdefault(sig, []).append(key)
+            self._synonyms = (wanted, {sig: tuple(keys) for sig, keys in index.items()})
+        return self._synonyms[1]
+
+    def synonym_links(self, keys: tuple[str, ...], wanted: Collection[str]) -> dict[str, str]:
+        """An opening's skill key -> the person's key it is a general synonym of (クライアント -> 顧客),
+        for the opening keys `wanted` the person does not already have."""
+        index = self._synonym_index(wanted)
+        links: dict[str, str] = {}
+        if not index:
+            return links
+        for key in keys:
+            sig = self.synonym(key)
+            for other in index.get(sig, ()) if sig is not None else ():
+                if other not in keys:
+                    links.setdefault(other, key)
+        return links
+
+    def linked_keys(self, keys: tuple[str, ...], wanted: Collection[str]) -> list[str]:
+        """The opening keys a person's keys link to below a thesaurus match (`LEARNED_SKILL_WEIGHT`):
+        learned by co-occurrence, or general synonyms."""
+        learned = {link.canonical for k in keys if (link := self.learned_skill(k)) is not None}
+        return sorted(learned | set(self.synonym_links(keys, wanted)))
 
     # -- occupations
     def _job_title(self, job_id: int) -> str:
@@ -226,8 +287,9 @@ class Semantics:
             notes.append(link.evidence)
         return f"{head}: {name}" + (f"（{'、'.join(notes)}）" if notes else "")
 
-    def skill_forms(self, signals: PoolSignals, i: int) -> dict[str, SkillForm]:
-        """Key -> how the person wrote it (first spelling wins), learned links with their evidence."""
+    def skill_forms(self, signals: PoolSignals, i: int, wanted: Collection[str] = ()) -> dict[str, SkillForm]:
+        """Key -> how the person wrote it (first spelling wins), learned links with their evidence, and the
+        opening keys `wanted` a general synonym links the person to."""
         forms: dict[str, SkillForm] = {}
         for term in (*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i]):
             key = self.skill_key(term)
@@ -237,4 +299,7 @@ class Semantics:
             if learned is not None:
                 forms.setdefault(learned.canonical,
                                  SkillForm(term, f"学習: 同じ人 {learned.people}/{learned.holders}人"))
+        if wanted:
+            for other, key in self.synonym_links(self.raw_keys(signals, i), wanted).items():
+                forms.setdefault(other, SkillForm(forms[key].form, synonym=True))
         return forms

@@ -90,6 +90,10 @@ def test_demo_shortlists_pool_members_for_the_jobs_that_just_opened(demo_run: De
             rows += [dict(zip(header, values, strict=True)) for values in body]
     assert len(rows) == matches
     assert {r["求人ID"] for r in rows} == {"J021", "J022", "J023", "J024", "J025"}
+    # J024 asks for カスタマー支援, a word only Sudachi's synonym groups know: named where it links.
+    note = "カスタマーサポート＝カスタマー支援（一般語の同義語）"
+    linked = [r for r in rows if note in (r["一致の理由"] or "")]
+    assert linked and {r["求人ID"] for r in linked} == {"J024"}
     # A spreadsheet source has no openings and no ATS to open: both columns stay empty.
     assert all(r["募集枠ID"] is None and r["ATSで開く"] is None and r["候補者ID"].startswith("c_")
                and "@" not in (r["一致の理由"] or "") for r in rows)

@@ -137,3 +137,40 @@ def test_a_family_from_an_earlier_application_names_that_application(engine: Eng
     assert "職種: バックエンドエンジニア、" in rows[engineer.id]["why"]
     assert "職種" not in rows[legal.id]["why"]
     assert rows[legal.id]["rank"] == 3
+
+
+def _clients(s: Session) -> dict[str, int]:
+    job = add_job(s, "法人営業", required=["Salesforce", "クライアント"], preferred=["パソコン"],
+                  location=None, opened_at=NOW - timedelta(days=1))
+    synonym = add_member(s, past_title="法人営業", skills=["SFDC", "顧客"], location=None)
+    ambiguous = add_member(s, past_title="法人営業", skills=["SFDC", "PC"], location=None)
+    return {"job": job.id, "synonym": synonym.id, "ambiguous": ambiguous.id}
+
+
+def test_a_general_synonym_links_below_the_thesaurus_and_is_named(engine: Engine, settings: Settings) -> None:
+    with session_scope(engine) as s:
+        ids = _clients(s)
+    rows = {r["candidate_id"]: r for r in _plan(engine, pool_settings(settings, threshold=0)).rows}
+    synonym, ambiguous = rows[ids["synonym"]], rows[ids["ambiguous"]]
+    # 顧客＝クライアント is in no job vocabulary, only in Sudachi's synonym groups (186).
+    assert synonym["why"].startswith("必須スキル 2/2 一致（SFDC＝Salesforce、"
+                                     "顧客＝クライアント（一般語の同義語））、職種: 法人営業")
+    assert synonym["matched_required"] == ["Salesforce", "クライアント"]
+    # A general synonym counts like a learned link: half a thesaurus match (SFDC 1 + 顧客 0.5 of 2).
+    assert synonym["required_score"] == 75.0 and synonym["rank"] == 1
+    # PC is in four groups (パソコン among them): not linked.
+    assert ambiguous["matched_preferred"] == [] and "パソコン" not in ambiguous["why"]
+
+
+def test_the_thesaurus_wins_over_a_general_synonym(engine: Engine, settings: Settings,
+                                                    tmp_path: Path) -> None:
+    with session_scope(engine) as s:
+        ids = _clients(s)
+    # The operator makes 顧客 a form of their own skill 顧客基盤: Sudachi's group no longer links it.
+    own = tmp_path / "thesaurus.csv"
+    own.write_text("正規形,別名,種別\n顧客基盤,顧客,スキル\n", encoding="utf-8")
+    rows = {r["candidate_id"]: r for r in
+            _plan(engine, pool_settings(settings, threshold=0, thesaurus_path=own)).rows}
+    synonym = rows[ids["synonym"]]
+    assert synonym["why"].startswith("必須スキル 1/2 一致（SFDC＝Salesforce）、不足：クライアント")
+    assert synonym["required_score"] == 50.0

@@ -134,3 +134,47 @@ def test_a_bad_entry_refuses_the_file_with_its_line(tmp_path: Path, name: str, t
     with pytest.raises(ThesaurusError) as err:
         load_vocabulary(path)
     assert str(err.value) == message
+
+
+def test_general_synonyms_come_from_sudachis_groups_and_keep_the_head_rule() -> None:
+    from junkan.pool.vocabulary.synonyms import synonym_signature
+
+    # One group each: linked, whatever the script or spelling.
+    assert synonym_signature("顧客") == synonym_signature("クライアント") == synonym_signature("ｸﾗｲｱﾝﾄ")
+    assert synonym_signature("打ち合わせ") == synonym_signature("ミーティング") == synonym_signature("会議")
+    assert synonym_signature("給与") == synonym_signature("賃金")
+    assert synonym_signature("顧客") != synonym_signature("給与")
+    # The head carries the group, the words before it stay: 法人セールス is 法人営業, not 個人営業.
+    assert synonym_signature("法人セールス") == synonym_signature("法人営業")
+    assert synonym_signature("個人営業") != synonym_signature("法人営業")
+    # 営業事務 is 事務 work, in no group: never a synonym of any 営業. PC is in four groups: no link.
+    assert synonym_signature("営業事務") is None
+    assert synonym_signature("PC") is None and synonym_signature("パソコン") is not None
+
+
+def test_a_word_the_thesaurus_knows_gets_no_general_synonym() -> None:
+    from junkan.pool.semantic import Semantics
+
+    sem = Semantics(shipped())
+    # 法人営業 is a thesaurus skill: its key is the thesaurus's, and Sudachi's group (営業＝セールス) does not
+    # make the unknown 法人セールス one of its forms.
+    key = sem.skill_key("法人営業")
+    assert key == sem.skill_key("BtoB営業") and sem.synonym(key) is None
+    assert sem.synonym_links((sem.skill_key("法人セールス"),), {key}) == {}
+    # Two words it does not know, one group: linked, the opening's key to the person's.
+    client, customer = sem.skill_key("クライアント"), sem.skill_key("顧客")
+    assert sem.synonym_links((customer,), {client, key}) == {client: customer}
+    assert sem.synonym_links((sem.skill_key("PC"),), {sem.skill_key("パソコン")}) == {}
+
+
+def test_a_group_the_vocabulary_splits_links_nothing() -> None:
+    from junkan.pool.semantic import Semantics
+    from junkan.pool.vocabulary.synonyms import synonym_signature
+
+    # Sudachi puts 介護 and 看護 in one group; the job vocabulary has care and nursing apart.
+    assert synonym_signature("介護") == synonym_signature("看護")
+    sem = Semantics(shipped())
+    care, nursing = sem.skill_key("介護"), sem.skill_key("看護")
+    assert sem.synonym(care) is None and sem.synonym_links((care,), {nursing}) == {}
+    # A group it does not split still links.
+    assert sem.synonym(sem.skill_key("ミーティング")) == sem.synonym(sem.skill_key("打ち合わせ")) is not None
