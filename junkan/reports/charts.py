@@ -108,7 +108,7 @@ def loop_stages(kpis: dict[str, Any], lang: Lang) -> list[list[Stage]]:
 
     # People matched in every run of the period, shortlists included (a shortlist run mails nobody).
     matches = _input(kpis, "pool_matched", "matches")
-    sent = sum(float(r["inputs"].get("sent") or 0) for r in kpis.get("email_delivered_rate", {}).get(
+    sent = sum(float(r["inputs"].get("sent") or 0) for r in kpis.get("email_clicked_rate", {}).get(
         "breakdown", []) if r["dims"].get("kind") == "rejection")
     # Three chains that each start from their own population, so that no link reads above 100%: the
     # rejections Junkan had to follow up, every notice it sent (a backlog included), the talent pool.
