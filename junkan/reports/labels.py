@@ -278,6 +278,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "loop": ("循環の全体像", "The loop"),
     "loop_note": ("矢印の数字は前の段階からの割合です。",
                   "The figures on the arrows are the share of the step before."),
+    "loop_shortlist_note": (
+        "候補リストの人にはメールを送らず、採用担当者が直接連絡します。候補リストからの応募も再応募に数えます。",
+        "Shortlisted people get no mail: the recruiters contact them themselves. Their applications count as "
+        "re-applications too."),
     "cards": ("主要指標", "Headline figures"),
     "trends": ("月次推移", "Monthly trends"),
     "lift": ("再コンタクトの効果", "Re-contact lift"),

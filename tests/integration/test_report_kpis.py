@@ -16,7 +16,7 @@ from junkan.db.models_partner import PartnerReferral
 from junkan.db.models_pool import MatchRun, PoolMatch
 from junkan.db.models_reports import ReportSnapshot
 from junkan.reports.build import build_report
-from junkan.reports.charts import loop_stages
+from junkan.reports.charts import loop_stages, shortlist_note
 from junkan.reports.labels import missing_text
 from junkan.reports.periods import Period, month
 from junkan.reports.registry import PENDING_KPIS, PENDING_REASON
@@ -347,6 +347,10 @@ def test_the_loop_counts_people_matched_by_every_run_shortlists_included(engine:
     assert matched["apart"] == {"matches": 13, "shortlisted": 2, "auto_matched": 10}
     pool_row = loop_stages(kpis, "ja")[2]
     assert pool_row[1][:2] == ("マッチ（13組）", 12.0)
+    # After the match: the 6 mailed by the auto run and the 2 listed for recruiters, who contact them.
+    assert pool_row[2][:2] == ("再コンタクト・候補リスト（うちリスト 2）", 8.0)
+    assert loop_stages(kpis, "en")[2][2][:2] == ("Mailed or shortlisted (2 listed)", 8.0)
+    assert shortlist_note(kpis, "ja").startswith("候補リストの人にはメールを送らず")
 
 
 def test_without_provider_events_deliveries_bounces_and_opens_are_no_data_not_zero(
