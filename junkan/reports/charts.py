@@ -138,10 +138,10 @@ def _contact_step(kpis: dict[str, Any], ja: bool) -> tuple[str, float]:
     who contact them themselves (shortlist runs mail nobody: a 0 there would read as people lost)."""
     mailed, listed = _value(kpis, "recontacts_sent"), _input(kpis, "pool_matched", "shortlisted")
     if listed and not mailed:
-        return ("候補リスト（連絡は採用担当者）" if ja else "Shortlisted (recruiters contact)"), listed
+        return ("候補リスト\n（採用担当者が連絡）" if ja else "Shortlisted\n(recruiters contact)"), listed
     if listed:
-        return (f"再コンタクト・候補リスト（うちリスト {listed:,.0f}）" if ja
-                else f"Mailed or shortlisted ({listed:,.0f} listed)"), mailed + listed
+        return (f"再コンタクト・候補リスト\n（うちリスト {listed:,.0f}）" if ja
+                else f"Mailed or shortlisted\n({listed:,.0f} listed)"), mailed + listed
     return ("再コンタクト" if ja else "Re-contacted"), mailed
 
 

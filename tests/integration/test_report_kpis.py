@@ -348,8 +348,8 @@ def test_the_loop_counts_people_matched_by_every_run_shortlists_included(engine:
     pool_row = loop_stages(kpis, "ja")[2]
     assert pool_row[1][:2] == ("マッチ（13組）", 12.0)
     # After the match: the 6 mailed by the auto run and the 2 listed for recruiters, who contact them.
-    assert pool_row[2][:2] == ("再コンタクト・候補リスト（うちリスト 2）", 8.0)
-    assert loop_stages(kpis, "en")[2][2][:2] == ("Mailed or shortlisted (2 listed)", 8.0)
+    assert pool_row[2][:2] == ("再コンタクト・候補リスト\n（うちリスト 2）", 8.0)
+    assert loop_stages(kpis, "en")[2][2][:2] == ("Mailed or shortlisted\n(2 listed)", 8.0)
     assert shortlist_note(kpis, "ja").startswith("候補リストの人にはメールを送らず")
 
 

@@ -19,10 +19,10 @@ SHORTLIST_MONTH: dict[str, Any] = {
 
 def test_in_shortlist_mode_the_step_after_the_match_is_the_shortlist_not_zero_recontacts() -> None:
     pool = [stage[:2] for stage in loop_stages(SHORTLIST_MONTH, "ja")[2]]
-    assert pool == [("タレントプール", 40.0), ("マッチ（7組）", 5.0), ("候補リスト（連絡は採用担当者）", 5.0),
-                    ("再応募", 2.0), ("採用", 1.0)]
+    assert pool == [("タレントプール", 40.0), ("マッチ（7組）", 5.0),
+                    ("候補リスト\n（採用担当者が連絡）", 5.0), ("再応募", 2.0), ("採用", 1.0)]
     english = [stage[0] for stage in loop_stages(SHORTLIST_MONTH, "en")[2]]
-    assert english[2] == "Shortlisted (recruiters contact)"
+    assert english[2] == "Shortlisted\n(recruiters contact)"
 
 
 def test_the_loop_says_under_it_that_recruiters_contact_the_shortlisted_people() -> None:
