@@ -261,14 +261,17 @@ def pandas_kpis(engine: Engine, settings: Settings) -> dict[str, object]:
     ids = sent.id
     clicked = ids.isin(has["click"] | own)
     opened = ids.isin(has["open"])
-    delivered = ids.isin(has["delivered"]) | (sent.state == "delivered") | opened | clicked
     bounced = ids.isin(has["bounce"]) | (sent.state == "bounced")
+    # Delivery, bounces and opens are of the mails the provider reported on (email_provider_events.sql).
+    reported = ids.isin(set(ev.message_id)) | sent.state.isin(["delivered", "bounced"])
+    delivered = reported & (ids.isin(has["delivered"]) | (sent.state == "delivered") | opened | clicked)
     n = len(sent)
     if n:
-        out["email_delivered_rate"] = delivered.sum() / n
-        out["email_bounced_rate"] = bounced.sum() / n
-        out["email_opened_rate"] = opened.sum() / n
         out["email_clicked_rate"] = clicked.sum() / n
+    if reported.sum():
+        out["email_delivered_rate"] = delivered.sum() / reported.sum()
+        out["email_bounced_rate"] = bounced.sum() / reported.sum()
+        out["email_opened_rate"] = opened.sum() / reported.sum()
     # Partner.
     pc = clicks[(clicks.link == "partner") & (clicks.clicked_at >= start) & (clicks.clicked_at < end)]
     pc = pc.merge(msgs[["id", "partner_name"]], left_on="message_id", right_on="id")

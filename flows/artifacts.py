@@ -1,4 +1,5 @@
-"""Counts artifacts, one layout for every flow: a `metric | count` table under a stable key, flags as
+"""Counts artifacts, one layout for every flow: a `項目 | item | 件数` table under a stable key (each count
+labelled Japanese first from junkan/count_labels.py, the machine keys stay in the flow's result), flags as
 sentences in the description (never a count of 1: a FlowResult keeps them apart, flows/results.py), and a
 separate key for dry runs, so that a preview never replaces the real run's figures in the UI."""
 
@@ -9,6 +10,7 @@ from datetime import date
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from junkan.count_labels import shown
 from junkan.mail.timing import closed_window_note
 from junkan.runtime import runtime
 
@@ -22,10 +24,21 @@ def artifact_key(key: str, dry_run: bool = False) -> str:
     return key + DRY_RUN_SUFFIX if dry_run else key
 
 
-def count_rows(counts: Mapping[str, int] | Iterable[tuple[str, int]]) -> list[dict[str, object]]:
-    """`metric | count` rows."""
+#: The columns of a counts table: the Japanese label, the English one, the figure.
+ITEM_JA, ITEM_EN, COUNT = "項目", "item", "件数"
+
+
+def count_rows(counts: Mapping[str, int] | Iterable[tuple[str, int]],
+               flow: str | None = None) -> list[dict[str, object]]:
+    """One labelled row per count; `flow` names the flow each row belongs to (`daily`'s summary)."""
     pairs = counts.items() if isinstance(counts, Mapping) else counts
-    return [{"metric": label, "count": value} for label, value in pairs]
+    rows: list[dict[str, object]] = []
+    for key, value in pairs:
+        ja, en = shown(key)
+        if flow is not None:
+            ja, en = f"{flow}：{ja}", f"{flow}: {en}"
+        rows.append({ITEM_JA: ja, ITEM_EN: en, COUNT: value})
+    return rows
 
 
 def sending_notes(*, outside_window: bool, fatal: bool, as_of: date | None) -> list[str]:
@@ -49,9 +62,14 @@ def _describe(description: str, notes: Iterable[str], dry_run: bool) -> str:
 def publish_counts(key: str, counts: Mapping[str, int] | Iterable[tuple[str, int]], *, description: str,
                    notes: Iterable[str] = (), dry_run: bool = False) -> str:
     """Publish a counts table; returns the key it went under."""
+    return publish_rows(key, count_rows(counts), description=description, notes=notes, dry_run=dry_run)
+
+
+def publish_rows(key: str, rows: list[dict[str, object]], *, description: str, notes: Iterable[str] = (),
+                 dry_run: bool = False) -> str:
+    """Publish rows made by `count_rows`; returns the key they went under."""
     chosen = artifact_key(key, dry_run)
-    create_table_artifact(key=chosen, table=count_rows(counts), description=_describe(description, notes,
-                                                                                        dry_run))
+    create_table_artifact(key=chosen, table=rows, description=_describe(description, notes, dry_run))
     return chosen
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import get_run_logger
 
-from flows.artifacts import publish_counts
+from flows.artifacts import count_rows, publish_rows
 from flows.declare import PartsFailed, junkan_flow
 from flows.ingest_decisions import ingest_decisions
 from flows.overlap import holds_sending_slot
@@ -64,7 +64,7 @@ def daily(as_of: OptionalDay = as_of_field(),
             failed.append(name)
             logger.error("sub-flow %s ended %s", name, state.type.value)
     rows, notes = summary([name for name, _ in states], results, failed)
-    publish_counts(ARTIFACT_KEY, rows,
+    publish_rows(ARTIFACT_KEY, rows,
                    description=ja_en("日次処理の結果：各フローの件数を1行ずつ",
                                      "What the daily run did: one row per count of each flow"),
                    notes=[DRY_RUN_HELP, *notes] if dry_run else notes, dry_run=dry_run)
@@ -74,15 +74,15 @@ def daily(as_of: OptionalDay = as_of_field(),
 
 
 def summary(order: list[str], results: dict[str, FlowResult],
-            failed: list[str]) -> tuple[list[tuple[str, int]], list[str]]:
-    """One `flow: metric` row per count, in the order run; failures and each flow's own notes as sentences."""
-    rows: list[tuple[str, int]] = []
+            failed: list[str]) -> tuple[list[dict[str, object]], list[str]]:
+    """One `flow：項目` row per count, in the order run; failures and each flow's own notes as sentences."""
+    rows: list[dict[str, object]] = []
     notes: list[str] = []
     for name in order:
         if name in failed:
             notes.append(f"{name}: 失敗（このフローの件数はありません。ログを確認してください）")
             continue
         result = results[name]
-        rows += [(f"{name}: {key}", value) for key, value in result.counts.items()]
+        rows += count_rows(result.counts, flow=name)
         notes += [f"{name}: {note}" for note in result.notes]
     return rows, notes

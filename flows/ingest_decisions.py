@@ -11,19 +11,9 @@ from flows.results import FlowResult
 from tasks.ingest import ingest_applications_task
 
 ARTIFACT_KEY = "ingest-decisions-counts"
-#: (label shown in the UI, key in the counts) — the figures an operator checks after a run.
-ARTIFACT_ROWS = (
-    ("new", "new"),
-    ("updated", "updated"),
-    ("rejected", "rejected"),
-    ("hired", "hired"),
-    ("withdrawn", "withdrawn"),
-    ("re-applied", "reapplied"),
-    ("quarantined", "quarantined"),
-    ("quarantined jobs and reasons", "reference_quarantined"),
-    ("no address", "no_address"),
-    ("erased (skipped)", "erased"),
-)
+#: The figures an operator checks after a run, in this order (labels: junkan/count_labels.py).
+ARTIFACT_ROWS = ("new", "updated", "rejected", "hired", "withdrawn", "reapplied", "quarantined",
+                 "reference_quarantined", "no_address", "erased")
 
 
 @junkan_flow("ingest-decisions",
@@ -46,7 +36,7 @@ def ingest_decisions(
     counts = ingest_applications_task(as_of=as_of, full=full_refresh)
     publish_counts(
         ARTIFACT_KEY,
-        [(label, counts[key]) for label, key in ARTIFACT_ROWS],
+        [(key, counts[key]) for key in ARTIFACT_ROWS],
         description=ja_en(
             "選考結果の取り込み：新規・更新・不採用・採用・辞退・再応募の応募数と隔離したレコード数"
             "（求人・募集枠・理由は別）。宛先なし＝保存して確認待ち、消去済み＝消去した人の記録で読み飛ばし"

@@ -17,6 +17,13 @@ flow's default None applies, and the API (which adds null to the types of a prop
 still takes an explicit null. tests/flows/test_deployment_forms.py checks the schemas and what the API
 accepts; the forms were checked in the Prefect 3.9 UI (docs/operations.md "Run forms").
 
+No public route gives the same schema (checked with Prefect 3.9.1, pydantic 2.14): Prefect rebuilds each
+parameter's Field keeping only its default, description and a *dict* `json_schema_extra` (a callable is
+dropped, and one in an `Annotated[…, Field(…)]` loses to Prefect's dict); hooks on the annotation
+(`WithJsonSchema`, `__get_pydantic_json_schema__`) run inside the default wrapper, before pydantic adds the
+default; a `default_factory` is not resolved when a flow is called directly; and the deployment's
+`parameter_openapi_schema` is always computed from the flow (`prefect deploy` and the runner alike).
+
 Dates carry a `pattern` as well as `format: date`: the API checks parameters against the schema when a run
 is created (`enforce_parameter_schema`), but its validator ignores `format`, so without the pattern
 `as_of=2026-13-01` would make a run that only fails once it starts. The pattern knows month lengths; only

@@ -17,16 +17,8 @@ from junkan.pool.months import cooldown_over_mask
 from junkan.pool.signals import PoolSignals
 from junkan.pool.stated import Stated
 
-#: Rule name -> label shown in the artifact.
-RULES: dict[str, str] = {
-    "cooldown": "クールダウン期間中",
-    "recently_contacted": "最近再連絡済み",
-    "opted_out": "配信停止・同意撤回",
-    "hired": "入社済み",
-    "suppressed": "配信停止リスト",
-    "in_process": "選考中",
-    "stated_never": "ご本人が今後の案内を希望しない",
-}
+#: The rules `exclusion_masks` applies, in order (their labels: junkan.count_labels.EXCLUSION_RULES).
+RULES = ("cooldown", "recently_contacted", "opted_out", "hired", "suppressed", "in_process", "stated_never")
 APPLIED_RULE = "already_applied"
 
 

@@ -8,19 +8,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from junkan.count_labels import EXCLUSION_RULES, shown
 from junkan.pool.attribution import Lift
 from junkan.pool.model import ModelReport
 
 #: The artifact lists this many openings; the CSV has all of them.
 DIGEST_MAX_OPENINGS = 50
 
-_COUNT_LABELS = (
-    ("new_openings", "new openings"), ("eligible_pool", "eligible pool"), ("pool", "pool members"),
-    ("matches", "matches"), ("matched_people", "people matched"), ("mails_enqueued", "mails enqueued"),
-    ("shortlists", "shortlists"), ("held_out", "held out (not mailed)"),
-    ("no_recontact_consent", "matched without re-contact consent (not mailed)"),
-    ("reapplications_recorded", "re-applications recorded"),
-)
+#: The run's counts the artifact shows first, in this order (labels: junkan/count_labels.py).
+_COUNT_ROWS = ("new_openings", "eligible_pool", "pool", "matches", "matched_people", "mails_enqueued",
+               "shortlists", "held_out", "no_recontact_consent", "reapplications_recorded")
 
 
 def _cell(text: object) -> str:
@@ -28,24 +25,31 @@ def _cell(text: object) -> str:
 
 
 def counts_markdown(counts: dict[str, Any], *, mode: str, dry_run: bool, lift: Lift | None = None) -> str:
-    title = f"# Re-contact ({mode}{', dry run' if dry_run else ''})"
-    lines = [title, "", "| metric | count |", "| --- | ---: |"]
-    for key, label in _COUNT_LABELS:
+    title = f"# 再コンタクト / Re-contact（{mode}{'、ドライラン / dry run' if dry_run else ''}）"
+    lines = [title, "", "| 項目 | item | 件数 |", "| --- | --- | ---: |"]
+    for key in _COUNT_ROWS:
         if key in counts:
-            lines.append(f"| {label} | {counts[key]} |")
+            ja, en = shown(key)
+            lines.append(f"| {ja} | {en} | {counts[key]} |")
     excluded = {k.removeprefix("excluded_"): v for k, v in counts.items() if k.startswith("excluded_")}
     if excluded:
-        lines += ["", "Excluded from matching (a person can hit several rules):", "",
-                  "| rule | people |", "| --- | ---: |"]
-        lines += [f"| {k} | {v} |" for k, v in excluded.items()]
+        lines += ["", "マッチ対象外（1人が複数の理由に当たることがあります）/ "
+                  "Excluded from matching (a person can hit several rules):", "",
+                  "| 理由 | rule | 人数 |", "| --- | --- | ---: |"]
+        for rule, n in excluded.items():
+            ja, en = EXCLUSION_RULES.get(rule, (rule, rule))
+            lines.append(f"| {ja} | {en} | {n} |")
     if lift is not None and (lift.contacted.people or lift.holdout.people):
-        lines += ["", "Re-application after re-contact (auto runs, all time):", "",
-                  "| group | people | re-applied | rate |", "| --- | ---: | ---: | ---: |"]
-        for label, group in (("mailed", lift.contacted), ("held out", lift.holdout)):
+        lines += ["", "再コンタクト後の再応募（自動送信の実行、全期間）/ "
+                  "Re-application after re-contact (auto runs, all time):", "",
+                  "| 群 | group | 人数 | 再応募 | 率 |", "| --- | --- | ---: | ---: | ---: |"]
+        for ja, en, group in (("メール送信", "mailed", lift.contacted),
+                              ("送らずに比較（ホールドアウト）", "held out", lift.holdout)):
             rate = "–" if group.rate is None else f"{group.rate:.1%}"
-            lines.append(f"| {label} | {group.people} | {group.reapplied} | {rate} |")
+            lines.append(f"| {ja} | {en} | {group.people} | {group.reapplied} | {rate} |")
         if lift.lift is not None:
-            lines.append(f"\nLift (mailed rate / held-out rate): {lift.lift:.2f}×")
+            lines.append(f"\nリフト（送信群の率 ÷ ホールドアウト群の率）/ "
+                         f"Lift (mailed rate / held-out rate): {lift.lift:.2f}×")
     return "\n".join(lines)
 
 

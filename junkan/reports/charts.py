@@ -73,6 +73,8 @@ class Chart:
     title: str
     svg: str | None
     empty: str = ""
+    #: A sentence said under the chart, beside the general one.
+    note: str = ""
 
 
 def _empty(key: str, title: str, reason: str) -> Chart:
@@ -108,7 +110,7 @@ def loop_stages(kpis: dict[str, Any], lang: Lang) -> list[list[Stage]]:
 
     # People matched in every run of the period, shortlists included (a shortlist run mails nobody).
     matches = _input(kpis, "pool_matched", "matches")
-    sent = sum(float(r["inputs"].get("sent") or 0) for r in kpis.get("email_delivered_rate", {}).get(
+    sent = sum(float(r["inputs"].get("sent") or 0) for r in kpis.get("email_clicked_rate", {}).get(
         "breakdown", []) if r["dims"].get("kind") == "rejection")
     # Three chains that each start from their own population, so that no link reads above 100%: the
     # rejections Junkan had to follow up, every notice it sent (a backlog included), the talent pool.
@@ -125,10 +127,27 @@ def loop_stages(kpis: dict[str, Any], lang: Lang) -> list[list[Stage]]:
         [plain("タレントプール" if ja else "Talent pool", _value(kpis, "pool_size")),
          plain(f"マッチ（{matches:,.0f}組）" if ja else f"Matched ({matches:,.0f} pairs)",
                _value(kpis, "pool_matched")),
-         plain("再コンタクト" if ja else "Re-contacted", _value(kpis, "recontacts_sent")),
+         plain(*_contact_step(kpis, ja)),
          plain("再応募" if ja else "Re-applied", _value(kpis, "reapplications_via_recontact")),
          plain("採用" if ja else "Hired", _value(kpis, "hires_from_pool"))],
     ]
+
+
+def _contact_step(kpis: dict[str, Any], ja: bool) -> tuple[str, float]:
+    """The step after the match: re-contact mails (auto runs), or the people shortlisted for recruiters,
+    who contact them themselves (shortlist runs mail nobody: a 0 there would read as people lost)."""
+    mailed, listed = _value(kpis, "recontacts_sent"), _input(kpis, "pool_matched", "shortlisted")
+    if listed and not mailed:
+        return ("候補リスト\n（採用担当者が連絡）" if ja else "Shortlisted\n(recruiters contact)"), listed
+    if listed:
+        return (f"再コンタクト・候補リスト\n（うちリスト {listed:,.0f}）" if ja
+                else f"Mailed or shortlisted\n({listed:,.0f} listed)"), mailed + listed
+    return ("再コンタクト" if ja else "Re-contacted"), mailed
+
+
+def shortlist_note(kpis: dict[str, Any], lang: Lang) -> str:
+    """Said under the loop when a run of the period shortlisted people for recruiters."""
+    return text("loop_shortlist_note", lang) if _input(kpis, "pool_matched", "shortlisted") else ""
 
 
 def loop_chart(kpis: dict[str, Any], lang: Lang) -> Chart:
@@ -162,7 +181,7 @@ def loop_chart(kpis: dict[str, Any], lang: Lang) -> Chart:
                     rate = "—" if not v else f"{row[i + 1][2] / v * 100:.0f}%"
                     ax.text((x + 0.16 + x1) / 2, base_y + 0.03, rate, ha="center", va="bottom",
                             fontsize=8, color="#222")
-        return Chart("loop", title, _svg(fig))
+        return Chart("loop", title, _svg(fig), note=shortlist_note(kpis, lang))
 
 
 def funnel_chart(kpis: dict[str, Any], lang: Lang) -> Chart:

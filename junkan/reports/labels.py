@@ -155,8 +155,8 @@ DEFINITIONS: dict[str, tuple[_D, _D]] = {
                         "決定日"),
                        ("rejections notified within the SLA (business days)",
                         "rejections after go-live, less exclusions", "decision date")),
-    "email_delivered_rate": (("到達したメール", "送信したメール", "送信日"),
-                             ("delivered", "sent", "sending date")),
+    "email_delivered_rate": (("到達したメール", "送信したメールのうち配信事業者の報告があったもの", "送信日"),
+                             ("delivered", "mails sent that the provider reported on", "sending date")),
     "email_bounced_rate": (("不達となったメール", "送信したメールのうち配信事業者の報告があったもの",
                             "送信日"),
                            ("bounced", "mails sent that the provider reported on", "sending date")),
@@ -336,6 +336,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "loop": ("循環の全体像", "The loop"),
     "loop_note": ("矢印の数字は前の段階からの割合です。",
                   "The figures on the arrows are the share of the step before."),
+    "loop_shortlist_note": (
+        "候補リストの人にはメールを送らず、採用担当者が直接連絡します。候補リストからの応募も再応募に数えます。",
+        "Shortlisted people get no mail: the recruiters contact them themselves. Their applications count as "
+        "re-applications too."),
     "cards": ("主要指標", "Headline figures"),
     "trends": ("月次推移", "Monthly trends"),
     "lift": ("再コンタクトの効果", "Re-contact lift"),
@@ -481,9 +485,9 @@ _REASONS_JA: tuple[tuple[str, str], ...] = (
     (r"no hires in the period", "期間内の採用がありません"),
     (r"no messages sent in the period", "期間内に送信したメールがありません"),
     (r"the mail provider reported nothing about the period's mails \(the file and SMTP backends report no "
-     r"bounces or opens\)",
-     "期間内のメールについて配信事業者からの報告がありません（ファイル出力や SMTP での送信では、不達や開封は"
-     "報告されません）"),
+     r"deliveries, bounces or opens\)",
+     "期間内のメールについて配信事業者からの報告がありません（ファイル出力や SMTP での送信では、到達・不達・"
+     "開封は報告されません）"),
     (r"no rejections to follow up in the period", "期間内にフォローアップ対象の不採用がありません"),
     (r"no notices carrying a partner link in the period", "期間内にパートナーリンク付きの通知がありません"),
     (r"the talent pool is empty", "タレントプールが空です"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -50,3 +51,17 @@ def table_rows(artifact: Artifact) -> list[dict[str, Any]]:
     data = artifact.data
     rows: list[dict[str, Any]] = json.loads(data) if isinstance(data, str) else data
     return rows
+
+
+#: A Japanese word (kana or kanji): what a labelled row has and a bare machine key never has.
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+IDENTIFIER = re.compile(r"[a-z]+_[a-z_]+")
+
+
+def labelled_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """A counts table as the operator reads it, by its Japanese label. Fails on a row an operator could
+    not read: a count without a label shows its bare key (junkan/count_labels.py)."""
+    assert rows and all(set(row) == {"項目", "item", "件数"} for row in rows), rows  # every counts table
+    for row in rows:
+        assert JAPANESE.search(row["項目"]) and not IDENTIFIER.search(row["item"]), f"unlabelled count: {row}"
+    return {row["項目"]: row["件数"] for row in rows}

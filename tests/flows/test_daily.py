@@ -15,7 +15,7 @@ import flows.daily
 from flows.catalog import IN_DAILY
 from flows.daily import SubFlowsFailed, daily
 from flows.results import FlowResult
-from tests.flows._artifacts import newest, table_rows
+from tests.flows._artifacts import labelled_counts, newest, table_rows
 
 CLOSED = "送信時間帯（9:00–18:00 JST）の外のため未送信。次回: 11/24 09:00"
 
@@ -26,7 +26,7 @@ RESULTS: dict[str, FlowResult | None] = {
     "send-rejections": FlowResult({"sent": 2}, {"outside_window": True, "dry_run": True}, [CLOSED]),
     "sync-partner-stats": FlowResult({"credits_earned": 1}),
     "recontact": FlowResult({"matches": 4}),
-    "retention": FlowResult({"anonymised_rejected": 0}),
+    "retention": FlowResult({"anonymised_rejected_days": 0}),
 }
 
 calls: list[tuple[str, dict[str, Any]]] = []
@@ -106,13 +106,16 @@ def test_a_dry_run_is_named_so_and_keeps_its_summary_apart(partner_down: None) -
         summary = newest("daily-summary-dry-run")
     assert run.name == "daily 2026-11-24 (dry run)"
     # One row per count, in the order run; the flags are no rows; the failed flow and the dry run in words.
-    assert table_rows(summary) == [
-        {"metric": "ingest-decisions: new", "count": 3},
-        {"metric": "sync-email-events: suppressions_added", "count": 1},
-        {"metric": "send-rejections: sent", "count": 2},
-        {"metric": "recontact: matches", "count": 4},
-        {"metric": "retention: anonymised_rejected", "count": 0},
-    ]
+    assert labelled_counts(table_rows(summary)) == {
+        "ingest-decisions：新規": 3,
+        "sync-email-events：配信停止リストへの追加（合計）": 1,
+        "send-rejections：送信済み": 2,
+        "recontact：マッチ": 4,
+        "retention：匿名化：保存期間を過ぎた不採用・辞退者": 0,
+    }
+    assert [row["item"] for row in table_rows(summary)] == [
+        "ingest-decisions: new", "sync-email-events: suppressions added (total)", "send-rejections: sent",
+        "recontact: matches", "retention: anonymised: rejected or withdrawn past the retention days"]
     assert "sync-partner-stats: 失敗" in summary.description
     assert "ingest-decisions stores the ATS's decisions" in summary.description
     # The sending flow's own note, as it said it (not worked out again from as_of).

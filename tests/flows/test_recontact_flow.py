@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from flows.recontact import ARTIFACT_KEY, MODEL_KEY, SHORTLIST_KEY, recontact
+from junkan.count_labels import label
 from junkan.db import session_scope
 from junkan.db.models import Message
 from junkan.runtime import simulated_time
@@ -45,7 +46,10 @@ def test_shortlist_run_publishes_counts_digest_and_model_report(engine: Engine, 
     assert counts["new_openings"] == 2 and counts["eligible_pool"] == 2 and counts["shortlists"] == 2
     assert counts["matches"] >= 2 and "mails_enqueued" not in counts
     summary = newest_text(ARTIFACT_KEY)
-    assert "| new openings | 2 |" in summary and "| eligible pool | 2 |" in summary
+    assert "| 新しい募集枠 | new openings | 2 |" in summary
+    assert "| マッチ対象のプール | eligible pool | 2 |" in summary
+    assert "| クールダウン期間中 | in the cool-down |" in summary
+    assert [key for key in counts if label(key) is None] == []  # what `daily`'s summary shows of this run
     digest = newest_text(SHORTLIST_KEY)
     assert "必須スキル 1/1 一致（Go）" in digest and "c_" in digest and "高橋" not in digest
     assert "Rule-based score in use" in newest_text(MODEL_KEY)
@@ -56,7 +60,9 @@ def test_auto_run_mails_one_person_once_and_reports_it(engine: Engine, env: Path
     counts = recontact(as_of=AS_OF, mode="auto")
     assert counts["mails_enqueued"] == 1 and counts["mails_sent"] == 1
     assert counts["no_recontact_consent"] == 1
-    assert "| mails enqueued | 1 |" in newest_text(ARTIFACT_KEY)
+    summary = newest_text(ARTIFACT_KEY)
+    assert "| 再コンタクトメール：キューに追加 | re-contact mails: enqueued | 1 |" in summary
+    assert [key for key in counts if label(key) is None] == []
     assert len(list((env / "outbox").glob("*.eml"))) == 1
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Message).where(Message.kind == "recontact")) == 1

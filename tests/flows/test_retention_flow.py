@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import Engine, select
 from flows.retention import ARTIFACT_KEY, retention
 from junkan.db import session_scope
 from junkan.db.models import Application, Candidate
-from tests.flows._artifacts import newest_text
+from tests.flows._artifacts import labelled_counts, newest_table
 
 
 def test_dry_run_then_run(monkeypatch: pytest.MonkeyPatch, database_url: str, engine: Engine) -> None:
@@ -30,8 +31,9 @@ def test_dry_run_then_run(monkeypatch: pytest.MonkeyPatch, database_url: str, en
 
     counts = retention(as_of=date(2026, 7, 9))
     assert counts["anonymised_rejected_days"] == 1 and counts["rows_candidate"] == 1
-    artifact = newest_text(ARTIFACT_KEY)
-    assert "anonymised_rejected_days" in artifact
+    shown = labelled_counts(newest_table(ARTIFACT_KEY)[0])
+    assert shown["匿名化：保存期間を過ぎた不採用・辞退者"] == 1 and shown["消去した行：候補者"] == 1
+    artifact = json.dumps(newest_table(ARTIFACT_KEY), ensure_ascii=False)
     assert "old@example.jp" not in artifact and "古田" not in artifact
     with session_scope(engine) as s:
         assert s.scalar(select(Candidate.email_key)) is None

@@ -15,7 +15,7 @@ from junkan.db import session_scope
 from junkan.db.models import Consent, Message
 from junkan.runtime import simulated_time
 from tests.fakes.sendgrid import SendGridFake
-from tests.flows._artifacts import newest_table
+from tests.flows._artifacts import labelled_counts, newest_table
 from tests.integration._outbox_data import JST, add_application, suppress
 
 #: Wednesday: notices decided on Monday 2026-11-16 became due at 09:00.
@@ -43,10 +43,10 @@ def test_flow_sends_due_notices_once_and_publishes_counts_without_personal_data(
         "due": 4, "enqueued": 3, "sent": 3, "suppressed": 1, "failed": 0, "unknown": 0, "cancelled": 0}
     assert len(sendgrid_fake.accepted) == 3
     table = newest_table(ARTIFACT_KEY)[0]
-    assert all(set(row) == {"metric", "count"} for row in table)  # the layout of every counts table
-    shown = {row["metric"]: row["count"] for row in table}
-    assert shown["sent"] == 3 and shown["due"] == 4
-    assert "dry_run" not in shown and "outside_window" not in shown  # flags are words, not counts
+    shown = labelled_counts(table)  # Japanese first, English beside it, no machine key
+    assert shown["送信済み"] == 3 and shown["期限到来"] == 4
+    assert {row["item"]: row["件数"] for row in table}["sent"] == 3
+    assert "ドライラン" not in shown and "送信時間帯の外" not in shown  # flags are words, not counts
     dumped = json.dumps(table, ensure_ascii=False)
     assert "@" not in dumped and "鈴木" not in dumped
     again = send_rejections(as_of=AS_OF)
@@ -64,7 +64,7 @@ def test_dry_run_uses_the_sandbox_and_changes_nothing(engine: Engine, sendgrid_f
         assert list(s.scalars(select(Message))) == []
     # The preview has its own key: the real run's figures stay what the UI shows under the real one.
     table, description = newest_table(f"{ARTIFACT_KEY}-dry-run")
-    assert {row["metric"]: row["count"] for row in table}["previewed"] == 3
+    assert labelled_counts(table)["プレビュー（送信なし）"] == 3
     assert "ドライラン: 何も送信せず、状態も変更していない" in description
 
 
@@ -78,9 +78,9 @@ def test_a_bad_api_key_fails_the_run_after_publishing_counts(
     with pytest.raises(SendingStopped):
         state.result()
     table, description = newest_table(ARTIFACT_KEY)
-    shown = {row["metric"]: row["count"] for row in table}
+    shown = labelled_counts(table)
     # The refused notices wait for the fixed key instead of failing for good (issue 9 §4).
-    assert shown["sent"] == 0 and shown["failed"] == 0 and shown["held"] >= 1
+    assert shown["送信済み"] == 0 and shown["失敗"] == 0 and shown["保留（APIキーの修正待ち）"] >= 1
     assert "送信サービスが認証情報を拒否したため送信を停止" in description
 
 
@@ -111,7 +111,7 @@ def test_a_run_outside_the_sending_window_says_so_and_when_it_opens(
         counts = send_rejections(as_of=date(2026, 11, 21))
     assert counts["outside_window"] == 1 and counts["sent"] == 0
     table, description = newest_table(ARTIFACT_KEY)
-    assert "outside_window" not in {row["metric"] for row in table}
+    assert "送信時間帯の外" not in labelled_counts(table)
     assert "送信時間帯（9:00–18:00 JST）の外のため未送信。次回: 11/24 09:00" in description
 
 

@@ -13,7 +13,7 @@ from junkan.db import session_scope
 from junkan.db.models import Message, Suppression
 from junkan.engagement.events import ingest_events
 from tests.fakes.sendgrid_suppressions import API_KEY, SuppressionFake
-from tests.flows._artifacts import newest_table
+from tests.flows._artifacts import labelled_counts, newest_table
 from tests.integration._engagement_data import add_message, event
 from tests.privacy_support import KEY, hashed
 
@@ -52,8 +52,9 @@ def test_sync_email_events_merges_suppressions_settles_unknown_messages_and_publ
     assert result["asm_group_added"] == 1 and result["suppressions_added"] == 3
     assert result["unknown_resolved"] == 1 and result["unknown_remaining"] == 0
     assert result["unknown_resent"] == 0 and result["unknown_waiting_for_operator"] == 0
-    table = {row["metric"]: row["count"] for row in newest_table(ARTIFACT_KEY)[0]}
-    assert table["suppressions_added"] == 3 and table["unknown_resolved"] == 1
+    table = labelled_counts(newest_table(ARTIFACT_KEY)[0])
+    assert table["配信停止リストへの追加（合計）"] == 3 and table["結果不明から確定"] == 1
+    assert table["不達：追加"] == 1 and table["迷惑メール報告：追加"] == 1
     assert all("@" not in str(key) for key in table)  # counts only, no addresses
     with session_scope(engine) as s:
         assert s.get(Message, unknown.id).state == "delivered"
@@ -82,7 +83,7 @@ def test_a_failed_pull_still_reconciles_and_fails_the_run(engine: Engine, fake: 
     with session_scope(engine) as s:
         assert s.get(Message, unknown.id).state == "accepted"
     table, description = newest_table(ARTIFACT_KEY)
-    assert "unknown_resolved" in {row["metric"] for row in table}
+    assert "結果不明から確定" in labelled_counts(table)
     # The failed part in words, not as a row counting 0.
     assert "pull-sendgrid-suppressions が失敗したため、その件数はありません" in description
 

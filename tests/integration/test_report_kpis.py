@@ -16,7 +16,7 @@ from junkan.db.models_partner import PartnerReferral
 from junkan.db.models_pool import MatchRun, PoolMatch
 from junkan.db.models_reports import ReportSnapshot
 from junkan.reports.build import build_report
-from junkan.reports.charts import loop_stages
+from junkan.reports.charts import loop_stages, shortlist_note
 from junkan.reports.labels import missing_text
 from junkan.reports.periods import Period, month
 from junkan.reports.registry import PENDING_KPIS, PENDING_REASON
@@ -67,8 +67,9 @@ def test_follow_up_rate_counts_only_notices_accepted_within_five_business_days(o
 def test_email_rates_by_message(october: dict) -> None:
     # Notices sent in October: m1 (delivered, opened, partner link clicked) and m2 (bounced; its
     # unsubscribe click is not a click). The suppressed and cancelled notices were never handed to the
-    # provider. Re-contact mails: six, two clicked (which proves delivery), none opened or bounced.
-    assert october["email_delivered_rate"]["inputs"] == {"delivered": 3, "sent": 8}
+    # provider. Re-contact mails: six, two clicked, none opened or bounced; the provider reported on one of
+    # them (p1's click event). Delivery is of the mails the provider reported on: m1, m2 and p1's.
+    assert october["email_delivered_rate"]["inputs"] == {"delivered": 2, "reported": 3}
     rows = {r["dims"]["kind"]: r for r in october["email_opened_rate"]["breakdown"]}
     assert rows["rejection"]["dims"] == {"kind": "rejection", "template_name": "rejection",
                                          "template_version": "v1"}
@@ -77,7 +78,7 @@ def test_email_rates_by_message(october: dict) -> None:
         assert notice["value"] == 0.5, name
     recontact = {n: [r["value"] for r in october[n]["breakdown"] if r["dims"]["kind"] == "recontact"]
                  for n in ("email_delivered_rate", "email_opened_rate", "email_clicked_rate")}
-    assert recontact == {"email_delivered_rate": [2 / 6], "email_opened_rate": [0.0],
+    assert recontact == {"email_delivered_rate": [1.0], "email_opened_rate": [0.0],
                          "email_clicked_rate": [2 / 6]}
 
 
@@ -346,23 +347,29 @@ def test_the_loop_counts_people_matched_by_every_run_shortlists_included(engine:
     assert matched["apart"] == {"matches": 13, "shortlisted": 2, "auto_matched": 10}
     pool_row = loop_stages(kpis, "ja")[2]
     assert pool_row[1][:2] == ("マッチ（13組）", 12.0)
+    # After the match: the 6 mailed by the auto run and the 2 listed for recruiters, who contact them.
+    assert pool_row[2][:2] == ("再コンタクト・候補リスト\n（うちリスト 2）", 8.0)
+    assert loop_stages(kpis, "en")[2][2][:2] == ("Mailed or shortlisted\n(2 listed)", 8.0)
+    assert shortlist_note(kpis, "ja").startswith("候補リストの人にはメールを送らず")
 
 
-def test_without_provider_events_bounces_and_opens_are_no_data_not_zero(engine: Engine,
-                                                                         settings: Settings) -> None:
-    """The file and SMTP backends report nothing: a bounce or an open cannot be known, so their rates read
-    「データなし」 with the reason, while delivery (proven by a click) and clicks still count."""
+def test_without_provider_events_deliveries_bounces_and_opens_are_no_data_not_zero(
+        engine: Engine, settings: Settings) -> None:
+    """The file and SMTP backends report nothing: a delivery, a bounce or an open cannot be known, so their
+    rates read 「データなし」 with the reason, while clicks on our own links still count."""
     load_october(engine)
     load_october_pool(engine)
     with session_scope(engine) as s:
         s.execute(delete(EmailEvent))
         s.execute(update(Message).where(Message.state.in_(["delivered", "bounced"])).values(state="accepted"))
     kpis = build_report(engine, october_settings(settings), month(2026, 10), trend_months=0).kpis
-    for name in ("email_bounced_rate", "email_opened_rate"):
+    # Delivered too: the clicks on our own links prove two mails arrived, but not how many of the eight
+    # did; a lower bound read as a rate would mislead, so it reads 「データなし」 like bounces and opens.
+    for name in ("email_delivered_rate", "email_bounced_rate", "email_opened_rate"):
         assert kpis[name]["value"] is None, name
         assert missing_text(kpis[name]["missing"], "ja") == (
             "期間内のメールについて配信事業者からの報告がありません"
-            "（ファイル出力や SMTP での送信では、不達や開封は報告されません）")
+            "（ファイル出力や SMTP での送信では、到達・不達・開封は報告されません）")
+        assert kpis[name]["inputs"]["reported"] == 0
     # Our own tracked links still tell: m1's partner link and c1's job link (p1's click was only an event).
     assert kpis["email_clicked_rate"]["value"] == 2 / 8
-    assert kpis["email_delivered_rate"]["inputs"] == {"delivered": 2, "sent": 8}

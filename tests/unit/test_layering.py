@@ -22,8 +22,8 @@ LIBRARY = ROOT / "junkan"
 #: Lowest first. A new top-level module or package takes its place here (below everything that uses it).
 ORDER = (
     # Foundations: small helpers with no state of their own.
-    "backoff", "batching", "tally", "unparsed", "files", "identity", "keyed", "clock", "config_check",
-    "config", "http", "links", "plausibility",
+    "backoff", "batching", "tally", "count_labels", "unparsed", "files", "identity", "keyed", "clock",
+    "config_check", "config", "http", "links", "plausibility",
     # The schema and the table helpers every package shares.
     "db", "quarantine", "tombstone",
     # The library's packages, each above what it asks.
