@@ -18,6 +18,7 @@ def test_the_lift_table_reads_in_japanese_first_with_each_group_and_the_ratio() 
 
 def test_without_anyone_measured_there_is_no_lift_table() -> None:
     nobody = Group(people=0, reapplied=0)
-    text = counts_markdown({"matches": 0}, mode="auto", dry_run=True, lift=Lift(contacted=nobody, holdout=nobody))
+    text = counts_markdown({"matches": 0}, mode="auto", dry_run=True,
+                           lift=Lift(contacted=nobody, holdout=nobody))
     assert "リフト" not in text and "再コンタクト後の再応募" not in text
     assert text.splitlines()[0] == "# 再コンタクト / Re-contact（auto、ドライラン / dry run）"
