@@ -15,14 +15,17 @@ from sqlalchemy import Engine, func, select
 
 from flows import ingest_decisions, recontact, send_rejections, sync_email_events, sync_partner_stats
 from flows.catalog import IN_DAILY
+from junkan.count_labels import shown
 from junkan.db import session_scope
 from junkan.db.models import Application, Message, Quarantine
 from tests.e2e._prefect import PrefectServer, Worker
 from tests.e2e._runs import api, sub_flow_runs, trigger_daily, wait_for
 from tests.e2e._scenario import SENDGRID_KEY, base_env, csv_ats_env, demo_company
 from tests.fakes.sendgrid import SendGridFake
-from tests.flows._artifacts import of_runs
+from tests.flows._artifacts import labelled_counts, of_runs
 
+#: The counts this test reads from the flows' tables.
+KEYS = ("new", "quarantined", "sent")
 #: The sub-flows `daily` runs, in its order.
 FLOWS = [entry.name for entry in IN_DAILY]
 
@@ -36,16 +39,11 @@ def sendgrid() -> Iterator[SendGridFake]:
 
 
 def _table(artifact: Artifact) -> dict[str, Any]:
-    """A counts table as {label: number}, whichever column holds the label."""
+    """A counts table as {count key: number}, read from the operator's Japanese labels (each row must have
+    one: junkan/count_labels.py)."""
     rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
-    out: dict[str, Any] = {}
-    for row in rows:
-        values = list(row.values())
-        labels = [v for v in values if isinstance(v, str)]
-        numbers = [v for v in values if not isinstance(v, str)]
-        if labels and numbers:
-            out[labels[0]] = numbers[0]
-    return out
+    by_label = labelled_counts(rows)
+    return {key: by_label[shown(key).ja] for key in KEYS if shown(key).ja in by_label}
 
 
 def test_daily_runs_on_a_prefect_server_through_a_process_worker(
