@@ -2,8 +2,9 @@
 
 Stored like consent: append-only rows with their source and the wording version shown, the newest per
 person counts, and a later save can change everything again while the history stays. The page
-(junkan/web/preference_page.py) and the demo write through `record_preferences`; the matcher and the
-reports read through `latest_preferences` and `preference_counts`.
+(junkan/web/preference_page.py) and the demo write through `record_preferences`; the matcher reads
+through `latest_preferences`, and the reports count the page from the tables themselves
+(sql/reports/preference_page.sql), in one place.
 
 The consents the page changes are ordinary consent records with source `preference_page`, written beside
 the preferences by `save_choices` (the page's save, and the demo's visits through the same path):
@@ -17,11 +18,11 @@ the caller maps and hands in both the text as typed and the skills it found.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, distinct, func, insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from junkan.batching import batched
@@ -36,12 +37,10 @@ __all__ = [
     "PAGE_SOURCE",
     "TIMINGS",
     "ConsentChoices",
-    "PreferenceCounts",
     "Preferences",
     "Saved",
     "StoredPreferences",
     "latest_preferences",
-    "preference_counts",
     "record_preferences",
     "record_visit",
     "save_choices",
@@ -100,18 +99,6 @@ class StoredPreferences:
     wording_version: str
 
 
-@dataclass(frozen=True, slots=True)
-class PreferenceCounts:
-    """The page in one period, for the reports."""
-
-    #: Distinct people who opened the page.
-    visits: int
-    #: Distinct people who saved choices.
-    saved: int
-    #: Of those who saved, their newest choice as of the period's end: {"3", "6", "12", "never", "none"}.
-    timings: Mapping[str, int]
-
-
 def record_preferences(conn: Connection | Session, candidate_id: int, preferences: Preferences, *,
                        at: datetime, wording_version: str, source: str = PAGE_SOURCE) -> None:
     """Add one save; the newest save of a person is the one that counts."""
@@ -156,25 +143,6 @@ def latest_preferences(conn: Connection | Session, candidate_ids: Sequence[int] 
                     skills=tuple(row.skills or ())),
                 recorded_at=row.recorded_at, source=row.source, wording_version=row.wording_version)
     return found
-
-
-def preference_counts(conn: Connection | Session, start: datetime, end: datetime) -> PreferenceCounts:
-    """Visits and saves in [start, end), and the spread of the savers' newest timing as of `end`."""
-    visits = conn.execute(select(func.count(distinct(PreferenceVisit.candidate_id))).where(
-        PreferenceVisit.visited_at >= start, PreferenceVisit.visited_at < end)).scalar_one()
-    savers = select(CandidatePreference.candidate_id).where(
-        CandidatePreference.recorded_at >= start, CandidatePreference.recorded_at < end).distinct()
-    timings = {key: 0 for key in ("3", "6", "12", "never", "none")}
-    newest: dict[int, str] = {}
-    for row in conn.execute(
-            select(_P.candidate_id, _P.never, _P.timing_months)
-            .where(_P.candidate_id.in_(savers), _P.recorded_at < end)
-            .order_by(*_OLDEST_FIRST)):
-        newest[row.candidate_id] = "never" if row.never else (
-            "none" if row.timing_months is None else str(row.timing_months))
-    for key in newest.values():
-        timings[key] += 1
-    return PreferenceCounts(visits=int(visits), saved=len(newest), timings=timings)
 
 
 @dataclass(frozen=True, slots=True)

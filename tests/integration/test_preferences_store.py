@@ -3,23 +3,25 @@ the newest save counts, the history stays; the report's counts of visits, savers
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from junkan.config import Settings
 from junkan.consent.preferences import (
     Preferences,
     latest_preferences,
-    preference_counts,
     record_preferences,
     record_visit,
 )
 from junkan.consent.wording import PREFERENCE_WORDING_VERSION
 from junkan.db import session_scope
 from junkan.db.models_preferences import CandidatePreference
+from junkan.reports.build import build_report
+from junkan.reports.periods import Period
 from tests.integration._outbox_data import add_candidate
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -80,7 +82,8 @@ def test_a_timing_outside_the_choices_or_beside_never_is_refused(engine: Engine)
         s.flush()
 
 
-def test_counts_of_a_period_visits_savers_and_the_spread_of_their_newest_timing(engine: Engine) -> None:
+def test_counts_of_a_period_visits_savers_and_the_spread_of_their_newest_timing(engine: Engine,
+                                                                               settings: Settings) -> None:
     with session_scope(engine) as s:
         a, b, c, d, e = (add_candidate(s) for _ in range(5))
         for cid in (a, a, b, c, d):  # a opened it twice: one person
@@ -93,11 +96,12 @@ def test_counts_of_a_period_visits_savers_and_the_spread_of_their_newest_timing(
         _save(s, e, Preferences(timing_months=6), NOW - 40 * DAY)  # saved before the period
         _save(s, d, Preferences(timing_months=6), NOW + 40 * DAY)  # after it
 
-    with engine.connect() as conn:
-        counts = preference_counts(conn, NOW - 10 * DAY, NOW + 10 * DAY)
-
-    assert (counts.visits, counts.saved) == (4, 3)
-    assert dict(counts.timings) == {"3": 0, "6": 0, "12": 1, "never": 1, "none": 1}
+    # The report is the one place that counts the page; the period runs ten days either side of NOW.
+    kpis = build_report(engine, settings, Period(date(2026, 11, 21), date(2026, 12, 10)), trend_months=0).kpis
+    assert (kpis["preference_page_visitors"]["value"], kpis["preference_page_savers"]["value"]) == (4, 3)
+    timings = {t: kpis[f"preference_timing_{t}_rate"]["inputs"][f"timing_{t}"]
+               for t in ("3m", "6m", "12m", "never", "default")}
+    assert timings == {"3m": 0, "6m": 0, "12m": 1, "never": 1, "default": 1}
 
 
 def test_bulk_reading_many_candidates_answers_for_each(engine: Engine) -> None:

@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import Engine
 
 from junkan.config import Settings
-from junkan.consent.preferences import preference_counts
 from junkan.reports.build import build_report
 from junkan.reports.periods import month
 from junkan.reports.sections import sections
 from tests.integration._preference_report_data import load_october_preferences
-from tests.integration._report_data import jst, load_october, october_settings
+from tests.integration._report_data import load_october, october_settings
 
 TIMINGS = ("3m", "6m", "12m", "never", "default")
 
@@ -35,11 +34,6 @@ def test_visits_saves_and_the_spread_of_timings(october: dict, engine: Engine) -
                       "12m": {"timing_12m": 1, "savers": 4}, "never": {"timing_never": 1, "savers": 4},
                       "default": {"timing_default": 1, "savers": 4}}
     assert [october[f"preference_timing_{t}_rate"]["value"] for t in TIMINGS] == [0.25, 0.0, 0.25, 0.25, 0.25]
-    # The store's own count for the page says the same.
-    with engine.connect() as conn:
-        counts = preference_counts(conn, jst(2026, 10, 1, 0, 0), jst(2026, 11, 1, 0, 0))
-    assert (counts.visits, counts.saved, dict(counts.timings)) == (
-        3, 4, {"3": 1, "6": 0, "12": 1, "never": 1, "none": 1})
 
 
 def test_reapplication_with_and_without_a_stated_interest(october: dict) -> None:
