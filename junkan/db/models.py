@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -24,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from junkan.db.types import JsonType, UtcDateTime, utcnow
 
@@ -76,13 +76,34 @@ class Base(DeclarativeBase):
     __table__: ClassVar[Table]
 
 
-class Job(Base):
-    __tablename__ = "job"
-    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_job_source_external"),)
+class SourceKeyed:
+    """A row mirrored from a source (an ATS or a spreadsheet), found there by `(source, external_id)`.
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    source: Mapped[str] = mapped_column(String(64))
-    external_id: Mapped[str] = mapped_column(String(128))
+    Ingest upserts on that pair, so each such table carries the unique constraint `uq_<table>_source_external`
+    (the migrations name it so). The columns come first in the table, as the migrations create them.
+    """
+
+    if TYPE_CHECKING:  # each model sets it; declared here only for `__table_args__` below
+        __tablename__: str
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, sort_order=-3)
+    source: Mapped[str] = mapped_column(String(64), sort_order=-2)
+    external_id: Mapped[str] = mapped_column(String(128), sort_order=-1)
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (source_key(cls.__tablename__),)
+
+
+def source_key(table: str) -> UniqueConstraint:
+    """The constraint behind ingest's upsert; a table that declares more `__table_args__` lists it too."""
+    return UniqueConstraint("source", "external_id", name=f"uq_{table}_source_external")
+
+
+class Job(SourceKeyed, Base):
+    __tablename__ = "job"
+
     title: Mapped[str] = mapped_column(String(300))
     department: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="open")
@@ -110,13 +131,9 @@ class JobTitleHistory(Base):
     replaced_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class Opening(Base):
+class Opening(SourceKeyed, Base):
     __tablename__ = "opening"
-    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_opening_source_external"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    source: Mapped[str] = mapped_column(String(64))
-    external_id: Mapped[str] = mapped_column(String(128))
     job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
     opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -124,19 +141,18 @@ class Opening(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class RejectionReason(Base):
+class RejectionReason(SourceKeyed, Base):
     """A source's rejection reason with our category and pool eligibility (docs/ingest.md, "Rejection reason
     mapping")."""
 
     __tablename__ = "rejection_reason"
     __table_args__ = (
-        UniqueConstraint("source", "external_id", name="uq_rejection_reason_source_external"),
+        source_key("rejection_reason"),
         CheckConstraint(_in("pool_eligibility", POOL_ELIGIBILITY), name="pool_eligibility"),
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    source: Mapped[str] = mapped_column(String(64))
-    external_id: Mapped[str] = mapped_column(String(200))
+    #: Longer than other ids: a spreadsheet's reason id is made from the reason's text.
+    external_id: Mapped[str] = mapped_column(String(200), sort_order=-1)
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(16), default="rejected")
     category: Mapped[str] = mapped_column(String(64), default="other")
@@ -164,10 +180,10 @@ class Candidate(Base):
     anonymized_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class Application(Base):
+class Application(SourceKeyed, Base):
     __tablename__ = "application"
     __table_args__ = (
-        UniqueConstraint("source", "external_id", name="uq_application_source_external"),
+        source_key("application"),
         CheckConstraint(_in("status", APPLICATION_STATUSES), name="status"),
         # INCLUDE (PostgreSQL): the report KPIs read these indexes only (migration 0011_report_covering).
         Index("ix_application_status_decided", "status", "decided_at",
@@ -176,9 +192,6 @@ class Application(Base):
               postgresql_include=["job_id", "candidate_id", "is_reapplication"]),
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    source: Mapped[str] = mapped_column(String(64))
-    external_id: Mapped[str] = mapped_column(String(128))
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
     #: The source's id of the person (Greenhouse candidate, Lever contact): write-back and the shortlist's
     #: link reach the person by it (migration 0014).

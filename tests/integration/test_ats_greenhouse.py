@@ -17,6 +17,7 @@ from junkan.ats.greenhouse import RATE_LIMIT_WINDOW_S, GreenhouseAdapter
 from junkan.ats.greenhouse_auth import GreenhouseAuth
 from junkan.config import AtsSettings, Settings
 from junkan.http import HttpError
+from tests.ats_support import by_external_id, split_records, statuses
 from tests.fakes._common import FakeClock, client_for
 from tests.fakes.greenhouse import GreenhouseData, GreenhouseFake, sample_data
 
@@ -33,11 +34,9 @@ def make_adapter(fake: GreenhouseFake, clock: FakeClock, *, max_retries: int = 5
 
 
 def applications(adapter: GreenhouseAdapter, since: datetime | None = None) -> list[ApplicationRecord]:
-    records = list(adapter.fetch_applications(since))
-    assert all(isinstance(r, ApplicationRecord) for r in records), [
-        r for r in records if isinstance(r, BadRecord)
-    ]
-    return records  # type: ignore[return-value]
+    good, bad = split_records(adapter.fetch_applications(since))
+    assert bad == []
+    return good
 
 
 # -- pagination and filters ---------------------------------------------------------------------------
@@ -198,10 +197,10 @@ def test_maps_statuses_reasons_candidates_and_skips_prospects(
     )
     fake = GreenhouseFake(httpserver, data, clock=clock)
 
-    records = list(make_adapter(fake, clock).fetch_applications(None))
+    good, bad = split_records(make_adapter(fake, clock).fetch_applications(None))
 
-    by_id = {r.external_id: r for r in records if isinstance(r, ApplicationRecord)}
-    assert {k: r.status for k, r in by_id.items()} == {
+    by_id = by_external_id(good)
+    assert statuses(good) == {
         "1": "rejected",
         "2": "withdrawn",
         "3": "rejected",
@@ -227,7 +226,6 @@ def test_maps_statuses_reasons_candidates_and_skips_prospects(
     assert "email_addresses" not in first.raw.get("candidate", {})  # no more personal data than needed
     assert by_id["3"].decided_at == datetime(2026, 10, 2, 3, 4, 5, tzinfo=UTC)  # falls back to updated_at
     assert by_id["4"].decided_at is None and by_id["4"].reason_external_id is None
-    bad = [r for r in records if isinstance(r, BadRecord)]
     assert sorted(b.reason for b in bad) == [
         "application without an id",
         "candidate 999 not found in Greenhouse",

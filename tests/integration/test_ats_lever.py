@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from junkan.ats.base import ApplicationRecord, BadRecord
 from junkan.ats.factory import build_adapter
 from junkan.ats.lever import RATE_LIMIT_WINDOW_S, LeverAdapter
 from junkan.config import AtsSettings, Settings
 from junkan.http import HttpError
+from tests.ats_support import by_external_id, split_records, statuses
 from tests.fakes._common import FakeClock, client_for
 from tests.fakes.lever import LeverData, LeverFake, ms, sample_data
 
@@ -84,14 +84,11 @@ def test_maps_archive_reasons_statuses_and_fields(httpserver: HTTPServer, clock:
 
     records = list(make_adapter(fake, clock).fetch_applications(None))
 
-    good = {r.external_id: r for r in records if isinstance(r, ApplicationRecord)}
-    assert {k: r.status for k, r in good.items()} == {
-        "o1": "in_process",
-        "o2": "rejected",
-        "o3": "hired",
-        "o4": "withdrawn",
-        "o5": "archived:ar-unknown",
-    }  # unknown reason passes raw, so ingest quarantines it
+    applications, bad = split_records(records)
+    # An unknown reason passes raw, so ingest quarantines it.
+    assert statuses(applications) == {"o1": "in_process", "o2": "rejected", "o3": "hired", "o4": "withdrawn",
+                                      "o5": "archived:ar-unknown"}
+    good = by_external_id(applications)
     rejected = good["o2"]
     assert rejected.email == "hanako@example.jp"
     assert rejected.name == "山田 花子" and rejected.phone == "080-1111-2222"
@@ -104,8 +101,9 @@ def test_maps_archive_reasons_statuses_and_fields(httpserver: HTTPServer, clock:
     # A withdrawal tag wins over a grant tag for the same purpose.
     assert rejected.consents == {"talent_pool": True, "recontact": False}
     assert good["o1"].decided_at is None and good["o3"].reason_external_id is None
-    bad = sorted(r.reason for r in records if isinstance(r, BadRecord))
-    assert bad == ["createdAt: expected epoch milliseconds, got str", "opportunity without an id"]
+    assert sorted(r.reason for r in bad) == [
+        "createdAt: expected epoch milliseconds, got str", "opportunity without an id",
+    ]
     # The audit copy (decision log, quarantine) keeps the decision but no way to reach the person.
     for record in records:
         kept = str(record.raw)

@@ -18,6 +18,7 @@ from junkan.ats.csv_source import HEADER_MAP, CsvAdapter, excel_serial_to_dateti
 from junkan.ats.factory import build_adapter
 from junkan.config import AtsSettings
 from junkan.demo.company import HEADERS as DEMO_EXPORT_HEADERS
+from tests.ats_support import split_records
 
 JST = ZoneInfo("Asia/Tokyo")
 JA_HEADER = [
@@ -438,8 +439,7 @@ def test_1000_rows_with_10_malformed_give_990_records_and_10_readable_reasons(tm
 
     result = records(CsvAdapter(path))
 
-    applications = [r for r in result if isinstance(r, ApplicationRecord)]
-    bad = [r for r in result if isinstance(r, BadRecord)]
+    applications, bad = split_records(result)
     assert len(applications) == 990 and len(bad) == 10
     assert sorted(b.raw["_row"] for b in bad) == sorted(i + 2 for i in broken)
     reasons = {b.raw["_row"]: b.reason for b in bad}

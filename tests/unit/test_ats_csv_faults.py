@@ -16,6 +16,7 @@ from junkan.ats.base import ApplicationRecord, BadRecord, SourceFileError
 from junkan.ats.csv_source import CsvAdapter
 from junkan.ats.factory import AtsConfigError, build_adapter
 from junkan.config import AtsSettings
+from tests.ats_support import split_records
 
 HEADER = "応募ID,氏名,メールアドレス,選考結果,選考結果日"
 ROWS = [f"A-{i},候補者{i},user{i}@example.jp,不採用,2026/11/05" for i in range(1, 5)]
@@ -28,11 +29,7 @@ def write(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
 
 
 def read(path: Path, **kwargs: object) -> tuple[list[ApplicationRecord], list[BadRecord]]:
-    result = list(CsvAdapter(path, **kwargs).fetch_applications(None))  # type: ignore[arg-type]
-    good = [r for r in result if isinstance(r, ApplicationRecord)]
-    bad = [r for r in result if isinstance(r, BadRecord)]
-    assert len(good) + len(bad) == len(result)
-    return good, bad
+    return split_records(CsvAdapter(path, **kwargs).fetch_applications(None))  # type: ignore[arg-type]
 
 
 def one_line(exc: pytest.ExceptionInfo[BaseException], path: Path) -> str:

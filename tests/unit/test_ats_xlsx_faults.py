@@ -17,6 +17,7 @@ from junkan.ats.csv_source import DEFAULT_LIMITS, CsvAdapter
 from junkan.ats.factory import build_adapter
 from junkan.ats.xlsx_reader import WorkbookLimits
 from junkan.config import AtsSettings, Settings
+from tests.ats_support import split_records
 
 HEADER = ["応募ID", "氏名", "メールアドレス", "選考結果", "選考結果日"]
 
@@ -56,9 +57,7 @@ def set_dimension(ref: str | None) -> object:
 
 
 def read(path: Path, **kwargs: object) -> tuple[list[ApplicationRecord], list[BadRecord]]:
-    result = list(CsvAdapter(path, **kwargs).fetch_applications(None))  # type: ignore[arg-type]
-    return ([r for r in result if isinstance(r, ApplicationRecord)],
-            [r for r in result if isinstance(r, BadRecord)])
+    return split_records(CsvAdapter(path, **kwargs).fetch_applications(None))  # type: ignore[arg-type]
 
 
 def refusal(path: Path, **kwargs: object) -> str:
