@@ -80,7 +80,7 @@ def _parameter_default_schema(self: GenerateEmptySchemaForUserClasses,
     return json_schema
 
 
-GenerateEmptySchemaForUserClasses.default_schema = _parameter_default_schema  # type: ignore[method-assign]
+GenerateEmptySchemaForUserClasses.default_schema = _parameter_default_schema  # type: ignore[method-assign,assignment]
 
 
 def ja_en(ja: str, en: str) -> str:

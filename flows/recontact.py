@@ -45,18 +45,23 @@ DRY_RUN_HELP = ja_en(
     "enqueued or sent.")
 
 
+class _Approval(RunInput):
+    """The answer's fixed part; one multi-select per job is added to it for each run."""
+
+    reviewer: str = Field("", title="承認者（社員IDなど）")
+    comment: str = Field("", title="コメント")
+
+
 def _approval(run_id: int, timeout_s: int) -> dict[str, Any]:
     """Pause for a recruiter: per job a multi-select of the matched people's opaque ids, all selected,
     with the scores and reasons above the form, a reviewer and a comment field. A time-out approves
     nobody."""
     form = approval_form_task(run_id)
-    jobs = {job["field"]: (list[Literal[tuple(job["refs"])]],  # type: ignore[misc]
-                           Field(default=list(job["refs"]), title=job["title"])) for job in form["jobs"]}
-    answer_type = create_model(
-        "RecontactApproval", __base__=RunInput,
-        reviewer=(str, Field("", title="承認者（社員IDなど）")), comment=(str, Field("", title="コメント")),
-        **jobs,
-    ).with_initial_data(description=form["markdown"])
+    jobs: dict[str, Any] = {
+        job["field"]: (list[Literal[tuple(job["refs"])]],  # type: ignore[misc]
+                       Field(default=list(job["refs"]), title=job["title"])) for job in form["jobs"]}
+    answer_type = create_model("RecontactApproval", __base__=_Approval, **jobs).with_initial_data(
+        description=form["markdown"])
     try:
         answer = pause_flow_run(wait_for_input=answer_type, timeout=timeout_s, poll_interval=APPROVAL_POLL_S)
     except FlowPauseTimeout:

@@ -20,6 +20,7 @@ import yaml
 from prefect.blocks.notifications import CustomWebhookNotificationBlock, SendgridEmail, SlackWebhook
 from prefect.client.orchestration import get_client
 from prefect.events.schemas.automations import AutomationCore
+from pydantic import SecretStr
 
 from junkan.config import AlertSettings, Settings
 from tasks.limits import ensure_limits
@@ -33,10 +34,10 @@ class SetupError(ValueError):
     """The settings or the automations file cannot be applied (the message names the setting or file)."""
 
 
-def _secret(value: Any, setting: str, kind: str) -> str:
+def _secret(value: SecretStr | None, setting: str, kind: str) -> SecretStr:
     if value is None or not value.get_secret_value():
         raise SetupError(f"JUNKAN_ALERTS__NOTIFY is {kind}, so {setting} must be set")
-    return str(value.get_secret_value())
+    return value
 
 
 def notification_block(settings: Settings) -> SlackWebhook | SendgridEmail | CustomWebhookNotificationBlock:
@@ -58,8 +59,9 @@ def notification_block(settings: Settings) -> SlackWebhook | SendgridEmail | Cus
     if alerts.notify == "webhook":
         return CustomWebhookNotificationBlock(
             name=alerts.block_name,
-            url=_secret(alerts.webhook_url, "JUNKAN_ALERTS__WEBHOOK_URL", "webhook"),
+            url=_secret(alerts.webhook_url, "JUNKAN_ALERTS__WEBHOOK_URL", "webhook").get_secret_value(),
             json_data={"subject": "{{subject}}", "body": "{{body}}"},
+            headers=None, cookies=None,
         )
     raise SetupError(f"JUNKAN_ALERTS__NOTIFY {alerts.notify!r} creates no block")
 

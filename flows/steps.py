@@ -18,6 +18,7 @@ from pathlib import Path
 from uuid import UUID
 
 from prefect import get_client
+from prefect.client.schemas.objects import State
 from prefect.states import Failed
 
 from flows import catalog, ownership
@@ -56,7 +57,7 @@ def _fail_the_run(exc: JunkanHomeMissing) -> JunkanHomeMissing:
         return exc
     try:
         with get_client(sync_client=True) as client:
-            reason = Failed(message=f"{type(exc).__name__}: {exc}")
+            reason: State[None] = Failed(message=f"{type(exc).__name__}: {exc}")
             client.set_flow_run_state(UUID(run_id), reason, force=True)
     except Exception as unreported:
         print(f"could not record the reason on flow run {run_id}: {unreported}", file=sys.stderr)

@@ -47,7 +47,7 @@ def match_partition_task(problem: MatchProblem, part: PoolPartition) -> PartialM
 def partition_runner(settings: Settings) -> TaskRunner[Any]:
     cfg = settings.recontact
     if cfg.task_runner == "dask":
-        from prefect_dask import DaskTaskRunner
+        from prefect_dask.task_runners import DaskTaskRunner
 
         return DaskTaskRunner(address=cfg.dask_address) if cfg.dask_address else DaskTaskRunner()
     # One partition at a time: the memory of a run is bounded by one partition's matrix.

@@ -48,9 +48,9 @@ def mail(report: Report, files: list[str], lang: str = "ja") -> dict[str, Any]:
     rt = runtime()
     pdf = next(Path(f) for f in files if f.endswith(".pdf"))
     with throttled_backend(rt.settings, rt.clock.now) as backend:
-        run = distribute(rt.engine, rt.settings, rt.clock, report, pdf, lang,  # type: ignore[arg-type]
+        run = distribute(rt.engine, rt.settings, rt.clock, report, pdf, lang,
                          backend=backend)
-    return {"note": distribution_note(run, lang), "counts": run.counts() if run else {}}  # type: ignore[arg-type]
+    return {"note": distribution_note(run, lang), "counts": run.counts() if run else {}}
 
 
 @task(name="publish-report", cache_policy=NO_CACHE)
@@ -60,14 +60,14 @@ def publish(report: Report, lang: str = "ja", mail_note: str = "") -> dict[str, 
     rows."""
     summary = to_markdown(report, lang, summary_only=True)
     if mail_note:
-        summary += f"\n\n## {text('mail', lang)}\n\n{mail_note}"  # type: ignore[arg-type]
+        summary += f"\n\n## {text('mail', lang)}\n\n{mail_note}"
     create_markdown_artifact(key=ARTIFACT_KEY, markdown=summary,
                              description=f"採用 KPI・ROI レポート {period_text(report, 'ja')} / "
                              f"KPI and ROI report {period_text(report, 'en')}")
     keys = []
     for group, section in sections(report.kpis, lang, report.previous).items():
         key = f"{ARTIFACT_KEY}-{group.replace('_', '-')}"
-        create_table_artifact(key=key, table=reader_rows(section["rows"], lang),  # type: ignore[arg-type]
+        create_table_artifact(key=key, table=reader_rows(section["rows"], lang),
                               description=f"{group_label(group, 'ja')} / {group_label(group, 'en')}")
         keys.append(key)
     return {"summary": ARTIFACT_KEY, "tables": keys}

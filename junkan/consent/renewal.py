@@ -31,10 +31,6 @@ PURPOSE = "talent_pool"
 LINK_SOURCE = "link"
 
 
-def logical_key(consent_id: int) -> str:
-    return f"consent:{consent_id}:{RENEWAL_KIND}"
-
-
 def lapsing_grant(record: Any, now: datetime, consent: ConsentSettings) -> ColumnElement[bool]:
     """`record` (Consent or an alias) is the current `talent_pool` grant and it lapses within the next
     `renewal_days_before` days: the grants a renewal mail asks about."""
@@ -101,7 +97,6 @@ __all__ = [
     "RenewalTarget",
     "Renewed",
     "lapsing_grant",
-    "logical_key",
     "record_renewal",
     "renewal_target",
 ]

@@ -48,8 +48,11 @@ REVIVABLE = (CANCEL_STATUS_CHANGED, CANCEL_NO_ADDRESS)
 _INSERT_CHUNK = 1000
 
 
-def logical_key(application_id: int, kind: str) -> str:
-    return f"application:{application_id}:{kind}"
+def logical_key(subject: str, subject_id: int, kind: str) -> str:
+    """`<subject>:<id>:<kind>`: what a candidate's mail is about (an application, a match, a consent record)
+    and which mail it is. Unique in `message`, so enqueueing it again, or from two runs at once, inserts
+    nothing more (docs/outbox.md)."""
+    return f"{subject}:{subject_id}:{kind}"
 
 
 def new_public_id() -> str:
@@ -240,7 +243,7 @@ def _rows(planned: Iterable[PlannedNotice], signer: LinkSigner, now: datetime): 
     for p in planned:
         yield {
             "public_id": new_public_id(),
-            "logical_key": logical_key(p.application_id, p.kind),
+            "logical_key": logical_key("application", p.application_id, p.kind),
             "kind": p.kind,
             "candidate_id": p.candidate_id,
             "application_id": p.application_id,

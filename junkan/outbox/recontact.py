@@ -32,17 +32,13 @@ from junkan.mail.backends import MailBackend, OutgoingMail
 from junkan.mail.headers import clean_display_name, clean_subject
 from junkan.mail.sender_identity import recruiting_contact
 from junkan.mail.templates import TemplateStore, signature_values
-from junkan.outbox.enqueue import EnqueueTally, new_public_id
+from junkan.outbox.enqueue import EnqueueTally, logical_key, new_public_id
 from junkan.outbox.gate import RECONTACT_KIND as RECONTACT_KIND
 from junkan.outbox.gate import Reason, Subject, judge, sweep
 from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared
 from junkan.outbox.sender import OutboxSender, SendCounts
 
 CANCEL_NO_CONSENT = Reason.NO_RECONTACT_CONSENT.value
-
-
-def logical_key(match_id: int) -> str:
-    return f"match:{match_id}:{RECONTACT_KIND}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +182,12 @@ def enqueue_recontact(session: Session, settings: Settings, run_id: int, now: da
     for mail in result.planned:
         inserted = session.execute(
             insert_ignore(session, Message.__table__).returning(Message.__table__.c.id),
-            [{"public_id": new_public_id(), "logical_key": logical_key(mail.match_ids[0]),
-              "kind": RECONTACT_KIND, "candidate_id": mail.candidate_id,
-              "application_id": mail.application_id, "state": MessageState.PENDING, "due_at": now,
-              "advertising": True, "locale": mail.locale, "attempts": 0, "created_at": now,
-              "updated_at": now}],
+            # The best match names the message: once per person and run.
+            [{"public_id": new_public_id(), "kind": RECONTACT_KIND,
+              "logical_key": logical_key("match", mail.match_ids[0], RECONTACT_KIND),
+              "candidate_id": mail.candidate_id, "application_id": mail.application_id,
+              "state": MessageState.PENDING, "due_at": now, "advertising": True, "locale": mail.locale,
+              "attempts": 0, "created_at": now, "updated_at": now}],
         ).scalars().all()
         if not inserted:
             result.already += 1

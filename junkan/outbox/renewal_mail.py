@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 from junkan.batching import batched
 from junkan.clock import RunClock
 from junkan.config import Settings
-from junkan.consent.renewal import RENEWAL_KIND, lapsing_grant, logical_key
+from junkan.consent.renewal import RENEWAL_KIND, lapsing_grant
 from junkan.db import session_scope
 from junkan.db.dialect import insert_ignore
 from junkan.db.models import Candidate, Consent, Message, MessageState
 from junkan.mail.backends import MailBackend, build_backend
-from junkan.outbox.enqueue import EnqueueTally, new_public_id
+from junkan.outbox.enqueue import EnqueueTally, logical_key, new_public_id
 from junkan.outbox.gate import Reason, Subject, judge, sweep
 from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared
 from junkan.outbox.sender import OutboxSender, SendCounts
@@ -62,14 +62,15 @@ def enqueue_renewals(session: Session, settings: Settings, now: datetime, *,
         .where(lapsing_grant(Consent, now, settings.consent))
         .order_by(Consent.expires_at, Consent.id)
     ).all()
+    key = {r.id: logical_key("consent", r.id, RENEWAL_KIND) for r in rows}
     asked: set[str] = set()
-    for keys in batched([logical_key(r.id) for r in rows], _INSERT_CHUNK):
+    for keys in batched(list(key.values()), _INSERT_CHUNK):
         asked.update(session.scalars(select(Message.logical_key).where(Message.logical_key.in_(keys))))
     verdicts = judge(session, [Subject(r.candidate_id, RENEWAL_KIND) for r in rows], now, settings)
     planned: list[dict[str, Any]] = []
     for r, verdict in zip(rows, verdicts, strict=True):
         result.expiring += 1
-        if logical_key(r.id) in asked:
+        if key[r.id] in asked:
             result.already += 1
         elif verdict.reason in _OPTED_OUT:
             result.opted_out += 1
@@ -78,7 +79,7 @@ def enqueue_renewals(session: Session, settings: Settings, now: datetime, *,
         elif verdict.reason in (Reason.ANONYMISED, Reason.NO_ADDRESS):
             result.no_address += 1
         elif verdict.allowed:
-            planned.append({"logical_key": logical_key(r.id), "candidate_id": r.candidate_id,
+            planned.append({"logical_key": key[r.id], "candidate_id": r.candidate_id,
                             "locale": r.locale or "ja"})
     if dry_run:
         result.enqueued = len(planned)
