@@ -47,6 +47,20 @@ def bucket(score: float, strong: float, good: float) -> str:
     return BUCKETS[2]
 
 
+#: How the explanation starts its part on the earlier outcome (the shortlist has columns for it instead).
+STAGE_PREFIXES = ("前回は", "以前の応募で")
+
+
+def _stage_part(best: int, last: int) -> list[str]:
+    """The furthest stage any application reached (what the potential score counts), said as 前回 only
+    when it was the last application: the shortlist's 前回の選考段階 is the last application's stage."""
+    if best <= 0:
+        return []
+    if last >= best:
+        return [f"{STAGE_PREFIXES[0]}{STAGE_LABELS[best]}まで"]
+    return [f"{STAGE_PREFIXES[1]}{STAGE_LABELS[best]}まで"]
+
+
 def explain(
     *,
     required: tuple[str, ...],
@@ -59,6 +73,7 @@ def explain(
     location: str | None,
     stage_level: int,
     pool_why: str,
+    last_stage_level: int | None = None,
     forms: dict[str, SkillForm] | None = None,
     occupation: str | None = None,
     stated: tuple[str, ...] = (),
@@ -99,7 +114,6 @@ def explain(
         parts.append(f"過去の応募（{last_title}）と職種が近い")
     if location_match and location:
         parts.append(f"勤務地が合う（{location}）")
-    if stage_level > 0:
-        parts.append(f"前回は{STAGE_LABELS[stage_level]}まで")
+    parts += _stage_part(stage_level, stage_level if last_stage_level is None else last_stage_level)
     parts.append(pool_why)
     return Explained(matched, missing, matched_pref, _SEP.join(parts))

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from junkan.config import Settings
 from junkan.db.models import Application, Job, Opening, RejectionReason
 from junkan.db.models_pool import MatchRun, PoolMatch
+from junkan.pool.explain import STAGE_PREFIXES
 from junkan.pool.months import local_day
 from junkan.pool.refs import ref_map
 from junkan.pool.vocabulary.classify import Classifier
@@ -101,9 +102,10 @@ def _top_level_parts(why: str) -> list[str]:
 
 def match_reasons(why: str) -> str:
     """The match part of an explanation without the earlier outcome, which has columns of its own.
-    `junkan.pool.explain` always ends with 「前回は…まで」 (after an interview) and the pool reason."""
+    `junkan.pool.explain` always ends with the stage part (「前回は…まで」, 「以前の応募で…まで」) after an
+    interview and the pool reason."""
     parts = _top_level_parts(why)[:-1]
-    return _SEP.join(p for p in parts if not p.startswith("前回は"))
+    return _SEP.join(p for p in parts if not p.startswith(STAGE_PREFIXES))
 
 
 def match_rows(session: Session, settings: Settings, run_id: int, *,

@@ -16,10 +16,19 @@ from junkan.cli import pool as pool_cli
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models import Application
-from junkan.pool.export import SUMMARY_SHEET
+from junkan.pool.export import SUMMARY_SHEET, match_rows
 from junkan.pool.recontact import match_and_store
 from junkan.pool.refs import candidate_ref
-from tests.integration._pool_data import AS_OF, CLOCK, DECIDED, NOW, add_job, add_member, add_opening
+from tests.integration._pool_data import (
+    AS_OF,
+    CLOCK,
+    DECIDED,
+    NOW,
+    add_application,
+    add_job,
+    add_member,
+    add_opening,
+)
 
 runner = CliRunner()
 SECRET = "shortlist-secret"
@@ -139,6 +148,26 @@ def test_the_csv_has_the_same_japanese_columns_and_no_bom_on_a_terminal(
     header = shown.stdout_bytes.decode("utf-8").splitlines()[0].split(",")
     assert header == HEADERS
     assert workbook_to_terminal.exit_code == 2 and "--out" in workbook_to_terminal.output
+
+
+def test_the_reason_never_calls_a_stage_reached_only_earlier_the_last_one(
+    engine: Engine, env: Settings
+) -> None:
+    """前回の選考段階 is the last application's stage; the reason (also the ATS note's) names the furthest
+    stage, as 前回 only when the last application reached it."""
+    with session_scope(engine) as s:
+        add_job(s, "データアナリスト", required=["SQL"], opened_at=NOW - timedelta(days=1))
+        person = add_member(s, skills=["SQL"], past_title="データアナリスト",
+                            decided_at=DECIDED - timedelta(days=90))
+        later = add_job(s, "BIアナリスト", status="closed", opened_at=DECIDED - timedelta(days=60))
+        add_application(s, person, later, decided_at=DECIDED, stage="書類選考", category="other_candidate")
+    run = match_and_store(engine, env, CLOCK)
+
+    with session_scope(engine) as s:
+        (row,) = match_rows(s, env, run.run_id, extra=True)
+    assert row["previous_job"] == "BIアナリスト" and row["previous_stage"] == "書類選考"
+    assert row["why"].endswith("以前の応募で最終面接まで、他の候補者を優先") and "前回は" not in row["why"]
+    assert "以前" not in row["match_reasons"]  # the shortlist's columns say the stage instead
 
 
 def test_pool_list_starts_with_a_header_line(engine: Engine, env: Settings) -> None:

@@ -32,6 +32,19 @@ def test_missing_required_and_matched_preferred_skills_are_listed_in_the_opening
                        "ポジション充足")
 
 
+def test_a_stage_reached_only_before_the_last_application_is_not_called_the_last_one() -> None:
+    """The shortlist's 前回の選考段階 is the last application's stage: the sentence must not contradict it."""
+    def said(best: int, last: int) -> str:
+        return explain(required=(), preferred=(), candidate_keys=set(), key=skill_key, text_score=0.0,
+                       last_title=None, location_match=False, location=None, stage_level=best,
+                       last_stage_level=last, pool_why="ポジション充足").why
+
+    assert said(3, 3) == "前回は最終面接まで、ポジション充足"
+    assert said(3, 0) == "以前の応募で最終面接まで、ポジション充足"
+    assert said(2, 1) == "以前の応募で二次面接まで、ポジション充足"
+    assert said(0, 0) == "ポジション充足"
+
+
 def test_buckets_follow_the_configured_limits() -> None:
     assert bucket(70.0, 70.0, 50.0) == "強い一致"
     assert bucket(69.9, 70.0, 50.0) == "良い一致"
