@@ -2,8 +2,9 @@
 
 HR sees why someone was not matched: the job titles that map to no occupation family and the skills and
 tags that map to no canonical skill, each with how often it occurs (pool members who have it + open jobs
-that use it), most frequent first; and the links learned from the company's history with their
-evidence. Only words are shown, never who wrote them.
+that use it), most frequent first; and the links the matcher makes for them anyway: learned from the
+company's history, with their evidence, or general synonyms of each other (Sudachi's groups). Only words
+are shown, never who wrote them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from junkan.config import Settings
 from junkan.db.models import Job
 from junkan.pool.eligibility import pool_membership
+from junkan.pool.explain import SYNONYM_NOTE
 from junkan.pool.semantic import Semantics
 from junkan.pool.signals import PoolSignals, as_list, load_signals
 from junkan.pool.vocabulary import load_vocabulary
@@ -27,8 +29,9 @@ from junkan.pool.vocabulary import load_vocabulary
 class Unmapped:
     term: str
     count: int
-    #: A learned link that covers it, with its evidence ("" when none).
-    learned: str = ""
+    #: The link the matcher makes for it anyway, as shown: 「学習: ≈…（evidence）」 or 「一般語の同義語: …」
+    #: ("" when none).
+    link: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +42,8 @@ class VocabularyReport:
     skills: list[Unmapped]
 
 
-def _ranked(counts: Counter[str], learned: dict[str, str]) -> list[Unmapped]:
-    return [Unmapped(term, n, learned.get(term, "")) for term, n in
+def _ranked(counts: Counter[str], links: dict[str, str]) -> list[Unmapped]:
+    return [Unmapped(term, n, links.get(term, "")) for term, n in
             sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
@@ -52,11 +55,23 @@ def _open_jobs(session: Session) -> list[tuple[str, str | None, tuple[str, ...]]
     return [(t, d, (*as_list(r), *as_list(p))) for t, d, r, p in rows]
 
 
+def _general_synonyms(terms: Counter[str], sem: Semantics) -> dict[str, list[str]]:
+    """Each listed term -> the other listed terms the matcher links it to as general synonyms (Sudachi's
+    groups: a person's クライアント meets a job's 顧客), in the list's order."""
+    by_signature: dict[str, list[str]] = {}
+    for term in sorted(terms, key=lambda t: (-terms[t], t)):
+        signature = sem.synonym(sem.skill_key(term))
+        if signature is not None:
+            by_signature.setdefault(signature, []).append(term)
+    return {term: [other for other in group if other != term]
+            for group in by_signature.values() if len(group) > 1 for term in group}
+
+
 def build(signals: PoolSignals, members: list[int], open_jobs: list[tuple[str, str | None, tuple[str, ...]]],
           sem: Semantics) -> VocabularyReport:
     titles: Counter[str] = Counter()
     skills: Counter[str] = Counter()
-    learned_titles: dict[str, str] = {}
+    title_links: dict[str, str] = {}
     for i in members:
         for job_id in signals.past_jobs[i]:
             if sem.job_occupation(job_id) is None:
@@ -65,7 +80,7 @@ def build(signals: PoolSignals, members: list[int], open_jobs: list[tuple[str, s
                 link = sem.learned.families.get(job_id)
                 if link is not None:
                     family = sem.family_title(link.family)
-                    learned_titles[title] = f"≈{family}（{link.via_title}と同じ人の応募 {link.people}人）"
+                    title_links[title] = f"学習: ≈{family}（{link.via_title}と同じ人の応募 {link.people}人）"
         for term in dict.fromkeys((*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i])):
             if sem.vocab.canonical_skill(term) is None:
                 skills[term] += 1
@@ -80,22 +95,25 @@ def build(signals: PoolSignals, members: list[int], open_jobs: list[tuple[str, s
         if rename is not None:
             # A rename is what the company itself says: it is the link the matcher uses first.
             family = sem.family_title(rename.family)
-            learned_titles[title] = f"≈{family}（求人名の変更 {rename.old}→{rename.new}）"
-    learned_skills: dict[str, str] = {}
+            title_links[title] = f"学習: ≈{family}（求人名の変更 {rename.old}→{rename.new}）"
+    skill_links: dict[str, str] = {}
     for term in skills:
         skill = sem.learned_skill(sem.skill_key(term))
         if skill is not None:
             name = sem.canonical_name(skill.canonical) or skill.canonical
-            learned_skills[term] = f"≈{name}（同じ人 {skill.people}/{skill.holders}人）"
-    return VocabularyReport(len(members), len(open_jobs), _ranked(titles, learned_titles),
-                            _ranked(skills, learned_skills))
+            skill_links[term] = f"学習: ≈{name}（同じ人 {skill.people}/{skill.holders}人）"
+    for term, synonyms in _general_synonyms(skills, sem).items():
+        skill_links.setdefault(term, f"{SYNONYM_NOTE}: {'・'.join(synonyms)}")
+    return VocabularyReport(len(members), len(open_jobs), _ranked(titles, title_links),
+                            _ranked(skills, skill_links))
 
 
 def vocabulary_report(session: Session, settings: Settings, now: datetime) -> VocabularyReport:
     signals = load_signals(session, settings, now)
     membership = pool_membership(signals, settings, now)
     members = [i for i in range(len(signals)) if membership.mask[i]]
-    sem = Semantics(load_vocabulary(settings.recontact.thesaurus_path), signals)
+    cfg = settings.recontact  # the vocabulary a run would use, the general synonyms switched as there
+    sem = Semantics(load_vocabulary(cfg.thesaurus_path), signals, general_synonyms=cfg.general_synonyms)
     return build(signals, members, _open_jobs(session), sem)
 
 
@@ -104,7 +122,7 @@ def lines(report: VocabularyReport) -> list[str]:
     out = [f"プール {report.members}人・募集中の求人 {report.open_jobs}件のうち、語彙に当たらない語"
            "（件数 = 持っている人数 + 使っている求人数、多い順）",
            f"職種に当たらない職名: {len(report.titles)}"]
-    out += [f"{u.count}\t{u.term}" + (f"\t学習: {u.learned}" if u.learned else "") for u in report.titles]
+    out += [f"{u.count}\t{u.term}" + (f"\t{u.link}" if u.link else "") for u in report.titles]
     out.append(f"正規スキルに当たらないスキル・タグ: {len(report.skills)}")
-    out += [f"{u.count}\t{u.term}" + (f"\t学習: {u.learned}" if u.learned else "") for u in report.skills]
+    out += [f"{u.count}\t{u.term}" + (f"\t{u.link}" if u.link else "") for u in report.skills]
     return out

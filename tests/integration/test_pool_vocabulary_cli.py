@@ -52,6 +52,25 @@ def test_unknown_titles_and_skills_are_listed_with_counts(env: Path, engine: Eng
     ]
 
 
+def test_words_the_matcher_links_as_general_synonyms_say_so(
+    env: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither クライアント nor 顧客 is in the thesaurus, but Sudachi puts them in one group: the matcher
+    links a person's クライアント to a job's 顧客, and the list says why neither is a dead end."""
+    with session_scope(engine) as s:
+        add_member(s, past_title="法人営業", skills=["クライアント", "ふしぎスキル"])
+        add_member(s, past_title="法人営業", skills=["クライアント"])
+        add_job(s, "法人営業", required=["顧客"], opened_at=NOW - timedelta(days=1))
+    assert pool_command("vocabulary")[-4:] == [
+        "正規スキルに当たらないスキル・タグ: 3",
+        "2\tクライアント\t一般語の同義語: 顧客",
+        "1\tふしぎスキル",
+        "1\t顧客\t一般語の同義語: クライアント",
+    ]
+    monkeypatch.setenv("JUNKAN_RECONTACT__GENERAL_SYNONYMS", "false")  # the matcher links them no more
+    assert pool_command("vocabulary")[-3:] == ["2\tクライアント", "1\tふしぎスキル", "1\t顧客"]
+
+
 def test_a_bad_operator_file_is_refused_in_one_line(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = env / "thesaurus.csv"
     bad.write_text("正規形,別名,種別\n,SF,スキル\n", encoding="utf-8")
