@@ -11,6 +11,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from junkan.count_labels import ja_en
 from junkan.db.errors import database_errors_scrubbed
 from junkan.reports.build import Report, build_report
 from junkan.reports.distribution import distribute, distribution_note
@@ -62,12 +63,12 @@ def publish(report: Report, lang: str = "ja", mail_note: str = "") -> dict[str, 
     if mail_note:
         summary += f"\n\n## {text('mail', lang)}\n\n{mail_note}"
     create_markdown_artifact(key=ARTIFACT_KEY, markdown=summary,
-                             description=f"採用 KPI・ROI レポート {period_text(report, 'ja')} / "
-                             f"KPI and ROI report {period_text(report, 'en')}")
+                             description=ja_en(f"採用 KPI・ROI レポート {period_text(report, 'ja')}",
+                                               f"KPI and ROI report {period_text(report, 'en')}"))
     keys = []
     for group, section in sections(report.kpis, lang, report.previous).items():
         key = f"{ARTIFACT_KEY}-{group.replace('_', '-')}"
         create_table_artifact(key=key, table=reader_rows(section["rows"], lang),
-                              description=f"{group_label(group, 'ja')} / {group_label(group, 'en')}")
+                              description=ja_en(group_label(group, 'ja'), group_label(group, 'en')))
         keys.append(key)
     return {"summary": ARTIFACT_KEY, "tables": keys}
