@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from junkan.count_labels import ja_en
 from junkan.db.errors import database_errors_scrubbed
 from junkan.reports.build import Report, build_report
-from junkan.reports.distribution import distribute, distribution_note
+from junkan.reports.distribution import distribute, distribution_note, is_monthly
 from junkan.reports.labels import group_label, text
 from junkan.reports.periods import Period
 from junkan.reports.render import period_text, reader_rows, to_markdown, write_report
@@ -46,6 +46,8 @@ def mail(report: Report, files: list[str], lang: str = "ja") -> dict[str, Any]:
     """Mail the month's PDF to `report.recipients` through the outbox. Safe to retry: each recipient gets
     a period's mail once (the outbox's logical key), whatever runs again. Counts and one sentence only:
     never an address."""
+    if not is_monthly(report):  # only a whole month is mailed: no PDF to find, no mail backend to open
+        return {"note": distribution_note(None, lang), "counts": {}}
     rt = runtime()
     pdf = next(Path(f) for f in files if f.endswith(".pdf"))
     with throttled_backend(rt.settings, rt.clock.now) as backend:
