@@ -10,7 +10,7 @@ from datetime import date
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from junkan.count_labels import shown
+from junkan.count_labels import ja_en, shown
 from junkan.mail.timing import closed_window_note
 from junkan.runtime import runtime
 
@@ -54,7 +54,7 @@ def sending_notes(*, outside_window: bool, fatal: bool, as_of: date | None) -> l
 
 
 def _describe(description: str, notes: Iterable[str], dry_run: bool) -> str:
-    head = description + ("（ドライラン） / (dry run)" if dry_run else "")
+    head = description + (ja_en("（ドライラン）", "(dry run)") if dry_run else "")
     lines = [f"- {note}" for note in notes]
     return "\n\n".join([head, "\n".join(lines)]) if lines else head
 

@@ -3,7 +3,7 @@
 Descriptions are given as `param: T = Field(default, description=…)`: Prefect 3.9 builds the form from that
 (or from the docstring) but drops the description of an `Annotated[T, Field(…)]` parameter. Every text an
 operator reads in the UI (flow and parameter descriptions, artifact descriptions) is Japanese first, then
-English (`ja_en`).
+English (`ja_en`, from junkan.count_labels so that tasks/ can use it too).
 
 A parameter the form may leave empty is `blankable(T)`, not `T | None`: pydantic writes `T | None` as
 `anyOf: [T, {"type": "null"}]`, which the Prefect UI draws as two tabs with the null one chosen for the
@@ -41,6 +41,7 @@ from pydantic import Field, TypeAdapter, WithJsonSchema
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from junkan.count_labels import ja_en as ja_en  # re-exported: flows import it from here
 from junkan.runtime import runtime
 
 DATE_PATTERN = (
@@ -81,11 +82,6 @@ def _parameter_default_schema(self: GenerateEmptySchemaForUserClasses,
 
 
 GenerateEmptySchemaForUserClasses.default_schema = _parameter_default_schema  # type: ignore[method-assign,assignment]
-
-
-def ja_en(ja: str, en: str) -> str:
-    """A text shown to operators: Japanese first, then English."""
-    return f"{ja} / {en}"
 
 
 AS_OF_HELP = ja_en(

@@ -23,10 +23,10 @@ from tasks.report import build, mail, publish, write
 class ReportPeriod(BaseModel):
     """The report's period in the form: two local days, both inclusive."""
 
-    start: Day = Field(title="初日 / First day",
+    start: Day = Field(title=ja_en("初日", "First day"),
                        description=ja_en("初日（YYYY-MM-DD、日本時間）",
                                          "First day (YYYY-MM-DD, Asia/Tokyo)."))
-    end: Day = Field(title="最終日 / Last day",
+    end: Day = Field(title=ja_en("最終日", "Last day"),
                      description=ja_en("最終日（この日を含む。YYYY-MM-DD、日本時間）",
                                        "Last day, included (YYYY-MM-DD, Asia/Tokyo)."))
 

@@ -21,6 +21,11 @@ class Label(NamedTuple):
     en: str
 
 
+def ja_en(ja: str, en: str) -> str:
+    """A text shown to operators: Japanese first, then English."""
+    return f"{ja} / {en}"
+
+
 #: Outcomes of sending through the outbox, shared by notices, consent renewals and re-contact mails.
 SENDING: dict[str, Label] = {
     "due": Label("期限到来", "due"),

@@ -11,9 +11,10 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from junkan.count_labels import ja_en
 from junkan.db.errors import database_errors_scrubbed
 from junkan.reports.build import Report, build_report
-from junkan.reports.distribution import distribute, distribution_note
+from junkan.reports.distribution import distribute, distribution_note, is_monthly
 from junkan.reports.labels import group_label, text
 from junkan.reports.periods import Period
 from junkan.reports.render import period_text, reader_rows, to_markdown, write_report
@@ -45,6 +46,8 @@ def mail(report: Report, files: list[str], lang: str = "ja") -> dict[str, Any]:
     """Mail the month's PDF to `report.recipients` through the outbox. Safe to retry: each recipient gets
     a period's mail once (the outbox's logical key), whatever runs again. Counts and one sentence only:
     never an address."""
+    if not is_monthly(report):  # only a whole month is mailed: no PDF to find, no mail backend to open
+        return {"note": distribution_note(None, lang), "counts": {}}
     rt = runtime()
     pdf = next(Path(f) for f in files if f.endswith(".pdf"))
     with throttled_backend(rt.settings, rt.clock.now) as backend:
@@ -62,12 +65,12 @@ def publish(report: Report, lang: str = "ja", mail_note: str = "") -> dict[str, 
     if mail_note:
         summary += f"\n\n## {text('mail', lang)}\n\n{mail_note}"
     create_markdown_artifact(key=ARTIFACT_KEY, markdown=summary,
-                             description=f"採用 KPI・ROI レポート {period_text(report, 'ja')} / "
-                             f"KPI and ROI report {period_text(report, 'en')}")
+                             description=ja_en(f"採用 KPI・ROI レポート {period_text(report, 'ja')}",
+                                               f"KPI and ROI report {period_text(report, 'en')}"))
     keys = []
     for group, section in sections(report.kpis, lang, report.previous).items():
         key = f"{ARTIFACT_KEY}-{group.replace('_', '-')}"
         create_table_artifact(key=key, table=reader_rows(section["rows"], lang),
-                              description=f"{group_label(group, 'ja')} / {group_label(group, 'en')}")
+                              description=ja_en(group_label(group, 'ja'), group_label(group, 'en')))
         keys.append(key)
     return {"summary": ARTIFACT_KEY, "tables": keys}

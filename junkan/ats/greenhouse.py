@@ -100,6 +100,13 @@ def _tags(candidate: dict[str, Any]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def job_ids(app: dict[str, Any]) -> set[str]:
+    """Every job an application is for: `job_id`, and a prospect's `job_ids`/`jobs` (it may have several)."""
+    ids = [app.get("job_id"), *(app.get("job_ids") or [])]
+    ids += [j.get("id") for j in app.get("jobs") or [] if isinstance(j, dict)]
+    return {i for i in map(opt_id, ids) if i is not None}
+
+
 def _job_id(app: dict[str, Any]) -> str | None:
     if app.get("job_id") is not None:
         return opt_id(app.get("job_id"))

@@ -114,7 +114,7 @@ def map_opportunity(
         name=opp["name"].strip() if isinstance(opp.get("name"), str) else None,
         phone=phones[0].strip() if phones else None,
         candidate_external_id=opt_id(opp.get("contact")),
-        job_external_id=_posting_id(opp),
+        job_external_id=next(iter(posting_ids(opp)), None),  # the first application's posting
         applied_at=created_at,
         decided_at=decided_at,
         reason_external_id=reason_id if status in ("rejected", "withdrawn") else None,
@@ -129,16 +129,18 @@ def map_opportunity(
     )
 
 
-def _posting_id(opp: dict[str, Any]) -> str | None:
-    """The posting of the opportunity's (first) application; with `expand=applications` these are objects."""
+def posting_ids(opp: dict[str, Any]) -> list[str]:
+    """The postings of the opportunity's applications, in order (only `expand=applications` gives the
+    applications as objects; a posting is an id or an object)."""
+    out: list[str] = []
     for app in opp.get("applications") or []:
         if isinstance(app, dict):
             posting = app.get("posting")
             if isinstance(posting, dict):
                 posting = posting.get("id")
             if (pid := opt_id(posting)) is not None:
-                return pid
-    return None
+                out.append(pid)
+    return out
 
 
 _POSTING_STATES = {"published": "open", "closed": "closed", "draft": "draft"}
@@ -198,6 +200,36 @@ def map_posting(posting: Any) -> JobRecord | None:
     )
 
 
+def pages(
+    client: RetryingClient, url: str, params: dict[str, Any], *, auth: httpx.Auth
+) -> Iterator[list[Any]]:
+    """Every page (its `data` list) of a Lever list, for ingest and write-back alike. A reply without a
+    data list is an HttpError rather than an empty page: read as empty, write-back would miss an
+    opportunity that is there and make a second one."""
+    offset: str | None = None
+    seen: set[str] = set()
+    while True:
+        query = dict(params)
+        if offset is not None:
+            query["offset"] = offset
+        body, response = client.get_json(url, params=query, auth=auth)
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise HttpError(
+                f"{VENDOR} GET {response.request.url.path}: expected an object with a data list",
+                vendor=VENDOR, status=response.status_code,
+            )
+        yield body["data"]
+        next_token = body.get("next")
+        if not body.get("hasNext") or not isinstance(next_token, str) or not next_token:
+            return
+        if next_token in seen:
+            # A repeated token would loop forever; fail loudly instead of silently re-reading.
+            raise HttpError(f"{VENDOR} GET {response.request.url.path}: pagination token repeated",
+                            vendor=VENDOR, status=response.status_code)
+        seen.add(next_token)
+        offset = next_token
+
+
 class LeverAdapter:
     def __init__(
         self,
@@ -218,29 +250,9 @@ class LeverAdapter:
         self.stats: dict[str, int] = {"pages": 0, "applications": 0, "bad_records": 0}
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[Any]]:
-        offset: str | None = None
-        seen: set[str] = set()
-        while True:
-            query = dict(params)
-            if offset is not None:
-                query["offset"] = offset
-            body, response = self._http.get_json(f"{self.base_url}{path}", params=query, auth=self._auth)
-            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise HttpError(
-                    f"{VENDOR} GET {response.request.url.path}: expected an object with a data list",
-                    vendor=VENDOR, status=response.status_code,
-                )
+        for page in pages(self._http, f"{self.base_url}{path}", params, auth=self._auth):
             self.stats["pages"] += 1
-            yield body["data"]
-            next_token = body.get("next")
-            if not body.get("hasNext") or not isinstance(next_token, str) or not next_token:
-                return
-            if next_token in seen:
-                # A repeated token would loop forever; fail loudly instead of silently re-reading.
-                raise HttpError(f"{VENDOR} GET {response.request.url.path}: pagination token repeated",
-                                vendor=VENDOR, status=response.status_code)
-            seen.add(next_token)
-            offset = next_token
+            yield page
 
     def _archive_reasons(self) -> dict[str, dict[str, Any]]:
         if self._reasons is None:

@@ -20,13 +20,16 @@ address goes into that request body only: never into a log line, an exception or
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
-from junkan.ats.greenhouse import CANDIDATE_BATCH, MAX_PER_PAGE
+import httpx
+
+from junkan.ats.greenhouse import CANDIDATE_BATCH, MAX_PER_PAGE, job_ids
 from junkan.ats.greenhouse_auth import GreenhouseAuth
+from junkan.ats.lever import pages, posting_ids
 from junkan.ats.values import opt_id
 from junkan.batching import batched
 from junkan.http import HttpError, RetryingClient, decode_json, next_link
@@ -80,13 +83,6 @@ def marker(key: str) -> str:
 
 def _num(value: str) -> int | str:
     return int(value) if value.isdigit() else value
-
-
-def _on_job(app: dict[str, Any], job: str) -> bool:
-    """Whether an application is for `job`: `job_id`, or any of a prospect's `job_ids`/`jobs`."""
-    ids = [app.get("job_id"), *(app.get("job_ids") or [])]
-    ids += [j.get("id") for j in app.get("jobs") or [] if isinstance(j, dict)]
-    return job in {opt_id(i) for i in ids}
 
 
 class GreenhouseWriter:
@@ -148,7 +144,7 @@ class GreenhouseWriter:
             hit = [a for a in applied if opt_id(a.get("candidate_tag_id")) == tag]
         elif write.action == "prospect":
             apps = self._list("/v3/applications", {"candidate_ids": person})
-            hit = [a for a in apps if _on_job(a, write.job_ext)]
+            hit = [a for a in apps if write.job_ext in job_ids(a)]
         else:
             notes = self._list("/v3/notes", {"candidate_ids": person})
             hit = [n for n in notes if marker(write.key) in str(n.get("body") or "")]
@@ -177,7 +173,7 @@ class LeverWriter:
                  tag_name: str) -> None:
         self._http = client
         self.base_url = base_url.rstrip("/")
-        self._auth = (api_key, "")
+        self._auth = httpx.BasicAuth(api_key, "")
         self._perform_as = perform_as
         self._tag_name = tag_name
 
@@ -188,15 +184,6 @@ class LeverWriter:
         response = self._http.request("GET", f"{self.base_url}{path}", auth=self._auth, params=params)
         body = decode_json(response, self._http.vendor)
         return body if isinstance(body, dict) else {}
-
-    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        offset: str | None = None
-        while True:
-            body = self._get(path, {**params, **({"offset": offset} if offset else {})})
-            yield from (item for item in body.get("data") or [] if isinstance(item, dict))
-            offset = body.get("next") if body.get("hasNext") else None
-            if not isinstance(offset, str) or not offset:
-                return
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         response = self._http.request("POST", f"{self.base_url}{path}", json_body=body, auth=self._auth,
@@ -225,9 +212,12 @@ class LeverWriter:
                 raise Unwritable("lever: the person's contact is unknown")
             query = {"contact_id": write.person_ext, "posting_id": write.job_ext, "expand": "applications",
                      "limit": 100}
-            for opp in self._pages("/opportunities", query):
-                if any(_on_posting(app, write.job_ext) for app in opp.get("applications") or []):
-                    return opt_id(opp.get("id")) or "present"
+            # The shared pager refuses a reply without a data list or a repeated token: read as "none
+            # there", either would make a second opportunity for the person.
+            for page in pages(self._http, f"{self.base_url}/opportunities", query, auth=self._auth):
+                for opp in page:
+                    if isinstance(opp, dict) and write.job_ext in posting_ids(opp):
+                        return opt_id(opp.get("id")) or "present"
             return None
         notes = self._get(f"/opportunities/{opportunity}/notes").get("data")
         for note in notes if isinstance(notes, list) else []:
@@ -258,14 +248,6 @@ class LeverWriter:
         data = self._post(f"/opportunities/{opportunity}/notes", {"value": write.text})
         made = opt_id(data.get("noteId")) if isinstance(data, dict) else None
         return made or "note"
-
-
-def _on_posting(app: Any, posting: str) -> bool:
-    """An opportunity's application (an id, or an object with `expand=applications`) is for `posting`."""
-    if not isinstance(app, dict):
-        return False
-    target = app.get("posting")
-    return opt_id(target.get("id") if isinstance(target, dict) else target) == posting
 
 
 def _person(write: Write) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from junkan.batching import batched
 from junkan.db.models import Candidate, Suppression
-from junkan.keyed import email_hash, email_hashes
+from junkan.keyed import email_hash, email_hashes, hash_normalised
 
 #: IN-list size: well below SQLite's bound-parameter limit.
 CHUNK = 500
@@ -54,7 +54,7 @@ def suppressed_candidates(conn: Connection, candidate_ids: Iterable[int], key: b
         pairs.close()
         return set()
     return {cid for cid, address in pairs
-            if cid in wanted and address and (address in plain or email_hash(key, address) in hashes)}
+            if cid in wanted and address and (address in plain or hash_normalised(key, address) in hashes)}
 
 
 def hash_plain_rows(session: Session, key: bytes) -> int:

@@ -18,6 +18,7 @@ from junkan.ats.writeback import AtsWriter, Write
 from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.models_pool import AtsWriteback
+from junkan.http import HttpError
 from junkan.pool import writeback
 from tests.fakes._common import FakeClock
 from tests.fakes.lever import LeverFake, postings_of
@@ -203,3 +204,45 @@ def test_a_sigkill_mid_write_back_then_a_rerun_makes_each_opportunity_exactly_on
     assert after["writeback_planned"] == 0
     _assert_one_opportunity_each(fake)
     assert _states(engine) == Counter({("prospect", "done"): N})
+
+
+#: Replies to the first person's opportunity lookup that must not read as "no opportunity there": a reply
+#: without a data list, and a pagination token that comes back (followed, it would loop forever).
+_BROKEN_LOOKUPS = {
+    "no data list": ([{"opportunities": [], "hasNext": False}], "expected an object with a data list"),
+    "repeated token": ([{"data": [], "hasNext": True, "next": "same"}] * 2, "pagination token repeated"),
+}
+
+
+@pytest.mark.parametrize("broken", sorted(_BROKEN_LOOKUPS))
+def test_a_broken_lookup_reply_fails_the_write_and_makes_no_opportunity(
+    httpserver: HTTPServer, engine: Engine, database_url: str, tmp_path: Path, broken: str
+) -> None:
+    fake, settings, company, writer = _lever_company(
+        httpserver, engine, database_url, tmp_path, tag=False, note=False)
+    replies, message = _BROKEN_LOOKUPS[broken]
+    lookup = {"contact_id": "contact-00000", "posting_id": NEW_POSTING, "expand": "applications",
+              "limit": "100"}
+
+    def break_the_lookup() -> None:
+        for n, reply in enumerate(replies):
+            query = lookup | ({"offset": "same"} if n else {})
+            httpserver.expect_oneshot_request("/v1/opportunities", method="GET",
+                                              query_string=query).respond_with_json(reply)
+
+    break_the_lookup()
+    counts = writeback.run(engine, settings, writer, run_id=company.run_id, now=NOW)
+
+    new = N - len(ON_THE_POSTING)
+    assert counts == {"writeback_planned": N, "prospect_failed": 1, "prospect_written": new - 1,
+                      "prospect_already_there": len(ON_THE_POSTING)}
+    assert "contact-00000" not in _on_posting(fake)
+    assert _address(0) not in [body["emails"][0] for kind, body in fake.written if kind == "opportunity"]
+    with Session(engine) as s:
+        (error,) = s.scalars(select(AtsWriteback.error).where(AtsWriteback.state == "failed"))
+    assert error == "HTTP 200: refused by the ATS"
+    break_the_lookup()
+    write = Write(key="k", action="prospect", application_ext="opp-00000", person_ext="contact-00000",
+                  job_ext=NEW_POSTING, text="", email=_address(0))
+    with pytest.raises(HttpError, match=f"lever GET /v1/opportunities: {message}"):
+        writer.present(write)
