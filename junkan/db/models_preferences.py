@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from junkan.db.models import Base, BigId
@@ -71,7 +71,12 @@ class DataCopyRequest(Base):
     the operator sends the `junkan privacy export` file to the address on file, then marks it done."""
 
     __tablename__ = "data_copy_request"
-    __table_args__ = (Index("ix_data_copy_request_open", "done_at", "requested_at"),)
+    __table_args__ = (
+        Index("ix_data_copy_request_open", "done_at", "requested_at"),
+        # One open request per person, whatever the timing of two POSTs (migration 0020_copy_request_once).
+        Index("ix_data_copy_request_one_open", "candidate_id", unique=True,
+              postgresql_where=text("done_at IS NULL"), sqlite_where=text("done_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"))

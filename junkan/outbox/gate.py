@@ -142,27 +142,40 @@ def _purposes(kinds: set[str]) -> list[str]:
     return purposes
 
 
+def report_recipients(key: bytes, settings: Settings) -> dict[str, str]:
+    """{keyed hash: address} of `report.recipients`: a report mail's row holds only the hash, read back here
+    by the gate, the enqueue and the renderer alike."""
+    return {email_hash(key, a): a for a in settings.report.recipients}
+
+
 def _read(session: Session, subjects: Sequence[Subject], now: datetime, key: bytes,
           settings: Settings) -> _Facts:
     ids = sorted({s.candidate_id for s in subjects if s.candidate_id is not None})
-    people = session.execute(
-        select(Candidate.id, Candidate.email_key, Candidate.anonymized_at).where(Candidate.id.in_(ids))
-    ).all()
-    email = {r.id: r.email_key for r in people}
-    hit = suppressed_among(session, (e for e in email.values() if e), key)
-    conn = session.connection()
-    consents = {p: latest_by_candidate(conn, p, now, ids) for p in _purposes({s.kind for s in subjects})}
+    kinds = {s.kind for s in subjects}
+    purposes = _purposes(kinds)
+    email: dict[int, str | None] = {}
+    anonymised: set[int] = set()
+    hit: set[str] = set()
+    consents: dict[str, dict[int, ConsentState]] = {p: {} for p in purposes}
     apps: dict[int, list[_App]] = {}
-    if any(s.kind in NOTICE_KINDS or s.kind == RECONTACT_KIND for s in subjects):
-        for r in session.execute(
-            select(Application.candidate_id, Application.id, Application.status, Application.applied_at,
-                   Application.decided_at).where(Application.candidate_id.in_(ids))
-        ):
-            apps.setdefault(r.candidate_id, []).append(_App(r.id, r.status, r.applied_at, r.decided_at))
-    recipients = {email_hash(key, a): a for a in settings.report.recipients
-                  if any(s.kind == REPORT_KIND for s in subjects)}
+    if ids:  # a chunk of report mail only has no candidate to read
+        people = session.execute(
+            select(Candidate.id, Candidate.email_key, Candidate.anonymized_at).where(Candidate.id.in_(ids))
+        ).all()
+        email = {r.id: r.email_key for r in people}
+        anonymised = {r.id for r in people if r.anonymized_at is not None}
+        hit = suppressed_among(session, (e for e in email.values() if e), key)
+        conn = session.connection()
+        consents = {p: latest_by_candidate(conn, p, now, ids) for p in purposes}
+        if kinds & {*NOTICE_KINDS, RECONTACT_KIND}:
+            for r in session.execute(
+                select(Application.candidate_id, Application.id, Application.status, Application.applied_at,
+                       Application.decided_at).where(Application.candidate_id.in_(ids))
+            ):
+                apps.setdefault(r.candidate_id, []).append(_App(r.id, r.status, r.applied_at, r.decided_at))
+    recipients = report_recipients(key, settings) if REPORT_KIND in kinds else {}
     stopped = suppressed_among(session, recipients.values(), key) if recipients else set()
-    return _Facts(email=email, anonymised={r.id for r in people if r.anonymized_at is not None},
+    return _Facts(email=email, anonymised=anonymised,
                   suppressed={cid for cid, e in email.items() if e and e in hit},
                   consents=consents, apps=apps, recipients=set(recipients),
                   suppressed_recipients={h for h, a in recipients.items() if a in stopped})

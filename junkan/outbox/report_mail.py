@@ -30,10 +30,9 @@ from junkan.config import Settings
 from junkan.db import session_scope
 from junkan.db.dialect import insert_ignore
 from junkan.db.models import Message, MessageState
-from junkan.keyed import email_hash
 from junkan.mail.backends import Attachment, MailBackend, OutgoingMail, build_backend
 from junkan.outbox.enqueue import new_public_id
-from junkan.outbox.gate import REPORT_KIND
+from junkan.outbox.gate import REPORT_KIND, report_recipients
 from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared
 from junkan.outbox.sender import OutboxSender, SendCounts
 from junkan.tally import Tally
@@ -82,7 +81,7 @@ def enqueue_report_mail(session: Session, settings: Settings, now: datetime, *, 
              "candidate_id": None, "application_id": None, "recipient_hash": h, "payload": payload,
              "state": MessageState.PENDING, "due_at": now, "advertising": False, "locale": lang,
              "attempts": 0, "created_at": now, "updated_at": now}
-            for h in dict.fromkeys(email_hash(key, a) for a in settings.report.recipients)]
+            for h in report_recipients(key, settings)]
     if not rows:
         return 0, 0
     inserted = session.execute(insert_ignore(session, Message.__table__).returning(Message.__table__.c.id),
@@ -156,7 +155,7 @@ class ReportMailRenderer(NoticeRenderer):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         key = settings.retention.key_bytes()
-        self._address = {email_hash(key, a): a for a in settings.report.recipients}
+        self._address = report_recipients(key, settings)
         self._limit_mb = settings.report.attachment_max_mb
 
     def prepare(self, row: NoticeRow) -> Prepared:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from junkan.config import LinkSettings
+from junkan.db.dialect import insert_ignore
 from junkan.db.models import Candidate
 from junkan.db.models_preferences import DataCopyRequest
 from junkan.db.results import rows_affected
@@ -30,14 +31,13 @@ class OpenRequest:
 
 
 def request_copy(session: Session, candidate_id: int, *, at: datetime, source: str) -> bool:
-    """Record a request; False when the person already has one open (asking twice sends one copy)."""
-    open_already = session.execute(select(DataCopyRequest.id).where(
-        DataCopyRequest.candidate_id == candidate_id, DataCopyRequest.done_at.is_(None)).limit(1)).first()
-    if open_already is not None:
-        return False
-    session.add(DataCopyRequest(candidate_id=candidate_id, requested_at=at, source=source))
-    session.flush()
-    return True
+    """Record a request; False when the person already has one open (asking twice sends one copy).
+
+    The unique index on open requests settles two POSTs at once: the second insert is skipped."""
+    table = DataCopyRequest.__table__
+    added = session.execute(insert_ignore(session, table).returning(table.c.id),
+                            {"candidate_id": candidate_id, "requested_at": at, "source": source}).first()
+    return added is not None
 
 
 def open_requests(conn: Connection, links: LinkSettings) -> list[OpenRequest]:

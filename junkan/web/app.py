@@ -29,9 +29,8 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -52,6 +51,7 @@ from junkan.engagement.event_batch import NotAnArray, read_events
 from junkan.engagement.events import IngestResult, begin_webhook_batch, ingest_events, prepare_events
 from junkan.engagement.optout import UnsubscribeOutcome, UnsubscribeScope, unsubscribe_message
 from junkan.links import InvalidLink, LinkSigner
+from junkan.pool.months import local_day
 from junkan.pool.refs import candidate_ref
 from junkan.pool.vocabulary.thesaurus import Vocabulary, load_vocabulary
 from junkan.privacy.copy_requests import request_copy
@@ -229,7 +229,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         if not record:
             return _html(renewal_page.renewal_confirm(lang, settings.sender,
                                                       days=settings.consent.talent_pool_days))
-        shown = until.astimezone(ZoneInfo(settings.business.timezone)).date().isoformat() if until else "—"
+        shown = local_day(until, settings.business.timezone).isoformat() if until else "—"
         return _html(renewal_page.renewal_done(lang, settings.sender, until=shown))
 
     async def preferences(request: Request) -> Response:
@@ -263,7 +263,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                     return None
                 locale = lang or holder.locale
                 places = preference_page.place_choices(session.execute(
-                    select(Job.location).where(Job.location.is_not(None))).scalars())
+                    select(Job.location, func.count()).where(Job.location.is_not(None))
+                    .group_by(Job.location)))
                 if not post:
                     if request.method == "GET":
                         record_visit(session, holder.candidate_id, at=now())
@@ -313,8 +314,10 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 if link_holder(session, public_id) is None:  # erased in between (a double click)
                     return False
                 email = session.scalar(select(Candidate.email_key).where(Candidate.id == holder.candidate_id))
-            keys = RequestKeys(emails=(email,) if email else (),
-                               candidate_refs=(candidate_ref(holder.candidate_id, settings.links),))
+            # The address is unique to the person and found by index; a ref is resolved by one HMAC per
+            # candidate (junkan.privacy.find), so it is given only for a person without an address.
+            keys = (RequestKeys(emails=(email,)) if email else
+                    RequestKeys(candidate_refs=(candidate_ref(holder.candidate_id, settings.links),)))
             erase(engine, settings, keys, reason="asked by the person on the preference page", now=now())
             return True
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
@@ -33,6 +32,7 @@ from junkan.consent.preferences import (
 from junkan.consent.state import latest_by_candidate
 from junkan.consent.wording import PREFERENCE_WORDING_VERSION
 from junkan.pool.features import location_keys
+from junkan.pool.months import local_day
 from junkan.pool.vocabulary.thesaurus import Family, Vocabulary
 from junkan.web.pages import page_environment, page_locale
 from junkan.web.preference_text import GROUPS, TEXT
@@ -256,12 +256,13 @@ def page_state(conn: Connection, candidate_id: int, at: datetime, places: tuple[
 
 # -- reading -----------------------------------------------------------------------------------------------
 
-def place_choices(job_locations: Iterable[str | None]) -> tuple[str, ...]:
-    """The places of the employer's jobs (prefectures where a location names one), most jobs first."""
+def place_choices(job_locations: Iterable[tuple[str | None, int]]) -> tuple[str, ...]:
+    """The places of the employer's jobs (prefectures where a location names one), most jobs first, from
+    (location, number of jobs there): each distinct location is read once."""
     counts: Counter[str] = Counter()
-    for location in job_locations:
+    for location, jobs in job_locations:
         places, _ = location_keys(location)
-        counts.update(p for p in places if p)
+        counts.update({p: jobs for p in places if p})
     return tuple(p for p, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_PLACE_CHOICES])
 
 
@@ -353,7 +354,7 @@ def _texts(lang: str, sender: SenderSettings, partner: PartnerSettings | None = 
 def show_date(at: datetime | None, lang: str, zone: str) -> str:
     if at is None:
         return ""
-    day = at.astimezone(ZoneInfo(zone)).date()
+    day = local_day(at, zone)
     return f"{day.year}年{day.month}月{day.day}日" if lang == "ja" else f"{day.day} {day:%B} {day.year}"
 
 
@@ -370,7 +371,9 @@ def _groups(families: Mapping[str, Family], lang: str, checked: set[str]) -> lis
 
 
 def _timing_value(p: Preferences) -> str | None:
-    return "never" if p.never else (None if p.timing_months is None else str(p.timing_months))
+    """The form's radio value: the report's bucket, with no choice ("none") ticking nothing."""
+    key = p.timing_key
+    return None if key == "none" else key
 
 
 def preference_form(locale: str, sender: SenderSettings, partner: PartnerSettings | None, state: PageState,

@@ -8,25 +8,16 @@
 -- group: preference_page
 -- empty: nobody saved the preference page in the period
 -- dims:
+-- with: latest_preference
 -- counts: the candidate's own page 「今後のご案内の設定」: distinct people who opened it with a valid link
 --   (preference_visit.visited_at) and distinct people who saved it (candidate_preference.recorded_at) in
 --   the period; the spread of the timings those savers chose, each person by their newest save before the
---   period's end (3, 6 or 12 months, never, or no choice = the default cooldown). The same figures as
---   junkan.consent.preferences.preference_counts.
+--   period's end (parts/latest_preference.sql: 3, 6 or 12 months, never, or no choice = the default
+--   cooldown). The report is the one place these are counted.
 WITH saved AS (
     SELECT DISTINCT p.candidate_id
     FROM candidate_preference p
     WHERE p.recorded_at >= :start AND p.recorded_at < :end
-),
-latest AS (
-    SELECT p.candidate_id, p.never, p.timing_months
-    FROM candidate_preference p
-    JOIN saved s ON s.candidate_id = p.candidate_id
-    WHERE p.recorded_at < :end
-      AND NOT EXISTS (
-          SELECT 1 FROM candidate_preference q
-          WHERE q.candidate_id = p.candidate_id AND q.recorded_at < :end
-            AND (q.recorded_at > p.recorded_at OR (q.recorded_at = p.recorded_at AND q.id > p.id)))
 )
 SELECT (SELECT COUNT(DISTINCT v.candidate_id) FROM preference_visit v
         WHERE v.visited_at >= :start AND v.visited_at < :end) AS visitors,
@@ -36,4 +27,5 @@ SELECT (SELECT COUNT(DISTINCT v.candidate_id) FROM preference_visit v
        COALESCE(SUM(CASE WHEN l.timing_months = 12 THEN 1 ELSE 0 END), 0) AS timing_12m,
        COALESCE(SUM(CASE WHEN l.never THEN 1 ELSE 0 END), 0) AS timing_never,
        COALESCE(SUM(CASE WHEN l.timing_months IS NULL AND NOT l.never THEN 1 ELSE 0 END), 0) AS timing_default
-FROM latest l
+FROM latest_preference l
+JOIN saved s ON s.candidate_id = l.candidate_id

@@ -3,21 +3,16 @@
 -- group: preference_page
 -- empty: nobody in this group among the people rejected before the period
 -- dims:
--- with: reapplied
+-- with: reapplied, latest_preference
 -- counts: the re-application rate (parts/reapplied.sql, as in reapplication_rate.sql: people rejected
 --   before the period start, of whom those who applied again in the period) in two groups: the people whose
---   newest save of the preference page before the period's end names the work they want (an occupation
---   family or a free-text interest), and everyone else (no save, or a save naming no work). Together they
---   are the re-application rate's people.
+--   newest save of the preference page before the period's end (parts/latest_preference.sql) names the work
+--   they want (an occupation family or a free-text interest), and everyone else (no save, or a save naming
+--   no work). Together they are the re-application rate's people.
 WITH stated AS (
-    SELECT p.candidate_id
-    FROM candidate_preference p
-    WHERE p.recorded_at < :end
-      AND (CAST(p.families AS TEXT) <> '[]' OR p.other_interest <> '')
-      AND NOT EXISTS (
-          SELECT 1 FROM candidate_preference q
-          WHERE q.candidate_id = p.candidate_id AND q.recorded_at < :end
-            AND (q.recorded_at > p.recorded_at OR (q.recorded_at = p.recorded_at AND q.id > p.id)))
+    SELECT l.candidate_id
+    FROM latest_preference l
+    WHERE CAST(l.families AS TEXT) <> '[]' OR l.other_interest <> ''
 )
 SELECT COALESCE(SUM(CASE WHEN s.candidate_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS stated_people,
        COALESCE(SUM(CASE WHEN s.candidate_id IS NOT NULL AND b.candidate_id IS NOT NULL THEN 1 ELSE 0 END), 0)

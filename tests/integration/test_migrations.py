@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Row, create_engine, inspect, text
 
 import junkan.db.all_models  # noqa: F401  (every table on Base.metadata)
 from junkan.db.engine import alembic_config, upgrade
@@ -64,6 +65,26 @@ def test_downgrade_to_base_and_upgrade_again(scratch_url: str) -> None:
     assert schema_drift(scratch_url) == []
 
 
+def rows_across(url: str, before: str, after: str, insert: str, rows: list[dict[str, Any]],
+                query: str) -> list[Row[Any]]:
+    """Upgrade to `before`, insert `rows` with their foreign keys unchecked (what they point at does not
+    matter to these revisions), upgrade to `after`, and read `query`."""
+    cfg = alembic_config(url)
+    command.upgrade(cfg, before)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for row in rows:
+                conn.execute(text(insert), row)
+        command.upgrade(cfg, after)
+        with engine.connect() as conn:
+            return list(conn.execute(text(query)).all())
+    finally:
+        engine.dispose()
+
+
 def test_0009_gives_existing_talent_pool_grants_a_365_day_expiry(scratch_url: str) -> None:
     cfg = alembic_config(scratch_url)
     command.upgrade(cfg, "0008_report_indexes")
@@ -109,26 +130,30 @@ def test_0012_forgets_the_plain_recipient_hash_of_every_stored_event(scratch_url
 
 
 def test_0013_merges_each_persons_repeated_clicks_on_a_link_into_one_row(scratch_url: str) -> None:
-    cfg = alembic_config(scratch_url)
-    command.upgrade(cfg, "0012_event_recipient_hash")
-    engine = create_engine(scratch_url)
     fetches = [(1, "partner", "2026-11-02 00:00:00"), (1, "partner", "2026-11-01 00:00:00"),
                (1, "partner", "2026-11-03 00:00:00"), (1, "unsubscribe", "2026-11-02 00:00:00"),
                (2, "partner", "2026-11-05 00:00:00")]
-    try:
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":  # the clicks' messages do not matter here
-                conn.execute(text("SET LOCAL session_replication_role = replica"))
-            for message_id, link, at in fetches:
-                conn.execute(text("INSERT INTO click (message_id, link, clicked_at) VALUES (:m, :l, :at)"),
-                             {"m": message_id, "l": link, "at": at})
-        command.upgrade(cfg, "0013_click_kind")
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT message_id, link, kind, fetches, clicked_at, last_at FROM click "
-                                     "ORDER BY message_id, link")).all()
-    finally:
-        engine.dispose()
+    rows = rows_across(scratch_url, "0012_event_recipient_hash", "0013_click_kind",
+                       "INSERT INTO click (message_id, link, clicked_at) VALUES (:m, :l, :at)",
+                       [{"m": m, "l": link, "at": at} for m, link, at in fetches],
+                       "SELECT message_id, link, kind, fetches, clicked_at, last_at FROM click "
+                       "ORDER BY message_id, link")
     day = [str(r[4])[:10] for r in rows], [str(r[5])[:10] for r in rows]
     assert [tuple(r[:4]) for r in rows] == [(1, "partner", "person", 3), (1, "unsubscribe", "person", 1),
                                            (2, "partner", "person", 1)]
     assert day == (["2026-11-01", "2026-11-02", "2026-11-05"], ["2026-11-03", "2026-11-02", "2026-11-05"])
+
+
+def test_0020_keeps_each_persons_oldest_open_copy_request_so_one_open_request_can_be_unique(
+    scratch_url: str
+) -> None:
+    asked = [(1, "2026-12-02 00:00:00", None), (1, "2026-12-01 00:00:00", None),
+             (1, "2026-12-01 00:00:00", None), (1, "2026-11-01 00:00:00", "2026-11-02 00:00:00"),
+             (2, "2026-12-03 00:00:00", None)]
+    rows = rows_across(scratch_url, "0019_report_mail", "0020_copy_request_once",
+                       "INSERT INTO data_copy_request (candidate_id, requested_at, source, done_at) "
+                       "VALUES (:c, :at, 'preference_page', :done)",
+                       [{"c": c, "at": at, "done": done} for c, at, done in asked],
+                       "SELECT id, candidate_id, done_at IS NULL FROM data_copy_request ORDER BY id")
+    # Of the three open requests of person 1, the oldest (the first of two at one instant) stays.
+    assert [tuple(r) for r in rows] == [(2, 1, True), (4, 1, False), (5, 2, True)]

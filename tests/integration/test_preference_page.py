@@ -15,20 +15,22 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from junkan.clock import RunClock
 from junkan.config import ConsentSettings, Settings
-from junkan.consent.preferences import Preferences, latest_preferences
+from junkan.consent.preferences import PAGE_SOURCE, Preferences, latest_preferences
 from junkan.consent.wording import PREFERENCE_WORDING_VERSION
 from junkan.db import session_scope
-from junkan.db.models import Base, Candidate, Consent
+from junkan.db.models import Base, Candidate, Consent, Job
 from junkan.db.models_preferences import DataCopyRequest, PreferenceVisit
 from junkan.links import LinkSigner
 from junkan.mail.templates import NoticeContext, TemplateStore, render_notice
 from junkan.outbox.renewal_mail import run_renewals
 from junkan.pool.recontact import match_and_store, send
+from junkan.privacy.copy_requests import mark_done, request_copy
 from junkan.privacy.erasure import erase
 from junkan.web import create_app
 from junkan.web.app import PREFERENCE_POSTS
@@ -166,6 +168,19 @@ async def test_get_shows_the_form_records_a_visit_and_changes_nothing_else(
 
 
 @pytest.mark.anyio
+async def test_the_places_come_most_jobs_first_counting_jobs_that_share_a_location(
+    engine: Engine, cfg: Settings
+) -> None:
+    mailed = mail_a_rejection(engine, cfg)  # 東京都: two jobs (two locations), 大阪府: one
+    with session_scope(engine) as s:
+        s.add_all([Job(source="csv", external_id=f"osaka-{n}", title="営業", location="大阪府大阪市")
+                   for n in range(2)])
+    async with _client(cfg) as client:
+        text = (await client.get(_path(mailed.link))).text
+    assert text.index("<span>大阪府</span>") < text.index("<span>東京都</span>")  # 3 jobs before 2
+
+
+@pytest.mark.anyio
 async def test_no_partner_question_when_the_partner_section_is_off(engine: Engine, cfg: Settings) -> None:
     mailed = mail_a_rejection(engine, cfg)
     off = cfg.model_copy(update={"notice": cfg.notice.model_copy(update={"partner_section": "off"})})
@@ -264,6 +279,25 @@ async def test_a_copy_of_the_data_is_recorded_for_the_operator_and_never_shown(
     assert requests == [(mailed.candidate_id, None)]  # asked twice, one copy to send
 
 
+def test_one_open_copy_request_per_person_kept_by_the_database(engine: Engine, cfg: Settings) -> None:
+    mailed = mail_a_rejection(engine, cfg)
+    cid, at = mailed.candidate_id, datetime(2026, 12, 1, tzinfo=UTC)
+    with session_scope(engine) as s:
+        assert request_copy(s, cid, at=at, source=PAGE_SOURCE)
+        assert not request_copy(s, cid, at=at + timedelta(seconds=1), source=PAGE_SOURCE)
+    # What the later of two POSTs at once meets, had it passed any check made before its insert.
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        s.add(DataCopyRequest(candidate_id=cid, requested_at=at, source=PAGE_SOURCE))
+        s.flush()
+    with session_scope(engine) as s:
+        (first,) = s.scalars(select(DataCopyRequest.id).where(DataCopyRequest.candidate_id == cid)).all()
+        assert mark_done(s, first, at=at + timedelta(days=1))
+        assert request_copy(s, cid, at=at + timedelta(days=2), source=PAGE_SOURCE)  # sent: may ask again
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(DataCopyRequest)
+                        .where(DataCopyRequest.candidate_id == cid)) == 2
+
+
 @pytest.mark.anyio
 async def test_erasure_asks_for_confirmation_then_erases_like_the_cli(engine: Engine, cfg: Settings) -> None:
     mailed = mail_a_rejection(engine, cfg, email_key="hanako@example.jp")
@@ -281,6 +315,21 @@ async def test_erasure_asks_for_confirmation_then_erases_like_the_cli(engine: En
         person = s.get(Candidate, mailed.candidate_id)
         assert person is not None and person.anonymized_at is not None and person.email_key is None
     assert after.status_code == 404 and "リンクが無効です" in after.text
+
+
+@pytest.mark.anyio
+async def test_erasure_of_a_person_without_an_address_finds_them_by_their_ref(
+    engine: Engine, cfg: Settings
+) -> None:
+    mailed = mail_a_rejection(engine, cfg, email_key="hanako@example.jp")
+    with session_scope(engine) as s:
+        s.execute(update(Candidate).where(Candidate.id == mailed.candidate_id).values(email_key=None))
+    async with _client(cfg) as client:
+        done = await client.post(_path(mailed.link), data={"action": "erase_confirm"}, headers=SAME_ORIGIN)
+    assert done.status_code == 200 and "データを削除しました" in done.text
+    with Session(engine) as s:
+        person = s.get(Candidate, mailed.candidate_id)
+        assert person is not None and person.anonymized_at is not None
 
 
 # -- security -------------------------------------------------------------------------------------------
