@@ -25,6 +25,7 @@ from junkan.pool.features import (
     location_keys,
     normalize,
     skill_key,
+    skill_keys,
     target_text,
 )
 from junkan.pool.openings import Target
@@ -112,7 +113,7 @@ class Prepared:
         (learned by co-occurrence, or general synonyms)."""
         sem = self.semantics
         if sem is None:
-            return tuple(sorted({k for t in terms if (k := skill_key(t))})), ()
+            return tuple(sorted(skill_keys(terms))), ()
         keys = sem.keys_of_terms(terms)
         return tuple(sorted(keys)), tuple(sem.linked_keys(keys, self.problem.skills))
 

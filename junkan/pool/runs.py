@@ -152,11 +152,10 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
     held = holdout_mask(plan.holdout_key, s.candidate_ids[m.cand], share)
     sem = plan.semantics
     # The openings' skill keys: a general synonym links a person only to these (as in the matcher).
-    wanted = frozenset(sem.skill_key(x) for t in plan.targets
-                       for x in (*t.required_skills, *t.preferred_skills)) if sem is not None else frozenset()
-    # Each opening's family, once: a stated interest counts only there (and only with a bonus).
-    families = [found.family if sem is not None and cfg.interest_bonus > 0
-                and (found := sem.target_occupation(t)) is not None else None for t in plan.targets]
+    wanted = m.opening_skill_keys if sem is not None else frozenset()
+    # Each opening's family: a stated interest counts only there (and only with a bonus).
+    families = [found.family if cfg.interest_bonus > 0 and found is not None else None
+                for found in m.occupations]
     forms_cache: dict[int, dict[str, SkillForm]] = {}
     rows: list[dict[str, Any]] = []
     for n in range(len(m)):
