@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ from junkan.ingest.upsert import (
     IN_CHUNK,
     insert_missing,
     insert_rows,
+    insert_tuples,
     select_in,
     update_by_id,
     upsert,
@@ -348,20 +349,10 @@ class BatchWriter:
             if old_status is not None and (why := cancel_reason(old_status, item.status)):
                 cancellations[why].append(app_id)
             logs.append((app_id, old_status, item.status, item.decided_at, now, source, self.run_id,
-                         pgcopy.dump_json(item.raw) if postgres else item.raw))
-        self._insert(conn, DL, _DECISION_LOG_COLUMNS, logs)
+                         item.raw))
+        insert_tuples(conn, DL, _DECISION_LOG_COLUMNS, logs)
         counts.notices_cancelled = self._cancel_notices(conn, cancellations, now)
         self._consents(conn, changed, candidate_ids, created, now)
-
-    @staticmethod
-    def _insert(conn: Connection, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        """Append rows (tuples in `columns` order): COPY on PostgreSQL, multi-row INSERT on SQLite."""
-        if not rows:
-            return
-        if conn.dialect.name == "postgresql":
-            pgcopy.copy_rows(conn, table, columns, rows)
-        else:
-            insert_rows(conn, table, [dict(zip(columns, row, strict=True)) for row in rows])
 
     # -- candidates -------------------------------------------------------------------------------
 
@@ -526,7 +517,7 @@ class BatchWriter:
                     latest[key] = (recorded_at, granted)
                 inserts.append((cid, purpose, granted, recorded_at, source, item.wording_version,
                                 expires_at(purpose, granted, recorded_at, self.consent)))
-        self._insert(conn, CO, _CONSENT_COLUMNS, inserts)
+        insert_tuples(conn, CO, _CONSENT_COLUMNS, inserts)
 
 
 def reapplication_flags(stored: Iterable[Any], batch: list[_AppFacts]) -> dict[int, int]:

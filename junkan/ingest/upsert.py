@@ -7,10 +7,11 @@ staging table instead (junkan.ingest.pgcopy): same statements, set-based, much f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
     Connection,
@@ -89,6 +90,49 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         pgcopy.copy_into(conn, table.name, table, list(rows[0]), rows)
         return
     conn.execute(table.insert().returning(table.c.id), rows).all()
+
+
+def _processed(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """`process` applied once per distinct value of a column (lists, as JSON values, by their items):
+    a run's `now`, a few hundred decision days, the same reasons lists over and over."""
+    try:
+        keys = [tuple(v) if isinstance(v, list) else v for v in values]
+        done: dict[Any, Any] = {}
+        for key, value in zip(keys, values, strict=True):
+            if key not in done:
+                done[key] = process(value)
+    except TypeError:  # unhashable values (JSON objects such as a decision's payload): one by one
+        return [process(v) for v in values]
+    return [done[key] for key in keys]
+
+
+def insert_tuples(conn: Connection, table: Table, columns: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> None:
+    """Plain INSERT of `rows` (value sequences in `columns` order, Python values as for Core, JSON
+    included): one COPY on PostgreSQL, one executemany on SQLite.
+
+    Through Core, every row's every value goes through its type's bind processor; here each column's
+    processor runs once per distinct value, so the stored text is what Core would have written."""
+    if not rows:
+        return
+    postgres = conn.dialect.name == "postgresql"
+    columns_of = [list(c) for c in zip(*rows, strict=True)]
+    for i, name in enumerate(columns):
+        kind = table.c[name].type
+        if postgres:
+            # COPY takes JSON as text; copy_rows formats the times.
+            if isinstance(kind, JSON):
+                columns_of[i] = _processed(columns_of[i], pgcopy.dump_json)
+            continue
+        bind = kind.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if bind is not None:
+            columns_of[i] = _processed(columns_of[i], bind)
+    prepared = list(zip(*columns_of, strict=True))
+    if postgres:
+        pgcopy.copy_rows(conn, table, columns, prepared)
+        return
+    marks = ", ".join("?" for _ in columns)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", prepared)
 
 
 def update_by_id(conn: Connection, table: Table, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from junkan.batching import batched
@@ -39,6 +39,8 @@ from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared
 from junkan.outbox.sender import OutboxSender, SendCounts
 
 CANCEL_NO_CONSENT = Reason.NO_RECONTACT_CONSENT.value
+
+_INSERT_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,24 +181,26 @@ def picked_applications(picks: Iterable[MatchPick]) -> dict[int, int | None]:
 def enqueue_recontact(session: Session, settings: Settings, run_id: int, now: datetime) -> RecontactEnqueue:
     """Insert one pending `recontact` message per planned person and link the listed matches to it."""
     result = plan_mails(session, settings, run_id, now)
-    for mail in result.planned:
-        inserted = session.execute(
-            insert_ignore(session, Message.__table__).returning(Message.__table__.c.id),
-            # The best match names the message: once per person and run.
-            [{"public_id": new_public_id(), "kind": RECONTACT_KIND,
-              "logical_key": logical_key("match", mail.match_ids[0], RECONTACT_KIND),
-              "candidate_id": mail.candidate_id, "application_id": mail.application_id,
-              "state": MessageState.PENDING, "due_at": now, "advertising": True, "locale": mail.locale,
-              "attempts": 0, "created_at": now, "updated_at": now}],
-        ).scalars().all()
-        if not inserted:
-            result.already += 1
-            continue
-        session.execute(
-            update(PoolMatch).where(PoolMatch.id.in_(mail.match_ids)).values(message_id=inserted[0])
-            .execution_options(synchronize_session=False)
-        )
-        result.enqueued += 1
+    # The best match names the message: once per person and run.
+    by_key = {logical_key("match", mail.match_ids[0], RECONTACT_KIND): mail for mail in result.planned}
+    messages = Message.__table__
+    insert = insert_ignore(session, messages).returning(messages.c.id, messages.c.logical_key)
+    links: list[dict[str, int]] = []
+    for keys in batched(by_key, _INSERT_CHUNK):
+        rows = [{"public_id": new_public_id(), "kind": RECONTACT_KIND, "logical_key": key,
+                 "candidate_id": by_key[key].candidate_id, "application_id": by_key[key].application_id,
+                 "state": MessageState.PENDING, "due_at": now, "advertising": True,
+                 "locale": by_key[key].locale, "attempts": 0, "created_at": now, "updated_at": now}
+                for key in keys]
+        inserted = session.execute(insert, rows).all()
+        links += [{"b_match": match_id, "b_message": message_id}
+                  for message_id, key in inserted for match_id in by_key[key].match_ids]
+        result.enqueued += len(inserted)
+        result.already += len(rows) - len(inserted)
+    matches = PoolMatch.__table__
+    for batch in batched(links, _INSERT_CHUNK):
+        session.execute(update(matches).where(matches.c.id == bindparam("b_match"))
+                        .values(message_id=bindparam("b_message")), batch)
     return result
 
 

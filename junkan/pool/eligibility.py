@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db.models_pool import PoolMember
-from junkan.pool.bulk import insert_rows
+from junkan.ingest.upsert import insert_tuples
 from junkan.pool.signals import PoolSignals
 
 MEMBER_COLUMNS = ("candidate_id", "eligibility", "why_code", "why", "application_id", "decided_at",
@@ -79,7 +79,7 @@ def store_members(session: Session, signals: PoolSignals, membership: Membership
     session.execute(delete(PoolMember))
     members = np.flatnonzero(membership.mask).tolist()
     ids, app_ids = signals.candidate_ids.tolist(), signals.app_id.tolist()
-    insert_rows(session.connection(), PoolMember.__table__, MEMBER_COLUMNS, [
+    insert_tuples(session.connection(), PoolMember.__table__, MEMBER_COLUMNS, [
         (ids[i], signals.eligibility[i], membership.why_code[i], membership.why[i], app_ids[i],
          signals.decided_at[i], membership.consent_until[i], now)
         for i in members

@@ -26,14 +26,13 @@ def exclusion_masks(signals: PoolSignals, settings: Settings, as_of: date,
                     stated: Stated | None = None) -> dict[str, np.ndarray]:
     cfg = settings.recontact
     zone = settings.business.timezone
-    if stated is None:
-        cooling = ~cooldown_over_mask(signals.decided_ts, as_of, cfg.cooldown_months, zone)
-    else:
-        # One mask per distinct cooldown (the default and the timings people chose: a handful).
-        cooling = np.zeros(len(signals), dtype=bool)
-        for months in np.unique(stated.cooldown_months):
-            who = stated.cooldown_months == months
-            cooling[who] = ~cooldown_over_mask(signals.decided_ts[who], as_of, int(months), zone)
+    cooldowns = (stated.cooldown_months if stated is not None
+                 else np.full(len(signals), cfg.cooldown_months, dtype=np.int64))
+    # One mask per distinct cooldown (the default and the timings people chose: a handful).
+    cooling = np.zeros(len(signals), dtype=bool)
+    for months in np.unique(cooldowns):
+        who = cooldowns == months
+        cooling[who] = ~cooldown_over_mask(signals.decided_ts[who], as_of, int(months), zone)
     return {
         "cooldown": cooling,
         "recently_contacted": signals.recontacted_recently.copy(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,9 +56,13 @@ def target_text(t: Target, max_chars: int) -> str:
     return " ".join(p for p in parts if p)
 
 
+def skill_keys(terms: Iterable[str]) -> set[str]:
+    """The folded keys of a person's skills and tags (a term that folds to nothing has none)."""
+    return {k for t in terms if (k := skill_key(t))}
+
+
 def candidate_skill_keys(signals: PoolSignals, i: int) -> set[str]:
-    return {skill_key(s) for s in (*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i])
-            if skill_key(s)}
+    return skill_keys((*signals.skills[i], *signals.ats_tags[i], *signals.operator_tags[i]))
 
 
 def binary_rows(rows: list[list[int]], n_cols: int) -> sp.csr_matrix:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,11 +25,12 @@ from junkan.pool.features import (
     location_keys,
     normalize,
     skill_key,
+    skill_keys,
     target_text,
 )
 from junkan.pool.openings import Target
 from junkan.pool.semantic import Semantics
-from junkan.pool.signals import PoolSignals
+from junkan.pool.signals import PoolSignals, object_array
 from junkan.pool.vocabulary.classify import Occupation
 
 
@@ -113,7 +113,7 @@ class Prepared:
         (learned by co-occurrence, or general synonyms)."""
         sem = self.semantics
         if sem is None:
-            return tuple(sorted({k for t in terms if (k := skill_key(t))})), ()
+            return tuple(sorted(skill_keys(terms))), ()
         keys = sem.keys_of_terms(terms)
         return tuple(sorted(keys)), tuple(sem.linked_keys(keys, self.problem.skills))
 
@@ -152,17 +152,12 @@ class Prepared:
                 occupation.append(row)
             yield PoolPartition(
                 start=start, candidate_ids=s.candidate_ids[idx],
-                docs=_objects([s.docs[i] for i in idx]), skill_keys=_objects(keys),
-                learned_keys=_objects(learned), occupation=_objects(occupation),
-                location=_objects([s.location[i] for i in idx]), potential=self.potential[start:start + size],
-                interest=_objects([self.interest_row(i) for i in idx]),
+                docs=object_array([s.docs[i] for i in idx]), skill_keys=object_array(keys),
+                learned_keys=object_array(learned), occupation=object_array(occupation),
+                location=object_array([s.location[i] for i in idx]),
+                potential=self.potential[start:start + size],
+                interest=object_array([self.interest_row(i) for i in idx]),
             )
-
-
-def _objects(values: list[Any]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
 
 
 def _weights(w: MatchWeights) -> np.ndarray:

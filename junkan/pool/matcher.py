@@ -31,6 +31,7 @@ import numpy as np
 from junkan.pool.features import candidate_skill_keys, location_keys, normalize, skill_key, target_text
 from junkan.pool.match_problem import MatchProblem, MatchRequest, PoolPartition, Prepared, prepare
 from junkan.pool.partition_scoring import PartialMatches, ranking_key, score_partition
+from junkan.pool.vocabulary.classify import Occupation
 
 __all__ = ["Matches", "PartitionMapper", "candidate_skill_keys", "location_keys", "match", "merge",
            "normalize", "skill_key", "target_text"]
@@ -58,6 +59,10 @@ class Matches:
     applied_removed: int = 0
     #: Partitions the pool was matched in.
     partitions: int = 0
+    #: The openings' skill keys and each opening's occupation, as `prepare` found them (the explanations
+    #: use the same; empty when nothing was kept).
+    opening_skill_keys: frozenset[str] = frozenset()
+    occupations: tuple[Occupation | None, ...] = ()
 
     def __len__(self) -> int:
         return len(self.cand)
@@ -101,6 +106,7 @@ def merge(prepared: Prepared, partials: Iterable[PartialMatches]) -> Matches:
         preferred=np.where(n_pref > 0, p.preferred_hits[order] / np.maximum(n_pref, 1), 0.0),
         text=np.clip(p.text[order], 0.0, 1.0), location=p.location[order], potential=p.potential[order],
         occupation=p.occupation[order], applied_removed=removed, partitions=len(parts),
+        opening_skill_keys=frozenset(prepared.problem.skills), occupations=prepared.occupations,
     )
 
 

@@ -125,9 +125,8 @@ def load_outcomes(session: Session, now: datetime) -> Outcomes:
     cand_col, status_col, applied, created, decided, stage_col, category_col = columns_of(rows, 7)
     del rows
     cand = np.array(cand_col, dtype=np.int64)
-    pooled_rows = np.isin(cand, pooled)
-    people, per_person = np.unique(cand[pooled_rows], return_counts=True)
-    wanted = np.flatnonzero(pooled_rows & np.isin(cand, people[per_person >= 2])).tolist()
+    # Every row of a person is read, so all of a pooled person's rows are here: two of them at least.
+    wanted = np.flatnonzero(np.isin(cand, pooled)).tolist()
     times = [datetimes_of(micros_array(col, dialect)[wanted]) for col in (applied, created, decided)]
     by_cand: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for n, r in enumerate(wanted):

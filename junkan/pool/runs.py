@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from junkan.config import Settings
 from junkan.db.models_pool import MatchRun, PoolMatch, PotentialScore
-from junkan.pool.bulk import gc_paused, heap_frozen, insert_rows
+from junkan.ingest.upsert import insert_tuples
+from junkan.pool.bulk import gc_paused, heap_frozen
 from junkan.pool.eligibility import Membership, pool_membership, store_members
 from junkan.pool.exclusions import APPLIED_RULE, eligible, exclusion_masks
 from junkan.pool.explain import SkillForm, bucket, explain
@@ -132,9 +133,13 @@ def _plan_run(session: Session, settings: Settings, signals: PoolSignals, *, as_
 
 def semantics_of(settings: Settings, signals: PoolSignals) -> Semantics | None:
     """The run's vocabulary: shipped + the operator file, and what the pool's history teaches."""
+    return build_semantics(settings, signals) if settings.recontact.semantic else None
+
+
+def build_semantics(settings: Settings, signals: PoolSignals) -> Semantics:
+    """The vocabulary a run uses when `recontact.semantic` is on (the vocabulary report shows it either
+    way), the general synonyms switched as configured."""
     cfg = settings.recontact
-    if not cfg.semantic:
-        return None
     return Semantics(load_vocabulary(cfg.thesaurus_path), signals, general_synonyms=cfg.general_synonyms)
 
 
@@ -147,11 +152,10 @@ def explained_rows(plan: RunPlan, settings: Settings) -> list[dict[str, Any]]:
     held = holdout_mask(plan.holdout_key, s.candidate_ids[m.cand], share)
     sem = plan.semantics
     # The openings' skill keys: a general synonym links a person only to these (as in the matcher).
-    wanted = frozenset(sem.skill_key(x) for t in plan.targets
-                       for x in (*t.required_skills, *t.preferred_skills)) if sem is not None else frozenset()
-    # Each opening's family, once: a stated interest counts only there (and only with a bonus).
-    families = [found.family if sem is not None and cfg.interest_bonus > 0
-                and (found := sem.target_occupation(t)) is not None else None for t in plan.targets]
+    wanted = m.opening_skill_keys if sem is not None else frozenset()
+    # Each opening's family: a stated interest counts only there (and only with a bonus).
+    families = [found.family if cfg.interest_bonus > 0 and found is not None else None
+                for found in m.occupations]
     forms_cache: dict[int, dict[str, SkillForm]] = {}
     rows: list[dict[str, Any]] = []
     for n in range(len(m)):
@@ -214,7 +218,7 @@ def store_run(session: Session, settings: Settings, plan: RunPlan) -> int:
         members = np.flatnonzero(plan.membership.mask).tolist()
         ids, score = s.candidate_ids.tolist(), plan.scores.score.tolist()
         method, version, reasons = plan.scores.method, plan.scores.model_version, plan.scores.reasons
-        insert_rows(session.connection(), PotentialScore.__table__, SCORE_COLUMNS,
+        insert_tuples(session.connection(), PotentialScore.__table__, SCORE_COLUMNS,
                     [(ids[i], score[i], method, version, reasons[i], plan.now) for i in members])
     store_states(session, plan.new.states)
     run = MatchRun(as_of=plan.as_of, run_at=plan.now, new_since=plan.new.new_since, mode=plan.mode,
@@ -223,6 +227,6 @@ def store_run(session: Session, settings: Settings, plan: RunPlan) -> int:
                    created_at=plan.now)
     session.add(run)
     session.flush()
-    insert_rows(session.connection(), PoolMatch.__table__, (*MATCH_COLUMNS, "run_id"),
+    insert_tuples(session.connection(), PoolMatch.__table__, (*MATCH_COLUMNS, "run_id"),
                 [(*(r[c] for c in MATCH_COLUMNS), run.id) for r in plan.rows])
     return run.id

@@ -198,7 +198,8 @@ def columns_of(rows: Sequence[Any], width: int) -> list[tuple[Any, ...]]:
     return list(zip(*rows, strict=True)) if rows else [()] * width
 
 
-def _objects(values: Sequence[Any]) -> np.ndarray:
+def object_array(values: Sequence[Any]) -> np.ndarray:
+    """A 1-D object array of `values` as they are (np.array would make tuples a second dimension)."""
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
@@ -268,7 +269,7 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
     del app_rows
     cand_all = np.array(a_cand, dtype=np.int64)
     aid = np.array(a_id, dtype=np.int64)
-    status = _objects(a_status)
+    status = object_array(a_status)
     job = np.array(a_job, dtype=np.int64)
     dec = micros_array(a_dec, dialect)
     applied_at = micros_array(a_applied, dialect)
@@ -343,16 +344,17 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
     max_level = np.zeros(n, dtype=np.int8)
     np.maximum.at(max_level, pos[decided], levels)
     any_never = np.zeros(n, dtype=bool)
-    elig_col = _objects(a_elig)
+    elig_col = object_array(a_elig)
     any_never[pos[decided[elig_col[decided] == "never"]]] = True
     order = np.lexsort((aid[decided], dec[decided], pos[decided]))
-    latest_rows = decided[order][_last_of_runs(pos[decided][order])]
+    last = _last_of_runs(pos[decided][order])
+    latest_rows = decided[order][last]
     who = pos[latest_rows]
 
     app_id = np.zeros(n, dtype=np.int64)
     app_id[who] = aid[latest_rows]
     level = np.zeros(n, dtype=np.int8)
-    level[who] = levels[order][_last_of_runs(pos[decided][order])]
+    level[who] = levels[order][last]
     decided_us = np.full(n, NO_TIME, dtype=np.int64)
     decided_us[who] = dec[latest_rows]
 
@@ -398,14 +400,15 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
         .order_by(JobTitleHistory.replaced_at, JobTitleHistory.id)
     ):
         former.setdefault(jid, []).append(title)
+    kept = picked.tolist()
     return PoolSignals(
         candidate_ids=ids,
         anonymized=np.array(c_anon, dtype=bool)[picked] if n else np.zeros(0, dtype=bool),
-        locale=[c_locale[k] or "ja" for k in picked.tolist()],
-        skills=[as_list(c_skills[k]) for k in picked.tolist()],
-        ats_tags=[as_list(c_tags[k]) for k in picked.tolist()],
+        locale=[c_locale[k] or "ja" for k in kept],
+        skills=[as_list(c_skills[k]) for k in kept],
+        ats_tags=[as_list(c_tags[k]) for k in kept],
         operator_tags=operator_tags,
-        location=[c_location[k] for k in picked.tolist()],
+        location=[c_location[k] for k in kept],
         app_id=app_id,
         app_external_id=app_external,
         app_status=app_status,
@@ -427,8 +430,7 @@ def _load_signals(session: Session, settings: Settings, now: datetime) -> PoolSi
         applied_cand=applied_arr[:, 0].copy(),
         applied_job=applied_arr[:, 1].copy(),
         talent_pool_granted=tp_granted,
-        talent_pool_until=[None if u == NO_TIME else d for u, d in
-                           zip(tp_until.tolist(), datetimes_of(tp_until), strict=True)],
+        talent_pool_until=datetimes_of(tp_until),
         recontact_consent=np.where(rc_has, rc_granted.astype(np.int8), np.int8(-1)).astype(np.int8),
         suppressed=np.isin(ids, np.fromiter(suppressed_ids, dtype=np.int64, count=len(suppressed_ids))),
         recontacted_recently=np.isin(ids, np.fromiter(recent_ids, dtype=np.int64, count=len(recent_ids))),

@@ -20,9 +20,9 @@ from junkan.config import Settings
 from junkan.db.models import Job
 from junkan.pool.eligibility import pool_membership
 from junkan.pool.explain import SYNONYM_NOTE
+from junkan.pool.runs import build_semantics
 from junkan.pool.semantic import Semantics
 from junkan.pool.signals import PoolSignals, as_list, load_signals
-from junkan.pool.vocabulary import load_vocabulary
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +112,7 @@ def vocabulary_report(session: Session, settings: Settings, now: datetime) -> Vo
     signals = load_signals(session, settings, now)
     membership = pool_membership(signals, settings, now)
     members = [i for i in range(len(signals)) if membership.mask[i]]
-    cfg = settings.recontact  # the vocabulary a run would use, the general synonyms switched as there
-    sem = Semantics(load_vocabulary(cfg.thesaurus_path), signals, general_synonyms=cfg.general_synonyms)
-    return build(signals, members, _open_jobs(session), sem)
+    return build(signals, members, _open_jobs(session), build_semantics(settings, signals))
 
 
 def lines(report: VocabularyReport) -> list[str]:
