@@ -8,6 +8,10 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+#: Rows per multi-row INSERT of the outbox and the ATS write-back: at the 10–16 columns such an insert
+#: names, well under SQLite's limit of 32,766 bound parameters per statement, and few round trips.
+INSERT_CHUNK = 1000
+
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Consecutive lists of `size` items (the last may be shorter), read lazily."""

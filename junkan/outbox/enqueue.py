@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Case, ScalarSelect, Select, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from junkan.batching import INSERT_CHUNK
 from junkan.config import Settings
 from junkan.db.dialect import ConflictInsert, conflict_insert
 from junkan.db.models import Application, Candidate, Job, Message, MessageState
@@ -45,7 +46,6 @@ CANCEL_NO_ADDRESS = Reason.NO_ADDRESS.value
 #: Cancelled notices that were never sent and come back when their cause goes away.
 REVIVABLE = (CANCEL_STATUS_CHANGED, CANCEL_NO_ADDRESS)
 
-_INSERT_CHUNK = 1000
 
 
 def logical_key(subject: str, subject_id: int, kind: str) -> str:
@@ -290,8 +290,8 @@ def enqueue_due_notices(
     wall = utcnow()
     result.cancelled = cancel_changed(session, settings, wall)
     fresh = [p for p in planned if p.revive_message_id is None]
-    for start in range(0, len(fresh), _INSERT_CHUNK):
-        chunk = fresh[start:start + _INSERT_CHUNK]
+    for start in range(0, len(fresh), INSERT_CHUNK):
+        chunk = fresh[start:start + INSERT_CHUNK]
         inserted = session.execute(
             _insert(session).returning(Message.state, Message.cancelled_reason),
             list(_rows(chunk, signer, wall)),

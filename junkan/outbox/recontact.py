@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from junkan.batching import batched
+from junkan.batching import INSERT_CHUNK, batched
 from junkan.config import Settings
 from junkan.db.dialect import insert_ignore
 from junkan.db.models import Candidate, Job, Message, MessageState
@@ -40,7 +40,6 @@ from junkan.outbox.sender import OutboxSender, SendCounts
 
 CANCEL_NO_CONSENT = Reason.NO_RECONTACT_CONSENT.value
 
-_INSERT_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +185,7 @@ def enqueue_recontact(session: Session, settings: Settings, run_id: int, now: da
     messages = Message.__table__
     insert = insert_ignore(session, messages).returning(messages.c.id, messages.c.logical_key)
     links: list[dict[str, int]] = []
-    for keys in batched(by_key, _INSERT_CHUNK):
+    for keys in batched(by_key, INSERT_CHUNK):
         rows = [{"public_id": new_public_id(), "kind": RECONTACT_KIND, "logical_key": key,
                  "candidate_id": by_key[key].candidate_id, "application_id": by_key[key].application_id,
                  "state": MessageState.PENDING, "due_at": now, "advertising": True,
@@ -198,7 +197,7 @@ def enqueue_recontact(session: Session, settings: Settings, run_id: int, now: da
         result.enqueued += len(inserted)
         result.already += len(rows) - len(inserted)
     matches = PoolMatch.__table__
-    for batch in batched(links, _INSERT_CHUNK):
+    for batch in batched(links, INSERT_CHUNK):
         session.execute(update(matches).where(matches.c.id == bindparam("b_match"))
                         .values(message_id=bindparam("b_message")), batch)
     return result

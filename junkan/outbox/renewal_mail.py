@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from junkan.batching import batched
+from junkan.batching import INSERT_CHUNK, batched
 from junkan.clock import RunClock
 from junkan.config import Settings
 from junkan.consent.renewal import RENEWAL_KIND, lapsing_grant
@@ -33,7 +33,6 @@ from junkan.outbox.gate import Reason, Subject, judge, sweep
 from junkan.outbox.render import NoticeRenderer, NoticeRow, Prepared
 from junkan.outbox.sender import OutboxSender, SendCounts
 
-_INSERT_CHUNK = 1000
 #: The gate's reasons that count as an opt-out in the enqueue counts.
 _OPTED_OUT = (Reason.RECONTACT_WITHDRAWN, Reason.ALL_MAIL_WITHDRAWN)
 
@@ -64,7 +63,7 @@ def enqueue_renewals(session: Session, settings: Settings, now: datetime, *,
     ).all()
     key = {r.id: logical_key("consent", r.id, RENEWAL_KIND) for r in rows}
     asked: set[str] = set()
-    for keys in batched(list(key.values()), _INSERT_CHUNK):
+    for keys in batched(list(key.values()), INSERT_CHUNK):
         asked.update(session.scalars(select(Message.logical_key).where(Message.logical_key.in_(keys))))
     verdicts = judge(session, [Subject(r.candidate_id, RENEWAL_KIND) for r in rows], now, settings)
     planned: list[dict[str, Any]] = []
@@ -84,10 +83,10 @@ def enqueue_renewals(session: Session, settings: Settings, now: datetime, *,
     if dry_run:
         result.enqueued = len(planned)
         return result
-    for start in range(0, len(planned), _INSERT_CHUNK):
+    for start in range(0, len(planned), INSERT_CHUNK):
         chunk = [{**p, "public_id": new_public_id(), "kind": RENEWAL_KIND, "application_id": None,
                   "state": MessageState.PENDING, "due_at": now, "advertising": True, "attempts": 0,
-                  "created_at": now, "updated_at": now} for p in planned[start:start + _INSERT_CHUNK]]
+                  "created_at": now, "updated_at": now} for p in planned[start:start + INSERT_CHUNK]]
         insert = insert_ignore(session, Message.__table__).returning(Message.__table__.c.id)
         inserted = session.execute(insert, chunk).scalars().all()
         result.enqueued += len(inserted)

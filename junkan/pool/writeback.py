@@ -33,7 +33,7 @@ from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from junkan.ats.writeback import APPLICATION_NOTES, AtsWriter, Unwritable, Write, marker
-from junkan.batching import batched
+from junkan.batching import INSERT_CHUNK, batched
 from junkan.config import Settings
 from junkan.db.dialect import insert_ignore
 from junkan.db.models import Application, Candidate, Job, Message, MessageState
@@ -51,7 +51,6 @@ _WRITABLE_KINDS = ("greenhouse", "lever")
 #: A re-contact mail in these states will not go out (the send gate cancelled it, or the address is
 #: suppressed): its matches are not written back. A mail still due is: it goes out in its window.
 _NOT_SENT = frozenset({MessageState.CANCELLED.value, MessageState.SUPPRESSED.value})
-_INSERT_CHUNK = 1000
 
 
 def writeback_key(source: str, candidate_id: int, job_id: int, action: str) -> str:
@@ -115,7 +114,7 @@ def plan(session: Session, settings: Settings, run_id: int | None, now: datetime
             rows += [_row(source, r.candidate_id, r.job_id, a, r.application_id, r.match_id, now)
                      for a, on in wanted if on]
     added = 0
-    for part in batched(rows, _INSERT_CHUNK):
+    for part in batched(rows, INSERT_CHUNK):
         # RETURNING lists the rows inserted (executemany's rowcount is -1 on PostgreSQL).
         stmt = insert_ignore(session, AtsWriteback.__table__).returning(AtsWriteback.__table__.c.id)
         added += len(session.execute(stmt, part).all())
